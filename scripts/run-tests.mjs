@@ -1,0 +1,39 @@
+// Runs the compiled test files (dist/test/**/*.test.js) with node's test runner.
+//   --unit         only test/unit
+//   --integration  only test/integration (starts real Flink / Prometheus / Chromium; see docs/testing.md)
+// Before integration tests it makes sure the system packages they need are installed (scripts/ensure-system-deps.sh).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const only = args.includes('--unit') ? 'unit' : args.includes('--integration') ? 'integration' : null;
+
+function walk(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.test.js') ? [p] : [];
+  });
+}
+const groups = only ? [only] : ['unit', 'integration'];
+const files = groups.flatMap((g) => walk(join(root, 'dist', 'test', g)).sort());
+if (files.length === 0) {
+  console.error('no test files found under dist/test: run `npm run build` first');
+  process.exit(1);
+}
+if (groups.includes('integration') && walk(join(root, 'dist', 'test', 'integration')).length > 0) {
+  const dep = spawnSync('bash', [join(root, 'scripts', 'ensure-system-deps.sh')], { stdio: 'inherit' });
+  if (dep.status !== 0) {
+    console.error('could not install the system packages the integration tests need (see above)');
+    process.exit(1);
+  }
+}
+const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, FLINKSCOPE_ROOT: root },
+});
+process.exit(res.status ?? 1);

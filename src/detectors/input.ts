@@ -1,0 +1,80 @@
+// Input checks and repairs shared by every detector: one place decides what bad input means.
+// - NaN (missing): linearly interpolated per channel (edges: nearest value); counted in the report.
+// - ±Infinity: an error (it is not a measurement).
+// - Channels: scoring input must carry every channel seen at fit; they are matched by name (order may differ,
+//   extra channels are dropped and reported).
+import { type Series, SeriesError, validateSeries } from './series.js';
+
+export class DetectorInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DetectorInputError';
+  }
+}
+
+export interface InputReport {
+  /** Missing values filled by interpolation. */
+  interpolated: number;
+  /** Channels that were entirely missing and set to 0. */
+  emptyChannels: string[];
+  /** Channels present in the input but unknown to the fitted detector (dropped). */
+  droppedChannels: string[];
+}
+
+/** A checked, repaired (T, C) matrix in the detector's channel order. */
+export interface PreparedInput {
+  T: number;
+  C: number;
+  values: Float32Array; // (T, C), finite
+  channels: string[];
+  report: InputReport;
+}
+
+export function prepareInput(s: Series, expectedChannels: string[] | null): PreparedInput {
+  try {
+    validateSeries(s);
+  } catch (e) {
+    if (e instanceof SeriesError) throw new DetectorInputError(e.message);
+    throw e;
+  }
+  const T = s.timestamps.length;
+  if (T === 0) throw new DetectorInputError(`series '${s.name}' is empty`);
+  const channels = expectedChannels ?? s.channels;
+  const index = channels.map((ch) => s.channels.indexOf(ch));
+  const missing = channels.filter((_, i) => index[i] < 0);
+  if (missing.length) {
+    throw new DetectorInputError(`series '${s.name}' lacks channel(s) the detector was fitted on: ${missing.join(', ')}`);
+  }
+  const dropped = s.channels.filter((ch) => !channels.includes(ch));
+  const C = channels.length;
+  const Cin = s.channels.length;
+  const values = new Float32Array(T * C);
+  const report: InputReport = { interpolated: 0, emptyChannels: [], droppedChannels: dropped };
+  for (let c = 0; c < C; c++) {
+    const src = index[c];
+    let last = -1; // index of the last finite value
+    for (let t = 0; t < T; t++) {
+      const v = s.values[t * Cin + src];
+      if (v === Infinity || v === -Infinity) {
+        throw new DetectorInputError(`series '${s.name}': channel '${channels[c]}' is ${v} at index ${t} (timestamp ${s.timestamps[t]})`);
+      }
+      if (Number.isNaN(v)) continue;
+      values[t * C + c] = v;
+      // fill the gap (last, t) by linear interpolation, or with v before the first finite value
+      for (let g = last + 1; g < t; g++) {
+        values[g * C + c] = last < 0 ? v : values[last * C + c] + ((v - values[last * C + c]) * (g - last)) / (t - last);
+        report.interpolated++;
+      }
+      last = t;
+    }
+    if (last < 0) {
+      report.emptyChannels.push(channels[c]);
+      continue; // all zeros
+    }
+    for (let g = last + 1; g < T; g++) {
+      values[g * C + c] = values[last * C + c];
+      report.interpolated++;
+    }
+  }
+  return { T, C, values, channels: [...channels], report };
+}
