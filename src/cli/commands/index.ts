@@ -1,0 +1,6 @@
+// Every CLI command, in the order `flinkscope --help` lists them. Add one import + one entry per command.
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];
