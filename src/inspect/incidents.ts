@@ -1,0 +1,114 @@
+// Incidents: consecutive anomalous segments of one machine grouped into one incident, with an
+// open → acknowledged → resolved life-cycle (task brief "Ranking and incidents"). Pure in-memory logic; persistence
+// is the store's job.
+
+import type { HotspotType } from './typing.js';
+
+export type IncidentState = 'open' | 'acknowledged' | 'resolved';
+
+export interface Incident {
+  id: string;
+  machine: string;
+  state: IncidentState;
+  type: HotspotType;
+  onset: number;
+  /** Time of the last anomalous point seen. */
+  lastSeen: number;
+  resolvedAt?: number;
+  peak: number;
+  segments: number;
+}
+
+export interface IncidentConfig {
+  /** A new segment starting within this many ms of the incident's last anomalous point joins it. Default 10 min. */
+  mergeGapMs?: number;
+  /** An incident with no anomalous point for this many ms resolves. Default 10 min. */
+  resolveAfterMs?: number;
+}
+
+export class IncidentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncidentError';
+  }
+}
+
+export interface SegmentEvent {
+  machine: string;
+  type: HotspotType;
+  onset: number;
+  end: number;
+  peak: number;
+}
+
+/** Keeps the incidents of a cluster; feed it typed segments and clock ticks. */
+export class IncidentTracker {
+  readonly incidents: Incident[] = [];
+  private readonly mergeGapMs: number;
+  private readonly resolveAfterMs: number;
+  private nextId = 1;
+
+  constructor(cfg: IncidentConfig = {}) {
+    this.mergeGapMs = cfg.mergeGapMs ?? 600_000;
+    this.resolveAfterMs = cfg.resolveAfterMs ?? 600_000;
+    for (const [k, v] of [['mergeGapMs', this.mergeGapMs], ['resolveAfterMs', this.resolveAfterMs]] as const) {
+      if (!Number.isFinite(v) || v < 0) throw new IncidentError(`${k} must be a non-negative number of ms (got ${v})`);
+    }
+  }
+
+  /** The machine's incident that is not resolved, if any. */
+  active(machine: string): Incident | undefined {
+    return this.incidents.find((i) => i.machine === machine && i.state !== 'resolved');
+  }
+
+  /** Adds a segment: merges into the machine's active incident when close enough, else opens a new one. */
+  addSegment(ev: SegmentEvent): Incident {
+    const cur = this.active(ev.machine);
+    if (cur && ev.onset - cur.lastSeen <= this.mergeGapMs) {
+      cur.lastSeen = Math.max(cur.lastSeen, ev.end);
+      if (ev.peak > cur.peak) {
+        cur.peak = ev.peak;
+        cur.type = ev.type;
+      }
+      cur.segments++;
+      return cur;
+    }
+    if (cur) this.resolve(cur.id, cur.lastSeen);
+    const inc: Incident = { id: `inc-${this.nextId++}`, machine: ev.machine, state: 'open', type: ev.type, onset: ev.onset, lastSeen: ev.end, peak: ev.peak, segments: 1 };
+    this.incidents.push(inc);
+    return inc;
+  }
+
+  /** Resolves every active incident quiet for resolveAfterMs at time `now`; returns those resolved. */
+  tick(now: number): Incident[] {
+    const done: Incident[] = [];
+    for (const i of this.incidents) {
+      if (i.state !== 'resolved' && now - i.lastSeen >= this.resolveAfterMs) {
+        i.state = 'resolved';
+        i.resolvedAt = now;
+        done.push(i);
+      }
+    }
+    return done;
+  }
+
+  acknowledge(id: string): Incident {
+    const i = this.get(id);
+    if (i.state === 'resolved') throw new IncidentError(`incident ${id} is already resolved`);
+    i.state = 'acknowledged';
+    return i;
+  }
+
+  resolve(id: string, at: number): Incident {
+    const i = this.get(id);
+    i.state = 'resolved';
+    i.resolvedAt = at;
+    return i;
+  }
+
+  private get(id: string): Incident {
+    const i = this.incidents.find((x) => x.id === id);
+    if (!i) throw new IncidentError(`unknown incident '${id}'`);
+    return i;
+  }
+}
