@@ -1,0 +1,31 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { RingBuffer } from '../../../src/inspect/ring.js';
+import { contributions } from '../../../src/inspect/explain.js';
+
+describe('ring buffer', () => {
+  test('keeps the last window in order and rejects old timestamps', () => {
+    const r = new RingBuffer(3, 2);
+    for (let t = 1; t <= 5; t++) assert.equal(r.push(t, [t, -t]), true);
+    assert.equal(r.push(5, [0, 0]), false);
+    assert.equal(r.push(2, [0, 0]), false);
+    const s = r.snapshot();
+    assert.deepEqual(Array.from(s.timestamps), [3, 4, 5]);
+    assert.deepEqual(Array.from(s.values), [3, -3, 4, -4, 5, -5]);
+    assert.throws(() => r.push(6, [1]), RangeError);
+  });
+});
+
+describe('explanation', () => {
+  test('the metric that moved gets the largest share', () => {
+    const names = ['cpu', 'heap', 'busy'];
+    const base: number[] = [];
+    for (let i = 0; i < 20; i++) base.push(50 + (i % 3), 100 + (i % 2), 10 + (i % 4));
+    const seg = [90, 101, 11, 95, 100, 12];
+    const c = contributions(names, base, seg);
+    assert.equal(c[0].name, 'cpu');
+    assert.ok(c[0].share > 0.8);
+    assert.ok(c[0].meanZ > 0);
+    assert.ok(Math.abs(c.reduce((s, x) => s + x.share, 0) - 1) < 1e-9);
+  });
+});
