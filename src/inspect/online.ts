@@ -1,0 +1,137 @@
+// Online scorer: per-machine ring buffer of the last window; each batch of arriving samples is scored once and only
+// the new timestamps' scores are kept; anomalous runs become typed, explained segments fed to the incident tracker
+// (task brief "watch", "Hotspot typing", "Explanation"). The scoring function is the detector's `score`
+// (e.g. `(s) => detector.score(s)`), so any registered detector kind works.
+
+import type { Series } from '../detectors/series.js';
+import { RingBuffer } from './ring.js';
+import { typeSegment, TypingError, type HotspotType } from './typing.js';
+import { contributions, type Contribution } from './explain.js';
+import type { Incident, IncidentTracker } from './incidents.js';
+
+export interface OnlineConfig {
+  channels: string[];
+  /** Window length the detector scores, in samples. Default 64. */
+  window?: number;
+  threshold: number;
+  /** Normal points tolerated inside one segment. Default 2. */
+  maxGap?: number;
+  score: (s: Series) => Float32Array;
+}
+
+export interface ScoredPoint {
+  t: number;
+  score: number;
+}
+
+interface OpenSegment {
+  onset: number;
+  lastHit: number;
+  gap: number;
+  peak: number;
+  rows: number[]; // (n, C) values of the anomalous run
+  baseline: Float32Array; // (B, C) window before the onset
+  incident: Incident;
+}
+
+const BP = /backpressur|busy/i;
+
+export class OnlineScorer {
+  private readonly rings = new Map<string, RingBuffer>();
+  private readonly open = new Map<string, OpenSegment>();
+  readonly explanations = new Map<string, Contribution[]>();
+  private readonly window: number;
+  private readonly maxGap: number;
+
+  constructor(private readonly cfg: OnlineConfig, private readonly tracker: IncidentTracker) {
+    this.window = cfg.window ?? 64;
+    this.maxGap = cfg.maxGap ?? 2;
+    if (!Number.isInteger(this.window) || this.window < 2) throw new RangeError(`window must be an integer ≥ 2 (got ${this.window})`);
+    if (!Number.isFinite(cfg.threshold)) throw new RangeError(`threshold must be finite (got ${cfg.threshold})`);
+  }
+
+  private ring(machine: string): RingBuffer {
+    let r = this.rings.get(machine);
+    if (!r) this.rings.set(machine, (r = new RingBuffer(this.window, this.cfg.channels.length)));
+    return r;
+  }
+
+  /** Timestamp of the newest sample seen for a machine (-Infinity if none): samples at or before it are skipped. */
+  lastTimestamp(machine: string): number {
+    return this.rings.get(machine)?.lastTimestamp ?? -Infinity;
+  }
+
+  /** Ingests samples (timestamps (n,), values (n, C)) of one machine; returns the scores of the new timestamps only. */
+  ingest(machine: string, timestamps: ArrayLike<number>, values: ArrayLike<number>): ScoredPoint[] {
+    const C = this.cfg.channels.length;
+    if (values.length !== timestamps.length * C) throw new RangeError(`${machine}: ${values.length} values for ${timestamps.length} timestamps × ${C} channels`);
+    const ring = this.ring(machine);
+    const out: ScoredPoint[] = [];
+    let pending = 0;
+    const flush = () => {
+      if (pending === 0) return;
+      const snap = ring.snapshot();
+      const s = this.cfg.score({ name: machine, timestamps: snap.timestamps, channels: this.cfg.channels, values: snap.values });
+      for (let i = snap.timestamps.length - pending; i < snap.timestamps.length; i++) {
+        const p = { t: snap.timestamps[i], score: s[i] };
+        out.push(p);
+        this.track(machine, p, snap.values.subarray(i * C, i * C + C), snap.values.subarray(0, i * C));
+      }
+      pending = 0;
+    };
+    for (let k = 0; k < timestamps.length; k++) {
+      if (pending === this.window - 1) flush();
+      if (ring.push(timestamps[k], Array.prototype.slice.call(values, k * C, k * C + C) as number[])) pending++;
+    }
+    flush();
+    return out;
+  }
+
+  private track(machine: string, p: ScoredPoint, row: ArrayLike<number>, before: Float32Array): void {
+    const seg = this.open.get(machine);
+    if (p.score >= this.cfg.threshold) {
+      if (seg) {
+        seg.lastHit = p.t;
+        seg.gap = 0;
+        seg.peak = Math.max(seg.peak, p.score);
+        seg.rows.push(...Array.from(row));
+        seg.incident.lastSeen = Math.max(seg.incident.lastSeen, p.t);
+        seg.incident.peak = Math.max(seg.incident.peak, p.score);
+      } else {
+        const incident = this.tracker.addSegment({ machine, type: 'spike', onset: p.t, end: p.t, peak: p.score });
+        this.open.set(machine, { onset: p.t, lastHit: p.t, gap: 0, peak: p.score, rows: Array.from(row), baseline: before.slice(), incident });
+      }
+      this.classify(machine);
+    } else if (seg && ++seg.gap > this.maxGap) {
+      this.classify(machine, Array.from(row));
+      this.open.delete(machine);
+    }
+  }
+
+  /** (Re)types the machine's open segment on its top-contributing metric; `after` (C,) closes it. */
+  private classify(machine: string, after?: number[]): void {
+    const seg = this.open.get(machine)!;
+    const C = this.cfg.channels.length;
+    if (seg.baseline.length < 3 * C) return; // not enough history yet to type against
+    const contrib = contributions(this.cfg.channels, seg.baseline, seg.rows);
+    this.explanations.set(seg.incident.id, contrib);
+    const c = this.cfg.channels.indexOf(contrib[0].name);
+    const n = seg.rows.length / C;
+    const col = (a: ArrayLike<number>) => Array.from({ length: a.length / C }, (_, i) => a[i * C + c]);
+    const bpCols = this.cfg.channels.map((name, i) => (BP.test(name) ? i : -1)).filter((i) => i >= 0);
+    let bp = 0;
+    for (let i = 0; i < n; i++) if (bpCols.some((j) => seg.rows[i * C + j] > 0.5)) bp++;
+    try {
+      const typed = typeSegment({
+        timestamps: Array.from({ length: n }, (_, i) => seg.onset + i),
+        values: col(seg.rows),
+        before: col(seg.baseline),
+        after: after ? [after[c], after[c], after[c]] : undefined,
+        backpressureShare: bpCols.length ? bp / n : 0,
+      });
+      seg.incident.type = typed.type as HotspotType;
+    } catch (e) {
+      if (!(e instanceof TypingError)) throw e;
+    }
+  }
+}

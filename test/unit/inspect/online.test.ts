@@ -1,0 +1,53 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { OnlineScorer } from '../../../src/inspect/online.js';
+import { IncidentTracker } from '../../../src/inspect/incidents.js';
+import type { Series } from '../../../src/detectors/series.js';
+
+// A real (if simple) scoring function: max |x − 50| / 5 over channels at each timestamp.
+const zscore = (s: Series): Float32Array => {
+  const C = s.channels.length;
+  const out = new Float32Array(s.timestamps.length);
+  for (let t = 0; t < out.length; t++) for (let c = 0; c < C; c++) out[t] = Math.max(out[t], Math.abs(s.values[t * C + c] - 50) / 5);
+  return out;
+};
+
+function machine(hot: boolean): { ts: number[]; vals: number[] } {
+  const ts: number[] = [], vals: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    ts.push(i * 10_000);
+    const cpu = 50 + ((i * 7) % 5) - 2 + (hot && i >= 100 && i < 130 ? 40 : 0);
+    vals.push(cpu, 50 + ((i * 3) % 4) - 2);
+  }
+  return { ts, vals };
+}
+
+describe('online scorer', () => {
+  test('scores each new timestamp once, across overlapping batches', () => {
+    const tr = new IncidentTracker({ resolveAfterMs: 60_000 });
+    const sc = new OnlineScorer({ channels: ['cpu', 'heap'], window: 16, threshold: 3, score: zscore }, tr);
+    const m = machine(true);
+    const seen: number[] = [];
+    for (let from = 0; from < 200; from += 25) {
+      const lo = Math.max(0, from - 5); // overlap: re-delivered samples must be skipped
+      seen.push(...sc.ingest('tm-1', m.ts.slice(lo, from + 25), m.vals.slice(lo * 2, (from + 25) * 2)).map((p) => p.t));
+    }
+    assert.deepEqual(seen, m.ts);
+  });
+  test('raises a typed, explained incident on the hot machine only, then resolves it', () => {
+    const tr = new IncidentTracker({ resolveAfterMs: 60_000 });
+    const sc = new OnlineScorer({ channels: ['cpu', 'heap'], window: 32, threshold: 3, score: zscore }, tr);
+    const hot = machine(true), cold = machine(false);
+    sc.ingest('tm-cold', cold.ts, cold.vals);
+    sc.ingest('tm-hot', hot.ts, hot.vals);
+    assert.equal(tr.incidents.length, 1);
+    const inc = tr.incidents[0];
+    assert.equal(inc.machine, 'tm-hot');
+    assert.equal(inc.onset, 100 * 10_000);
+    assert.equal(inc.lastSeen, 129 * 10_000);
+    assert.equal(inc.type, 'sustained-high');
+    assert.equal(sc.explanations.get(inc.id)![0].name, 'cpu');
+    tr.tick(199 * 10_000);
+    assert.equal(inc.state, 'resolved');
+  });
+});
