@@ -34,6 +34,11 @@ interface OpenSegment {
   incident: Incident;
 }
 
+export interface MachineState {
+  ring: ReturnType<RingBuffer['toJSON']>;
+  open: { onset: number; lastHit: number; gap: number; peak: number; rows: number[]; baseline: number[]; incidentId: string; incident?: undefined } | null;
+}
+
 const BP = /backpressur|busy/i;
 
 export class OnlineScorer {
@@ -54,6 +59,28 @@ export class OnlineScorer {
     let r = this.rings.get(machine);
     if (!r) this.rings.set(machine, (r = new RingBuffer(this.window, this.cfg.channels.length)));
     return r;
+  }
+
+  /** Per-machine state (window + open segment, JSON-able) to persist; restore with `restore` after a restart. */
+  saveState(machine: string): MachineState | null {
+    const r = this.rings.get(machine);
+    if (!r) return null;
+    const seg = this.open.get(machine);
+    return { ring: r.toJSON(), open: seg ? { ...seg, baseline: Array.from(seg.baseline), incidentId: seg.incident.id, incident: undefined } : null };
+  }
+
+  /** Restores a machine's saved state; its open segment re-attaches to the tracker's incident of the same id. */
+  restore(machine: string, st: MachineState): void {
+    const r = RingBuffer.fromJSON(st.ring);
+    if (r.channels !== this.cfg.channels.length) throw new RangeError(`${machine}: saved state has ${r.channels} channels, model has ${this.cfg.channels.length}`);
+    this.rings.set(machine, r);
+    if (st.open) {
+      const incident = this.tracker.incidents.find((i) => i.id === st.open!.incidentId);
+      if (incident && incident.state !== 'resolved') {
+        const { incidentId: _id, incident: _i, ...rest } = st.open;
+        this.open.set(machine, { ...rest, baseline: Float32Array.from(st.open.baseline), incident });
+      }
+    }
   }
 
   /** Timestamp of the newest sample seen for a machine (-Infinity if none): samples at or before it are skipped. */

@@ -52,4 +52,17 @@ export class RingBuffer {
     }
     return { timestamps, values };
   }
+
+  /** Plain JSON-able state (oldest first), for persisting per-machine state across restarts. */
+  toJSON(): { capacity: number; channels: number; timestamps: number[]; values: number[] } {
+    const s = this.snapshot();
+    return { capacity: this.capacity, channels: this.channels, timestamps: Array.from(s.timestamps), values: Array.from(s.values) };
+  }
+
+  static fromJSON(j: { capacity: number; channels: number; timestamps: number[]; values: number[] }): RingBuffer {
+    const r = new RingBuffer(j.capacity, j.channels);
+    if (j.values.length !== j.timestamps.length * j.channels) throw new RangeError('saved ring state is truncated');
+    for (let i = 0; i < j.timestamps.length; i++) r.push(j.timestamps[i], j.values.slice(i * j.channels, (i + 1) * j.channels));
+    return r;
+  }
 }

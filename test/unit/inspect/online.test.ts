@@ -51,3 +51,21 @@ describe('online scorer', () => {
     assert.equal(inc.state, 'resolved');
   });
 });
+
+describe('restart', () => {
+  test('a restart mid-stream (state saved → new scorer restored) loses nothing and duplicates nothing', () => {
+    const hot = machine(true);
+    const ref = new OnlineScorer({ channels: ['cpu', 'heap'], window: 32, threshold: 3, score: zscore }, new IncidentTracker());
+    const want = ref.ingest('tm', hot.ts, hot.vals);
+    const tr = new IncidentTracker();
+    const a = new OnlineScorer({ channels: ['cpu', 'heap'], window: 32, threshold: 3, score: zscore }, tr);
+    const got = a.ingest('tm', hot.ts.slice(0, 115), hot.vals.slice(0, 230)); // stop inside the hotspot
+    const saved = JSON.parse(JSON.stringify(a.saveState('tm')));
+    const b = new OnlineScorer({ channels: ['cpu', 'heap'], window: 32, threshold: 3, score: zscore }, tr);
+    b.restore('tm', saved);
+    got.push(...b.ingest('tm', hot.ts.slice(100), hot.vals.slice(200))); // re-delivery overlaps the stop point
+    assert.deepEqual(got, want);
+    assert.equal(tr.incidents.length, 1);
+    assert.equal(tr.incidents[0].lastSeen, 129 * 10_000);
+  });
+});
