@@ -1,0 +1,101 @@
+// HTTP API of `flinkscope serve` (fastify): cluster health, ranked machines, machine score history, incidents with
+// explanations and acknowledge, OpenAPI document at /api/openapi.json; optional bearer token; inputs validated with
+// clear 4xx messages (task brief "Faces").
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import { rankMachines, healthSummary } from '../inspect/ranking.js';
+import { IncidentError, type IncidentTracker } from '../inspect/incidents.js';
+import type { Contribution } from '../inspect/explain.js';
+
+/** What the API reads: an in-process view of the inspection state (the store backs it in `serve`). */
+export interface InspectionSource {
+  threshold: number;
+  tracker: IncidentTracker;
+  explanations: Map<string, Contribution[]>;
+  /** Machine → (timestamps (T,), scores (T,)), oldest first. */
+  scores: Map<string, { t: number[]; score: number[] }>;
+}
+
+export interface ApiConfig {
+  /** When set, every /api request needs `Authorization: Bearer <token>` (else 401). */
+  token?: string;
+  /** Largest allowed [from, to] range of a score query, ms. Default 7 days. */
+  maxRangeMs?: number;
+}
+
+const openapi = {
+  openapi: '3.0.3',
+  info: { title: 'flinkscope inspection API', version: '0.1.0' },
+  paths: {
+    '/api/health': { get: { summary: 'Cluster health: machines, at risk, score quantiles' } },
+    '/api/machines': { get: { summary: 'Machines ranked by risk now' } },
+    '/api/machines/{id}/scores': {
+      get: {
+        summary: 'Anomaly scores of one machine in [from, to] (epoch ms)',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'from', in: 'query', schema: { type: 'integer' } },
+          { name: 'to', in: 'query', schema: { type: 'integer' } },
+        ],
+      },
+    },
+    '/api/incidents': { get: { summary: 'Incidents with type, onset, state and explanation' } },
+    '/api/incidents/{id}/ack': { post: { summary: 'Acknowledge an open incident' } },
+  },
+};
+
+export class ApiInputError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'ApiInputError';
+  }
+}
+
+function intParam(v: unknown, name: string, dflt: number): number {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new ApiInputError(400, `'${name}' must be an integer (epoch ms), got '${String(v)}'`);
+  return n;
+}
+
+export function buildApi(src: InspectionSource, cfg: ApiConfig = {}): FastifyInstance {
+  const app = Fastify({ logger: false });
+  const maxRange = cfg.maxRangeMs ?? 7 * 86_400_000;
+  app.addHook('onRequest', async (req, reply) => {
+    if (cfg.token && req.url.startsWith('/api/') && req.headers.authorization !== `Bearer ${cfg.token}`) {
+      await reply.code(401).send({ error: 'missing or wrong API token (send Authorization: Bearer <token>)' });
+    }
+  });
+  app.setErrorHandler(async (err, _req, reply) => {
+    if (err instanceof ApiInputError) return reply.code(err.status).send({ error: err.message });
+    const e = err as { statusCode?: number; message: string };
+    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
+    return reply.code(500).send({ error: 'internal error' });
+  });
+  const ranked = () => rankMachines([...src.scores].map(([machine, s]) => ({ machine, scores: s.score, hasActiveIncident: !!src.tracker.active(machine) })), src.threshold);
+
+  app.get('/api/openapi.json', async () => openapi);
+  app.get('/api/health', async () => ({ ...healthSummary(ranked()), threshold: src.threshold }));
+  app.get('/api/machines', async () => ranked());
+  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/machines/:id/scores', async (req) => {
+    const s = src.scores.get(req.params.id);
+    if (!s) throw new ApiInputError(404, `unknown machine '${req.params.id}'`);
+    const to = intParam(req.query.to, 'to', s.t.length ? s.t[s.t.length - 1] : 0);
+    const from = intParam(req.query.from, 'from', to - 86_400_000);
+    if (from > to) throw new ApiInputError(400, `'from' (${from}) is after 'to' (${to})`);
+    if (to - from > maxRange) throw new ApiInputError(400, `range ${to - from} ms exceeds the maximum of ${maxRange} ms`);
+    const t: number[] = [], score: number[] = [];
+    for (let i = 0; i < s.t.length; i++) if (s.t[i] >= from && s.t[i] <= to) { t.push(s.t[i]); score.push(s.score[i]); }
+    return { machine: req.params.id, threshold: src.threshold, t, score };
+  });
+  app.get('/api/incidents', async () => src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) ?? [] })));
+  app.post<{ Params: { id: string } }>('/api/incidents/:id/ack', async (req) => {
+    try {
+      return src.tracker.acknowledge(req.params.id);
+    } catch (e) {
+      if (e instanceof IncidentError) throw new ApiInputError(/unknown/.test(e.message) ? 404 : 409, e.message);
+      throw e;
+    }
+  });
+  return app;
+}
