@@ -3,6 +3,10 @@
 // clear 4xx messages (task brief "Faces").
 
 import Fastify, { type FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { rankMachines, healthSummary } from '../inspect/ranking.js';
 import { IncidentError, type IncidentTracker } from '../inspect/incidents.js';
 import type { Contribution } from '../inspect/explain.js';
@@ -97,5 +101,18 @@ export function buildApi(src: InspectionSource, cfg: ApiConfig = {}): FastifyIns
       throw e;
     }
   });
+  // Dashboard: static files of web/ and uPlot's dist files from node_modules.
+  const webDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'web');
+  const uplotDir = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
+  const files: Record<string, [string, string]> = {
+    '/': [join(webDir, 'index.html'), 'text/html; charset=utf-8'],
+    '/app.js': [join(webDir, 'app.js'), 'text/javascript; charset=utf-8'],
+    '/app.css': [join(webDir, 'app.css'), 'text/css; charset=utf-8'],
+    '/vendor/uPlot.iife.min.js': [join(uplotDir, 'uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
+    '/vendor/uPlot.min.css': [join(uplotDir, 'uPlot.min.css'), 'text/css; charset=utf-8'],
+  };
+  for (const [url, [path, type]] of Object.entries(files)) {
+    app.get(url, async (_req, reply) => reply.type(type).send(readFileSync(path)));
+  }
   return app;
 }

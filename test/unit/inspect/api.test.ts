@@ -41,4 +41,12 @@ describe('HTTP API', () => {
     assert.equal((await app.inject({ method: 'POST', url: '/api/incidents/inc-1/ack' })).json().state, 'acknowledged');
     assert.equal((await app.inject({ url: '/api/openapi.json' })).json().openapi, '3.0.3');
   });
+  test('dashboard files and uPlot are served', async () => {
+    const app = buildApi(source(), { token: 't' });
+    const page = await app.inject({ url: '/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /uPlot\.iife\.min\.js/);
+    assert.match((await app.inject({ url: '/vendor/uPlot.iife.min.js' })).body, /uPlot/);
+    assert.match((await app.inject({ url: '/app.js' })).body, /api\/incidents/);
+  });
 });

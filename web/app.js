@@ -1,0 +1,68 @@
+// flinkscope dashboard: cluster overview (machines × time heat map of scores, ranking), machine page (uPlot score
+// chart with threshold), incident list with explanations and acknowledge. Talks only to /api.
+'use strict';
+const main = document.getElementById('main');
+const token = new URLSearchParams(location.search).get('token');
+const api = async (path, opts = {}) => {
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const r = await fetch(path, { ...opts, headers });
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
+  return body;
+};
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const iso = (t) => new Date(t).toISOString().replace('.000Z', 'Z');
+
+async function overview() {
+  const ms = await api('/api/machines');
+  main.innerHTML = '<h2>Cluster</h2><canvas class="heat" id="heat"></canvas><table id="rank"></table>';
+  const series = await Promise.all(ms.map((m) => api(`/api/machines/${encodeURIComponent(m.machine)}/scores`)));
+  const thr = series[0] ? series[0].threshold : 1;
+  const T = Math.max(1, ...series.map((s) => s.score.length));
+  const cv = document.getElementById('heat');
+  const cell = Math.max(2, Math.min(8, Math.floor(900 / T)));
+  cv.width = T * cell; cv.height = ms.length * 14;
+  const g = cv.getContext('2d');
+  series.forEach((s, row) => s.score.forEach((v, i) => {
+    const x = Math.min(1, v / (2 * thr));
+    g.fillStyle = `rgb(${Math.round(255 * x)},${Math.round(200 * (1 - x))},60)`;
+    g.fillRect(i * cell, row * 14, cell, 13);
+  }));
+  document.getElementById('rank').innerHTML = '<tr><th>machine</th><th>risk</th><th>last score</th></tr>' + ms.map((m) =>
+    `<tr><td><a href="#/machine/${encodeURIComponent(m.machine)}">${esc(m.machine)}</a></td><td class="${m.atRisk ? 'risk' : ''}">${m.risk.toFixed(2)}</td><td>${m.lastScore.toFixed(2)}</td></tr>`).join('');
+}
+
+async function machine(id) {
+  const s = await api(`/api/machines/${encodeURIComponent(id)}/scores`);
+  main.innerHTML = `<h2>${esc(id)}</h2><div id="chart"></div>`;
+  const thr = s.t.map(() => s.threshold);
+  new uPlot({ width: 900, height: 300, series: [{}, { label: 'score', stroke: '#2a6fdb' }, { label: 'threshold', stroke: '#d33', dash: [4, 4] }] },
+    [s.t.map((t) => t / 1000), s.score, thr], document.getElementById('chart'));
+}
+
+async function incidents() {
+  const list = await api('/api/incidents');
+  main.innerHTML = '<h2>Incidents</h2><table><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>state</th><th>why</th><th></th></tr>' + list.map((i) =>
+    `<tr><td>${esc(i.id)}</td><td><a href="#/machine/${encodeURIComponent(i.machine)}">${esc(i.machine)}</a></td><td>${esc(i.type)}</td><td>${iso(i.onset)}</td><td class="state">${esc(i.state)}</td>` +
+    `<td>${i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ')}</td>` +
+    `<td>${i.state === 'open' ? `<button data-ack="${esc(i.id)}">acknowledge</button>` : ''}</td></tr>`).join('') + '</table>';
+  main.querySelectorAll('button[data-ack]').forEach((b) => b.addEventListener('click', async () => {
+    await api(`/api/incidents/${encodeURIComponent(b.dataset.ack)}/ack`, { method: 'POST' });
+    incidents();
+  }));
+}
+
+async function route() {
+  try {
+    const h = await api('/api/health');
+    document.getElementById('health').textContent = `${h.machines} machines · ${h.atRisk} at risk`;
+    const m = location.hash.match(/^#\/machine\/(.+)$/);
+    if (m) await machine(decodeURIComponent(m[1]));
+    else if (location.hash === '#/incidents') await incidents();
+    else await overview();
+  } catch (e) {
+    main.textContent = `Error: ${e.message}`;
+  }
+}
+window.addEventListener('hashchange', route);
+route();
