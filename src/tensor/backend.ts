@@ -1,0 +1,65 @@
+// The backend contract: the few hot kernels a backend may provide, on contiguous row-major Float32Arrays.
+// The engine (ops.ts) validates shapes and dispatches here; it never imports a backend directly.
+// Backends register by name; `reference` (plain TypeScript, obviously correct) is always present,
+// `native` (C++ addon, SIMD + threads) registers itself when its addon loads.
+
+export type UnaryKernel = 'neg' | 'exp' | 'log' | 'sqrt' | 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'abs' | 'recip';
+export type BinaryKernel = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'pow';
+
+export interface Kernels {
+  readonly name: string;
+  /**
+   * Batched SGEMM: for b in [0, batch): C_b (M, N) = op(A_b) (M, K) · op(B_b) (K, N) + (accumulate ? C_b : 0).
+   * A_b starts at b * strideA (strideA = 0 broadcasts one A over the batch; same for B); C_b at b * M * N.
+   * op(A_b) = A_b stored (M, K) if !transA, else A_b stored (K, M) and transposed. Same for B: (K, N) or (N, K).
+   */
+  bmm(
+    batch: number, M: number, N: number, K: number,
+    A: Float32Array, strideA: number, transA: boolean,
+    B: Float32Array, strideB: number, transB: boolean,
+    C: Float32Array, accumulate: boolean,
+  ): void;
+  /** out[i] = f(x[i]) for every i; out may alias x. */
+  unary(op: UnaryKernel, x: Float32Array, out: Float32Array): void;
+  /** out[i] = a[i] ∘ b[i], same length (broadcasting is done by the engine); out may alias a or b. */
+  binary(op: BinaryKernel, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** Row softmax over the last axis of a (rows, cols) matrix; -Infinity entries get probability 0. */
+  softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** dx = y ⊙ (dy − Σ_j dy_j y_j) per row (the softmax backward). */
+  softmaxRowsBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  /** Layer norm over rows without affine: out = (x − mean) · rstd; writes mean (rows) and rstd (rows). */
+  layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void;
+  /** Backward of layerNormRows given its output xhat: dx = rstd · (dy − mean(dy) − xhat · mean(dy ⊙ xhat)). */
+  layerNormRowsBackward(xhat: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  /**
+   * One AdamW step in place (step is 1-based): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+   * p −= lr · ( (m / (1−β1^step)) / (sqrt(v / (1−β2^step)) + eps) + weightDecay · p ).
+   */
+  adamStep(
+    p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
+  ): void;
+}
+
+const registry = new Map<string, Kernels>();
+let active: Kernels | null = null;
+
+export function registerBackend(k: Kernels): void {
+  registry.set(k.name, k);
+}
+export function backendNames(): string[] {
+  return [...registry.keys()];
+}
+export function getBackend(name: string): Kernels {
+  const k = registry.get(name);
+  if (!k) throw new Error(`tensor backend '${name}' is not registered (have: ${backendNames().join(', ') || 'none'})`);
+  return k;
+}
+/** Makes `name` the backend all ops dispatch to. */
+export function setBackend(name: string): void {
+  active = getBackend(name);
+}
+export function backend(): Kernels {
+  if (!active) throw new Error('no tensor backend is active: import src/tensor/index.js, which registers them');
+  return active;
+}
