@@ -1,0 +1,60 @@
+// Reverse-mode autograd: topological order of the recorded graph, then each node's rule from the gradient table.
+import { gradients } from './gradients.js';
+import { ShapeError, fmt } from './shape.js';
+import { Tensor, noGrad } from './tensor.js';
+import { add } from './ops.js';
+
+/** Accumulates d(root)/d(leaf) into leaf.grad for every leaf with requiresGrad. `root` must be a scalar unless `seed` is given. */
+export function backward(root: Tensor, seed?: Tensor): void {
+  if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad (no parameter took part in computing it)');
+  if (!seed && root.size !== 1) throw new ShapeError(`backward: root has shape ${fmt(root.shape)}; pass a seed gradient or reduce it to a scalar`);
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.node?.inputs ?? [];
+    if (i === 0 && seen.has(t)) {
+      stack.pop();
+      continue;
+    }
+    seen.add(t);
+    if (i < inputs.length) {
+      top[1]++;
+      const next = inputs[i];
+      if (next.requiresGrad && !seen.has(next)) stack.push([next, 0]);
+    } else {
+      order.push(t);
+      stack.pop();
+    }
+  }
+  noGrad(() => {
+    const grads = new Map<Tensor, Tensor>();
+    grads.set(root, seed ?? new Tensor(Float32Array.of(1), root.shape));
+    for (let k = order.length - 1; k >= 0; k--) {
+      const t = order[k];
+      const g = grads.get(t);
+      if (!g) continue;
+      if (!t.node) {
+        t.grad = t.grad ? add(t.grad, g) : materialise(g);
+        continue;
+      }
+      const rule = gradients[t.node.op];
+      if (!rule) throw new Error(`backward: no gradient rule for op '${t.node.op}'`);
+      const gi = rule(g, t.node, t);
+      t.node.inputs.forEach((inp, j) => {
+        const gj = gi[j];
+        if (!gj || !inp.requiresGrad) return;
+        const prev = grads.get(inp);
+        grads.set(inp, prev ? add(prev, gj) : gj);
+      });
+      grads.delete(t);
+    }
+  });
+}
+
+/** Gradients are stored contiguous, with their own storage (never a view of another tensor). */
+function materialise(g: Tensor): Tensor {
+  return new Tensor(new Float32Array(g.values()), g.shape);
+}

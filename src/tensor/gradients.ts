@@ -1,0 +1,132 @@
+// The gradient table: for each primitive op, the vector-Jacobian product from the output gradient g to one gradient
+// per input (null = no gradient). Rules run under noGrad and are written with the ops themselves.
+import * as o from './ops.js';
+import type { GradNode, Tensor } from './tensor.js';
+import { Tensor as T } from './tensor.js';
+import { backend } from './backend.js';
+
+type Rule = (g: Tensor, node: GradNode, out: Tensor) => (Tensor | null)[];
+
+/** Sums g over the axes that broadcasting stretched, so it has `shape` again. */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.ndim - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  return o.reshape(o.sum(g, axes, false), [...shape]);
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+function geluGrad(x: Tensor): Tensor {
+  const v = x.values();
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const z = v[i];
+    const u = SQRT_2_OVER_PI * (z + 0.044715 * z * z * z);
+    const th = Math.tanh(u);
+    out[i] = 0.5 * (1 + th) + 0.5 * z * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * z * z);
+  }
+  return new T(out, x.shape);
+}
+
+const two = (g: Tensor, n: GradNode, ga: Tensor | null, gb: Tensor | null): (Tensor | null)[] => [
+  ga && sumTo(ga, n.inputs[0].shape),
+  gb && sumTo(gb, n.inputs[1].shape),
+];
+
+export const gradients: Record<string, Rule> = {
+  neg: (g) => [o.neg(g)],
+  exp: (g, _n, y) => [o.mul(g, y)],
+  log: (g, n) => [o.div(g, n.inputs[0])],
+  sqrt: (g, _n, y) => [o.div(g, o.mul(y, 2))],
+  relu: (g, n) => [o.mul(g, o.compare('gt', n.inputs[0], 0))],
+  gelu: (g, n) => [o.mul(g, geluGrad(n.inputs[0]))],
+  tanh: (g, _n, y) => [o.mul(g, o.sub(1, o.mul(y, y)))],
+  sigmoid: (g, _n, y) => [o.mul(g, o.mul(y, o.sub(1, y)))],
+  abs: (g, n) => [o.mul(g, o.sub(o.compare('gt', n.inputs[0], 0), o.compare('lt', n.inputs[0], 0)))],
+  recip: (g, _n, y) => [o.neg(o.mul(g, o.mul(y, y)))],
+
+  add: (g, n) => two(g, n, g, g),
+  sub: (g, n) => two(g, n, g, o.neg(g)),
+  mul: (g, n) => two(g, n, o.mul(g, n.inputs[1]), o.mul(g, n.inputs[0])),
+  div: (g, n) => {
+    const [a, b] = n.inputs;
+    return two(g, n, o.div(g, b), o.neg(o.div(o.mul(g, a), o.mul(b, b))));
+  },
+  max: (g, n) => {
+    // ties split the gradient evenly, as the subgradient of max(a, b) at a = b
+    const [a, b] = n.inputs;
+    const wa = o.add(o.compare('gt', a, b), o.mul(o.compare('eq', a, b), 0.5));
+    return two(g, n, o.mul(g, wa), o.mul(g, o.sub(1, wa)));
+  },
+  pow: (g, n, y) => {
+    const [a, b] = n.inputs;
+    const ga = o.mul(g, o.mul(b, o.pow(a, o.sub(b, 1))));
+    const gb = b.requiresGrad ? o.mul(g, o.mul(y, o.log(a))) : null;
+    return two(g, n, ga, gb);
+  },
+  where: (g, n) => {
+    const cond = n.ctx.cond as Tensor;
+    return two(g, n, o.where(cond, g, 0), o.where(cond, 0, g));
+  },
+
+  sum: (g, n) => [o.expand(o.reshape(g, n.ctx.keptShape as number[]), [...n.inputs[0].shape])],
+  amax: (g, n, y) => maxReduceGrad(g, n, y),
+
+  reshape: (g, n) => [o.reshape(g, [...(n.ctx.shape as number[])])],
+  permute: (g, n) => {
+    const perm = n.ctx.perm as number[];
+    const inv = new Array<number>(perm.length);
+    perm.forEach((p, i) => (inv[p] = i));
+    return [o.permute(g, inv)];
+  },
+  expand: (g, n) => [sumTo(g, n.ctx.shape as number[])],
+  slice: (g, n) => {
+    const { axis, start, end } = n.ctx as { axis: number; start: number; end: number };
+    return [o.pad(g, axis, start, n.inputs[0].shape[axis] - end)];
+  },
+  pad: (g, n) => {
+    const { axis, before } = n.ctx as { axis: number; before: number };
+    return [o.slice(g, axis, before, before + n.inputs[0].shape[axis])];
+  },
+  concat: (g, n) => {
+    const { axis, sizes } = n.ctx as { axis: number; sizes: number[] };
+    let at = 0;
+    return sizes.map((s) => o.slice(g, axis, at, (at += s)));
+  },
+  contiguous: (g) => [g],
+
+  matmul: (g, n) => {
+    const [a, b] = n.inputs;
+    const ga = a.requiresGrad ? sumTo(o.matmul(g, o.transpose(b)), a.shape) : null;
+    const gb = b.requiresGrad ? sumTo(o.matmul(o.transpose(a), g), b.shape) : null;
+    return [ga, gb];
+  },
+  softmax: (g, n) => {
+    const y = n.ctx.y as Float32Array;
+    const cols = n.inputs[0].shape[n.inputs[0].ndim - 1];
+    const dx = new Float32Array(y.length);
+    backend().softmaxRowsBackward(y, g.values(), dx, y.length / Math.max(cols, 1), cols);
+    return [new T(dx, n.inputs[0].shape)];
+  },
+  layerNorm: (g, n) => {
+    const { xhat, rstd } = n.ctx as { xhat: Float32Array; rstd: Float32Array };
+    const cols = n.inputs[0].shape[n.inputs[0].ndim - 1];
+    const dx = new Float32Array(xhat.length);
+    backend().layerNormRowsBackward(xhat, rstd, g.values(), dx, rstd.length, cols);
+    return [new T(dx, n.inputs[0].shape)];
+  },
+};
+
+/** Gradient of the max reduction: to the arg-max entries, split evenly between ties. */
+export function maxReduceGrad(g: Tensor, node: GradNode, y: Tensor): Tensor[] {
+  const x = node.inputs[0];
+  const kept = node.ctx.keptShape as number[];
+  const yk = o.expand(o.reshape(y.detach(), kept), [...x.shape]);
+  const mask = o.compare('eq', x, yk);
+  const red = kept.map((d, i) => (d === 1 && x.shape[i] !== 1 ? i : -1)).filter((i) => i >= 0);
+  const count = red.length ? o.sum(mask, red, true) : 1;
+  const gk = o.expand(o.reshape(g, kept), [...x.shape]);
+  return [o.div(o.mul(gk, mask), count)];
+}
+

@@ -1,0 +1,318 @@
+// The primitive ops: validate shapes, compute through the active backend's kernels, and record the autograd node.
+// Their gradient rules live in one table (gradients.ts). Movement ops (reshape, permute, expand, slice) return views.
+import { backend, type BinaryKernel, type UnaryKernel } from './backend.js';
+import { ShapeError, broadcastShapes, contiguousStrides, fmt, normAxis, sizeOf } from './shape.js';
+import { Tensor, isGradEnabled } from './tensor.js';
+
+function record(out: Tensor, op: string, inputs: Tensor[], ctx: Record<string, unknown> = {}): Tensor {
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { op, inputs, ctx };
+  }
+  return out;
+}
+
+export function scalar(v: number): Tensor {
+  return new Tensor(Float32Array.of(v), []);
+}
+function lift(x: Tensor | number): Tensor {
+  return typeof x === 'number' ? scalar(x) : x;
+}
+
+// ---------------------------------------------------------------- elementwise
+function unary(op: UnaryKernel, x: Tensor): Tensor {
+  const out = new Float32Array(x.size);
+  backend().unary(op, x.values(), out);
+  return record(new Tensor(out, x.shape), op, [x]);
+}
+export const neg = (x: Tensor): Tensor => unary('neg', x);
+export const exp = (x: Tensor): Tensor => unary('exp', x);
+export const log = (x: Tensor): Tensor => unary('log', x);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+export const relu = (x: Tensor): Tensor => unary('relu', x);
+export const gelu = (x: Tensor): Tensor => unary('gelu', x);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+export const abs = (x: Tensor): Tensor => unary('abs', x);
+export const recip = (x: Tensor): Tensor => unary('recip', x);
+
+/** Values of x broadcast to `shape`, row-major (a view's values() when no broadcasting is needed). */
+function valuesAs(x: Tensor, shape: readonly number[]): Float32Array {
+  if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x.values();
+  return expand(x.detach(), [...shape]).values();
+}
+
+function binary(op: BinaryKernel, a0: Tensor | number, b0: Tensor | number): Tensor {
+  const a = lift(a0);
+  const b = lift(b0);
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const out = new Float32Array(sizeOf(shape));
+  backend().binary(op, valuesAs(a, shape), valuesAs(b, shape), out);
+  return record(new Tensor(out, shape), op, [a, b]);
+}
+export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary('add', a, b);
+export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary('sub', a, b);
+export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binary('mul', a, b);
+export const div = (a: Tensor | number, b: Tensor | number): Tensor => binary('div', a, b);
+/** Elementwise maximum (NaN if either is NaN). */
+export const maximum = (a: Tensor | number, b: Tensor | number): Tensor => binary('max', a, b);
+export const pow = (a: Tensor | number, b: Tensor | number): Tensor => binary('pow', a, b);
+export const powScalar = (a: Tensor, e: number): Tensor => binary('pow', a, e);
+
+export type CompareOp = 'lt' | 'le' | 'gt' | 'ge' | 'eq';
+const cmpFns: Record<CompareOp, (a: number, b: number) => boolean> = {
+  lt: (a, b) => a < b, le: (a, b) => a <= b, gt: (a, b) => a > b, ge: (a, b) => a >= b, eq: (a, b) => a === b,
+};
+/** 1 where the comparison holds, else 0 (NaN compares false). Not differentiable. */
+export function compare(op: CompareOp, a0: Tensor | number, b0: Tensor | number): Tensor {
+  const a = lift(a0);
+  const b = lift(b0);
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const av = valuesAs(a, shape);
+  const bv = valuesAs(b, shape);
+  const out = new Float32Array(av.length);
+  const f = cmpFns[op];
+  for (let i = 0; i < out.length; i++) out[i] = f(av[i], bv[i]) ? 1 : 0;
+  return new Tensor(out, shape);
+}
+
+/** cond ? a : b elementwise, with broadcasting (cond is read as non-zero = true). */
+export function where(cond: Tensor, a0: Tensor | number, b0: Tensor | number): Tensor {
+  const a = lift(a0);
+  const b = lift(b0);
+  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
+  const cv = valuesAs(cond, shape);
+  const av = valuesAs(a, shape);
+  const bv = valuesAs(b, shape);
+  const out = new Float32Array(cv.length);
+  for (let i = 0; i < out.length; i++) out[i] = cv[i] !== 0 ? av[i] : bv[i];
+  return record(new Tensor(out, shape), 'where', [a, b], { cond });
+}
+
+// ---------------------------------------------------------------- reductions
+function reduceAxes(op: string, x: Tensor, axes: number | number[] | undefined): number[] {
+  if (axes === undefined) return x.shape.map((_, i) => i);
+  const list = (Array.isArray(axes) ? axes : [axes]).map((a) => normAxis(op, a, x.ndim));
+  return [...new Set(list)].sort((p, q) => p - q);
+}
+
+function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefined, keepdim: boolean): Tensor {
+  const red = reduceAxes(kind, x, axes);
+  const kept = x.shape.map((_, i) => i).filter((i) => !red.includes(i));
+  const rows = sizeOf(kept.map((i) => x.shape[i]));
+  const R = sizeOf(red.map((i) => x.shape[i]));
+  const v = red.length === 0 ? x.values() : permute(x.detach(), [...kept, ...red]).values(); // (rows, R)
+  const out = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const o = r * R;
+    if (kind === 'sum') {
+      let s = 0;
+      for (let j = 0; j < R; j++) s += v[o + j];
+      out[r] = s;
+    } else {
+      let m = -Infinity;
+      for (let j = 0; j < R; j++) {
+        const e = v[o + j];
+        if (e > m || e !== e) m = e;
+        if (m !== m) break;
+      }
+      out[r] = m;
+    }
+  }
+  const keptShape = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
+  const shape = keepdim ? keptShape : kept.map((i) => x.shape[i]);
+  return record(new Tensor(out, shape), kind === 'sum' ? 'sum' : 'amax', [x], { keptShape });
+}
+export const sum = (x: Tensor, axes?: number | number[], keepdim = false): Tensor => reduce('sum', x, axes, keepdim);
+export const max = (x: Tensor, axes?: number | number[], keepdim = false): Tensor => reduce('max', x, axes, keepdim);
+export function mean(x: Tensor, axes?: number | number[], keepdim = false): Tensor {
+  const red = reduceAxes('mean', x, axes);
+  const n = sizeOf(red.map((i) => x.shape[i]));
+  return div(sum(x, red, keepdim), n);
+}
+
+// ---------------------------------------------------------------- movement (views)
+export function reshape(x: Tensor, shape0: number[]): Tensor {
+  const shape = [...shape0];
+  const infer = shape.indexOf(-1);
+  if (infer >= 0) shape[infer] = x.size / sizeOf(shape.filter((_, i) => i !== infer));
+  if (sizeOf(shape) !== x.size || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ShapeError(`reshape: cannot view ${fmt(x.shape)} (${x.size} elements) as ${fmt(shape0)}`);
+  }
+  const src = x.isContiguous ? x : contiguous(x);
+  const out = new Tensor(src.data, shape, contiguousStrides(shape), src.offset);
+  return record(out, 'reshape', [src], { shape: x.shape });
+}
+
+export function permute(x: Tensor, perm: number[]): Tensor {
+  const p = perm.map((a) => normAxis('permute', a, x.ndim));
+  if (p.length !== x.ndim || new Set(p).size !== p.length) {
+    throw new ShapeError(`permute: ${JSON.stringify(perm)} is not a permutation of ${x.ndim} axes`);
+  }
+  const out = new Tensor(x.data, p.map((i) => x.shape[i]), p.map((i) => x.strides[i]), x.offset);
+  return record(out, 'permute', [x], { perm: p });
+}
+export function transpose(x: Tensor, a = -2, b = -1): Tensor {
+  const perm = x.shape.map((_, i) => i);
+  const i = normAxis('transpose', a, x.ndim);
+  const j = normAxis('transpose', b, x.ndim);
+  [perm[i], perm[j]] = [perm[j], perm[i]];
+  return permute(x, perm);
+}
+
+/** Broadcasts x to `shape` (new leading axes, or size-1 axes stretched) without copying. */
+export function expand(x: Tensor, shape: number[]): Tensor {
+  if (shape.length < x.ndim) throw new ShapeError(`expand: cannot expand ${fmt(x.shape)} to fewer axes ${fmt(shape)}`);
+  const lead = shape.length - x.ndim;
+  const strides = shape.map((d, i) => {
+    if (i < lead) return 0;
+    const xd = x.shape[i - lead];
+    if (xd === d) return x.strides[i - lead];
+    if (xd === 1) return 0;
+    throw new ShapeError(`expand: cannot expand ${fmt(x.shape)} to ${fmt(shape)}`);
+  });
+  return record(new Tensor(x.data, shape, strides, x.offset), 'expand', [x], { shape: x.shape });
+}
+
+/** x[..., start:end, ...] along `axis` (a view). */
+export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
+  const ax = normAxis('slice', axis, x.ndim);
+  const d = x.shape[ax];
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > d || start > end) {
+    throw new ShapeError(`slice: [${start}, ${end}) out of range for axis ${axis} of size ${d}`);
+  }
+  const shape = [...x.shape];
+  shape[ax] = end - start;
+  const out = new Tensor(x.data, shape, x.strides, x.offset + start * x.strides[ax]);
+  return record(out, 'slice', [x], { axis: ax, start, end });
+}
+
+/** Zero padding along one axis (the gradient of slice). */
+export function pad(x: Tensor, axis: number, before: number, after: number): Tensor {
+  const ax = normAxis('pad', axis, x.ndim);
+  const shape = [...x.shape];
+  shape[ax] += before + after;
+  const out = new Float32Array(sizeOf(shape));
+  const outer = sizeOf(x.shape.slice(0, ax));
+  const inner = sizeOf(x.shape.slice(ax + 1));
+  const v = x.values();
+  const rowIn = x.shape[ax] * inner;
+  const rowOut = shape[ax] * inner;
+  for (let o = 0; o < outer; o++) out.set(v.subarray(o * rowIn, (o + 1) * rowIn), o * rowOut + before * inner);
+  return record(new Tensor(out, shape), 'pad', [x], { axis: ax, before, after });
+}
+
+export function concat(xs: Tensor[], axis: number): Tensor {
+  if (xs.length === 0) throw new ShapeError('concat: no tensors');
+  const ax = normAxis('concat', axis, xs[0].ndim);
+  for (const t of xs) {
+    if (t.ndim !== xs[0].ndim || t.shape.some((d, i) => i !== ax && d !== xs[0].shape[i])) {
+      throw new ShapeError(`concat: shapes ${xs.map((q) => fmt(q.shape)).join(', ')} differ outside axis ${axis}`);
+    }
+  }
+  const shape = [...xs[0].shape];
+  shape[ax] = xs.reduce((s, t) => s + t.shape[ax], 0);
+  const outer = sizeOf(shape.slice(0, ax));
+  const inner = sizeOf(shape.slice(ax + 1));
+  const out = new Float32Array(sizeOf(shape));
+  let at = 0;
+  const sizes: number[] = [];
+  for (const t of xs) {
+    const v = t.values();
+    const w = t.shape[ax] * inner;
+    for (let o = 0; o < outer; o++) out.set(v.subarray(o * w, (o + 1) * w), o * shape[ax] * inner + at * inner);
+    at += t.shape[ax];
+    sizes.push(t.shape[ax]);
+  }
+  return record(new Tensor(out, shape), 'concat', xs, { axis: ax, sizes });
+}
+
+export function contiguous(x: Tensor): Tensor {
+  return record(new Tensor(new Float32Array(x.values()), x.shape), 'contiguous', [x]);
+}
+
+// ---------------------------------------------------------------- matmul
+/** How a (..., R, S) operand can be fed to bmm without copying: its data, batch stride and transpose flag. */
+function gemmOperand(t: Tensor, batch: number): { data: Float32Array; stride: number; trans: boolean } {
+  const n = t.ndim;
+  const R = t.shape[n - 2];
+  const S = t.shape[n - 1];
+  const lead = t.shape.slice(0, n - 2);
+  const leadStrides = t.strides.slice(0, n - 2);
+  const broadcastAll = lead.every((d, i) => d === 1 || leadStrides[i] === 0);
+  const rowMajor = t.strides[n - 1] === 1 || S === 1;
+  const colMajor = (t.strides[n - 2] === 1 || R === 1) && (t.strides[n - 1] === R || S === 1);
+  const leadContig = (inner: number): boolean => {
+    let acc = inner;
+    for (let i = lead.length - 1; i >= 0; i--) {
+      if (lead[i] !== 1 && leadStrides[i] !== acc) return false;
+      acc *= lead[i];
+    }
+    return true;
+  };
+  if (rowMajor && (t.strides[n - 2] === S || R === 1)) {
+    if (batch === 1 || broadcastAll) return { data: t.data.subarray(t.offset), stride: 0, trans: false };
+    if (leadContig(R * S)) return { data: t.data.subarray(t.offset), stride: R * S, trans: false };
+  }
+  if (colMajor && !(rowMajor && t.strides[n - 2] === S)) {
+    if (batch === 1 || broadcastAll) return { data: t.data.subarray(t.offset), stride: 0, trans: true };
+    if (leadContig(R * S)) return { data: t.data.subarray(t.offset), stride: R * S, trans: true };
+  }
+  return { data: t.values(), stride: batch === 1 || broadcastAll ? 0 : R * S, trans: false };
+}
+
+/** (..., M, K) @ (..., K, N) → (..., M, N), leading axes broadcast; 1-d operands are not accepted. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim < 2 || b.ndim < 2) throw new ShapeError(`matmul: operands must be at least 2-d, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  const M = a.shape[a.ndim - 2];
+  const K = a.shape[a.ndim - 1];
+  const K2 = b.shape[b.ndim - 2];
+  const N = b.shape[b.ndim - 1];
+  if (K !== K2) throw new ShapeError(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  const lead = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = sizeOf(lead);
+  const out = new Float32Array(batch * M * N);
+  // a (B..., M, K) with b 2-d: fold the batch into M when a's rows are contiguous.
+  if (b.ndim === 2 && a.isContiguous && batch > 1) {
+    const B = gemmOperand(b, 1);
+    backend().bmm(1, batch * M, N, K, a.data.subarray(a.offset), 0, false, B.data, 0, B.trans, out, false);
+  } else {
+    const sameLead = (t: Tensor): boolean => t.ndim - 2 === lead.length && t.shape.slice(0, -2).every((d, i) => d === lead[i]);
+    const ax = sameLead(a) ? a : expand(a.detach(), [...lead, M, K]); // broadcast axes get stride 0
+    const bx = sameLead(b) ? b : expand(b.detach(), [...lead, K, N]);
+    const A = gemmOperand(ax, batch);
+    const B = gemmOperand(bx, batch);
+    backend().bmm(batch, M, N, K, A.data, A.stride, A.trans, B.data, B.stride, B.trans, out, false);
+  }
+  return record(new Tensor(out, [...lead, M, N]), 'matmul', [a, b]);
+}
+
+// ---------------------------------------------------------------- fused row ops
+/** Softmax along `axis` (fused kernel on the last axis; other axes go through a permuted view). */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  const ax = normAxis('softmax', axis, x.ndim);
+  if (ax !== x.ndim - 1) return transpose(softmax(transpose(x, ax, -1), -1), ax, -1);
+  const cols = x.shape[ax];
+  const out = new Float32Array(x.size);
+  backend().softmaxRows(x.values(), out, x.size / Math.max(cols, 1), cols);
+  const y = new Tensor(out, x.shape);
+  return record(y, 'softmax', [x], { y: out });
+}
+
+/** log(softmax(x)) along `axis`, computed stably as x − max − log Σ exp(x − max). */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  const m = max(x.detach(), axis, true);
+  const shifted = sub(x, m);
+  return sub(shifted, log(sum(exp(shifted), axis, true)));
+}
+
+/** Layer norm over the last axis without affine parameters: (x − mean) / sqrt(var + eps). */
+export function layerNorm(x: Tensor, eps = 1e-5): Tensor {
+  const cols = x.shape[x.ndim - 1];
+  const rows = x.size / Math.max(cols, 1);
+  const out = new Float32Array(x.size);
+  const mu = new Float32Array(rows);
+  const rstd = new Float32Array(rows);
+  backend().layerNormRows(x.values(), out, mu, rstd, rows, cols, eps);
+  return record(new Tensor(out, x.shape), 'layerNorm', [x], { xhat: out, rstd });
+}
