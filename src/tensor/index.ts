@@ -1,6 +1,6 @@
 // The engine's public face: tensors, ops, autograd, RNG, backends. Importing it registers the reference backend and,
 // when its addon is built, the native one (made active); FLINKSCOPE_BACKEND=reference|native overrides the choice.
-import { registerBackend, setBackend, backendNames } from './backend.js';
+import { registerBackend, setBackend } from './backend.js';
 import { referenceKernels } from './backends/reference.js';
 
 export * from './tensor.js';

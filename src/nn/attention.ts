@@ -1,0 +1,89 @@
+// Multi-head scaled dot-product attention (Vaswani et al. 2017) with optional additive masks:
+// full, banded (|i − j| ≤ w: the local view), and a Transformer encoder layer (post-norm, as the benchmark model).
+import { Tensor, Rng, matmul, transpose, softmax, mul, add, reshape, permute, relu, gelu } from '../tensor/index.js';
+import { Module } from './module.js';
+import { Linear, LayerNorm, Dropout } from './layers.js';
+
+/** (T, T) additive mask: 0 where |i − j| ≤ width, −∞ elsewhere. */
+export function bandMask(T: number, width: number): Tensor {
+  const m = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) m[i * T + j] = Math.abs(i - j) <= width ? 0 : -Infinity;
+  return new Tensor(m, [T, T]);
+}
+
+/** q, k, v (..., T, dh) → out (..., T, dh) and the attention map (..., T, T). */
+export function attention(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
+  const dh = q.shape[q.ndim - 1];
+  let scores = mul(matmul(q, transpose(k)), 1 / Math.sqrt(dh)); // (..., T, T)
+  if (mask) scores = add(scores, mask);
+  const attn = softmax(scores, -1);
+  return { out: matmul(attn, v), attn };
+}
+
+export interface MHAOptions {
+  bias?: boolean;
+}
+
+export class MultiHeadAttention extends Module {
+  wq: Linear;
+  wk: Linear;
+  wv: Linear;
+  wo: Linear;
+  constructor(readonly dModel: number, readonly heads: number, rng: Rng, opts: MHAOptions = {}) {
+    super();
+    if (dModel % heads !== 0) throw new RangeError(`MultiHeadAttention: d_model ${dModel} is not divisible by ${heads} heads`);
+    const bias = opts.bias ?? true;
+    this.wq = new Linear(dModel, dModel, rng, { bias });
+    this.wk = new Linear(dModel, dModel, rng, { bias });
+    this.wv = new Linear(dModel, dModel, rng, { bias });
+    this.wo = new Linear(dModel, dModel, rng, { bias });
+  }
+  private split(x: Tensor): Tensor {
+    const [B, T] = x.shape;
+    return permute(reshape(x, [B, T, this.heads, this.dModel / this.heads]), [0, 2, 1, 3]); // (B, h, T, dh)
+  }
+  /** x (B, T, d) → (B, T, d); attn (B, h, T, T). */
+  forward(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
+    const [B, T] = x.shape;
+    const { out, attn } = attention(this.split(this.wq.forward(x)), this.split(this.wk.forward(x)), this.split(this.wv.forward(x)), mask);
+    const merged = reshape(permute(out, [0, 2, 1, 3]), [B, T, this.dModel]); // (B, T, d)
+    return { out: this.wo.forward(merged), attn };
+  }
+}
+
+export interface EncoderLayerOptions {
+  ffn?: number;
+  dropout?: number;
+  activation?: 'relu' | 'gelu';
+  bias?: boolean;
+  /** Layer norms with learnable scale and shift (the benchmark model has none). */
+  affineNorm?: boolean;
+}
+
+export class TransformerEncoderLayer extends Module {
+  attn: MultiHeadAttention;
+  ff1: Linear;
+  ff2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  drop: Dropout;
+  constructor(readonly dModel: number, heads: number, rng: Rng, readonly opts: EncoderLayerOptions = {}) {
+    super();
+    const ffn = opts.ffn ?? 4 * dModel;
+    const bias = opts.bias ?? true;
+    this.attn = new MultiHeadAttention(dModel, heads, rng, { bias });
+    this.ff1 = new Linear(dModel, ffn, rng, { bias });
+    this.ff2 = new Linear(ffn, dModel, rng, { bias });
+    this.norm1 = new LayerNorm(dModel, { affine: opts.affineNorm ?? true });
+    this.norm2 = new LayerNorm(dModel, { affine: opts.affineNorm ?? true });
+    this.drop = new Dropout(opts.dropout ?? 0, rng);
+  }
+  /** x (B, T, d) → (B, T, d), post-norm: x = LN(x + Attn(x)); x = LN(x + FFN(x)). */
+  forward(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
+    const a = this.attn.forward(x, mask);
+    const h = this.norm1.forward(add(x, this.drop.forward(a.out)));
+    const act = this.opts.activation === 'gelu' ? gelu : relu;
+    const f = this.ff2.forward(act(this.ff1.forward(h)));
+    return { out: this.norm2.forward(add(h, this.drop.forward(f))), attn: a.attn };
+  }
+}
