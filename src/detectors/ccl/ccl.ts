@@ -1,0 +1,165 @@
+// CCL — cross-contrastive learning for Flink anomaly detection ("Noise Matters", VLDB 2025; see docs/ccl.md for
+// the reading implemented here and why). Loss: L = L_cc + λ · L_b, with
+//   L_cc  cross-view InfoNCE, positives (g_t, l_{t+1}) and (l_t, g_{t+1}), negatives from injected Flink anomalies,
+//   L_b   boundary loss max(‖x̂_t − x_t‖ − b_t, 0) with b_t from robust statistics of the raw window.
+// Score: α · z(1 − cos(g_t, l_t)) + (1 − α) · z(‖x̂_t − x_t‖), each part standardised by its median / IQR on the
+// training data so the two are commensurate. Every part can be switched off for ablations.
+import { Rng, Tensor, matmul, mul, add, mean, noGrad } from '../../tensor/index.js';
+import type { Module } from '../../nn/index.js';
+import type { FitOptions, DetectorState } from '../detector.js';
+import type { PreparedInput } from '../input.js';
+import type { ParamSpec } from '../params.js';
+import { registerDetector } from '../registry.js';
+import { applyRobustScale } from '../robust.js';
+import { DeepDetector, deepParamSpec, type DeepParams } from '../deep/template.js';
+import { gatherWindows, windowStarts } from '../deep/windows.js';
+import { CCLNet } from './model.js';
+import { applyInjection, drawInjection } from './inject.js';
+import { anomalyBoundary } from './boundary.js';
+import { boundaryLoss, crossContrastiveLoss, residual, viewDisagreement } from './losses.js';
+
+export interface CCLParams extends DeepParams {
+  d: number;
+  heads: number;
+  layers: number;
+  ffn: number;
+  dropout: number;
+  patchSizes: number[];
+  band: number;
+  tau: number;
+  negatives: number;
+  lambda: number;
+  bMin: number;
+  beta: number;
+  alpha: number;
+  crossContrast: boolean;
+  boundary: boolean;
+  views: 'both' | 'global' | 'local';
+}
+
+export const cclParamSpec: ParamSpec<CCLParams> = {
+  ...deepParamSpec,
+  d: { default: 32, min: 4, integer: true, doc: 'model width' },
+  heads: { default: 4, min: 1, integer: true, doc: 'attention heads (must divide d)' },
+  layers: { default: 1, min: 1, integer: true, doc: 'encoder layers per view' },
+  ffn: { default: 64, min: 1, integer: true, doc: 'feed-forward width' },
+  dropout: { default: 0.1, min: 0, max: 0.9, doc: 'dropout in the encoder layers' },
+  patchSizes: { default: [4, 8], doc: 'patch sizes of the global view (each must divide window)' },
+  band: { default: 3, min: 1, integer: true, doc: 'half-width w of the local view band (|i − j| ≤ w, i ≠ j)' },
+  tau: { default: 0.2, min: 0.01, doc: 'InfoNCE temperature' },
+  negatives: { default: 8, min: 1, integer: true, doc: 'injected-anomaly negatives per window' },
+  lambda: { default: 1, min: 0, doc: 'weight λ of the boundary loss' },
+  bMin: { default: 0.1, min: 0, doc: 'boundary of a clearly normal timestamp (scaled units)' },
+  beta: { default: 2, min: 0, doc: 'extra boundary width of a suspected anomaly' },
+  alpha: { default: 0.5, min: 0, max: 1, doc: 'weight of the cross-view disagreement in the score' },
+  crossContrast: { default: true, doc: 'ablation switch: the cross-contrastive loss' },
+  boundary: { default: true, doc: 'ablation switch: boundary loss (false = plain reconstruction loss)' },
+  views: { default: 'both', choices: ['both', 'global', 'local'], doc: 'ablation switch: which views exist' },
+};
+
+export class CCLDetector extends DeepDetector<CCLParams> {
+  readonly kind = 'ccl';
+  readonly version = 1;
+  /** median / IQR of the two score parts on training windows. */
+  private norm = { cosMed: 0, cosIqr: 1, recMed: 0, recIqr: 1 };
+
+  constructor(params: Partial<CCLParams> = {}) {
+    super(cclParamSpec, 'ccl', params);
+  }
+
+  private get net(): CCLNet {
+    return this.model as CCLNet;
+  }
+
+  protected buildModel(C: number, rng: Rng): Module {
+    const p = this.params;
+    return new CCLNet({ C, L: p.window, d: p.d, heads: p.heads, layers: p.layers, ffn: p.ffn, dropout: p.dropout, patchSizes: p.patchSizes, band: p.band, views: p.views }, rng);
+  }
+
+  /** The training loss of a batch (B, L, C). */
+  protected lossOf(batch: Tensor, rng: Rng): Tensor {
+    const p = this.params;
+    const [B, L, C] = batch.shape;
+    const { g, l, xhat } = this.net.forward(batch);
+    const terms: Tensor[] = [];
+    if (p.crossContrast) {
+      const { injected, select } = injectNegatives(batch, p.negatives, rng);
+      const neg = matmul(select, this.net.local(injected)); // (B, K, d)
+      terms.push(crossContrastiveLoss(g, l, neg, p.tau));
+    }
+    const r = residual(xhat, batch); // (B, L)
+    if (p.boundary) terms.push(mul(boundaryLoss(r, anomalyBoundary(batch.values(), B, L, C, p.bMin, p.beta)), p.lambda));
+    else terms.push(mul(mean(r), p.lambda));
+    return terms.reduce((a, b) => add(a, b));
+  }
+
+  private parts(batch: Tensor): { cos: Float32Array; rec: Float32Array } {
+    const { g, l, xhat } = this.net.forward(batch);
+    return { cos: viewDisagreement(g, l).values(), rec: residual(xhat, batch).values() };
+  }
+
+  protected scoreBatch(batch: Tensor): Float32Array {
+    const { cos, rec } = this.parts(batch);
+    const a = this.params.views === 'both' ? this.params.alpha : 0;
+    const n = this.norm;
+    const out = new Float32Array(cos.length);
+    for (let i = 0; i < out.length; i++) out[i] = a * ((cos[i] - n.cosMed) / n.cosIqr) + (1 - a) * ((rec[i] - n.recMed) / n.recIqr);
+    return out;
+  }
+
+  protected override async fitCore(x: PreparedInput, opts: FitOptions): Promise<void> {
+    await super.fitCore(x, opts);
+    // standardisation of the two score parts, on (a sample of) training windows only
+    const L = this.params.window;
+    const xs = applyRobustScale(x.values, x.C, this.scale_!);
+    const starts = windowStarts(x.T, L, Math.max(L / 2, 1)).slice(0, 256);
+    const cos: number[] = [];
+    const rec: number[] = [];
+    noGrad(() => {
+      for (let i = 0; i < starts.length; i += this.params.batchSize) {
+        const st = starts.slice(i, i + this.params.batchSize);
+        const pr = this.parts(new Tensor(gatherWindows(xs, x.C, L, st), [st.length, L, x.C]));
+        cos.push(...pr.cos);
+        rec.push(...pr.rec);
+      }
+    });
+    const mi = (v: number[]): [number, number] => {
+      v.sort((a, b) => a - b);
+      const q = (f: number): number => v[Math.min(v.length - 1, Math.floor(f * (v.length - 1)))];
+      return [q(0.5), Math.max(q(0.75) - q(0.25), 1e-6)];
+    };
+    const [cosMed, cosIqr] = mi(cos);
+    const [recMed, recIqr] = mi(rec);
+    this.norm = { cosMed, cosIqr, recMed, recIqr };
+  }
+
+  protected override getState(): DetectorState {
+    const s = super.getState();
+    s.json.norm = this.norm;
+    return s;
+  }
+  protected override setState(s: DetectorState): void {
+    super.setState(s);
+    this.norm = s.json.norm as typeof this.norm;
+  }
+}
+
+/**
+ * Copies batch (B, L, C) with one Flink-style anomaly injected per window, and a selection matrix (B, K, L) that
+ * picks K injected timestamps per window (so negatives = select · l̃ is a plain matmul).
+ */
+export function injectNegatives(batch: Tensor, K: number, rng: Rng): { injected: Tensor; select: Tensor; spans: [number, number][] } {
+  const [B, L, C] = batch.shape;
+  const x = new Float32Array(batch.values());
+  const sel = new Float32Array(B * K * L);
+  const spans: [number, number][] = [];
+  for (let b = 0; b < B; b++) {
+    const inj = drawInjection(L, C, rng);
+    applyInjection(x.subarray(b * L * C, (b + 1) * L * C), L, C, inj);
+    spans.push([inj.start, inj.end]);
+    for (let k = 0; k < K; k++) sel[b * K * L + k * L + inj.start + rng.int(inj.end - inj.start)] = 1;
+  }
+  return { injected: new Tensor(x, [B, L, C]), select: new Tensor(sel, [B, K, L]), spans };
+}
+
+registerDetector({ kind: 'ccl', ctor: CCLDetector, family: 'deep', summary: 'cross-contrastive attention detector (Noise Matters, VLDB 2025)' });

@@ -1,0 +1,188 @@
+// The training template every deep detector shares (PyOD-style): robust scaling fitted on training data, sliding
+// windows, seeded shuffling and batching, Adam with clipping and warm-up/cosine LR, early stopping on a validation
+// split taken from the END of the training data, progress (epoch / loss / ETA), cancellation, and folding window
+// scores back to timestamps. A subclass gives only its model, one training loss and one scoring step.
+import { Rng, Tensor, backward, noGrad } from '../../tensor/index.js';
+import { Module } from '../../nn/index.js';
+import { Adam, clipGradNorm, warmupCosine } from '../../optim/index.js';
+import { Detector, FitCancelledError, type DetectorState, type FitOptions } from '../detector.js';
+import type { PreparedInput } from '../input.js';
+import { DetectorInputError } from '../input.js';
+import type { ParamSpec } from '../params.js';
+import { applyRobustScale, fitRobustScale, type RobustScale } from '../robust.js';
+import { ScoreFolder, gatherWindows, padFront, windowStarts } from './windows.js';
+
+export interface DeepParams {
+  window: number;
+  stride: number;
+  scoreStride: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  clip: number;
+  patience: number;
+  valFraction: number;
+  maxTrainWindows: number;
+  seed: number;
+  contamination: number;
+}
+
+export const deepParamSpec: ParamSpec<DeepParams> = {
+  window: { default: 64, min: 8, integer: true, doc: 'window length L in timestamps' },
+  stride: { default: 4, min: 1, integer: true, doc: 'stride between training windows' },
+  scoreStride: { default: 16, min: 1, integer: true, doc: 'stride between scoring windows (overlaps are averaged)' },
+  epochs: { default: 8, min: 1, integer: true, doc: 'maximum training epochs' },
+  batchSize: { default: 32, min: 1, integer: true, doc: 'windows per batch' },
+  lr: { default: 1e-3, min: 0, doc: 'peak learning rate (warm-up then cosine decay)' },
+  weightDecay: { default: 0, min: 0, doc: 'decoupled weight decay (AdamW)' },
+  clip: { default: 1, min: 0, doc: 'global gradient-norm clip (0 = off)' },
+  patience: { default: 3, min: 1, integer: true, doc: 'epochs without validation improvement before stopping' },
+  valFraction: { default: 0.1, min: 0, max: 0.5, doc: 'share of training windows (the latest) held out for early stopping' },
+  maxTrainWindows: { default: 2048, min: 1, integer: true, doc: 'cap on windows per epoch (uniformly sampled)' },
+  seed: { default: 1, integer: true, doc: 'seed of weight init, shuffling and augmentation' },
+  contamination: { default: 0.01, min: 0, max: 0.5, doc: 'expected share of anomalies in training data (sets the threshold)' },
+};
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  valLoss: number | null;
+  ms: number;
+}
+
+export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
+  protected model: Module | null = null;
+  protected scale_: RobustScale | null = null;
+  protected C = 0;
+  /** Training curve of the last fit (for reports and the dashboard's model page). */
+  history: EpochRecord[] = [];
+
+  /** Builds the network for C channels (weights from rng). */
+  protected abstract buildModel(C: number, rng: Rng): Module;
+  /** The training loss of one batch (B, L, C) of scaled windows (rng for augmentation / negatives). */
+  protected abstract lossOf(batch: Tensor, rng: Rng): Tensor;
+  /** Per-timestamp scores of a batch (B, L, C) → (B · L) row-major. Runs under noGrad in eval mode. */
+  protected abstract scoreBatch(batch: Tensor): Float32Array;
+
+  protected async fitCore(x: PreparedInput, opts: FitOptions): Promise<void> {
+    const p = this.params;
+    const L = p.window;
+    if (x.T < L + 1) throw new DetectorInputError(`${this.kind}: training series has ${x.T} timestamps, fewer than window + 1 = ${L + 1}`);
+    const rng = new Rng(p.seed);
+    this.C = x.C;
+    this.scale_ = fitRobustScale(x.values, x.T, x.C);
+    const xs = applyRobustScale(x.values, x.C, this.scale_);
+    const all = windowStarts(x.T, L, p.stride);
+    const nVal = all.length >= 10 ? Math.floor(all.length * p.valFraction) : 0;
+    const trainStarts = all.slice(0, all.length - nVal);
+    const valStarts = all.slice(all.length - nVal);
+    const model = this.buildModel(x.C, rng);
+    this.model = model;
+    const params = model.parameters();
+    const opt = new Adam(params, { lr: p.lr, weightDecay: p.weightDecay });
+    const perEpoch = Math.min(trainStarts.length, p.maxTrainWindows);
+    const stepsPerEpoch = Math.ceil(perEpoch / p.batchSize);
+    const schedule = warmupCosine(p.lr, Math.min(20, stepsPerEpoch), stepsPerEpoch * p.epochs, p.lr * 0.05);
+    let best = Infinity;
+    let bestState = model.stateDict();
+    let bad = 0;
+    this.history = [];
+    const t0 = Date.now();
+    for (let epoch = 1; epoch <= p.epochs; epoch++) {
+      const te = Date.now();
+      model.train();
+      const order = trainStarts.slice();
+      rng.shuffle(order);
+      const chosen = order.slice(0, perEpoch);
+      let lossSum = 0;
+      for (let i = 0; i < chosen.length; i += p.batchSize) {
+        if (opts.signal?.aborted) throw new FitCancelledError(this.kind);
+        const starts = chosen.slice(i, i + p.batchSize);
+        const batch = new Tensor(gatherWindows(xs, x.C, L, starts), [starts.length, L, x.C]); // (B, L, C)
+        opt.zeroGrad();
+        const loss = this.lossOf(batch, rng);
+        const lv = loss.item();
+        if (!Number.isFinite(lv)) throw new Error(`${this.kind}: training diverged (loss ${lv}) in epoch ${epoch}; lower lr`);
+        backward(loss);
+        if (p.clip > 0) clipGradNorm(params, p.clip);
+        opt.lr = schedule(opt.stepCount);
+        opt.step();
+        lossSum += lv * starts.length;
+        await new Promise<void>((r) => setImmediate(r)); // let timers, signals and progress bars run
+      }
+      const loss = lossSum / chosen.length;
+      const valLoss = valStarts.length ? this.validationLoss(xs, x.C, valStarts, rng) : null;
+      this.history.push({ epoch, loss, valLoss, ms: Date.now() - te });
+      const monitored = valLoss ?? loss;
+      if (monitored < best - 1e-6) {
+        best = monitored;
+        bestState = model.stateDict();
+        bad = 0;
+      } else bad++;
+      const elapsed = Date.now() - t0;
+      opts.onProgress?.({ epoch, epochs: p.epochs, loss, valLoss: valLoss ?? undefined, etaMs: (elapsed / epoch) * (p.epochs - epoch) });
+      if (bad >= p.patience) break;
+    }
+    model.loadStateDict(bestState);
+    model.eval();
+  }
+
+  private validationLoss(xs: Float32Array, C: number, starts: number[], rng: Rng): number {
+    const model = this.model!;
+    model.eval();
+    const vr = new Rng(this.params.seed + 7919); // the same negatives every epoch, so epochs compare
+    void rng;
+    let s = 0;
+    noGrad(() => {
+      for (let i = 0; i < starts.length; i += this.params.batchSize) {
+        const st = starts.slice(i, i + this.params.batchSize);
+        const batch = new Tensor(gatherWindows(xs, C, this.params.window, st), [st.length, this.params.window, C]);
+        s += this.lossOf(batch, vr).item() * st.length;
+      }
+    });
+    model.train();
+    return s / starts.length;
+  }
+
+  protected scoreCore(x: PreparedInput): Float32Array {
+    const L = this.params.window;
+    const model = this.model;
+    if (!model || !this.scale_) throw new Error(`${this.kind}: no model`);
+    model.eval();
+    const xs0 = applyRobustScale(x.values, x.C, this.scale_);
+    const T = Math.max(x.T, L);
+    const xs = padFront(xs0, x.T, x.C, L);
+    const starts = windowStarts(T, L, this.params.scoreStride);
+    const fold = new ScoreFolder(T);
+    noGrad(() => {
+      for (let i = 0; i < starts.length; i += this.params.batchSize) {
+        const st = starts.slice(i, i + this.params.batchSize);
+        const batch = new Tensor(gatherWindows(xs, x.C, L, st), [st.length, L, x.C]); // (B, L, C)
+        fold.add(this.scoreBatch(batch), st, L);
+      }
+    });
+    const s = fold.result();
+    return T === x.T ? s : s.slice(T - x.T);
+  }
+
+  protected getState(): DetectorState {
+    const arrays: DetectorState['arrays'] = {
+      'scale.center': { data: this.scale_!.center, shape: [this.C] },
+      'scale.scale': { data: this.scale_!.scale, shape: [this.C] },
+    };
+    for (const [n, w] of Object.entries(this.model!.stateDict())) arrays[`w.${n}`] = { data: w.data, shape: w.shape };
+    return { json: { C: this.C, history: this.history }, arrays };
+  }
+
+  protected setState(s: DetectorState): void {
+    this.C = s.json.C as number;
+    this.history = (s.json.history as EpochRecord[]) ?? [];
+    this.scale_ = { center: s.arrays['scale.center'].data as Float32Array, scale: s.arrays['scale.scale'].data as Float32Array };
+    this.model = this.buildModel(this.C, new Rng(this.params.seed));
+    const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [k, v] of Object.entries(s.arrays)) if (k.startsWith('w.')) weights[k.slice(2)] = { shape: v.shape, data: v.data as Float32Array };
+    this.model.loadStateDict(weights);
+    this.model.eval();
+  }
+}

@@ -1,0 +1,45 @@
+// Robust per-channel scaling fitted on training data only (never per window): (x − median) / IQR.
+// A channel with zero IQR falls back to its standard deviation, then to 1, so constant channels map to 0, not NaN.
+
+export interface RobustScale {
+  center: Float32Array; // (C,)
+  scale: Float32Array; // (C,)
+}
+
+function quantileSorted(v: Float64Array, q: number): number {
+  const pos = q * (v.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+}
+
+/** values (T, C) row-major. */
+export function fitRobustScale(values: Float32Array, T: number, C: number): RobustScale {
+  const center = new Float32Array(C);
+  const scale = new Float32Array(C);
+  const col = new Float64Array(T);
+  for (let c = 0; c < C; c++) {
+    let mean = 0;
+    for (let t = 0; t < T; t++) {
+      col[t] = values[t * C + c];
+      mean += col[t] / T;
+    }
+    let varSum = 0;
+    for (let t = 0; t < T; t++) varSum += (col[t] - mean) ** 2;
+    col.sort();
+    center[c] = quantileSorted(col, 0.5);
+    const iqr = quantileSorted(col, 0.75) - quantileSorted(col, 0.25);
+    const std = Math.sqrt(varSum / Math.max(T - 1, 1));
+    scale[c] = iqr > 1e-8 ? iqr : std > 1e-8 ? std : 1;
+  }
+  return { center, scale };
+}
+
+export function applyRobustScale(values: Float32Array, C: number, s: RobustScale): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const c = i % C;
+    out[i] = (values[i] - s.center[c]) / s.scale[c];
+  }
+  return out;
+}

@@ -1,0 +1,95 @@
+// CCL-specific checks: each loss term on hand-made inputs, the boundary's zero gradient, the injected negatives.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as t from '../../../src/tensor/index.js';
+import { Rng, Tensor } from '../../../src/tensor/index.js';
+import { boundaryLoss, crossViewInfoNCE, residual, viewDisagreement } from '../../../src/detectors/ccl/losses.js';
+import { boundaryPrior } from '../../../src/detectors/ccl/boundary.js';
+import { injectNegatives, CCLDetector } from '../../../src/detectors/ccl/ccl.js';
+import { applyInjection } from '../../../src/detectors/ccl/inject.js';
+import { neighbourMask } from '../../../src/detectors/ccl/model.js';
+
+describe('CCL losses', () => {
+  it('cross-view InfoNCE equals the hand-computed value', () => {
+    // B = 1, L = 2, d = 2: anchor a_0 = (1, 0); positive p_1 = (1, 0) (cos 1); one negative (0, 1) (cos 0)
+    const a = t.tensor([[[1, 0], [5, 5]]]);
+    const p = t.tensor([[[9, 9], [1, 0]]]);
+    const neg = t.tensor([[[0, 1]]]);
+    const tau = 0.5;
+    const expected = -Math.log(Math.exp(1 / tau) / (Math.exp(1 / tau) + Math.exp(0)));
+    assert.ok(Math.abs(crossViewInfoNCE(a, p, neg, tau).item() - expected) < 1e-5);
+  });
+
+  it('residual, boundary loss and view disagreement on known values', () => {
+    const x = t.tensor([[[0, 0], [1, 1]]]); // (1, 2, 2)
+    const xhat = t.tensor([[[3, 4], [1, 1]]]);
+    const r = residual(xhat, x);
+    assert.ok(Math.abs(r.toArray()[0] - 5 / Math.SQRT2) < 1e-5);
+    assert.ok(Math.abs(r.toArray()[1]) < 1e-5);
+    const b = t.tensor([[1, 1]]);
+    // mean(max(r − b, 0)) = (5/√2 − 1 + 0) / 2
+    assert.ok(Math.abs(boundaryLoss(r, b).item() - (5 / Math.SQRT2 - 1) / 2) < 1e-5);
+    const dis = viewDisagreement(t.tensor([[[1, 0], [1, 1]]]), t.tensor([[[0, 1], [2, 2]]])).toArray();
+    assert.ok(Math.abs(dis[0] - 1) < 1e-5 && Math.abs(dis[1]) < 1e-5);
+  });
+
+  it('the boundary loss gives zero gradient to timestamps inside their boundary', () => {
+    const r = new Tensor(Float32Array.of(0.2, 3, 0.5, 4), [1, 4], undefined, 0, true);
+    const b = t.tensor([[1, 1, 1, 5]]); // inside: 0, 2, 3; outside: 1
+    t.backward(boundaryLoss(r, b));
+    assert.deepEqual(r.grad!.toArray(), [0, 0.25, 0, 0]);
+  });
+
+  it('boundary prior is high on outliers and on the top of a slow rise, low on noise', () => {
+    const L = 64;
+    const x = new Float32Array(L);
+    const rng = new Rng(3);
+    for (let i = 0; i < L; i++) x[i] = 0.3 * rng.normal();
+    x[10] = 8; // outlier
+    for (let i = 40; i < L; i++) x[i] += (i - 40) * 0.4; // slow rise
+    const prior = boundaryPrior(x, 1, L, 1);
+    assert.ok(prior[10] > 0.6, `outlier prior ${prior[10]}`);
+    assert.ok(prior[L - 1] > 0.6, `rise prior ${prior[L - 1]}`);
+    const calm = Array.from(prior.subarray(20, 30));
+    assert.ok(Math.max(...calm) < 0.3, `noise prior ${calm}`);
+  });
+
+  it('injected negatives really contain the anomaly, and the selection picks injected timestamps', () => {
+    const B = 4, L = 32, C = 3;
+    const batch = t.zeros([B, L, C]);
+    const { injected, select, spans } = injectNegatives(batch, 5, new Rng(1));
+    const iv = injected.values();
+    const sv = select.values();
+    for (let b = 0; b < B; b++) {
+      const [s, e] = spans[b];
+      let inside = 0;
+      let outside = 0;
+      for (let tt = 0; tt < L; tt++) for (let c = 0; c < C; c++) {
+        const v = Math.abs(iv[b * L * C + tt * C + c]);
+        if (tt >= s && tt < e) inside += v; else outside += v;
+      }
+      assert.ok(inside > 0 && outside === 0, `window ${b}: anomaly inside its span only`);
+      for (let k = 0; k < 5; k++) {
+        const row = Array.from(sv.subarray((b * 5 + k) * L, (b * 5 + k + 1) * L));
+        assert.equal(row.reduce((p, q) => p + q, 0), 1);
+        const at = row.indexOf(1);
+        assert.ok(at >= s && at < e, 'negative taken from the injected span');
+      }
+    }
+    const w = new Float32Array(10);
+    applyInjection(w, 10, 1, { kind: 'ramp', start: 5, end: 10, channels: [0], magnitude: 5 });
+    assert.deepEqual(Array.from(w), [0, 0, 0, 0, 0, 1, 2, 3, 4, 5]);
+  });
+
+  it('the local view cannot see its own timestamp', () => {
+    const m = neighbourMask(5, 1).toArray();
+    assert.equal(m[0], -Infinity);
+    assert.equal(m[1], 0);
+    assert.equal(m[2], -Infinity);
+  });
+
+  it('rejects a window that is not a multiple of the patch sizes, and unknown params', () => {
+    assert.throws(() => new CCLDetector({ windw: 10 } as never), /unknown parameter 'windw'/);
+    assert.throws(() => new CCLDetector({ views: 'diagonal' as never }), /must be one of/);
+  });
+});
