@@ -1,5 +1,9 @@
 // Importing this module registers every detector (each module registers itself).
 import './ccl/ccl.js';
+import './baselines/dcdetector.js';
+import './baselines/anomaly-transformer.js';
+import './baselines/usad.js';
+import './baselines/transformer-ae.js';
 export { createDetector, detectorKinds, detectorEntry, loadDetector, registerDetector } from './registry.js';
 export { Detector, NotFittedError, FitCancelledError, quantile } from './detector.js';
 export type { TrainProgress, FitOptions } from './detector.js';

@@ -57,6 +57,8 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
   protected C = 0;
   /** Training curve of the last fit (for reports and the dashboard's model page). */
   history: EpochRecord[] = [];
+  /** 1-based epoch of the running fit (for losses that change over epochs, e.g. USAD). */
+  protected currentEpoch = 0;
 
   /** Builds the network for C channels (weights from rng). */
   protected abstract buildModel(C: number, rng: Rng): Module;
@@ -91,6 +93,7 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
     const t0 = Date.now();
     for (let epoch = 1; epoch <= p.epochs; epoch++) {
       const te = Date.now();
+      this.currentEpoch = epoch;
       model.train();
       const order = trainStarts.slice();
       rng.shuffle(order);
