@@ -37,20 +37,29 @@ function bmm(
   B: Float32Array, strideB: number, transB: boolean,
   C: Float32Array, accumulate: boolean,
 ): void {
+  const row = new Float64Array(N); // one output row, accumulated in float64 (i-k-j order: B rows stream)
+  const bT = transB ? new Float32Array(K * N) : null;
   for (let b = 0; b < batch; b++) {
     const a0 = b * strideA;
     const b0 = b * strideB;
     const c0 = b * M * N;
+    let Bm: Float32Array = B;
+    let bo = b0;
+    if (bT) {
+      // materialise op(B) = B_bᵀ as (K, N) once per batch entry
+      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[k * N + j] = B[b0 + j * K + k];
+      Bm = bT;
+      bo = 0;
+    }
     for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) {
-          const av = transA ? A[a0 + k * M + i] : A[a0 + i * K + k];
-          const bv = transB ? B[b0 + j * K + k] : B[b0 + k * N + j];
-          s += av * bv;
-        }
-        C[c0 + i * N + j] = accumulate ? C[c0 + i * N + j] + s : s;
+      row.fill(0);
+      for (let k = 0; k < K; k++) {
+        const av = transA ? A[a0 + k * M + i] : A[a0 + i * K + k];
+        const off = bo + k * N;
+        for (let j = 0; j < N; j++) row[j] += av * Bm[off + j];
       }
+      const co = c0 + i * N;
+      for (let j = 0; j < N; j++) C[co + j] = accumulate ? C[co + j] + row[j] : row[j];
     }
   }
 }
