@@ -1,0 +1,49 @@
+// Threshold-free metrics: AUC-ROC (Mann–Whitney with tied ranks) and AUC-PR as average precision.
+import { checkPair } from './events.js';
+
+export function aucRoc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  checkPair('aucRoc', scores, labels);
+  const n = scores.length;
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
+  let pos = 0;
+  let rankSum = 0;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && scores[idx[j + 1]] === scores[idx[i]]) j++;
+    const avgRank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) if (labels[idx[k]]) {
+      pos++;
+      rankSum += avgRank;
+    }
+    i = j + 1;
+  }
+  const neg = n - pos;
+  if (pos === 0 || neg === 0) return NaN;
+  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
+/** Average precision: Σ over positives (in descending score order, ties grouped) of precision × Δrecall. */
+export function aucPr(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  checkPair('aucPr', scores, labels);
+  const n = scores.length;
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  let P = 0;
+  for (let i = 0; i < n; i++) if (labels[i]) P++;
+  if (P === 0) return NaN;
+  let tp = 0;
+  let seen = 0;
+  let ap = 0;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    let tpGroup = 0;
+    while (j < n && scores[idx[j]] === scores[idx[i]]) {
+      if (labels[idx[j]]) tpGroup++;
+      j++;
+    }
+    seen += j - i;
+    tp += tpGroup;
+    ap += (tp / seen) * (tpGroup / P);
+    i = j;
+  }
+  return ap;
+}

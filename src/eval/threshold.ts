@@ -1,0 +1,40 @@
+// Thresholds from TRAINING scores only (never from test scores or labels):
+//  - percentile: the q-quantile of the training scores;
+//  - POT (Siffer et al., KDD 2017): fit a generalised Pareto distribution to the excesses over an initial high
+//    quantile t, then z_q = t + σ/γ ((q · n / N_t)^(−γ) − 1) (γ ≠ 0) or t − σ ln(q · n / N_t) (γ = 0), so that the
+//    probability of exceeding z_q is about q. GPD parameters by the method of moments (documented, robust).
+
+function sortedFinite(scores: ArrayLike<number>): Float64Array {
+  const v = Float64Array.from(Array.from(scores as ArrayLike<number>).filter(Number.isFinite));
+  if (v.length === 0) throw new RangeError('threshold: no finite training scores');
+  return v.sort();
+}
+
+export function percentileThreshold(trainScores: ArrayLike<number>, q: number): number {
+  const v = sortedFinite(trainScores);
+  const pos = Math.min(Math.max(q, 0), 1) * (v.length - 1);
+  const lo = Math.floor(pos);
+  return v[lo] + (v[Math.ceil(pos)] - v[lo]) * (pos - lo);
+}
+
+export interface PotOptions {
+  /** Target exceedance probability q. */
+  risk?: number;
+  /** Quantile of the training scores used as the initial threshold t. */
+  initialQuantile?: number;
+}
+
+export function potThreshold(trainScores: ArrayLike<number>, opts: PotOptions = {}): { threshold: number; gamma: number; sigma: number } {
+  const risk = opts.risk ?? 1e-3;
+  const v = sortedFinite(trainScores);
+  const t = percentileThreshold(v, opts.initialQuantile ?? 0.98);
+  const ex = Array.from(v).filter((s) => s > t).map((s) => s - t);
+  if (ex.length < 5) return { threshold: v[v.length - 1], gamma: 0, sigma: 0 };
+  const m = ex.reduce((a, b) => a + b, 0) / ex.length;
+  const s2 = ex.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(ex.length - 1, 1);
+  const gamma = s2 > 0 ? 0.5 * (1 - (m * m) / s2) : 0;
+  const sigma = s2 > 0 ? 0.5 * m * ((m * m) / s2 + 1) : m;
+  const r = (risk * v.length) / ex.length;
+  const z = Math.abs(gamma) < 1e-6 ? t - sigma * Math.log(r) : t + (sigma / gamma) * (Math.pow(r, -gamma) - 1);
+  return { threshold: Number.isFinite(z) ? z : v[v.length - 1], gamma, sigma };
+}

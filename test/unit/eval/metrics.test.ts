@@ -1,0 +1,85 @@
+// Every metric on cases computed by hand (the arithmetic is in the comments).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { prf, pointAdjustedF1, aucRoc, aucPr, affiliation, rangeAucPr, vusPr, percentileThreshold, potThreshold, detectionDelays, evaluate, toEvents } from '../../../src/eval/index.js';
+
+const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+describe('metrics', () => {
+  it('point-wise P/R/F1: tp 2, fp 1, fn 1', () => {
+    const r = prf([1, 1, 0, 0, 1], [1, 0, 0, 1, 1]);
+    close(r.precision, 2 / 3);
+    close(r.recall, 2 / 3);
+    close(r.f1, 2 / 3);
+  });
+  it('point adjustment fills a hit event: P 1, R 3/5, F1 0.75', () => {
+    const r = pointAdjustedF1([0, 0, 1, 0, 0, 0, 0], [0, 1, 1, 1, 0, 1, 1]);
+    close(r.precision, 1);
+    close(r.recall, 0.6);
+    close(r.f1, 0.75);
+  });
+  it('AUC-ROC and average precision (scikit-learn documentation example: 0.75 and 0.8333)', () => {
+    close(aucRoc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]), 0.75);
+    close(aucPr([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]), 0.8333333, 1e-6);
+    close(aucRoc([1, 1, 1, 1], [0, 1, 0, 1]), 0.5);
+    assert.ok(Number.isNaN(aucRoc([1, 2], [0, 0])));
+  });
+  it('affiliation: a perfect prediction scores 1 / 1', () => {
+    const labels = [0, 0, 1, 1, 0, 0, 0, 1, 0, 0];
+    const a = affiliation(labels, labels);
+    close(a.precision, 1);
+    close(a.recall, 1);
+  });
+  it('affiliation: half of an event found → precision 1, recall (1 + 0.9) / 2', () => {
+    // T = 10, event [4, 6), prediction [4, 5). For y in [5, 6): d = y − 5, P(|X − y| ≥ d) = (20 − 2y) / 10, mean 0.9.
+    const labels = [0, 0, 0, 0, 1, 1, 0, 0, 0, 0];
+    const pred = [0, 0, 0, 0, 1, 0, 0, 0, 0, 0];
+    const a = affiliation(pred, labels);
+    close(a.precision, 1, 1e-9);
+    close(a.recall, 0.95, 1e-9);
+    close(a.f1, (2 * 0.95) / 1.95, 1e-9);
+  });
+  it('affiliation: a prediction 2–3 samples after the event → precision 0.3, recall 0.4', () => {
+    // precision: x in [8, 9], d = x − 6, survival (8 − 2d) / 10, mean over d in [2, 3] = 0.3
+    // recall: y in [4, 6], d = 8 − y, survival (2y − 8 + 2) / 10, mean over [4, 6] = 0.4
+    const labels = [0, 0, 0, 0, 1, 1, 0, 0, 0, 0];
+    const pred = [0, 0, 0, 0, 0, 0, 0, 0, 1, 0];
+    const a = affiliation(pred, labels);
+    close(a.precision, 0.3, 1e-9);
+    close(a.recall, 0.4, 1e-9);
+  });
+  it('affiliation: an event with nothing predicted in its zone has recall 0', () => {
+    const labels = [1, 1, 0, 0, 0, 0, 0, 0, 1, 1];
+    const pred = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    const a = affiliation(pred, labels);
+    close(a.precision, 1);
+    close(a.recall, 0.5);
+  });
+  it('range-AUC-PR / VUS-PR: perfect scores give 1, a buffer rewards near misses', () => {
+    const labels = [0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+    close(rangeAucPr(labels, labels, 0), 1);
+    close(vusPr(labels, labels, 4), 1);
+    const late = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    assert.ok(rangeAucPr(late, labels, 2) > rangeAucPr(late, labels, 0));
+  });
+  it('detection delay counts samples from the event start to the first hit', () => {
+    assert.deepEqual(detectionDelays([0, 0, 0, 1, 0, 0, 0], [0, 1, 1, 1, 0, 1, 1]), [2, null]);
+    assert.deepEqual(toEvents([1, 1, 0, 1]), [[0, 2], [3, 4]]);
+  });
+  it('thresholds come from training scores: percentile, and POT close to the true exponential quantile', () => {
+    close(percentileThreshold([1, 2, 3, 4, 5], 0.5), 3);
+    const n = 100000;
+    const exp = Float64Array.from({ length: n }, (_, i) => -Math.log(1 - (i + 0.5) / n)); // Exp(1) quantiles
+    const { threshold } = potThreshold(exp, { risk: 1e-3, initialQuantile: 0.98 });
+    assert.ok(Math.abs(threshold - Math.log(1000)) < 0.35, `POT ${threshold} vs ${Math.log(1000)}`);
+  });
+  it('evaluate reports every metric together and rejects mismatched lengths', () => {
+    const m = evaluate([0.1, 0.9, 0.8, 0.1], [0, 1, 1, 0], 0.5);
+    close(m.f1, 1);
+    close(m.pa_f1, 1);
+    close(m.aff_f1, 1);
+    close(m.auc_roc, 1);
+    close(m.delay, 0);
+    assert.throws(() => evaluate([1, 2], [1], 0), /2 scores\/predictions for 1 labels/);
+  });
+});
