@@ -1,0 +1,10 @@
+export { loadDataset, parseSpec } from './dataset.js';
+export type { DatasetItem } from './dataset.js';
+export { generateCluster, clusterSeries, FLINK_CHANNELS, HOTSPOT_KINDS } from './synthetic/index.js';
+export type { SyntheticCluster, GeneratedHotspot, ClusterOptions, MachineSplit } from './synthetic/index.js';
+export { readCsvSeries, parseCsvText, parseTimestamp } from './readers/csv.js';
+export { readSmdMachine, smdMachines } from './readers/smd.js';
+export { readNab } from './readers/nab.js';
+export { readParquetSeries } from './readers/parquet.js';
+export { DataError } from './readers/report.js';
+export type { ReadReport } from './readers/report.js';
