@@ -6,3 +6,8 @@ export { affiliation } from './affiliation.js';
 export { rangeAucPr, vusPr } from './vus.js';
 export { percentileThreshold, potThreshold } from './threshold.js';
 export { toEvents } from './events.js';
+export { runEval, runOne, thresholdFrom } from './runner.js';
+export type { ResultRow, EvalOptions, ThresholdRule } from './runner.js';
+export { leaderboard, leaderboardMarkdown, LEADERBOARD_METRICS } from './leaderboard.js';
+export { renderEvalHtml, plotCase } from './report.js';
+export type { Case } from './report.js';

@@ -1,6 +1,7 @@
 // Every CLI command, in the order `flinkscope --help` lists them. Add one import + one entry per command.
 import type { Command } from 'commander';
+import { registerEval } from './eval.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerEval];
