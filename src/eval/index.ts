@@ -4,9 +4,9 @@ export { prf, pointAdjust, pointAdjustedF1, detectionDelays, threshold } from '.
 export { aucRoc, aucPr } from './ranking.js';
 export { affiliation } from './affiliation.js';
 export { rangeAucPr, vusPr } from './vus.js';
-export { percentileThreshold, potThreshold } from './threshold.js';
+export { percentileThreshold, potThreshold, madThreshold } from './threshold.js';
 export { toEvents } from './events.js';
-export { runEval, runOne, thresholdFrom } from './runner.js';
+export { runEval, runOne, thresholdFrom, DEFAULT_THRESHOLD } from './runner.js';
 export type { ResultRow, EvalOptions, ThresholdRule } from './runner.js';
 export { leaderboard, leaderboardMarkdown, LEADERBOARD_METRICS } from './leaderboard.js';
 export { renderEvalHtml, plotCase } from './report.js';

@@ -4,7 +4,7 @@
 import { createDetector, type Detector } from '../detectors/index.js';
 import { loadDataset, type DatasetItem } from '../data/index.js';
 import { evaluate, type Metrics } from './evaluate.js';
-import { percentileThreshold, potThreshold } from './threshold.js';
+import { madThreshold, percentileThreshold, potThreshold } from './threshold.js';
 
 export interface ResultRow extends Metrics {
   dataset: string;
@@ -16,7 +16,7 @@ export interface ResultRow extends Metrics {
   score_ms: number;
 }
 
-export type ThresholdRule = { kind: 'percentile'; q: number } | { kind: 'pot'; risk: number };
+export type ThresholdRule = { kind: 'percentile'; q: number } | { kind: 'pot'; risk: number } | { kind: 'mad'; k: number };
 
 export interface EvalOptions {
   datasets: string[];
@@ -33,8 +33,12 @@ export interface EvalOptions {
   onScores?: (row: ResultRow, item: DatasetItem, scores: Float32Array) => void;
 }
 
+export const DEFAULT_THRESHOLD: ThresholdRule = { kind: 'mad', k: 8 };
+
 export function thresholdFrom(trainScores: Float32Array, rule: ThresholdRule): number {
-  return rule.kind === 'percentile' ? percentileThreshold(trainScores, rule.q) : potThreshold(trainScores, { risk: rule.risk }).threshold;
+  if (rule.kind === 'percentile') return percentileThreshold(trainScores, rule.q);
+  if (rule.kind === 'mad') return madThreshold(trainScores, rule.k);
+  return potThreshold(trainScores, { risk: rule.risk }).threshold;
 }
 
 export async function runOne(item: DatasetItem, kind: string, seed: number, params: Record<string, unknown>, rule: ThresholdRule): Promise<{ row: ResultRow; scores: Float32Array; detector: Detector }> {
@@ -62,7 +66,7 @@ function seedParam(kind: string, seed: number): Record<string, unknown> {
 }
 
 export async function runEval(o: EvalOptions): Promise<ResultRow[]> {
-  const rule = o.threshold ?? { kind: 'percentile', q: 0.99 };
+  const rule = o.threshold ?? DEFAULT_THRESHOLD;
   const items: DatasetItem[] = [];
   for (const spec of o.datasets) {
     const all = (await loadDataset(spec)).filter((i) => i.test.labels?.some((v) => v === 1)); // series without labelled anomalies say nothing

@@ -10,9 +10,11 @@ import { column } from '../../detectors/series.js';
 export function parseThreshold(s: string): ThresholdRule {
   const p = /^p(\d+(\.\d+)?)$/.exec(s);
   if (p) return { kind: 'percentile', q: Number(p[1]) / 100 };
+  const mad = /^mad(?::(.+))?$/.exec(s);
+  if (mad) return { kind: 'mad', k: mad[1] ? Number(mad[1]) : 8 };
   const pot = /^pot(?::(.+))?$/.exec(s);
   if (pot) return { kind: 'pot', risk: pot[1] ? Number(pot[1]) : 1e-3 };
-  throw new Error(`--threshold '${s}' is not pNN (percentile of training scores, e.g. p99) or pot[:risk]`);
+  throw new Error(`--threshold '${s}' is not mad[:k] (median + k·MAD of training scores), pNN (percentile, e.g. p99) or pot[:risk]`);
 }
 
 export function registerEval(program: Command): void {
@@ -23,7 +25,7 @@ export function registerEval(program: Command): void {
     .option('--detectors <list>', `comma-separated detector kinds (known: ${detectorKinds().join(', ')})`, 'ccl,transformer-ae')
     .option('--seeds <n>', 'seeds per run', '1')
     .option('--param <kv...>', 'detector parameter overrides, e.g. ccl.epochs=3', [])
-    .option('--threshold <rule>', 'pNN (percentile of training scores) or pot[:risk]', 'p99')
+    .option('--threshold <rule>', 'from training scores: mad[:k] (median + k·MAD, robust to contamination), pNN (percentile) or pot[:risk]', 'mad:8')
     .option('--max-series <n>', 'only the first n series of each dataset')
     .option('--json <file>', 'write {"results":[…]} here')
     .option('--report <file>', 'write an HTML report with plots of the best and worst runs')
