@@ -16,6 +16,9 @@ export interface OnlineConfig {
   threshold: number;
   /** Normal points tolerated inside one segment. Default 2. */
   maxGap?: number;
+  /** Anomalous points (within maxGap of each other) needed before a segment becomes an incident. Default 2:
+   *  a single noisy sample above the threshold does not page anyone. */
+  minPoints?: number;
   score: (s: Series) => Float32Array;
 }
 
@@ -37,20 +40,36 @@ interface OpenSegment {
 export interface MachineState {
   ring: ReturnType<RingBuffer['toJSON']>;
   open: { onset: number; lastHit: number; gap: number; peak: number; rows: number[]; baseline: number[]; incidentId: string; incident?: undefined } | null;
+  candidate?: Candidate | null;
 }
 
-const BP = /backpressur|busy/i;
+/** Anomalous points seen but not yet enough to open an incident. */
+interface Candidate {
+  onset: number;
+  hits: number;
+  gap: number;
+  peak: number;
+  rows: number[];
+  baseline: number[];
+}
+
+const BP = /backpressur/i;
+/** A back-pressured-time metric counts as back-pressured above 20 % of the time (200 ms/s, or 0.2 as a fraction). */
+const bpLimit = (name: string): number => (/ms_per_s|MsPerSecond/i.test(name) ? 200 : 0.2);
 
 export class OnlineScorer {
   private readonly rings = new Map<string, RingBuffer>();
   private readonly open = new Map<string, OpenSegment>();
+  private readonly candidates = new Map<string, Candidate>();
   readonly explanations = new Map<string, Contribution[]>();
   private readonly window: number;
   private readonly maxGap: number;
+  private readonly minPoints: number;
 
   constructor(private readonly cfg: OnlineConfig, private readonly tracker: IncidentTracker) {
     this.window = cfg.window ?? 64;
     this.maxGap = cfg.maxGap ?? 2;
+    this.minPoints = cfg.minPoints ?? 2;
     if (!Number.isInteger(this.window) || this.window < 2) throw new RangeError(`window must be an integer ≥ 2 (got ${this.window})`);
     if (!Number.isFinite(cfg.threshold)) throw new RangeError(`threshold must be finite (got ${cfg.threshold})`);
   }
@@ -66,7 +85,11 @@ export class OnlineScorer {
     const r = this.rings.get(machine);
     if (!r) return null;
     const seg = this.open.get(machine);
-    return { ring: r.toJSON(), open: seg ? { ...seg, baseline: Array.from(seg.baseline), incidentId: seg.incident.id, incident: undefined } : null };
+    return {
+      ring: r.toJSON(),
+      open: seg ? { ...seg, baseline: Array.from(seg.baseline), incidentId: seg.incident.id, incident: undefined } : null,
+      candidate: this.candidates.get(machine) ?? null,
+    };
   }
 
   /** Restores a machine's saved state; its open segment re-attaches to the tracker's incident of the same id. */
@@ -74,6 +97,7 @@ export class OnlineScorer {
     const r = RingBuffer.fromJSON(st.ring);
     if (r.channels !== this.cfg.channels.length) throw new RangeError(`${machine}: saved state has ${r.channels} channels, model has ${this.cfg.channels.length}`);
     this.rings.set(machine, r);
+    if (st.candidate) this.candidates.set(machine, { ...st.candidate });
     if (st.open) {
       const incident = this.tracker.incidents.find((i) => i.id === st.open!.incidentId);
       if (incident && incident.state !== 'resolved') {
@@ -125,11 +149,24 @@ export class OnlineScorer {
         seg.incident.lastSeen = Math.max(seg.incident.lastSeen, p.t);
         seg.incident.peak = Math.max(seg.incident.peak, p.score);
       } else {
-        const incident = this.tracker.addSegment({ machine, type: 'spike', onset: p.t, end: p.t, peak: p.score });
-        this.open.set(machine, { onset: p.t, lastHit: p.t, gap: 0, peak: p.score, rows: Array.from(row), baseline: before.slice(), incident });
+        const c = this.candidates.get(machine) ?? { onset: p.t, hits: 0, gap: 0, peak: p.score, rows: [], baseline: Array.from(before) };
+        c.hits++;
+        c.gap = 0;
+        c.peak = Math.max(c.peak, p.score);
+        c.rows.push(...Array.from(row));
+        if (c.hits < this.minPoints) {
+          this.candidates.set(machine, c);
+          return;
+        }
+        this.candidates.delete(machine);
+        const incident = this.tracker.addSegment({ machine, type: 'spike', onset: c.onset, end: p.t, peak: c.peak });
+        this.open.set(machine, { onset: c.onset, lastHit: p.t, gap: 0, peak: c.peak, rows: c.rows, baseline: Float32Array.from(c.baseline), incident });
       }
       this.classify(machine);
-    } else if (seg && ++seg.gap > this.maxGap) {
+    } else if (!seg) {
+      const c = this.candidates.get(machine);
+      if (c && ++c.gap > this.maxGap) this.candidates.delete(machine);
+    } else if (++seg.gap > this.maxGap) {
       this.classify(machine, Array.from(row));
       this.open.delete(machine);
     }
@@ -147,7 +184,7 @@ export class OnlineScorer {
     const col = (a: ArrayLike<number>) => Array.from({ length: a.length / C }, (_, i) => a[i * C + c]);
     const bpCols = this.cfg.channels.map((name, i) => (BP.test(name) ? i : -1)).filter((i) => i >= 0);
     let bp = 0;
-    for (let i = 0; i < n; i++) if (bpCols.some((j) => seg.rows[i * C + j] > 0.5)) bp++;
+    for (let i = 0; i < n; i++) if (bpCols.some((j) => seg.rows[i * C + j] > bpLimit(this.cfg.channels[j]))) bp++;
     try {
       const typed = typeSegment({
         timestamps: Array.from({ length: n }, (_, i) => seg.onset + i),

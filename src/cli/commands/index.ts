@@ -1,7 +1,8 @@
 // Every CLI command, in the order `flinkscope --help` lists them. Add one import + one entry per command.
 import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerEval];
+export const commands: RegisterCommand[] = [registerDemo, registerEval];
