@@ -4,7 +4,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const layers = ['tensor', 'nn', 'optim', 'detectors', 'data', 'eval', 'collect', 'inspect', 'cli', 'server'];
-const rank = { tensor: 0, nn: 1, optim: 1, detectors: 2, data: 3, eval: 4, collect: 5, inspect: 6, cli: 7, server: 7 };
+// cli sits above server: the CLI's `serve` and `demo` start the server; the server never imports the CLI.
+const rank = { tensor: 0, nn: 1, optim: 1, detectors: 2, data: 3, eval: 4, collect: 5, inspect: 6, server: 7, cli: 8 };
 const layerRules = layers.map((layer) => ({
   files: [`src/${layer}/**/*.ts`],
   rules: {
