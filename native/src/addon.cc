@@ -1,0 +1,146 @@
+// N-API surface of the native backend: thin wrappers that check array types and sizes (a wrong call throws a JS
+// error instead of touching memory it does not own) and call the kernels on the caller's Float32Arrays, no copies.
+#include <napi.h>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include "gemm.h"
+#include "kernels.h"
+#include "pool.h"
+
+using namespace Napi;
+
+namespace {
+bool fail(const Env& env, const std::string& msg) {
+  Error::New(env, "native backend: " + msg).ThrowAsJavaScriptException();
+  return false;
+}
+
+bool f32(const CallbackInfo& info, size_t i, float** p, size_t* n) {
+  if (!info[i].IsTypedArray() || info[i].As<TypedArray>().TypedArrayType() != napi_float32_array)
+    return fail(info.Env(), "argument " + std::to_string(i) + " must be a Float32Array");
+  auto a = info[i].As<Float32Array>();
+  *p = a.Data();
+  *n = a.ElementLength();
+  return true;
+}
+
+long num(const CallbackInfo& info, size_t i) { return (long)info[i].As<Number>().Int64Value(); }
+
+Value Bmm(const CallbackInfo& info) {
+  Env env = info.Env();
+  if (info.Length() < 12) return (fail(env, "bmm takes 12 arguments"), env.Undefined());
+  long batch = num(info, 0), M = num(info, 1), N = num(info, 2), K = num(info, 3);
+  float *A, *B, *C;
+  size_t nA, nB, nC;
+  if (!f32(info, 4, &A, &nA) || !f32(info, 7, &B, &nB) || !f32(info, 10, &C, &nC)) return env.Undefined();
+  long sA = num(info, 5), sB = num(info, 8);
+  bool tA = info[6].As<Boolean>(), tB = info[9].As<Boolean>(), acc = info[11].As<Boolean>();
+  if (batch < 0 || M < 0 || N < 0 || K < 0 || sA < 0 || sB < 0) return (fail(env, "bmm: negative size"), env.Undefined());
+  if (batch > 0 && ((size_t)((batch - 1) * sA + M * K) > nA || (size_t)((batch - 1) * sB + K * N) > nB || (size_t)(batch * M * N) > nC))
+    return (fail(env, "bmm: an array is too short for the given sizes"), env.Undefined());
+  fls::bmm((int)batch, (int)M, (int)N, (int)K, A, sA, tA, B, sB, tB, C, acc);
+  return env.Undefined();
+}
+
+Value Unary(const CallbackInfo& info) {
+  float *x, *o;
+  size_t nx, no;
+  if (!f32(info, 1, &x, &nx) || !f32(info, 2, &o, &no)) return info.Env().Undefined();
+  if (no < nx) return (fail(info.Env(), "unary: output shorter than input"), info.Env().Undefined());
+  fls::unary((int)num(info, 0), x, o, (long)nx);
+  return info.Env().Undefined();
+}
+
+Value Binary(const CallbackInfo& info) {
+  float *a, *b, *o;
+  size_t na, nb, no;
+  if (!f32(info, 1, &a, &na) || !f32(info, 2, &b, &nb) || !f32(info, 3, &o, &no)) return info.Env().Undefined();
+  if (na < no || nb < no) return (fail(info.Env(), "binary: inputs shorter than the output"), info.Env().Undefined());
+  fls::binary((int)num(info, 0), a, b, o, (long)no);
+  return info.Env().Undefined();
+}
+
+Value Softmax(const CallbackInfo& info) {
+  float *x, *o;
+  size_t nx, no;
+  if (!f32(info, 0, &x, &nx) || !f32(info, 1, &o, &no)) return info.Env().Undefined();
+  long rows = num(info, 2), cols = num(info, 3);
+  if ((size_t)(rows * cols) > nx || (size_t)(rows * cols) > no) return (fail(info.Env(), "softmaxRows: arrays too short"), info.Env().Undefined());
+  fls::softmax_rows(x, o, rows, cols);
+  return info.Env().Undefined();
+}
+
+Value SoftmaxBack(const CallbackInfo& info) {
+  float *y, *dy, *dx;
+  size_t a, b, c;
+  if (!f32(info, 0, &y, &a) || !f32(info, 1, &dy, &b) || !f32(info, 2, &dx, &c)) return info.Env().Undefined();
+  long rows = num(info, 3), cols = num(info, 4);
+  size_t n = (size_t)(rows * cols);
+  if (n > a || n > b || n > c) return (fail(info.Env(), "softmaxRowsBackward: arrays too short"), info.Env().Undefined());
+  fls::softmax_rows_backward(y, dy, dx, rows, cols);
+  return info.Env().Undefined();
+}
+
+Value LayerNorm(const CallbackInfo& info) {
+  float *x, *o, *m, *r;
+  size_t a, b, c, d;
+  if (!f32(info, 0, &x, &a) || !f32(info, 1, &o, &b) || !f32(info, 2, &m, &c) || !f32(info, 3, &r, &d)) return info.Env().Undefined();
+  long rows = num(info, 4), cols = num(info, 5);
+  size_t n = (size_t)(rows * cols);
+  if (n > a || n > b || (size_t)rows > c || (size_t)rows > d) return (fail(info.Env(), "layerNormRows: arrays too short"), info.Env().Undefined());
+  fls::layernorm_rows(x, o, m, r, rows, cols, info[6].As<Number>().FloatValue());
+  return info.Env().Undefined();
+}
+
+Value LayerNormBack(const CallbackInfo& info) {
+  float *xh, *rs, *dy, *dx;
+  size_t a, b, c, d;
+  if (!f32(info, 0, &xh, &a) || !f32(info, 1, &rs, &b) || !f32(info, 2, &dy, &c) || !f32(info, 3, &dx, &d)) return info.Env().Undefined();
+  long rows = num(info, 4), cols = num(info, 5);
+  size_t n = (size_t)(rows * cols);
+  if (n > a || (size_t)rows > b || n > c || n > d) return (fail(info.Env(), "layerNormRowsBackward: arrays too short"), info.Env().Undefined());
+  fls::layernorm_rows_backward(xh, rs, dy, dx, rows, cols);
+  return info.Env().Undefined();
+}
+
+Value Adam(const CallbackInfo& info) {
+  float *p, *g, *m, *v;
+  size_t a, b, c, d;
+  if (!f32(info, 0, &p, &a) || !f32(info, 1, &g, &b) || !f32(info, 2, &m, &c) || !f32(info, 3, &v, &d)) return info.Env().Undefined();
+  if (b < a || c < a || d < a) return (fail(info.Env(), "adamStep: gradient or moments shorter than the parameter"), info.Env().Undefined());
+  auto f = [&](size_t i) { return info[i].As<Number>().FloatValue(); };
+  fls::adam_step(p, g, m, v, (long)a, f(4), f(5), f(6), f(7), f(8), (int)num(info, 9));
+  return info.Env().Undefined();
+}
+
+Value Info(const CallbackInfo& info) {
+  Object o = Object::New(info.Env());
+  o.Set("simd", fls::isa_name());
+  o.Set("threads", fls::pool_threads());
+  return o;
+}
+
+Object Init(Env env, Object exports) {
+  const char* simd = std::getenv("FLINKSCOPE_SIMD");
+  if (simd) {
+    std::string s(simd);
+    fls::set_isa(s == "scalar" ? fls::Isa::Scalar : s == "avx2" ? fls::Isa::Avx2 : fls::Isa::Avx512);
+  }
+  const char* th = std::getenv("FLINKSCOPE_THREADS");
+  int threads = th ? std::atoi(th) : (int)std::thread::hardware_concurrency();
+  fls::pool_init(threads > 0 ? threads : 1);
+  exports.Set("bmm", Function::New(env, Bmm));
+  exports.Set("unary", Function::New(env, Unary));
+  exports.Set("binary", Function::New(env, Binary));
+  exports.Set("softmaxRows", Function::New(env, Softmax));
+  exports.Set("softmaxRowsBackward", Function::New(env, SoftmaxBack));
+  exports.Set("layerNormRows", Function::New(env, LayerNorm));
+  exports.Set("layerNormRowsBackward", Function::New(env, LayerNormBack));
+  exports.Set("adamStep", Function::New(env, Adam));
+  exports.Set("info", Function::New(env, Info));
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(flinkscope_native, Init)

@@ -1,0 +1,270 @@
+// Cache-blocked, packed SGEMM (the Goto/BLIS scheme): B is packed in K-blocks into NR-wide panels, A into MR-high
+// panels per task, and a register-blocked micro-kernel (AVX-512 6×32, AVX2+FMA 6×16, or portable 6×16) computes
+// each MR×NR tile. Work is split over (row block, column block) tasks on the thread pool; batched products of small
+// matrices are split over the batch instead.
+#include "gemm.h"
+#include "pool.h"
+#include <immintrin.h>
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace fls {
+namespace {
+constexpr int MR = 6;
+constexpr int KC = 256;
+constexpr int MC = MR * 24;   // 144 rows of A per task
+constexpr int NCB = 384;      // columns per task (multiple of 16 and 32)
+
+Isa g_isa = Isa::Scalar;
+bool g_isa_init = false;
+
+Isa detect() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return Isa::Avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
+#endif
+  return Isa::Scalar;
+}
+
+struct Op {
+  const float* p;
+  int rows, cols;  // of op(X)
+  bool trans;      // stored transposed: element (i, k) at p[k * rows + i]
+  inline float at(int i, int k) const { return trans ? p[(long)k * rows + i] : p[(long)i * cols + k]; }
+};
+
+// Ap: panels of MR rows: Ap[panel][k][r]
+void pack_a(const Op& a, int i0, int mc, int p0, int kc, float* Ap) {
+  for (int ir = 0; ir < mc; ir += MR) {
+    float* dst = Ap + (long)ir * kc;
+    int rows = std::min(MR, mc - ir);
+    if (!a.trans) {
+      for (int r = 0; r < MR; r++) {
+        if (r < rows) {
+          const float* src = a.p + (long)(i0 + ir + r) * a.cols + p0;
+          for (int k = 0; k < kc; k++) dst[k * MR + r] = src[k];
+        } else {
+          for (int k = 0; k < kc; k++) dst[k * MR + r] = 0.f;
+        }
+      }
+    } else {
+      for (int k = 0; k < kc; k++) {
+        const float* src = a.p + (long)(p0 + k) * a.rows + i0 + ir;
+        for (int r = 0; r < MR; r++) dst[k * MR + r] = r < rows ? src[r] : 0.f;
+      }
+    }
+  }
+}
+
+// Bp: panels of NR columns: Bp[panel][k][c]
+void pack_b(const Op& b, int p0, int kc, int j0, int nc, int NR, float* Bp) {
+  for (int jr = 0; jr < nc; jr += NR) {
+    float* dst = Bp + (long)jr * kc;
+    int cols = std::min(NR, nc - jr);
+    if (!b.trans) {
+      for (int k = 0; k < kc; k++) {
+        const float* src = b.p + (long)(p0 + k) * b.cols + j0 + jr;
+        float* d = dst + k * NR;
+        if (cols == NR) std::memcpy(d, src, sizeof(float) * NR);
+        else {
+          for (int c = 0; c < cols; c++) d[c] = src[c];
+          for (int c = cols; c < NR; c++) d[c] = 0.f;
+        }
+      }
+    } else {
+      for (int c = 0; c < NR; c++) {
+        if (c < cols) {
+          const float* src = b.p + (long)(j0 + jr + c) * b.rows + p0;
+          for (int k = 0; k < kc; k++) dst[k * NR + c] = src[k];
+        } else {
+          for (int k = 0; k < kc; k++) dst[k * NR + c] = 0.f;
+        }
+      }
+    }
+  }
+}
+
+// ---- micro-kernels: acc (MR × NR) = Σ_k a[k][r] b[k][c]; then C (+)= acc for the valid rows/cols
+void kern_scalar(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add) {
+  float acc[MR][16] = {};
+  for (int k = 0; k < kc; k++)
+    for (int r = 0; r < MR; r++) {
+      float av = a[k * MR + r];
+      for (int j = 0; j < 16; j++) acc[r][j] += av * b[k * 16 + j];
+    }
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < cols; j++) c[(long)r * ldc + j] = add ? c[(long)r * ldc + j] + acc[r][j] : acc[r][j];
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void kern_avx2(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add) {
+  __m256 acc[MR][2];
+  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int k = 0; k < kc; k++) {
+    __m256 b0 = _mm256_loadu_ps(b + k * 16);
+    __m256 b1 = _mm256_loadu_ps(b + k * 16 + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      __m256 av = _mm256_broadcast_ss(a + k * MR + r);
+      acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+  if (rows == MR && cols == 16) {
+    for (int r = 0; r < MR; r++) {
+      float* cr = c + (long)r * ldc;
+      if (add) {
+        acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(cr));
+        acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(cr + 8));
+      }
+      _mm256_storeu_ps(cr, acc[r][0]);
+      _mm256_storeu_ps(cr + 8, acc[r][1]);
+    }
+    return;
+  }
+  alignas(32) float tmp[MR][16];
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tmp[r], acc[r][0]);
+    _mm256_store_ps(tmp[r] + 8, acc[r][1]);
+  }
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < cols; j++) c[(long)r * ldc + j] = add ? c[(long)r * ldc + j] + tmp[r][j] : tmp[r][j];
+}
+
+__attribute__((target("avx512f"))) void kern_avx512(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add) {
+  __m512 acc[MR][2];
+  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int k = 0; k < kc; k++) {
+    __m512 b0 = _mm512_loadu_ps(b + k * 32);
+    __m512 b1 = _mm512_loadu_ps(b + k * 32 + 16);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      __m512 av = _mm512_set1_ps(a[k * MR + r]);
+      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+  if (rows == MR && cols == 32) {
+    for (int r = 0; r < MR; r++) {
+      float* cr = c + (long)r * ldc;
+      if (add) {
+        acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(cr));
+        acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(cr + 16));
+      }
+      _mm512_storeu_ps(cr, acc[r][0]);
+      _mm512_storeu_ps(cr + 16, acc[r][1]);
+    }
+    return;
+  }
+  alignas(64) float tmp[MR][32];
+  for (int r = 0; r < MR; r++) {
+    _mm512_store_ps(tmp[r], acc[r][0]);
+    _mm512_store_ps(tmp[r] + 16, acc[r][1]);
+  }
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < cols; j++) c[(long)r * ldc + j] = add ? c[(long)r * ldc + j] + tmp[r][j] : tmp[r][j];
+}
+#endif
+
+using Kern = void (*)(int, const float*, const float*, float*, int, int, int, bool);
+
+struct Plan {
+  Kern kern;
+  int NR;
+};
+Plan plan() {
+#if defined(__x86_64__)
+  if (isa() == Isa::Avx512) return {kern_avx512, 32};
+  if (isa() == Isa::Avx2) return {kern_avx2, 16};
+#endif
+  return {kern_scalar, 16};
+}
+
+thread_local std::vector<float> tl_a;
+
+// One product; `parallel` splits it over the pool.
+void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumulate, bool parallel, std::vector<float>& bp) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    if (!accumulate) std::fill(C, C + (long)M * N, 0.f);
+    return;
+  }
+  const Plan pl = plan();
+  const int NR = pl.NR;
+  const int Npad = (N + NR - 1) / NR * NR;
+  const int mBlocks = (M + MC - 1) / MC;
+  const int nBlocks = (N + NCB - 1) / NCB;
+  for (int p0 = 0; p0 < K; p0 += KC) {
+    const int kc = std::min(KC, K - p0);
+    bp.resize((size_t)kc * Npad);
+    float* Bp = bp.data();
+    if (parallel && nBlocks > 1) parallel_for(nBlocks, [&](int jb) {
+      int j0 = jb * NCB;
+      pack_b(b, p0, kc, j0, std::min(NCB, N - j0), NR, Bp + (long)j0 * kc);
+    });
+    else pack_b(b, p0, kc, 0, N, NR, Bp);
+    const bool add = accumulate || p0 > 0;
+    auto task = [&](int t) {
+      const int ib = t / nBlocks, jb = t % nBlocks;
+      const int i0 = ib * MC, mc = std::min(MC, M - i0);
+      const int j0 = jb * NCB, nc = std::min(NCB, N - j0);
+      std::vector<float>& ap = tl_a;
+      ap.resize((size_t)((mc + MR - 1) / MR * MR) * kc);
+      pack_a(a, i0, mc, p0, kc, ap.data());
+      for (int jr = 0; jr < nc; jr += NR) {
+        const float* bpan = Bp + (long)(j0 + jr) * kc;
+        const int cols = std::min(NR, nc - jr);
+        for (int ir = 0; ir < mc; ir += MR) {
+          pl.kern(kc, ap.data() + (long)ir * kc, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add);
+        }
+      }
+    };
+    const int tasks = mBlocks * nBlocks;
+    if (parallel) parallel_for(tasks, task);
+    else for (int t = 0; t < tasks; t++) task(t);
+  }
+}
+}  // namespace
+
+Isa isa() {
+  if (!g_isa_init) {
+    g_isa = detect();
+    g_isa_init = true;
+  }
+  return g_isa;
+}
+void set_isa(Isa want) {
+  Isa have = detect();
+  g_isa = (int)want < (int)have ? want : have;
+  g_isa_init = true;
+}
+const char* isa_name() {
+  switch (isa()) {
+    case Isa::Avx512: return "avx512";
+    case Isa::Avx2: return "avx2";
+    default: return "scalar";
+  }
+}
+
+void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool transA, const float* B, long strideB,
+         bool transB, float* C, bool accumulate) {
+  const double flops = 2.0 * M * N * K;
+  const bool small = flops < 2.0e6;
+  if (batch > 1 && small) {
+    // many small products (attention): one per task
+    parallel_for(batch, [&](int bi) {
+      thread_local std::vector<float> bp;
+      Op a{A + bi * strideA, M, K, transA}, b{B + bi * strideB, K, N, transB};
+      gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, false, bp);
+    });
+    return;
+  }
+  static thread_local std::vector<float> bp;
+  for (int bi = 0; bi < batch; bi++) {
+    Op a{A + bi * strideA, M, K, transA}, b{B + bi * strideB, K, N, transB};
+    gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, flops > 2.0e5, bp);
+  }
+}
+}  // namespace fls

@@ -1,0 +1,13 @@
+#pragma once
+namespace fls {
+// opcodes shared with src/tensor/backends/native.ts
+enum Unary { NEG = 0, EXP, LOG, SQRT, RELU, GELU, TANH, SIGMOID, ABS, RECIP };
+enum Binary { ADD = 0, SUB, MUL, DIV, MAX, POW };
+void unary(int op, const float* x, float* out, long n);
+void binary(int op, const float* a, const float* b, float* out, long n);
+void softmax_rows(const float* x, float* out, long rows, long cols);
+void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows, long cols);
+void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps);
+void layernorm_rows_backward(const float* xhat, const float* rstd, const float* dy, float* dx, long rows, long cols);
+void adam_step(float* p, const float* g, float* m, float* v, long n, float lr, float b1, float b2, float eps, float wd, int step);
+}  // namespace fls

@@ -1,0 +1,75 @@
+// The native backend: the C++ addon in native/ (built by node-gyp during `npm ci`), wrapped as a Kernels object.
+// SIMD level (AVX-512 / AVX2+FMA / scalar) is chosen by the addon at load time (FLINKSCOPE_SIMD=scalar|avx2 forces a
+// lower one), its thread pool uses every core (FLINKSCOPE_THREADS overrides). If the addon is missing the engine
+// stays on `reference` and says why once.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BinaryKernel, Kernels, UnaryKernel } from '../backend.js';
+
+interface Addon {
+  bmm(batch: number, M: number, N: number, K: number, A: Float32Array, sA: number, tA: boolean, B: Float32Array, sB: number, tB: boolean, C: Float32Array, acc: boolean): void;
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  softmaxRowsBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void;
+  layerNormRowsBackward(xhat: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
+  info(): { simd: 'avx512' | 'avx2' | 'scalar'; threads: number };
+}
+
+const UNARY: Record<UnaryKernel, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, relu: 4, gelu: 5, tanh: 6, sigmoid: 7, abs: 8, recip: 9 };
+const BINARY: Record<BinaryKernel, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, pow: 5 };
+
+let reason: string | null = null;
+let addon: Addon | null = null;
+
+/** The project root: the nearest ancestor with native/ and package.json (works from src/ and from dist/src/). */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) return dir;
+    dir = dirname(dir);
+  }
+  return dir;
+}
+
+export function nativeUnavailableReason(): string | null {
+  return reason;
+}
+
+export function nativeInfo(): { simd: string; threads: number } | null {
+  return addon ? addon.info() : null;
+}
+
+export function loadNativeBackend(): Kernels | null {
+  if (addon) return wrap(addon);
+  const path = join(projectRoot(), 'native', 'build', 'Release', 'flinkscope_native.node');
+  if (!existsSync(path)) {
+    reason = `native addon not built (${path} missing; run \`npm ci\` or \`node scripts/build-native.mjs\`)`;
+    return null;
+  }
+  try {
+    addon = createRequire(import.meta.url)(path) as Addon;
+  } catch (e) {
+    reason = `native addon failed to load: ${(e as Error).message}`;
+    return null;
+  }
+  return wrap(addon);
+}
+
+function wrap(a: Addon): Kernels {
+  return {
+    name: 'native',
+    bmm: (batch, M, N, K, A, sA, tA, B, sB, tB, C, acc) => a.bmm(batch, M, N, K, A, sA, tA, B, sB, tB, C, acc),
+    unary: (op, x, out) => a.unary(UNARY[op], x, out),
+    binary: (op, x, y, out) => a.binary(BINARY[op], x, y, out),
+    softmaxRows: (x, out, r, c) => a.softmaxRows(x, out, r, c),
+    softmaxRowsBackward: (y, dy, dx, r, c) => a.softmaxRowsBackward(y, dy, dx, r, c),
+    layerNormRows: (x, out, m, rs, r, c, eps) => a.layerNormRows(x, out, m, rs, r, c, eps),
+    layerNormRowsBackward: (xh, rs, dy, dx, r, c) => a.layerNormRowsBackward(xh, rs, dy, dx, r, c),
+    adamStep: (p, g, m, v, lr, b1, b2, eps, wd, step) => a.adamStep(p, g, m, v, lr, b1, b2, eps, wd, step),
+  };
+}

@@ -1,0 +1,113 @@
+// The native kernels against the reference kernels on random shapes (odd sizes, 1×N, N×1, large K, batch with a
+// broadcast operand, transposes, accumulate), at every SIMD level this CPU has (each forced in a child process).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as t from '../../../src/tensor/index.js';
+import { referenceKernels } from '../../../src/tensor/backends/reference.js';
+import type { Kernels } from '../../../src/tensor/index.js';
+import { Rng } from '../../../src/tensor/index.js';
+
+const rand = (n: number, rng: Rng): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
+
+function close(a: Float32Array, b: Float32Array, tol: number, what: string): void {
+  assert.equal(a.length, b.length, `${what}: length`);
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(b[i])) {
+      assert.ok(Number.isNaN(a[i]), `${what}[${i}]: expected NaN, got ${a[i]}`);
+      continue;
+    }
+    assert.ok(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `${what}[${i}]: native ${a[i]} vs reference ${b[i]}`);
+  }
+}
+
+/** Throws on the first mismatch. */
+function compareAll(nat: Kernels): void {
+  const rng = new Rng(3);
+  const shapes: [number, number, number, number][] = [
+    [1, 1, 1, 1], [1, 7, 5, 3], [1, 1, 33, 17], [1, 33, 1, 17], [1, 13, 29, 1000], [1, 65, 70, 257], [3, 6, 16, 8], [5, 17, 31, 9], [1, 150, 200, 300],
+  ];
+  for (const [batch, M, N, K] of shapes) {
+    for (const tA of [false, true]) for (const tB of [false, true]) for (const broadcastB of [false, true]) for (const acc of [false, true]) {
+      const A = rand(batch * M * K, rng);
+      const B = rand((broadcastB ? 1 : batch) * K * N, rng);
+      const C0 = rand(batch * M * N, rng);
+      const cr = Float32Array.from(C0);
+      const cn = Float32Array.from(C0);
+      const sB = broadcastB ? 0 : K * N;
+      referenceKernels.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, cr, acc);
+      nat.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, cn, acc);
+      close(cn, cr, 1e-4 * Math.sqrt(K), `bmm ${batch}×${M}×${N}×${K} tA=${tA} tB=${tB} bcast=${broadcastB} acc=${acc}`);
+    }
+  }
+  const nanA = Float32Array.of(1, NaN, 3, 4);
+  const outN = new Float32Array(4);
+  nat.bmm(1, 2, 2, 2, nanA, 0, false, Float32Array.of(1, 0, 0, 1), 0, false, outN, false);
+  assert.ok(Number.isNaN(outN[0]) && Number.isNaN(outN[1]) && outN[2] === 3, 'NaN propagates through GEMM');
+  for (const n of [1, 7, 100, 70000]) {
+    const x = rand(n, rng);
+    const y = rand(n, rng);
+    x[0] = NaN;
+    for (const op of ['neg', 'exp', 'log', 'sqrt', 'relu', 'gelu', 'tanh', 'sigmoid', 'abs', 'recip'] as const) {
+      const a = new Float32Array(n);
+      const b = new Float32Array(n);
+      nat.unary(op, x, a);
+      referenceKernels.unary(op, x, b);
+      close(a, b, 2e-6, `unary ${op} n=${n}`);
+    }
+    for (const op of ['add', 'sub', 'mul', 'div', 'max', 'pow'] as const) {
+      const a = new Float32Array(n);
+      const b = new Float32Array(n);
+      nat.binary(op, x, y, a);
+      referenceKernels.binary(op, x, y, b);
+      close(a, b, 2e-6, `binary ${op} n=${n}`);
+    }
+  }
+  for (const [rows, cols] of [[1, 1], [3, 7], [1000, 64], [7, 1000]]) {
+    const x = rand(rows * cols, rng);
+    const dy = rand(rows * cols, rng);
+    const [ya, yb, da, db] = [0, 0, 0, 0].map(() => new Float32Array(rows * cols));
+    nat.softmaxRows(x, ya, rows, cols);
+    referenceKernels.softmaxRows(x, yb, rows, cols);
+    close(ya, yb, 1e-6, 'softmax');
+    nat.softmaxRowsBackward(yb, dy, da, rows, cols);
+    referenceKernels.softmaxRowsBackward(yb, dy, db, rows, cols);
+    close(da, db, 1e-5, 'softmax backward');
+    const [ma, mb, ra, rb] = [0, 0, 0, 0].map(() => new Float32Array(rows));
+    nat.layerNormRows(x, ya, ma, ra, rows, cols, 1e-5);
+    referenceKernels.layerNormRows(x, yb, mb, rb, rows, cols, 1e-5);
+    close(ya, yb, 1e-4, 'layerNorm');
+    nat.layerNormRowsBackward(yb, rb, dy, da, rows, cols);
+    referenceKernels.layerNormRowsBackward(yb, rb, dy, db, rows, cols);
+    close(da, db, 1e-4, 'layerNorm backward');
+  }
+  const p1 = rand(5000, rng), g = rand(5000, rng);
+  const p2 = Float32Array.from(p1);
+  const [m1, v1, m2, v2] = [0, 0, 0, 0].map(() => new Float32Array(5000));
+  for (let s = 1; s <= 3; s++) {
+    nat.adamStep(p1, g, m1, v1, 0.01, 0.9, 0.999, 1e-8, 0.01, s);
+    referenceKernels.adamStep(p2, g, m2, v2, 0.01, 0.9, 0.999, 1e-8, 0.01, s);
+  }
+  close(p1, p2, 1e-6, 'adam');
+}
+
+if (process.env.FLS_KERNEL_CHILD) {
+  compareAll(t.getBackend('native'));
+} else {
+  const have = t.backendNames().includes('native');
+  describe('native backend vs reference', { skip: !have && `native addon not built: ${t.nativeUnavailableReason()}` }, () => {
+    it(`at the CPU's own SIMD level (${t.nativeInfo()?.simd})`, () => compareAll(t.getBackend('native')));
+    it('bad arguments are JS errors, not crashes', () => {
+      const nat = t.getBackend('native');
+      assert.throws(() => nat.bmm(1, 4, 4, 4, new Float32Array(3), 0, false, new Float32Array(16), 0, false, new Float32Array(16), false), /too short/);
+      assert.throws(() => nat.unary('exp', new Float32Array(4), new Float32Array(2)), /shorter/);
+    });
+    for (const level of ['scalar', 'avx2']) {
+      it(`forced ${level} path (child process)`, () => {
+        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, FLS_KERNEL_CHILD: '1', FLINKSCOPE_SIMD: level }, encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+      });
+    }
+  });
+}
