@@ -1,0 +1,125 @@
+// `npm run bench:engine`: flinkscope's engine against PyTorch (../shared/bench/torch_reference.py) in the same run,
+// alternating the two, one JSON line per case and implementation (see ../shared/design/benchmarks.md):
+//   sgemm-MxKxN      GFLOP/s of the native SGEMM vs torch.mm (OpenBLAS)
+//   train-step-d128  ms per training step of the reference transformer (B 32, L 100, C 38, d 128, 2 layers, 4 heads,
+//                    FFN 256, no biases, post-norm LN without affine, ReLU, loss mean(h²), Adam)
+//   forward-d128     ms per forward pass of the same model
+// Options: --steps N (default 20), --rounds N (alternations, default 2), --quick (tiny sizes, a smoke run).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as t from '../src/tensor/index.js';
+import { Rng, Tensor } from '../src/tensor/index.js';
+import { Linear, TransformerEncoderLayer } from '../src/nn/index.js';
+import { Adam } from '../src/optim/index.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, d: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : d;
+};
+const quick = args.includes('--quick');
+const steps = opt('--steps', quick ? 3 : 20);
+const rounds = opt('--rounds', quick ? 1 : 2);
+const TORCH = process.env.FLINKSCOPE_TORCH_REFERENCE ?? new URL('../../../shared/bench/torch_reference.py', import.meta.url).pathname;
+
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
+const emit = (o: Record<string, unknown>): void => console.log(JSON.stringify(o));
+
+function torchAvailable(): string | null {
+  if (!existsSync(TORCH)) return `reference script not found at ${TORCH} (set FLINKSCOPE_TORCH_REFERENCE)`;
+  const ok = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (ok.status === 0) return null;
+  if (process.getuid?.() === 0 && !quick) {
+    console.error('[bench] installing Debian python3-torch and libopenblas0-pthread (PyTorch reference) …');
+    const r = spawnSync('apt-get', ['install', '-y', '-q', 'python3-torch', 'libopenblas0-pthread'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (r.status === 0 && spawnSync('python3', ['-c', 'import torch']).status === 0) return null;
+  }
+  return 'python3-torch is not installed (apt-get install python3-torch libopenblas0-pthread)';
+}
+
+function runTorch(kase: 'train' | 'gemm'): Record<string, number>[] {
+  const r = spawnSync('python3', [TORCH, '--case', kase, '--steps', String(steps), '--threads', String(t.nativeInfo()?.threads ?? 2)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`torch_reference.py failed: ${r.stderr}`);
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+}
+
+function sgemm(M: number, K: number, N: number): number {
+  const k = t.backend();
+  const rng = new Rng(1);
+  const A = Float32Array.from({ length: M * K }, () => rng.normal());
+  const B = Float32Array.from({ length: K * N }, () => rng.normal());
+  const C = new Float32Array(M * N);
+  for (let i = 0; i < 3; i++) k.bmm(1, M, N, K, A, 0, false, B, 0, false, C, false);
+  const it = M * N * K < 1e8 ? (quick ? 20 : 200) : quick ? 2 : 20;
+  const t0 = performance.now();
+  for (let i = 0; i < it; i++) k.bmm(1, M, N, K, A, 0, false, B, 0, false, C, false);
+  return (2 * M * N * K) / ((performance.now() - t0) / 1000 / it) / 1e9;
+}
+
+function referenceModel(rng: Rng): { params: Tensor[]; forward: (x: Tensor) => Tensor } {
+  const D = 128;
+  const embed = new Linear(38, D, rng, { bias: false });
+  const layers = [0, 1].map(() => new TransformerEncoderLayer(D, 4, rng, { ffn: 256, bias: false, affineNorm: false, activation: 'relu', dropout: 0 }));
+  return {
+    params: [...embed.parameters(), ...layers.flatMap((l) => l.parameters())],
+    forward: (x) => layers.reduce((h, l) => l.forward(h).out, embed.forward(x)),
+  };
+}
+
+function trainStep(): { ms: number; fwd: number } {
+  const rng = new Rng(0);
+  const B = quick ? 4 : 32;
+  const x = t.randn([B, 100, 38], rng);
+  const m = referenceModel(rng);
+  const adam = new Adam(m.params, { lr: 1e-3 });
+  const step = (): void => {
+    adam.zeroGrad();
+    const h = m.forward(x);
+    t.backward(t.mean(t.mul(h, h)));
+    adam.step();
+  };
+  for (let i = 0; i < 3; i++) step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  const fw: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    t.noGrad(() => m.forward(x));
+    fw.push(performance.now() - t0);
+  }
+  return { ms: median(times), fwd: median(fw) };
+}
+
+const info = t.nativeInfo();
+const impl = `flinkscope-${t.backend().name}${info ? `-${info.simd}-${info.threads}t` : ''}`;
+const torchMissing = quick ? 'skipped in --quick' : torchAvailable();
+const shapes: [number, number, number][] = quick ? [[64, 64, 64]] : [[3200, 128, 128], [256, 256, 256], [1024, 1024, 1024]];
+const ours: Record<string, number[]> = {};
+const theirs: Record<string, number[]> = {};
+const push = (m: Record<string, number[]>, k: string, v: number): void => void (m[k] ??= []).push(v);
+for (let r = 0; r < rounds; r++) {
+  for (const [M, K, N] of shapes) push(ours, `sgemm-${M}x${K}x${N}`, sgemm(M, K, N));
+  const s = trainStep();
+  push(ours, 'train-step-d128', s.ms);
+  push(ours, 'forward-d128', s.fwd);
+  if (!torchMissing) {
+    for (const o of runTorch('gemm')) push(theirs, String(o.case), o.gflops);
+    for (const o of runTorch('train')) push(theirs, 'train-step-d128', o.ms_per_step);
+  }
+}
+for (const [kase, v] of Object.entries(ours)) {
+  const isGemm = kase.startsWith('sgemm');
+  const mine = median(v);
+  const ref = theirs[kase] ? median(theirs[kase]) : undefined;
+  const row: Record<string, unknown> = { case: kase, impl, [isGemm ? 'gflops' : 'ms_per_step']: Number(mine.toFixed(2)) };
+  if (ref !== undefined) {
+    row.reference = isGemm ? 'pytorch-openblas' : 'pytorch';
+    row[isGemm ? 'reference_gflops' : 'reference_ms_per_step'] = Number(ref.toFixed(2));
+    row.ratio_vs_reference = Number((isGemm ? ref / mine : mine / ref).toFixed(3)); // < 1: flinkscope faster
+  } else row.reference_skipped = kase === 'forward-d128' ? 'onnxruntime-node is not installed here; no peer measured' : torchMissing ?? 'no reference case';
+  emit(row);
+}
