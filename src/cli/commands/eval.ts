@@ -22,7 +22,7 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('Train on each series\' training part, score its test part, and print the leaderboard (thresholds from training scores only)')
     .requiredOption('--dataset <spec...>', 'dataset specs: synthetic:flink?…, nab:<dir>, smd:<dir>, psm:<dir>, csv:<file>, parquet:<file>')
-    .option('--detectors <list>', `comma-separated detector kinds (known: ${detectorKinds().join(', ')})`, 'ccl,transformer-ae')
+    .option('--detectors <list>', `comma-separated detector kinds (known: ${detectorKinds().join(', ')})`, 'ccl,iforest,zscore')
     .option('--seeds <n>', 'seeds per run', '1')
     .option('--param <kv...>', 'detector parameter overrides, e.g. ccl.epochs=3', [])
     .option('--threshold <rule>', 'from training scores: mad[:k] (median + k·MAD, robust to contamination), pNN (percentile) or pot[:risk]', 'mad:8')

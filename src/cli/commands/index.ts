@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerStudy } from './study.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerEval];
+export const commands: RegisterCommand[] = [registerDemo, registerEval, registerStudy];

@@ -2,7 +2,7 @@
 // the reading implemented here and why). Loss: L = L_cc + λ · L_b, with
 //   L_cc  cross-view InfoNCE, positives (g_t, l_{t+1}) and (l_t, g_{t+1}), negatives from injected Flink anomalies,
 //   L_b   boundary loss max(‖x̂_t − x_t‖ − b_t, 0) with b_t from robust statistics of the raw window.
-// Score: α · z(1 − cos(g_t, l_t)) + (1 − α) · z(‖x̂_t − x_t‖), each part standardised by its median / IQR on the
+// Score: α · z(1 − cos(g_{t−1}, l_t)) + (1 − α) · z(‖x̂_t − x_t‖) (α = 0 by default, see docs/ccl.md), each part standardised by its median / IQR on the
 // training data so the two are commensurate. Every part can be switched off for ablations.
 import { Rng, Tensor, matmul, mul, add, mean, noGrad } from '../../tensor/index.js';
 import type { Module } from '../../nn/index.js';
@@ -51,7 +51,7 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   lambda: { default: 1, min: 0, doc: 'weight λ of the boundary loss' },
   bMin: { default: 0.1, min: 0, doc: 'boundary of a clearly normal timestamp (scaled units)' },
   beta: { default: 2, min: 0, doc: 'extra boundary width of a suspected anomaly' },
-  alpha: { default: 0.5, min: 0, max: 1, doc: 'weight of the cross-view disagreement in the score' },
+  alpha: { default: 0, min: 0, max: 1, doc: 'weight of the cross-view disagreement in the score (0: on the development instance the disagreement carried no signal, see docs/ccl.md)' },
   crossContrast: { default: true, doc: 'ablation switch: the cross-contrastive loss' },
   boundary: { default: true, doc: 'ablation switch: boundary loss (false = plain reconstruction loss)' },
   views: { default: 'both', choices: ['both', 'global', 'local'], doc: 'ablation switch: which views exist' },

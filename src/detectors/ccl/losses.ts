@@ -37,7 +37,14 @@ export function boundaryLoss(r: Tensor, b: Tensor): Tensor {
   return mean(relu(sub(r, b)));
 }
 
-/** Cross-view disagreement per timestamp: 1 − cos(g_t, l_t) → (B, L). */
+/**
+ * Cross-view disagreement per timestamp along the pairs the contrastive loss trained:
+ * 1 − ½ (cos(g_{t−1}, l_t) + cos(l_{t−1}, g_t)) → (B, L); the first timestamp repeats the second.
+ */
 export function viewDisagreement(g: Tensor, l: Tensor): Tensor {
-  return sub(1, cosineSimilarity(g, l));
+  const L = g.shape[1];
+  const a = cosineSimilarity(slice(g, 1, 0, L - 1), slice(l, 1, 1, L)); // (B, L−1)
+  const b = cosineSimilarity(slice(l, 1, 0, L - 1), slice(g, 1, 1, L));
+  const d = sub(1, mul(add(a, b), 0.5)); // (B, L−1): timestamps 1..L−1
+  return concat([slice(d, 1, 0, 1), d], 1);
 }

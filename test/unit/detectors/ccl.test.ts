@@ -29,8 +29,9 @@ describe('CCL losses', () => {
     const b = t.tensor([[1, 1]]);
     // mean(max(r − b, 0)) = (5/√2 − 1 + 0) / 2
     assert.ok(Math.abs(boundaryLoss(r, b).item() - (5 / Math.SQRT2 - 1) / 2) < 1e-5);
+    // t = 1: cos(g_0, l_1) = cos((1,0),(2,2)) = 1/√2, cos(l_0, g_1) = cos((0,1),(1,1)) = 1/√2; t = 0 repeats t = 1
     const dis = viewDisagreement(t.tensor([[[1, 0], [1, 1]]]), t.tensor([[[0, 1], [2, 2]]])).toArray();
-    assert.ok(Math.abs(dis[0] - 1) < 1e-5 && Math.abs(dis[1]) < 1e-5);
+    assert.ok(Math.abs(dis[1] - (1 - Math.SQRT1_2)) < 1e-5 && Math.abs(dis[0] - dis[1]) < 1e-7, `${dis}`);
   });
 
   it('the boundary loss gives zero gradient to timestamps inside their boundary', () => {
