@@ -22,23 +22,25 @@ const steps = opt('--steps', quick ? 3 : 20);
 const rounds = opt('--rounds', quick ? 1 : 2);
 const TORCH = process.env.FLINKSCOPE_TORCH_REFERENCE ?? new URL('../../../shared/bench/torch_reference.py', import.meta.url).pathname;
 
+// Debian's python3-torch lives in the system Python, not in a pyenv/venv that may shadow `python3` on PATH
+const PY = process.env.FLINKSCOPE_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
 const emit = (o: Record<string, unknown>): void => console.log(JSON.stringify(o));
 
 function torchAvailable(): string | null {
   if (!existsSync(TORCH)) return `reference script not found at ${TORCH} (set FLINKSCOPE_TORCH_REFERENCE)`;
-  const ok = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  const ok = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' });
   if (ok.status === 0) return null;
   if (process.getuid?.() === 0 && !quick) {
     console.error('[bench] installing Debian python3-torch and libopenblas0-pthread (PyTorch reference) …');
     const r = spawnSync('apt-get', ['install', '-y', '-q', 'python3-torch', 'libopenblas0-pthread'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (r.status === 0 && spawnSync('python3', ['-c', 'import torch']).status === 0) return null;
+    if (r.status === 0 && spawnSync(PY, ['-c', 'import torch']).status === 0) return null;
   }
   return 'python3-torch is not installed (apt-get install python3-torch libopenblas0-pthread)';
 }
 
 function runTorch(kase: 'train' | 'gemm'): Record<string, number>[] {
-  const r = spawnSync('python3', [TORCH, '--case', kase, '--steps', String(steps), '--threads', String(t.nativeInfo()?.threads ?? 2)], { encoding: 'utf8' });
+  const r = spawnSync(PY, [TORCH, '--case', kase, '--steps', String(steps), '--threads', String(t.nativeInfo()?.threads ?? 2)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`torch_reference.py failed: ${r.stderr}`);
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
 }
