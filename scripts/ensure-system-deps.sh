@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Installs (from Debian's packages) what the integration tests start for real: Prometheus and Chromium.
-# Java 17 and Maven come with the machine; Flink's jars come from Maven Central via harness/pom.xml.
+# Installs (from Debian's packages) what the integration tests start for real: today Chromium (dashboard tests).
+# Prometheus and the Flink harness join when the collector tests land (issue #6).
 set -euo pipefail
 need=()
-command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[flinkscope] installing system packages for integration tests: ${need[*]}"

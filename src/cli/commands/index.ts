@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerStudy } from './study.js';
+import { registerTrain } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerEval, registerStudy];
+export const commands: RegisterCommand[] = [registerDemo, registerTrain, registerEval, registerStudy];
