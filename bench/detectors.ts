@@ -1,0 +1,36 @@
+// `npm run bench:detectors`: training time per epoch and scoring throughput of every deep detector on a
+// 10 000 × 38 series (the active backend, native when built), one JSON line each. Not a test.
+// Options: --T 10000 --C 38 --epochs 2 --quick
+import * as t from '../src/tensor/index.js';
+import { Rng } from '../src/tensor/index.js';
+import { createDetector } from '../src/detectors/index.js';
+import type { DeepDetector } from '../src/detectors/deep/template.js';
+import type { Series } from '../src/detectors/series.js';
+
+const args = process.argv.slice(2);
+const opt = (n: string, d: number): number => (args.includes(n) ? Number(args[args.indexOf(n) + 1]) : d);
+const quick = args.includes('--quick');
+const T = opt('--T', quick ? 600 : 10000);
+const C = opt('--C', 38);
+const epochs = opt('--epochs', quick ? 1 : 2);
+const rng = new Rng(1);
+const values = new Float32Array(T * C);
+for (let i = 0; i < T; i++) for (let c = 0; c < C; c++) values[i * C + c] = Math.sin(i / (10 + c)) + 0.1 * rng.normal();
+const series: Series = { name: 'bench', timestamps: Float64Array.from({ length: T }, (_, i) => i * 60_000), channels: Array.from({ length: C }, (_, i) => `m${i}`), values };
+const info = t.nativeInfo();
+for (const kind of ['ccl', 'dcdetector', 'anomaly-transformer', 'usad', 'transformer-ae']) {
+  const det = createDetector(kind, { epochs, patience: epochs, ...(quick ? { maxTrainWindows: 64 } : {}) });
+  const t0 = performance.now();
+  await det.fit(series);
+  const fitMs = performance.now() - t0;
+  const hist = (det as unknown as DeepDetector<never>).history;
+  const t1 = performance.now();
+  det.score(series);
+  const scoreMs = performance.now() - t1;
+  console.log(JSON.stringify({
+    case: `detector-${kind}`, impl: `flinkscope-${t.backend().name}${info ? `-${info.simd}-${info.threads}t` : ''}`, T, C,
+    ms_per_epoch: Math.round(hist.reduce((a, h) => a + h.ms, 0) / Math.max(hist.length, 1)),
+    windows_per_epoch: Math.min(2048, Math.ceil((T - 64) / 4)), fit_ms_total: Math.round(fitMs),
+    score_points_per_s: Math.round(T / (scoreMs / 1000)),
+  }));
+}
