@@ -23,7 +23,8 @@ export function matchHotspots(hotspots: GeneratedHotspot[], incidents: Incident[
   for (const h of hotspots) {
     const a = tsOf(h.start) - slackMs;
     const b = tsOf(h.end - 1) + slackMs;
-    const hit = incidents.find((i) => i.machine === h.machine && i.onset <= b && i.lastSeen >= a);
+    // the longest incident overlapping the hotspot speaks for it
+    const hit = incidents.filter((i) => i.machine === h.machine && i.onset <= b && i.lastSeen >= a).sort((x, y) => y.lastSeen - y.onset - (x.lastSeen - x.onset))[0];
     if (hit) {
       found++;
       used.add(hit.id);
