@@ -39,7 +39,14 @@ export const gradients: Record<string, Rule> = {
   exp: (g, _n, y) => [o.mul(g, y)],
   log: (g, n) => [o.div(g, n.inputs[0])],
   sqrt: (g, _n, y) => [o.div(g, o.mul(y, 2))],
-  relu: (g, n) => [o.mul(g, o.compare('gt', n.inputs[0], 0))],
+  relu: (g, n) => {
+    // fused g ⊙ [x > 0] (one pass, no mask tensor)
+    const gv = g.values();
+    const xv = n.inputs[0].values();
+    const out = new Float32Array(gv.length);
+    for (let i = 0; i < out.length; i++) out[i] = xv[i] > 0 ? gv[i] : 0;
+    return [new T(out, n.inputs[0].shape)];
+  },
   gelu: (g, n) => [o.mul(g, geluGrad(n.inputs[0]))],
   tanh: (g, _n, y) => [o.mul(g, o.sub(1, o.mul(y, y)))],
   sigmoid: (g, _n, y) => [o.mul(g, o.mul(y, o.sub(1, y)))],

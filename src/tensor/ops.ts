@@ -101,8 +101,21 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
   const kept = x.shape.map((_, i) => i).filter((i) => !red.includes(i));
   const rows = sizeOf(kept.map((i) => x.shape[i]));
   const R = sizeOf(red.map((i) => x.shape[i]));
-  const v = red.length === 0 ? x.values() : permute(x.detach(), [...kept, ...red]).values(); // (rows, R)
   const out = new Float32Array(rows);
+  const leading = red.every((a, i) => a === i);
+  if (kind === 'sum' && leading && red.length > 0 && x.isContiguous) {
+    // sum over leading axes of a contiguous tensor (bias gradients, broadcasting): column sums, no copy
+    const v = x.values(); // (R, rows)
+    const acc = new Float64Array(rows);
+    for (let r = 0; r < R; r++) {
+      const o = r * rows;
+      for (let j = 0; j < rows; j++) acc[j] += v[o + j];
+    }
+    out.set(acc);
+    const keptShape0 = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
+    return record(new Tensor(out, keepdim ? keptShape0 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape0 });
+  }
+  const v = red.length === 0 ? x.values() : permute(x.detach(), [...kept, ...red]).values(); // (rows, R)
   for (let r = 0; r < rows; r++) {
     const o = r * R;
     if (kind === 'sum') {
