@@ -1,5 +1,6 @@
 // Every CLI command, in the order `flinkscope --help` lists them. Add one import + one entry per command.
 import type { Command } from 'commander';
+import { registerCollect } from './collect.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerStudy } from './study.js';
@@ -7,4 +8,4 @@ import { registerTrain } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerTrain, registerEval, registerStudy];
+export const commands: RegisterCommand[] = [registerDemo, registerCollect, registerTrain, registerEval, registerStudy];

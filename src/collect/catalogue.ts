@@ -1,0 +1,54 @@
+// The metric catalogue: one typed row per metric drives every source. Adding a metric is one row.
+//   rest:  Flink REST metric id (TaskManager scope `tm`, or subtask scope `task`, aggregated over the TaskManager's subtasks)
+//   prom:  Prometheus query template; {{window}} is replaced by the rate window; results are grouped by `tm_id`
+//   agg:   how subtask values combine per machine
+//   hotspot: what a hotspot looks like on it
+
+export type Agg = 'sum' | 'mean' | 'max' | 'min';
+export interface MetricRow {
+  name: string;
+  unit: string;
+  rest: { scope: 'tm' | 'task'; id: string } | null;
+  prom: string;
+  agg: Agg;
+  hotspot: string;
+}
+
+export const CATALOGUE: readonly MetricRow[] = [
+  { name: 'cpu_load', unit: 'fraction', rest: { scope: 'tm', id: 'Status.JVM.CPU.Load' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_CPU_Load)', agg: 'max', hotspot: 'stays high (sustained high CPU)' },
+  { name: 'heap_used', unit: 'bytes', rest: { scope: 'tm', id: 'Status.JVM.Memory.Heap.Used' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_Memory_Heap_Used)', agg: 'max', hotspot: 'saw-tooth baseline creeps up (state growth / leak)' },
+  { name: 'heap_max', unit: 'bytes', rest: { scope: 'tm', id: 'Status.JVM.Memory.Heap.Max' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_Memory_Heap_Max)', agg: 'max', hotspot: 'constant; context for heap_used' },
+  { name: 'gc_count', unit: 'count', rest: { scope: 'tm', id: 'Status.JVM.GarbageCollector.All.Count' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_GarbageCollector_All_Count)', agg: 'max', hotspot: 'rises faster' },
+  { name: 'gc_time_ms', unit: 'ms/s', rest: { scope: 'tm', id: 'Status.JVM.GarbageCollector.All.TimeMsPerSecond' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_GarbageCollector_All_TimeMsPerSecond)', agg: 'max', hotspot: 'sustained GC pressure' },
+  { name: 'busy_ms_per_s', unit: 'ms/s', rest: { scope: 'task', id: 'busyTimeMsPerSecond' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_busyTimeMsPerSecond)', agg: 'max', hotspot: 'near 1000: the machine is the bottleneck' },
+  { name: 'backpressured_ms_per_s', unit: 'ms/s', rest: { scope: 'task', id: 'backPressuredTimeMsPerSecond' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_backPressuredTimeMsPerSecond)', agg: 'max', hotspot: 'high: a downstream machine is slow' },
+  { name: 'idle_ms_per_s', unit: 'ms/s', rest: { scope: 'task', id: 'idleTimeMsPerSecond' }, prom: 'min by (tm_id) (flink_taskmanager_job_task_idleTimeMsPerSecond)', agg: 'mean', hotspot: 'drops to 0' },
+  { name: 'records_in_per_s', unit: '1/s', rest: { scope: 'task', id: 'numRecordsInPerSecond' }, prom: 'sum by (tm_id) (flink_taskmanager_job_task_numRecordsInPerSecond)', agg: 'sum', hotspot: 'skew across machines, drops' },
+  { name: 'records_out_per_s', unit: '1/s', rest: { scope: 'task', id: 'numRecordsOutPerSecond' }, prom: 'sum by (tm_id) (flink_taskmanager_job_task_numRecordsOutPerSecond)', agg: 'sum', hotspot: 'falls behind records in' },
+  { name: 'watermark_lag_ms', unit: 'ms', rest: { scope: 'task', id: 'currentInputWatermark' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_currentInputWatermark)', agg: 'min', hotspot: 'event time falls behind' },
+  { name: 'checkpoint_ms', unit: 'ms', rest: null, prom: 'max(flink_jobmanager_job_lastCheckpointDuration)', agg: 'max', hotspot: 'grows with state' },
+  { name: 'kafka_lag', unit: 'records', rest: { scope: 'task', id: 'KafkaSourceReader.KafkaConsumer.records-lag-max' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_operator_KafkaSourceReader_KafkaConsumer_records_lag_max)', agg: 'max', hotspot: 'rises: consumers fall behind' },
+];
+
+export function metricRow(name: string): MetricRow {
+  const r = CATALOGUE.find((m) => m.name === name);
+  if (!r) throw new Error(`unknown metric '${name}' (catalogue: ${CATALOGUE.map((m) => m.name).join(', ')})`);
+  return r;
+}
+
+export function combine(agg: Agg, values: number[]): number {
+  if (values.length === 0) return NaN;
+  if (agg === 'sum') return values.reduce((a, b) => a + b, 0);
+  if (agg === 'max') return Math.max(...values);
+  if (agg === 'min') return Math.min(...values);
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** One canonical sample, whatever the source. */
+export interface Sample {
+  ts: number;
+  machine: string;
+  metric: string;
+  value: number;
+  job?: string;
+}

@@ -1,0 +1,46 @@
+// Prometheus HTTP API source: /api/v1/query_range per catalogue metric, steps aligned to the step size, long ranges
+// cut into chunks of at most 11 000 points (Prometheus' limit), series mapped to machines by a label (tm_id).
+import { CATALOGUE, type Sample } from './catalogue.js';
+import { getJson, SourceError, type HttpOptions } from './http.js';
+
+export interface PromOptions extends HttpOptions {
+  stepMs?: number;
+  /** Label naming the machine. */
+  machineLabel?: string;
+  /** Metric name → PromQL, overriding the catalogue's templates. */
+  queries?: Record<string, string>;
+}
+
+interface RangeResponse {
+  status: string;
+  error?: string;
+  data?: { resultType: string; result: { metric: Record<string, string>; values: [number, string][] }[] };
+}
+
+export class PrometheusSource {
+  constructor(readonly base: string, readonly o: PromOptions = {}) {}
+
+  /** Samples of every catalogue metric in [fromMs, toMs]. */
+  async range(fromMs: number, toMs: number): Promise<Sample[]> {
+    const step = this.o.stepMs ?? 10_000;
+    const start = Math.ceil(fromMs / step) * step;
+    const out: Sample[] = [];
+    const queries = { ...Object.fromEntries(CATALOGUE.map((m) => [m.name, m.prom])), ...(this.o.queries ?? {}) };
+    for (const [metric, q] of Object.entries(queries)) {
+      for (let a = start; a <= toMs; a += 11_000 * step) {
+        const b = Math.min(toMs, a + 10_999 * step);
+        const url = `${this.base.replace(/\/$/, '')}/api/v1/query_range?query=${encodeURIComponent(q)}&start=${a / 1000}&end=${b / 1000}&step=${step / 1000}`;
+        const r = await getJson<RangeResponse>(url, this.o);
+        if (r.status !== 'success' || !r.data) throw new SourceError(`query failed: ${r.error ?? r.status}`, url);
+        for (const series of r.data.result) {
+          const machine = series.metric[this.o.machineLabel ?? 'tm_id'] ?? series.metric.instance ?? 'cluster';
+          for (const [t, v] of series.values) {
+            const value = Number(v);
+            if (Number.isFinite(value)) out.push({ ts: Math.round(t * 1000), machine: machine.replace(/_/g, '-'), metric, value });
+          }
+        }
+      }
+    }
+    return out;
+  }
+}
