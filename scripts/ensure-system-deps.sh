@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs (from Debian's packages) what the integration tests start for real: today Chromium (dashboard tests).
-# Prometheus and the Flink harness join when the collector tests land (issue #6).
+# Installs (from Debian's packages) what the integration tests start for real: Prometheus and Chromium, and builds
+# the Flink harness (Flink jars from Maven Central) — Java 17 and Maven come with the machine.
 set -euo pipefail
 need=()
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[flinkscope] installing system packages for integration tests: ${need[*]}"
@@ -14,4 +15,5 @@ fi
 # Prometheus from Debian starts a system service on install; tests run their own on a free port.
 if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
 pkill -x prometheus >/dev/null 2>&1 || true
+bash "$(dirname "$0")/build-harness.sh"
 exit 0

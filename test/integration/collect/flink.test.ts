@@ -1,0 +1,133 @@
+// `flinkscope collect` against a REAL Flink 1.20 cluster (JobManager + 3 TaskManagers, separate JVMs) and a REAL
+// Debian Prometheus scraping every Prometheus reporter: every catalogue metric Flink exposes is collected, subtasks
+// map to the right TaskManager, and after the hotspot is switched on for one TaskManager its busy time stands out in
+// the stored data. Then the failure paths: Flink stopped mid-run → clear errors, the collector keeps running.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFlink, freePort, type FlinkCluster } from './flink-cluster.js';
+import { Store } from '../../../src/inspect/store/store.js';
+
+const ROOT = process.env.FLINKSCOPE_ROOT ?? '.';
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const haveJava = spawnSync('java', ['-version']).status === 0 && spawnSync('mvn', ['-v']).status === 0;
+const havePrometheus = spawnSync('prometheus', ['--version']).status === 0;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function cli(args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, CI: 'true' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+let flink: FlinkCluster;
+let prom: ChildProcess | null = null;
+let promUrl = '';
+const dir = mkdtempSync(join(tmpdir(), 'flinkscope-collect-'));
+let jobId = '';
+
+describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava && 'java/maven not available', timeout: 420_000 }, () => {
+  before(async () => {
+    flink = await startFlink(3);
+    jobId = flink.submitJob();
+    if (havePrometheus) {
+      const port = await freePort();
+      const cfg = join(dir, 'prometheus.yml');
+      writeFileSync(cfg, `global:\n  scrape_interval: 2s\nscrape_configs:\n  - job_name: flink\n    static_configs:\n      - targets: [${flink.promPorts.map((p) => `'127.0.0.1:${p}'`).join(', ')}]\n`);
+      prom = spawn('prometheus', [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+      promUrl = `http://127.0.0.1:${port}`;
+    }
+    await sleep(15_000); // rates and busy time average over a window: let the job warm up
+  });
+  after(async () => {
+    prom?.kill('SIGTERM');
+    await flink?.close();
+  });
+
+  it('collects every exposed catalogue metric and maps subtasks to their TaskManager', async () => {
+    const db = join(dir, 'base.db');
+    const r = cli(['collect', '--flink', flink.restUrl, '--db', db, '--polls', '3', '--interval', '2s']);
+    assert.equal(r.code, 0, r.err);
+    const store = new Store(db);
+    try {
+      assert.deepEqual(store.machines(), ['tm-1', 'tm-2', 'tm-3']);
+      const have = store.metrics();
+      for (const m of ['cpu_load', 'heap_used', 'heap_max', 'busy_ms_per_s', 'backpressured_ms_per_s', 'idle_ms_per_s', 'records_in_per_s', 'records_out_per_s']) {
+        assert.ok(have.includes(m), `metric ${m} collected (have: ${have.join(', ')})`);
+      }
+      // placement in the store equals Flink's own subtask → TaskManager map
+      const job = (await (await fetch(`${flink.restUrl}/jobs/${jobId}`)).json()) as { vertices: { id: string }[] };
+      const expected = new Set<string>();
+      for (const v of job.vertices) {
+        const d = (await (await fetch(`${flink.restUrl}/jobs/${jobId}/vertices/${v.id}`)).json()) as { subtasks: { 'taskmanager-id': string }[] };
+        for (const s of d.subtasks) expected.add(s['taskmanager-id']);
+      }
+      for (const m of expected) assert.deepEqual(store.jobsOn(m), ['flinkscope-hotspot'], `${m} runs the job`);
+      const st = cli(['status', '--db', db]);
+      assert.match(st.out, /3 machines/);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('after the hotspot is switched on, the hot TaskManager stands out (REST and Prometheus)', async () => {
+    // the hot TaskManager is the one running subtask 1 of the "work" vertex
+    const job = (await (await fetch(`${flink.restUrl}/jobs/${jobId}`)).json()) as { vertices: { id: string; name: string }[] };
+    const work = job.vertices.find((v) => /work/.test(v.name))!;
+    const d = (await (await fetch(`${flink.restUrl}/jobs/${jobId}/vertices/${work.id}`)).json()) as { subtasks: { subtask: number; 'taskmanager-id': string }[] };
+    const hot = d.subtasks.find((s) => s.subtask === 1)!['taskmanager-id'];
+    const others = [...new Set(d.subtasks.map((s) => s['taskmanager-id']))].filter((m) => m !== hot);
+    const hotFrom = Date.now();
+    flink.setKnobs({ hot: true, burnMicros: 900 });
+    await sleep(20_000);
+    const db = join(dir, 'hot.db');
+    const r = cli(['collect', '--flink', flink.restUrl, '--db', db, '--polls', '3', '--interval', '2s']);
+    assert.equal(r.code, 0, r.err);
+    const store = new Store(db);
+    const busy = (m: string): number => {
+      const s = store.series(m, ['busy_ms_per_s']);
+      return Array.from(s.values).reduce((a, b) => a + b, 0) / s.values.length;
+    };
+    try {
+      for (const o of others) assert.ok(busy(hot) > busy(o) + 200, `busy ${hot} ${busy(hot).toFixed(0)} vs ${o} ${busy(o).toFixed(0)} ms/s`);
+    } finally {
+      store.close();
+    }
+    if (!havePrometheus) return;
+    const pdb = join(dir, 'prom.db');
+    const p = cli(['collect', '--prometheus', promUrl, '--db', pdb, '--polls', '1', '--since', `${Math.ceil((Date.now() - hotFrom) / 1000) + 5}s`, '--interval', '2s']);
+    assert.equal(p.code, 0, p.err);
+    const ps = new Store(pdb);
+    try {
+      const machines = ps.machines();
+      for (const m of ['tm-1', 'tm-2', 'tm-3']) assert.ok(machines.includes(m), `Prometheus data for ${m} (have ${machines.join(', ')})`);
+      assert.ok(ps.metrics().includes('cpu_load') && ps.metrics().includes('busy_ms_per_s'), `prometheus metrics: ${ps.metrics().join(', ')}`);
+      const pb = (m: string): number => {
+        const v = Array.from(ps.series(m, ['busy_ms_per_s']).values).filter(Number.isFinite);
+        return v.slice(-5).reduce((a, b) => a + b, 0) / Math.max(1, v.slice(-5).length);
+      };
+      for (const o of others) assert.ok(pb(hot) > pb(o) + 200, `prometheus busy ${hot} ${pb(hot).toFixed(0)} vs ${o} ${pb(o).toFixed(0)}`);
+    } finally {
+      ps.close();
+    }
+  });
+
+  it('Flink going away mid-run: clear errors, the collector keeps polling, nothing stored twice', async () => {
+    const db = join(dir, 'down.db');
+    const child = spawn(process.execPath, [CLI, 'collect', '--flink', flink.restUrl, '--db', db, '--polls', '6', '--interval', '1s', '--timeout', '1s'], { env: { ...process.env, CI: 'true' } });
+    let err = '';
+    child.stderr.on('data', (x) => (err += x));
+    await sleep(2500);
+    await flink.close();
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(code, 0);
+    assert.match(err, /cannot connect|no answer/);
+    const s = new Store(db);
+    const n = s.status().samples;
+    const distinct = (s.db.prepare('SELECT COUNT(*) AS n FROM (SELECT DISTINCT machine, metric, ts FROM samples)').get() as { n: number }).n;
+    assert.ok(n > 0 && n === distinct);
+    s.close();
+  });
+});
