@@ -56,6 +56,16 @@ export class IncidentTracker {
     }
   }
 
+  /** Re-seeds the tracker with incidents read back from the store (after a restart). */
+  restore(list: Incident[]): void {
+    this.incidents.length = 0;
+    this.incidents.push(...list);
+    for (const i of list) {
+      const n = Number(/^inc-(\d+)$/.exec(i.id)?.[1] ?? 0);
+      if (n >= this.nextId) this.nextId = n + 1;
+    }
+  }
+
   /** The machine's incident that is not resolved, if any. */
   active(machine: string): Incident | undefined {
     return this.incidents.find((i) => i.machine === machine && i.state !== 'resolved');

@@ -23,6 +23,8 @@ export interface InspectionSource {
 export interface ApiConfig {
   /** When set, every /api request needs `Authorization: Bearer <token>` (else 401). */
   token?: string;
+  /** Called after an incident is acknowledged (e.g. to persist it). */
+  onAck?: (incidentId: string) => void;
   /** Largest allowed [from, to] range of a score query, ms. Default 7 days. */
   maxRangeMs?: number;
 }
@@ -95,7 +97,9 @@ export function buildApi(src: InspectionSource, cfg: ApiConfig = {}): FastifyIns
   app.get('/api/incidents', async () => src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) ?? [] })));
   app.post<{ Params: { id: string } }>('/api/incidents/:id/ack', async (req) => {
     try {
-      return src.tracker.acknowledge(req.params.id);
+      const inc = src.tracker.acknowledge(req.params.id);
+      cfg.onAck?.(inc.id);
+      return inc;
     } catch (e) {
       if (e instanceof IncidentError) throw new ApiInputError(/unknown/.test(e.message) ? 404 : 409, e.message);
       throw e;

@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { registerCollect } from './collect.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerInspect } from './inspect.js';
 import { registerStudy } from './study.js';
 import { registerTrain } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerCollect, registerTrain, registerEval, registerStudy];
+export const commands: RegisterCommand[] = [registerDemo, registerCollect, registerTrain, registerInspect, registerEval, registerStudy];

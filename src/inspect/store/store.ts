@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { Series } from '../../detectors/series.js';
 import type { Sample } from '../../collect/catalogue.js';
 import { MIGRATIONS } from './schema.js';
+import type { Incident } from '../incidents.js';
 
 export class StoreError extends Error {
   constructor(message: string) {
@@ -148,6 +149,31 @@ export class Store {
   scorerState<T>(machine: string): T | null {
     const r = this.db.prepare('SELECT state FROM scorer_state WHERE machine = ?').get(machine) as { state: string } | undefined;
     return r ? (JSON.parse(r.state) as T) : null;
+  }
+
+  upsertIncident(i: Incident, explanation: unknown): void {
+    this.db.prepare('INSERT OR REPLACE INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      i.id, i.machine, i.type, i.state, i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak, JSON.stringify({ segments: i.segments, explanation }));
+  }
+
+  incidents(): (Incident & { explanation: unknown })[] {
+    const rows = this.db.prepare('SELECT * FROM incidents ORDER BY onset').all() as { id: string; machine: string; type: string; state: string; onset: number; last_seen: number; resolved_at: number | null; peak: number; detail: string }[];
+    return rows.map((r) => {
+      const d = JSON.parse(r.detail ?? '{}') as { segments?: number; explanation?: unknown };
+      return {
+        id: r.id, machine: r.machine, type: r.type as Incident['type'], state: r.state as Incident['state'], onset: r.onset, lastSeen: r.last_seen,
+        ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: d.segments ?? 1, explanation: d.explanation ?? [],
+      };
+    });
+  }
+
+  scores(machine: string, from: number, to: number): { t: number[]; score: number[] } {
+    const rows = this.db.prepare('SELECT ts, score FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts').all(machine, from, to) as { ts: number; score: number }[];
+    return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score) };
+  }
+
+  scoredMachines(): string[] {
+    return (this.db.prepare('SELECT DISTINCT machine FROM scores ORDER BY machine').all() as { machine: string }[]).map((r) => r.machine);
   }
 
   status(): StoreStatus {

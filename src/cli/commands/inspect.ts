@@ -1,0 +1,132 @@
+// The store-backed faces: `watch` (incremental scoring, incidents, alerts; survives restarts), `serve` (API +
+// dashboard on 127.0.0.1) and `report` (the daily inspection report as HTML or Markdown).
+import type { Command } from 'commander';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { loadDetector } from '../../detectors/index.js';
+import { FlinkRestSource, PrometheusSource, type HttpOptions } from '../../collect/index.js';
+import { Store } from '../../inspect/store/store.js';
+import { Watcher } from '../../inspect/watch.js';
+import { WebhookAlerter } from '../../inspect/alerts.js';
+import { IncidentTracker } from '../../inspect/incidents.js';
+import { rankMachines, healthSummary } from '../../inspect/ranking.js';
+import { renderHtml, renderMarkdown } from '../../inspect/report.js';
+import type { Contribution } from '../../inspect/explain.js';
+import { buildApi, type InspectionSource } from '../../server/api.js';
+import { DEFAULT_DB, parseDuration } from './collect.js';
+
+/** The threshold of a model: --threshold, else the store's record of it, else its training report, else its own. */
+function thresholdOf(store: Store, modelPath: string, given?: string): number {
+  if (given) return Number(given);
+  const rec = store.latestModel();
+  if (rec && rec.path === modelPath) return rec.threshold;
+  if (existsSync(`${modelPath}.report.json`)) return (JSON.parse(readFileSync(`${modelPath}.report.json`, 'utf8')) as { threshold: number }).threshold;
+  return loadDetector(modelPath).threshold;
+}
+
+function sourceFromStore(store: Store): InspectionSource {
+  const tracker = new IncidentTracker();
+  const explanations = new Map<string, Contribution[]>();
+  const scores = new Map<string, { t: number[]; score: number[] }>();
+  const refresh = (): void => {
+    const inc = store.incidents();
+    tracker.restore(inc.map(({ explanation: _e, ...i }) => i));
+    for (const i of inc) explanations.set(i.id, (i.explanation as Contribution[]) ?? []);
+    for (const m of store.scoredMachines()) scores.set(m, store.scores(m, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
+  };
+  refresh();
+  const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(store.latestModel()?.threshold ?? 1, 1e-6), tracker, explanations, scores, refresh };
+  return src;
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('watch')
+    .description('Score new samples in the store incrementally (optionally collecting them first), raise typed incidents and alerts')
+    .requiredOption('--model <file>', 'model file from `flinkscope train`')
+    .option('--db <path>', 'store file', DEFAULT_DB)
+    .option('--flink <url>', 'collect from Flink REST before each step')
+    .option('--prometheus <url>', 'collect from Prometheus before each step')
+    .option('--interval <d>', 'step interval', '10s')
+    .option('--steps <n>', 'stop after n steps (default: until Ctrl-C)')
+    .option('--threshold <x>', 'override the model threshold')
+    .option('--webhook <url>', 'POST alerts here')
+    .option('--webhook-format <f>', 'json or slack', 'json')
+    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; threshold?: string; webhook?: string; webhookFormat: string }) => {
+      const store = new Store(o.db);
+      const det = loadDetector(o.model);
+      const th = thresholdOf(store, o.model, o.threshold);
+      const rec = store.latestModel();
+      const watcher = new Watcher(store, det, th, rec && rec.path === o.model ? rec.id : null, {
+        alerter: o.webhook ? new WebhookAlerter({ url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json' }) : undefined,
+        onAlertError: (e) => process.stderr.write(`\nalert failed: ${e.message}\n`),
+      });
+      const http: HttpOptions = { timeoutMs: 5000 };
+      const flink = o.flink ? new FlinkRestSource(o.flink, http) : null;
+      const prom = o.prometheus ? new PrometheusSource(o.prometheus, { ...http, stepMs: Math.min(parseDuration(o.interval), 60_000) }) : null;
+      let from = Date.now() - 10 * 60_000;
+      const ac = new AbortController();
+      process.once('SIGINT', () => ac.abort());
+      for (let step = 1; !ac.signal.aborted && (!o.steps || step <= Number(o.steps)); step++) {
+        try {
+          if (flink) {
+            const r = await flink.poll();
+            store.insertSamples(r.samples);
+            store.recordPlacement(r.jobsOn, Date.now());
+          } else if (prom) {
+            const to = Date.now();
+            store.insertSamples(await prom.range(from, to));
+            from = to;
+          }
+        } catch (e) {
+          process.stderr.write(`\ncollect failed (will retry): ${(e as Error).message}\n`);
+        }
+        const r = await watcher.step();
+        for (const i of r.opened) console.log(`OPEN     ${i.id} ${i.machine} ${i.type} since ${new Date(i.onset).toISOString()}`);
+        for (const i of r.resolved) console.log(`RESOLVED ${i.id} ${i.machine} ${i.type}`);
+        process.stderr.write(`step ${step}: scored ${r.scored} new samples; open incidents ${watcher.tracker.incidents.filter((i) => i.state !== 'resolved').length}\n`);
+        if (o.steps && step >= Number(o.steps)) break;
+        await new Promise((res) => setTimeout(res, parseDuration(o.interval)));
+      }
+      store.close();
+    });
+
+  program
+    .command('serve')
+    .description('Serve the inspection API and dashboard from the store (binds 127.0.0.1)')
+    .option('--db <path>', 'store file', DEFAULT_DB)
+    .option('--port <n>', 'port (0 = any free port)', '8080')
+    .option('--host <h>', 'bind address', '127.0.0.1')
+    .option('--token <t>', 'require Authorization: Bearer <token> on /api')
+    .action(async (o: { db: string; port: string; host: string; token?: string }) => {
+      const store = new Store(o.db);
+      const src = sourceFromStore(store) as InspectionSource & { refresh: () => void };
+      const app = buildApi(src, { token: o.token, onAck: (id) => store.upsertIncident(src.tracker.incidents.find((i) => i.id === id)!, src.explanations.get(id) ?? []) });
+      setInterval(() => src.refresh(), 5000).unref();
+      const addr = await app.listen({ host: o.host, port: Number(o.port) });
+      console.log(`dashboard and API: ${addr}/`);
+    });
+
+  program
+    .command('report')
+    .description('Write the inspection report (HTML or Markdown by extension) from the store')
+    .option('--db <path>', 'store file', DEFAULT_DB)
+    .requiredOption('--out <file>', 'report.html or report.md')
+    .action((o: { db: string; out: string }) => {
+      const store = new Store(o.db);
+      const src = sourceFromStore(store);
+      const ranked = rankMachines([...src.scores].map(([machine, s]) => ({ machine, scores: s.score, hasActiveIncident: !!src.tracker.active(machine) })), src.threshold);
+      const last = Math.max(0, ...[...src.scores.values()].map((s) => s.t[s.t.length - 1] ?? 0));
+      const model = store.latestModel();
+      const input = {
+        generatedAt: last || Date.now(), health: healthSummary(ranked), ranked,
+        incidents: src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) })),
+        scores: Object.fromEntries([...src.scores].map(([m, s]) => [m, s.score.slice(-240)])), threshold: src.threshold,
+        model: model ? { kind: model.kind, version: `#${model.id}` } : undefined,
+      };
+      mkdirSync(dirname(o.out), { recursive: true });
+      writeFileSync(o.out, /\.md$/i.test(o.out) ? renderMarkdown(input) : renderHtml(input));
+      console.log(`report: ${o.out} (${ranked.length} machines, ${input.incidents.length} incidents)`);
+      store.close();
+    });
+}

@@ -1,0 +1,76 @@
+// The watch loop over the store: for every machine, the samples newer than what its scorer has seen are scored
+// incrementally (OnlineScorer), scores and scorer state are written back, incidents are persisted and alerted
+// (open / resolved). All state lives in the store, so a restarted watcher continues where it stopped.
+import type { Detector } from '../detectors/index.js';
+import { IncidentTracker, type Incident } from './incidents.js';
+import { OnlineScorer, type MachineState } from './online.js';
+import type { Store } from './store/store.js';
+import type { WebhookAlerter } from './alerts.js';
+
+export interface WatchOptions {
+  window?: number;
+  alerter?: WebhookAlerter;
+  resolveAfterMs?: number;
+  onAlertError?: (e: Error) => void;
+}
+
+export interface StepResult {
+  scored: number;
+  opened: Incident[];
+  resolved: Incident[];
+}
+
+export class Watcher {
+  readonly tracker: IncidentTracker;
+  readonly scorer: OnlineScorer;
+  private readonly channels: string[];
+  private readonly alerted = new Map<string, string>(); // incident id → last state alerted
+
+  constructor(private readonly store: Store, detector: Detector, readonly threshold: number, private readonly modelId: number | null, private readonly o: WatchOptions = {}) {
+    this.channels = detector.channels;
+    this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs });
+    this.scorer = new OnlineScorer({ channels: this.channels, window: o.window ?? 64, threshold, score: (s) => detector.score(s) }, this.tracker);
+    // restore: incidents, then each machine's scorer state
+    const stored = store.incidents();
+    this.tracker.restore(stored.map(({ explanation: _e, ...i }) => i));
+    for (const i of stored) {
+      this.alerted.set(i.id, i.state);
+      if (Array.isArray(i.explanation)) this.scorer.explanations.set(i.id, i.explanation as never);
+    }
+    for (const m of store.machines()) {
+      const st = store.scorerState<MachineState>(m);
+      if (st) this.scorer.restore(m, st);
+    }
+  }
+
+  /** Scores everything new in the store; returns what changed. */
+  async step(): Promise<StepResult> {
+    let scored = 0;
+    let newest = -Infinity;
+    for (const m of this.store.machines()) {
+      const since = this.scorer.lastTimestamp(m);
+      const s = this.store.series(m, this.channels, Number.isFinite(since) ? since + 1 : -Infinity);
+      if (s.timestamps.length === 0) continue;
+      const pts = this.scorer.ingest(m, s.timestamps, s.values);
+      this.store.saveScores(m, pts, this.modelId);
+      this.store.saveScorerState(m, this.scorer.saveState(m));
+      scored += pts.length;
+      newest = Math.max(newest, s.timestamps[s.timestamps.length - 1]);
+    }
+    if (Number.isFinite(newest)) this.tracker.tick(newest);
+    const opened: Incident[] = [];
+    const resolved: Incident[] = [];
+    for (const i of this.tracker.incidents) {
+      const before = this.alerted.get(i.id);
+      if (before === i.state && i.state === 'resolved') continue;
+      this.store.upsertIncident(i, this.scorer.explanations.get(i.id) ?? []);
+      if (before === undefined) opened.push(i);
+      if (i.state === 'resolved' && before !== 'resolved') resolved.push(i);
+      this.alerted.set(i.id, i.state);
+    }
+    for (const [list, kind] of [[opened, 'open'], [resolved, 'resolved']] as const) {
+      for (const i of list) await this.o.alerter?.send(i, kind).catch((e: Error) => this.o.onAlertError?.(e));
+    }
+    return { scored, opened, resolved };
+  }
+}
