@@ -1,6 +1,10 @@
 // JSON over HTTP for the collectors: per-request timeout, retries with exponential back-off on network errors,
-// timeouts and 5xx (never on 4xx), basic or bearer auth, and errors that say what went wrong and where.
+// timeouts and 5xx (never on 4xx), basic or bearer auth, TLS options (extra CA, insecure), and errors that say what
+// went wrong and where.
+import { Agent, fetch as undiciFetch } from 'undici';
 export interface HttpOptions {
+  /** TLS: extra CA certificates (PEM) to trust, and whether to skip certificate checks (only for testing). */
+  tls?: { ca?: string; insecure?: boolean };
   timeoutMs?: number;
   retries?: number;
   backoffMs?: number;
@@ -16,6 +20,17 @@ export class SourceError extends Error {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const agents = new Map<string, Agent>();
+/** undici's fetch with a TLS-configured agent when TLS options are given, else Node's global fetch. */
+function fetcher(o: HttpOptions): (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<Response> {
+  if (!o.tls) return fetch;
+  const key = JSON.stringify(o.tls);
+  let agent = agents.get(key);
+  if (!agent) agents.set(key, (agent = new Agent({ connect: { ca: o.tls.ca, rejectUnauthorized: !o.tls.insecure } })));
+  const a = agent;
+  return (url, init) => undiciFetch(url, { ...init, dispatcher: a }) as unknown as Promise<Response>;
+}
+
 export async function getJson<T>(url: string, o: HttpOptions = {}): Promise<T> {
   const retries = o.retries ?? 2;
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -26,7 +41,7 @@ export async function getJson<T>(url: string, o: HttpOptions = {}): Promise<T> {
     if (attempt > 0) await sleep((o.backoffMs ?? 200) * 2 ** (attempt - 1));
     let res: Response;
     try {
-      res = await fetch(url, { headers, signal: AbortSignal.timeout(o.timeoutMs ?? 5000) });
+      res = await fetcher(o)(url, { headers, signal: AbortSignal.timeout(o.timeoutMs ?? 5000) });
     } catch (e) {
       const err = e as Error;
       last = new SourceError(err.name === 'TimeoutError' ? `no answer within ${o.timeoutMs ?? 5000} ms` : `cannot connect: ${(err.cause as Error)?.message ?? err.message}`, url);

@@ -1,6 +1,7 @@
 // `flinkscope collect` (Flink REST / Prometheus / files → the embedded store) with a live status line, and
 // `flinkscope status` (what the store holds).
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { FlinkRestSource, PrometheusSource, readFileSamples, pollLoop, type HttpOptions, type Sample } from '../../collect/index.js';
 import { Store } from '../../inspect/store/store.js';
 
@@ -15,7 +16,7 @@ export function parseDuration(s: string): number {
 
 interface CollectOpts {
   flink?: string; prometheus?: string; file?: string[]; interval: string; db: string; polls?: string; since: string;
-  user?: string; password?: string; token?: string; timeout: string;
+  user?: string; password?: string; token?: string; timeout: string; ca?: string; insecure?: boolean;
 }
 
 export function registerCollect(program: Command): void {
@@ -33,11 +34,14 @@ export function registerCollect(program: Command): void {
     .option('--password <p>', 'basic-auth password')
     .option('--token <t>', 'bearer token')
     .option('--timeout <d>', 'per-request timeout', '5s')
+    .option('--ca <pem-file>', 'TLS: trust this CA certificate (PEM)')
+    .option('--insecure', 'TLS: do not verify certificates (testing only)')
     .action(async (o: CollectOpts) => {
       const given = [o.flink, o.prometheus, o.file].filter(Boolean).length;
       if (given !== 1) throw new Error('give exactly one of --flink, --prometheus, --file');
       const store = new Store(o.db);
-      const http: HttpOptions = { timeoutMs: parseDuration(o.timeout), auth: o.token ? { bearer: o.token } : o.user ? { basic: { user: o.user, password: o.password ?? '' } } : undefined };
+      const tls = o.ca || o.insecure ? { ca: o.ca ? readFileSync(o.ca, 'utf8') : undefined, insecure: !!o.insecure } : undefined;
+      const http: HttpOptions = { tls, timeoutMs: parseDuration(o.timeout), auth: o.token ? { bearer: o.token } : o.user ? { basic: { user: o.user, password: o.password ?? '' } } : undefined };
       try {
         if (o.file) {
           for (const f of o.file) {

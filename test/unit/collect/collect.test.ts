@@ -91,3 +91,27 @@ describe('collectors', () => {
     assert.ok(Number.isNaN(combine('max', [])));
   });
 });
+
+describe('TLS', () => {
+  it('a self-signed server is refused by default, trusted with its CA, or reached with insecure', async (t) => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createServer: createHttps } = await import('node:https');
+    const d = mkdtempSync(join(tmpdir(), 'flinkscope-tls-'));
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(d, 'k.pem'), '-out', join(d, 'c.pem')]);
+    if (r.status !== 0) return t.skip('openssl not available');
+    const cert = readFileSync(join(d, 'c.pem'), 'utf8');
+    const srv = createHttps({ key: readFileSync(join(d, 'k.pem')), cert }, (_q, s) => s.writeHead(200).end('{"tls":true}'));
+    await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+    const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
+    try {
+      await assert.rejects(getJson(url, { retries: 0 }), /cannot connect/);
+      assert.deepEqual(await getJson(url, { retries: 0, tls: { ca: cert } }), { tls: true });
+      assert.deepEqual(await getJson(url, { retries: 0, tls: { insecure: true } }), { tls: true });
+    } finally {
+      srv.close();
+    }
+  });
+});
