@@ -42,14 +42,22 @@ async function machine(id) {
 
 async function incidents() {
   const list = await api('/api/incidents');
-  main.innerHTML = '<h2>Incidents</h2><table><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>state</th><th>why</th><th></th></tr>' + list.map((i) =>
+  main.innerHTML = '<h2>Incidents</h2><table><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>state</th><th>why</th><th>jobs on the machine</th><th></th></tr>' + list.map((i) =>
     `<tr><td>${esc(i.id)}</td><td><a href="#/machine/${encodeURIComponent(i.machine)}">${esc(i.machine)}</a></td><td>${esc(i.type)}</td><td>${iso(i.onset)}</td><td class="state">${esc(i.state)}</td>` +
-    `<td>${i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ')}</td>` +
+    `<td>${i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ')}</td><td>${(i.jobs || []).map(esc).join(', ')}</td>` +
     `<td>${i.state === 'open' ? `<button data-ack="${esc(i.id)}">acknowledge</button>` : ''}</td></tr>`).join('') + '</table>';
   main.querySelectorAll('button[data-ack]').forEach((b) => b.addEventListener('click', async () => {
     await api(`/api/incidents/${encodeURIComponent(b.dataset.ack)}/ack`, { method: 'POST' });
     incidents();
   }));
+}
+
+async function model() {
+  const m = await api('/api/model');
+  main.innerHTML = `<h2>Model</h2><p>${esc(m.kind)} ${esc(m.version)} · threshold ${m.threshold.toFixed(3)}</p><div id="curve"></div>`;
+  const ep = m.history.map((h) => h.epoch);
+  new uPlot({ width: 700, height: 260, series: [{}, { label: 'train loss', stroke: '#2a6fdb' }, { label: 'validation loss', stroke: '#e08a00' }], scales: { x: { time: false } } },
+    [ep, m.history.map((h) => h.loss), m.history.map((h) => h.valLoss)], document.getElementById('curve'));
 }
 
 async function route() {
@@ -59,6 +67,7 @@ async function route() {
     const m = location.hash.match(/^#\/machine\/(.+)$/);
     if (m) await machine(decodeURIComponent(m[1]));
     else if (location.hash === '#/incidents') await incidents();
+    else if (location.hash === '#/model') await model();
     else await overview();
   } catch (e) {
     main.textContent = `Error: ${e.message}`;

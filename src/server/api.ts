@@ -18,6 +18,10 @@ export interface InspectionSource {
   explanations: Map<string, Contribution[]>;
   /** Machine → (timestamps (T,), scores (T,)), oldest first. */
   scores: Map<string, { t: number[]; score: number[] }>;
+  /** Machine → jobs running on it (from Flink's subtask placement), shown with incidents. */
+  jobs?: Map<string, string[]>;
+  /** The model in use: kind, version, training curve. */
+  model?: { kind: string; version: string; threshold: number; history: { epoch: number; loss: number; valLoss: number | null }[] };
 }
 
 export interface ApiConfig {
@@ -45,7 +49,8 @@ const openapi = {
         ],
       },
     },
-    '/api/incidents': { get: { summary: 'Incidents with type, onset, state and explanation' } },
+    '/api/incidents': { get: { summary: 'Incidents with type, onset, state, explanation and the jobs on the machine' } },
+    '/api/model': { get: { summary: 'The model in use: kind, version, threshold, training curve' } },
     '/api/incidents/{id}/ack': { post: { summary: 'Acknowledge an open incident' } },
   },
 };
@@ -94,7 +99,11 @@ export function buildApi(src: InspectionSource, cfg: ApiConfig = {}): FastifyIns
     for (let i = 0; i < s.t.length; i++) if (s.t[i] >= from && s.t[i] <= to) { t.push(s.t[i]); score.push(s.score[i]); }
     return { machine: req.params.id, threshold: src.threshold, t, score };
   });
-  app.get('/api/incidents', async () => src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) ?? [] })));
+  app.get('/api/incidents', async () => src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) ?? [], jobs: src.jobs?.get(i.machine) ?? [] })));
+  app.get('/api/model', async () => {
+    if (!src.model) throw new ApiInputError(404, 'no model information available');
+    return src.model;
+  });
   app.post<{ Params: { id: string } }>('/api/incidents/:id/ack', async (req) => {
     try {
       const inc = src.tracker.acknowledge(req.params.id);

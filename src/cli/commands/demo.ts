@@ -99,7 +99,12 @@ export function registerDemo(program: Command): void {
 
       const interactive = o.serve && process.stdout.isTTY && !process.env.CI;
       if (!interactive) return;
-      const app = buildApi({ threshold: model.threshold, tracker: r.tracker, explanations: r.scorer.explanations, scores: r.scores });
+      const history = (model.detector as unknown as { history?: { epoch: number; loss: number; valLoss: number | null }[] }).history ?? [];
+      const app = buildApi({
+        threshold: model.threshold, tracker: r.tracker, explanations: r.scorer.explanations, scores: r.scores,
+        jobs: new Map(cluster.machines.map((m) => [m.name, m.jobs])),
+        model: { kind: 'ccl', version: `v${model.detector.version} (demo)`, threshold: model.threshold, history },
+      });
       const addr = await app.listen({ host: '127.0.0.1', port: Number(o.port) });
       console.log(`\ndashboard: ${addr}/  (Ctrl-C to stop)`);
     });

@@ -35,7 +35,11 @@ function sourceFromStore(store: Store): InspectionSource {
     for (const m of store.scoredMachines()) scores.set(m, store.scores(m, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
   };
   refresh();
-  const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(store.latestModel()?.threshold ?? 1, 1e-6), tracker, explanations, scores, refresh };
+  const rec = store.latestModel();
+  const jobs = new Map(store.machines().map((m) => [m, store.jobsOn(m)]));
+  const history = rec ? ((store.modelReport(rec.id).history as { epoch: number; loss: number; valLoss: number | null }[]) ?? []) : [];
+  const model = rec ? { kind: rec.kind, version: `#${rec.id}`, threshold: rec.threshold, history } : undefined;
+  const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(rec?.threshold ?? 1, 1e-6), tracker, explanations, scores, jobs, model, refresh };
   return src;
 }
 

@@ -135,6 +135,12 @@ export class Store {
     return (this.db.prepare('SELECT id, kind, path, threshold FROM models ORDER BY id DESC LIMIT 1').get() as { id: number; kind: string; path: string; threshold: number } | undefined) ?? null;
   }
 
+  /** The training report recorded with a model version (training curve, parameters). */
+  modelReport(id: number): Record<string, unknown> {
+    const r = this.db.prepare('SELECT report FROM models WHERE id = ?').get(id) as { report: string | null } | undefined;
+    return r?.report ? (JSON.parse(r.report) as Record<string, unknown>) : {};
+  }
+
   saveScores(machine: string, points: { t: number; score: number }[], modelId: number | null): void {
     const ins = this.db.prepare('INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {

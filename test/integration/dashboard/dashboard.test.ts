@@ -27,7 +27,7 @@ function source(): InspectionSource {
     const pts = sc.ingest(`tm-${m}`, ts, v);
     scores.set(`tm-${m}`, { t: pts.map((p) => p.t), score: pts.map((p) => p.score) });
   }
-  return { threshold: 3, tracker, explanations: sc.explanations, scores };
+  return { threshold: 3, tracker, explanations: sc.explanations, scores, jobs: new Map([['tm-2', ['orders-enrich']]]), model: { kind: 'ccl', version: '#1', threshold: 3, history: [{ epoch: 1, loss: 1, valLoss: 1.1 }, { epoch: 2, loss: 0.6, valLoss: 0.7 }, { epoch: 3, loss: 0.5, valLoss: 0.65 }] } };
 }
 
 test('dashboard pages in headless Chromium', { timeout: 120_000 }, async () => {
@@ -61,8 +61,13 @@ test('dashboard pages in headless Chromium', { timeout: 120_000 }, async () => {
     await page.goto(`${base}/#/incidents`);
     await page.waitForSelector('button[data-ack]');
     await page.screenshot({ path: join(shots, 'incidents.png') });
+    assert.match(await page.textContent('main') ?? '', /orders-enrich/, 'jobs on the machine are listed with its incident');
     await page.click('button[data-ack]');
     await page.waitForFunction(() => document.querySelector('td.state')?.textContent === 'acknowledged');
+    await page.goto(`${base}/#/model`);
+    await page.waitForSelector('.uplot canvas');
+    assert.match(await page.textContent('main') ?? '', /ccl #1/);
+    await page.screenshot({ path: join(shots, 'model.png') });
   } finally {
     await browser.close();
     await app.close();
