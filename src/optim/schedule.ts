@@ -13,3 +13,8 @@ export function warmupCosine(lr: number, warmup: number, total: number, minLR = 
     return minLR + 0.5 * (lr - minLR) * (1 + Math.cos(Math.PI * p));
   };
 }
+
+/** lr · factor^⌊step / every⌋: e.g. halved after each epoch (every = steps per epoch, factor = 0.5). */
+export function stepDecay(lr: number, every: number, factor = 0.5): Schedule {
+  return (step) => lr * Math.pow(factor, Math.floor(step / Math.max(1, every)));
+}

@@ -1,10 +1,13 @@
 // CCL — cross-contrastive learning for Flink anomaly detection ("Noise Matters", VLDB 2025; see docs/ccl.md for
-// the reading implemented here and why). Loss: L = L_cc + λ · L_b, with
+// the readings implemented here and why). Two formulations behind one detector:
+//   'published' (published.ts): shared encoder over the window and 7-point sub-windows, cross discrepancy vs a
+//               softmax boundary, score = softmax over the window of the discrepancy;
+//   'variant'   (below, model.ts): our earlier reading of the paper's summary. Loss: L = L_cc + λ · L_b, with
 //   L_cc  cross-view InfoNCE, positives (g_t, l_{t+1}) and (l_t, g_{t+1}), negatives from injected Flink anomalies,
 //   L_b   boundary loss max(‖x̂_t − x_t‖ − b_t, 0) with b_t from robust statistics of the raw window.
 // Score: α · z(1 − cos(g_{t−1}, l_t)) + (1 − α) · z(‖x̂_t − x_t‖) (α = 0 by default, see docs/ccl.md), each part standardised by its median / IQR on the
 // training data so the two are commensurate. Every part can be switched off for ablations.
-import { Rng, Tensor, matmul, mul, add, mean, noGrad } from '../../tensor/index.js';
+import { Rng, Tensor, matmul, mul, add, mean, noGrad, zeros } from '../../tensor/index.js';
 import type { Module } from '../../nn/index.js';
 import type { FitOptions, DetectorState } from '../detector.js';
 import type { PreparedInput } from '../input.js';
@@ -14,11 +17,14 @@ import { applyRobustScale } from '../robust.js';
 import { DeepDetector, deepParamSpec, type DeepParams } from '../deep/template.js';
 import { gatherWindows, windowStarts } from '../deep/windows.js';
 import { CCLNet } from './model.js';
+import { PublishedCCLNet, crossDiscrepancy, discrepancyBoundaryLoss, discrepancyScore, softmaxBoundary } from './published.js';
 import { applyInjection, drawInjection } from './inject.js';
 import { anomalyBoundary } from './boundary.js';
 import { boundaryLoss, crossContrastiveLoss, residual, viewDisagreement } from './losses.js';
 
 export interface CCLParams extends DeepParams {
+  formulation: 'published' | 'variant';
+  hop: number;
   d: number;
   heads: number;
   layers: number;
@@ -39,6 +45,8 @@ export interface CCLParams extends DeepParams {
 
 export const cclParamSpec: ParamSpec<CCLParams> = {
   ...deepParamSpec,
+  formulation: { default: 'variant', choices: ['published', 'variant'], doc: "'variant': injected negatives + boundary-aware residual (the default: ahead on every development check, docs/ccl.md); 'published': the authors' released formulation" },
+  hop: { default: 3, min: 1, integer: true, doc: 'published: half-length of the local view\'s centred sub-window (2·hop + 1 points)' },
   d: { default: 32, min: 4, integer: true, doc: 'model width' },
   heads: { default: 4, min: 1, integer: true, doc: 'attention heads (must divide d)' },
   layers: { default: 1, min: 1, integer: true, doc: 'encoder layers per view' },
@@ -59,7 +67,7 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
 
 export class CCLDetector extends DeepDetector<CCLParams> {
   readonly kind = 'ccl';
-  readonly version = 1;
+  readonly version = 2;
   /** median / IQR of the two score parts on training windows. */
   private norm = { cosMed: 0, cosIqr: 1, recMed: 0, recIqr: 1 };
 
@@ -70,9 +78,13 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   private get net(): CCLNet {
     return this.model as CCLNet;
   }
+  private get published(): PublishedCCLNet {
+    return this.model as PublishedCCLNet;
+  }
 
   protected buildModel(C: number, rng: Rng): Module {
     const p = this.params;
+    if (p.formulation === 'published') return new PublishedCCLNet({ C, d: p.d, heads: p.heads, layers: p.layers, ffn: p.ffn, dropout: p.dropout, hop: p.hop, views: p.views }, rng);
     return new CCLNet({ C, L: p.window, d: p.d, heads: p.heads, layers: p.layers, ffn: p.ffn, dropout: p.dropout, patchSizes: p.patchSizes, band: p.band, views: p.views }, rng);
   }
 
@@ -80,6 +92,11 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   protected lossOf(batch: Tensor, rng: Rng): Tensor {
     const p = this.params;
     const [B, L, C] = batch.shape;
+    if (p.formulation === 'published') {
+      const d = crossDiscrepancy(this.published.forward(batch)); // (B, L)
+      const b = p.boundary ? softmaxBoundary(batch.values(), B, L, C) : zeros([B, L]); // no boundary: pull all together
+      return discrepancyBoundaryLoss(d, b);
+    }
     const { g, l, xhat } = this.net.forward(batch);
     const terms: Tensor[] = [];
     if (p.crossContrast) {
@@ -99,6 +116,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   }
 
   protected scoreBatch(batch: Tensor): Float32Array {
+    if (this.params.formulation === 'published') return discrepancyScore(crossDiscrepancy(this.published.forward(batch))).values();
     const { cos, rec } = this.parts(batch);
     const a = this.params.views === 'both' ? this.params.alpha : 0;
     const n = this.norm;
@@ -109,6 +127,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
 
   protected override async fitCore(x: PreparedInput, opts: FitOptions): Promise<void> {
     await super.fitCore(x, opts);
+    if (this.params.formulation === 'published') return;
     // standardisation of the two score parts, on (a sample of) training windows only
     const L = this.params.window;
     const xs = applyRobustScale(x.values, x.C, this.scale_!);

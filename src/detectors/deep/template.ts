@@ -4,7 +4,7 @@
 // scores back to timestamps. A subclass gives only its model, one training loss and one scoring step.
 import { Rng, Tensor, backward, noGrad } from '../../tensor/index.js';
 import { Module } from '../../nn/index.js';
-import { Adam, clipGradNorm, warmupCosine } from '../../optim/index.js';
+import { Adam, clipGradNorm, stepDecay, warmupCosine } from '../../optim/index.js';
 import { Detector, FitCancelledError, type DetectorState, type FitOptions } from '../detector.js';
 import type { PreparedInput } from '../input.js';
 import { DetectorInputError } from '../input.js';
@@ -19,6 +19,7 @@ export interface DeepParams {
   epochs: number;
   batchSize: number;
   lr: number;
+  lrSchedule: 'cosine' | 'halve';
   weightDecay: number;
   clip: number;
   patience: number;
@@ -34,7 +35,8 @@ export const deepParamSpec: ParamSpec<DeepParams> = {
   scoreStride: { default: 16, min: 1, integer: true, doc: 'stride between scoring windows (overlaps are averaged)' },
   epochs: { default: 8, min: 1, integer: true, doc: 'maximum training epochs' },
   batchSize: { default: 32, min: 1, integer: true, doc: 'windows per batch' },
-  lr: { default: 1e-3, min: 0, doc: 'peak learning rate (warm-up then cosine decay)' },
+  lr: { default: 1e-3, min: 0, doc: 'peak learning rate' },
+  lrSchedule: { default: 'cosine', choices: ['cosine', 'halve'], doc: "'cosine': warm-up then cosine decay; 'halve': lr halved after every epoch" },
   weightDecay: { default: 0, min: 0, doc: 'decoupled weight decay (AdamW)' },
   clip: { default: 1, min: 0, doc: 'global gradient-norm clip (0 = off)' },
   patience: { default: 3, min: 1, integer: true, doc: 'epochs without validation improvement before stopping' },
@@ -85,7 +87,7 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
     const opt = new Adam(params, { lr: p.lr, weightDecay: p.weightDecay });
     const perEpoch = Math.min(trainStarts.length, p.maxTrainWindows);
     const stepsPerEpoch = Math.ceil(perEpoch / p.batchSize);
-    const schedule = warmupCosine(p.lr, Math.min(20, stepsPerEpoch), stepsPerEpoch * p.epochs, p.lr * 0.05);
+    const schedule = p.lrSchedule === 'halve' ? stepDecay(p.lr, stepsPerEpoch) : warmupCosine(p.lr, Math.min(20, stepsPerEpoch), stepsPerEpoch * p.epochs, p.lr * 0.05);
     let best = Infinity;
     let bestState = model.stateDict();
     let bad = 0;

@@ -8,6 +8,8 @@ import { boundaryPrior } from '../../../src/detectors/ccl/boundary.js';
 import { injectNegatives, CCLDetector } from '../../../src/detectors/ccl/ccl.js';
 import { applyInjection } from '../../../src/detectors/ccl/inject.js';
 import { neighbourMask } from '../../../src/detectors/ccl/model.js';
+import { centredSubWindows, crossDiscrepancy, discrepancyBoundaryLoss, softmaxBoundary } from '../../../src/detectors/ccl/published.js';
+import { gradCheck, randT } from '../tensor/gradcheck.js';
 
 describe('CCL losses', () => {
   it('cross-view InfoNCE equals the hand-computed value', () => {
@@ -94,3 +96,55 @@ describe('CCL losses', () => {
     assert.throws(() => new CCLDetector({ views: 'diagonal' as never }), /must be one of/);
   });
 });
+
+describe('CCL, published formulation', () => {
+  it('centred sub-windows replicate the edges', () => {
+    // B = 1, N = 4, C = 1: x = 0 1 2 3, hop 1
+    const sub = centredSubWindows(Float32Array.of(0, 1, 2, 3), 1, 4, 1, 1);
+    assert.deepEqual(Array.from(sub), [0, 0, 1, 0, 1, 2, 1, 2, 3, 2, 3, 3]);
+  });
+
+  it('cross discrepancy equals the hand-computed z-score of distance row sums', () => {
+    // e on a line at 0, 1, 3: row sums 4, 3, 5 → mean 4, std √(2/3) → |s − 4| / std
+    const e = t.tensor([[[0], [1], [3]]]);
+    const sd = Math.sqrt(2 / 3);
+    assertCloseArr(crossDiscrepancy(e).toArray(), [0, 1 / sd, 1 / sd], 1e-4);
+    const rng = new Rng(5);
+    gradCheck('cross discrepancy', (x) => crossDiscrepancy(x), [randT([2, 4, 3], rng)], { atol: 3e-2 });
+  });
+
+  it('softmax boundary: Σ_c softmax over time, large where values are high', () => {
+    // one window, N = 2, C = 2: channel 0 = (0, ln 3) → (1/4, 3/4); channel 1 = (1, 1) → (1/2, 1/2)
+    const b = softmaxBoundary(Float32Array.of(0, 1, Math.log(3), 1), 1, 2, 2).toArray();
+    assertCloseArr(b, [0.75, 1.25], 1e-6);
+  });
+
+  it('discrepancy-boundary loss: d above b costs d, below costs b − d; gradient signs follow', () => {
+    const d = new Tensor(Float32Array.of(2, 0.5, 1, 3), [2, 2], undefined, 0, true);
+    const b = t.tensor([[1, 1], [2, 2]]);
+    // window 0: 2 + (1 − 0.5) = 2.5; window 1: (2 − 1) + 3 = 4 → mean 3.25
+    assert.ok(Math.abs(discrepancyBoundaryLoss(d, b).item() - 3.25) < 1e-6);
+    t.backward(discrepancyBoundaryLoss(d, b));
+    assert.deepEqual(d.grad!.toArray(), [0.5, -0.5, -0.5, 0.5]);
+  });
+
+  it('fits, and each non-overlapping scoring window is a softmax (sums to 1)', async () => {
+    const rng = new Rng(9);
+    const T = 192, C = 2;
+    const v = new Float32Array(T * C);
+    for (let i = 0; i < v.length; i++) v[i] = rng.normal();
+    const det = new CCLDetector({ formulation: 'published', window: 16, stride: 8, scoreStride: 16, epochs: 1, d: 8, heads: 2, layers: 1, ffn: 8 });
+    const series = { name: 'p', timestamps: Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 60_000), channels: ['a', 'b'], values: v };
+    await det.fit(series);
+    const s = det.score(series);
+    assert.equal(s.length, T);
+    // non-overlapping windows: the scores of each full window sum to 1
+    const w = Array.from(s.subarray(T - 16, T)).reduce((a, c) => a + c, 0);
+    assert.ok(Math.abs(w - 1) < 1e-4, `window sum ${w}`);
+  });
+});
+
+function assertCloseArr(a: number[], e: number[], tol: number): void {
+  assert.equal(a.length, e.length);
+  a.forEach((x, i) => assert.ok(Math.abs(x - e[i]) < tol, `[${i}] ${x} vs ${e[i]}`));
+}
