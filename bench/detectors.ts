@@ -18,8 +18,12 @@ const values = new Float32Array(T * C);
 for (let i = 0; i < T; i++) for (let c = 0; c < C; c++) values[i * C + c] = Math.sin(i / (10 + c)) + 0.1 * rng.normal();
 const series: Series = { name: 'bench', timestamps: Float64Array.from({ length: T }, (_, i) => i * 60_000), channels: Array.from({ length: C }, (_, i) => `m${i}`), values };
 const info = t.nativeInfo();
-for (const kind of ['ccl', 'dcdetector', 'anomaly-transformer', 'usad', 'transformer-ae']) {
-  const det = createDetector(kind, { epochs, patience: epochs, ...(quick ? { maxTrainWindows: 64 } : {}) });
+const cases: [string, string, Record<string, unknown>][] = [
+  ['ccl', 'ccl', {}], ['ccl-published', 'ccl', { formulation: 'published' }],
+  ...['dcdetector', 'anomaly-transformer', 'usad', 'transformer-ae'].map((k): [string, string, Record<string, unknown>] => [k, k, {}]),
+];
+for (const [name, kind, params] of cases) {
+  const det = createDetector(kind, { ...params, epochs, patience: epochs, ...(quick ? { maxTrainWindows: 64 } : {}) });
   const t0 = performance.now();
   await det.fit(series);
   const fitMs = performance.now() - t0;
@@ -28,7 +32,7 @@ for (const kind of ['ccl', 'dcdetector', 'anomaly-transformer', 'usad', 'transfo
   det.score(series);
   const scoreMs = performance.now() - t1;
   console.log(JSON.stringify({
-    case: `detector-${kind}`, impl: `flinkscope-${t.backend().name}${info ? `-${info.simd}-${info.threads}t` : ''}`, T, C,
+    case: `detector-${name}`, impl: `flinkscope-${t.backend().name}${info ? `-${info.simd}-${info.threads}t` : ''}`, T, C,
     ms_per_epoch: Math.round(hist.reduce((a, h) => a + h.ms, 0) / Math.max(hist.length, 1)),
     windows_per_epoch: Math.min(quick ? 64 : 2048, Math.ceil((T - 64) / 4)), fit_ms_total: Math.round(fitMs),
     score_points_per_s: Math.round(T / (scoreMs / 1000)),

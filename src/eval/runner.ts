@@ -16,7 +16,12 @@ export interface ResultRow extends Metrics {
   score_ms: number;
 }
 
-export type ThresholdRule = { kind: 'percentile'; q: number } | { kind: 'pot'; risk: number } | { kind: 'mad'; k: number };
+/**
+ * How the threshold is set. All but 'paper' read training scores only. 'paper' reproduces the published CCL
+ * evaluation — the (100 − ratio) percentile of train AND test scores together — which looks at the test data: it is
+ * LEAKY, offered only to reproduce the paper's numbers, and every result made with it is labelled so.
+ */
+export type ThresholdRule = { kind: 'percentile'; q: number } | { kind: 'pot'; risk: number } | { kind: 'mad'; k: number } | { kind: 'paper'; ratio: number };
 
 export interface EvalOptions {
   datasets: string[];
@@ -35,7 +40,14 @@ export interface EvalOptions {
 
 export const DEFAULT_THRESHOLD: ThresholdRule = { kind: 'mad', k: 8 };
 
-export function thresholdFrom(trainScores: Float32Array, rule: ThresholdRule): number {
+export function thresholdFrom(trainScores: Float32Array, rule: ThresholdRule, testScores?: Float32Array): number {
+  if (rule.kind === 'paper') {
+    if (!testScores) throw new Error("the 'paper' threshold needs the test scores (it is the leaky published protocol)");
+    const both = new Float32Array(trainScores.length + testScores.length);
+    both.set(trainScores);
+    both.set(testScores, trainScores.length);
+    return percentileThreshold(both, 1 - rule.ratio / 100);
+  }
   if (rule.kind === 'percentile') return percentileThreshold(trainScores, rule.q);
   if (rule.kind === 'mad') return madThreshold(trainScores, rule.k);
   return potThreshold(trainScores, { risk: rule.risk }).threshold;
@@ -50,7 +62,7 @@ export async function runOne(item: DatasetItem, kind: string, seed: number, para
   const t1 = performance.now();
   const scores = det.score(item.test);
   const score_ms = performance.now() - t1;
-  const th = thresholdFrom(trainScores, rule);
+  const th = thresholdFrom(trainScores, rule, scores);
   const m = evaluate(scores, item.test.labels ?? new Uint8Array(scores.length), th);
   return { row: { dataset: item.dataset, series: item.series, detector: kind, seed, threshold: th, train_ms, score_ms, ...m }, scores, detector: det };
 }

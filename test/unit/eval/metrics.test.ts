@@ -1,7 +1,7 @@
 // Every metric on cases computed by hand (the arithmetic is in the comments).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { prf, pointAdjustedF1, aucRoc, aucPr, affiliation, rangeAucPr, vusPr, percentileThreshold, potThreshold, detectionDelays, evaluate, toEvents } from '../../../src/eval/index.js';
+import { prf, pointAdjustedF1, aucRoc, aucPr, affiliation, rangeAucPr, vusPr, percentileThreshold, potThreshold, detectionDelays, evaluate, toEvents, thresholdFrom } from '../../../src/eval/index.js';
 
 const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -81,5 +81,16 @@ describe('metrics', () => {
     close(m.auc_roc, 1);
     close(m.delay, 0);
     assert.throws(() => evaluate([1, 2], [1], 0), /2 scores\/predictions for 1 labels/);
+  });
+});
+
+describe('the leaky paper protocol is explicit', () => {
+  it("'paper' thresholds on train + test scores together; it refuses to run without the test scores", () => {
+    const train = Float32Array.from({ length: 100 }, (_, i) => i / 100); // 0 .. 0.99
+    const test = Float32Array.from({ length: 100 }, () => 10);
+    // the median of the 200 pooled scores lies between the train and test blocks; from training scores alone it is 0.495
+    assert.ok(Math.abs(thresholdFrom(train, { kind: 'paper', ratio: 50 }, test) - 5.495) < 1e-5); // between 0.99 and 10
+    assert.ok(Math.abs(thresholdFrom(train, { kind: 'percentile', q: 0.5 }) - 0.495) < 1e-6);
+    assert.throws(() => thresholdFrom(train, { kind: 'paper', ratio: 1 }), /leaky/);
   });
 });
