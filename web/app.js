@@ -1,5 +1,5 @@
 // flinkscope dashboard: cluster overview (machines × time heat map of scores, ranking), machine page (uPlot score
-// chart with threshold), incident list with explanations and acknowledge. Talks only to /api.
+// chart with threshold and the machine's metrics, incidents shaded by type), incident list with explanations and acknowledge. Talks only to /api.
 'use strict';
 const main = document.getElementById('main');
 const token = new URLSearchParams(location.search).get('token');
@@ -32,12 +32,46 @@ async function overview() {
     `<tr><td><a href="#/machine/${encodeURIComponent(m.machine)}">${esc(m.machine)}</a></td><td class="${m.atRisk ? 'risk' : ''}">${m.risk.toFixed(2)}</td><td>${m.lastScore.toFixed(2)}</td></tr>`).join('');
 }
 
+const TYPE_COLOURS = { trend: 'rgba(230,120,0,0.18)', 'sustained-high': 'rgba(210,30,30,0.18)', spike: 'rgba(120,60,200,0.2)', 'level-shift': 'rgba(0,140,140,0.18)', backpressure: 'rgba(40,90,220,0.18)' };
+
+/** uPlot plugin: shades each incident [onset, lastSeen] in its type's colour. */
+function shade(incs) {
+  return { hooks: { drawClear: [(u) => {
+    const { ctx, bbox } = u;
+    for (const i of incs) {
+      const x0 = u.valToPos(i.onset / 1000, 'x', true);
+      const x1 = Math.max(u.valToPos((i.resolvedAt ?? i.lastSeen) / 1000, 'x', true), x0 + 2);
+      ctx.fillStyle = TYPE_COLOURS[i.type] || 'rgba(128,128,128,0.2)';
+      ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
+    }
+    u.root.dataset.shaded = String(incs.length);
+  }] } };
+}
+
 async function machine(id) {
-  const s = await api(`/api/machines/${encodeURIComponent(id)}/scores`);
-  main.innerHTML = `<h2>${esc(id)}</h2><div id="chart"></div>`;
+  const [s, incs] = await Promise.all([api(`/api/machines/${encodeURIComponent(id)}/scores`), api('/api/incidents')]);
+  const mine = incs.filter((i) => i.machine === id);
+  const m = await api(`/api/machines/${encodeURIComponent(id)}/metrics?from=${s.t[0] ?? 0}&to=${s.t[s.t.length - 1] ?? 0}`).catch(() => null);
+  main.innerHTML = `<h2>${esc(id)}</h2><p class="legend">${Object.entries(TYPE_COLOURS).map(([k, c]) => `<span style="background:${c}">${esc(k)}</span>`).join(' ')}</p>` +
+    '<h3>Anomaly score</h3><div id="chart"></div><h3>Metrics <small>(each scaled to its own range in view)</small></h3><div id="metrics"></div>' +
+    `<table id="segments"><tr><th>incident</th><th>type</th><th>onset</th><th>until</th><th>state</th><th>why</th></tr>${mine.map((i) =>
+      `<tr><td>${esc(i.id)}</td><td>${esc(i.type)}</td><td>${iso(i.onset)}</td><td>${iso(i.resolvedAt ?? i.lastSeen)}</td><td>${esc(i.state)}</td><td>${i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ')}</td></tr>`).join('')}</table>`;
   const thr = s.t.map(() => s.threshold);
-  new uPlot({ width: 900, height: 300, series: [{}, { label: 'score', stroke: '#2a6fdb' }, { label: 'threshold', stroke: '#d33', dash: [4, 4] }] },
+  new uPlot({ width: 900, height: 260, plugins: [shade(mine)], series: [{}, { label: 'score', stroke: '#2a6fdb' }, { label: 'threshold', stroke: '#d33', dash: [4, 4] }] },
     [s.t.map((t) => t / 1000), s.score, thr], document.getElementById('chart'));
+  if (!m || m.t.length === 0) {
+    document.getElementById('metrics').textContent = 'no stored metrics for this machine';
+    return;
+  }
+  const palette = ['#2a6fdb', '#e08a00', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#1f3d7a', '#a05a00', '#006d6d'];
+  const scaled = m.values.map((col) => {
+    const f = col.filter((v) => v !== null);
+    const lo = Math.min(...f), hi = Math.max(...f);
+    return col.map((v) => (v === null ? null : hi > lo ? (v - lo) / (hi - lo) : 0.5));
+  });
+  new uPlot({ width: 900, height: 320, plugins: [shade(mine)], scales: { y: { range: [0, 1] } },
+    series: [{}, ...m.channels.map((c, k) => ({ label: c, stroke: palette[k % palette.length], width: 1 }))] },
+  [m.t.map((t) => t / 1000), ...scaled], document.getElementById('metrics'));
 }
 
 async function incidents() {

@@ -10,6 +10,22 @@ import { fileURLToPath } from 'node:url';
 import { rankMachines, healthSummary } from '../inspect/ranking.js';
 import { IncidentError, type IncidentTracker } from '../inspect/incidents.js';
 import type { Contribution } from '../inspect/explain.js';
+import type { Series } from '../detectors/series.js';
+
+/** The part of a series in [from, to] as the metrics endpoint returns it: one column per channel. */
+export function metricColumns(s: Series, from: number, to: number): { t: number[]; channels: string[]; values: number[][] } {
+  const C = s.channels.length;
+  const t: number[] = [];
+  const values: number[][] = s.channels.map(() => []);
+  for (let i = 0; i < s.timestamps.length; i++) {
+    if (s.timestamps[i] < from || s.timestamps[i] > to) continue;
+    t.push(s.timestamps[i]);
+    for (let c = 0; c < C; c++) values[c].push(s.values[i * C + c]);
+  }
+  // channels with no value in the range (e.g. a metric this machine does not report) are left out
+  const keep = values.map((col) => col.some(Number.isFinite));
+  return { t, channels: s.channels.filter((_, c) => keep[c]), values: values.filter((_, c) => keep[c]) };
+}
 
 /** What the API reads: an in-process view of the inspection state (the store backs it in `serve`). */
 export interface InspectionSource {
@@ -20,6 +36,8 @@ export interface InspectionSource {
   scores: Map<string, { t: number[]; score: number[] }>;
   /** Machine → jobs running on it (from Flink's subtask placement), shown with incidents. */
   jobs?: Map<string, string[]>;
+  /** The machine's metrics in [from, to] (epoch ms): channel names and one column per channel, NaN for gaps. */
+  metrics?: (machine: string, from: number, to: number) => { t: number[]; channels: string[]; values: number[][] } | null;
   /** The model in use: kind, version, training curve. */
   model?: { kind: string; version: string; threshold: number; history: { epoch: number; loss: number; valLoss: number | null }[] };
 }
@@ -42,6 +60,16 @@ const openapi = {
     '/api/machines/{id}/scores': {
       get: {
         summary: 'Anomaly scores of one machine in [from, to] (epoch ms)',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'from', in: 'query', schema: { type: 'integer' } },
+          { name: 'to', in: 'query', schema: { type: 'integer' } },
+        ],
+      },
+    },
+    '/api/machines/{id}/metrics': {
+      get: {
+        summary: 'Metrics of one machine in [from, to] (epoch ms): channels and one column per channel (null = gap)',
         parameters: [
           { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
           { name: 'from', in: 'query', schema: { type: 'integer' } },
@@ -88,16 +116,28 @@ export function buildApi(src: InspectionSource, cfg: ApiConfig = {}): FastifyIns
   app.get('/api/openapi.json', async () => openapi);
   app.get('/api/health', async () => ({ ...healthSummary(ranked()), threshold: src.threshold }));
   app.get('/api/machines', async () => ranked());
-  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/machines/:id/scores', async (req) => {
-    const s = src.scores.get(req.params.id);
-    if (!s) throw new ApiInputError(404, `unknown machine '${req.params.id}'`);
-    const to = intParam(req.query.to, 'to', s.t.length ? s.t[s.t.length - 1] : 0);
-    const from = intParam(req.query.from, 'from', to - 86_400_000);
+  /** [from, to] of a query on machine id: defaults to the last 24 h of its scores; validated. */
+  const range = (id: string, q: Record<string, string>): { s: { t: number[]; score: number[] }; from: number; to: number } => {
+    const s = src.scores.get(id);
+    if (!s) throw new ApiInputError(404, `unknown machine '${id}'`);
+    const to = intParam(q.to, 'to', s.t.length ? s.t[s.t.length - 1] : 0);
+    const from = intParam(q.from, 'from', to - 86_400_000);
     if (from > to) throw new ApiInputError(400, `'from' (${from}) is after 'to' (${to})`);
     if (to - from > maxRange) throw new ApiInputError(400, `range ${to - from} ms exceeds the maximum of ${maxRange} ms`);
+    return { s, from, to };
+  };
+  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/machines/:id/scores', async (req) => {
+    const { s, from, to } = range(req.params.id, req.query);
     const t: number[] = [], score: number[] = [];
     for (let i = 0; i < s.t.length; i++) if (s.t[i] >= from && s.t[i] <= to) { t.push(s.t[i]); score.push(s.score[i]); }
     return { machine: req.params.id, threshold: src.threshold, t, score };
+  });
+  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/api/machines/:id/metrics', async (req) => {
+    const { from, to } = range(req.params.id, req.query);
+    const m = src.metrics?.(req.params.id, from, to);
+    if (!m) throw new ApiInputError(404, `no metrics stored for machine '${req.params.id}'`);
+    // JSON has no NaN: gaps travel as null
+    return { machine: req.params.id, t: m.t, channels: m.channels, values: m.values.map((col) => col.map((v) => (Number.isFinite(v) ? v : null))) };
   });
   app.get('/api/incidents', async () => src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) ?? [], jobs: src.jobs?.get(i.machine) ?? [] })));
   app.get('/api/model', async () => {

@@ -10,7 +10,7 @@ import { trainClusterModel, replay } from '../../inspect/pipeline.js';
 import { rankMachines, healthSummary } from '../../inspect/ranking.js';
 import { renderMarkdown, renderHtml } from '../../inspect/report.js';
 import type { Incident } from '../../inspect/incidents.js';
-import { buildApi } from '../../server/api.js';
+import { buildApi, metricColumns } from '../../server/api.js';
 import { progressBar, fmtMs } from '../progress.js';
 
 const TYPE_OF: Record<string, string> = { 'slow-rise': 'trend', plateau: 'sustained-high', spike: 'spike', 'level-shift': 'level-shift', backpressure: 'backpressure' };
@@ -103,6 +103,10 @@ export function registerDemo(program: Command): void {
       const app = buildApi({
         threshold: model.threshold, tracker: r.tracker, explanations: r.scorer.explanations, scores: r.scores,
         jobs: new Map(cluster.machines.map((m) => [m.name, m.jobs])),
+        metrics: (machine, from, to) => {
+          const s = tests.find((x) => x.name === machine);
+          return s ? metricColumns(s, from, to) : null;
+        },
         model: { kind: 'ccl', version: `v${model.detector.version} (demo)`, threshold: model.threshold, history },
       });
       const addr = await app.listen({ host: '127.0.0.1', port: Number(o.port) });

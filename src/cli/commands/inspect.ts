@@ -12,7 +12,7 @@ import { IncidentTracker } from '../../inspect/incidents.js';
 import { rankMachines, healthSummary } from '../../inspect/ranking.js';
 import { renderHtml, renderMarkdown } from '../../inspect/report.js';
 import type { Contribution } from '../../inspect/explain.js';
-import { buildApi, type InspectionSource } from '../../server/api.js';
+import { buildApi, metricColumns, type InspectionSource } from '../../server/api.js';
 import { DEFAULT_DB, parseDuration } from './collect.js';
 
 /** The threshold of a model: --threshold, else the store's record of it, else its training report, else its own. */
@@ -39,7 +39,8 @@ function sourceFromStore(store: Store): InspectionSource {
   const jobs = new Map(store.machines().map((m) => [m, store.jobsOn(m)]));
   const history = rec ? ((store.modelReport(rec.id).history as { epoch: number; loss: number; valLoss: number | null }[]) ?? []) : [];
   const model = rec ? { kind: rec.kind, version: `#${rec.id}`, threshold: rec.threshold, history } : undefined;
-  const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(rec?.threshold ?? 1, 1e-6), tracker, explanations, scores, jobs, model, refresh };
+  const metrics = (machine: string, from: number, to: number) => (store.machines().includes(machine) ? metricColumns(store.series(machine, store.metrics(), from, to), from, to) : null);
+  const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(rec?.threshold ?? 1, 1e-6), tracker, explanations, scores, jobs, model, metrics, refresh };
   return src;
 }
 

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
-import { buildApi, type InspectionSource } from '../../../src/server/api.js';
+import { buildApi, metricColumns, type InspectionSource } from '../../../src/server/api.js';
 import { IncidentTracker } from '../../../src/inspect/incidents.js';
 import { OnlineScorer } from '../../../src/inspect/online.js';
 import type { Series } from '../../../src/detectors/series.js';
@@ -21,13 +21,19 @@ function source(): InspectionSource {
   const tracker = new IncidentTracker();
   const sc = new OnlineScorer({ channels: ['cpu'], window: 32, threshold: 3, score: zscore }, tracker);
   const scores = new Map<string, { t: number[]; score: number[] }>();
+  const series = new Map<string, Series>();
   for (let m = 0; m < 6; m++) {
     const ts: number[] = [], v: number[] = [];
     for (let i = 0; i < 200; i++) { ts.push(1.7e12 + i * 10_000); v.push(50 + ((i * 7 + m) % 5) - 2 + (m === 2 && i >= 120 && i < 160 ? 30 : 0)); }
     const pts = sc.ingest(`tm-${m}`, ts, v);
     scores.set(`tm-${m}`, { t: pts.map((p) => p.t), score: pts.map((p) => p.score) });
+    // two metrics: cpu (the scored one) and a latency that follows it
+    const values = new Float32Array(ts.length * 2);
+    v.forEach((x, i) => { values[2 * i] = x; values[2 * i + 1] = 20 + x / 2; });
+    series.set(`tm-${m}`, { name: `tm-${m}`, timestamps: Float64Array.from(ts), channels: ['cpu', 'latency_ms'], values });
   }
-  return { threshold: 3, tracker, explanations: sc.explanations, scores, jobs: new Map([['tm-2', ['orders-enrich']]]), model: { kind: 'ccl', version: '#1', threshold: 3, history: [{ epoch: 1, loss: 1, valLoss: 1.1 }, { epoch: 2, loss: 0.6, valLoss: 0.7 }, { epoch: 3, loss: 0.5, valLoss: 0.65 }] } };
+  const metrics = (machine: string, from: number, to: number) => (series.has(machine) ? metricColumns(series.get(machine)!, from, to) : null);
+  return { metrics, threshold: 3, tracker, explanations: sc.explanations, scores, jobs: new Map([['tm-2', ['orders-enrich']]]), model: { kind: 'ccl', version: '#1', threshold: 3, history: [{ epoch: 1, loss: 1, valLoss: 1.1 }, { epoch: 2, loss: 0.6, valLoss: 0.7 }, { epoch: 3, loss: 0.5, valLoss: 0.65 }] } };
 }
 
 test('dashboard pages in headless Chromium', { timeout: 120_000 }, async () => {
@@ -55,8 +61,17 @@ test('dashboard pages in headless Chromium', { timeout: 120_000 }, async () => {
     assert.match(await page.textContent('#rank') ?? '', /tm-2/);
     await page.screenshot({ path: join(shots, 'overview.png') });
     await page.goto(`${base}/#/machine/tm-2`);
-    await page.waitForSelector('.uplot canvas');
-    assert.ok(await page.evaluate(() => (document.querySelector('.uplot canvas') as HTMLCanvasElement).width > 0));
+    await page.waitForSelector('#metrics .uplot canvas');
+    const charts = await page.evaluate(() => Array.from(document.querySelectorAll('.uplot')).map((u) => ({
+      w: (u.querySelector('canvas') as HTMLCanvasElement).width,
+      shaded: (u as HTMLElement).dataset.shaded,
+      legend: u.textContent ?? '',
+    })));
+    assert.equal(charts.length, 2, 'score chart and metrics chart');
+    assert.ok(charts.every((c) => c.w > 0));
+    assert.ok(charts.every((c) => Number(c.shaded) >= 1), `the incident is shaded on both charts: ${JSON.stringify(charts.map((c) => c.shaded))}`);
+    assert.match(charts[1].legend, /latency_ms/, 'the metrics chart shows the machine\'s metrics');
+    assert.match(await page.textContent('#segments') ?? '', /sustained-high|level-shift|spike|trend/, 'typed segment listed');
     await page.screenshot({ path: join(shots, 'machine.png') });
     await page.goto(`${base}/#/incidents`);
     await page.waitForSelector('button[data-ack]');

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildApi, type InspectionSource } from '../../../src/server/api.js';
+import { buildApi, metricColumns, type InspectionSource } from '../../../src/server/api.js';
 import { IncidentTracker } from '../../../src/inspect/incidents.js';
 
 function source(): InspectionSource {
@@ -11,6 +11,10 @@ function source(): InspectionSource {
     tracker,
     explanations: new Map([['inc-1', [{ name: 'cpu', share: 1, meanZ: 4 }]]]),
     scores: new Map([['tm-1', { t: [1000, 2000, 3000], score: [0.5, 2, 3] }], ['tm-2', { t: [1000], score: [0.1] }]]),
+    // tm-1 reports cpu (with a gap) and latency; 'heap' is never reported in range and is left out
+    metrics: (m, from, to) => (m === 'tm-1'
+      ? metricColumns({ name: m, timestamps: Float64Array.of(1000, 2000, 3000), channels: ['cpu', 'heap', 'latency'], values: Float32Array.of(1, NaN, 10, NaN, NaN, 20, 3, NaN, 30) }, from, to)
+      : null),
   };
 }
 
@@ -38,6 +42,10 @@ describe('HTTP API', () => {
     assert.deepEqual((await app.inject({ url: '/api/machines' })).json().map((m: { machine: string }) => m.machine), ['tm-1', 'tm-2']);
     assert.deepEqual((await app.inject({ url: '/api/machines/tm-1/scores?from=1500&to=3000' })).json().t, [2000, 3000]);
     assert.equal((await app.inject({ url: '/api/incidents' })).json()[0].explanation[0].name, 'cpu');
+    const m = (await app.inject({ url: '/api/machines/tm-1/metrics?from=1500&to=3000' })).json();
+    assert.deepEqual(m, { machine: 'tm-1', t: [2000, 3000], channels: ['cpu', 'latency'], values: [[null, 3], [20, 30]] }, 'gaps as null, empty channels dropped');
+    assert.equal((await app.inject({ url: '/api/machines/tm-2/metrics' })).statusCode, 404, 'no metrics stored');
+    assert.equal((await app.inject({ url: '/api/machines/tm-1/metrics?from=9&to=1' })).statusCode, 400);
     assert.equal((await app.inject({ method: 'POST', url: '/api/incidents/inc-1/ack' })).json().state, 'acknowledged');
     assert.equal((await app.inject({ url: '/api/openapi.json' })).json().openapi, '3.0.3');
   });
