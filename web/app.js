@@ -88,7 +88,9 @@ async function incidents() {
 
 async function model() {
   const m = await api('/api/model');
-  main.innerHTML = `<h2>Model</h2><p>${esc(m.kind)} ${esc(m.version)} · threshold ${m.threshold.toFixed(3)}</p><div id="curve"></div>`;
+  const drift = m.drift ? `<p id="drift">drift check ${iso(m.drift.checkedAt)}: KS ${m.drift.ks.toFixed(3)} vs critical ${m.drift.critical.toFixed(3)} — ` +
+    `<b>${m.drift.drifted ? 'score distribution shifted (retraining is due)' : 'no drift'}</b>; median score ${m.drift.trainMedian.toFixed(3)} at training, ${m.drift.recentMedian.toFixed(3)} now</p>` : '<p id="drift">no drift check yet</p>';
+  main.innerHTML = `<h2>Model</h2><p>${esc(m.kind)} ${esc(m.version)}${m.reason ? ` (trained: ${esc(m.reason)})` : ''} · threshold ${m.threshold.toFixed(3)}</p>${drift}<div id="curve"></div>`;
   const ep = m.history.map((h) => h.epoch);
   new uPlot({ width: 700, height: 260, series: [{}, { label: 'train loss', stroke: '#2a6fdb' }, { label: 'validation loss', stroke: '#e08a00' }], scales: { x: { time: false } } },
     [ep, m.history.map((h) => h.loss), m.history.map((h) => h.valLoss)], document.getElementById('curve'));

@@ -80,6 +80,13 @@ export class OnlineScorer {
     return r;
   }
 
+  /** A new model version (same channels): later points are scored by `score` against `threshold`. */
+  setModel(score: OnlineConfig['score'], threshold: number): void {
+    if (!Number.isFinite(threshold)) throw new RangeError(`threshold must be finite (got ${threshold})`);
+    this.cfg.score = score;
+    this.cfg.threshold = threshold;
+  }
+
   /** Per-machine state (window + open segment, JSON-able) to persist; restore with `restore` after a restart. */
   saveState(machine: string): MachineState | null {
     const r = this.rings.get(machine);

@@ -23,10 +23,10 @@ export interface StepResult {
 export class Watcher {
   readonly tracker: IncidentTracker;
   readonly scorer: OnlineScorer;
-  private readonly channels: string[];
+  readonly channels: string[];
   private readonly alerted = new Map<string, string>(); // incident id → last state alerted
 
-  constructor(private readonly store: Store, detector: Detector, readonly threshold: number, private readonly modelId: number | null, private readonly o: WatchOptions = {}) {
+  constructor(private readonly store: Store, detector: Detector, public threshold: number, private modelId: number | null, private readonly o: WatchOptions = {}) {
     this.channels = detector.channels;
     this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs });
     this.scorer = new OnlineScorer({ channels: this.channels, window: o.window ?? 64, threshold, score: (s) => detector.score(s) }, this.tracker);
@@ -41,6 +41,15 @@ export class Watcher {
       const st = store.scorerState<MachineState>(m);
       if (st) this.scorer.restore(m, st);
     }
+  }
+
+  /** Switches to a retrained model over the same channels; machine windows and open incidents carry over. */
+  swapModel(detector: Detector, threshold: number, modelId: number | null): void {
+    const missing = this.channels.filter((c) => !detector.channels.includes(c));
+    if (missing.length || detector.channels.length !== this.channels.length) throw new Error(`the new model's channels differ from the running one's (${missing.join(', ') || 'count'})`);
+    this.scorer.setModel((s) => detector.score(s), threshold);
+    this.threshold = threshold;
+    this.modelId = modelId;
   }
 
   /** Scores everything new in the store; returns what changed. */

@@ -39,7 +39,12 @@ export interface InspectionSource {
   /** The machine's metrics in [from, to] (epoch ms): channel names and one column per channel, NaN for gaps. */
   metrics?: (machine: string, from: number, to: number) => { t: number[]; channels: string[]; values: number[][] } | null;
   /** The model in use: kind, version, training curve. */
-  model?: { kind: string; version: string; threshold: number; history: { epoch: number; loss: number; valLoss: number | null }[] };
+  model?: {
+    kind: string; version: string; threshold: number; history: { epoch: number; loss: number; valLoss: number | null }[];
+    /** Why this version was trained (manual, no-model, schedule, drift) and its latest drift check. */
+    reason?: string;
+    drift?: { ks: number; critical: number; drifted: boolean; trainMedian: number; recentMedian: number; checkedAt: number };
+  };
 }
 
 export interface ApiConfig {

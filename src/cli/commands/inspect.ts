@@ -7,6 +7,8 @@ import { loadDetector } from '../../detectors/index.js';
 import { FlinkRestSource, PrometheusSource, type HttpOptions } from '../../collect/index.js';
 import { Store } from '../../inspect/store/store.js';
 import { Watcher } from '../../inspect/watch.js';
+import { ModelLifecycle } from '../../inspect/retrain.js';
+import { fmtMs } from '../progress.js';
 import { WebhookAlerter } from '../../inspect/alerts.js';
 import { IncidentTracker } from '../../inspect/incidents.js';
 import { rankMachines, healthSummary } from '../../inspect/ranking.js';
@@ -37,8 +39,9 @@ function sourceFromStore(store: Store): InspectionSource {
   refresh();
   const rec = store.latestModel();
   const jobs = new Map(store.machines().map((m) => [m, store.jobsOn(m)]));
-  const history = rec ? ((store.modelReport(rec.id).history as { epoch: number; loss: number; valLoss: number | null }[]) ?? []) : [];
-  const model = rec ? { kind: rec.kind, version: `#${rec.id}`, threshold: rec.threshold, history } : undefined;
+  const report = rec ? store.modelReport(rec.id) : {};
+  const history = (report.history as { epoch: number; loss: number; valLoss: number | null }[]) ?? [];
+  const model = rec ? { kind: rec.kind, version: `#${rec.id}`, threshold: rec.threshold, history, reason: report.reason as string | undefined, drift: report.drift as NonNullable<InspectionSource['model']>['drift'] } : undefined;
   const metrics = (machine: string, from: number, to: number) => (store.machines().includes(machine) ? metricColumns(store.series(machine, store.metrics(), from, to), from, to) : null);
   const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(rec?.threshold ?? 1, 1e-6), tracker, explanations, scores, jobs, model, metrics, refresh };
   return src;
@@ -57,7 +60,10 @@ export function registerInspect(program: Command): void {
     .option('--threshold <x>', 'override the model threshold')
     .option('--webhook <url>', 'POST alerts here')
     .option('--webhook-format <f>', 'json or slack', 'json')
-    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; threshold?: string; webhook?: string; webhookFormat: string }) => {
+    .option('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift')
+    .option('--history <d>', 'with --retrain-every: history to train on', '7d')
+    .option('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)')
+    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; threshold?: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
       const store = new Store(o.db);
       const det = loadDetector(o.model);
       const th = thresholdOf(store, o.model, o.threshold);
@@ -66,6 +72,10 @@ export function registerInspect(program: Command): void {
         alerter: o.webhook ? new WebhookAlerter({ url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json' }) : undefined,
         onAlertError: (e) => process.stderr.write(`\nalert failed: ${e.message}\n`),
       });
+      const life = o.retrainEvery
+        ? new ModelLifecycle(store, { kind: det.kind, params: det.params as Record<string, unknown>, modelDir: o.modelDir ?? dirname(o.model), policy: { intervalMs: parseDuration(o.retrainEvery), historyMs: parseDuration(o.history) } })
+        : null;
+      let lastDrift: boolean | null = null;
       const http: HttpOptions = { timeoutMs: 5000 };
       const flink = o.flink ? new FlinkRestSource(o.flink, http) : null;
       const prom = o.prometheus ? new PrometheusSource(o.prometheus, { ...http, stepMs: Math.min(parseDuration(o.interval), 60_000) }) : null;
@@ -90,6 +100,18 @@ export function registerInspect(program: Command): void {
         for (const i of r.opened) console.log(`OPEN     ${i.id} ${i.machine} ${i.type} since ${new Date(i.onset).toISOString()}`);
         for (const i of r.resolved) console.log(`RESOLVED ${i.id} ${i.machine} ${i.type}`);
         process.stderr.write(`step ${step}: scored ${r.scored} new samples; open incidents ${watcher.tracker.incidents.filter((i) => i.state !== 'resolved').length}\n`);
+        if (life) {
+          const l = await life.step(watcher.channels);
+          if (l.drift && l.drift.drifted !== lastDrift) {
+            console.log(`DRIFT    ${l.drift.drifted ? 'score distribution shifted' : 'no drift'}: KS ${l.drift.ks.toFixed(3)} (critical ${l.drift.critical.toFixed(3)}), median ${l.drift.trainMedian.toFixed(3)} → ${l.drift.recentMedian.toFixed(3)}`);
+            lastDrift = l.drift.drifted;
+          }
+          if (l.retrained) {
+            watcher.swapModel(l.retrained.detector, o.threshold ? Number(o.threshold) : l.retrained.threshold, l.retrained.id);
+            console.log(`RETRAIN  ${l.decision.reason}: model #${l.retrained.id} on ${l.retrained.series} machines (${fmtMs(l.retrained.trainMs)}), threshold ${l.retrained.threshold.toFixed(3)} → ${l.retrained.path}`);
+            lastDrift = null;
+          }
+        }
         if (o.steps && step >= Number(o.steps)) break;
         await new Promise((res) => setTimeout(res, parseDuration(o.interval)));
       }

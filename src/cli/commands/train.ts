@@ -6,6 +6,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadDataset } from '../../data/index.js';
 import { trainClusterModel } from '../../inspect/pipeline.js';
+import { scoreSample } from '../../inspect/retrain.js';
 import { detectorKinds } from '../../detectors/index.js';
 import type { DeepDetector } from '../../detectors/deep/template.js';
 import { progressBar, fmtMs, parseValue } from '../progress.js';
@@ -54,7 +55,7 @@ export function registerTrain(program: Command): void {
       model.detector.save(o.out);
       const history = (model.detector as unknown as Partial<DeepDetector<never>>).history ?? [];
       if (store) {
-        store.addModel(o.detector, o.out, model.threshold, { history });
+        store.addModel(o.detector, o.out, model.threshold, { history, trainScores: scoreSample(model.trainScores), reason: 'manual' });
         store.close();
       }
       const report = { dataset: o.dataset ?? o.db, detector: o.detector, series: items.length, threshold: model.threshold, trainMs: Math.round(model.trainMs), history, params: model.detector.params };

@@ -127,12 +127,23 @@ export class Store {
     })();
   }
 
-  addModel(kind: string, path: string, threshold: number, report: object): number {
-    return Number(this.db.prepare('INSERT INTO models (kind, path, threshold, created_at, report) VALUES (?, ?, ?, ?, ?)').run(kind, path, threshold, Date.now(), JSON.stringify(report)).lastInsertRowid);
+  addModel(kind: string, path: string, threshold: number, report: object, createdAt = Date.now()): number {
+    return Number(this.db.prepare('INSERT INTO models (kind, path, threshold, created_at, report) VALUES (?, ?, ?, ?, ?)').run(kind, path, threshold, createdAt, JSON.stringify(report)).lastInsertRowid);
   }
 
-  latestModel(): { id: number; kind: string; path: string; threshold: number } | null {
-    return (this.db.prepare('SELECT id, kind, path, threshold FROM models ORDER BY id DESC LIMIT 1').get() as { id: number; kind: string; path: string; threshold: number } | undefined) ?? null;
+  latestModel(): { id: number; kind: string; path: string; threshold: number; createdAt: number } | null {
+    return (this.db.prepare('SELECT id, kind, path, threshold, created_at AS createdAt FROM models ORDER BY id DESC LIMIT 1').get() as { id: number; kind: string; path: string; threshold: number; createdAt: number } | undefined) ?? null;
+  }
+
+  /** Adds fields to a model version's report (e.g. the latest drift check). */
+  updateModelReport(id: number, patch: Record<string, unknown>): void {
+    this.db.prepare('UPDATE models SET report = ? WHERE id = ?').run(JSON.stringify({ ...this.modelReport(id), ...patch }), id);
+  }
+
+  /** Newest sample timestamp in the store (-Infinity when empty). */
+  newestSample(): number {
+    const r = this.db.prepare('SELECT MAX(ts) AS t FROM samples').get() as { t: number | null };
+    return r.t ?? -Infinity;
   }
 
   /** The training report recorded with a model version (training curve, parameters). */

@@ -33,7 +33,7 @@ function source(): InspectionSource {
     series.set(`tm-${m}`, { name: `tm-${m}`, timestamps: Float64Array.from(ts), channels: ['cpu', 'latency_ms'], values });
   }
   const metrics = (machine: string, from: number, to: number) => (series.has(machine) ? metricColumns(series.get(machine)!, from, to) : null);
-  return { metrics, threshold: 3, tracker, explanations: sc.explanations, scores, jobs: new Map([['tm-2', ['orders-enrich']]]), model: { kind: 'ccl', version: '#1', threshold: 3, history: [{ epoch: 1, loss: 1, valLoss: 1.1 }, { epoch: 2, loss: 0.6, valLoss: 0.7 }, { epoch: 3, loss: 0.5, valLoss: 0.65 }] } };
+  return { metrics, threshold: 3, tracker, explanations: sc.explanations, scores, jobs: new Map([['tm-2', ['orders-enrich']]]), model: { kind: 'ccl', version: '#1', threshold: 3, reason: 'drift', drift: { ks: 0.4, critical: 0.1, drifted: true, trainMedian: 0.5, recentMedian: 1.5, checkedAt: 1.7e12 }, history: [{ epoch: 1, loss: 1, valLoss: 1.1 }, { epoch: 2, loss: 0.6, valLoss: 0.7 }, { epoch: 3, loss: 0.5, valLoss: 0.65 }] } };
 }
 
 test('dashboard pages in headless Chromium', { timeout: 120_000 }, async () => {
@@ -81,7 +81,8 @@ test('dashboard pages in headless Chromium', { timeout: 120_000 }, async () => {
     await page.waitForFunction(() => document.querySelector('td.state')?.textContent === 'acknowledged');
     await page.goto(`${base}/#/model`);
     await page.waitForSelector('.uplot canvas');
-    assert.match(await page.textContent('main') ?? '', /ccl #1/);
+    assert.match(await page.textContent('main') ?? '', /ccl #1 \(trained: drift\)/);
+    assert.match(await page.textContent('#drift') ?? '', /score distribution shifted/);
     await page.screenshot({ path: join(shots, 'model.png') });
   } finally {
     await browser.close();

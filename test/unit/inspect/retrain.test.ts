@@ -1,0 +1,73 @@
+// The model life-cycle in the watch loop, on a real (in-memory SQLite) store: the first model is trained because
+// there is none, a shift of every metric is reported as drift and triggers a retrain on recent history, the schedule
+// triggers one too, each version is recorded with its report, and the watcher scores on with the swapped model.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../../src/inspect/store/store.js';
+import { Watcher } from '../../../src/inspect/watch.js';
+import { ModelLifecycle, scoreSample } from '../../../src/inspect/retrain.js';
+import type { Sample } from '../../../src/collect/catalogue.js';
+
+const H = 3_600_000;
+function samples(machine: string, from: number, to: number, shift: number): Sample[] {
+  const out: Sample[] = [];
+  for (let i = from; i < to; i++) {
+    const ts = 1.7e12 + i * 60_000;
+    out.push({ ts, machine, metric: 'cpu_load', value: Math.sin(i / 9) + ((i * 7) % 5) * 0.05 + shift }, { ts, machine, metric: 'latency_ms', value: 50 + Math.cos(i / 7) + ((i * 3) % 4) * 0.2 + shift * 3 });
+  }
+  return out;
+}
+
+describe('model life-cycle', () => {
+  it('scoreSample keeps an even, finite sample', () => {
+    assert.deepEqual(scoreSample(Float32Array.of(0, 1, NaN, 3, 4, 5), 3), [0, 4]);
+    assert.equal(scoreSample(new Float32Array(10_000).fill(1)).length, 2000);
+  });
+
+  it('trains the first model, reports drift, retrains on drift and on schedule, and the watcher swaps models', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flinkscope-life-'));
+    const store = new Store(':memory:');
+    let clock = 1.8e12;
+    try {
+      store.insertSamples([...samples('tm-1', 0, 600, 0), ...samples('tm-2', 0, 600, 0)]);
+      const life = new ModelLifecycle(store, { kind: 'zscore', modelDir: dir, now: () => clock, driftWindowMs: 2 * H, policy: { intervalMs: 24 * H, historyMs: 6 * H, minGapMs: H } });
+      const first = await life.step(['cpu_load', 'latency_ms']);
+      assert.equal(first.decision.reason, 'no-model');
+      assert.ok(first.retrained && existsSync(first.retrained.path), 'model file written');
+      assert.equal(store.latestModel()!.id, first.retrained.id);
+      assert.ok((store.modelReport(first.retrained.id).trainScores as number[]).length > 100, 'training scores kept for drift checks');
+
+      const watcher = new Watcher(store, first.retrained.detector, first.retrained.threshold, first.retrained.id, { window: 32 });
+      assert.equal((await watcher.step()).scored, 1200);
+      clock += 2 * H; // past the minimum gap, well before the schedule
+      const calm = await life.step(watcher.channels);
+      assert.equal(calm.decision.due, false);
+      assert.equal(calm.drift?.drifted, false, `no drift on more of the same: KS ${calm.drift?.ks}`);
+
+      // every metric moves up for 3 hours: the scores drift
+      store.insertSamples([...samples('tm-1', 600, 780, 4), ...samples('tm-2', 600, 780, 4)]);
+      await watcher.step();
+      const shifted = await life.step(watcher.channels);
+      assert.equal(shifted.drift?.drifted, true);
+      assert.equal(shifted.decision.reason, 'drift');
+      assert.ok(shifted.retrained, 'retrained on drift');
+      assert.equal(store.modelReport(shifted.retrained.id).reason, 'drift');
+      assert.equal((store.modelReport(first.retrained.id).drift as { drifted: boolean }).drifted, true, 'the drift check is recorded on the model it judged');
+      watcher.swapModel(shifted.retrained.detector, shifted.retrained.threshold, shifted.retrained.id);
+      assert.equal(watcher.threshold, shifted.retrained.threshold);
+      store.insertSamples([...samples('tm-1', 780, 800, 4), ...samples('tm-2', 780, 800, 4)]);
+      assert.equal((await watcher.step()).scored, 40, 'scoring goes on with the new model');
+
+      clock += 25 * H;
+      const sched = await life.step(watcher.channels);
+      assert.equal(sched.decision.reason, 'schedule');
+      assert.ok(sched.retrained && sched.retrained.id > shifted.retrained.id);
+      assert.throws(() => watcher.swapModel({ ...sched.retrained!.detector, channels: ['cpu_load'] } as never, 1, null), /channels differ/);
+    } finally {
+      store.close();
+    }
+  });
+});
