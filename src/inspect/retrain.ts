@@ -1,6 +1,6 @@
 // The model life-cycle inside `watch`: a drift check of recent scores against the training-time scores of the model in
 // use, and retraining on recent history when the schedule says so or the scores drifted (lifecycle.ts decides).
-// The new model is written next to the old one, recorded as a new version in the store with its report (reason,
+// Periods covered by incidents are left out of the history. The new model is written next to the old one, recorded as a new version in the store with its report (reason,
 // history range, drift, training curve, a sample of its training scores for the next drift check) and swapped into the
 // running watcher. While training runs, new samples wait in the store and are scored afterwards: nothing is lost.
 import { join } from 'node:path';
@@ -45,6 +45,17 @@ export function scoreSample(scores: ArrayLike<number>, n = 2000): number[] {
   return out;
 }
 
+/** The series without the rows inside any of the [from, to] ranges (incident periods). */
+export function withoutRanges(s: Series, ranges: [number, number][]): Series {
+  if (ranges.length === 0) return s;
+  const C = s.channels.length;
+  const keep: number[] = [];
+  for (let i = 0; i < s.timestamps.length; i++) if (!ranges.some(([a, b]) => s.timestamps[i] >= a && s.timestamps[i] <= b)) keep.push(i);
+  const values = new Float32Array(keep.length * C);
+  keep.forEach((i, k) => values.set(s.values.subarray(i * C, (i + 1) * C), k * C));
+  return { ...s, timestamps: Float64Array.from(keep.map((i) => s.timestamps[i])), values };
+}
+
 export class ModelLifecycle {
   constructor(private readonly store: Store, private readonly o: LifecycleOptions) {}
 
@@ -83,7 +94,11 @@ export class ModelLifecycle {
     const to = this.store.newestSample();
     if (!Number.isFinite(to)) return { decision: { ...decision, due: false, reason: 'not-due' }, drift };
     const from = to - (decision.to - decision.from);
-    const history: Series[] = this.store.machines().map((m) => this.store.series(m, channels, from, to)).filter((s) => s.timestamps.length > 0);
+    // incident periods are left out, so a hotspot (open or past) is not learnt as the new normal
+    const incidents = this.store.incidents();
+    const periods = (m: string): [number, number][] => incidents.filter((i) => i.machine === m).map((i) => [i.onset, i.resolvedAt ?? Number.MAX_SAFE_INTEGER]);
+    const history: Series[] = this.store.machines().map((m) => withoutRanges(this.store.series(m, channels, from, to), periods(m))).filter((s) => s.timestamps.length > 0);
+    if (history.length === 0) return { decision: { ...decision, due: false, reason: 'not-due' }, drift };
     const model = await trainClusterModel(history, this.o.kind, this.o.params ?? {}, this.o.onProgress);
     mkdirSync(this.o.modelDir, { recursive: true });
     const path = join(this.o.modelDir, `${this.o.kind}-${new Date(now).toISOString().replace(/[:.]/g, '-')}.model`);

@@ -71,3 +71,14 @@ describe('model life-cycle', () => {
     }
   });
 });
+
+describe('retraining history', () => {
+  it('leaves incident periods out', async () => {
+    const { withoutRanges } = await import('../../../src/inspect/retrain.js');
+    const s = { name: 'm', timestamps: Float64Array.of(1, 2, 3, 4, 5), channels: ['a', 'b'], values: Float32Array.of(1, 10, 2, 20, 3, 30, 4, 40, 5, 50) };
+    const r = withoutRanges(s, [[2, 3]]);
+    assert.deepEqual(Array.from(r.timestamps), [1, 4, 5]);
+    assert.deepEqual(Array.from(r.values), [1, 10, 4, 40, 5, 50]);
+    assert.equal(withoutRanges(s, []), s);
+  });
+});
