@@ -74,11 +74,19 @@ async function machine(id) {
   [m.t.map((t) => t / 1000), ...scaled], document.getElementById('metrics'));
 }
 
+/** The jobs that moved most (when per-job metrics are collected), else the jobs placed on the machine. */
+function jobsCell(i) {
+  if (i.movers && i.movers.length) {
+    return '<b>moved most:</b> ' + i.movers.slice(0, 3).map((m) => `${esc(m.job)}${m.operator ? ` / ${esc(m.operator)}` : ''} (${esc(m.metric)} ${m.meanZ >= 0 ? '+' : ''}${m.meanZ.toFixed(1)}σ)`).join(', ');
+  }
+  return (i.jobs || []).map(esc).join(', ');
+}
+
 async function incidents() {
   const list = await api('/api/incidents');
-  main.innerHTML = '<h2>Incidents</h2><table><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>state</th><th>why</th><th>jobs on the machine</th><th></th></tr>' + list.map((i) =>
+  main.innerHTML = '<h2>Incidents</h2><table><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>state</th><th>why</th><th>jobs</th><th></th></tr>' + list.map((i) =>
     `<tr><td>${esc(i.id)}</td><td><a href="#/machine/${encodeURIComponent(i.machine)}">${esc(i.machine)}</a></td><td>${esc(i.type)}</td><td>${iso(i.onset)}</td><td class="state">${esc(i.state)}</td>` +
-    `<td>${i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ')}</td><td>${(i.jobs || []).map(esc).join(', ')}</td>` +
+    `<td>${i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ')}</td><td>${jobsCell(i)}</td>` +
     `<td>${i.state === 'open' ? `<button data-ack="${esc(i.id)}">acknowledge</button>` : ''}</td></tr>`).join('') + '</table>';
   main.querySelectorAll('button[data-ack]').forEach((b) => b.addEventListener('click', async () => {
     await api(`/api/incidents/${encodeURIComponent(b.dataset.ack)}/ack`, { method: 'POST' });

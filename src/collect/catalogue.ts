@@ -50,5 +50,8 @@ export interface Sample {
   machine: string;
   metric: string;
   value: number;
+  /** Set on per-job samples (subtask metrics of one job's operator on the machine); absent on machine-level ones. */
   job?: string;
+  /** The operator (job vertex) of a per-job sample. */
+  operator?: string;
 }

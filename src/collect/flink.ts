@@ -1,6 +1,7 @@
 // Flink REST source: TaskManagers and their JVM metrics, running jobs, their vertices and per-subtask task metrics
 // (vertex metric ids `<subtask>.<metric>`), mapped to the TaskManager each subtask runs on
-// (`/jobs/<jid>/vertices/<vid>` → subtasks[].taskmanager-id) and aggregated per machine as the catalogue says.
+// (`/jobs/<jid>/vertices/<vid>` → subtasks[].taskmanager-id) and aggregated per machine as the catalogue says — and,
+// for explanations, also per (machine, job, operator): those samples carry `job` and `operator`.
 import { CATALOGUE, combine, type Sample } from './catalogue.js';
 import { getJson, type HttpOptions } from './http.js';
 
@@ -40,6 +41,7 @@ export class FlinkRestSource {
     }
     const taskRows = CATALOGUE.filter((m) => m.rest?.scope === 'task');
     const perTm = new Map<string, number[]>(); // key machine|metric
+    const perJob = new Map<string, { machine: string; job: string; operator: string; metric: string; agg: typeof taskRows[number]['agg']; vals: number[] }>();
     const jobs = (await this.get<JobsOverview>('/jobs/overview')).jobs.filter((j) => j.state === 'RUNNING');
     for (const job of jobs) {
       try {
@@ -56,6 +58,8 @@ export class FlinkRestSource {
               if (!Number.isFinite(val)) continue;
               const key = `${machine}|${r.name}`;
               (perTm.get(key) ?? perTm.set(key, []).get(key)!).push(val);
+              const jk = `${machine}\u0000${job.name}\u0000${v.name}\u0000${r.name}`;
+              (perJob.get(jk) ?? perJob.set(jk, { machine, job: job.name, operator: v.name, metric: r.name, agg: r.agg, vals: [] }).get(jk)!).vals.push(val);
             }
           }
         }
@@ -68,6 +72,7 @@ export class FlinkRestSource {
       const row = taskRows.find((r) => r.name === metric)!;
       samples.push({ ts: now, machine, metric, value: combine(row.agg, vals) });
     }
+    for (const u of perJob.values()) samples.push({ ts: now, machine: u.machine, metric: u.metric, value: combine(u.agg, u.vals), job: u.job, operator: u.operator });
     return { samples, jobsOn, errors };
   }
 }

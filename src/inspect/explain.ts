@@ -1,6 +1,7 @@
 // Explanation of an anomalous segment: each metric's share of the deviation from the machine's baseline (robust
 // z-score, summed over the segment, normalised to 1), and the jobs/operators on the machine that moved most
-// (task brief "Explanation"). Model-agnostic, so it works for every detector kind.
+// (task brief "Explanation"), from the per-job samples the Flink REST collector stores. Model-agnostic, so it works
+// for every detector kind.
 
 export interface Contribution {
   name: string;
@@ -42,4 +43,45 @@ export function contributions(names: string[], baseline: ArrayLike<number>, segm
   return raw
     .map((r) => ({ name: r.name, share: total > 0 ? r.dev / total : 0, meanZ: r.meanZ }))
     .sort((a, b) => b.share - a.share || a.name.localeCompare(b.name));
+}
+
+/** One job / operator on the machine and the metric of it that moved most during an incident. */
+export interface JobMover {
+  job: string;
+  operator: string;
+  metric: string;
+  /** Mean signed robust z-score of that metric over the incident vs the baseline before it. */
+  meanZ: number;
+}
+
+/**
+ * The jobs / operators on a machine ranked by how far their own metrics moved during [onset, end] against the
+ * baseline [baselineFrom, onset) (largest |mean robust z| over their metrics). rows: per-job samples of the machine.
+ */
+export function jobMovers(rows: { job: string; operator: string; metric: string; ts: number; value: number }[], baselineFrom: number, onset: number, end: number, top = 5): JobMover[] {
+  const units = new Map<string, { base: number[]; seg: number[] }>(); // job \t operator \t metric
+  for (const r of rows) {
+    if (r.ts < baselineFrom || r.ts > end || !Number.isFinite(r.value)) continue;
+    const k = `${r.job}\t${r.operator}\t${r.metric}`;
+    const u = units.get(k) ?? units.set(k, { base: [], seg: [] }).get(k)!;
+    (r.ts < onset ? u.base : u.seg).push(r.value);
+  }
+  // the metric's magnitude on this machine (largest |value| over all its jobs): scales are at least 5 % of it, so an idle
+  // job going from 0 to 1 ms/s busy does not outrank a busy job gaining 500
+  const magnitude = new Map<string, number>();
+  for (const [k, u] of units) {
+    const metric = k.split('\t')[2];
+    magnitude.set(metric, Math.max(magnitude.get(metric) ?? 1e-9, ...u.base.map(Math.abs), ...u.seg.map(Math.abs)));
+  }
+  const best = new Map<string, JobMover>(); // job \t operator → its strongest metric
+  for (const [k, u] of units) {
+    if (u.base.length < 3 || u.seg.length === 0) continue;
+    const [job, operator, metric] = k.split('\t');
+    const level = median(u.base);
+    const scale = Math.max(median(u.base.map((v) => Math.abs(v - level))) * 1.4826, 0.05 * magnitude.get(metric)!);
+    const meanZ = u.seg.reduce((a, v) => a + (v - level) / scale, 0) / u.seg.length;
+    const cur = best.get(`${job}\t${operator}`);
+    if (!cur || Math.abs(meanZ) > Math.abs(cur.meanZ)) best.set(`${job}\t${operator}`, { job, operator, metric, meanZ });
+  }
+  return [...best.values()].sort((a, b) => Math.abs(b.meanZ) - Math.abs(a.meanZ) || a.job.localeCompare(b.job)).slice(0, top);
 }

@@ -6,11 +6,14 @@ import { IncidentTracker, type Incident } from './incidents.js';
 import { OnlineScorer, type MachineState } from './online.js';
 import type { Store } from './store/store.js';
 import type { WebhookAlerter } from './alerts.js';
+import { jobMovers } from './explain.js';
 
 export interface WatchOptions {
   window?: number;
   alerter?: WebhookAlerter;
   resolveAfterMs?: number;
+  /** Baseline before an incident's onset against which per-job metrics are compared. Default 1 h. */
+  jobBaselineMs?: number;
   onAlertError?: (e: Error) => void;
 }
 
@@ -32,7 +35,7 @@ export class Watcher {
     this.scorer = new OnlineScorer({ channels: this.channels, window: o.window ?? 64, threshold, score: (s) => detector.score(s) }, this.tracker);
     // restore: incidents, then each machine's scorer state
     const stored = store.incidents();
-    this.tracker.restore(stored.map(({ explanation: _e, ...i }) => i));
+    this.tracker.restore(stored.map(({ explanation: _e, movers: _m, ...i }) => i));
     for (const i of stored) {
       this.alerted.set(i.id, i.state);
       if (Array.isArray(i.explanation)) this.scorer.explanations.set(i.id, i.explanation as never);
@@ -72,7 +75,10 @@ export class Watcher {
     for (const i of this.tracker.incidents) {
       const before = this.alerted.get(i.id);
       if (before === i.state && i.state === 'resolved') continue;
-      this.store.upsertIncident(i, this.scorer.explanations.get(i.id) ?? []);
+      const base = this.o.jobBaselineMs ?? 3_600_000;
+      const end = i.resolvedAt ?? i.lastSeen;
+      const movers = jobMovers(this.store.jobSamples(i.machine, i.onset - base, end), i.onset - base, i.onset, end);
+      this.store.upsertIncident(i, this.scorer.explanations.get(i.id) ?? [], movers);
       if (before === undefined) opened.push(i);
       if (i.state === 'resolved' && before !== 'resolved') resolved.push(i);
       this.alerted.set(i.id, i.state);

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rankMachines, healthSummary } from '../inspect/ranking.js';
 import { IncidentError, type IncidentTracker } from '../inspect/incidents.js';
-import type { Contribution } from '../inspect/explain.js';
+import type { Contribution, JobMover } from '../inspect/explain.js';
 import type { Series } from '../detectors/series.js';
 
 /** The part of a series in [from, to] as the metrics endpoint returns it: one column per channel. */
@@ -34,6 +34,8 @@ export interface InspectionSource {
   explanations: Map<string, Contribution[]>;
   /** Machine → (timestamps (T,), scores (T,)), oldest first. */
   scores: Map<string, { t: number[]; score: number[] }>;
+  /** Incident id → the jobs / operators on its machine whose own metrics moved most (needs per-job samples). */
+  movers?: Map<string, JobMover[]>;
   /** Machine → jobs running on it (from Flink's subtask placement), shown with incidents. */
   jobs?: Map<string, string[]>;
   /** The machine's metrics in [from, to] (epoch ms): channel names and one column per channel, NaN for gaps. */
@@ -82,7 +84,7 @@ const openapi = {
         ],
       },
     },
-    '/api/incidents': { get: { summary: 'Incidents with type, onset, state, explanation and the jobs on the machine' } },
+    '/api/incidents': { get: { summary: 'Incidents with type, onset, state, explanation (metric shares), the jobs on the machine and the jobs / operators that moved most' } },
     '/api/model': { get: { summary: 'The model in use: kind, version, threshold, training curve' } },
     '/api/incidents/{id}/ack': { post: { summary: 'Acknowledge an open incident' } },
   },
@@ -144,7 +146,7 @@ export function buildApi(src: InspectionSource, cfg: ApiConfig = {}): FastifyIns
     // JSON has no NaN: gaps travel as null
     return { machine: req.params.id, t: m.t, channels: m.channels, values: m.values.map((col) => col.map((v) => (Number.isFinite(v) ? v : null))) };
   });
-  app.get('/api/incidents', async () => src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) ?? [], jobs: src.jobs?.get(i.machine) ?? [] })));
+  app.get('/api/incidents', async () => src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) ?? [], jobs: src.jobs?.get(i.machine) ?? [], movers: src.movers?.get(i.id) ?? [] })));
   app.get('/api/model', async () => {
     if (!src.model) throw new ApiInputError(404, 'no model information available');
     return src.model;

@@ -13,7 +13,7 @@ import { WebhookAlerter } from '../../inspect/alerts.js';
 import { IncidentTracker } from '../../inspect/incidents.js';
 import { rankMachines, healthSummary } from '../../inspect/ranking.js';
 import { renderHtml, renderMarkdown } from '../../inspect/report.js';
-import type { Contribution } from '../../inspect/explain.js';
+import type { Contribution, JobMover } from '../../inspect/explain.js';
 import { buildApi, metricColumns, type InspectionSource } from '../../server/api.js';
 import { DEFAULT_DB, parseDuration } from './collect.js';
 
@@ -29,11 +29,15 @@ function thresholdOf(store: Store, modelPath: string, given?: string): number {
 function sourceFromStore(store: Store): InspectionSource {
   const tracker = new IncidentTracker();
   const explanations = new Map<string, Contribution[]>();
+  const movers = new Map<string, JobMover[]>();
   const scores = new Map<string, { t: number[]; score: number[] }>();
   const refresh = (): void => {
     const inc = store.incidents();
-    tracker.restore(inc.map(({ explanation: _e, ...i }) => i));
-    for (const i of inc) explanations.set(i.id, (i.explanation as Contribution[]) ?? []);
+    tracker.restore(inc.map(({ explanation: _e, movers: _m, ...i }) => i));
+    for (const i of inc) {
+      explanations.set(i.id, (i.explanation as Contribution[]) ?? []);
+      movers.set(i.id, (i.movers as JobMover[]) ?? []);
+    }
     for (const m of store.scoredMachines()) scores.set(m, store.scores(m, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
   };
   refresh();
@@ -43,7 +47,7 @@ function sourceFromStore(store: Store): InspectionSource {
   const history = (report.history as { epoch: number; loss: number; valLoss: number | null }[]) ?? [];
   const model = rec ? { kind: rec.kind, version: `#${rec.id}`, threshold: rec.threshold, history, reason: report.reason as string | undefined, drift: report.drift as NonNullable<InspectionSource['model']>['drift'] } : undefined;
   const metrics = (machine: string, from: number, to: number) => (store.machines().includes(machine) ? metricColumns(store.series(machine, store.metrics(), from, to), from, to) : null);
-  const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(rec?.threshold ?? 1, 1e-6), tracker, explanations, scores, jobs, model, metrics, refresh };
+  const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(rec?.threshold ?? 1, 1e-6), tracker, explanations, movers, scores, jobs, model, metrics, refresh };
   return src;
 }
 
@@ -147,7 +151,7 @@ export function registerInspect(program: Command): void {
       const model = store.latestModel();
       const input = {
         generatedAt: last || Date.now(), health: healthSummary(ranked), ranked,
-        incidents: src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) })),
+        incidents: src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id), movers: src.movers?.get(i.id) })),
         scores: Object.fromEntries([...src.scores].map(([m, s]) => [m, s.score.slice(-240)])), threshold: src.threshold,
         model: model ? { kind: model.kind, version: `#${model.id}` } : undefined,
       };

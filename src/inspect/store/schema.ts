@@ -11,4 +11,8 @@ export const MIGRATIONS: string[] = [
    CREATE TABLE incidents (id TEXT PRIMARY KEY, machine TEXT NOT NULL, type TEXT NOT NULL, state TEXT NOT NULL,
      onset INTEGER NOT NULL, last_seen INTEGER NOT NULL, resolved_at INTEGER, peak REAL, detail TEXT);
    CREATE TABLE scorer_state (machine TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at INTEGER NOT NULL);`,
+  // 2: per-job / per-operator samples (for "which jobs on the machine moved most")
+  `CREATE TABLE job_samples (machine TEXT NOT NULL, job TEXT NOT NULL, operator TEXT NOT NULL, metric TEXT NOT NULL, ts INTEGER NOT NULL,
+     value REAL NOT NULL, PRIMARY KEY (machine, job, operator, metric, ts)) WITHOUT ROWID;
+   CREATE INDEX job_samples_ts ON job_samples (ts);`,
 ];

@@ -63,14 +63,22 @@ export class Store {
   /** Inserts a batch in one transaction; returns how many samples were new. */
   insertSamples(samples: Sample[]): number {
     const ins = this.db.prepare('INSERT OR IGNORE INTO samples (machine, metric, ts, value) VALUES (?, ?, ?, ?)');
+    const insJob = this.db.prepare('INSERT OR IGNORE INTO job_samples (machine, job, operator, metric, ts, value) VALUES (?, ?, ?, ?, ?, ?)');
     return this.db.transaction((rows: Sample[]) => {
       let n = 0;
       for (const s of rows) {
         if (!Number.isFinite(s.value) || !Number.isFinite(s.ts)) continue;
-        n += ins.run(s.machine, s.metric, Math.round(s.ts), s.value).changes;
+        if (s.job !== undefined) n += insJob.run(s.machine, s.job, s.operator ?? '', s.metric, Math.round(s.ts), s.value).changes;
+        else n += ins.run(s.machine, s.metric, Math.round(s.ts), s.value).changes;
       }
       return n;
     })(samples);
+  }
+
+  /** Per-job samples of one machine in [from, to], oldest first. */
+  jobSamples(machine: string, from: number, to: number): { job: string; operator: string; metric: string; ts: number; value: number }[] {
+    return this.db.prepare('SELECT job, operator, metric, ts, value FROM job_samples WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts')
+      .all(machine, Math.max(from, -Number.MAX_SAFE_INTEGER), Math.min(to, Number.MAX_SAFE_INTEGER)) as { job: string; operator: string; metric: string; ts: number; value: number }[];
   }
 
   recordPlacement(jobsOn: Record<string, string[]>, ts: number): void {
@@ -110,7 +118,7 @@ export class Store {
 
   /** Deletes samples older than `beforeMs`; returns how many. */
   retain(beforeMs: number): number {
-    return this.db.prepare('DELETE FROM samples WHERE ts < ?').run(beforeMs).changes;
+    return this.db.transaction(() => this.db.prepare('DELETE FROM samples WHERE ts < ?').run(beforeMs).changes + this.db.prepare('DELETE FROM job_samples WHERE ts < ?').run(beforeMs).changes)();
   }
 
   /** Replaces samples older than `beforeMs` by their means over buckets of `bucketMs`; returns rows removed. */
@@ -168,18 +176,25 @@ export class Store {
     return r ? (JSON.parse(r.state) as T) : null;
   }
 
-  upsertIncident(i: Incident, explanation: unknown): void {
+  /** Stores an incident with its explanation (metric shares) and, when known, the jobs that moved most. */
+  upsertIncident(i: Incident, explanation: unknown, movers?: unknown): void {
+    const keep = movers ?? this.incidentMovers(i.id);
     this.db.prepare('INSERT OR REPLACE INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-      i.id, i.machine, i.type, i.state, i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak, JSON.stringify({ segments: i.segments, explanation }));
+      i.id, i.machine, i.type, i.state, i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak, JSON.stringify({ segments: i.segments, explanation, movers: keep }));
   }
 
-  incidents(): (Incident & { explanation: unknown })[] {
+  private incidentMovers(id: string): unknown {
+    const r = this.db.prepare('SELECT detail FROM incidents WHERE id = ?').get(id) as { detail: string } | undefined;
+    return r ? ((JSON.parse(r.detail ?? '{}') as { movers?: unknown }).movers ?? []) : [];
+  }
+
+  incidents(): (Incident & { explanation: unknown; movers: unknown })[] {
     const rows = this.db.prepare('SELECT * FROM incidents ORDER BY onset').all() as { id: string; machine: string; type: string; state: string; onset: number; last_seen: number; resolved_at: number | null; peak: number; detail: string }[];
     return rows.map((r) => {
-      const d = JSON.parse(r.detail ?? '{}') as { segments?: number; explanation?: unknown };
+      const d = JSON.parse(r.detail ?? '{}') as { segments?: number; explanation?: unknown; movers?: unknown };
       return {
         id: r.id, machine: r.machine, type: r.type as Incident['type'], state: r.state as Incident['state'], onset: r.onset, lastSeen: r.last_seen,
-        ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: d.segments ?? 1, explanation: d.explanation ?? [],
+        ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: d.segments ?? 1, explanation: d.explanation ?? [], movers: d.movers ?? [],
       };
     });
   }

@@ -92,6 +92,13 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
     };
     try {
       for (const o of others) assert.ok(busy(hot) > busy(o) + 200, `busy ${hot} ${busy(hot).toFixed(0)} vs ${o} ${busy(o).toFixed(0)} ms/s`);
+      // per-job samples: the hot subtask's operator on the hot TaskManager is the busy one
+      const opBusy = (m: string): number => {
+        const rows = store.jobSamples(m, 0, Number.MAX_SAFE_INTEGER).filter((r) => r.metric === 'busy_ms_per_s' && r.job === 'flinkscope-hotspot' && r.operator === work.name);
+        return rows.reduce((a, r) => a + r.value, 0) / Math.max(1, rows.length);
+      };
+      assert.ok(store.jobSamples(hot, 0, Number.MAX_SAFE_INTEGER).length > 0, 'per-job samples stored');
+      for (const o of others) assert.ok(opBusy(hot) > opBusy(o) + 200, `operator ${work.name}: busy ${opBusy(hot).toFixed(0)} on ${hot} vs ${opBusy(o).toFixed(0)} on ${o}`);
     } finally {
       store.close();
     }

@@ -33,7 +33,8 @@ function source(): InspectionSource {
     series.set(`tm-${m}`, { name: `tm-${m}`, timestamps: Float64Array.from(ts), channels: ['cpu', 'latency_ms'], values });
   }
   const metrics = (machine: string, from: number, to: number) => (series.has(machine) ? metricColumns(series.get(machine)!, from, to) : null);
-  return { metrics, threshold: 3, tracker, explanations: sc.explanations, scores, jobs: new Map([['tm-2', ['orders-enrich']]]), model: { kind: 'ccl', version: '#1', threshold: 3, reason: 'drift', drift: { ks: 0.4, critical: 0.1, drifted: true, trainMedian: 0.5, recentMedian: 1.5, checkedAt: 1.7e12 }, history: [{ epoch: 1, loss: 1, valLoss: 1.1 }, { epoch: 2, loss: 0.6, valLoss: 0.7 }, { epoch: 3, loss: 0.5, valLoss: 0.65 }] } };
+  const movers = new Map(tracker.incidents.map((i) => [i.id, [{ job: 'orders-enrich', operator: 'enrich', metric: 'busy_ms_per_s', meanZ: 9.4 }]]));
+  return { metrics, movers, threshold: 3, tracker, explanations: sc.explanations, scores, jobs: new Map([['tm-2', ['orders-enrich']]]), model: { kind: 'ccl', version: '#1', threshold: 3, reason: 'drift', drift: { ks: 0.4, critical: 0.1, drifted: true, trainMedian: 0.5, recentMedian: 1.5, checkedAt: 1.7e12 }, history: [{ epoch: 1, loss: 1, valLoss: 1.1 }, { epoch: 2, loss: 0.6, valLoss: 0.7 }, { epoch: 3, loss: 0.5, valLoss: 0.65 }] } };
 }
 
 test('dashboard pages in headless Chromium', { timeout: 120_000 }, async () => {
@@ -76,7 +77,7 @@ test('dashboard pages in headless Chromium', { timeout: 120_000 }, async () => {
     await page.goto(`${base}/#/incidents`);
     await page.waitForSelector('button[data-ack]');
     await page.screenshot({ path: join(shots, 'incidents.png') });
-    assert.match(await page.textContent('main') ?? '', /orders-enrich/, 'jobs on the machine are listed with its incident');
+    assert.match(await page.textContent('main') ?? '', /moved most: orders-enrich \/ enrich \(busy_ms_per_s \+9\.4σ\)/, 'the job that moved most is named with its incident');
     await page.click('button[data-ack]');
     await page.waitForFunction(() => document.querySelector('td.state')?.textContent === 'acknowledged');
     await page.goto(`${base}/#/model`);

@@ -55,6 +55,12 @@ describe('collectors', () => {
     assert.equal(get('tm-b', 'records_in_per_s'), 5);
     assert.deepEqual(r.jobsOn, { 'tm-a': ['orders'], 'tm-b': ['orders'] });
     assert.ok(r.samples.every((s) => s.ts === 1234));
+    // per (machine, job, operator) as well, for explanations
+    const job = (m: string, metric: string) => r.samples.find((s) => s.machine === m && s.metric === metric && s.job === 'orders' && s.operator === 'map')?.value;
+    assert.equal(job('tm-a', 'busy_ms_per_s'), 900);
+    assert.equal(job('tm-a', 'records_in_per_s'), 30);
+    assert.equal(job('tm-b', 'busy_ms_per_s'), 100);
+    assert.equal(r.samples.filter((s) => s.job === undefined && s.metric === 'busy_ms_per_s').length, 2, 'machine-level samples unchanged');
   });
   it('Prometheus: query_range per metric, tm_id label → machine, NaN dropped', async () => {
     const s = await new PrometheusSource(base, { stepMs: 10_000 }).range(0, 60_000);

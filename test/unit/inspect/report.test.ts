@@ -35,3 +35,13 @@ describe('inspection report', () => {
     assert.equal(pts.split(' ').length, 4);
   });
 });
+
+describe('report: jobs that moved most', () => {
+  test('names them after the metric shares when per-job metrics were collected', () => {
+    const md = renderMarkdown({
+      generatedAt: 1.7e12, health: { machines: 1, atRisk: 1, p50: 1, p90: 2, max: 3 } as never, ranked: [], threshold: 1, scores: {},
+      incidents: [{ id: 'inc-1', machine: 'tm-1', type: 'trend', state: 'open', onset: 1.7e12, lastSeen: 1.7e12 + 60_000, peak: 3, segments: 1, explanation: [{ name: 'latency_ms', share: 1, meanZ: 5 }], movers: [{ job: 'orders', operator: 'enrich', metric: 'latency_ms', meanZ: 7.25 }] }],
+    });
+    assert.match(md, /latency_ms 100% ↑; jobs moved most: orders\/enrich \(latency_ms \+7\.3σ\)/);
+  });
+});

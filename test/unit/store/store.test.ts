@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store } from '../../../src/inspect/store/store.js';
+import { MIGRATIONS } from '../../../src/inspect/store/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flinkscope-store-'));
 
 describe('store', () => {
   it('migrates a new file, ignores duplicate samples, pivots a machine into a Series', () => {
     const s = new Store(join(dir, 'a.db'));
-    assert.equal(s.schemaVersion, 1);
+    assert.equal(s.schemaVersion, 2);
     const batch = [
       { ts: 1000, machine: 'tm-1', metric: 'cpu_load', value: 0.5 },
       { ts: 1000, machine: 'tm-1', metric: 'latency_ms', value: 10 },
@@ -56,6 +57,22 @@ describe('store', () => {
     s.close();
   });
 
+  it('upgrades a version-1 store in place, keeping its samples', () => {
+    const p = join(dir, 'v1.db');
+    const raw = new Database(p);
+    raw.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    raw.exec(MIGRATIONS[0]);
+    raw.prepare('INSERT INTO schema_version VALUES (1, 0)').run();
+    raw.prepare('INSERT INTO samples VALUES (?, ?, ?, ?)').run('tm-1', 'cpu_load', 1000, 0.5);
+    raw.close();
+    const s = new Store(p);
+    assert.equal(s.schemaVersion, 2);
+    assert.equal(s.status().samples, 1);
+    assert.equal(s.insertSamples([{ ts: 1000, machine: 'tm-1', metric: 'busy_ms_per_s', value: 3, job: 'j', operator: 'op' }]), 1);
+    assert.equal(s.jobSamples('tm-1', 0, 2000)[0].job, 'j');
+    s.close();
+  });
+
   it('refuses a store from a newer flinkscope', () => {
     const p = join(dir, 'd.db');
     new Store(p).close();
@@ -68,7 +85,9 @@ describe('store', () => {
   it('keeps models, scores and scorer state', () => {
     const s = new Store(':memory:');
     const id = s.addModel('ccl', '/m/ccl.model', 4.2, { epochs: 3 });
-    assert.deepEqual(s.latestModel(), { id, kind: 'ccl', path: '/m/ccl.model', threshold: 4.2 });
+    const { createdAt, ...latest } = s.latestModel()!;
+    assert.deepEqual(latest, { id, kind: 'ccl', path: '/m/ccl.model', threshold: 4.2 });
+    assert.ok(Math.abs(createdAt - Date.now()) < 60_000);
     s.saveScores('m', [{ t: 1, score: 0.5 }], id);
     s.saveScorerState('m', { ring: [1, 2] });
     assert.deepEqual(s.scorerState('m'), { ring: [1, 2] });
