@@ -114,6 +114,30 @@ Value Adam(const CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// gather(x, offset, shape[], strides[], out): out = the row-major values of the strided view (strides ≥ 0, ≤ 8 dims)
+Value Gather(const CallbackInfo& info) {
+  Env env = info.Env();
+  float *x, *o;
+  size_t nx, no;
+  if (!f32(info, 0, &x, &nx) || !f32(info, 4, &o, &no)) return env.Undefined();
+  if (!info[2].IsArray() || !info[3].IsArray()) return (fail(env, "gather: shape and strides must be arrays"), env.Undefined());
+  auto sh = info[2].As<Array>(), st = info[3].As<Array>();
+  int nd = (int)sh.Length();
+  if (nd > 8 || (int)st.Length() != nd) return (fail(env, "gather: at most 8 dimensions, one stride each"), env.Undefined());
+  long shape[8], strides[8], offset = num(info, 1), size = 1, last = offset;
+  for (int k = 0; k < nd; k++) {
+    shape[k] = (long)sh.Get(k).As<Number>().Int64Value();
+    strides[k] = (long)st.Get(k).As<Number>().Int64Value();
+    if (shape[k] < 0 || strides[k] < 0) return (fail(env, "gather: negative size or stride"), env.Undefined());
+    size *= shape[k];
+    if (shape[k] > 0) last += (shape[k] - 1) * strides[k];
+  }
+  if (size == 0) return env.Undefined();
+  if (offset < 0 || (size_t)last >= nx || (size_t)size > no) return (fail(env, "gather: the view reaches outside its storage or the output is too short"), env.Undefined());
+  fls::gather_strided(x, offset, shape, strides, nd, o);
+  return env.Undefined();
+}
+
 Value Info(const CallbackInfo& info) {
   Object o = Object::New(info.Env());
   o.Set("simd", fls::isa_name());
@@ -138,6 +162,7 @@ Object Init(Env env, Object exports) {
   exports.Set("layerNormRows", Function::New(env, LayerNorm));
   exports.Set("layerNormRowsBackward", Function::New(env, LayerNormBack));
   exports.Set("adamStep", Function::New(env, Adam));
+  exports.Set("gather", Function::New(env, Gather));
   exports.Set("info", Function::New(env, Info));
   return exports;
 }

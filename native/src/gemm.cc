@@ -185,7 +185,10 @@ Plan plan() {
 thread_local std::vector<float> tl_a;
 
 // One product; `parallel` splits it over the pool.
-void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumulate, bool parallel, std::vector<float>& bp) {
+// K range [k_begin, k_end) of the product (default all of K: split-K runs one range per thread).
+void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumulate, bool parallel, std::vector<float>& bp,
+          int k_begin = 0, int k_end = -1) {
+  if (k_end < 0) k_end = K;
   if (M == 0 || N == 0) return;
   if (K == 0) {
     if (!accumulate) std::fill(C, C + (long)M * N, 0.f);
@@ -194,10 +197,20 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
   const Plan pl = plan();
   const int NR = pl.NR;
   const int Npad = (N + NR - 1) / NR * NR;
-  const int mBlocks = (M + MC - 1) / MC;
   const int nBlocks = (N + NCB - 1) / NCB;
-  for (int p0 = 0; p0 < K; p0 += KC) {
-    const int kc = std::min(KC, K - p0);
+  // Rows of A per task: MC, or fewer when that would leave threads idle (a weight gradient, 128 × 128 over K = 3200,
+  // is one 144-row block: split it so every thread gets at least two tasks).
+  int mcb = MC;
+  if (parallel) {
+    const int want = 2 * pool_threads();
+    if (((M + MC - 1) / MC) * nBlocks < want) {
+      const int parts = std::max(1, (want + nBlocks - 1) / nBlocks);
+      mcb = std::max(MR, ((M + parts - 1) / parts + MR - 1) / MR * MR);
+    }
+  }
+  const int mBlocks = (M + mcb - 1) / mcb;
+  for (int p0 = k_begin; p0 < k_end; p0 += KC) {
+    const int kc = std::min(KC, k_end - p0);
     bp.resize((size_t)kc * Npad);
     float* Bp = bp.data();
     if (parallel && nBlocks > 1) parallel_for(nBlocks, [&](int jb) {
@@ -205,10 +218,10 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
       pack_b(b, p0, kc, j0, std::min(NCB, N - j0), NR, Bp + (long)j0 * kc);
     });
     else pack_b(b, p0, kc, 0, N, NR, Bp);
-    const bool add = accumulate || p0 > 0;
+    const bool add = accumulate || p0 > k_begin;
     auto task = [&](int t) {
       const int ib = t / nBlocks, jb = t % nBlocks;
-      const int i0 = ib * MC, mc = std::min(MC, M - i0);
+      const int i0 = ib * mcb, mc = std::min(mcb, M - i0);
       const int j0 = jb * NCB, nc = std::min(NCB, N - j0);
       std::vector<float>& ap = tl_a;
       ap.resize((size_t)((mc + MR - 1) / MR * MR) * kc);
@@ -262,6 +275,27 @@ void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool tran
     return;
   }
   static thread_local std::vector<float> bp;
+  const int threads = pool_threads();
+  if (batch == 1 && threads > 1 && K >= 4 * KC && ((M + MC - 1) / MC) * ((N + NCB - 1) / NCB) < 2 * threads) {
+    // split-K (weight gradients: 128 × 128 over K = B·T = 3200): too few row/column blocks to share, so each thread
+    // takes a KC-aligned range of K into its own partial product, and the partials are summed
+    const int parts = threads;
+    const int span = ((K + parts - 1) / parts + KC - 1) / KC * KC;
+    std::vector<std::vector<float>> partial(parts);
+    const Op a{A, M, K, transA}, b{B, K, N, transB};
+    parallel_for(parts, [&](int t) {
+      thread_local std::vector<float> bpk;
+      const int k0 = std::min(K, t * span), k1 = std::min(K, k0 + span);
+      partial[t].assign((size_t)M * N, 0.f);
+      if (k1 > k0) gemm(M, N, K, a, b, partial[t].data(), false, false, bpk, k0, k1);
+    });
+    for (long i = 0; i < (long)M * N; i++) {
+      float acc = accumulate ? C[i] : 0.f;
+      for (int t = 0; t < parts; t++) acc += partial[t][i];
+      C[i] = acc;
+    }
+    return;
+  }
   for (int bi = 0; bi < batch; bi++) {
     Op a{A + bi * strideA, M, K, transA}, b{B + bi * strideB, K, N, transB};
     gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, flops > 2.0e5, bp);

@@ -180,3 +180,45 @@ void adam_step(float* p, const float* g, float* m, float* v, long n, float lr, f
   });
 }
 }  // namespace fls
+
+namespace fls {
+// Row-major copy of a strided view: out[i] for i over shape, reading x[offset + Σ idx_k · strides_k]. Dimensions
+// after the first are walked with an odometer; the outer dimension is split over the pool for large copies.
+void gather_strided(const float* x, long offset, const long* shape, const long* strides, int nd, float* out) {
+  if (nd == 0) {
+    out[0] = x[offset];
+    return;
+  }
+  long inner = shape[nd - 1], istr = strides[nd - 1];
+  long per_outer = 1;
+  for (int k = 1; k < nd; k++) per_outer *= shape[k];
+  auto copy_outer = [&](long o) {
+    long idx[8] = {0};
+    long src = offset + o * strides[0];
+    float* dst = out + o * per_outer;
+    long rows = per_outer / (inner ? inner : 1);
+    for (long r = 0; r < rows; r++) {
+      if (istr == 1) std::copy(x + src, x + src + inner, dst);
+      else for (long j = 0; j < inner; j++) dst[j] = x[src + j * istr];
+      dst += inner;
+      for (int k = nd - 2; k >= 1; k--) {  // odometer over the middle dimensions
+        src += strides[k];
+        if (++idx[k] < shape[k]) break;
+        src -= strides[k] * shape[k];
+        idx[k] = 0;
+      }
+    }
+  };
+  if (nd == 1) {
+    if (istr == 1) std::copy(x + offset, x + offset + inner, out);
+    else for (long j = 0; j < inner; j++) out[j] = x[offset + j * istr];
+    return;
+  }
+  long total = shape[0] * per_outer;
+  if (total < (1 << 16) || shape[0] < 2) {
+    for (long o = 0; o < shape[0]; o++) copy_outer(o);
+    return;
+  }
+  parallel_for((int)shape[0], [&](int o) { copy_outer(o); });
+}
+}  // namespace fls

@@ -9,5 +9,6 @@ void softmax_rows(const float* x, float* out, long rows, long cols);
 void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows, long cols);
 void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps);
 void layernorm_rows_backward(const float* xhat, const float* rstd, const float* dy, float* dx, long rows, long cols);
+void gather_strided(const float* x, long offset, const long* shape, const long* strides, int nd, float* out);
 void adam_step(float* p, const float* g, float* m, float* v, long n, float lr, float b1, float b2, float eps, float wd, int step);
 }  // namespace fls

@@ -31,6 +31,9 @@ export interface Kernels {
   layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void;
   /** Backward of layerNormRows given its output xhat: dx = rstd · (dy − mean(dy) − xhat · mean(dy ⊙ xhat)). */
   layerNormRowsBackward(xhat: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  /** Optional: out = row-major values of the strided view (x, offset, shape, strides ≥ 0). The engine falls back to
+   *  its own loop when a backend has none. */
+  gather?(x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], out: Float32Array): void;
   /**
    * One AdamW step in place (step is 1-based): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
    * p −= lr · ( (m / (1−β1^step)) / (sqrt(v / (1−β2^step)) + eps) + weightDecay · p ).

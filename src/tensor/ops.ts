@@ -39,6 +39,7 @@ export const recip = (x: Tensor): Tensor => unary('recip', x);
 /** Values of x broadcast to `shape`, row-major (a view's values() when no broadcasting is needed). */
 function valuesAs(x: Tensor, shape: readonly number[]): Float32Array {
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x.values();
+  if (x.size === 1) return new Float32Array(sizeOf(shape)).fill(x.data[x.offset]); // a scalar: one native fill
   return expand(x.detach(), [...shape]).values();
 }
 

@@ -1,5 +1,6 @@
 // Shape helpers: sizes, contiguous strides, broadcasting, axis normalisation, and the strided copy that turns a
 // view (any strides, offset) into contiguous row-major data.
+import { backend } from './backend.js';
 
 export class ShapeError extends Error {
   constructor(msg: string) {
@@ -65,15 +66,19 @@ export function gatherStrided(
   }
   const n = sizeOf(shape);
   if (n === 0) return;
+  const k = backend();
+  if (k.gather && n >= 4096 && nd <= 8) return k.gather(data, offset, shape, strides, out); // native: threads, no per-row objects
   const inner = shape[nd - 1];
   const innerStride = strides[nd - 1];
   const idx = new Array<number>(nd).fill(0);
   let src = offset;
   let dst = 0;
   for (;;) {
-    if (innerStride === 1) {
-      out.set(data.subarray(src, src + inner), dst);
+    if (innerStride === 1 && inner >= 64) {
+      out.set(data.subarray(src, src + inner), dst); // long rows: a native copy is worth the subarray object
       dst += inner;
+    } else if (innerStride === 1) {
+      for (let j = 0; j < inner; j++) out[dst++] = data[src + j];
     } else {
       for (let j = 0, s = src; j < inner; j++, s += innerStride) out[dst++] = data[s];
     }

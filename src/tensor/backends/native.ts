@@ -17,6 +17,7 @@ interface Addon {
   layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void;
   layerNormRowsBackward(xhat: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
   adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
+  gather?(x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], out: Float32Array): void;
   info(): { simd: 'avx512' | 'avx2' | 'scalar'; threads: number };
 }
 
@@ -71,5 +72,7 @@ function wrap(a: Addon): Kernels {
     layerNormRows: (x, out, m, rs, r, c, eps) => a.layerNormRows(x, out, m, rs, r, c, eps),
     layerNormRowsBackward: (xh, rs, dy, dx, r, c) => a.layerNormRowsBackward(xh, rs, dy, dx, r, c),
     adamStep: (p, g, m, v, lr, b1, b2, eps, wd, step) => a.adamStep(p, g, m, v, lr, b1, b2, eps, wd, step),
+    // an addon built before `gather` existed still loads; the engine then copies views itself
+    ...(a.gather ? { gather: (x: Float32Array, off: number, shape: readonly number[], strides: readonly number[], out: Float32Array) => a.gather!(x, off, shape, strides, out) } : {}),
   };
 }

@@ -27,6 +27,7 @@ function compareAll(nat: Kernels): void {
   const rng = new Rng(3);
   const shapes: [number, number, number, number][] = [
     [1, 1, 1, 1], [1, 7, 5, 3], [1, 1, 33, 17], [1, 33, 1, 17], [1, 13, 29, 1000], [1, 65, 70, 257], [3, 6, 16, 8], [5, 17, 31, 9], [1, 150, 200, 300],
+    [1, 13, 29, 2100], [1, 40, 70, 3200], // long K, few blocks: the split-K path (uneven last range)
   ];
   for (const [batch, M, N, K] of shapes) {
     for (const tA of [false, true]) for (const tB of [false, true]) for (const broadcastB of [false, true]) for (const acc of [false, true]) {
@@ -40,6 +41,30 @@ function compareAll(nat: Kernels): void {
       nat.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, cn, acc);
       close(cn, cr, 1e-4 * Math.sqrt(K), `bmm ${batch}×${M}×${N}×${K} tA=${tA} tB=${tB} bcast=${broadcastB} acc=${acc}`);
     }
+  }
+  // strided gather (permuted, expanded, offset views) against the engine's own loop
+  if (nat.gather) {
+    const base = rand(5 * 7 * 9 * 4 + 11, rng);
+    const views: [number[], number[], number][] = [
+      [[5, 9, 7, 4], [252, 4, 36, 1], 3], // permute(0, 2, 1, 3) of (5, 7, 9, 4): the head split
+      [[4, 315], [1, 4], 0], // a transpose
+      [[6, 5, 63], [0, 252, 4], 2], // an expanded (broadcast) axis, inner stride 4
+      [[1260], [1], 11], // plain contiguous with an offset
+    ];
+    for (const [shape, strides, offset] of views) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const a = new Float32Array(n);
+      const b = new Float32Array(n);
+      nat.gather(base, offset, shape, strides, a);
+      let i = 0;
+      const walk = (d: number, at: number): void => {
+        if (d === shape.length) return void (b[i++] = base[at]);
+        for (let k = 0; k < shape[d]; k++) walk(d + 1, at + k * strides[d]);
+      };
+      walk(0, offset);
+      close(a, b, 0, `gather ${shape.join('×')}`);
+    }
+    assert.throws(() => nat.gather!(base, 0, [10_000], [1], new Float32Array(10_000)), /outside its storage/);
   }
   const nanA = Float32Array.of(1, NaN, 3, 4);
   const outN = new Float32Array(4);
