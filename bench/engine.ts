@@ -3,10 +3,12 @@
 //   sgemm-MxKxN      GFLOP/s of the native SGEMM vs torch.mm (OpenBLAS)
 //   train-step-d128  ms per training step of the reference transformer (B 32, L 100, C 38, d 128, 2 layers, 4 heads,
 //                    FFN 256, no biases, post-norm LN without affine, ReLU, loss mean(h²), Adam)
-//   forward-d128     ms per forward pass of the same model
+//   forward-d128     ms per forward pass of the same model vs onnxruntime-node running its ONNX export
 // Options: --steps N (default 20), --rounds N (alternations, default 2), --quick (tiny sizes, a smoke run).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as t from '../src/tensor/index.js';
 import { Rng, Tensor } from '../src/tensor/index.js';
 import { Linear, TransformerEncoderLayer } from '../src/nn/index.js';
@@ -96,6 +98,38 @@ function trainStep(): { ms: number; fwd: number } {
   return { ms: median(times), fwd: median(fw) };
 }
 
+/** The forward peer: the same model exported by the PyTorch reference as ONNX, run by onnxruntime-node (a benchmark
+ *  dev dependency; its CPU binary ships in the package). Returns ms per batch, or why it could not run. */
+async function onnxForward(): Promise<number[] | string> {
+  if (torchMissing) return `needs the PyTorch reference to export the model (${torchMissing})`;
+  let ort: typeof import('onnxruntime-node');
+  try {
+    ort = await import('onnxruntime-node');
+  } catch (e) {
+    return `onnxruntime-node did not load: ${(e as Error).message.split('\n')[0]}`;
+  }
+  const threads = t.nativeInfo()?.threads ?? 2;
+  const path = join(tmpdir(), `flinkscope-forward-${process.pid}.onnx`);
+  const r = spawnSync(PY, [TORCH, '--case', 'train', '--steps', '1', '--threads', String(threads), '--export-onnx', path], { encoding: 'utf8' });
+  if (r.status !== 0 || !existsSync(path)) return `ONNX export failed: ${r.stderr.split('\n').slice(-3).join(' ')}`;
+  try {
+    const sess = await ort.InferenceSession.create(path, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const rng = new Rng(5);
+    const x = new ort.Tensor('float32', Float32Array.from({ length: 32 * 100 * 38 }, () => rng.normal()), [32, 100, 38]);
+    for (let i = 0; i < 3; i++) await sess.run({ x });
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      await sess.run({ x });
+      times.push(performance.now() - t0);
+    }
+    await sess.release();
+    return times;
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
 const info = t.nativeInfo();
 const impl = `flinkscope-${t.backend().name}${info ? `-${info.simd}-${info.threads}t` : ''}`;
 const torchMissing = quick ? 'skipped in --quick' : torchAvailable();
@@ -103,6 +137,7 @@ const shapes: [number, number, number][] = quick ? [[64, 64, 64]] : [[3200, 128,
 const ours: Record<string, number[]> = {};
 const theirs: Record<string, number[]> = {};
 const push = (m: Record<string, number[]>, k: string, v: number): void => void (m[k] ??= []).push(v);
+let onnxMissing = quick ? 'skipped in --quick' : '';
 for (let r = 0; r < rounds; r++) {
   for (const [M, K, N] of shapes) push(ours, `sgemm-${M}x${K}x${N}`, sgemm(M, K, N));
   const s = trainStep();
@@ -112,6 +147,11 @@ for (let r = 0; r < rounds; r++) {
     for (const o of runTorch('gemm')) push(theirs, String(o.case), o.gflops);
     for (const o of runTorch('train')) push(theirs, 'train-step-d128', o.ms_per_step);
   }
+  if (!quick) {
+    const o = await onnxForward();
+    if (typeof o === 'string') onnxMissing = o;
+    else push(theirs, 'forward-d128', median(o));
+  }
 }
 for (const [kase, v] of Object.entries(ours)) {
   const isGemm = kase.startsWith('sgemm');
@@ -119,9 +159,9 @@ for (const [kase, v] of Object.entries(ours)) {
   const ref = theirs[kase] ? median(theirs[kase]) : undefined;
   const row: Record<string, unknown> = { case: kase, impl, [isGemm ? 'gflops' : 'ms_per_step']: Number(mine.toFixed(2)) };
   if (ref !== undefined) {
-    row.reference = isGemm ? 'pytorch-openblas' : 'pytorch';
+    row.reference = isGemm ? 'pytorch-openblas' : kase === 'forward-d128' ? 'onnxruntime-node' : 'pytorch';
     row[isGemm ? 'reference_gflops' : 'reference_ms_per_step'] = Number(ref.toFixed(2));
     row.ratio_vs_reference = Number((isGemm ? ref / mine : mine / ref).toFixed(3)); // < 1: flinkscope faster
-  } else row.reference_skipped = kase === 'forward-d128' ? 'onnxruntime-node is not installed here; no peer measured' : torchMissing ?? 'no reference case';
+  } else row.reference_skipped = kase === 'forward-d128' ? onnxMissing : torchMissing ?? 'no reference case';
   emit(row);
 }

@@ -4,6 +4,13 @@
 #include "kernels.h"
 #include "pool.h"
 #include <cmath>
+#include <string>
+#include <cstdlib>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+#include <cstring>
+#include <cstdint>
 #include <algorithm>
 
 #if defined(__x86_64__)
@@ -36,6 +43,7 @@ CLONES void div_(const float* a, const float* b, float* o, long n) { for (long i
 void max_(const float* a, const float* b, float* o, long n) {
   for (long i = 0; i < n; i++) o[i] = (std::isnan(a[i]) || std::isnan(b[i])) ? NAN : (a[i] > b[i] ? a[i] : b[i]);
 }
+CLONES void relu_grad_(const float* g, const float* x, float* o, long n) { for (long i = 0; i < n; i++) o[i] = x[i] > 0.f ? g[i] : 0.f; }
 void pow_(const float* a, const float* b, float* o, long n) { for (long i = 0; i < n; i++) o[i] = (float)std::pow((double)a[i], (double)b[i]); }
 CLONES void neg_(const float* x, float* o, long n) { for (long i = 0; i < n; i++) o[i] = -x[i]; }
 CLONES void abs_(const float* x, float* o, long n) { for (long i = 0; i < n; i++) o[i] = std::fabs(x[i]); }
@@ -85,6 +93,7 @@ void binary(int op, const float* a, const float* b, float* out, long n) {
       case DIV: div_(a + s, b + s, out + s, m); break;
       case MAX: max_(a + s, b + s, out + s, m); break;
       case POW: pow_(a + s, b + s, out + s, m); break;
+      case RELU_GRAD: relu_grad_(a + s, b + s, out + s, m); break;
     }
   });
 }
@@ -101,30 +110,127 @@ static void rows_parallel(long rows, long cols, F row) {
   else parallel_for((int)tasks, run);
 }
 
+// Σ and e^(x − mx) of a softmax row, x − mx ≤ 0: Cephes expf (range reduction by ln 2, degree-6 polynomial, 2^n by
+// exponent bits; ~1 ulp); arguments below the float range (and −∞, masked scores) give exactly 0.
+static float exp_sum_scalar(const float* x, float* o, long n, float mx) {
+  double s = 0;
+  for (long j = 0; j < n; j++) {
+    const float e = std::exp(x[j] - mx);
+    o[j] = e;
+    s += e;
+  }
+  return (float)s;
+}
+#if defined(__x86_64__)
+#define EXP_CONSTS                                                                                   \
+  const float lo = -87.3365447505f, l2e = 1.44269504088896341f, c1 = 0.693359375f, c2 = -2.12194440e-4f; \
+  const float p0 = 1.9875691500E-4f, p1 = 1.3981999507E-3f, p2 = 8.3334519073E-3f, p3 = 4.1665795894E-2f, \
+              p4 = 1.6666665459E-1f, p5 = 5.0000001201E-1f;
+__attribute__((target("avx512f"))) static inline __m512 exp512(__m512 x) {
+  EXP_CONSTS
+  const __mmask16 under = _mm512_cmp_ps_mask(x, _mm512_set1_ps(lo), _CMP_LT_OQ);
+  x = _mm512_max_ps(x, _mm512_set1_ps(lo));
+  const __m512 fx = _mm512_roundscale_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(l2e), _mm512_set1_ps(0.5f)), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(c1), x);
+  x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(c2), x);
+  __m512 y = _mm512_set1_ps(p0);
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(p1));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(p2));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(p3));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(p4));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(p5));
+  y = _mm512_add_ps(_mm512_fmadd_ps(y, _mm512_mul_ps(x, x), x), _mm512_set1_ps(1.f));
+  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(fx), _mm512_set1_epi32(127)), 23);
+  return _mm512_maskz_mov_ps((__mmask16)~under, _mm512_mul_ps(y, _mm512_castsi512_ps(e)));
+}
+__attribute__((target("avx512f"))) static float exp_sum_avx512(const float* x, float* o, long n, float mx) {
+  const __m512 m = _mm512_set1_ps(mx);
+  __m512 acc = _mm512_setzero_ps();
+  long j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + j), m));
+    _mm512_storeu_ps(o + j, e);
+    acc = _mm512_add_ps(acc, e);
+  }
+  if (j < n) {
+    const __mmask16 k = (__mmask16)((1u << (n - j)) - 1);
+    const __m512 e = _mm512_maskz_mov_ps(k, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + j), m)));
+    _mm512_mask_storeu_ps(o + j, k, e);
+    acc = _mm512_add_ps(acc, e);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+__attribute__((target("avx2,fma"))) static inline __m256 exp256(__m256 x) {
+  EXP_CONSTS
+  const __m256 under = _mm256_cmp_ps(x, _mm256_set1_ps(lo), _CMP_LT_OQ);
+  x = _mm256_max_ps(x, _mm256_set1_ps(lo));
+  const __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(l2e), _mm256_set1_ps(0.5f)));
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(c1), x);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(c2), x);
+  __m256 y = _mm256_set1_ps(p0);
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(p1));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(p2));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(p3));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(p4));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(p5));
+  y = _mm256_add_ps(_mm256_fmadd_ps(y, _mm256_mul_ps(x, x), x), _mm256_set1_ps(1.f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(under, _mm256_mul_ps(y, _mm256_castsi256_ps(e)));
+}
+__attribute__((target("avx2,fma"))) static float exp_sum_avx2(const float* x, float* o, long n, float mx) {
+  const __m256 m = _mm256_set1_ps(mx);
+  __m256 acc = _mm256_setzero_ps();
+  long j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j), m));
+    _mm256_storeu_ps(o + j, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  alignas(32) float t[8];
+  _mm256_store_ps(t, acc);
+  float s = t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+  for (; j < n; j++) {
+    const float e = std::exp(x[j] - mx);
+    o[j] = e;
+    s += e;
+  }
+  return s;
+}
+#endif
+
+using ExpSum = float (*)(const float*, float*, long, float);
+static ExpSum pick_exp_sum() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  const char* want = std::getenv("FLINKSCOPE_SIMD");
+  const bool scalar = want && std::string(want) == "scalar", avx2 = want && std::string(want) == "avx2";
+  if (!scalar && !avx2 && __builtin_cpu_supports("avx512f")) return exp_sum_avx512;
+  if (!scalar && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return exp_sum_avx2;
+#endif
+  return exp_sum_scalar;
+}
+
+CLONES static void softmax_row(const float* xr, float* o, long cols, ExpSum exp_sum) {
+  float mx = -INFINITY;
+  int nan = 0;
+#pragma omp simd reduction(max : mx) reduction(| : nan)
+  for (long j = 0; j < cols; j++) {
+    const float v = xr[j];
+    nan |= v != v;
+    mx = v > mx ? v : mx;
+  }
+  if (nan) {
+    for (long k = 0; k < cols; k++) o[k] = NAN;
+    return;
+  }
+  if (mx == -INFINITY) mx = 0.f;
+  const float inv = 1.f / exp_sum(xr, o, cols, mx);
+  for (long k = 0; k < cols; k++) o[k] *= inv;
+}
+
 void softmax_rows(const float* x, float* out, long rows, long cols) {
-  rows_parallel(rows, cols, [&](long r) {
-    const float* xr = x + r * cols;
-    float* o = out + r * cols;
-    float mx = -INFINITY;
-    bool nan = false;
-    for (long j = 0; j < cols; j++) {
-      if (std::isnan(xr[j])) nan = true;
-      mx = xr[j] > mx ? xr[j] : mx;
-    }
-    if (nan) {
-      for (long j = 0; j < cols; j++) o[j] = NAN;
-      return;
-    }
-    if (mx == -INFINITY) mx = 0.f;
-    double s = 0;
-    for (long j = 0; j < cols; j++) {
-      float e = std::exp(xr[j] - mx);
-      o[j] = e;
-      s += e;
-    }
-    float inv = (float)(1.0 / s);
-    for (long j = 0; j < cols; j++) o[j] *= inv;
-  });
+  static const ExpSum exp_sum = pick_exp_sum();
+  rows_parallel(rows, cols, [&](long r) { softmax_row(x + r * cols, out + r * cols, cols, exp_sum); });
 }
 
 void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows, long cols) {

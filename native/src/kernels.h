@@ -2,7 +2,7 @@
 namespace fls {
 // opcodes shared with src/tensor/backends/native.ts
 enum Unary { NEG = 0, EXP, LOG, SQRT, RELU, GELU, TANH, SIGMOID, ABS, RECIP };
-enum Binary { ADD = 0, SUB, MUL, DIV, MAX, POW };
+enum Binary { ADD = 0, SUB, MUL, DIV, MAX, POW, RELU_GRAD };
 void unary(int op, const float* x, float* out, long n);
 void binary(int op, const float* a, const float* b, float* out, long n);
 void softmax_rows(const float* x, float* out, long rows, long cols);

@@ -14,7 +14,7 @@ export function bandMask(T: number, width: number): Tensor {
 /** q, k, v (..., T, dh) → out (..., T, dh) and the attention map (..., T, T). */
 export function attention(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
   const dh = q.shape[q.ndim - 1];
-  let scores = mul(matmul(q, transpose(k)), 1 / Math.sqrt(dh)); // (..., T, T)
+  let scores = matmul(mul(q, 1 / Math.sqrt(dh)), transpose(k)); // (..., T, T); scaling q is T/dh times cheaper
   if (mask) scores = add(scores, mask);
   const attn = softmax(scores, -1);
   return { out: matmul(attn, v), attn };

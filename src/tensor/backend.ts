@@ -4,7 +4,8 @@
 // `native` (C++ addon, SIMD + threads) registers itself when its addon loads.
 
 export type UnaryKernel = 'neg' | 'exp' | 'log' | 'sqrt' | 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'abs' | 'recip';
-export type BinaryKernel = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'pow';
+/** reluGrad(g, x) = x > 0 ? g : 0 (the ReLU backward; not an op of its own). */
+export type BinaryKernel = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'pow' | 'reluGrad';
 
 export interface Kernels {
   readonly name: string;

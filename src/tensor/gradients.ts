@@ -41,11 +41,10 @@ export const gradients: Record<string, Rule> = {
   log: (g, n) => [o.div(g, n.inputs[0])],
   sqrt: (g, _n, y) => [o.div(g, o.mul(y, 2))],
   relu: (g, n) => {
-    // fused g ⊙ [x > 0] (one pass, no mask tensor)
-    const gv = g.values();
+    // fused g ⊙ [x > 0] in one kernel pass (no mask tensor)
     const xv = n.inputs[0].values();
-    const out = new Float32Array(gv.length);
-    for (let i = 0; i < out.length; i++) out[i] = gv[i] * +(xv[i] > 0); // branch-free: 6× faster on random signs
+    const out = new Float32Array(xv.length);
+    backend().binary('reluGrad', g.values(), xv, out);
     return [new T(out, n.inputs[0].shape)];
   },
   gelu: (g, n) => [o.mul(g, geluGrad(n.inputs[0]))],

@@ -22,7 +22,7 @@ interface Addon {
 }
 
 const UNARY: Record<UnaryKernel, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, relu: 4, gelu: 5, tanh: 6, sigmoid: 7, abs: 8, recip: 9 };
-const BINARY: Record<BinaryKernel, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, pow: 5 };
+const BINARY: Record<BinaryKernel, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, pow: 5, reluGrad: 6 };
 
 let reason: string | null = null;
 let addon: Addon | null = null;

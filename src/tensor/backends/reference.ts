@@ -29,6 +29,7 @@ const binaryFns: Record<BinaryKernel, (a: number, b: number) => number> = {
   div: (a, b) => a / b,
   max: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
   pow: Math.pow,
+  reluGrad: (g, x) => (x > 0 ? g : 0),
 };
 
 function bmm(

@@ -81,7 +81,7 @@ function compareAll(nat: Kernels): void {
       referenceKernels.unary(op, x, b);
       close(a, b, 2e-6, `unary ${op} n=${n}`);
     }
-    for (const op of ['add', 'sub', 'mul', 'div', 'max', 'pow'] as const) {
+    for (const op of ['add', 'sub', 'mul', 'div', 'max', 'pow', 'reluGrad'] as const) {
       const a = new Float32Array(n);
       const b = new Float32Array(n);
       nat.binary(op, x, y, a);
