@@ -198,14 +198,15 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
   const int NR = pl.NR;
   const int Npad = (N + NR - 1) / NR * NR;
   const int nBlocks = (N + NCB - 1) / NCB;
-  // Rows of A per task: MC, or fewer when that would leave threads idle (a weight gradient, 128 × 128 over K = 3200,
-  // is one 144-row block: split it so every thread gets at least two tasks).
+  // Rows of A per task: MC, but with few blocks the rows are spread evenly over a multiple of the thread count
+  // (256 rows on 2 threads: 2 × 132 instead of 144 + 112, which leaves one thread idle for a fifth of the time).
   int mcb = MC;
   if (parallel) {
-    const int want = 2 * pool_threads();
-    if (((M + MC - 1) / MC) * nBlocks < want) {
-      const int parts = std::max(1, (want + nBlocks - 1) / nBlocks);
-      mcb = std::max(MR, ((M + parts - 1) / parts + MR - 1) / MR * MR);
+    const int threads = pool_threads();
+    const int blocks = ((M + MC - 1) / MC) * nBlocks;
+    if (blocks < 4 * threads) {
+      const int mParts = (((M + MC - 1) / MC + threads - 1) / threads) * threads;
+      mcb = std::max(MR, ((M + mParts - 1) / mParts + MR - 1) / MR * MR);
     }
   }
   const int mBlocks = (M + mcb - 1) / mcb;
