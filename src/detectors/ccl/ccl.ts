@@ -19,7 +19,8 @@ import { gatherWindows, windowStarts } from '../deep/windows.js';
 import { CCLNet } from './model.js';
 import { PublishedCCLNet, crossDiscrepancy, discrepancyBoundaryLoss, discrepancyScore, softmaxBoundary } from './published.js';
 import { applyInjection, drawInjection } from './inject.js';
-import { anomalyBoundary } from './boundary.js';
+import { anomalyBoundary, boundaryPrior } from './boundary.js';
+import { buildMemory, knnDistance } from './memory.js';
 import { boundaryLoss, crossContrastiveLoss, residual, viewDisagreement } from './losses.js';
 
 export interface CCLParams extends DeepParams {
@@ -39,6 +40,9 @@ export interface CCLParams extends DeepParams {
   beta: number;
   alpha: number;
   crossContrast: boolean;
+  memoryWeight: number;
+  memorySize: number;
+  memoryK: number;
   boundary: boolean;
   views: 'both' | 'global' | 'local';
 }
@@ -61,6 +65,9 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   beta: { default: 2, min: 0, doc: 'extra boundary width of a suspected anomaly' },
   alpha: { default: 0, min: 0, max: 1, doc: 'weight of the cross-view disagreement in the score (0: on the development instance the disagreement carried no signal, see docs/ccl.md)' },
   crossContrast: { default: true, doc: 'ablation switch: the cross-contrastive loss' },
+  memoryWeight: { default: 0, min: 0, max: 1, doc: 'variant: weight of the distance to a memory of normal training representations in the score (docs/ccl.md)' },
+  memorySize: { default: 2048, min: 1, integer: true, doc: 'variant: representations kept in that memory' },
+  memoryK: { default: 5, min: 1, integer: true, doc: 'variant: the k of the k-th-nearest-memory distance' },
   boundary: { default: true, doc: 'ablation switch: boundary loss (false = plain reconstruction loss)' },
   views: { default: 'both', choices: ['both', 'global', 'local'], doc: 'ablation switch: which views exist' },
 };
@@ -69,7 +76,9 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   readonly kind = 'ccl';
   readonly version = 2;
   /** median / IQR of the two score parts on training windows. */
-  private norm = { cosMed: 0, cosIqr: 1, recMed: 0, recIqr: 1 };
+  private norm = { cosMed: 0, cosIqr: 1, recMed: 0, recIqr: 1, memMed: 0, memIqr: 1 };
+  /** (M, d) representations of probably-normal training timestamps (empty unless memoryWeight > 0). */
+  private memory: Float32Array = new Float32Array(0);
 
   constructor(params: Partial<CCLParams> = {}) {
     super(cclParamSpec, 'ccl', params);
@@ -110,18 +119,25 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     return terms.reduce((a, b) => add(a, b));
   }
 
-  private parts(batch: Tensor): { cos: Float32Array; rec: Float32Array } {
+  /** Per-timestamp score parts of a batch and the representations e_t = g_t + l_t (B·L, d). */
+  private parts(batch: Tensor): { cos: Float32Array; rec: Float32Array; e: Float32Array } {
     const { g, l, xhat } = this.net.forward(batch);
-    return { cos: viewDisagreement(g, l).values(), rec: residual(xhat, batch).values() };
+    const e = (g === l ? g : add(g, l)).values();
+    return { cos: viewDisagreement(g, l).values(), rec: residual(xhat, batch).values(), e };
   }
 
   protected scoreBatch(batch: Tensor): Float32Array {
     if (this.params.formulation === 'published') return discrepancyScore(crossDiscrepancy(this.published.forward(batch))).values();
-    const { cos, rec } = this.parts(batch);
+    const { cos, rec, e } = this.parts(batch);
     const a = this.params.views === 'both' ? this.params.alpha : 0;
+    const w = this.memory.length ? this.params.memoryWeight : 0;
+    const mem = w > 0 ? knnDistance(e, this.memory, this.params.d, this.params.memoryK) : null;
     const n = this.norm;
     const out = new Float32Array(cos.length);
-    for (let i = 0; i < out.length; i++) out[i] = a * ((cos[i] - n.cosMed) / n.cosIqr) + (1 - a) * ((rec[i] - n.recMed) / n.recIqr);
+    for (let i = 0; i < out.length; i++) {
+      const local = a * ((cos[i] - n.cosMed) / n.cosIqr) + (1 - a) * ((rec[i] - n.recMed) / n.recIqr);
+      out[i] = mem ? (1 - w) * local + w * ((mem[i] - n.memMed) / n.memIqr) : local;
+    }
     return out;
   }
 
@@ -134,14 +150,30 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     const starts = windowStarts(x.T, L, Math.max(L / 2, 1)).slice(0, 256);
     const cos: number[] = [];
     const rec: number[] = [];
+    const reps: Float32Array[] = [];
+    const priors: Float32Array[] = [];
     noGrad(() => {
       for (let i = 0; i < starts.length; i += this.params.batchSize) {
         const st = starts.slice(i, i + this.params.batchSize);
-        const pr = this.parts(new Tensor(gatherWindows(xs, x.C, L, st), [st.length, L, x.C]));
+        const raw = gatherWindows(xs, x.C, L, st);
+        const pr = this.parts(new Tensor(raw, [st.length, L, x.C]));
         cos.push(...pr.cos);
         rec.push(...pr.rec);
+        reps.push(pr.e);
+        priors.push(boundaryPrior(raw, st.length, L, x.C));
       }
     });
+    // the memory of normal representations: training timestamps the boundary prior does not suspect
+    this.memory = new Float32Array(0);
+    const mem: number[] = [];
+    if (this.params.memoryWeight > 0) {
+      const allReps = concatF32(reps);
+      const allPrior = concatF32(priors);
+      this.memory = buildMemory(allReps, this.params.d, (i) => allPrior[i] < 0.2, this.params.memorySize, new Rng(this.params.seed + 17));
+      // its own spread, for standardising: distances of a sample of training timestamps (leave-in; k ≥ 2 avoids zeros)
+      const sample = buildMemory(allReps, this.params.d, () => true, 2048, new Rng(this.params.seed + 19));
+      mem.push(...knnDistance(sample, this.memory, this.params.d, this.params.memoryK));
+    }
     const mi = (v: number[]): [number, number] => {
       v.sort((a, b) => a - b);
       const q = (f: number): number => v[Math.min(v.length - 1, Math.floor(f * (v.length - 1)))];
@@ -149,17 +181,20 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     };
     const [cosMed, cosIqr] = mi(cos);
     const [recMed, recIqr] = mi(rec);
-    this.norm = { cosMed, cosIqr, recMed, recIqr };
+    const [memMed, memIqr] = mem.length ? mi(mem) : [0, 1];
+    this.norm = { cosMed, cosIqr, recMed, recIqr, memMed, memIqr };
   }
 
   protected override getState(): DetectorState {
     const s = super.getState();
     s.json.norm = this.norm;
+    if (this.memory.length) s.arrays.memory = { data: this.memory, shape: [this.memory.length / this.params.d, this.params.d] };
     return s;
   }
   protected override setState(s: DetectorState): void {
     super.setState(s);
-    this.norm = s.json.norm as typeof this.norm;
+    this.norm = { memMed: 0, memIqr: 1, ...(s.json.norm as Partial<typeof this.norm>) } as typeof this.norm;
+    this.memory = (s.arrays.memory?.data as Float32Array | undefined) ?? new Float32Array(0);
   }
 }
 
@@ -179,6 +214,16 @@ export function injectNegatives(batch: Tensor, K: number, rng: Rng): { injected:
     for (let k = 0; k < K; k++) sel[b * K * L + k * L + inj.start + rng.int(inj.end - inj.start)] = 1;
   }
   return { injected: new Tensor(x, [B, L, C]), select: new Tensor(sel, [B, K, L]), spans };
+}
+
+function concatF32(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 registerDetector({ kind: 'ccl', ctor: CCLDetector, family: 'deep', summary: 'cross-contrastive attention detector (Noise Matters, VLDB 2025)' });

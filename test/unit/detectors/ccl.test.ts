@@ -148,3 +148,33 @@ function assertCloseArr(a: number[], e: number[], tol: number): void {
   assert.equal(a.length, e.length);
   a.forEach((x, i) => assert.ok(Math.abs(x - e[i]) < tol, `[${i}] ${x} vs ${e[i]}`));
 }
+
+describe('CCL, memory of normal representations (option)', () => {
+  it('k-th nearest distance and the memory built from kept rows only', async () => {
+    const { knnDistance, buildMemory } = await import('../../../src/detectors/ccl/memory.js');
+    const mem = Float32Array.of(0, 0, 1, 0, 0, 2); // (3, 2): (0,0) (1,0) (0,2)
+    const q = Float32Array.of(0, 0, 3, 0); // (2, 2)
+    assertCloseArr(Array.from(knnDistance(q, mem, 2, 1)), [0, 2], 1e-5);
+    assertCloseArr(Array.from(knnDistance(q, mem, 2, 2)), [1, 3], 1e-5);
+    assertCloseArr(Array.from(knnDistance(q, mem, 2, 9)), [2, Math.sqrt(13)], 1e-5); // k beyond M: the farthest
+    const kept = buildMemory(Float32Array.of(1, 1, 2, 2, 3, 3, 4, 4), 2, (i) => i % 2 === 1, 10, new Rng(1));
+    assert.deepEqual(Array.from(kept).sort(), [2, 2, 4, 4]);
+  });
+
+  it('a detector with memoryWeight > 0 saves and restores its memory', async () => {
+    const rng = new Rng(2);
+    const T = 300, C = 2;
+    const v = new Float32Array(T * C);
+    for (let i = 0; i < v.length; i++) v[i] = Math.sin(i / 7) + 0.1 * rng.normal();
+    const series = { name: 'm', timestamps: Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 60_000), channels: ['a', 'b'], values: v };
+    const det = new CCLDetector({ window: 16, epochs: 1, d: 8, heads: 2, ffn: 8, patchSizes: [4], negatives: 2, memoryWeight: 0.5, memorySize: 64 });
+    await det.fit(series);
+    const { mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'ccl-mem-')), 'm.model');
+    det.save(path);
+    const back = new CCLDetector({ window: 16, epochs: 1, d: 8, heads: 2, ffn: 8, patchSizes: [4], negatives: 2, memoryWeight: 0.5, memorySize: 64 }).loadFrom(path);
+    assert.deepEqual(back.score(series), det.score(series));
+  });
+});
