@@ -70,6 +70,10 @@ function referenceModel(rng: Rng): { params: Tensor[]; forward: (x: Tensor) => T
   };
 }
 
+/** Memory of the train step: RSS after warm-up and after the timed steps (no growth = no leak), and the peak. */
+let memory: Record<string, number> = {};
+const mb = (b: number): number => Number((b / 2 ** 20).toFixed(1));
+
 function trainStep(): { ms: number; fwd: number } {
   const rng = new Rng(0);
   const B = quick ? 4 : 32;
@@ -83,12 +87,14 @@ function trainStep(): { ms: number; fwd: number } {
     adam.step();
   };
   for (let i = 0; i < 3; i++) step();
+  const rssWarm = process.memoryUsage().rss;
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     step();
     times.push(performance.now() - t0);
   }
+  memory = { rss_mb_after_warmup: mb(rssWarm), rss_mb_after_steps: mb(process.memoryUsage().rss), peak_rss_mb: mb(process.resourceUsage().maxRSS * 1024) };
   const fw: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
@@ -163,5 +169,6 @@ for (const [kase, v] of Object.entries(ours)) {
     row[isGemm ? 'reference_gflops' : 'reference_ms_per_step'] = Number(ref.toFixed(2));
     row.ratio_vs_reference = Number((isGemm ? ref / mine : mine / ref).toFixed(3)); // < 1: flinkscope faster
   } else row.reference_skipped = kase === 'forward-d128' ? onnxMissing : torchMissing ?? 'no reference case';
+  if (kase === 'train-step-d128') Object.assign(row, memory);
   emit(row);
 }
