@@ -85,7 +85,7 @@ function jobsCell(i) {
 async function incidents() {
   const list = await api('/api/incidents');
   main.innerHTML = '<h2>Incidents</h2><table><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>state</th><th>why</th><th>jobs</th><th></th></tr>' + list.map((i) =>
-    `<tr><td>${esc(i.id)}</td><td><a href="#/machine/${encodeURIComponent(i.machine)}">${esc(i.machine)}</a></td><td>${esc(i.type)}</td><td>${iso(i.onset)}</td><td class="state">${esc(i.state)}</td>` +
+    `<tr><td>${esc(i.id)}</td><td><a href="#/machine/${encodeURIComponent(i.machine)}">${esc(i.machine)}</a></td><td>${esc(i.type)}${i.cause ? ` ← <a href="#/machine/${encodeURIComponent(i.cause.machine)}" title="likely cause: busiest machine downstream in ${esc(i.cause.jobs.join(', '))}">${esc(i.cause.machine)}</a>` : ''}</td><td>${iso(i.onset)}</td><td class="state">${esc(i.state)}</td>` +
     `<td>${i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ')}</td><td>${jobsCell(i)}</td>` +
     `<td>${i.state === 'open' ? `<button data-ack="${esc(i.id)}">acknowledge</button>` : ''}</td></tr>`).join('') + '</table>';
   main.querySelectorAll('button[data-ack]').forEach((b) => b.addEventListener('click', async () => {

@@ -5,12 +5,13 @@
 import type { Incident } from './incidents.js';
 import type { HealthSummary, RankedMachine } from './ranking.js';
 import type { Contribution, JobMover } from './explain.js';
+import type { BackpressureCause } from './propagation.js';
 
 export interface ReportInput {
   generatedAt: number;
   health: HealthSummary;
   ranked: RankedMachine[];
-  incidents: (Incident & { explanation?: Contribution[]; movers?: JobMover[] })[];
+  incidents: (Incident & { explanation?: Contribution[]; movers?: JobMover[]; cause?: BackpressureCause | null })[];
   /** Recent scores per machine for the sparkline plots (only at-risk machines are drawn). */
   scores: Record<string, ArrayLike<number>>;
   threshold: number;
@@ -37,8 +38,8 @@ export function sparkline(scores: ArrayLike<number>, threshold: number, w = 240,
 const metricsText = (e?: Contribution[]): string =>
   e && e.length ? e.slice(0, 3).map((c) => `${c.name} ${(c.share * 100).toFixed(0)}% ${c.meanZ >= 0 ? '↑' : '↓'}`).join(', ') : '–';
 /** Metric shares, then the jobs that moved most when per-job metrics were collected. */
-const explainText = (e?: Contribution[], movers?: JobMover[]): string =>
-  metricsText(e) + (movers && movers.length ? `; jobs moved most: ${movers.slice(0, 2).map((m) => `${m.job}${m.operator ? `/${m.operator}` : ''} (${m.metric} ${m.meanZ >= 0 ? '+' : ''}${m.meanZ.toFixed(1)}σ)`).join(', ')}` : '');
+const explainText = (e?: Contribution[], movers?: JobMover[], cause?: BackpressureCause | null): string =>
+  metricsText(e) + (cause ? `; likely caused by ${cause.machine} downstream (busy ${cause.busy.toFixed(cause.busy > 1.5 ? 0 : 2)}${cause.busy > 1.5 ? ' ms/s' : ''}, shared job ${cause.jobs.join(', ')})` : '') + (movers && movers.length ? `; jobs moved most: ${movers.slice(0, 2).map((m) => `${m.job}${m.operator ? `/${m.operator}` : ''} (${m.metric} ${m.meanZ >= 0 ? '+' : ''}${m.meanZ.toFixed(1)}σ)`).join(', ')}` : '');
 
 export function renderMarkdown(r: ReportInput): string {
   const open = r.incidents.filter((i) => i.state !== 'resolved');
@@ -57,7 +58,7 @@ export function renderMarkdown(r: ReportInput): string {
     '',
     ...(open.length
       ? ['| id | machine | type | onset | duration | state | why |', '|---|---|---|---|---|---|---|',
-        ...open.map((i) => `| ${i.id} | ${i.machine} | ${i.type} | ${iso(i.onset)} | ${dur(i.lastSeen - i.onset)} | ${i.state} | ${explainText(i.explanation, i.movers)} |`)]
+        ...open.map((i) => `| ${i.id} | ${i.machine} | ${i.type} | ${iso(i.onset)} | ${dur(i.lastSeen - i.onset)} | ${i.state} | ${explainText(i.explanation, i.movers, i.cause)} |`)]
       : ['None.']),
     '',
   ];
@@ -68,7 +69,7 @@ export function renderHtml(r: ReportInput): string {
   const open = r.incidents.filter((i) => i.state !== 'resolved');
   const risk = r.ranked.filter((m) => m.atRisk);
   const rows = risk.map((m) => `<tr><td>${esc(m.machine)}</td><td>${fmt(m.risk)}</td><td>${fmt(m.lastScore)}</td><td>${r.scores[m.machine] ? sparkline(r.scores[m.machine], r.threshold) : ''}</td></tr>`).join('');
-  const inc = open.map((i) => `<tr><td>${esc(i.id)}</td><td>${esc(i.machine)}</td><td>${esc(i.type)}</td><td>${iso(i.onset)}</td><td>${dur(i.lastSeen - i.onset)}</td><td>${esc(i.state)}</td><td>${esc(explainText(i.explanation, i.movers))}</td></tr>`).join('');
+  const inc = open.map((i) => `<tr><td>${esc(i.id)}</td><td>${esc(i.machine)}</td><td>${esc(i.type)}</td><td>${iso(i.onset)}</td><td>${dur(i.lastSeen - i.onset)}</td><td>${esc(i.state)}</td><td>${esc(explainText(i.explanation, i.movers, i.cause))}</td></tr>`).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>flinkscope inspection report</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}</style></head><body>
 <h1>flinkscope inspection report</h1><p>${iso(r.generatedAt)} · ${r.health.machines} machines · <b>${r.health.atRisk} at risk</b> · score p50 ${fmt(r.health.p50)} / p90 ${fmt(r.health.p90)} / max ${fmt(r.health.max)} (threshold ${fmt(r.threshold)})${r.model ? ` · model ${esc(r.model.kind)} ${esc(r.model.version)}` : ''}</p>

@@ -7,6 +7,7 @@ import { OnlineScorer, type MachineState } from './online.js';
 import type { Store } from './store/store.js';
 import type { WebhookAlerter } from './alerts.js';
 import { jobMovers } from './explain.js';
+import { backpressureCause, seriesActivity, type Activity } from './propagation.js';
 
 export interface WatchOptions {
   window?: number;
@@ -35,7 +36,7 @@ export class Watcher {
     this.scorer = new OnlineScorer({ channels: this.channels, window: o.window ?? 64, threshold, score: (s) => detector.score(s) }, this.tracker);
     // restore: incidents, then each machine's scorer state
     const stored = store.incidents();
-    this.tracker.restore(stored.map(({ explanation: _e, movers: _m, ...i }) => i));
+    this.tracker.restore(stored.map(({ explanation: _e, movers: _m, cause: _c, ...i }) => i));
     for (const i of stored) {
       this.alerted.set(i.id, i.state);
       if (Array.isArray(i.explanation)) this.scorer.explanations.set(i.id, i.explanation as never);
@@ -53,6 +54,11 @@ export class Watcher {
     this.scorer.setModel((s) => detector.score(s), threshold);
     this.threshold = threshold;
     this.modelId = modelId;
+  }
+
+  /** Mean busy and back-pressured time of a machine in [from, to] from the store. */
+  private activity(machine: string, from: number, to: number): Activity | null {
+    return seriesActivity(this.store.series(machine, ['busy_ms_per_s', 'backpressured_ms_per_s'], from, to), from, to);
   }
 
   /** Scores everything new in the store; returns what changed. */
@@ -78,7 +84,8 @@ export class Watcher {
       const base = this.o.jobBaselineMs ?? 3_600_000;
       const end = i.resolvedAt ?? i.lastSeen;
       const movers = jobMovers(this.store.jobSamples(i.machine, i.onset - base, end), i.onset - base, i.onset, end);
-      this.store.upsertIncident(i, this.scorer.explanations.get(i.id) ?? [], movers);
+      const cause = i.type === 'backpressure' ? backpressureCause(i, { jobsOn: (m) => this.store.jobsOn(m), machines: this.store.machines(), activity: (m, a, b) => this.activity(m, a, b), incidents: this.tracker.incidents }) : undefined;
+      this.store.upsertIncident(i, this.scorer.explanations.get(i.id) ?? [], movers, cause ?? undefined);
       if (before === undefined) opened.push(i);
       if (i.state === 'resolved' && before !== 'resolved') resolved.push(i);
       this.alerted.set(i.id, i.state);

@@ -11,6 +11,7 @@ import { rankMachines, healthSummary } from '../inspect/ranking.js';
 import { IncidentError, type IncidentTracker } from '../inspect/incidents.js';
 import type { Contribution, JobMover } from '../inspect/explain.js';
 import type { Series } from '../detectors/series.js';
+import type { BackpressureCause } from '../inspect/propagation.js';
 
 /** The part of a series in [from, to] as the metrics endpoint returns it: one column per channel. */
 export function metricColumns(s: Series, from: number, to: number): { t: number[]; channels: string[]; values: number[][] } {
@@ -36,6 +37,8 @@ export interface InspectionSource {
   scores: Map<string, { t: number[]; score: number[] }>;
   /** Incident id → the jobs / operators on its machine whose own metrics moved most (needs per-job samples). */
   movers?: Map<string, JobMover[]>;
+  /** Incident id → the machine most likely causing its back-pressure. */
+  causes?: Map<string, BackpressureCause>;
   /** Machine → jobs running on it (from Flink's subtask placement), shown with incidents. */
   jobs?: Map<string, string[]>;
   /** The machine's metrics in [from, to] (epoch ms): channel names and one column per channel, NaN for gaps. */
@@ -84,7 +87,7 @@ const openapi = {
         ],
       },
     },
-    '/api/incidents': { get: { summary: 'Incidents with type, onset, state, explanation (metric shares), the jobs on the machine and the jobs / operators that moved most' } },
+    '/api/incidents': { get: { summary: 'Incidents with type, onset, state, explanation (metric shares), the jobs on the machine, the jobs / operators that moved most, and for back-pressure the likely cause' } },
     '/api/model': { get: { summary: 'The model in use: kind, version, threshold, training curve' } },
     '/api/incidents/{id}/ack': { post: { summary: 'Acknowledge an open incident' } },
   },
@@ -146,7 +149,7 @@ export function buildApi(src: InspectionSource, cfg: ApiConfig = {}): FastifyIns
     // JSON has no NaN: gaps travel as null
     return { machine: req.params.id, t: m.t, channels: m.channels, values: m.values.map((col) => col.map((v) => (Number.isFinite(v) ? v : null))) };
   });
-  app.get('/api/incidents', async () => src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) ?? [], jobs: src.jobs?.get(i.machine) ?? [], movers: src.movers?.get(i.id) ?? [] })));
+  app.get('/api/incidents', async () => src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id) ?? [], jobs: src.jobs?.get(i.machine) ?? [], movers: src.movers?.get(i.id) ?? [], cause: src.causes?.get(i.id) ?? null })));
   app.get('/api/model', async () => {
     if (!src.model) throw new ApiInputError(404, 'no model information available');
     return src.model;

@@ -10,6 +10,7 @@ import { trainClusterModel, replay } from '../../inspect/pipeline.js';
 import { rankMachines, healthSummary } from '../../inspect/ranking.js';
 import { renderMarkdown, renderHtml } from '../../inspect/report.js';
 import type { Incident } from '../../inspect/incidents.js';
+import { backpressureCause, seriesActivity, type BackpressureCause } from '../../inspect/propagation.js';
 import { buildApi, metricColumns } from '../../server/api.js';
 import { progressBar, fmtMs } from '../progress.js';
 
@@ -71,7 +72,19 @@ export function registerDemo(program: Command): void {
       rbar.stop();
       const lat = [...r.latenciesMs].sort((a, b) => a - b);
 
-      const incidents = r.tracker.incidents.map((i) => ({ ...i, explanation: r.scorer.explanations.get(i.id) }));
+      // back-pressure incidents: the likely cause downstream, from job placement and busy time
+      const jobsOf = new Map(cluster.machines.map((m) => [m.name, m.jobs]));
+      const seriesOf = new Map(tests.map((s) => [s.name, s]));
+      const causes = new Map<string, BackpressureCause>();
+      for (const i of r.tracker.incidents) {
+        if (i.type !== 'backpressure') continue;
+        const c = backpressureCause(i, {
+          jobsOn: (m) => jobsOf.get(m) ?? [], machines: [...jobsOf.keys()], incidents: r.tracker.incidents,
+          activity: (m, a, b) => (seriesOf.has(m) ? seriesActivity(seriesOf.get(m)!, a, b) : null),
+        });
+        if (c) causes.set(i.id, c);
+      }
+      const incidents = r.tracker.incidents.map((i) => ({ ...i, explanation: r.scorer.explanations.get(i.id), cause: causes.get(i.id) }));
       const ranked = rankMachines([...r.scores].map(([machine, s]) => ({ machine, scores: s.score, hasActiveIncident: !!r.tracker.active(machine) })), Math.max(model.threshold, 1e-6));
       const report = {
         generatedAt: tests[0].timestamps[tests[0].timestamps.length - 1],
@@ -92,6 +105,11 @@ export function registerDemo(program: Command): void {
       const ts = tests[0].timestamps;
       const m = matchHotspots(testHotspots, r.tracker.incidents, (i) => ts[i - cluster.trainEnd], 10 * 60_000);
       console.log(`\nground truth: ${m.found}/${testHotspots.length} injected hotspots raised an incident, ${m.typed} with the right type; ${m.falseIncidents} incidents matched no hotspot.`);
+      const bp = testHotspots.filter((h) => h.type === 'backpressure');
+      if (bp.length) {
+        const named = bp.filter((h) => r.tracker.incidents.some((i) => i.machine === h.machine && causes.get(i.id)?.machine === h.cause && i.onset <= ts[h.end - 1 - cluster.trainEnd] && i.lastSeen >= ts[h.start - cluster.trainEnd])).length;
+        console.log(`back-pressure: ${named}/${bp.length} injected cascades have an incident naming the right downstream machine as the cause.`);
+      }
       console.log(`latency from a batch's arrival to its scores/incidents: median ${lat[lat.length >> 1].toFixed(1)} ms, p99 ${lat[Math.floor(lat.length * 0.99)].toFixed(1)} ms`);
       const htmlPath = join(o.out, 'report.html');
       writeFileSync(htmlPath, renderHtml(report));
@@ -101,7 +119,7 @@ export function registerDemo(program: Command): void {
       if (!interactive) return;
       const history = (model.detector as unknown as { history?: { epoch: number; loss: number; valLoss: number | null }[] }).history ?? [];
       const app = buildApi({
-        threshold: model.threshold, tracker: r.tracker, explanations: r.scorer.explanations, scores: r.scores,
+        threshold: model.threshold, tracker: r.tracker, explanations: r.scorer.explanations, scores: r.scores, causes,
         jobs: new Map(cluster.machines.map((m) => [m.name, m.jobs])),
         metrics: (machine, from, to) => {
           const s = tests.find((x) => x.name === machine);

@@ -14,6 +14,7 @@ import { IncidentTracker } from '../../inspect/incidents.js';
 import { rankMachines, healthSummary } from '../../inspect/ranking.js';
 import { renderHtml, renderMarkdown } from '../../inspect/report.js';
 import type { Contribution, JobMover } from '../../inspect/explain.js';
+import type { BackpressureCause } from '../../inspect/propagation.js';
 import { buildApi, metricColumns, type InspectionSource } from '../../server/api.js';
 import { DEFAULT_DB, parseDuration } from './collect.js';
 
@@ -30,13 +31,15 @@ function sourceFromStore(store: Store): InspectionSource {
   const tracker = new IncidentTracker();
   const explanations = new Map<string, Contribution[]>();
   const movers = new Map<string, JobMover[]>();
+  const causes = new Map<string, BackpressureCause>();
   const scores = new Map<string, { t: number[]; score: number[] }>();
   const refresh = (): void => {
     const inc = store.incidents();
-    tracker.restore(inc.map(({ explanation: _e, movers: _m, ...i }) => i));
+    tracker.restore(inc.map(({ explanation: _e, movers: _m, cause: _c, ...i }) => i));
     for (const i of inc) {
       explanations.set(i.id, (i.explanation as Contribution[]) ?? []);
       movers.set(i.id, (i.movers as JobMover[]) ?? []);
+      if (i.cause) causes.set(i.id, i.cause as BackpressureCause);
     }
     for (const m of store.scoredMachines()) scores.set(m, store.scores(m, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
   };
@@ -47,7 +50,7 @@ function sourceFromStore(store: Store): InspectionSource {
   const history = (report.history as { epoch: number; loss: number; valLoss: number | null }[]) ?? [];
   const model = rec ? { kind: rec.kind, version: `#${rec.id}`, threshold: rec.threshold, history, reason: report.reason as string | undefined, drift: report.drift as NonNullable<InspectionSource['model']>['drift'] } : undefined;
   const metrics = (machine: string, from: number, to: number) => (store.machines().includes(machine) ? metricColumns(store.series(machine, store.metrics(), from, to), from, to) : null);
-  const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(rec?.threshold ?? 1, 1e-6), tracker, explanations, movers, scores, jobs, model, metrics, refresh };
+  const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(rec?.threshold ?? 1, 1e-6), tracker, explanations, movers, causes, scores, jobs, model, metrics, refresh };
   return src;
 }
 
@@ -151,7 +154,7 @@ export function registerInspect(program: Command): void {
       const model = store.latestModel();
       const input = {
         generatedAt: last || Date.now(), health: healthSummary(ranked), ranked,
-        incidents: src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id), movers: src.movers?.get(i.id) })),
+        incidents: src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id), movers: src.movers?.get(i.id), cause: src.causes?.get(i.id) })),
         scores: Object.fromEntries([...src.scores].map(([m, s]) => [m, s.score.slice(-240)])), threshold: src.threshold,
         model: model ? { kind: model.kind, version: `#${model.id}` } : undefined,
       };

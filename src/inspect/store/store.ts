@@ -177,24 +177,27 @@ export class Store {
   }
 
   /** Stores an incident with its explanation (metric shares) and, when known, the jobs that moved most. */
-  upsertIncident(i: Incident, explanation: unknown, movers?: unknown): void {
-    const keep = movers ?? this.incidentMovers(i.id);
+  /** Stores an incident with its explanation (metric shares) and, when known, the jobs that moved most and the likely
+   *  cause of back-pressure; what is not given keeps its stored value. */
+  upsertIncident(i: Incident, explanation: unknown, movers?: unknown, cause?: unknown): void {
+    const prev = this.incidentDetail(i.id);
     this.db.prepare('INSERT OR REPLACE INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-      i.id, i.machine, i.type, i.state, i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak, JSON.stringify({ segments: i.segments, explanation, movers: keep }));
+      i.id, i.machine, i.type, i.state, i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak,
+      JSON.stringify({ segments: i.segments, explanation, movers: movers ?? prev.movers ?? [], cause: cause ?? prev.cause ?? null }));
   }
 
-  private incidentMovers(id: string): unknown {
+  private incidentDetail(id: string): { movers?: unknown; cause?: unknown } {
     const r = this.db.prepare('SELECT detail FROM incidents WHERE id = ?').get(id) as { detail: string } | undefined;
-    return r ? ((JSON.parse(r.detail ?? '{}') as { movers?: unknown }).movers ?? []) : [];
+    return r ? (JSON.parse(r.detail ?? '{}') as { movers?: unknown; cause?: unknown }) : {};
   }
 
-  incidents(): (Incident & { explanation: unknown; movers: unknown })[] {
+  incidents(): (Incident & { explanation: unknown; movers: unknown; cause: unknown })[] {
     const rows = this.db.prepare('SELECT * FROM incidents ORDER BY onset').all() as { id: string; machine: string; type: string; state: string; onset: number; last_seen: number; resolved_at: number | null; peak: number; detail: string }[];
     return rows.map((r) => {
-      const d = JSON.parse(r.detail ?? '{}') as { segments?: number; explanation?: unknown; movers?: unknown };
+      const d = JSON.parse(r.detail ?? '{}') as { segments?: number; explanation?: unknown; movers?: unknown; cause?: unknown };
       return {
         id: r.id, machine: r.machine, type: r.type as Incident['type'], state: r.state as Incident['state'], onset: r.onset, lastSeen: r.last_seen,
-        ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: d.segments ?? 1, explanation: d.explanation ?? [], movers: d.movers ?? [],
+        ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: d.segments ?? 1, explanation: d.explanation ?? [], movers: d.movers ?? [], cause: d.cause ?? null,
       };
     });
   }
