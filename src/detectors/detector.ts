@@ -113,6 +113,22 @@ export abstract class Detector<P extends object = object> {
     return s;
   }
 
+  /**
+   * Scores several series at once (one per machine, as the online loop does every scrape); the same results as
+   * `score` on each. Detectors that can batch (the deep ones) override scoreManyCore.
+   */
+  scoreMany(xs: Series[]): Float32Array[] {
+    const base = this.requireFitted();
+    const out = this.scoreManyCore(xs.map((x) => prepareInput(x, base.channels)));
+    for (const s of out) for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) s[i] = Number.MAX_VALUE;
+    return out;
+  }
+
+  /** Default: one by one. */
+  protected scoreManyCore(xs: PreparedInput[]): Float32Array[] {
+    return xs.map((x) => this.scoreCore(x));
+  }
+
   /** (T,) 1 where score > threshold (default: the one fitted on training scores). */
   predict(x: Series, threshold = this.threshold): Uint8Array {
     const s = this.score(x);

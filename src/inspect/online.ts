@@ -20,6 +20,8 @@ export interface OnlineConfig {
    *  a single noisy sample above the threshold does not page anyone. */
   minPoints?: number;
   score: (s: Series) => Float32Array;
+  /** Optional: scores several machines' windows at once (a batched forward); must agree with `score`. */
+  scoreMany?: (s: Series[]) => Float32Array[];
 }
 
 export interface ScoredPoint {
@@ -81,9 +83,10 @@ export class OnlineScorer {
   }
 
   /** A new model version (same channels): later points are scored by `score` against `threshold`. */
-  setModel(score: OnlineConfig['score'], threshold: number): void {
+  setModel(score: OnlineConfig['score'], threshold: number, scoreMany?: OnlineConfig['scoreMany']): void {
     if (!Number.isFinite(threshold)) throw new RangeError(`threshold must be finite (got ${threshold})`);
     this.cfg.score = score;
+    this.cfg.scoreMany = scoreMany;
     this.cfg.threshold = threshold;
   }
 
@@ -142,6 +145,41 @@ export class OnlineScorer {
       if (ring.push(timestamps[k], Array.prototype.slice.call(values, k * C, k * C + C) as number[])) pending++;
     }
     flush();
+    return out;
+  }
+
+  /**
+   * Ingests one scrape for many machines: every machine's window is scored in one batched call when `scoreMany` is
+   * given (what makes a 10 000-machine cluster cheap); a machine delivering a window or more at once goes through
+   * `ingest`. Same points and incidents as calling `ingest` machine by machine.
+   */
+  ingestMany(items: { machine: string; timestamps: ArrayLike<number>; values: ArrayLike<number> }[]): Map<string, ScoredPoint[]> {
+    const C = this.cfg.channels.length;
+    const out = new Map<string, ScoredPoint[]>();
+    const waiting: { machine: string; snap: { timestamps: Float64Array; values: Float32Array }; pending: number }[] = [];
+    for (const it of items) {
+      if (!this.cfg.scoreMany || it.timestamps.length >= this.window) {
+        out.set(it.machine, this.ingest(it.machine, it.timestamps, it.values));
+        continue;
+      }
+      if (it.values.length !== it.timestamps.length * C) throw new RangeError(`${it.machine}: ${it.values.length} values for ${it.timestamps.length} timestamps × ${C} channels`);
+      const ring = this.ring(it.machine);
+      let pending = 0;
+      for (let k = 0; k < it.timestamps.length; k++) if (ring.push(it.timestamps[k], Array.prototype.slice.call(it.values, k * C, k * C + C) as number[])) pending++;
+      if (pending === 0) out.set(it.machine, []);
+      else waiting.push({ machine: it.machine, snap: ring.snapshot(), pending });
+    }
+    if (waiting.length === 0) return out;
+    const scores = this.cfg.scoreMany!(waiting.map((w) => ({ name: w.machine, timestamps: w.snap.timestamps, channels: this.cfg.channels, values: w.snap.values })));
+    waiting.forEach(({ machine, snap, pending }, j) => {
+      const pts: ScoredPoint[] = [];
+      for (let i = snap.timestamps.length - pending; i < snap.timestamps.length; i++) {
+        const p = { t: snap.timestamps[i], score: scores[j][i] };
+        pts.push(p);
+        this.track(machine, p, snap.values.subarray(i * C, i * C + C), snap.values.subarray(0, i * C));
+      }
+      out.set(machine, pts);
+    });
     return out;
   }
 

@@ -33,7 +33,7 @@ export class Watcher {
   constructor(private readonly store: Store, detector: Detector, public threshold: number, private modelId: number | null, private readonly o: WatchOptions = {}) {
     this.channels = detector.channels;
     this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs });
-    this.scorer = new OnlineScorer({ channels: this.channels, window: o.window ?? 64, threshold, score: (s) => detector.score(s) }, this.tracker);
+    this.scorer = new OnlineScorer({ channels: this.channels, window: o.window ?? 64, threshold, score: (s) => detector.score(s), scoreMany: (s) => detector.scoreMany(s) }, this.tracker);
     // restore: incidents, then each machine's scorer state
     const stored = store.incidents();
     this.tracker.restore(stored.map(({ explanation: _e, movers: _m, cause: _c, ...i }) => i));
@@ -51,7 +51,7 @@ export class Watcher {
   swapModel(detector: Detector, threshold: number, modelId: number | null): void {
     const missing = this.channels.filter((c) => !detector.channels.includes(c));
     if (missing.length || detector.channels.length !== this.channels.length) throw new Error(`the new model's channels differ from the running one's (${missing.join(', ') || 'count'})`);
-    this.scorer.setModel((s) => detector.score(s), threshold);
+    this.scorer.setModel((s) => detector.score(s), threshold, (s) => detector.scoreMany(s));
     this.threshold = threshold;
     this.modelId = modelId;
   }
@@ -65,15 +65,18 @@ export class Watcher {
   async step(): Promise<StepResult> {
     let scored = 0;
     let newest = -Infinity;
+    const batch: { machine: string; timestamps: Float64Array; values: Float32Array }[] = [];
     for (const m of this.store.machines()) {
       const since = this.scorer.lastTimestamp(m);
       const s = this.store.series(m, this.channels, Number.isFinite(since) ? since + 1 : -Infinity);
       if (s.timestamps.length === 0) continue;
-      const pts = this.scorer.ingest(m, s.timestamps, s.values);
+      batch.push({ machine: m, timestamps: s.timestamps, values: s.values });
+      newest = Math.max(newest, s.timestamps[s.timestamps.length - 1]);
+    }
+    for (const [m, pts] of this.scorer.ingestMany(batch)) { // every machine's window in one batched forward
       this.store.saveScores(m, pts, this.modelId);
       this.store.saveScorerState(m, this.scorer.saveState(m));
       scored += pts.length;
-      newest = Math.max(newest, s.timestamps[s.timestamps.length - 1]);
     }
     if (Number.isFinite(newest)) this.tracker.tick(newest);
     const opened: Incident[] = [];

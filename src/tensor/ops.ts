@@ -43,12 +43,38 @@ function valuesAs(x: Tensor, shape: readonly number[]): Float32Array {
   return expand(x.detach(), [...shape]).values();
 }
 
+/** Size of the block `small` repeats over when its shape (leading 1s dropped) is a suffix of `full`, else 0. */
+function suffixBlock(small: Tensor, full: readonly number[]): number {
+  let k = 0;
+  while (k < small.ndim - 1 && small.shape[k] === 1) k++;
+  const tail = small.shape.slice(k);
+  if (tail.length > full.length || !tail.every((d, i) => d === full[full.length - tail.length + i])) return 0;
+  return sizeOf(tail);
+}
+
 function binary(op: BinaryKernel, a0: Tensor | number, b0: Tensor | number): Tensor {
   const a = lift(a0);
   const b = lift(b0);
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = new Float32Array(sizeOf(shape));
-  backend().binary(op, valuesAs(a, shape), valuesAs(b, shape), out);
+  const n = sizeOf(shape);
+  const out = new Float32Array(n);
+  const k = backend();
+  // one operand repeating over the leading axes of the other (a mask over (B, h, T, T), positions over (B, T, d)):
+  // run the kernel block by block instead of materialising the broadcast copy
+  for (const [small, big, swap] of [[b, a, false], [a, b, true]] as const) {
+    const blk = big.size === n && small.size < n ? suffixBlock(small, shape) : 0;
+    if (blk >= 1024 && op !== 'pow') {
+      const bv = valuesAs(big, shape);
+      const sv = small.values();
+      for (let o = 0; o < n; o += blk) {
+        const seg = bv.subarray(o, o + blk);
+        if (swap) k.binary(op, sv, seg, out.subarray(o, o + blk));
+        else k.binary(op, seg, sv, out.subarray(o, o + blk));
+      }
+      return record(new Tensor(out, shape), op, [a, b]);
+    }
+  }
+  k.binary(op, valuesAs(a, shape), valuesAs(b, shape), out);
   return record(new Tensor(out, shape), op, [a, b]);
 }
 export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary('add', a, b);
@@ -103,6 +129,33 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
   const rows = sizeOf(kept.map((i) => x.shape[i]));
   const R = sizeOf(red.map((i) => x.shape[i]));
   const out = new Float32Array(rows);
+  const block = red.length > 0 && red.every((a, i) => a === red[0] + i); // one run of adjacent axes
+  if (kind === 'sum' && block && x.isContiguous && !red.every((a, i) => a === i)) {
+    // (outer, R, inner) view of a contiguous tensor: sums over a middle or trailing run of axes without a copy
+    const outer = sizeOf(x.shape.slice(0, red[0]));
+    const inner = sizeOf(x.shape.slice(red[red.length - 1] + 1));
+    const v = x.values();
+    const acc = new Float64Array(outer * inner);
+    if (inner === 1) {
+      for (let o = 0; o < outer; o++) {
+        let s = 0;
+        const base = o * R;
+        for (let r = 0; r < R; r++) s += v[base + r];
+        acc[o] = s;
+      }
+    } else {
+      for (let o = 0; o < outer; o++) {
+        const ao = o * inner;
+        for (let r = 0; r < R; r++) {
+          const base = (o * R + r) * inner;
+          for (let i = 0; i < inner; i++) acc[ao + i] += v[base + i];
+        }
+      }
+    }
+    out.set(acc);
+    const keptShape1 = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
+    return record(new Tensor(out, keepdim ? keptShape1 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape1 });
+  }
   const leading = red.every((a, i) => a === i);
   if (kind === 'sum' && leading && red.length > 0 && x.isContiguous) {
     // sum over leading axes of a contiguous tensor (bias gradients, broadcasting): column sums, no copy

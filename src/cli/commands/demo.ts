@@ -110,7 +110,7 @@ export function registerDemo(program: Command): void {
         const named = bp.filter((h) => r.tracker.incidents.some((i) => i.machine === h.machine && causes.get(i.id)?.machine === h.cause && i.onset <= ts[h.end - 1 - cluster.trainEnd] && i.lastSeen >= ts[h.start - cluster.trainEnd])).length;
         console.log(`back-pressure: ${named}/${bp.length} injected cascades have an incident naming the right downstream machine as the cause.`);
       }
-      console.log(`latency from a batch's arrival to its scores/incidents: median ${lat[lat.length >> 1].toFixed(1)} ms, p99 ${lat[Math.floor(lat.length * 0.99)].toFixed(1)} ms`);
+      console.log(`latency from a delivery's arrival (all machines) to its scores/incidents: median ${lat[lat.length >> 1].toFixed(1)} ms, p99 ${lat[Math.floor(lat.length * 0.99)].toFixed(1)} ms`);
       const htmlPath = join(o.out, 'report.html');
       writeFileSync(htmlPath, renderHtml(report));
       console.log(`HTML report: ${htmlPath}   (total ${fmtMs(Date.now() - t0)})`);

@@ -120,22 +120,26 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   }
 
   /** Per-timestamp score parts of a batch and the representations e_t = g_t + l_t (B·L, d). */
-  private parts(batch: Tensor): { cos: Float32Array; rec: Float32Array; e: Float32Array } {
+  private parts(batch: Tensor, need: { cos: boolean; e: boolean } = { cos: true, e: true }): { cos: Float32Array | null; rec: Float32Array; e: Float32Array | null } {
     const { g, l, xhat } = this.net.forward(batch);
-    const e = (g === l ? g : add(g, l)).values();
-    return { cos: viewDisagreement(g, l).values(), rec: residual(xhat, batch).values(), e };
+    return {
+      cos: need.cos ? viewDisagreement(g, l).values() : null,
+      rec: residual(xhat, batch).values(),
+      e: need.e ? (g === l ? g : add(g, l)).values() : null,
+    };
   }
 
   protected scoreBatch(batch: Tensor): Float32Array {
     if (this.params.formulation === 'published') return discrepancyScore(crossDiscrepancy(this.published.forward(batch))).values();
-    const { cos, rec, e } = this.parts(batch);
     const a = this.params.views === 'both' ? this.params.alpha : 0;
     const w = this.memory.length ? this.params.memoryWeight : 0;
-    const mem = w > 0 ? knnDistance(e, this.memory, this.params.d, this.params.memoryK) : null;
+    // only the parts the score uses (α = 0, no memory: the residual alone)
+    const { cos, rec, e } = this.parts(batch, { cos: a > 0, e: w > 0 });
+    const mem = w > 0 ? knnDistance(e!, this.memory, this.params.d, this.params.memoryK) : null;
     const n = this.norm;
-    const out = new Float32Array(cos.length);
+    const out = new Float32Array(rec.length);
     for (let i = 0; i < out.length; i++) {
-      const local = a * ((cos[i] - n.cosMed) / n.cosIqr) + (1 - a) * ((rec[i] - n.recMed) / n.recIqr);
+      const local = (cos ? a * ((cos[i] - n.cosMed) / n.cosIqr) : 0) + (1 - a) * ((rec[i] - n.recMed) / n.recIqr);
       out[i] = mem ? (1 - w) * local + w * ((mem[i] - n.memMed) / n.memIqr) : local;
     }
     return out;
@@ -157,9 +161,9 @@ export class CCLDetector extends DeepDetector<CCLParams> {
         const st = starts.slice(i, i + this.params.batchSize);
         const raw = gatherWindows(xs, x.C, L, st);
         const pr = this.parts(new Tensor(raw, [st.length, L, x.C]));
-        cos.push(...pr.cos);
+        cos.push(...pr.cos!);
         rec.push(...pr.rec);
-        reps.push(pr.e);
+        reps.push(pr.e!);
         priors.push(boundaryPrior(raw, st.length, L, x.C));
       }
     });

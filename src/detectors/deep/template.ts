@@ -171,6 +171,32 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
     return T === x.T ? s : s.slice(T - x.T);
   }
 
+  /** Series exactly one window long (the online loop's rings) are scored in one batched forward; others one by one. */
+  protected override scoreManyCore(xs: PreparedInput[]): Float32Array[] {
+    const L = this.params.window;
+    const model = this.model;
+    if (!model || !this.scale_) throw new Error(`${this.kind}: no model`);
+    const out: Float32Array[] = new Array(xs.length);
+    const full = xs.map((x, i) => (x.T === L ? i : -1)).filter((i) => i >= 0);
+    xs.forEach((x, i) => {
+      if (x.T !== L) out[i] = this.scoreCore(x);
+    });
+    if (full.length === 0) return out;
+    model.eval();
+    const C = xs[full[0]].C;
+    const B = this.params.batchSize * 8; // inference has no activations to keep: larger batches, fewer calls
+    noGrad(() => {
+      for (let k = 0; k < full.length; k += B) {
+        const idx = full.slice(k, k + B);
+        const batch = new Float32Array(idx.length * L * C);
+        idx.forEach((i, j) => batch.set(applyRobustScale(xs[i].values, C, this.scale_!), j * L * C));
+        const s = this.scoreBatch(new Tensor(batch, [idx.length, L, C])); // (n · L)
+        idx.forEach((i, j) => (out[i] = s.slice(j * L, (j + 1) * L)));
+      }
+    });
+    return out;
+  }
+
   protected getState(): DetectorState {
     const arrays: DetectorState['arrays'] = {
       'scale.center': { data: this.scale_!.center, shape: [this.C] },

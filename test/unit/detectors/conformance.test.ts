@@ -37,6 +37,11 @@ function series(T: number, C: number, seed: number, anomaly: boolean): Series {
   return { name: 'conf', timestamps: Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 60_000), channels: Array.from({ length: C }, (_, i) => `c${i}`), values, labels: anomaly ? labels : undefined };
 }
 
+function assertNear(a: Float32Array, b: Float32Array, what: string): void {
+  assert.equal(a.length, b.length, `${what}: length`);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-4 * Math.max(1, Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+}
+
 function auc(scores: Float32Array, labels: Uint8Array): number {
   const idx = Array.from(scores.keys()).sort((a, b) => scores[a] - scores[b]);
   let pos = 0, rs = 0;
@@ -73,6 +78,12 @@ for (const { name, kind, params } of CASES) {
       assert.ok(a > 0.8, `${name} AUC ${a.toFixed(3)}`);
       const p = d.predict(test);
       assert.equal(p.length, 400);
+      // scoreMany (the online loop's batched path) agrees with score, for windows of the model's length and others
+      const w = Number(params.window ?? 64);
+      const cut = (a: number, n: number) => ({ ...test, timestamps: test.timestamps.slice(a, a + n), values: test.values.slice(a * 3, (a + n) * 3), labels: undefined });
+      const parts = [cut(0, w), cut(190, w), cut(300, w + 7), cut(50, w)];
+      const many = d.scoreMany(parts);
+      parts.forEach((x, i) => assertNear(many[i], d.score(x), `${name}: scoreMany[${i}]`));
     });
     it('save → load gives identical scores; fit twice = fit once (same seed)', async () => {
       const d = make();

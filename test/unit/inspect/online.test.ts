@@ -69,3 +69,38 @@ describe('restart', () => {
     assert.equal(tr.incidents[0].lastSeen, 129 * 10_000);
   });
 });
+
+describe('batched scrape', () => {
+  test('ingestMany with a deep model gives the same points and incidents as ingest machine by machine', async () => {
+    const { createDetector } = await import('../../../src/detectors/index.js');
+    const { Rng } = await import('../../../src/tensor/index.js');
+    const rng = new Rng(4);
+    const C = 2, T = 160;
+    const gen = (hot: boolean): { ts: Float64Array; v: Float32Array } => {
+      const ts = Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 10_000);
+      const v = new Float32Array(T * C);
+      for (let i = 0; i < T; i++) for (let c = 0; c < C; c++) v[i * C + c] = Math.sin(i / 5 + c) + 0.1 * rng.normal() + (hot && i >= 100 && i < 130 ? 6 : 0);
+      return { ts, v };
+    };
+    const data = [gen(false), gen(true), gen(false)];
+    const det = createDetector('transformer-ae', { window: 16, stride: 4, epochs: 2, d: 8, heads: 2, maxTrainWindows: 64, batchSize: 16 });
+    await det.fit({ name: 'h', timestamps: data[0].ts, channels: ['a', 'b'], values: data[0].v });
+    const th = det.threshold;
+    const one = new OnlineScorer({ channels: ['a', 'b'], window: 16, threshold: th, score: (s) => det.score(s) }, new IncidentTracker());
+    const many = new OnlineScorer({ channels: ['a', 'b'], window: 16, threshold: th, score: (s) => det.score(s), scoreMany: (s) => det.scoreMany(s) }, new IncidentTracker());
+    const a: Record<string, number[]> = {}, b: Record<string, number[]> = {};
+    for (let from = 0; from < T; from += 3) {
+      const to = Math.min(T, from + 3);
+      const items = data.map((d, m) => ({ machine: `tm-${m}`, timestamps: d.ts.subarray(from, to), values: d.v.subarray(from * C, to * C) }));
+      for (const it of items) (a[it.machine] ??= []).push(...one.ingest(it.machine, it.timestamps, it.values).map((p) => p.score));
+      for (const [m, pts] of many.ingestMany(items)) (b[m] ??= []).push(...pts.map((p) => p.score));
+    }
+    for (const m of Object.keys(a)) {
+      assert.equal(a[m].length, b[m].length);
+      a[m].forEach((s, i) => assert.ok(Math.abs(s - b[m][i]) <= 1e-4 * Math.max(1, Math.abs(s)), `${m}[${i}] ${s} vs ${b[m][i]}`));
+    }
+    const inc = (s: OnlineScorer) => (s as unknown as { tracker: IncidentTracker }).tracker.incidents.map((i) => `${i.machine} ${i.type} ${i.onset}`);
+    assert.deepEqual(inc(many), inc(one));
+    assert.ok(inc(one).some((x) => x.startsWith('tm-1')), 'the hot machine raised an incident');
+  });
+});

@@ -193,3 +193,27 @@ for (const be of t.backendNames()) {
     });
   });
 }
+
+for (const be of t.backendNames()) {
+  describe(`blockwise broadcasting on backend '${be}'`, () => {
+    it('an operand repeating over leading axes (≥ 1024 per block) gives the same values as the materialised broadcast', () => {
+      t.setBackend(be);
+      const rng = new Rng(11);
+      const big = randT([3, 40, 50], rng); // block of the small operand: 40 × 50 = 2000
+      const small = randT([40, 50], rng, 0.5, 2);
+      const small3 = randT([1, 40, 50], rng, 0.5, 2);
+      const expandTo = (s: Tensor): Float32Array => t.contiguous(t.expand(s, [3, 40, 50])).values();
+      const bv = big.values();
+      const ops = { add: (x: number, y: number) => x + y, sub: (x: number, y: number) => x - y, mul: (x: number, y: number) => x * y, div: (x: number, y: number) => x / y, maximum: (x: number, y: number) => Math.max(x, y) };
+      for (const [name, f] of Object.entries(ops)) {
+        const op = (t as unknown as Record<string, (a: Tensor, b: Tensor) => Tensor>)[name];
+        for (const s of [small, small3]) {
+          const sv = expandTo(s);
+          assertClose(op(big, s).values(), Array.from(bv, (v, i) => f(v, sv[i])), 1e-6, `${name}(big, small)`);
+          assertClose(op(s, big).values(), Array.from(bv, (v, i) => f(sv[i], v)), 1e-6, `${name}(small, big)`);
+        }
+      }
+      gradCheck('blockwise add', (a, b) => t.mul(t.add(a, b), a), [randT([2, 32, 33], rng), randT([32, 33], rng)]);
+    });
+  });
+}
