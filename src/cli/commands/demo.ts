@@ -99,7 +99,7 @@ export function registerDemo(program: Command): void {
       console.log(`## All incidents of the inspected period (${incidents.length})\n`);
       console.log('| id | machine | type | onset | state | why |\n|---|---|---|---|---|---|');
       for (const i of incidents) {
-        const why = (i.explanation ?? []).slice(0, 3).map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(', ');
+        const why = (i.explanation ?? []).slice(0, 3).map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(', ') + (i.cause ? `; likely caused by ${i.cause.machine} downstream (busy ${i.cause.busy.toFixed(0)} ms/s)` : '');
         console.log(`| ${i.id} | ${i.machine} | ${i.type} | ${new Date(i.onset).toISOString().slice(0, 16)} | ${i.state} | ${why} |`);
       }
       const ts = tests[0].timestamps;
