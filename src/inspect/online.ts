@@ -41,6 +41,8 @@ interface OpenSegment {
 
 export interface MachineState {
   ring: ReturnType<RingBuffer['toJSON']>;
+  /** Rows and baseline of the machine's last closed segment, for typing a later segment of the same incident. */
+  closed?: { incidentId: string; rows: number[]; baseline: number[] } | null;
   open: { onset: number; lastHit: number; gap: number; peak: number; rows: number[]; baseline: number[]; incidentId: string; incident?: undefined } | null;
   candidate?: Candidate | null;
 }
@@ -64,6 +66,8 @@ export class OnlineScorer {
   private readonly open = new Map<string, OpenSegment>();
   private readonly candidates = new Map<string, Candidate>();
   readonly explanations = new Map<string, Contribution[]>();
+  /** Per machine: the last closed segment's rows and baseline, so an incident is typed on all its segments. */
+  private readonly closed = new Map<string, { incidentId: string; rows: number[]; baseline: Float32Array }>();
   private readonly window: number;
   private readonly maxGap: number;
   private readonly minPoints: number;
@@ -99,6 +103,7 @@ export class OnlineScorer {
       ring: r.toJSON(),
       open: seg ? { ...seg, baseline: Array.from(seg.baseline), incidentId: seg.incident.id, incident: undefined } : null,
       candidate: this.candidates.get(machine) ?? null,
+      closed: this.closed.has(machine) ? { ...this.closed.get(machine)!, baseline: Array.from(this.closed.get(machine)!.baseline) } : null,
     };
   }
 
@@ -108,6 +113,7 @@ export class OnlineScorer {
     if (r.channels !== this.cfg.channels.length) throw new RangeError(`${machine}: saved state has ${r.channels} channels, model has ${this.cfg.channels.length}`);
     this.rings.set(machine, r);
     if (st.candidate) this.candidates.set(machine, { ...st.candidate });
+    if (st.closed) this.closed.set(machine, { ...st.closed, baseline: Float32Array.from(st.closed.baseline) });
     if (st.open) {
       const incident = this.tracker.incidents.find((i) => i.id === st.open!.incidentId);
       if (incident && incident.state !== 'resolved') {
@@ -205,7 +211,14 @@ export class OnlineScorer {
         }
         this.candidates.delete(machine);
         const incident = this.tracker.addSegment({ machine, type: 'spike', onset: c.onset, end: p.t, peak: c.peak });
-        this.open.set(machine, { onset: c.onset, lastHit: p.t, gap: 0, peak: c.peak, rows: c.rows, baseline: Float32Array.from(c.baseline), incident });
+        // a segment that joins the incident of the machine's previous one is typed together with it, against the
+        // baseline from before the incident began (a slow rise detected in pieces is still one rise)
+        const prev = this.closed.get(machine);
+        const joined = prev && prev.incidentId === incident.id;
+        this.open.set(machine, {
+          onset: joined ? incident.onset : c.onset, lastHit: p.t, gap: 0, peak: c.peak,
+          rows: joined ? prev.rows.concat(c.rows) : c.rows, baseline: joined ? prev.baseline : Float32Array.from(c.baseline), incident,
+        });
       }
       this.classify(machine);
     } else if (!seg) {
@@ -214,6 +227,7 @@ export class OnlineScorer {
     } else if (++seg.gap > this.maxGap) {
       this.classify(machine, Array.from(row));
       this.open.delete(machine);
+      this.closed.set(machine, { incidentId: seg.incident.id, rows: seg.rows, baseline: seg.baseline });
     }
   }
 

@@ -104,3 +104,21 @@ describe('batched scrape', () => {
     assert.ok(inc(one).some((x) => x.startsWith('tm-1')), 'the hot machine raised an incident');
   });
 });
+
+describe('an incident detected in pieces', () => {
+  test('is typed on all its segments against the baseline from before it began (a slow rise stays a trend)', () => {
+    const N = 320;
+    const ts = Float64Array.from({ length: N }, (_, i) => 1.7e12 + i * 10_000);
+    // flat, a ramp, and the top of the ramp levelling off: that last piece alone looks like a sustained high level
+    const v = Float32Array.from({ length: N }, (_, i) => 50 + ((i * 7) % 5) * 0.4 + Math.min(Math.max(i - 120, 0), 140) * 0.6);
+    // the detector sees the ramp only from 50 above, and loses it for a few points in the middle
+    const flagged = (i: number): boolean => v[i] > 75 && !(i >= 250 && i < 256);
+    const score = (s: Series): Float32Array => Float32Array.from(s.timestamps, (t) => (flagged(Math.round((t - 1.7e12) / 10_000)) ? 5 : 0));
+    const tracker = new IncidentTracker();
+    const sc = new OnlineScorer({ channels: ['latency_ms'], window: 64, threshold: 3, score }, tracker);
+    for (let i = 0; i < N; i += 5) sc.ingest('tm-1', ts.subarray(i, i + 5), v.subarray(i, i + 5));
+    assert.equal(tracker.incidents.length, 1, 'the two segments are one incident');
+    assert.equal(tracker.incidents[0].segments, 2);
+    assert.equal(tracker.incidents[0].type, 'trend');
+  });
+});
