@@ -13,7 +13,29 @@ const cluster = generateCluster({ machines: 4, days: 2, seed: 11, intervalSec: 1
 const splits = clusterSeries(cluster);
 const fast = { epochs: 2, maxTrainWindows: 128, d: 16, heads: 2, ffn: 32, window: 32, patchSizes: [4, 8], stride: 8 };
 
+/** Each injected hotspot's longest overlapping incident: `kind→type`. */
+function verdicts(c: ReturnType<typeof generateCluster>, incidents: { machine: string; onset: number; lastSeen: number; type: string }[], ts: Float64Array): { kind: string; type: string }[] {
+  return c.hotspots.filter((h) => h.split === 'test').map((h) => {
+    const a = ts[h.start - c.trainEnd], b = ts[h.end - 1 - c.trainEnd];
+    const hit = incidents.filter((i) => i.machine === h.machine && i.onset <= b && i.lastSeen >= a).sort((x, y) => y.lastSeen - y.onset - (x.lastSeen - x.onset))[0];
+    return { kind: h.type, type: hit ? hit.type : 'missed' };
+  });
+}
+
 describe('inspection pipeline', () => {
+  it('types incidents: sustained plateaus as sustained-high, back-pressure cascades as back-pressure (the demo cluster)', async () => {
+    const c = generateCluster({ machines: 12, days: 4, seed: 7, contamination: 0.1 });
+    const sp = clusterSeries(c);
+    const model = await trainClusterModel(sp.map((s) => s.train), 'ccl', { epochs: 2 });
+    const tests = sp.map((s) => s.test);
+    const r = replay(model.detector, model.threshold, tests, 30, 64);
+    const v = verdicts(c, r.tracker.incidents, tests[0].timestamps);
+    const share = (kind: string, type: string): number => v.filter((x) => x.kind === kind && x.type === type).length / Math.max(1, v.filter((x) => x.kind === kind).length);
+    const all = v.map((x) => `${x.kind}→${x.type}`).join(', ');
+    assert.ok(v.some((x) => x.kind === 'plateau') && share('plateau', 'sustained-high') >= 2 / 3, `plateaus: ${all}`);
+    assert.ok(v.some((x) => x.kind === 'backpressure') && share('backpressure', 'backpressure') >= 0.5, `back-pressure: ${all}`);
+  });
+
   it('pools histories with strictly increasing time and rejects mismatched channels', () => {
     const p = poolSeries(splits.map((s) => s.train));
     assert.equal(p.timestamps.length, splits.reduce((a, s) => a + s.train.timestamps.length, 0));
