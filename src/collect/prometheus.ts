@@ -1,5 +1,6 @@
 // Prometheus HTTP API source: /api/v1/query_range per catalogue metric, steps aligned to the step size, long ranges
-// cut into chunks of at most 11 000 points (Prometheus' limit), series mapped to machines by a label (tm_id).
+// cut into chunks of at most 11 000 points (Prometheus' limit), series mapped to machines by a label (tm_id); task
+// metrics also per (machine, job_name, task_name) → samples carrying job and operator.
 import { CATALOGUE, type Sample } from './catalogue.js';
 import { getJson, SourceError, type HttpOptions } from './http.js';
 
@@ -9,6 +10,13 @@ export interface PromOptions extends HttpOptions {
   machineLabel?: string;
   /** Metric name → PromQL, overriding the catalogue's templates. */
   queries?: Record<string, string>;
+  /** Also read task metrics per (machine, job, operator) — for "which jobs moved most". Default true. */
+  perJob?: boolean;
+}
+
+/** The per-(machine, job, operator) variant of a task metric's machine-level query, or null. */
+export function perJobQuery(q: string): string | null {
+  return /by \(tm_id\)/.test(q) && /_job_task_/.test(q) ? q.replace(/by \(tm_id\)/, 'by (tm_id, job_name, task_name)') : null;
 }
 
 interface RangeResponse {
@@ -26,7 +34,14 @@ export class PrometheusSource {
     const start = Math.ceil(fromMs / step) * step;
     const out: Sample[] = [];
     const queries = { ...Object.fromEntries(CATALOGUE.map((m) => [m.name, m.prom])), ...(this.o.queries ?? {}) };
-    for (const [metric, q] of Object.entries(queries)) {
+    const plan: [string, string, boolean][] = Object.entries(queries).map(([m, q]) => [m, q, false]);
+    if (this.o.perJob ?? true) {
+      for (const m of CATALOGUE) {
+        const jq = this.o.queries?.[m.name] ? null : perJobQuery(m.prom);
+        if (jq) plan.push([m.name, jq, true]);
+      }
+    }
+    for (const [metric, q, perJob] of plan) {
       for (let a = start; a <= toMs; a += 11_000 * step) {
         const b = Math.min(toMs, a + 10_999 * step);
         const url = `${this.base.replace(/\/$/, '')}/api/v1/query_range?query=${encodeURIComponent(q)}&start=${a / 1000}&end=${b / 1000}&step=${step / 1000}`;
@@ -36,7 +51,13 @@ export class PrometheusSource {
           const machine = series.metric[this.o.machineLabel ?? 'tm_id'] ?? series.metric.instance ?? 'cluster';
           for (const [t, v] of series.values) {
             const value = Number(v);
-            if (Number.isFinite(value)) out.push({ ts: Math.round(t * 1000), machine: machine.replace(/_/g, '-'), metric, value });
+            if (!Number.isFinite(value)) continue;
+            const sample: Sample = { ts: Math.round(t * 1000), machine: machine.replace(/_/g, '-'), metric, value };
+            if (perJob) {
+              sample.job = series.metric.job_name ?? 'unknown';
+              sample.operator = series.metric.task_name ?? '';
+            }
+            out.push(sample);
           }
         }
       }

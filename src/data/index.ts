@@ -1,6 +1,8 @@
 export { loadDataset, parseSpec } from './dataset.js';
 export type { DatasetItem } from './dataset.js';
 export { generateCluster, clusterSeries, FLINK_CHANNELS, HOTSPOT_KINDS } from './synthetic/index.js';
+export { jobSamples, culpritJob } from './synthetic/jobs.js';
+export type { JobSample } from './synthetic/jobs.js';
 export type { SyntheticCluster, GeneratedHotspot, ClusterOptions, MachineSplit } from './synthetic/index.js';
 export { readCsvSeries, parseCsvText, parseTimestamp } from './readers/csv.js';
 export { readSmdMachine, smdMachines } from './readers/smd.js';

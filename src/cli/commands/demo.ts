@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateCluster, clusterSeries, type GeneratedHotspot } from '../../data/index.js';
+import { generateCluster, clusterSeries, jobSamples, culpritJob, type GeneratedHotspot } from '../../data/index.js';
+import { jobMovers, type JobMover } from '../../inspect/explain.js';
 import { trainClusterModel, replay } from '../../inspect/pipeline.js';
 import { rankMachines, healthSummary } from '../../inspect/ranking.js';
 import { renderMarkdown, renderHtml } from '../../inspect/report.js';
@@ -84,7 +85,15 @@ export function registerDemo(program: Command): void {
         });
         if (c) causes.set(i.id, c);
       }
-      const incidents = r.tracker.incidents.map((i) => ({ ...i, explanation: r.scorer.explanations.get(i.id), cause: causes.get(i.id) }));
+      // the jobs that moved most, from the generator's per-job metrics (what the Flink REST collector stores for real)
+      const stepMs = cluster.options.intervalSec * 1000;
+      const at = (ms: number): number => Math.round((ms - cluster.options.t0Ms) / stepMs);
+      const movers = new Map<string, JobMover[]>();
+      for (const i of r.tracker.incidents) {
+        const end = i.resolvedAt ?? i.lastSeen;
+        movers.set(i.id, jobMovers(jobSamples(cluster, i.machine, at(i.onset - 3_600_000), at(end) + 1), i.onset - 3_600_000, i.onset, end));
+      }
+      const incidents = r.tracker.incidents.map((i) => ({ ...i, explanation: r.scorer.explanations.get(i.id), cause: causes.get(i.id), movers: movers.get(i.id) }));
       const ranked = rankMachines([...r.scores].map(([machine, s]) => ({ machine, scores: s.score, hasActiveIncident: !!r.tracker.active(machine) })), Math.max(model.threshold, 1e-6));
       const report = {
         generatedAt: tests[0].timestamps[tests[0].timestamps.length - 1],
@@ -99,12 +108,25 @@ export function registerDemo(program: Command): void {
       console.log(`## All incidents of the inspected period (${incidents.length})\n`);
       console.log('| id | machine | type | onset | state | why |\n|---|---|---|---|---|---|');
       for (const i of incidents) {
-        const why = (i.explanation ?? []).slice(0, 3).map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(', ') + (i.cause ? `; likely caused by ${i.cause.machine} downstream (busy ${i.cause.busy.toFixed(0)} ms/s)` : '');
+        const why = (i.explanation ?? []).slice(0, 3).map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(', ') +
+          (i.cause ? `; likely caused by ${i.cause.machine} downstream (busy ${i.cause.busy.toFixed(0)} ms/s)` : '') +
+          (i.movers?.length ? `; job moved most: ${i.movers[0].job} (${i.movers[0].metric} ${i.movers[0].meanZ >= 0 ? '+' : ''}${i.movers[0].meanZ.toFixed(1)}σ)` : '');
         console.log(`| ${i.id} | ${i.machine} | ${i.type} | ${new Date(i.onset).toISOString().slice(0, 16)} | ${i.state} | ${why} |`);
       }
       const ts = tests[0].timestamps;
       const m = matchHotspots(testHotspots, r.tracker.incidents, (i) => ts[i - cluster.trainEnd], 10 * 60_000);
       console.log(`\nground truth: ${m.found}/${testHotspots.length} injected hotspots raised an incident, ${m.typed} with the right type; ${m.falseIncidents} incidents matched no hotspot.`);
+      // the job that moved most vs the hotspot's culprit job, on the incidents that found a hotspot
+      let blamed = 0, judged = 0;
+      for (const h of testHotspots) {
+        const a = ts[h.start - cluster.trainEnd], b = ts[h.end - 1 - cluster.trainEnd];
+        const hit = r.tracker.incidents.filter((i) => i.machine === h.machine && i.onset <= b && i.lastSeen >= a).sort((x, y) => y.lastSeen - y.onset - (x.lastSeen - x.onset))[0];
+        const jobsHere = cluster.machines.find((mm) => mm.name === h.machine)?.jobs ?? [];
+        if (!hit || jobsHere.length < 2) continue;
+        judged++;
+        if (movers.get(hit.id)?.[0]?.job === culpritJob(jobsHere, h.start)) blamed++;
+      }
+      console.log(`jobs: on ${blamed}/${judged} found hotspots of machines running several jobs, the job that moved most is the one the hotspot was put on.`);
       const bp = testHotspots.filter((h) => h.type === 'backpressure');
       if (bp.length) {
         const named = bp.filter((h) => r.tracker.incidents.some((i) => i.machine === h.machine && causes.get(i.id)?.machine === h.cause && i.onset <= ts[h.end - 1 - cluster.trainEnd] && i.lastSeen >= ts[h.start - cluster.trainEnd])).length;
@@ -119,7 +141,7 @@ export function registerDemo(program: Command): void {
       if (!interactive) return;
       const history = (model.detector as unknown as { history?: { epoch: number; loss: number; valLoss: number | null }[] }).history ?? [];
       const app = buildApi({
-        threshold: model.threshold, tracker: r.tracker, explanations: r.scorer.explanations, scores: r.scores, causes,
+        threshold: model.threshold, tracker: r.tracker, explanations: r.scorer.explanations, scores: r.scores, causes, movers,
         jobs: new Map(cluster.machines.map((m) => [m.name, m.jobs])),
         metrics: (machine, from, to) => {
           const s = tests.find((x) => x.name === machine);

@@ -116,6 +116,9 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
         return v.slice(-5).reduce((a, b) => a + b, 0) / Math.max(1, v.slice(-5).length);
       };
       for (const o of others) assert.ok(pb(hot) > pb(o) + 200, `prometheus busy ${hot} ${pb(hot).toFixed(0)} vs ${o} ${pb(o).toFixed(0)}`);
+      // per job and operator from Prometheus' labels as well
+      const jobRows = ps.jobSamples(hot, 0, Number.MAX_SAFE_INTEGER).filter((r) => r.metric === 'busy_ms_per_s');
+      assert.ok(jobRows.some((r) => r.job === 'flinkscope-hotspot' && r.operator.length > 0), `per-job Prometheus samples on ${hot}: ${JSON.stringify(jobRows.slice(0, 2))}`);
     } finally {
       ps.close();
     }

@@ -23,7 +23,14 @@ const routes: Record<string, (url: URL) => unknown> = {
   },
   '/api/v1/query_range': (u) => ({
     status: 'success',
-    data: { resultType: 'matrix', result: /CPU_Load/.test(u.searchParams.get('query') ?? '') ? [{ metric: { tm_id: 'tm_a' }, values: [[Number(u.searchParams.get('start')), '0.5'], [Number(u.searchParams.get('start')) + 10, 'NaN']] }] : [] },
+    data: {
+      resultType: 'matrix',
+      result: /CPU_Load/.test(u.searchParams.get('query') ?? '')
+        ? [{ metric: { tm_id: 'tm_a' }, values: [[Number(u.searchParams.get('start')), '0.5'], [Number(u.searchParams.get('start')) + 10, 'NaN']] }]
+        : /job_name.*busyTime|busyTime.*job_name/.test(u.searchParams.get('query') ?? '')
+          ? [{ metric: { tm_id: 'tm_a', job_name: 'orders', task_name: 'map' }, values: [[Number(u.searchParams.get('start')), '900']] }]
+          : [],
+    },
   }),
 };
 
@@ -62,9 +69,10 @@ describe('collectors', () => {
     assert.equal(job('tm-b', 'busy_ms_per_s'), 100);
     assert.equal(r.samples.filter((s) => s.job === undefined && s.metric === 'busy_ms_per_s').length, 2, 'machine-level samples unchanged');
   });
-  it('Prometheus: query_range per metric, tm_id label → machine, NaN dropped', async () => {
+  it('Prometheus: query_range per metric, tm_id label → machine, NaN dropped; task metrics per job and operator too', async () => {
     const s = await new PrometheusSource(base, { stepMs: 10_000 }).range(0, 60_000);
-    assert.deepEqual(s, [{ ts: 0, machine: 'tm-a', metric: 'cpu_load', value: 0.5 }]);
+    assert.deepEqual(s, [{ ts: 0, machine: 'tm-a', metric: 'cpu_load', value: 0.5 }, { ts: 0, machine: 'tm-a', metric: 'busy_ms_per_s', value: 900, job: 'orders', operator: 'map' }]);
+    assert.deepEqual(await new PrometheusSource(base, { stepMs: 10_000, perJob: false }).range(0, 60_000), [s[0]]);
   });
   it('retries 5xx, then succeeds; malformed JSON, 401, timeouts and a server that is down are clear errors', async () => {
     fails = 2;

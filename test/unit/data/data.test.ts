@@ -142,3 +142,24 @@ describe('synthetic Flink cluster', () => {
     assert.ok(mean(h.end - 10, h.end) > 1.8 * mean(h.start, h.start + 10));
   });
 });
+
+describe('synthetic per-job metrics', () => {
+  it('a hotspot moves its culprit job; the other jobs on the machine keep their level; machine data unchanged', async () => {
+    const { generateCluster, jobSamples, culpritJob } = await import('../../../src/data/index.js');
+    const c = generateCluster({ machines: 6, days: 2, seed: 3 });
+    const again = generateCluster({ machines: 6, days: 2, seed: 3 });
+    jobSamples(c, c.machines[0].name, 0, 100);
+    assert.deepEqual(Array.from(again.machines[0].frame.latency_ms.subarray(0, 50)), Array.from(c.machines[0].frame.latency_ms.subarray(0, 50)), 'deterministic, machine data untouched');
+    const h = c.hotspots.find((x) => (x.type === 'plateau' || x.type === 'slow-rise') && (c.machines.find((m) => m.name === x.machine)?.jobs.length ?? 0) >= 2)!;
+    assert.ok(h, 'a plateau or slow rise on a machine with several jobs');
+    const jobs = c.machines.find((m) => m.name === h.machine)!.jobs;
+    const culprit = culpritJob(jobs, h.start)!;
+    const rows = jobSamples(c, h.machine, h.start - 60, h.end);
+    const mean = (job: string, inside: boolean): number => {
+      const v = rows.filter((r) => r.job === job && r.metric === 'latency_ms' && (r.ts >= c.options.t0Ms + h.start * c.options.intervalSec * 1000) === inside).map((r) => r.value);
+      return v.reduce((a, b) => a + b, 0) / v.length;
+    };
+    assert.ok(mean(culprit, true) > 1.2 * mean(culprit, false), `culprit ${culprit} latency rises: ${mean(culprit, false).toFixed(1)} → ${mean(culprit, true).toFixed(1)}`);
+    for (const j of jobs.filter((x) => x !== culprit)) assert.ok(Math.abs(mean(j, true) / mean(j, false) - 1) < 0.2, `${j} keeps its level`);
+  });
+});
