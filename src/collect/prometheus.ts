@@ -14,6 +14,15 @@ export interface PromOptions extends HttpOptions {
   perJob?: boolean;
 }
 
+/**
+ * A Flink job or task name as the Flink Prometheus reporter exports it in a label: every character outside
+ * [A-Za-z0-9_:] becomes '_' ("my-job" → "my_job", "a -> b" → "a____b"). Per-job samples read from Prometheus carry
+ * these names; the REST source carries Flink's own. Not reversible, so the two are matched through this function.
+ */
+export function prometheusLabel(name: string): string {
+  return name.replace(/[^A-Za-z0-9_:]/g, '_');
+}
+
 /** The per-(machine, job, operator) variant of a task metric's machine-level query, or null. */
 export function perJobQuery(q: string): string | null {
   return /by \(tm_id\)/.test(q) && /_job_task_/.test(q) ? q.replace(/by \(tm_id\)/, 'by (tm_id, job_name, task_name)') : null;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFlink, freePort, type FlinkCluster } from './flink-cluster.js';
 import { Store } from '../../../src/inspect/store/store.js';
+import { prometheusLabel } from '../../../src/collect/prometheus.js';
 
 const ROOT = process.env.FLINKSCOPE_ROOT ?? '.';
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -116,9 +117,16 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
         return v.slice(-5).reduce((a, b) => a + b, 0) / Math.max(1, v.slice(-5).length);
       };
       for (const o of others) assert.ok(pb(hot) > pb(o) + 200, `prometheus busy ${hot} ${pb(hot).toFixed(0)} vs ${o} ${pb(o).toFixed(0)}`);
-      // per job and operator from Prometheus' labels as well
+      // per job and operator from Prometheus' labels as well (names as the reporter exports them)
       const jobRows = ps.jobSamples(hot, 0, Number.MAX_SAFE_INTEGER).filter((r) => r.metric === 'busy_ms_per_s');
-      assert.ok(jobRows.some((r) => r.job === 'flinkscope-hotspot' && r.operator.length > 0), `per-job Prometheus samples on ${hot}: ${JSON.stringify(jobRows.slice(0, 2))}`);
+      const jobName = prometheusLabel('flinkscope-hotspot');
+      assert.ok(jobRows.some((r) => r.job === jobName && r.operator.length > 0), `per-job Prometheus samples on ${hot}: ${JSON.stringify(jobRows.slice(0, 2))}`);
+      const promOpBusy = (m: string): number => {
+        const rows = ps.jobSamples(m, 0, Number.MAX_SAFE_INTEGER).filter((r) => r.metric === 'busy_ms_per_s' && r.job === jobName && r.operator === prometheusLabel(work.name));
+        const v = rows.slice(-5).map((r) => r.value);
+        return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+      };
+      for (const o of others) assert.ok(promOpBusy(hot) > promOpBusy(o) + 200, `prometheus operator ${prometheusLabel(work.name)}: busy ${promOpBusy(hot).toFixed(0)} on ${hot} vs ${promOpBusy(o).toFixed(0)} on ${o}`);
     } finally {
       ps.close();
     }
