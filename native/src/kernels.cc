@@ -285,45 +285,51 @@ void softmax_rows(const float* x, float* out, long rows, long cols) {
   rows_parallel(rows, cols, [&](long r) { softmax_row(x + r * cols, out + r * cols, cols, exp_sum); });
 }
 
+// Row kernels for the auto-vectoriser: reductions in double with `omp simd` (reordered, still double precision).
+CLONES static void softmax_back_row(const float* yr, const float* g, float* o, long cols) {
+  double dot = 0;
+#pragma omp simd reduction(+ : dot)
+  for (long j = 0; j < cols; j++) dot += (double)g[j] * yr[j];
+  const float d = (float)dot;
+  for (long j = 0; j < cols; j++) o[j] = yr[j] * (g[j] - d);
+}
+
+CLONES static void layernorm_row(const float* xr, float* o, float* mean, float* rstd, long cols, float eps) {
+  double m = 0;
+#pragma omp simd reduction(+ : m)
+  for (long j = 0; j < cols; j++) m += xr[j];
+  m /= cols;
+  double v = 0;
+#pragma omp simd reduction(+ : v)
+  for (long j = 0; j < cols; j++) v += (xr[j] - m) * (xr[j] - m);
+  const float rs = (float)(1.0 / std::sqrt(v / cols + eps));
+  *mean = (float)m;
+  *rstd = rs;
+  const float mf = (float)m;
+  for (long j = 0; j < cols; j++) o[j] = (xr[j] - mf) * rs;
+}
+
+CLONES static void layernorm_back_row(const float* xh, const float* g, float* o, float rs, long cols) {
+  double a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+  for (long j = 0; j < cols; j++) {
+    a += g[j];
+    b += (double)g[j] * xh[j];
+  }
+  const float ma = (float)(a / cols), mb = (float)(b / cols);
+  for (long j = 0; j < cols; j++) o[j] = rs * (g[j] - ma - xh[j] * mb);
+}
+
 void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows, long cols) {
-  rows_parallel(rows, cols, [&](long r) {
-    const float* yr = y + r * cols;
-    const float* g = dy + r * cols;
-    double dot = 0;
-    for (long j = 0; j < cols; j++) dot += (double)g[j] * yr[j];
-    float d = (float)dot;
-    for (long j = 0; j < cols; j++) dx[r * cols + j] = yr[j] * (g[j] - d);
-  });
+  rows_parallel(rows, cols, [&](long r) { softmax_back_row(y + r * cols, dy + r * cols, dx + r * cols, cols); });
 }
 
 void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps) {
-  rows_parallel(rows, cols, [&](long r) {
-    const float* xr = x + r * cols;
-    double m = 0;
-    for (long j = 0; j < cols; j++) m += xr[j];
-    m /= cols;
-    double v = 0;
-    for (long j = 0; j < cols; j++) v += (xr[j] - m) * (xr[j] - m);
-    float rs = (float)(1.0 / std::sqrt(v / cols + eps));
-    mean[r] = (float)m;
-    rstd[r] = rs;
-    float mf = (float)m;
-    for (long j = 0; j < cols; j++) out[r * cols + j] = (xr[j] - mf) * rs;
-  });
+  rows_parallel(rows, cols, [&](long r) { layernorm_row(x + r * cols, out + r * cols, mean + r, rstd + r, cols, eps); });
 }
 
 void layernorm_rows_backward(const float* xhat, const float* rstd, const float* dy, float* dx, long rows, long cols) {
-  rows_parallel(rows, cols, [&](long r) {
-    const float* xh = xhat + r * cols;
-    const float* g = dy + r * cols;
-    double a = 0, b = 0;
-    for (long j = 0; j < cols; j++) {
-      a += g[j];
-      b += (double)g[j] * xh[j];
-    }
-    float ma = (float)(a / cols), mb = (float)(b / cols), rs = rstd[r];
-    for (long j = 0; j < cols; j++) dx[r * cols + j] = rs * (g[j] - ma - xh[j] * mb);
-  });
+  rows_parallel(rows, cols, [&](long r) { layernorm_back_row(xhat + r * cols, dy + r * cols, dx + r * cols, rstd[r], cols); });
 }
 
 void adam_step(float* p, const float* g, float* m, float* v, long n, float lr, float b1, float b2, float eps, float wd, int step) {
