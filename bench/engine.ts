@@ -80,25 +80,35 @@ function trainStep(): { ms: number; fwd: number } {
   const x = t.randn([B, 100, 38], rng);
   const m = referenceModel(rng);
   const adam = new Adam(m.params, { lr: 1e-3 });
-  const step = (): void => {
-    adam.zeroGrad();
-    const h = m.forward(x);
-    t.backward(t.mean(t.mul(h, h)));
-    adam.step();
-  };
+  // each step in an arena: after the first, activations and gradients reuse the previous step's buffers
+  const step = (): void =>
+    t.arena(() => {
+      adam.zeroGrad();
+      const h = m.forward(x);
+      t.backward(t.mean(t.mul(h, h)));
+      adam.step();
+    });
   for (let i = 0; i < 3; i++) step();
   const rssWarm = process.memoryUsage().rss;
+  const arenaWarm = t.arenaStats();
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     step();
     times.push(performance.now() - t0);
   }
-  memory = { rss_mb_after_warmup: mb(rssWarm), rss_mb_after_steps: mb(process.memoryUsage().rss), peak_rss_mb: mb(process.resourceUsage().maxRSS * 1024) };
+  const arenaEnd = t.arenaStats();
+  memory = {
+    rss_mb_after_warmup: mb(rssWarm), rss_mb_after_steps: mb(process.memoryUsage().rss), peak_rss_mb: mb(process.resourceUsage().maxRSS * 1024),
+    // buffers ≥ 1 KiB newly allocated per timed step (0 = the step runs entirely on reused buffers), and the arena's size
+    fresh_buffers_per_step: Number(((arenaEnd.fresh - arenaWarm.fresh) / steps).toFixed(2)),
+    reused_buffers_per_step: Number(((arenaEnd.reused - arenaWarm.reused) / steps).toFixed(1)),
+    arena_mb: mb(arenaEnd.pooledBytes),
+  };
   const fw: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    t.noGrad(() => m.forward(x));
+    t.arena(() => t.noGrad(() => void m.forward(x)));
     fw.push(performance.now() - t0);
   }
   return { ms: median(times), fwd: median(fw) };

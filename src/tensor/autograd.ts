@@ -2,7 +2,8 @@
 import { gradients } from './gradients.js';
 import { ShapeError, fmt } from './shape.js';
 import { Tensor, noGrad } from './tensor.js';
-import { add } from './ops.js';
+import { add, vals } from './ops.js';
+import { backend } from './backend.js';
 
 /** Accumulates d(root)/d(leaf) into leaf.grad for every leaf with requiresGrad. `root` must be a scalar unless `seed` is given. */
 export function backward(root: Tensor, seed?: Tensor): void {
@@ -37,7 +38,7 @@ export function backward(root: Tensor, seed?: Tensor): void {
       const g = grads.get(t);
       if (!g) continue;
       if (!t.node) {
-        t.grad = t.grad ? add(t.grad, g) : materialise(g);
+        t.grad = t.grad ? accumulate(t.grad, g) : materialise(g);
         continue;
       }
       const rule = gradients[t.node.op];
@@ -52,6 +53,15 @@ export function backward(root: Tensor, seed?: Tensor): void {
       grads.delete(t);
     }
   });
+}
+
+/** prev += g in prev's own storage when it is a plain contiguous array (it then outlives any arena), else a new sum. */
+function accumulate(prev: Tensor, g: Tensor): Tensor {
+  if (prev.isContiguous && prev.offset === 0 && prev.data.length === prev.size && prev.size === g.size) {
+    backend().binary('add', prev.data, vals(g), prev.data);
+    return prev;
+  }
+  return materialise(add(prev, g));
 }
 
 /** Gradients are stored contiguous, with their own storage (never a view of another tensor). */

@@ -4,6 +4,7 @@ import * as o from './ops.js';
 import type { GradNode, Tensor } from './tensor.js';
 import { Tensor as T } from './tensor.js';
 import { backend } from './backend.js';
+import { alloc } from './arena.js';
 
 type Rule = (g: Tensor, node: GradNode, out: Tensor) => (Tensor | null)[];
 
@@ -18,8 +19,8 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 function geluGrad(x: Tensor): Tensor {
-  const v = x.values();
-  const out = new Float32Array(v.length);
+  const v = o.vals(x);
+  const out = alloc(v.length, false);
   for (let i = 0; i < v.length; i++) {
     const z = v[i];
     const u = SQRT_2_OVER_PI * (z + 0.044715 * z * z * z);
@@ -42,9 +43,9 @@ export const gradients: Record<string, Rule> = {
   sqrt: (g, _n, y) => [o.div(g, o.mul(y, 2))],
   relu: (g, n) => {
     // fused g ⊙ [x > 0] in one kernel pass (no mask tensor)
-    const xv = n.inputs[0].values();
-    const out = new Float32Array(xv.length);
-    backend().binary('reluGrad', g.values(), xv, out);
+    const xv = o.vals(n.inputs[0]);
+    const out = alloc(xv.length, false);
+    backend().binary('reluGrad', o.vals(g), xv, out);
     return [new T(out, n.inputs[0].shape)];
   },
   gelu: (g, n) => [o.mul(g, geluGrad(n.inputs[0]))],
@@ -119,15 +120,15 @@ export const gradients: Record<string, Rule> = {
   softmax: (g, n) => {
     const y = n.ctx.y as Float32Array;
     const cols = n.inputs[0].shape[n.inputs[0].ndim - 1];
-    const dx = new Float32Array(y.length);
-    backend().softmaxRowsBackward(y, g.values(), dx, y.length / Math.max(cols, 1), cols);
+    const dx = alloc(y.length, false);
+    backend().softmaxRowsBackward(y, o.vals(g), dx, y.length / Math.max(cols, 1), cols);
     return [new T(dx, n.inputs[0].shape)];
   },
   layerNorm: (g, n) => {
     const { xhat, rstd } = n.ctx as { xhat: Float32Array; rstd: Float32Array };
     const cols = n.inputs[0].shape[n.inputs[0].ndim - 1];
-    const dx = new Float32Array(xhat.length);
-    backend().layerNormRowsBackward(xhat, rstd, g.values(), dx, rstd.length, cols);
+    const dx = alloc(xhat.length, false);
+    backend().layerNormRowsBackward(xhat, rstd, o.vals(g), dx, rstd.length, cols);
     return [new T(dx, n.inputs[0].shape)];
   },
 };

@@ -1,8 +1,21 @@
 // The primitive ops: validate shapes, compute through the active backend's kernels, and record the autograd node.
 // Their gradient rules live in one table (gradients.ts). Movement ops (reshape, permute, expand, slice) return views.
 import { backend, type BinaryKernel, type UnaryKernel } from './backend.js';
-import { ShapeError, broadcastShapes, contiguousStrides, fmt, normAxis, sizeOf } from './shape.js';
+import { ShapeError, broadcastShapes, contiguousStrides, fmt, gatherStrided, normAxis, sizeOf } from './shape.js';
 import { Tensor, isGradEnabled } from './tensor.js';
+import { alloc } from './arena.js';
+
+/**
+ * Row-major values of x for a kernel to read: its storage when contiguous, else a copy in an arena buffer. With
+ * `copy`, always a buffer of its own (to become a new tensor's storage).
+ */
+export function vals(x: Tensor, copy = false): Float32Array {
+  if (x.isContiguous && !copy) return x.data.subarray(x.offset, x.offset + x.size);
+  const out = alloc(x.size, false);
+  if (x.isContiguous) out.set(x.data.subarray(x.offset, x.offset + x.size));
+  else gatherStrided(x.data, x.shape, x.strides, x.offset, out);
+  return out;
+}
 
 function record(out: Tensor, op: string, inputs: Tensor[], ctx: Record<string, unknown> = {}): Tensor {
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
@@ -21,8 +34,8 @@ function lift(x: Tensor | number): Tensor {
 
 // ---------------------------------------------------------------- elementwise
 function unary(op: UnaryKernel, x: Tensor): Tensor {
-  const out = new Float32Array(x.size);
-  backend().unary(op, x.values(), out);
+  const out = alloc(x.size, false);
+  backend().unary(op, vals(x), out);
   return record(new Tensor(out, x.shape), op, [x]);
 }
 export const neg = (x: Tensor): Tensor => unary('neg', x);
@@ -38,9 +51,9 @@ export const recip = (x: Tensor): Tensor => unary('recip', x);
 
 /** Values of x broadcast to `shape`, row-major (a view's values() when no broadcasting is needed). */
 function valuesAs(x: Tensor, shape: readonly number[]): Float32Array {
-  if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x.values();
-  if (x.size === 1) return new Float32Array(sizeOf(shape)).fill(x.data[x.offset]); // a scalar: one native fill
-  return expand(x.detach(), [...shape]).values();
+  if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return vals(x);
+  if (x.size === 1) return alloc(sizeOf(shape)).fill(x.data[x.offset]); // a scalar: one native fill
+  return vals(expand(x.detach(), [...shape]));
 }
 
 /** Size of the block `small` repeats over when its shape (leading 1s dropped) is a suffix of `full`, else 0. */
@@ -57,7 +70,7 @@ function binary(op: BinaryKernel, a0: Tensor | number, b0: Tensor | number): Ten
   const b = lift(b0);
   const shape = broadcastShapes(op, a.shape, b.shape);
   const n = sizeOf(shape);
-  const out = new Float32Array(n);
+  const out = alloc(n, false); // every element written below
   const k = backend();
   // one operand repeating over the leading axes of the other (a mask over (B, h, T, T), positions over (B, T, d)):
   // run the kernel block by block instead of materialising the broadcast copy
@@ -65,7 +78,7 @@ function binary(op: BinaryKernel, a0: Tensor | number, b0: Tensor | number): Ten
     const blk = big.size === n && small.size < n ? suffixBlock(small, shape) : 0;
     if (blk >= 1024 && op !== 'pow') {
       const bv = valuesAs(big, shape);
-      const sv = small.values();
+      const sv = vals(small);
       for (let o = 0; o < n; o += blk) {
         const seg = bv.subarray(o, o + blk);
         if (swap) k.binary(op, sv, seg, out.subarray(o, o + blk));
@@ -97,7 +110,7 @@ export function compare(op: CompareOp, a0: Tensor | number, b0: Tensor | number)
   const shape = broadcastShapes(op, a.shape, b.shape);
   const av = valuesAs(a, shape);
   const bv = valuesAs(b, shape);
-  const out = new Float32Array(av.length);
+  const out = alloc(av.length);
   const f = cmpFns[op];
   for (let i = 0; i < out.length; i++) out[i] = f(av[i], bv[i]) ? 1 : 0;
   return new Tensor(out, shape);
@@ -111,7 +124,7 @@ export function where(cond: Tensor, a0: Tensor | number, b0: Tensor | number): T
   const cv = valuesAs(cond, shape);
   const av = valuesAs(a, shape);
   const bv = valuesAs(b, shape);
-  const out = new Float32Array(cv.length);
+  const out = alloc(cv.length);
   for (let i = 0; i < out.length; i++) out[i] = cv[i] !== 0 ? av[i] : bv[i];
   return record(new Tensor(out, shape), 'where', [a, b], { cond });
 }
@@ -128,13 +141,13 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
   const kept = x.shape.map((_, i) => i).filter((i) => !red.includes(i));
   const rows = sizeOf(kept.map((i) => x.shape[i]));
   const R = sizeOf(red.map((i) => x.shape[i]));
-  const out = new Float32Array(rows);
+  const out = alloc(rows);
   const block = red.length > 0 && red.every((a, i) => a === red[0] + i); // one run of adjacent axes
   if (kind === 'sum' && block && x.isContiguous && !red.every((a, i) => a === i)) {
     // (outer, R, inner) view of a contiguous tensor: sums over a middle or trailing run of axes without a copy
     const outer = sizeOf(x.shape.slice(0, red[0]));
     const inner = sizeOf(x.shape.slice(red[red.length - 1] + 1));
-    const v = x.values();
+    const v = vals(x);
     const acc = new Float64Array(outer * inner);
     if (inner === 1) {
       for (let o = 0; o < outer; o++) {
@@ -159,7 +172,7 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
   const leading = red.every((a, i) => a === i);
   if (kind === 'sum' && leading && red.length > 0 && x.isContiguous) {
     // sum over leading axes of a contiguous tensor (bias gradients, broadcasting): column sums, no copy
-    const v = x.values(); // (R, rows)
+    const v = vals(x); // (R, rows)
     const acc = new Float64Array(rows);
     for (let r = 0; r < R; r++) {
       const o = r * rows;
@@ -169,7 +182,7 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
     const keptShape0 = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
     return record(new Tensor(out, keepdim ? keptShape0 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape0 });
   }
-  const v = red.length === 0 ? x.values() : permute(x.detach(), [...kept, ...red]).values(); // (rows, R)
+  const v = red.length === 0 ? vals(x) : vals(permute(x.detach(), [...kept, ...red])); // (rows, R)
   for (let r = 0; r < rows; r++) {
     const o = r * R;
     if (kind === 'sum') {
@@ -259,10 +272,10 @@ export function pad(x: Tensor, axis: number, before: number, after: number): Ten
   const ax = normAxis('pad', axis, x.ndim);
   const shape = [...x.shape];
   shape[ax] += before + after;
-  const out = new Float32Array(sizeOf(shape));
+  const out = alloc(sizeOf(shape));
   const outer = sizeOf(x.shape.slice(0, ax));
   const inner = sizeOf(x.shape.slice(ax + 1));
-  const v = x.values();
+  const v = vals(x);
   const rowIn = x.shape[ax] * inner;
   const rowOut = shape[ax] * inner;
   for (let o = 0; o < outer; o++) out.set(v.subarray(o * rowIn, (o + 1) * rowIn), o * rowOut + before * inner);
@@ -281,11 +294,11 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   shape[ax] = xs.reduce((s, t) => s + t.shape[ax], 0);
   const outer = sizeOf(shape.slice(0, ax));
   const inner = sizeOf(shape.slice(ax + 1));
-  const out = new Float32Array(sizeOf(shape));
+  const out = alloc(sizeOf(shape));
   let at = 0;
   const sizes: number[] = [];
   for (const t of xs) {
-    const v = t.values();
+    const v = vals(t);
     const w = t.shape[ax] * inner;
     for (let o = 0; o < outer; o++) out.set(v.subarray(o * w, (o + 1) * w), o * shape[ax] * inner + at * inner);
     at += t.shape[ax];
@@ -295,7 +308,7 @@ export function concat(xs: Tensor[], axis: number): Tensor {
 }
 
 export function contiguous(x: Tensor): Tensor {
-  return record(new Tensor(new Float32Array(x.values()), x.shape), 'contiguous', [x]);
+  return record(new Tensor(vals(x, true), x.shape), 'contiguous', [x]);
 }
 
 // ---------------------------------------------------------------- matmul
@@ -325,7 +338,7 @@ function gemmOperand(t: Tensor, batch: number): { data: Float32Array; stride: nu
     if (batch === 1 || broadcastAll) return { data: t.data.subarray(t.offset), stride: 0, trans: true };
     if (leadContig(R * S)) return { data: t.data.subarray(t.offset), stride: R * S, trans: true };
   }
-  return { data: t.values(), stride: batch === 1 || broadcastAll ? 0 : R * S, trans: false };
+  return { data: vals(t), stride: batch === 1 || broadcastAll ? 0 : R * S, trans: false };
 }
 
 /** (..., M, K) @ (..., K, N) → (..., M, N), leading axes broadcast; 1-d operands are not accepted. */
@@ -338,7 +351,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (K !== K2) throw new ShapeError(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
   const lead = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = sizeOf(lead);
-  const out = new Float32Array(batch * M * N);
+  const out = alloc(batch * M * N, K === 0); // the product overwrites every element (K = 0: zeros)
   // a (B..., M, K) with b 2-d: fold the batch into M when a's rows are contiguous.
   if (b.ndim === 2 && a.isContiguous && batch > 1) {
     const B = gemmOperand(b, 1);
@@ -360,8 +373,8 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   const ax = normAxis('softmax', axis, x.ndim);
   if (ax !== x.ndim - 1) return transpose(softmax(transpose(x, ax, -1), -1), ax, -1);
   const cols = x.shape[ax];
-  const out = new Float32Array(x.size);
-  backend().softmaxRows(x.values(), out, x.size / Math.max(cols, 1), cols);
+  const out = alloc(x.size, false);
+  backend().softmaxRows(vals(x), out, x.size / Math.max(cols, 1), cols);
   const y = new Tensor(out, x.shape);
   return record(y, 'softmax', [x], { y: out });
 }
@@ -377,9 +390,9 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 export function layerNorm(x: Tensor, eps = 1e-5): Tensor {
   const cols = x.shape[x.ndim - 1];
   const rows = x.size / Math.max(cols, 1);
-  const out = new Float32Array(x.size);
-  const mu = new Float32Array(rows);
-  const rstd = new Float32Array(rows);
-  backend().layerNormRows(x.values(), out, mu, rstd, rows, cols, eps);
+  const out = alloc(x.size, false);
+  const mu = alloc(rows, false);
+  const rstd = alloc(rows, false);
+  backend().layerNormRows(vals(x), out, mu, rstd, rows, cols, eps);
   return record(new Tensor(out, x.shape), 'layerNorm', [x], { xhat: out, rstd });
 }

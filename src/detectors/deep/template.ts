@@ -2,7 +2,7 @@
 // windows, seeded shuffling and batching, Adam with clipping and warm-up/cosine LR, early stopping on a validation
 // split taken from the END of the training data, progress (epoch / loss / ETA), cancellation, and folding window
 // scores back to timestamps. A subclass gives only its model, one training loss and one scoring step.
-import { Rng, Tensor, backward, noGrad } from '../../tensor/index.js';
+import { Rng, Tensor, arena, backward, noGrad } from '../../tensor/index.js';
 import { Module } from '../../nn/index.js';
 import { Adam, clipGradNorm, stepDecay, warmupCosine } from '../../optim/index.js';
 import { Detector, FitCancelledError, type DetectorState, type FitOptions } from '../detector.js';
@@ -105,14 +105,18 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
         if (opts.signal?.aborted) throw new FitCancelledError(this.kind);
         const starts = chosen.slice(i, i + p.batchSize);
         const batch = new Tensor(gatherWindows(xs, x.C, L, starts), [starts.length, L, x.C]); // (B, L, C)
-        opt.zeroGrad();
-        const loss = this.lossOf(batch, rng);
-        const lv = loss.item();
-        if (!Number.isFinite(lv)) throw new Error(`${this.kind}: training diverged (loss ${lv}) in epoch ${epoch}; lower lr`);
-        backward(loss);
-        if (p.clip > 0) clipGradNorm(params, p.clip);
-        opt.lr = schedule(opt.stepCount);
-        opt.step();
+        // one step in an arena: its activations and gradients reuse the previous step's buffers
+        const lv = arena(() => {
+          opt.zeroGrad();
+          const loss = this.lossOf(batch, rng);
+          const v = loss.item();
+          if (!Number.isFinite(v)) throw new Error(`${this.kind}: training diverged (loss ${v}) in epoch ${epoch}; lower lr`);
+          backward(loss);
+          if (p.clip > 0) clipGradNorm(params, p.clip);
+          opt.lr = schedule(opt.stepCount);
+          opt.step();
+          return v;
+        });
         lossSum += lv * starts.length;
         await new Promise<void>((r) => setImmediate(r)); // let timers, signals and progress bars run
       }
@@ -143,7 +147,7 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
       for (let i = 0; i < starts.length; i += this.params.batchSize) {
         const st = starts.slice(i, i + this.params.batchSize);
         const batch = new Tensor(gatherWindows(xs, C, this.params.window, st), [st.length, this.params.window, C]);
-        s += this.lossOf(batch, vr).item() * st.length;
+        s += arena(() => this.lossOf(batch, vr).item()) * st.length;
       }
     });
     model.train();
@@ -164,7 +168,7 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
       for (let i = 0; i < starts.length; i += this.params.batchSize) {
         const st = starts.slice(i, i + this.params.batchSize);
         const batch = new Tensor(gatherWindows(xs, x.C, L, st), [st.length, L, x.C]); // (B, L, C)
-        fold.add(this.scoreBatch(batch), st, L);
+        arena(() => fold.add(this.scoreBatch(batch), st, L)); // fold.add copies the batch's scores out
       }
     });
     const s = fold.result();
@@ -190,8 +194,10 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
         const idx = full.slice(k, k + B);
         const batch = new Float32Array(idx.length * L * C);
         idx.forEach((i, j) => batch.set(applyRobustScale(xs[i].values, C, this.scale_!), j * L * C));
-        const s = this.scoreBatch(new Tensor(batch, [idx.length, L, C])); // (n · L)
-        idx.forEach((i, j) => (out[i] = s.slice(j * L, (j + 1) * L)));
+        arena(() => {
+          const s = this.scoreBatch(new Tensor(batch, [idx.length, L, C])); // (n · L)
+          idx.forEach((i, j) => (out[i] = s.slice(j * L, (j + 1) * L))); // copies, before the arena ends
+        });
       }
     });
     return out;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { detectorKinds, createDetector, loadDetector, NotFittedError } from '../../../src/detectors/index.js';
 import type { Series } from '../../../src/detectors/series.js';
 import { ModelFileError } from '../../../src/tensor/modelfile.js';
-import { Rng } from '../../../src/tensor/index.js';
+import { Rng, setArenaCheck, setArenaEnabled } from '../../../src/tensor/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'flinkscope-conf-'));
 const deepSmall = { window: 16, stride: 4, scoreStride: 8, epochs: 2, maxTrainWindows: 96, batchSize: 16 };
@@ -97,6 +97,22 @@ for (const { name, kind, params } of CASES) {
       assert.deepEqual(d.score(test), s1);
       const other = detectorKinds().find((k) => k !== kind)!;
       assert.throws(() => createDetector(other, FAST[other] ?? {}).loadFrom(path), (e: Error) => e instanceof ModelFileError && /holds a/.test(e.message));
+    });
+    it('arena buffer reuse changes nothing: fit and score with arenas (use-after-release → NaN) = without', async () => {
+      setArenaCheck(true);
+      try {
+        const a = make();
+        await a.fit(train);
+        const withArena = a.score(test);
+        setArenaEnabled(false);
+        const b = make();
+        await b.fit(train);
+        assert.deepEqual(withArena, b.score(test));
+        assert.ok(withArena.every(Number.isFinite));
+      } finally {
+        setArenaEnabled(true);
+        setArenaCheck(false);
+      }
     });
     it('bad input: channel mismatch, ±Inf, NaN repaired, constant channel, short series', async () => {
       const d = make();

@@ -1,0 +1,82 @@
+// The arena: buffers of a scope are reused by the next one, returned and kept tensors survive, check mode poisons
+// released buffers, and training the benchmark's transformer in arenas is bit-for-bit training without them.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as t from '../../../src/tensor/index.js';
+import { Linear, TransformerEncoderLayer } from '../../../src/nn/index.js';
+import { Adam, clipGradNorm } from '../../../src/optim/index.js';
+
+function train(useArena: boolean, steps: number): Float32Array[] {
+  const rng = new t.Rng(3);
+  const x = t.randn([4, 12, 5], rng);
+  const embed = new Linear(5, 16, rng);
+  const layer = new TransformerEncoderLayer(16, 2, rng, { ffn: 32 });
+  const params = [...embed.parameters(), ...layer.parameters()];
+  const adam = new Adam(params, { lr: 1e-2 });
+  const step = (): number => {
+    adam.zeroGrad();
+    const h = layer.forward(embed.forward(x)).out;
+    const loss = t.mean(t.mul(h, h));
+    t.backward(loss);
+    clipGradNorm(params, 1);
+    adam.step();
+    return loss.item();
+  };
+  for (let i = 0; i < steps; i++) {
+    if (useArena) t.arena(step);
+    else step();
+  }
+  return params.map((p) => new Float32Array(p.values()));
+}
+
+for (const name of t.backendNames()) {
+  describe(`arena on backend '${name}'`, () => {
+    it('reuses a closed scope\'s buffers, keeps returned and kept tensors, poisons released ones in check mode', () => {
+      t.setBackend(name);
+      t.clearArena();
+      t.setArenaCheck(true);
+      try {
+        assert.equal(t.alloc(1000).length, 1000); // outside an arena: plain allocation
+        let first: Float32Array | null = null;
+        let kept: t.Tensor | null = null;
+        const ret = t.arena(() => {
+          const a = t.exp(t.full([1000], 1)); // (1000,) pooled
+          first = a.data;
+          kept = t.keep(t.add(a, 1));
+          return t.mul(a, 2);
+        });
+        assert.ok(first![0] !== first![0], 'released buffer is NaN in check mode');
+        assert.ok(Math.abs(ret.values()[0] - 2 * Math.E) < 1e-5 && Math.abs(kept!.values()[999] - (Math.E + 1)) < 1e-5);
+        const before = t.arenaStats();
+        const again = t.arena(() => t.exp(t.full([1000], 0)).data);
+        const after = t.arenaStats();
+        assert.equal(after.fresh, before.fresh, 'the next scope allocates nothing new');
+        assert.equal(after.reused, before.reused + 1);
+        assert.ok(again[0] !== again[0], 'and its buffer went back to the pool (poisoned) when it ended');
+        // nested: an inner scope's returned tensor lives until the outer scope ends
+        t.arena(() => {
+          const inner = t.arena(() => t.exp(t.full([1000], 0)));
+          t.arena(() => t.exp(t.full([1000], 5)));
+          assert.equal(inner.values()[0], 1);
+        });
+      } finally {
+        t.setArenaCheck(false);
+        t.setBackend(t.backendNames().includes('native') ? 'native' : 'reference');
+      }
+    });
+
+    it('training steps in arenas (check mode) give bit-identical weights to steps without', () => {
+      t.setBackend(name);
+      t.setArenaCheck(true);
+      try {
+        const a = train(true, 4);
+        const b = train(false, 4);
+        a.forEach((w, i) => assert.deepEqual(w, b[i], `parameter ${i}`));
+        assert.ok(a.every((w) => w.every(Number.isFinite)));
+      } finally {
+        t.setArenaCheck(false);
+        t.setBackend(t.backendNames().includes('native') ? 'native' : 'reference');
+      }
+    });
+  });
+}
