@@ -138,6 +138,45 @@ Value Gather(const CallbackInfo& info) {
   return env.Undefined();
 }
 
+// attention(B, H, T, S, dh, q, qOff, qsb, qsh, qst, k, kOff, ksb, ksh, kst, v, vOff, vsb, vsh, vst, mask|null, scale,
+//           out, probs|null): fused attention forward (see kernels.cc); out (B, T, H, dh), probs (B, H, T, S).
+Value Attention(const CallbackInfo& info) {
+  Env env = info.Env();
+  if (info.Length() < 24) return (fail(env, "attention takes 24 arguments"), env.Undefined());
+  long B = num(info, 0), H = num(info, 1), T = num(info, 2), S = num(info, 3), dh = num(info, 4);
+  if (B < 0 || H < 0 || T < 0 || S < 0 || dh < 0) return (fail(env, "attention: negative size"), env.Undefined());
+  fls::AttnView views[3];
+  const long rows[3] = {T, S, S};
+  for (int i = 0; i < 3; i++) {
+    const size_t a = 5 + 5 * i;
+    float* p;
+    size_t n;
+    if (!f32(info, a, &p, &n)) return env.Undefined();
+    long off = num(info, a + 1), sb = num(info, a + 2), sh = num(info, a + 3), st = num(info, a + 4);
+    if (off < 0 || sb < 0 || sh < 0 || st < 0) return (fail(env, "attention: negative offset or stride"), env.Undefined());
+    if (B > 0 && H > 0 && rows[i] > 0 && dh > 0 && (size_t)(off + (B - 1) * sb + (H - 1) * sh + (rows[i] - 1) * st + dh) > n)
+      return (fail(env, "attention: a q/k/v view reaches outside its storage"), env.Undefined());
+    views[i] = {p + off, sb, sh, st};
+  }
+  float* mask = nullptr;
+  size_t nm = 0;
+  if (!info[20].IsNull() && !info[20].IsUndefined()) {
+    if (!f32(info, 20, &mask, &nm)) return env.Undefined();
+    if (nm < (size_t)(T * S)) return (fail(env, "attention: mask shorter than T·S"), env.Undefined());
+  }
+  const float scale = (float)info[21].As<Number>().DoubleValue();
+  float *out, *probs = nullptr;
+  size_t no, np = 0;
+  if (!f32(info, 22, &out, &no)) return env.Undefined();
+  if (no < (size_t)(B * T * H * dh)) return (fail(env, "attention: output shorter than B·T·H·dh"), env.Undefined());
+  if (!info[23].IsNull() && !info[23].IsUndefined()) {
+    if (!f32(info, 23, &probs, &np)) return env.Undefined();
+    if (np < (size_t)(B * H * T * S)) return (fail(env, "attention: probs shorter than B·H·T·S"), env.Undefined());
+  }
+  if (B * H > 0) fls::attention_forward((int)B, (int)H, (int)T, (int)S, (int)dh, views[0], views[1], views[2], mask, scale, out, probs);
+  return env.Undefined();
+}
+
 Value Info(const CallbackInfo& info) {
   Object o = Object::New(info.Env());
   o.Set("simd", fls::isa_name());
@@ -155,6 +194,7 @@ Object Init(Env env, Object exports) {
   int threads = th ? std::atoi(th) : (int)std::thread::hardware_concurrency();
   fls::pool_init(threads > 0 ? threads : 1);
   exports.Set("bmm", Function::New(env, Bmm));
+  exports.Set("attention", Function::New(env, Attention));
   exports.Set("unary", Function::New(env, Unary));
   exports.Set("binary", Function::New(env, Binary));
   exports.Set("softmaxRows", Function::New(env, Softmax));

@@ -10,5 +10,12 @@ void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows
 void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps);
 void layernorm_rows_backward(const float* xhat, const float* rstd, const float* dy, float* dx, long rows, long cols);
 void gather_strided(const float* x, long offset, const long* shape, const long* strides, int nd, float* out);
+// A strided (B, H, rows, dh) operand: element (b, h, t, d) at p + b·sb + h·sh + t·st + d.
+struct AttnView {
+  const float* p;
+  long sb, sh, st;
+};
+void attention_forward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, const float* mask, float scale,
+                       float* out, float* probs);
 void adam_step(float* p, const float* g, float* m, float* v, long n, float lr, float b1, float b2, float eps, float wd, int step);
 }  // namespace fls

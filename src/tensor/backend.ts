@@ -7,6 +7,14 @@ export type UnaryKernel = 'neg' | 'exp' | 'log' | 'sqrt' | 'relu' | 'gelu' | 'ta
 /** reluGrad(g, x) = x > 0 ? g : 0 (the ReLU backward; not an op of its own). */
 export type BinaryKernel = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'pow' | 'reluGrad';
 
+/** Offset and (batch, head, row) strides of an attention operand; the last axis has stride 1. */
+export interface AttnStrides {
+  offset: number;
+  sb: number;
+  sh: number;
+  st: number;
+}
+
 export interface Kernels {
   readonly name: string;
   /**
@@ -35,6 +43,17 @@ export interface Kernels {
   /** Optional: out = row-major values of the strided view (x, offset, shape, strides ≥ 0). The engine falls back to
    *  its own loop when a backend has none. */
   gather?(x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], out: Float32Array): void;
+  /**
+   * Optional fused attention forward over B·H heads. q, k, v are strided views: element (b, h, t, d) of q at
+   * q[qv.offset + b·qv.sb + h·qv.sh + t·qv.st + d] (same for k, v with S rows). Per head: p = softmax(scale · q kᵀ + mask)
+   * (mask (T, S) additive or null; −∞ → 0), out (B, T, H, dh) = p v; probs (B, H, T, S) receives p when not null.
+   * The engine composes matmul/softmax itself when a backend has none.
+   */
+  attention?(
+    B: number, H: number, T: number, S: number, dh: number,
+    q: Float32Array, qv: AttnStrides, k: Float32Array, kv: AttnStrides, v: Float32Array, vv: AttnStrides,
+    mask: Float32Array | null, scale: number, out: Float32Array, probs: Float32Array | null,
+  ): void;
   /**
    * One AdamW step in place (step is 1-based): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
    * p −= lr · ( (m / (1−β1^step)) / (sqrt(v / (1−β2^step)) + eps) + weightDecay · p ).

@@ -124,6 +124,20 @@ export const gradients: Record<string, Rule> = {
     backend().softmaxRowsBackward(y, o.vals(g), dx, y.length / Math.max(cols, 1), cols);
     return [new T(dx, n.inputs[0].shape)];
   },
+  attention: (g, n) => {
+    // p = softmax(s), s = scale · q kᵀ (+ mask), out = p v:
+    // dv = pᵀ g, dp = g vᵀ, ds = p ⊙ (dp − rowsum(dp ⊙ p)), dq = scale · ds k, dk = scale · dsᵀ q
+    const [q, k, v] = n.inputs;
+    const { probs, scale } = n.ctx as { probs: Tensor; scale: number };
+    const dv = v.requiresGrad ? o.matmul(o.transpose(probs), g) : null;
+    if (!q.requiresGrad && !k.requiresGrad) return [null, null, dv];
+    const dp = o.vals(o.matmul(g, o.transpose(v)));
+    const S = probs.shape[3];
+    const ds = alloc(dp.length, false);
+    backend().softmaxRowsBackward(o.vals(probs), dp, ds, dp.length / Math.max(S, 1), S);
+    const dsT = o.mul(new T(ds, probs.shape), scale);
+    return [q.requiresGrad ? o.matmul(dsT, k) : null, k.requiresGrad ? o.matmul(o.transpose(dsT), q) : null, dv];
+  },
   layerNorm: (g, n) => {
     const { xhat, rstd } = n.ctx as { xhat: Float32Array; rstd: Float32Array };
     const cols = n.inputs[0].shape[n.inputs[0].ndim - 1];

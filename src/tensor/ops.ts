@@ -1,6 +1,6 @@
 // The primitive ops: validate shapes, compute through the active backend's kernels, and record the autograd node.
 // Their gradient rules live in one table (gradients.ts). Movement ops (reshape, permute, expand, slice) return views.
-import { backend, type BinaryKernel, type UnaryKernel } from './backend.js';
+import { backend, type AttnStrides, type BinaryKernel, type UnaryKernel } from './backend.js';
 import { ShapeError, broadcastShapes, contiguousStrides, fmt, gatherStrided, normAxis, sizeOf } from './shape.js';
 import { Tensor, isGradEnabled } from './tensor.js';
 import { alloc } from './arena.js';
@@ -395,4 +395,47 @@ export function layerNorm(x: Tensor, eps = 1e-5): Tensor {
   const rstd = alloc(rows, false);
   backend().layerNormRows(vals(x), out, mu, rstd, rows, cols, eps);
   return record(new Tensor(out, x.shape), 'layerNorm', [x], { xhat: out, rstd });
+}
+
+// ---------------------------------------------------------------- fused attention
+/** How an attention operand (B, H, R, dh) is read in place: offset and strides, if its last axis is contiguous. */
+function attnView(x: Tensor): AttnStrides | null {
+  if (x.ndim !== 4 || (x.strides[3] !== 1 && x.shape[3] > 1)) return null;
+  return { offset: x.offset, sb: x.strides[0], sh: x.strides[1], st: x.strides[2] };
+}
+
+/**
+ * softmax(scale · q kᵀ + mask) v for q (B, H, T, dh), k and v (B, H, S, dh), mask (T, S) additive or none →
+ * { out (B, H, T, dh), attn (B, H, T, S) }. One fused kernel when the backend has one (q, k, v read through their
+ * strides, out stored (B, T, H, dh) so merging heads back is a free view), else matmul → softmax → matmul.
+ */
+export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, scale: number, mask?: Tensor): { out: Tensor; attn: Tensor } {
+  if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw new ShapeError(`fusedAttention: q, k, v must be (B, H, T, dh), got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  const [B, H, T, dh] = q.shape;
+  const S = k.shape[2];
+  const same = (x: Tensor, r: number): boolean => x.shape[0] === B && x.shape[1] === H && x.shape[2] === r && x.shape[3] === dh;
+  if (!same(k, S) || !same(v, S)) throw new ShapeError(`fusedAttention: k and v must be (${B}, ${H}, S, ${dh}), got ${fmt(k.shape)} and ${fmt(v.shape)}`);
+  if (mask && (mask.ndim !== 2 || mask.shape[0] !== T || mask.shape[1] !== S)) throw new ShapeError(`fusedAttention: mask must be (${T}, ${S}), got ${fmt(mask.shape)}`);
+  const kern = backend().attention;
+  if (!kern) {
+    let scores = matmul(mul(q, scale), transpose(k)); // (B, H, T, S)
+    if (mask) scores = add(scores, mask);
+    const attn = softmax(scores, -1);
+    return { out: matmul(attn, v), attn };
+  }
+  const operand = (x: Tensor): [Tensor, AttnStrides] => {
+    const view = attnView(x);
+    if (view) return [x, view];
+    const c = new Tensor(vals(x), x.shape);
+    return [c, attnView(c)!];
+  };
+  const [qc, qv] = operand(q);
+  const [kc, kv] = operand(k);
+  const [vc, vv] = operand(v);
+  const out = alloc(B * T * H * dh, false);
+  const probs = alloc(B * H * T * S, false);
+  kern(B, H, T, S, dh, qc.data, qv, kc.data, kv, vc.data, vv, mask ? vals(mask) : null, scale, out, probs);
+  const attn = new Tensor(probs, [B, H, T, S]);
+  const o = new Tensor(out, [B, H, T, dh], [T * H * dh, dh, H * dh, 1]); // a (B, H, T, dh) view of (B, T, H, dh)
+  return { out: record(o, 'attention', [q, k, v], { probs: attn, scale }), attn };
 }

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BinaryKernel, Kernels, UnaryKernel } from '../backend.js';
+import type { AttnStrides, BinaryKernel, Kernels, UnaryKernel } from '../backend.js';
 
 interface Addon {
   bmm(batch: number, M: number, N: number, K: number, A: Float32Array, sA: number, tA: boolean, B: Float32Array, sB: number, tB: boolean, C: Float32Array, acc: boolean): void;
@@ -17,6 +17,9 @@ interface Addon {
   layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void;
   layerNormRowsBackward(xhat: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
   adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
+  attention?(B: number, H: number, T: number, S: number, dh: number,
+    q: Float32Array, qo: number, qsb: number, qsh: number, qst: number, k: Float32Array, ko: number, ksb: number, ksh: number, kst: number,
+    v: Float32Array, vo: number, vsb: number, vsh: number, vst: number, mask: Float32Array | null, scale: number, out: Float32Array, probs: Float32Array | null): void;
   gather?(x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], out: Float32Array): void;
   info(): { simd: 'avx512' | 'avx2' | 'scalar'; threads: number };
 }
@@ -72,6 +75,12 @@ function wrap(a: Addon): Kernels {
     layerNormRows: (x, out, m, rs, r, c, eps) => a.layerNormRows(x, out, m, rs, r, c, eps),
     layerNormRowsBackward: (xh, rs, dy, dx, r, c) => a.layerNormRowsBackward(xh, rs, dy, dx, r, c),
     adamStep: (p, g, m, v, lr, b1, b2, eps, wd, step) => a.adamStep(p, g, m, v, lr, b1, b2, eps, wd, step),
+    ...(a.attention
+      ? {
+          attention: (B: number, H: number, T: number, S: number, dh: number, q: Float32Array, qv: AttnStrides, k: Float32Array, kv: AttnStrides, v: Float32Array, vv: AttnStrides, mask: Float32Array | null, scale: number, out: Float32Array, probs: Float32Array | null) =>
+            a.attention!(B, H, T, S, dh, q, qv.offset, qv.sb, qv.sh, qv.st, k, kv.offset, kv.sb, kv.sh, kv.st, v, vv.offset, vv.sb, vv.sh, vv.st, mask, scale, out, probs),
+        }
+      : {}),
     // an addon built before `gather` existed still loads; the engine then copies views itself
     ...(a.gather ? { gather: (x: Float32Array, off: number, shape: readonly number[], strides: readonly number[], out: Float32Array) => a.gather!(x, off, shape, strides, out) } : {}),
   };
