@@ -61,6 +61,13 @@ export interface ApiConfig {
   maxRangeMs?: number;
 }
 
+/** Path id and [from, to] (epoch ms) query of the per-machine time-range endpoints. */
+const machineRangeParams = [
+  { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+  { name: 'from', in: 'query', schema: { type: 'integer' } },
+  { name: 'to', in: 'query', schema: { type: 'integer' } },
+];
+
 const openapi = {
   openapi: '3.0.3',
   info: { title: 'flinkscope inspection API', version: '0.1.0' },
@@ -70,21 +77,13 @@ const openapi = {
     '/api/machines/{id}/scores': {
       get: {
         summary: 'Anomaly scores of one machine in [from, to] (epoch ms)',
-        parameters: [
-          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-          { name: 'from', in: 'query', schema: { type: 'integer' } },
-          { name: 'to', in: 'query', schema: { type: 'integer' } },
-        ],
+        parameters: machineRangeParams,
       },
     },
     '/api/machines/{id}/metrics': {
       get: {
         summary: 'Metrics of one machine in [from, to] (epoch ms): channels and one column per channel (null = gap)',
-        parameters: [
-          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-          { name: 'from', in: 'query', schema: { type: 'integer' } },
-          { name: 'to', in: 'query', schema: { type: 'integer' } },
-        ],
+        parameters: machineRangeParams,
       },
     },
     '/api/incidents': { get: { summary: 'Incidents with type, onset, state, explanation (metric shares), the jobs on the machine, the jobs / operators that moved most, and for back-pressure the likely cause' } },

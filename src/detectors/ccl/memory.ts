@@ -6,6 +6,7 @@
 // "noise" of the paper) does not enter it.
 import { Tensor, matmul, transpose, noGrad } from '../../tensor/index.js';
 import type { Rng } from '../../tensor/index.js';
+import { kthNearestSq } from '../nearest.js';
 
 /** Up to `size` rows of reps (n, d) whose keep flag is set, uniformly sampled → (M, d). */
 export function buildMemory(reps: Float32Array, d: number, keep: (i: number) => boolean, size: number, rng: Rng): Float32Array {
@@ -37,20 +38,7 @@ export function knnDistance(q: Float32Array, mem: Float32Array, d: number, k: nu
   for (let i = 0; i < n; i++) {
     let qn = 0;
     for (let c = 0; c < d; c++) qn += q[i * d + c] * q[i * d + c];
-    best.fill(Infinity);
-    for (let j = 0; j < M; j++) {
-      const d2 = qn + mn[j] - 2 * dots[i * M + j];
-      if (d2 < best[kk - 1]) {
-        // insert into the sorted list of the kk smallest
-        let p = kk - 1;
-        while (p > 0 && best[p - 1] > d2) {
-          best[p] = best[p - 1];
-          p--;
-        }
-        best[p] = d2;
-      }
-    }
-    out[i] = Math.sqrt(Math.max(best[kk - 1], 0));
+    out[i] = Math.sqrt(Math.max(kthNearestSq(dots, i * M, M, qn, mn, best), 0));
   }
   return out;
 }

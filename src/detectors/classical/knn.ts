@@ -8,6 +8,7 @@ import type { ParamSpec } from '../params.js';
 import { registerDetector } from '../registry.js';
 import { applyRobustScale, fitRobustScale, type RobustScale } from '../robust.js';
 import { windowFeatures } from './features.js';
+import { kthNearestSq } from '../nearest.js';
 
 export interface KnnParams {
   window: number;
@@ -65,19 +66,7 @@ export class KnnDetector extends Detector<KnnParams> {
       for (let i = 0; i < n; i++) {
         let qs = 0;
         for (let d = 0; d < D; d++) qs += f[(a + i) * D + d] ** 2;
-        best.fill(Infinity);
-        for (let j = 0; j < N; j++) {
-          const d2 = qs + refSq[j] - 2 * dots[i * N + j];
-          if (d2 < best[k - 1]) {
-            let p = k - 1;
-            while (p > 0 && best[p - 1] > d2) {
-              best[p] = best[p - 1];
-              p--;
-            }
-            best[p] = d2;
-          }
-        }
-        out[a + i] = Math.sqrt(Math.max(0, best[k - 1]) / D);
+        out[a + i] = Math.sqrt(Math.max(0, kthNearestSq(dots, i * N, N, qs, refSq, best)) / D);
       }
     }
     return out;
