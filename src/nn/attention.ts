@@ -1,6 +1,6 @@
 // Multi-head scaled dot-product attention (Vaswani et al. 2017) with optional additive masks:
 // full, banded (|i − j| ≤ w: the local view), and a Transformer encoder layer (post-norm, as the benchmark model).
-import { Tensor, Rng, matmul, transpose, softmax, mul, add, reshape, permute, relu, gelu, fusedAttention } from '../tensor/index.js';
+import { Tensor, Rng, add, reshape, permute, relu, gelu, fusedAttention, composedAttention } from '../tensor/index.js';
 import { Module } from './module.js';
 import { Linear, LayerNorm, Dropout } from './layers.js';
 
@@ -16,10 +16,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor): { out
   const dh = q.shape[q.ndim - 1];
   // the common case — (B, h, T, dh) heads, a (T, S) mask or none — is one fused op (one kernel on the native backend)
   if (q.ndim === 4 && k.ndim === 4 && v.ndim === 4 && (!mask || mask.ndim === 2)) return fusedAttention(q, k, v, 1 / Math.sqrt(dh), mask);
-  let scores = matmul(mul(q, 1 / Math.sqrt(dh)), transpose(k)); // (..., T, T); scaling q is T/dh times cheaper
-  if (mask) scores = add(scores, mask);
-  const attn = softmax(scores, -1);
-  return { out: matmul(attn, v), attn };
+  return composedAttention(q, k, v, 1 / Math.sqrt(dh), mask);
 }
 
 export interface MHAOptions {

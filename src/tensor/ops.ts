@@ -52,7 +52,7 @@ export const recip = (x: Tensor): Tensor => unary('recip', x);
 /** Values of x broadcast to `shape`, row-major (a view's values() when no broadcasting is needed). */
 function valuesAs(x: Tensor, shape: readonly number[]): Float32Array {
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return vals(x);
-  if (x.size === 1) return alloc(sizeOf(shape)).fill(x.data[x.offset]); // a scalar: one native fill
+  if (x.size === 1) return alloc(sizeOf(shape), false).fill(x.data[x.offset]); // a scalar: one native fill
   return vals(expand(x.detach(), [...shape]));
 }
 
@@ -404,6 +404,14 @@ function attnView(x: Tensor): AttnStrides | null {
   return { offset: x.offset, sb: x.strides[0], sh: x.strides[1], st: x.strides[2] };
 }
 
+/** softmax(scale · q kᵀ + mask) v from primitive ops, for q (..., T, dh), k and v (..., S, dh), any broadcastable mask. */
+export function composedAttention(q: Tensor, k: Tensor, v: Tensor, scale: number, mask?: Tensor): { out: Tensor; attn: Tensor } {
+  let scores = matmul(mul(q, scale), transpose(k)); // (..., T, S); scaling q is S/dh times cheaper than the scores
+  if (mask) scores = add(scores, mask);
+  const attn = softmax(scores, -1);
+  return { out: matmul(attn, v), attn };
+}
+
 /**
  * softmax(scale · q kᵀ + mask) v for q (B, H, T, dh), k and v (B, H, S, dh), mask (T, S) additive or none →
  * { out (B, H, T, dh), attn (B, H, T, S) }. One fused kernel when the backend has one (q, k, v read through their
@@ -417,12 +425,7 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, scale: number, m
   if (!same(k, S) || !same(v, S)) throw new ShapeError(`fusedAttention: k and v must be (${B}, ${H}, S, ${dh}), got ${fmt(k.shape)} and ${fmt(v.shape)}`);
   if (mask && (mask.ndim !== 2 || mask.shape[0] !== T || mask.shape[1] !== S)) throw new ShapeError(`fusedAttention: mask must be (${T}, ${S}), got ${fmt(mask.shape)}`);
   const kern = backend().attention;
-  if (!kern) {
-    let scores = matmul(mul(q, scale), transpose(k)); // (B, H, T, S)
-    if (mask) scores = add(scores, mask);
-    const attn = softmax(scores, -1);
-    return { out: matmul(attn, v), attn };
-  }
+  if (!kern) return composedAttention(q, k, v, scale, mask);
   const operand = (x: Tensor): [Tensor, AttnStrides] => {
     const view = attnView(x);
     if (view) return [x, view];
