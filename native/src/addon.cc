@@ -138,6 +138,31 @@ Value Gather(const CallbackInfo& info) {
   return env.Undefined();
 }
 
+// One strided (B, H, rows, dh) operand from five arguments at `a`: (array, offset, sb, sh, st); checked to lie inside
+// its storage.
+bool attn_view(const CallbackInfo& info, size_t a, long B, long H, long rows, long dh, const char* what, fls::AttnView* out) {
+  Env env = info.Env();
+  float* p;
+  size_t n;
+  if (!f32(info, a, &p, &n)) return false;
+  long off = num(info, a + 1), sb = num(info, a + 2), sh = num(info, a + 3), st = num(info, a + 4);
+  if (off < 0 || sb < 0 || sh < 0 || st < 0) return fail(env, std::string(what) + ": negative offset or stride");
+  if (B > 0 && H > 0 && rows > 0 && dh > 0 && (size_t)(off + (B - 1) * sb + (H - 1) * sh + (rows - 1) * st + dh) > n)
+    return fail(env, std::string(what) + ": a view reaches outside its storage");
+  *out = {p + off, sb, sh, st};
+  return true;
+}
+
+// An optional Float32Array argument of at least `need` elements (null/undefined → nullptr).
+bool opt_f32(const CallbackInfo& info, size_t i, size_t need, const char* what, float** out) {
+  *out = nullptr;
+  if (info[i].IsNull() || info[i].IsUndefined()) return true;
+  size_t n;
+  if (!f32(info, i, out, &n)) return false;
+  if (n < need) return fail(info.Env(), std::string(what) + " is too short");
+  return true;
+}
+
 // attention(B, H, T, S, dh, q, qOff, qsb, qsh, qst, k, kOff, ksb, ksh, kst, v, vOff, vsb, vsh, vst, mask|null, scale,
 //           out, probs|null): fused attention forward (see kernels.cc); out (B, T, H, dh), probs (B, H, T, S).
 Value Attention(const CallbackInfo& info) {
@@ -147,33 +172,40 @@ Value Attention(const CallbackInfo& info) {
   if (B < 0 || H < 0 || T < 0 || S < 0 || dh < 0) return (fail(env, "attention: negative size"), env.Undefined());
   fls::AttnView views[3];
   const long rows[3] = {T, S, S};
-  for (int i = 0; i < 3; i++) {
-    const size_t a = 5 + 5 * i;
-    float* p;
-    size_t n;
-    if (!f32(info, a, &p, &n)) return env.Undefined();
-    long off = num(info, a + 1), sb = num(info, a + 2), sh = num(info, a + 3), st = num(info, a + 4);
-    if (off < 0 || sb < 0 || sh < 0 || st < 0) return (fail(env, "attention: negative offset or stride"), env.Undefined());
-    if (B > 0 && H > 0 && rows[i] > 0 && dh > 0 && (size_t)(off + (B - 1) * sb + (H - 1) * sh + (rows[i] - 1) * st + dh) > n)
-      return (fail(env, "attention: a q/k/v view reaches outside its storage"), env.Undefined());
-    views[i] = {p + off, sb, sh, st};
-  }
-  float* mask = nullptr;
-  size_t nm = 0;
-  if (!info[20].IsNull() && !info[20].IsUndefined()) {
-    if (!f32(info, 20, &mask, &nm)) return env.Undefined();
-    if (nm < (size_t)(T * S)) return (fail(env, "attention: mask shorter than T·S"), env.Undefined());
-  }
+  for (int i = 0; i < 3; i++)
+    if (!attn_view(info, 5 + 5 * i, B, H, rows[i], dh, "attention", &views[i])) return env.Undefined();
+  float *mask, *out, *probs;
+  if (!opt_f32(info, 20, (size_t)(T * S), "attention: mask (T·S)", &mask)) return env.Undefined();
   const float scale = (float)info[21].As<Number>().DoubleValue();
-  float *out, *probs = nullptr;
-  size_t no, np = 0;
-  if (!f32(info, 22, &out, &no)) return env.Undefined();
-  if (no < (size_t)(B * T * H * dh)) return (fail(env, "attention: output shorter than B·T·H·dh"), env.Undefined());
-  if (!info[23].IsNull() && !info[23].IsUndefined()) {
-    if (!f32(info, 23, &probs, &np)) return env.Undefined();
-    if (np < (size_t)(B * H * T * S)) return (fail(env, "attention: probs shorter than B·H·T·S"), env.Undefined());
-  }
+  if (info[22].IsNull() || info[22].IsUndefined()) return (fail(env, "attention: output missing"), env.Undefined());
+  if (!opt_f32(info, 22, (size_t)(B * T * H * dh), "attention: output (B·T·H·dh)", &out)) return env.Undefined();
+  if (!opt_f32(info, 23, (size_t)(B * H * T * S), "attention: probs (B·H·T·S)", &probs)) return env.Undefined();
   if (B * H > 0) fls::attention_forward((int)B, (int)H, (int)T, (int)S, (int)dh, views[0], views[1], views[2], mask, scale, out, probs);
+  return env.Undefined();
+}
+
+// attentionBackward(B, H, T, S, dh, q(5), k(5), v(5), g(5), probs, scale, dq|null, dk|null, dv|null): gradients of
+// attention from its probabilities (B, H, T, S) and the output gradient g (a (B, H, T, dh) view); dq (B, T, H, dh),
+// dk and dv (B, S, H, dh).
+Value AttentionBackward(const CallbackInfo& info) {
+  Env env = info.Env();
+  if (info.Length() < 30) return (fail(env, "attentionBackward takes 30 arguments"), env.Undefined());
+  long B = num(info, 0), H = num(info, 1), T = num(info, 2), S = num(info, 3), dh = num(info, 4);
+  if (B < 0 || H < 0 || T < 0 || S < 0 || dh < 0) return (fail(env, "attentionBackward: negative size"), env.Undefined());
+  fls::AttnView views[4];
+  const long rows[4] = {T, S, S, T};
+  for (int i = 0; i < 4; i++)
+    if (!attn_view(info, 5 + 5 * i, B, H, rows[i], dh, "attentionBackward", &views[i])) return env.Undefined();
+  float *probs, *dq, *dk, *dv;
+  if (info[25].IsNull() || info[25].IsUndefined()) return (fail(env, "attentionBackward: probs missing"), env.Undefined());
+  if (!opt_f32(info, 25, (size_t)(B * H * T * S), "attentionBackward: probs (B·H·T·S)", &probs)) return env.Undefined();
+  const float scale = (float)info[26].As<Number>().DoubleValue();
+  if (!opt_f32(info, 27, (size_t)(B * T * H * dh), "attentionBackward: dq (B·T·H·dh)", &dq) ||
+      !opt_f32(info, 28, (size_t)(B * S * H * dh), "attentionBackward: dk (B·S·H·dh)", &dk) ||
+      !opt_f32(info, 29, (size_t)(B * S * H * dh), "attentionBackward: dv (B·S·H·dh)", &dv))
+    return env.Undefined();
+  if (B * H > 0)
+    fls::attention_backward((int)B, (int)H, (int)T, (int)S, (int)dh, views[0], views[1], views[2], views[3], probs, scale, dq, dk, dv);
   return env.Undefined();
 }
 
@@ -195,6 +227,7 @@ Object Init(Env env, Object exports) {
   fls::pool_init(threads > 0 ? threads : 1);
   exports.Set("bmm", Function::New(env, Bmm));
   exports.Set("attention", Function::New(env, Attention));
+  exports.Set("attentionBackward", Function::New(env, AttentionBackward));
   exports.Set("unary", Function::New(env, Unary));
   exports.Set("binary", Function::New(env, Binary));
   exports.Set("softmaxRows", Function::New(env, Softmax));

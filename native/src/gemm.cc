@@ -41,18 +41,38 @@ void pack_a(const Op& a, int i0, int mc, int p0, int kc, float* Ap) {
     float* dst = Ap + (long)ir * kc;
     int rows = std::min(MR, mc - ir);
     if (!a.trans) {
-      for (int r = 0; r < MR; r++) {
-        if (r < rows) {
-          const float* src = a.p + (long)(i0 + ir + r) * a.cols + p0;
-          for (int k = 0; k < kc; k++) dst[k * MR + r] = src[k];
-        } else {
-          for (int k = 0; k < kc; k++) dst[k * MR + r] = 0.f;
+      // six rows read side by side, the panel written in order (a strided write per element was the slow part)
+      const float* src[MR];
+      for (int r = 0; r < MR; r++) src[r] = r < rows ? a.p + (long)(i0 + ir + r) * a.cols + p0 : nullptr;
+      if (ir + MR < mc) {
+        // the next panel's rows are six short streams the hardware prefetcher is slow to pick up: ask for them now
+        const int nrows = std::min(MR, mc - ir - MR);
+        for (int r = 0; r < nrows; r++) {
+          const char* nx = (const char*)(a.p + (long)(i0 + ir + MR + r) * a.cols + p0);
+          for (int off = 0; off < kc * 4; off += 64) __builtin_prefetch(nx + off, 0, 3);
         }
       }
+      if (rows == MR) {
+        for (int k = 0; k < kc; k++) {
+#pragma GCC unroll 6
+          for (int r = 0; r < MR; r++) dst[k * MR + r] = src[r][k];
+        }
+      } else {
+        for (int k = 0; k < kc; k++)
+          for (int r = 0; r < MR; r++) dst[k * MR + r] = r < rows ? src[r][k] : 0.f;
+      }
     } else {
-      for (int k = 0; k < kc; k++) {
-        const float* src = a.p + (long)(p0 + k) * a.rows + i0 + ir;
-        for (int r = 0; r < MR; r++) dst[k * MR + r] = r < rows ? src[r] : 0.f;
+      if (rows == MR) {
+        for (int k = 0; k < kc; k++) {
+          const float* src = a.p + (long)(p0 + k) * a.rows + i0 + ir;
+#pragma GCC unroll 6
+          for (int r = 0; r < MR; r++) dst[k * MR + r] = src[r];
+        }
+      } else {
+        for (int k = 0; k < kc; k++) {
+          const float* src = a.p + (long)(p0 + k) * a.rows + i0 + ir;
+          for (int r = 0; r < MR; r++) dst[k * MR + r] = r < rows ? src[r] : 0.f;
+        }
       }
     }
   }
@@ -101,6 +121,10 @@ void kern_scalar(int kc, const float* a, const float* b, float* c, int ldc, int 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) void kern_avx2(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add) {
   __m256 acc[MR][2];
+  for (int r = 0; r < rows; r++) {
+    __builtin_prefetch(c + (long)r * ldc, 1, 3);
+    __builtin_prefetch(c + (long)r * ldc + cols - 1, 1, 3);
+  }
   for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   for (int k = 0; k < kc; k++) {
     __m256 b0 = _mm256_loadu_ps(b + k * 16);
@@ -135,6 +159,11 @@ __attribute__((target("avx2,fma"))) void kern_avx2(int kc, const float* a, const
 
 __attribute__((target("avx512f"))) void kern_avx512(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add) {
   __m512 acc[MR][2];
+  // C is written at the end: fetch its lines now so the stores do not wait on memory (outputs are often cold)
+  for (int r = 0; r < rows; r++) {
+    __builtin_prefetch(c + (long)r * ldc, 1, 3);
+    __builtin_prefetch(c + (long)r * ldc + cols - 1, 1, 3);
+  }
   for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   for (int k = 0; k < kc; k++) {
     __m512 b0 = _mm512_loadu_ps(b + k * 32);

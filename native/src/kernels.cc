@@ -251,8 +251,7 @@ void gelu_fast(const float* x, float* o, long n) {
   gelu_(x, o, n);
 }
 
-using ExpSum = float (*)(const float*, float*, long, float);
-static ExpSum pick_exp_sum() {
+ExpSum pick_exp_sum() {
 #if defined(__x86_64__)
   __builtin_cpu_init();
   const char* want = std::getenv("FLINKSCOPE_SIMD");
@@ -263,7 +262,7 @@ static ExpSum pick_exp_sum() {
   return exp_sum_scalar;
 }
 
-CLONES static void softmax_row(const float* xr, float* o, long cols, ExpSum exp_sum) {
+CLONES void softmax_row(const float* xr, float* o, long cols, ExpSum exp_sum) {
   float mx = -INFINITY;
   int nan = 0;
 #pragma omp simd reduction(max : mx) reduction(| : nan)
@@ -333,97 +332,22 @@ void layernorm_rows_backward(const float* xhat, const float* rstd, const float* 
   rows_parallel(rows, cols, [&](long r) { layernorm_back_row(xhat + r * cols, dy + r * cols, dx + r * cols, rstd[r], cols); });
 }
 
-// Fused multi-head attention forward. One task per (batch, head): q (scaled) and kᵀ packed once into zero-padded
-// tiles, s = q kᵀ by an 8×16 register-tiled product, mask + row softmax, then out = p v by a 4×16-tiled product —
-// q, k, v read through their strides (the head-split views of a (B, T, H·dh) projection), out written in (B, T, H, dh)
-// order, so the head split and merge are never copied. GCC vector types: one zmm (AVX-512), two ymm, or four xmm.
-typedef float v16 __attribute__((vector_size(64)));
-static inline v16 ld16(const float* p) {
-  v16 r;
-  std::memcpy(&r, p, sizeof r);
-  return r;
-}
-static inline void st16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
-static inline v16 bc16(float x) { return v16{} + x; }
-
-struct AttnScratch {
-  std::vector<float> q, kT, s, v, o;
-};
-
-CLONES static void attend_head(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* mask,
-                               float scale, float* out, long ot, float* probs, int T, int S, int dh, AttnScratch& w,
-                               ExpSum exp_sum) {
-  const int Tp = (T + 7) / 8 * 8, Sp = (S + 15) / 16 * 16, Dp = (dh + 15) / 16 * 16;
-  w.q.assign((size_t)Tp * dh, 0.f);
-  w.kT.assign((size_t)dh * Sp, 0.f);
-  w.s.resize((size_t)Tp * Sp);
-  w.v.assign((size_t)Sp * Dp, 0.f);
-  w.o.resize((size_t)4 * Dp);
-  float *Q = w.q.data(), *KT = w.kT.data(), *Sc = w.s.data(), *V = w.v.data();
-  for (int i = 0; i < T; i++)
-    for (int d = 0; d < dh; d++) Q[(long)i * dh + d] = q[i * qt + d] * scale;
-  for (int j = 0; j < S; j++)
-    for (int d = 0; d < dh; d++) KT[(long)d * Sp + j] = k[j * kt + d];
-  for (int j = 0; j < S; j++) std::memcpy(V + (long)j * Dp, v + j * vt, sizeof(float) * dh);
-  // scores: 8 query rows × 16 keys in registers, over dh
-  for (int i0 = 0; i0 < Tp; i0 += 8)
-    for (int j0 = 0; j0 < Sp; j0 += 16) {
-      v16 acc[8] = {};
-      for (int d = 0; d < dh; d++) {
-        const v16 kv = ld16(KT + (long)d * Sp + j0);
-        for (int r = 0; r < 8; r++) acc[r] += bc16(Q[(long)(i0 + r) * dh + d]) * kv;
-      }
-      for (int r = 0; r < 8; r++) st16(Sc + (long)(i0 + r) * Sp + j0, acc[r]);
-    }
-  for (int i = 0; i < T; i++) {
-    float* si = Sc + (long)i * Sp;
-    if (mask) {
-      const float* mr = mask + (long)i * S;
-      for (int j = 0; j < S; j++) si[j] += mr[j];
-    }
-    softmax_row(si, si, S, exp_sum);
-    for (int j = S; j < Sp; j++) si[j] = 0.f;  // padded keys take no weight
-    if (probs) std::memcpy(probs + (long)i * S, si, sizeof(float) * S);
+// Vectorised in float, as PyTorch's Adam; the bias corrections are computed once in double.
+CLONES static void adam_range(float* p, const float* g, float* m, float* v, long s, long e, float lr, float b1, float b2, float eps,
+                              float wd, float ib1, float ib2) {
+  const float a1 = 1.f - b1, a2 = 1.f - b2;
+  for (long i = s; i < e; i++) {
+    const float mi = b1 * m[i] + a1 * g[i];
+    const float vi = b2 * v[i] + a2 * g[i] * g[i];
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] - lr * ((mi * ib1) / (std::sqrt(vi * ib2) + eps) + wd * p[i]);
   }
-  // out = p v: 4 rows × 16 columns in registers, over the keys
-  for (int i0 = 0; i0 < T; i0 += 4) {
-    const int rows = std::min(4, T - i0);
-    for (int c0 = 0; c0 < Dp; c0 += 16) {
-      v16 acc[4] = {};
-      for (int j = 0; j < S; j++) {
-        const v16 vv = ld16(V + (long)j * Dp + c0);
-        for (int r = 0; r < 4; r++) acc[r] += bc16(Sc[(long)(i0 + (r < rows ? r : 0)) * Sp + j]) * vv;
-      }
-      for (int r = 0; r < rows; r++) {
-        st16(w.o.data() + (long)r * Dp + c0, acc[r]);
-      }
-    }
-    for (int r = 0; r < rows; r++) std::memcpy(out + (i0 + r) * ot, w.o.data() + (long)r * Dp, sizeof(float) * dh);
-  }
-}
-
-void attention_forward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, const float* mask, float scale,
-                       float* out, float* probs) {
-  static const ExpSum exp_sum = pick_exp_sum();
-  parallel_for(B * H, [&](int task) {
-    const int b = task / H, h = task % H;
-    thread_local AttnScratch w;
-    attend_head(q.p + b * q.sb + h * q.sh, q.st, k.p + b * k.sb + h * k.sh, k.st, v.p + b * v.sb + h * v.sh, v.st, mask, scale,
-                out + ((long)b * T * H + h) * dh, (long)H * dh, probs ? probs + ((long)b * H + h) * T * S : nullptr, T, S, dh,
-                w, exp_sum);
-  });
 }
 
 void adam_step(float* p, const float* g, float* m, float* v, long n, float lr, float b1, float b2, float eps, float wd, int step) {
-  const double bc1 = 1.0 - std::pow((double)b1, step), bc2 = 1.0 - std::pow((double)b2, step);
-  chunked(n, [&](long s, long e) {
-    for (long i = s; i < e; i++) {
-      m[i] = b1 * m[i] + (1.f - b1) * g[i];
-      v[i] = b2 * v[i] + (1.f - b2) * g[i] * g[i];
-      double upd = (m[i] / bc1) / (std::sqrt(v[i] / bc2) + eps);
-      p[i] = (float)(p[i] - lr * (upd + wd * p[i]));
-    }
-  });
+  const float ib1 = (float)(1.0 / (1.0 - std::pow((double)b1, step))), ib2 = (float)(1.0 / (1.0 - std::pow((double)b2, step)));
+  chunked(n, [&](long s, long e) { adam_range(p, g, m, v, s, e, lr, b1, b2, eps, wd, ib1, ib2); });
 }
 }  // namespace fls
 

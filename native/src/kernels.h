@@ -9,6 +9,10 @@ void softmax_rows(const float* x, float* out, long rows, long cols);
 void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows, long cols);
 void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps);
 void layernorm_rows_backward(const float* xhat, const float* rstd, const float* dy, float* dx, long rows, long cols);
+// Row softmax pieces shared with attention.cc: Σ exp(x − mx) written to o (the variant for this CPU), one row.
+using ExpSum = float (*)(const float* x, float* o, long n, float mx);
+ExpSum pick_exp_sum();
+void softmax_row(const float* xr, float* o, long cols, ExpSum exp_sum);
 void gather_strided(const float* x, long offset, const long* shape, const long* strides, int nd, float* out);
 // A strided (B, H, rows, dh) operand: element (b, h, t, d) at p + b·sb + h·sh + t·st + d.
 struct AttnView {
@@ -17,5 +21,9 @@ struct AttnView {
 };
 void attention_forward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, const float* mask, float scale,
                        float* out, float* probs);
+// Gradients of attention_forward from its probabilities and the output gradient g (a strided (B, H, T, dh) view);
+// dq (B, T, H, dh), dk and dv (B, S, H, dh); a null output is skipped.
+void attention_backward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, AttnView g, const float* probs,
+                        float scale, float* dq, float* dk, float* dv);
 void adam_step(float* p, const float* g, float* m, float* v, long n, float lr, float b1, float b2, float eps, float wd, int step);
 }  // namespace fls

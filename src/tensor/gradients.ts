@@ -128,7 +128,9 @@ export const gradients: Record<string, Rule> = {
     // p = softmax(s), s = scale · q kᵀ (+ mask), out = p v:
     // dv = pᵀ g, dp = g vᵀ, ds = p ⊙ (dp − rowsum(dp ⊙ p)), dq = scale · ds k, dk = scale · dsᵀ q
     const [q, k, v] = n.inputs;
-    const { probs, scale } = n.ctx as { probs: Tensor; scale: number };
+    const { probs, scale, operands } = n.ctx as { probs: Tensor; scale: number; operands?: o.AttnOperands };
+    const kern = backend().attentionBackward;
+    if (kern && operands) return fusedAttentionBackward(kern, g, q, k, v, probs, scale, operands);
     const dv = v.requiresGrad ? o.matmul(o.transpose(probs), g) : null;
     if (!q.requiresGrad && !k.requiresGrad) return [null, null, dv];
     const dp = o.vals(o.matmul(g, o.transpose(v)));
@@ -146,6 +148,22 @@ export const gradients: Record<string, Rule> = {
     return [new T(dx, n.inputs[0].shape)];
   },
 };
+
+/** The attention gradients by the backend's fused kernel: dq (B, T, H, dh) and dk, dv (B, S, H, dh) storage, returned as
+ *  (B, H, ·, dh) views like the forward's output (so the caller's head split has a free gradient). */
+function fusedAttentionBackward(
+  kern: NonNullable<ReturnType<typeof backend>['attentionBackward']>, g: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor,
+  scale: number, { qc, qv, kc, kv, vc, vv }: o.AttnOperands,
+): (Tensor | null)[] {
+  const [B, H, Tq, dh] = q.shape;
+  const S = k.shape[2];
+  const gc = o.attnView(g) ? g : new T(o.vals(g), g.shape);
+  const grad = (need: boolean, rows: number): Float32Array | null => (need ? alloc(B * rows * H * dh, false) : null);
+  const [dq, dk, dv] = [grad(q.requiresGrad, Tq), grad(k.requiresGrad, S), grad(v.requiresGrad, S)];
+  kern(B, H, Tq, S, dh, qc.data, qv, kc.data, kv, vc.data, vv, gc.data, o.attnView(gc)!, o.vals(probs), scale, dq, dk, dv);
+  const view = (d: Float32Array | null, rows: number): Tensor | null => (d ? new T(d, [B, H, rows, dh], [rows * H * dh, dh, H * dh, 1]) : null);
+  return [view(dq, Tq), view(dk, S), view(dv, S)];
+}
 
 /** Gradient of the max reduction: to the arg-max entries, split evenly between ties. */
 export function maxReduceGrad(g: Tensor, node: GradNode, y: Tensor): Tensor[] {

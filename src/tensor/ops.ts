@@ -398,8 +398,13 @@ export function layerNorm(x: Tensor, eps = 1e-5): Tensor {
 }
 
 // ---------------------------------------------------------------- fused attention
+/** The operands of a fused attention as its kernel read them (the inputs, or contiguous copies of them). */
+export interface AttnOperands {
+  qc: Tensor; qv: AttnStrides; kc: Tensor; kv: AttnStrides; vc: Tensor; vv: AttnStrides;
+}
+
 /** How an attention operand (B, H, R, dh) is read in place: offset and strides, if its last axis is contiguous. */
-function attnView(x: Tensor): AttnStrides | null {
+export function attnView(x: Tensor): AttnStrides | null {
   if (x.ndim !== 4 || (x.strides[3] !== 1 && x.shape[3] > 1)) return null;
   return { offset: x.offset, sb: x.strides[0], sh: x.strides[1], st: x.strides[2] };
 }
@@ -440,5 +445,7 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, scale: number, m
   kern(B, H, T, S, dh, qc.data, qv, kc.data, kv, vc.data, vv, mask ? vals(mask) : null, scale, out, probs);
   const attn = new Tensor(probs, [B, H, T, S]);
   const o = new Tensor(out, [B, H, T, dh], [T * H * dh, dh, H * dh, 1]); // a (B, H, T, dh) view of (B, T, H, dh)
-  return { out: record(o, 'attention', [q, k, v], { probs: attn, scale }), attn };
+  // the operands as the kernel read them, for a fused backward
+  const operands: AttnOperands = { qc, qv, kc, kv, vc, vv };
+  return { out: record(o, 'attention', [q, k, v], { probs: attn, scale, operands }), attn };
 }

@@ -20,6 +20,10 @@ interface Addon {
   attention?(B: number, H: number, T: number, S: number, dh: number,
     q: Float32Array, qo: number, qsb: number, qsh: number, qst: number, k: Float32Array, ko: number, ksb: number, ksh: number, kst: number,
     v: Float32Array, vo: number, vsb: number, vsh: number, vst: number, mask: Float32Array | null, scale: number, out: Float32Array, probs: Float32Array | null): void;
+  attentionBackward?(B: number, H: number, T: number, S: number, dh: number,
+    q: Float32Array, qo: number, qsb: number, qsh: number, qst: number, k: Float32Array, ko: number, ksb: number, ksh: number, kst: number,
+    v: Float32Array, vo: number, vsb: number, vsh: number, vst: number, g: Float32Array, go: number, gsb: number, gsh: number, gst: number,
+    probs: Float32Array, scale: number, dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null): void;
   gather?(x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], out: Float32Array): void;
   info(): { simd: 'avx512' | 'avx2' | 'scalar'; threads: number };
 }
@@ -79,6 +83,12 @@ function wrap(a: Addon): Kernels {
       ? {
           attention: (B: number, H: number, T: number, S: number, dh: number, q: Float32Array, qv: AttnStrides, k: Float32Array, kv: AttnStrides, v: Float32Array, vv: AttnStrides, mask: Float32Array | null, scale: number, out: Float32Array, probs: Float32Array | null) =>
             a.attention!(B, H, T, S, dh, q, qv.offset, qv.sb, qv.sh, qv.st, k, kv.offset, kv.sb, kv.sh, kv.st, v, vv.offset, vv.sb, vv.sh, vv.st, mask, scale, out, probs),
+        }
+      : {}),
+    ...(a.attentionBackward
+      ? {
+          attentionBackward: (B: number, H: number, T: number, S: number, dh: number, q: Float32Array, qv: AttnStrides, k: Float32Array, kv: AttnStrides, v: Float32Array, vv: AttnStrides, g: Float32Array, gv: AttnStrides, probs: Float32Array, scale: number, dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null) =>
+            a.attentionBackward!(B, H, T, S, dh, q, qv.offset, qv.sb, qv.sh, qv.st, k, kv.offset, kv.sb, kv.sh, kv.st, v, vv.offset, vv.sb, vv.sh, vv.st, g, gv.offset, gv.sb, gv.sh, gv.st, probs, scale, dq, dk, dv),
         }
       : {}),
     // an addon built before `gather` existed still loads; the engine then copies views itself

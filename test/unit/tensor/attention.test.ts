@@ -84,6 +84,39 @@ describe('fused attention', () => {
     });
   }
 
+  it('native fused backward = reference gradients (odd shapes, T ≠ S, masks, strided views, some inputs frozen)', { skip: !native && 'native backend not built' }, () => {
+    const rng = new t.Rng(21);
+    const grads = (backend: string, q: t.Tensor, k: t.Tensor, v: t.Tensor, mask: t.Tensor | undefined, w: t.Tensor): (Float32Array | null)[] => {
+      const prev = t.backend().name;
+      t.setBackend(backend);
+      try {
+        const leaves = [q, k, v].map((x) => (x.requiresGrad ? t.tensor(x.values(), [...x.shape], true) : x.detach()));
+        const split = leaves.map((x) => (x.ndim === 3 ? t.permute(t.reshape(x, [x.shape[0], x.shape[1], 2, -1]), [0, 2, 1, 3]) : x));
+        const { out } = t.fusedAttention(split[0], split[1], split[2], 0.37, mask);
+        t.backward(t.sum(t.mul(out, w))); // a weighted sum: every output element has its own gradient
+        return leaves.map((x) => (x.grad ? new Float32Array(x.grad.values()) : null));
+      } finally {
+        t.setBackend(prev);
+      }
+    };
+    for (const [B, T, S, H, dh, viaViews] of [[2, 7, 13, 2, 5, 1], [1, 1, 1, 2, 1, 1], [3, 17, 17, 2, 16, 0], [2, 33, 20, 2, 40, 1], [1, 100, 100, 2, 32, 1]]) {
+      const mk = (R: number): t.Tensor => (viaViews ? t.randn([B, R, 2 * dh], rng, 1, true) : t.randn([B, H, R, dh], rng, 1, true));
+      const [q, k, v] = [mk(T), mk(S), mk(S)];
+      const w = t.randn([B, 2, T, dh], rng);
+      for (const mask of [undefined, t.randn([T, S], rng)]) {
+        for (const frozen of [-1, 0, 1, 2]) {
+          const ins = [q, k, v].map((x, i) => (i === frozen ? x.detach() : x));
+          const a = grads('native', ins[0], ins[1], ins[2], mask, w);
+          const b = grads('reference', ins[0], ins[1], ins[2], mask, w);
+          a.forEach((g, i) => {
+            if (i === frozen) assert.equal(g, null);
+            else close(g!, b[i]!, `d${'qkv'[i]} ${[B, T, S, H, dh]} frozen ${frozen}`);
+          });
+        }
+      }
+    }
+  });
+
   it('bad shapes give clear errors', () => {
     const rng = new t.Rng(1);
     assert.throws(() => t.fusedAttention(randT([2, 3, 4], rng), randT([2, 3, 4], rng), randT([2, 3, 4], rng), 1), /must be \(B, H, T, dh\)/);

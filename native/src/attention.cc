@@ -1,0 +1,144 @@
+// Fused multi-head attention, forward and backward, one task per (batch, head) on the pool. Every product is small_mm
+// (smallmm.cc), which reads its left operand through a row and a step stride and its right operand and output through
+// a row stride — so q, k, v and the output gradient are read in place through the head-split views of a (B, T, H·dh)
+// projection, pᵀ and dsᵀ are read without transposing, and outputs are written in (B, T, H, dh) order (the head merge
+// is a free view). Only kᵀ / vᵀ (padded to 16 columns), the scores and ds live in per-thread scratch; when dh is not a
+// multiple of 16 the per-head operands are copied into zero-padded scratch first.
+//   forward:  s = scale · q kᵀ (+ mask), p = softmax(s), out = p v
+//   backward: dv = pᵀ g, dp = g vᵀ, ds = scale · p ⊙ (dp − rowsum(dp ⊙ p)), dq = ds k, dk = dsᵀ q
+#include <algorithm>
+#include <cstring>
+#include <vector>
+#include "kernels.h"
+#include "pool.h"
+#include "smallmm.h"
+
+#if defined(__x86_64__)
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+
+namespace fls {
+namespace {
+struct Scratch {
+  std::vector<float> xT, s, ds, q, k, v, g, o;  // only xT, s and ds when dh is a multiple of 16
+};
+
+constexpr int up16(int n) { return (n + 15) / 16 * 16; }
+
+// rows (n × dh, row stride xt) as a small_mm operand with Dp columns: in place when dh = Dp, else a padded copy
+const float* operand(const float* x, long xt, int n, int dh, int Dp, std::vector<float>& buf, long* ld) {
+  if (dh == Dp) {
+    *ld = xt;
+    return x;
+  }
+  buf.assign((size_t)n * Dp, 0.f);
+  for (int i = 0; i < n; i++) std::memcpy(buf.data() + (long)i * Dp, x + i * xt, sizeof(float) * dh);
+  *ld = Dp;
+  return buf.data();
+}
+
+// xᵀ (dh × Sp, zero-padded columns) of rows (S × dh, row stride xt)
+CLONES const float* transposed(const float* x, long xt, int S, int dh, int Sp, std::vector<float>& buf) {
+  buf.assign((size_t)dh * Sp, 0.f);
+  float* t = buf.data();
+  // written row by row (the S rows of x, a few KB, stay in L1 while they are read down their columns)
+  for (int d = 0; d < dh; d++) {
+    float* td = t + (long)d * Sp;
+    for (int j = 0; j < S; j++) td[j] = x[j * xt + d];
+  }
+  return t;
+}
+
+// C (M × dh) = a · B into out (row stride ot): straight into out when dh = Dp, else through scratch
+template <typename F>
+void product_into(float* out, long ot, int M, int dh, int Dp, std::vector<float>& o, F product) {
+  if (dh == Dp) return product(out, ot);
+  o.resize((size_t)M * Dp);
+  product(o.data(), (long)Dp);
+  for (int i = 0; i < M; i++) std::memcpy(out + i * ot, o.data() + (long)i * Dp, sizeof(float) * dh);
+}
+
+CLONES void head_forward(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* mask, float scale, float* out,
+                  long ot, float* probs, int T, int S, int dh, Scratch& w, SmallMM mm, ExpSum exp_sum) {
+  const int Sp = up16(S), Dp = up16(dh);
+  long lv;
+  const float* KT = transposed(k, kt, S, dh, Sp, w.xT);
+  const float* V = operand(v, vt, S, dh, Dp, w.v, &lv);
+  w.s.resize((size_t)T * Sp);
+  float* Sc = w.s.data();
+  mm(q, qt, 1, KT, Sp, dh, Sc, Sp, T, Sp);  // (T, Sp) = q kᵀ (a left operand is read over dh only: never padded)
+  for (int i = 0; i < T; i++) {
+    float* si = Sc + (long)i * Sp;
+    if (mask) {
+      const float* mr = mask + (long)i * S;
+      for (int j = 0; j < S; j++) si[j] = si[j] * scale + mr[j];
+    } else {
+      for (int j = 0; j < S; j++) si[j] *= scale;
+    }
+    softmax_row(si, si, S, exp_sum);
+    if (probs) std::memcpy(probs + (long)i * S, si, sizeof(float) * S);
+  }
+  // out (T, dh) = p v over the S keys (the padded columns of the scores are never read)
+  product_into(out, ot, T, dh, Dp, w.o, [&](float* C, long ldc) { mm(Sc, Sp, 1, V, lv, S, C, ldc, T, Dp); });
+}
+
+CLONES void head_backward(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* g, long gt, const float* p,
+                   float scale, float* dq, float* dk, float* dv, long ot, int T, int S, int dh, Scratch& w, SmallMM mm) {
+  const int Sp = up16(S), Dp = up16(dh);
+  long lg, lq, lk;
+  if (dv) {  // dv (S, dh) = pᵀ g: a(j, i) = p[i][j]
+    const float* G = operand(g, gt, T, dh, Dp, w.g, &lg);
+    product_into(dv, ot, S, dh, Dp, w.o, [&](float* C, long ldc) { mm(p, 1, S, G, lg, T, C, ldc, S, Dp); });
+  }
+  if (!dq && !dk) return;
+  const float* VT = transposed(v, vt, S, dh, Sp, w.xT);
+  w.ds.resize((size_t)T * Sp);
+  float* DS = w.ds.data();
+  mm(g, gt, 1, VT, Sp, dh, DS, Sp, T, Sp);  // dp (T, Sp) = g vᵀ, then ds in place
+  for (int i = 0; i < T; i++) {
+    float* di = DS + (long)i * Sp;
+    const float* pi = p + (long)i * S;
+    float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+    for (int j = 0; j < S; j++) dot += di[j] * pi[j];
+    for (int j = 0; j < S; j++) di[j] = scale * pi[j] * (di[j] - dot);
+  }
+  if (dq) {  // dq (T, dh) = ds k
+    const float* K = operand(k, kt, S, dh, Dp, w.k, &lk);
+    product_into(dq, ot, T, dh, Dp, w.o, [&](float* C, long ldc) { mm(DS, Sp, 1, K, lk, S, C, ldc, T, Dp); });
+  }
+  if (dk) {  // dk (S, dh) = dsᵀ q: a(j, i) = ds[i][j]
+    const float* Q = operand(q, qt, T, dh, Dp, w.q, &lq);
+    product_into(dk, ot, S, dh, Dp, w.o, [&](float* C, long ldc) { mm(DS, 1, Sp, Q, lq, T, C, ldc, S, Dp); });
+  }
+}
+}  // namespace
+
+void attention_forward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, const float* mask, float scale,
+                       float* out, float* probs) {
+  static const ExpSum exp_sum = pick_exp_sum();
+  static const SmallMM mm = pick_small_mm();
+  parallel_for(B * H, [&](int task) {
+    const int b = task / H, h = task % H;
+    thread_local Scratch w;
+    head_forward(q.p + b * q.sb + h * q.sh, q.st, k.p + b * k.sb + h * k.sh, k.st, v.p + b * v.sb + h * v.sh, v.st, mask, scale,
+                 out + ((long)b * T * H + h) * dh, (long)H * dh, probs ? probs + ((long)b * H + h) * T * S : nullptr, T, S, dh, w, mm,
+                 exp_sum);
+  });
+}
+
+void attention_backward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, AttnView g, const float* probs,
+                        float scale, float* dq, float* dk, float* dv) {
+  static const SmallMM mm = pick_small_mm();
+  parallel_for(B * H, [&](int task) {
+    const int b = task / H, h = task % H;
+    thread_local Scratch w;
+    const long oq = ((long)b * T * H + h) * dh, okv = ((long)b * S * H + h) * dh;
+    head_backward(q.p + b * q.sb + h * q.sh, q.st, k.p + b * k.sb + h * k.sh, k.st, v.p + b * v.sb + h * v.sh, v.st,
+                  g.p + b * g.sb + h * g.sh, g.st, probs + ((long)b * H + h) * T * S, scale, dq ? dq + oq : nullptr,
+                  dk ? dk + okv : nullptr, dv ? dv + okv : nullptr, (long)H * dh, T, S, dh, w, mm);
+  });
+}
+}  // namespace fls

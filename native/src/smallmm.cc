@@ -1,0 +1,104 @@
+// Register-tiled small products for the attention kernels (see smallmm.h): tiles of 6 rows × 32 columns (AVX-512:
+// 12 zmm accumulators) or 6 × 16 (AVX2: 12 ymm), one broadcast of a(i, x) per row and step. Written with intrinsics:
+// GCC's vector extensions turn a scalar broadcast into an add or element-wise masked loads inside target_clones code.
+#include "smallmm.h"
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace fls {
+namespace {
+constexpr int R = 6;
+
+void small_mm_portable(const float* A, long ars, long aks, const float* B, long ldb, int K, float* C, long ldc, int M, int Np) {
+  for (int i = 0; i < M; i++) {
+    float* c = C + i * ldc;
+    std::fill(c, c + Np, 0.f);
+    for (int x = 0; x < K; x++) {
+      const float a = A[i * ars + x * aks];
+      const float* b = B + x * ldb;
+      for (int j = 0; j < Np; j++) c[j] += a * b[j];
+    }
+  }
+}
+
+#if defined(__x86_64__)
+// NV vectors of 16 columns; rows < R of the tile valid (the others read row 0 and are not stored)
+template <int NV>
+__attribute__((target("avx512f"), always_inline)) inline void tile512(const float* A, long ars, long aks, const float* B, long ldb,
+                                                                         int K, float* C, long ldc, int rows) {
+  __m512 acc[R][NV];
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+  long ro[R];
+  for (int r = 0; r < R; r++) ro[r] = (r < rows ? r : 0) * ars;
+  for (int x = 0; x < K; x++) {
+    __m512 b[NV];
+    for (int v = 0; v < NV; v++) b[v] = _mm512_loadu_ps(B + x * ldb + 16 * v);
+    const float* ax = A + x * aks;
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++) {
+      const __m512 a = _mm512_set1_ps(ax[ro[r]]);
+      for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < rows; r++)
+    for (int v = 0; v < NV; v++) _mm512_storeu_ps(C + r * ldc + 16 * v, acc[r][v]);
+}
+
+__attribute__((target("avx512f"))) void small_mm_avx512(const float* A, long ars, long aks, const float* B, long ldb, int K, float* C,
+                                                        long ldc, int M, int Np) {
+  for (int c0 = 0; c0 < Np; c0 += 32) {
+    const bool two = Np - c0 >= 32;
+    for (int i0 = 0; i0 < M; i0 += R) {
+      const int rows = std::min(R, M - i0);
+      if (two) tile512<2>(A + i0 * ars, ars, aks, B + c0, ldb, K, C + i0 * ldc + c0, ldc, rows);
+      else tile512<1>(A + i0 * ars, ars, aks, B + c0, ldb, K, C + i0 * ldc + c0, ldc, rows);
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"), always_inline)) inline void tile256(const float* A, long ars, long aks, const float* B, long ldb,
+                                                                          int K, float* C, long ldc, int rows) {
+  __m256 acc[R][2];
+  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  long ro[R];
+  for (int r = 0; r < R; r++) ro[r] = (r < rows ? r : 0) * ars;
+  for (int x = 0; x < K; x++) {
+    const __m256 b0 = _mm256_loadu_ps(B + x * ldb), b1 = _mm256_loadu_ps(B + x * ldb + 8);
+    const float* ax = A + x * aks;
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++) {
+      const __m256 a = _mm256_broadcast_ss(ax + ro[r]);
+      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < rows; r++) {
+    _mm256_storeu_ps(C + r * ldc, acc[r][0]);
+    _mm256_storeu_ps(C + r * ldc + 8, acc[r][1]);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void small_mm_avx2(const float* A, long ars, long aks, const float* B, long ldb, int K, float* C,
+                                                       long ldc, int M, int Np) {
+  for (int c0 = 0; c0 < Np; c0 += 16)
+    for (int i0 = 0; i0 < M; i0 += R) tile256(A + i0 * ars, ars, aks, B + c0, ldb, K, C + i0 * ldc + c0, ldc, std::min(R, M - i0));
+}
+#endif
+}  // namespace
+
+SmallMM pick_small_mm() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  const char* want = std::getenv("FLINKSCOPE_SIMD");
+  const bool scalar = want && std::string(want) == "scalar", avx2 = want && std::string(want) == "avx2";
+  if (!scalar && !avx2 && __builtin_cpu_supports("avx512f")) return small_mm_avx512;
+  if (!scalar && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return small_mm_avx2;
+#endif
+  return small_mm_portable;
+}
+}  // namespace fls
