@@ -184,28 +184,35 @@ Value Attention(const CallbackInfo& info) {
   return env.Undefined();
 }
 
-// attentionBackward(B, H, T, S, dh, q(5), k(5), v(5), g(5), probs, scale, dq|null, dk|null, dv|null): gradients of
-// attention from its probabilities (B, H, T, S) and the output gradient g (a (B, H, T, dh) view); dq (B, T, H, dh),
-// dk and dv (B, S, H, dh).
+// attentionBackward(B, H, T, S, dh, q(5), k(5), v(5), g(5), probs, scale, dq(5), dk(5), dv(5)): gradients of attention
+// from its probabilities (B, H, T, S) and the output gradient g (a (B, H, T, dh) view), written through the output
+// views dq (B, H, T, dh), dk and dv (B, H, S, dh), each (array|null, offset, sb, sh, st).
 Value AttentionBackward(const CallbackInfo& info) {
   Env env = info.Env();
-  if (info.Length() < 30) return (fail(env, "attentionBackward takes 30 arguments"), env.Undefined());
+  if (info.Length() < 42) return (fail(env, "attentionBackward takes 42 arguments"), env.Undefined());
   long B = num(info, 0), H = num(info, 1), T = num(info, 2), S = num(info, 3), dh = num(info, 4);
   if (B < 0 || H < 0 || T < 0 || S < 0 || dh < 0) return (fail(env, "attentionBackward: negative size"), env.Undefined());
   fls::AttnView views[4];
   const long rows[4] = {T, S, S, T};
   for (int i = 0; i < 4; i++)
     if (!attn_view(info, 5 + 5 * i, B, H, rows[i], dh, "attentionBackward", &views[i])) return env.Undefined();
-  float *probs, *dq, *dk, *dv;
+  float* probs;
   if (info[25].IsNull() || info[25].IsUndefined()) return (fail(env, "attentionBackward: probs missing"), env.Undefined());
   if (!opt_f32(info, 25, (size_t)(B * H * T * S), "attentionBackward: probs (B·H·T·S)", &probs)) return env.Undefined();
   const float scale = (float)info[26].As<Number>().DoubleValue();
-  if (!opt_f32(info, 27, (size_t)(B * T * H * dh), "attentionBackward: dq (B·T·H·dh)", &dq) ||
-      !opt_f32(info, 28, (size_t)(B * S * H * dh), "attentionBackward: dk (B·S·H·dh)", &dk) ||
-      !opt_f32(info, 29, (size_t)(B * S * H * dh), "attentionBackward: dv (B·S·H·dh)", &dv))
-    return env.Undefined();
+  fls::AttnOut outs[3];
+  const long orows[3] = {T, S, S};
+  for (int i = 0; i < 3; i++) {
+    const size_t a = 27 + 5 * i;
+    outs[i] = {nullptr, 0, 0, 0};
+    if (info[a].IsNull() || info[a].IsUndefined()) continue;
+    fls::AttnView o;  // the same bounds check as an input view
+    if (!attn_view(info, a, B, H, orows[i], dh, "attentionBackward (output)", &o)) return env.Undefined();
+    outs[i] = {const_cast<float*>(o.p), o.sb, o.sh, o.st};
+  }
   if (B * H > 0)
-    fls::attention_backward((int)B, (int)H, (int)T, (int)S, (int)dh, views[0], views[1], views[2], views[3], probs, scale, dq, dk, dv);
+    fls::attention_backward((int)B, (int)H, (int)T, (int)S, (int)dh, views[0], views[1], views[2], views[3], probs, scale, outs[0], outs[1],
+                            outs[2]);
   return env.Undefined();
 }
 

@@ -1,8 +1,9 @@
 // Fused multi-head attention, forward and backward, one task per (batch, head) on the pool. Every product is small_mm
 // (smallmm.cc), which reads its left operand through a row and a step stride and its right operand and output through
 // a row stride — so q, k, v and the output gradient are read in place through the head-split views of a (B, T, H·dh)
-// projection, pᵀ and dsᵀ are read without transposing, and outputs are written in (B, T, H, dh) order (the head merge
-// is a free view). Only kᵀ / vᵀ (padded to 16 columns), the scores and ds live in per-thread scratch; when dh is not a
+// projection, pᵀ and dsᵀ are read without transposing, and outputs are written through strided views too (the
+// forward's in (B, T, H, dh) order, so the head merge is a free view; gradients wherever the caller wants them, e.g.
+// straight into the gradient of a packed (B, T, 3·H·dh) projection). Only kᵀ / vᵀ (padded to 16 columns), the scores and ds live in per-thread scratch; when dh is not a
 // multiple of 16 the per-head operands are copied into zero-padded scratch first.
 //   forward:  s = scale · q kᵀ (+ mask), p = softmax(s), out = p v
 //   backward: dv = pᵀ g, dp = g vᵀ, ds = scale · p ⊙ (dp − rowsum(dp ⊙ p)), dq = ds k, dk = dsᵀ q
@@ -85,12 +86,13 @@ CLONES void head_forward(const float* q, long qt, const float* k, long kt, const
 }
 
 CLONES void head_backward(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* g, long gt, const float* p,
-                   float scale, float* dq, float* dk, float* dv, long ot, int T, int S, int dh, Scratch& w, SmallMM mm) {
+                          float scale, float* dq, long dqt, float* dk, long dkt, float* dv, long dvt, int T, int S, int dh, Scratch& w,
+                          SmallMM mm) {
   const int Sp = up16(S), Dp = up16(dh);
   long lg, lq, lk;
   if (dv) {  // dv (S, dh) = pᵀ g: a(j, i) = p[i][j]
     const float* G = operand(g, gt, T, dh, Dp, w.g, &lg);
-    product_into(dv, ot, S, dh, Dp, w.o, [&](float* C, long ldc) { mm(p, 1, S, G, lg, T, C, ldc, S, Dp); });
+    product_into(dv, dvt, S, dh, Dp, w.o, [&](float* C, long ldc) { mm(p, 1, S, G, lg, T, C, ldc, S, Dp); });
   }
   if (!dq && !dk) return;
   const float* VT = transposed(v, vt, S, dh, Sp, w.xT);
@@ -107,11 +109,11 @@ CLONES void head_backward(const float* q, long qt, const float* k, long kt, cons
   }
   if (dq) {  // dq (T, dh) = ds k
     const float* K = operand(k, kt, S, dh, Dp, w.k, &lk);
-    product_into(dq, ot, T, dh, Dp, w.o, [&](float* C, long ldc) { mm(DS, Sp, 1, K, lk, S, C, ldc, T, Dp); });
+    product_into(dq, dqt, T, dh, Dp, w.o, [&](float* C, long ldc) { mm(DS, Sp, 1, K, lk, S, C, ldc, T, Dp); });
   }
   if (dk) {  // dk (S, dh) = dsᵀ q: a(j, i) = ds[i][j]
     const float* Q = operand(q, qt, T, dh, Dp, w.q, &lq);
-    product_into(dk, ot, S, dh, Dp, w.o, [&](float* C, long ldc) { mm(DS, 1, Sp, Q, lq, T, C, ldc, S, Dp); });
+    product_into(dk, dkt, S, dh, Dp, w.o, [&](float* C, long ldc) { mm(DS, 1, Sp, Q, lq, T, C, ldc, S, Dp); });
   }
 }
 }  // namespace
@@ -130,15 +132,15 @@ void attention_forward(int B, int H, int T, int S, int dh, AttnView q, AttnView 
 }
 
 void attention_backward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, AttnView g, const float* probs,
-                        float scale, float* dq, float* dk, float* dv) {
+                        float scale, AttnOut dq, AttnOut dk, AttnOut dv) {
   static const SmallMM mm = pick_small_mm();
   parallel_for(B * H, [&](int task) {
     const int b = task / H, h = task % H;
     thread_local Scratch w;
-    const long oq = ((long)b * T * H + h) * dh, okv = ((long)b * S * H + h) * dh;
+    auto at = [&](const AttnOut& o) { return o.p ? o.p + b * o.sb + h * o.sh : nullptr; };
     head_backward(q.p + b * q.sb + h * q.sh, q.st, k.p + b * k.sb + h * k.sh, k.st, v.p + b * v.sb + h * v.sh, v.st,
-                  g.p + b * g.sb + h * g.sh, g.st, probs + ((long)b * H + h) * T * S, scale, dq ? dq + oq : nullptr,
-                  dk ? dk + okv : nullptr, dv ? dv + okv : nullptr, (long)H * dh, T, S, dh, w, mm);
+                  g.p + b * g.sb + h * g.sh, g.st, probs + ((long)b * H + h) * T * S, scale, at(dq), dq.st, at(dk), dk.st, at(dv), dv.st,
+                  T, S, dh, w, mm);
   });
 }
 }  // namespace fls

@@ -12,7 +12,7 @@
 namespace fls {
 namespace {
 constexpr int MR = 6;
-constexpr int KC = 256;
+constexpr int KC = 128;  // a 128 × 32 panel of B (16 KB) and one of A stay in the 32 KB L1 while the micro-kernel streams them
 constexpr int MC = MR * 24;   // 144 rows of A per task
 constexpr int NCB = 384;      // columns per task (multiple of 16 and 32)
 
@@ -94,12 +94,20 @@ void pack_b(const Op& b, int p0, int kc, int j0, int nc, int NR, float* Bp) {
         }
       }
     } else {
-      for (int c = 0; c < NR; c++) {
-        if (c < cols) {
-          const float* src = b.p + (long)(j0 + jr + c) * b.rows + p0;
-          for (int k = 0; k < kc; k++) dst[k * NR + c] = src[k];
+      // eight stored rows (= columns of op(B)) read side by side, each k's eight values written together (a strided
+      // store per element was the slow part)
+      for (int c8 = 0; c8 < NR; c8 += 8) {
+        const float* src[8];
+        for (int c = 0; c < 8; c++) src[c] = c8 + c < cols ? b.p + (long)(j0 + jr + c8 + c) * b.rows + p0 : nullptr;
+        if (c8 + 8 <= cols) {
+          for (int k = 0; k < kc; k++) {
+            float* d = dst + k * NR + c8;
+#pragma GCC unroll 8
+            for (int c = 0; c < 8; c++) d[c] = src[c][k];
+          }
         } else {
-          for (int k = 0; k < kc; k++) dst[k * NR + c] = 0.f;
+          for (int k = 0; k < kc; k++)
+            for (int c = 0; c < 8; c++) dst[k * NR + c8 + c] = src[c] ? src[c][k] : 0.f;
         }
       }
     }
@@ -227,18 +235,21 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
   const int NR = pl.NR;
   const int Npad = (N + NR - 1) / NR * NR;
   const int nBlocks = (N + NCB - 1) / NCB;
-  // Rows of A per task: MC, but with few blocks the rows are spread evenly over a multiple of the thread count
-  // (256 rows on 2 threads: 2 × 132 instead of 144 + 112, which leaves one thread idle for a fifth of the time).
-  int mcb = MC;
+  // Row blocks of A: at most MC rows each; in parallel their count is a multiple of the thread count and the MR-row
+  // panels are dealt out evenly (3200 rows on 2 threads: 24 blocks of 22–23 panels, not 22 × 144 + 32 rows, which
+  // left one thread a block behind — 8 % of the product idle).
+  const int panels = (M + MR - 1) / MR;
+  int mBlocks = (M + MC - 1) / MC;
   if (parallel) {
     const int threads = pool_threads();
-    const int blocks = ((M + MC - 1) / MC) * nBlocks;
-    if (blocks < 4 * threads) {
-      const int mParts = (((M + MC - 1) / MC + threads - 1) / threads) * threads;
-      mcb = std::max(MR, ((M + mParts - 1) / mParts + MR - 1) / MR * MR);
-    }
+    mBlocks = (mBlocks + threads - 1) / threads * threads;
+    mBlocks = std::min(mBlocks, panels);
   }
-  const int mBlocks = (M + mcb - 1) / mcb;
+  auto rows_of = [&](int ib, int* i0, int* mc) {
+    const int pa = (int)((long)ib * panels / mBlocks), pb = (int)((long)(ib + 1) * panels / mBlocks);
+    *i0 = pa * MR;
+    *mc = std::min(M, pb * MR) - *i0;
+  };
   for (int p0 = k_begin; p0 < k_end; p0 += KC) {
     const int kc = std::min(KC, k_end - p0);
     bp.resize((size_t)kc * Npad);
@@ -251,7 +262,9 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
     const bool add = accumulate || p0 > k_begin;
     auto task = [&](int t) {
       const int ib = t / nBlocks, jb = t % nBlocks;
-      const int i0 = ib * mcb, mc = std::min(mcb, M - i0);
+      int i0, mc;
+      rows_of(ib, &i0, &mc);
+      if (mc <= 0) return;
       const int j0 = jb * NCB, nc = std::min(NCB, N - j0);
       std::vector<float>& ap = tl_a;
       ap.resize((size_t)((mc + MR - 1) / MR * MR) * kc);

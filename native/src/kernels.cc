@@ -369,6 +369,7 @@ void gather_strided(const float* x, long offset, const long* shape, const long* 
     long rows = per_outer / (inner ? inner : 1);
     for (long r = 0; r < rows; r++) {
       if (istr == 1) std::copy(x + src, x + src + inner, dst);
+      else if (istr == 0) std::fill(dst, dst + inner, x[src]);  // a broadcast axis
       else for (long j = 0; j < inner; j++) dst[j] = x[src + j * istr];
       dst += inner;
       for (int k = nd - 2; k >= 1; k--) {  // odometer over the middle dimensions

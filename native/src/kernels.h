@@ -21,9 +21,14 @@ struct AttnView {
 };
 void attention_forward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, const float* mask, float scale,
                        float* out, float* probs);
-// Gradients of attention_forward from its probabilities and the output gradient g (a strided (B, H, T, dh) view);
-// dq (B, T, H, dh), dk and dv (B, S, H, dh); a null output is skipped.
+// An output (B, H, rows, dh) view: element (b, h, t, d) at p + b·sb + h·sh + t·st + d; p null = not wanted.
+struct AttnOut {
+  float* p;
+  long sb, sh, st;
+};
+// Gradients of attention_forward from its probabilities and the output gradient g (a strided (B, H, T, dh) view),
+// written through the views dq (B, H, T, dh), dk and dv (B, H, S, dh).
 void attention_backward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, AttnView g, const float* probs,
-                        float scale, float* dq, float* dk, float* dv);
+                        float scale, AttnOut dq, AttnOut dk, AttnOut dv);
 void adam_step(float* p, const float* g, float* m, float* v, long n, float lr, float b1, float b2, float eps, float wd, int step);
 }  // namespace fls

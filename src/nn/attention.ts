@@ -1,6 +1,6 @@
 // Multi-head scaled dot-product attention (Vaswani et al. 2017) with optional additive masks:
 // full, banded (|i − j| ≤ w: the local view), and a Transformer encoder layer (post-norm, as the benchmark model).
-import { Tensor, Rng, add, reshape, permute, relu, gelu, fusedAttention, composedAttention } from '../tensor/index.js';
+import { Tensor, Rng, add, concat, matmul, reshape, permute, relu, gelu, fusedAttention, composedAttention, attentionQKV } from '../tensor/index.js';
 import { Module } from './module.js';
 import { Linear, LayerNorm, Dropout } from './layers.js';
 
@@ -37,6 +37,13 @@ export class MultiHeadAttention extends Module {
     this.wv = new Linear(dModel, dModel, rng, { bias });
     this.wo = new Linear(dModel, dModel, rng, { bias });
   }
+  /** q, k, v by one matmul with the three weights side by side (B, T, 3d), and attention over the packed heads. */
+  private packed(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
+    const ps = [this.wq, this.wk, this.wv];
+    let qkv = matmul(x, concat(ps.map((l) => l.weight), 1)); // (B, T, 3d)
+    if (ps.every((l) => l.bias)) qkv = add(qkv, concat(ps.map((l) => l.bias!), 0));
+    return attentionQKV(qkv, this.heads, 1 / Math.sqrt(this.dModel / this.heads), mask);
+  }
   private split(x: Tensor): Tensor {
     const [B, T] = x.shape;
     return permute(reshape(x, [B, T, this.heads, this.dModel / this.heads]), [0, 2, 1, 3]); // (B, h, T, dh)
@@ -44,7 +51,7 @@ export class MultiHeadAttention extends Module {
   /** x (B, T, d) → (B, T, d); attn (B, h, T, T). */
   forward(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
     const [B, T] = x.shape;
-    const { out, attn } = attention(this.split(this.wq.forward(x)), this.split(this.wk.forward(x)), this.split(this.wv.forward(x)), mask);
+    const { out, attn } = x.ndim === 3 && (!mask || mask.ndim === 2) ? this.packed(x, mask) : attention(this.split(this.wq.forward(x)), this.split(this.wk.forward(x)), this.split(this.wv.forward(x)), mask);
     const merged = reshape(permute(out, [0, 2, 1, 3]), [B, T, this.dModel]); // (B, T, d)
     return { out: this.wo.forward(merged), attn };
   }

@@ -15,6 +15,12 @@ export interface AttnStrides {
   st: number;
 }
 
+/** Where an attention gradient goes: its storage and the (B, H, rows, dh) view into it. */
+export interface AttnOut {
+  data: Float32Array;
+  view: AttnStrides;
+}
+
 export interface Kernels {
   readonly name: string;
   /**
@@ -56,14 +62,14 @@ export interface Kernels {
   ): void;
   /**
    * Optional backward of `attention` from its probabilities p (B, H, T, S) and the output gradient g (a strided
-   * (B, H, T, dh) view): dv = pᵀ g, ds = scale · p ⊙ (g vᵀ − rowsum(g vᵀ ⊙ p)), dq = ds k, dk = dsᵀ q. dq is written
-   * (B, T, H, dh), dk and dv (B, S, H, dh) (the layout of the forward's output); a null output is not computed.
+   * (B, H, T, dh) view): dv = pᵀ g, ds = scale · p ⊙ (g vᵀ − rowsum(g vᵀ ⊙ p)), dq = ds k, dk = dsᵀ q, each written
+   * through its output view (dq (B, H, T, dh), dk and dv (B, H, S, dh)); a null output is not computed.
    */
   attentionBackward?(
     B: number, H: number, T: number, S: number, dh: number,
     q: Float32Array, qv: AttnStrides, k: Float32Array, kv: AttnStrides, v: Float32Array, vv: AttnStrides,
     g: Float32Array, gv: AttnStrides, probs: Float32Array, scale: number,
-    dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null,
+    dq: AttnOut | null, dk: AttnOut | null, dv: AttnOut | null,
   ): void;
   /**
    * One AdamW step in place (step is 1-based): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;

@@ -140,6 +140,7 @@ export const gradients: Record<string, Rule> = {
     const dsT = o.mul(new T(ds, probs.shape), scale);
     return [q.requiresGrad ? o.matmul(dsT, k) : null, k.requiresGrad ? o.matmul(o.transpose(dsT), q) : null, dv];
   },
+  attentionQKV: (g, n) => packedAttentionBackward(g, n),
   layerNorm: (g, n) => {
     const { xhat, rstd } = n.ctx as { xhat: Float32Array; rstd: Float32Array };
     const cols = n.inputs[0].shape[n.inputs[0].ndim - 1];
@@ -149,20 +150,36 @@ export const gradients: Record<string, Rule> = {
   },
 };
 
+type AttnBackward = NonNullable<ReturnType<typeof backend>['attentionBackward']>;
+
 /** The attention gradients by the backend's fused kernel: dq (B, T, H, dh) and dk, dv (B, S, H, dh) storage, returned as
  *  (B, H, ·, dh) views like the forward's output (so the caller's head split has a free gradient). */
 function fusedAttentionBackward(
-  kern: NonNullable<ReturnType<typeof backend>['attentionBackward']>, g: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor,
-  scale: number, { qc, qv, kc, kv, vc, vv }: o.AttnOperands,
+  kern: AttnBackward, g: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor, scale: number, { qc, qv, kc, kv, vc, vv }: o.AttnOperands,
 ): (Tensor | null)[] {
   const [B, H, Tq, dh] = q.shape;
   const S = k.shape[2];
   const gc = o.attnView(g) ? g : new T(o.vals(g), g.shape);
-  const grad = (need: boolean, rows: number): Float32Array | null => (need ? alloc(B * rows * H * dh, false) : null);
+  const grad = (need: boolean, rows: number): Tensor | null =>
+    need ? new T(alloc(B * rows * H * dh, false), [B, H, rows, dh], [rows * H * dh, dh, H * dh, 1]) : null;
   const [dq, dk, dv] = [grad(q.requiresGrad, Tq), grad(k.requiresGrad, S), grad(v.requiresGrad, S)];
-  kern(B, H, Tq, S, dh, qc.data, qv, kc.data, kv, vc.data, vv, gc.data, o.attnView(gc)!, o.vals(probs), scale, dq, dk, dv);
-  const view = (d: Float32Array | null, rows: number): Tensor | null => (d ? new T(d, [B, H, rows, dh], [rows * H * dh, dh, H * dh, 1]) : null);
-  return [view(dq, Tq), view(dk, S), view(dv, S)];
+  const out = (d: Tensor | null) => (d ? { data: d.data, view: o.attnView(d)! } : null);
+  kern(B, H, Tq, S, dh, qc.data, qv, kc.data, kv, vc.data, vv, gc.data, o.attnView(gc)!, o.vals(probs), scale, out(dq), out(dk), out(dv));
+  return [dq, dk, dv];
+}
+
+/** The gradient of attentionQKV: one (B, T, 3·H·dh) tensor, the kernel writing dq, dk and dv straight into its parts. */
+function packedAttentionBackward(g: Tensor, n: GradNode): (Tensor | null)[] {
+  const qkv = n.inputs[0];
+  const { probs, scale, heads, packed } = n.ctx as { probs: Tensor; scale: number; heads: number; packed: Tensor };
+  const [B, Tq, D3] = qkv.shape;
+  const dqkv = new T(alloc(B * Tq * D3, false), qkv.shape); // every element written: the three parts tile it
+  const gc = o.attnView(g) ? g : new T(o.vals(g), g.shape);
+  const [q, k, v] = [0, 1, 2].map((i) => o.packedView(packed, heads, i));
+  const [dq, dk, dv] = [0, 1, 2].map((i) => ({ data: dqkv.data, view: o.packedView(dqkv, heads, i) }));
+  backend().attentionBackward!(B, heads, Tq, Tq, D3 / 3 / heads, packed.data, q, packed.data, k, packed.data, v, gc.data, o.attnView(gc)!,
+    o.vals(probs), scale, dq, dk, dv);
+  return [dqkv];
 }
 
 /** Gradient of the max reduction: to the arg-max entries, split evenly between ties. */

@@ -449,3 +449,38 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, scale: number, m
   const operands: AttnOperands = { qc, qv, kc, kv, vc, vv };
   return { out: record(o, 'attention', [q, k, v], { probs: attn, scale, operands }), attn };
 }
+
+/** Head i (0 = q, 1 = k, 2 = v) of a contiguous packed projection (B, T, 3·H·dh) as a (B, H, T, dh) attention view. */
+export function packedView(x: Tensor, heads: number, i: number): AttnStrides {
+  const [, T, D3] = x.shape;
+  const d = D3 / 3;
+  return { offset: x.offset + i * d, sb: T * D3, sh: d / heads, st: D3 };
+}
+
+/**
+ * Multi-head self-attention over a packed projection qkv (B, T, 3·H·dh) — q, k and v side by side on the last axis, as
+ * one matmul with the three projection weights concatenated produces them — with an optional (T, T) additive mask →
+ * { out (B, H, T, dh), attn (B, H, T, T) }. With the backend's fused kernels the heads are read in place and the
+ * gradient is one (B, T, 3·H·dh) tensor written by one kernel (no split, no per-part accumulation); otherwise it is
+ * the head split of views and fusedAttention.
+ */
+export function attentionQKV(qkv: Tensor, heads: number, scale: number, mask?: Tensor): { out: Tensor; attn: Tensor } {
+  if (qkv.ndim !== 3 || qkv.shape[2] % (3 * heads) !== 0) throw new ShapeError(`attentionQKV: qkv must be (B, T, 3·${heads}·dh), got ${fmt(qkv.shape)}`);
+  const [B, T, D3] = qkv.shape;
+  const d = D3 / 3;
+  const dh = d / heads;
+  if (mask && (mask.ndim !== 2 || mask.shape[0] !== T || mask.shape[1] !== T)) throw new ShapeError(`attentionQKV: mask must be (${T}, ${T}), got ${fmt(mask.shape)}`);
+  const k = backend();
+  if (!k.attention || !k.attentionBackward) {
+    const head = (i: number): Tensor => permute(reshape(slice(qkv, 2, i * d, (i + 1) * d), [B, T, heads, dh]), [0, 2, 1, 3]);
+    return fusedAttention(head(0), head(1), head(2), scale, mask);
+  }
+  const packed = qkv.isContiguous ? qkv : new Tensor(vals(qkv), qkv.shape);
+  const out = alloc(B * T * d, false);
+  const probs = alloc(B * heads * T * T, false);
+  k.attention(B, heads, T, T, dh, packed.data, packedView(packed, heads, 0), packed.data, packedView(packed, heads, 1), packed.data,
+    packedView(packed, heads, 2), mask ? vals(mask) : null, scale, out, probs);
+  const attn = new Tensor(probs, [B, heads, T, T]);
+  const o = new Tensor(out, [B, heads, T, dh], [T * d, dh, d, 1]); // a (B, H, T, dh) view of (B, T, H, dh)
+  return { out: record(o, 'attentionQKV', [qkv], { probs: attn, scale, heads, packed }), attn };
+}

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttnStrides, BinaryKernel, Kernels, UnaryKernel } from '../backend.js';
+import type { AttnOut, AttnStrides, BinaryKernel, Kernels, UnaryKernel } from '../backend.js';
 
 interface Addon {
   bmm(batch: number, M: number, N: number, K: number, A: Float32Array, sA: number, tA: boolean, B: Float32Array, sB: number, tB: boolean, C: Float32Array, acc: boolean): void;
@@ -23,7 +23,7 @@ interface Addon {
   attentionBackward?(B: number, H: number, T: number, S: number, dh: number,
     q: Float32Array, qo: number, qsb: number, qsh: number, qst: number, k: Float32Array, ko: number, ksb: number, ksh: number, kst: number,
     v: Float32Array, vo: number, vsb: number, vsh: number, vst: number, g: Float32Array, go: number, gsb: number, gsh: number, gst: number,
-    probs: Float32Array, scale: number, dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null): void;
+    probs: Float32Array, scale: number, ...outs: (Float32Array | number | null)[]): void;
   gather?(x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], out: Float32Array): void;
   info(): { simd: 'avx512' | 'avx2' | 'scalar'; threads: number };
 }
@@ -87,8 +87,10 @@ function wrap(a: Addon): Kernels {
       : {}),
     ...(a.attentionBackward
       ? {
-          attentionBackward: (B: number, H: number, T: number, S: number, dh: number, q: Float32Array, qv: AttnStrides, k: Float32Array, kv: AttnStrides, v: Float32Array, vv: AttnStrides, g: Float32Array, gv: AttnStrides, probs: Float32Array, scale: number, dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null) =>
-            a.attentionBackward!(B, H, T, S, dh, q, qv.offset, qv.sb, qv.sh, qv.st, k, kv.offset, kv.sb, kv.sh, kv.st, v, vv.offset, vv.sb, vv.sh, vv.st, g, gv.offset, gv.sb, gv.sh, gv.st, probs, scale, dq, dk, dv),
+          attentionBackward: (B: number, H: number, T: number, S: number, dh: number, q: Float32Array, qv: AttnStrides, k: Float32Array, kv: AttnStrides, v: Float32Array, vv: AttnStrides, g: Float32Array, gv: AttnStrides, probs: Float32Array, scale: number, dq: AttnOut | null, dk: AttnOut | null, dv: AttnOut | null) => {
+            const out = (o: AttnOut | null): (Float32Array | number | null)[] => (o ? [o.data, o.view.offset, o.view.sb, o.view.sh, o.view.st] : [null, 0, 0, 0, 0]);
+            a.attentionBackward!(B, H, T, S, dh, q, qv.offset, qv.sb, qv.sh, qv.st, k, kv.offset, kv.sb, kv.sh, kv.st, v, vv.offset, vv.sb, vv.sh, vv.st, g, gv.offset, gv.sb, gv.sh, gv.st, probs, scale, ...out(dq), ...out(dk), ...out(dv));
+          },
         }
       : {}),
     // an addon built before `gather` existed still loads; the engine then copies views itself

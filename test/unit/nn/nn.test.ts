@@ -39,6 +39,25 @@ for (const be of t.backendNames()) {
       gradCheck('attention banded', (x, k, v) => attention(x, k, v, m).out, [q, randT([2, 5, 4], rng), randT([2, 5, 4], rng)]);
       const mha = new MultiHeadAttention(4, 2, rng);
       gradCheck('multi-head attention', (x) => mha.forward(x).out, [randT([1, 3, 4], rng)]);
+      // the packed path (one q|k|v matmul, attentionQKV) = three projections and per-head attention, outputs and
+      // every weight's gradient (with biases, and with a mask)
+      for (const mask of [undefined, bandMask(5, 1)]) {
+        const m2 = new MultiHeadAttention(8, 2, rng);
+        const x = randT([2, 5, 8], rng);
+        const w = randT([2, 5, 8], rng);
+        const grads = (out: t.Tensor): Float32Array[] => {
+          for (const p of m2.parameters()) p.grad = null;
+          t.backward(t.sum(t.mul(out, w)));
+          return m2.parameters().map((p) => new Float32Array(p.grad!.values()));
+        };
+        const packed = m2.forward(x, mask).out;
+        const gp = grads(packed);
+        const split = (y: t.Tensor): t.Tensor => t.permute(t.reshape(y, [2, 5, 2, 4]), [0, 2, 1, 3]);
+        const ref = attention(split(m2.wq.forward(x)), split(m2.wk.forward(x)), split(m2.wv.forward(x)), mask).out;
+        const composed = m2.wo.forward(t.reshape(t.permute(ref, [0, 2, 1, 3]), [2, 5, 8]));
+        assertClose(packed.values(), composed.values(), 1e-5, 'packed MHA output');
+        grads(composed).forEach((g, i) => assertClose(gp[i], g, 1e-4, `packed MHA gradient ${i}`));
+      }
       const layer = new TransformerEncoderLayer(4, 2, rng, { ffn: 6 });
       gradCheck('encoder layer', (x) => layer.forward(x).out, [randT([1, 3, 4], rng)], { atol: 3e-2 });
       assert.throws(() => new MultiHeadAttention(6, 4, rng), /not divisible/);

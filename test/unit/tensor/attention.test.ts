@@ -117,7 +117,49 @@ describe('fused attention', () => {
     }
   });
 
+  it('attentionQKV (packed q|k|v): native = reference, forward and the one packed gradient', { skip: !native && 'native backend not built' }, () => {
+    const rng = new t.Rng(31);
+    for (const [B, T, H, dh] of [[2, 7, 3, 5], [1, 1, 1, 1], [2, 100, 4, 32], [3, 9, 2, 16]]) {
+      const qkv = t.randn([B, T, 3 * H * dh], rng, 1, true);
+      const w = t.randn([B, H, T, dh], rng);
+      for (const mask of [undefined, bandMask(T, 2)]) {
+        const run2 = (backend: string): Float32Array[] => {
+          const prev = t.backend().name;
+          t.setBackend(backend);
+          try {
+            const leaf = t.tensor(qkv.values(), [...qkv.shape], true);
+            const { out, attn } = t.attentionQKV(leaf, H, 0.3, mask);
+            t.backward(t.sum(t.mul(out, w)));
+            return [out.values(), attn.values(), leaf.grad!.values()].map((v) => new Float32Array(v));
+          } finally {
+            t.setBackend(prev);
+          }
+        };
+        const a = run2('native');
+        const b = run2('reference');
+        ['out', 'attn', 'dqkv'].forEach((what, i) => close(a[i], b[i], `${what} ${[B, T, H, dh]}`));
+      }
+    }
+  });
+
+  for (const name of t.backendNames()) {
+    it(`attentionQKV gradient checks on '${name}' (a non-contiguous packed input too)`, () => {
+      const prev = t.backend().name;
+      t.setBackend(name);
+      try {
+        const rng = new t.Rng(4);
+        gradCheck('attentionQKV', (x) => t.attentionQKV(x, 2, 0.6).out, [randT([2, 4, 12], rng)]);
+        gradCheck('attentionQKV masked', (x) => t.attentionQKV(x, 2, 0.6, bandMask(4, 1)).out, [randT([1, 4, 6], rng)]);
+        gradCheck('attentionQKV of a view', (x) => t.attentionQKV(t.permute(x, [1, 0, 2]), 1, 0.6).out, [randT([3, 2, 6], rng)]);
+      } finally {
+        t.setBackend(prev);
+      }
+    });
+  }
+
   it('bad shapes give clear errors', () => {
+    assert.throws(() => t.attentionQKV(t.zeros([2, 3, 10]), 2, 1), /qkv must be \(B, T, 3·2·dh\)/);
+    assert.throws(() => t.attentionQKV(t.zeros([2, 3, 12]), 2, 1, t.zeros([3, 4])), /mask must be \(3, 3\)/);
     const rng = new t.Rng(1);
     assert.throws(() => t.fusedAttention(randT([2, 3, 4], rng), randT([2, 3, 4], rng), randT([2, 3, 4], rng), 1), /must be \(B, H, T, dh\)/);
     assert.throws(() => t.fusedAttention(randT([1, 1, 3, 4], rng), randT([1, 1, 5, 2], rng), randT([1, 1, 5, 4], rng), 1), /k and v must be/);
