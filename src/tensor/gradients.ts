@@ -112,7 +112,7 @@ export const gradients: Record<string, Rule> = {
         // GEMM and a sum over the batch
         const K = a.shape[a.ndim - 1];
         const N = g.shape[g.ndim - 1];
-        gb = o.matmul(o.transpose(o.reshape(a.detach(), [-1, K])), o.reshape(o.contiguous(g), [-1, N]));
+        gb = o.matmul(o.transpose(o.reshape(a.detach(), [-1, K])), o.reshape(g.isContiguous ? g : o.contiguous(g), [-1, N]));
       } else gb = sumTo(o.matmul(o.transpose(a), g), b.shape);
     }
     return [ga, gb];
