@@ -60,6 +60,16 @@ export function alloc(n: number, zero = true): Float32Array {
   return buf;
 }
 
+/**
+ * Hands buf back to the innermost arena's free list now, before the arena ends — for buffers the caller knows are dead
+ * (a gradient consumed by backward, a temporary copy). The next alloc of its length takes it while it is still in
+ * cache. Buffers of other arenas, or allocated outside one, are left alone.
+ */
+export function recycle(buf: Float32Array): void {
+  const scope = scopes[scopes.length - 1];
+  if (scope && scope.delete(buf)) release(buf);
+}
+
 /** Takes t's storage out of every open arena: it outlives them (and is left to the GC). */
 export function keep<T extends Tensor>(t: T): T {
   for (const s of scopes) s.delete(t.data);

@@ -4,6 +4,7 @@ import { ShapeError, fmt } from './shape.js';
 import { Tensor, noGrad } from './tensor.js';
 import { add, vals } from './ops.js';
 import { backend } from './backend.js';
+import { recycle } from './arena.js';
 
 /** Accumulates d(root)/d(leaf) into leaf.grad for every leaf with requiresGrad. `root` must be a scalar unless `seed` is given. */
 export function backward(root: Tensor, seed?: Tensor): void {
@@ -31,26 +32,58 @@ export function backward(root: Tensor, seed?: Tensor): void {
     }
   }
   noGrad(() => {
+    // Gradients are consumed once: a buffer no pending gradient refers to any more goes back to the arena at once
+    // (recycle), so the backward pass reuses a few hot buffers instead of touching fresh memory for every node.
+    // refs counts the pending gradients (entries of `grads`) on each buffer; views share their buffer's count.
     const grads = new Map<Tensor, Tensor>();
-    grads.set(root, seed ?? new Tensor(Float32Array.of(1), root.shape));
+    const refs = new Map<Float32Array, number>();
+    const hold = (g: Tensor): void => void refs.set(g.data, (refs.get(g.data) ?? 0) + 1);
+    const seedData = seed?.data;
+    const free = (d: Float32Array): void => {
+      if (!refs.has(d) && d !== seedData) recycle(d);
+    };
+    const drop = (g: Tensor): void => {
+      const n = (refs.get(g.data) ?? 1) - 1;
+      if (n > 0) refs.set(g.data, n);
+      else {
+        refs.delete(g.data);
+        free(g.data);
+      }
+    };
+    const start = seed ?? new Tensor(Float32Array.of(1), root.shape);
+    grads.set(root, start);
+    hold(start);
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
       const g = grads.get(t);
       if (!g) continue;
+      grads.delete(t);
       if (!t.node) {
         t.grad = t.grad ? accumulate(t.grad, g) : materialise(g);
+        drop(g);
         continue;
       }
       const rule = gradients[t.node.op];
       if (!rule) throw new Error(`backward: no gradient rule for op '${t.node.op}'`);
       const gi = rule(g, t.node, t);
+      const summed: Tensor[] = [];
       t.node.inputs.forEach((inp, j) => {
         const gj = gi[j];
         if (!gj || !inp.requiresGrad) return;
         const prev = grads.get(inp);
-        grads.set(inp, prev ? add(prev, gj) : gj);
+        if (!prev) {
+          grads.set(inp, gj);
+          hold(gj);
+          return;
+        }
+        const s = add(prev, gj);
+        grads.set(inp, s);
+        hold(s);
+        drop(prev);
+        summed.push(gj); // consumed by the sum; free once no other gradient of this node still needs it
       });
-      grads.delete(t);
+      drop(g);
+      for (const gj of summed) if (gj.data !== g.data) free(gj.data);
     }
   });
 }

@@ -3,7 +3,7 @@
 import { backend, type AttnStrides, type BinaryKernel, type UnaryKernel } from './backend.js';
 import { ShapeError, broadcastShapes, contiguousStrides, fmt, gatherStrided, normAxis, sizeOf } from './shape.js';
 import { Tensor, isGradEnabled } from './tensor.js';
-import { alloc } from './arena.js';
+import { alloc, recycle } from './arena.js';
 
 /**
  * Row-major values of x for a kernel to read: its storage when contiguous, else a copy in an arena buffer. With
@@ -15,6 +15,11 @@ export function vals(x: Tensor, copy = false): Float32Array {
   if (x.isContiguous) out.set(x.data.subarray(x.offset, x.offset + x.size));
   else gatherStrided(x.data, x.shape, x.strides, x.offset, out);
   return out;
+}
+
+/** Hands v back to the arena when it is a temporary copy made for a kernel (not a view of x's own storage). */
+function done(v: Float32Array, x: Tensor): void {
+  if (v.buffer !== x.data.buffer) recycle(v);
 }
 
 function record(out: Tensor, op: string, inputs: Tensor[], ctx: Record<string, unknown> = {}): Tensor {
@@ -35,7 +40,9 @@ function lift(x: Tensor | number): Tensor {
 // ---------------------------------------------------------------- elementwise
 function unary(op: UnaryKernel, x: Tensor): Tensor {
   const out = alloc(x.size, false);
-  backend().unary(op, vals(x), out);
+  const xv = vals(x);
+  backend().unary(op, xv, out);
+  done(xv, x);
   return record(new Tensor(out, x.shape), op, [x]);
 }
 export const neg = (x: Tensor): Tensor => unary('neg', x);
@@ -84,10 +91,16 @@ function binary(op: BinaryKernel, a0: Tensor | number, b0: Tensor | number): Ten
         if (swap) k.binary(op, sv, seg, out.subarray(o, o + blk));
         else k.binary(op, seg, sv, out.subarray(o, o + blk));
       }
+      done(bv, big);
+      done(sv, small);
       return record(new Tensor(out, shape), op, [a, b]);
     }
   }
-  k.binary(op, valuesAs(a, shape), valuesAs(b, shape), out);
+  const av = valuesAs(a, shape);
+  const bv = valuesAs(b, shape);
+  k.binary(op, av, bv, out);
+  done(av, a);
+  done(bv, b);
   return record(new Tensor(out, shape), op, [a, b]);
 }
 export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary('add', a, b);
@@ -356,6 +369,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (b.ndim === 2 && a.isContiguous && batch > 1) {
     const B = gemmOperand(b, 1);
     backend().bmm(1, batch * M, N, K, a.data.subarray(a.offset), 0, false, B.data, 0, B.trans, out, false);
+    done(B.data, b);
   } else {
     const sameLead = (t: Tensor): boolean => t.ndim - 2 === lead.length && t.shape.slice(0, -2).every((d, i) => d === lead[i]);
     const ax = sameLead(a) ? a : expand(a.detach(), [...lead, M, K]); // broadcast axes get stride 0
@@ -363,6 +377,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     const A = gemmOperand(ax, batch);
     const B = gemmOperand(bx, batch);
     backend().bmm(batch, M, N, K, A.data, A.stride, A.trans, B.data, B.stride, B.trans, out, false);
+    done(A.data, a);
+    done(B.data, b);
   }
   return record(new Tensor(out, [...lead, M, N]), 'matmul', [a, b]);
 }
@@ -374,7 +390,9 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   if (ax !== x.ndim - 1) return transpose(softmax(transpose(x, ax, -1), -1), ax, -1);
   const cols = x.shape[ax];
   const out = alloc(x.size, false);
-  backend().softmaxRows(vals(x), out, x.size / Math.max(cols, 1), cols);
+  const xv = vals(x);
+  backend().softmaxRows(xv, out, x.size / Math.max(cols, 1), cols);
+  done(xv, x);
   const y = new Tensor(out, x.shape);
   return record(y, 'softmax', [x], { y: out });
 }
@@ -393,7 +411,9 @@ export function layerNorm(x: Tensor, eps = 1e-5): Tensor {
   const out = alloc(x.size, false);
   const mu = alloc(rows, false);
   const rstd = alloc(rows, false);
-  backend().layerNormRows(vals(x), out, mu, rstd, rows, cols, eps);
+  const xv = vals(x);
+  backend().layerNormRows(xv, out, mu, rstd, rows, cols, eps);
+  done(xv, x);
   return record(new Tensor(out, x.shape), 'layerNorm', [x], { xhat: out, rstd });
 }
 

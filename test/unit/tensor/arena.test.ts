@@ -80,5 +80,43 @@ for (const name of t.backendNames()) {
         t.setBackend(prev);
       }
     });
+
+    it('backward hands consumed gradients and temporaries back at once (same gradient, far fewer buffers)', () => {
+      const prev = t.backend().name;
+      t.setBackend(name);
+      t.setArenaCheck(true); // a gradient recycled too early would read as NaN
+      try {
+        const x = t.randn([64, 64], new t.Rng(8), 1, true);
+        const run = (): void =>
+          t.arena(() => {
+            let h = x;
+            for (let i = 0; i < 20; i++) h = t.add(t.mul(h, 0.9), t.tanh(h)); // each step: a fan-out and a sum
+            t.backward(t.sum(h));
+          });
+        x.grad = null;
+        run(); // warm the free lists
+        x.grad = null;
+        const before = t.arenaStats();
+        run();
+        const fresh = t.arenaStats().fresh - before.fresh;
+        assert.equal(fresh, 0, 'a repeated step allocates nothing');
+        // reference: the same chain without an arena
+        const g = new Float32Array(x.grad!.values());
+        x.grad = null;
+        let h = x;
+        for (let i = 0; i < 20; i++) h = t.add(t.mul(h, 0.9), t.tanh(h));
+        t.backward(t.sum(h));
+        assert.deepEqual(g, new Float32Array(x.grad!.values()));
+        // 60 forward activations must live until backward; backward makes 7 buffers per step (140), of which the
+        // consumed gradients, partial sums and scalar broadcasts go back at once — without that the pool held 166
+        t.clearArena();
+        run();
+        const pooled = t.arenaStats().pooledBytes / (64 * 64 * 4);
+        assert.ok(pooled <= 110, `pooled ${pooled} buffers of 64×64`);
+      } finally {
+        t.setArenaCheck(false);
+        t.setBackend(prev);
+      }
+    });
   });
 }
