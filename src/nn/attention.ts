@@ -1,6 +1,6 @@
 // Multi-head scaled dot-product attention (Vaswani et al. 2017) with optional additive masks:
 // full, banded (|i − j| ≤ w: the local view), and a Transformer encoder layer (post-norm, as the benchmark model).
-import { Tensor, Rng, add, concat, matmul, reshape, permute, relu, gelu, fusedAttention, composedAttention, attentionQKV } from '../tensor/index.js';
+import { Tensor, Rng, add, concat, matmul, reshape, permute, relu, gelu, fusedAttention, composedAttention, attentionQKV, discard } from '../tensor/index.js';
 import { Module } from './module.js';
 import { Linear, LayerNorm, Dropout } from './layers.js';
 
@@ -40,9 +40,17 @@ export class MultiHeadAttention extends Module {
   /** q, k, v by one matmul with the three weights side by side (B, T, 3d), and attention over the packed heads. */
   private packed(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
     const ps = [this.wq, this.wk, this.wv];
-    let qkv = matmul(x, concat(ps.map((l) => l.weight), 1)); // (B, T, 3d)
-    if (ps.every((l) => l.bias)) qkv = add(qkv, concat(ps.map((l) => l.bias!), 0));
-    return attentionQKV(qkv, this.heads, 1 / Math.sqrt(this.dModel / this.heads), mask);
+    const w = concat(ps.map((l) => l.weight), 1);
+    let qkv = matmul(x, w); // (B, T, 3d)
+    if (ps.every((l) => l.bias)) {
+      const b = concat(ps.map((l) => l.bias!), 0);
+      const biased = add(qkv, b);
+      discard(qkv, b);
+      qkv = biased;
+    }
+    const r = attentionQKV(qkv, this.heads, 1 / Math.sqrt(this.dModel / this.heads), mask);
+    discard(w, qkv); // (only under noGrad: intermediates go straight back to the arena while they are in cache)
+    return r;
   }
   private split(x: Tensor): Tensor {
     const [B, T] = x.shape;
@@ -53,7 +61,9 @@ export class MultiHeadAttention extends Module {
     const [B, T] = x.shape;
     const { out, attn } = x.ndim === 3 && (!mask || mask.ndim === 2) ? this.packed(x, mask) : attention(this.split(this.wq.forward(x)), this.split(this.wk.forward(x)), this.split(this.wv.forward(x)), mask);
     const merged = reshape(permute(out, [0, 2, 1, 3]), [B, T, this.dModel]); // (B, T, d)
-    return { out: this.wo.forward(merged), attn };
+    const y = this.wo.forward(merged);
+    discard(out);
+    return { out: y, attn };
   }
 }
 
@@ -86,10 +96,24 @@ export class TransformerEncoderLayer extends Module {
   }
   /** x (B, T, d) → (B, T, d), post-norm: x = LN(x + Attn(x)); x = LN(x + FFN(x)). */
   forward(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
+    // under noGrad each intermediate is discarded once used (see discard); with gradients recorded that is a no-op
     const a = this.attn.forward(x, mask);
-    const h = this.norm1.forward(add(x, this.drop.forward(a.out)));
+    const d1 = this.drop.forward(a.out);
+    const s1 = add(x, d1);
+    discard(a.out, d1);
+    const h = this.norm1.forward(s1);
+    discard(s1);
     const act = this.opts.activation === 'gelu' ? gelu : relu;
-    const f = this.ff2.forward(act(this.ff1.forward(h)));
-    return { out: this.norm2.forward(add(h, this.drop.forward(f))), attn: a.attn };
+    const u = this.ff1.forward(h);
+    const hidden = act(u);
+    discard(u);
+    const f = this.ff2.forward(hidden);
+    discard(hidden);
+    const d2 = this.drop.forward(f);
+    const s2 = add(h, d2);
+    discard(f, d2, h);
+    const out = this.norm2.forward(s2);
+    discard(s2);
+    return { out, attn: a.attn };
   }
 }

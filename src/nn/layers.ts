@@ -1,5 +1,5 @@
 // Basic layers: Linear, LayerNorm (optionally affine), Dropout, sinusoidal positional encoding.
-import { Tensor, Rng, uniform, ones, zeros, matmul, add, mul, layerNorm, compare, uniform as u } from '../tensor/index.js';
+import { Tensor, Rng, uniform, ones, zeros, matmul, add, mul, layerNorm, compare, discard, uniform as u } from '../tensor/index.js';
 import { Module } from './module.js';
 
 export class Linear extends Module {
@@ -14,7 +14,10 @@ export class Linear extends Module {
   }
   forward(x: Tensor): Tensor {
     const y = matmul(x, this.weight); // (..., out)
-    return this.bias ? add(y, this.bias) : y;
+    if (!this.bias) return y;
+    const out = add(y, this.bias);
+    discard(y);
+    return out;
   }
 }
 
@@ -29,7 +32,11 @@ export class LayerNorm extends Module {
   }
   forward(x: Tensor): Tensor {
     const y = layerNorm(x, this.opts.eps ?? 1e-5);
-    return this.gamma && this.beta ? add(mul(y, this.gamma), this.beta) : y;
+    if (!this.gamma || !this.beta) return y;
+    const scaled = mul(y, this.gamma);
+    const out = add(scaled, this.beta);
+    discard(y, scaled);
+    return out;
   }
 }
 

@@ -6,7 +6,7 @@
 // (or an array of Tensors), or marked with keep(). Parameter gradients are accumulated into their own storage (see
 // autograd.ts), so training steps need no keep(). With check mode on (setArenaCheck(true), or FLINKSCOPE_ARENA_CHECK=1)
 // released buffers are filled with NaN, so a use after release shows up as NaN instead of silently wrong numbers.
-import type { Tensor } from './tensor.js';
+import { isGradEnabled, type Tensor } from './tensor.js';
 
 /** Buffers below this many floats are not worth pooling. */
 const MIN_POOLED = 256;
@@ -68,6 +68,16 @@ export function alloc(n: number, zero = true): Float32Array {
 export function recycle(buf: Float32Array): void {
   const scope = scopes[scopes.length - 1];
   if (scope && scope.delete(buf)) release(buf);
+}
+
+/**
+ * Says these tensors (and every view of them) are not used any more, so their storage can serve the next op while it
+ * is still in cache. Only without gradient recording (noGrad — inference, scoring): while a graph is recorded it may
+ * hold them for the backward pass, and this does nothing. Layers call it on their own intermediates.
+ */
+export function discard(...ts: Tensor[]): void {
+  if (isGradEnabled()) return;
+  for (const t of ts) recycle(t.data);
 }
 
 /** Takes t's storage out of every open arena: it outlives them (and is left to the GC). */

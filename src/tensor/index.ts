@@ -9,7 +9,7 @@ export * from './ops.js';
 export * from './create.js';
 export { backward } from './autograd.js';
 export { Rng } from './rng.js';
-export { arena, keep, alloc, arenaStats, setArenaCheck, setArenaEnabled, setArenaLimit, clearArena } from './arena.js';
+export { arena, keep, alloc, recycle, discard, arenaStats, setArenaCheck, setArenaEnabled, setArenaLimit, clearArena } from './arena.js';
 export { ShapeError } from './shape.js';
 export { registerBackend, setBackend, backendNames, backend, getBackend } from './backend.js';
 export type { Kernels } from './backend.js';

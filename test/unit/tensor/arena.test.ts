@@ -81,6 +81,37 @@ for (const name of t.backendNames()) {
       }
     });
 
+    it('discard: under noGrad a layer\'s intermediates serve its next ops (same output); while recording it does nothing', () => {
+      const prev = t.backend().name;
+      t.setBackend(name);
+      t.setArenaCheck(true);
+      try {
+        const rng = new t.Rng(6);
+        const layer = new TransformerEncoderLayer(16, 2, rng, { ffn: 32, activation: 'gelu' });
+        const x = t.randn([3, 10, 16], rng);
+        const recorded = t.arena(() => layer.forward(x).out); // grad mode: nothing discarded
+        t.clearArena();
+        const before = t.arenaStats();
+        const inferred = t.arena(() => t.noGrad(() => layer.forward(x).out));
+        const made = t.arenaStats().fresh - before.fresh;
+        assert.deepEqual(new Float32Array(inferred.values()), new Float32Array(recorded.values()));
+        t.clearArena();
+        const before2 = t.arenaStats();
+        t.arena(() => layer.forward(x).out);
+        const madeRecording = t.arenaStats().fresh - before2.fresh;
+        assert.ok(made < madeRecording, `noGrad forward took ${made} fresh buffers, recording ${madeRecording}`);
+        const y = t.randn([300], rng, 1, true);
+        t.arena(() => {
+          const z = t.exp(y);
+          t.discard(z); // recorded: must stay intact for backward
+          assert.ok(z.values().every(Number.isFinite));
+        });
+      } finally {
+        t.setArenaCheck(false);
+        t.setBackend(prev);
+      }
+    });
+
     it('backward hands consumed gradients and temporaries back at once (same gradient, far fewer buffers)', () => {
       const prev = t.backend().name;
       t.setBackend(name);
