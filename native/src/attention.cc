@@ -41,13 +41,14 @@ const float* operand(const float* x, long xt, int n, int dh, int Dp, std::vector
 }
 
 // xᵀ (dh × Sp, zero-padded columns) of rows (S × dh, row stride xt)
-CLONES const float* transposed(const float* x, long xt, int S, int dh, int Sp, std::vector<float>& buf) {
+// f · xᵀ (dh × Sp, zero-padded columns) of rows (S × dh, row stride xt)
+CLONES const float* transposed(const float* x, long xt, int S, int dh, int Sp, std::vector<float>& buf, float f = 1.f) {
   buf.assign((size_t)dh * Sp, 0.f);
   float* t = buf.data();
   // written row by row (the S rows of x, a few KB, stay in L1 while they are read down their columns)
   for (int d = 0; d < dh; d++) {
     float* td = t + (long)d * Sp;
-    for (int j = 0; j < S; j++) td[j] = x[j * xt + d];
+    for (int j = 0; j < S; j++) td[j] = f * x[j * xt + d];
   }
   return t;
 }
@@ -62,27 +63,27 @@ void product_into(float* out, long ot, int M, int dh, int Dp, std::vector<float>
 }
 
 CLONES void head_forward(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* mask, float scale, float* out,
-                  long ot, float* probs, int T, int S, int dh, Scratch& w, SmallMM mm, ExpSum exp_sum) {
+                         long ot, float* probs, int T, int S, int dh, Scratch& w, SmallMM mm, ExpSum exp_sum) {
   const int Sp = up16(S), Dp = up16(dh);
   long lv;
-  const float* KT = transposed(k, kt, S, dh, Sp, w.xT);
+  const float* KT = transposed(k, kt, S, dh, Sp, w.xT, scale);  // the scale rides on the transpose
   const float* V = operand(v, vt, S, dh, Dp, w.v, &lv);
   w.s.resize((size_t)T * Sp);
   float* Sc = w.s.data();
-  mm(q, qt, 1, KT, Sp, dh, Sc, Sp, T, Sp);  // (T, Sp) = q kᵀ (a left operand is read over dh only: never padded)
+  mm(q, qt, 1, KT, Sp, dh, Sc, Sp, T, Sp);  // (T, Sp) = scale · q kᵀ (a left operand is read over dh only: never padded)
+  // probabilities straight into probs when they are wanted (then p v reads them there), else in place
+  float* P = probs ? probs : Sc;
+  const long lp = probs ? S : Sp;
   for (int i = 0; i < T; i++) {
     float* si = Sc + (long)i * Sp;
     if (mask) {
       const float* mr = mask + (long)i * S;
-      for (int j = 0; j < S; j++) si[j] = si[j] * scale + mr[j];
-    } else {
-      for (int j = 0; j < S; j++) si[j] *= scale;
+      for (int j = 0; j < S; j++) si[j] += mr[j];
     }
-    softmax_row(si, si, S, exp_sum);
-    if (probs) std::memcpy(probs + (long)i * S, si, sizeof(float) * S);
+    softmax_row(si, P + i * lp, S, exp_sum);
   }
   // out (T, dh) = p v over the S keys (the padded columns of the scores are never read)
-  product_into(out, ot, T, dh, Dp, w.o, [&](float* C, long ldc) { mm(Sc, Sp, 1, V, lv, S, C, ldc, T, Dp); });
+  product_into(out, ot, T, dh, Dp, w.o, [&](float* C, long ldc) { mm(P, lp, 1, V, lv, S, C, ldc, T, Dp); });
 }
 
 CLONES void head_backward(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* g, long gt, const float* p,
