@@ -61,22 +61,36 @@ __attribute__((target("avx512f"))) void small_mm_avx512(const float* A, long ars
   }
 }
 
+// named accumulators: as an array GCC kept them in memory, a store after every FMA
 __attribute__((target("avx2,fma"), always_inline)) inline void tile256(const float* A, long ars, long aks, const float* B, long ldb,
                                                                           int K, float* C, long ldc, int rows) {
-  __m256 acc[R][2];
-  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   long ro[R];
   for (int r = 0; r < R; r++) ro[r] = (r < rows ? r : 0) * ars;
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00,
+         c50 = c00, c51 = c00;
   for (int x = 0; x < K; x++) {
     const __m256 b0 = _mm256_loadu_ps(B + x * ldb), b1 = _mm256_loadu_ps(B + x * ldb + 8);
     const float* ax = A + x * aks;
-#pragma GCC unroll 6
-    for (int r = 0; r < R; r++) {
-      const __m256 a = _mm256_broadcast_ss(ax + ro[r]);
-      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
-    }
+    __m256 a = _mm256_broadcast_ss(ax + ro[0]);
+    c00 = _mm256_fmadd_ps(a, b0, c00);
+    c01 = _mm256_fmadd_ps(a, b1, c01);
+    a = _mm256_broadcast_ss(ax + ro[1]);
+    c10 = _mm256_fmadd_ps(a, b0, c10);
+    c11 = _mm256_fmadd_ps(a, b1, c11);
+    a = _mm256_broadcast_ss(ax + ro[2]);
+    c20 = _mm256_fmadd_ps(a, b0, c20);
+    c21 = _mm256_fmadd_ps(a, b1, c21);
+    a = _mm256_broadcast_ss(ax + ro[3]);
+    c30 = _mm256_fmadd_ps(a, b0, c30);
+    c31 = _mm256_fmadd_ps(a, b1, c31);
+    a = _mm256_broadcast_ss(ax + ro[4]);
+    c40 = _mm256_fmadd_ps(a, b0, c40);
+    c41 = _mm256_fmadd_ps(a, b1, c41);
+    a = _mm256_broadcast_ss(ax + ro[5]);
+    c50 = _mm256_fmadd_ps(a, b0, c50);
+    c51 = _mm256_fmadd_ps(a, b1, c51);
   }
+  const __m256 acc[R][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   for (int r = 0; r < rows; r++) {
     _mm256_storeu_ps(C + r * ldc, acc[r][0]);
     _mm256_storeu_ps(C + r * ldc + 8, acc[r][1]);
