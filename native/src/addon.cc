@@ -71,6 +71,18 @@ Value Softmax(const CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sumRows(x, out, rows, cols): out[r] = Σ_j x[r·cols + j] (double accumulation)
+Value SumRows(const CallbackInfo& info) {
+  float *x, *o;
+  size_t nx, no;
+  if (!f32(info, 0, &x, &nx) || !f32(info, 1, &o, &no)) return info.Env().Undefined();
+  long rows = num(info, 2), cols = num(info, 3);
+  if (rows < 0 || cols < 0) return (fail(info.Env(), "sumRows: negative size"), info.Env().Undefined());
+  if ((size_t)(rows * cols) > nx || (size_t)rows > no) return (fail(info.Env(), "sumRows: arrays too short"), info.Env().Undefined());
+  fls::sum_rows(x, o, rows, cols);
+  return info.Env().Undefined();
+}
+
 Value SoftmaxBack(const CallbackInfo& info) {
   float *y, *dy, *dx;
   size_t a, b, c;
@@ -238,6 +250,7 @@ Object Init(Env env, Object exports) {
   exports.Set("unary", Function::New(env, Unary));
   exports.Set("binary", Function::New(env, Binary));
   exports.Set("softmaxRows", Function::New(env, Softmax));
+  exports.Set("sumRows", Function::New(env, SumRows));
   exports.Set("softmaxRowsBackward", Function::New(env, SoftmaxBack));
   exports.Set("layerNormRows", Function::New(env, LayerNorm));
   exports.Set("layerNormRowsBackward", Function::New(env, LayerNormBack));

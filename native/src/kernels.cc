@@ -320,6 +320,30 @@ CLONES static void layernorm_back_row(const float* xh, const float* g, float* o,
   for (long j = 0; j < cols; j++) o[j] = rs * (g[j] - ma - xh[j] * mb);
 }
 
+CLONES static double sum_row(const float* x, long n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (long j = 0; j < n; j++) s += x[j];
+  return s;
+}
+
+void sum_rows(const float* x, float* out, long rows, long cols) {
+  if (rows == 1 && cols >= (1 << 16)) {
+    // one long row (a loss over a whole tensor): partial sums over the pool, added in order
+    const long parts = std::min<long>(pool_threads() * 4, cols / CHUNK + 1);
+    std::vector<double> part(parts);
+    parallel_for((int)parts, [&](int t) {
+      const long a = cols * t / parts, b = cols * (t + 1) / parts;
+      part[t] = sum_row(x + a, b - a);
+    });
+    double s = 0;
+    for (double v : part) s += v;
+    out[0] = (float)s;
+    return;
+  }
+  rows_parallel(rows, cols, [&](long r) { out[r] = (float)sum_row(x + r * cols, cols); });
+}
+
 void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows, long cols) {
   rows_parallel(rows, cols, [&](long r) { softmax_back_row(y + r * cols, dy + r * cols, dx + r * cols, cols); });
 }

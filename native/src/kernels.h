@@ -6,6 +6,8 @@ enum Binary { ADD = 0, SUB, MUL, DIV, MAX, POW, RELU_GRAD };
 void unary(int op, const float* x, float* out, long n);
 void binary(int op, const float* a, const float* b, float* out, long n);
 void softmax_rows(const float* x, float* out, long rows, long cols);
+// out[r] = Σ_j x[r][j], accumulated in double
+void sum_rows(const float* x, float* out, long rows, long cols);
 void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows, long cols);
 void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps);
 void layernorm_rows_backward(const float* xhat, const float* rstd, const float* dy, float* dx, long rows, long cols);

@@ -38,6 +38,8 @@ export interface Kernels {
   unary(op: UnaryKernel, x: Float32Array, out: Float32Array): void;
   /** out[i] = a[i] ∘ b[i], same length (broadcasting is done by the engine); out may alias a or b. */
   binary(op: BinaryKernel, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** Optional: out[r] = Σ_j x[r·cols + j], accumulated in double (the engine sums in JavaScript when a backend has none). */
+  sumRows?(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /** Row softmax over the last axis of a (rows, cols) matrix; -Infinity entries get probability 0. */
   softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /** dx = y ⊙ (dy − Σ_j dy_j y_j) per row (the softmax backward). */

@@ -161,6 +161,12 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
     const outer = sizeOf(x.shape.slice(0, red[0]));
     const inner = sizeOf(x.shape.slice(red[red.length - 1] + 1));
     const v = vals(x);
+    const rowSums = backend().sumRows;
+    if (inner === 1 && rowSums) {
+      rowSums(v, out, outer, R);
+      const keptShape1 = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
+      return record(new Tensor(out, keepdim ? keptShape1 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape1 });
+    }
     const acc = new Float64Array(outer * inner);
     if (inner === 1) {
       for (let o = 0; o < outer; o++) {
@@ -183,6 +189,12 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
     return record(new Tensor(out, keepdim ? keptShape1 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape1 });
   }
   const leading = red.every((a, i) => a === i);
+  if (kind === 'sum' && leading && red.length > 0 && x.isContiguous && rows === 1 && backend().sumRows) {
+    // the whole tensor (a loss): one long row for the native kernel
+    backend().sumRows!(vals(x), out, 1, R);
+    const keptAll = x.shape.map(() => 1);
+    return record(new Tensor(out, keepdim ? keptAll : []), 'sum', [x], { keptShape: keptAll });
+  }
   if (kind === 'sum' && leading && red.length > 0 && x.isContiguous) {
     // sum over leading axes of a contiguous tensor (bias gradients, broadcasting): column sums, no copy
     const v = vals(x); // (R, rows)

@@ -13,6 +13,7 @@ interface Addon {
   unary(op: number, x: Float32Array, out: Float32Array): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  sumRows?(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   softmaxRowsBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
   layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void;
   layerNormRowsBackward(xhat: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
@@ -93,6 +94,7 @@ function wrap(a: Addon): Kernels {
           },
         }
       : {}),
+    ...(a.sumRows ? { sumRows: (x: Float32Array, out: Float32Array, r: number, c: number) => a.sumRows!(x, out, r, c) } : {}),
     // an addon built before `gather` existed still loads; the engine then copies views itself
     ...(a.gather ? { gather: (x: Float32Array, off: number, shape: readonly number[], strides: readonly number[], out: Float32Array) => a.gather!(x, off, shape, strides, out) } : {}),
   };

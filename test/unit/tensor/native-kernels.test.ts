@@ -89,6 +89,19 @@ function compareAll(nat: Kernels): void {
       close(a, b, 2e-6, `binary ${op} n=${n}`);
     }
   }
+  // row sums: against a double loop, including one long row (split over the pool) and NaN
+  for (const [rows, cols] of [[1, 1], [3, 7], [1000, 64], [1, 300001], [2, 70000]]) {
+    const x = rand(rows * cols, rng);
+    if (rows === 2) x[5] = NaN;
+    const out = new Float32Array(rows);
+    nat.sumRows!(x, out, rows, cols);
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += x[r * cols + j];
+      if (Number.isNaN(s)) assert.ok(Number.isNaN(out[r]), 'sumRows NaN');
+      else assert.ok(Math.abs(out[r] - s) <= 1e-5 * (1 + Math.abs(s)), `sumRows ${rows}×${cols} row ${r}: ${out[r]} vs ${s}`);
+    }
+  }
   for (const [rows, cols] of [[1, 1], [3, 7], [1000, 64], [7, 1000]]) {
     const x = rand(rows * cols, rng);
     const dy = rand(rows * cols, rng);
