@@ -65,12 +65,19 @@ export function backward(root: Tensor, seed?: Tensor): void {
       }
       const rule = gradients[t.node.op];
       if (!rule) throw new Error(`backward: no gradient rule for op '${t.node.op}'`);
-      const gi = rule(g, t.node, t);
+      // the pending gradient of input j, when backward alone holds its (contiguous, own) buffer: a rule may add onto it
+      const into = (j: number): Tensor | null => {
+        const prev = grads.get(t.node!.inputs[j]);
+        if (!prev || refs.get(prev.data) !== 1 || prev.data === seedData || prev.data === g.data) return null;
+        return prev.isContiguous && prev.offset === 0 && prev.data.length === prev.size ? prev : null;
+      };
+      const gi = rule(g, t.node, t, into);
       const summed: Tensor[] = [];
       t.node.inputs.forEach((inp, j) => {
         const gj = gi[j];
         if (!gj || !inp.requiresGrad) return;
         const prev = grads.get(inp);
+        if (prev && gj === prev) return; // the rule accumulated in place
         if (!prev) {
           grads.set(inp, gj);
           hold(gj);

@@ -6,7 +6,11 @@ import { Tensor as T } from './tensor.js';
 import { backend } from './backend.js';
 import { alloc } from './arena.js';
 
-type Rule = (g: Tensor, node: GradNode, out: Tensor) => (Tensor | null)[];
+/**
+ * A rule may write input j's gradient onto the gradient already pending for that input — into(j) hands it over when
+ * backward owns it alone (else null) — and then returns that same tensor; backward then adds nothing.
+ */
+type Rule = (g: Tensor, node: GradNode, out: Tensor, into: (j: number) => Tensor | null) => (Tensor | null)[];
 
 /** Sums g over the axes that broadcasting stretched, so it has `shape` again. */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
@@ -102,9 +106,10 @@ export const gradients: Record<string, Rule> = {
   },
   contiguous: (g) => [g],
 
-  matmul: (g, n) => {
+  matmul: (g, n, _y, into) => {
     const [a, b] = n.inputs;
-    const ga = a.requiresGrad ? sumTo(o.matmul(g, o.transpose(b)), a.shape) : null;
+    const acc = a.requiresGrad && a.ndim === g.ndim ? into(0) : null; // same leading axes: no broadcast to sum out
+    const ga = acc ? o.matmulAccumulate(g, o.transpose(b), acc) : a.requiresGrad ? sumTo(o.matmul(g, o.transpose(b)), a.shape) : null;
     let gb: Tensor | null = null;
     if (b.requiresGrad) {
       if (b.ndim === 2 && a.ndim > 2 && a.isContiguous) {

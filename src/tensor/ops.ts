@@ -368,19 +368,43 @@ function gemmOperand(t: Tensor, batch: number): { data: Float32Array; stride: nu
 
 /** (..., M, K) @ (..., K, N) → (..., M, N), leading axes broadcast; 1-d operands are not accepted. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  const shape = matmulShape(a, b);
+  const n = sizeOf(shape);
+  const out = alloc(n, a.shape[a.ndim - 1] === 0); // the product overwrites every element (K = 0: zeros)
+  gemmInto(a, b, shape, out, false);
+  return record(new Tensor(out, shape), 'matmul', [a, b]);
+}
+
+/**
+ * into += a @ b in place, without recording (gradient accumulation: a GEMM that adds onto the gradient already there
+ * instead of a product and a separate sum). into must be contiguous with its own storage and the product's shape.
+ */
+export function matmulAccumulate(a: Tensor, b: Tensor, into: Tensor): Tensor {
+  const shape = matmulShape(a, b);
+  if (shape.length !== into.ndim || shape.some((d, i) => d !== into.shape[i]) || !into.isContiguous) {
+    throw new ShapeError(`matmulAccumulate: target ${fmt(into.shape)} is not a contiguous ${fmt(shape)}`);
+  }
+  gemmInto(a, b, shape, into.data.subarray(into.offset, into.offset + into.size), true);
+  return into;
+}
+
+function matmulShape(a: Tensor, b: Tensor): number[] {
   if (a.ndim < 2 || b.ndim < 2) throw new ShapeError(`matmul: operands must be at least 2-d, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
-  const M = a.shape[a.ndim - 2];
   const K = a.shape[a.ndim - 1];
-  const K2 = b.shape[b.ndim - 2];
-  const N = b.shape[b.ndim - 1];
-  if (K !== K2) throw new ShapeError(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  if (K !== b.shape[b.ndim - 2]) throw new ShapeError(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
   const lead = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return [...lead, a.shape[a.ndim - 2], b.shape[b.ndim - 1]];
+}
+
+function gemmInto(a: Tensor, b: Tensor, shape: readonly number[], out: Float32Array, accumulate: boolean): void {
+  const lead = shape.slice(0, -2);
+  const [M, N] = shape.slice(-2);
+  const K = a.shape[a.ndim - 1];
   const batch = sizeOf(lead);
-  const out = alloc(batch * M * N, K === 0); // the product overwrites every element (K = 0: zeros)
   // a (B..., M, K) with b 2-d: fold the batch into M when a's rows are contiguous.
   if (b.ndim === 2 && a.isContiguous && batch > 1) {
     const B = gemmOperand(b, 1);
-    backend().bmm(1, batch * M, N, K, a.data.subarray(a.offset), 0, false, B.data, 0, B.trans, out, false);
+    backend().bmm(1, batch * M, N, K, a.data.subarray(a.offset), 0, false, B.data, 0, B.trans, out, accumulate);
     done(B.data, b);
   } else {
     const sameLead = (t: Tensor): boolean => t.ndim - 2 === lead.length && t.shape.slice(0, -2).every((d, i) => d === lead[i]);
@@ -388,11 +412,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     const bx = sameLead(b) ? b : expand(b.detach(), [...lead, K, N]);
     const A = gemmOperand(ax, batch);
     const B = gemmOperand(bx, batch);
-    backend().bmm(batch, M, N, K, A.data, A.stride, A.trans, B.data, B.stride, B.trans, out, false);
+    backend().bmm(batch, M, N, K, A.data, A.stride, A.trans, B.data, B.stride, B.trans, out, accumulate);
     done(A.data, a);
     done(B.data, b);
   }
-  return record(new Tensor(out, [...lead, M, N]), 'matmul', [a, b]);
 }
 
 // ---------------------------------------------------------------- fused row ops
