@@ -128,6 +128,48 @@ function compareAll(nat: Kernels): void {
     referenceKernels.adamStep(p2, g, m2, v2, 0.01, 0.9, 0.999, 1e-8, 0.01, s);
   }
   close(p1, p2, 1e-6, 'adam');
+  sameWhereverStored(nat);
+}
+
+/**
+ * A kernel's result must not depend on where its arrays sit in memory. The auto-vectoriser guards a loop over several
+ * arrays with a run-time overlap check and runs a scalar copy when they are close (small arrays packed next to each
+ * other, as V8 and the arena place them); had the compiler fused a·b + c into an FMA in one copy and not in the other,
+ * training would differ run to run by an ulp here and there (it did, for Adam on 8-element biases). Every kernel is
+ * run on arrays far apart and on arrays packed into one buffer; the results must be bitwise equal.
+ */
+function sameWhereverStored(nat: Kernels): void {
+  for (let n = 1; n <= 40; n++) {
+    const run = (fill: (x: Float32Array[]) => void, sizes: number[], packed: boolean): Float32Array[] => {
+      const init = sizes.map((k) => rand(k, new Rng(n * 7 + k)));
+      const buf = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+      let at = 0;
+      const arrays = init.map((x) => {
+        const a = packed ? buf.subarray(at, at + x.length) : new Float32Array(x.length + 64).subarray(32, 32 + x.length);
+        at += x.length;
+        a.set(x);
+        return a;
+      });
+      fill(arrays);
+      return arrays.map((a) => Float32Array.from(a));
+    };
+    const cases: [string, number[], (x: Float32Array[]) => void][] = [
+      ['adam', [n, n, n, n], ([p, g, m, v]) => {
+        for (let i = 0; i < n; i++) v[i] = Math.abs(v[i]) * 1e-5;
+        nat.adamStep(p, g, m, v, 3e-4, 0.9, 0.999, 1e-8, 0.01, 2);
+      }],
+      ['layerNormRows', [3 * n, 3 * n, 3, 3], ([x, o, m, r]) => nat.layerNormRows(x, o, m, r, 3, n, 1e-5)],
+      ['layerNormRowsBackward', [3, 3 * n, 3 * n, 3 * n], ([r, x, dy, dx]) => nat.layerNormRowsBackward(x, r.map(Math.abs), dy, dx, 3, n)],
+      ['softmaxRowsBackward', [3 * n, 3 * n, 3 * n], ([y, dy, dx]) => nat.softmaxRowsBackward(y, dy, dx, 3, n)],
+      ['gelu', [n, n], ([x, o]) => nat.unary('gelu', x, o)],
+      ['pow', [n, n, n], ([a, b, o]) => nat.binary('pow', a.map(Math.abs), b, o)],
+    ];
+    for (const [name, sizes, fill] of cases) {
+      const apart = run(fill, sizes, false);
+      const packed = run(fill, sizes, true);
+      apart.forEach((a, k) => a.forEach((v, i) => assert.ok(Object.is(v, packed[k][i]), `${name} n=${n}: array ${k}[${i}] ${v} (apart) vs ${packed[k][i]} (packed)`)));
+    }
+  }
 }
 
 if (process.env.FLS_KERNEL_CHILD) {
