@@ -260,6 +260,10 @@ thread_local std::vector<float> tl_a;
 
 // One product; `parallel` splits it over the pool.
 // K range [k_begin, k_end) of the product (default all of K: split-K runs one range per thread).
+// All of B's K-blocks are packed first (in parallel: groups of NR-panels per K-block, so even one K-block of a narrow
+// B is shared by the threads), then one parallel pass computes the (row block, column block) tasks, each running the
+// K-blocks in turn over its tile of C: two pool jobs per product instead of two per K-block, and no thread waits while
+// another packs (256³: 2 K-blocks, each packed by one thread while the other idled).
 void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumulate, bool parallel, std::vector<float>& bp,
           int k_begin = 0, int k_end = -1) {
   if (k_end < 0) k_end = K;
@@ -273,13 +277,14 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
   const int NR = pl.NR;
   const int Npad = (N + NR - 1) / NR * NR;
   const int nBlocks = (N + NCB - 1) / NCB;
+  const int kBlocks = (k_end - k_begin + KC - 1) / KC;
   // Row blocks of A: at most MC rows each; in parallel their count is a multiple of the thread count and the MR-row
   // panels are dealt out evenly (3200 rows on 2 threads: 24 blocks of 22–23 panels, not 22 × 144 + 32 rows, which
   // left one thread a block behind — 8 % of the product idle).
   const int panels = (M + MR - 1) / MR;
   int mBlocks = (M + MC - 1) / MC;
+  const int threads = parallel ? pool_threads() : 1;
   if (parallel) {
-    const int threads = pool_threads();
     mBlocks = (mBlocks + threads - 1) / threads * threads;
     mBlocks = std::min(mBlocks, panels);
   }
@@ -288,29 +293,37 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
     *i0 = pa * MR;
     *mc = std::min(M, pb * MR) - *i0;
   };
-  for (int p0 = k_begin; p0 < k_end; p0 += KC) {
-    const int kc = std::min(KC, k_end - p0);
-    bp.resize((size_t)kc * Npad);
-    float* Bp = bp.data();
-    if (parallel && nBlocks > 1) parallel_for(nBlocks, [&](int jb) {
-      int j0 = jb * NCB;
-      pack_b(b, p0, kc, j0, std::min(NCB, N - j0), NR, Bp + (long)j0 * kc);
-    });
-    else pack_b(b, p0, kc, 0, N, NR, Bp);
-    const bool add = accumulate || p0 > k_begin;
-    auto task = [&](int t) {
-      const int ib = t / nBlocks, jb = t % nBlocks;
-      int i0, mc;
-      rows_of(ib, &i0, &mc);
-      if (mc <= 0) return;
-      const int j0 = jb * NCB, nc = std::min(NCB, N - j0);
+  // packed B: K-block kb (kc rows from p0) at Bp + kb·KC·Npad, its NR-column panels kc × NR each
+  bp.resize((size_t)kBlocks * KC * Npad);
+  float* Bp = bp.data();
+  const int bPanels = Npad / NR;
+  const int perGroup = parallel ? std::max(1, bPanels / (2 * threads)) : bPanels;  // ≥ 2 groups per thread per K-block
+  const int groups = (bPanels + perGroup - 1) / perGroup;
+  auto pack = [&](int t) {
+    const int kb = t / groups, g = t % groups;
+    const int p0 = k_begin + kb * KC, kc = std::min(KC, k_end - p0);
+    const int j0 = g * perGroup * NR, nc = std::min(perGroup * NR, N - j0);
+    if (nc > 0) pack_b(b, p0, kc, j0, nc, NR, Bp + (long)kb * KC * Npad + (long)j0 * kc);
+  };
+  if (parallel && kBlocks * groups > 1) parallel_for(kBlocks * groups, pack);
+  else for (int t = 0; t < kBlocks * groups; t++) pack(t);
+  auto task = [&](int t) {
+    const int ib = t / nBlocks, jb = t % nBlocks;
+    int i0, mc;
+    rows_of(ib, &i0, &mc);
+    if (mc <= 0) return;
+    const int j0 = jb * NCB, nc = std::min(NCB, N - j0);
+    for (int kb = 0; kb < kBlocks; kb++) {
+      const int p0 = k_begin + kb * KC, kc = std::min(KC, k_end - p0);
+      const float* Bk = Bp + (long)kb * KC * Npad;
+      const bool add = accumulate || kb > 0;
       if (direct) {
         // A read in place: its values go from memory to the micro-kernel once, with no packed copy; on the first
         // column panel the next row panel's lines are fetched meanwhile
         const long lda = a.trans ? a.rows : a.cols;
         auto at = [&](int i) { return a.trans ? a.p + (long)p0 * lda + i : a.p + (long)i * lda + p0; };
         for (int jr = 0; jr < nc; jr += NR) {
-          const float* bpan = Bp + (long)(j0 + jr) * kc;
+          const float* bpan = Bk + (long)(j0 + jr) * kc;
           const int cols = std::min(NR, nc - jr);
           for (int ir = 0; ir < mc; ir += MR) {
             if (jr == 0 && ir + MR < mc) {
@@ -326,23 +339,23 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
             direct(kc, at(i0 + ir), lda, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add);
           }
         }
-        return;
+        continue;
       }
       std::vector<float>& ap = tl_a;
       ap.resize((size_t)((mc + MR - 1) / MR * MR) * kc);
       pack_a(a, i0, mc, p0, kc, ap.data());
       for (int jr = 0; jr < nc; jr += NR) {
-        const float* bpan = Bp + (long)(j0 + jr) * kc;
+        const float* bpan = Bk + (long)(j0 + jr) * kc;
         const int cols = std::min(NR, nc - jr);
         for (int ir = 0; ir < mc; ir += MR) {
           pl.kern(kc, ap.data() + (long)ir * kc, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add);
         }
       }
-    };
-    const int tasks = mBlocks * nBlocks;
-    if (parallel) parallel_for(tasks, task);
-    else for (int t = 0; t < tasks; t++) task(t);
-  }
+    }
+  };
+  const int tasks = mBlocks * nBlocks;
+  if (parallel) parallel_for(tasks, task);
+  else for (int t = 0; t < tasks; t++) task(t);
 }
 }  // namespace
 
