@@ -66,10 +66,15 @@ export function backward(root: Tensor, seed?: Tensor): void {
       const rule = gradients[t.node.op];
       if (!rule) throw new Error(`backward: no gradient rule for op '${t.node.op}'`);
       // the pending gradient of input j, when backward alone holds its (contiguous, own) buffer: a rule may add onto it
+      // (handed records which inputs' pending gradients were handed over: a rule returning one tensor for two inputs
+      // that are the same tensor, as add(x, x), must still have it added twice)
+      const handed = new Set<number>();
       const into = (j: number): Tensor | null => {
         const prev = grads.get(t.node!.inputs[j]);
         if (!prev || refs.get(prev.data) !== 1 || prev.data === seedData || prev.data === g.data) return null;
-        return prev.isContiguous && prev.offset === 0 && prev.data.length === prev.size ? prev : null;
+        if (!(prev.isContiguous && prev.offset === 0 && prev.data.length === prev.size)) return null;
+        handed.add(j);
+        return prev;
       };
       const gi = rule(g, t.node, t, into);
       const summed: Tensor[] = [];
@@ -77,7 +82,7 @@ export function backward(root: Tensor, seed?: Tensor): void {
         const gj = gi[j];
         if (!gj || !inp.requiresGrad) return;
         const prev = grads.get(inp);
-        if (prev && gj === prev) return; // the rule accumulated in place
+        if (prev && gj === prev && handed.has(j)) return; // the rule accumulated in place
         if (!prev) {
           grads.set(inp, gj);
           hold(gj);

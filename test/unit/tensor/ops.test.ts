@@ -46,6 +46,10 @@ for (const be of t.backendNames()) {
       assertClose(t.mul(a, b).values(), ref((p, q) => p * q), 1e-6, 'mul');
       assert.deepEqual(t.add(a, b).shape, [2, 3, 4]);
       gradCheck('add', t.add, [a, b]);
+      // one tensor as both inputs: its gradient is the sum of both (a rule returning the same gradient object for two inputs
+      // must not be taken for one that accumulated in place); and a sum over a fan-out with a matmul (which does add in place)
+      gradCheck('add(x, x)', (p) => t.add(p, p), [a]);
+      gradCheck('x·W + x·W + x', (p, w) => t.add(t.add(t.matmul(p, w), t.matmul(p, w)), t.add(p, p)), [randT([3, 4], rng), randT([4, 4], rng)]);
       gradCheck('sub', t.sub, [a, b]);
       gradCheck('mul', t.mul, [a, b]);
       gradCheck('div', t.div, [a, awayFromZero([3, 1], rng)]);
