@@ -396,22 +396,34 @@ void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool tran
   const int threads = pool_threads();
   if (batch == 1 && threads > 1 && K >= 4 * KC && ((M + MC - 1) / MC) * ((N + NCB - 1) / NCB) < 2 * threads) {
     // split-K (weight gradients: 128 × 128 over K = B·T = 3200): too few row/column blocks to share, so each thread
-    // takes a KC-aligned range of K into its own partial product, and the partials are summed
+    // takes a KC-aligned range of K — the first straight into C, the others into partial products kept per thread
+    // (allocated once: a fresh 200 KB vector per call was mmap'd and page-faulted every time) — and the partials are
+    // then added into C by rows in parallel
     const int parts = threads;
     const int span = ((K + parts - 1) / parts + KC - 1) / KC * KC;
-    std::vector<std::vector<float>> partial(parts);
     const Op a{A, M, K, transA}, b{B, K, N, transB};
+    static std::vector<std::vector<float>>& partial = *new std::vector<std::vector<float>>();
+    if ((int)partial.size() < parts) partial.resize(parts);
     parallel_for(parts, [&](int t) {
       thread_local std::vector<float> bpk;
       const int k0 = std::min(K, t * span), k1 = std::min(K, k0 + span);
-      partial[t].assign((size_t)M * N, 0.f);
-      if (k1 > k0) gemm(M, N, K, a, b, partial[t].data(), false, false, bpk, k0, k1);
+      if (t == 0) {
+        gemm(M, N, K, a, b, C, accumulate, false, bpk, k0, k1);
+        return;
+      }
+      std::vector<float>& pt = partial[t];
+      pt.resize((size_t)M * N);
+      if (k1 > k0) gemm(M, N, K, a, b, pt.data(), false, false, bpk, k0, k1);
+      else std::fill(pt.begin(), pt.end(), 0.f);
     });
-    for (long i = 0; i < (long)M * N; i++) {
-      float acc = accumulate ? C[i] : 0.f;
-      for (int t = 0; t < parts; t++) acc += partial[t][i];
-      C[i] = acc;
-    }
+    const long total = (long)M * N, chunk = 16384;
+    parallel_for((int)((total + chunk - 1) / chunk), [&](int c) {
+      const long i0 = c * chunk, i1 = std::min(total, i0 + chunk);
+      for (int t = 1; t < parts; t++) {
+        const float* pt = partial[t].data();
+        for (long i = i0; i < i1; i++) C[i] += pt[i];
+      }
+    });
     return;
   }
   for (int bi = 0; bi < batch; bi++) {
