@@ -262,7 +262,40 @@ ExpSum pick_exp_sum() {
   return exp_sum_scalar;
 }
 
+#if defined(__x86_64__)
+// Whole-row softmax by hand (the auto-vectorised max/NaN scan spilled its accumulators and ran its tail in scalar code:
+// a third of the attention forward's time on 100-wide rows): max and NaN scan, exp and sum, scale — masked tails.
+__attribute__((target("avx512f"))) static void softmax_row_avx512(const float* xr, float* o, long n) {
+  __m512 mx = _mm512_set1_ps(-INFINITY);
+  __mmask16 nan = 0;
+  long j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m512 v = _mm512_loadu_ps(xr + j);
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    mx = _mm512_max_ps(mx, v);
+  }
+  const __mmask16 tail = (__mmask16)((1u << (n - j)) - 1);
+  if (j < n) {
+    const __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail, xr + j);
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    mx = _mm512_max_ps(mx, v);
+  }
+  float m = _mm512_reduce_max_ps(mx);
+  if (nan || m == INFINITY) {  // +∞ − +∞ is NaN: the row is NaN, as in the reference (and PyTorch)
+    for (long k = 0; k < n; k++) o[k] = NAN;
+    return;
+  }
+  if (m == -INFINITY) m = 0.f;
+  const __m512 inv = _mm512_set1_ps(1.f / exp_sum_avx512(xr, o, n, m));
+  for (j = 0; j + 16 <= n; j += 16) _mm512_storeu_ps(o + j, _mm512_mul_ps(_mm512_loadu_ps(o + j), inv));
+  if (j < n) _mm512_mask_storeu_ps(o + j, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, o + j), inv));
+}
+#endif
+
 CLONES void softmax_row(const float* xr, float* o, long cols, ExpSum exp_sum) {
+#if defined(__x86_64__)
+  if (exp_sum == exp_sum_avx512) return softmax_row_avx512(xr, o, cols);
+#endif
   float mx = -INFINITY;
   int nan = 0;
 #pragma omp simd reduction(max : mx) reduction(| : nan)
@@ -271,7 +304,7 @@ CLONES void softmax_row(const float* xr, float* o, long cols, ExpSum exp_sum) {
     nan |= v != v;
     mx = v > mx ? v : mx;
   }
-  if (nan) {
+  if (nan || mx == INFINITY) {
     for (long k = 0; k < cols; k++) o[k] = NAN;
     return;
   }

@@ -102,7 +102,7 @@ function compareAll(nat: Kernels): void {
       else assert.ok(Math.abs(out[r] - s) <= 1e-5 * (1 + Math.abs(s)), `sumRows ${rows}×${cols} row ${r}: ${out[r]} vs ${s}`);
     }
   }
-  for (const [rows, cols] of [[1, 1], [3, 7], [1000, 64], [7, 1000]]) {
+  for (const [rows, cols] of [[1, 1], [3, 7], [1000, 64], [7, 1000], [5, 100], [4, 17]]) {
     const x = rand(rows * cols, rng);
     const dy = rand(rows * cols, rng);
     const [ya, yb, da, db] = [0, 0, 0, 0].map(() => new Float32Array(rows * cols));
@@ -112,6 +112,19 @@ function compareAll(nat: Kernels): void {
     nat.softmaxRowsBackward(yb, dy, da, rows, cols);
     referenceKernels.softmaxRowsBackward(yb, dy, db, rows, cols);
     close(da, db, 1e-5, 'softmax backward');
+    if (cols > 1) {
+      // a NaN row, a fully masked row (all −∞: probabilities 0), a partly masked row, a row of +∞ and finite values
+      const sp = Float32Array.from(x);
+      sp[0] = NaN;
+      if (rows > 3) {
+        sp.fill(-Infinity, cols, 2 * cols);
+        for (let j = 0; j < cols; j += 3) sp[2 * cols + j] = -Infinity;
+        sp[3 * cols + cols - 1] = Infinity;
+      }
+      nat.softmaxRows(sp, ya, rows, cols);
+      referenceKernels.softmaxRows(sp, yb, rows, cols);
+      close(ya, yb, 1e-6, `softmax ${rows}×${cols} with NaN / −∞ / +∞`);
+    }
     const [ma, mb, ra, rb] = [0, 0, 0, 0].map(() => new Float32Array(rows));
     nat.layerNormRows(x, ya, ma, ra, rows, cols, 1e-5);
     referenceKernels.layerNormRows(x, yb, mb, rb, rows, cols, 1e-5);
