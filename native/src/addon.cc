@@ -94,6 +94,9 @@ Value SoftmaxBack(const CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+bool opt_f32(const CallbackInfo& info, size_t i, size_t need, const char* what, float** out);
+
+// layerNormRows(x, out, mean, rstd, rows, cols, eps[, residual]): normalises each row of x (+ residual)
 Value LayerNorm(const CallbackInfo& info) {
   float *x, *o, *m, *r;
   size_t a, b, c, d;
@@ -101,7 +104,9 @@ Value LayerNorm(const CallbackInfo& info) {
   long rows = num(info, 4), cols = num(info, 5);
   size_t n = (size_t)(rows * cols);
   if (n > a || n > b || (size_t)rows > c || (size_t)rows > d) return (fail(info.Env(), "layerNormRows: arrays too short"), info.Env().Undefined());
-  fls::layernorm_rows(x, o, m, r, rows, cols, info[6].As<Number>().FloatValue());
+  float* res = nullptr;  // optional 8th argument: a residual added to x before the norm
+  if (info.Length() > 7 && !opt_f32(info, 7, n, "layerNormRows: residual", &res)) return info.Env().Undefined();
+  fls::layernorm_rows(x, o, m, r, rows, cols, info[6].As<Number>().FloatValue(), res);
   return info.Env().Undefined();
 }
 

@@ -327,19 +327,30 @@ CLONES static void softmax_back_row(const float* yr, const float* g, float* o, l
   for (long j = 0; j < cols; j++) o[j] = yr[j] * (g[j] - d);
 }
 
-CLONES static void layernorm_row(const float* xr, float* o, float* mean, float* rstd, long cols, float eps) {
+// over the row x (+ res, the residual of a post-norm block, added in float exactly as the add op does; the sum is
+// not stored — the backward needs only the output and rstd)
+template <bool Res>
+__attribute__((always_inline)) inline void layernorm_row_t(const float* xr, const float* rr, float* o, float* mean, float* rstd, long cols,
+                                                          float eps) {
+  auto at = [&](long j) { return Res ? xr[j] + rr[j] : xr[j]; };
   double m = 0;
 #pragma omp simd reduction(+ : m)
-  for (long j = 0; j < cols; j++) m += xr[j];
+  for (long j = 0; j < cols; j++) m += at(j);
   m /= cols;
   double v = 0;
 #pragma omp simd reduction(+ : v)
-  for (long j = 0; j < cols; j++) v += (xr[j] - m) * (xr[j] - m);
+  for (long j = 0; j < cols; j++) v += (at(j) - m) * (at(j) - m);
   const float rs = (float)(1.0 / std::sqrt(v / cols + eps));
   *mean = (float)m;
   *rstd = rs;
   const float mf = (float)m;
-  for (long j = 0; j < cols; j++) o[j] = (xr[j] - mf) * rs;
+  for (long j = 0; j < cols; j++) o[j] = (at(j) - mf) * rs;
+}
+CLONES static void layernorm_row(const float* xr, float* o, float* mean, float* rstd, long cols, float eps) {
+  layernorm_row_t<false>(xr, nullptr, o, mean, rstd, cols, eps);
+}
+CLONES static void layernorm_row_res(const float* xr, const float* rr, float* o, float* mean, float* rstd, long cols, float eps) {
+  layernorm_row_t<true>(xr, rr, o, mean, rstd, cols, eps);
 }
 
 CLONES static void layernorm_back_row(const float* xh, const float* g, float* o, float rs, long cols) {
@@ -381,8 +392,9 @@ void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows
   rows_parallel(rows, cols, [&](long r) { softmax_back_row(y + r * cols, dy + r * cols, dx + r * cols, cols); });
 }
 
-void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps) {
-  rows_parallel(rows, cols, [&](long r) { layernorm_row(x + r * cols, out + r * cols, mean + r, rstd + r, cols, eps); });
+void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps, const float* res) {
+  if (res) rows_parallel(rows, cols, [&](long r) { layernorm_row_res(x + r * cols, res + r * cols, out + r * cols, mean + r, rstd + r, cols, eps); });
+  else rows_parallel(rows, cols, [&](long r) { layernorm_row(x + r * cols, out + r * cols, mean + r, rstd + r, cols, eps); });
 }
 
 void layernorm_rows_backward(const float* xhat, const float* rstd, const float* dy, float* dx, long rows, long cols) {

@@ -9,7 +9,8 @@ void softmax_rows(const float* x, float* out, long rows, long cols);
 // out[r] = Σ_j x[r][j], accumulated in double
 void sum_rows(const float* x, float* out, long rows, long cols);
 void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows, long cols);
-void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps);
+// res (optional, rows × cols): normalise x + res
+void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps, const float* res = nullptr);
 void layernorm_rows_backward(const float* xhat, const float* rstd, const float* dy, float* dx, long rows, long cols);
 // Row softmax pieces shared with attention.cc: Σ exp(x − mx) written to o (the variant for this CPU), one row.
 using ExpSum = float (*)(const float* x, float* o, long n, float mx);

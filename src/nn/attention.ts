@@ -99,10 +99,8 @@ export class TransformerEncoderLayer extends Module {
     // under noGrad each intermediate is discarded once used (see discard); with gradients recorded that is a no-op
     const a = this.attn.forward(x, mask);
     const d1 = this.drop.forward(a.out);
-    const s1 = add(x, d1);
+    const h = this.norm1.forward(x, d1); // LN(x + d1), the sum never stored
     discard(a.out, d1);
-    const h = this.norm1.forward(s1);
-    discard(s1);
     const act = this.opts.activation === 'gelu' ? gelu : relu;
     const u = this.ff1.forward(h);
     const hidden = act(u);
@@ -110,10 +108,8 @@ export class TransformerEncoderLayer extends Module {
     const f = this.ff2.forward(hidden);
     discard(hidden);
     const d2 = this.drop.forward(f);
-    const s2 = add(h, d2);
+    const out = this.norm2.forward(h, d2);
     discard(f, d2, h);
-    const out = this.norm2.forward(s2);
-    discard(s2);
     return { out, attn: a.attn };
   }
 }

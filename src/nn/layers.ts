@@ -1,5 +1,5 @@
 // Basic layers: Linear, LayerNorm (optionally affine), Dropout, sinusoidal positional encoding.
-import { Tensor, Rng, uniform, ones, zeros, matmul, add, mul, layerNorm, compare, discard, uniform as u } from '../tensor/index.js';
+import { Tensor, Rng, uniform, ones, zeros, matmul, add, mul, layerNorm, addLayerNorm, compare, discard, uniform as u } from '../tensor/index.js';
 import { Module } from './module.js';
 
 export class Linear extends Module {
@@ -30,8 +30,9 @@ export class LayerNorm extends Module {
     this.gamma = affine ? ones([dim], true) : null;
     this.beta = affine ? zeros([dim], true) : null;
   }
-  forward(x: Tensor): Tensor {
-    const y = layerNorm(x, this.opts.eps ?? 1e-5);
+  /** LN(x), or LN(x + residual) in one pass when a residual is given (post-norm blocks). */
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    const y = residual ? addLayerNorm(x, residual, this.opts.eps ?? 1e-5) : layerNorm(x, this.opts.eps ?? 1e-5);
     if (!this.gamma || !this.beta) return y;
     const scaled = mul(y, this.gamma);
     const out = add(scaled, this.beta);

@@ -44,8 +44,11 @@ export interface Kernels {
   softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /** dx = y ⊙ (dy − Σ_j dy_j y_j) per row (the softmax backward). */
   softmaxRowsBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
-  /** Layer norm over rows without affine: out = (x − mean) · rstd; writes mean (rows) and rstd (rows). */
-  layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void;
+  /**
+   * Layer norm over rows without affine: out = (x − mean) · rstd; writes mean (rows) and rstd (rows). With `residual`
+   * (rows × cols) the rows of x + residual (summed in float32, as the add op) are normalised instead.
+   */
+  layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number, residual?: Float32Array | null): void;
   /** Backward of layerNormRows given its output xhat: dx = rstd · (dy − mean(dy) − xhat · mean(dy ⊙ xhat)). */
   layerNormRowsBackward(xhat: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
   /** Optional: out = row-major values of the strided view (x, offset, shape, strides ≥ 0). The engine falls back to

@@ -151,7 +151,8 @@ export const gradients: Record<string, Rule> = {
     const cols = n.inputs[0].shape[n.inputs[0].ndim - 1];
     const dx = alloc(xhat.length, false);
     backend().layerNormRowsBackward(xhat, rstd, o.vals(g), dx, rstd.length, cols);
-    return [new T(dx, n.inputs[0].shape)];
+    const d = new T(dx, n.inputs[0].shape);
+    return n.inputs.map(() => d); // addLayerNorm: x and the residual get the same gradient (backward counts the shared buffer)
   },
 };
 

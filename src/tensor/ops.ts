@@ -452,6 +452,25 @@ export function layerNorm(x: Tensor, eps = 1e-5): Tensor {
   return record(new Tensor(out, x.shape), 'layerNorm', [x], { xhat: out, rstd });
 }
 
+/**
+ * layerNorm(x + r) in one pass (a post-norm residual block): the sum is never stored; the same gradient flows to both
+ * inputs. Shapes must match (a broadcasting residual takes the two-op path).
+ */
+export function addLayerNorm(x: Tensor, r: Tensor, eps = 1e-5): Tensor {
+  if (x.ndim !== r.ndim || x.shape.some((d, i) => d !== r.shape[i])) return layerNorm(add(x, r), eps);
+  const cols = x.shape[x.ndim - 1];
+  const rows = x.size / Math.max(cols, 1);
+  const out = alloc(x.size, false);
+  const mu = alloc(rows, false);
+  const rstd = alloc(rows, false);
+  const xv = vals(x);
+  const rv = vals(r);
+  backend().layerNormRows(xv, out, mu, rstd, rows, cols, eps, rv);
+  done(xv, x);
+  done(rv, r);
+  return record(new Tensor(out, x.shape), 'layerNorm', [x, r], { xhat: out, rstd });
+}
+
 // ---------------------------------------------------------------- fused attention
 /** The operands of a fused attention as its kernel read them (the inputs, or contiguous copies of them). */
 export interface AttnOperands {

@@ -15,7 +15,7 @@ interface Addon {
   softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   sumRows?(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   softmaxRowsBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
-  layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void;
+  layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number, residual?: Float32Array | null): void;
   layerNormRowsBackward(xhat: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
   adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
   attention?(B: number, H: number, T: number, S: number, dh: number,
@@ -77,7 +77,7 @@ function wrap(a: Addon): Kernels {
     binary: (op, x, y, out) => a.binary(BINARY[op], x, y, out),
     softmaxRows: (x, out, r, c) => a.softmaxRows(x, out, r, c),
     softmaxRowsBackward: (y, dy, dx, r, c) => a.softmaxRowsBackward(y, dy, dx, r, c),
-    layerNormRows: (x, out, m, rs, r, c, eps) => a.layerNormRows(x, out, m, rs, r, c, eps),
+    layerNormRows: (x, out, m, rs, r, c, eps, res) => a.layerNormRows(x, out, m, rs, r, c, eps, res ?? null),
     layerNormRowsBackward: (xh, rs, dy, dx, r, c) => a.layerNormRowsBackward(xh, rs, dy, dx, r, c),
     adamStep: (p, g, m, v, lr, b1, b2, eps, wd, step) => a.adamStep(p, g, m, v, lr, b1, b2, eps, wd, step),
     ...(a.attention

@@ -90,18 +90,20 @@ function softmaxRowsBackward(y: Float32Array, dy: Float32Array, dx: Float32Array
   }
 }
 
-function layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void {
+function layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number, residual?: Float32Array | null): void {
+  const row = new Float32Array(cols); // x (+ residual, rounded to float32 as the add op's output is)
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
+    for (let j = 0; j < cols; j++) row[j] = residual ? x[o + j] + residual[o + j] : x[o + j];
     let m = 0;
-    for (let j = 0; j < cols; j++) m += x[o + j];
+    for (let j = 0; j < cols; j++) m += row[j];
     m /= cols;
     let v = 0;
-    for (let j = 0; j < cols; j++) v += (x[o + j] - m) ** 2;
+    for (let j = 0; j < cols; j++) v += (row[j] - m) ** 2;
     const rs = 1 / Math.sqrt(v / cols + eps);
     mean[r] = m;
     rstd[r] = rs;
-    for (let j = 0; j < cols; j++) out[o + j] = (x[o + j] - m) * rs;
+    for (let j = 0; j < cols; j++) out[o + j] = (row[j] - m) * rs;
   }
 }
 

@@ -129,6 +129,11 @@ function compareAll(nat: Kernels): void {
     nat.layerNormRows(x, ya, ma, ra, rows, cols, 1e-5);
     referenceKernels.layerNormRows(x, yb, mb, rb, rows, cols, 1e-5);
     close(ya, yb, 1e-4, 'layerNorm');
+    const res = rand(rows * cols, rng);
+    nat.layerNormRows(x, ya, ma, ra, rows, cols, 1e-5, res);
+    referenceKernels.layerNormRows(x, yb, mb, rb, rows, cols, 1e-5, res);
+    close(ya, yb, 1e-4, 'layerNorm with residual');
+    close(ra, rb, 1e-4, 'layerNorm with residual: rstd');
     nat.layerNormRowsBackward(yb, rb, dy, da, rows, cols);
     referenceKernels.layerNormRowsBackward(yb, rb, dy, db, rows, cols);
     close(da, db, 1e-4, 'layerNorm backward');
@@ -172,6 +177,8 @@ function sameWhereverStored(nat: Kernels): void {
         nat.adamStep(p, g, m, v, 3e-4, 0.9, 0.999, 1e-8, 0.01, 2);
       }],
       ['layerNormRows', [3 * n, 3 * n, 3, 3], ([x, o, m, r]) => nat.layerNormRows(x, o, m, r, 3, n, 1e-5)],
+      ['layerNormRows + residual', [3 * n, 3 * n, 3, 3, 3 * n], ([x, o, m, r, res]) => nat.layerNormRows(x, o, m, r, 3, n, 1e-5, res)],
+      ['softmaxRows', [3 * n, 3 * n], ([x, o]) => nat.softmaxRows(x, o, 3, n)],
       ['layerNormRowsBackward', [3, 3 * n, 3 * n, 3 * n], ([r, x, dy, dx]) => nat.layerNormRowsBackward(x, r.map(Math.abs), dy, dx, 3, n)],
       ['softmaxRowsBackward', [3 * n, 3 * n, 3 * n], ([y, dy, dx]) => nat.softmaxRowsBackward(y, dy, dx, 3, n)],
       ['gelu', [n, n], ([x, o]) => nat.unary('gelu', x, o)],

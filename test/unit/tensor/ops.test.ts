@@ -167,6 +167,14 @@ for (const be of t.backendNames()) {
         assertClose(ln.subarray(r * 6, r * 6 + 6), row.map((q) => (q - m) / Math.sqrt(v + 1e-5)), 1e-5, 'layerNorm');
       }
       gradCheck('layerNorm', (p) => t.layerNorm(p), [x]);
+      // layerNorm(x + r) in one pass: bitwise the two-op result, a gradient for each input (also when r is x itself, or a
+      // non-contiguous view), and a broadcasting residual takes the two-op path
+      const res = randT([3, 6], new Rng(12));
+      assert.deepEqual(t.addLayerNorm(x, res).values(), t.layerNorm(t.add(x, res)).values());
+      gradCheck('addLayerNorm', (p, q) => t.addLayerNorm(p, q), [x, res]);
+      gradCheck('addLayerNorm (same input twice)', (p) => t.addLayerNorm(p, p), [x]);
+      gradCheck('addLayerNorm (transposed residual)', (p, q) => t.addLayerNorm(p, t.transpose(q)), [x, randT([6, 3], new Rng(13))]);
+      gradCheck('addLayerNorm (broadcast residual)', (p, q) => t.addLayerNorm(p, q), [x, randT([6], new Rng(14))]);
       // masked entries (−∞) get probability 0
       const masked = t.softmax(t.tensor([[0, -Infinity, 0]])).toArray();
       assert.deepEqual(masked, [0.5, 0, 0.5]);
