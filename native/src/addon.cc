@@ -39,7 +39,8 @@ Value Bmm(const CallbackInfo& info) {
   if (batch < 0 || M < 0 || N < 0 || K < 0 || sA < 0 || sB < 0) return (fail(env, "bmm: negative size"), env.Undefined());
   if (batch > 0 && ((size_t)((batch - 1) * sA + M * K) > nA || (size_t)((batch - 1) * sB + K * N) > nB || (size_t)(batch * M * N) > nC))
     return (fail(env, "bmm: an array is too short for the given sizes"), env.Undefined());
-  fls::bmm((int)batch, (int)M, (int)N, (int)K, A, sA, tA, B, sB, tB, C, acc);
+  const bool relu = info.Length() > 12 && info[12].IsBoolean() && info[12].As<Boolean>();  // optional fused ReLU epilogue
+  fls::bmm((int)batch, (int)M, (int)N, (int)K, A, sA, tA, B, sB, tB, C, acc, relu);
   return env.Undefined();
 }
 

@@ -118,7 +118,7 @@ void pack_b(const Op& b, int p0, int kc, int j0, int nc, int NR, float* Bp) {
 }
 
 // ---- micro-kernels: acc (MR × NR) = Σ_k a[k][r] b[k][c]; then C (+)= acc for the valid rows/cols
-void kern_scalar(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add) {
+void kern_scalar(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add, bool relu) {
   float acc[MR][16] = {};
   for (int k = 0; k < kc; k++)
     for (int r = 0; r < MR; r++) {
@@ -126,13 +126,17 @@ void kern_scalar(int kc, const float* a, const float* b, float* c, int ldc, int 
       for (int j = 0; j < 16; j++) acc[r][j] += av * b[k * 16 + j];
     }
   for (int r = 0; r < rows; r++)
-    for (int j = 0; j < cols; j++) c[(long)r * ldc + j] = add ? c[(long)r * ldc + j] + acc[r][j] : acc[r][j];
+    for (int j = 0; j < cols; j++) {
+      const float v = add ? c[(long)r * ldc + j] + acc[r][j] : acc[r][j];
+      c[(long)r * ldc + j] = relu && !(v > 0.f || v != v) ? 0.f : v;
+    }
 }
 
 #if defined(__x86_64__)
 // AVX2 (16 ymm registers): the 6×16 tile is computed as two 3×16 halves over the same L1-resident panels; written as a
 // 6×16 array of accumulators GCC stored every accumulator after each FMA (41 of 117 GFLOP/s per core).
-__attribute__((target("avx2,fma"))) void kern_avx2(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add) {
+__attribute__((target("avx2,fma"))) void kern_avx2(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add,
+                                                   bool relu) {
   for (int r = 0; r < rows; r++) {
     __builtin_prefetch(c + (long)r * ldc, 1, 3);
     __builtin_prefetch(c + (long)r * ldc + cols - 1, 1, 3);
@@ -173,10 +177,14 @@ __attribute__((target("avx2,fma"))) void kern_avx2(int kc, const float* a, const
       for (int h = 0; h < 16; h += 8) {
         __m256 v = _mm256_load_ps(tmp[r] + h);
         if (add) v = _mm256_add_ps(v, _mm256_loadu_ps(cr + h));
+        if (relu) v = _mm256_and_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NLE_UQ), v);  // x > 0 or NaN kept, else +0
         _mm256_storeu_ps(cr + h, v);
       }
     } else {
-      for (int j = 0; j < cols; j++) cr[j] = add ? cr[j] + tmp[r][j] : tmp[r][j];
+      for (int j = 0; j < cols; j++) {
+        const float v = add ? cr[j] + tmp[r][j] : tmp[r][j];
+        cr[j] = relu && !(v > 0.f || v != v) ? 0.f : v;
+      }
     }
   }
 }
@@ -186,7 +194,7 @@ __attribute__((target("avx2,fma"))) void kern_avx2(int kc, const float* a, const
 enum class AMode { Packed, Rows, Cols };
 template <AMode Mode>
 __attribute__((target("avx512f"), always_inline)) inline void kern512(int kc, const float* a, long lda, const float* b, float* c, int ldc,
-                                                                      int rows, int cols, bool add) {
+                                                                      int rows, int cols, bool add, bool relu) {
   long ro[MR];
   for (int r = 0; r < MR; r++) ro[r] = Mode == AMode::Packed ? r : (r < rows ? r : 0) * (Mode == AMode::Rows ? lda : 1);
   const long ks = Mode == AMode::Packed ? MR : Mode == AMode::Rows ? 1 : lda;
@@ -214,6 +222,10 @@ __attribute__((target("avx512f"), always_inline)) inline void kern512(int kc, co
         acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(cr));
         acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(cr + 16));
       }
+      if (relu) {  // as the relu op: x > 0 or NaN kept, else +0 (so −0 becomes +0 and NaN stays NaN)
+        acc[r][0] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc[r][0], _mm512_setzero_ps(), _CMP_NLE_UQ), acc[r][0]);
+        acc[r][1] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc[r][1], _mm512_setzero_ps(), _CMP_NLE_UQ), acc[r][1]);
+      }
       _mm512_storeu_ps(cr, acc[r][0]);
       _mm512_storeu_ps(cr + 16, acc[r][1]);
     }
@@ -225,24 +237,28 @@ __attribute__((target("avx512f"), always_inline)) inline void kern512(int kc, co
     _mm512_store_ps(tmp[r] + 16, acc[r][1]);
   }
   for (int r = 0; r < rows; r++)
-    for (int j = 0; j < cols; j++) c[(long)r * ldc + j] = add ? c[(long)r * ldc + j] + tmp[r][j] : tmp[r][j];
+    for (int j = 0; j < cols; j++) {
+      const float v = add ? c[(long)r * ldc + j] + tmp[r][j] : tmp[r][j];
+      c[(long)r * ldc + j] = relu && !(v > 0.f || v != v) ? 0.f : v;
+    }
 }
-__attribute__((target("avx512f"))) void kern_avx512(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add) {
-  kern512<AMode::Packed>(kc, a, 0, b, c, ldc, rows, cols, add);
+__attribute__((target("avx512f"))) void kern_avx512(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add,
+                                                    bool relu) {
+  kern512<AMode::Packed>(kc, a, 0, b, c, ldc, rows, cols, add, relu);
 }
 __attribute__((target("avx512f"))) void kern_avx512_rows(int kc, const float* a, long lda, const float* b, float* c, int ldc, int rows, int cols,
-                                                         bool add) {
-  kern512<AMode::Rows>(kc, a, lda, b, c, ldc, rows, cols, add);
+                                                         bool add, bool relu) {
+  kern512<AMode::Rows>(kc, a, lda, b, c, ldc, rows, cols, add, relu);
 }
 __attribute__((target("avx512f"))) void kern_avx512_cols(int kc, const float* a, long lda, const float* b, float* c, int ldc, int rows, int cols,
-                                                         bool add) {
-  kern512<AMode::Cols>(kc, a, lda, b, c, ldc, rows, cols, add);
+                                                         bool add, bool relu) {
+  kern512<AMode::Cols>(kc, a, lda, b, c, ldc, rows, cols, add, relu);
 }
 #endif
 
-using Kern = void (*)(int, const float*, const float*, float*, int, int, int, bool);
+using Kern = void (*)(int, const float*, const float*, float*, int, int, int, bool, bool);
 
-using KernDirect = void (*)(int, const float*, long, const float*, float*, int, int, int, bool);
+using KernDirect = void (*)(int, const float*, long, const float*, float*, int, int, int, bool, bool);
 struct Plan {
   Kern kern;
   int NR;
@@ -264,12 +280,15 @@ thread_local std::vector<float> tl_a;
 // B is shared by the threads), then one parallel pass computes the (row block, column block) tasks, each running the
 // K-blocks in turn over its tile of C: two pool jobs per product instead of two per K-block, and no thread waits while
 // another packs (256³: 2 K-blocks, each packed by one thread while the other idled).
+// relu: the last K-block's stores clamp at 0 (the fused epilogue; the caller passes it only when this call finishes C).
 void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumulate, bool parallel, std::vector<float>& bp,
-          int k_begin = 0, int k_end = -1) {
+          int k_begin = 0, int k_end = -1, bool relu = false) {
   if (k_end < 0) k_end = K;
   if (M == 0 || N == 0) return;
   if (K == 0) {
     if (!accumulate) std::fill(C, C + (long)M * N, 0.f);
+    if (relu)
+      for (long i = 0; i < (long)M * N; i++) C[i] = C[i] > 0.f || C[i] != C[i] ? C[i] : 0.f;
     return;
   }
   const Plan pl = plan();
@@ -316,7 +335,7 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
     for (int kb = 0; kb < kBlocks; kb++) {
       const int p0 = k_begin + kb * KC, kc = std::min(KC, k_end - p0);
       const float* Bk = Bp + (long)kb * KC * Npad;
-      const bool add = accumulate || kb > 0;
+      const bool add = accumulate || kb > 0, last = relu && kb == kBlocks - 1;
       if (direct) {
         // A read in place: its values go from memory to the micro-kernel once, with no packed copy; on the first
         // column panel the next row panel's lines are fetched meanwhile
@@ -336,7 +355,7 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
                 for (int k = 0; k < kc; k++) __builtin_prefetch(at(i0 + ir + MR) + (long)k * lda, 0, 3);
               }
             }
-            direct(kc, at(i0 + ir), lda, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add);
+            direct(kc, at(i0 + ir), lda, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add, last);
           }
         }
         continue;
@@ -348,7 +367,7 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
         const float* bpan = Bk + (long)(j0 + jr) * kc;
         const int cols = std::min(NR, nc - jr);
         for (int ir = 0; ir < mc; ir += MR) {
-          pl.kern(kc, ap.data() + (long)ir * kc, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add);
+          pl.kern(kc, ap.data() + (long)ir * kc, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add, last);
         }
       }
     }
@@ -380,7 +399,7 @@ const char* isa_name() {
 }
 
 void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool transA, const float* B, long strideB,
-         bool transB, float* C, bool accumulate) {
+         bool transB, float* C, bool accumulate, bool relu) {
   const double flops = 2.0 * M * N * K;
   const bool small = flops < 2.0e6;
   if (batch > 1 && small) {
@@ -388,7 +407,7 @@ void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool tran
     parallel_for(batch, [&](int bi) {
       thread_local std::vector<float> bp;
       Op a{A + bi * strideA, M, K, transA}, b{B + bi * strideB, K, N, transB};
-      gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, false, bp);
+      gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, false, bp, 0, -1, relu);
     });
     return;
   }
@@ -423,12 +442,14 @@ void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool tran
         const float* pt = partial[t].data();
         for (long i = i0; i < i1; i++) C[i] += pt[i];
       }
+      if (relu)
+        for (long i = i0; i < i1; i++) C[i] = C[i] > 0.f || C[i] != C[i] ? C[i] : 0.f;
     });
     return;
   }
   for (int bi = 0; bi < batch; bi++) {
     Op a{A + bi * strideA, M, K, transA}, b{B + bi * strideB, K, N, transB};
-    gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, flops > 2.0e5, bp);
+    gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, flops > 2.0e5, bp, 0, -1, relu);
   }
 }
 }  // namespace fls

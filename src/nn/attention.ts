@@ -1,6 +1,6 @@
 // Multi-head scaled dot-product attention (Vaswani et al. 2017) with optional additive masks:
 // full, banded (|i − j| ≤ w: the local view), and a Transformer encoder layer (post-norm, as the benchmark model).
-import { Tensor, Rng, add, concat, matmul, reshape, permute, relu, gelu, fusedAttention, composedAttention, attentionQKV, discard } from '../tensor/index.js';
+import { Tensor, Rng, add, concat, matmul, reshape, permute, gelu, fusedAttention, composedAttention, attentionQKV, discard } from '../tensor/index.js';
 import { Module } from './module.js';
 import { Linear, LayerNorm, Dropout } from './layers.js';
 
@@ -101,10 +101,12 @@ export class TransformerEncoderLayer extends Module {
     const d1 = this.drop.forward(a.out);
     const h = this.norm1.forward(x, d1); // LN(x + d1), the sum never stored
     discard(a.out, d1);
-    const act = this.opts.activation === 'gelu' ? gelu : relu;
-    const u = this.ff1.forward(h);
-    const hidden = act(u);
-    discard(u);
+    let hidden: Tensor;
+    if (this.opts.activation === 'gelu') {
+      const u = this.ff1.forward(h);
+      hidden = gelu(u);
+      discard(u);
+    } else hidden = this.ff1.forwardRelu(h);
     const f = this.ff2.forward(hidden);
     discard(hidden);
     const d2 = this.drop.forward(f);

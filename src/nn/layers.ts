@@ -1,5 +1,5 @@
 // Basic layers: Linear, LayerNorm (optionally affine), Dropout, sinusoidal positional encoding.
-import { Tensor, Rng, uniform, ones, zeros, matmul, add, mul, layerNorm, addLayerNorm, compare, discard, uniform as u } from '../tensor/index.js';
+import { Tensor, Rng, uniform, ones, zeros, matmul, matmulRelu, add, mul, relu, layerNorm, addLayerNorm, compare, discard, uniform as u } from '../tensor/index.js';
 import { Module } from './module.js';
 
 export class Linear extends Module {
@@ -16,6 +16,14 @@ export class Linear extends Module {
     const y = matmul(x, this.weight); // (..., out)
     if (!this.bias) return y;
     const out = add(y, this.bias);
+    discard(y);
+    return out;
+  }
+  /** relu(x · W + b); without a bias the clamp is fused into the product (matmulRelu). */
+  forwardRelu(x: Tensor): Tensor {
+    if (!this.bias) return matmulRelu(x, this.weight);
+    const y = this.forward(x);
+    const out = relu(y);
     discard(y);
     return out;
   }

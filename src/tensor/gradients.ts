@@ -122,6 +122,12 @@ export const gradients: Record<string, Rule> = {
     }
     return [ga, gb];
   },
+  matmulRelu: (g, n, y, into) => {
+    // through the clamp (y > 0 exactly where the product was > 0), then the matmul rule
+    const gy = alloc(g.size, false);
+    backend().binary('reluGrad', o.vals(g), n.ctx.y as Float32Array, gy);
+    return gradients.matmul(new T(gy, g.shape), n, y, into);
+  },
   softmax: (g, n) => {
     const y = n.ctx.y as Float32Array;
     const cols = n.inputs[0].shape[n.inputs[0].ndim - 1];

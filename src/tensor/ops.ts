@@ -375,6 +375,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return record(new Tensor(out, shape), 'matmul', [a, b]);
 }
 
+/** relu(a @ b) with the clamp fused into the GEMM's stores (one pass over the output instead of two). */
+export function matmulRelu(a: Tensor, b: Tensor): Tensor {
+  const shape = matmulShape(a, b);
+  const out = alloc(sizeOf(shape), a.shape[a.ndim - 1] === 0);
+  gemmInto(a, b, shape, out, false, true);
+  return record(new Tensor(out, shape), 'matmulRelu', [a, b], { y: out });
+}
+
 /**
  * into += a @ b in place, without recording (gradient accumulation: a GEMM that adds onto the gradient already there
  * instead of a product and a separate sum). into must be contiguous with its own storage and the product's shape.
@@ -396,7 +404,7 @@ function matmulShape(a: Tensor, b: Tensor): number[] {
   return [...lead, a.shape[a.ndim - 2], b.shape[b.ndim - 1]];
 }
 
-function gemmInto(a: Tensor, b: Tensor, shape: readonly number[], out: Float32Array, accumulate: boolean): void {
+function gemmInto(a: Tensor, b: Tensor, shape: readonly number[], out: Float32Array, accumulate: boolean, relu = false): void {
   const lead = shape.slice(0, -2);
   const [M, N] = shape.slice(-2);
   const K = a.shape[a.ndim - 1];
@@ -404,7 +412,7 @@ function gemmInto(a: Tensor, b: Tensor, shape: readonly number[], out: Float32Ar
   // a (B..., M, K) with b 2-d: fold the batch into M when a's rows are contiguous.
   if (b.ndim === 2 && a.isContiguous && batch > 1) {
     const B = gemmOperand(b, 1);
-    backend().bmm(1, batch * M, N, K, a.data.subarray(a.offset), 0, false, B.data, 0, B.trans, out, accumulate);
+    backend().bmm(1, batch * M, N, K, a.data.subarray(a.offset), 0, false, B.data, 0, B.trans, out, accumulate, relu);
     done(B.data, b);
   } else {
     const sameLead = (t: Tensor): boolean => t.ndim - 2 === lead.length && t.shape.slice(0, -2).every((d, i) => d === lead[i]);
@@ -412,7 +420,7 @@ function gemmInto(a: Tensor, b: Tensor, shape: readonly number[], out: Float32Ar
     const bx = sameLead(b) ? b : expand(b.detach(), [...lead, K, N]);
     const A = gemmOperand(ax, batch);
     const B = gemmOperand(bx, batch);
-    backend().bmm(batch, M, N, K, A.data, A.stride, A.trans, B.data, B.stride, B.trans, out, accumulate);
+    backend().bmm(batch, M, N, K, A.data, A.stride, A.trans, B.data, B.stride, B.trans, out, accumulate, relu);
     done(A.data, a);
     done(B.data, b);
   }

@@ -40,7 +40,29 @@ function compareAll(nat: Kernels): void {
       referenceKernels.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, cr, acc);
       nat.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, cn, acc);
       close(cn, cr, 1e-4 * Math.sqrt(K), `bmm ${batch}×${M}×${N}×${K} tA=${tA} tB=${tB} bcast=${broadcastB} acc=${acc}`);
+      if (tB || broadcastB) continue;
+      // the fused ReLU epilogue = the product, then the relu op (bitwise: same GEMM, same clamp; NaN kept, −0 → +0)
+      const cf = Float32Array.from(C0);
+      nat.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, cf, acc, true);
+      const cu = Float32Array.from(C0);
+      nat.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, cu, acc);
+      nat.unary('relu', cu, cu);
+      cf.forEach((v, i) => assert.ok(Object.is(v, cu[i]), `bmm+relu ${batch}×${M}×${N}×${K} tA=${tA} acc=${acc} [${i}]: ${v} vs ${cu[i]}`));
+      const rr = Float32Array.from(C0);
+      referenceKernels.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, rr, acc, true);
+      close(cf, rr, 1e-4 * Math.sqrt(K), `bmm+relu vs reference ${batch}×${M}×${N}×${K}`);
     }
+  }
+  // the epilogue on special values: NaN stays NaN, −0 becomes +0 (K = 0: C is all +0 or the accumulated C)
+  {
+    const A = Float32Array.of(NaN, 0, 0, 0, 1, -1), B = Float32Array.of(1, -1, 0, 2, 0, 0), C = new Float32Array(4);
+    nat.bmm(1, 2, 2, 3, A, 0, false, B, 0, false, C, false, true);
+    const R = new Float32Array(4);
+    referenceKernels.bmm(1, 2, 2, 3, A, 0, false, B, 0, false, R, false, true);
+    C.forEach((v, i) => assert.ok(Object.is(v, R[i]), `bmm+relu specials [${i}]: ${v} vs ${R[i]}`));
+    const Z = Float32Array.of(-1, 2, -0, NaN);
+    nat.bmm(1, 2, 2, 0, new Float32Array(0), 0, false, new Float32Array(0), 0, false, Z, true, true);
+    assert.deepEqual(Array.from(Z), [0, 2, 0, NaN]);
   }
   // strided gather (permuted, expanded, offset views) against the engine's own loop
   if (nat.gather) {

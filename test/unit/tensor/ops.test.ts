@@ -49,6 +49,12 @@ for (const be of t.backendNames()) {
       // one tensor as both inputs: its gradient is the sum of both (a rule returning the same gradient object for two inputs
       // must not be taken for one that accumulated in place); and a sum over a fan-out with a matmul (which does add in place)
       gradCheck('add(x, x)', (p) => t.add(p, p), [a]);
+      // relu(a @ b) with the clamp fused into the GEMM: bitwise the two-op result, batched and broadcast, and its gradient
+      const xm = randT([2, 5, 4], rng), wm = randT([4, 6], rng), wb = randT([2, 4, 6], rng);
+      assert.deepEqual(t.matmulRelu(xm, wm).values(), t.relu(t.matmul(xm, wm)).values());
+      assert.deepEqual(t.matmulRelu(xm, wb).values(), t.relu(t.matmul(xm, wb)).values());
+      gradCheck('matmulRelu', t.matmulRelu, [xm, wm]);
+      gradCheck('matmulRelu (batched b)', t.matmulRelu, [xm, wb]);
       gradCheck('x·W + x·W + x', (p, w) => t.add(t.add(t.matmul(p, w), t.matmul(p, w)), t.add(p, p)), [randT([3, 4], rng), randT([4, 4], rng)]);
       gradCheck('sub', t.sub, [a, b]);
       gradCheck('mul', t.mul, [a, b]);
