@@ -14,11 +14,6 @@
 #include "pool.h"
 #include "smallmm.h"
 
-#if defined(__x86_64__)
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CLONES
-#endif
 
 namespace fls {
 namespace {

@@ -2,6 +2,7 @@
 // in three clones (AVX-512, AVX2, baseline) picked at load time by the CPU (GCC target_clones); large arrays are
 // split over the thread pool. Accumulations of reductions are in double, as in the reference backend.
 #include "kernels.h"
+#include "gemm.h"
 #include "pool.h"
 #include <cmath>
 #include <string>
@@ -14,11 +15,6 @@
 #include <algorithm>
 #include <vector>
 
-#if defined(__x86_64__)
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CLONES
-#endif
 
 namespace fls {
 namespace {
@@ -234,30 +230,18 @@ __attribute__((target("avx2,fma"))) static void gelu_avx2(const float* x, float*
 #endif
 
 void gelu_fast(const float* x, float* o, long n) {
-  static const int level = [] {
+  static const Isa level = isa();  // FLINKSCOPE_SIMD may lower it
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    const char* want = std::getenv("FLINKSCOPE_SIMD");
-    const bool scalar = want && std::string(want) == "scalar", avx2 = want && std::string(want) == "avx2";
-    if (!scalar && !avx2 && __builtin_cpu_supports("avx512f")) return 2;
-    if (!scalar && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
-#endif
-    return 0;
-  }();
-#if defined(__x86_64__)
-  if (level == 2) return gelu_avx512(x, o, n);
-  if (level == 1) return gelu_avx2(x, o, n);
+  if (level == Isa::Avx512) return gelu_avx512(x, o, n);
+  if (level == Isa::Avx2) return gelu_avx2(x, o, n);
 #endif
   gelu_(x, o, n);
 }
 
 ExpSum pick_exp_sum() {
 #if defined(__x86_64__)
-  __builtin_cpu_init();
-  const char* want = std::getenv("FLINKSCOPE_SIMD");
-  const bool scalar = want && std::string(want) == "scalar", avx2 = want && std::string(want) == "avx2";
-  if (!scalar && !avx2 && __builtin_cpu_supports("avx512f")) return exp_sum_avx512;
-  if (!scalar && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return exp_sum_avx2;
+  if (isa() == Isa::Avx512) return exp_sum_avx512;
+  if (isa() == Isa::Avx2) return exp_sum_avx2;
 #endif
   return exp_sum_scalar;
 }
@@ -466,18 +450,7 @@ __attribute__((target("avx512f"))) static void layernorm_back_row_avx512(const f
 }
 #endif
 
-static bool use_avx512() {
-#if defined(__x86_64__)
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    const char* want = std::getenv("FLINKSCOPE_SIMD");
-    return !(want && (std::string(want) == "scalar" || std::string(want) == "avx2")) && __builtin_cpu_supports("avx512f");
-  }();
-  return yes;
-#else
-  return false;
-#endif
-}
+static bool use_avx512() { return isa() == Isa::Avx512; }
 
 void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps, const float* res) {
 #if defined(__x86_64__)

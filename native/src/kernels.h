@@ -1,4 +1,10 @@
 #pragma once
+// Functions compiled for AVX-512, AVX2 and baseline and picked at load time by the CPU (GCC target_clones).
+#if defined(__x86_64__)
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
 namespace fls {
 // opcodes shared with src/tensor/backends/native.ts
 enum Unary { NEG = 0, EXP, LOG, SQRT, RELU, GELU, TANH, SIGMOID, ABS, RECIP };

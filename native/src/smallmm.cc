@@ -2,9 +2,8 @@
 // 12 zmm accumulators) or 6 × 16 (AVX2: 12 ymm), one broadcast of a(i, x) per row and step. Written with intrinsics:
 // GCC's vector extensions turn a scalar broadcast into an add or element-wise masked loads inside target_clones code.
 #include "smallmm.h"
+#include "gemm.h"
 #include <algorithm>
-#include <cstdlib>
-#include <string>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -107,11 +106,8 @@ __attribute__((target("avx2,fma"))) void small_mm_avx2(const float* A, long ars,
 
 SmallMM pick_small_mm() {
 #if defined(__x86_64__)
-  __builtin_cpu_init();
-  const char* want = std::getenv("FLINKSCOPE_SIMD");
-  const bool scalar = want && std::string(want) == "scalar", avx2 = want && std::string(want) == "avx2";
-  if (!scalar && !avx2 && __builtin_cpu_supports("avx512f")) return small_mm_avx512;
-  if (!scalar && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return small_mm_avx2;
+  if (isa() == Isa::Avx512) return small_mm_avx512;
+  if (isa() == Isa::Avx2) return small_mm_avx2;
 #endif
   return small_mm_portable;
 }

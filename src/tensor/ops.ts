@@ -449,15 +449,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 
 /** Layer norm over the last axis without affine parameters: (x − mean) / sqrt(var + eps). */
 export function layerNorm(x: Tensor, eps = 1e-5): Tensor {
-  const cols = x.shape[x.ndim - 1];
-  const rows = x.size / Math.max(cols, 1);
-  const out = alloc(x.size, false);
-  const mu = alloc(rows, false);
-  const rstd = alloc(rows, false);
-  const xv = vals(x);
-  backend().layerNormRows(xv, out, mu, rstd, rows, cols, eps);
-  done(xv, x);
-  return record(new Tensor(out, x.shape), 'layerNorm', [x], { xhat: out, rstd });
+  return normRows(x, null, eps);
 }
 
 /**
@@ -466,17 +458,22 @@ export function layerNorm(x: Tensor, eps = 1e-5): Tensor {
  */
 export function addLayerNorm(x: Tensor, r: Tensor, eps = 1e-5): Tensor {
   if (x.ndim !== r.ndim || x.shape.some((d, i) => d !== r.shape[i])) return layerNorm(add(x, r), eps);
+  return normRows(x, r, eps);
+}
+
+/** The rows of x (+ r) normalised by the backend's kernel; recorded as one 'layerNorm' node over x (and r). */
+function normRows(x: Tensor, r: Tensor | null, eps: number): Tensor {
   const cols = x.shape[x.ndim - 1];
   const rows = x.size / Math.max(cols, 1);
   const out = alloc(x.size, false);
   const mu = alloc(rows, false);
   const rstd = alloc(rows, false);
   const xv = vals(x);
-  const rv = vals(r);
+  const rv = r ? vals(r) : null;
   backend().layerNormRows(xv, out, mu, rstd, rows, cols, eps, rv);
   done(xv, x);
-  done(rv, r);
-  return record(new Tensor(out, x.shape), 'layerNorm', [x, r], { xhat: out, rstd });
+  if (r && rv) done(rv, r);
+  return record(new Tensor(out, x.shape), 'layerNorm', r ? [x, r] : [x], { xhat: out, rstd });
 }
 
 // ---------------------------------------------------------------- fused attention
