@@ -63,22 +63,28 @@ CLONES void head_forward(const float* q, long qt, const float* k, long kt, const
   long lv;
   const float* KT = transposed(k, kt, S, dh, Sp, w.xT, scale);  // the scale rides on the transpose
   const float* V = operand(v, vt, S, dh, Dp, w.v, &lv);
-  w.s.resize((size_t)T * Sp);
+  // Blocks of query rows: scores, softmax and p v of RB rows at a time, so the block's scores and probabilities stay in
+  // L1 next to kᵀ and v (a whole head's scores and probabilities, 2 × T × S floats, overflowed it at T = S = 100)
+  constexpr int RB = 24;
+  w.s.resize((size_t)RB * Sp);
   float* Sc = w.s.data();
-  mm(q, qt, 1, KT, Sp, dh, Sc, Sp, T, Sp);  // (T, Sp) = scale · q kᵀ (a left operand is read over dh only: never padded)
-  // probabilities straight into probs when they are wanted (then p v reads them there), else in place
-  float* P = probs ? probs : Sc;
   const long lp = probs ? S : Sp;
-  for (int i = 0; i < T; i++) {
-    float* si = Sc + (long)i * Sp;
-    if (mask) {
-      const float* mr = mask + (long)i * S;
-      for (int j = 0; j < S; j++) si[j] += mr[j];
+  for (int i0 = 0; i0 < T; i0 += RB) {
+    const int rb = std::min(RB, T - i0);
+    mm(q + i0 * qt, qt, 1, KT, Sp, dh, Sc, Sp, rb, Sp);  // (rb, Sp) = scale · q kᵀ (q is read over dh only: never padded)
+    // probabilities straight into probs when they are wanted (then p v reads them there), else in place
+    float* P = probs ? probs + (long)i0 * S : Sc;
+    for (int i = 0; i < rb; i++) {
+      float* si = Sc + (long)i * Sp;
+      if (mask) {
+        const float* mr = mask + (long)(i0 + i) * S;
+        for (int j = 0; j < S; j++) si[j] += mr[j];
+      }
+      softmax_row(si, P + i * lp, S, exp_sum);
     }
-    softmax_row(si, P + i * lp, S, exp_sum);
+    // out (rb, dh) = p v over the S keys (the padded columns of the scores are never read)
+    product_into(out + i0 * ot, ot, rb, dh, Dp, w.o, [&](float* C, long ldc) { mm(P, lp, 1, V, lv, S, C, ldc, rb, Dp); });
   }
-  // out (T, dh) = p v over the S keys (the padded columns of the scores are never read)
-  product_into(out, ot, T, dh, Dp, w.o, [&](float* C, long ldc) { mm(P, lp, 1, V, lv, S, C, ldc, T, Dp); });
 }
 
 CLONES void head_backward(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* g, long gt, const float* p,

@@ -38,7 +38,7 @@ export class MultiHeadAttention extends Module {
     this.wo = new Linear(dModel, dModel, rng, { bias });
   }
   /** q, k, v by one matmul with the three weights side by side (B, T, 3d), and attention over the packed heads. */
-  private packed(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
+  private packed(x: Tensor, mask: Tensor | undefined, map: boolean): { out: Tensor; attn: Tensor | null } {
     const ps = [this.wq, this.wk, this.wv];
     const w = concat(ps.map((l) => l.weight), 1);
     let qkv = matmul(x, w); // (B, T, 3d)
@@ -48,7 +48,7 @@ export class MultiHeadAttention extends Module {
       discard(qkv, b);
       qkv = biased;
     }
-    const r = attentionQKV(qkv, this.heads, 1 / Math.sqrt(this.dModel / this.heads), mask);
+    const r = attentionQKV(qkv, this.heads, 1 / Math.sqrt(this.dModel / this.heads), mask, map);
     discard(w, qkv); // (only under noGrad: intermediates go straight back to the arena while they are in cache)
     return r;
   }
@@ -56,10 +56,15 @@ export class MultiHeadAttention extends Module {
     const [B, T] = x.shape;
     return permute(reshape(x, [B, T, this.heads, this.dModel / this.heads]), [0, 2, 1, 3]); // (B, h, T, dh)
   }
-  /** x (B, T, d) → (B, T, d); attn (B, h, T, T). */
-  forward(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
+  /**
+   * x (B, T, d) → (B, T, d); attn (B, h, T, T). `{ map: false }`: the caller does not want the attention map, so in
+   * inference (noGrad) it is not computed — attn is then null (with a gradient recorded it is always there).
+   */
+  forward(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor };
+  forward(x: Tensor, mask: Tensor | undefined, opts: { map?: boolean }): { out: Tensor; attn: Tensor | null };
+  forward(x: Tensor, mask?: Tensor, opts: { map?: boolean } = {}): { out: Tensor; attn: Tensor | null } {
     const [B, T] = x.shape;
-    const { out, attn } = x.ndim === 3 && (!mask || mask.ndim === 2) ? this.packed(x, mask) : attention(this.split(this.wq.forward(x)), this.split(this.wk.forward(x)), this.split(this.wv.forward(x)), mask);
+    const { out, attn } = x.ndim === 3 && (!mask || mask.ndim === 2) ? this.packed(x, mask, opts.map ?? true) : attention(this.split(this.wq.forward(x)), this.split(this.wk.forward(x)), this.split(this.wv.forward(x)), mask);
     const merged = reshape(permute(out, [0, 2, 1, 3]), [B, T, this.dModel]); // (B, T, d)
     const y = this.wo.forward(merged);
     discard(out);
@@ -94,10 +99,12 @@ export class TransformerEncoderLayer extends Module {
     this.norm2 = new LayerNorm(dModel, { affine: opts.affineNorm ?? true });
     this.drop = new Dropout(opts.dropout ?? 0, rng);
   }
-  /** x (B, T, d) → (B, T, d), post-norm: x = LN(x + Attn(x)); x = LN(x + FFN(x)). */
-  forward(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor } {
+  /** x (B, T, d) → (B, T, d), post-norm: x = LN(x + Attn(x)); x = LN(x + FFN(x)). `{ map: false }` as in MultiHeadAttention. */
+  forward(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor };
+  forward(x: Tensor, mask: Tensor | undefined, opts: { map?: boolean }): { out: Tensor; attn: Tensor | null };
+  forward(x: Tensor, mask?: Tensor, opts: { map?: boolean } = {}): { out: Tensor; attn: Tensor | null } {
     // under noGrad each intermediate is discarded once used (see discard); with gradients recorded that is a no-op
-    const a = this.attn.forward(x, mask);
+    const a = this.attn.forward(x, mask, opts);
     const d1 = this.drop.forward(a.out);
     const h = this.norm1.forward(x, d1); // LN(x + d1), the sum never stored
     discard(a.out, d1);

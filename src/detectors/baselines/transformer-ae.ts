@@ -37,7 +37,7 @@ class AENet extends Module {
   /** x (B, L, C) → x̂ (B, L, C). */
   forward(x: Tensor): Tensor {
     let h = add(this.embed.forward(x), this.pos);
-    for (const l of this.layers) h = l.forward(h).out;
+    for (const l of this.layers) h = l.forward(h, undefined, { map: false }).out;
     return this.up.forward(this.down.forward(h));
   }
 }

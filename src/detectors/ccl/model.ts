@@ -59,7 +59,7 @@ export class CCLNet extends Module {
     const scales = this.cfg.patchSizes.map((p) => {
       const N = L / p;
       let z = mean(reshape(h, [B, N, p, d]), 2); // (B, N, d) patch tokens
-      for (const layer of this.globalLayers) z = layer.forward(z).out;
+      for (const layer of this.globalLayers) z = layer.forward(z, undefined, { map: false }).out;
       return reshape(expand(reshape(z, [B, N, 1, d]), [B, N, p, d]), [B, L, d]); // back to timestamps
     });
     return scales.length === 1 ? scales[0] : mul(scales.reduce((a, b) => add(a, b)), 1 / scales.length);
@@ -68,7 +68,7 @@ export class CCLNet extends Module {
   /** Local view from embedded h (B, L, d). */
   localView(h: Tensor): Tensor {
     let z = h;
-    for (const layer of this.localLayers) z = layer.forward(z, this.mask).out;
+    for (const layer of this.localLayers) z = layer.forward(z, this.mask, { map: false }).out;
     return z;
   }
 

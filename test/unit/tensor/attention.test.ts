@@ -138,6 +138,12 @@ describe('fused attention', () => {
         const a = run2('native');
         const b = run2('reference');
         ['out', 'attn', 'dqkv'].forEach((what, i) => close(a[i], b[i], `${what} ${[B, T, H, dh]}`));
+        // inference without the map: bitwise the same output, no map; with a gradient recorded the map is still made
+        const full = t.noGrad(() => t.attentionQKV(qkv, H, 0.3, mask));
+        const lean = t.noGrad(() => t.attentionQKV(qkv, H, 0.3, mask, false));
+        assert.equal(lean.attn, null);
+        assert.deepEqual(lean.out.values(), full.out.values());
+        assert.ok(t.attentionQKV(t.tensor(qkv.values(), [...qkv.shape], true), H, 0.3, mask, false).attn);
       }
     }
   });
