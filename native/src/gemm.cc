@@ -421,7 +421,10 @@ void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool tran
     const int parts = threads;
     const int span = ((K + parts - 1) / parts + KC - 1) / KC * KC;
     const Op a{A, M, K, transA}, b{B, K, N, transB};
-    static std::vector<std::vector<float>>& partial = *new std::vector<std::vector<float>>();
+    // the caller's buffers, reached through a reference (naming a thread_local inside the task would give each worker
+    // its own): workers fill them while the caller waits
+    static thread_local std::vector<std::vector<float>> mine;
+    std::vector<std::vector<float>>& partial = mine;
     if ((int)partial.size() < parts) partial.resize(parts);
     parallel_for(parts, [&](int t) {
       thread_local std::vector<float> bpk;

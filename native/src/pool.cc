@@ -25,6 +25,8 @@ namespace {
 // destroying these at process exit would hang it.
 std::vector<std::thread>& workers = *new std::vector<std::thread>();
 std::mutex& mu = *new std::mutex();
+// One job at a time: the addon may be loaded by several JavaScript threads (worker_threads), which share this pool.
+std::mutex& job_mu = *new std::mutex();
 std::condition_variable& cv_work = *new std::condition_variable();
 const std::function<void(int)>* job = nullptr;
 int job_n = 0;
@@ -89,7 +91,8 @@ void parallel_for(int n, const std::function<void(int)>& fn) {
     for (int i = 0; i < n; i++) fn(i);
     return;
   }
-  // the previous job is over (the caller waited for active == 0), so no worker reads job / job_n now
+  std::lock_guard<std::mutex> one_job(job_mu);
+  // the previous job is over (its caller waited for active == 0), so no worker reads job / job_n now
   job = &fn;
   job_n = n;
   next.store(0, std::memory_order_relaxed);

@@ -225,6 +225,47 @@ if (process.env.FLS_KERNEL_CHILD) {
       assert.throws(() => nat.bmm(1, 4, 4, 4, new Float32Array(3), 0, false, new Float32Array(16), 0, false, new Float32Array(16), false), /too short/);
       assert.throws(() => nat.unary('exp', new Float32Array(4), new Float32Array(2)), /shorter/);
     });
+    it('JavaScript threads sharing the addon (worker_threads) get correct products, split-K included', async () => {
+      // every worker and the main thread run GEMMs at once through the one native pool: jobs must not interleave
+      const mod = new URL('../../../src/tensor/index.js', import.meta.url).href;
+      const code = `
+        const { parentPort, workerData } = require('node:worker_threads');
+        import(workerData.mod).then((t) => {
+          const nat = t.getBackend('native');
+          const rng = new t.Rng(workerData.seed);
+          let worst = 0;
+          for (let r = 0; r < 12; r++) {
+            for (const [M, N, K] of [[40, 70, 3200], [150, 96, 64], [6, 16, 5]]) {
+              const A = Float32Array.from({ length: M * K }, () => rng.normal());
+              const B = Float32Array.from({ length: K * N }, () => rng.normal());
+              const C = new Float32Array(M * N);
+              nat.bmm(1, M, N, K, A, 0, false, B, 0, false, C, false);
+              for (let i = 0; i < M; i += 7) for (let j = 0; j < N; j += 5) {
+                let s = 0;
+                for (let k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
+                worst = Math.max(worst, Math.abs(C[i * N + j] - s) / (1 + Math.abs(s)));
+              }
+            }
+          }
+          parentPort.postMessage(worst);
+        });`;
+      const { Worker } = await import('node:worker_threads');
+      const runs = [1, 2, 3].map((seed) => new Promise<number>((resolve, reject) => {
+        const w = new Worker(code, { eval: true, workerData: { mod, seed } });
+        w.once('message', (m: number) => void w.terminate().then(() => resolve(m)));
+        w.once('error', reject);
+      }));
+      const nat = t.getBackend('native');
+      const rng = new Rng(9);
+      for (let r = 0; r < 20; r++) {
+        const A = rand(64 * 2048, rng), B = rand(2048 * 64, rng), C = new Float32Array(64 * 64), R = new Float32Array(64 * 64);
+        nat.bmm(1, 64, 64, 2048, A, 0, false, B, 0, false, C, false);
+        referenceKernels.bmm(1, 64, 64, 2048, A, 0, false, B, 0, false, R, false);
+        close(C, R, 1e-4 * Math.sqrt(2048), 'main thread during workers');
+        await new Promise((res) => setImmediate(res));
+      }
+      for (const worst of await Promise.all(runs)) assert.ok(worst < 1e-3, `worker products off by ${worst}`);
+    });
     for (const level of ['scalar', 'avx2']) {
       it(`forced ${level} path (child process)`, () => {
         const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, FLS_KERNEL_CHILD: '1', FLINKSCOPE_SIMD: level }, encoding: 'utf8' });
