@@ -276,10 +276,10 @@ thread_local std::vector<float> tl_a;
 
 // One product; `parallel` splits it over the pool.
 // K range [k_begin, k_end) of the product (default all of K: split-K runs one range per thread).
-// All of B's K-blocks are packed first (in parallel: groups of NR-panels per K-block, so even one K-block of a narrow
-// B is shared by the threads), then one parallel pass computes the (row block, column block) tasks, each running the
-// K-blocks in turn over its tile of C: two pool jobs per product instead of two per K-block, and no thread waits while
-// another packs (256³: 2 K-blocks, each packed by one thread while the other idled).
+// B's K-blocks are packed a chunk at a time (in parallel: groups of NR-panels per K-block, so even one K-block of a
+// narrow B is shared by the threads), then one parallel pass computes the (row block, column block) tasks, each
+// running the chunk's K-blocks in turn over its tile of C: two pool jobs per chunk instead of two per K-block, and no
+// thread waits while another packs (256³: 2 K-blocks, each packed by one thread while the other idled).
 // relu: the last K-block's stores clamp at 0 (the fused epilogue; the caller passes it only when this call finishes C).
 void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumulate, bool parallel, std::vector<float>& bp,
           int k_begin = 0, int k_end = -1, bool relu = false) {
@@ -312,69 +312,76 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
     *i0 = pa * MR;
     *mc = std::min(M, pb * MR) - *i0;
   };
-  // packed B: K-block kb (kc rows from p0) at Bp + kb·KC·Npad, its NR-column panels kc × NR each
-  bp.resize((size_t)kBlocks * KC * Npad);
+  // B is packed a chunk of K-blocks at a time — as many as fit in ~512 KB, so the packed chunk stays in L2 while the
+  // tasks read it (packing all of a 1024-deep B first, 4 MB, sent every panel read to L3: 1024³ and the weight
+  // gradients lost a fifth). K-block kb of the chunk (kc rows from p0) at Bp + kb·KC·Npad, NR-column panels kc × NR.
+  const int chunk = std::max(1, (int)((512L << 10) / ((long)KC * Npad * (long)sizeof(float))));
+  bp.resize((size_t)std::min(chunk, kBlocks) * KC * Npad);
   float* Bp = bp.data();
   const int bPanels = Npad / NR;
   const int perGroup = parallel ? std::max(1, bPanels / (2 * threads)) : bPanels;  // ≥ 2 groups per thread per K-block
   const int groups = (bPanels + perGroup - 1) / perGroup;
-  auto pack = [&](int t) {
-    const int kb = t / groups, g = t % groups;
-    const int p0 = k_begin + kb * KC, kc = std::min(KC, k_end - p0);
-    const int j0 = g * perGroup * NR, nc = std::min(perGroup * NR, N - j0);
-    if (nc > 0) pack_b(b, p0, kc, j0, nc, NR, Bp + (long)kb * KC * Npad + (long)j0 * kc);
-  };
-  if (parallel && kBlocks * groups > 1) parallel_for(kBlocks * groups, pack);
-  else for (int t = 0; t < kBlocks * groups; t++) pack(t);
-  auto task = [&](int t) {
-    const int ib = t / nBlocks, jb = t % nBlocks;
-    int i0, mc;
-    rows_of(ib, &i0, &mc);
-    if (mc <= 0) return;
-    const int j0 = jb * NCB, nc = std::min(NCB, N - j0);
-    for (int kb = 0; kb < kBlocks; kb++) {
+  for (int kb0 = 0; kb0 < kBlocks; kb0 += chunk) {
+    const int kb1 = std::min(kBlocks, kb0 + chunk);
+    auto pack = [&](int t) {
+      const int kb = kb0 + t / groups, g = t % groups;
       const int p0 = k_begin + kb * KC, kc = std::min(KC, k_end - p0);
-      const float* Bk = Bp + (long)kb * KC * Npad;
-      const bool add = accumulate || kb > 0, last = relu && kb == kBlocks - 1;
-      if (direct) {
-        // A read in place: its values go from memory to the micro-kernel once, with no packed copy; on the first
-        // column panel the next row panel's lines are fetched meanwhile
-        const long lda = a.trans ? a.rows : a.cols;
-        auto at = [&](int i) { return a.trans ? a.p + (long)p0 * lda + i : a.p + (long)i * lda + p0; };
+      const int j0 = g * perGroup * NR, nc = std::min(perGroup * NR, N - j0);
+      if (nc > 0) pack_b(b, p0, kc, j0, nc, NR, Bp + (long)(kb - kb0) * KC * Npad + (long)j0 * kc);
+    };
+    const int packs = (kb1 - kb0) * groups;
+    if (parallel && packs > 1) parallel_for(packs, pack);
+    else for (int t = 0; t < packs; t++) pack(t);
+    auto task = [&](int t) {
+      const int ib = t / nBlocks, jb = t % nBlocks;
+      int i0, mc;
+      rows_of(ib, &i0, &mc);
+      if (mc <= 0) return;
+      const int j0 = jb * NCB, nc = std::min(NCB, N - j0);
+      for (int kb = kb0; kb < kb1; kb++) {
+        const int p0 = k_begin + kb * KC, kc = std::min(KC, k_end - p0);
+        const float* Bk = Bp + (long)(kb - kb0) * KC * Npad;
+        const bool add = accumulate || kb > 0, last = relu && kb == kBlocks - 1;
+        if (direct) {
+          // A read in place: its values go from memory to the micro-kernel once, with no packed copy; on the first
+          // column panel the next row panel's lines are fetched meanwhile
+          const long lda = a.trans ? a.rows : a.cols;
+          auto at = [&](int i) { return a.trans ? a.p + (long)p0 * lda + i : a.p + (long)i * lda + p0; };
+          for (int jr = 0; jr < nc; jr += NR) {
+            const float* bpan = Bk + (long)(j0 + jr) * kc;
+            const int cols = std::min(NR, nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+              if (jr == 0 && ir + MR < mc) {
+                if (!a.trans) {
+                  for (int r = 0; r < std::min(MR, mc - ir - MR); r++) {
+                    const char* nx = (const char*)at(i0 + ir + MR + r);
+                    for (int off = 0; off < kc * 4; off += 64) __builtin_prefetch(nx + off, 0, 3);
+                  }
+                } else if ((ir + MR) % 16 == 0) {
+                  for (int k = 0; k < kc; k++) __builtin_prefetch(at(i0 + ir + MR) + (long)k * lda, 0, 3);
+                }
+              }
+              direct(kc, at(i0 + ir), lda, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add, last);
+            }
+          }
+          continue;
+        }
+        std::vector<float>& ap = tl_a;
+        ap.resize((size_t)((mc + MR - 1) / MR * MR) * kc);
+        pack_a(a, i0, mc, p0, kc, ap.data());
         for (int jr = 0; jr < nc; jr += NR) {
           const float* bpan = Bk + (long)(j0 + jr) * kc;
           const int cols = std::min(NR, nc - jr);
           for (int ir = 0; ir < mc; ir += MR) {
-            if (jr == 0 && ir + MR < mc) {
-              if (!a.trans) {
-                for (int r = 0; r < std::min(MR, mc - ir - MR); r++) {
-                  const char* nx = (const char*)at(i0 + ir + MR + r);
-                  for (int off = 0; off < kc * 4; off += 64) __builtin_prefetch(nx + off, 0, 3);
-                }
-              } else if ((ir + MR) % 16 == 0) {
-                for (int k = 0; k < kc; k++) __builtin_prefetch(at(i0 + ir + MR) + (long)k * lda, 0, 3);
-              }
-            }
-            direct(kc, at(i0 + ir), lda, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add, last);
+            pl.kern(kc, ap.data() + (long)ir * kc, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add, last);
           }
         }
-        continue;
       }
-      std::vector<float>& ap = tl_a;
-      ap.resize((size_t)((mc + MR - 1) / MR * MR) * kc);
-      pack_a(a, i0, mc, p0, kc, ap.data());
-      for (int jr = 0; jr < nc; jr += NR) {
-        const float* bpan = Bk + (long)(j0 + jr) * kc;
-        const int cols = std::min(NR, nc - jr);
-        for (int ir = 0; ir < mc; ir += MR) {
-          pl.kern(kc, ap.data() + (long)ir * kc, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add, last);
-        }
-      }
-    }
-  };
-  const int tasks = mBlocks * nBlocks;
-  if (parallel) parallel_for(tasks, task);
-  else for (int t = 0; t < tasks; t++) task(t);
+    };
+    const int tasks = mBlocks * nBlocks;
+    if (parallel) parallel_for(tasks, task);
+    else for (int t = 0; t < tasks; t++) task(t);
+  }
 }
 }  // namespace
 
@@ -412,14 +419,14 @@ void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool tran
     return;
   }
   static thread_local std::vector<float> bp;
-  const int threads = pool_threads();
-  if (batch == 1 && threads > 1 && K >= 4 * KC && ((M + MC - 1) / MC) * ((N + NCB - 1) / NCB) < 2 * threads) {
-    // split-K (weight gradients: 128 × 128 over K = B·T = 3200): too few row/column blocks to share, so each thread
-    // takes a KC-aligned range of K — the first straight into C, the others into partial products kept per thread
-    // (allocated once: a fresh 200 KB vector per call was mmap'd and page-faulted every time) — and the partials are
-    // then added into C by rows in parallel
-    const int parts = threads;
-    const int span = ((K + parts - 1) / parts + KC - 1) / KC * KC;
+  constexpr int parts = 4;
+  if (batch == 1 && K >= parts * KC && ((M + MC - 1) / MC) * ((N + NCB - 1) / NCB) < parts) {
+    // split-K (weight gradients: 128 × 384 over K = B·T = 3200): too few row/column blocks to share, so K is cut into
+    // four equal ranges, shared by the threads — the first straight into C, the others into partial products kept per
+    // calling thread (allocated once: a fresh 200 KB vector per call was mmap'd and page-faulted every time) — and the
+    // partials are added into C, in order, by rows in parallel. The cut and the order do not depend on the thread
+    // count, so neither do the results (a run is bit-for-bit the same on 1, 2 or 16 threads).
+    const int span = (K + parts - 1) / parts;
     const Op a{A, M, K, transA}, b{B, K, N, transB};
     // the caller's buffers, reached through a reference (naming a thread_local inside the task would give each worker
     // its own): workers fill them while the caller waits

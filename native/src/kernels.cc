@@ -357,8 +357,9 @@ CLONES static double sum_row(const float* x, long n) {
 
 void sum_rows(const float* x, float* out, long rows, long cols) {
   if (rows == 1 && cols >= (1 << 16)) {
-    // one long row (a loss over a whole tensor): partial sums over the pool, added in order
-    const long parts = std::min<long>(pool_threads() * 4, cols / CHUNK + 1);
+    // one long row (a loss over a whole tensor): partial sums of fixed ranges over the pool, added in order (the
+    // ranges follow the length, not the thread count, so the sum is the same on any number of threads)
+    const long parts = std::min<long>(64, cols / CHUNK + 1);
     std::vector<double> part(parts);
     parallel_for((int)parts, [&](int t) {
       const long a = cols * t / parts, b = cols * (t + 1) / parts;

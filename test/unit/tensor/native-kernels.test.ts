@@ -8,6 +8,9 @@ import * as t from '../../../src/tensor/index.js';
 import { referenceKernels } from '../../../src/tensor/backends/reference.js';
 import type { Kernels } from '../../../src/tensor/index.js';
 import { Rng } from '../../../src/tensor/index.js';
+import { createHash } from 'node:crypto';
+import { TransformerEncoderLayer } from '../../../src/nn/index.js';
+import { Adam } from '../../../src/optim/index.js';
 
 const rand = (n: number, rng: Rng): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
 
@@ -214,7 +217,39 @@ function sameWhereverStored(nat: Kernels): void {
   }
 }
 
-if (process.env.FLS_KERNEL_CHILD) {
+/**
+ * A digest of results whose arithmetic could follow the thread count: a split-K weight-gradient GEMM, a long row sum,
+ * and three training steps of an encoder layer (every kernel of a step). Must be the same on any number of threads.
+ */
+function threadProbe(): string {
+  t.setBackend('native');
+  const nat = t.getBackend('native');
+  const rng = new Rng(21);
+  const h = createHash('sha256');
+  const A = rand(3200 * 128, rng), B = rand(3200 * 384, rng), C = new Float32Array(128 * 384);
+  nat.bmm(1, 128, 384, 3200, A, 0, true, B, 0, false, C, false);
+  h.update(new Uint8Array(C.buffer));
+  const x = rand(300000, rng), s = new Float32Array(1);
+  nat.sumRows!(x, s, 1, 300000);
+  h.update(new Uint8Array(s.buffer));
+  const layer = new TransformerEncoderLayer(32, 2, rng, { ffn: 64 });
+  const opt = new Adam(layer.parameters(), { lr: 1e-2 });
+  const input = t.randn([16, 40, 32], rng);
+  for (let i = 0; i < 3; i++) {
+    t.arena(() => {
+      opt.zeroGrad();
+      const y = layer.forward(input).out;
+      t.backward(t.mean(t.mul(y, y)));
+      opt.step();
+    });
+  }
+  for (const p of layer.parameters()) h.update(new Uint8Array(Float32Array.from(p.values()).buffer));
+  return h.digest('hex');
+}
+
+if (process.env.FLS_THREADS_CHILD) {
+  process.stdout.write(threadProbe());
+} else if (process.env.FLS_KERNEL_CHILD) {
   compareAll(t.getBackend('native'));
 } else {
   const have = t.backendNames().includes('native');
@@ -265,6 +300,20 @@ if (process.env.FLS_KERNEL_CHILD) {
         await new Promise((res) => setImmediate(res));
       }
       for (const worst of await Promise.all(runs)) assert.ok(worst < 1e-3, `worker products off by ${worst}`);
+    });
+    it('results do not depend on the thread count (1 and 3 threads in child processes, and this one)', () => {
+      const prev = t.backend().name;
+      let here: string;
+      try {
+        here = threadProbe();
+      } finally {
+        t.setBackend(prev);
+      }
+      for (const threads of ['1', '3']) {
+        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, FLS_THREADS_CHILD: '1', FLINKSCOPE_THREADS: threads }, encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, here, `${threads} thread(s) vs ${t.nativeInfo()?.threads} here`);
+      }
     });
     for (const level of ['scalar', 'avx2']) {
       it(`forced ${level} path (child process)`, () => {
