@@ -27,6 +27,8 @@ bool f32(const CallbackInfo& info, size_t i, float** p, size_t* n) {
 
 long num(const CallbackInfo& info, size_t i) { return (long)info[i].As<Number>().Int64Value(); }
 
+bool opt_f32(const CallbackInfo& info, size_t i, size_t need, const char* what, float** out);
+
 Value Bmm(const CallbackInfo& info) {
   Env env = info.Env();
   if (info.Length() < 12) return (fail(env, "bmm takes 12 arguments"), env.Undefined());
@@ -39,8 +41,11 @@ Value Bmm(const CallbackInfo& info) {
   if (batch < 0 || M < 0 || N < 0 || K < 0 || sA < 0 || sB < 0) return (fail(env, "bmm: negative size"), env.Undefined());
   if (batch > 0 && ((size_t)((batch - 1) * sA + M * K) > nA || (size_t)((batch - 1) * sB + K * N) > nB || (size_t)(batch * M * N) > nC))
     return (fail(env, "bmm: an array is too short for the given sizes"), env.Undefined());
-  const bool relu = info.Length() > 12 && info[12].IsBoolean() && info[12].As<Boolean>();  // optional fused ReLU epilogue
-  fls::bmm((int)batch, (int)M, (int)N, (int)K, A, sA, tA, B, sB, tB, C, acc, relu);
+  // optional fused epilogue: relu (boolean), bias (N floats added to every row, before the relu)
+  const bool relu = info.Length() > 12 && info[12].IsBoolean() && info[12].As<Boolean>();
+  float* bias = nullptr;
+  if (info.Length() > 13 && !opt_f32(info, 13, (size_t)N, "bmm: bias (N)", &bias)) return env.Undefined();
+  fls::bmm((int)batch, (int)M, (int)N, (int)K, A, sA, tA, B, sB, tB, C, acc, relu, bias);
   return env.Undefined();
 }
 
@@ -94,8 +99,6 @@ Value SoftmaxBack(const CallbackInfo& info) {
   fls::softmax_rows_backward(y, dy, dx, rows, cols);
   return info.Env().Undefined();
 }
-
-bool opt_f32(const CallbackInfo& info, size_t i, size_t need, const char* what, float** out);
 
 // layerNormRows(x, out, mean, rstd, rows, cols, eps[, residual]): normalises each row of x (+ residual)
 Value LayerNorm(const CallbackInfo& info) {

@@ -19,6 +19,18 @@ constexpr int KC = 128;  // a 128 × 32 panel of B (16 KB) and one of A stay in 
 constexpr int MC = MR * 24;   // 144 rows of A per task
 constexpr int NCB = 384;      // columns per task (multiple of 16 and 32)
 
+// The fused epilogue, applied as the last K-block's tiles are stored: + bias[column], then the relu op's clamp (x > 0 or
+// NaN kept, else +0). Bitwise what a separate add and relu would give: the tile is rounded before the bias is added.
+struct Epi {
+  const float* bias = nullptr;  // of the tile's first column
+  bool relu = false;
+  Epi at(long j) const { return {bias ? bias + j : nullptr, relu}; }
+  float apply(float v, int j) const {
+    if (bias) v += bias[j];
+    return relu && !(v > 0.f || v != v) ? 0.f : v;
+  }
+};
+
 Isa g_isa = Isa::Scalar;
 bool g_isa_init = false;
 
@@ -118,7 +130,7 @@ void pack_b(const Op& b, int p0, int kc, int j0, int nc, int NR, float* Bp) {
 }
 
 // ---- micro-kernels: acc (MR × NR) = Σ_k a[k][r] b[k][c]; then C (+)= acc for the valid rows/cols
-void kern_scalar(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add, bool relu) {
+void kern_scalar(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add, Epi e) {
   float acc[MR][16] = {};
   for (int k = 0; k < kc; k++)
     for (int r = 0; r < MR; r++) {
@@ -126,17 +138,14 @@ void kern_scalar(int kc, const float* a, const float* b, float* c, int ldc, int 
       for (int j = 0; j < 16; j++) acc[r][j] += av * b[k * 16 + j];
     }
   for (int r = 0; r < rows; r++)
-    for (int j = 0; j < cols; j++) {
-      const float v = add ? c[(long)r * ldc + j] + acc[r][j] : acc[r][j];
-      c[(long)r * ldc + j] = relu && !(v > 0.f || v != v) ? 0.f : v;
-    }
+    for (int j = 0; j < cols; j++) c[(long)r * ldc + j] = e.apply(add ? c[(long)r * ldc + j] + acc[r][j] : acc[r][j], j);
 }
 
 #if defined(__x86_64__)
 // AVX2 (16 ymm registers): the 6×16 tile is computed as two 3×16 halves over the same L1-resident panels; written as a
 // 6×16 array of accumulators GCC stored every accumulator after each FMA (41 of 117 GFLOP/s per core).
 __attribute__((target("avx2,fma"))) void kern_avx2(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add,
-                                                   bool relu) {
+                                                   Epi e) {
   for (int r = 0; r < rows; r++) {
     __builtin_prefetch(c + (long)r * ldc, 1, 3);
     __builtin_prefetch(c + (long)r * ldc + cols - 1, 1, 3);
@@ -177,14 +186,12 @@ __attribute__((target("avx2,fma"))) void kern_avx2(int kc, const float* a, const
       for (int h = 0; h < 16; h += 8) {
         __m256 v = _mm256_load_ps(tmp[r] + h);
         if (add) v = _mm256_add_ps(v, _mm256_loadu_ps(cr + h));
-        if (relu) v = _mm256_and_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NLE_UQ), v);  // x > 0 or NaN kept, else +0
+        if (e.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(e.bias + h));
+        if (e.relu) v = _mm256_and_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NLE_UQ), v);  // x > 0 or NaN kept, else +0
         _mm256_storeu_ps(cr + h, v);
       }
     } else {
-      for (int j = 0; j < cols; j++) {
-        const float v = add ? cr[j] + tmp[r][j] : tmp[r][j];
-        cr[j] = relu && !(v > 0.f || v != v) ? 0.f : v;
-      }
+      for (int j = 0; j < cols; j++) cr[j] = e.apply(add ? cr[j] + tmp[r][j] : tmp[r][j], j);
     }
   }
 }
@@ -194,7 +201,7 @@ __attribute__((target("avx2,fma"))) void kern_avx2(int kc, const float* a, const
 enum class AMode { Packed, Rows, Cols };
 template <AMode Mode>
 __attribute__((target("avx512f"), always_inline)) inline void kern512(int kc, const float* a, long lda, const float* b, float* c, int ldc,
-                                                                      int rows, int cols, bool add, bool relu) {
+                                                                      int rows, int cols, bool add, Epi e) {
   long ro[MR];
   for (int r = 0; r < MR; r++) ro[r] = Mode == AMode::Packed ? r : (r < rows ? r : 0) * (Mode == AMode::Rows ? lda : 1);
   const long ks = Mode == AMode::Packed ? MR : Mode == AMode::Rows ? 1 : lda;
@@ -222,7 +229,11 @@ __attribute__((target("avx512f"), always_inline)) inline void kern512(int kc, co
         acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(cr));
         acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(cr + 16));
       }
-      if (relu) {  // as the relu op: x > 0 or NaN kept, else +0 (so −0 becomes +0 and NaN stays NaN)
+      if (e.bias) {
+        acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(e.bias));
+        acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(e.bias + 16));
+      }
+      if (e.relu) {  // as the relu op: x > 0 or NaN kept, else +0 (so −0 becomes +0 and NaN stays NaN)
         acc[r][0] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc[r][0], _mm512_setzero_ps(), _CMP_NLE_UQ), acc[r][0]);
         acc[r][1] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc[r][1], _mm512_setzero_ps(), _CMP_NLE_UQ), acc[r][1]);
       }
@@ -237,28 +248,25 @@ __attribute__((target("avx512f"), always_inline)) inline void kern512(int kc, co
     _mm512_store_ps(tmp[r] + 16, acc[r][1]);
   }
   for (int r = 0; r < rows; r++)
-    for (int j = 0; j < cols; j++) {
-      const float v = add ? c[(long)r * ldc + j] + tmp[r][j] : tmp[r][j];
-      c[(long)r * ldc + j] = relu && !(v > 0.f || v != v) ? 0.f : v;
-    }
+    for (int j = 0; j < cols; j++) c[(long)r * ldc + j] = e.apply(add ? c[(long)r * ldc + j] + tmp[r][j] : tmp[r][j], j);
 }
 __attribute__((target("avx512f"))) void kern_avx512(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool add,
-                                                    bool relu) {
-  kern512<AMode::Packed>(kc, a, 0, b, c, ldc, rows, cols, add, relu);
+                                                    Epi e) {
+  kern512<AMode::Packed>(kc, a, 0, b, c, ldc, rows, cols, add, e);
 }
 __attribute__((target("avx512f"))) void kern_avx512_rows(int kc, const float* a, long lda, const float* b, float* c, int ldc, int rows, int cols,
-                                                         bool add, bool relu) {
-  kern512<AMode::Rows>(kc, a, lda, b, c, ldc, rows, cols, add, relu);
+                                                         bool add, Epi e) {
+  kern512<AMode::Rows>(kc, a, lda, b, c, ldc, rows, cols, add, e);
 }
 __attribute__((target("avx512f"))) void kern_avx512_cols(int kc, const float* a, long lda, const float* b, float* c, int ldc, int rows, int cols,
-                                                         bool add, bool relu) {
-  kern512<AMode::Cols>(kc, a, lda, b, c, ldc, rows, cols, add, relu);
+                                                         bool add, Epi e) {
+  kern512<AMode::Cols>(kc, a, lda, b, c, ldc, rows, cols, add, e);
 }
 #endif
 
-using Kern = void (*)(int, const float*, const float*, float*, int, int, int, bool, bool);
+using Kern = void (*)(int, const float*, const float*, float*, int, int, int, bool, Epi);
 
-using KernDirect = void (*)(int, const float*, long, const float*, float*, int, int, int, bool, bool);
+using KernDirect = void (*)(int, const float*, long, const float*, float*, int, int, int, bool, Epi);
 struct Plan {
   Kern kern;
   int NR;
@@ -280,15 +288,15 @@ thread_local std::vector<float> tl_a;
 // narrow B is shared by the threads), then one parallel pass computes the (row block, column block) tasks, each
 // running the chunk's K-blocks in turn over its tile of C: two pool jobs per chunk instead of two per K-block, and no
 // thread waits while another packs (256³: 2 K-blocks, each packed by one thread while the other idled).
-// relu: the last K-block's stores clamp at 0 (the fused epilogue; the caller passes it only when this call finishes C).
+// epi: applied by the last K-block's stores (the fused epilogue; the caller passes it only when this call finishes C).
 void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumulate, bool parallel, std::vector<float>& bp,
-          int k_begin = 0, int k_end = -1, bool relu = false) {
+          int k_begin = 0, int k_end = -1, Epi epi = {}) {
   if (k_end < 0) k_end = K;
   if (M == 0 || N == 0) return;
   if (K == 0) {
     if (!accumulate) std::fill(C, C + (long)M * N, 0.f);
-    if (relu)
-      for (long i = 0; i < (long)M * N; i++) C[i] = C[i] > 0.f || C[i] != C[i] ? C[i] : 0.f;
+    if (epi.bias || epi.relu)
+      for (long i = 0; i < (long)M * N; i++) C[i] = epi.apply(C[i], (int)(i % N));
     return;
   }
   const Plan pl = plan();
@@ -341,7 +349,7 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
       for (int kb = kb0; kb < kb1; kb++) {
         const int p0 = k_begin + kb * KC, kc = std::min(KC, k_end - p0);
         const float* Bk = Bp + (long)(kb - kb0) * KC * Npad;
-        const bool add = accumulate || kb > 0, last = relu && kb == kBlocks - 1;
+        const bool add = accumulate || kb > 0, last = kb == kBlocks - 1;
         if (direct) {
           // A read in place: its values go from memory to the micro-kernel once, with no packed copy; on the first
           // column panel the next row panel's lines are fetched meanwhile
@@ -361,7 +369,8 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
                   for (int k = 0; k < kc; k++) __builtin_prefetch(at(i0 + ir + MR) + (long)k * lda, 0, 3);
                 }
               }
-              direct(kc, at(i0 + ir), lda, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add, last);
+              direct(kc, at(i0 + ir), lda, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add,
+                     last ? epi.at(j0 + jr) : Epi{});
             }
           }
           continue;
@@ -373,7 +382,8 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
           const float* bpan = Bk + (long)(j0 + jr) * kc;
           const int cols = std::min(NR, nc - jr);
           for (int ir = 0; ir < mc; ir += MR) {
-            pl.kern(kc, ap.data() + (long)ir * kc, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add, last);
+            pl.kern(kc, ap.data() + (long)ir * kc, bpan, C + (long)(i0 + ir) * N + j0 + jr, N, std::min(MR, mc - ir), cols, add,
+                    last ? epi.at(j0 + jr) : Epi{});
           }
         }
       }
@@ -406,7 +416,8 @@ const char* isa_name() {
 }
 
 void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool transA, const float* B, long strideB,
-         bool transB, float* C, bool accumulate, bool relu) {
+         bool transB, float* C, bool accumulate, bool relu, const float* bias) {
+  const Epi epi{bias, relu};
   const double flops = 2.0 * M * N * K;
   const bool small = flops < 2.0e6;
   if (batch > 1 && small) {
@@ -414,7 +425,7 @@ void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool tran
     parallel_for(batch, [&](int bi) {
       thread_local std::vector<float> bp;
       Op a{A + bi * strideA, M, K, transA}, b{B + bi * strideB, K, N, transB};
-      gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, false, bp, 0, -1, relu);
+      gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, false, bp, 0, -1, epi);
     });
     return;
   }
@@ -452,14 +463,14 @@ void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool tran
         const float* pt = partial[t].data();
         for (long i = i0; i < i1; i++) C[i] += pt[i];
       }
-      if (relu)
-        for (long i = i0; i < i1; i++) C[i] = C[i] > 0.f || C[i] != C[i] ? C[i] : 0.f;
+      if (epi.bias || epi.relu)
+        for (long i = i0; i < i1; i++) C[i] = epi.apply(C[i], (int)(i % N));
     });
     return;
   }
   for (int bi = 0; bi < batch; bi++) {
     Op a{A + bi * strideA, M, K, transA}, b{B + bi * strideB, K, N, transB};
-    gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, flops > 2.0e5, bp, 0, -1, relu);
+    gemm(M, N, K, a, b, C + (long)bi * M * N, accumulate, flops > 2.0e5, bp, 0, -1, epi);
   }
 }
 }  // namespace fls

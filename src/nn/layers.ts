@@ -1,5 +1,5 @@
 // Basic layers: Linear, LayerNorm (optionally affine), Dropout, sinusoidal positional encoding.
-import { Tensor, Rng, uniform, ones, zeros, matmul, matmulRelu, add, mul, relu, layerNorm, addLayerNorm, compare, discard, uniform as u } from '../tensor/index.js';
+import { Tensor, Rng, uniform, ones, zeros, linear, mul, add, layerNorm, addLayerNorm, compare, discard, uniform as u } from '../tensor/index.js';
 import { Module } from './module.js';
 
 export class Linear extends Module {
@@ -12,20 +12,13 @@ export class Linear extends Module {
     this.weight = uniform([inFeatures, outFeatures], rng, -bound, bound, true);
     this.bias = opts.bias === false ? null : uniform([outFeatures], rng, -bound, bound, true);
   }
+  /** x · W + b (..., out): one GEMM with the bias added in its stores. */
   forward(x: Tensor): Tensor {
-    const y = matmul(x, this.weight); // (..., out)
-    if (!this.bias) return y;
-    const out = add(y, this.bias);
-    discard(y);
-    return out;
+    return linear(x, this.weight, this.bias);
   }
-  /** relu(x · W + b); without a bias the clamp is fused into the product (matmulRelu). */
+  /** relu(x · W + b): the bias and the clamp both in the GEMM's stores. */
   forwardRelu(x: Tensor): Tensor {
-    if (!this.bias) return matmulRelu(x, this.weight);
-    const y = this.forward(x);
-    const out = relu(y);
-    discard(y);
-    return out;
+    return linear(x, this.weight, this.bias, true);
   }
 }
 

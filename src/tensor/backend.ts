@@ -27,13 +27,14 @@ export interface Kernels {
    * Batched SGEMM: for b in [0, batch): C_b (M, N) = op(A_b) (M, K) · op(B_b) (K, N) + (accumulate ? C_b : 0).
    * A_b starts at b * strideA (strideA = 0 broadcasts one A over the batch; same for B); C_b at b * M * N.
    * op(A_b) = A_b stored (M, K) if !transA, else A_b stored (K, M) and transposed. Same for B: (K, N) or (N, K).
-   * relu: C_b is then clamped as the relu op does (x > 0 or NaN kept, else +0) — fused into the GEMM's stores.
+   * Fused epilogue, in the GEMM's stores: bias (N values, or null) added to every row of C_b, then relu: clamped as the
+   * relu op does (x > 0 or NaN kept, else +0).
    */
   bmm(
     batch: number, M: number, N: number, K: number,
     A: Float32Array, strideA: number, transA: boolean,
     B: Float32Array, strideB: number, transB: boolean,
-    C: Float32Array, accumulate: boolean, relu?: boolean,
+    C: Float32Array, accumulate: boolean, relu?: boolean, bias?: Float32Array | null,
   ): void;
   /** out[i] = f(x[i]) for every i; out may alias x. */
   unary(op: UnaryKernel, x: Float32Array, out: Float32Array): void;

@@ -122,11 +122,17 @@ export const gradients: Record<string, Rule> = {
     }
     return [ga, gb];
   },
-  matmulRelu: (g, n, y, into) => {
-    // through the clamp (y > 0 exactly where the product was > 0), then the matmul rule
-    const gy = alloc(g.size, false);
-    backend().binary('reluGrad', o.vals(g), n.ctx.y as Float32Array, gy);
-    return gradients.matmul(new T(gy, g.shape), n, y, into);
+  linear: (g, n, y, into) => {
+    // through the clamp (y > 0 exactly where the pre-activation was > 0), then the matmul rule and the bias's row sum
+    let gy = g;
+    if (n.ctx.relu) {
+      const d = alloc(g.size, false);
+      backend().binary('reluGrad', o.vals(g), n.ctx.y as Float32Array, d);
+      gy = new T(d, g.shape);
+    }
+    const [gx, gw] = gradients.matmul(gy, n, y, into);
+    const bias = n.inputs[2];
+    return [gx, gw, bias?.requiresGrad ? sumTo(gy, bias.shape) : null];
   },
   softmax: (g, n) => {
     const y = n.ctx.y as Float32Array;

@@ -375,13 +375,27 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return record(new Tensor(out, shape), 'matmul', [a, b]);
 }
 
-/** relu(a @ b) with the clamp fused into the GEMM's stores (one pass over the output instead of two). */
-export function matmulRelu(a: Tensor, b: Tensor): Tensor {
-  const shape = matmulShape(a, b);
-  const out = alloc(sizeOf(shape), a.shape[a.ndim - 1] === 0);
-  gemmInto(a, b, shape, out, false, true);
-  return record(new Tensor(out, shape), 'matmulRelu', [a, b], { y: out });
+/**
+ * x @ w + bias, then relu when asked — the bias add and the clamp fused into the GEMM's stores (one pass over the output
+ * instead of up to three; bitwise the separate ops' result). bias: (N) for an (…, N) output, or null; another bias
+ * shape takes the separate ops.
+ */
+export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null, relu = false): Tensor {
+  const shape = matmulShape(x, w);
+  const N = shape[shape.length - 1];
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== N)) {
+    const y = add(matmul(x, w), bias);
+    return relu ? unary('relu', y) : y;
+  }
+  const out = alloc(sizeOf(shape), x.shape[x.ndim - 1] === 0);
+  const bv = bias ? vals(bias) : null;
+  gemmInto(x, w, shape, out, false, relu, bv);
+  if (bias && bv) done(bv, bias);
+  return record(new Tensor(out, shape), 'linear', bias ? [x, w, bias] : [x, w], { y: out, relu });
 }
+
+/** relu(a @ b) with the clamp fused into the GEMM's stores. */
+export const matmulRelu = (a: Tensor, b: Tensor): Tensor => linear(a, b, null, true);
 
 /**
  * into += a @ b in place, without recording (gradient accumulation: a GEMM that adds onto the gradient already there
@@ -404,7 +418,7 @@ function matmulShape(a: Tensor, b: Tensor): number[] {
   return [...lead, a.shape[a.ndim - 2], b.shape[b.ndim - 1]];
 }
 
-function gemmInto(a: Tensor, b: Tensor, shape: readonly number[], out: Float32Array, accumulate: boolean, relu = false): void {
+function gemmInto(a: Tensor, b: Tensor, shape: readonly number[], out: Float32Array, accumulate: boolean, relu = false, bias: Float32Array | null = null): void {
   const lead = shape.slice(0, -2);
   const [M, N] = shape.slice(-2);
   const K = a.shape[a.ndim - 1];
@@ -412,7 +426,7 @@ function gemmInto(a: Tensor, b: Tensor, shape: readonly number[], out: Float32Ar
   // a (B..., M, K) with b 2-d: fold the batch into M when a's rows are contiguous.
   if (b.ndim === 2 && a.isContiguous && batch > 1) {
     const B = gemmOperand(b, 1);
-    backend().bmm(1, batch * M, N, K, a.data.subarray(a.offset), 0, false, B.data, 0, B.trans, out, accumulate, relu);
+    backend().bmm(1, batch * M, N, K, a.data.subarray(a.offset), 0, false, B.data, 0, B.trans, out, accumulate, relu, bias);
     done(B.data, b);
   } else {
     const sameLead = (t: Tensor): boolean => t.ndim - 2 === lead.length && t.shape.slice(0, -2).every((d, i) => d === lead[i]);
@@ -420,7 +434,7 @@ function gemmInto(a: Tensor, b: Tensor, shape: readonly number[], out: Float32Ar
     const bx = sameLead(b) ? b : expand(b.detach(), [...lead, K, N]);
     const A = gemmOperand(ax, batch);
     const B = gemmOperand(bx, batch);
-    backend().bmm(batch, M, N, K, A.data, A.stride, A.trans, B.data, B.stride, B.trans, out, accumulate, relu);
+    backend().bmm(batch, M, N, K, A.data, A.stride, A.trans, B.data, B.stride, B.trans, out, accumulate, relu, bias);
     done(A.data, a);
     done(B.data, b);
   }

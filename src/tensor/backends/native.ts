@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { AttnOut, AttnStrides, BinaryKernel, Kernels, UnaryKernel } from '../backend.js';
 
 interface Addon {
-  bmm(batch: number, M: number, N: number, K: number, A: Float32Array, sA: number, tA: boolean, B: Float32Array, sB: number, tB: boolean, C: Float32Array, acc: boolean, relu?: boolean): void;
+  bmm(batch: number, M: number, N: number, K: number, A: Float32Array, sA: number, tA: boolean, B: Float32Array, sB: number, tB: boolean, C: Float32Array, acc: boolean, relu?: boolean, bias?: Float32Array | null): void;
   unary(op: number, x: Float32Array, out: Float32Array): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
@@ -72,7 +72,7 @@ export function loadNativeBackend(): Kernels | null {
 function wrap(a: Addon): Kernels {
   return {
     name: 'native',
-    bmm: (batch, M, N, K, A, sA, tA, B, sB, tB, C, acc, relu) => a.bmm(batch, M, N, K, A, sA, tA, B, sB, tB, C, acc, relu === true),
+    bmm: (batch, M, N, K, A, sA, tA, B, sB, tB, C, acc, relu, bias) => a.bmm(batch, M, N, K, A, sA, tA, B, sB, tB, C, acc, relu === true, bias ?? null),
     unary: (op, x, out) => a.unary(UNARY[op], x, out),
     binary: (op, x, y, out) => a.binary(BINARY[op], x, y, out),
     softmaxRows: (x, out, r, c) => a.softmaxRows(x, out, r, c),

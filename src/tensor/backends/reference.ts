@@ -36,7 +36,7 @@ function bmm(
   batch: number, M: number, N: number, K: number,
   A: Float32Array, strideA: number, transA: boolean,
   B: Float32Array, strideB: number, transB: boolean,
-  C: Float32Array, accumulate: boolean, relu = false,
+  C: Float32Array, accumulate: boolean, relu = false, bias: Float32Array | null = null,
 ): void {
   const row = new Float64Array(N); // one output row, accumulated in float64 (i-k-j order: B rows stream)
   const bT = transB ? new Float32Array(K * N) : null;
@@ -61,6 +61,7 @@ function bmm(
       }
       const co = c0 + i * N;
       for (let j = 0; j < N; j++) C[co + j] = accumulate ? C[co + j] + row[j] : row[j];
+      if (bias) for (let j = 0; j < N; j++) C[co + j] += bias[j];
       if (relu) for (let j = 0; j < N; j++) C[co + j] = unaryFns.relu(C[co + j]);
     }
   }

@@ -54,6 +54,20 @@ function compareAll(nat: Kernels): void {
       const rr = Float32Array.from(C0);
       referenceKernels.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, rr, acc, true);
       close(cf, rr, 1e-4 * Math.sqrt(K), `bmm+relu vs reference ${batch}×${M}×${N}×${K}`);
+      // bias epilogue (+ relu): bitwise the product, then the add and relu kernels; and = reference
+      const bias = rand(N, rng);
+      for (const withRelu of [false, true]) {
+        const cb = Float32Array.from(C0);
+        nat.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, cb, acc, withRelu, bias);
+        const cs = Float32Array.from(C0);
+        nat.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, cs, acc);
+        for (let r = 0; r < batch * M; r++) nat.binary('add', cs.subarray(r * N, (r + 1) * N), bias, cs.subarray(r * N, (r + 1) * N));
+        if (withRelu) nat.unary('relu', cs, cs);
+        cb.forEach((v, i) => assert.ok(Object.is(v, cs[i]), `bmm+bias${withRelu ? '+relu' : ''} ${batch}×${M}×${N}×${K} tA=${tA} acc=${acc} [${i}]: ${v} vs ${cs[i]}`));
+        const rb = Float32Array.from(C0);
+        referenceKernels.bmm(batch, M, N, K, A, M * K, tA, B, sB, tB, rb, acc, withRelu, bias);
+        close(cb, rb, 1e-4 * Math.sqrt(K), `bmm+bias vs reference ${batch}×${M}×${N}×${K}`);
+      }
     }
   }
   // the epilogue on special values: NaN stays NaN, −0 becomes +0 (K = 0: C is all +0 or the accumulated C)

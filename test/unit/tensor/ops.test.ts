@@ -55,6 +55,21 @@ for (const be of t.backendNames()) {
       assert.deepEqual(t.matmulRelu(xm, wb).values(), t.relu(t.matmul(xm, wb)).values());
       gradCheck('matmulRelu', t.matmulRelu, [xm, wm]);
       gradCheck('matmulRelu (batched b)', t.matmulRelu, [xm, wb]);
+      // x @ w + bias (and relu) with both in the GEMM's stores: bitwise the separate ops, gradients for x, w and bias
+      // (own RNG: the later checks' inputs stay as they were; a bias that keeps every pre-activation clear of the ReLU's
+      // kink, where a finite difference would straddle it)
+      const lrng = new Rng(77);
+      const pre = [...t.matmul(xm, wm).values(), ...t.matmul(xm, wb).values()];
+      const bm = randT([6], lrng);
+      for (let tries = 0; tries < 200 && pre.some((v, i) => Math.abs(v + bm.data[i % 6]) < 0.03); tries++) bm.data.set(randT([6], lrng).data);
+      assert.ok(!pre.some((v, i) => Math.abs(v + bm.data[i % 6]) < 0.03), 'a bias clear of the kink');
+      assert.deepEqual(t.linear(xm, wm, bm).values(), t.add(t.matmul(xm, wm), bm).values());
+      assert.deepEqual(t.linear(xm, wm, bm, true).values(), t.relu(t.add(t.matmul(xm, wm), bm)).values());
+      assert.deepEqual(t.linear(xm, wb, bm, true).values(), t.relu(t.add(t.matmul(xm, wb), bm)).values());
+      gradCheck('linear', (p, q, r) => t.linear(p, q, r), [xm, wm, bm]);
+      gradCheck('linear + relu', (p, q, r) => t.linear(p, q, r, true), [xm, wm, bm]);
+      gradCheck('linear + relu (batched w)', (p, q, r) => t.linear(p, q, r, true), [xm, wb, bm]);
+      gradCheck('linear, a (1, 6) bias (separate ops)', (p, q, r) => t.linear(p, q, r, true), [xm, wm, new Tensor(Float32Array.from(bm.data), [1, 6])]);
       gradCheck('x·W + x·W + x', (p, w) => t.add(t.add(t.matmul(p, w), t.matmul(p, w)), t.add(p, p)), [randT([3, 4], rng), randT([4, 4], rng)]);
       gradCheck('sub', t.sub, [a, b]);
       gradCheck('mul', t.mul, [a, b]);
