@@ -89,6 +89,18 @@ Value SumRows(const CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sumMid(x, out, outer, R, inner): out[o·inner + i] = Σ_r x[(o·R + r)·inner + i] (double accumulation)
+Value SumMid(const CallbackInfo& info) {
+  float *x, *o;
+  size_t nx, no;
+  if (!f32(info, 0, &x, &nx) || !f32(info, 1, &o, &no)) return info.Env().Undefined();
+  long outer = num(info, 2), R = num(info, 3), inner = num(info, 4);
+  if (outer < 0 || R < 0 || inner < 0) return (fail(info.Env(), "sumMid: negative size"), info.Env().Undefined());
+  if ((size_t)(outer * R * inner) > nx || (size_t)(outer * inner) > no) return (fail(info.Env(), "sumMid: arrays too short"), info.Env().Undefined());
+  fls::sum_mid(x, o, outer, R, inner);
+  return info.Env().Undefined();
+}
+
 Value SoftmaxBack(const CallbackInfo& info) {
   float *y, *dy, *dx;
   size_t a, b, c;
@@ -260,6 +272,7 @@ Object Init(Env env, Object exports) {
   exports.Set("binary", Function::New(env, Binary));
   exports.Set("softmaxRows", Function::New(env, Softmax));
   exports.Set("sumRows", Function::New(env, SumRows));
+  exports.Set("sumMid", Function::New(env, SumMid));
   exports.Set("softmaxRowsBackward", Function::New(env, SoftmaxBack));
   exports.Set("layerNormRows", Function::New(env, LayerNorm));
   exports.Set("layerNormRowsBackward", Function::New(env, LayerNormBack));

@@ -373,6 +373,36 @@ void sum_rows(const float* x, float* out, long rows, long cols) {
   rows_parallel(rows, cols, [&](long r) { out[r] = (float)sum_row(x + r * cols, cols); });
 }
 
+// acc[i] += x[r·stride + i] for r < R, i < width: a slab's column sums, in double
+CLONES static void accumulate_slab(const float* x, double* acc, long R, long width, long stride) {
+  for (long r = 0; r < R; r++) {
+    const float* xr = x + r * stride;
+    for (long i = 0; i < width; i++) acc[i] += xr[i];
+  }
+}
+
+void sum_mid(const float* x, float* out, long outer, long R, long inner) {
+  if (outer == 1) {
+    // one slab (column sums of a matrix: bias gradients): split over its columns
+    const long parts = std::max(1L, std::min(inner / 256, 16L));
+    parallel_for((int)parts, [&](int c) {
+      const long i0 = inner * c / parts, i1 = inner * (c + 1) / parts;
+      thread_local std::vector<double> acc;
+      acc.assign(i1 - i0, 0.0);
+      accumulate_slab(x + i0, acc.data(), R, i1 - i0, inner);
+      for (long i = i0; i < i1; i++) out[i] = (float)acc[i - i0];
+    });
+    return;
+  }
+  // many slabs (patch means): groups of whole slabs per task, ~CHUNK floats each
+  rows_parallel(outer, R * inner, [&](long o) {
+    thread_local std::vector<double> acc;
+    acc.assign(inner, 0.0);
+    accumulate_slab(x + o * R * inner, acc.data(), R, inner, inner);
+    for (long i = 0; i < inner; i++) out[o * inner + i] = (float)acc[i];
+  });
+}
+
 void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows, long cols) {
   rows_parallel(rows, cols, [&](long r) { softmax_back_row(y + r * cols, dy + r * cols, dx + r * cols, cols); });
 }

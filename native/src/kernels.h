@@ -14,6 +14,8 @@ void binary(int op, const float* a, const float* b, float* out, long n);
 void softmax_rows(const float* x, float* out, long rows, long cols);
 // out[r] = Σ_j x[r][j], accumulated in double
 void sum_rows(const float* x, float* out, long rows, long cols);
+// out[o][i] = Σ_r x[o][r][i] over the middle axis of an (outer, R, inner) array, accumulated in double
+void sum_mid(const float* x, float* out, long outer, long R, long inner);
 void softmax_rows_backward(const float* y, const float* dy, float* dx, long rows, long cols);
 // res (optional, rows × cols): normalise x + res
 void layernorm_rows(const float* x, float* out, float* mean, float* rstd, long rows, long cols, float eps, const float* res = nullptr);

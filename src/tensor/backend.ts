@@ -42,6 +42,8 @@ export interface Kernels {
   binary(op: BinaryKernel, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** Optional: out[r] = Σ_j x[r·cols + j], accumulated in double (the engine sums in JavaScript when a backend has none). */
   sumRows?(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** Optional: out[o·inner + i] = Σ_r x[(o·R + r)·inner + i] — a sum over the middle axis of (outer, R, inner), in double. */
+  sumMid?(x: Float32Array, out: Float32Array, outer: number, R: number, inner: number): void;
   /** Row softmax over the last axis of a (rows, cols) matrix; -Infinity entries get probability 0. */
   softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /** dx = y ⊙ (dy − Σ_j dy_j y_j) per row (the softmax backward). */

@@ -167,6 +167,11 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
       const keptShape1 = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
       return record(new Tensor(out, keepdim ? keptShape1 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape1 });
     }
+    if (inner > 1 && backend().sumMid) {
+      backend().sumMid!(v, out, outer, R, inner);
+      const keptShapeM = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
+      return record(new Tensor(out, keepdim ? keptShapeM : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShapeM });
+    }
     const acc = new Float64Array(outer * inner);
     if (inner === 1) {
       for (let o = 0; o < outer; o++) {
@@ -198,13 +203,17 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
   if (kind === 'sum' && leading && red.length > 0 && x.isContiguous) {
     // sum over leading axes of a contiguous tensor (bias gradients, broadcasting): column sums, no copy
     const v = vals(x); // (R, rows)
+    const keptShape0 = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
+    if (backend().sumMid) {
+      backend().sumMid!(v, out, 1, R, rows);
+      return record(new Tensor(out, keepdim ? keptShape0 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape0 });
+    }
     const acc = new Float64Array(rows);
     for (let r = 0; r < R; r++) {
       const o = r * rows;
       for (let j = 0; j < rows; j++) acc[j] += v[o + j];
     }
     out.set(acc);
-    const keptShape0 = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
     return record(new Tensor(out, keepdim ? keptShape0 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape0 });
   }
   const v = red.length === 0 ? vals(x) : vals(permute(x.detach(), [...kept, ...red])); // (rows, R)

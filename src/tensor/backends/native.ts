@@ -14,6 +14,7 @@ interface Addon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   sumRows?(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  sumMid?(x: Float32Array, out: Float32Array, outer: number, R: number, inner: number): void;
   softmaxRowsBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
   layerNormRows(x: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number, residual?: Float32Array | null): void;
   layerNormRowsBackward(xhat: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
@@ -95,6 +96,7 @@ function wrap(a: Addon): Kernels {
         }
       : {}),
     ...(a.sumRows ? { sumRows: (x: Float32Array, out: Float32Array, r: number, c: number) => a.sumRows!(x, out, r, c) } : {}),
+    ...(a.sumMid ? { sumMid: (x: Float32Array, out: Float32Array, o: number, r: number, i: number) => a.sumMid!(x, out, o, r, i) } : {}),
     // an addon built before `gather` existed still loads; the engine then copies views itself
     ...(a.gather ? { gather: (x: Float32Array, off: number, shape: readonly number[], strides: readonly number[], out: Float32Array) => a.gather!(x, off, shape, strides, out) } : {}),
   };

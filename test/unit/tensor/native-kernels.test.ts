@@ -128,6 +128,22 @@ function compareAll(nat: Kernels): void {
       close(a, b, 2e-6, `binary ${op} n=${n}`);
     }
   }
+  // sums over the middle axis of (outer, R, inner): against a double loop — many small slabs (patch means), one wide
+  // slab split over its columns (bias gradients), a single column, NaN
+  for (const [outer, R, inner] of [[1, 1, 1], [3, 5, 7], [2000, 8, 64], [1, 3200, 384], [1, 50, 1000], [4, 9, 1]]) {
+    const x = rand(outer * R * inner, rng);
+    if (outer === 3) x[4] = NaN;
+    const out = new Float32Array(outer * inner);
+    nat.sumMid!(x, out, outer, R, inner);
+    for (let o = 0; o < outer; o += Math.max(1, outer >> 3)) {
+      for (let i = 0; i < inner; i++) {
+        let s = 0;
+        for (let r = 0; r < R; r++) s += x[(o * R + r) * inner + i];
+        if (Number.isNaN(s)) assert.ok(Number.isNaN(out[o * inner + i]), 'sumMid NaN');
+        else assert.ok(Math.abs(out[o * inner + i] - s) <= 1e-5 * (1 + Math.abs(s)), `sumMid ${outer}×${R}×${inner} [${o}][${i}]: ${out[o * inner + i]} vs ${s}`);
+      }
+    }
+  }
   // row sums: against a double loop, including one long row (split over the pool) and NaN
   for (const [rows, cols] of [[1, 1], [3, 7], [1000, 64], [1, 300001], [2, 70000]]) {
     const x = rand(rows * cols, rng);
@@ -218,6 +234,7 @@ function sameWhereverStored(nat: Kernels): void {
       ['layerNormRows', [3 * n, 3 * n, 3, 3], ([x, o, m, r]) => nat.layerNormRows(x, o, m, r, 3, n, 1e-5)],
       ['layerNormRows + residual', [3 * n, 3 * n, 3, 3, 3 * n], ([x, o, m, r, res]) => nat.layerNormRows(x, o, m, r, 3, n, 1e-5, res)],
       ['softmaxRows', [3 * n, 3 * n], ([x, o]) => nat.softmaxRows(x, o, 3, n)],
+      ['sumMid', [3 * n * 5, 3 * n], ([x, o]) => nat.sumMid!(x, o, 3, 5, n)],
       ['layerNormRowsBackward', [3, 3 * n, 3 * n, 3 * n], ([r, x, dy, dx]) => nat.layerNormRowsBackward(x, r.map(Math.abs), dy, dx, 3, n)],
       ['softmaxRowsBackward', [3 * n, 3 * n, 3 * n], ([y, dy, dx]) => nat.softmaxRowsBackward(y, dy, dx, 3, n)],
       ['gelu', [n, n], ([x, o]) => nat.unary('gelu', x, o)],
