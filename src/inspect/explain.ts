@@ -18,26 +18,48 @@ function median(a: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/**
- * baseline (B, C) and segment (T, C) row-major with C = names.length. NaN values are skipped; a channel with no finite
- * value on either side contributes 0. Returned sorted by share, largest first.
- */
-export function contributions(names: string[], baseline: ArrayLike<number>, segment: ArrayLike<number>): Contribution[] {
-  const C = names.length;
-  if (C === 0 || baseline.length % C || segment.length % C) throw new RangeError(`baseline/segment lengths must be multiples of ${C} channels`);
-  const col = (a: ArrayLike<number>, c: number) => {
-    const out: number[] = [];
-    for (let i = c; i < a.length; i += C) if (Number.isFinite(a[i])) out.push(a[i]);
-    return out;
-  };
-  const raw = names.map((name, c) => {
-    const b = col(baseline, c);
-    const s = col(segment, c);
-    if (b.length === 0 || s.length === 0) return { name, dev: 0, meanZ: 0 };
+/** Each channel's robust level (median) and scale (1.4826 · MAD) over a baseline; null where it has no finite value. */
+export type BaselineLevels = ({ level: number; scale: number } | null)[];
+
+const column = (a: ArrayLike<number>, c: number, C: number): number[] => {
+  const out: number[] = [];
+  for (let i = c; i < a.length; i += C) if (Number.isFinite(a[i])) out.push(a[i]);
+  return out;
+};
+
+/** The levels of a baseline (B, C) row-major; computed once per segment (the baseline is fixed while it is open). */
+export function baselineLevels(C: number, baseline: ArrayLike<number>): BaselineLevels {
+  if (C === 0 || baseline.length % C) throw new RangeError(`baseline length must be a multiple of ${C} channels`);
+  return Array.from({ length: C }, (_, c) => {
+    const b = column(baseline, c, C);
+    if (b.length === 0) return null;
     const level = median(b);
-    const scale = Math.max(median(b.map((v) => Math.abs(v - level))) * 1.4826, 1e-6 * Math.max(1, Math.abs(level)));
-    const z = s.map((v) => (v - level) / scale);
-    return { name, dev: z.reduce((acc, v) => acc + Math.abs(v), 0) / z.length, meanZ: z.reduce((acc, v) => acc + v, 0) / z.length };
+    return { level, scale: Math.max(median(b.map((v) => Math.abs(v - level))) * 1.4826, 1e-6 * Math.max(1, Math.abs(level))) };
+  });
+}
+
+/**
+ * baseline (B, C) and segment (T, C) row-major with C = names.length — or the baseline's levels, precomputed. NaN values
+ * are skipped; a channel with no finite value on either side contributes 0. Returned sorted by share, largest first.
+ */
+export function contributions(names: string[], baseline: ArrayLike<number> | BaselineLevels, segment: ArrayLike<number>): Contribution[] {
+  const C = names.length;
+  if (C === 0 || segment.length % C) throw new RangeError(`baseline/segment lengths must be multiples of ${C} channels`);
+  const given = Array.isArray(baseline) && baseline.length > 0 && baseline.every((v) => v === null || typeof v === 'object');
+  const levels = given ? (baseline as BaselineLevels) : baselineLevels(C, baseline as ArrayLike<number>);
+  if (levels.length !== C) throw new RangeError(`baseline levels for ${levels.length} channels, expected ${C}`);
+  const raw = names.map((name, c) => {
+    const s = column(segment, c, C);
+    const lv = levels[c];
+    if (!lv || s.length === 0) return { name, dev: 0, meanZ: 0 };
+    let dev = 0;
+    let sum = 0;
+    for (const v of s) {
+      const z = (v - lv.level) / lv.scale;
+      dev += Math.abs(z);
+      sum += z;
+    }
+    return { name, dev: dev / s.length, meanZ: sum / s.length };
   });
   const total = raw.reduce((acc, r) => acc + r.dev, 0);
   return raw
