@@ -8,6 +8,7 @@
 //   forward:  s = scale · q kᵀ (+ mask), p = softmax(s), out = p v
 //   backward: dv = pᵀ g, dp = g vᵀ, ds = scale · p ⊙ (dp − rowsum(dp ⊙ p)), dq = ds k, dk = dsᵀ q
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 #include "kernels.h"
@@ -57,33 +58,74 @@ void product_into(float* out, long ot, int M, int dh, int Dp, std::vector<float>
   for (int i = 0; i < M; i++) std::memcpy(out + i * ot, o.data() + (long)i * Dp, sizeof(float) * dh);
 }
 
-CLONES void head_forward(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* mask, float scale, float* out,
-                         long ot, float* probs, int T, int S, int dh, Scratch& w, SmallMM mm, ExpSum exp_sum) {
+// The keys a row of the mask lets through: [lo, hi] around its finite entries (a band mask: a few columns), computed
+// once per call. Empty when the mask is absent, or when some row masks every key (then the plain path keeps its
+// semantics).
+struct Band {
+  std::vector<int> lo, hi;
+  bool on = false;
+};
+Band mask_band(const float* mask, int T, int S) {
+  Band b;
+  if (!mask) return b;
+  b.lo.resize(T);
+  b.hi.resize(T);
+  long kept = 0;
+  for (int i = 0; i < T; i++) {
+    const float* mr = mask + (long)i * S;
+    int lo = 0, hi = S - 1;
+    while (lo < S && mr[lo] == -INFINITY) lo++;
+    while (hi >= lo && mr[hi] == -INFINITY) hi--;
+    if (lo > hi) return Band{};  // a fully masked row
+    b.lo[i] = lo;
+    b.hi[i] = hi;
+    kept += hi - lo + 1;
+  }
+  b.on = kept * 2 < (long)T * S;  // worth it only when most keys are masked
+  return b;
+}
+
+CLONES void head_forward(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* mask, const Band& band,
+                         float scale, float* out, long ot, float* probs, int T, int S, int dh, Scratch& w, SmallMM mm, ExpSum exp_sum) {
   const int Sp = up16(S), Dp = up16(dh);
   long lv;
-  const float* KT = transposed(k, kt, S, dh, Sp, w.xT, scale);  // the scale rides on the transpose
+  // kᵀ with 16 spare zero columns: a banded block reads up to 15 columns past its last key
+  const float* KT = transposed(k, kt, S, dh, Sp + 16, w.xT, scale);  // the scale rides on the transpose
   const float* V = operand(v, vt, S, dh, Dp, w.v, &lv);
   // Blocks of query rows: scores, softmax and p v of RB rows at a time, so the block's scores and probabilities stay in
-  // L1 next to kᵀ and v (a whole head's scores and probabilities, 2 × T × S floats, overflowed it at T = S = 100)
-  constexpr int RB = 24;
-  w.s.resize((size_t)RB * Sp);
+  // L1 next to kᵀ and v (a whole head's scores and probabilities, 2 × T × S floats, overflowed it at T = S = 100). With a
+  // band mask, blocks of 6 rows and only the keys their band reaches (a local view: 7 of 64 keys — the rest would be
+  // exp(−∞) = 0): scores, exp and p·v shrink with the band.
+  const int RB = band.on ? 6 : 24;
+  w.s.resize((size_t)RB * (Sp + 16));
   float* Sc = w.s.data();
-  const long lp = probs ? S : Sp;
   for (int i0 = 0; i0 < T; i0 += RB) {
     const int rb = std::min(RB, T - i0);
-    mm(q + i0 * qt, qt, 1, KT, Sp, dh, Sc, Sp, rb, Sp);  // (rb, Sp) = scale · q kᵀ (q is read over dh only: never padded)
-    // probabilities straight into probs when they are wanted (then p v reads them there), else in place
-    float* P = probs ? probs + (long)i0 * S : Sc;
-    for (int i = 0; i < rb; i++) {
-      float* si = Sc + (long)i * Sp;
-      if (mask) {
-        const float* mr = mask + (long)(i0 + i) * S;
-        for (int j = 0; j < S; j++) si[j] += mr[j];
-      }
-      softmax_row(si, P + i * lp, S, exp_sum);
+    int c0 = 0, c1 = S - 1;  // the block's keys
+    if (band.on) {
+      c0 = *std::min_element(band.lo.begin() + i0, band.lo.begin() + i0 + rb);
+      c1 = *std::max_element(band.hi.begin() + i0, band.hi.begin() + i0 + rb);
     }
-    // out (rb, dh) = p v over the S keys (the padded columns of the scores are never read)
-    product_into(out + i0 * ot, ot, rb, dh, Dp, w.o, [&](float* C, long ldc) { mm(P, lp, 1, V, lv, S, C, ldc, rb, Dp); });
+    const int nk = c1 - c0 + 1, nkp = up16(nk);
+    mm(q + i0 * qt, qt, 1, KT + c0, Sp + 16, dh, Sc, nkp, rb, nkp);  // (rb, nkp) = scale · q kᵀ over the block's keys
+    // probabilities straight into probs when they are wanted (then p v reads them there), else in place
+    const long lp = probs ? S : nkp;
+    float* P = probs ? probs + (long)i0 * S + c0 : Sc;
+    for (int i = 0; i < rb; i++) {
+      float* si = Sc + (long)i * nkp;
+      if (mask) {
+        const float* mr = mask + (long)(i0 + i) * S + c0;
+        for (int j = 0; j < nk; j++) si[j] += mr[j];
+      }
+      if (probs && nk < S) {  // keys outside the block's range: probability 0
+        float* pr = probs + (long)(i0 + i) * S;
+        std::fill(pr, pr + c0, 0.f);
+        std::fill(pr + c1 + 1, pr + S, 0.f);
+      }
+    }
+    softmax_rows_short(Sc, nkp, P, lp, rb, nk, exp_sum);
+    // out (rb, dh) = p v over the block's keys (the padded columns of the scores are never read)
+    product_into(out + i0 * ot, ot, rb, dh, Dp, w.o, [&](float* C, long ldc) { mm(P, lp, 1, V + c0 * lv, lv, nk, C, ldc, rb, Dp); });
   }
 }
 
@@ -124,10 +166,11 @@ void attention_forward(int B, int H, int T, int S, int dh, AttnView q, AttnView 
                        float* out, float* probs) {
   static const ExpSum exp_sum = pick_exp_sum();
   static const SmallMM mm = pick_small_mm();
+  const Band band = mask_band(mask, T, S);
   parallel_for(B * H, [&](int task) {
     const int b = task / H, h = task % H;
     thread_local Scratch w;
-    head_forward(q.p + b * q.sb + h * q.sh, q.st, k.p + b * k.sb + h * k.sh, k.st, v.p + b * v.sb + h * v.sh, v.st, mask, scale,
+    head_forward(q.p + b * q.sb + h * q.sh, q.st, k.p + b * k.sb + h * k.sh, k.st, v.p + b * v.sb + h * v.sh, v.st, mask, band, scale,
                  out + ((long)b * T * H + h) * dh, (long)H * dh, probs ? probs + ((long)b * H + h) * T * S : nullptr, T, S, dh, w, mm,
                  exp_sum);
   });

@@ -274,7 +274,46 @@ __attribute__((target("avx512f"))) static void softmax_row_avx512(const float* x
   for (j = 0; j + 16 <= n; j += 16) _mm512_storeu_ps(o + j, _mm512_mul_ps(_mm512_loadu_ps(o + j), inv));
   if (j < n) _mm512_mask_storeu_ps(o + j, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, o + j), inv));
 }
+
+// Rows of at most 16 keys (a band of a local view), four at a time: one vector per row, so a row alone is a chain of
+// latencies (max, exp polynomial, sum, divide); four rows in flight fill the pipeline. A row with NaN or +∞ takes the
+// general path.
+__attribute__((target("avx512f"))) static void softmax_short_avx512(const float* x, long ldx, float* o, long ldo, int rows, int n) {
+  const __mmask16 k = (__mmask16)((1u << n) - 1);
+  const __m512 ninf = _mm512_set1_ps(-INFINITY);
+  constexpr int G = 4;
+  for (int r0 = 0; r0 < rows; r0 += G) {
+    const int g = std::min(G, rows - r0);
+    __m512 v[G], e[G];
+    float m[G], s[G];
+    bool odd[G];
+    for (int r = 0; r < G; r++) {
+      v[r] = _mm512_mask_loadu_ps(ninf, k, x + (long)(r0 + std::min(r, g - 1)) * ldx);
+      odd[r] = _mm512_cmp_ps_mask(v[r], v[r], _CMP_UNORD_Q) != 0;
+      m[r] = _mm512_reduce_max_ps(v[r]);
+      odd[r] = odd[r] || m[r] == INFINITY;
+      if (m[r] == -INFINITY) m[r] = 0.f;
+    }
+    for (int r = 0; r < G; r++) e[r] = _mm512_maskz_mov_ps(k, exp512(_mm512_sub_ps(v[r], _mm512_set1_ps(m[r]))));
+    for (int r = 0; r < G; r++) s[r] = _mm512_reduce_add_ps(e[r]);
+    for (int r = 0; r < g; r++) {
+      float* orow = o + (long)(r0 + r) * ldo;
+      if (odd[r]) {
+        for (int j = 0; j < n; j++) orow[j] = NAN;
+        continue;
+      }
+      _mm512_mask_storeu_ps(orow, k, _mm512_mul_ps(e[r], _mm512_set1_ps(1.f / s[r])));
+    }
+  }
+}
 #endif
+
+void softmax_rows_short(const float* x, long ldx, float* o, long ldo, int rows, int n, ExpSum exp_sum) {
+#if defined(__x86_64__)
+  if (exp_sum == exp_sum_avx512 && n <= 16 && n > 0) return softmax_short_avx512(x, ldx, o, ldo, rows, n);
+#endif
+  for (int r = 0; r < rows; r++) softmax_row(x + (long)r * ldx, o + (long)r * ldo, n, exp_sum);
+}
 
 CLONES void softmax_row(const float* xr, float* o, long cols, ExpSum exp_sum) {
 #if defined(__x86_64__)

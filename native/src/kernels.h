@@ -24,6 +24,8 @@ void layernorm_rows_backward(const float* xhat, const float* rstd, const float* 
 using ExpSum = float (*)(const float* x, float* o, long n, float mx);
 ExpSum pick_exp_sum();
 void softmax_row(const float* xr, float* o, long cols, ExpSum exp_sum);
+// rows × n softmax of rows with strides ldx (in) and ldo (out); n ≤ 16 runs several rows at once on AVX-512
+void softmax_rows_short(const float* x, long ldx, float* o, long ldo, int rows, int n, ExpSum exp_sum);
 void gather_strided(const float* x, long offset, const long* shape, const long* strides, int nd, float* out);
 // A strided (B, H, rows, dh) operand: element (b, h, t, d) at p + b·sb + h·sh + t·st + d.
 struct AttnView {
