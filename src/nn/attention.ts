@@ -1,6 +1,6 @@
 // Multi-head scaled dot-product attention (Vaswani et al. 2017) with optional additive masks:
 // full, banded (|i − j| ≤ w: the local view), and a Transformer encoder layer (post-norm, as the benchmark model).
-import { Tensor, Rng, add, concat, matmul, reshape, permute, gelu, fusedAttention, composedAttention, attentionQKV, discard } from '../tensor/index.js';
+import { Tensor, Rng, add, concat, matmul, linear, zeros, reshape, permute, gelu, fusedAttention, composedAttention, attentionQKV, discard } from '../tensor/index.js';
 import { Module } from './module.js';
 import { Linear, LayerNorm, Dropout } from './layers.js';
 
@@ -41,15 +41,10 @@ export class MultiHeadAttention extends Module {
   private packed(x: Tensor, mask: Tensor | undefined, map: boolean): { out: Tensor; attn: Tensor | null } {
     const ps = [this.wq, this.wk, this.wv];
     const w = concat(ps.map((l) => l.weight), 1);
-    let qkv = matmul(x, w); // (B, T, 3d)
-    if (ps.every((l) => l.bias)) {
-      const b = concat(ps.map((l) => l.bias!), 0);
-      const biased = add(qkv, b);
-      discard(qkv, b);
-      qkv = biased;
-    }
+    const b = ps.every((l) => l.bias) ? concat(ps.map((l) => l.bias!), 0) : null;
+    const qkv = b || !ps.some((l) => l.bias) ? linear(x, w, b) : add(matmul(x, w), concat(ps.map((l) => l.bias ?? zeros([this.dModel])), 0)); // (B, T, 3d)
     const r = attentionQKV(qkv, this.heads, 1 / Math.sqrt(this.dModel / this.heads), mask, map);
-    discard(w, qkv); // (only under noGrad: intermediates go straight back to the arena while they are in cache)
+    discard(w, qkv, ...(b ? [b] : [])); // (only under noGrad: intermediates go straight back to the arena while they are in cache)
     return r;
   }
   private split(x: Tensor): Tensor {
