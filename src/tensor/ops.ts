@@ -578,7 +578,8 @@ export function attentionQKV(qkv: Tensor, heads: number, scale: number, mask?: T
   const k = backend();
   if (!k.attention || !k.attentionBackward) {
     const head = (i: number): Tensor => permute(reshape(slice(qkv, 2, i * d, (i + 1) * d), [B, T, heads, dh]), [0, 2, 1, 3]);
-    return fusedAttention(head(0), head(1), head(2), scale, mask);
+    const r = fusedAttention(head(0), head(1), head(2), scale, mask);
+    return map || isGradEnabled() ? r : { out: r.out, attn: null }; // the same contract on every backend
   }
   const packed = qkv.isContiguous ? qkv : new Tensor(vals(qkv), qkv.shape);
   const out = alloc(B * T * d, false);
