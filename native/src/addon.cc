@@ -243,9 +243,11 @@ Value AttentionBackward(const CallbackInfo& info) {
     if (!attn_view(info, a, B, H, orows[i], dh, "attentionBackward (output)", &o)) return env.Undefined();
     outs[i] = {const_cast<float*>(o.p), o.sb, o.sh, o.st};
   }
+  float* mask = nullptr;  // optional 43rd argument: the forward's (T × S) mask
+  if (info.Length() > 42 && !opt_f32(info, 42, (size_t)(T * S), "attentionBackward: mask (T·S)", &mask)) return env.Undefined();
   if (B * H > 0)
     fls::attention_backward((int)B, (int)H, (int)T, (int)S, (int)dh, views[0], views[1], views[2], views[3], probs, scale, outs[0], outs[1],
-                            outs[2]);
+                            outs[2], mask);
   return env.Undefined();
 }
 

@@ -20,6 +20,7 @@ namespace fls {
 namespace {
 struct Scratch {
   std::vector<float> xT, s, ds, q, k, v, g, o;  // only xT, s and ds when dh is a multiple of 16
+  std::vector<float> acc, tmp;                   // banded backward: dk and dv accumulators, one block's product
 };
 
 constexpr int up16(int n) { return (n + 15) / 16 * 16; }
@@ -129,6 +130,65 @@ CLONES void head_forward(const float* q, long qt, const float* k, long kt, const
   }
 }
 
+// rows (n × Dp) of a into out (n × dh, row stride ot)
+void store_rows(const float* a, int n, int dh, int Dp, float* out, long ot) {
+  for (int i = 0; i < n; i++) std::memcpy(out + i * ot, a + (long)i * Dp, sizeof(float) * dh);
+}
+// acc (n × Dp) += t (n × Dp)
+CLONES void add_rows(float* acc, const float* t, long n) {
+  for (long i = 0; i < n; i++) acc[i] += t[i];
+}
+
+// The backward with a band mask: blocks of 6 query rows and only the keys their band reaches, as in the forward.
+// dq is written block by block; dk and dv gather the blocks' products over their keys in accumulators.
+CLONES void head_backward_band(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* g, long gt,
+                               const float* p, const Band& band, float scale, float* dq, long dqt, float* dk, long dkt, float* dv, long dvt,
+                               int T, int S, int dh, Scratch& w, SmallMM mm) {
+  const int Sp = up16(S), Dp = up16(dh);
+  constexpr int RB = 6;
+  long lg = 0, lq = 0, lk = 0;
+  const float* G = dv ? operand(g, gt, T, dh, Dp, w.g, &lg) : nullptr;
+  const float* Q = dk ? operand(q, qt, T, dh, Dp, w.q, &lq) : nullptr;
+  const float* K = dq ? operand(k, kt, S, dh, Dp, w.k, &lk) : nullptr;
+  const float* VT = dq || dk ? transposed(v, vt, S, dh, Sp + 16, w.xT) : nullptr;
+  w.acc.assign((size_t)2 * S * Dp, 0.f);
+  float* DK = w.acc.data();
+  float* DV = DK + (long)S * Dp;
+  w.tmp.resize((size_t)S * Dp);
+  float* tmp = w.tmp.data();
+  w.ds.resize((size_t)RB * (Sp + 16));
+  float* DS = w.ds.data();
+  for (int i0 = 0; i0 < T; i0 += RB) {
+    const int rb = std::min(RB, T - i0);
+    const int c0 = *std::min_element(band.lo.begin() + i0, band.lo.begin() + i0 + rb);
+    const int c1 = *std::max_element(band.hi.begin() + i0, band.hi.begin() + i0 + rb);
+    const int nk = c1 - c0 + 1, nkp = up16(nk);
+    const float* pb = p + (long)i0 * S + c0;  // the block's probabilities over its keys, row stride S
+    if (dv) {  // dv[c0 ..] += p_bᵀ g_b: a(j, i) = p[i][c0 + j]
+      mm(pb, 1, S, G + i0 * lg, lg, rb, tmp, Dp, nk, Dp);
+      add_rows(DV + (long)c0 * Dp, tmp, (long)nk * Dp);
+    }
+    if (!dq && !dk) continue;
+    mm(g + i0 * gt, gt, 1, VT + c0, Sp + 16, dh, DS, nkp, rb, nkp);  // dp (rb, nkp) = g vᵀ over the keys, then ds in place
+    for (int i = 0; i < rb; i++) {
+      float* di = DS + (long)i * nkp;
+      const float* pi = pb + (long)i * S;
+      float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+      for (int j = 0; j < nk; j++) dot += di[j] * pi[j];
+      for (int j = 0; j < nk; j++) di[j] = scale * pi[j] * (di[j] - dot);
+    }
+    if (dq)  // dq_b (rb, dh) = ds_b k[c0 ..]
+      product_into(dq + i0 * dqt, dqt, rb, dh, Dp, w.o, [&](float* C, long ldc) { mm(DS, nkp, 1, K + c0 * lk, lk, nk, C, ldc, rb, Dp); });
+    if (dk) {  // dk[c0 ..] += ds_bᵀ q_b: a(j, i) = ds[i][j]
+      mm(DS, 1, nkp, Q + i0 * lq, lq, rb, tmp, Dp, nk, Dp);
+      add_rows(DK + (long)c0 * Dp, tmp, (long)nk * Dp);
+    }
+  }
+  if (dk) store_rows(DK, S, dh, Dp, dk, dkt);
+  if (dv) store_rows(DV, S, dh, Dp, dv, dvt);
+}
+
 CLONES void head_backward(const float* q, long qt, const float* k, long kt, const float* v, long vt, const float* g, long gt, const float* p,
                           float scale, float* dq, long dqt, float* dk, long dkt, float* dv, long dvt, int T, int S, int dh, Scratch& w,
                           SmallMM mm) {
@@ -177,12 +237,19 @@ void attention_forward(int B, int H, int T, int S, int dh, AttnView q, AttnView 
 }
 
 void attention_backward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, AttnView g, const float* probs,
-                        float scale, AttnOut dq, AttnOut dk, AttnOut dv) {
+                        float scale, AttnOut dq, AttnOut dk, AttnOut dv, const float* mask) {
   static const SmallMM mm = pick_small_mm();
+  const Band band = mask_band(mask, T, S);
   parallel_for(B * H, [&](int task) {
     const int b = task / H, h = task % H;
     thread_local Scratch w;
     auto at = [&](const AttnOut& o) { return o.p ? o.p + b * o.sb + h * o.sh : nullptr; };
+    if (band.on) {
+      head_backward_band(q.p + b * q.sb + h * q.sh, q.st, k.p + b * k.sb + h * k.sh, k.st, v.p + b * v.sb + h * v.sh, v.st,
+                         g.p + b * g.sb + h * g.sh, g.st, probs + ((long)b * H + h) * T * S, band, scale, at(dq), dq.st, at(dk), dk.st,
+                         at(dv), dv.st, T, S, dh, w, mm);
+      return;
+    }
     head_backward(q.p + b * q.sb + h * q.sh, q.st, k.p + b * k.sb + h * k.sh, k.st, v.p + b * v.sb + h * v.sh, v.st,
                   g.p + b * g.sb + h * g.sh, g.st, probs + ((long)b * H + h) * T * S, scale, at(dq), dq.st, at(dk), dk.st, at(dv), dv.st,
                   T, S, dh, w, mm);

@@ -41,7 +41,8 @@ struct AttnOut {
 };
 // Gradients of attention_forward from its probabilities and the output gradient g (a strided (B, H, T, dh) view),
 // written through the views dq (B, H, T, dh), dk and dv (B, H, S, dh).
+// mask (T × S, optional): the forward's; a band mask lets the backward skip the keys outside each row's band.
 void attention_backward(int B, int H, int T, int S, int dh, AttnView q, AttnView k, AttnView v, AttnView g, const float* probs,
-                        float scale, AttnOut dq, AttnOut dk, AttnOut dv);
+                        float scale, AttnOut dq, AttnOut dk, AttnOut dv, const float* mask = nullptr);
 void adam_step(float* p, const float* g, float* m, float* v, long n, float lr, float b1, float b2, float eps, float wd, int step);
 }  // namespace fls

@@ -72,13 +72,14 @@ export interface Kernels {
   /**
    * Optional backward of `attention` from its probabilities p (B, H, T, S) and the output gradient g (a strided
    * (B, H, T, dh) view): dv = pᵀ g, ds = scale · p ⊙ (g vᵀ − rowsum(g vᵀ ⊙ p)), dq = ds k, dk = dsᵀ q, each written
-   * through its output view (dq (B, H, T, dh), dk and dv (B, H, S, dh)); a null output is not computed.
+   * through its output view (dq (B, H, T, dh), dk and dv (B, H, S, dh)); a null output is not computed. mask: the
+   * forward's (T, S) mask, if any — a band mask lets the kernel skip the keys outside each row's band.
    */
   attentionBackward?(
     B: number, H: number, T: number, S: number, dh: number,
     q: Float32Array, qv: AttnStrides, k: Float32Array, kv: AttnStrides, v: Float32Array, vv: AttnStrides,
     g: Float32Array, gv: AttnStrides, probs: Float32Array, scale: number,
-    dq: AttnOut | null, dk: AttnOut | null, dv: AttnOut | null,
+    dq: AttnOut | null, dk: AttnOut | null, dv: AttnOut | null, mask?: Float32Array | null,
   ): void;
   /**
    * One AdamW step in place (step is 1-based): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;

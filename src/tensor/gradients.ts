@@ -189,14 +189,14 @@ function fusedAttentionBackward(
 /** The gradient of attentionQKV: one (B, T, 3·H·dh) tensor, the kernel writing dq, dk and dv straight into its parts. */
 function packedAttentionBackward(g: Tensor, n: GradNode): (Tensor | null)[] {
   const qkv = n.inputs[0];
-  const { probs, scale, heads, packed } = n.ctx as { probs: Tensor; scale: number; heads: number; packed: Tensor };
+  const { probs, scale, heads, packed, mask } = n.ctx as { probs: Tensor; scale: number; heads: number; packed: Tensor; mask: Float32Array | null };
   const [B, Tq, D3] = qkv.shape;
   const dqkv = new T(alloc(B * Tq * D3, false), qkv.shape); // every element written: the three parts tile it
   const gc = o.attnView(g) ? g : new T(o.vals(g), g.shape);
   const [q, k, v] = [0, 1, 2].map((i) => o.packedView(packed, heads, i));
   const [dq, dk, dv] = [0, 1, 2].map((i) => ({ data: dqkv.data, view: o.packedView(dqkv, heads, i) }));
   backend().attentionBackward!(B, heads, Tq, Tq, D3 / 3 / heads, packed.data, q, packed.data, k, packed.data, v, gc.data, o.attnView(gc)!,
-    o.vals(probs), scale, dq, dk, dv);
+    o.vals(probs), scale, dq, dk, dv, mask);
   return [dqkv];
 }
 

@@ -584,10 +584,11 @@ export function attentionQKV(qkv: Tensor, heads: number, scale: number, mask?: T
   const packed = qkv.isContiguous ? qkv : new Tensor(vals(qkv), qkv.shape);
   const out = alloc(B * T * d, false);
   const probs = map || isGradEnabled() ? alloc(B * heads * T * T, false) : null;
+  const mv = mask ? vals(mask) : null;
   k.attention(B, heads, T, T, dh, packed.data, packedView(packed, heads, 0), packed.data, packedView(packed, heads, 1), packed.data,
-    packedView(packed, heads, 2), mask ? vals(mask) : null, scale, out, probs);
+    packedView(packed, heads, 2), mv, scale, out, probs);
   const o = new Tensor(out, [B, heads, T, dh], [T * d, dh, d, 1]); // a (B, H, T, dh) view of (B, T, H, dh)
   if (!probs) return { out: o, attn: null };
   const attn = new Tensor(probs, [B, heads, T, T]);
-  return { out: record(o, 'attentionQKV', [qkv], { probs: attn, scale, heads, packed }), attn };
+  return { out: record(o, 'attentionQKV', [qkv], { probs: attn, scale, heads, packed, mask: mv }), attn };
 }

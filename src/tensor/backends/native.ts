@@ -89,9 +89,9 @@ function wrap(a: Addon): Kernels {
       : {}),
     ...(a.attentionBackward
       ? {
-          attentionBackward: (B: number, H: number, T: number, S: number, dh: number, q: Float32Array, qv: AttnStrides, k: Float32Array, kv: AttnStrides, v: Float32Array, vv: AttnStrides, g: Float32Array, gv: AttnStrides, probs: Float32Array, scale: number, dq: AttnOut | null, dk: AttnOut | null, dv: AttnOut | null) => {
+          attentionBackward: (B: number, H: number, T: number, S: number, dh: number, q: Float32Array, qv: AttnStrides, k: Float32Array, kv: AttnStrides, v: Float32Array, vv: AttnStrides, g: Float32Array, gv: AttnStrides, probs: Float32Array, scale: number, dq: AttnOut | null, dk: AttnOut | null, dv: AttnOut | null, mask?: Float32Array | null) => {
             const out = (o: AttnOut | null): (Float32Array | number | null)[] => (o ? [o.data, o.view.offset, o.view.sb, o.view.sh, o.view.st] : [null, 0, 0, 0, 0]);
-            a.attentionBackward!(B, H, T, S, dh, q, qv.offset, qv.sb, qv.sh, qv.st, k, kv.offset, kv.sb, kv.sh, kv.st, v, vv.offset, vv.sb, vv.sh, vv.st, g, gv.offset, gv.sb, gv.sh, gv.st, probs, scale, ...out(dq), ...out(dk), ...out(dv));
+            a.attentionBackward!(B, H, T, S, dh, q, qv.offset, qv.sb, qv.sh, qv.st, k, kv.offset, kv.sb, kv.sh, kv.st, v, vv.offset, vv.sb, vv.sh, vv.st, g, gv.offset, gv.sb, gv.sh, gv.st, probs, scale, ...out(dq), ...out(dk), ...out(dv), mask ?? null);
           },
         }
       : {}),

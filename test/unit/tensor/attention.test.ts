@@ -156,6 +156,8 @@ describe('fused attention', () => {
         const rng = new t.Rng(4);
         gradCheck('attentionQKV', (x) => t.attentionQKV(x, 2, 0.6).out, [randT([2, 4, 12], rng)]);
         gradCheck('attentionQKV masked', (x) => t.attentionQKV(x, 2, 0.6, bandMask(4, 1)).out, [randT([1, 4, 6], rng)]);
+        // a narrow band over 13 steps: the native kernels' banded forward and backward (row blocks over their keys)
+        gradCheck('attentionQKV banded', (x) => t.attentionQKV(x, 2, 0.6, bandMask(13, 1)).out, [randT([2, 13, 12], rng)]);
         gradCheck('attentionQKV of a view', (x) => t.attentionQKV(t.permute(x, [1, 0, 2]), 1, 0.6).out, [randT([3, 2, 6], rng)]);
       } finally {
         t.setBackend(prev);
