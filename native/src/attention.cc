@@ -3,8 +3,9 @@
 // a row stride — so q, k, v and the output gradient are read in place through the head-split views of a (B, T, H·dh)
 // projection, pᵀ and dsᵀ are read without transposing, and outputs are written through strided views too (the
 // forward's in (B, T, H, dh) order, so the head merge is a free view; gradients wherever the caller wants them, e.g.
-// straight into the gradient of a packed (B, T, 3·H·dh) projection). Only kᵀ / vᵀ (padded to 16 columns), the scores and ds live in per-thread scratch; when dh is not a
-// multiple of 16 the per-head operands are copied into zero-padded scratch first.
+// straight into the gradient of a packed (B, T, 3·H·dh) projection). Only kᵀ / vᵀ (padded to 16 columns), the scores
+// and ds live in per-thread scratch; when dh is not a multiple of 16 the per-head operands are copied into zero-padded
+// scratch first. Query rows are taken in blocks; with a band mask each block covers only the keys its band reaches.
 //   forward:  s = scale · q kᵀ (+ mask), p = softmax(s), out = p v
 //   backward: dv = pᵀ g, dp = g vᵀ, ds = scale · p ⊙ (dp − rowsum(dp ⊙ p)), dq = ds k, dk = dsᵀ q
 #include <algorithm>
@@ -37,7 +38,6 @@ const float* operand(const float* x, long xt, int n, int dh, int Dp, std::vector
   return buf.data();
 }
 
-// xᵀ (dh × Sp, zero-padded columns) of rows (S × dh, row stride xt)
 // f · xᵀ (dh × Sp, zero-padded columns) of rows (S × dh, row stride xt)
 CLONES const float* transposed(const float* x, long xt, int S, int dh, int Sp, std::vector<float>& buf, float f = 1.f) {
   buf.assign((size_t)dh * Sp, 0.f);
