@@ -130,6 +130,18 @@ CLONES void head_forward(const float* q, long qt, const float* k, long kt, const
   }
 }
 
+// ds = scale · p ⊙ (dp − rowsum(dp ⊙ p)) in place over rows × n (dp rows with stride ldd, p rows with stride ldp)
+CLONES void ds_rows(float* dp, long ldd, const float* p, long ldp, int rows, int n, float scale) {
+  for (int i = 0; i < rows; i++) {
+    float* di = dp + (long)i * ldd;
+    const float* pi = p + (long)i * ldp;
+    float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+    for (int j = 0; j < n; j++) dot += di[j] * pi[j];
+    for (int j = 0; j < n; j++) di[j] = scale * pi[j] * (di[j] - dot);
+  }
+}
+
 // rows (n × Dp) of a into out (n × dh, row stride ot)
 void store_rows(const float* a, int n, int dh, int Dp, float* out, long ot) {
   for (int i = 0; i < n; i++) std::memcpy(out + i * ot, a + (long)i * Dp, sizeof(float) * dh);
@@ -170,14 +182,7 @@ CLONES void head_backward_band(const float* q, long qt, const float* k, long kt,
     }
     if (!dq && !dk) continue;
     mm(g + i0 * gt, gt, 1, VT + c0, Sp + 16, dh, DS, nkp, rb, nkp);  // dp (rb, nkp) = g vᵀ over the keys, then ds in place
-    for (int i = 0; i < rb; i++) {
-      float* di = DS + (long)i * nkp;
-      const float* pi = pb + (long)i * S;
-      float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-      for (int j = 0; j < nk; j++) dot += di[j] * pi[j];
-      for (int j = 0; j < nk; j++) di[j] = scale * pi[j] * (di[j] - dot);
-    }
+    ds_rows(DS, nkp, pb, S, rb, nk, scale);
     if (dq)  // dq_b (rb, dh) = ds_b k[c0 ..]
       product_into(dq + i0 * dqt, dqt, rb, dh, Dp, w.o, [&](float* C, long ldc) { mm(DS, nkp, 1, K + c0 * lk, lk, nk, C, ldc, rb, Dp); });
     if (dk) {  // dk[c0 ..] += ds_bᵀ q_b: a(j, i) = ds[i][j]
@@ -203,14 +208,7 @@ CLONES void head_backward(const float* q, long qt, const float* k, long kt, cons
   w.ds.resize((size_t)T * Sp);
   float* DS = w.ds.data();
   mm(g, gt, 1, VT, Sp, dh, DS, Sp, T, Sp);  // dp (T, Sp) = g vᵀ, then ds in place
-  for (int i = 0; i < T; i++) {
-    float* di = DS + (long)i * Sp;
-    const float* pi = p + (long)i * S;
-    float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-    for (int j = 0; j < S; j++) dot += di[j] * pi[j];
-    for (int j = 0; j < S; j++) di[j] = scale * pi[j] * (di[j] - dot);
-  }
+  ds_rows(DS, Sp, p, S, T, S, scale);
   if (dq) {  // dq (T, dh) = ds k
     const float* K = operand(k, kt, S, dh, Dp, w.k, &lk);
     product_into(dq, dqt, T, dh, Dp, w.o, [&](float* C, long ldc) { mm(DS, Sp, 1, K, lk, S, C, ldc, T, Dp); });
