@@ -155,6 +155,9 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
   const rows = sizeOf(kept.map((i) => x.shape[i]));
   const R = sizeOf(red.map((i) => x.shape[i]));
   const out = alloc(rows);
+  // the reduced axes kept as 1s (what the gradient broadcasts back over), and the result's shape
+  const keptShape = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
+  const result = (op: 'sum' | 'amax'): Tensor => record(new Tensor(out, keepdim ? keptShape : kept.map((i) => x.shape[i])), op, [x], { keptShape });
   const block = red.length > 0 && red.every((a, i) => a === red[0] + i); // one run of adjacent axes
   if (kind === 'sum' && block && x.isContiguous && !red.every((a, i) => a === i)) {
     // (outer, R, inner) view of a contiguous tensor: sums over a middle or trailing run of axes without a copy
@@ -164,13 +167,11 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
     const rowSums = backend().sumRows;
     if (inner === 1 && rowSums) {
       rowSums(v, out, outer, R);
-      const keptShape1 = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
-      return record(new Tensor(out, keepdim ? keptShape1 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape1 });
+      return result('sum');
     }
     if (inner > 1 && backend().sumMid) {
       backend().sumMid!(v, out, outer, R, inner);
-      const keptShapeM = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
-      return record(new Tensor(out, keepdim ? keptShapeM : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShapeM });
+      return result('sum');
     }
     const acc = new Float64Array(outer * inner);
     if (inner === 1) {
@@ -190,8 +191,7 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
       }
     }
     out.set(acc);
-    const keptShape1 = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
-    return record(new Tensor(out, keepdim ? keptShape1 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape1 });
+    return result('sum');
   }
   const leading = red.every((a, i) => a === i);
   if (kind === 'sum' && leading && red.length > 0 && x.isContiguous && rows === 1 && backend().sumRows) {
@@ -203,10 +203,9 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
   if (kind === 'sum' && leading && red.length > 0 && x.isContiguous) {
     // sum over leading axes of a contiguous tensor (bias gradients, broadcasting): column sums, no copy
     const v = vals(x); // (R, rows)
-    const keptShape0 = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
     if (backend().sumMid) {
       backend().sumMid!(v, out, 1, R, rows);
-      return record(new Tensor(out, keepdim ? keptShape0 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape0 });
+      return result('sum');
     }
     const acc = new Float64Array(rows);
     for (let r = 0; r < R; r++) {
@@ -214,7 +213,7 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
       for (let j = 0; j < rows; j++) acc[j] += v[o + j];
     }
     out.set(acc);
-    return record(new Tensor(out, keepdim ? keptShape0 : kept.map((i) => x.shape[i])), 'sum', [x], { keptShape: keptShape0 });
+    return result('sum');
   }
   const v = red.length === 0 ? vals(x) : vals(permute(x.detach(), [...kept, ...red])); // (rows, R)
   for (let r = 0; r < rows; r++) {
@@ -233,9 +232,7 @@ function reduce(kind: 'sum' | 'max', x: Tensor, axes: number | number[] | undefi
       out[r] = m;
     }
   }
-  const keptShape = x.shape.map((d, i) => (red.includes(i) ? 1 : d));
-  const shape = keepdim ? keptShape : kept.map((i) => x.shape[i]);
-  return record(new Tensor(out, shape), kind === 'sum' ? 'sum' : 'amax', [x], { keptShape });
+  return result(kind === 'sum' ? 'sum' : 'amax');
 }
 export const sum = (x: Tensor, axes?: number | number[], keepdim = false): Tensor => reduce('sum', x, axes, keepdim);
 export const max = (x: Tensor, axes?: number | number[], keepdim = false): Tensor => reduce('max', x, axes, keepdim);
