@@ -1,6 +1,6 @@
 // Multi-head scaled dot-product attention (Vaswani et al. 2017) with optional additive masks:
 // full, banded (|i − j| ≤ w: the local view), and a Transformer encoder layer (post-norm, as the benchmark model).
-import { Tensor, Rng, add, concat, matmul, linear, zeros, reshape, permute, gelu, fusedAttention, composedAttention, attentionQKV, discard } from '../tensor/index.js';
+import { Tensor, Rng, concat, linear, reshape, permute, gelu, fusedAttention, composedAttention, attentionQKV, discard } from '../tensor/index.js';
 import { Module } from './module.js';
 import { Linear, LayerNorm, Dropout } from './layers.js';
 
@@ -41,8 +41,8 @@ export class MultiHeadAttention extends Module {
   private packed(x: Tensor, mask: Tensor | undefined, map: boolean): { out: Tensor; attn: Tensor | null } {
     const ps = [this.wq, this.wk, this.wv];
     const w = concat(ps.map((l) => l.weight), 1);
-    const b = ps.every((l) => l.bias) ? concat(ps.map((l) => l.bias!), 0) : null;
-    const qkv = b || !ps.some((l) => l.bias) ? linear(x, w, b) : add(matmul(x, w), concat(ps.map((l) => l.bias ?? zeros([this.dModel])), 0)); // (B, T, 3d)
+    const b = ps.every((l) => l.bias) ? concat(ps.map((l) => l.bias!), 0) : null; // (the layer makes all four with or without)
+    const qkv = linear(x, w, b); // (B, T, 3d), the biases added in the GEMM
     const r = attentionQKV(qkv, this.heads, 1 / Math.sqrt(this.dModel / this.heads), mask, map);
     discard(w, qkv, ...(b ? [b] : [])); // (only under noGrad: intermediates go straight back to the arena while they are in cache)
     return r;
