@@ -39,14 +39,17 @@ export function baselineLevels(C: number, baseline: ArrayLike<number>): Baseline
 }
 
 /**
- * baseline (B, C) and segment (T, C) row-major with C = names.length — or the baseline's levels, precomputed. NaN values
- * are skipped; a channel with no finite value on either side contributes 0. Returned sorted by share, largest first.
+ * baseline (B, C) and segment (T, C) row-major with C = names.length. NaN values are skipped; a channel with no finite
+ * value on either side contributes 0. Returned sorted by share, largest first.
  */
-export function contributions(names: string[], baseline: ArrayLike<number> | BaselineLevels, segment: ArrayLike<number>): Contribution[] {
+export function contributions(names: string[], baseline: ArrayLike<number>, segment: ArrayLike<number>): Contribution[] {
+  return contributionsFrom(names, baselineLevels(names.length, baseline), segment);
+}
+
+/** contributions() against a baseline's levels computed beforehand (the online loop: once per incident). */
+export function contributionsFrom(names: string[], levels: BaselineLevels, segment: ArrayLike<number>): Contribution[] {
   const C = names.length;
-  if (C === 0 || segment.length % C) throw new RangeError(`baseline/segment lengths must be multiples of ${C} channels`);
-  const given = Array.isArray(baseline) && baseline.length > 0 && baseline.every((v) => v === null || typeof v === 'object');
-  const levels = given ? (baseline as BaselineLevels) : baselineLevels(C, baseline as ArrayLike<number>);
+  if (C === 0 || segment.length % C) throw new RangeError(`segment length must be a multiple of ${C} channels`);
   if (levels.length !== C) throw new RangeError(`baseline levels for ${levels.length} channels, expected ${C}`);
   const raw = names.map((name, c) => {
     const s = column(segment, c, C);

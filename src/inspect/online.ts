@@ -6,7 +6,7 @@
 import type { Series } from '../detectors/series.js';
 import { RingBuffer } from './ring.js';
 import { typeSegment, TypingError, type HotspotType } from './typing.js';
-import { contributions, baselineLevels, type BaselineLevels, type Contribution } from './explain.js';
+import { contributionsFrom, baselineLevels, type BaselineLevels, type Contribution } from './explain.js';
 import type { Incident, IncidentTracker } from './incidents.js';
 
 export interface OnlineConfig {
@@ -242,7 +242,7 @@ export class OnlineScorer {
     // computed once, not at every scored point (medians of 10 000 machines' baselines were a fifth of a scrape round)
     let levels = this.levels.get(seg.baseline);
     if (!levels) this.levels.set(seg.baseline, (levels = baselineLevels(C, seg.baseline)));
-    const contrib = contributions(this.cfg.channels, levels, seg.rows);
+    const contrib = contributionsFrom(this.cfg.channels, levels, seg.rows);
     this.explanations.set(seg.incident.id, contrib);
     const c = this.cfg.channels.indexOf(contrib[0].name);
     const n = seg.rows.length / C;

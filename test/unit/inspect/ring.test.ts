@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { RingBuffer } from '../../../src/inspect/ring.js';
-import { contributions, baselineLevels } from '../../../src/inspect/explain.js';
+import { contributions, contributionsFrom, baselineLevels } from '../../../src/inspect/explain.js';
 
 describe('ring buffer', () => {
   test('keeps the last window in order and rejects old timestamps', () => {
@@ -28,10 +28,10 @@ describe('explanation', () => {
     assert.ok(c[0].meanZ > 0);
     assert.ok(Math.abs(c.reduce((s, x) => s + x.share, 0) - 1) < 1e-9);
     // the online loop computes a baseline's levels once per segment: the same answer
-    assert.deepEqual(contributions(names, baselineLevels(3, base), seg), c);
+    assert.deepEqual(contributionsFrom(names, baselineLevels(3, base), seg), c);
     // a channel with no finite baseline value contributes 0
     const gap = base.map((v, i) => (i % 3 === 1 ? NaN : v));
-    assert.equal(contributions(names, baselineLevels(3, gap), seg).find((x) => x.name === 'heap')!.share, 0);
-    assert.deepEqual(contributions(names, baselineLevels(3, gap), seg), contributions(names, gap, seg));
+    assert.equal(contributionsFrom(names, baselineLevels(3, gap), seg).find((x) => x.name === 'heap')!.share, 0);
+    assert.deepEqual(contributionsFrom(names, baselineLevels(3, gap), seg), contributions(names, gap, seg));
   });
 });
