@@ -16,7 +16,6 @@
 #include "pool.h"
 #include "smallmm.h"
 
-
 namespace fls {
 namespace {
 struct Scratch {

@@ -29,6 +29,11 @@ struct Epi {
     if (bias) v += bias[j];
     return relu && !(v > 0.f || v != v) ? 0.f : v;
   }
+  // over elements [i0, i1) of a row-major C with N columns (bias the whole row's): the paths that finish C outside a tile
+  void apply_range(float* C, long i0, long i1, int N) const {
+    if (bias || relu)
+      for (long i = i0; i < i1; i++) C[i] = apply(C[i], (int)(i % N));
+  }
 };
 
 Isa g_isa = Isa::Scalar;
@@ -283,7 +288,7 @@ Plan plan() {
 thread_local std::vector<float> tl_a;
 
 // One product; `parallel` splits it over the pool.
-// K range [k_begin, k_end) of the product (default all of K: split-K runs one range per thread).
+// K range [k_begin, k_end) of the product (default all of K: split-K runs each of its four ranges through here).
 // B's K-blocks are packed a chunk at a time (in parallel: groups of NR-panels per K-block, so even one K-block of a
 // narrow B is shared by the threads), then one parallel pass computes the (row block, column block) tasks, each
 // running the chunk's K-blocks in turn over its tile of C: two pool jobs per chunk instead of two per K-block, and no
@@ -295,8 +300,7 @@ void gemm(int M, int N, int K, const Op& a, const Op& b, float* C, bool accumula
   if (M == 0 || N == 0) return;
   if (K == 0) {
     if (!accumulate) std::fill(C, C + (long)M * N, 0.f);
-    if (epi.bias || epi.relu)
-      for (long i = 0; i < (long)M * N; i++) C[i] = epi.apply(C[i], (int)(i % N));
+    epi.apply_range(C, 0, (long)M * N, N);
     return;
   }
   const Plan pl = plan();
@@ -463,8 +467,7 @@ void bmm(int batch, int M, int N, int K, const float* A, long strideA, bool tran
         const float* pt = partial[t].data();
         for (long i = i0; i < i1; i++) C[i] += pt[i];
       }
-      if (epi.bias || epi.relu)
-        for (long i = i0; i < i1; i++) C[i] = epi.apply(C[i], (int)(i % N));
+      epi.apply_range(C, i0, i1, N);
     });
     return;
   }

@@ -5,8 +5,6 @@
 #include "gemm.h"
 #include "pool.h"
 #include <cmath>
-#include <string>
-#include <cstdlib>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -14,7 +12,6 @@
 #include <cstdint>
 #include <algorithm>
 #include <vector>
-
 
 namespace fls {
 namespace {
@@ -276,8 +273,8 @@ __attribute__((target("avx512f"))) static void softmax_row_avx512(const float* x
 }
 
 // Rows of at most 16 keys (a band of a local view), four at a time: one vector per row, so a row alone is a chain of
-// latencies (max, exp polynomial, sum, divide); four rows in flight fill the pipeline. A row with NaN or +∞ takes the
-// general path.
+// latencies (max, exp polynomial, sum, divide); four rows in flight fill the pipeline. A row holding NaN or +∞ comes out
+// NaN, as from softmax_row.
 __attribute__((target("avx512f"))) static void softmax_short_avx512(const float* x, long ldx, float* o, long ldo, int rows, int n) {
   const __mmask16 k = (__mmask16)((1u << n) - 1);
   const __m512 ninf = _mm512_set1_ps(-INFINITY);
