@@ -6,7 +6,7 @@ import * as t from '../src/tensor/index.js';
 import { Rng } from '../src/tensor/index.js';
 import { createDetector } from '../src/detectors/index.js';
 import type { DeepDetector } from '../src/detectors/deep/template.js';
-import type { Series } from '../src/detectors/series.js';
+import type { Series } from '../src/core/series.js';
 
 const args = process.argv.slice(2);
 const opt = (n: string, d: number): number => (args.includes(n) ? Number(args[args.indexOf(n) + 1]) : d);

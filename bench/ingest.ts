@@ -3,8 +3,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../src/inspect/store/store.js';
-import { CATALOGUE, type Sample } from '../src/collect/catalogue.js';
+import { Store } from '../src/store/sqlite.js';
+import { CATALOGUE } from '../src/collect/catalogue.js';
+import type { Sample } from '../src/core/sample.js';
 
 const machines = Number(process.argv[2] ?? 500);
 const polls = Number(process.argv[3] ?? 60);

@@ -44,14 +44,3 @@ export function combine(agg: Agg, values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-/** One canonical sample, whatever the source. */
-export interface Sample {
-  ts: number;
-  machine: string;
-  metric: string;
-  value: number;
-  /** Set on per-job samples (subtask metrics of one job's operator on the machine); absent on machine-level ones. */
-  job?: string;
-  /** The operator (job vertex) of a per-job sample. */
-  operator?: string;
-}

@@ -2,7 +2,7 @@
 // file name (without extension) names the machine unless given.
 import { basename } from 'node:path';
 import { readCsvSeries, readParquetSeries } from '../data/index.js';
-import type { Sample } from './catalogue.js';
+import type { Sample } from '../core/sample.js';
 
 export async function readFileSamples(path: string, machine?: string): Promise<{ samples: Sample[]; skipped: number }> {
   const isParquet = /\.parquet$/i.test(path);

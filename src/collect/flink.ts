@@ -2,7 +2,8 @@
 // (vertex metric ids `<subtask>.<metric>`), mapped to the TaskManager each subtask runs on
 // (`/jobs/<jid>/vertices/<vid>` → subtasks[].taskmanager-id) and aggregated per machine as the catalogue says — and,
 // for explanations, also per (machine, job, operator): those samples carry `job` and `operator`.
-import { CATALOGUE, combine, type Sample } from './catalogue.js';
+import { CATALOGUE, combine } from './catalogue.js';
+import type { Sample } from '../core/sample.js';
 import { getJson, type HttpOptions } from './http.js';
 
 interface Metric { id: string; value: string }

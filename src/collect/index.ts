@@ -1,5 +1,5 @@
 export { CATALOGUE, metricRow, combine } from './catalogue.js';
-export type { Sample, MetricRow } from './catalogue.js';
+export type { MetricRow } from './catalogue.js';
 export { getJson, SourceError } from './http.js';
 export type { HttpOptions } from './http.js';
 export { FlinkRestSource } from './flink.js';

@@ -1,7 +1,7 @@
 // The polling loop behind `flinkscope collect`: calls a source every interval, hands each batch to a sink (the
 // store), keeps a live status (machines, samples/s, errors) and never dies on a source error — it reports it and
 // tries again at the next tick.
-import type { Sample } from './catalogue.js';
+import type { Sample } from '../core/sample.js';
 
 export interface PollStatus {
   polls: number;

@@ -1,7 +1,8 @@
 // Prometheus HTTP API source: /api/v1/query_range per catalogue metric, steps aligned to the step size, long ranges
 // cut into chunks of at most 11 000 points (Prometheus' limit), series mapped to machines by a label (tm_id); task
 // metrics also per (machine, job_name, task_name) → samples carrying job and operator.
-import { CATALOGUE, type Sample } from './catalogue.js';
+import { CATALOGUE } from './catalogue.js';
+import type { Sample } from '../core/sample.js';
 import { getJson, SourceError, type HttpOptions } from './http.js';
 
 export interface PromOptions extends HttpOptions {

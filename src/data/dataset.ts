@@ -5,7 +5,7 @@
 //   csv:<file>[?train=0.3]   parquet:<file>[?train=0.3]   (train = the first share of rows; labels on test)
 // Training parts are never labelled for fitting; `trainLabels` (synthetic only) exists for noise studies.
 import { join } from 'node:path';
-import { sliceSeries, type Series } from '../detectors/series.js';
+import { sliceSeries, type Series } from '../core/series.js';
 import { clusterSeries, generateCluster, type ClusterOptions } from './synthetic/index.js';
 import { readCsvSeries } from './readers/csv.js';
 import { readNab } from './readers/nab.js';

@@ -5,7 +5,8 @@
 import { readModelFile, writeModelFile, type StoredTensor, ModelFileError } from '../tensor/modelfile.js';
 import { type ParamSpec, resolveParams } from './params.js';
 import { type PreparedInput, prepareInput, type InputReport } from './input.js';
-import type { Series } from './series.js';
+import type { Series } from '../core/series.js';
+import { quantile } from '../core/stats.js';
 
 export interface TrainProgress {
   epoch: number; // 1-based
@@ -97,7 +98,7 @@ export abstract class Detector<P extends object = object> {
     const scores = this.scoreCore(x);
     this.fitted_ = {
       channels: x.channels,
-      threshold: quantile(scores, 1 - this.contamination),
+      threshold: quantile(scores, 1 - this.contamination) || (scores.some(Number.isFinite) ? 0 : Infinity),
       trainReport: x.report,
       fittedAt: new Date().toISOString(),
     };
@@ -169,12 +170,3 @@ export abstract class Detector<P extends object = object> {
   protected abstract setState(s: DetectorState): void;
 }
 
-/** q-quantile (0..1) of finite values, linear interpolation. */
-export function quantile(values: ArrayLike<number>, q: number): number {
-  const v = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return Infinity;
-  const pos = Math.min(Math.max(q, 0), 1) * (v.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}

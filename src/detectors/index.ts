@@ -9,6 +9,5 @@ import './classical/iforest.js';
 import './classical/knn.js';
 import './classical/matrix-profile.js';
 export { createDetector, detectorKinds, detectorEntry, loadDetector, registerDetector } from './registry.js';
-export { Detector, NotFittedError, FitCancelledError, quantile } from './detector.js';
+export { Detector, NotFittedError, FitCancelledError } from './detector.js';
 export type { TrainProgress, FitOptions } from './detector.js';
-export type { Series } from './series.js';

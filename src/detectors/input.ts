@@ -3,7 +3,7 @@
 // - ±Infinity: an error (it is not a measurement).
 // - Channels: scoring input must carry every channel seen at fit; they are matched by name (order may differ,
 //   extra channels are dropped and reported).
-import { type Series, SeriesError, validateSeries } from './series.js';
+import { type Series, SeriesError, validateSeries } from '../core/series.js';
 
 export class DetectorInputError extends Error {
   constructor(message: string) {

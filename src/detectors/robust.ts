@@ -6,12 +6,7 @@ export interface RobustScale {
   scale: Float32Array; // (C,)
 }
 
-function quantileSorted(v: Float64Array, q: number): number {
-  const pos = q * (v.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}
+import { quantileSorted } from '../core/stats.js';
 
 /** values (T, C) row-major. */
 export function fitRobustScale(values: Float32Array, T: number, C: number): RobustScale {

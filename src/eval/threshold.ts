@@ -4,17 +4,17 @@
 //    quantile t, then z_q = t + σ/γ ((q · n / N_t)^(−γ) − 1) (γ ≠ 0) or t − σ ln(q · n / N_t) (γ = 0), so that the
 //    probability of exceeding z_q is about q. GPD parameters by the method of moments (documented, robust).
 
+import { quantileSorted, sortedFinite as finiteSorted } from '../core/stats.js';
+
 function sortedFinite(scores: ArrayLike<number>): Float64Array {
-  const v = Float64Array.from(Array.from(scores as ArrayLike<number>).filter(Number.isFinite));
+  const v = finiteSorted(scores);
   if (v.length === 0) throw new RangeError('threshold: no finite training scores');
-  return v.sort();
+  return v;
 }
 
 export function percentileThreshold(trainScores: ArrayLike<number>, q: number): number {
   const v = sortedFinite(trainScores);
-  const pos = Math.min(Math.max(q, 0), 1) * (v.length - 1);
-  const lo = Math.floor(pos);
-  return v[lo] + (v[Math.ceil(pos)] - v[lo]) * (pos - lo);
+  return quantileSorted(v, q);
 }
 
 export interface PotOptions {

@@ -1,7 +1,7 @@
 // Webhook alerts for incidents: JSON (or Slack-compatible `{text}`) POSTs with de-duplication, a rate limit and
 // resolve messages (task brief "Alerts"). Uses Node's global fetch; a receiver that is down yields a typed error.
 
-import type { Incident } from './incidents.js';
+import type { Incident } from '../core/incident.js';
 
 export interface AlertConfig {
   url: string;

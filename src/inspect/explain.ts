@@ -3,6 +3,8 @@
 // (task brief "Explanation"), from the per-job samples the Flink REST collector stores. Model-agnostic, so it works
 // for every detector kind.
 
+import { median } from '../core/stats.js';
+
 export interface Contribution {
   name: string;
   /** Share of the total deviation in [0, 1]; shares sum to 1 (all 0 when nothing moved). */
@@ -11,12 +13,6 @@ export interface Contribution {
   meanZ: number;
 }
 
-function median(a: number[]): number {
-  if (a.length === 0) return NaN;
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Each channel's robust level (median) and scale (1.4826 · MAD) over a baseline; null where it has no finite value. */
 export type BaselineLevels = ({ level: number; scale: number } | null)[];

@@ -2,22 +2,7 @@
 // open → acknowledged → resolved life-cycle (task brief "Ranking and incidents"). Pure in-memory logic; persistence
 // is the store's job.
 
-import type { HotspotType } from './typing.js';
-
-export type IncidentState = 'open' | 'acknowledged' | 'resolved';
-
-export interface Incident {
-  id: string;
-  machine: string;
-  state: IncidentState;
-  type: HotspotType;
-  onset: number;
-  /** Time of the last anomalous point seen. */
-  lastSeen: number;
-  resolvedAt?: number;
-  peak: number;
-  segments: number;
-}
+import type { HotspotType, Incident } from '../core/incident.js';
 
 export interface IncidentConfig {
   /** A new segment starting within this many ms of the incident's last anomalous point joins it. Default 10 min. */

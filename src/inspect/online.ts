@@ -3,11 +3,12 @@
 // (task brief "watch", "Hotspot typing", "Explanation"). The scoring function is the detector's `score`
 // (e.g. `(s) => detector.score(s)`), so any registered detector kind works.
 
-import type { Series } from '../detectors/series.js';
+import type { Series } from '../core/series.js';
 import { RingBuffer } from './ring.js';
-import { typeSegment, TypingError, type HotspotType } from './typing.js';
+import { typeSegment, TypingError } from './typing.js';
+import type { HotspotType, Incident } from '../core/incident.js';
 import { contributionsFrom, baselineLevels, type BaselineLevels, type Contribution } from './explain.js';
-import type { Incident, IncidentTracker } from './incidents.js';
+import type { IncidentTracker } from './incidents.js';
 
 export interface OnlineConfig {
   channels: string[];

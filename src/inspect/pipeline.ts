@@ -2,7 +2,7 @@
 // unlabelled) history of all machines, its robust threshold from training scores, and an incremental replay of new
 // samples through the online scorer (typed, explained incidents; per-machine score history).
 import { createDetector, type Detector, type TrainProgress } from '../detectors/index.js';
-import type { Series } from '../detectors/series.js';
+import type { Series } from '../core/series.js';
 import { madThreshold } from '../eval/index.js';
 import { IncidentTracker } from './incidents.js';
 import { OnlineScorer } from './online.js';

@@ -2,8 +2,8 @@
 // downstream in one of its jobs is too slow to take the records. For each back-pressure incident this names the
 // likely cause: among the machines that share a job with it, the busiest one that is not back-pressured itself,
 // when it is busy (≥ half of its time) or anomalous over the same period.
-import type { Incident } from './incidents.js';
-import type { Series } from '../detectors/series.js';
+import type { Incident } from '../core/incident.js';
+import type { Series } from '../core/series.js';
 
 export interface Activity {
   /** Mean busy time over the period, ms/s (or a 0–1 fraction). */

@@ -1,5 +1,6 @@
 // Risk ranking of machines and the cluster health summary (task brief "Ranking and incidents").
 // Risk now = the mean of the last `recent` scores relative to the threshold, boosted by an active incident.
+import { quantileSorted } from '../core/stats.js';
 
 export interface MachineScores {
   machine: string;
@@ -38,12 +39,8 @@ export function rankMachines(ms: MachineScores[], threshold: number, recent = 6)
   return out.sort((a, b) => b.risk - a.risk || a.machine.localeCompare(b.machine));
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 
 export function healthSummary(ranked: RankedMachine[]): HealthSummary {
   const last = ranked.map((r) => r.lastScore).filter(Number.isFinite).sort((a, b) => a - b);
-  return { machines: ranked.length, atRisk: ranked.filter((r) => r.atRisk).length, p50: quantile(last, 0.5), p90: quantile(last, 0.9), max: last.length ? last[last.length - 1] : NaN };
+  return { machines: ranked.length, atRisk: ranked.filter((r) => r.atRisk).length, p50: quantileSorted(last, 0.5), p90: quantileSorted(last, 0.9), max: last.length ? last[last.length - 1] : NaN };
 }

@@ -2,7 +2,7 @@
 // type / onset / explanation, and small inline SVG score plots — as self-contained HTML or Markdown (task brief
 // "flinkscope report"). Pure: takes the facts, returns a string; the CLI gathers the facts from the store.
 
-import type { Incident } from './incidents.js';
+import type { Incident } from '../core/incident.js';
 import type { HealthSummary, RankedMachine } from './ranking.js';
 import type { Contribution, JobMover } from './explain.js';
 import type { BackpressureCause } from './propagation.js';

@@ -6,11 +6,11 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Detector } from '../detectors/index.js';
-import type { Series } from '../detectors/series.js';
+import type { Series } from '../core/series.js';
 import { driftCheck, type DriftReport } from './drift.js';
 import { retrainDecision, type RetrainDecision, type RetrainPolicy } from './lifecycle.js';
 import { trainClusterModel } from './pipeline.js';
-import type { Store } from './store/store.js';
+import type { Store } from '../store/sqlite.js';
 import type { TrainProgress } from '../detectors/detector.js';
 
 export interface LifecycleOptions {

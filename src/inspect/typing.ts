@@ -2,7 +2,8 @@
 // spike, level shift or back-pressure propagation, with onset time and duration (task brief "Online inspection").
 // Rule-based on robust statistics of the segment against the window before it; no learned parameters.
 
-export type HotspotType = 'trend' | 'sustained-high' | 'spike' | 'level-shift' | 'backpressure';
+import type { HotspotType } from '../core/incident.js';
+import { median } from '../core/stats.js';
 
 export interface SegmentInput {
   /** (T,) epoch ms of the segment. */
@@ -35,11 +36,6 @@ export class TypingError extends Error {
 
 const finite = (a: ArrayLike<number>): number[] => Array.from(a).filter((v) => Number.isFinite(v));
 
-function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Median absolute deviation scaled to a normal sigma; floored so flat baselines do not divide by zero. */
 function robustScale(a: number[], level: number): number {

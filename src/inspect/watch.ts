@@ -2,9 +2,10 @@
 // incrementally (OnlineScorer), scores and scorer state are written back, incidents are persisted and alerted
 // (open / resolved). All state lives in the store, so a restarted watcher continues where it stopped.
 import type { Detector } from '../detectors/index.js';
-import { IncidentTracker, type Incident } from './incidents.js';
+import { IncidentTracker } from './incidents.js';
+import type { Incident } from '../core/incident.js';
 import { OnlineScorer, type MachineState } from './online.js';
-import type { Store } from './store/store.js';
+import type { Store } from '../store/sqlite.js';
 import type { WebhookAlerter } from './alerts.js';
 import { jobMovers } from './explain.js';
 import { backpressureCause, seriesActivity, type Activity } from './propagation.js';

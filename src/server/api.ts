@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { rankMachines, healthSummary } from '../inspect/ranking.js';
 import { IncidentError, type IncidentTracker } from '../inspect/incidents.js';
 import type { Contribution, JobMover } from '../inspect/explain.js';
-import type { Series } from '../detectors/series.js';
+import type { Series } from '../core/series.js';
 import type { BackpressureCause } from '../inspect/propagation.js';
 
 /** The part of a series in [from, to] as the metrics endpoint returns it: one column per channel. */

@@ -2,8 +2,9 @@
 // `flinkscope status` (what the store holds).
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { FlinkRestSource, PrometheusSource, readFileSamples, pollLoop, type HttpOptions, type Sample } from '../../collect/index.js';
-import { Store } from '../../inspect/store/store.js';
+import { FlinkRestSource, PrometheusSource, readFileSamples, pollLoop, type HttpOptions } from '../../collect/index.js';
+import type { Sample } from '../../core/sample.js';
+import { Store } from '../../store/sqlite.js';
 
 export const DEFAULT_DB = '.flinkscope/flinkscope.db';
 

@@ -10,7 +10,7 @@ import { jobMovers, type JobMover } from '../../inspect/explain.js';
 import { trainClusterModel, replay } from '../../inspect/pipeline.js';
 import { rankMachines, healthSummary } from '../../inspect/ranking.js';
 import { renderMarkdown, renderHtml } from '../../inspect/report.js';
-import type { Incident } from '../../inspect/incidents.js';
+import type { Incident } from '../../core/incident.js';
 import { backpressureCause, seriesActivity, type BackpressureCause } from '../../inspect/propagation.js';
 import { buildApi, metricColumns } from '../../server/api.js';
 import { progressBar, fmtMs } from '../progress.js';

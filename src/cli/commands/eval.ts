@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { runEval, leaderboardMarkdown, renderEvalHtml, type Case, type ResultRow, type ThresholdRule } from '../../eval/index.js';
 import { detectorKinds } from '../../detectors/index.js';
 import { progressBar, parseDetectorParams, fmtMs } from '../progress.js';
-import { column } from '../../detectors/series.js';
+import { column } from '../../core/series.js';
 
 export function parseThreshold(s: string): ThresholdRule {
   const p = /^p(\d+(\.\d+)?)$/.exec(s);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadDetector } from '../../detectors/index.js';
 import { FlinkRestSource, PrometheusSource, type HttpOptions } from '../../collect/index.js';
-import { Store } from '../../inspect/store/store.js';
+import { Store } from '../../store/sqlite.js';
 import { Watcher } from '../../inspect/watch.js';
 import { ModelLifecycle } from '../../inspect/retrain.js';
 import { fmtMs } from '../progress.js';

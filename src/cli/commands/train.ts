@@ -10,8 +10,8 @@ import { scoreSample } from '../../inspect/retrain.js';
 import { detectorKinds } from '../../detectors/index.js';
 import type { DeepDetector } from '../../detectors/deep/template.js';
 import { progressBar, fmtMs, parseValue } from '../progress.js';
-import { Store } from '../../inspect/store/store.js';
-import type { Series } from '../../detectors/series.js';
+import { Store } from '../../store/sqlite.js';
+import type { Series } from '../../core/series.js';
 
 export function registerTrain(program: Command): void {
   program

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { Series } from '../../detectors/series.js';
+import type { Series } from '../../core/series.js';
 import { DataError, emptyReport, orderRows, type ReadReport } from './report.js';
 
 export interface CsvOptions {

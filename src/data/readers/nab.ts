@@ -2,7 +2,7 @@
 // windows per file). Each file is one univariate series; its first 15 % (NAB's probationary period) is training.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Series } from '../../detectors/series.js';
+import type { Series } from '../../core/series.js';
 import { readCsvSeries, parseTimestamp } from './csv.js';
 import { DataError } from './report.js';
 

@@ -1,7 +1,7 @@
 // Parquet via hyparquet: same schema as the CSV reader (timestamp column, metric columns, optional label).
 import { readFileSync } from 'node:fs';
 import { parquetReadObjects } from 'hyparquet';
-import type { Series } from '../../detectors/series.js';
+import type { Series } from '../../core/series.js';
 import { DataError, emptyReport, orderRows, type ReadReport } from './report.js';
 import { parseTimestamp } from './csv.js';
 

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Series } from '../../detectors/series.js';
+import type { Series } from '../../core/series.js';
 import { DataError } from './report.js';
 
 function readMaybeGz(dir: string, sub: string, machine: string): { text: string; path: string } {

@@ -2,7 +2,7 @@
 // The timeline of every machine is split at `trainFraction`: the training part carries unlabelled hotspots covering
 // `contamination` of its timestamps (kept aside only for noise studies), the test part carries labelled hotspots.
 import { Rng } from '../../tensor/index.js';
-import type { Series } from '../../detectors/series.js';
+import type { Series } from '../../core/series.js';
 import { FLINK_CHANNELS, machineName, normalMachine, placeJobs, type JobPlacement, type MachineFrame } from './cluster.js';
 import { HOTSPOT_KINDS, applyHotspot, applySlowDownstream, hotspotLength, type Hotspot, type HotspotKind } from './hotspots.js';
 

@@ -5,12 +5,8 @@
 // Normal timestamps get ~bMin and must be fitted closely; suspected anomalies (outliers, sustained high levels, the
 // tops of slow rises) get wide boundaries and stop pulling the model once inside them.
 import { Tensor } from '../../tensor/index.js';
+import { median } from '../../core/stats.js';
 
-function median(a: Float64Array): number {
-  const s = Float64Array.from(a).sort();
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 const squash = (z: number, scale: number): number => 1 - Math.exp(-Math.max(0, z) / scale);
 

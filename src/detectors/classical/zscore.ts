@@ -5,6 +5,7 @@ import { Detector, type DetectorState } from '../detector.js';
 import type { PreparedInput } from '../input.js';
 import type { ParamSpec } from '../params.js';
 import { registerDetector } from '../registry.js';
+import { median } from '../../core/stats.js';
 
 export interface ZScoreParams {
   alpha: number;
@@ -17,11 +18,6 @@ const spec: ParamSpec<ZScoreParams> = {
   contamination: { default: 0.01, min: 0, max: 0.5, doc: 'expected anomaly share of training data (threshold)' },
 };
 
-function median(a: Float64Array): number {
-  const s = Float64Array.from(a).sort();
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 export class ZScoreDetector extends Detector<ZScoreParams> {
   readonly kind = 'zscore';

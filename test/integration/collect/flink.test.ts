@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFlink, freePort, type FlinkCluster } from './flink-cluster.js';
-import { Store } from '../../../src/inspect/store/store.js';
+import { Store } from '../../../src/store/sqlite.js';
 import { prometheusLabel } from '../../../src/collect/prometheus.js';
 
 const ROOT = process.env.FLINKSCOPE_ROOT ?? '.';

@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import { buildApi, metricColumns, type InspectionSource } from '../../../src/server/api.js';
 import { IncidentTracker } from '../../../src/inspect/incidents.js';
 import { OnlineScorer } from '../../../src/inspect/online.js';
-import type { Series } from '../../../src/detectors/series.js';
+import type { Series } from '../../../src/core/series.js';
 
 const zscore = (s: Series): Float32Array => {
   const out = new Float32Array(s.timestamps.length);

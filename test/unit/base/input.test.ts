@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prepareInput, DetectorInputError } from '../../../src/detectors/input.js';
-import { fromColumns, type Series } from '../../../src/detectors/series.js';
+import { fromColumns, type Series } from '../../../src/core/series.js';
 
 test('NaN is interpolated linearly, edges take the nearest value, and it is counted', () => {
   const s = fromColumns('m', { a: [NaN, 1, NaN, NaN, 4, NaN], b: [1, 2, 3, 4, 5, 6] });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cFactor } from '../../../src/detectors/classical/iforest.js';
 import { abJoin } from '../../../src/detectors/classical/matrix-profile.js';
 import { createDetector } from '../../../src/detectors/index.js';
-import type { Series } from '../../../src/detectors/series.js';
+import type { Series } from '../../../src/core/series.js';
 
 const s1 = (v: number[]): Series => ({ name: 'x', timestamps: Float64Array.from(v, (_, i) => i * 1000), channels: ['a'], values: Float32Array.from(v) });
 

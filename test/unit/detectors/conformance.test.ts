@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectorKinds, createDetector, loadDetector, NotFittedError } from '../../../src/detectors/index.js';
-import type { Series } from '../../../src/detectors/series.js';
+import type { Series } from '../../../src/core/series.js';
 import { ModelFileError } from '../../../src/tensor/modelfile.js';
 import { Rng, setArenaCheck, setArenaEnabled } from '../../../src/tensor/index.js';
 

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebhookAlerter, AlertError } from '../../../src/inspect/alerts.js';
 import { driftCheck } from '../../../src/inspect/drift.js';
-import type { Incident } from '../../../src/inspect/incidents.js';
+import type { Incident } from '../../../src/core/incident.js';
 
 const inc = (id: string): Incident => ({ id, machine: 'tm-1', state: 'open', type: 'spike', onset: 0, lastSeen: 10, peak: 2, segments: 1 });
 

@@ -3,10 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { jobMovers } from '../../../src/inspect/explain.js';
-import { Store } from '../../../src/inspect/store/store.js';
+import { Store } from '../../../src/store/sqlite.js';
 import { Watcher } from '../../../src/inspect/watch.js';
 import { createDetector } from '../../../src/detectors/index.js';
-import type { Sample } from '../../../src/collect/catalogue.js';
+import type { Sample } from '../../../src/core/sample.js';
 
 const T0 = 1.7e12;
 const at = (i: number): number => T0 + i * 60_000;

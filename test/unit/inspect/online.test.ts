@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { OnlineScorer } from '../../../src/inspect/online.js';
 import { IncidentTracker } from '../../../src/inspect/incidents.js';
-import type { Series } from '../../../src/detectors/series.js';
+import type { Series } from '../../../src/core/series.js';
 
 // A real (if simple) scoring function: max |x − 50| / 5 over channels at each timestamp.
 const zscore = (s: Series): Float32Array => {

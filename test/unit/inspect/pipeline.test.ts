@@ -7,7 +7,7 @@ import { generateCluster, clusterSeries } from '../../../src/data/index.js';
 import { trainClusterModel, replay, poolSeries } from '../../../src/inspect/pipeline.js';
 import { OnlineScorer } from '../../../src/inspect/online.js';
 import { IncidentTracker } from '../../../src/inspect/incidents.js';
-import type { Series } from '../../../src/detectors/series.js';
+import type { Series } from '../../../src/core/series.js';
 
 const cluster = generateCluster({ machines: 4, days: 2, seed: 11, intervalSec: 120, hotspotsPerMachine: 1 });
 const splits = clusterSeries(cluster);

@@ -3,11 +3,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { backpressureCause, seriesActivity, type Activity } from '../../../src/inspect/propagation.js';
-import type { Incident } from '../../../src/inspect/incidents.js';
-import { Store } from '../../../src/inspect/store/store.js';
+import type { Incident } from '../../../src/core/incident.js';
+import { Store } from '../../../src/store/sqlite.js';
 import { Watcher } from '../../../src/inspect/watch.js';
 import { createDetector } from '../../../src/detectors/index.js';
-import type { Sample } from '../../../src/collect/catalogue.js';
+import type { Sample } from '../../../src/core/sample.js';
 
 const inc = (machine: string, onset: number, lastSeen: number, type: Incident['type'] = 'backpressure'): Incident => ({ id: `i-${machine}`, machine, state: 'open', type, onset, lastSeen, peak: 5, segments: 1 });
 

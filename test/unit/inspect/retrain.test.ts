@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../../../src/inspect/store/store.js';
+import { Store } from '../../../src/store/sqlite.js';
 import { Watcher } from '../../../src/inspect/watch.js';
 import { ModelLifecycle, scoreSample } from '../../../src/inspect/retrain.js';
-import type { Sample } from '../../../src/collect/catalogue.js';
+import type { Sample } from '../../../src/core/sample.js';
 
 const H = 3_600_000;
 function samples(machine: string, from: number, to: number, shift: number): Sample[] {

@@ -4,11 +4,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Store } from '../../../src/inspect/store/store.js';
+import { Store } from '../../../src/store/sqlite.js';
 import { Watcher } from '../../../src/inspect/watch.js';
 import { WebhookAlerter } from '../../../src/inspect/alerts.js';
 import { createDetector } from '../../../src/detectors/index.js';
-import type { Sample } from '../../../src/collect/catalogue.js';
+import type { Sample } from '../../../src/core/sample.js';
 
 function samples(machine: string, from: number, to: number, hot: [number, number] | null): Sample[] {
   const out: Sample[] = [];

@@ -5,8 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Store } from '../../../src/inspect/store/store.js';
-import { MIGRATIONS } from '../../../src/inspect/store/schema.js';
+import { Store } from '../../../src/store/sqlite.js';
+import { MIGRATIONS } from '../../../src/store/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flinkscope-store-'));
 

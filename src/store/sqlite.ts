@@ -5,10 +5,10 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Series } from '../../detectors/series.js';
-import type { Sample } from '../../collect/catalogue.js';
+import type { Series } from '../core/series.js';
+import type { Sample } from '../core/sample.js';
 import { MIGRATIONS } from './schema.js';
-import type { Incident } from '../incidents.js';
+import type { Incident } from '../core/incident.js';
 
 export class StoreError extends Error {
   constructor(message: string) {

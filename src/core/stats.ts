@@ -1,0 +1,36 @@
+// Order statistics shared by every layer: one median, one quantile. NaN-free input is the caller's business unless a
+// function says it filters.
+
+/** Median of a (not necessarily sorted) array: the mean of the two middle values for an even length; NaN if empty. */
+export function median(a: ArrayLike<number>): number {
+  if (a.length === 0) return NaN;
+  const s = Float64Array.from(a as ArrayLike<number>).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** q-quantile (0..1) of sorted values, linear interpolation between neighbours; NaN if empty. */
+export function quantileSorted(v: ArrayLike<number>, q: number): number {
+  if (v.length === 0) return NaN;
+  const pos = Math.min(Math.max(q, 0), 1) * (v.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+}
+
+/** The finite values of a, sorted ascending (float64). */
+export function sortedFinite(a: ArrayLike<number>): Float64Array {
+  const out: number[] = [];
+  for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i])) out.push(a[i]);
+  return Float64Array.from(out).sort();
+}
+
+/** q-quantile (0..1) of the finite values, linear interpolation; NaN if none is finite. */
+export function quantile(values: ArrayLike<number>, q: number): number {
+  return quantileSorted(sortedFinite(values), q);
+}
+
+/** Median absolute deviation about `level`, scaled by 1.4826 to estimate a normal sigma. */
+export function madSigma(a: ArrayLike<number>, level = median(a)): number {
+  return median(Array.from(a as ArrayLike<number>, (v) => Math.abs(v - level))) * 1.4826;
+}
