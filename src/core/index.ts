@@ -3,3 +3,4 @@ export * from './series.js';
 export * from './sample.js';
 export * from './incident.js';
 export * from './stats.js';
+export * from './event.js';
