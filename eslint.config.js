@@ -14,7 +14,7 @@ const mayImport = {
   data: ['core', 'tensor'],
   eval: ['core', 'tensor', 'detectors', 'data'],
   collect: ['core', 'data'],
-  inspect: ['core', 'detectors', 'eval', 'store'],
+  inspect: ['core', 'detectors', 'eval'],
   app: ['core', 'tensor', 'detectors', 'store', 'data', 'eval', 'collect', 'inspect'],
   server: ['core', 'store', 'inspect', 'app'],
   cli: ['core', 'tensor', 'detectors', 'store', 'data', 'eval', 'collect', 'inspect', 'app', 'server'],

@@ -4,7 +4,7 @@
 // (all threads), its share of the 10 s interval, and the round's (or each update's) latency.
 // Usage: node dist/bench/inspect.js [machines=2000] [rounds=5] [--per-machine]
 import { generateCluster, clusterSeries } from '../src/data/index.js';
-import { trainClusterModel } from '../src/inspect/pipeline.js';
+import { trainModel } from '../src/app/train.js';
 import { OnlineScorer } from '../src/inspect/online.js';
 import { IncidentTracker } from '../src/inspect/incidents.js';
 import * as t from '../src/tensor/index.js';
@@ -13,7 +13,8 @@ const machines = Number(process.argv[2] ?? 2000);
 const rounds = Number(process.argv[3] ?? 5);
 const cluster = generateCluster({ machines: 8, days: 2, seed: 5 });
 const splits = clusterSeries(cluster);
-const model = await trainClusterModel(splits.map((s) => s.train), 'ccl', { epochs: 2, maxTrainWindows: 256 });
+const trained = await trainModel({ history: splits.map((s) => s.train), kind: 'ccl', params: { epochs: 2, maxTrainWindows: 256 } });
+const model = { detector: trained.detector, threshold: trained.detector.threshold };
 const batched = !process.argv.includes('--per-machine');
 const scorer = new OnlineScorer({
   channels: splits[0].test.channels, window: 64, threshold: model.threshold, score: (s) => model.detector.score(s),

@@ -14,19 +14,18 @@ const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 const iso = (t) => new Date(t).toISOString().replace('.000Z', 'Z');
 
 async function overview() {
-  const ms = await api('/api/machines');
+  const [ms, heat] = await Promise.all([api('/api/machines'), api('/api/cluster')]);
   main.innerHTML = '<h2>Cluster</h2><canvas class="heat" id="heat"></canvas><table id="rank"></table>';
-  const series = await Promise.all(ms.map((m) => api(`/api/machines/${encodeURIComponent(m.machine)}/scores`)));
-  const thr = series[0] ? series[0].threshold : 1;
-  const T = Math.max(1, ...series.map((s) => s.score.length));
+  const T = Math.max(1, heat.t.length);
   const cv = document.getElementById('heat');
   const cell = Math.max(2, Math.min(8, Math.floor(900 / T)));
-  cv.width = T * cell; cv.height = ms.length * 14;
+  cv.width = T * cell; cv.height = heat.machines.length * 14;
   const g = cv.getContext('2d');
-  series.forEach((s, row) => s.score.forEach((v, i) => {
-    const x = Math.min(1, v / (2 * thr));
+  heat.cells.forEach((row, r) => row.forEach((v, i) => {
+    if (v === null) return;
+    const x = Math.min(1, v / 2);
     g.fillStyle = `rgb(${Math.round(255 * x)},${Math.round(200 * (1 - x))},60)`;
-    g.fillRect(i * cell, row * 14, cell, 13);
+    g.fillRect(i * cell, r * 14, cell, 13);
   }));
   document.getElementById('rank').innerHTML = '<tr><th>machine</th><th>risk</th><th>last score</th></tr>' + ms.map((m) =>
     `<tr><td><a href="#/machine/${encodeURIComponent(m.machine)}">${esc(m.machine)}</a></td><td class="${m.atRisk ? 'risk' : ''}">${m.risk.toFixed(2)}</td><td>${m.lastScore.toFixed(2)}</td></tr>`).join('');
@@ -49,8 +48,8 @@ function shade(incs) {
 }
 
 async function machine(id) {
-  const [s, incs] = await Promise.all([api(`/api/machines/${encodeURIComponent(id)}/scores`), api('/api/incidents')]);
-  const mine = incs.filter((i) => i.machine === id);
+  const [s, incs] = await Promise.all([api(`/api/machines/${encodeURIComponent(id)}/scores`), api(`/api/incidents?machine=${encodeURIComponent(id)}&limit=500`)]);
+  const mine = incs.items;
   const m = await api(`/api/machines/${encodeURIComponent(id)}/metrics?from=${s.t[0] ?? 0}&to=${s.t[s.t.length - 1] ?? 0}`).catch(() => null);
   main.innerHTML = `<h2>${esc(id)}</h2><p class="legend">${Object.entries(TYPE_COLOURS).map(([k, c]) => `<span style="background:${c}">${esc(k)}</span>`).join(' ')}</p>` +
     '<h3>Anomaly score</h3><div id="chart"></div><h3>Metrics <small>(each scaled to its own range in view)</small></h3><div id="metrics"></div>' +
@@ -83,7 +82,7 @@ function jobsCell(i) {
 }
 
 async function incidents() {
-  const list = await api('/api/incidents');
+  const list = (await api('/api/incidents?limit=500')).items;
   main.innerHTML = '<h2>Incidents</h2><table><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>state</th><th>why</th><th>jobs</th><th></th></tr>' + list.map((i) =>
     `<tr><td>${esc(i.id)}</td><td><a href="#/machine/${encodeURIComponent(i.machine)}">${esc(i.machine)}</a></td><td>${esc(i.type)}${i.cause ? ` ← <a href="#/machine/${encodeURIComponent(i.cause.machine)}" title="likely cause: busiest machine downstream in ${esc(i.cause.jobs.join(', '))}">${esc(i.cause.machine)}</a>` : ''}</td><td>${iso(i.onset)}</td><td class="state">${esc(i.state)}</td>` +
     `<td>${i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ')}</td><td>${jobsCell(i)}</td>` +
@@ -98,7 +97,7 @@ async function model() {
   const m = await api('/api/model');
   const drift = m.drift ? `<p id="drift">drift check ${iso(m.drift.checkedAt)}: KS ${m.drift.ks.toFixed(3)} vs critical ${m.drift.critical.toFixed(3)} — ` +
     `<b>${m.drift.drifted ? 'score distribution shifted (retraining is due)' : 'no drift'}</b>; median score ${m.drift.trainMedian.toFixed(3)} at training, ${m.drift.recentMedian.toFixed(3)} now</p>` : '<p id="drift">no drift check yet</p>';
-  main.innerHTML = `<h2>Model</h2><p>${esc(m.kind)} ${esc(m.version)}${m.reason ? ` (trained: ${esc(m.reason)})` : ''} · threshold ${m.threshold.toFixed(3)}</p>${drift}<div id="curve"></div>`;
+  main.innerHTML = `<h2>Model</h2><p>${esc(m.kind)} ${esc(m.version)}${m.reason ? ` (trained: ${esc(m.reason)})` : ''} · threshold ${m.threshold.toFixed(3)} (${esc(m.thresholdRule)})</p>${drift}<div id="curve"></div>`;
   const ep = m.history.map((h) => h.epoch);
   new uPlot({ width: 700, height: 260, series: [{}, { label: 'train loss', stroke: '#2a6fdb' }, { label: 'validation loss', stroke: '#e08a00' }], scales: { x: { time: false } } },
     [ep, m.history.map((h) => h.loss), m.history.map((h) => h.valLoss)], document.getElementById('curve'));

@@ -20,7 +20,7 @@ export interface PollerOptions {
   onStatus?: (s: PollStatus) => void;
 }
 
-export async function pollLoop(poll: () => Promise<Sample[]>, sink: (batch: Sample[]) => number, o: PollerOptions): Promise<PollStatus> {
+export async function pollLoop(poll: () => Promise<Sample[]>, sink: (batch: Sample[]) => number | Promise<number>, o: PollerOptions): Promise<PollStatus> {
   const st: PollStatus = { polls: 0, samples: 0, machines: 0, errors: 0, lastError: null, samplesPerSec: 0 };
   const machines = new Set<string>();
   const t0 = Date.now();
@@ -28,7 +28,7 @@ export async function pollLoop(poll: () => Promise<Sample[]>, sink: (batch: Samp
     const started = Date.now();
     try {
       const batch = await poll();
-      st.samples += sink(batch);
+      st.samples += await sink(batch);
       for (const s of batch) machines.add(s.machine);
     } catch (e) {
       st.errors++;

@@ -19,6 +19,23 @@ export interface TrainProgress {
 export interface FitOptions {
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
+  /** How the threshold of record is set from the training scores (src/eval/threshold.ts has the rules). Default:
+   *  the (1 − contamination) quantile. */
+  threshold?: ThresholdSetter;
+}
+
+/** A threshold rule as fit() sees it: its name (recorded) and how it turns training scores into a value. */
+export interface ThresholdSetter {
+  rule: string;
+  of: (trainScores: Float32Array) => number;
+}
+
+/** One epoch of a deep detector's training curve. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  valLoss: number | null;
+  ms: number;
 }
 
 export class NotFittedError extends Error {
@@ -34,13 +51,31 @@ export class FitCancelledError extends Error {
   }
 }
 
-/** What every fitted detector knows besides its own state. */
+/** What every fitted detector knows besides its own state — with the weights, the model artifact: one versioned
+ *  file, written atomically, is the one place that holds the threshold of record. */
 export interface FittedBase {
   channels: string[];
-  /** Score threshold: the (1 - contamination) quantile of the training scores. */
+  /** The threshold of record, computed once in fit() from the training scores by `thresholdRule`. */
   threshold: number;
+  /** e.g. 'mad:8', 'quantile:0.99'. */
+  thresholdRule: string;
+  /** An evenly spaced sample (≤ 2 000) of the training scores: drift checks and re-thresholding read it. */
+  trainScores: number[];
   trainReport: InputReport;
   fittedAt: string;
+  /** What it was trained on and by what (set by the caller before save: data, range, version, commit, machine). */
+  provenance: Record<string, unknown>;
+}
+
+/** Evenly spaced sample (≤ n finite values) of a score array. */
+export function scoreSample(scores: ArrayLike<number>, n = 2000): number[] {
+  const step = Math.max(1, scores.length / n);
+  const out: number[] = [];
+  for (let i = 0; i < scores.length && out.length < n; i += step) {
+    const v = scores[Math.floor(i)];
+    if (Number.isFinite(v)) out.push(v);
+  }
+  return out;
 }
 
 export interface DetectorState {
@@ -96,13 +131,37 @@ export abstract class Detector<P extends object = object> {
     this.fitted_ = null;
     await this.fitCore(x, opts);
     const scores = this.scoreCore(x);
+    const q = 1 - this.contamination;
+    const setter = opts.threshold ?? { rule: `quantile:${q}`, of: (s: Float32Array) => { const v = quantile(s, q); return Number.isNaN(v) ? Infinity : v; } };
     this.fitted_ = {
       channels: x.channels,
-      threshold: quantile(scores, 1 - this.contamination) || (scores.some(Number.isFinite) ? 0 : Infinity),
+      threshold: setter.of(scores),
+      thresholdRule: setter.rule,
+      trainScores: scoreSample(scores),
       trainReport: x.report,
       fittedAt: new Date().toISOString(),
+      provenance: {},
     };
     return this;
+  }
+
+  get thresholdRule(): string {
+    return this.requireFitted().thresholdRule;
+  }
+  /** The training-score sample kept with the model. */
+  get trainScores(): number[] {
+    return this.requireFitted().trainScores;
+  }
+  get provenance(): Record<string, unknown> {
+    return this.requireFitted().provenance;
+  }
+  /** Records what the model was trained on (kept in the artifact by save()). */
+  setProvenance(p: Record<string, unknown>): void {
+    this.requireFitted().provenance = { ...this.requireFitted().provenance, ...p };
+  }
+  /** The training curve (deep detectors; [] for the others). */
+  get trainingHistory(): EpochRecord[] {
+    return [];
   }
 
   /** (T,) anomaly scores, finite, higher = more anomalous. */
@@ -156,7 +215,9 @@ export abstract class Detector<P extends object = object> {
     }
     const arrays: Record<string, StoredTensor> = Object.fromEntries(file.arrays);
     this.setState({ json: m.state, arrays });
-    this.fitted_ = m.base;
+    // artifacts written before the threshold rule and training scores were kept in them
+    const b = m.base as Partial<FittedBase> & Pick<FittedBase, 'channels' | 'threshold' | 'trainReport' | 'fittedAt'>;
+    this.fitted_ = { ...b, thresholdRule: b.thresholdRule ?? `quantile:${1 - this.contamination}`, trainScores: b.trainScores ?? [], provenance: b.provenance ?? {} };
     return this;
   }
 

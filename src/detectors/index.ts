@@ -9,5 +9,5 @@ import './classical/iforest.js';
 import './classical/knn.js';
 import './classical/matrix-profile.js';
 export { createDetector, detectorKinds, detectorEntry, loadDetector, registerDetector } from './registry.js';
-export { Detector, NotFittedError, FitCancelledError } from './detector.js';
-export type { TrainProgress, FitOptions } from './detector.js';
+export { Detector, NotFittedError, FitCancelledError, scoreSample } from './detector.js';
+export type { TrainProgress, FitOptions, ThresholdSetter, EpochRecord } from './detector.js';

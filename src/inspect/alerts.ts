@@ -51,10 +51,11 @@ export class WebhookAlerter {
         : `:white_check_mark: flinkscope: ${inc.machine} resolved at ${when} (incident ${inc.id})`;
       return { text };
     }
-    return { kind, incident: inc };
+    return { id: `${inc.id}:${kind}`, kind, incident: inc };
   }
 
-  /** Sends one alert unless already sent for (incident, kind) or over the rate limit. `now` is the clock (ms). */
+  /** Sends one alert unless already sent for (incident, kind) or over the rate limit. `now` is the clock (ms). The
+   *  receiver-side id `<incident>:<kind>` travels in the payload (JSON) and as the Idempotency-Key header. */
   async send(inc: Incident, kind: AlertKind, now = Date.now()): Promise<AlertOutcome> {
     const key = `${inc.id}:${kind}`;
     if (this.sentKeys.has(key)) return 'duplicate';
@@ -65,7 +66,7 @@ export class WebhookAlerter {
     try {
       res = await fetch(this.cfg.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
         body: JSON.stringify(this.payload(inc, kind)),
         signal: AbortSignal.timeout(this.cfg.timeoutMs),
       });

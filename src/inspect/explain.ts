@@ -4,14 +4,10 @@
 // for every detector kind.
 
 import { median } from '../core/stats.js';
+import type { Contribution, JobMover } from '../core/incident.js';
 
-export interface Contribution {
-  name: string;
-  /** Share of the total deviation in [0, 1]; shares sum to 1 (all 0 when nothing moved). */
-  share: number;
-  /** Mean signed robust z-score over the segment (positive = above baseline). */
-  meanZ: number;
-}
+export type { Contribution, JobMover };
+
 
 
 /** Each channel's robust level (median) and scale (1.4826 · MAD) over a baseline; null where it has no finite value. */
@@ -67,13 +63,6 @@ export function contributionsFrom(names: string[], levels: BaselineLevels, segme
 }
 
 /** One job / operator on the machine and the metric of it that moved most during an incident. */
-export interface JobMover {
-  job: string;
-  operator: string;
-  metric: string;
-  /** Mean signed robust z-score of that metric over the incident vs the baseline before it. */
-  meanZ: number;
-}
 
 /**
  * The jobs / operators on a machine ranked by how far their own metrics moved during [onset, end] against the

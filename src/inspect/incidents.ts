@@ -1,6 +1,5 @@
-// Incidents: consecutive anomalous segments of one machine grouped into one incident, with an
-// open → acknowledged → resolved life-cycle (task brief "Ranking and incidents"). Pure in-memory logic; persistence
-// is the store's job.
+// Incidents: consecutive anomalous segments of one machine grouped into one incident, open → resolved after a quiet
+// period. Pure in-memory logic; persistence and the operator's acts (acknowledge, label) are the store's job.
 
 import type { HotspotType, Incident } from '../core/incident.js';
 
@@ -41,14 +40,28 @@ export class IncidentTracker {
     }
   }
 
-  /** Re-seeds the tracker with incidents read back from the store (after a restart). */
-  restore(list: Incident[]): void {
+  /** Re-seeds the tracker with incidents read back from the store (after a restart); `nextNumber` (persisted with
+   *  them) keeps ids from being reused when resolved incidents are no longer held in memory. */
+  restore(list: Incident[], nextNumber = 1): void {
     this.incidents.length = 0;
     this.incidents.push(...list);
+    this.nextId = Math.max(1, nextNumber);
     for (const i of list) {
       const n = Number(/^inc-(\d+)$/.exec(i.id)?.[1] ?? 0);
       if (n >= this.nextId) this.nextId = n + 1;
     }
+  }
+
+  /** The number the next incident id will carry. */
+  get nextNumber(): number {
+    return this.nextId;
+  }
+
+  /** Drops resolved incidents that resolved before `before` from memory (they stay in the store). */
+  prune(before: number): void {
+    let k = 0;
+    for (const i of this.incidents) if (i.state !== 'resolved' || (i.resolvedAt ?? i.lastSeen) >= before) this.incidents[k++] = i;
+    this.incidents.length = k;
   }
 
   /** The machine's incident that is not resolved, if any. */
@@ -85,13 +98,6 @@ export class IncidentTracker {
       }
     }
     return done;
-  }
-
-  acknowledge(id: string): Incident {
-    const i = this.get(id);
-    if (i.state === 'resolved') throw new IncidentError(`incident ${id} is already resolved`);
-    i.state = 'acknowledged';
-    return i;
   }
 
   resolve(id: string, at: number): Incident {

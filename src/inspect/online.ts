@@ -40,8 +40,10 @@ interface OpenSegment {
   incident: Incident;
 }
 
+/** A machine's scorer state apart from its window (which a restart rebuilds from the stored samples up to `cursor`). */
 export interface MachineState {
-  ring: ReturnType<RingBuffer['toJSON']>;
+  /** Timestamp of the newest sample scored. */
+  cursor: number;
   /** Rows and baseline of the machine's last closed segment, for typing a later segment of the same incident. */
   closed?: { incidentId: string; rows: number[]; baseline: number[] } | null;
   open: { onset: number; lastHit: number; gap: number; peak: number; rows: number[]; baseline: number[]; incidentId: string; incident?: undefined } | null;
@@ -97,23 +99,29 @@ export class OnlineScorer {
     this.cfg.threshold = threshold;
   }
 
-  /** Per-machine state (window + open segment, JSON-able) to persist; restore with `restore` after a restart. */
+  /** Per-machine state (JSON-able, without the window) to persist; restore with `restore` after a restart. */
   saveState(machine: string): MachineState | null {
     const r = this.rings.get(machine);
     if (!r) return null;
     const seg = this.open.get(machine);
     return {
-      ring: r.toJSON(),
+      cursor: r.lastTimestamp,
       open: seg ? { ...seg, baseline: Array.from(seg.baseline), incidentId: seg.incident.id, incident: undefined } : null,
       candidate: this.candidates.get(machine) ?? null,
       closed: this.closed.has(machine) ? { ...this.closed.get(machine)!, baseline: Array.from(this.closed.get(machine)!.baseline) } : null,
     };
   }
 
-  /** Restores a machine's saved state; its open segment re-attaches to the tracker's incident of the same id. */
-  restore(machine: string, st: MachineState): void {
-    const r = RingBuffer.fromJSON(st.ring);
-    if (r.channels !== this.cfg.channels.length) throw new RangeError(`${machine}: saved state has ${r.channels} channels, model has ${this.cfg.channels.length}`);
+  /**
+   * Restores a machine's saved state: `window` holds the stored rows up to the saved cursor (timestamps (n,), values
+   * (n, C), the newest `window` of them are kept); its open segment re-attaches to the tracker's incident of the same id.
+   */
+  restore(machine: string, st: MachineState, window: { timestamps: ArrayLike<number>; values: ArrayLike<number> }): void {
+    const C = this.cfg.channels.length;
+    if (window.values.length !== window.timestamps.length * C) throw new RangeError(`${machine}: restored window has ${window.values.length} values for ${window.timestamps.length} rows × ${C} channels`);
+    const r = new RingBuffer(this.window, C);
+    for (let i = 0; i < window.timestamps.length; i++) if (window.timestamps[i] <= st.cursor) r.push(window.timestamps[i], Array.prototype.slice.call(window.values, i * C, i * C + C) as number[]);
+    if (r.lastTimestamp !== st.cursor) throw new RangeError(`${machine}: the stored samples end at ${r.lastTimestamp}, not at the saved cursor ${st.cursor} (were samples deleted?)`);
     this.rings.set(machine, r);
     if (st.candidate) this.candidates.set(machine, { ...st.candidate });
     if (st.closed) this.closed.set(machine, { ...st.closed, baseline: Float32Array.from(st.closed.baseline) });
@@ -124,6 +132,14 @@ export class OnlineScorer {
         this.open.set(machine, { ...rest, baseline: Float32Array.from(st.open.baseline), incident });
       }
     }
+  }
+
+  /** Fills a new machine's window with rows that are context only (not scored): timestamps (n,), values (n, C). */
+  prime(machine: string, timestamps: ArrayLike<number>, values: ArrayLike<number>): void {
+    const C = this.cfg.channels.length;
+    if (values.length !== timestamps.length * C) throw new RangeError(`${machine}: ${values.length} values for ${timestamps.length} rows × ${C} channels`);
+    const r = this.ring(machine);
+    for (let i = 0; i < timestamps.length; i++) r.push(timestamps[i], Array.prototype.slice.call(values, i * C, i * C + C) as number[]);
   }
 
   /** Timestamp of the newest sample seen for a machine (-Infinity if none): samples at or before it are skipped. */

@@ -2,7 +2,9 @@
 // downstream in one of its jobs is too slow to take the records. For each back-pressure incident this names the
 // likely cause: among the machines that share a job with it, the busiest one that is not back-pressured itself,
 // when it is busy (≥ half of its time) or anomalous over the same period.
-import type { Incident } from '../core/incident.js';
+import type { BackpressureCause, Incident } from '../core/incident.js';
+
+export type { BackpressureCause };
 import type { Series } from '../core/series.js';
 
 export interface Activity {
@@ -12,15 +14,6 @@ export interface Activity {
   backpressured: number;
 }
 
-export interface BackpressureCause {
-  machine: string;
-  /** Mean busy time of the cause over the incident, in its metric's unit. */
-  busy: number;
-  /** The jobs the two machines share. */
-  jobs: string[];
-  /** True when the cause had an incident of its own overlapping this one. */
-  anomalous: boolean;
-}
 
 export interface PropagationInput {
   /** Jobs placed on a machine. */

@@ -1,4 +1,5 @@
-// The embedded store's schema, as numbered migrations applied in order and recorded in schema_version.
+// The SQLite store's schema, as numbered migrations applied in order and recorded in schema_version. A store made by
+// any earlier version is upgraded in place (test/unit/store/migrations.test.ts starts from each one).
 export const MIGRATIONS: string[] = [
   `CREATE TABLE samples (machine TEXT NOT NULL, metric TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL,
      PRIMARY KEY (machine, metric, ts)) WITHOUT ROWID;
@@ -15,4 +16,44 @@ export const MIGRATIONS: string[] = [
   `CREATE TABLE job_samples (machine TEXT NOT NULL, job TEXT NOT NULL, operator TEXT NOT NULL, metric TEXT NOT NULL, ts INTEGER NOT NULL,
      value REAL NOT NULL, PRIMARY KEY (machine, job, operator, metric, ts)) WITHOUT ROWID;
    CREATE INDEX job_samples_ts ON job_samples (ts);`,
+  // 3: the application core — machines and metric names kept as rows (no DISTINCT scans), Flink events, the
+  // threshold only in the model artifact, incidents with the watcher's and the operator's parts apart, the alert
+  // outbox, the cluster view and the watcher's bookkeeping.
+  `CREATE TABLE machines (machine TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
+   INSERT INTO machines SELECT machine, MIN(ts), MAX(ts) FROM samples GROUP BY machine;
+   INSERT OR IGNORE INTO machines SELECT machine, MIN(ts), MAX(ts) FROM job_samples GROUP BY machine;
+   CREATE TABLE metric_names (metric TEXT PRIMARY KEY) WITHOUT ROWID;
+   INSERT INTO metric_names SELECT DISTINCT metric FROM samples;
+   CREATE TABLE events (id TEXT PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, job TEXT, machines TEXT NOT NULL,
+     detail TEXT NOT NULL, attrs TEXT);
+   CREATE INDEX events_ts ON events (ts);
+   CREATE TABLE models_v3 (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, path TEXT NOT NULL, created_at INTEGER NOT NULL,
+     report TEXT NOT NULL);
+   INSERT INTO models_v3 SELECT id, kind, path, created_at, json_set(COALESCE(report, '{}'), '$.legacyThreshold', threshold) FROM models;
+   DROP TABLE models;
+   ALTER TABLE models_v3 RENAME TO models;
+   CREATE TABLE incidents_v3 (id TEXT PRIMARY KEY, machine TEXT NOT NULL, type TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('open', 'resolved')), onset INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+     resolved_at INTEGER, peak REAL NOT NULL, segments INTEGER NOT NULL, paged INTEGER NOT NULL, detail TEXT NOT NULL,
+     ack_at INTEGER, ack_by TEXT, label TEXT, label_at INTEGER, label_by TEXT, label_note TEXT);
+   INSERT INTO incidents_v3 SELECT id, machine, type, CASE state WHEN 'resolved' THEN 'resolved' ELSE 'open' END, onset, last_seen,
+     resolved_at, COALESCE(peak, 0), COALESCE(json_extract(detail, '$.segments'), 1), 1,
+     json_object('explanation', json(COALESCE(json_extract(detail, '$.explanation'), '[]')), 'movers', json(COALESCE(json_extract(detail, '$.movers'), '[]')),
+       'cause', json_extract(detail, '$.cause'), 'jobs', json('[]'), 'events', json('[]')),
+     CASE state WHEN 'acknowledged' THEN last_seen END, CASE state WHEN 'acknowledged' THEN 'unknown' END, NULL, NULL, NULL, NULL
+     FROM incidents;
+   DROP TABLE incidents;
+   ALTER TABLE incidents_v3 RENAME TO incidents;
+   CREATE INDEX incidents_onset ON incidents (onset, id);
+   CREATE INDEX incidents_machine ON incidents (machine, onset);
+   CREATE INDEX incidents_active ON incidents (state) WHERE state != 'resolved';
+   CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, incident_id TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('open', 'resolved')), created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL, delivered_at INTEGER, last_error TEXT);
+   CREATE INDEX outbox_due ON outbox (next_at) WHERE delivered_at IS NULL;
+   CREATE TABLE machine_status (machine TEXT PRIMARY KEY, last_ts INTEGER NOT NULL, last_score REAL NOT NULL, risk REAL NOT NULL,
+     open_incidents INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX machine_status_risk ON machine_status (risk DESC);
+   CREATE TABLE watch_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+   CREATE INDEX scores_ts ON scores (ts);`,
 ];

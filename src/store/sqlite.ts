@@ -1,227 +1,413 @@
-// The embedded store (SQLite through better-sqlite3; nothing to install): samples, job placement, model versions,
-// scores, incidents and scorer state. WAL journal; every batch is one transaction, so a crash mid-write loses at most
-// the batch being written; duplicate samples (same machine, metric, timestamp) are ignored, so re-delivered data
-// never doubles. Retention deletes old samples; downsampling averages them into coarser buckets.
+// The embedded store: SQLite through better-sqlite3 (nothing to install). WAL journal, prepared statements cached,
+// every write one transaction — a watch step (scores + scorer state + incidents + outbox) is one, so a crash loses a
+// whole step or nothing. Duplicate samples are ignored, so re-delivered data never doubles.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
+import type { FlinkEvent } from '../core/event.js';
+import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import { MIGRATIONS } from './schema.js';
-import type { Incident } from '../core/incident.js';
+import {
+  StoreError, type Downsampled, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
+  type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
+} from './store.js';
+import { bucketed, bucketWidth, decodeCursor, encodeCursor, pageLimit, rowsToSeries } from './common.js';
 
-export class StoreError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreError';
+export { StoreError };
+
+const MAX = Number.MAX_SAFE_INTEGER;
+const clampT = (t: number | undefined, d: number): number => (t === undefined || !Number.isFinite(t) ? d : Math.max(-MAX, Math.min(MAX, Math.round(t))));
+
+interface IncidentRow {
+  id: string; machine: string; type: string; state: string; onset: number; last_seen: number; resolved_at: number | null; peak: number;
+  segments: number; paged: number; detail: string; ack_at: number | null; ack_by: string | null; label: string | null; label_at: number | null;
+  label_by: string | null; label_note: string | null;
+}
+
+function toRecord(r: IncidentRow): IncidentRecord {
+  const d = JSON.parse(r.detail) as Partial<IncidentRecord>;
+  return {
+    id: r.id, machine: r.machine, type: r.type as IncidentRecord['type'],
+    state: r.state === 'resolved' ? 'resolved' : r.ack_at !== null ? 'acknowledged' : 'open',
+    onset: r.onset, lastSeen: r.last_seen, ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: r.segments,
+    explanation: d.explanation ?? [], jobs: d.jobs ?? [], movers: d.movers ?? [], cause: d.cause ?? null, events: d.events ?? [], paged: r.paged === 1,
+    ack: r.ack_at !== null ? { at: r.ack_at, by: r.ack_by ?? '' } : null,
+    label: r.label !== null ? { value: r.label as IncidentLabel, at: r.label_at ?? 0, by: r.label_by ?? '', note: r.label_note ?? '' } : null,
+  };
+}
+
+interface OutboxRow { id: number; key: string; incident_id: string; kind: 'open' | 'resolved'; created_at: number; attempts: number; next_at: number; delivered_at: number | null; last_error: string | null }
+const toAlert = (r: OutboxRow): OutboxAlert => ({ id: r.id, key: r.key, incidentId: r.incident_id, kind: r.kind, createdAt: r.created_at, attempts: r.attempts, nextAt: r.next_at, deliveredAt: r.delivered_at, lastError: r.last_error });
+
+/** Applies the migrations after `have` up to `upTo` (all by default) on an open database. */
+export function migrate(db: Database.Database, upTo = MIGRATIONS.length, path = ':memory:'): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const have = (db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
+  if (have > MIGRATIONS.length) throw new StoreError(`store ${path} has schema version ${have}; this flinkscope knows up to ${MIGRATIONS.length} (upgrade flinkscope)`);
+  for (let v = have + 1; v <= upTo; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v - 1]);
+      db.prepare('INSERT INTO schema_version VALUES (?, ?)').run(v, Date.now());
+    })();
   }
+  return Math.max(have, upTo);
 }
 
-export interface StoreStatus {
-  path: string;
-  schemaVersion: number;
-  samples: number;
-  machines: number;
-  metrics: string[];
-  from: number | null;
-  to: number | null;
-  models: number;
-  incidents: { open: number; total: number };
-}
-
-export class Store {
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
   readonly db: Database.Database;
+  private readonly stmts = new Map<string, Database.Statement>();
+  private readonly knownMachines = new Set<string>();
+  private readonly knownMetrics = new Set<string>();
 
-  constructor(readonly path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  constructor(readonly location: string) {
+    if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
     try {
-      this.db = new Database(path);
+      this.db = new Database(location);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      migrate(this.db, MIGRATIONS.length, location);
     } catch (e) {
-      throw new StoreError(`cannot open the store at ${path}: ${(e as Error).message}`);
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(`cannot open the store at ${location}: ${(e as Error).message}`);
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.migrate();
   }
 
   get schemaVersion(): number {
-    return (this.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
+    return (this.q('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v;
   }
 
-  private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    const have = this.schemaVersion;
-    if (have > MIGRATIONS.length) throw new StoreError(`store ${this.path} has schema version ${have}; this flinkscope knows up to ${MIGRATIONS.length} (upgrade flinkscope)`);
-    for (let v = have + 1; v <= MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v - 1]);
-        this.db.prepare('INSERT INTO schema_version VALUES (?, ?)').run(v, Date.now());
-      })();
-    }
+  /** A cached prepared statement. */
+  private q(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s;
   }
 
-  /** Inserts a batch in one transaction; returns how many samples were new. */
-  insertSamples(samples: Sample[]): number {
-    const ins = this.db.prepare('INSERT OR IGNORE INTO samples (machine, metric, ts, value) VALUES (?, ?, ?, ?)');
-    const insJob = this.db.prepare('INSERT OR IGNORE INTO job_samples (machine, job, operator, metric, ts, value) VALUES (?, ?, ?, ?, ?, ?)');
+  async insertSamples(samples: Sample[]): Promise<number> {
+    return this.insertSamplesSync(samples);
+  }
+
+  private insertSamplesSync(samples: Sample[]): number {
+    const ins = this.q('INSERT OR IGNORE INTO samples (machine, metric, ts, value) VALUES (?, ?, ?, ?)');
+    const insJob = this.q('INSERT OR IGNORE INTO job_samples (machine, job, operator, metric, ts, value) VALUES (?, ?, ?, ?, ?, ?)');
+    const seen = this.q('INSERT INTO machines VALUES (?, ?, ?) ON CONFLICT (machine) DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)');
+    const metric = this.q('INSERT OR IGNORE INTO metric_names VALUES (?)');
     return this.db.transaction((rows: Sample[]) => {
       let n = 0;
+      const span = new Map<string, [number, number]>();
+      const metrics = new Set<string>();
       for (const s of rows) {
         if (!Number.isFinite(s.value) || !Number.isFinite(s.ts)) continue;
-        if (s.job !== undefined) n += insJob.run(s.machine, s.job, s.operator ?? '', s.metric, Math.round(s.ts), s.value).changes;
-        else n += ins.run(s.machine, s.metric, Math.round(s.ts), s.value).changes;
+        const ts = Math.round(s.ts);
+        const sp = span.get(s.machine);
+        if (!sp) span.set(s.machine, [ts, ts]);
+        else { if (ts < sp[0]) sp[0] = ts; if (ts > sp[1]) sp[1] = ts; }
+        if (s.job !== undefined) n += insJob.run(s.machine, s.job, s.operator ?? '', s.metric, ts, s.value).changes;
+        else {
+          n += ins.run(s.machine, s.metric, ts, s.value).changes;
+          metrics.add(s.metric);
+        }
       }
+      for (const [m, [a, b]] of span) {
+        seen.run(m, a, b);
+        this.knownMachines.add(m);
+      }
+      for (const m of metrics) if (!this.knownMetrics.has(m)) { metric.run(m); this.knownMetrics.add(m); }
       return n;
     })(samples);
   }
 
-  /** Per-job samples of one machine in [from, to], oldest first. */
-  jobSamples(machine: string, from: number, to: number): { job: string; operator: string; metric: string; ts: number; value: number }[] {
-    return this.db.prepare('SELECT job, operator, metric, ts, value FROM job_samples WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts')
-      .all(machine, Math.max(from, -Number.MAX_SAFE_INTEGER), Math.min(to, Number.MAX_SAFE_INTEGER)) as { job: string; operator: string; metric: string; ts: number; value: number }[];
-  }
-
-  recordPlacement(jobsOn: Record<string, string[]>, ts: number): void {
-    const up = this.db.prepare('INSERT INTO placements VALUES (?, ?, ?) ON CONFLICT (machine, job) DO UPDATE SET last_seen = excluded.last_seen');
+  async recordPlacement(jobsOn: Record<string, string[]>, ts: number): Promise<void> {
+    const up = this.q('INSERT INTO placements VALUES (?, ?, ?) ON CONFLICT (machine, job) DO UPDATE SET last_seen = excluded.last_seen');
     this.db.transaction(() => {
       for (const [m, jobs] of Object.entries(jobsOn)) for (const j of jobs) up.run(m, j, ts);
     })();
   }
 
-  jobsOn(machine: string): string[] {
-    return (this.db.prepare('SELECT job FROM placements WHERE machine = ? ORDER BY job').all(machine) as { job: string }[]).map((r) => r.job);
+  async jobsOn(machine: string): Promise<string[]> {
+    return (this.q('SELECT job FROM placements WHERE machine = ? ORDER BY job').all(machine) as { job: string }[]).map((r) => r.job);
   }
 
-  machines(): string[] {
-    return (this.db.prepare('SELECT DISTINCT machine FROM samples ORDER BY machine').all() as { machine: string }[]).map((r) => r.machine);
-  }
-
-  metrics(): string[] {
-    return (this.db.prepare('SELECT DISTINCT metric FROM samples ORDER BY metric').all() as { metric: string }[]).map((r) => r.metric);
-  }
-
-  /** One machine's samples in [from, to] as a Series over the union of timestamps (missing values NaN). */
-  series(machine: string, metrics: string[], from = -Infinity, to = Infinity): Series {
-    const rows = this.db
-      .prepare('SELECT metric, ts, value FROM samples WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts')
-      .all(machine, Number.isFinite(from) ? from : -Number.MAX_SAFE_INTEGER, Number.isFinite(to) ? to : Number.MAX_SAFE_INTEGER) as { metric: string; ts: number; value: number }[];
-    const times = [...new Set(rows.map((r) => r.ts))].sort((a, b) => a - b);
-    const at = new Map(times.map((t, i) => [t, i]));
-    const col = new Map(metrics.map((m, j) => [m, j]));
-    const values = new Float32Array(times.length * metrics.length).fill(NaN);
-    for (const r of rows) {
-      const j = col.get(r.metric);
-      if (j !== undefined) values[at.get(r.ts)! * metrics.length + j] = r.value;
+  async placements(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const r of this.q('SELECT machine, job FROM placements ORDER BY machine, job').all() as { machine: string; job: string }[]) {
+      (out.get(r.machine) ?? out.set(r.machine, []).get(r.machine)!).push(r.job);
     }
-    return { name: machine, timestamps: Float64Array.from(times), channels: [...metrics], values, meta: { source: this.path, jobs: this.jobsOn(machine) } };
+    return out;
   }
 
-  /** Deletes samples older than `beforeMs`; returns how many. */
-  retain(beforeMs: number): number {
-    return this.db.transaction(() => this.db.prepare('DELETE FROM samples WHERE ts < ?').run(beforeMs).changes + this.db.prepare('DELETE FROM job_samples WHERE ts < ?').run(beforeMs).changes)();
+  async machines(): Promise<string[]> {
+    return (this.q('SELECT machine FROM machines ORDER BY machine').all() as { machine: string }[]).map((r) => r.machine);
   }
 
-  /** Replaces samples older than `beforeMs` by their means over buckets of `bucketMs`; returns rows removed. */
-  downsample(beforeMs: number, bucketMs: number): number {
+  async metrics(): Promise<string[]> {
+    return (this.q('SELECT metric FROM metric_names ORDER BY metric').all() as { metric: string }[]).map((r) => r.metric);
+  }
+
+  async series(machine: string, metrics: string[], from = -Infinity, to = Infinity, maxRows?: number): Promise<Series> {
+    let hi = clampT(to, MAX);
+    if (maxRows !== undefined) {
+      const last = this.q('SELECT MAX(ts) AS t FROM (SELECT DISTINCT ts FROM samples WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?)')
+        .get(machine, clampT(from, -MAX), hi, maxRows) as { t: number | null };
+      if (last.t === null) return rowsToSeries(machine, metrics, [], { source: this.location, jobs: await this.jobsOn(machine) });
+      hi = last.t;
+    }
+    const rows = this.q('SELECT metric, ts, value FROM samples WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts')
+      .all(machine, clampT(from, -MAX), hi) as { metric: string; ts: number; value: number }[];
+    return rowsToSeries(machine, metrics, rows, { source: this.location, jobs: await this.jobsOn(machine) });
+  }
+
+  async lastRows(machine: string, metrics: string[], to: number, n: number): Promise<Series> {
+    const first = this.q('SELECT MIN(ts) AS t FROM (SELECT DISTINCT ts FROM samples WHERE machine = ? AND ts <= ? ORDER BY ts DESC LIMIT ?)').get(machine, clampT(to, MAX), n) as { t: number | null };
+    if (first.t === null) return rowsToSeries(machine, metrics, [], {});
+    return this.series(machine, metrics, first.t, to);
+  }
+
+  async jobSamples(machine: string, from: number, to: number): Promise<JobSampleRow[]> {
+    return this.q('SELECT job, operator, metric, ts, value FROM job_samples WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts')
+      .all(machine, clampT(from, -MAX), clampT(to, MAX)) as JobSampleRow[];
+  }
+
+  async newestSample(): Promise<number> {
+    return (this.q('SELECT MAX(last_seen) AS t FROM machines').get() as { t: number | null }).t ?? -Infinity;
+  }
+
+  async metricsRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
+    const metrics = await this.metrics();
+    const bucketMs = bucketWidth(from, to, maxPoints);
+    const rows = this.q('SELECT metric, CAST((ts - ?) / ? AS INTEGER) AS b, AVG(value) AS v FROM samples WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY metric, b ORDER BY b')
+      .all(from, bucketMs, machine, from, to) as { metric: string; b: number; v: number }[];
+    return bucketed(rows.map((r) => ({ key: r.metric, b: r.b, v: r.v })), metrics, from, bucketMs);
+  }
+
+  async insertEvents(events: FlinkEvent[]): Promise<number> {
+    const ins = this.q('INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)');
     return this.db.transaction(() => {
-      const before = (this.db.prepare('SELECT COUNT(*) AS n FROM samples WHERE ts < ?').get(beforeMs) as { n: number }).n;
-      this.db.exec('CREATE TEMP TABLE IF NOT EXISTS ds (machine TEXT, metric TEXT, ts INTEGER, value REAL)');
-      this.db.exec('DELETE FROM ds');
-      this.db.prepare('INSERT INTO ds SELECT machine, metric, ts - (ts % ?) AS b, AVG(value) FROM samples WHERE ts < ? GROUP BY machine, metric, b').run(Math.round(bucketMs), beforeMs);
-      this.db.prepare('DELETE FROM samples WHERE ts < ?').run(beforeMs);
-      this.db.exec('INSERT OR REPLACE INTO samples SELECT machine, metric, ts, value FROM ds');
-      const after = (this.db.prepare('SELECT COUNT(*) AS n FROM samples WHERE ts < ?').get(beforeMs) as { n: number }).n;
-      return before - after;
+      let n = 0;
+      for (const e of events) n += ins.run(e.id, Math.round(e.ts), e.kind, e.job ?? null, JSON.stringify(e.machines), e.detail, e.attrs ? JSON.stringify(e.attrs) : null).changes;
+      return n;
     })();
   }
 
-  addModel(kind: string, path: string, threshold: number, report: object, createdAt = Date.now()): number {
-    return Number(this.db.prepare('INSERT INTO models (kind, path, threshold, created_at, report) VALUES (?, ?, ?, ?, ?)').run(kind, path, threshold, createdAt, JSON.stringify(report)).lastInsertRowid);
+  async events(q: { from?: number; to?: number; machine?: string; limit?: number } = {}): Promise<FlinkEvent[]> {
+    const rows = this.q(`SELECT * FROM events WHERE ts >= ? AND ts <= ? AND (? IS NULL OR machines = '[]' OR EXISTS (SELECT 1 FROM json_each(events.machines) WHERE value = ?))
+      ORDER BY ts LIMIT ?`).all(clampT(q.from, -MAX), clampT(q.to, MAX), q.machine ?? null, q.machine ?? null, Math.min(q.limit ?? 10_000, 100_000)) as
+      { id: string; ts: number; kind: FlinkEvent['kind']; job: string | null; machines: string; detail: string; attrs: string | null }[];
+    return rows.map((r) => ({ id: r.id, ts: r.ts, kind: r.kind, ...(r.job !== null ? { job: r.job } : {}), machines: JSON.parse(r.machines) as string[], detail: r.detail, ...(r.attrs ? { attrs: JSON.parse(r.attrs) as FlinkEvent['attrs'] } : {}) }));
   }
 
-  latestModel(): { id: number; kind: string; path: string; threshold: number; createdAt: number } | null {
-    return (this.db.prepare('SELECT id, kind, path, threshold, created_at AS createdAt FROM models ORDER BY id DESC LIMIT 1').get() as { id: number; kind: string; path: string; threshold: number; createdAt: number } | undefined) ?? null;
+  async addModel(kind: string, path: string, report: Record<string, unknown>, createdAt = Date.now()): Promise<number> {
+    return Number(this.q('INSERT INTO models (kind, path, created_at, report) VALUES (?, ?, ?, ?)').run(kind, path, createdAt, JSON.stringify(report)).lastInsertRowid);
   }
 
-  /** Adds fields to a model version's report (e.g. the latest drift check). */
-  updateModelReport(id: number, patch: Record<string, unknown>): void {
-    this.db.prepare('UPDATE models SET report = ? WHERE id = ?').run(JSON.stringify({ ...this.modelReport(id), ...patch }), id);
+  private modelRow(sql: string, ...args: unknown[]): ModelRecord | null {
+    const r = this.q(sql).get(...args) as { id: number; kind: string; path: string; created_at: number; report: string } | undefined;
+    return r ? { id: r.id, kind: r.kind, path: r.path, createdAt: r.created_at, report: JSON.parse(r.report) as Record<string, unknown> } : null;
   }
 
-  /** Newest sample timestamp in the store (-Infinity when empty). */
-  newestSample(): number {
-    const r = this.db.prepare('SELECT MAX(ts) AS t FROM samples').get() as { t: number | null };
-    return r.t ?? -Infinity;
+  async latestModel(): Promise<ModelRecord | null> {
+    return this.modelRow('SELECT * FROM models ORDER BY id DESC LIMIT 1');
   }
 
-  /** The training report recorded with a model version (training curve, parameters). */
-  modelReport(id: number): Record<string, unknown> {
-    const r = this.db.prepare('SELECT report FROM models WHERE id = ?').get(id) as { report: string | null } | undefined;
-    return r?.report ? (JSON.parse(r.report) as Record<string, unknown>) : {};
+  async model(id: number): Promise<ModelRecord | null> {
+    return this.modelRow('SELECT * FROM models WHERE id = ?', id);
   }
 
-  saveScores(machine: string, points: { t: number; score: number }[], modelId: number | null): void {
-    const ins = this.db.prepare('INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)');
+  async updateModelReport(id: number, patch: Record<string, unknown>): Promise<void> {
     this.db.transaction(() => {
-      for (const p of points) ins.run(machine, p.t, Number.isFinite(p.score) ? p.score : 1e30, modelId);
+      const cur = this.modelRow('SELECT * FROM models WHERE id = ?', id);
+      if (!cur) throw new StoreError(`no model version #${id}`);
+      this.q('UPDATE models SET report = ? WHERE id = ?').run(JSON.stringify({ ...cur.report, ...patch }), id);
     })();
   }
 
-  saveScorerState(machine: string, state: unknown): void {
-    this.db.prepare('INSERT OR REPLACE INTO scorer_state VALUES (?, ?, ?)').run(machine, JSON.stringify(state), Date.now());
+  async commitStep(w: StepWrite): Promise<void> {
+    const score = this.q('INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)');
+    const state = this.q('INSERT OR REPLACE INTO scorer_state VALUES (?, ?, ?)');
+    // the watcher's fields only: an operator's ack / label are never written here
+    const inc = this.q(`INSERT INTO incidents (id, machine, type, state, onset, last_seen, resolved_at, peak, segments, paged, detail)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET type = excluded.type, state = excluded.state,
+      onset = excluded.onset, last_seen = excluded.last_seen, resolved_at = excluded.resolved_at, peak = excluded.peak,
+      segments = excluded.segments, paged = excluded.paged, detail = excluded.detail`);
+    const alert = this.q('INSERT OR IGNORE INTO outbox (key, incident_id, kind, created_at, next_at) VALUES (?, ?, ?, ?, ?)');
+    const status = this.q('INSERT OR REPLACE INTO machine_status VALUES (?, ?, ?, ?, ?)');
+    const meta = this.q('INSERT OR REPLACE INTO watch_meta VALUES (?, ?)');
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const s of w.scores) for (const p of s.points) score.run(s.machine, p.t, Number.isFinite(p.score) ? p.score : 1e30, w.modelId);
+      for (const s of w.scorerStates) state.run(s.machine, JSON.stringify(s.state), now);
+      for (const i of w.incidents) {
+        const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events });
+        inc.run(i.id, i.machine, i.type, i.state === 'resolved' ? 'resolved' : 'open', i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak, i.segments, i.paged ? 1 : 0, detail);
+      }
+      for (const a of w.alerts) alert.run(a.key, a.incidentId, a.kind, a.createdAt, a.createdAt);
+      for (const m of w.status) status.run(m.machine, m.lastTs, Number.isFinite(m.lastScore) ? m.lastScore : 1e30, Number.isFinite(m.risk) ? m.risk : 1e30, m.openIncidents);
+      for (const [k, v] of Object.entries(w.meta)) meta.run(k, v);
+    })();
   }
 
-  scorerState<T>(machine: string): T | null {
-    const r = this.db.prepare('SELECT state FROM scorer_state WHERE machine = ?').get(machine) as { state: string } | undefined;
-    return r ? (JSON.parse(r.state) as T) : null;
+  async scorerStates(): Promise<Map<string, unknown>> {
+    const rows = this.q('SELECT machine, state FROM scorer_state').all() as { machine: string; state: string }[];
+    return new Map(rows.map((r) => [r.machine, JSON.parse(r.state) as unknown]));
   }
 
-  /** Stores an incident with its explanation (metric shares) and, when known, the jobs that moved most. */
-  /** Stores an incident with its explanation (metric shares) and, when known, the jobs that moved most and the likely
-   *  cause of back-pressure; what is not given keeps its stored value. */
-  upsertIncident(i: Incident, explanation: unknown, movers?: unknown, cause?: unknown): void {
-    const prev = this.incidentDetail(i.id);
-    this.db.prepare('INSERT OR REPLACE INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-      i.id, i.machine, i.type, i.state, i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak,
-      JSON.stringify({ segments: i.segments, explanation, movers: movers ?? prev.movers ?? [], cause: cause ?? prev.cause ?? null }));
+  async meta(key: string): Promise<string | null> {
+    return (this.q('SELECT value FROM watch_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
   }
 
-  private incidentDetail(id: string): { movers?: unknown; cause?: unknown } {
-    const r = this.db.prepare('SELECT detail FROM incidents WHERE id = ?').get(id) as { detail: string } | undefined;
-    return r ? (JSON.parse(r.detail ?? '{}') as { movers?: unknown; cause?: unknown }) : {};
-  }
-
-  incidents(): (Incident & { explanation: unknown; movers: unknown; cause: unknown })[] {
-    const rows = this.db.prepare('SELECT * FROM incidents ORDER BY onset').all() as { id: string; machine: string; type: string; state: string; onset: number; last_seen: number; resolved_at: number | null; peak: number; detail: string }[];
-    return rows.map((r) => {
-      const d = JSON.parse(r.detail ?? '{}') as { segments?: number; explanation?: unknown; movers?: unknown; cause?: unknown };
-      return {
-        id: r.id, machine: r.machine, type: r.type as Incident['type'], state: r.state as Incident['state'], onset: r.onset, lastSeen: r.last_seen,
-        ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: d.segments ?? 1, explanation: d.explanation ?? [], movers: d.movers ?? [], cause: d.cause ?? null,
-      };
-    });
-  }
-
-  scores(machine: string, from: number, to: number): { t: number[]; score: number[] } {
-    const rows = this.db.prepare('SELECT ts, score FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts').all(machine, from, to) as { ts: number; score: number }[];
+  async scores(machine: string, from: number, to: number): Promise<{ t: number[]; score: number[] }> {
+    const rows = this.q('SELECT ts, score FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts').all(machine, clampT(from, -MAX), clampT(to, MAX)) as { ts: number; score: number }[];
     return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score) };
   }
 
-  scoredMachines(): string[] {
-    return (this.db.prepare('SELECT DISTINCT machine FROM scores ORDER BY machine').all() as { machine: string }[]).map((r) => r.machine);
+  async scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
+    const bucketMs = bucketWidth(from, to, maxPoints);
+    const rows = this.q('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, MAX(score) AS v FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b')
+      .all(from, bucketMs, machine, from, to) as { b: number; v: number }[];
+    return bucketed(rows.map((r) => ({ key: 'score', b: r.b, v: r.v })), ['score'], from, bucketMs);
   }
 
-  status(): StoreStatus {
-    const one = <T>(sql: string): T => this.db.prepare(sql).get() as T;
-    const s = one<{ n: number; a: number | null; b: number | null; m: number }>('SELECT COUNT(*) AS n, MIN(ts) AS a, MAX(ts) AS b, COUNT(DISTINCT machine) AS m FROM samples');
+  async heatMap(q: { from: number; to: number; buckets: number; threshold: number; machines?: string[]; limit?: number }): Promise<HeatMap> {
+    const machines = q.machines ?? (this.q('SELECT machine FROM machine_status ORDER BY risk DESC, machine LIMIT ?').all(Math.min(q.limit ?? 50, 1000)) as { machine: string }[]).map((r) => r.machine);
+    const n = Math.max(1, Math.min(q.buckets, 2000));
+    const bucketMs = bucketWidth(q.from, q.to, n);
+    const cell = this.q('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, MAX(score) AS v FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY b');
+    const th = q.threshold > 0 ? q.threshold : 1;
+    const cells = machines.map((m) => {
+      const row: (number | null)[] = new Array(n).fill(null);
+      for (const r of cell.all(q.from, bucketMs, m, q.from, q.to) as { b: number; v: number }[]) if (r.b >= 0 && r.b < n) row[r.b] = r.v / th;
+      return row;
+    });
+    return { machines, t: Array.from({ length: n }, (_, i) => q.from + i * bucketMs), bucketMs, cells };
+  }
+
+  async machineStatus(): Promise<MachineStatus[]> {
+    return (this.q('SELECT * FROM machine_status ORDER BY risk DESC, machine').all() as { machine: string; last_ts: number; last_score: number; risk: number; open_incidents: number }[])
+      .map((r) => ({ machine: r.machine, lastTs: r.last_ts, lastScore: r.last_score, risk: r.risk, openIncidents: r.open_incidents }));
+  }
+
+  async newestScore(): Promise<number> {
+    return (this.q('SELECT MAX(last_ts) AS t FROM machine_status').get() as { t: number | null }).t ?? -Infinity;
+  }
+
+  async incidents(q: IncidentQuery = {}): Promise<Page<IncidentRecord>> {
+    const limit = pageLimit(q.limit);
+    const after = q.cursor ? decodeCursor(q.cursor) : null;
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.state === 'resolved') where.push("state = 'resolved'");
+    else if (q.state === 'active') where.push("state != 'resolved'");
+    else if (q.state === 'open') where.push("state != 'resolved' AND ack_at IS NULL");
+    else if (q.state === 'acknowledged') where.push("state != 'resolved' AND ack_at IS NOT NULL");
+    if (q.type) { where.push('type = ?'); args.push(q.type); }
+    if (q.machine) { where.push('machine = ?'); args.push(q.machine); }
+    if (q.job) { where.push("EXISTS (SELECT 1 FROM json_each(incidents.detail, '$.jobs') WHERE value = ?)"); args.push(q.job); }
+    if (q.label === 'none') where.push('label IS NULL');
+    else if (q.label) { where.push('label = ?'); args.push(q.label); }
+    if (q.from !== undefined) { where.push('onset >= ?'); args.push(clampT(q.from, -MAX)); }
+    if (q.to !== undefined) { where.push('onset <= ?'); args.push(clampT(q.to, MAX)); }
+    // newest first; the cursor is the (onset, id) of the last item of the previous page
+    if (after) { where.push('(onset < ? OR (onset = ? AND id < ?))'); args.push(after.onset, after.onset, after.id); }
+    const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY onset DESC, id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, limit + 1) as IncidentRow[];
+    const items = rows.slice(0, limit).map(toRecord);
+    const last = items[items.length - 1];
+    return { items, next: rows.length > limit && last ? encodeCursor({ onset: last.onset, id: last.id }) : null };
+  }
+
+  async incident(id: string): Promise<IncidentRecord | null> {
+    const r = this.q('SELECT * FROM incidents WHERE id = ?').get(id) as IncidentRow | undefined;
+    return r ? toRecord(r) : null;
+  }
+
+  async activeIncidents(): Promise<IncidentRecord[]> {
+    return (this.q("SELECT * FROM incidents WHERE state != 'resolved' ORDER BY onset, id").all() as IncidentRow[]).map(toRecord);
+  }
+
+  async acknowledge(id: string, by: string, at: number): Promise<IncidentRecord> {
+    return this.db.transaction(() => {
+      const r = this.q('SELECT * FROM incidents WHERE id = ?').get(id) as IncidentRow | undefined;
+      if (!r) throw new StoreError(`unknown incident '${id}'`);
+      if (r.state === 'resolved') throw new StoreError(`incident ${id} is already resolved`);
+      if (r.ack_at === null) this.q('UPDATE incidents SET ack_at = ?, ack_by = ? WHERE id = ?').run(at, by, id);
+      return toRecord(this.q('SELECT * FROM incidents WHERE id = ?').get(id) as IncidentRow);
+    })();
+  }
+
+  async label(id: string, value: IncidentLabel, by: string, note: string, at: number): Promise<IncidentRecord> {
+    return this.db.transaction(() => {
+      if (this.q('UPDATE incidents SET label = ?, label_at = ?, label_by = ?, label_note = ? WHERE id = ?').run(value, at, by, note, id).changes === 0) {
+        throw new StoreError(`unknown incident '${id}'`);
+      }
+      return toRecord(this.q('SELECT * FROM incidents WHERE id = ?').get(id) as IncidentRow);
+    })();
+  }
+
+  async dueAlerts(now: number, limit: number): Promise<OutboxAlert[]> {
+    return (this.q('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= ? ORDER BY id LIMIT ?').all(now, limit) as OutboxRow[]).map(toAlert);
+  }
+
+  async markDelivered(id: number, at: number): Promise<void> {
+    this.q('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(at, id);
+  }
+
+  async markRetry(id: number, nextAt: number, error: string | null, countAttempt: boolean): Promise<void> {
+    this.q('UPDATE outbox SET next_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?').run(nextAt, error, countAttempt ? 1 : 0, id);
+  }
+
+  async alerts(q: { incidentId?: string; limit?: number } = {}): Promise<OutboxAlert[]> {
+    return (this.q('SELECT * FROM outbox WHERE (? IS NULL OR incident_id = ?) ORDER BY id LIMIT ?').all(q.incidentId ?? null, q.incidentId ?? null, q.limit ?? 100_000) as OutboxRow[]).map(toAlert);
+  }
+
+  async applyRetention(now: number, p: RetentionPolicy): Promise<RetentionResult> {
+    if (!(p.retainMs > 0 && p.rawMs > 0 && p.bucketMs > 0)) throw new StoreError('retention: retain, raw and bucket must be positive durations');
+    if (p.rawMs > p.retainMs) throw new StoreError('retention: the raw period must not exceed the retention period');
+    const cut = now - p.retainMs;
+    const rawCut = now - p.rawMs;
+    return this.db.transaction(() => {
+      const deletedSamples = this.q('DELETE FROM samples WHERE ts < ?').run(cut).changes + this.q('DELETE FROM job_samples WHERE ts < ?').run(cut).changes;
+      // roll-up: samples in [cut, rawCut) become one mean per (machine, metric, bucket); a bucket already rolled up
+      // (its single row sits on the bucket start) is left as it is
+      const before = (this.q('SELECT COUNT(*) AS n FROM samples WHERE ts >= ? AND ts < ?').get(cut, rawCut) as { n: number }).n;
+      this.db.exec('CREATE TEMP TABLE IF NOT EXISTS rollup (machine TEXT, metric TEXT, ts INTEGER, value REAL)');
+      this.db.exec('DELETE FROM rollup');
+      this.q('INSERT INTO rollup SELECT machine, metric, ts - (ts % ?) AS b, AVG(value) FROM samples WHERE ts >= ? AND ts < ? GROUP BY machine, metric, b')
+        .run(p.bucketMs, cut, rawCut);
+      this.q('DELETE FROM samples WHERE ts >= ? AND ts < ?').run(cut, rawCut);
+      this.db.exec('INSERT OR REPLACE INTO samples SELECT machine, metric, ts, value FROM rollup');
+      const after = (this.q('SELECT COUNT(*) AS n FROM rollup').get() as { n: number }).n;
+      const deletedScores = this.q('DELETE FROM scores WHERE ts < ?').run(cut).changes;
+      const deletedEvents = this.q('DELETE FROM events WHERE ts < ?').run(cut).changes;
+      const old = this.q("SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < ?").all(cut) as { id: string }[];
+      for (const o of old) this.q('DELETE FROM outbox WHERE incident_id = ?').run(o.id);
+      const deletedIncidents = this.q("DELETE FROM incidents WHERE state = 'resolved' AND resolved_at < ?").run(cut).changes;
+      this.q('UPDATE machines SET first_seen = MAX(first_seen, ?)').run(cut);
+      return { deletedSamples, rolledUpSamples: before - after, deletedScores, deletedEvents, deletedIncidents };
+    })();
+  }
+
+  async status(): Promise<StoreStatus> {
+    const one = <T>(sql: string): T => this.q(sql).get() as T;
+    const s = one<{ n: number }>('SELECT COUNT(*) AS n FROM samples');
+    const span = one<{ a: number | null; b: number | null; m: number }>('SELECT MIN(first_seen) AS a, MAX(last_seen) AS b, COUNT(*) AS m FROM machines');
     const inc = one<{ total: number; open: number | null }>("SELECT COUNT(*) AS total, SUM(state != 'resolved') AS open FROM incidents");
+    let bytes: number | null = null;
+    if (this.location !== ':memory:') {
+      bytes = 0;
+      for (const f of [this.location, `${this.location}-wal`]) { try { bytes += statSync(f).size; } catch { /* no WAL yet */ } }
+    }
     return {
-      path: this.path, schemaVersion: this.schemaVersion, samples: s.n, machines: s.m, metrics: this.metrics(), from: s.a, to: s.b,
-      models: one<{ n: number }>('SELECT COUNT(*) AS n FROM models').n, incidents: { open: inc.open ?? 0, total: inc.total },
+      location: this.location, engine: 'sqlite', schemaVersion: this.schemaVersion, samples: s.n, machines: span.m, metrics: await this.metrics(),
+      from: span.a, to: span.b, models: one<{ n: number }>('SELECT COUNT(*) AS n FROM models').n, incidents: { open: inc.open ?? 0, total: inc.total },
+      events: one<{ n: number }>('SELECT COUNT(*) AS n FROM events').n, bytes,
     };
   }
 
-  close(): void {
-    this.db.close();
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
   }
 }

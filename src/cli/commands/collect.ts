@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { FlinkRestSource, PrometheusSource, readFileSamples, pollLoop, type HttpOptions } from '../../collect/index.js';
 import type { Sample } from '../../core/sample.js';
-import { Store } from '../../store/sqlite.js';
+import { openStore, DEFAULT_DB } from '../../store/index.js';
 
-export const DEFAULT_DB = '.flinkscope/flinkscope.db';
+export { DEFAULT_DB };
 
 export function parseDuration(s: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim());
@@ -40,14 +40,14 @@ export function registerCollect(program: Command): void {
     .action(async (o: CollectOpts) => {
       const given = [o.flink, o.prometheus, o.file].filter(Boolean).length;
       if (given !== 1) throw new Error('give exactly one of --flink, --prometheus, --file');
-      const store = new Store(o.db);
+      const store = await openStore(o.db);
       const tls = o.ca || o.insecure ? { ca: o.ca ? readFileSync(o.ca, 'utf8') : undefined, insecure: !!o.insecure } : undefined;
       const http: HttpOptions = { tls, timeoutMs: parseDuration(o.timeout), auth: o.token ? { bearer: o.token } : o.user ? { basic: { user: o.user, password: o.password ?? '' } } : undefined };
       try {
         if (o.file) {
           for (const f of o.file) {
             const { samples, skipped } = await readFileSamples(f);
-            const n = store.insertSamples(samples);
+            const n = await store.insertSamples(samples);
             console.log(`${f}: ${n} new samples (${samples.length - n} already stored, ${skipped} malformed rows skipped)`);
           }
           return;
@@ -57,7 +57,7 @@ export function registerCollect(program: Command): void {
           const src = new FlinkRestSource(o.flink, http);
           poll = async () => {
             const r = await src.poll();
-            store.recordPlacement(r.jobsOn, Date.now());
+            await store.recordPlacement(r.jobsOn, Date.now());
             for (const e of r.errors) process.stderr.write(`\nwarning: ${e}\n`);
             return r.samples;
           };
@@ -80,7 +80,7 @@ export function registerCollect(program: Command): void {
         process.stderr.write('\n');
         console.log(`stored ${st.samples} samples from ${st.machines} machines in ${st.polls} polls; ${st.errors} failed polls → ${o.db}`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -88,12 +88,13 @@ export function registerCollect(program: Command): void {
     .command('status')
     .description('Summarise what the store holds')
     .option('--db <path>', 'store file', DEFAULT_DB)
-    .action((o: { db: string }) => {
-      const store = new Store(o.db);
-      const s = store.status();
+    .action(async (o: { db: string }) => {
+      const store = await openStore(o.db);
+      const s = await store.status();
       const iso = (t: number | null): string => (t === null ? '–' : new Date(t).toISOString());
-      console.log(`store ${s.path} (schema v${s.schemaVersion})\n  samples   ${s.samples} from ${s.machines} machines, ${iso(s.from)} → ${iso(s.to)}\n  metrics   ${s.metrics.join(', ') || '–'}\n  models    ${s.models}\n  incidents ${s.incidents.open} open / ${s.incidents.total} total`);
-      for (const m of store.machines()) console.log(`  ${m}: jobs ${store.jobsOn(m).join(', ') || '–'}`);
-      store.close();
+      console.log(`store ${s.location} (${s.engine}, schema v${s.schemaVersion}${s.bytes !== null ? `, ${(s.bytes / 1e6).toFixed(1)} MB` : ''})\n  samples   ${s.samples} from ${s.machines} machines, ${iso(s.from)} → ${iso(s.to)}\n  metrics   ${s.metrics.join(', ') || '–'}\n  models    ${s.models}\n  incidents ${s.incidents.open} open / ${s.incidents.total} total\n  events    ${s.events}`);
+      const placement = await store.placements();
+      for (const m of await store.machines()) console.log(`  ${m}: jobs ${(placement.get(m) ?? []).join(', ') || '–'}`);
+      await store.close();
     });
 }

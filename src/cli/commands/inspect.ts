@@ -1,58 +1,17 @@
-// The store-backed faces: `watch` (incremental scoring, incidents, alerts; survives restarts), `serve` (API +
-// dashboard on 127.0.0.1) and `report` (the daily inspection report as HTML or Markdown).
+// The store-backed faces: `watch` (collect → score → incidents → alerts, crash-consistent; src/app/run.ts), `serve`
+// (API + dashboard on 127.0.0.1; src/server) and `report` (the inspection report as HTML or Markdown).
 import type { Command } from 'commander';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadDetector } from '../../detectors/index.js';
-import { FlinkRestSource, PrometheusSource, type HttpOptions } from '../../collect/index.js';
-import { Store } from '../../store/sqlite.js';
-import { Watcher } from '../../inspect/watch.js';
-import { ModelLifecycle } from '../../inspect/retrain.js';
-import { fmtMs } from '../progress.js';
-import { WebhookAlerter } from '../../inspect/alerts.js';
-import { IncidentTracker } from '../../inspect/incidents.js';
-import { rankMachines, healthSummary } from '../../inspect/ranking.js';
+import type { HttpOptions } from '../../collect/index.js';
+import { openStore, DEFAULT_DB } from '../../store/index.js';
+import { runWatch } from '../../app/run.js';
+import { InspectionService } from '../../app/service.js';
+import { reportInput } from '../../app/report.js';
 import { renderHtml, renderMarkdown } from '../../inspect/report.js';
-import type { Contribution, JobMover } from '../../inspect/explain.js';
-import type { BackpressureCause } from '../../inspect/propagation.js';
-import { buildApi, metricColumns, type InspectionSource } from '../../server/api.js';
-import { DEFAULT_DB, parseDuration } from './collect.js';
-
-/** The threshold of a model: --threshold, else the store's record of it, else its training report, else its own. */
-function thresholdOf(store: Store, modelPath: string, given?: string): number {
-  if (given) return Number(given);
-  const rec = store.latestModel();
-  if (rec && rec.path === modelPath) return rec.threshold;
-  if (existsSync(`${modelPath}.report.json`)) return (JSON.parse(readFileSync(`${modelPath}.report.json`, 'utf8')) as { threshold: number }).threshold;
-  return loadDetector(modelPath).threshold;
-}
-
-function sourceFromStore(store: Store): InspectionSource {
-  const tracker = new IncidentTracker();
-  const explanations = new Map<string, Contribution[]>();
-  const movers = new Map<string, JobMover[]>();
-  const causes = new Map<string, BackpressureCause>();
-  const scores = new Map<string, { t: number[]; score: number[] }>();
-  const refresh = (): void => {
-    const inc = store.incidents();
-    tracker.restore(inc.map(({ explanation: _e, movers: _m, cause: _c, ...i }) => i));
-    for (const i of inc) {
-      explanations.set(i.id, (i.explanation as Contribution[]) ?? []);
-      movers.set(i.id, (i.movers as JobMover[]) ?? []);
-      if (i.cause) causes.set(i.id, i.cause as BackpressureCause);
-    }
-    for (const m of store.scoredMachines()) scores.set(m, store.scores(m, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
-  };
-  refresh();
-  const rec = store.latestModel();
-  const jobs = new Map(store.machines().map((m) => [m, store.jobsOn(m)]));
-  const report = rec ? store.modelReport(rec.id) : {};
-  const history = (report.history as { epoch: number; loss: number; valLoss: number | null }[]) ?? [];
-  const model = rec ? { kind: rec.kind, version: `#${rec.id}`, threshold: rec.threshold, history, reason: report.reason as string | undefined, drift: report.drift as NonNullable<InspectionSource['model']>['drift'] } : undefined;
-  const metrics = (machine: string, from: number, to: number) => (store.machines().includes(machine) ? metricColumns(store.series(machine, store.metrics(), from, to), from, to) : null);
-  const src: InspectionSource & { refresh: () => void } = { threshold: Math.max(rec?.threshold ?? 1, 1e-6), tracker, explanations, movers, causes, scores, jobs, model, metrics, refresh };
-  return src;
-}
+import { buildApi } from '../../server/api.js';
+import { parseDuration } from './collect.js';
+import { parseThreshold } from './eval.js';
 
 export function registerInspect(program: Command): void {
   program
@@ -63,66 +22,39 @@ export function registerInspect(program: Command): void {
     .option('--flink <url>', 'collect from Flink REST before each step')
     .option('--prometheus <url>', 'collect from Prometheus before each step')
     .option('--interval <d>', 'step interval', '10s')
-    .option('--steps <n>', 'stop after n steps (default: until Ctrl-C)')
-    .option('--threshold <x>', 'override the model threshold')
+    .option('--steps <n>', 'stop after n ticks (default: until Ctrl-C)')
+    .option('--max-rows <n>', 'at most n new rows per machine per committed step (catching up on history)', '360')
+    .option('--threshold <rule>', 're-threshold the model: mad[:k], pNN or pot[:risk] over its training scores (default: the rule it was trained with)')
+    .option('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long', '10m')
     .option('--webhook <url>', 'POST alerts here')
     .option('--webhook-format <f>', 'json or slack', 'json')
     .option('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift')
     .option('--history <d>', 'with --retrain-every: history to train on', '7d')
     .option('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)')
-    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; threshold?: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
-      const store = new Store(o.db);
-      const det = loadDetector(o.model);
-      const th = thresholdOf(store, o.model, o.threshold);
-      const rec = store.latestModel();
-      const watcher = new Watcher(store, det, th, rec && rec.path === o.model ? rec.id : null, {
-        alerter: o.webhook ? new WebhookAlerter({ url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json' }) : undefined,
-        onAlertError: (e) => process.stderr.write(`\nalert failed: ${e.message}\n`),
-      });
-      const life = o.retrainEvery
-        ? new ModelLifecycle(store, { kind: det.kind, params: det.params as Record<string, unknown>, modelDir: o.modelDir ?? dirname(o.model), policy: { intervalMs: parseDuration(o.retrainEvery), historyMs: parseDuration(o.history) } })
-        : null;
-      let lastDrift: boolean | null = null;
-      const http: HttpOptions = { timeoutMs: 5000 };
-      const flink = o.flink ? new FlinkRestSource(o.flink, http) : null;
-      const prom = o.prometheus ? new PrometheusSource(o.prometheus, { ...http, stepMs: Math.min(parseDuration(o.interval), 60_000) }) : null;
-      let from = Date.now() - 10 * 60_000;
+    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; eventGrace: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
+      const store = await openStore(o.db);
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());
-      for (let step = 1; !ac.signal.aborted && (!o.steps || step <= Number(o.steps)); step++) {
-        try {
-          if (flink) {
-            const r = await flink.poll();
-            store.insertSamples(r.samples);
-            store.recordPlacement(r.jobsOn, Date.now());
-          } else if (prom) {
-            const to = Date.now();
-            store.insertSamples(await prom.range(from, to));
-            from = to;
-          }
-        } catch (e) {
-          process.stderr.write(`\ncollect failed (will retry): ${(e as Error).message}\n`);
+      process.once('SIGTERM', () => ac.abort());
+      const http: HttpOptions = { timeoutMs: 5000 };
+      const intervalMs = parseDuration(o.interval);
+      try {
+        const sum = await runWatch({
+          store, modelPath: o.model, threshold: o.threshold ? parseThreshold(o.threshold) : undefined, intervalMs,
+          ticks: o.steps ? Number(o.steps) : undefined, signal: ac.signal,
+          source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(intervalMs, 60_000) } : undefined,
+          webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json' } : undefined,
+          retrain: o.retrainEvery ? { everyMs: parseDuration(o.retrainEvery), historyMs: parseDuration(o.history), modelDir: o.modelDir ?? dirname(o.model) } : undefined,
+          watch: { maxRowsPerStep: Number(o.maxRows), eventGraceMs: parseDuration(o.eventGrace) },
+          status: (l) => process.stderr.write(`${l}\n`),
+        });
+        if (sum.polls > 0 && sum.failedPolls === sum.polls) {
+          process.exitCode = 1;
+          console.error(`flinkscope: nothing could be collected: all ${sum.polls} polls failed`);
         }
-        const r = await watcher.step();
-        for (const i of r.opened) console.log(`OPEN     ${i.id} ${i.machine} ${i.type} since ${new Date(i.onset).toISOString()}`);
-        for (const i of r.resolved) console.log(`RESOLVED ${i.id} ${i.machine} ${i.type}`);
-        process.stderr.write(`step ${step}: scored ${r.scored} new samples; open incidents ${watcher.tracker.incidents.filter((i) => i.state !== 'resolved').length}\n`);
-        if (life) {
-          const l = await life.step(watcher.channels);
-          if (l.drift && l.drift.drifted !== lastDrift) {
-            console.log(`DRIFT    ${l.drift.drifted ? 'score distribution shifted' : 'no drift'}: KS ${l.drift.ks.toFixed(3)} (critical ${l.drift.critical.toFixed(3)}), median ${l.drift.trainMedian.toFixed(3)} → ${l.drift.recentMedian.toFixed(3)}`);
-            lastDrift = l.drift.drifted;
-          }
-          if (l.retrained) {
-            watcher.swapModel(l.retrained.detector, o.threshold ? Number(o.threshold) : l.retrained.threshold, l.retrained.id);
-            console.log(`RETRAIN  ${l.decision.reason}: model #${l.retrained.id} on ${l.retrained.series} machines (${fmtMs(l.retrained.trainMs)}), threshold ${l.retrained.threshold.toFixed(3)} → ${l.retrained.path}`);
-            lastDrift = null;
-          }
-        }
-        if (o.steps && step >= Number(o.steps)) break;
-        await new Promise((res) => setTimeout(res, parseDuration(o.interval)));
+      } finally {
+        await store.close();
       }
-      store.close();
     });
 
   program
@@ -133,10 +65,8 @@ export function registerInspect(program: Command): void {
     .option('--host <h>', 'bind address', '127.0.0.1')
     .option('--token <t>', 'require Authorization: Bearer <token> on /api')
     .action(async (o: { db: string; port: string; host: string; token?: string }) => {
-      const store = new Store(o.db);
-      const src = sourceFromStore(store) as InspectionSource & { refresh: () => void };
-      const app = buildApi(src, { token: o.token, onAck: (id) => store.upsertIncident(src.tracker.incidents.find((i) => i.id === id)!, src.explanations.get(id) ?? []) });
-      setInterval(() => src.refresh(), 5000).unref();
+      const store = await openStore(o.db);
+      const app = buildApi(new InspectionService(store), { token: o.token });
       const addr = await app.listen({ host: o.host, port: Number(o.port) });
       console.log(`dashboard and API: ${addr}/`);
     });
@@ -146,21 +76,15 @@ export function registerInspect(program: Command): void {
     .description('Write the inspection report (HTML or Markdown by extension) from the store')
     .option('--db <path>', 'store file', DEFAULT_DB)
     .requiredOption('--out <file>', 'report.html or report.md')
-    .action((o: { db: string; out: string }) => {
-      const store = new Store(o.db);
-      const src = sourceFromStore(store);
-      const ranked = rankMachines([...src.scores].map(([machine, s]) => ({ machine, scores: s.score, hasActiveIncident: !!src.tracker.active(machine) })), src.threshold);
-      const last = Math.max(0, ...[...src.scores.values()].map((s) => s.t[s.t.length - 1] ?? 0));
-      const model = store.latestModel();
-      const input = {
-        generatedAt: last || Date.now(), health: healthSummary(ranked), ranked,
-        incidents: src.tracker.incidents.map((i) => ({ ...i, explanation: src.explanations.get(i.id), movers: src.movers?.get(i.id), cause: src.causes?.get(i.id) })),
-        scores: Object.fromEntries([...src.scores].map(([m, s]) => [m, s.score.slice(-240)])), threshold: src.threshold,
-        model: model ? { kind: model.kind, version: `#${model.id}` } : undefined,
-      };
-      mkdirSync(dirname(o.out), { recursive: true });
-      writeFileSync(o.out, /\.md$/i.test(o.out) ? renderMarkdown(input) : renderHtml(input));
-      console.log(`report: ${o.out} (${ranked.length} machines, ${input.incidents.length} incidents)`);
-      store.close();
+    .action(async (o: { db: string; out: string }) => {
+      const store = await openStore(o.db);
+      try {
+        const input = await reportInput(store);
+        mkdirSync(dirname(o.out), { recursive: true });
+        writeFileSync(o.out, /\.md$/i.test(o.out) ? renderMarkdown(input) : renderHtml(input));
+        console.log(`report: ${o.out} (${input.ranked.length} machines, ${input.incidents.length} incidents)`);
+      } finally {
+        await store.close();
+      }
     });
 }

@@ -5,7 +5,8 @@
 import { Rng, Tensor, arena, backward, noGrad } from '../../tensor/index.js';
 import { Module } from '../../nn/index.js';
 import { Adam, clipGradNorm, stepDecay, warmupCosine } from '../../optim/index.js';
-import { Detector, FitCancelledError, type DetectorState, type FitOptions } from '../detector.js';
+import { Detector, FitCancelledError, type DetectorState, type EpochRecord, type FitOptions } from '../detector.js';
+export type { EpochRecord };
 import type { PreparedInput } from '../input.js';
 import { DetectorInputError } from '../input.js';
 import type { ParamSpec } from '../params.js';
@@ -46,19 +47,15 @@ export const deepParamSpec: ParamSpec<DeepParams> = {
   contamination: { default: 0.01, min: 0, max: 0.5, doc: 'expected share of anomalies in training data (sets the threshold)' },
 };
 
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  valLoss: number | null;
-  ms: number;
-}
-
 export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
   protected model: Module | null = null;
   protected scale_: RobustScale | null = null;
   protected C = 0;
   /** Training curve of the last fit (for reports and the dashboard's model page). */
   history: EpochRecord[] = [];
+  override get trainingHistory(): EpochRecord[] {
+    return this.history;
+  }
   /** 1-based epoch of the running fit (for losses that change over epochs, e.g. USAD). */
   protected currentEpoch = 0;
 

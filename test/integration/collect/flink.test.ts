@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFlink, freePort, type FlinkCluster } from './flink-cluster.js';
-import { Store } from '../../../src/store/sqlite.js';
+import { SqliteStore } from '../../../src/store/sqlite.js';
 import { prometheusLabel } from '../../../src/collect/prometheus.js';
 
 const ROOT = process.env.FLINKSCOPE_ROOT ?? '.';
@@ -51,10 +51,10 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
     const db = join(dir, 'base.db');
     const r = cli(['collect', '--flink', flink.restUrl, '--db', db, '--polls', '3', '--interval', '2s']);
     assert.equal(r.code, 0, r.err);
-    const store = new Store(db);
+    const store = new SqliteStore(db);
     try {
-      assert.deepEqual(store.machines(), ['tm-1', 'tm-2', 'tm-3']);
-      const have = store.metrics();
+      assert.deepEqual((await store.machines()), ['tm-1', 'tm-2', 'tm-3']);
+      const have = (await store.metrics());
       for (const m of ['cpu_load', 'heap_used', 'heap_max', 'busy_ms_per_s', 'backpressured_ms_per_s', 'idle_ms_per_s', 'records_in_per_s', 'records_out_per_s']) {
         assert.ok(have.includes(m), `metric ${m} collected (have: ${have.join(', ')})`);
       }
@@ -65,11 +65,11 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
         const d = (await (await fetch(`${flink.restUrl}/jobs/${jobId}/vertices/${v.id}`)).json()) as { subtasks: { 'taskmanager-id': string }[] };
         for (const s of d.subtasks) expected.add(s['taskmanager-id']);
       }
-      for (const m of expected) assert.deepEqual(store.jobsOn(m), ['flinkscope-hotspot'], `${m} runs the job`);
+      for (const m of expected) assert.deepEqual((await store.jobsOn(m)), ['flinkscope-hotspot'], `${m} runs the job`);
       const st = cli(['status', '--db', db]);
       assert.match(st.out, /3 machines/);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -86,49 +86,49 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
     const db = join(dir, 'hot.db');
     const r = cli(['collect', '--flink', flink.restUrl, '--db', db, '--polls', '3', '--interval', '2s']);
     assert.equal(r.code, 0, r.err);
-    const store = new Store(db);
-    const busy = (m: string): number => {
-      const s = store.series(m, ['busy_ms_per_s']);
+    const store = new SqliteStore(db);
+    const busy = async (m: string): Promise<number> => {
+      const s = (await store.series(m, ['busy_ms_per_s']));
       return Array.from(s.values).reduce((a, b) => a + b, 0) / s.values.length;
     };
     try {
-      for (const o of others) assert.ok(busy(hot) > busy(o) + 200, `busy ${hot} ${busy(hot).toFixed(0)} vs ${o} ${busy(o).toFixed(0)} ms/s`);
+      for (const o of others) assert.ok((await busy(hot)) > (await busy(o)) + 200, `busy ${hot} ${(await busy(hot)).toFixed(0)} vs ${o} ${(await busy(o)).toFixed(0)} ms/s`);
       // per-job samples: the hot subtask's operator on the hot TaskManager is the busy one
-      const opBusy = (m: string): number => {
-        const rows = store.jobSamples(m, 0, Number.MAX_SAFE_INTEGER).filter((r) => r.metric === 'busy_ms_per_s' && r.job === 'flinkscope-hotspot' && r.operator === work.name);
+      const opBusy = async (m: string): Promise<number> => {
+        const rows = (await store.jobSamples(m, 0, Number.MAX_SAFE_INTEGER)).filter((r) => r.metric === 'busy_ms_per_s' && r.job === 'flinkscope-hotspot' && r.operator === work.name);
         return rows.reduce((a, r) => a + r.value, 0) / Math.max(1, rows.length);
       };
-      assert.ok(store.jobSamples(hot, 0, Number.MAX_SAFE_INTEGER).length > 0, 'per-job samples stored');
-      for (const o of others) assert.ok(opBusy(hot) > opBusy(o) + 200, `operator ${work.name}: busy ${opBusy(hot).toFixed(0)} on ${hot} vs ${opBusy(o).toFixed(0)} on ${o}`);
+      assert.ok((await store.jobSamples(hot, 0, Number.MAX_SAFE_INTEGER)).length > 0, 'per-job samples stored');
+      for (const o of others) assert.ok((await opBusy(hot)) > (await opBusy(o)) + 200, `operator ${work.name}: busy ${(await opBusy(hot)).toFixed(0)} on ${hot} vs ${(await opBusy(o)).toFixed(0)} on ${o}`);
     } finally {
-      store.close();
+      await store.close();
     }
     if (!havePrometheus) return;
     const pdb = join(dir, 'prom.db');
     const p = cli(['collect', '--prometheus', promUrl, '--db', pdb, '--polls', '1', '--since', `${Math.ceil((Date.now() - hotFrom) / 1000) + 5}s`, '--interval', '2s']);
     assert.equal(p.code, 0, p.err);
-    const ps = new Store(pdb);
+    const ps = new SqliteStore(pdb);
     try {
-      const machines = ps.machines();
+      const machines = (await ps.machines());
       for (const m of ['tm-1', 'tm-2', 'tm-3']) assert.ok(machines.includes(m), `Prometheus data for ${m} (have ${machines.join(', ')})`);
-      assert.ok(ps.metrics().includes('cpu_load') && ps.metrics().includes('busy_ms_per_s'), `prometheus metrics: ${ps.metrics().join(', ')}`);
-      const pb = (m: string): number => {
-        const v = Array.from(ps.series(m, ['busy_ms_per_s']).values).filter(Number.isFinite);
+      assert.ok((await ps.metrics()).includes('cpu_load') && (await ps.metrics()).includes('busy_ms_per_s'), `prometheus metrics: ${(await ps.metrics()).join(', ')}`);
+      const pb = async (m: string): Promise<number> => {
+        const v = Array.from((await ps.series(m, ['busy_ms_per_s'])).values).filter(Number.isFinite);
         return v.slice(-5).reduce((a, b) => a + b, 0) / Math.max(1, v.slice(-5).length);
       };
-      for (const o of others) assert.ok(pb(hot) > pb(o) + 200, `prometheus busy ${hot} ${pb(hot).toFixed(0)} vs ${o} ${pb(o).toFixed(0)}`);
+      for (const o of others) assert.ok((await pb(hot)) > (await pb(o)) + 200, `prometheus busy ${hot} ${(await pb(hot)).toFixed(0)} vs ${o} ${(await pb(o)).toFixed(0)}`);
       // per job and operator from Prometheus' labels as well (names as the reporter exports them)
-      const jobRows = ps.jobSamples(hot, 0, Number.MAX_SAFE_INTEGER).filter((r) => r.metric === 'busy_ms_per_s');
+      const jobRows = (await ps.jobSamples(hot, 0, Number.MAX_SAFE_INTEGER)).filter((r) => r.metric === 'busy_ms_per_s');
       const jobName = prometheusLabel('flinkscope-hotspot');
       assert.ok(jobRows.some((r) => r.job === jobName && r.operator.length > 0), `per-job Prometheus samples on ${hot}: ${JSON.stringify(jobRows.slice(0, 2))}`);
-      const promOpBusy = (m: string): number => {
-        const rows = ps.jobSamples(m, 0, Number.MAX_SAFE_INTEGER).filter((r) => r.metric === 'busy_ms_per_s' && r.job === jobName && r.operator === prometheusLabel(work.name));
+      const promOpBusy = async (m: string): Promise<number> => {
+        const rows = (await ps.jobSamples(m, 0, Number.MAX_SAFE_INTEGER)).filter((r) => r.metric === 'busy_ms_per_s' && r.job === jobName && r.operator === prometheusLabel(work.name));
         const v = rows.slice(-5).map((r) => r.value);
         return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
       };
-      for (const o of others) assert.ok(promOpBusy(hot) > promOpBusy(o) + 200, `prometheus operator ${prometheusLabel(work.name)}: busy ${promOpBusy(hot).toFixed(0)} on ${hot} vs ${promOpBusy(o).toFixed(0)} on ${o}`);
+      for (const o of others) assert.ok((await promOpBusy(hot)) > (await promOpBusy(o)) + 200, `prometheus operator ${prometheusLabel(work.name)}: busy ${(await promOpBusy(hot)).toFixed(0)} on ${hot} vs ${(await promOpBusy(o)).toFixed(0)} on ${o}`);
     } finally {
-      ps.close();
+      await ps.close();
     }
   });
 
@@ -142,10 +142,10 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     assert.equal(code, 0);
     assert.match(err, /cannot connect|no answer/);
-    const s = new Store(db);
-    const n = s.status().samples;
-    const distinct = (s.db.prepare('SELECT COUNT(*) AS n FROM (SELECT DISTINCT machine, metric, ts FROM samples)').get() as { n: number }).n;
+    const s = new SqliteStore(db);
+    const n = (await s.status()).samples;
+    const distinct = ((s as SqliteStore).db.prepare('SELECT COUNT(*) AS n FROM (SELECT DISTINCT machine, metric, ts FROM samples)').get() as { n: number }).n;
     assert.ok(n > 0 && n === distinct);
-    s.close();
+    await s.close();
   });
 });

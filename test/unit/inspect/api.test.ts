@@ -1,56 +1,68 @@
-import { test, describe } from 'node:test';
+// The HTTP API over the application service and a store the real watcher filled.
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildApi, metricColumns, type InspectionSource } from '../../../src/server/api.js';
-import { IncidentTracker } from '../../../src/inspect/incidents.js';
+import { buildApi } from '../../../src/server/api.js';
+import { InspectionService } from '../../../src/app/service.js';
+import type { SqliteStore } from '../../../src/store/index.js';
+import { inspectedStore, at } from '../../helpers/inspected.js';
 
-function source(): InspectionSource {
-  const tracker = new IncidentTracker();
-  tracker.addSegment({ machine: 'tm-1', type: 'trend', onset: 1000, end: 5000, peak: 4 });
-  return {
-    threshold: 1,
-    tracker,
-    explanations: new Map([['inc-1', [{ name: 'cpu', share: 1, meanZ: 4 }]]]),
-    scores: new Map([['tm-1', { t: [1000, 2000, 3000], score: [0.5, 2, 3] }], ['tm-2', { t: [1000], score: [0.1] }]]),
-    // tm-1 reports cpu (with a gap) and latency; 'heap' is never reported in range and is left out
-    metrics: (m, from, to) => (m === 'tm-1'
-      ? metricColumns({ name: m, timestamps: Float64Array.of(1000, 2000, 3000), channels: ['cpu', 'heap', 'latency'], values: Float32Array.of(1, NaN, 10, NaN, NaN, 20, 3, NaN, 30) }, from, to)
-      : null),
-  };
-}
+let store: SqliteStore;
+before(async () => ({ store } = await inspectedStore()));
+after(async () => store.close());
 
 describe('HTTP API', () => {
   test('token: 401 without it, 200 with it', async () => {
-    const app = buildApi(source(), { token: 's3cret' });
+    const app = buildApi(new InspectionService(store), { token: 's3cret' });
     assert.equal((await app.inject({ url: '/api/health' })).statusCode, 401);
     const ok = await app.inject({ url: '/api/health', headers: { authorization: 'Bearer s3cret' } });
     assert.equal(ok.statusCode, 200);
-    assert.equal(ok.json().atRisk, 1);
+    assert.equal(ok.json().machines, 6);
+    assert.equal(ok.json().threshold, 3);
   });
   test('bad requests get 4xx with a clear message', async () => {
-    const app = buildApi(source(), { maxRangeMs: 10_000 });
+    const app = buildApi(new InspectionService(store));
     const bad = await app.inject({ url: '/api/machines/tm-1/scores?from=abc' });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /'from' must be an integer/);
-    assert.equal((await app.inject({ url: '/api/machines/tm-1/scores?from=0&to=99999999' })).statusCode, 400);
+    assert.equal((await app.inject({ url: `/api/machines/tm-1/scores?from=0&to=${at(0) + 40 * 86_400_000}` })).statusCode, 400, 'range too long');
+    assert.equal((await app.inject({ url: '/api/machines/tm-1/metrics?from=9&to=1' })).statusCode, 400);
     const unknown = await app.inject({ url: '/api/machines/nope/scores' });
     assert.equal(unknown.statusCode, 404);
     assert.match(unknown.json().error, /unknown machine 'nope'/);
     assert.equal((await app.inject({ method: 'POST', url: '/api/incidents/zzz/ack' })).statusCode, 404);
+    assert.equal((await app.inject({ url: '/api/incidents?cursor=zzz' })).statusCode, 400);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/incidents/inc-1/label', payload: { label: 'meh' } })).statusCode, 400);
   });
-  test('ranking, scores, incidents, acknowledge, openapi', async () => {
-    const app = buildApi(source());
-    assert.deepEqual((await app.inject({ url: '/api/machines' })).json().map((m: { machine: string }) => m.machine), ['tm-1', 'tm-2']);
-    assert.deepEqual((await app.inject({ url: '/api/machines/tm-1/scores?from=1500&to=3000' })).json().t, [2000, 3000]);
-    assert.equal((await app.inject({ url: '/api/incidents' })).json()[0].explanation[0].name, 'cpu');
-    const m = (await app.inject({ url: '/api/machines/tm-1/metrics?from=1500&to=3000' })).json();
-    assert.deepEqual(m, { machine: 'tm-1', t: [2000, 3000], channels: ['cpu', 'latency'], values: [[null, 3], [20, 30]] }, 'gaps as null, empty channels dropped');
-    assert.equal((await app.inject({ url: '/api/machines/tm-2/metrics' })).statusCode, 404, 'no metrics stored');
-    assert.equal((await app.inject({ url: '/api/machines/tm-1/metrics?from=9&to=1' })).statusCode, 400);
-    assert.equal((await app.inject({ method: 'POST', url: '/api/incidents/inc-1/ack' })).json().state, 'acknowledged');
+  test('ranking, cluster, scores, metrics, incidents, acknowledge, label, model, openapi', async () => {
+    const app = buildApi(new InspectionService(store));
+    const ranked = (await app.inject({ url: '/api/machines' })).json() as { machine: string; atRisk: boolean }[];
+    assert.equal(ranked.length, 6);
+    const heat = (await app.inject({ url: '/api/cluster?buckets=20&limit=3' })).json();
+    assert.equal(heat.machines.length, 3);
+    assert.equal(heat.cells[0].length, 20);
+    const s = (await app.inject({ url: `/api/machines/tm-2/scores?from=${at(100)}&to=${at(199)}&points=50` })).json();
+    assert.ok(s.t.length <= 50 && s.t.length >= 45, `downsampled to ${s.t.length} points`);
+    assert.ok(Math.max(...s.score) > 3, 'the hotspot is above the threshold');
+    const m = (await app.inject({ url: `/api/machines/tm-2/metrics?from=${at(150)}&to=${at(151)}` })).json();
+    assert.deepEqual(m.channels, ['cpu', 'latency_ms']);
+    assert.equal(m.values[0].length, 2);
+    const page = (await app.inject({ url: '/api/incidents?machine=tm-2' })).json();
+    const inc = page.items[0];
+    assert.equal(inc.machine, 'tm-2');
+    assert.equal(inc.explanation[0].name, 'cpu');
+    assert.deepEqual(inc.jobs, ['orders-enrich']);
+    assert.equal(inc.movers[0].operator, 'enrich');
+    assert.equal((await app.inject({ url: `/api/incidents/${inc.id}` })).json().id, inc.id);
+    assert.equal((await app.inject({ method: 'POST', url: `/api/incidents/${inc.id}/label`, payload: { label: 'hotspot', note: 'confirmed' } })).json().label.value, 'hotspot');
+    const ack = await app.inject({ method: 'POST', url: `/api/incidents/${inc.id}/ack` });
+    assert.equal(ack.statusCode, inc.state === 'resolved' ? 409 : 200);
+    const model = (await app.inject({ url: '/api/model' })).json();
+    assert.equal(model.thresholdRule, 'fixed:3');
+    assert.equal(model.drift.drifted, true);
     assert.equal((await app.inject({ url: '/api/openapi.json' })).json().openapi, '3.0.3');
   });
   test('dashboard files and uPlot are served', async () => {
-    const app = buildApi(source(), { token: 't' });
+    const app = buildApi(new InspectionService(store), { token: 't' });
     const page = await app.inject({ url: '/' });
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /uPlot\.iife\.min\.js/);

@@ -15,15 +15,18 @@ describe('incidents', () => {
     assert.notEqual(c.id, a.id);
     assert.equal(a.state, 'resolved');
   });
-  test('open → acknowledged → resolved on quiet', () => {
+  test('open → resolved on quiet; ids never reused after a restart that keeps only active incidents', () => {
     const tr = new IncidentTracker({ resolveAfterMs: 1000 });
     const i = tr.addSegment({ machine: 'm2', type: 'spike', onset: 0, end: 10, peak: 2 });
-    assert.equal(tr.acknowledge(i.id).state, 'acknowledged');
     assert.deepEqual(tr.tick(500), []);
     assert.deepEqual(tr.tick(1010).map((x) => x.id), [i.id]);
     assert.equal(i.state, 'resolved');
-    assert.throws(() => tr.acknowledge(i.id), IncidentError);
-    assert.throws(() => tr.acknowledge('nope'), IncidentError);
+    assert.throws(() => tr.resolve('nope', 1), IncidentError);
+    tr.prune(2000);
+    assert.equal(tr.incidents.length, 0, 'resolved incidents leave memory');
+    const again = new IncidentTracker();
+    again.restore([], tr.nextNumber);
+    assert.equal(again.addSegment({ machine: 'm2', type: 'spike', onset: 3000, end: 3010, peak: 2 }).id, 'inc-2');
   });
 });
 

@@ -62,7 +62,9 @@ describe('restart', () => {
     const got = a.ingest('tm', hot.ts.slice(0, 115), hot.vals.slice(0, 230)); // stop inside the hotspot
     const saved = JSON.parse(JSON.stringify(a.saveState('tm')));
     const b = new OnlineScorer({ channels: ['cpu', 'heap'], window: 32, threshold: 3, score: zscore }, tr);
-    b.restore('tm', saved);
+    // the window is rebuilt from the stored rows up to the saved cursor (here: what was delivered)
+    b.restore('tm', saved, { timestamps: hot.ts.slice(0, 115), values: hot.vals.slice(0, 230) });
+    assert.throws(() => b.restore('tm', saved, { timestamps: hot.ts.slice(0, 100), values: hot.vals.slice(0, 200) }), /not at the saved cursor/);
     got.push(...b.ingest('tm', hot.ts.slice(100), hot.vals.slice(200))); // re-delivery overlaps the stop point
     assert.deepEqual(got, want);
     assert.equal(tr.incidents.length, 1);

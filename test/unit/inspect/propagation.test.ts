@@ -1,13 +1,9 @@
 // Back-pressure propagation: the back-pressured machine's incident names the busy machine downstream in a shared job —
-// as a pure rule, and end to end through the store-backed watcher.
+// as a pure rule (end to end through the watcher: test/unit/app/watch.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { backpressureCause, seriesActivity, type Activity } from '../../../src/inspect/propagation.js';
 import type { Incident } from '../../../src/core/incident.js';
-import { Store } from '../../../src/store/sqlite.js';
-import { Watcher } from '../../../src/inspect/watch.js';
-import { createDetector } from '../../../src/detectors/index.js';
-import type { Sample } from '../../../src/core/sample.js';
 
 const inc = (machine: string, onset: number, lastSeen: number, type: Incident['type'] = 'backpressure'): Incident => ({ id: `i-${machine}`, machine, state: 'open', type, onset, lastSeen, peak: 5, segments: 1 });
 
@@ -33,31 +29,5 @@ describe('back-pressure cause', () => {
     const s = { name: 'm', timestamps: Float64Array.of(0, 1, 2, 3), channels: ['busy_ms_per_s', 'backpressured_ms_per_s'], values: Float32Array.of(100, 0, 200, 10, NaN, 20, 900, 30) };
     assert.deepEqual(seriesActivity(s, 0, 2), { busy: 150, backpressured: 10 });
     assert.equal(seriesActivity({ ...s, channels: ['cpu', 'x'] }, 0, 3), null);
-  });
-
-  it('the watcher stores the cause with a back-pressure incident', async () => {
-    const store = new Store(':memory:');
-    try {
-      const s: Sample[] = [];
-      for (let i = 0; i < 400; i++) {
-        const hot = i >= 330 && i < 370;
-        const ts = 1.7e12 + i * 60_000;
-        for (const m of ['tm-up', 'tm-down', 'tm-other']) {
-          const bp = m === 'tm-up' && hot ? 700 : 20 + (i % 5);
-          const busy = m === 'tm-down' && hot ? 960 : 300 + (i % 7) * 5;
-          s.push({ ts, machine: m, metric: 'busy_ms_per_s', value: busy }, { ts, machine: m, metric: 'backpressured_ms_per_s', value: bp });
-        }
-      }
-      store.insertSamples(s);
-      store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'], 'tm-other': ['clicks'] }, Date.now());
-      const det = createDetector('zscore');
-      await det.fit(store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, 1.7e12 + 299 * 60_000));
-      await new Watcher(store, det, 6, null, { window: 32 }).step();
-      const up = store.incidents().find((i) => i.machine === 'tm-up')!;
-      assert.equal(up.type, 'backpressure');
-      assert.equal((up.cause as { machine: string }).machine, 'tm-down');
-    } finally {
-      store.close();
-    }
   });
 });

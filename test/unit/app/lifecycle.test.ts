@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../../../src/store/sqlite.js';
-import { Watcher } from '../../../src/inspect/watch.js';
-import { ModelLifecycle, scoreSample } from '../../../src/inspect/retrain.js';
+import { SqliteStore } from '../../../src/store/index.js';
+import { Watcher } from '../../../src/app/watch.js';
+import { ModelLifecycle } from '../../../src/app/lifecycle.js';
+import { withoutRanges } from '../../../src/app/train.js';
+import { scoreSample, loadDetector } from '../../../src/detectors/index.js';
 import type { Sample } from '../../../src/core/sample.js';
 
 const H = 3_600_000;
@@ -29,18 +31,18 @@ describe('model life-cycle', () => {
 
   it('trains the first model, reports drift, retrains on drift and on schedule, and the watcher swaps models', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flinkscope-life-'));
-    const store = new Store(':memory:');
+    const store = new SqliteStore(':memory:');
     let clock = 1.8e12;
     try {
-      store.insertSamples([...samples('tm-1', 0, 600, 0), ...samples('tm-2', 0, 600, 0)]);
+      await store.insertSamples([...samples('tm-1', 0, 600, 0), ...samples('tm-2', 0, 600, 0)]);
       const life = new ModelLifecycle(store, { kind: 'zscore', modelDir: dir, now: () => clock, driftWindowMs: 2 * H, policy: { intervalMs: 24 * H, historyMs: 6 * H, minGapMs: H } });
       const first = await life.step(['cpu_load', 'latency_ms']);
       assert.equal(first.decision.reason, 'no-model');
       assert.ok(first.retrained && existsSync(first.retrained.path), 'model file written');
-      assert.equal(store.latestModel()!.id, first.retrained.id);
-      assert.ok((store.modelReport(first.retrained.id).trainScores as number[]).length > 100, 'training scores kept for drift checks');
+      assert.equal((await store.latestModel())!.id, first.retrained.id);
+      assert.ok(loadDetector(first.retrained.path).trainScores.length > 100, 'training scores kept in the artifact for drift checks');
 
-      const watcher = new Watcher(store, first.retrained.detector, first.retrained.threshold, first.retrained.id, { window: 32 });
+      const watcher = await Watcher.open(store, first.retrained.detector, first.retrained.threshold, first.retrained.id, { window: 32, maxRowsPerStep: 1000 });
       assert.equal((await watcher.step()).scored, 1200);
       clock += 2 * H; // past the minimum gap, well before the schedule
       const calm = await life.step(watcher.channels);
@@ -48,17 +50,17 @@ describe('model life-cycle', () => {
       assert.equal(calm.drift?.drifted, false, `no drift on more of the same: KS ${calm.drift?.ks}`);
 
       // every metric moves up for 3 hours: the scores drift
-      store.insertSamples([...samples('tm-1', 600, 780, 4), ...samples('tm-2', 600, 780, 4)]);
+      await store.insertSamples([...samples('tm-1', 600, 780, 4), ...samples('tm-2', 600, 780, 4)]);
       await watcher.step();
       const shifted = await life.step(watcher.channels);
       assert.equal(shifted.drift?.drifted, true);
       assert.equal(shifted.decision.reason, 'drift');
       assert.ok(shifted.retrained, 'retrained on drift');
-      assert.equal(store.modelReport(shifted.retrained.id).reason, 'drift');
-      assert.equal((store.modelReport(first.retrained.id).drift as { drifted: boolean }).drifted, true, 'the drift check is recorded on the model it judged');
+      assert.equal((await store.model(shifted.retrained.id))!.report.reason, 'drift');
+      assert.equal(((await store.model(first.retrained.id))!.report.drift as { drifted: boolean }).drifted, true, 'the drift check is recorded on the model it judged');
       watcher.swapModel(shifted.retrained.detector, shifted.retrained.threshold, shifted.retrained.id);
       assert.equal(watcher.threshold, shifted.retrained.threshold);
-      store.insertSamples([...samples('tm-1', 780, 800, 4), ...samples('tm-2', 780, 800, 4)]);
+      await store.insertSamples([...samples('tm-1', 780, 800, 4), ...samples('tm-2', 780, 800, 4)]);
       assert.equal((await watcher.step()).scored, 40, 'scoring goes on with the new model');
 
       clock += 25 * H;
@@ -67,14 +69,13 @@ describe('model life-cycle', () => {
       assert.ok(sched.retrained && sched.retrained.id > shifted.retrained.id);
       assert.throws(() => watcher.swapModel({ ...sched.retrained!.detector, channels: ['cpu_load'] } as never, 1, null), /channels differ/);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
 
 describe('retraining history', () => {
   it('leaves incident periods out', async () => {
-    const { withoutRanges } = await import('../../../src/inspect/retrain.js');
     const s = { name: 'm', timestamps: Float64Array.of(1, 2, 3, 4, 5), channels: ['a', 'b'], values: Float32Array.of(1, 10, 2, 20, 3, 30, 4, 40, 5, 50) };
     const r = withoutRanges(s, [[2, 3]]);
     assert.deepEqual(Array.from(r.timestamps), [1, 4, 5]);

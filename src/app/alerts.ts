@@ -1,0 +1,60 @@
+// Alert delivery from the outbox: the watcher queues alerts in the same transaction as the incidents that raise
+// them; this delivers the due ones afterwards, at least once — a failed POST is retried with exponential back-off,
+// a rate-limited one is deferred to the next window (never dropped), a delivered one is marked so a restart does not
+// send it again. Each alert carries its outbox key (`<incident>:<kind>`) as the receiver-side id.
+import type { Store, OutboxAlert } from '../store/store.js';
+import type { WebhookAlerter } from '../inspect/alerts.js';
+
+export interface DeliveryResult {
+  delivered: number;
+  deferred: number;
+  failed: number;
+  errors: string[];
+}
+
+export interface DispatchOptions {
+  /** First retry after this long; doubles per attempt up to maxBackoffMs. Default 2 s. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Rate-limited alerts wait this long before the next try. Default 60 s (the alerter's window). */
+  deferMs?: number;
+  /** Alerts looked at per call. Default 200. */
+  batch?: number;
+}
+
+export class AlertDispatcher {
+  constructor(private readonly store: Store, private readonly sink: WebhookAlerter, private readonly o: DispatchOptions = {}) {}
+
+  private backoff(a: OutboxAlert): number {
+    return Math.min((this.o.backoffMs ?? 2000) * 2 ** a.attempts, this.o.maxBackoffMs ?? 300_000);
+  }
+
+  /** Delivers the alerts due at `now` (wall clock). */
+  async deliver(now = Date.now()): Promise<DeliveryResult> {
+    const r: DeliveryResult = { delivered: 0, deferred: 0, failed: 0, errors: [] };
+    for (const a of await this.store.dueAlerts(now, this.o.batch ?? 200)) {
+      const inc = await this.store.incident(a.incidentId);
+      if (!inc) {
+        // retention removed it: nothing left to announce
+        await this.store.markDelivered(a.id, now);
+        continue;
+      }
+      try {
+        const outcome = await this.sink.send(inc, a.kind, now);
+        if (outcome === 'rate-limited') {
+          await this.store.markRetry(a.id, now + (this.o.deferMs ?? 60_000), 'rate-limited: deferred', false);
+          r.deferred++;
+        } else {
+          await this.store.markDelivered(a.id, Date.now());
+          r.delivered++;
+        }
+      } catch (e) {
+        const msg = (e as Error).message;
+        await this.store.markRetry(a.id, now + this.backoff(a), msg, true);
+        r.failed++;
+        r.errors.push(msg);
+      }
+    }
+    return r;
+  }
+}

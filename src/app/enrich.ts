@@ -1,0 +1,66 @@
+// Enrichment of an incident, written once for every path (watch, demo, replay): the jobs on its machine, the jobs /
+// operators that moved most, for back-pressure the likely cause downstream, the Flink events that overlap it, and
+// whether it pages or is held by an event's grace period. Reads the store; the logic is src/inspect's.
+import type { Contribution, Incident, IncidentDetail } from '../core/incident.js';
+import type { FlinkEvent } from '../core/event.js';
+import type { Store } from '../store/store.js';
+import { jobMovers } from '../inspect/explain.js';
+import { backpressureCause, seriesActivity, type Activity } from '../inspect/propagation.js';
+
+export interface EnrichOptions {
+  /** Baseline before the onset against which per-job metrics are compared. Default 1 h. */
+  jobBaselineMs?: number;
+  /** An event on the machine (or cluster-wide) within this long before the onset holds the incident's page until
+   *  the grace period ends; it pages then only if it is still active. Default 10 min; 0 = events never hold. */
+  eventGraceMs?: number;
+}
+
+/** Events that matter for an incident: those on its machine or cluster-wide, from onset − grace to its end. */
+export async function overlappingEvents(store: Store, i: Incident, graceMs: number): Promise<FlinkEvent[]> {
+  return store.events({ from: i.onset - graceMs, to: i.resolvedAt ?? i.lastSeen, machine: i.machine, limit: 200 });
+}
+
+/** Until when an event holds the incident's page (-Infinity when none does). */
+export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): number {
+  let until = -Infinity;
+  if (graceMs <= 0) return until;
+  for (const e of events) if (e.ts >= i.onset - graceMs && e.ts <= i.onset) until = Math.max(until, e.ts + graceMs);
+  return until;
+}
+
+/** Whether an incident held until `until` pages at data time `now`. */
+export function pagesNow(i: Incident, until: number, now: number): boolean {
+  return until === -Infinity || (now >= until && i.lastSeen >= until);
+}
+
+/** The likely cause of a back-pressure incident from the placement and the stored busy / back-pressured time. */
+async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]): Promise<IncidentDetail['cause']> {
+  const placement = await store.placements();
+  const mine = new Set(placement.get(i.machine) ?? []);
+  const from = i.onset;
+  const to = i.resolvedAt ?? i.lastSeen;
+  const peers = [...placement.keys()].filter((m) => m !== i.machine && (placement.get(m) ?? []).some((j) => mine.has(j)));
+  const activity = new Map<string, Activity | null>();
+  for (const m of peers) activity.set(m, seriesActivity(await store.series(m, ['busy_ms_per_s', 'backpressured_ms_per_s'], from, to), from, to));
+  return backpressureCause(i, { jobsOn: (m) => placement.get(m) ?? [], machines: [i.machine, ...peers], activity: (m) => activity.get(m) ?? null, incidents });
+}
+
+/**
+ * Everything an incident carries besides the watcher's fields. `explanation` comes from the online scorer. It pages
+ * (once paged, always) unless an event holds it; a held incident pages when it is still anomalous after the grace
+ * period (its last anomalous point at or past the hold's end, seen at data time `now`).
+ */
+export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}): Promise<IncidentDetail> {
+  const base = o.jobBaselineMs ?? 3_600_000;
+  const grace = o.eventGraceMs ?? 600_000;
+  const end = i.resolvedAt ?? i.lastSeen;
+  const events = await overlappingEvents(store, i, grace);
+  return {
+    explanation,
+    jobs: await store.jobsOn(i.machine),
+    movers: jobMovers(await store.jobSamples(i.machine, i.onset - base, end), i.onset - base, i.onset, end),
+    cause: i.type === 'backpressure' ? await causeOf(store, i, incidents) : null,
+    events: events.map((e) => e.id),
+    paged: wasPaged || pagesNow(i, holdUntil(i, events, grace), now),
+  };
+}

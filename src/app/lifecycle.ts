@@ -1,0 +1,89 @@
+// The model life-cycle inside `watch`: a drift check of recent scores against the training-score sample kept in the
+// model artifact in use, and retraining on recent history when the schedule says so or the scores drifted
+// (src/inspect/lifecycle.ts decides). Periods covered by incidents are left out of the history (unless an operator
+// labelled them false alarms). The new artifact is written next to the old one, recorded as a new version in the
+// store with its report (reason, history range, drift) and swapped into the running watcher. While training runs,
+// new samples wait in the store and are scored afterwards: nothing is lost.
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Detector, TrainProgress } from '../detectors/index.js';
+import { loadDetector } from '../detectors/index.js';
+import { driftCheck, type DriftReport } from '../inspect/drift.js';
+import { retrainDecision, type RetrainDecision, type RetrainPolicy } from '../inspect/lifecycle.js';
+import type { ThresholdRule } from '../eval/index.js';
+import type { Store } from '../store/store.js';
+import { historyFromStore, trainModel } from './train.js';
+
+export interface LifecycleOptions {
+  policy?: RetrainPolicy;
+  /** Recent scores compared with the training scores, ms of data time. Default 6 h. */
+  driftWindowMs?: number;
+  /** Detector kind, parameters and threshold rule of retrained models. */
+  kind: string;
+  params?: Record<string, unknown>;
+  threshold?: ThresholdRule;
+  /** Where new model files go. */
+  modelDir: string;
+  /** Wall clock (tests pass their own). */
+  now?: () => number;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+export interface LifecycleResult {
+  decision: RetrainDecision;
+  drift: DriftReport | null;
+  /** Set when a new model version was trained. */
+  retrained?: { id: number; path: string; detector: Detector; threshold: number; trainMs: number; series: number };
+}
+
+export class ModelLifecycle {
+  constructor(private readonly store: Store, private readonly o: LifecycleOptions) {}
+
+  /** Scores of every machine in the last driftWindowMs of scored data time. */
+  private async recentScores(): Promise<number[]> {
+    const end = await this.store.newestScore();
+    if (!Number.isFinite(end)) return [];
+    const from = end - (this.o.driftWindowMs ?? 6 * 3_600_000);
+    const out: number[] = [];
+    for (const m of await this.store.machineStatus()) out.push(...(await this.store.scores(m.machine, from + 1, end)).score);
+    return out;
+  }
+
+  /** The drift check of the model in use (null when it has no training-score sample or too few recent scores). */
+  async drift(): Promise<DriftReport | null> {
+    const rec = await this.store.latestModel();
+    if (!rec) return null;
+    let train: number[] = [];
+    try {
+      train = loadDetector(rec.path).trainScores;
+    } catch {
+      return null; // the artifact is gone: no drift check, the schedule still retrains
+    }
+    const recent = await this.recentScores();
+    if (train.length < 2 || recent.length < 30) return null;
+    const d = driftCheck(train, recent);
+    await this.store.updateModelReport(rec.id, { drift: { ...d, checkedAt: (this.o.now ?? Date.now)() } });
+    return d;
+  }
+
+  /** Checks drift, asks the policy, and retrains on recent history over `channels` when due. */
+  async step(channels: string[]): Promise<LifecycleResult> {
+    const now = (this.o.now ?? Date.now)();
+    const rec = await this.store.latestModel();
+    const drift = await this.drift();
+    const decision = retrainDecision(now, rec?.createdAt ?? null, drift, this.o.policy);
+    if (!decision.due) return { decision, drift };
+    // history by DATA time: the newest historyMs of samples in the store
+    const to = await this.store.newestSample();
+    if (!Number.isFinite(to)) return { decision: { ...decision, due: false, reason: 'not-due' }, drift };
+    const from = to - (decision.to - decision.from);
+    const history = await historyFromStore(this.store, { from, to, channels });
+    if (history.length === 0) return { decision: { ...decision, due: false, reason: 'not-due' }, drift };
+    const model = await trainModel({ history, kind: this.o.kind, params: this.o.params, threshold: this.o.threshold, onProgress: this.o.onProgress, provenance: { source: this.store.location, from, to, reason: decision.reason } });
+    mkdirSync(this.o.modelDir, { recursive: true });
+    const path = join(this.o.modelDir, `${this.o.kind}-${new Date(now).toISOString().replace(/[:.]/g, '-')}.model`);
+    model.detector.save(path); // atomic (temp file + rename)
+    const id = await this.store.addModel(this.o.kind, path, { reason: decision.reason, from, to, series: history.length, drift, trainMs: Math.round(model.trainMs) }, now);
+    return { decision, drift, retrained: { id, path, detector: model.detector, threshold: model.detector.threshold, trainMs: model.trainMs, series: history.length } };
+  }
+}

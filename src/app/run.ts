@@ -1,0 +1,126 @@
+// `flinkscope watch` as a loop the CLI only configures: optionally collect from a source into the store, score what
+// is new (in fixed-size transactional steps until caught up), deliver due alerts from the outbox, run the model
+// life-cycle, sleep until the next tick. Stops on the signal or after `ticks`.
+import type { Detector } from '../detectors/index.js';
+import { loadDetector } from '../detectors/index.js';
+import { thresholdFrom, type ThresholdRule } from '../eval/index.js';
+import type { Store } from '../store/store.js';
+import { WebhookAlerter, type AlertConfig } from '../inspect/alerts.js';
+import { StoreCollector, type SourceSpec } from './collect.js';
+import { AlertDispatcher } from './alerts.js';
+import { ModelLifecycle } from './lifecycle.js';
+import { ruleName } from './train.js';
+import { Watcher, type StepResult, type WatchOptions } from './watch.js';
+
+export interface WatchRun {
+  store: Store;
+  modelPath: string;
+  /** Re-threshold the model with this rule (applied to the training-score sample kept in its artifact). */
+  threshold?: ThresholdRule;
+  source?: SourceSpec;
+  intervalMs: number;
+  /** Stop after this many ticks (default: until the signal). */
+  ticks?: number;
+  webhook?: AlertConfig;
+  retrain?: { everyMs: number; historyMs: number; modelDir: string };
+  watch?: WatchOptions;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  /** Progress lines (stderr). */
+  status?: (line: string) => void;
+}
+
+export interface WatchSummary {
+  ticks: number;
+  polls: number;
+  failedPolls: number;
+  scored: number;
+  paged: number;
+  resolved: number;
+}
+
+/** The model to watch with: its artifact, its threshold (or the rule's over its training scores), its version id. */
+export async function modelInUse(store: Store, path: string, rule?: ThresholdRule): Promise<{ detector: Detector; threshold: number; rule: string; modelId: number }> {
+  const detector = loadDetector(path);
+  let threshold = detector.threshold;
+  let name = detector.thresholdRule;
+  if (rule) {
+    if (detector.trainScores.length < 10) throw new Error(`${path} keeps no training-score sample to apply --threshold to (retrain it with this flinkscope)`);
+    threshold = thresholdFrom(Float32Array.from(detector.trainScores), rule);
+    name = ruleName(rule);
+  }
+  if (!Number.isFinite(threshold)) throw new Error(`${path}: threshold ${threshold} is not finite`);
+  const latest = await store.latestModel();
+  const modelId = latest && latest.path === path ? latest.id : await store.addModel(detector.kind, path, { reason: 'manual' });
+  return { detector, threshold, rule: name, modelId };
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((res) => {
+  if (signal?.aborted) return res();
+  const done = (): void => {
+    clearTimeout(t);
+    signal?.removeEventListener('abort', done);
+    res();
+  };
+  const t = setTimeout(done, ms);
+  signal?.addEventListener('abort', done, { once: true });
+});
+
+export async function runWatch(r: WatchRun): Promise<WatchSummary> {
+  const log = r.log ?? ((l: string) => console.log(l));
+  const status = r.status ?? (() => {});
+  const m = await modelInUse(r.store, r.modelPath, r.threshold);
+  log(`model ${r.modelPath} (${m.detector.kind}, version #${m.modelId}); threshold ${m.threshold.toFixed(4)} (${m.rule})`);
+  const watcher = await Watcher.open(r.store, m.detector, m.threshold, m.modelId, r.watch);
+  const collector = r.source ? new StoreCollector(r.store, r.source) : null;
+  const dispatcher = r.webhook ? new AlertDispatcher(r.store, new WebhookAlerter(r.webhook)) : null;
+  const life = r.retrain
+    ? new ModelLifecycle(r.store, { kind: m.detector.kind, params: m.detector.params as Record<string, unknown>, threshold: r.threshold, modelDir: r.retrain.modelDir, policy: { intervalMs: r.retrain.everyMs, historyMs: r.retrain.historyMs } })
+    : null;
+  const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, scored: 0, paged: 0, resolved: 0 };
+  let lastDrift: boolean | null = null;
+  while (!r.signal?.aborted && (r.ticks === undefined || sum.ticks < r.ticks)) {
+    sum.ticks++;
+    if (collector) {
+      sum.polls++;
+      try {
+        const p = await collector.poll();
+        for (const e of p.errors) status(`collect warning: ${e}`);
+      } catch (e) {
+        sum.failedPolls++;
+        status(`collect failed (will retry): ${(e as Error).message}`);
+      }
+    }
+    // catch up in fixed-size steps, each committed on its own
+    let res: StepResult;
+    do {
+      res = await watcher.step();
+      sum.scored += res.scored;
+      for (const i of res.opened) log(`OPEN     ${i.id} ${i.machine} ${i.type} since ${new Date(i.onset).toISOString()}`);
+      for (const i of res.held) log(`HELD     ${i.id} ${i.machine} ${i.type} since ${new Date(i.onset).toISOString()} (within an event's grace period: recorded, not paged)`);
+      for (const i of res.resolved) log(`RESOLVED ${i.id} ${i.machine} ${i.type}`);
+      sum.paged += res.opened.length;
+      sum.resolved += res.resolved.length;
+    } while (res.progressed && !r.signal?.aborted);
+    if (dispatcher) {
+      const d = await dispatcher.deliver();
+      for (const e of d.errors) status(`alert failed (will retry): ${e}`);
+    }
+    status(`tick ${sum.ticks}: scored ${sum.scored} samples so far; open incidents ${watcher.tracker.incidents.filter((i) => i.state !== 'resolved').length}`);
+    if (life) {
+      const l = await life.step(watcher.channels);
+      if (l.drift && l.drift.drifted !== lastDrift) {
+        log(`DRIFT    ${l.drift.drifted ? 'score distribution shifted' : 'no drift'}: KS ${l.drift.ks.toFixed(3)} (critical ${l.drift.critical.toFixed(3)}), median ${l.drift.trainMedian.toFixed(3)} → ${l.drift.recentMedian.toFixed(3)}`);
+        lastDrift = l.drift.drifted;
+      }
+      if (l.retrained) {
+        watcher.swapModel(l.retrained.detector, l.retrained.threshold, l.retrained.id);
+        log(`RETRAIN  ${l.decision.reason}: model #${l.retrained.id} on ${l.retrained.series} machines (${Math.round(l.retrained.trainMs)} ms), threshold ${l.retrained.threshold.toFixed(3)} → ${l.retrained.path}`);
+        lastDrift = null;
+      }
+    }
+    if (r.ticks !== undefined && sum.ticks >= r.ticks) break;
+    await sleep(r.intervalMs, r.signal);
+  }
+  return sum;
+}

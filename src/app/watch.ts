@@ -1,0 +1,163 @@
+// The watch loop over the store — the product path's heart. Each step, for every machine, scores the samples after
+// its cursor (at most `maxRowsPerStep` of them, so catching up on a long history takes fixed-size steps), feeds the
+// incident tracker, enriches what changed, decides what pages, and commits scores + scorer state + incidents +
+// outbox alerts + the cluster view in ONE transaction. A crash therefore loses a whole step or nothing, and a
+// restarted watcher (state read back from the store, windows rebuilt from the stored samples) continues with the
+// same chunks: the same scores, the same incidents with the same ids, the same alerts. Operator acts (ack, labels)
+// live in their own columns and are never written here. Alerts are delivered from the outbox after the commit
+// (src/app/alerts.ts), at least once.
+import type { Detector } from '../detectors/index.js';
+import type { Incident, IncidentDetail } from '../core/incident.js';
+import type { Store, MachineStatus, StepWrite } from '../store/store.js';
+import { IncidentTracker } from '../inspect/incidents.js';
+import { OnlineScorer, type MachineState } from '../inspect/online.js';
+import { rankMachines } from '../inspect/ranking.js';
+import { enrich, type EnrichOptions } from './enrich.js';
+
+export interface WatchOptions extends EnrichOptions {
+  /** Window the detector scores, samples. Default 64. */
+  window?: number;
+  /** An incident quiet this long resolves. Default 10 min. */
+  resolveAfterMs?: number;
+  /** Segments this close join one incident. Default 10 min. */
+  mergeGapMs?: number;
+  /** At most this many new rows per machine per step. Default 360. */
+  maxRowsPerStep?: number;
+  /** Resolved incidents are dropped from memory this long after resolving (they stay in the store). Default 6 h. */
+  keepResolvedMs?: number;
+  /** A machine seen for the first time is scored from after this time; what precedes it is its window's context.
+   *  Default: from its first sample. */
+  startAt?: number;
+}
+
+export interface StepResult {
+  scored: number;
+  /** Incidents that paged in this step (an 'open' alert was queued). */
+  opened: Incident[];
+  /** Announced incidents that resolved in this step (a 'resolved' alert was queued). */
+  resolved: Incident[];
+  /** Incidents recorded without paging (an event's grace period). */
+  held: Incident[];
+  /** False when there was nothing new. */
+  progressed: boolean;
+}
+
+/** What the watcher persists per machine: the scorer's state and its recent scores (for the risk). */
+interface SavedMachine {
+  scorer: MachineState;
+  recent: number[];
+}
+
+const RECENT = 6;
+
+export class Watcher {
+  readonly tracker: IncidentTracker;
+  readonly scorer: OnlineScorer;
+  readonly channels: string[];
+  private readonly recent = new Map<string, number[]>();
+  /** Incident id → its detail as last written (paged stays true once set). */
+  private readonly details = new Map<string, IncidentDetail>();
+
+  private constructor(private readonly store: Store, detector: Detector, public threshold: number, private modelId: number | null, private readonly o: WatchOptions) {
+    this.channels = detector.channels;
+    this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs, mergeGapMs: o.mergeGapMs });
+    this.scorer = new OnlineScorer({ channels: this.channels, window: o.window ?? 64, threshold, score: (s) => detector.score(s), scoreMany: (s) => detector.scoreMany(s) }, this.tracker);
+  }
+
+  /** A watcher that continues from what the store holds (active incidents, scorer states, windows). */
+  static async open(store: Store, detector: Detector, threshold: number, modelId: number | null, o: WatchOptions = {}): Promise<Watcher> {
+    const w = new Watcher(store, detector, threshold, modelId, o);
+    const active = await store.activeIncidents();
+    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, peak: r.peak, segments: r.segments })), Number(await store.meta('nextIncident') ?? 1));
+    for (const r of active) {
+      w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged });
+      w.scorer.explanations.set(r.id, r.explanation);
+    }
+    for (const [machine, saved] of await store.scorerStates()) {
+      const st = saved as SavedMachine;
+      if (!st?.scorer || !Number.isFinite(st.scorer.cursor)) continue;
+      const win = await store.lastRows(machine, w.channels, st.scorer.cursor, o.window ?? 64);
+      w.scorer.restore(machine, st.scorer, win);
+      w.recent.set(machine, st.recent ?? []);
+    }
+    return w;
+  }
+
+  /** Switches to a retrained model over the same channels; machine windows and open incidents carry over. */
+  swapModel(detector: Detector, threshold: number, modelId: number | null): void {
+    const missing = this.channels.filter((c) => !detector.channels.includes(c));
+    if (missing.length || detector.channels.length !== this.channels.length) throw new Error(`the new model's channels differ from the running one's (${missing.join(', ') || 'count'})`);
+    this.scorer.setModel((s) => detector.score(s), threshold, (s) => detector.scoreMany(s));
+    this.threshold = threshold;
+    this.modelId = modelId;
+  }
+
+  /** Scores the next chunk of what is new in the store and commits it; returns what changed. */
+  async step(): Promise<StepResult> {
+    const maxRows = this.o.maxRowsPerStep ?? 360;
+    const batch: { machine: string; timestamps: Float64Array; values: Float32Array }[] = [];
+    let newest = -Infinity;
+    for (const m of await this.store.machines()) {
+      if (this.o.startAt !== undefined && this.scorer.lastTimestamp(m) === -Infinity) {
+        const ctx = await this.store.lastRows(m, this.channels, this.o.startAt, this.o.window ?? 64);
+        this.scorer.prime(m, ctx.timestamps, ctx.values);
+      }
+      const since = Math.max(this.scorer.lastTimestamp(m), this.o.startAt ?? -Infinity);
+      const s = await this.store.series(m, this.channels, Number.isFinite(since) ? since + 1 : -Infinity, Infinity, maxRows);
+      if (s.timestamps.length === 0) continue;
+      batch.push({ machine: m, timestamps: s.timestamps, values: s.values });
+      newest = Math.max(newest, s.timestamps[s.timestamps.length - 1]);
+    }
+    if (batch.length === 0) return { scored: 0, opened: [], resolved: [], held: [], progressed: false };
+    const before = new Map(this.tracker.incidents.map((i) => [i.id, JSON.stringify(i)]));
+    const write: StepWrite = { scores: [], modelId: this.modelId, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} };
+    let scored = 0;
+    for (const [m, pts] of this.scorer.ingestMany(batch)) { // every machine's window in one batched forward
+      write.scores.push({ machine: m, points: pts });
+      const recent = (this.recent.get(m) ?? []).concat(pts.map((p) => p.score)).slice(-RECENT);
+      this.recent.set(m, recent);
+      write.scorerStates.push({ machine: m, state: { scorer: this.scorer.saveState(m)!, recent } satisfies SavedMachine });
+      scored += pts.length;
+    }
+    this.tracker.tick(newest);
+    const now = newest; // data time: what the step has seen
+    const result: StepResult = { scored, opened: [], resolved: [], held: [], progressed: true };
+    for (const i of this.tracker.incidents) {
+      const prev = before.get(i.id);
+      const changed = prev !== JSON.stringify(i);
+      const held = this.details.get(i.id);
+      // a held incident is looked at again each step: its grace period may have ended
+      if (!changed && !(held && !held.paged && i.state !== 'resolved')) continue;
+      const wasPaged = held?.paged ?? false;
+      const d = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o);
+      this.details.set(i.id, d);
+      write.incidents.push({ ...i, ...d });
+      const at = Date.now();
+      if (d.paged && !wasPaged) {
+        write.alerts.push({ key: `${i.id}:open`, incidentId: i.id, kind: 'open', createdAt: at });
+        result.opened.push(i);
+      } else if (!d.paged && prev === undefined) result.held.push(i);
+      const wasResolved = prev !== undefined && (JSON.parse(prev) as Incident).state === 'resolved';
+      if (i.state === 'resolved' && !wasResolved && d.paged) {
+        write.alerts.push({ key: `${i.id}:resolved`, incidentId: i.id, kind: 'resolved', createdAt: at });
+        result.resolved.push(i);
+      }
+    }
+    write.status = this.statusRows(batch.map((b) => b.machine));
+    write.meta.nextIncident = String(this.tracker.nextNumber);
+    await this.store.commitStep(write);
+    // memory stays bounded on a long run; the store keeps everything
+    this.tracker.prune(now - (this.o.keepResolvedMs ?? 6 * 3_600_000));
+    for (const id of this.details.keys()) if (!this.tracker.incidents.some((i) => i.id === id)) { this.details.delete(id); this.scorer.explanations.delete(id); }
+    return result;
+  }
+
+  /** Cluster-view rows of the machines scored in this step. */
+  private statusRows(machines: string[]): MachineStatus[] {
+    const th = this.threshold > 0 ? this.threshold : 1e-6;
+    const open = new Map<string, number>();
+    for (const i of this.tracker.incidents) if (i.state !== 'resolved') open.set(i.machine, (open.get(i.machine) ?? 0) + 1);
+    const ranked = rankMachines(machines.map((m) => ({ machine: m, scores: this.recent.get(m) ?? [], hasActiveIncident: open.has(m) })), th, RECENT);
+    return ranked.map((r) => ({ machine: r.machine, lastTs: this.scorer.lastTimestamp(r.machine), lastScore: r.lastScore, risk: r.risk, openIncidents: open.get(r.machine) ?? 0 }));
+  }
+}

@@ -1,0 +1,224 @@
+// The store interface: everything flinkscope keeps — samples (machine-level and per job/operator), job placement,
+// Flink events, model versions, scores, incidents (the watcher's part and the operator's part apart), the scorer's
+// state, the alert outbox, and retention. One interface, two engines: SQLite (embedded default, src/store/sqlite.ts)
+// and PostgreSQL (shared, for fleets). Every method is async so both fit; every write that must be atomic is ONE
+// method (commitStep), so an engine needs no open transaction across awaits.
+import type { Series } from '../core/series.js';
+import type { Sample } from '../core/sample.js';
+import type { FlinkEvent } from '../core/event.js';
+import type { Incident, IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
+
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+/** A per-(machine, job, operator) sample as stored. */
+export interface JobSampleRow {
+  job: string;
+  operator: string;
+  metric: string;
+  ts: number;
+  value: number;
+}
+
+export interface ModelRecord {
+  id: number;
+  kind: string;
+  /** The model artifact (src/app/artifact.ts): weights, threshold rule and value, training scores, provenance. */
+  path: string;
+  createdAt: number;
+  /** Why and on what it was trained, its latest drift check (JSON). */
+  report: Record<string, unknown>;
+}
+
+/** One machine's row of the cluster view, written by the watcher in each step. */
+export interface MachineStatus {
+  machine: string;
+  /** Newest scored timestamp and its score. */
+  lastTs: number;
+  lastScore: number;
+  /** Risk now (src/inspect/ranking.ts): ≥ 1 means at risk. */
+  risk: number;
+  /** Open (not resolved) incidents on it. */
+  openIncidents: number;
+}
+
+/** An alert waiting in (or delivered from) the outbox. Written in the step that raised it; delivered afterwards. */
+export interface OutboxAlert {
+  id: number;
+  /** Idempotency key: `<incident id>:<kind>` — the receiver-side id. */
+  key: string;
+  incidentId: string;
+  kind: 'open' | 'resolved';
+  createdAt: number;
+  attempts: number;
+  /** Not before this time (back-off, or a rate-limit deferral). */
+  nextAt: number;
+  deliveredAt: number | null;
+  lastError: string | null;
+}
+
+/** Everything one watch step changes, committed atomically (all or nothing). */
+export interface StepWrite {
+  scores: { machine: string; points: { t: number; score: number }[] }[];
+  modelId: number | null;
+  /** Scorer state of the machines whose state changed (JSON-able). */
+  scorerStates: { machine: string; state: unknown }[];
+  /** Incidents created or changed by the watcher; the operator's fields (ack, label) are never written here. */
+  incidents: (Incident & IncidentDetail)[];
+  /** Alerts to enqueue; a key already in the outbox is ignored. */
+  alerts: { key: string; incidentId: string; kind: 'open' | 'resolved'; createdAt: number }[];
+  /** Machine rows of the cluster view. */
+  status: MachineStatus[];
+  /** Watcher bookkeeping kept with the step (e.g. the next incident number). */
+  meta: Record<string, string>;
+}
+
+export interface IncidentQuery {
+  state?: 'open' | 'acknowledged' | 'resolved' | 'active';
+  type?: string;
+  machine?: string;
+  job?: string;
+  label?: IncidentLabel | 'none';
+  /** Onset range (epoch ms). */
+  from?: number;
+  to?: number;
+  /** Page size (default 50, at most 500). */
+  limit?: number;
+  /** Opaque cursor from the previous page's `next`. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Cursor of the next page, null on the last. */
+  next: string | null;
+}
+
+/** A time series downsampled to at most a number of buckets: per bucket the max (scores) or mean (metrics). */
+export interface Downsampled {
+  t: number[];
+  /** One column per channel; null = no value in the bucket. */
+  values: (number | null)[][];
+  channels: string[];
+  /** Bucket width in ms (0 = raw points). */
+  bucketMs: number;
+}
+
+export interface HeatMap {
+  machines: string[];
+  /** Bucket start times. */
+  t: number[];
+  bucketMs: number;
+  /** (machines, buckets) max score / threshold per bucket; null = not scored. */
+  cells: (number | null)[][];
+}
+
+export interface RetentionPolicy {
+  /** Delete everything older than now − retainMs. */
+  retainMs: number;
+  /** Samples older than now − rawMs are replaced by their means over `bucketMs` (roll-up). */
+  rawMs: number;
+  bucketMs: number;
+}
+
+export interface RetentionResult {
+  deletedSamples: number;
+  rolledUpSamples: number;
+  deletedScores: number;
+  deletedEvents: number;
+  deletedIncidents: number;
+}
+
+export interface StoreStatus {
+  location: string;
+  engine: 'sqlite' | 'postgres';
+  schemaVersion: number;
+  samples: number;
+  machines: number;
+  metrics: string[];
+  from: number | null;
+  to: number | null;
+  models: number;
+  incidents: { open: number; total: number };
+  events: number;
+  /** Bytes on disk, when the engine can tell. */
+  bytes: number | null;
+}
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly location: string;
+  readonly schemaVersion: number;
+
+  // samples and placement
+  /** Stores a batch; duplicates (same machine, metric[, job, operator], ts) are ignored. Returns how many were new. */
+  insertSamples(samples: Sample[]): Promise<number>;
+  recordPlacement(jobsOn: Record<string, string[]>, ts: number): Promise<void>;
+  jobsOn(machine: string): Promise<string[]>;
+  /** Every machine's jobs (the placement the collectors recorded). */
+  placements(): Promise<Map<string, string[]>>;
+  machines(): Promise<string[]>;
+  metrics(): Promise<string[]>;
+  /** One machine's samples in [from, to] as a Series over the union of timestamps (missing values NaN); with
+   *  `maxRows`, only the oldest maxRows timestamps of the range. */
+  series(machine: string, metrics: string[], from?: number, to?: number, maxRows?: number): Promise<Series>;
+  /** The newest `n` rows at or before `to` (for rebuilding a scorer's window after a restart). */
+  lastRows(machine: string, metrics: string[], to: number, n: number): Promise<Series>;
+  jobSamples(machine: string, from: number, to: number): Promise<JobSampleRow[]>;
+  /** Newest sample timestamp (-Infinity when empty). */
+  newestSample(): Promise<number>;
+  /** Metrics of a machine in [from, to], bucketed to at most maxPoints. */
+  metricsRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled>;
+
+  // events
+  insertEvents(events: FlinkEvent[]): Promise<number>;
+  events(q: { from?: number; to?: number; machine?: string; limit?: number }): Promise<FlinkEvent[]>;
+
+  // models
+  addModel(kind: string, path: string, report: Record<string, unknown>, createdAt?: number): Promise<number>;
+  latestModel(): Promise<ModelRecord | null>;
+  model(id: number): Promise<ModelRecord | null>;
+  updateModelReport(id: number, patch: Record<string, unknown>): Promise<void>;
+
+  // the watcher
+  /** One watch step, atomically: scores, scorer state, incidents, outbox alerts, machine status, meta. */
+  commitStep(w: StepWrite): Promise<void>;
+  scorerStates(): Promise<Map<string, unknown>>;
+  meta(key: string): Promise<string | null>;
+  scores(machine: string, from: number, to: number): Promise<{ t: number[]; score: number[] }>;
+  /** Scores of a machine in [from, to], max per bucket, at most maxPoints. */
+  scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled>;
+  /** Max score per bucket over [from, to] (in SQL), relative to `threshold`, for the given machines or else the
+   *  `limit` (default 50) riskiest ones. */
+  heatMap(q: { from: number; to: number; buckets: number; threshold: number; machines?: string[]; limit?: number }): Promise<HeatMap>;
+  /** The cluster view: each scored machine's latest status, highest risk first. */
+  machineStatus(): Promise<MachineStatus[]>;
+  /** Newest scored timestamp (-Infinity when nothing is scored). */
+  newestScore(): Promise<number>;
+
+  // incidents
+  incidents(q?: IncidentQuery): Promise<Page<IncidentRecord>>;
+  incident(id: string): Promise<IncidentRecord | null>;
+  /** Incidents the watcher has not resolved (all of them: what a restarted watcher continues). */
+  activeIncidents(): Promise<IncidentRecord[]>;
+  /** The operator acknowledges an open incident (idempotent). Throws StoreError for unknown / resolved ones. */
+  acknowledge(id: string, by: string, at: number): Promise<IncidentRecord>;
+  label(id: string, value: IncidentLabel, by: string, note: string, at: number): Promise<IncidentRecord>;
+
+  // alert outbox
+  /** Undelivered alerts due at `now`, oldest first. */
+  dueAlerts(now: number, limit: number): Promise<OutboxAlert[]>;
+  markDelivered(id: number, at: number): Promise<void>;
+  /** A failed or deferred delivery: try again at nextAt. */
+  markRetry(id: number, nextAt: number, error: string | null, countAttempt: boolean): Promise<void>;
+  alerts(q?: { incidentId?: string; limit?: number }): Promise<OutboxAlert[]>;
+
+  // housekeeping
+  applyRetention(now: number, p: RetentionPolicy): Promise<RetentionResult>;
+  status(): Promise<StoreStatus>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,228 @@
+// The product path's watcher over a real (SQLite) store: samples scored once in transactional steps, incidents
+// enriched (jobs that moved, back-pressure cause, events) and persisted, alerts queued in the outbox and delivered to
+// a real loopback webhook at least once (retried, deferred when rate-limited, 'resolved' only when announced),
+// operator acts never reverted, event grace periods holding pages, and a watcher restarted after every step
+// producing exactly what an uninterrupted one does.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SqliteStore, type Store } from '../../../src/store/index.js';
+import { Watcher, type WatchOptions } from '../../../src/app/watch.js';
+import { AlertDispatcher } from '../../../src/app/alerts.js';
+import { WebhookAlerter } from '../../../src/inspect/alerts.js';
+import { createDetector, type Detector } from '../../../src/detectors/index.js';
+import type { Sample } from '../../../src/core/sample.js';
+
+const T0 = 1.7e12;
+const at = (i: number): number => T0 + i * 60_000;
+
+function samples(machine: string, from: number, to: number, hot: [number, number][] = []): Sample[] {
+  const out: Sample[] = [];
+  for (let i = from; i < to; i++) {
+    const h = hot.some(([a, b]) => i >= a && i < b) ? 8 : 0;
+    out.push({ ts: at(i), machine, metric: 'cpu_load', value: Math.sin(i / 9) + ((i * 7) % 5) * 0.05 + h }, { ts: at(i), machine, metric: 'latency_ms', value: 50 + Math.cos(i / 7) + h * 10 });
+  }
+  return out;
+}
+
+async function zscore(store: Store, machine: string, to: number): Promise<Detector> {
+  const det = createDetector('zscore');
+  await det.fit(await store.series(machine, ['cpu_load', 'latency_ms'], 0, at(to)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+  return det;
+}
+
+/** A loopback webhook receiver: records posts; `fail` answers 503 to the next n posts. */
+async function receiver(): Promise<{ url: string; posts: { id: string; kind: string }[]; fail: (n: number) => void; close: () => void }> {
+  const posts: { id: string; kind: string }[] = [];
+  let failing = 0;
+  const srv: Server = createServer((req, res) => {
+    let b = '';
+    req.on('data', (d) => (b += d));
+    req.on('end', () => {
+      if (failing > 0) {
+        failing--;
+        res.writeHead(503).end();
+        return;
+      }
+      const p = JSON.parse(b) as { id: string; kind: string };
+      assert.equal(req.headers['idempotency-key'], p.id);
+      posts.push(p);
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`, posts, fail: (n) => (failing = n), close: () => srv.close() };
+}
+
+/** Steps until nothing is new. */
+async function drain(w: Watcher): Promise<number> {
+  let n = 0;
+  for (let r = await w.step(); r.progressed; r = await w.step()) n += r.scored;
+  return n;
+}
+
+describe('watcher (product path)', () => {
+  it('scores new samples once, persists and alerts incidents, and a new watcher continues after a restart', async () => {
+    const hook = await receiver();
+    const store = new SqliteStore(':memory:');
+    try {
+      await store.insertSamples([...samples('tm-1', 0, 300), ...samples('tm-2', 0, 300)]);
+      const det = await zscore(store, 'tm-1', 299);
+      const o: WatchOptions = { window: 32, resolveAfterMs: 5 * 60_000, maxRowsPerStep: 100 };
+      const w1 = await Watcher.open(store, det, 6, null, o);
+      assert.equal(await drain(w1), 600, 'every sample scored once, in steps of at most 100 rows per machine');
+      assert.equal((await store.incidents()).items.length, 0, 'no incident on normal history');
+      await store.insertSamples([...samples('tm-1', 300, 360, [[310, 330]]), ...samples('tm-2', 300, 360)]);
+      const r2 = await w1.step();
+      assert.equal(r2.scored, 120);
+      assert.deepEqual(r2.opened.map((i) => i.machine), ['tm-1']);
+      assert.equal(r2.resolved.length, 1, 'the hotspot ended within the batch and resolved');
+      const dispatcher = new AlertDispatcher(store, new WebhookAlerter({ url: hook.url }));
+      assert.equal((await dispatcher.deliver()).delivered, 2);
+      assert.deepEqual(hook.posts.map((p) => p.id), ['inc-1:open', 'inc-1:resolved']);
+      assert.equal((await dispatcher.deliver()).delivered, 0, 'delivered alerts are not sent again');
+      // restart: a new watcher on the same store sees nothing new, and its ids continue
+      const w2 = await Watcher.open(store, det, 6, null, o);
+      assert.equal((await w2.step()).progressed, false);
+      await store.insertSamples(samples('tm-2', 360, 400, [[365, 390]]));
+      const r4 = await w2.step();
+      assert.deepEqual(r4.opened.map((i) => [i.id, i.machine]), [['inc-2', 'tm-2']]);
+      assert.equal((await store.scores('tm-2', 0, at(400))).t.length, 400, 'no sample scored twice');
+    } finally {
+      await store.close();
+      hook.close();
+    }
+  });
+
+  it('a watcher restarted after every step writes exactly what an uninterrupted one writes', async () => {
+    const make = async (): Promise<SqliteStore> => {
+      const s = new SqliteStore(':memory:');
+      await s.insertSamples([...samples('tm-1', 0, 500, [[320, 350], [420, 430]]), ...samples('tm-2', 0, 500, [[380, 400]])]);
+      return s;
+    };
+    const a = await make();
+    const b = await make();
+    const det = await zscore(a, 'tm-1', 299);
+    const o: WatchOptions = { window: 32, resolveAfterMs: 5 * 60_000, maxRowsPerStep: 37 };
+    await drain(await Watcher.open(a, det, 6, null, o));
+    for (let w = await Watcher.open(b, det, 6, null, o); (await w.step()).progressed; w = await Watcher.open(b, det, 6, null, o));
+    const dump = async (s: Store) => ({
+      scores: [await s.scores('tm-1', 0, at(500)), await s.scores('tm-2', 0, at(500))],
+      incidents: (await s.incidents({ limit: 500 })).items,
+      alerts: (await s.alerts()).map((x) => x.key),
+    });
+    const [da, db] = [await dump(a), await dump(b)];
+    assert.ok(da.incidents.length >= 3, `incidents: ${da.incidents.map((i) => i.id)}`);
+    assert.deepEqual(db, da);
+    await a.close();
+    await b.close();
+  });
+
+  it('never reverts an acknowledgement or a label made while it runs', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.insertSamples(samples('tm-1', 0, 330, [[310, 400]]));
+    const det = await zscore(store, 'tm-1', 299);
+    const w = await Watcher.open(store, det, 6, null, { window: 32 });
+    await drain(w);
+    const [i] = (await store.incidents()).items;
+    await store.acknowledge(i.id, 'ann', Date.now());
+    await store.label(i.id, 'hotspot', 'ann', '', Date.now());
+    await store.insertSamples(samples('tm-1', 330, 360, [[310, 400]]));
+    await drain(w); // the incident grows and is written again
+    const after = (await store.incident(i.id))!;
+    assert.ok(after.lastSeen > i.lastSeen, 'the watcher updated it');
+    assert.equal(after.state, 'acknowledged');
+    assert.equal(after.label?.value, 'hotspot');
+    await store.close();
+  });
+
+  it('delivers at least once: retries a failing receiver, defers when rate-limited, never drops', async () => {
+    const hook = await receiver();
+    const store = new SqliteStore(':memory:');
+    try {
+      const hot: [number, number][] = Array.from({ length: 5 }, (_, k) => [310 + k * 40, 320 + k * 40]);
+      await store.insertSamples([...samples('tm-1', 0, 560, hot)]);
+      const det = await zscore(store, 'tm-1', 299);
+      await drain(await Watcher.open(store, det, 6, null, { window: 32, resolveAfterMs: 5 * 60_000 }));
+      const keys = (await store.alerts()).map((a) => a.key);
+      assert.equal(keys.length, 10, `5 incidents opened and resolved: ${keys}`);
+      const d = new AlertDispatcher(store, new WebhookAlerter({ url: hook.url, maxPerWindow: 2 }), { backoffMs: 10, deferMs: 50 });
+      hook.fail(1);
+      let clock = Date.now();
+      const first = await d.deliver(clock);
+      assert.equal(first.failed, 1, 'the first post failed and waits for a retry');
+      assert.ok(first.deferred > 0, 'over the rate limit: deferred, not dropped');
+      for (let k = 0; k < 20 && (await store.dueAlerts(Number.MAX_SAFE_INTEGER, 100)).length > 0; k++) {
+        clock += 60_001;
+        await d.deliver(clock);
+      }
+      assert.deepEqual(new Set(hook.posts.map((p) => p.id)), new Set(keys), 'every alert arrived');
+      const open = hook.posts.filter((p) => p.kind === 'open').map((p) => p.id.split(':')[0]);
+      for (const p of hook.posts.filter((x) => x.kind === 'resolved')) assert.ok(open.includes(p.id.split(':')[0]), `${p.id}: resolved only for announced incidents`);
+    } finally {
+      await store.close();
+      hook.close();
+    }
+  });
+
+  it('an event holds the pages of its machine for the grace period; what outlasts it pages then', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.insertSamples([...samples('tm-1', 0, 300), ...samples('tm-2', 0, 300)]);
+    const det = await zscore(store, 'tm-1', 299);
+    const w = await Watcher.open(store, det, 6, null, { window: 32, resolveAfterMs: 5 * 60_000, eventGraceMs: 10 * 60_000 });
+    await drain(w);
+    await store.insertEvents([{ id: 'ev-1', ts: at(305), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-1 lost' }]);
+    // tm-1: a short disturbance right after the failover (held, never pages); tm-2: the same, no event (pages)
+    await store.insertSamples([...samples('tm-1', 300, 340, [[308, 312]]), ...samples('tm-2', 300, 340, [[308, 312]])]);
+    const r = await w.step();
+    assert.deepEqual(r.held.map((i) => i.machine), ['tm-1']);
+    assert.deepEqual(r.opened.map((i) => i.machine), ['tm-2']);
+    const held = (await store.incidents({ machine: 'tm-1' })).items[0];
+    assert.equal(held.paged, false);
+    assert.deepEqual(held.events, ['ev-1'], 'the event is attached to the incident');
+    assert.deepEqual((await store.alerts()).map((a) => a.key).filter((k) => k.startsWith(held.id)), [], 'no alert for a held incident, open or resolved');
+    // a hotspot that starts within the grace period but lasts well beyond it pages once the period is over
+    await store.insertEvents([{ id: 'ev-2', ts: at(345), kind: 'restart', machines: ['tm-1'], detail: 'job restarted' }]);
+    await store.insertSamples([...samples('tm-1', 340, 380, [[348, 380]]), ...samples('tm-2', 340, 380)]);
+    const outcomes = [];
+    for (let s = await w.step(); s.progressed; s = await w.step()) outcomes.push(s);
+    const long = (await store.incidents({ machine: 'tm-1' })).items[0];
+    assert.notEqual(long.id, held.id);
+    assert.equal(long.paged, true, 'paged after the grace period');
+    assert.ok((await store.alerts()).some((a) => a.key === `${long.id}:open`));
+    await store.close();
+  });
+
+  it('stores the jobs that moved most and the back-pressure cause with the incident', async () => {
+    const store = new SqliteStore(':memory:');
+    try {
+      const s: Sample[] = [];
+      for (let i = 0; i < 400; i++) {
+        const hot = i >= 330 && i < 370;
+        const ts = at(i);
+        for (const m of ['tm-up', 'tm-down', 'tm-other']) {
+          const bp = m === 'tm-up' && hot ? 700 : 20 + (i % 5);
+          const busy = m === 'tm-down' && hot ? 960 : 300 + (i % 7) * 5;
+          s.push({ ts, machine: m, metric: 'busy_ms_per_s', value: busy }, { ts, machine: m, metric: 'backpressured_ms_per_s', value: bp });
+        }
+        s.push({ ts, machine: 'tm-up', metric: 'busy_ms_per_s', job: 'orders', operator: 'enrich', value: 40 + (i % 4) + (hot ? 300 : 0) });
+        s.push({ ts, machine: 'tm-up', metric: 'busy_ms_per_s', job: 'orders', operator: 'parse', value: 30 + (i % 4) });
+      }
+      assert.equal(await store.insertSamples(s), 3200);
+      assert.deepEqual(await store.metrics(), ['backpressured_ms_per_s', 'busy_ms_per_s'], 'per-job samples do not become machine channels');
+      await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'], 'tm-other': ['clicks'] }, at(0));
+      const det = createDetector('zscore');
+      await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+      await drain(await Watcher.open(store, det, 6, null, { window: 32 }));
+      const up = (await store.incidents({ machine: 'tm-up' })).items[0];
+      assert.equal(up.type, 'backpressure');
+      assert.equal(up.cause?.machine, 'tm-down');
+      assert.deepEqual(up.jobs, ['orders']);
+      assert.equal(up.movers[0].operator, 'enrich');
+      assert.ok(up.movers[0].meanZ > 5);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,67 @@
+// Schema migrations: a store made at every earlier schema version, holding data of that version, opens with this
+// flinkscope, is upgraded in place, and keeps its data (samples, per-job samples, placement, models, incidents with
+// an acknowledgement, scores).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteStore, migrate } from '../../../src/store/index.js';
+import { MIGRATIONS } from '../../../src/store/schema.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'flinkscope-migrate-'));
+
+/** A store file at schema version v with rows written the way that version wrote them. */
+function storeAt(v: number): string {
+  const p = join(dir, `v${v}.db`);
+  const db = new Database(p);
+  migrate(db, v, p);
+  const ins = (sql: string, ...a: unknown[]): void => void db.prepare(sql).run(...a);
+  ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'cpu_load', 1000, 0.5);
+  ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-2', 'cpu_load', 2000, 0.25);
+  ins('INSERT INTO placements VALUES (?, ?, ?)', 'tm-1', 'orders', 1000);
+  ins('INSERT INTO models (kind, path, threshold, created_at, report) VALUES (?, ?, ?, ?, ?)', 'ccl', '/m.model', 4.5, 7, '{"reason":"manual"}');
+  ins('INSERT INTO scores VALUES (?, ?, ?, ?)', 'tm-1', 1000, 0.7, 1);
+  ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1', 'tm-1', 'trend', 'acknowledged', 1000, 5000, null, 9,
+    JSON.stringify({ segments: 2, explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], movers: [], cause: null }));
+  ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-2', 'tm-2', 'spike', 'resolved', 1500, 1600, 2000, 3, null);
+  if (v >= 2) ins('INSERT INTO job_samples VALUES (?, ?, ?, ?, ?, ?)', 'tm-1', 'orders', 'map', 'busy_ms_per_s', 1000, 300);
+  db.close();
+  return p;
+}
+
+describe('store migrations', () => {
+  for (let v = 1; v < MIGRATIONS.length; v++) {
+    it(`upgrades a version-${v} store in place, keeping its data`, async () => {
+      const s = new SqliteStore(storeAt(v));
+      try {
+        assert.equal(s.schemaVersion, MIGRATIONS.length);
+        assert.deepEqual(await s.machines(), ['tm-1', 'tm-2'], 'machines registered from the samples');
+        assert.deepEqual(await s.metrics(), ['cpu_load']);
+        assert.equal((await s.status()).samples, 2);
+        assert.deepEqual(await s.jobsOn('tm-1'), ['orders']);
+        assert.deepEqual(await s.scores('tm-1', 0, 5000), { t: [1000], score: [0.7] });
+        const m = (await s.latestModel())!;
+        assert.equal(m.path, '/m.model');
+        assert.equal(m.report.legacyThreshold, 4.5, 'the old threshold column is kept in the report, not as a second source of truth');
+        const i1 = (await s.incident('inc-1'))!;
+        assert.equal(i1.state, 'acknowledged');
+        assert.equal(i1.segments, 2);
+        assert.deepEqual(i1.explanation, [{ name: 'cpu_load', share: 1, meanZ: 4 }]);
+        assert.ok(i1.ack);
+        const i2 = (await s.incident('inc-2'))!;
+        assert.equal(i2.state, 'resolved');
+        assert.equal(i2.resolvedAt, 2000);
+        assert.deepEqual(i2.explanation, []);
+        assert.deepEqual((await s.activeIncidents()).map((i) => i.id), ['inc-1']);
+        if (v >= 2) assert.equal((await s.jobSamples('tm-1', 0, 5000))[0].value, 300);
+        // and it works as a current store
+        assert.equal(await s.insertSamples([{ ts: 3000, machine: 'tm-3', metric: 'gc_time_ms', value: 1 }]), 1);
+        assert.deepEqual(await s.metrics(), ['cpu_load', 'gc_time_ms']);
+      } finally {
+        await s.close();
+      }
+    });
+  }
+});
