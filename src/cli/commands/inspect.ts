@@ -13,6 +13,13 @@ import { buildApi } from '../../server/api.js';
 import { parseDuration } from './collect.js';
 import { parseThreshold } from './eval.js';
 
+/** '10/1m' → at most 10 alerts per minute. */
+function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
+  const m = /^(\d+)\/(.+)$/.exec(s.trim());
+  if (!m || !(Number(m[1]) >= 1)) throw new Error(`--alert-rate '${s}' is not n/duration (e.g. 10/1m)`);
+  return { maxPerWindow: Number(m[1]), windowMs: parseDuration(m[2]) };
+}
+
 export function registerInspect(program: Command): void {
   program
     .command('watch')
@@ -28,10 +35,11 @@ export function registerInspect(program: Command): void {
     .option('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long', '10m')
     .option('--webhook <url>', 'POST alerts here')
     .option('--webhook-format <f>', 'json or slack', 'json')
+    .option('--alert-rate <n/d>', 'at most n alerts per period d (the rest are deferred, never dropped)', '10/1m')
     .option('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift')
     .option('--history <d>', 'with --retrain-every: history to train on', '7d')
     .option('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)')
-    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; eventGrace: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
+    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; eventGrace: string; webhook?: string; webhookFormat: string; alertRate: string; retrainEvery?: string; history: string; modelDir?: string }) => {
       const store = await openStore(o.db);
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());
@@ -43,7 +51,7 @@ export function registerInspect(program: Command): void {
           store, modelPath: o.model, threshold: o.threshold ? parseThreshold(o.threshold) : undefined, intervalMs,
           ticks: o.steps ? Number(o.steps) : undefined, signal: ac.signal,
           source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(intervalMs, 60_000) } : undefined,
-          webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json' } : undefined,
+          webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json', ...alertRate(o.alertRate) } : undefined,
           retrain: o.retrainEvery ? { everyMs: parseDuration(o.retrainEvery), historyMs: parseDuration(o.history), modelDir: o.modelDir ?? dirname(o.model) } : undefined,
           watch: { maxRowsPerStep: Number(o.maxRows), eventGraceMs: parseDuration(o.eventGrace) },
           status: (l) => process.stderr.write(`${l}\n`),
