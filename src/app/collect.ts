@@ -1,6 +1,7 @@
 // Collection into the store, once for `collect` and `watch`: a Flink REST or Prometheus source polled on demand, its
 // samples and job placement stored (duplicates ignored), what failed reported — never fatal for one poll.
 import { FlinkRestSource, PrometheusSource, type HttpOptions } from '../collect/index.js';
+import type { PromOptions } from '../collect/prometheus.js';
 import type { Store } from '../store/store.js';
 
 export interface SourceSpec {
@@ -11,6 +12,8 @@ export interface SourceSpec {
   stepMs?: number;
   /** Prometheus: how far back the first poll reads, ms. */
   sinceMs?: number;
+  /** Prometheus: own queries (metric → PromQL), whether to add the catalogue's, per-job queries. */
+  prom?: Pick<PromOptions, 'queries' | 'catalogue' | 'perJob' | 'machineLabel'>;
 }
 
 export interface PollOutcome {
@@ -30,7 +33,7 @@ export class StoreCollector {
   constructor(private readonly store: Store, spec: SourceSpec, now = Date.now()) {
     if (!!spec.flink === !!spec.prometheus) throw new Error('give exactly one source: a Flink REST URL or a Prometheus URL');
     this.flink = spec.flink ? new FlinkRestSource(spec.flink, spec.http ?? {}) : null;
-    this.prom = spec.prometheus ? new PrometheusSource(spec.prometheus, { ...(spec.http ?? {}), stepMs: spec.stepMs ?? 10_000 }) : null;
+    this.prom = spec.prometheus ? new PrometheusSource(spec.prometheus, { ...(spec.http ?? {}), ...(spec.prom ?? {}), stepMs: spec.stepMs ?? 10_000 }) : null;
     this.from = now - (spec.sinceMs ?? 10 * 60_000);
   }
 

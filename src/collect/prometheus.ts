@@ -13,6 +13,8 @@ export interface PromOptions extends HttpOptions {
   queries?: Record<string, string>;
   /** Also read task metrics per (machine, job, operator) — for "which jobs moved most". Default true. */
   perJob?: boolean;
+  /** Query the catalogue's metrics (besides `queries`). Default true. */
+  catalogue?: boolean;
 }
 
 /**
@@ -43,9 +45,9 @@ export class PrometheusSource {
     const step = this.o.stepMs ?? 10_000;
     const start = Math.ceil(fromMs / step) * step;
     const out: Sample[] = [];
-    const queries = { ...Object.fromEntries(CATALOGUE.map((m) => [m.name, m.prom])), ...(this.o.queries ?? {}) };
+    const queries = { ...(this.o.catalogue === false ? {} : Object.fromEntries(CATALOGUE.map((m) => [m.name, m.prom]))), ...(this.o.queries ?? {}) };
     const plan: [string, string, boolean][] = Object.entries(queries).map(([m, q]) => [m, q, false]);
-    if (this.o.perJob ?? true) {
+    if ((this.o.perJob ?? true) && this.o.catalogue !== false) {
       for (const m of CATALOGUE) {
         const jq = this.o.queries?.[m.name] ? null : perJobQuery(m.prom);
         if (jq) plan.push([m.name, jq, true]);
