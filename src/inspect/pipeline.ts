@@ -70,7 +70,7 @@ export function replay(detector: Detector, threshold: number, machines: Series[]
   const C = machines[0].channels.length;
   for (let from = 0; from < T; from += batch) {
     let now = -Infinity;
-    const items: { machine: string; timestamps: Float64Array; values: Float32Array }[] = [];
+    const items: { machine: string; timestamps: Float64Array; values: Series['values'] }[] = [];
     for (const m of machines) {
       const to = Math.min(from + batch, m.timestamps.length);
       if (to <= from) continue;

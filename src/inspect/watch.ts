@@ -66,7 +66,7 @@ export class Watcher {
   async step(): Promise<StepResult> {
     let scored = 0;
     let newest = -Infinity;
-    const batch: { machine: string; timestamps: Float64Array; values: Float32Array }[] = [];
+    const batch: { machine: string; timestamps: Float64Array; values: ArrayLike<number> }[] = [];
     for (const m of this.store.machines()) {
       const since = this.scorer.lastTimestamp(m);
       const s = this.store.series(m, this.channels, Number.isFinite(since) ? since + 1 : -Infinity);

@@ -108,7 +108,7 @@ export class Store {
     const times = [...new Set(rows.map((r) => r.ts))].sort((a, b) => a - b);
     const at = new Map(times.map((t, i) => [t, i]));
     const col = new Map(metrics.map((m, j) => [m, j]));
-    const values = new Float32Array(times.length * metrics.length).fill(NaN);
+    const values = new Float64Array(times.length * metrics.length).fill(NaN); // float64: stored values come back exact
     for (const r of rows) {
       const j = col.get(r.metric);
       if (j !== undefined) values[at.get(r.ts)! * metrics.length + j] = r.value;
