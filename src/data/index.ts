@@ -4,9 +4,12 @@ export { generateCluster, clusterSeries, FLINK_CHANNELS, HOTSPOT_KINDS } from '.
 export { jobSamples, culpritJob } from './synthetic/jobs.js';
 export type { JobSample } from './synthetic/jobs.js';
 export type { SyntheticCluster, GeneratedHotspot, ClusterOptions, MachineSplit } from './synthetic/index.js';
-export { readCsvSeries, parseCsvText, parseTimestamp } from './readers/csv.js';
+export { parseCsvText } from './readers/csv.js';
+export { parseTimestamp } from './readers/table.js';
+export type { TableOptions } from './readers/table.js';
+export { readSeriesFile, readCsvSeries, readParquetSeries, formatOf } from './readers/read.js';
+export type { ReadLimits, ReadOptions, FileFormat } from './readers/read.js';
 export { readSmdMachine, smdMachines } from './readers/smd.js';
 export { readNab } from './readers/nab.js';
-export { readParquetSeries } from './readers/parquet.js';
-export { DataError } from './readers/report.js';
+export { DataError, describeReport } from './readers/report.js';
 export type { ReadReport } from './readers/report.js';

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { FlinkRestSource, PrometheusSource, readFileSamples, pollLoop, type HttpOptions } from '../../collect/index.js';
 import type { Sample } from '../../core/sample.js';
+import { describeReport } from '../../data/index.js';
 import { Store } from '../../store/sqlite.js';
 
 export const DEFAULT_DB = '.flinkscope/flinkscope.db';
@@ -46,9 +47,9 @@ export function registerCollect(program: Command): void {
       try {
         if (o.file) {
           for (const f of o.file) {
-            const { samples, skipped } = await readFileSamples(f);
+            const { samples, report } = await readFileSamples(f);
             const n = store.insertSamples(samples);
-            console.log(`${f}: ${n} new samples (${samples.length - n} already stored, ${skipped} malformed rows skipped)`);
+            console.log(`${f}: ${n} new samples (${samples.length - n} already stored); ${describeReport(report)}`);
           }
           return;
         }
