@@ -6,6 +6,7 @@
 // Training parts are never labelled for fitting; `trainLabels` (synthetic only) exists for noise studies.
 import { join } from 'node:path';
 import { sliceSeries, type Series } from '../core/series.js';
+import { parseMetricValue } from '../core/value.js';
 import { clusterSeries, generateCluster, type ClusterOptions } from './synthetic/index.js';
 import { readNab } from './readers/nab.js';
 import { readCsvSeries, readParquetSeries } from './readers/read.js';
@@ -26,9 +27,13 @@ export interface ParsedSpec {
   query: Record<string, string>;
 }
 
+export const DATASET_KINDS = ['synthetic', 'nab', 'smd', 'psm', 'csv', 'parquet'] as const;
+
 export function parseSpec(spec: string): ParsedSpec {
   const m = /^([a-z]+):([^?]*)(?:\?(.*))?$/.exec(spec.trim());
-  if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: synthetic, nab, smd, psm, csv, parquet)`);
+  if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: ${DATASET_KINDS.join(', ')})`);
+  if (!(DATASET_KINDS as readonly string[]).includes(m[1])) throw new DataError(`unknown dataset kind '${m[1]}' (kinds: ${DATASET_KINDS.join(', ')})`);
+  if (m[2] === '') throw new DataError(`dataset spec '${spec}' names no ${m[1] === 'synthetic' ? 'generator' : 'file or directory'}`);
   const query: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(m[3] ?? '')) query[k] = v;
   return { kind: m[1], target: m[2], query };
@@ -36,8 +41,8 @@ export function parseSpec(spec: string): ParsedSpec {
 
 function num(q: Record<string, string>, key: string, dflt: number): number {
   if (q[key] === undefined) return dflt;
-  const v = Number(q[key]);
-  if (!Number.isFinite(v)) throw new DataError(`dataset option ${key}=${q[key]} is not a number`);
+  const v = parseMetricValue(q[key]);
+  if (v === null) throw new DataError(`dataset option ${key}=${q[key]} is not a number`);
   return v;
 }
 
@@ -92,6 +97,6 @@ export async function loadDataset(spec: string): Promise<DatasetItem[]> {
     case 'parquet':
       return [splitByShare('parquet', (await readParquetSeries(target)).series, num(query, 'train', 0.3))];
     default:
-      throw new DataError(`unknown dataset kind '${kind}' (kinds: synthetic, nab, smd, psm, csv, parquet)`);
+      throw new DataError(`unknown dataset kind '${kind}' (kinds: ${DATASET_KINDS.join(', ')})`);
   }
 }

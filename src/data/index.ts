@@ -1,4 +1,4 @@
-export { loadDataset, parseSpec } from './dataset.js';
+export { loadDataset, parseSpec, DATASET_KINDS } from './dataset.js';
 export type { DatasetItem } from './dataset.js';
 export { generateCluster, clusterSeries, FLINK_CHANNELS, HOTSPOT_KINDS } from './synthetic/index.js';
 export { jobSamples, culpritJob } from './synthetic/jobs.js';

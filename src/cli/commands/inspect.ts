@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadDetector } from '../../detectors/index.js';
-import { FlinkRestSource, PrometheusSource, type HttpOptions } from '../../collect/index.js';
+import { FlinkRestSource, PrometheusSource, type PollResult } from '../../collect/index.js';
 import { Store } from '../../store/sqlite.js';
 import { Watcher } from '../../inspect/watch.js';
 import { ModelLifecycle } from '../../inspect/retrain.js';
@@ -17,6 +17,8 @@ import type { Contribution, JobMover } from '../../inspect/explain.js';
 import type { BackpressureCause } from '../../inspect/propagation.js';
 import { buildApi, metricColumns, type InspectionSource } from '../../server/api.js';
 import { DEFAULT_DB, parseDuration } from './collect.js';
+import { opt, check, duration, existingFile, finiteNumber, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError } from '../options.js';
+import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
 
 /** The threshold of a model: --threshold, else the store's record of it, else its training report, else its own. */
 function thresholdOf(store: Store, modelPath: string, given?: string): number {
@@ -55,50 +57,60 @@ function sourceFromStore(store: Store): InspectionSource {
 }
 
 export function registerInspect(program: Command): void {
-  program
+  const watch = program
     .command('watch')
     .description('Score new samples in the store incrementally (optionally collecting them first), raise typed incidents and alerts')
-    .requiredOption('--model <file>', 'model file from `flinkscope train`')
-    .option('--db <path>', 'store file', DEFAULT_DB)
-    .option('--flink <url>', 'collect from Flink REST before each step')
-    .option('--prometheus <url>', 'collect from Prometheus before each step')
-    .option('--interval <d>', 'step interval', '10s')
-    .option('--steps <n>', 'stop after n steps (default: until Ctrl-C)')
-    .option('--threshold <x>', 'override the model threshold')
-    .option('--webhook <url>', 'POST alerts here')
-    .option('--webhook-format <f>', 'json or slack', 'json')
-    .option('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift')
-    .option('--history <d>', 'with --retrain-every: history to train on', '7d')
-    .option('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)')
-    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; threshold?: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
+    .addOption(opt('--model <file>', 'model file from `flinkscope train`', existingFile).makeOptionMandatory())
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
+    .addOption(opt('--flink <url>', 'collect from Flink REST before each step', httpUrl))
+    .addOption(opt('--prometheus <url>', 'collect from Prometheus before each step', httpUrl))
+    .addOption(opt('--interval <d>', 'step interval', check(duration), '10s'))
+    .addOption(opt('--steps <n>', 'stop after n steps (default: until Ctrl-C)', check(positiveInt)))
+    .addOption(opt('--threshold <x>', 'override the model threshold', check(finiteNumber)))
+    .addOption(opt('--webhook <url>', 'POST alerts here', httpUrl))
+    .addOption(opt('--webhook-format <f>', 'json or slack', oneOf(['json', 'slack'] as const), 'json'))
+    .option('--webhook-deny-private', 'refuse webhook targets that resolve to loopback, private or link-local addresses')
+    .addOption(opt('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift', check(duration)))
+    .addOption(opt('--history <d>', 'with --retrain-every: history to train on', check(duration), '7d'))
+    .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty));
+  addSourceOptions(watch)
+    .action(async (o: SourceOpts & { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; threshold?: string; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; retrainEvery?: string; history: string; modelDir?: string }) => {
+      if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
+      const http = httpOptions(o);
       const store = new Store(o.db);
       const det = loadDetector(o.model);
       const th = thresholdOf(store, o.model, o.threshold);
       const rec = store.latestModel();
       const watcher = new Watcher(store, det, th, rec && rec.path === o.model ? rec.id : null, {
-        alerter: o.webhook ? new WebhookAlerter({ url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json' }) : undefined,
+        alerter: o.webhook ? new WebhookAlerter({ url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate }) : undefined,
         onAlertError: (e) => process.stderr.write(`\nalert failed: ${e.message}\n`),
       });
       const life = o.retrainEvery
         ? new ModelLifecycle(store, { kind: det.kind, params: det.params as Record<string, unknown>, modelDir: o.modelDir ?? dirname(o.model), policy: { intervalMs: parseDuration(o.retrainEvery), historyMs: parseDuration(o.history) } })
         : null;
       let lastDrift: boolean | null = null;
-      const http: HttpOptions = { timeoutMs: 5000 };
       const flink = o.flink ? new FlinkRestSource(o.flink, http) : null;
       const prom = o.prometheus ? new PrometheusSource(o.prometheus, { ...http, stepMs: Math.min(parseDuration(o.interval), 60_000) }) : null;
       let from = Date.now() - 10 * 60_000;
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());
+      let collected = 0; // samples the source delivered over the whole run: none at all is a failed watch (exit 1)
       for (let step = 1; !ac.signal.aborted && (!o.steps || step <= Number(o.steps)); step++) {
         try {
+          let r: PollResult | null = null;
           if (flink) {
-            const r = await flink.poll();
-            store.insertSamples(r.samples);
-            store.recordPlacement(r.jobsOn, Date.now());
+            const f = await flink.poll();
+            store.recordPlacement(f.jobsOn, Date.now());
+            r = f;
           } else if (prom) {
             const to = Date.now();
-            store.insertSamples(await prom.range(from, to));
-            from = to;
+            r = await prom.range(from, to);
+            if (r.errors.length === 0 || to - from > 3_600_000) from = to; // a window with errors is asked again (≤ 1 h)
+          }
+          if (r) {
+            store.insertSamples(r.samples);
+            collected += r.samples.length;
+            for (const e of r.errors) process.stderr.write(`\ncollect: ${e}\n`);
           }
         } catch (e) {
           process.stderr.write(`\ncollect failed (will retry): ${(e as Error).message}\n`);
@@ -123,15 +135,19 @@ export function registerInspect(program: Command): void {
         await new Promise((res) => setTimeout(res, parseDuration(o.interval)));
       }
       store.close();
+      if ((flink || prom) && collected === 0) {
+        console.error(`flinkscope: nothing could be collected from ${o.flink ?? o.prometheus}`);
+        process.exitCode = 1;
+      }
     });
 
   program
     .command('serve')
     .description('Serve the inspection API and dashboard from the store (binds 127.0.0.1)')
-    .option('--db <path>', 'store file', DEFAULT_DB)
-    .option('--port <n>', 'port (0 = any free port)', '8080')
-    .option('--host <h>', 'bind address', '127.0.0.1')
-    .option('--token <t>', 'require Authorization: Bearer <token> on /api')
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
+    .addOption(opt('--port <n>', 'port (0 = any free port)', check(port), '8080'))
+    .addOption(opt('--host <h>', 'bind address', host, '127.0.0.1'))
+    .addOption(opt('--token <t>', 'require Authorization: Bearer <token> on /api', nonEmpty))
     .action(async (o: { db: string; port: string; host: string; token?: string }) => {
       const store = new Store(o.db);
       const src = sourceFromStore(store) as InspectionSource & { refresh: () => void };
@@ -144,8 +160,8 @@ export function registerInspect(program: Command): void {
   program
     .command('report')
     .description('Write the inspection report (HTML or Markdown by extension) from the store')
-    .option('--db <path>', 'store file', DEFAULT_DB)
-    .requiredOption('--out <file>', 'report.html or report.md')
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
+    .addOption(opt('--out <file>', 'report.html or report.md', withExtension(['.html', '.htm', '.md'])).makeOptionMandatory())
     .action((o: { db: string; out: string }) => {
       const store = new Store(o.db);
       const src = sourceFromStore(store);

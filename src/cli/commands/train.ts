@@ -9,7 +9,8 @@ import { trainClusterModel } from '../../inspect/pipeline.js';
 import { scoreSample } from '../../inspect/retrain.js';
 import { detectorKinds } from '../../detectors/index.js';
 import type { DeepDetector } from '../../detectors/deep/template.js';
-import { progressBar, fmtMs, parseValue } from '../progress.js';
+import { progressBar, fmtMs } from '../progress.js';
+import { opt, datasetSpec, nonEmpty, oneOf, time, paramsFor, UsageError } from '../options.js';
 import { Store } from '../../store/sqlite.js';
 import type { Series } from '../../core/series.js';
 
@@ -17,28 +18,24 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('Train a detector on the (unlabelled) training parts of a dataset and write a model file')
-    .option('--dataset <spec>', 'dataset spec, e.g. synthetic:flink?machines=20&days=7 or csv:metrics.csv')
-    .option('--db <path>', 'train on the history in this store instead (and record the model version there)')
-    .option('--from <iso>', 'with --db: history from (ISO time or epoch ms)')
-    .option('--to <iso>', 'with --db: history up to')
-    .requiredOption('--out <file>', 'model file to write')
-    .option('--detector <kind>', `detector kind (${detectorKinds().join(', ')})`, 'ccl')
-    .option('--param <kv...>', 'detector parameters, e.g. epochs=4 window=64', [])
-    .action(async (o: { dataset?: string; db?: string; from?: string; to?: string; out: string; detector: string; param: string[] }) => {
-      const params: Record<string, unknown> = {};
-      for (const kv of o.param) {
-        const m = /^([A-Za-z0-9]+)=(.*)$/.exec(kv);
-        if (!m) throw new Error(`--param '${kv}' is not key=value`);
-        params[m[1]] = parseValue(m[2]);
-      }
-      if (!!o.dataset === !!o.db) throw new Error('give exactly one of --dataset and --db');
-      const time = (s: string | undefined, d: number): number => (s === undefined ? d : /^\d+$/.test(s) ? Number(s) : Date.parse(s));
+    .addOption(opt('--dataset <spec>', 'dataset spec, e.g. synthetic:flink?machines=20&days=7 or csv:metrics.csv', datasetSpec))
+    .addOption(opt('--db <path>', 'train on the history in this store instead (and record the model version there)', nonEmpty))
+    .addOption(opt('--from <iso>', 'with --db: history from (ISO time or epoch ms)', time))
+    .addOption(opt('--to <iso>', 'with --db: history up to', time))
+    .addOption(opt('--out <file>', 'model file to write', nonEmpty).makeOptionMandatory())
+    .addOption(opt('--detector <kind>', `detector kind (${detectorKinds().join(', ')})`, oneOf(detectorKinds()), 'ccl'))
+    .option('--param <kv...>', 'detector parameters, e.g. epochs=4 window=64 patchSizes=4,8', [])
+    .action(async (o: { dataset?: string; db?: string; from?: number; to?: number; out: string; detector: string; param: string[] }) => {
+      const params = paramsFor(o.detector, o.param);
+      if (!!o.dataset === !!o.db) throw new UsageError('give exactly one of --dataset and --db');
+      if (!o.db && (o.from !== undefined || o.to !== undefined)) throw new UsageError('--from and --to go with --db');
+      if (o.from !== undefined && o.to !== undefined && o.from >= o.to) throw new UsageError(`--from ${new Date(o.from).toISOString()} is not before --to ${new Date(o.to).toISOString()}`);
       let store: Store | null = null;
       let items: { train: Series }[];
       if (o.db) {
         store = new Store(o.db);
         const metrics = store.metrics();
-        items = store.machines().map((m) => ({ train: store!.series(m, metrics, time(o.from, -Infinity), time(o.to, Infinity)) })).filter((i) => i.train.timestamps.length > 0);
+        items = store.machines().map((m) => ({ train: store!.series(m, metrics, o.from ?? -Infinity, o.to ?? Infinity) })).filter((i) => i.train.timestamps.length > 0);
         if (items.length === 0) throw new Error(`no samples in ${o.db}${o.from || o.to ? ' in that time range' : ''}; run \`flinkscope collect\` first`);
       } else items = await loadDataset(o.dataset!);
       const bar = progressBar('train [{bar}] epoch {value}/{total} {info}');
