@@ -1,5 +1,5 @@
 // JSON over HTTP for the collectors: per-request timeout, retries with exponential back-off on network errors,
-// timeouts and 5xx (never on 4xx), basic or bearer auth, TLS options (extra CA, client certificate, insecure), an
+// timeouts, 429 and 5xx (never on other 4xx), basic or bearer auth, TLS options (extra CA, client certificate, insecure), an
 // optional check of the answer's shape, and errors (SourceError) that say what went wrong and where (URL, status).
 import { Agent, fetch as undiciFetch } from 'undici';
 export interface HttpOptions {
@@ -59,10 +59,10 @@ export async function getJson<T>(url: string, o: HttpOptions = {}, check?: Shape
       continue;
     }
     if (res.status === 401 || res.status === 403) throw new SourceError(`HTTP ${res.status}: wrong or missing credentials`, url, res.status);
-    if (res.status >= 400 && res.status < 500) throw new SourceError(`HTTP ${res.status}: ${oneLine((await res.text()).slice(0, 200))}`, url, res.status);
-    if (res.status >= 500) {
+    if (res.status >= 400 && res.status < 500 && res.status !== 429) throw new SourceError(`HTTP ${res.status}: ${oneLine((await res.text()).slice(0, 200))}`, url, res.status);
+    if (res.status >= 500 || res.status === 429) {
       await res.body?.cancel();
-      last = new SourceError(`HTTP ${res.status} from the server`, url, res.status);
+      last = new SourceError(res.status === 429 ? 'HTTP 429: too many requests' : `HTTP ${res.status} from the server`, url, res.status);
       continue;
     }
     const text = await res.text();

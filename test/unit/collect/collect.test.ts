@@ -57,6 +57,8 @@ before(async () => {
     const u = new URL(req.url!, 'http://x');
     if (u.pathname === '/flaky' && fails-- > 0) return void res.writeHead(500).end('boom');
     if (u.pathname === '/flaky') return void res.writeHead(200).end('{"ok":true}');
+    if (u.pathname === '/throttled' && fails-- > 0) return void res.writeHead(429).end('slow down');
+    if (u.pathname === '/throttled') return void res.writeHead(200).end('{"ok":1}');
     if (u.pathname === '/malformed') return void res.writeHead(200).end('{"taskmanagers": [');
     if (u.pathname === '/slow') return void setTimeout(() => res.writeHead(200).end('{}'), 1000);
     if (u.pathname === '/secret') return void res.writeHead(req.headers.authorization === 'Bearer ok' ? 200 : 401).end('{}');
@@ -120,6 +122,8 @@ describe('collectors', () => {
     assert.deepEqual(await getJson(`${base}/flaky`, { retries: 2, backoffMs: 10 }), { ok: true });
     fails = 5;
     await assert.rejects(getJson(`${base}/flaky`, { retries: 1, backoffMs: 10 }), (e: Error) => e instanceof SourceError && /HTTP 500/.test(e.message));
+    fails = 1;
+    assert.deepEqual(await getJson(`${base}/throttled`, { retries: 1, backoffMs: 10 }), { ok: 1 }, '429 is retried after a back-off');
     await assert.rejects(getJson(`${base}/malformed`), /malformed JSON/);
     await assert.rejects(getJson(`${base}/secret`, { auth: { bearer: 'wrong' } }), /401: wrong or missing credentials/);
     assert.deepEqual(await getJson(`${base}/secret`, { auth: { bearer: 'ok' } }), {});
