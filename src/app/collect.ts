@@ -45,9 +45,10 @@ export class StoreCollector {
       await this.store.recordPlacement(r.jobsOn, now);
       return { read: r.samples.length, stored, machines: new Set(r.samples.map((s) => s.machine)).size, errors: r.errors };
     }
-    const samples = await this.prom!.range(this.from, now);
-    this.from = now;
-    const stored = await this.store.insertSamples(samples);
-    return { read: samples.length, stored, machines: new Set(samples.map((s) => s.machine)).size, errors: [] };
+    const r = await this.prom!.range(this.from, now);
+    // a window with failed queries is asked again next time (up to an hour back); the store ignores what it has
+    if (r.errors.length === 0 || now - this.from > 3_600_000) this.from = now;
+    const stored = await this.store.insertSamples(r.samples);
+    return { read: r.samples.length, stored, machines: new Set(r.samples.map((s) => s.machine)).size, errors: r.errors };
   }
 }

@@ -98,7 +98,7 @@ export class Watcher {
   /** Scores the next chunk of what is new in the store and commits it; returns what changed. */
   async step(): Promise<StepResult> {
     const maxRows = this.o.maxRowsPerStep ?? 360;
-    const batch: { machine: string; timestamps: Float64Array; values: Float32Array }[] = [];
+    const batch: { machine: string; timestamps: Float64Array; values: Float64Array | Float32Array }[] = [];
     let newest = -Infinity;
     for (const m of await this.store.machines()) {
       if (this.o.startAt !== undefined && this.scorer.lastTimestamp(m) === -Infinity) {
