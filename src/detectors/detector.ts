@@ -19,6 +19,12 @@ export interface TrainProgress {
 export interface FitOptions {
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Held-out data (same channels, not part of `train`) whose scores set the threshold: data the detector's weights,
+   * reference or memory never contained. Without it the threshold comes from the training data's own scores, with
+   * trivial self-matches excluded where the method keeps training data (see scoreTrainingCore).
+   */
+  calibration?: Series;
 }
 
 export class NotFittedError extends Error {
@@ -37,8 +43,10 @@ export class FitCancelledError extends Error {
 /** What every fitted detector knows besides its own state. */
 export interface FittedBase {
   channels: string[];
-  /** Score threshold: the (1 - contamination) quantile of the training scores. */
+  /** Score threshold: the (1 - contamination) quantile of the calibration (else training) scores. */
   threshold: number;
+  /** Which scores the threshold came from (absent in files written before it was recorded: 'training'). */
+  thresholdFrom?: 'calibration' | 'training';
   trainReport: InputReport;
   fittedAt: string;
 }
@@ -64,6 +72,8 @@ export abstract class Detector<P extends object = object> {
   readonly params: P;
   /** Set by fit() / load(); null before. */
   protected fitted_: FittedBase | null = null;
+  /** Scores the last fit() took its threshold from (not saved: a loaded model has none). */
+  private calibrationScores_: Float32Array | null = null;
 
   constructor(spec: ParamSpec<P>, kind: string, overrides: Partial<P> = {}) {
     this.params = resolveParams(kind, spec, overrides);
@@ -94,15 +104,29 @@ export abstract class Detector<P extends object = object> {
   async fit(train: Series, opts: FitOptions = {}): Promise<this> {
     const x = prepareInput(train, null);
     this.fitted_ = null;
+    this.calibrationScores_ = null;
     await this.fitCore(x, opts);
-    const scores = this.scoreCore(x);
+    const scores = opts.calibration ? this.scoreCore(prepareInput(opts.calibration, x.channels)) : this.scoreTrainingCore(x);
+    for (let i = 0; i < scores.length; i++) if (scores[i] === Infinity) scores[i] = Number.MAX_VALUE; // as score() does
+    this.calibrationScores_ = scores;
     this.fitted_ = {
       channels: x.channels,
       threshold: quantile(scores, 1 - this.contamination) || (scores.some(Number.isFinite) ? 0 : Infinity),
+      thresholdFrom: opts.calibration ? 'calibration' : 'training',
       trainReport: x.report,
       fittedAt: new Date().toISOString(),
     };
     return this;
+  }
+
+  /**
+   * (T,) scores of the data the last fit() set its threshold from: the calibration series' scores when fit() was
+   * given one, else the training data's own scores (NaN where the method has no non-trivial score for a point).
+   */
+  get calibrationScores(): Float32Array {
+    this.requireFitted();
+    if (!this.calibrationScores_) throw new Error(`${this.kind}: calibration scores exist only after fit() in this process (not after load())`);
+    return this.calibrationScores_;
   }
 
   /** (T,) anomaly scores, finite, higher = more anomalous. */
@@ -157,6 +181,7 @@ export abstract class Detector<P extends object = object> {
     const arrays: Record<string, StoredTensor> = Object.fromEntries(file.arrays);
     this.setState({ json: m.state, arrays });
     this.fitted_ = m.base;
+    this.calibrationScores_ = null;
     return this;
   }
 
@@ -164,6 +189,14 @@ export abstract class Detector<P extends object = object> {
   protected abstract fitCore(x: PreparedInput, opts: FitOptions): Promise<void> | void;
   /** Score a prepared matrix (same channels as fit). */
   protected abstract scoreCore(x: PreparedInput): Float32Array;
+  /**
+   * Scores of the training matrix fitCore just learnt from, for its threshold. Default: scoreCore. Detectors whose
+   * state holds training points (a reference, a memory, subsamples) override it so a point is not scored against
+   * itself — a self-match says nothing about how unusual the point is. NaN = no such score for that point.
+   */
+  protected scoreTrainingCore(x: PreparedInput): Float32Array {
+    return this.scoreCore(x);
+  }
   /** Learned state for save(). */
   protected abstract getState(): DetectorState;
   /** Inverse of getState(). */
