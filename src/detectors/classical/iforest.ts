@@ -45,8 +45,8 @@ export class IForestDetector extends Detector<IForestParams> {
   private size: Int32Array = new Int32Array(0);
   private roots: Int32Array = new Int32Array(0);
   private psi = 0;
-  /** (trees, T) 1 where tree r's subsample held training point t — from fitCore for scoreTrainingCore; not saved. */
-  private inBag: Uint8Array = new Uint8Array(0);
+  /** (trees, ψ) the training points of each tree's subsample — from fitCore for scoreTrainingCore; not saved. */
+  private bags: Int32Array = new Int32Array(0);
 
   constructor(params: Partial<IForestParams> = {}) {
     super(spec, 'iforest', params);
@@ -91,14 +91,14 @@ export class IForestDetector extends Detector<IForestParams> {
       }
       return node;
     };
-    this.inBag = new Uint8Array(this.params.trees * x.T);
+    this.bags = new Int32Array(this.params.trees * psi);
     for (let tr = 0; tr < this.params.trees; tr++) {
       const all = Array.from({ length: x.T }, (_, i) => i);
       for (let i = 0; i < psi; i++) {
         const j = i + rng.int(x.T - i);
         [all[i], all[j]] = [all[j], all[i]];
       }
-      for (let i = 0; i < psi; i++) this.inBag[tr * x.T + all[i]] = 1;
+      this.bags.set(all.slice(0, psi), tr * psi);
       roots.push(build(all.slice(0, psi), 0));
     }
     this.feat = Int32Array.from(feat);
@@ -134,22 +134,28 @@ export class IForestDetector extends Detector<IForestParams> {
 
   protected override scoreTrainingCore(x: PreparedInput): Float32Array {
     const { f, D } = this.features(x);
-    const out = new Float32Array(x.T);
-    const cn = cFactor(this.psi);
     const trees = this.roots.length;
-    for (let t = 0; t < x.T; t++) {
-      let h = 0, n = 0, hAll = 0;
-      for (let r = 0; r < trees; r++) {
+    const psi = this.bags.length / trees;
+    // tree by tree, so memory stays O(T + trees · ψ): path sums over all trees and over the trees that left t out
+    const hAll = new Float64Array(x.T);
+    const hOut = new Float64Array(x.T);
+    const nOut = new Int32Array(x.T);
+    const inBag = new Uint8Array(x.T);
+    for (let r = 0; r < trees; r++) {
+      const bag = this.bags.subarray(r * psi, (r + 1) * psi);
+      for (const t of bag) inBag[t] = 1;
+      for (let t = 0; t < x.T; t++) {
         const p = this.pathLength(f, t, D, r);
-        hAll += p;
-        if (!this.inBag[r * x.T + t]) {
-          h += p;
-          n++;
+        hAll[t] += p;
+        if (!inBag[t]) {
+          hOut[t] += p;
+          nOut[t]++;
         }
       }
-      out[t] = Math.pow(2, -(n ? h / n : hAll / trees) / cn);
+      for (const t of bag) inBag[t] = 0;
     }
-    return out;
+    const cn = cFactor(this.psi);
+    return Float32Array.from(hAll, (h, t) => Math.pow(2, -(nOut[t] ? hOut[t] / nOut[t] : h / trees) / cn));
   }
 
   protected getState(): DetectorState {
@@ -175,7 +181,7 @@ export class IForestDetector extends Detector<IForestParams> {
     this.right = a.right.data as Int32Array;
     this.size = a.size.data as Int32Array;
     this.roots = a.roots.data as Int32Array;
-    this.inBag = new Uint8Array(0);
+    this.bags = new Int32Array(0);
   }
 }
 
