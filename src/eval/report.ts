@@ -59,8 +59,11 @@ export function boardsMarkdown(rows: ResultRow[]): string {
 
 const short = (h: string): string => h.slice(0, 16);
 
-/** What the results were made from, as Markdown (the JSON holds the same record in full). */
-export function provenanceMarkdown(p: RunProvenance): string {
+/**
+ * What the results were made from, as Markdown (the JSON holds the same record in full). `detectorParams: false`
+ * leaves the parameter list out (a document that prints it once elsewhere).
+ */
+export function provenanceMarkdown(p: RunProvenance, opts: { detectorParams?: boolean } = {}): string {
   const t = p.tool;
   const m = p.machine;
   return [
@@ -70,7 +73,9 @@ export function provenanceMarkdown(p: RunProvenance): string {
     `- Seeds: ${p.seeds.join(', ')}${p.max_series !== null ? `; first ${p.max_series} usable series per dataset` : ''}.`,
     ...p.datasets.map((d) => `- Data \`${d.spec}\` → ${d.name}: ${d.items.length} series run (${d.items.map((i) => i.series).join(', ')}), sha256 ${short(d.digest)}…` +
       (d.skipped.length ? `; skipped: ${d.skipped.map((s) => `${s.series} (${s.reason})`).join(', ')}` : '')),
-    `- Detectors (resolved parameters; seed = the row's seed unless given): ${Object.entries(p.detectors).map(([k, v]) => `${k} \`${JSON.stringify(v)}\``).join('; ')}.`,
+    opts.detectorParams === false
+      ? `- Detectors: ${Object.keys(p.detectors).join(', ')} (resolved parameters in the JSON record).`
+      : `- Detectors (resolved parameters; seed = the row's seed unless given): ${Object.entries(p.detectors).map(([k, v]) => `${k} \`${JSON.stringify(v)}\``).join('; ')}.`,
     `- ${t.name} ${t.version}, commit ${t.commit ? `${t.commit.slice(0, 12)}${t.dirty ? ' + uncommitted changes' : ''}` : `unknown (${t.note})`}; ` +
       `${m.cpu}, ${m.cores} cores, ${m.backend} backend${m.simd ? ` (${m.simd})` : ''}, ${m.threads ?? '?'} thread(s), Node ${m.node}, ${m.platform}` +
       `${Object.keys(m.env).length ? `, ${Object.entries(m.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}; started ${p.started_at}.`,
