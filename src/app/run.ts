@@ -3,13 +3,12 @@
 // life-cycle, sleep until the next tick. Stops on the signal or after `ticks`.
 import type { Detector } from '../detectors/index.js';
 import { loadDetector } from '../detectors/index.js';
-import { thresholdFrom, type ThresholdRule } from '../eval/index.js';
+import { thresholdFrom, formatThresholdRule, type ThresholdRule } from '../eval/index.js';
 import type { Store } from '../store/store.js';
 import { WebhookAlerter, type AlertConfig } from '../inspect/alerts.js';
 import { StoreCollector, type SourceSpec } from './collect.js';
 import { AlertDispatcher } from './alerts.js';
 import { ModelLifecycle } from './lifecycle.js';
-import { ruleName } from './train.js';
 import { Watcher, type StepResult, type WatchOptions } from './watch.js';
 
 export interface WatchRun {
@@ -49,7 +48,7 @@ export async function modelInUse(store: Store, path: string, rule?: ThresholdRul
   if (rule) {
     if (detector.trainScores.length < 10) throw new Error(`${path} keeps no training-score sample to apply --threshold to (retrain it with this flinkscope)`);
     threshold = thresholdFrom(Float32Array.from(detector.trainScores), rule);
-    name = ruleName(rule);
+    name = formatThresholdRule(rule);
   }
   if (!Number.isFinite(threshold)) throw new Error(`${path}: threshold ${threshold} is not finite`);
   const latest = await store.latestModel();

@@ -14,7 +14,7 @@ import {
   StoreError, type Downsampled, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { bucketed, bucketWidth, decodeCursor, encodeCursor, pageLimit, rowsToSeries } from './common.js';
+import { bucketed, bucketWidth, decodeCursor, encodeCursor, pageLimit } from './common.js';
 
 export { StoreError };
 
