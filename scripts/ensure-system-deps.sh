@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs (from Debian's packages) what the integration tests start for real: Prometheus and Chromium, and builds
-# the Flink harness (Flink jars from Maven Central) — Java 17 and Maven come with the machine.
+# Installs (from Debian's packages) what the integration tests start for real: Prometheus, Chromium and PostgreSQL,
+# and builds the Flink harness and the Kafka broker's classpath (jars from Maven Central) — Java 17 and Maven come
+# with the machine. The PostgreSQL package's own cluster is left alone: tests run their own (test/helpers/postgres.ts).
 set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[flinkscope] installing system packages for integration tests: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -16,4 +18,5 @@ fi
 if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
 pkill -x prometheus >/dev/null 2>&1 || true
 bash "$(dirname "$0")/build-harness.sh"
+bash "$(dirname "$0")/build-kafka.sh"
 exit 0

@@ -1,5 +1,6 @@
 // Pieces both store engines share: rows → Series, bucketed columns, incident page cursors.
 import type { Series } from '../core/series.js';
+import type { IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
 import type { Downsampled } from './store.js';
 import { StoreError } from './store.js';
 
@@ -53,4 +54,23 @@ export function decodeCursor(s: string): { onset: number; id: string } {
     if (typeof onset === 'number' && Number.isSafeInteger(onset) && typeof id === 'string') return { onset, id };
   } catch { /* fall through */ }
   throw new StoreError(`not a valid page cursor: '${s.slice(0, 40)}'`);
+}
+
+/** An incident row's columns (both engines), apart from its detail. */
+export interface IncidentRowBase {
+  id: string; machine: string; type: string; state: string; onset: number; last_seen: number; resolved_at: number | null; peak: number;
+  segments: number; ack_at: number | null; ack_by: string | null; label: string | null; label_at: number | null;
+  label_by: string | null; label_note: string | null;
+}
+
+/** A stored incident row and its parsed detail → the record the API shows. */
+export function incidentRecord(r: IncidentRowBase & { paged: boolean }, d: Partial<IncidentDetail>): IncidentRecord {
+  return {
+    id: r.id, machine: r.machine, type: r.type as IncidentRecord['type'],
+    state: r.state === 'resolved' ? 'resolved' : r.ack_at !== null ? 'acknowledged' : 'open',
+    onset: r.onset, lastSeen: r.last_seen, ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: r.segments,
+    explanation: d.explanation ?? [], jobs: d.jobs ?? [], movers: d.movers ?? [], cause: d.cause ?? null, events: d.events ?? [], paged: r.paged,
+    ack: r.ack_at !== null ? { at: r.ack_at, by: r.ack_by ?? '' } : null,
+    label: r.label !== null ? { value: r.label as IncidentLabel, at: r.label_at ?? 0, by: r.label_by ?? '', note: r.label_note ?? '' } : null,
+  };
 }

@@ -7,37 +7,23 @@ import { dirname } from 'node:path';
 import type { Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
 import type { FlinkEvent } from '../core/event.js';
-import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
+import type { IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
 import { MIGRATIONS } from './schema.js';
 import { eachEntry, entryCount, mergeRows, packRow } from './rows.js';
 import {
-  StoreError, type Downsampled, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
+  FencedError, StoreError, type Downsampled, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { bucketed, bucketWidth, decodeCursor, encodeCursor, pageLimit } from './common.js';
+import { bucketed, bucketWidth, decodeCursor, encodeCursor, incidentRecord, pageLimit, type IncidentRowBase } from './common.js';
 
 export { StoreError };
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const clampT = (t: number | undefined, d: number): number => (t === undefined || !Number.isFinite(t) ? d : Math.max(-MAX, Math.min(MAX, Math.round(t))));
 
-interface IncidentRow {
-  id: string; machine: string; type: string; state: string; onset: number; last_seen: number; resolved_at: number | null; peak: number;
-  segments: number; paged: number; detail: string; ack_at: number | null; ack_by: string | null; label: string | null; label_at: number | null;
-  label_by: string | null; label_note: string | null;
-}
+interface IncidentRow extends IncidentRowBase { paged: number; detail: string }
 
-function toRecord(r: IncidentRow): IncidentRecord {
-  const d = JSON.parse(r.detail) as Partial<IncidentRecord>;
-  return {
-    id: r.id, machine: r.machine, type: r.type as IncidentRecord['type'],
-    state: r.state === 'resolved' ? 'resolved' : r.ack_at !== null ? 'acknowledged' : 'open',
-    onset: r.onset, lastSeen: r.last_seen, ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: r.segments,
-    explanation: d.explanation ?? [], jobs: d.jobs ?? [], movers: d.movers ?? [], cause: d.cause ?? null, events: d.events ?? [], paged: r.paged === 1,
-    ack: r.ack_at !== null ? { at: r.ack_at, by: r.ack_by ?? '' } : null,
-    label: r.label !== null ? { value: r.label as IncidentLabel, at: r.label_at ?? 0, by: r.label_by ?? '', note: r.label_note ?? '' } : null,
-  };
-}
+const toRecord = (r: IncidentRow): IncidentRecord => incidentRecord({ ...r, paged: r.paged === 1 }, JSON.parse(r.detail) as Partial<IncidentDetail>);
 
 interface OutboxRow { id: number; key: string; incident_id: string; kind: 'open' | 'resolved'; created_at: number; attempts: number; next_at: number; delivered_at: number | null; last_error: string | null }
 const toAlert = (r: OutboxRow): OutboxAlert => ({ id: r.id, key: r.key, incidentId: r.incident_id, kind: r.kind, createdAt: r.created_at, attempts: r.attempts, nextAt: r.next_at, deliveredAt: r.delivered_at, lastError: r.last_error });
@@ -308,6 +294,10 @@ export class SqliteStore implements Store {
     const meta = this.q('INSERT OR REPLACE INTO watch_meta VALUES (?, ?)');
     const now = Date.now();
     this.db.transaction(() => {
+      if (w.fence) {
+        const held = Number((this.q('SELECT value FROM watch_meta WHERE key = ?').get(w.fence.key) as { value: string } | undefined)?.value ?? 0);
+        if (held !== w.fence.epoch) throw new FencedError(w.fence.key, w.fence.epoch, held);
+      }
       const scores: unknown[][] = [];
       for (const s of w.scores) for (const p of s.points) scores.push([s.machine, p.t, Number.isFinite(p.score) ? p.score : 1e30, w.modelId]);
       this.insertMany('INSERT OR REPLACE INTO scores', 4, scores);
@@ -322,9 +312,19 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async scorerStates(): Promise<Map<string, unknown>> {
-    const rows = this.q('SELECT machine, state FROM scorer_state').all() as { machine: string; state: string }[];
+  async scorerStates(machines?: string[]): Promise<Map<string, unknown>> {
+    const rows = machines
+      ? machines.map((m) => this.q('SELECT machine, state FROM scorer_state WHERE machine = ?').get(m) as { machine: string; state: string } | undefined).filter((r) => r !== undefined)
+      : this.q('SELECT machine, state FROM scorer_state').all() as { machine: string; state: string }[];
     return new Map(rows.map((r) => [r.machine, JSON.parse(r.state) as unknown]));
+  }
+
+  async claim(key: string): Promise<number> {
+    return this.db.transaction(() => {
+      const epoch = Number((this.q('SELECT value FROM watch_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? 0) + 1;
+      this.q('INSERT OR REPLACE INTO watch_meta VALUES (?, ?)').run(key, String(epoch));
+      return epoch;
+    })();
   }
 
   async meta(key: string): Promise<string | null> {

@@ -16,6 +16,14 @@ export class StoreError extends Error {
 }
 
 /** A per-(machine, job, operator) sample as stored. */
+/** A commitStep refused because its fence was claimed by someone else (the partition moved to another worker). */
+export class FencedError extends StoreError {
+  constructor(key: string, mine: number, now: number) {
+    super(`fenced: '${key}' was claimed again (epoch ${now}, this writer holds ${mine})`);
+    this.name = 'FencedError';
+  }
+}
+
 export interface JobSampleRow {
   job: string;
   operator: string;
@@ -75,6 +83,9 @@ export interface StepWrite {
   status: MachineStatus[];
   /** Watcher bookkeeping kept with the step (e.g. the next incident number). */
   meta: Record<string, string>;
+  /** Fencing (fleet workers, src/app/fleet.ts): the step commits only while `epoch` is still the latest `claim` of
+   *  `key`; otherwise it is rolled back with a FencedError — a worker that lost its partition cannot write to it. */
+  fence?: { key: string; epoch: number };
 }
 
 export interface IncidentQuery {
@@ -187,7 +198,11 @@ export interface Store {
   // the watcher
   /** One watch step, atomically: scores, scorer state, incidents, outbox alerts, machine status, meta. */
   commitStep(w: StepWrite): Promise<void>;
-  scorerStates(): Promise<Map<string, unknown>>;
+  /** Saved scorer states (of the given machines, or all). */
+  scorerStates(machines?: string[]): Promise<Map<string, unknown>>;
+  /** Takes ownership of `key` (kept in the watcher meta as a number): returns the new epoch, after which commits
+   *  fenced with an older epoch of the key fail. */
+  claim(key: string): Promise<number>;
   meta(key: string): Promise<string | null>;
   scores(machine: string, from: number, to: number): Promise<{ t: number[]; score: number[] }>;
   /** Scores of a machine in [from, to], max per bucket, at most maxPoints. */

@@ -1,61 +1,22 @@
-// The SQLite store: idempotent inserts, transactions, pivot to a Series, the watcher's atomic step, incidents with
-// the operator's part kept apart, the outbox, pages, downsampled ranges, events, retention with roll-ups.
+// The SQLite store: the shared store contract (test/helpers/store-suite.ts) on files and in memory, and what only
+// the file engine has (a store from a newer flinkscope is refused).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteStore, StoreError, type StepWrite } from '../../../src/store/index.js';
-import { MIGRATIONS } from '../../../src/store/schema.js';
-import type { Incident, IncidentDetail } from '../../../src/core/incident.js';
+import { SqliteStore, type Store } from '../../../src/store/index.js';
+import { storeSuite } from '../../helpers/store-suite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flinkscope-store-'));
-const detail: IncidentDetail = { explanation: [{ name: 'cpu', share: 1, meanZ: 5 }], jobs: ['orders'], movers: [], cause: null, events: [], paged: true };
-const inc = (id: string, machine: string, onset: number, state: Incident['state'] = 'open'): Incident & IncidentDetail =>
-  ({ id, machine, state, type: 'spike', onset, lastSeen: onset + 60_000, peak: 9, segments: 1, ...(state === 'resolved' ? { resolvedAt: onset + 120_000 } : {}), ...detail });
-const step = (p: Partial<StepWrite>): StepWrite => ({ scores: [], modelId: null, scorerStates: [], incidents: [], alerts: [], status: [], meta: {}, ...p });
+let n = 0;
+storeSuite('sqlite', async () => new SqliteStore(join(dir, `s${n++}.db`)), async (s: Store) => {
+  await s.close();
+  return new SqliteStore(s.location);
+});
 
-describe('store', () => {
-  it('migrates a new file, ignores duplicate samples, pivots a machine into a Series', async () => {
-    const s = new SqliteStore(join(dir, 'a.db'));
-    assert.equal(s.schemaVersion, MIGRATIONS.length);
-    const batch = [
-      { ts: 1000, machine: 'tm-1', metric: 'cpu_load', value: 0.5 },
-      { ts: 1000, machine: 'tm-1', metric: 'latency_ms', value: 10 },
-      { ts: 2000, machine: 'tm-1', metric: 'cpu_load', value: 0.7 },
-      { ts: 2000, machine: 'tm-2', metric: 'cpu_load', value: 0.1 },
-      { ts: 3000, machine: 'tm-1', metric: 'cpu_load', value: NaN },
-    ];
-    assert.equal(await s.insertSamples(batch), 4, 'NaN is not stored');
-    assert.equal(await s.insertSamples(batch), 0, 're-delivered samples are not duplicated');
-    const ser = await s.series('tm-1', ['cpu_load', 'latency_ms']);
-    assert.deepEqual(Array.from(ser.timestamps), [1000, 2000]);
-    assert.equal(ser.values[0], 0.5);
-    assert.ok(Number.isNaN(ser.values[3]), 'missing value is NaN');
-    assert.deepEqual(Array.from((await s.series('tm-1', ['cpu_load'], 0, 5000, 1)).timestamps), [1000], 'maxRows keeps the oldest rows');
-    assert.deepEqual(Array.from((await s.lastRows('tm-1', ['cpu_load'], 5000, 1)).timestamps), [2000], 'lastRows keeps the newest');
-    assert.deepEqual(await s.machines(), ['tm-1', 'tm-2']);
-    assert.deepEqual(await s.metrics(), ['cpu_load', 'latency_ms']);
-    assert.equal(await s.newestSample(), 2000);
-    await s.recordPlacement({ 'tm-1': ['orders', 'clicks'] }, 5);
-    assert.deepEqual(await s.jobsOn('tm-1'), ['clicks', 'orders']);
-    assert.deepEqual([...(await s.placements())], [['tm-1', ['clicks', 'orders']]]);
-    await s.close();
-    const again = new SqliteStore(join(dir, 'a.db'));
-    assert.equal((await again.status()).samples, 4, 'data survives reopening; migrations are not re-applied');
-    await again.close();
-  });
-
-  it('a failing batch is rolled back as a whole', async () => {
-    const s = new SqliteStore(join(dir, 'b.db'));
-    const bad = [{ ts: 1, machine: 'm', metric: 'x', value: 1 }, { ts: 2, machine: {} as unknown as string, metric: 'x', value: 2 }];
-    await assert.rejects(s.insertSamples(bad));
-    assert.equal((await s.status()).samples, 0);
-    assert.deepEqual(await s.machines(), [], 'nor is the machine registered');
-    await s.close();
-  });
-
+describe('store (sqlite only)', () => {
   it('refuses a store from a newer flinkscope', async () => {
     const p = join(dir, 'd.db');
     await new SqliteStore(p).close();
@@ -65,128 +26,4 @@ describe('store', () => {
     assert.throws(() => new SqliteStore(p), /schema version 99/);
   });
 
-  it('commits a watch step atomically and never overwrites the operator\'s acknowledgement or label', async () => {
-    const s = new SqliteStore(':memory:');
-    await s.commitStep(step({
-      scores: [{ machine: 'm', points: [{ t: 1, score: 0.5 }, { t: 2, score: 7 }] }], scorerStates: [{ machine: 'm', state: { cursor: 2 } }],
-      incidents: [inc('inc-1', 'm', 2)], alerts: [{ key: 'inc-1:open', incidentId: 'inc-1', kind: 'open', createdAt: 10 }],
-      status: [{ machine: 'm', lastTs: 2, lastScore: 7, risk: 1.2, openIncidents: 1 }], meta: { nextIncident: '2' },
-    }));
-    assert.deepEqual(await s.scores('m', 0, 10), { t: [1, 2], score: [0.5, 7] });
-    assert.deepEqual([...(await s.scorerStates())], [['m', { cursor: 2 }]]);
-    assert.equal(await s.meta('nextIncident'), '2');
-    assert.equal((await s.acknowledge('inc-1', 'ann', 100)).state, 'acknowledged');
-    await s.label('inc-1', 'false-alarm', 'ann', 'deploy', 101);
-    // the watcher writes the incident again (it grew): the operator's part stays
-    await s.commitStep(step({ incidents: [{ ...inc('inc-1', 'm', 2), lastSeen: 999_999, segments: 2 }] }));
-    const got = (await s.incident('inc-1'))!;
-    assert.equal(got.lastSeen, 999_999);
-    assert.equal(got.state, 'acknowledged');
-    assert.deepEqual(got.ack, { at: 100, by: 'ann' });
-    assert.deepEqual(got.label, { value: 'false-alarm', at: 101, by: 'ann', note: 'deploy' });
-    assert.deepEqual(got.explanation, detail.explanation);
-    // a failing step leaves nothing behind
-    await assert.rejects(s.commitStep(step({ scores: [{ machine: 'm', points: [{ t: 3, score: 1 }] }], incidents: [{ ...inc('inc-2', 'm', 3), machine: null as unknown as string }] })));
-    assert.deepEqual((await s.scores('m', 0, 10)).t, [1, 2], 'the scores of the failed step were rolled back');
-    await assert.rejects(s.acknowledge('nope', 'x', 1), StoreError);
-    await s.commitStep(step({ incidents: [inc('inc-1', 'm', 2, 'resolved')] }));
-    await assert.rejects(s.acknowledge('inc-1', 'x', 1), /already resolved/);
-    await s.close();
-  });
-
-  it('queues alerts once per key and tracks their delivery', async () => {
-    const s = new SqliteStore(':memory:');
-    const a = { key: 'inc-1:open', incidentId: 'inc-1', kind: 'open' as const, createdAt: 10 };
-    await s.commitStep(step({ incidents: [inc('inc-1', 'm', 2)], alerts: [a] }));
-    await s.commitStep(step({ alerts: [a] }));
-    assert.equal((await s.alerts()).length, 1, 'the same key is queued once');
-    const [due] = await s.dueAlerts(10, 10);
-    await s.markRetry(due.id, 50, 'HTTP 503', true);
-    assert.equal((await s.dueAlerts(20, 10)).length, 0, 'backing off');
-    assert.equal((await s.dueAlerts(50, 10))[0].attempts, 1);
-    await s.markDelivered(due.id, 60);
-    assert.equal((await s.dueAlerts(1e12, 10)).length, 0);
-    assert.equal((await s.alerts())[0].deliveredAt, 60);
-    await s.close();
-  });
-
-  it('pages incidents newest first with a cursor and filters them', async () => {
-    const s = new SqliteStore(':memory:');
-    const list = Array.from({ length: 7 }, (_, k) => ({ ...inc(`inc-${k + 1}`, k % 2 ? 'tm-2' : 'tm-1', 1000 * k, k < 2 ? 'resolved' : 'open'), type: (k % 3 ? 'trend' : 'spike') as Incident['type'] }));
-    await s.commitStep(step({ incidents: list }));
-    const ids: string[] = [];
-    for (let c: string | null | undefined; c !== null;) {
-      const p = await s.incidents({ limit: 3, cursor: c ?? undefined });
-      ids.push(...p.items.map((i) => i.id));
-      c = p.next;
-    }
-    assert.deepEqual(ids, ['inc-7', 'inc-6', 'inc-5', 'inc-4', 'inc-3', 'inc-2', 'inc-1']);
-    assert.deepEqual((await s.incidents({ machine: 'tm-2', state: 'active' })).items.map((i) => i.id), ['inc-6', 'inc-4']);
-    assert.deepEqual((await s.incidents({ type: 'spike', job: 'orders' })).items.map((i) => i.id), ['inc-7', 'inc-4', 'inc-1']);
-    assert.deepEqual((await s.incidents({ job: 'nope' })).items, []);
-    assert.deepEqual((await s.activeIncidents()).map((i) => i.id), ['inc-3', 'inc-4', 'inc-5', 'inc-6', 'inc-7']);
-    await assert.rejects(s.incidents({ cursor: 'garbage' }), /cursor/);
-    await assert.rejects(s.incidents({ limit: 0 }), /page size/);
-    await s.close();
-  });
-
-  it('downsamples ranges in SQL and draws the heat map of the riskiest machines', async () => {
-    const s = new SqliteStore(':memory:');
-    await s.insertSamples(Array.from({ length: 100 }, (_, i) => ({ ts: i * 1000, machine: 'm', metric: 'cpu', value: i })));
-    const r = await s.metricsRange('m', 0, 99_000, 10);
-    assert.equal(r.t.length, 10);
-    assert.deepEqual(r.channels, ['cpu']);
-    assert.equal(r.values[0][0], 4.5, 'mean of the first bucket (0..9)');
-    await s.commitStep(step({
-      scores: [{ machine: 'a', points: [{ t: 0, score: 1 }, { t: 5, score: 4 }] }, { machine: 'b', points: [{ t: 0, score: 9 }] }],
-      status: [{ machine: 'a', lastTs: 5, lastScore: 4, risk: 0.5, openIncidents: 0 }, { machine: 'b', lastTs: 0, lastScore: 9, risk: 3, openIncidents: 1 }],
-    }));
-    const h = await s.heatMap({ from: 0, to: 9, buckets: 2, threshold: 2, limit: 1 });
-    assert.deepEqual(h.machines, ['b'], 'the riskiest machine');
-    assert.deepEqual(h.cells, [[4.5, null]]);
-    assert.deepEqual((await s.heatMap({ from: 0, to: 9, buckets: 2, threshold: 2, machines: ['a'] })).cells, [[0.5, 2]], 'max per bucket / threshold');
-    assert.deepEqual((await s.scoresRange('a', 0, 9, 100)).values[0], [1, 4]);
-    assert.deepEqual((await s.machineStatus()).map((m) => m.machine), ['b', 'a']);
-    await s.close();
-  });
-
-  it('stores events once and finds those of a machine (or cluster-wide)', async () => {
-    const s = new SqliteStore(':memory:');
-    const ev = [
-      { id: 'e1', ts: 10, kind: 'failover' as const, machines: ['tm-1'], detail: 'tm-1 lost' },
-      { id: 'e2', ts: 20, kind: 'deploy' as const, job: 'orders', machines: [], detail: 'orders deployed', attrs: { parallelism: 4 } },
-      { id: 'e3', ts: 30, kind: 'restart' as const, machines: ['tm-2'], detail: 'x' },
-    ];
-    assert.equal(await s.insertEvents(ev), 3);
-    assert.equal(await s.insertEvents(ev), 0);
-    assert.deepEqual((await s.events({ machine: 'tm-1' })).map((e) => e.id), ['e1', 'e2']);
-    assert.deepEqual((await s.events({ from: 15, to: 25 }))[0], ev[1]);
-    await s.close();
-  });
-
-  it('retention deletes what is too old and rolls up what is no longer raw', async () => {
-    const s = new SqliteStore(':memory:');
-    await s.insertSamples(Array.from({ length: 10 }, (_, i) => ({ ts: i * 1000, machine: 'm', metric: 'cpu', value: i })));
-    await s.commitStep(step({ incidents: [{ ...inc('inc-1', 'm', 0, 'resolved'), resolvedAt: 500 }], alerts: [{ key: 'inc-1:open', incidentId: 'inc-1', kind: 'open', createdAt: 1 }], scores: [{ machine: 'm', points: [{ t: 0, score: 1 }, { t: 9000, score: 1 }] }] }));
-    await s.insertEvents([{ id: 'e', ts: 100, kind: 'restart', machines: [], detail: '' }]);
-    const r = await s.applyRetention(10_000, { retainMs: 9000, rawMs: 4000, bucketMs: 3000 });
-    // kept: 1000..9999; raw from 6000; 1000..5999 rolled up into buckets 0 (1,2), 3000 (3,4,5)
-    assert.deepEqual(r, { deletedSamples: 1, rolledUpSamples: 3, deletedScores: 1, deletedEvents: 1, deletedIncidents: 1 });
-    const v = await s.series('m', ['cpu']);
-    assert.deepEqual(Array.from(v.timestamps), [0, 3000, 6000, 7000, 8000, 9000]);
-    assert.deepEqual(Array.from(v.values.subarray(0, 2)), [1.5, 4]);
-    assert.equal((await s.alerts()).length, 0, 'the outbox rows of deleted incidents go too');
-    await assert.rejects(s.applyRetention(0, { retainMs: 1, rawMs: 2, bucketMs: 1 }), /raw period/);
-    await s.close();
-  });
-
-  it('keeps model versions with their reports', async () => {
-    const s = new SqliteStore(':memory:');
-    const id = await s.addModel('ccl', '/m/ccl.model', { reason: 'manual' }, 123);
-    assert.deepEqual(await s.latestModel(), { id, kind: 'ccl', path: '/m/ccl.model', createdAt: 123, report: { reason: 'manual' } });
-    await s.updateModelReport(id, { drift: { ks: 0.1 } });
-    assert.deepEqual((await s.model(id))!.report, { reason: 'manual', drift: { ks: 0.1 } });
-    await assert.rejects(s.updateModelReport(99, {}), /no model version/);
-    await s.close();
-  });
 });

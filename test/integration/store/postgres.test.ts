@@ -1,0 +1,94 @@
+// The PostgreSQL store against a real PostgreSQL (test/helpers/postgres.ts starts its own): the whole store contract
+// (test/helpers/store-suite.ts, one fresh database per case), migrations from each earlier schema version with the
+// data of that version, a store from a newer flinkscope refused, and what a shared store must bear — several
+// processes' connections migrating, inserting the same samples and committing steps at the same time.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { PostgresStore, migratePg } from '../../../src/store/postgres.js';
+import { openStore, type Store } from '../../../src/store/index.js';
+import { PG_MIGRATIONS } from '../../../src/store/pg-schema.js';
+import { MIGRATIONS } from '../../../src/store/schema.js';
+import { startPostgres } from '../../helpers/postgres.js';
+import { storeSuite } from '../../helpers/store-suite.js';
+
+const server = startPostgres();
+after(async () => (await server).stop());
+let n = 0;
+const freshDb = async (): Promise<string> => (await server).createDb(`t${n++}`);
+
+storeSuite('postgres', async () => openStore(await freshDb()), async (s: Store) => {
+  await s.close();
+  return openStore(s.location);
+});
+
+describe('store (postgres only)', { timeout: 120_000 }, () => {
+  it('has the SQLite engine\'s migrations: same numbers, each earlier version upgraded in place with its data', async () => {
+    assert.equal(PG_MIGRATIONS.length, MIGRATIONS.length);
+    for (const v of [1, 2, 3]) {
+      const url = await freshDb();
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      await migratePg(pool, v, url);
+      const q = (sql: string, a: unknown[] = []): Promise<unknown> => pool.query(sql, a);
+      await q('INSERT INTO samples VALUES ($1, $2, $3, $4), ($5, $6, $7, $8), ($9, $10, $11, $12)', ['tm-1', 'cpu_load', 1000, 0.5, 'tm-2', 'cpu_load', 2000, 0.25, 'tm-1', 'heap_used', 1000, 123456789.25]);
+      await q('INSERT INTO scores VALUES ($1, $2, $3, $4)', ['tm-1', 1000, 0.7, 1]);
+      if (v < 3) {
+        await q('INSERT INTO models (kind, path, threshold, created_at, report) VALUES ($1, $2, $3, $4, $5)', ['ccl', '/m.model', 4.5, 7, '{"reason":"manual"}']);
+        await q('INSERT INTO incidents VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', ['inc-1', 'tm-1', 'trend', 'acknowledged', 1000, 5000, null, 9,
+          JSON.stringify({ segments: 2, explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], movers: [], cause: null })]);
+      } else {
+        await q('INSERT INTO models (kind, path, created_at, report) VALUES ($1, $2, $3, $4)', ['ccl', '/m.model', 7, '{"reason":"manual","legacyThreshold":4.5}']);
+        await q(`INSERT INTO incidents (id, machine, type, state, onset, last_seen, resolved_at, peak, segments, paged, detail, ack_at, ack_by)
+          VALUES ('inc-1', 'tm-1', 'trend', 'open', 1000, 5000, NULL, 9, 2, TRUE, $1, 4000, 'ann')`, [JSON.stringify({ explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], jobs: [], movers: [], cause: null, events: [] })]);
+        await q("INSERT INTO metric_names VALUES ('cpu_load'), ('heap_used')");
+        await q("INSERT INTO machines VALUES ('tm-1', 1000, 1000), ('tm-2', 2000, 2000)");
+      }
+      await pool.end();
+      const s = await PostgresStore.open(url);
+      assert.equal(s.schemaVersion, MIGRATIONS.length, `from v${v}`);
+      const ser = await s.series('tm-1', ['cpu_load', 'heap_used']);
+      assert.deepEqual(Array.from(ser.values), [0.5, 123456789.25], `v${v}: samples packed, float64 exact`);
+      assert.deepEqual(await s.machines(), ['tm-1', 'tm-2']);
+      assert.equal((await s.latestModel())!.report.legacyThreshold, 4.5);
+      const i = (await s.incident('inc-1'))!;
+      assert.equal(i.state, 'acknowledged', `v${v}: the acknowledgement survives`);
+      assert.deepEqual(i.explanation, [{ name: 'cpu_load', share: 1, meanZ: 4 }]);
+      assert.deepEqual((await s.scores('tm-1', 0, 5000)).score, [0.7]);
+      // a new metric gets the next id, after the migrated ones
+      await s.insertSamples([{ machine: 'tm-1', ts: 3000, metric: 'latency_ms', value: 3 }]);
+      assert.deepEqual(await s.metrics(), ['cpu_load', 'heap_used', 'latency_ms']);
+      await s.close();
+    }
+  });
+
+  it('refuses a store from a newer flinkscope and names the location without its password', async () => {
+    const url = await freshDb();
+    await (await PostgresStore.open(url)).close();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query('INSERT INTO schema_version VALUES (99, 0)');
+    await c.end();
+    await assert.rejects(PostgresStore.open(url), /schema version 99/);
+    await assert.rejects(openStore(url.replace('flinkscope@', 'flinkscope:secret@').replace(/\/t\d+$/, '/nope')), (e: Error) => /cannot open the store/.test(e.message) && !e.message.includes('secret'));
+  });
+
+  it('bears concurrent writers: migrations, the same samples from four connections, steps and new metric names', async () => {
+    const url = await freshDb();
+    const stores = await Promise.all([0, 1, 2, 3].map(() => PostgresStore.open(url)));
+    const batch = (k: number) => Array.from({ length: 400 }, (_, i) => ({ machine: `tm-${i % 20}`, ts: 1000 * Math.floor(i / 20), metric: i % 2 ? 'cpu' : `m${k % 2}`, value: i }));
+    const counts = await Promise.all(stores.map((s, k) => s.insertSamples(batch(k))));
+    const expected = new Set([0, 1, 2, 3].flatMap((k) => batch(k).map((x) => `${x.machine}/${x.ts}/${x.metric}`))).size;
+    assert.equal(counts.reduce((a, b) => a + b, 0), expected, 'every distinct sample counted new exactly once');
+    assert.equal((await stores[0].status()).samples, expected);
+    assert.deepEqual(await stores[3].metrics(), ['cpu', 'm0', 'm1'], 'names registered by other connections are seen');
+    await Promise.all(stores.map((s, k) => s.commitStep({
+      scores: [{ machine: `tm-${k}`, points: [{ t: 1, score: k }] }], modelId: null, scorerStates: [{ machine: `tm-${k}`, state: { k } }],
+      incidents: [{ id: `inc-p${k}-1`, machine: `tm-${k}`, state: 'open', type: 'spike', onset: 1, lastSeen: 1, peak: 1, segments: 1, explanation: [], jobs: [], movers: [], cause: null, events: [], paged: true }],
+      alerts: [{ key: `inc-p${k}-1:open`, incidentId: `inc-p${k}-1`, kind: 'open', createdAt: 1 }], status: [{ machine: `tm-${k}`, lastTs: 1, lastScore: k, risk: k, openIncidents: 1 }], meta: { [`p${k}/nextIncident`]: '2' },
+    })));
+    assert.equal((await stores[0].incidents()).items.length, 4);
+    assert.equal((await stores[1].alerts()).length, 4);
+    assert.equal((await stores[2].machineStatus()).length, 4);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+});
