@@ -28,6 +28,12 @@ export interface WatchOptions extends EnrichOptions {
   /** A machine seen for the first time is scored from after this time; what precedes it is its window's context.
    *  Default: from its first sample. */
   startAt?: number;
+  /** Fleet workers (src/app/fleet.ts): the machines this watcher owns (default: all of the store's), ids prefixed
+   *  per owner, meta keys prefixed per owner, every commit fenced. A single `watch` leaves them unset. */
+  owns?: (machine: string) => boolean;
+  idPrefix?: string;
+  metaPrefix?: string;
+  fence?: { key: string; epoch: number };
 }
 
 export interface StepResult {
@@ -40,6 +46,8 @@ export interface StepResult {
   held: Incident[];
   /** False when there was nothing new. */
   progressed: boolean;
+  /** Some machine had more new rows than one step takes: step again. */
+  more: boolean;
 }
 
 /** What the watcher persists per machine besides its cursor (the cluster view's last scored timestamp) and recent
@@ -59,7 +67,7 @@ export class Watcher {
 
   private constructor(private readonly store: Store, detector: Detector, public threshold: number, private modelId: number | null, private readonly o: WatchOptions) {
     this.channels = detector.channels;
-    this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs, mergeGapMs: o.mergeGapMs });
+    this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs, mergeGapMs: o.mergeGapMs, idPrefix: o.idPrefix });
     this.scorer = new OnlineScorer({ channels: this.channels, window: o.window ?? 64, threshold, score: (s) => detector.score(s), scoreMany: (s) => detector.scoreMany(s) }, this.tracker);
   }
 
@@ -69,14 +77,16 @@ export class Watcher {
     // creation order (ids are numbered in it), as an uninterrupted watcher holds them: it decides the order of a
     // step's writes and alerts
     const num = (id: string): number => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
-    const active = (await store.activeIncidents()).sort((a, b) => num(a.id) - num(b.id));
-    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, peak: r.peak, segments: r.segments })), Number(await store.meta('nextIncident') ?? 1));
+    const owns = o.owns ?? (() => true);
+    const active = (await store.activeIncidents()).filter((r) => owns(r.machine)).sort((a, b) => num(a.id) - num(b.id));
+    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, peak: r.peak, segments: r.segments })), Number(await store.meta(`${o.metaPrefix ?? ''}nextIncident`) ?? 1));
     for (const r of active) {
       w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged });
       w.scorer.explanations.set(r.id, r.explanation);
     }
-    const segments = await store.scorerStates();
-    for (const st of await store.machineStatus()) {
+    const mine = (await store.machineStatus()).filter((st) => owns(st.machine));
+    const segments = await store.scorerStates(o.owns ? mine.map((st) => st.machine) : undefined);
+    for (const st of mine) {
       const saved = (segments.get(st.machine) ?? {}) as Partial<SavedSegments>;
       const win = await store.lastRows(st.machine, w.channels, st.lastTs, o.window ?? 64);
       w.scorer.restore(st.machine, { candidate: null, open: null, closed: null, ...saved, cursor: st.lastTs }, win);
@@ -94,12 +104,16 @@ export class Watcher {
     this.modelId = modelId;
   }
 
-  /** Scores the next chunk of what is new in the store and commits it; returns what changed. */
-  async step(): Promise<StepResult> {
+  /** Scores the next chunk of what is new in the store (of the machines `only`, when the caller knows which have
+   *  new rows) and commits it; returns what changed. */
+  async step(only?: Iterable<string>, extraMeta: Record<string, string> = {}): Promise<StepResult> {
     const maxRows = this.o.maxRowsPerStep ?? 360;
     const batch: { machine: string; timestamps: Float64Array; values: Float64Array | Float32Array }[] = [];
     let newest = -Infinity;
-    for (const m of await this.store.machines()) {
+    let more = false;
+    const owns = this.o.owns ?? (() => true);
+    for (const m of only ? [...only] : await this.store.machines()) {
+      if (!owns(m)) continue;
       if (this.o.startAt !== undefined && this.scorer.lastTimestamp(m) === -Infinity) {
         const ctx = await this.store.lastRows(m, this.channels, this.o.startAt, this.o.window ?? 64);
         this.scorer.prime(m, ctx.timestamps, ctx.values);
@@ -108,11 +122,12 @@ export class Watcher {
       const s = await this.store.series(m, this.channels, Number.isFinite(since) ? since + 1 : -Infinity, Infinity, maxRows);
       if (s.timestamps.length === 0) continue;
       batch.push({ machine: m, timestamps: s.timestamps, values: s.values });
+      if (s.timestamps.length >= maxRows) more = true;
       newest = Math.max(newest, s.timestamps[s.timestamps.length - 1]);
     }
-    if (batch.length === 0) return { scored: 0, opened: [], resolved: [], held: [], progressed: false };
+    if (batch.length === 0) return { scored: 0, opened: [], resolved: [], held: [], progressed: false, more: false };
     const before = new Map(this.tracker.incidents.map((i) => [i.id, JSON.stringify(i)]));
-    const write: StepWrite = { scores: [], modelId: this.modelId, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} };
+    const write: StepWrite = { scores: [], modelId: this.modelId, scorerStates: [], incidents: [], alerts: [], status: [], meta: { ...extraMeta }, ...(this.o.fence ? { fence: this.o.fence } : {}) };
     let scored = 0;
     for (const [m, pts] of this.scorer.ingestMany(batch)) { // every machine's window in one batched forward
       write.scores.push({ machine: m, points: pts });
@@ -126,7 +141,7 @@ export class Watcher {
     }
     this.tracker.tick(newest);
     const now = newest; // data time: what the step has seen
-    const result: StepResult = { scored, opened: [], resolved: [], held: [], progressed: true };
+    const result: StepResult = { scored, opened: [], resolved: [], held: [], progressed: true, more };
     for (const i of this.tracker.incidents) {
       const prev = before.get(i.id);
       const changed = prev !== JSON.stringify(i);
@@ -149,7 +164,7 @@ export class Watcher {
       }
     }
     write.status = this.statusRows(batch.map((b) => b.machine));
-    write.meta.nextIncident = String(this.tracker.nextNumber);
+    write.meta[`${this.o.metaPrefix ?? ''}nextIncident`] = String(this.tracker.nextNumber);
     await this.store.commitStep(write);
     this.scorer.clean(write.scorerStates.map((x) => x.machine));
     // memory stays bounded on a long run; the store keeps everything

@@ -8,6 +8,9 @@ export interface IncidentConfig {
   mergeGapMs?: number;
   /** An incident with no anomalous point for this many ms resolves. Default 10 min. */
   resolveAfterMs?: number;
+  /** Incident ids are this prefix and a number. Default 'inc-'; fleet workers number per partition ('inc-p3-'), so
+   *  ids stay unique across workers without a shared counter. */
+  idPrefix?: string;
 }
 
 export class IncidentError extends Error {
@@ -31,10 +34,12 @@ export class IncidentTracker {
   private readonly mergeGapMs: number;
   private readonly resolveAfterMs: number;
   private nextId = 1;
+  private readonly idPrefix: string;
 
   constructor(cfg: IncidentConfig = {}) {
     this.mergeGapMs = cfg.mergeGapMs ?? 600_000;
     this.resolveAfterMs = cfg.resolveAfterMs ?? 600_000;
+    this.idPrefix = cfg.idPrefix ?? 'inc-';
     for (const [k, v] of [['mergeGapMs', this.mergeGapMs], ['resolveAfterMs', this.resolveAfterMs]] as const) {
       if (!Number.isFinite(v) || v < 0) throw new IncidentError(`${k} must be a non-negative number of ms (got ${v})`);
     }
@@ -47,7 +52,7 @@ export class IncidentTracker {
     this.incidents.push(...list);
     this.nextId = Math.max(1, nextNumber);
     for (const i of list) {
-      const n = Number(/^inc-(\d+)$/.exec(i.id)?.[1] ?? 0);
+      const n = i.id.startsWith(this.idPrefix) && /^\d+$/.test(i.id.slice(this.idPrefix.length)) ? Number(i.id.slice(this.idPrefix.length)) : 0;
       if (n >= this.nextId) this.nextId = n + 1;
     }
   }
@@ -82,7 +87,7 @@ export class IncidentTracker {
       return cur;
     }
     if (cur) this.resolve(cur.id, cur.lastSeen);
-    const inc: Incident = { id: `inc-${this.nextId++}`, machine: ev.machine, state: 'open', type: ev.type, onset: ev.onset, lastSeen: ev.end, peak: ev.peak, segments: 1 };
+    const inc: Incident = { id: `${this.idPrefix}${this.nextId++}`, machine: ev.machine, state: 'open', type: ev.type, onset: ev.onset, lastSeen: ev.end, peak: ev.peak, segments: 1 };
     this.incidents.push(inc);
     return inc;
   }

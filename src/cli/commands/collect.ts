@@ -2,17 +2,41 @@
 // `flinkscope status` (what the store holds). collect exits 1 when nothing could be collected (every poll failed,
 // or a file could not be read), after saying why.
 import type { Command } from 'commander';
+import type { Sample } from '../../core/sample.js';
 import { FlinkRestSource, PrometheusSource, readFileSamples, pollLoop, type PollResult } from '../../collect/index.js';
 import { describeReport } from '../../data/index.js';
-import { openStore, DEFAULT_DB } from '../../store/index.js';
-import { opt, duration, httpUrl, nonEmpty, positiveInt, each, UsageError } from '../options.js';
+import { openStore, DEFAULT_DB, type Store } from '../../store/index.js';
+import { KafkaSink, parseKafkaUrl } from '../../collect/kafka.js';
+import { opt, check, duration, fromThrowing, httpUrl, nonEmpty, positiveInt, each, UsageError } from '../options.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
 
 export { DEFAULT_DB };
 export { parseDuration } from '../options.js';
 
 interface CollectOpts extends SourceOpts {
-  flink?: string; prometheus?: string; file?: string[]; interval: number; db: string; polls?: number; since: number;
+  flink?: string; prometheus?: string; file?: string[]; interval: number; db: string; polls?: number; since: number; to?: string;
+}
+
+/** Where collected samples go: the store, or a Kafka topic (`--to`) that fleet workers consume. */
+interface Sink {
+  insertSamples(samples: Sample[]): Promise<number>;
+  recordPlacement(jobsOn: Record<string, string[]>, ts: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A Kafka topic as a sink: placement travels with the next message of each machine. */
+function kafkaSink(url: string): Sink {
+  const k = new KafkaSink(parseKafkaUrl(url));
+  let placement: Record<string, string[]> = {};
+  return {
+    insertSamples: async (s) => {
+      const n = await k.send(s, placement);
+      placement = {};
+      return n;
+    },
+    recordPlacement: async (jobsOn) => { placement = jobsOn; },
+    close: () => k.close(),
+  };
 }
 
 export function registerCollect(program: Command): void {
@@ -25,12 +49,14 @@ export function registerCollect(program: Command): void {
     .addOption(opt('--interval <d>', 'poll interval', duration, '10s'))
     .addOption(opt('--since <d>', 'Prometheus: how far back the first poll reads', duration, '1h'))
     .addOption(opt('--polls <n>', 'stop after n polls (default: run until Ctrl-C)', positiveInt))
-    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB));
+    .addOption(opt('--db <path>', 'store: a file (SQLite) or postgres://…', nonEmpty, DEFAULT_DB))
+    .addOption(opt('--to <url>', 'publish to kafka://HOST:PORT/TOPIC instead of the store (for `watch --from`)', check(fromThrowing(parseKafkaUrl))));
   addSourceOptions(cmd).action(async (o: CollectOpts) => {
     const given = [o.flink, o.prometheus, o.file].filter(Boolean).length;
     if (given !== 1) throw new UsageError('give exactly one of --flink, --prometheus, --file');
     const http = httpOptions(o);
-    const store = await openStore(o.db);
+    const store: Sink | Store = o.to ? kafkaSink(o.to) : await openStore(o.db);
+    const dest = o.to ?? o.db;
     try {
       if (o.file) {
         let failed = 0;
@@ -38,7 +64,7 @@ export function registerCollect(program: Command): void {
           try {
             const { samples, report, machine } = await readFileSamples(f);
             const n = await store.insertSamples(samples);
-            console.log(`${f} → ${machine}: ${n} new samples (${samples.length - n} already stored); ${describeReport(report)}`);
+            console.log(o.to ? `${f} → ${machine}: ${n} samples published to ${o.to}; ${describeReport(report)}` : `${f} → ${machine}: ${n} new samples (${samples.length - n} already stored); ${describeReport(report)}`);
           } catch (e) {
             failed++; // the other files are still read; the exit code says not everything was
             console.error(`flinkscope: ${(e as Error).message}`);
@@ -77,7 +103,7 @@ export function registerCollect(program: Command): void {
         onStatus: (s) => process.stderr.write(`\rpolls ${s.polls} · machines ${s.machines} · samples ${s.samples} (${s.samplesPerSec.toFixed(1)}/s) · failed polls ${s.errors}${s.partial ? ` · partial ${s.partial}` : ''}${s.gaps ? ` · non-numeric values ${s.gaps}` : ''}   `),
       });
       process.stderr.write('\n');
-      console.log(`stored ${st.samples} new samples (${st.received} received) from ${st.machines} machines in ${st.polls} polls; ${st.errors} failed, ${st.partial} partial; ${st.gaps} non-numeric values skipped → ${o.db}`);
+      console.log(`stored ${st.samples} new samples (${st.received} received) from ${st.machines} machines in ${st.polls} polls; ${st.errors} failed, ${st.partial} partial; ${st.gaps} non-numeric values skipped → ${dest}`);
       if (st.received === 0) {
         console.error(`flinkscope: nothing could be collected from ${o.flink ?? o.prometheus}${st.lastError ? ` (last error: ${st.lastError})` : ''}`);
         process.exitCode = 1;

@@ -3,8 +3,10 @@
 import type { Command } from 'commander';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { openStore, DEFAULT_DB } from '../../store/index.js';
+import { openStore, isPostgres, DEFAULT_DB } from '../../store/index.js';
 import { runWatch } from '../../app/run.js';
+import { runFleetWorker } from '../../app/fleet.js';
+import { parseKafkaUrl } from '../../collect/kafka.js';
 import { InspectionService } from '../../app/service.js';
 import { reportInput } from '../../app/report.js';
 import { renderHtml, renderMarkdown } from '../../inspect/report.js';
@@ -23,7 +25,7 @@ function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
 interface WatchOpts extends SourceOpts {
   model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
   eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
-  retrainEvery?: number; history: number; modelDir?: string;
+  retrainEvery?: number; history: number; modelDir?: string; from?: string; group?: string; sessionTimeout: number;
 }
 
 export function registerInspect(program: Command): void {
@@ -45,16 +47,37 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--alert-rate <n/d>', 'at most n alerts per period d (the rest are deferred, never dropped)', fromThrowing(alertRate), '10/1m'))
     .addOption(opt('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift', duration))
     .addOption(opt('--history <d>', 'with --retrain-every: history to train on', duration, '7d'))
-    .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty));
+    .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty))
+    .addOption(opt('--from <url>', 'fleet: consume samples from kafka://HOST:PORT/TOPIC as one member of --group (needs --db postgres://…)', check(fromThrowing(parseKafkaUrl))))
+    .addOption(opt('--group <name>', 'fleet: the consumer group the scoring workers share', nonEmpty))
+    .addOption(opt('--session-timeout <d>', 'fleet: a member silent this long loses its partitions to the others', duration, '10s'));
   addSourceOptions(watch).action(async (o: WatchOpts) => {
     if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
     const rule = o.threshold ? parseThreshold(o.threshold) : undefined;
     if (rule?.kind === 'paper') throw new UsageError('--threshold paper reads test scores (LEAKY): it is for `eval` reproductions only');
+    if (!!o.from !== !!o.group) throw new UsageError('--from and --group go together (a fleet worker consumes a topic as a member of a group)');
+    if (o.from) {
+      const clash = [o.flink && '--flink', o.prometheus && '--prometheus', o.webhook && '--webhook', o.retrainEvery && '--retrain-every'].filter(Boolean);
+      if (clash.length) throw new UsageError(`--from (a fleet worker) does not take ${clash.join(', ')}: collectors publish to the topic, and alerts and retraining are not run by fleet workers yet`);
+      if (!isPostgres(o.db)) throw new UsageError('--from needs --db postgres://…: the workers of a group share their state through PostgreSQL');
+    }
     const http = httpOptions(o);
     const store = await openStore(o.db);
     const ac = new AbortController();
     process.once('SIGINT', () => ac.abort());
     process.once('SIGTERM', () => ac.abort());
+    if (o.from) {
+      try {
+        const sum = await runFleetWorker({
+          store, modelPath: o.model, threshold: rule, from: parseKafkaUrl(o.from), group: o.group!, sessionTimeoutMs: o.sessionTimeout, signal: ac.signal,
+          watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace }, status: (l) => process.stderr.write(`${l}\n`),
+        });
+        console.log(`fleet worker stopped: ${sum.messages} messages in ${sum.batches} batches (${sum.redelivered} re-delivered, ${sum.rejected} rejected), ${sum.scored} scored, ${sum.paged} paged, ${sum.takeovers} partition takeovers`);
+      } finally {
+        await store.close();
+      }
+      return;
+    }
     try {
       const sum = await runWatch({
         store, modelPath: o.model, threshold: rule, intervalMs: o.interval, ticks: o.steps, signal: ac.signal,
