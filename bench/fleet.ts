@@ -2,8 +2,11 @@
 // Kafka broker (KRaft) and a PostgreSQL of its own (test/helpers), N `flinkscope watch --from kafka://… --group`
 // worker processes of the real CLI. Prints JSON lines:
 //   reference  one process, SQLite (the embedded default): the same backlog inserted and scored, samples/s
-//   throughput N = 1, 2, 3 workers: a backlog of machines × scrapes published (as `collect --to` does) and consumed
-//              until every (machine, ts) is scored in PostgreSQL, samples/s from the first message to the last score
+//   produce    the backlog of machines × scrapes published as `collect --to` does: samples/s and CPU of the producer
+//   throughput N = 1, 2, 3 workers started on that backlog, consuming until every (machine, ts) is scored in
+//              PostgreSQL: samples/s from the first score to the last, and the CPU seconds the workers, PostgreSQL
+//              and the Kafka broker spent per 100 000 samples (from /proc; what the 100 000-machine estimate in
+//              docs/scale.md is built on — wall-clock rates on 2 shared cores cannot show scale-out)
 //   latency    with 3 workers on a live stream (one scrape of every machine per `interval`): produce → incident row
 //              for injected hotspots (an incident opens on the 2nd anomalous scrape; clock: the same machine), p50/p99
 //   rebalance  one of the 3 workers SIGKILLed mid-stream: time until the scores of its machines move again
@@ -11,14 +14,15 @@
 // model's (bench:inspect measures CCL scoring). All processes share this machine's cores.
 // Usage: node dist/bench/fleet.js [machines=1000] [scrapes=30] [metrics=10]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SqliteStore } from '../src/store/index.js';
 import { PostgresStore } from '../src/store/postgres.js';
 import { Watcher } from '../src/app/watch.js';
 import { createDetector } from '../src/detectors/index.js';
-import { KafkaSink, kafkaClient, partitionOf } from '../src/collect/kafka.js';
+import { KafkaSink, encodeRecord, kafkaClient, partitionOf, toRecords } from '../src/collect/kafka.js';
 import { quantile } from '../src/core/stats.js';
 import type { Sample } from '../src/core/sample.js';
 import { startPostgres } from '../test/helpers/postgres.js';
@@ -37,6 +41,31 @@ const machine = (m: number): string => `tm-${String(m).padStart(5, '0')}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const out = (o: Record<string, unknown>): void => console.log(JSON.stringify(o));
 const children = new Set<ChildProcess>();
+const HZ = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+
+/** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
+function cpuOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / HZ;
+  } catch {
+    return 0;
+  }
+}
+/** CPU seconds of a process and its live children (the postmaster and its backends). */
+function cpuTree(pid: number): number {
+  let t = cpuOf(pid);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[1]) === pid) t += cpuOf(Number(d));
+    } catch { /* gone */ }
+  }
+  return t;
+}
+const per100k = (cpu: number, samples: number): number => +((cpu / samples) * 1e5).toFixed(3);
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
 /** One scrape of one machine; `hot` adds a hotspot on every metric. */
@@ -108,25 +137,52 @@ try {
     await kafka.createTopic(topic, PARTITIONS);
     const db = await pgs.createDb(`bench${N}`);
     await (await PostgresStore.open(db)).close(); // migrated once, before the workers race to it
-    const workers = Array.from({ length: N }, () => startWorker(db, topic, `g${N}`));
-    await settle(`g${N}`, workers);
-    const store = await PostgresStore.open(db);
+    // the backlog first, as collectors would have published it
     const sink = new KafkaSink({ brokers: [kafka.broker], topic }, 'bench-producer');
-    const t0 = performance.now();
     const all = backlog();
+    const c0 = process.cpuUsage();
+    const p0 = performance.now();
     for (let i = 0; i < all.length; i += MACHINES * METRICS) await sink.send(all.slice(i, i + MACHINES * METRICS));
-    const produced = (performance.now() - t0) / 1000;
+    const produced = (performance.now() - p0) / 1000;
+    const pc = process.cpuUsage(c0);
     await sink.close();
+    const msgBytes = toRecords(all.slice(0, MACHINES * METRICS)).reduce((a, r) => a + encodeRecord(r).length, 0) / MACHINES;
+    if (N === 1) out({ case: 'produce', impl: 'KafkaSink (collect --to), JSON wire v1, acks=all, idempotent', machines: MACHINES, scrapes: SCRAPES, metrics: METRICS, seconds: +produced.toFixed(2), samples_per_s: Math.round(totalSamples / produced), producer_cpu_s_per_100k_samples: per100k((pc.user + pc.system) / 1e6, totalSamples), message_bytes: Math.round(msgBytes) });
+    const size = async (): Promise<number> => Number((await store.pool.query<{ n: number }>('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
+    const store = await PostgresStore.open(db);
+    const bytes0 = await size();
+    const t0 = performance.now();
+    const workers = Array.from({ length: N }, () => startWorker(db, topic, `g${N}`));
     const want = MACHINES * SCRAPES;
-    for (const until = Date.now() + 600_000; (await count(store)) < want;) {
+    // CPU from the first committed score on (node start-up, model load and the group join are not scoring)
+    let first = 0;
+    let at0 = { n: 0, workers: 0, postgres: 0, kafka: 0 };
+    for (const until = Date.now() + 600_000; ;) {
+      const n = await count(store);
+      if (n > 0 && !first) {
+        first = performance.now();
+        at0 = { n, workers: workers.reduce((a, w) => a + cpuOf(w.proc.pid!), 0), postgres: cpuTree(pgs.pid), kafka: cpuOf(kafka.pid) };
+      }
+      if (n >= want) break;
       if (Date.now() > until) throw new Error(`N=${N}: not scored within 10 min`);
       await sleep(100);
     }
-    const s = (performance.now() - t0) / 1000;
-    out({ case: 'throughput', impl: `${N} worker${N > 1 ? 's' : ''}, Kafka + PostgreSQL`, workers: N, partitions: PARTITIONS, machines: MACHINES, scrapes: SCRAPES, metrics: METRICS, produce_seconds: +produced.toFixed(2), seconds: +s.toFixed(2), samples_per_s: Math.round(totalSamples / s), rows_per_s: Math.round(want / s) });
+    const done = performance.now();
+    const cpu = { workers: workers.reduce((a, w) => a + cpuOf(w.proc.pid!), 0) - at0.workers, postgres: cpuTree(pgs.pid) - at0.postgres, kafka: cpuOf(kafka.pid) - at0.kafka };
+    const counted = (want - at0.n) * METRICS; // samples scored after the first snapshot
+    out({
+      case: 'throughput', impl: `${N} worker${N > 1 ? 's' : ''}, Kafka + PostgreSQL`, workers: N, partitions: PARTITIONS, machines: MACHINES, scrapes: SCRAPES, metrics: METRICS,
+      seconds_from_start: +((done - t0) / 1000).toFixed(2), seconds_scoring: +((done - first) / 1000).toFixed(2), samples_per_s: Math.round(counted / ((done - first) / 1000)),
+      cpu_s: { workers: +cpu.workers.toFixed(2), postgres: +cpu.postgres.toFixed(2), kafka: +cpu.kafka.toFixed(2) },
+      cpu_s_per_100k_samples: { workers: per100k(cpu.workers, counted), postgres: per100k(cpu.postgres, counted), kafka: per100k(cpu.kafka, counted) },
+      // samples, scores, machine status; before autovacuum (a new database: no dead rows yet)
+      store_bytes_per_row: Math.round(((await size()) - bytes0) / want),
+    });
     await store.close();
-    if (N === 3) live = { workers, db, topic };
-    else {
+    if (N === 3) {
+      await settle(`g${N}`, workers);
+      live = { workers, db, topic };
+    } else {
       for (const w of workers) w.proc.kill('SIGTERM');
       await Promise.all(workers.map((w) => w.exited));
     }
@@ -142,6 +198,8 @@ try {
   const KILL = 26;
   const hot = Array.from({ length: Math.min(50, MACHINES) }, (_, k) => ({ m: Math.floor((k * MACHINES) / Math.min(50, MACHINES)), from: 8 + (k % 8), len: 5 }));
   const sentAt = new Map<number, number>();
+  const live0 = { workers: workers.map((w) => cpuOf(w.proc.pid!)), postgres: cpuTree(pgs.pid), kafka: cpuOf(kafka.pid), producer: process.cpuUsage(), t: performance.now() };
+  let liveCpu: Record<string, number> = {};
   let killedAt = 0;
   let victim: Worker | null = null;
   let lastBefore = 0;
@@ -159,6 +217,14 @@ try {
     await sink.send(batch);
     sentAt.set(T0 + i * STEP, Date.now());
     if (r === KILL) {
+      // CPU over the steady part of the stream (before the kill), in cores
+      const secs = (performance.now() - live0.t) / 1000;
+      const pu = process.cpuUsage(live0.producer);
+      liveCpu = {
+        workers: +(workers.reduce((a, w, k) => a + cpuOf(w.proc.pid!) - live0.workers[k], 0) / secs).toFixed(3),
+        postgres: +((cpuTree(pgs.pid) - live0.postgres) / secs).toFixed(3), kafka: +((cpuOf(kafka.pid) - live0.kafka) / secs).toFixed(3),
+        producer_and_bench: +((pu.user + pu.system) / 1e6 / secs).toFixed(3),
+      };
       victim = workers.reduce((a, b) => (b.assigned.length > a.assigned.length ? b : a));
       theirs = Array.from({ length: MACHINES }, (_, m) => machine(m)).filter((x) => victim!.assigned.includes(partitionOf(x, PARTITIONS)));
       lastBefore = await maxTs();
@@ -182,7 +248,7 @@ try {
     else missed++;
   }
   const q = (p: number): number => Math.round(quantile(Float64Array.from(lat), p));
-  out({ case: 'latency', impl: '3 workers, Kafka + PostgreSQL', machines: MACHINES, metrics: METRICS, interval_ms: INTERVAL, hotspots: lat.length, missed, p50_ms: q(0.5), p99_ms: q(0.99), max_ms: Math.max(...lat) });
+  out({ case: 'latency', impl: '3 workers, Kafka + PostgreSQL', machines: MACHINES, metrics: METRICS, interval_ms: INTERVAL, hotspots: lat.length, missed, p50_ms: q(0.5), p99_ms: q(0.99), max_ms: Math.max(...lat), offered_samples_per_s: Math.round((MACHINES * METRICS * 1000) / INTERVAL), cores_used: liveCpu });
   out({ case: 'rebalance', impl: '3 workers, one SIGKILLed', partitions_moved: victim!.assigned.length, session_timeout_ms: 6000, pause_ms: resumedAt ? resumedAt - killedAt : null, all_scored: (await count(store)) === want });
   await store.close();
   for (const w of workers) if (w !== victim) w.proc.kill('SIGTERM');

@@ -16,6 +16,8 @@ const LIB = join(ROOT, 'harness', 'kafka', 'lib');
 export interface KafkaBroker {
   /** host:port of the PLAINTEXT listener. */
   broker: string;
+  /** The broker JVM's process id. */
+  pid: number;
   createTopic(topic: string, partitions: number, config?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export async function startKafka(): Promise<KafkaBroker> {
   }
   return {
     broker,
+    pid: proc.pid!,
     async createTopic(topic: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
       const admin = kafka.admin();
       await admin.connect();

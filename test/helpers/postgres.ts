@@ -3,7 +3,7 @@
 // test's own user; run as the unprivileged 'postgres' (or 'nobody') user when we are root, since initdb refuses root.
 // Never the machine's own cluster or service. stop() = pg_ctl stop -m fast, then the directory is removed.
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,6 +11,8 @@ import { freePort } from '../integration/collect/flink-cluster.js';
 
 export interface Postgres {
   port: number;
+  /** The postmaster's process id (its backends are its children). */
+  pid: number;
   /** postgres://… of a database (default: the maintenance database). */
   url(db?: string): string;
   /** Creates a new empty database and returns its URL. */
@@ -56,6 +58,7 @@ export async function startPostgres(): Promise<Postgres> {
   let stopped = false;
   return {
     port,
+    pid: Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     url,
     async createDb(name: string): Promise<string> {
       const c = new pg.Client({ connectionString: url() });
