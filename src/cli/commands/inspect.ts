@@ -9,7 +9,8 @@ import { runWatch } from '../../app/run.js';
 import { InspectionService } from '../../app/service.js';
 import { reportInput } from '../../app/report.js';
 import { renderHtml, renderMarkdown } from '../../inspect/report.js';
-import { buildApi } from '../../server/api.js';
+import { serveApi } from '../../server/api.js';
+import { serveMetrics } from '../../server/metrics.js';
 import { parseDuration } from './collect.js';
 import { parseThreshold } from './eval.js';
 
@@ -31,13 +32,16 @@ export function registerInspect(program: Command): void {
     .option('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift')
     .option('--history <d>', 'with --retrain-every: history to train on', '7d')
     .option('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)')
-    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; eventGrace: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
+    .option('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> while watching')
+    .action(async (o: { metricsPort?: string; model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; eventGrace: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
       const store = await openStore(o.db);
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());
       process.once('SIGTERM', () => ac.abort());
       const http: HttpOptions = { timeoutMs: 5000 };
       const intervalMs = parseDuration(o.interval);
+      const metrics = o.metricsPort !== undefined ? await serveMetrics(new InspectionService(store), { port: Number(o.metricsPort), token: process.env.FLINKSCOPE_TOKEN }) : null;
+      if (metrics) process.stderr.write(`Prometheus metrics: ${metrics.address}/metrics\n`);
       try {
         const sum = await runWatch({
           store, modelPath: o.model, threshold: o.threshold ? parseThreshold(o.threshold) : undefined, intervalMs,
@@ -53,6 +57,7 @@ export function registerInspect(program: Command): void {
           console.error(`flinkscope: nothing could be collected: all ${sum.polls} polls failed`);
         }
       } finally {
+        await metrics?.app.close();
         await store.close();
       }
     });
@@ -63,12 +68,17 @@ export function registerInspect(program: Command): void {
     .option('--db <path>', 'store file', DEFAULT_DB)
     .option('--port <n>', 'port (0 = any free port)', '8080')
     .option('--host <h>', 'bind address', '127.0.0.1')
-    .option('--token <t>', 'require Authorization: Bearer <token> on /api')
-    .action(async (o: { db: string; port: string; host: string; token?: string }) => {
+    .option('--token <t>', 'require Authorization: Bearer <token> on /api and /metrics (needed to bind beyond loopback; or FLINKSCOPE_TOKEN)')
+    .option('--allow-host <name...>', 'more Host names clients may use (e.g. a DNS name in front of the server)')
+    .action(async (o: { db: string; port: string; host: string; token?: string; allowHost?: string[] }) => {
       const store = await openStore(o.db);
-      const app = buildApi(new InspectionService(store), { token: o.token });
-      const addr = await app.listen({ host: o.host, port: Number(o.port) });
-      console.log(`dashboard and API: ${addr}/`);
+      try {
+        const { address } = await serveApi(new InspectionService(store), { host: o.host, port: Number(o.port), token: o.token ?? process.env.FLINKSCOPE_TOKEN, allowHosts: o.allowHost });
+        console.log(`dashboard and API: ${address}/  (Prometheus: ${address}/metrics, OpenAPI: ${address}/api/openapi.json)`);
+      } catch (e) {
+        await store.close();
+        throw e;
+      }
     });
 
   program
