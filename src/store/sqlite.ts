@@ -13,7 +13,7 @@ import {
   StoreError, type Downsampled, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { bucketed, bucketWidth, decodeCursor, encodeCursor, pageLimit, rowsToSeries } from './common.js';
+import { alignDown, bucketed, decodeCursor, encodeCursor, pageLimit, planBuckets, rowsToSeries, ScoreRollup, ROLLUP_LEVELS, type BucketPlan } from './common.js';
 
 export { StoreError };
 
@@ -70,6 +70,8 @@ export class SqliteStore implements Store {
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
       migrate(this.db, MIGRATIONS.length, location);
+      // a store written before the roll-ups existed (or by an engine that left them behind) is rolled up once here
+      this.db.transaction(() => this.rollUpSamples(Infinity, (this.q('SELECT MAX(ts) AS t FROM samples').get() as { t: number | null }).t ?? -Infinity))();
     } catch (e) {
       if (e instanceof StoreError) throw e;
       throw new StoreError(`cannot open the store at ${location}: ${(e as Error).message}`);
@@ -98,6 +100,8 @@ export class SqliteStore implements Store {
     const metric = this.q('INSERT OR IGNORE INTO metric_names VALUES (?)');
     return this.db.transaction((rows: Sample[]) => {
       let n = 0;
+      let newLo = Infinity;
+      let newHi = -Infinity;
       const span = new Map<string, [number, number]>();
       const metrics = new Set<string>();
       for (const s of rows) {
@@ -108,10 +112,16 @@ export class SqliteStore implements Store {
         else { if (ts < sp[0]) sp[0] = ts; if (ts > sp[1]) sp[1] = ts; }
         if (s.job !== undefined) n += insJob.run(s.machine, s.job, s.operator ?? '', s.metric, ts, s.value).changes;
         else {
-          n += ins.run(s.machine, s.metric, ts, s.value).changes;
+          // only new rows count into the roll-ups: a re-delivered sample changes nothing
+          if (ins.run(s.machine, s.metric, ts, s.value).changes === 1) {
+            n++;
+            if (ts < newLo) newLo = ts;
+            if (ts > newHi) newHi = ts;
+          }
           metrics.add(s.metric);
         }
       }
+      if (n > 0) this.rollUpSamples(newLo, newHi);
       for (const [m, [a, b]] of span) {
         seen.run(m, a, b);
         this.knownMachines.add(m);
@@ -119,6 +129,39 @@ export class SqliteStore implements Store {
       for (const m of metrics) if (!this.knownMetrics.has(m)) { metric.run(m); this.knownMetrics.add(m); }
       return n;
     })(samples);
+  }
+
+  /** How far each sample roll-up level is built: every bucket before done_until holds all its rows. */
+  private rollupDone(level: number): number {
+    return (this.q('SELECT done_until AS d FROM rollup_state WHERE level = ?').get(level) as { d: number }).d;
+  }
+
+  /** After new samples in [lo, hi]: rows landing in built buckets (late data) send those levels back to rebuild
+   *  from there; then every bucket closed by `hi` (before the minute holding it) is built in bulk — per minute from
+   *  the raw rows, each wider level from the one below. Buckets are rebuilt whole (INSERT OR REPLACE), so they stay
+   *  exact however the rows arrived. In the caller's transaction. */
+  private rollUpSamples(lo: number, hi: number): void {
+    const set = this.q('UPDATE rollup_state SET done_until = ? WHERE level = ?');
+    const [l1] = ROLLUP_LEVELS;
+    const built = this.rollupDone(l1);
+    if (Number.isFinite(lo)) for (const l of ROLLUP_LEVELS) if (lo < this.rollupDone(l)) set.run(alignDown(lo, l), l);
+    if (!Number.isFinite(hi)) return;
+    const closed = Math.max(alignDown(hi, l1), built); // late rows: rebuild up to where it was built before
+    const d1 = this.rollupDone(l1);
+    if (closed > d1) {
+      this.q(`INSERT OR REPLACE INTO sample_rollups SELECT ${l1}, machine, metric, ts - (((ts % ${l1}) + ${l1}) % ${l1}) AS b, COUNT(*), SUM(value)
+        FROM samples WHERE ts >= ? AND ts < ? GROUP BY machine, metric, b`).run(d1, closed);
+      set.run(closed, l1);
+    }
+    for (let k = 1; k < ROLLUP_LEVELS.length; k++) {
+      const [below, l] = [ROLLUP_LEVELS[k - 1], ROLLUP_LEVELS[k]];
+      const upTo = alignDown(this.rollupDone(below), l);
+      const d = this.rollupDone(l);
+      if (upTo <= d) continue;
+      this.q(`INSERT OR REPLACE INTO sample_rollups SELECT ${l}, machine, metric, bucket - (((bucket % ${l}) + ${l}) % ${l}) AS b, SUM(n), SUM(sum)
+        FROM sample_rollups WHERE level = ${below} AND bucket >= ? AND bucket < ? GROUP BY machine, metric, b`).run(d, upTo);
+      set.run(upTo, l);
+    }
   }
 
   async recordPlacement(jobsOn: Record<string, string[]>, ts: number): Promise<void> {
@@ -178,11 +221,22 @@ export class SqliteStore implements Store {
 
   async metricsRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
     const metrics = await this.metrics();
-    const bucketMs = bucketWidth(from, to, maxPoints);
-    const rows = this.q('SELECT metric, CAST((ts - ?) / ? AS INTEGER) AS b, AVG(value) AS v FROM samples WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY metric, b ORDER BY b')
-      .all(from, bucketMs, machine, from, to) as { metric: string; b: number; v: number }[];
-    return bucketed(rows.map((r) => ({ key: r.metric, b: r.b, v: r.v })), metrics, from, bucketMs);
+    const p = planBuckets(from, to, maxPoints);
+    const rows = p.level === null
+      // metric IN (…) lets the (machine, metric, ts) key bound ts for each metric: the range, not the machine's history
+      ? this.q('SELECT metric, CAST((ts - ?) / ? AS INTEGER) AS b, AVG(value) AS v FROM samples WHERE machine = ? AND metric IN (SELECT metric FROM metric_names) AND ts >= ? AND ts <= ? GROUP BY metric, b ORDER BY b')
+        .all(p.start, p.bucketMs, machine, from, to) as { metric: string; b: number; v: number }[]
+      : this.q(`SELECT metric, b, SUM(s) / SUM(c) AS v FROM (
+          SELECT metric, CAST((bucket - :start) / :w AS INTEGER) AS b, n AS c, sum AS s FROM sample_rollups
+            WHERE level = :level AND machine = :machine AND bucket >= :start AND bucket <= :to AND bucket < :done
+          UNION ALL -- what is not rolled up yet: from the raw rows, whole buckets like the roll-up's
+          SELECT metric, CAST((ts - :start) / :w AS INTEGER) AS b, 1 AS c, value AS s FROM samples
+            WHERE machine = :machine AND metric IN (SELECT metric FROM metric_names) AND ts >= MAX(:done, :start) AND ts < :end
+        ) GROUP BY metric, b ORDER BY b`)
+        .all({ start: p.start, w: p.bucketMs, level: p.level, machine, to, done: this.rollupDone(p.level), end: alignDown(to, p.level) + p.level }) as { metric: string; b: number; v: number }[];
+    return bucketed(rows.map((r) => ({ key: r.metric, b: r.b, v: r.v })), metrics, p.start, p.bucketMs);
   }
+
 
   async insertEvents(events: FlinkEvent[]): Promise<number> {
     const ins = this.q('INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)');
@@ -236,9 +290,19 @@ export class SqliteStore implements Store {
     const alert = this.q('INSERT OR IGNORE INTO outbox (key, incident_id, kind, created_at, next_at) VALUES (?, ?, ?, ?, ?)');
     const status = this.q('INSERT OR REPLACE INTO machine_status VALUES (?, ?, ?, ?, ?)');
     const meta = this.q('INSERT OR REPLACE INTO watch_meta VALUES (?, ?)');
+    // a bucket's max is the max of every score written into it (a re-scored point can only raise it)
+    const rollup = this.q('INSERT INTO score_rollups VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET max = MAX(max, excluded.max)');
     const now = Date.now();
     this.db.transaction(() => {
-      for (const s of w.scores) for (const p of s.points) score.run(s.machine, p.t, Number.isFinite(p.score) ? p.score : 1e30, w.modelId);
+      const roll = new ScoreRollup();
+      for (const s of w.scores) {
+        for (const p of s.points) {
+          const v = Number.isFinite(p.score) ? p.score : 1e30;
+          score.run(s.machine, p.t, v, w.modelId);
+          roll.add(s.machine, p.t, v);
+        }
+      }
+      for (const [l, m, b, mx] of roll.rows()) rollup.run(l, m, b, mx);
       for (const s of w.scorerStates) state.run(s.machine, JSON.stringify(s.state), now);
       for (const i of w.incidents) {
         const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events });
@@ -265,24 +329,30 @@ export class SqliteStore implements Store {
   }
 
   async scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
-    const bucketMs = bucketWidth(from, to, maxPoints);
-    const rows = this.q('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, MAX(score) AS v FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b')
-      .all(from, bucketMs, machine, from, to) as { b: number; v: number }[];
-    return bucketed(rows.map((r) => ({ key: 'score', b: r.b, v: r.v })), ['score'], from, bucketMs);
+    const p = planBuckets(from, to, maxPoints);
+    const rows = this.scoreBuckets(p, machine, from, to);
+    return bucketed(rows.map((r) => ({ key: 'score', b: r.b, v: r.v })), ['score'], p.start, p.bucketMs);
+  }
+
+  /** Max score per bucket of the plan: from the raw scores or the roll-up it names. */
+  private scoreBuckets(p: BucketPlan, machine: string, from: number, to: number): { b: number; v: number }[] {
+    return (p.level === null
+      ? this.q('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, MAX(score) AS v FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b').all(p.start, p.bucketMs, machine, from, to)
+      : this.q('SELECT CAST((bucket - ?) / ? AS INTEGER) AS b, MAX(max) AS v FROM score_rollups WHERE level = ? AND machine = ? AND bucket >= ? AND bucket <= ? GROUP BY b ORDER BY b')
+        .all(p.start, p.bucketMs, p.level, machine, p.start, to)) as { b: number; v: number }[];
   }
 
   async heatMap(q: { from: number; to: number; buckets: number; threshold: number; machines?: string[]; limit?: number }): Promise<HeatMap> {
     const machines = q.machines ?? (this.q('SELECT machine FROM machine_status ORDER BY risk DESC, machine LIMIT ?').all(Math.min(q.limit ?? 50, 1000)) as { machine: string }[]).map((r) => r.machine);
-    const n = Math.max(1, Math.min(q.buckets, 2000));
-    const bucketMs = bucketWidth(q.from, q.to, n);
-    const cell = this.q('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, MAX(score) AS v FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY b');
+    const p = planBuckets(q.from, q.to, Math.max(1, Math.min(q.buckets, 2000)));
+    const n = Math.max(1, Math.floor((q.to - p.start) / p.bucketMs) + 1);
     const th = q.threshold > 0 ? q.threshold : 1;
     const cells = machines.map((m) => {
       const row: (number | null)[] = new Array(n).fill(null);
-      for (const r of cell.all(q.from, bucketMs, m, q.from, q.to) as { b: number; v: number }[]) if (r.b >= 0 && r.b < n) row[r.b] = r.v / th;
+      for (const r of this.scoreBuckets(p, m, q.from, q.to)) if (r.b >= 0 && r.b < n) row[r.b] = r.v / th;
       return row;
     });
-    return { machines, t: Array.from({ length: n }, (_, i) => q.from + i * bucketMs), bucketMs, cells };
+    return { machines, t: Array.from({ length: n }, (_, i) => p.start + i * p.bucketMs), bucketMs: p.bucketMs, cells };
   }
 
   async machineStatus(): Promise<MachineStatus[]> {
@@ -381,6 +451,11 @@ export class SqliteStore implements Store {
       this.db.exec('INSERT OR REPLACE INTO samples SELECT machine, metric, ts, value FROM rollup');
       const after = (this.q('SELECT COUNT(*) AS n FROM rollup').get() as { n: number }).n;
       const deletedScores = this.q('DELETE FROM scores WHERE ts < ?').run(cut).changes;
+      // roll-up buckets wholly before the cut go with their rows (the roll-ups keep the exact means of what was raw)
+      for (const l of ROLLUP_LEVELS) {
+        this.q('DELETE FROM sample_rollups WHERE level = ? AND bucket < ?').run(l, cut - l + 1);
+        this.q('DELETE FROM score_rollups WHERE level = ? AND bucket < ?').run(l, cut - l + 1);
+      }
       const deletedEvents = this.q('DELETE FROM events WHERE ts < ?').run(cut).changes;
       const old = this.q("SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < ?").all(cut) as { id: string }[];
       for (const o of old) this.q('DELETE FROM outbox WHERE incident_id = ?').run(o.id);

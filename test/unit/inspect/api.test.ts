@@ -46,7 +46,8 @@ describe('HTTP API', () => {
     assert.equal(ranked.length, 6);
     const heat = (await app.inject({ url: '/api/cluster?buckets=20&limit=3' })).json();
     assert.equal(heat.machines.length, 3);
-    assert.equal(heat.cells[0].length, 20);
+    assert.ok(heat.cells[0].length <= 20 && heat.cells[0].length >= 10, `${heat.cells[0].length} buckets for 20 asked`);
+    assert.equal(heat.t.length, heat.cells[0].length);
     const s = (await app.inject({ url: `/api/machines/tm-2/scores?from=${at(100)}&to=${at(199)}&points=50` })).json();
     assert.ok(s.t.length <= 50 && s.t.length >= 45, `downsampled to ${s.t.length} points`);
     assert.ok(Math.max(...s.score) > 3, 'the hotspot is above the threshold');

@@ -21,11 +21,24 @@ function storeAt(v: number): string {
   ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'cpu_load', 1000, 0.5);
   ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-2', 'cpu_load', 2000, 0.25);
   ins('INSERT INTO placements VALUES (?, ?, ?)', 'tm-1', 'orders', 1000);
-  ins('INSERT INTO models (kind, path, threshold, created_at, report) VALUES (?, ?, ?, ?, ?)', 'ccl', '/m.model', 4.5, 7, '{"reason":"manual"}');
   ins('INSERT INTO scores VALUES (?, ?, ?, ?)', 'tm-1', 1000, 0.7, 1);
-  ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1', 'tm-1', 'trend', 'acknowledged', 1000, 5000, null, 9,
-    JSON.stringify({ segments: 2, explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], movers: [], cause: null }));
-  ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-2', 'tm-2', 'spike', 'resolved', 1500, 1600, 2000, 3, null);
+  if (v < 3) {
+    ins('INSERT INTO models (kind, path, threshold, created_at, report) VALUES (?, ?, ?, ?, ?)', 'ccl', '/m.model', 4.5, 7, '{"reason":"manual"}');
+    ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1', 'tm-1', 'trend', 'acknowledged', 1000, 5000, null, 9,
+      JSON.stringify({ segments: 2, explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], movers: [], cause: null }));
+    ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-2', 'tm-2', 'spike', 'resolved', 1500, 1600, 2000, 3, null);
+  } else {
+    // version 3 writes machines and metric names as rows, the threshold in the model's report, the operator apart
+    ins('INSERT INTO machines VALUES (?, ?, ?)', 'tm-1', 1000, 1000);
+    ins('INSERT INTO machines VALUES (?, ?, ?)', 'tm-2', 2000, 2000);
+    ins('INSERT INTO metric_names VALUES (?)', 'cpu_load');
+    ins('INSERT INTO models (kind, path, created_at, report) VALUES (?, ?, ?, ?)', 'ccl', '/m.model', 7, '{"reason":"manual","legacyThreshold":4.5}');
+    const detail = (explanation: unknown[]) => JSON.stringify({ explanation, movers: [], cause: null, jobs: [], events: [] });
+    ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1', 'tm-1', 'trend', 'open', 1000, 5000, null, 9, 2, 1,
+      detail([{ name: 'cpu_load', share: 1, meanZ: 4 }]), 5000, 'unknown', null, null, null, null);
+    ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-2', 'tm-2', 'spike', 'resolved', 1500, 1600, 2000, 3, 1, 1,
+      detail([]), null, null, null, null, null, null);
+  }
   if (v >= 2) ins('INSERT INTO job_samples VALUES (?, ?, ?, ?, ?, ?)', 'tm-1', 'orders', 'map', 'busy_ms_per_s', 1000, 300);
   db.close();
   return p;
@@ -59,6 +72,11 @@ describe('store migrations', () => {
         // and it works as a current store
         assert.equal(await s.insertSamples([{ ts: 3000, machine: 'tm-3', metric: 'gc_time_ms', value: 1 }]), 1);
         assert.deepEqual(await s.metrics(), ['cpu_load', 'gc_time_ms']);
+        // version 4: the roll-ups are built from what the store held (a range read through them sees the old rows)
+        const week = await s.metricsRange('tm-1', 0, 7 * 86_400_000, 100);
+        assert.ok(week.bucketMs >= 3_600_000, 'a week is read from the hourly roll-up');
+        assert.deepEqual(week.values, [[0.5]]);
+        assert.deepEqual((await s.scoresRange('tm-1', 0, 7 * 86_400_000, 100)).values, [[0.7]]);
       } finally {
         await s.close();
       }
