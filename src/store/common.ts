@@ -55,8 +55,9 @@ export function decodeCursor(s: string): { onset: number; id: string } {
   throw new StoreError(`not a valid page cursor: '${s.slice(0, 40)}'`);
 }
 
-/** Roll-up bucket widths (ms) both engines keep: per-minute, ten-minute and hourly aggregates. */
-export const ROLLUP_LEVELS = [60_000, 600_000, 3_600_000] as const;
+/** Roll-up bucket widths (ms) both engines keep: 1 min, 5 min, 30 min, 2 h — each 4-6 times the one below, so a
+ *  query reads at most ~3 times the rows it returns. */
+export const ROLLUP_LEVELS = [60_000, 300_000, 1_800_000, 7_200_000] as const;
 
 /** Start of the `width`-aligned bucket holding ts (epoch-aligned, so every roll-up bucket nests in a wider one). */
 export const alignDown = (ts: number, width: number): number => ts - (((ts % width) + width) % width);
@@ -71,8 +72,8 @@ export interface BucketPlan {
 }
 
 /** The coarsest roll-up that still gives at least maxPoints / 2 buckets, so a query reads at most a few times as
- *  many rows as it returns, whatever the range (a week of 10 s samples is ~60 000 rows per metric; its hourly roll-up
- *  168). Ranges fine enough to need buckets under 30 s read the raw rows. */
+ *  many rows as it returns, whatever the range (a week of 10 s samples is ~60 000 rows per metric; its 30 min
+ *  roll-up 336). Ranges fine enough to need buckets under 30 s read the raw rows. */
 export function planBuckets(from: number, to: number, maxPoints: number): BucketPlan {
   const n = Math.max(1, Math.floor(maxPoints));
   const w = bucketWidth(from, to, n);

@@ -57,7 +57,7 @@ export const MIGRATIONS: string[] = [
    CREATE TABLE watch_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
    CREATE INDEX scores_ts ON scores (ts);`,
   // 4: roll-ups for range queries that stay fast however long the range (src/store/common.ts planBuckets). Samples:
-  // count and sum per (machine, metric) per 1 min, 10 min and 1 h (exact means), built in bulk from the raw rows of
+  // count and sum per (machine, metric) per 1 min, 5 min, 30 min and 2 h (exact means), built in bulk from the raw rows of
   // closed buckets — rollup_state.done_until per level: everything before it is rolled up; reads take the rest from
   // the raw rows. Scores: the max per machine per bucket, kept up to date by commitStep. `level` is the bucket width
   // in ms, `bucket` its start, aligned to the epoch (ts - ts mod level, as alignDown).
@@ -67,8 +67,9 @@ export const MIGRATIONS: string[] = [
    CREATE TABLE score_rollups (level INTEGER NOT NULL, machine TEXT NOT NULL, bucket INTEGER NOT NULL, max REAL NOT NULL,
      PRIMARY KEY (level, machine, bucket)) WITHOUT ROWID;
    CREATE TABLE rollup_state (level INTEGER PRIMARY KEY, done_until INTEGER NOT NULL);
-   INSERT INTO rollup_state VALUES (60000, -9007199254740991), (600000, -9007199254740991), (3600000, -9007199254740991);
+   INSERT INTO rollup_state VALUES (60000, -9007199254740991), (300000, -9007199254740991), (1800000, -9007199254740991), (7200000, -9007199254740991);
    INSERT INTO score_rollups SELECT 60000, machine, ts - (((ts % 60000) + 60000) % 60000) AS b, MAX(score) FROM scores GROUP BY machine, b;
-   INSERT INTO score_rollups SELECT 600000, machine, bucket - (((bucket % 600000) + 600000) % 600000) AS b, MAX(max) FROM score_rollups WHERE level = 60000 GROUP BY machine, b;
-   INSERT INTO score_rollups SELECT 3600000, machine, bucket - (((bucket % 3600000) + 3600000) % 3600000) AS b, MAX(max) FROM score_rollups WHERE level = 600000 GROUP BY machine, b;`,
+   INSERT INTO score_rollups SELECT 300000, machine, bucket - (((bucket % 300000) + 300000) % 300000) AS b, MAX(max) FROM score_rollups WHERE level = 60000 GROUP BY machine, b;
+   INSERT INTO score_rollups SELECT 1800000, machine, bucket - (((bucket % 1800000) + 1800000) % 1800000) AS b, MAX(max) FROM score_rollups WHERE level = 300000 GROUP BY machine, b;
+   INSERT INTO score_rollups SELECT 7200000, machine, bucket - (((bucket % 7200000) + 7200000) % 7200000) AS b, MAX(max) FROM score_rollups WHERE level = 1800000 GROUP BY machine, b;`,
 ];

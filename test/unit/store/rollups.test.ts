@@ -47,9 +47,10 @@ describe('range roll-ups', () => {
   it('plans: raw for fine buckets, the coarsest level giving at least half the points, never more than asked', () => {
     assert.equal(planBuckets(0, 3_600_000, 1000).level, null, '1 h in 1000 points: 3.6 s buckets from raw rows');
     assert.equal(planBuckets(0, 86_400_000, 1000).level, 60_000, '1 day in 1000 points: 86 s → per-minute roll-up');
-    assert.equal(planBuckets(0, 4 * 86_400_000, 600).level, 600_000, '4 days in 600 points: 576 s → ten-minute roll-up (>= half of 10 min)');
-    assert.equal(planBuckets(0, 7 * 86_400_000, 900).level, 600_000);
-    assert.equal(planBuckets(0, 31 * 86_400_000, 900).level, 3_600_000);
+    assert.equal(planBuckets(0, 4 * 86_400_000, 600).level, 300_000, '4 days in 600 points: 576 s → 5 min roll-up');
+    assert.equal(planBuckets(0, 7 * 86_400_000, 300).level, 1_800_000, 'a week in 300 points: 2016 s → 30 min roll-up (>= half of 30 min)');
+    assert.equal(planBuckets(0, 31 * 86_400_000, 900).level, 1_800_000);
+    assert.equal(planBuckets(0, 31 * 86_400_000, 300).level, 7_200_000);
     for (const [from, to, n] of [[T0, T0 + 86_400_000, 500], [T0 + 7, T0 + 7 * 86_400_000 - 3, 1500], [T0, T0 + 3 * 86_400_000, 7], [T0, T0 + 90_000, 3], [T0, T0, 1]]) {
       const p = planBuckets(from, to, n);
       const count = Math.floor((to - p.start) / p.bucketMs) + 1;
@@ -63,7 +64,7 @@ describe('range roll-ups', () => {
     const s = await filled();
     try {
       const end = T0 + (N - 1) * STEP;
-      const cases: [number, number, number][] = [[T0 + 3_333, T0 + 3_600_000, 300], [T0 + 45_000, T0 + 86_400_000 + 5_000, 800], [T0, end, 400], [T0 + 123_456, end - 654_321, 60], [T0, end, 30]];
+      const cases: [number, number, number][] = [[T0 + 3_333, T0 + 3_600_000, 300], [T0 + 45_000, T0 + 86_400_000 + 5_000, 800], [T0, end, 400], [T0, end, 150], [T0 + 123_456, end - 654_321, 60], [T0, end, 30]];
       const levels = new Set<number | null>();
       for (const [from, to, n] of cases) {
         const p = planBuckets(from, to, n);
@@ -94,9 +95,9 @@ describe('range roll-ups', () => {
     try {
       const before = await s.metricsRange('tm-0', T0, T0 + 86_400_000, 24);
       const day = before.values[0];
-      assert.equal(planBuckets(T0, T0 + 86_400_000, 24).level, 3_600_000);
-      // six new rows 5 s off the grid, early in the fourth hour bucket (long rolled up)
-      const late = Array.from({ length: 6 }, (_, k) => ({ ts: alignDown(T0, 3_600_000) + 3 * 3_600_000 + 5_000 + k * 10_000, machine: 'tm-0', metric: 'm0', value: 1000 }));
+      assert.equal(planBuckets(T0, T0 + 86_400_000, 24).level, 7_200_000);
+      // six new rows 5 s off the grid, early in a 2 h bucket (long rolled up)
+      const late = Array.from({ length: 6 }, (_, k) => ({ ts: alignDown(T0, 7_200_000) + 2 * 7_200_000 + 5_000 + k * 10_000, machine: 'tm-0', metric: 'm0', value: 1000 }));
       assert.equal(await s.insertSamples(late), 6);
       assert.equal(await s.insertSamples(late), 0);
       const after = (await s.metricsRange('tm-0', T0, T0 + 86_400_000, 24)).values[0];
