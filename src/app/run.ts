@@ -34,6 +34,8 @@ export interface WatchSummary {
   ticks: number;
   polls: number;
   failedPolls: number;
+  /** Samples the source delivered over the whole run (none at all: a failed watch). */
+  collected: number;
   scored: number;
   paged: number;
   resolved: number;
@@ -77,7 +79,7 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
   const life = r.retrain
     ? new ModelLifecycle(r.store, { kind: m.detector.kind, params: m.detector.params as Record<string, unknown>, threshold: r.threshold, modelDir: r.retrain.modelDir, policy: { intervalMs: r.retrain.everyMs, historyMs: r.retrain.historyMs } })
     : null;
-  const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, scored: 0, paged: 0, resolved: 0 };
+  const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, collected: 0, scored: 0, paged: 0, resolved: 0 };
   let lastDrift: boolean | null = null;
   while (!r.signal?.aborted && (r.ticks === undefined || sum.ticks < r.ticks)) {
     sum.ticks++;
@@ -85,7 +87,8 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
       sum.polls++;
       try {
         const p = await collector.poll();
-        for (const e of p.errors) status(`collect warning: ${e}`);
+        sum.collected += p.read;
+        for (const e of p.errors) status(`collect: ${e}`);
       } catch (e) {
         sum.failedPolls++;
         status(`collect failed (will retry): ${(e as Error).message}`);

@@ -67,7 +67,10 @@ export class Watcher {
   /** A watcher that continues from what the store holds (active incidents, scorer states, windows). */
   static async open(store: Store, detector: Detector, threshold: number, modelId: number | null, o: WatchOptions = {}): Promise<Watcher> {
     const w = new Watcher(store, detector, threshold, modelId, o);
-    const active = await store.activeIncidents();
+    // creation order (ids are numbered in it), as an uninterrupted watcher holds them: it decides the order of a
+    // step's writes and alerts
+    const num = (id: string): number => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
+    const active = (await store.activeIncidents()).sort((a, b) => num(a.id) - num(b.id));
     w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, peak: r.peak, segments: r.segments })), Number(await store.meta('nextIncident') ?? 1));
     for (const r of active) {
       w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged });
@@ -96,7 +99,7 @@ export class Watcher {
   async step(): Promise<StepResult> {
     const started = Date.now();
     const maxRows = this.o.maxRowsPerStep ?? 360;
-    const batch: { machine: string; timestamps: Float64Array; values: Float32Array }[] = [];
+    const batch: { machine: string; timestamps: Float64Array; values: Float64Array | Float32Array }[] = [];
     let newest = -Infinity;
     for (const m of await this.store.machines()) {
       if (this.o.startAt !== undefined && this.scorer.lastTimestamp(m) === -Infinity) {

@@ -6,10 +6,10 @@
 // Training parts are never labelled for fitting; `trainLabels` (synthetic only) exists for noise studies.
 import { join } from 'node:path';
 import { sliceSeries, type Series } from '../core/series.js';
+import { parseMetricValue } from '../core/value.js';
 import { clusterSeries, generateCluster, type ClusterOptions } from './synthetic/index.js';
-import { readCsvSeries } from './readers/csv.js';
 import { readNab } from './readers/nab.js';
-import { readParquetSeries } from './readers/parquet.js';
+import { readCsvSeries, readParquetSeries } from './readers/read.js';
 import { readSmdMachine, smdMachines } from './readers/smd.js';
 import { DataError } from './readers/report.js';
 
@@ -27,9 +27,13 @@ export interface ParsedSpec {
   query: Record<string, string>;
 }
 
+export const DATASET_KINDS = ['synthetic', 'nab', 'smd', 'psm', 'csv', 'parquet'] as const;
+
 export function parseSpec(spec: string): ParsedSpec {
   const m = /^([a-z]+):([^?]*)(?:\?(.*))?$/.exec(spec.trim());
-  if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: synthetic, nab, smd, psm, csv, parquet)`);
+  if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: ${DATASET_KINDS.join(', ')})`);
+  if (!(DATASET_KINDS as readonly string[]).includes(m[1])) throw new DataError(`unknown dataset kind '${m[1]}' (kinds: ${DATASET_KINDS.join(', ')})`);
+  if (m[2] === '') throw new DataError(`dataset spec '${spec}' names no ${m[1] === 'synthetic' ? 'generator' : 'file or directory'}`);
   const query: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(m[3] ?? '')) query[k] = v;
   return { kind: m[1], target: m[2], query };
@@ -37,8 +41,8 @@ export function parseSpec(spec: string): ParsedSpec {
 
 function num(q: Record<string, string>, key: string, dflt: number): number {
   if (q[key] === undefined) return dflt;
-  const v = Number(q[key]);
-  if (!Number.isFinite(v)) throw new DataError(`dataset option ${key}=${q[key]} is not a number`);
+  const v = parseMetricValue(q[key]);
+  if (v === null) throw new DataError(`dataset option ${key}=${q[key]} is not a number`);
   return v;
 }
 
@@ -64,7 +68,7 @@ export async function loadDataset(spec: string): Promise<DatasetItem[]> {
     }
     case 'nab': {
       const subsets = query.subset ? query.subset.split(',') : undefined;
-      return readNab(target, subsets).map((f) => {
+      return (await readNab(target, subsets)).map((f) => {
         const train = sliceSeries(f.series, 0, f.trainEnd);
         delete train.labels;
         return { dataset: 'NAB', series: f.key, train, test: sliceSeries(f.series, f.trainEnd, f.series.timestamps.length) };
@@ -72,21 +76,27 @@ export async function loadDataset(spec: string): Promise<DatasetItem[]> {
     }
     case 'smd': {
       const name = target.replace(/\/+$/, '').split('/').pop() ?? 'smd';
-      return smdMachines(target).map((m) => ({ dataset: name, series: m, ...readSmdMachine(target, m) }));
+      const out: DatasetItem[] = [];
+      for (const m of smdMachines(target)) out.push({ dataset: name, series: m, ...(await readSmdMachine(target, m)) });
+      return out;
     }
     case 'psm': {
-      const train = readCsvSeries(join(target, 'train.csv'), { timestampColumn: 'timestamp_(min)', name: 'psm' }).series;
-      const test = readCsvSeries(join(target, 'test.csv'), { timestampColumn: 'timestamp_(min)', name: 'psm' }).series;
-      const lab = readCsvSeries(join(target, 'test_label.csv'), { timestampColumn: 'timestamp_(min)', name: 'psm-labels' }).series;
+      const psm = { timestampColumn: 'timestamp_(min)', name: 'psm', labelColumn: null };
+      const train = (await readCsvSeries(join(target, 'train.csv'), psm)).series;
+      const test = (await readCsvSeries(join(target, 'test.csv'), psm)).series;
+      // the label file's one column is `label`: read it as the series' only channel
+      const lab = (await readCsvSeries(join(target, 'test_label.csv'), { ...psm, name: 'psm-labels' })).series;
       if (lab.timestamps.length !== test.timestamps.length) throw new DataError(`${lab.timestamps.length} labels for ${test.timestamps.length} test rows`, target);
-      test.labels = Uint8Array.from(lab.values, (v) => (v ? 1 : 0));
+      const bad = lab.values.findIndex((v) => v !== 0 && v !== 1);
+      if (bad >= 0) throw new DataError(`label ${lab.values[bad]} at row ${bad + 1} is not 0 or 1`, join(target, 'test_label.csv'));
+      test.labels = Uint8Array.from(lab.values);
       return [{ dataset: 'PSM', series: 'psm', train, test }];
     }
     case 'csv':
-      return [splitByShare('csv', readCsvSeries(target).series, num(query, 'train', 0.3))];
+      return [splitByShare('csv', (await readCsvSeries(target)).series, num(query, 'train', 0.3))];
     case 'parquet':
       return [splitByShare('parquet', (await readParquetSeries(target)).series, num(query, 'train', 0.3))];
     default:
-      throw new DataError(`unknown dataset kind '${kind}' (kinds: synthetic, nab, smd, psm, csv, parquet)`);
+      throw new DataError(`unknown dataset kind '${kind}' (kinds: ${DATASET_KINDS.join(', ')})`);
   }
 }

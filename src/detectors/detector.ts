@@ -97,10 +97,13 @@ export abstract class Detector<P extends object = object> {
   /** Bumped whenever the saved state's meaning changes; load() refuses other versions. */
   abstract readonly version: number;
   readonly params: P;
+  /** The parameter table the detector was built from (defaults, ranges): what `--param key=value` is parsed against. */
+  readonly paramSpec: ParamSpec<P>;
   /** Set by fit() / load(); null before. */
   protected fitted_: FittedBase | null = null;
 
   constructor(spec: ParamSpec<P>, kind: string, overrides: Partial<P> = {}) {
+    this.paramSpec = spec;
     this.params = resolveParams(kind, spec, overrides);
   }
 

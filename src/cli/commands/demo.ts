@@ -11,17 +11,18 @@ import { InspectionService } from '../../app/service.js';
 import { renderMarkdown, renderHtml } from '../../inspect/report.js';
 import { buildApi } from '../../server/api.js';
 import { progressBar, fmtMs } from '../progress.js';
+import { opt, check, nonEmpty, nonNegativeInt, port, positiveInt } from '../options.js';
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('Run the whole product path on a bundled synthetic Flink cluster: store, train, watch, report, dashboard')
-    .option('--machines <n>', 'machines in the demo cluster', '12')
-    .option('--days <n>', 'days of history (half for training, half inspected)', '4')
-    .option('--seed <n>', 'generator seed', '7')
-    .option('--epochs <n>', 'CCL training epochs', '4')
-    .option('--out <dir>', 'where the store, the model and the report go', '.flinkscope/demo')
-    .option('--port <n>', 'dashboard port on 127.0.0.1 (0 = any free port)', '8080')
+    .addOption(opt('--machines <n>', 'machines in the demo cluster', check(positiveInt), '12'))
+    .addOption(opt('--days <n>', 'days of history (half for training, half inspected)', check(positiveInt), '4'))
+    .addOption(opt('--seed <n>', 'generator seed', check(nonNegativeInt), '7'))
+    .addOption(opt('--epochs <n>', 'CCL training epochs', check(positiveInt), '4'))
+    .addOption(opt('--out <dir>', 'where the store, the model and the report go', nonEmpty, '.flinkscope/demo'))
+    .addOption(opt('--port <n>', 'dashboard port on 127.0.0.1 (0 = any free port)', check(port), '8080'))
     .option('--no-serve', 'do not serve the dashboard (default when CI is set or stdout is not a terminal)')
     .action(async (o: { machines: string; days: string; seed: string; epochs: string; out: string; port: string; serve: boolean }) => {
       const t0 = Date.now();

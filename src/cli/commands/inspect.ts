@@ -1,9 +1,8 @@
 // The store-backed faces: `watch` (collect → score → incidents → alerts, crash-consistent; src/app/run.ts), `serve`
 // (API + dashboard on 127.0.0.1; src/server) and `report` (the inspection report as HTML or Markdown).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { HttpOptions } from '../../collect/index.js';
 import { openStore, DEFAULT_DB } from '../../store/index.js';
 import { runWatch } from '../../app/run.js';
 import { InspectionService } from '../../app/service.js';
@@ -11,69 +10,93 @@ import { reportInput } from '../../app/report.js';
 import { renderHtml, renderMarkdown } from '../../inspect/report.js';
 import { serveApi } from '../../server/api.js';
 import { serveMetrics } from '../../server/metrics.js';
-import { parseDuration } from './collect.js';
+import { assertBindSafe } from '../../server/security.js';
 import { parseThreshold } from './eval.js';
+import { opt, check, each, duration, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError } from '../options.js';
+import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
+
+/** '10/1m' → at most 10 alerts per minute. */
+function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
+  const m = /^(\d+)\/(.+)$/.exec(s.trim());
+  if (!m || !(Number(m[1]) >= 1)) throw new Error(`'${s}' is not n/duration (e.g. 10/1m)`);
+  return { maxPerWindow: Number(m[1]), windowMs: duration(m[2]) };
+}
+
+interface WatchOpts extends SourceOpts {
+  model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
+  eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
+  retrainEvery?: number; history: number; modelDir?: string; metricsPort?: number;
+}
 
 export function registerInspect(program: Command): void {
-  program
+  const watch = program
     .command('watch')
     .description('Score new samples in the store incrementally (optionally collecting them first), raise typed incidents and alerts')
-    .requiredOption('--model <file>', 'model file from `flinkscope train`')
-    .option('--db <path>', 'store file', DEFAULT_DB)
-    .option('--flink <url>', 'collect from Flink REST before each step')
-    .option('--prometheus <url>', 'collect from Prometheus before each step')
-    .option('--interval <d>', 'step interval', '10s')
-    .option('--steps <n>', 'stop after n ticks (default: until Ctrl-C)')
-    .option('--max-rows <n>', 'at most n new rows per machine per committed step (catching up on history)', '360')
-    .option('--threshold <rule>', 're-threshold the model: mad[:k], pNN or pot[:risk] over its training scores (default: the rule it was trained with)')
-    .option('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long', '10m')
-    .option('--webhook <url>', 'POST alerts here')
-    .option('--webhook-format <f>', 'json or slack', 'json')
-    .option('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift')
-    .option('--history <d>', 'with --retrain-every: history to train on', '7d')
-    .option('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)')
-    .option('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> while watching')
-    .action(async (o: { metricsPort?: string; model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; eventGrace: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
-      const store = await openStore(o.db);
-      const ac = new AbortController();
-      process.once('SIGINT', () => ac.abort());
-      process.once('SIGTERM', () => ac.abort());
-      const http: HttpOptions = { timeoutMs: 5000 };
-      const intervalMs = parseDuration(o.interval);
-      const metrics = o.metricsPort !== undefined ? await serveMetrics(new InspectionService(store), { port: Number(o.metricsPort), token: process.env.FLINKSCOPE_TOKEN }) : null;
-      if (metrics) process.stderr.write(`Prometheus metrics: ${metrics.address}/metrics\n`);
-      try {
-        const sum = await runWatch({
-          store, modelPath: o.model, threshold: o.threshold ? parseThreshold(o.threshold) : undefined, intervalMs,
-          ticks: o.steps ? Number(o.steps) : undefined, signal: ac.signal,
-          source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(intervalMs, 60_000) } : undefined,
-          webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json' } : undefined,
-          retrain: o.retrainEvery ? { everyMs: parseDuration(o.retrainEvery), historyMs: parseDuration(o.history), modelDir: o.modelDir ?? dirname(o.model) } : undefined,
-          watch: { maxRowsPerStep: Number(o.maxRows), eventGraceMs: parseDuration(o.eventGrace) },
-          status: (l) => process.stderr.write(`${l}\n`),
-        });
-        if (sum.polls > 0 && sum.failedPolls === sum.polls) {
-          process.exitCode = 1;
-          console.error(`flinkscope: nothing could be collected: all ${sum.polls} polls failed`);
-        }
-      } finally {
-        await metrics?.app.close();
-        await store.close();
+    .addOption(opt('--model <file>', 'model file from `flinkscope train`', existingFile).makeOptionMandatory())
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
+    .addOption(opt('--flink <url>', 'collect from Flink REST before each step', httpUrl))
+    .addOption(opt('--prometheus <url>', 'collect from Prometheus before each step', httpUrl))
+    .addOption(opt('--interval <d>', 'step interval', duration, '10s'))
+    .addOption(opt('--steps <n>', 'stop after n ticks (default: until Ctrl-C)', positiveInt))
+    .addOption(opt('--max-rows <n>', 'at most n new rows per machine per committed step (catching up on history)', positiveInt, '360'))
+    .addOption(opt('--threshold <rule>', 're-threshold the model: mad[:k], pNN or pot[:risk] over its training scores (default: the rule it was trained with)', check(fromThrowing(parseThreshold))))
+    .addOption(opt('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long (0 = never)', (v: string) => (v === '0' ? 0 : duration(v)), '10m'))
+    .addOption(opt('--webhook <url>', 'POST alerts here', httpUrl))
+    .addOption(opt('--webhook-format <f>', 'json or slack', oneOf(['json', 'slack'] as const), 'json'))
+    .option('--webhook-deny-private', 'refuse webhook targets that resolve to loopback, private or link-local addresses')
+    .addOption(opt('--alert-rate <n/d>', 'at most n alerts per period d (the rest are deferred, never dropped)', fromThrowing(alertRate), '10/1m'))
+    .addOption(opt('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift', duration))
+    .addOption(opt('--history <d>', 'with --retrain-every: history to train on', duration, '7d'))
+    .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty))
+    .addOption(opt('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> while watching (bearer token: FLINKSCOPE_TOKEN)', port));
+  addSourceOptions(watch).action(async (o: WatchOpts) => {
+    if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
+    const rule = o.threshold ? parseThreshold(o.threshold) : undefined;
+    if (rule?.kind === 'paper') throw new UsageError('--threshold paper reads test scores (LEAKY): it is for `eval` reproductions only');
+    const http = httpOptions(o);
+    const store = await openStore(o.db);
+    const ac = new AbortController();
+    process.once('SIGINT', () => ac.abort());
+    process.once('SIGTERM', () => ac.abort());
+    const metrics = o.metricsPort !== undefined ? await serveMetrics(new InspectionService(store), { port: o.metricsPort, token: process.env.FLINKSCOPE_TOKEN }) : null;
+    if (metrics) process.stderr.write(`Prometheus metrics: ${metrics.address}/metrics\n`);
+    try {
+      const sum = await runWatch({
+        store, modelPath: o.model, threshold: rule, intervalMs: o.interval, ticks: o.steps, signal: ac.signal,
+        source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(o.interval, 60_000) } : undefined,
+        webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate, ...o.alertRate } : undefined,
+        retrain: o.retrainEvery ? { everyMs: o.retrainEvery, historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) } : undefined,
+        watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace },
+        status: (l) => process.stderr.write(`${l}\n`),
+      });
+      if ((o.flink || o.prometheus) && sum.collected === 0) {
+        console.error(`flinkscope: nothing could be collected from ${o.flink ?? o.prometheus} (${sum.failedPolls} of ${sum.polls} polls failed)`);
+        process.exitCode = 1;
       }
-    });
+    } finally {
+      await metrics?.app.close();
+      await store.close();
+    }
+  });
 
   program
     .command('serve')
     .description('Serve the inspection API and dashboard from the store (binds 127.0.0.1)')
-    .option('--db <path>', 'store file', DEFAULT_DB)
-    .option('--port <n>', 'port (0 = any free port)', '8080')
-    .option('--host <h>', 'bind address', '127.0.0.1')
-    .option('--token <t>', 'require Authorization: Bearer <token> on /api and /metrics (needed to bind beyond loopback; or FLINKSCOPE_TOKEN)')
-    .option('--allow-host <name...>', 'more Host names clients may use (e.g. a DNS name in front of the server)')
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
+    .addOption(opt('--port <n>', 'port (0 = any free port)', check(port), '8080'))
+    .addOption(opt('--host <h>', 'bind address', host, '127.0.0.1'))
+    .addOption(opt('--token <t>', 'require Authorization: Bearer <token> on /api and /metrics (needed to bind beyond loopback; or FLINKSCOPE_TOKEN)', nonEmpty))
+    .addOption(new Option('--allow-host <name>', 'another Host name clients may use, e.g. a DNS name in front of the server (repeatable)').argParser(each(host)))
     .action(async (o: { db: string; port: string; host: string; token?: string; allowHost?: string[] }) => {
+      const token = o.token ?? process.env.FLINKSCOPE_TOKEN;
+      try {
+        assertBindSafe(o.host, token);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
       const store = await openStore(o.db);
       try {
-        const { address } = await serveApi(new InspectionService(store), { host: o.host, port: Number(o.port), token: o.token ?? process.env.FLINKSCOPE_TOKEN, allowHosts: o.allowHost });
+        const { address } = await serveApi(new InspectionService(store), { host: o.host, port: Number(o.port), token, allowHosts: o.allowHost });
         console.log(`dashboard and API: ${address}/  (Prometheus: ${address}/metrics, OpenAPI: ${address}/api/openapi.json)`);
       } catch (e) {
         await store.close();
@@ -84,8 +107,8 @@ export function registerInspect(program: Command): void {
   program
     .command('report')
     .description('Write the inspection report (HTML or Markdown by extension) from the store')
-    .option('--db <path>', 'store file', DEFAULT_DB)
-    .requiredOption('--out <file>', 'report.html or report.md')
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
+    .addOption(opt('--out <file>', 'report.html or report.md', withExtension(['.html', '.htm', '.md'])).makeOptionMandatory())
     .action(async (o: { db: string; out: string }) => {
       const store = await openStore(o.db);
       try {

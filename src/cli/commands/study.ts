@@ -6,6 +6,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runEval, leaderboardMarkdown, leaderboard, type ResultRow, type ThresholdRule } from '../../eval/index.js';
 import { progressBar, fmtMs } from '../progress.js';
+import { opt, check, existingFile, listOf, nonEmpty, positiveInt, withExtension } from '../options.js';
+import { detectorKinds } from '../../detectors/index.js';
 
 const ALL = ['ccl', 'dcdetector', 'anomaly-transformer', 'usad', 'transformer-ae', 'iforest', 'zscore', 'knn', 'matrix-profile'];
 
@@ -13,16 +15,16 @@ export function registerStudy(program: Command): void {
   program
     .command('study')
     .description('Run the whole study (leaderboard, noise robustness, ablations) and write docs/results.md')
-    .option('--data <dir>', 'directory holding NAB-dev, SMD-dev and ASD', '../shared/data')
-    .option('--machines <n>', 'machines of the synthetic benchmark', '6')
-    .option('--days <n>', 'days of the synthetic benchmark', '4')
-    .option('--seeds <n>', 'seeds per run', '1')
-    .option('--max-series <n>', 'series per real dataset', '2')
-    .option('--noise-series <n>', 'synthetic machines used by the noise and ablation runs', '3')
-    .option('--epochs <n>', 'training epochs of every deep detector', '4')
-    .option('--detectors <list>', 'detectors', ALL.join(','))
-    .option('--out <file>', 'Markdown output', 'docs/results.md')
-    .option('--reuse <json>', 'take the leaderboard and noise sections from this earlier results JSON (same settings) and run only the ablations')
+    .addOption(opt('--data <dir>', 'directory holding NAB-dev, SMD-dev and ASD', nonEmpty, '../shared/data'))
+    .addOption(opt('--machines <n>', 'machines of the synthetic benchmark', check(positiveInt), '6'))
+    .addOption(opt('--days <n>', 'days of the synthetic benchmark', check(positiveInt), '4'))
+    .addOption(opt('--seeds <n>', 'seeds per run', check(positiveInt), '1'))
+    .addOption(opt('--max-series <n>', 'series per real dataset', check(positiveInt), '2'))
+    .addOption(opt('--noise-series <n>', 'synthetic machines used by the noise and ablation runs', check(positiveInt), '3'))
+    .addOption(opt('--epochs <n>', 'training epochs of every deep detector', check(positiveInt), '4'))
+    .addOption(opt('--detectors <list>', 'detectors', check(listOf(detectorKinds, 'detector')), ALL.join(',')))
+    .addOption(opt('--out <file>', 'Markdown output', withExtension(['.md']), 'docs/results.md'))
+    .addOption(opt('--reuse <json>', 'take the leaderboard and noise sections from this earlier results JSON (same settings) and run only the ablations', existingFile))
     .action(async (o: { data: string; noiseSeries: string; epochs: string; machines: string; days: string; seeds: string; maxSeries: string; detectors: string; out: string; reuse?: string }) => {
       const detectors = o.detectors.split(',');
       const seeds = Number(o.seeds);

@@ -3,7 +3,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Series } from '../../core/series.js';
-import { readCsvSeries, parseTimestamp } from './csv.js';
+import { parseTimestamp } from './table.js';
+import { readCsvSeries } from './read.js';
 import { DataError } from './report.js';
 
 export interface NabFile {
@@ -12,7 +13,7 @@ export interface NabFile {
   trainEnd: number;
 }
 
-export function readNab(dir: string, subsets?: string[]): NabFile[] {
+export async function readNab(dir: string, subsets?: string[]): Promise<NabFile[]> {
   const labelsPath = join(dir, 'labels', 'combined_windows.json');
   if (!existsSync(labelsPath)) throw new DataError('not a NAB checkout (no labels/combined_windows.json)', dir);
   let windows: Record<string, [string, string][]>;
@@ -26,7 +27,7 @@ export function readNab(dir: string, subsets?: string[]): NabFile[] {
   for (const cat of cats) {
     for (const f of readdirSync(join(dir, 'data', cat)).filter((x) => x.endsWith('.csv')).sort()) {
       const key = `${cat}/${f}`;
-      const { series } = readCsvSeries(join(dir, 'data', cat, f), { name: key.replace(/\.csv$/, '') });
+      const { series } = await readCsvSeries(join(dir, 'data', cat, f), { name: key.replace(/\.csv$/, ''), labelColumn: null });
       const labels = new Uint8Array(series.timestamps.length);
       for (const [a, b] of windows[key] ?? []) {
         const ta = parseTimestamp(a);
