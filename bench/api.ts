@@ -6,6 +6,7 @@
 // `node dist/bench/make-store.js .flinkscope/bench/api.db 200 7` then `--db .flinkscope/bench/api.db`.
 import autocannon from 'autocannon';
 import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { InspectionService } from '../src/app/service.js';
 import { serveApi } from '../src/server/api.js';
@@ -24,7 +25,6 @@ const opened = performance.now();
 const store = new SqliteStore(db);
 const openMs = performance.now() - opened; // includes rolling up a store written before the roll-ups existed
 const svc = new InspectionService(store);
-const { app, address } = await serveApi(svc, { port: 0 });
 const machines = (await store.machineStatus()).map((s) => s.machine);
 const newest = await store.newestScore();
 const first = (await store.status()).from ?? newest;
@@ -48,30 +48,38 @@ const routes: [string, string][] = [
   ['prometheus', '/metrics'],
 ];
 
+let address = '';
 async function measure(path: string, connections: number): Promise<autocannon.Result> {
   return autocannon({ url: `${address}${path}`, connections, duration: seconds });
 }
 
 const alone = new Map<string, number>();
+let impl = '';
 const line = (route: string, phase: string, r: autocannon.Result): void => {
-  if (phase === 'alone') alone.set(route, r.latency.p99);
-  const ref = alone.get(route);
+  if (phase === 'alone') alone.set(`${impl} ${route}`, r.latency.p99);
+  const ref = alone.get(`${impl} ${route}`);
   console.log(JSON.stringify({
-    case: 'api', impl: 'flinkscope', store: db, machines: machines.length, route, phase, p50_ms: r.latency.p50, p99_ms: r.latency.p99, max_ms: r.latency.max,
+    case: 'api', impl, store: db, machines: machines.length, route, phase, p50_ms: r.latency.p50, p99_ms: r.latency.p99, max_ms: r.latency.max,
     rps: Math.round(r.requests.average), errors: r.errors + r.non2xx, ...(phase !== 'alone' && ref ? { ratio_vs_alone: Number((r.latency.p99 / Math.max(ref, 1)).toFixed(2)) } : {}),
     target_p99_ms: 100, meets: r.latency.p99 < 100,
   }));
 };
 console.log(JSON.stringify({ case: 'api-open', store: db, open_ms: Math.round(openMs), week_range_ms: week.to - week.from }));
-for (const [name, path] of routes) line(name, 'alone', await measure(path, 2));
-// five heavy requests always in flight: week-long metrics of each machine in turn
-const heavy = autocannon({
-  url: address, connections: 5, duration: seconds * (routes.length + 1),
-  requests: machines.map((m) => ({ method: 'GET' as const, path: `/api/machines/${m}/metrics?from=${week.from}&to=${week.to}&points=1500` })),
-});
-await new Promise((r) => setTimeout(r, 500));
-for (const [name, path] of routes) line(name, 'under-5-week-metrics', await measure(path, 1));
-const h = await heavy;
-line('metrics-week-1500pts(load)', 'load', h);
-await app.close();
+// the reference first: range queries on the event loop (as before the range reader); then the product's default
+for (const rangeReads of ['in-process', 'worker'] as const) {
+  impl = `flinkscope range-reads=${rangeReads}`;
+  const { app, address: a } = await serveApi(svc, { port: 0, rangeReads });
+  address = a;
+  for (const [name, path] of routes) line(name, 'alone', await measure(path, 2));
+  // five heavy requests always in flight: week-long metrics of each machine in turn
+  const heavy = autocannon({
+    url: address, connections: 5, duration: seconds * (routes.length + 1),
+    requests: machines.map((m) => ({ method: 'GET' as const, path: `/api/machines/${m}/metrics?from=${week.from}&to=${week.to}&points=1500` })),
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  for (const [name, path] of routes) line(name, 'under-5-week-metrics', await measure(path, 1));
+  line('metrics-week-1500pts(load)', 'load', await heavy);
+  await app.close();
+}
+console.log(JSON.stringify({ case: 'api-machine', load_average_1m: loadavg()[0], cpus: cpus().length }));
 await store.close();

@@ -13,8 +13,13 @@ import { ServiceError, type InspectionService } from '../app/service.js';
 import * as S from './schemas.js';
 import { assertBindSafe, hostCheck, tokenCheck, writeCheck, SECURITY_HEADERS, type SecurityConfig } from './security.js';
 import { metricsRoute } from './metrics.js';
+import { rangeReader, type RangeReads } from './reader.js';
 
-export type ApiConfig = SecurityConfig;
+export interface ApiConfig extends SecurityConfig {
+  /** Where range routes are read: a worker thread (default for a file store) or in-process (the reference in
+   *  bench:api). */
+  rangeReads?: 'worker' | 'in-process';
+}
 
 const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -60,7 +65,9 @@ export function buildApi(svc: InspectionService, cfg: ApiConfig = {}): FastifyIn
       security: [{ bearer: [] }],
     },
   });
-  app.register(async (api) => apiRoutes(api.withTypeProvider<TypeBoxTypeProvider>(), svc, cfg), { prefix: '/api' });
+  const reads = rangeReader(svc, cfg.rangeReads ?? 'worker');
+  app.addHook('onClose', async () => reads.close());
+  app.register(async (api) => apiRoutes(api.withTypeProvider<TypeBoxTypeProvider>(), svc, reads, cfg), { prefix: '/api' });
   app.register(async (m) => {
     m.addHook('onRequest', tokenCheck(cfg));
     metricsRoute(m, svc);
@@ -71,8 +78,9 @@ export function buildApi(svc: InspectionService, cfg: ApiConfig = {}): FastifyIn
 
 type Api = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-/** The /api routes. Registered in their own plugin: its hooks run on every route matched under the prefix. */
-function apiRoutes(api: Api, svc: InspectionService, cfg: ApiConfig): void {
+/** The /api routes. Registered in their own plugin: its hooks run on every route matched under the prefix. Range
+ *  routes are read by `reads` (a worker thread for a file store: src/server/reader.ts). */
+function apiRoutes(api: Api, svc: InspectionService, reads: RangeReads, cfg: ApiConfig): void {
   api.addHook('onRequest', tokenCheck(cfg));
   api.addHook('onRequest', writeCheck());
   const ok = <T extends object>(response: T) => ({ ...response, ...S.errors });
@@ -83,14 +91,14 @@ function apiRoutes(api: Api, svc: InspectionService, cfg: ApiConfig): void {
   api.get('/machines', { schema: { summary: 'Machines ranked by risk now', response: ok({ 200: { type: 'array', items: S.MachineRow } }) } },
     async () => svc.machines());
   api.get('/cluster', { schema: { summary: 'Heat map: max score / threshold per time bucket of the riskiest machines', querystring: S.ClusterQuery, response: ok({ 200: S.Cluster }) } },
-    async (req) => svc.cluster(req.query));
+    async (req) => reads.cluster(req.query));
   api.get('/machines/:id/scores', { schema: { summary: 'Anomaly scores of one machine, max per bucket', params: S.MachineParams, querystring: S.RangeQuery, response: ok({ 200: S.Scores }) } },
     async (req) => {
-      const s = await svc.scores(req.params.id, req.query);
+      const s = await reads.scores(req.params.id, req.query);
       return { machine: s.machine, threshold: s.threshold, bucketMs: s.bucketMs, t: s.t, score: s.values[0] ?? [] };
     });
   api.get('/machines/:id/metrics', { schema: { summary: 'Metrics of one machine, mean per bucket (null = gap)', params: S.MachineParams, querystring: S.RangeQuery, response: ok({ 200: S.Metrics }) } },
-    async (req) => svc.metrics(req.params.id, req.query));
+    async (req) => reads.metrics(req.params.id, req.query));
   api.get('/incidents', { schema: { summary: 'Incidents, newest first, filtered and paged by cursor', querystring: S.IncidentsQuery, response: ok({ 200: S.IncidentPage }) } },
     async (req) => svc.incidents(req.query));
   api.get('/incidents/:id', { schema: { summary: 'One incident with its explanation, jobs, movers, cause and overlapping events', params: S.IncidentParams, response: ok({ 200: S.IncidentDetail }) } },

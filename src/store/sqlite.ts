@@ -62,10 +62,17 @@ export class SqliteStore implements Store {
   private readonly knownMachines = new Set<string>();
   private readonly knownMetrics = new Set<string>();
 
-  constructor(readonly location: string) {
-    if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
+  /** `readonly`: a reading connection beside the store's owner (e.g. the API's range reader in a worker thread):
+   *  no migration, no roll-up work — the schema must already be this version's. */
+  constructor(readonly location: string, o: { readonly?: boolean } = {}) {
+    if (location !== ':memory:' && !o.readonly) mkdirSync(dirname(location), { recursive: true });
     try {
-      this.db = new Database(location);
+      this.db = new Database(location, { readonly: !!o.readonly, fileMustExist: !!o.readonly });
+      if (o.readonly) {
+        this.db.pragma('busy_timeout = 5000');
+        if (this.schemaVersion !== MIGRATIONS.length) throw new StoreError(`store ${location} has schema version ${this.schemaVersion}, not ${MIGRATIONS.length}: open it read-write first`);
+        return;
+      }
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
