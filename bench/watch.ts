@@ -39,7 +39,8 @@ async function startChild(args: string[], portFile: string): Promise<number> {
 }
 
 const names = Array.from({ length: metrics }, (_, k) => `m${String(k).padStart(2, '0')}`);
-const hotAfter = T0 + (64 + 8) * STEP; // tm-0 turns hot during the measured rounds
+const WARM = 4;
+const hotAfter = T0 + (64 + WARM + 1) * STEP; // tm-0 turns hot during the measured rounds
 const promPort = await startChild([join(here, 'fake', 'prometheus.js'), String(machines), String(metrics), join(dir, 'prom.port'), String(hotAfter)], join(dir, 'prom.port'));
 
 // a CCL model trained on the same shapes (20 machines × 6 h of history), as `train` would
@@ -58,7 +59,8 @@ const dbPath = join(dir, 'bench.db');
 const store = new SqliteStore(dbPath);
 const modelId = await store.addModel('ccl', modelPath, { reason: 'bench' });
 const queries = Object.fromEntries(names.map((n) => [n, n]));
-const collector = new StoreCollector(store, { prometheus: `http://127.0.0.1:${promPort}`, stepMs: STEP, sinceMs: STEP, http: { timeoutMs: 60_000 }, prom: { queries, catalogue: false } }, T0);
+// the first poll reads a window's worth of history (64 scrapes) so every machine's window is full from the start
+const collector = new StoreCollector(store, { prometheus: `http://127.0.0.1:${promPort}`, stepMs: STEP, sinceMs: 64 * STEP, http: { timeoutMs: 600_000 }, prom: { queries, catalogue: false } }, T0 + 64 * STEP);
 const watcher = await Watcher.open(store, trained.detector, trained.detector.threshold, modelId, { window: 64, maxRowsPerStep: 64 });
 
 async function round(now: number): Promise<{ cpuMs: number; wallMs: number; collectMs: number; stepMs: number; stored: number }> {
@@ -72,9 +74,9 @@ async function round(now: number): Promise<{ cpuMs: number; wallMs: number; coll
   return { cpuMs: (c.user + c.system) / 1000, wallMs: w2 - w0, collectMs: w1 - w0, stepMs: w2 - w1, stored: p.stored };
 }
 
-// warm-up: fill every machine's window (64 rows) and reach steady state; not measured
-let now = T0;
-for (let r = 0; r < 66; r++) await round((now += STEP));
+// warm-up: the window's history, then a few scrapes to reach steady state; not measured
+let now = T0 + 63 * STEP;
+for (let r = 0; r < WARM; r++) await round((now += STEP));
 
 // serve + a dashboard loader while the measured rounds run
 const servePort = join(dir, 'serve.port');
@@ -102,12 +104,27 @@ const loader = (async () => {
   }
 })();
 
-const bytes0 = statSync(dbPath).size + (existsSync(`${dbPath}-wal`) ? statSync(`${dbPath}-wal`).size : 0);
+store.db.pragma('wal_checkpoint(TRUNCATE)');
+const bytes0 = statSync(dbPath).size;
+// FLINKSCOPE_BENCH_PROFILE=file.cpuprofile: a CPU profile of the measured rounds only (not training or warm-up)
+const profile = process.env.FLINKSCOPE_BENCH_PROFILE;
+const session = profile ? new (await import('node:inspector')).Session() : null;
+const post = (method: string, params?: object): Promise<unknown> => new Promise((res, rej) => session!.post(method, params ?? {}, (e, r) => (e ? rej(e) : res(r))));
+if (session) {
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.start');
+}
 const measured = [];
 for (let r = 0; r < rounds; r++) measured.push(await round((now += STEP)));
+if (session) {
+  const { profile: prof } = (await post('Profiler.stop')) as { profile: unknown };
+  (await import('node:fs')).writeFileSync(profile!, JSON.stringify(prof));
+  session.disconnect();
+}
 loading = false;
 await loader;
-await store.db.pragma('wal_checkpoint(TRUNCATE)');
+store.db.pragma('wal_checkpoint(TRUNCATE)');
 const bytes1 = statSync(dbPath).size;
 const med = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
 const cpu = med(measured.map((m) => m.cpuMs));

@@ -42,11 +42,9 @@ export interface StepResult {
   progressed: boolean;
 }
 
-/** What the watcher persists per machine: the scorer's state and its recent scores (for the risk). */
-interface SavedMachine {
-  scorer: MachineState;
-  recent: number[];
-}
+/** What the watcher persists per machine besides its cursor (the cluster view's last scored timestamp) and recent
+ *  scores (the scores table): the scorer's segment state — written only in the steps that change it. */
+type SavedSegments = Omit<MachineState, 'cursor'>;
 
 const RECENT = 6;
 
@@ -55,6 +53,7 @@ export class Watcher {
   readonly scorer: OnlineScorer;
   readonly channels: string[];
   private readonly recent = new Map<string, number[]>();
+
   /** Incident id → its detail as last written (paged stays true once set). */
   private readonly details = new Map<string, IncidentDetail>();
 
@@ -76,12 +75,12 @@ export class Watcher {
       w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged });
       w.scorer.explanations.set(r.id, r.explanation);
     }
-    for (const [machine, saved] of await store.scorerStates()) {
-      const st = saved as SavedMachine;
-      if (!st?.scorer || !Number.isFinite(st.scorer.cursor)) continue;
-      const win = await store.lastRows(machine, w.channels, st.scorer.cursor, o.window ?? 64);
-      w.scorer.restore(machine, st.scorer, win);
-      w.recent.set(machine, st.recent ?? []);
+    const segments = await store.scorerStates();
+    for (const st of await store.machineStatus()) {
+      const saved = (segments.get(st.machine) ?? {}) as Partial<SavedSegments>;
+      const win = await store.lastRows(st.machine, w.channels, st.lastTs, o.window ?? 64);
+      w.scorer.restore(st.machine, { candidate: null, open: null, closed: null, ...saved, cursor: st.lastTs }, win);
+      w.recent.set(st.machine, (await store.scores(st.machine, -Infinity, st.lastTs)).score.slice(-RECENT));
     }
     return w;
   }
@@ -120,7 +119,10 @@ export class Watcher {
       write.scores.push({ machine: m, points: pts });
       const recent = (this.recent.get(m) ?? []).concat(pts.map((p) => p.score)).slice(-RECENT);
       this.recent.set(m, recent);
-      write.scorerStates.push({ machine: m, state: { scorer: this.scorer.saveState(m)!, recent } satisfies SavedMachine });
+      if (this.scorer.changed.has(m)) {
+        const { cursor: _c, ...seg } = this.scorer.saveState(m)!;
+        write.scorerStates.push({ machine: m, state: seg });
+      }
       scored += pts.length;
     }
     this.tracker.tick(newest);
@@ -153,6 +155,7 @@ export class Watcher {
     write.meta.lastStepAt = String(Date.now());
     write.meta.lastStepMs = String(Date.now() - started);
     await this.store.commitStep(write);
+    this.scorer.clean(write.scorerStates.map((x) => x.machine));
     // memory stays bounded on a long run; the store keeps everything
     this.tracker.prune(now - (this.o.keepResolvedMs ?? 6 * 3_600_000));
     for (const id of this.details.keys()) if (!this.tracker.incidents.some((i) => i.id === id)) { this.details.delete(id); this.scorer.explanations.delete(id); }

@@ -73,6 +73,7 @@ export class OnlineScorer {
   private readonly closed = new Map<string, { incidentId: string; rows: number[]; baseline: Float32Array }>();
   /** Baseline levels of open segments, by their baseline array. */
   private readonly levels = new WeakMap<Float32Array, BaselineLevels>();
+  private readonly dirty = new Set<string>();
   private readonly window: number;
   private readonly maxGap: number;
   private readonly minPoints: number;
@@ -208,8 +209,19 @@ export class OnlineScorer {
     return out;
   }
 
+  /** Machines whose segment state (candidate, open, closed) changed since `clean` was last called for them. */
+  get changed(): ReadonlySet<string> {
+    return this.dirty;
+  }
+
+  /** Marks machines' segment state as persisted. */
+  clean(machines: Iterable<string>): void {
+    for (const m of machines) this.dirty.delete(m);
+  }
+
   private track(machine: string, p: ScoredPoint, row: ArrayLike<number>, before: Float32Array): void {
     const seg = this.open.get(machine);
+    if (seg || p.score >= this.cfg.threshold || this.candidates.has(machine)) this.dirty.add(machine);
     if (p.score >= this.cfg.threshold) {
       if (seg) {
         seg.lastHit = p.t;
