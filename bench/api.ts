@@ -8,8 +8,9 @@ import autocannon from 'autocannon';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { InspectionService } from '../src/app/service.js';
-import { serveApi } from '../src/server/api.js';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const arg = (name: string, d: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,7 +25,6 @@ if (!existsSync(db)) {
 const opened = performance.now();
 const store = new SqliteStore(db);
 const openMs = performance.now() - opened; // includes rolling up a store written before the roll-ups existed
-const svc = new InspectionService(store);
 const machines = (await store.machineStatus()).map((s) => s.machine);
 const newest = await store.newestScore();
 const first = (await store.status()).from ?? newest;
@@ -65,11 +65,16 @@ const line = (route: string, phase: string, r: autocannon.Result): void => {
   }));
 };
 console.log(JSON.stringify({ case: 'api-open', store: db, open_ms: Math.round(openMs), week_range_ms: week.to - week.from }));
-// the reference first: range queries on the event loop (as before the range reader); then the product's default
+// the reference first: range queries on the event loop (as before the range reader); then the product's default.
+// The server runs in its own process (bench/api-server.ts): autocannon must not share its event loop.
 for (const rangeReads of ['in-process', 'worker'] as const) {
   impl = `flinkscope range-reads=${rangeReads}`;
-  const { app, address: a } = await serveApi(svc, { port: 0, rangeReads });
-  address = a;
+  const server = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'api-server.js'), db, rangeReads], { stdio: ['ignore', 'pipe', 'inherit'] });
+  address = await new Promise<string>((res, rej) => {
+    let out = '';
+    server.stdout!.on('data', (d) => { out += d; const m = /(http:\/\/\S+)/.exec(out); if (m) res(m[1]); });
+    server.on('exit', (c) => rej(new Error(`api-server exited (${c})`)));
+  });
   for (const [name, path] of routes) line(name, 'alone', await measure(path, 2));
   // five heavy requests always in flight: week-long metrics of each machine in turn
   const heavy = autocannon({
@@ -79,7 +84,8 @@ for (const rangeReads of ['in-process', 'worker'] as const) {
   await new Promise((r) => setTimeout(r, 500));
   for (const [name, path] of routes) line(name, 'under-5-week-metrics', await measure(path, 1));
   line('metrics-week-1500pts(load)', 'load', await heavy);
-  await app.close();
+  server.kill('SIGTERM');
+  await new Promise((r) => (server.exitCode !== null ? r(null) : server.once('exit', r)));
 }
 console.log(JSON.stringify({ case: 'api-machine', load_average_1m: loadavg()[0], cpus: cpus().length }));
 await store.close();
