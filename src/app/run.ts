@@ -3,13 +3,12 @@
 // life-cycle, sleep until the next tick. Stops on the signal or after `ticks`.
 import type { Detector } from '../detectors/index.js';
 import { loadDetector } from '../detectors/index.js';
-import { thresholdFrom, type ThresholdRule } from '../eval/index.js';
-import type { Store } from '../store/store.js';
+import { thresholdFrom, formatThresholdRule, type ThresholdRule } from '../eval/index.js';
+import type { Store, RetentionPolicy } from '../store/store.js';
 import { WebhookAlerter, type AlertConfig } from '../inspect/alerts.js';
 import { StoreCollector, type SourceSpec } from './collect.js';
 import { AlertDispatcher } from './alerts.js';
 import { ModelLifecycle } from './lifecycle.js';
-import { ruleName } from './train.js';
 import { Watcher, type StepResult, type WatchOptions } from './watch.js';
 
 export interface WatchRun {
@@ -23,6 +22,9 @@ export interface WatchRun {
   ticks?: number;
   webhook?: AlertConfig;
   retrain?: { everyMs: number; historyMs: number; modelDir: string };
+  /** Retention, applied at the first tick and then every `everyMs` of wall time, by DATA time (the newest sample):
+   *  older than retainMs deleted, older than rawMs rolled up into bucketMs means. */
+  retention?: RetentionPolicy & { everyMs: number };
   watch?: WatchOptions;
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -49,7 +51,7 @@ export async function modelInUse(store: Store, path: string, rule?: ThresholdRul
   if (rule) {
     if (detector.trainScores.length < 10) throw new Error(`${path} keeps no training-score sample to apply --threshold to (retrain it with this flinkscope)`);
     threshold = thresholdFrom(Float32Array.from(detector.trainScores), rule);
-    name = ruleName(rule);
+    name = formatThresholdRule(rule);
   }
   if (!Number.isFinite(threshold)) throw new Error(`${path}: threshold ${threshold} is not finite`);
   const latest = await store.latestModel();
@@ -81,6 +83,7 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
     : null;
   const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, collected: 0, scored: 0, paged: 0, resolved: 0 };
   let lastDrift: boolean | null = null;
+  let lastRetention = -Infinity;
   while (!r.signal?.aborted && (r.ticks === undefined || sum.ticks < r.ticks)) {
     sum.ticks++;
     if (collector) {
@@ -108,6 +111,14 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
     if (dispatcher) {
       const d = await dispatcher.deliver();
       for (const e of d.errors) status(`alert failed (will retry): ${e}`);
+    }
+    if (r.retention && Date.now() - lastRetention >= r.retention.everyMs) {
+      lastRetention = Date.now();
+      const newest = await r.store.newestSample();
+      if (Number.isFinite(newest)) {
+        const x = await r.store.applyRetention(newest, r.retention);
+        if (x.deletedSamples || x.rolledUpSamples) log(`RETAIN   ${x.deletedSamples} samples older than ${Math.round(r.retention.retainMs / 86_400_000)} d deleted, ${x.rolledUpSamples} rolled up; ${x.deletedScores} scores, ${x.deletedEvents} events, ${x.deletedIncidents} resolved incidents deleted`);
+      }
     }
     status(`tick ${sum.ticks}: scored ${sum.scored} samples so far; open incidents ${watcher.tracker.incidents.filter((i) => i.state !== 'resolved').length}`);
     if (life) {

@@ -1,30 +1,24 @@
 // Training, once for every path (train, watch's life-cycle, demo, eval of the product): one cluster model fitted on
 // the pooled (noisy, unlabelled) history of all machines, its threshold of record computed ONCE in fit() by a named
-// rule from the training scores, provenance attached, and the artifact written atomically (weights, normalisation,
+// rule from the scores of a held-out calibration tail of that history, provenance attached, and the artifact written atomically (weights, normalisation,
 // threshold rule and value, training-score sample, training curve, provenance: src/detectors/detector.ts).
 import { createDetector, type Detector, type TrainProgress } from '../detectors/index.js';
 import type { Series } from '../core/series.js';
 import type { Store } from '../store/store.js';
-import { thresholdFrom, type ThresholdRule } from '../eval/index.js';
+import { thresholdFrom, formatThresholdRule, splitTraining, DEFAULT_CALIBRATION, toolInfo, machineInfo, type ThresholdRule, type Calibration } from '../eval/index.js';
 import { poolSeries } from '../inspect/pool.js';
 
-/** The product's default rule: median + 8·MAD of training scores (robust to unlabelled hotspots in training). */
+/** The product's default rule: median + 8·MAD of the calibration scores (robust to unlabelled hotspots in them). */
 export const DEFAULT_RULE: ThresholdRule = { kind: 'mad', k: 8 };
-
-export function ruleName(r: ThresholdRule): string {
-  switch (r.kind) {
-    case 'mad': return `mad:${r.k}`;
-    case 'percentile': return `p${+(r.q * 100).toFixed(6)}`;
-    case 'pot': return `pot:${r.risk}`;
-    case 'paper': return `paper:${r.ratio}`;
-  }
-}
 
 export interface TrainRequest {
   history: Series[];
   kind: string;
   params?: Record<string, unknown>;
   threshold?: ThresholdRule;
+  /** Where the threshold's scores come from: by default each machine's last 20 % of history, held out of the fit
+   *  (what a model has learnt from scores low on it; src/eval/runner.ts splitTraining). */
+  calibration?: Calibration;
   provenance?: Record<string, unknown>;
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
@@ -40,12 +34,22 @@ export interface Trained {
 export async function trainModel(r: TrainRequest): Promise<Trained> {
   const rule = r.threshold ?? DEFAULT_RULE;
   if (rule.kind === 'paper') throw new Error("the 'paper' threshold reads test scores (LEAKY); it is for `eval` reproductions only, never for a model");
-  const pooled = poolSeries(r.history);
+  const cal = r.calibration ?? DEFAULT_CALIBRATION;
+  // machines too short to split are fit on whole (the threshold then reads the others' held-out tails)
+  const parts = r.history.map((s) => (s.timestamps.length >= 20 ? splitTraining(s, cal) : { fit: s, calibration: null }));
+  const fit = poolSeries(parts.map((p) => p.fit));
+  const held = parts.flatMap((p) => (p.calibration ? [p.calibration] : []));
   const detector = createDetector(r.kind, r.params ?? {});
   const t0 = performance.now();
   let trainScores: Float32Array = new Float32Array(0);
-  await detector.fit(pooled, { onProgress: r.onProgress, signal: r.signal, threshold: { rule: ruleName(rule), of: (s) => { trainScores = s; return thresholdFrom(s, rule); } } });
-  detector.setProvenance({ machines: r.history.map((s) => s.name), rows: pooled.timestamps.length, ...(r.provenance ?? {}) });
+  await detector.fit(fit, {
+    onProgress: r.onProgress, signal: r.signal, calibration: held.length ? poolSeries(held) : undefined,
+    threshold: { rule: formatThresholdRule(rule), of: (s) => { trainScores = s; return thresholdFrom(s, rule); } },
+  });
+  detector.setProvenance({
+    machines: r.history.map((s) => s.name), rows: fit.timestamps.length, calibrationRows: held.reduce((n, s) => n + s.timestamps.length, 0),
+    calibration: cal.kind === 'none' ? 'none' : `tail:${cal.share}`, tool: toolInfo(), machine: machineInfo(), ...(r.provenance ?? {}),
+  });
   return { detector, trainScores, trainMs: performance.now() - t0 };
 }
 

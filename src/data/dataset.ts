@@ -2,7 +2,10 @@
 //   synthetic:flink?machines=20&days=7&contamination=0.1&seed=1[&interval=60&hotspots=1.5]
 //   nab:<dir>[?subset=realTraffic,realAdExchange]   (train = first 15 %, NAB's probationary period)
 //   smd:<dir>  (SMD / ASD layout: train/, test/, test_label/)      psm:<dir>  (train.csv, test.csv, test_label.csv)
+//   csvdir:<dir>?name=JumpStarter[&interval=60]  (headerless per-entity CSVs: train/<e>.csv, test/<e>.csv,
+//                                                 test_label/<e>.csv; the dataset name is required, not guessed)
 //   csv:<file>[?train=0.3]   parquet:<file>[?train=0.3]   (train = the first share of rows; labels on test)
+// Every kind takes name=<dataset name> (the name results carry). Unknown options are an error, never ignored.
 // Training parts are never labelled for fitting; `trainLabels` (synthetic only) exists for noise studies.
 import { join } from 'node:path';
 import { sliceSeries, type Series } from '../core/series.js';
@@ -10,7 +13,7 @@ import { parseMetricValue } from '../core/value.js';
 import { clusterSeries, generateCluster, type ClusterOptions } from './synthetic/index.js';
 import { readNab } from './readers/nab.js';
 import { readCsvSeries, readParquetSeries } from './readers/read.js';
-import { readSmdMachine, smdMachines } from './readers/smd.js';
+import { CSV_EXTS, readSmdMachine, smdMachines } from './readers/smd.js';
 import { DataError } from './readers/report.js';
 
 export interface DatasetItem {
@@ -27,15 +30,32 @@ export interface ParsedSpec {
   query: Record<string, string>;
 }
 
-export const DATASET_KINDS = ['synthetic', 'nab', 'smd', 'psm', 'csv', 'parquet'] as const;
+/** Options each kind understands (besides `name`). */
+const OPTIONS: Record<string, string[]> = {
+  synthetic: ['machines', 'days', 'contamination', 'seed', 'interval', 'hotspots'],
+  nab: ['subset'],
+  smd: [],
+  psm: [],
+  csvdir: ['interval'],
+  csv: ['train'],
+  parquet: ['train'],
+};
+export const DATASET_KINDS = Object.keys(OPTIONS);
+const KINDS = DATASET_KINDS.join(', ');
 
 export function parseSpec(spec: string): ParsedSpec {
   const m = /^([a-z]+):([^?]*)(?:\?(.*))?$/.exec(spec.trim());
-  if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: ${DATASET_KINDS.join(', ')})`);
-  if (!(DATASET_KINDS as readonly string[]).includes(m[1])) throw new DataError(`unknown dataset kind '${m[1]}' (kinds: ${DATASET_KINDS.join(', ')})`);
+  if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: ${KINDS})`);
+  const known = OPTIONS[m[1]];
+  if (!known) throw new DataError(`unknown dataset kind '${m[1]}' (kinds: ${KINDS})`);
   if (m[2] === '') throw new DataError(`dataset spec '${spec}' names no ${m[1] === 'synthetic' ? 'generator' : 'file or directory'}`);
   const query: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(m[3] ?? '')) query[k] = v;
+  for (const [k, v] of new URLSearchParams(m[3] ?? '')) {
+    if (k !== 'name' && !known.includes(k)) throw new DataError(`dataset spec '${spec}': unknown option '${k}' for ${m[1]} (known: ${[...known, 'name'].join(', ')})`);
+    if (k in query) throw new DataError(`dataset spec '${spec}': option '${k}' given twice`);
+    query[k] = v;
+  }
+  if (query.name !== undefined && query.name.trim() === '') throw new DataError(`dataset spec '${spec}': name= is empty`);
   return { kind: m[1], target: m[2], query };
 }
 
@@ -55,6 +75,12 @@ function splitByShare(dataset: string, s: Series, share: number): DatasetItem {
 }
 
 export async function loadDataset(spec: string): Promise<DatasetItem[]> {
+  const { query } = parseSpec(spec);
+  const items = await loadItems(spec);
+  return query.name === undefined ? items : items.map((i) => ({ ...i, dataset: query.name }));
+}
+
+async function loadItems(spec: string): Promise<DatasetItem[]> {
   const { kind, target, query } = parseSpec(spec);
   switch (kind) {
     case 'synthetic': {
@@ -67,7 +93,8 @@ export async function loadDataset(spec: string): Promise<DatasetItem[]> {
       return clusterSeries(generateCluster(opts)).map((m) => ({ dataset: name, series: m.machine, train: m.train, test: m.test, trainLabels: m.trainLabels }));
     }
     case 'nab': {
-      const subsets = query.subset ? query.subset.split(',') : undefined;
+      const subsets = query.subset !== undefined ? query.subset.split(',').map((c) => c.trim()) : undefined;
+      if (subsets?.some((c) => c === '')) throw new DataError(`dataset spec '${spec}': subset= holds an empty name`);
       return (await readNab(target, subsets)).map((f) => {
         const train = sliceSeries(f.series, 0, f.trainEnd);
         delete train.labels;
@@ -78,6 +105,14 @@ export async function loadDataset(spec: string): Promise<DatasetItem[]> {
       const name = target.replace(/\/+$/, '').split('/').pop() ?? 'smd';
       const out: DatasetItem[] = [];
       for (const m of smdMachines(target)) out.push({ dataset: name, series: m, ...(await readSmdMachine(target, m)) });
+      return out;
+    }
+    case 'csvdir': {
+      if (query.name === undefined) throw new DataError(`dataset spec '${spec}': csvdir needs ?name=<dataset name> (a directory's last folder is no name)`);
+      const interval = num(query, 'interval', 60);
+      if (!(interval > 0)) throw new DataError(`dataset option interval=${query.interval} must be > 0 (seconds)`);
+      const out: DatasetItem[] = [];
+      for (const e of smdMachines(target, CSV_EXTS)) out.push({ dataset: query.name, series: e, ...(await readSmdMachine(target, e, CSV_EXTS, interval * 1000)) });
       return out;
     }
     case 'psm': {
@@ -97,6 +132,6 @@ export async function loadDataset(spec: string): Promise<DatasetItem[]> {
     case 'parquet':
       return [splitByShare('parquet', (await readParquetSeries(target)).series, num(query, 'train', 0.3))];
     default:
-      throw new DataError(`unknown dataset kind '${kind}' (kinds: ${DATASET_KINDS.join(', ')})`);
+      throw new DataError(`unknown dataset kind '${kind}' (kinds: ${KINDS})`);
   }
 }

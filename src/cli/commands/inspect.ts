@@ -25,7 +25,7 @@ function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
 interface WatchOpts extends SourceOpts {
   model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
   eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
-  retrainEvery?: number; history: number; modelDir?: string; metricsPort?: number;
+  retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
 }
 
 export function registerInspect(program: Command): void {
@@ -48,11 +48,15 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift', duration))
     .addOption(opt('--history <d>', 'with --retrain-every: history to train on', duration, '7d'))
     .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty))
+    .addOption(opt('--retain <d>', 'keep this much history (by data time); older samples, scores, events and resolved incidents are deleted', duration, '14d'))
+    .addOption(opt('--raw <d>', 'keep samples at full resolution this long; older ones are rolled up into --rollup means', duration, '2d'))
+    .addOption(opt('--rollup <d>', 'the roll-up bucket for samples older than --raw', duration, '5m'))
     .addOption(opt('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> while watching (bearer token: FLINKSCOPE_TOKEN)', port));
   addSourceOptions(watch).action(async (o: WatchOpts) => {
     if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
     const rule = o.threshold ? parseThreshold(o.threshold) : undefined;
     if (rule?.kind === 'paper') throw new UsageError('--threshold paper reads test scores (LEAKY): it is for `eval` reproductions only');
+    if (o.raw > o.retain) throw new UsageError(`--raw ${o.raw / 86_400_000} d is longer than --retain ${o.retain / 86_400_000} d`);
     const http = httpOptions(o);
     const store = await openStore(o.db);
     const ac = new AbortController();
@@ -67,6 +71,7 @@ export function registerInspect(program: Command): void {
         webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate, ...o.alertRate } : undefined,
         retrain: o.retrainEvery ? { everyMs: o.retrainEvery, historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) } : undefined,
         watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace },
+        retention: { retainMs: o.retain, rawMs: o.raw, bucketMs: o.rollup, everyMs: 3_600_000 },
         status: (l) => process.stderr.write(`${l}\n`),
       });
       if ((o.flink || o.prometheus) && sum.collected === 0) {

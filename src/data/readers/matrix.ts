@@ -15,6 +15,10 @@ export function parseMatrix(text: string, path: string, name: string): { series:
     for (let j = 0; j < width; j++) {
       const cell = parts[j].trim();
       const v = parseMetricValue(cell);
+      // an empty cell or NaN is a gap; anything else that is not a number is a broken file, not a silent gap
+      if (v === null && cell !== '' && !/^nan$/i.test(cell)) {
+        throw new DataError(`line ${i + 1}, field ${j + 1}: '${cell.slice(0, 40)}' is not a number${i === 0 ? ' (these files have no header line)' : ''}`, path);
+      }
       if (v === null) missingCell(rep, gapReason(cell));
       values[i * width + j] = v ?? NaN;
     }
