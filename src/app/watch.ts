@@ -107,6 +107,7 @@ export class Watcher {
   /** Scores the next chunk of what is new in the store (of the machines `only`, when the caller knows which have
    *  new rows) and commits it; returns what changed. */
   async step(only?: Iterable<string>, extraMeta: Record<string, string> = {}): Promise<StepResult> {
+    const started = Date.now();
     const maxRows = this.o.maxRowsPerStep ?? 360;
     const batch: { machine: string; timestamps: Float64Array; values: Float64Array | Float32Array }[] = [];
     let newest = -Infinity;
@@ -165,6 +166,9 @@ export class Watcher {
     }
     write.status = this.statusRows(batch.map((b) => b.machine));
     write.meta[`${this.o.metaPrefix ?? ''}nextIncident`] = String(this.tracker.nextNumber);
+    // the detector's own health for /metrics (wall clock, unlike the data time above)
+    write.meta[`${this.o.metaPrefix ?? ''}lastStepAt`] = String(Date.now());
+    write.meta[`${this.o.metaPrefix ?? ''}lastStepMs`] = String(Date.now() - started);
     await this.store.commitStep(write);
     this.scorer.clean(write.scorerStates.map((x) => x.machine));
     // memory stays bounded on a long run; the store keeps everything

@@ -3,7 +3,9 @@
 // JSONB details, BYTEA packed rows, identity columns). Applied in order, each in its own transaction, recorded in
 // schema_version; a migration is SQL, or a function for what SQL cannot do (packing rows, 4).
 import type { PoolClient } from 'pg';
-import { packRow } from './rows.js';
+import { eachEntry, packRow } from './rows.js';
+import { ROLLUP_LEVELS } from './common.js';
+import { RollupCells } from './pg-rollups.js';
 
 export type PgMigration = string | ((c: PoolClient) => Promise<void>);
 
@@ -36,6 +38,33 @@ async function packSamples(c: PoolClient): Promise<void> {
     await c.query('INSERT INTO sample_rows SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])', [machine, out.map((o) => o.ts), out.map((o) => o.v)]);
   }
   await c.query('DROP TABLE samples; CREATE INDEX sample_rows_ts ON sample_rows (ts);');
+}
+
+/** 5: roll-ups (see schema.ts). The tables as in SQLite; the PostgreSQL engine keeps the sample roll-ups up to date
+ *  as it writes (pg-rollups.ts: several workers write at once, so there is no global "built until" to move), so every
+ *  level is built to the end: done_until is the largest time. Existing rows are rolled up here, machine by machine. */
+async function rollups(c: PoolClient): Promise<void> {
+  await c.query(`CREATE TABLE sample_rollups (level INTEGER NOT NULL, machine TEXT NOT NULL, bucket BIGINT NOT NULL, v BYTEA NOT NULL,
+      PRIMARY KEY (level, machine, bucket));
+    CREATE INDEX sample_rollups_bucket ON sample_rollups (level, bucket);
+    CREATE TABLE score_rollups (level INTEGER NOT NULL, machine TEXT NOT NULL, bucket BIGINT NOT NULL, max DOUBLE PRECISION NOT NULL,
+      PRIMARY KEY (level, machine, bucket));
+    CREATE TABLE rollup_state (level INTEGER PRIMARY KEY, done_until BIGINT NOT NULL);
+    INSERT INTO rollup_state SELECT l, 9007199254740991 FROM unnest(ARRAY[${ROLLUP_LEVELS.join(',')}]) l;
+    INSERT INTO score_rollups SELECT 60000, machine, ts - (((ts % 60000) + 60000) % 60000) AS b, MAX(score) FROM scores GROUP BY machine, b;
+    INSERT INTO score_rollups SELECT 300000, machine, bucket - (((bucket % 300000) + 300000) % 300000) AS b, MAX(max) FROM score_rollups WHERE level = 60000 GROUP BY machine, b;
+    INSERT INTO score_rollups SELECT 1800000, machine, bucket - (((bucket % 1800000) + 1800000) % 1800000) AS b, MAX(max) FROM score_rollups WHERE level = 300000 GROUP BY machine, b;
+    INSERT INTO score_rollups SELECT 7200000, machine, bucket - (((bucket % 7200000) + 7200000) % 7200000) AS b, MAX(max) FROM score_rollups WHERE level = 1800000 GROUP BY machine, b;`);
+  const M = Number((await c.query<{ n: string | null }>('SELECT MAX(id) + 1 AS n FROM metric_ids')).rows[0].n ?? 1);
+  for (const { machine } of (await c.query<{ machine: string }>('SELECT machine FROM machines')).rows) {
+    const cells = new RollupCells(M);
+    for (const r of (await c.query<{ ts: string; v: Buffer }>('SELECT ts, v FROM sample_rows WHERE machine = $1', [machine])).rows) {
+      const ts = Number(r.ts);
+      eachEntry(r.v, (id, v) => cells.add(machine, ts, id, v));
+    }
+    const rows = cells.rows();
+    if (rows.length) await c.query('INSERT INTO sample_rollups SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bytea[])', [rows.map((x) => x.level), rows.map((x) => x.machine), rows.map((x) => x.bucket), rows.map((x) => x.v)]);
+  }
 }
 
 export const PG_MIGRATIONS: PgMigration[] = [
@@ -94,4 +123,5 @@ export const PG_MIGRATIONS: PgMigration[] = [
    CREATE TABLE watch_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE INDEX scores_ts ON scores (ts);`,
   packSamples,
+  rollups,
 ];

@@ -10,12 +10,13 @@ import type { Sample } from '../core/sample.js';
 import type { FlinkEvent } from '../core/event.js';
 import type { IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
 import { PG_MIGRATIONS } from './pg-schema.js';
-import { eachEntry, entryCount, mergeRows, packRow } from './rows.js';
+import { eachEntry, eachSum, entryCount, mergeRows, packRow } from './rows.js';
+import { RollupCells } from './pg-rollups.js';
 import {
   FencedError, StoreError, type Downsampled, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { bucketed, bucketWidth, decodeCursor, encodeCursor, incidentRecord, pageLimit, type IncidentRowBase } from './common.js';
+import { alignDown, bucketed, decodeCursor, encodeCursor, incidentRecord, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, type BucketPlan, type IncidentRowBase } from './common.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const clampT = (t: number | undefined, d: number): number => (t === undefined || !Number.isFinite(t) ? d : Math.max(-MAX, Math.min(MAX, Math.round(t))));
@@ -165,15 +166,23 @@ export class PostgresStore implements Store {
       for (const [ts, r] of [...packed.get(m)!].sort((a, b) => a[0] - b[0])) rows.push({ machine: m, ts, v: packRow(r.ids, r.values), n: r.ids.length });
     }
     const seen = [...span].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    const M = Math.max(0, ...this.metricName.keys()) + 1;
     return this.tx(async (c) => {
       let n = 0;
+      // writers of the same machine take turns (in one order): the roll-up cells below are read, then written
+      if (seen.length) await c.query('SELECT pg_advisory_xact_lock(hashtext(m)) FROM (SELECT m FROM unnest($1::text[]) m ORDER BY m COLLATE "C") s', [seen.map((x) => x[0])]);
+      const cells = new RollupCells(M);
       if (rows.length) {
         const ins = await c.query<{ machine: string; ts: number }>(
           'INSERT INTO sample_rows SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[]) ON CONFLICT (machine, ts) DO NOTHING RETURNING machine, ts',
           [rows.map((r) => r.machine), rows.map((r) => r.ts), rows.map((r) => r.v)]);
         const inserted = new Set(ins.rows.map((r) => `${r.machine}\u0000${r.ts}`));
         const rest = rows.filter((r) => !inserted.has(`${r.machine}\u0000${r.ts}`));
-        for (const r of rows) if (inserted.has(`${r.machine}\u0000${r.ts}`)) n += r.n;
+        for (const r of rows) {
+          if (!inserted.has(`${r.machine}\u0000${r.ts}`)) continue;
+          n += r.n;
+          eachEntry(r.v, (id, v) => cells.add(r.machine, r.ts, id, v));
+        }
         if (rest.length) {
           // rows of these machines and times exist (re-delivery, or metrics arriving late): add what they lack
           const old = await c.query<{ machine: string; ts: number; v: Buffer }>(
@@ -182,14 +191,30 @@ export class PostgresStore implements Store {
           const have = new Map(old.rows.map((r) => [`${r.machine}\u0000${r.ts}`, r.v]));
           const upd: { machine: string; ts: number; v: Buffer }[] = [];
           for (const r of rest) {
-            const m = mergeRows(have.get(`${r.machine}\u0000${r.ts}`)!, r.v);
-            if (m.added) { upd.push({ machine: r.machine, ts: r.ts, v: m.row }); n += m.added; }
+            const old = have.get(`${r.machine}\u0000${r.ts}`)!;
+            const m = mergeRows(old, r.v);
+            if (!m.added) continue;
+            upd.push({ machine: r.machine, ts: r.ts, v: m.row });
+            n += m.added;
+            const had = new Set<number>();
+            eachEntry(old, (id) => had.add(id));
+            eachEntry(r.v, (id, v) => { if (!had.has(id)) cells.add(r.machine, r.ts, id, v); });
           }
           if (upd.length) {
             await c.query('UPDATE sample_rows s SET v = u.v FROM unnest($1::text[], $2::bigint[], $3::bytea[]) u(machine, ts, v) WHERE s.machine = u.machine AND s.ts = u.ts',
               [upd.map((r) => r.machine), upd.map((r) => r.ts), upd.map((r) => r.v)]);
           }
         }
+      }
+      const keys = cells.keys();
+      if (keys.length) {
+        const old = await c.query<{ level: number; machine: string; bucket: number; v: Buffer }>(
+          `SELECT r.level, r.machine, r.bucket, r.v FROM sample_rollups r JOIN unnest($1::int[], $2::text[], $3::bigint[]) k(level, machine, bucket) USING (level, machine, bucket)
+           ORDER BY r.level, r.machine COLLATE "C", r.bucket FOR UPDATE OF r`, [keys.map((k) => k.level), keys.map((k) => k.machine), keys.map((k) => k.bucket)]);
+        for (const r of old.rows) cells.merge(r.level, r.machine, r.bucket, r.v);
+        const put = cells.rows();
+        await c.query('INSERT INTO sample_rollups SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bytea[]) ON CONFLICT (level, machine, bucket) DO UPDATE SET v = excluded.v',
+          [put.map((x) => x.level), put.map((x) => x.machine), put.map((x) => x.bucket), put.map((x) => x.v)]);
       }
       if (jobs.length) {
         const col = (k: number): unknown[] => jobs.map((j) => j[k]);
@@ -270,20 +295,40 @@ export class PostgresStore implements Store {
     return (await this.rows<{ t: number | null }>('SELECT MAX(last_seen) AS t FROM machines'))[0].t ?? -Infinity;
   }
 
+  /** How far a sample roll-up level is built (this engine builds as it writes: to the end). */
+  private async rollupDone(level: number): Promise<number> {
+    return (await this.rows<{ d: number }>('SELECT done_until AS d FROM rollup_state WHERE level = $1', [level]))[0]?.d ?? -MAX;
+  }
+
   async metricsRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
     const metrics = await this.metrics();
-    const bucketMs = bucketWidth(from, to, maxPoints);
-    const acc = new Map<string, { s: number; n: number; key: string; b: number }>();
-    for (const r of await this.rows<{ ts: number; v: Buffer }>('SELECT ts, v FROM sample_rows WHERE machine = $1 AND ts >= $2 AND ts <= $3', [machine, clampT(from, -MAX), clampT(to, MAX)])) {
-      const b = Math.floor((r.ts - from) / bucketMs);
-      eachEntry(r.v, (id, v) => {
-        const k = `${id}:${b}`;
-        const a = acc.get(k) ?? acc.set(k, { s: 0, n: 0, key: this.metricName.get(id)!, b }).get(k)!;
-        a.s += v;
-        a.n++;
-      });
+    const p = planBuckets(from, to, maxPoints);
+    // sums and counts per (metric id, bucket): from the roll-up (buckets before done_until), the rest from raw rows
+    const acc = new Map<number, { s: number; n: number; id: number; b: number }>();
+    const add = (id: number, b: number, sum: number, n: number): void => {
+      const k = b * 65_536 + id;
+      const a = acc.get(k);
+      if (a) { a.s += sum; a.n += n; } else acc.set(k, { s: sum, n, id, b });
+    };
+    let rawFrom = from;
+    let rawTo = to;
+    if (p.level !== null) {
+      const done = await this.rollupDone(p.level);
+      for (const r of await this.rows<{ bucket: number; v: Buffer }>('SELECT bucket, v FROM sample_rollups WHERE level = $1 AND machine = $2 AND bucket >= $3 AND bucket <= $4 AND bucket < $5',
+        [p.level, machine, clampT(p.start, -MAX), clampT(to, MAX), done])) {
+        const b = Math.floor((r.bucket - p.start) / p.bucketMs);
+        eachSum(r.v, (id, n, sum) => add(id, b, sum, n));
+      }
+      rawFrom = Math.max(done, p.start);
+      rawTo = alignDown(to, p.level) + p.level - 1; // whole buckets, like the roll-up's
     }
-    return bucketed([...acc.values()].map((a) => ({ key: a.key, b: a.b, v: a.s / a.n })), metrics, from, bucketMs);
+    if (rawFrom <= rawTo) {
+      for (const r of await this.rows<{ ts: number; v: Buffer }>('SELECT ts, v FROM sample_rows WHERE machine = $1 AND ts >= $2 AND ts <= $3', [machine, clampT(rawFrom, -MAX), clampT(rawTo, MAX)])) {
+        const b = Math.floor((r.ts - p.start) / p.bucketMs);
+        eachEntry(r.v, (id, v) => add(id, b, v, 1));
+      }
+    }
+    return bucketed([...acc.values()].map((a) => ({ key: this.metricName.get(a.id)!, b: a.b, v: a.s / a.n })), metrics, p.start, p.bucketMs);
   }
 
   async insertEvents(events: FlinkEvent[]): Promise<number> {
@@ -333,6 +378,12 @@ export class PostgresStore implements Store {
       if (sc.length) {
         await c.query(`INSERT INTO scores SELECT m, t, s, $4 FROM unnest($1::text[], $2::bigint[], $3::float8[]) x(m, t, s)
           ON CONFLICT (machine, ts) DO UPDATE SET score = excluded.score, model_id = excluded.model_id`, [sc.map((x) => x[0]), sc.map((x) => x[1]), sc.map((x) => x[2]), w.modelId]);
+        // a roll-up bucket's max is the max of every score written into it (a re-scored point can only raise it)
+        const roll = new ScoreRollup();
+        for (const [m, t, v] of sc) roll.add(m, t, v);
+        const r = [...roll.rows()].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[2] - b[2]));
+        await c.query(`INSERT INTO score_rollups SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::float8[])
+          ON CONFLICT (level, machine, bucket) DO UPDATE SET max = GREATEST(score_rollups.max, excluded.max)`, [r.map((x) => x[0]), r.map((x) => x[1]), r.map((x) => x[2]), r.map((x) => x[3])]);
       }
       if (w.scorerStates.length) {
         await c.query(`INSERT INTO scorer_state SELECT m, s, $3 FROM unnest($1::text[], $2::text[]) x(m, s)
@@ -386,24 +437,29 @@ export class PostgresStore implements Store {
   }
 
   async scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
-    const bucketMs = bucketWidth(from, to, maxPoints);
-    const rows = await this.rows<{ b: number; v: number }>('SELECT (ts - $1::bigint) / $2::bigint AS b, MAX(score) AS v FROM scores WHERE machine = $3 AND ts >= $4 AND ts <= $5 GROUP BY b ORDER BY b',
-      [clampT(from, -MAX), bucketMs, machine, clampT(from, -MAX), clampT(to, MAX)]);
-    return bucketed(rows.map((r) => ({ key: 'score', b: r.b, v: r.v })), ['score'], from, bucketMs);
+    const p = planBuckets(from, to, maxPoints);
+    const rows = await this.scoreBuckets(p, [machine], from, to);
+    return bucketed(rows.map((r) => ({ key: 'score', b: r.b, v: r.v })), ['score'], p.start, p.bucketMs);
+  }
+
+  /** Max score per (machine, bucket) of the plan: from the raw scores or the roll-up it names. */
+  private async scoreBuckets(p: BucketPlan, machines: string[], from: number, to: number): Promise<{ machine: string; b: number; v: number }[]> {
+    return p.level === null
+      ? this.rows('SELECT machine, (ts - $1::bigint) / $2::bigint AS b, MAX(score) AS v FROM scores WHERE machine = ANY($3::text[]) AND ts >= $4 AND ts <= $5 GROUP BY machine, b ORDER BY b',
+        [clampT(p.start, -MAX), p.bucketMs, machines, clampT(from, -MAX), clampT(to, MAX)])
+      : this.rows('SELECT machine, (bucket - $1::bigint) / $2::bigint AS b, MAX(max) AS v FROM score_rollups WHERE level = $3 AND machine = ANY($4::text[]) AND bucket >= $5 AND bucket <= $6 GROUP BY machine, b ORDER BY b',
+        [clampT(p.start, -MAX), p.bucketMs, p.level, machines, clampT(p.start, -MAX), clampT(to, MAX)]);
   }
 
   async heatMap(q: { from: number; to: number; buckets: number; threshold: number; machines?: string[]; limit?: number }): Promise<HeatMap> {
     const machines = q.machines ?? (await this.rows<{ machine: string }>('SELECT machine FROM machine_status ORDER BY risk DESC, machine COLLATE "C" LIMIT $1', [Math.min(q.limit ?? 50, 1000)])).map((r) => r.machine);
-    const n = Math.max(1, Math.min(q.buckets, 2000));
-    const bucketMs = bucketWidth(q.from, q.to, n);
+    const p = planBuckets(q.from, q.to, Math.max(1, Math.min(q.buckets, 2000)));
+    const n = Math.max(1, Math.floor((q.to - p.start) / p.bucketMs) + 1);
     const th = q.threshold > 0 ? q.threshold : 1;
-    const rows = await this.rows<{ machine: string; b: number; v: number }>(
-      'SELECT machine, (ts - $1::bigint) / $2::bigint AS b, MAX(score) AS v FROM scores WHERE machine = ANY($3::text[]) AND ts >= $4 AND ts <= $5 GROUP BY machine, b',
-      [clampT(q.from, -MAX), bucketMs, machines, clampT(q.from, -MAX), clampT(q.to, MAX)]);
     const at = new Map(machines.map((m, i) => [m, i]));
     const cells = machines.map(() => new Array<number | null>(n).fill(null));
-    for (const r of rows) if (r.b >= 0 && r.b < n) cells[at.get(r.machine)!][r.b] = r.v / th;
-    return { machines, t: Array.from({ length: n }, (_, i) => q.from + i * bucketMs), bucketMs, cells };
+    for (const r of await this.scoreBuckets(p, machines, q.from, q.to)) if (r.b >= 0 && r.b < n) cells[at.get(r.machine)!][r.b] = r.v / th;
+    return { machines, t: Array.from({ length: n }, (_, i) => p.start + i * p.bucketMs), bucketMs: p.bucketMs, cells };
   }
 
   async machineStatus(): Promise<MachineStatus[]> {
@@ -512,6 +568,11 @@ export class PostgresStore implements Store {
           [put.map((x) => x.machine), put.map((x) => x.ts), put.map((x) => x.v)]);
       }
       const deletedScores = (await c.query('DELETE FROM scores WHERE ts < $1', [cut])).rowCount ?? 0;
+      // roll-up buckets wholly before the cut go with their rows (the roll-ups keep the exact means of what was raw)
+      for (const l of ROLLUP_LEVELS) {
+        await c.query('DELETE FROM sample_rollups WHERE level = $1 AND bucket < $2', [l, cut - l + 1]);
+        await c.query('DELETE FROM score_rollups WHERE level = $1 AND bucket < $2', [l, cut - l + 1]);
+      }
       const deletedEvents = (await c.query('DELETE FROM events WHERE ts < $1', [cut])).rowCount ?? 0;
       await c.query("DELETE FROM outbox WHERE incident_id IN (SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < $1)", [cut]);
       const deletedIncidents = (await c.query("DELETE FROM incidents WHERE state = 'resolved' AND resolved_at < $1", [cut])).rowCount ?? 0;

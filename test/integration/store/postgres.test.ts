@@ -9,8 +9,10 @@ import { PostgresStore, migratePg } from '../../../src/store/postgres.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { PG_MIGRATIONS } from '../../../src/store/pg-schema.js';
 import { MIGRATIONS } from '../../../src/store/schema.js';
+import { packRow } from '../../../src/store/rows.js';
 import { startPostgres } from '../../helpers/postgres.js';
 import { storeSuite } from '../../helpers/store-suite.js';
+import { rollupSuite } from '../../helpers/rollup-suite.js';
 
 const server = startPostgres();
 after(async () => (await server).stop());
@@ -22,15 +24,22 @@ storeSuite('postgres', async () => openStore(await freshDb()), async (s: Store) 
   return openStore(s.location);
 });
 
+rollupSuite('postgres', async () => openStore(await freshDb()));
+
 describe('store (postgres only)', { timeout: 120_000 }, () => {
   it('has the SQLite engine\'s migrations: same numbers, each earlier version upgraded in place with its data', async () => {
     assert.equal(PG_MIGRATIONS.length, MIGRATIONS.length);
-    for (const v of [1, 2, 3]) {
+    for (const v of [1, 2, 3, 4]) {
       const url = await freshDb();
       const pool = new pg.Pool({ connectionString: url, max: 1 });
       await migratePg(pool, v, url);
       const q = (sql: string, a: unknown[] = []): Promise<unknown> => pool.query(sql, a);
-      await q('INSERT INTO samples VALUES ($1, $2, $3, $4), ($5, $6, $7, $8), ($9, $10, $11, $12)', ['tm-1', 'cpu_load', 1000, 0.5, 'tm-2', 'cpu_load', 2000, 0.25, 'tm-1', 'heap_used', 1000, 123456789.25]);
+      if (v < 4) await q('INSERT INTO samples VALUES ($1, $2, $3, $4), ($5, $6, $7, $8), ($9, $10, $11, $12)', ['tm-1', 'cpu_load', 1000, 0.5, 'tm-2', 'cpu_load', 2000, 0.25, 'tm-1', 'heap_used', 1000, 123456789.25]);
+      else {
+        await q("INSERT INTO metric_ids VALUES ('cpu_load', 0), ('heap_used', 1)");
+        await q("SELECT setval('metric_id_seq', 1)");
+        await q('INSERT INTO sample_rows VALUES ($1, $2, $3), ($4, $5, $6)', ['tm-1', 1000, packRow([0, 1], [0.5, 123456789.25]), 'tm-2', 2000, packRow([0], [0.25])]);
+      }
       await q('INSERT INTO scores VALUES ($1, $2, $3, $4)', ['tm-1', 1000, 0.7, 1]);
       if (v < 3) {
         await q('INSERT INTO models (kind, path, threshold, created_at, report) VALUES ($1, $2, $3, $4, $5)', ['ccl', '/m.model', 4.5, 7, '{"reason":"manual"}']);
@@ -40,7 +49,7 @@ describe('store (postgres only)', { timeout: 120_000 }, () => {
         await q('INSERT INTO models (kind, path, created_at, report) VALUES ($1, $2, $3, $4)', ['ccl', '/m.model', 7, '{"reason":"manual","legacyThreshold":4.5}']);
         await q(`INSERT INTO incidents (id, machine, type, state, onset, last_seen, resolved_at, peak, segments, paged, detail, ack_at, ack_by)
           VALUES ('inc-1', 'tm-1', 'trend', 'open', 1000, 5000, NULL, 9, 2, TRUE, $1, 4000, 'ann')`, [JSON.stringify({ explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], jobs: [], movers: [], cause: null, events: [] })]);
-        await q("INSERT INTO metric_names VALUES ('cpu_load'), ('heap_used')");
+        if (v === 3) await q("INSERT INTO metric_names VALUES ('cpu_load'), ('heap_used')");
         await q("INSERT INTO machines VALUES ('tm-1', 1000, 1000), ('tm-2', 2000, 2000)");
       }
       await pool.end();
@@ -54,6 +63,9 @@ describe('store (postgres only)', { timeout: 120_000 }, () => {
       assert.equal(i.state, 'acknowledged', `v${v}: the acknowledgement survives`);
       assert.deepEqual(i.explanation, [{ name: 'cpu_load', share: 1, meanZ: 4 }]);
       assert.deepEqual((await s.scores('tm-1', 0, 5000)).score, [0.7]);
+      const wide = await s.metricsRange('tm-1', 0, 30 * 86_400_000, 10);
+      assert.deepEqual([wide.bucketMs % 7_200_000, wide.channels, wide.values.map((c) => c[0])], [0, ['cpu_load', 'heap_used'], [0.5, 123456789.25]], `v${v}: the existing rows are rolled up`);
+      assert.equal((await s.scoresRange('tm-1', 0, 30 * 86_400_000, 10)).values[0][0], 0.7, `v${v}: and the scores`);
       // a new metric gets the next id, after the migrated ones
       await s.insertSamples([{ machine: 'tm-1', ts: 3000, metric: 'latency_ms', value: 3 }]);
       assert.deepEqual(await s.metrics(), ['cpu_load', 'heap_used', 'latency_ms']);
