@@ -62,6 +62,7 @@ describe('fleet: three Kafka-group workers over PostgreSQL, one killed mid-strea
   let kafka: KafkaBroker;
   let db: string;
   const workers: Worker[] = [];
+  const others: ChildProcess[] = [];
 
   before(async () => {
     [pgs, kafka] = await Promise.all([startPostgres(), startKafka()]);
@@ -85,6 +86,7 @@ describe('fleet: three Kafka-group workers over PostgreSQL, one killed mid-strea
 
   after(async () => {
     for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGKILL');
+    for (const p of others) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.exited));
     await Promise.allSettled([kafka?.stop(), pgs?.stop()]);
   });
@@ -111,6 +113,19 @@ describe('fleet: three Kafka-group workers over PostgreSQL, one killed mid-strea
     await raw.send({ topic: TOPIC, messages: [{ key: machine(7), value: '{"v":2,"machine":"tm-007"}' }] });
     await raw.disconnect();
 
+    // `serve` on the same PostgreSQL while the workers write
+    const serve = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    others.push(serve);
+    const served = new Promise<string>((res, rej) => {
+      let o = '';
+      serve.stdout!.on('data', (d) => { o += d; const m = /dashboard and API: (http:\/\/127\.0\.0\.1:\d+)\//.exec(o); if (m) res(m[1]); });
+      serve.on('exit', (c) => rej(new Error(`serve exited (${c})`)));
+    });
+    const api = async (path: string): Promise<Record<string, unknown>> => {
+      const r = await fetch(`${await served}${path}`);
+      assert.equal(r.status, 200, `${path}: ${r.status}`);
+      return (await r.json()) as Record<string, unknown>;
+    };
     const store = await PostgresStore.open(db);
     let victim: Worker | null = null;
     let killedAt = 0;
@@ -124,6 +139,7 @@ describe('fleet: three Kafka-group workers over PostgreSQL, one killed mid-strea
         victim.proc.kill('SIGKILL');
         killedAt = Date.now();
       }
+      if (i === KILL_AT + 5) assert.equal(typeof (await api('/api/health')).machines, 'number', 'serve answers while the workers write');
       await sleep(150);
     }
     await sink.close();
@@ -155,6 +171,10 @@ describe('fleet: three Kafka-group workers over PostgreSQL, one killed mid-strea
       assert.match(mine[0].id, new RegExp(`^inc-p${partitionOf(h.machine, PARTITIONS)}-\\d+$`), 'numbered by the partition');
     }
     assert.equal(incidents.length, hotspots.length, `no incident besides the hotspots' (${incidents.map((x) => `${x.id}@${x.machine}`).join(', ')})`);
+    const page = await api('/api/incidents?limit=500');
+    assert.deepEqual((page.items as { id: string }[]).map((x) => x.id).sort(), incidents.map((x) => x.id).sort(), 'serve shows the incidents the workers wrote');
+    assert.equal((await api('/api/health')).machines, MACHINES);
+    serve.kill('SIGTERM');
     const opens = (await store.alerts()).filter((a) => a.kind === 'open');
     assert.deepEqual(opens.map((a) => a.incidentId).sort(), incidents.map((x) => x.id).sort(), 'one open alert per incident');
 
