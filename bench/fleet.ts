@@ -3,10 +3,11 @@
 // worker processes of the real CLI. Prints JSON lines:
 //   reference  one process, SQLite (the embedded default): the same backlog inserted and scored, samples/s
 //   produce    the backlog of machines × scrapes published as `collect --to` does: samples/s and CPU of the producer
-//   throughput N = 1, 2, 3 workers started on that backlog, consuming until every (machine, ts) is scored in
-//              PostgreSQL: samples/s from the first score to the last, and the CPU seconds the workers, PostgreSQL
-//              and the Kafka broker spent per 100 000 samples (from /proc; what the 100 000-machine estimate in
-//              docs/scale.md is built on — wall-clock rates on 2 shared cores cannot show scale-out)
+//   throughput N = 1, 2, 3 workers, joined and idle, then the backlog published to them, consumed until every
+//              (machine, ts) is scored in PostgreSQL: samples/s from the first message sent to the last score, and
+//              the CPU seconds the workers, PostgreSQL and the Kafka broker spent per 100 000 samples (from /proc;
+//              what the 100 000-machine estimate in docs/scale.md is built on — wall-clock rates on 2 shared cores
+//              cannot show scale-out)
 //   latency    with 3 workers on a live stream (one scrape of every machine per `interval`): produce → incident row
 //              for injected hotspots (an incident opens on the 2nd anomalous scrape; clock: the same machine), p50/p99
 //   rebalance  one of the 3 workers SIGKILLed mid-stream: time until the scores of its machines move again
@@ -129,6 +130,7 @@ try {
       await sleep(200);
     }
   };
+  const size = async (store: PostgresStore): Promise<number> => Number((await store.pool.query<{ n: number }>('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
   const count = async (store: PostgresStore): Promise<number> => Number((await store.pool.query<{ n: number }>('SELECT COUNT(*) AS n FROM scores')).rows[0].n);
 
   let live: { workers: Worker[]; db: string; topic: string } | null = null;
@@ -137,50 +139,41 @@ try {
     await kafka.createTopic(topic, PARTITIONS);
     const db = await pgs.createDb(`bench${N}`);
     await (await PostgresStore.open(db)).close(); // migrated once, before the workers race to it
-    // the backlog first, as collectors would have published it
+    // the workers first, joined and idle on the empty topic (start-up and the group join are not scoring); then
+    // the backlog, published as collectors would; the workers consume it while it arrives
+    const workers = Array.from({ length: N }, () => startWorker(db, topic, `g${N}`));
+    await settle(`g${N}`, workers);
+    const store = await PostgresStore.open(db);
+    const bytes0 = await size(store);
+    const at0 = { workers: workers.reduce((a, w) => a + cpuOf(w.proc.pid!), 0), postgres: cpuTree(pgs.pid), kafka: cpuOf(kafka.pid) };
     const sink = new KafkaSink({ brokers: [kafka.broker], topic }, 'bench-producer');
     const all = backlog();
     const c0 = process.cpuUsage();
-    const p0 = performance.now();
+    const t0 = performance.now();
     for (let i = 0; i < all.length; i += MACHINES * METRICS) await sink.send(all.slice(i, i + MACHINES * METRICS));
-    const produced = (performance.now() - p0) / 1000;
+    const produced = (performance.now() - t0) / 1000;
     const pc = process.cpuUsage(c0);
     await sink.close();
     const msgBytes = toRecords(all.slice(0, MACHINES * METRICS)).reduce((a, r) => a + encodeRecord(r).length, 0) / MACHINES;
-    if (N === 1) out({ case: 'produce', impl: 'KafkaSink (collect --to), JSON wire v1, acks=all, idempotent', machines: MACHINES, scrapes: SCRAPES, metrics: METRICS, seconds: +produced.toFixed(2), samples_per_s: Math.round(totalSamples / produced), producer_cpu_s_per_100k_samples: per100k((pc.user + pc.system) / 1e6, totalSamples), message_bytes: Math.round(msgBytes) });
-    const size = async (): Promise<number> => Number((await store.pool.query<{ n: number }>('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
-    const store = await PostgresStore.open(db);
-    const bytes0 = await size();
-    const t0 = performance.now();
-    const workers = Array.from({ length: N }, () => startWorker(db, topic, `g${N}`));
+    if (N === 1) out({ case: 'produce', impl: 'KafkaSink (collect --to), JSON wire v1, acks=all, idempotent, while 1 worker consumes', machines: MACHINES, scrapes: SCRAPES, metrics: METRICS, seconds: +produced.toFixed(2), samples_per_s: Math.round(totalSamples / produced), producer_cpu_s_per_100k_samples: per100k((pc.user + pc.system) / 1e6, totalSamples), message_bytes: Math.round(msgBytes) });
     const want = MACHINES * SCRAPES;
-    // CPU from the first committed score on (node start-up, model load and the group join are not scoring)
-    let first = 0;
-    let at0 = { n: 0, workers: 0, postgres: 0, kafka: 0 };
-    for (const until = Date.now() + 600_000; ;) {
-      const n = await count(store);
-      if (n > 0 && !first) {
-        first = performance.now();
-        at0 = { n, workers: workers.reduce((a, w) => a + cpuOf(w.proc.pid!), 0), postgres: cpuTree(pgs.pid), kafka: cpuOf(kafka.pid) };
-      }
-      if (n >= want) break;
+    for (const until = Date.now() + 600_000; (await count(store)) < want;) {
       if (Date.now() > until) throw new Error(`N=${N}: not scored within 10 min`);
       await sleep(100);
     }
     const done = performance.now();
     const cpu = { workers: workers.reduce((a, w) => a + cpuOf(w.proc.pid!), 0) - at0.workers, postgres: cpuTree(pgs.pid) - at0.postgres, kafka: cpuOf(kafka.pid) - at0.kafka };
-    const counted = (want - at0.n) * METRICS; // samples scored after the first snapshot
+    const counted = totalSamples;
     out({
       case: 'throughput', impl: `${N} worker${N > 1 ? 's' : ''}, Kafka + PostgreSQL`, workers: N, partitions: PARTITIONS, machines: MACHINES, scrapes: SCRAPES, metrics: METRICS,
-      seconds_from_start: +((done - t0) / 1000).toFixed(2), seconds_scoring: +((done - first) / 1000).toFixed(2), samples_per_s: Math.round(counted / ((done - first) / 1000)),
+      seconds: +((done - t0) / 1000).toFixed(2), samples_per_s: Math.round(counted / ((done - t0) / 1000)),
       cpu_s: { workers: +cpu.workers.toFixed(2), postgres: +cpu.postgres.toFixed(2), kafka: +cpu.kafka.toFixed(2) },
       cpu_s_per_100k_samples: { workers: per100k(cpu.workers, counted), postgres: per100k(cpu.postgres, counted), kafka: per100k(cpu.kafka, counted) },
       // samples, scores, machine status; before autovacuum (a new database: no dead rows yet)
-      store_bytes_per_row: Math.round(((await size()) - bytes0) / want),
+      store_bytes_per_row: Math.round(((await size(store)) - bytes0) / want),
     });
     await store.close();
     if (N === 3) {
-      await settle(`g${N}`, workers);
       live = { workers, db, topic };
     } else {
       for (const w of workers) w.proc.kill('SIGTERM');

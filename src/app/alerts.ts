@@ -23,6 +23,9 @@ export interface DispatchOptions {
   deferMs?: number;
   /** Alerts looked at per call. Default 200. */
   batch?: number;
+  /** Deliver only the alerts of incidents whose id starts with one of these (asked at each call): a fleet worker's
+   *  own partitions'. Default: all. */
+  incidentPrefixes?: () => string[];
 }
 
 export class AlertDispatcher {
@@ -36,7 +39,7 @@ export class AlertDispatcher {
    *  digest; the others one by one (a rate-limited one waits for the next window). */
   async deliver(now = Date.now()): Promise<DeliveryResult> {
     const r: DeliveryResult = { delivered: 0, deferred: 0, failed: 0, errors: [] };
-    const due = await this.store.dueAlerts(now, this.o.batch ?? 200);
+    const due = await this.store.dueAlerts(now, this.o.batch ?? 200, this.o.incidentPrefixes?.());
     const waited = due.filter((a) => a.lastError === DEFERRED);
     if (waited.length > 1) {
       const items = [];

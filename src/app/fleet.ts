@@ -19,6 +19,8 @@ import type { ThresholdRule } from '../eval/index.js';
 import type { Store, StepWrite } from '../store/store.js';
 import { FencedError } from '../store/store.js';
 import { decodeRecord, kafkaClient, partitionOf, WireError, type KafkaLocation } from '../collect/kafka.js';
+import { WebhookAlerter, type AlertConfig } from '../inspect/alerts.js';
+import { AlertDispatcher } from './alerts.js';
 import { modelInUse } from './run.js';
 import { Watcher, type StepResult, type WatchOptions } from './watch.js';
 
@@ -31,6 +33,10 @@ export interface FleetRun {
   /** This member's name in logs and in Kafka (default: flinkscope-<pid>). */
   clientId?: string;
   watch?: WatchOptions;
+  /** Deliver the alerts of this member's partitions (their incidents' ids carry the partition) from the outbox,
+   *  every `deliverEveryMs` (default 1 s). The rate limit is this member's own. */
+  webhook?: AlertConfig;
+  deliverEveryMs?: number;
   /** Kafka session timeout: a member silent this long is taken out and its partitions move. Default 10 s. */
   sessionTimeoutMs?: number;
   signal?: AbortSignal;
@@ -49,6 +55,9 @@ export interface FleetSummary {
   paged: number;
   /** Partition takeovers (a Watcher rebuilt from the store). */
   takeovers: number;
+  /** Alerts delivered (at least once: a member that dies between a POST and marking it delivered leaves it to the
+   *  next owner, which sends it again; receivers de-duplicate by the alert's id). */
+  alerts: number;
 }
 
 /** One assigned partition's scoring state. */
@@ -79,7 +88,7 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
     await admin.disconnect();
   }
   log(`model ${r.modelPath} (${m.detector.kind}, version #${m.modelId}); threshold ${m.threshold.toFixed(4)} (${m.rule}); group ${r.group} on ${topic} (${partitions} partitions)`);
-  const sum: FleetSummary = { batches: 0, messages: 0, redelivered: 0, rejected: 0, scored: 0, paged: 0, takeovers: 0 };
+  const sum: FleetSummary = { batches: 0, messages: 0, redelivered: 0, rejected: 0, scored: 0, paged: 0, takeovers: 0, alerts: 0 };
   const parts = new Map<number, Part>();
   const consumer = kafka.consumer({ groupId: r.group, sessionTimeout: r.sessionTimeoutMs ?? 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 30_000, maxWaitTimeInMs: 200, retry: { retries: 10 } });
   // every (re)join: what this member held may have moved in between, so each partition is rebuilt from the store
@@ -182,7 +191,25 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
     if (r.signal?.aborted) res();
     r.signal?.addEventListener('abort', () => res(), { once: true });
   });
+  let done = false;
+  const delivering = (async () => {
+    if (!r.webhook) return;
+    // the partitions this member has opened (a partition is opened by its first batch after an assignment)
+    const dispatcher = new AlertDispatcher(r.store, new WebhookAlerter(r.webhook), { incidentPrefixes: () => [...parts.keys()].map((p) => `inc-p${p}-`) });
+    while (!done) {
+      try {
+        const d = await dispatcher.deliver();
+        sum.alerts += d.delivered;
+        for (const e of d.errors) status(`alert failed (will retry): ${e}`);
+      } catch (e) {
+        status(`alert delivery failed (will retry): ${(e as Error).message}`);
+      }
+      await Promise.race([new Promise((res) => setTimeout(res, r.deliverEveryMs ?? 1000)), stopped]);
+    }
+  })();
   const outcome = await Promise.race([stopped.then(() => null), crashed]);
+  done = true;
+  await delivering;
   await consumer.disconnect().catch(() => {});
   if (outcome) throw new Error(`the Kafka consumer stopped: ${outcome.message}`);
   return sum;

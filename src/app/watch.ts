@@ -113,16 +113,19 @@ export class Watcher {
     let newest = -Infinity;
     let more = false;
     const owns = this.o.owns ?? (() => true);
+    const want: { machine: string; after: number }[] = [];
     for (const m of only ? [...only] : await this.store.machines()) {
       if (!owns(m)) continue;
       if (this.o.startAt !== undefined && this.scorer.lastTimestamp(m) === -Infinity) {
         const ctx = await this.store.lastRows(m, this.channels, this.o.startAt, this.o.window ?? 64);
         this.scorer.prime(m, ctx.timestamps, ctx.values);
       }
-      const since = Math.max(this.scorer.lastTimestamp(m), this.o.startAt ?? -Infinity);
-      const s = await this.store.series(m, this.channels, Number.isFinite(since) ? since + 1 : -Infinity, Infinity, maxRows);
+      want.push({ machine: m, after: Math.max(this.scorer.lastTimestamp(m), this.o.startAt ?? -Infinity) });
+    }
+    // every machine's new rows in one read (one round trip to a shared store)
+    for (const s of await this.store.seriesAfter(want, this.channels, maxRows)) {
       if (s.timestamps.length === 0) continue;
-      batch.push({ machine: m, timestamps: s.timestamps, values: s.values });
+      batch.push({ machine: s.name, timestamps: s.timestamps, values: s.values });
       if (s.timestamps.length >= maxRows) more = true;
       newest = Math.max(newest, s.timestamps[s.timestamps.length - 1]);
     }

@@ -275,6 +275,17 @@ export class PostgresStore implements Store {
     return this.unpack(machine, metrics, rows);
   }
 
+  async seriesAfter(items: { machine: string; after: number }[], metrics: string[], maxRows: number): Promise<Series[]> {
+    if (items.length === 0) return [];
+    await this.knowIds(metrics);
+    const rows = await this.rows<{ machine: string; ts: number; v: Buffer }>(`SELECT k.machine, r.ts, r.v FROM unnest($1::text[], $2::bigint[]) k(machine, after)
+      CROSS JOIN LATERAL (SELECT ts, v FROM sample_rows s WHERE s.machine = k.machine AND s.ts > k.after ORDER BY ts LIMIT $3) r`,
+    [items.map((i) => i.machine), items.map((i) => clampT(i.after, -MAX)), maxRows]);
+    const by = new Map<string, { ts: number; v: Buffer }[]>(items.map((i) => [i.machine, []]));
+    for (const r of rows) by.get(r.machine)!.push(r);
+    return items.map((i) => this.unpack(i.machine, metrics, by.get(i.machine)!.sort((a, b) => a.ts - b.ts)));
+  }
+
   /** Reloads the id table when a requested metric is unknown here (another writer may have registered it). */
   private async knowIds(metrics: string[]): Promise<void> {
     if (metrics.some((m) => !this.metricId.has(m))) await this.loadMetricIds();
@@ -520,8 +531,9 @@ export class PostgresStore implements Store {
     return toRecord(r);
   }
 
-  async dueAlerts(now: number, limit: number): Promise<OutboxAlert[]> {
-    return (await this.rows<OutboxRow>('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= $1 ORDER BY id LIMIT $2', [now, limit])).map(toAlert);
+  async dueAlerts(now: number, limit: number, incidentPrefixes?: string[]): Promise<OutboxAlert[]> {
+    return (await this.rows<OutboxRow>(`SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= $1
+      AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM unnest($3::text[]) p WHERE left(incident_id, length(p)) = p)) ORDER BY id LIMIT $2`, [now, limit, incidentPrefixes ?? null])).map(toAlert);
   }
 
   async markDelivered(id: number, at: number): Promise<void> {

@@ -283,6 +283,12 @@ export class SqliteStore implements Store {
     return this.unpack(machine, metrics, rows);
   }
 
+  async seriesAfter(items: { machine: string; after: number }[], metrics: string[], maxRows: number): Promise<Series[]> {
+    const out: Series[] = [];
+    for (const it of items) out.push(await this.series(it.machine, metrics, Number.isFinite(it.after) ? it.after + 1 : -Infinity, Infinity, maxRows));
+    return out;
+  }
+
   async lastRows(machine: string, metrics: string[], to: number, n: number): Promise<Series> {
     const rows = this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts <= ? ORDER BY ts DESC LIMIT ?').all(machine, clampT(to, MAX), n) as { ts: number; v: Buffer }[];
     return this.unpack(machine, metrics, rows.reverse());
@@ -515,8 +521,12 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async dueAlerts(now: number, limit: number): Promise<OutboxAlert[]> {
-    return (this.q('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= ? ORDER BY id LIMIT ?').all(now, limit) as OutboxRow[]).map(toAlert);
+  async dueAlerts(now: number, limit: number, incidentPrefixes?: string[]): Promise<OutboxAlert[]> {
+    if (!incidentPrefixes) return (this.q('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= ? ORDER BY id LIMIT ?').all(now, limit) as OutboxRow[]).map(toAlert);
+    if (incidentPrefixes.length === 0) return [];
+    const any = incidentPrefixes.map(() => 'substr(incident_id, 1, length(?)) = ?').join(' OR ');
+    return (this.db.prepare(`SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= ? AND (${any}) ORDER BY id LIMIT ?`)
+      .all(now, ...incidentPrefixes.flatMap((p) => [p, p]), limit) as OutboxRow[]).map(toAlert);
   }
 
   async markDelivered(id: number, at: number): Promise<void> {

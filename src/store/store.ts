@@ -177,6 +177,9 @@ export interface Store {
   /** One machine's samples in [from, to] as a Series over the union of timestamps (missing values NaN); with
    *  `maxRows`, only the oldest maxRows timestamps of the range. */
   series(machine: string, metrics: string[], from?: number, to?: number, maxRows?: number): Promise<Series>;
+  /** For each machine, its rows after `after` (oldest first, at most maxRows), in one read: what a watch step scores.
+   *  Same as `series(machine, metrics, after + 1, ∞, maxRows)` per machine; one round trip for a shared store. */
+  seriesAfter(items: { machine: string; after: number }[], metrics: string[], maxRows: number): Promise<Series[]>;
   /** The newest `n` rows at or before `to` (for rebuilding a scorer's window after a restart). */
   lastRows(machine: string, metrics: string[], to: number, n: number): Promise<Series>;
   jobSamples(machine: string, from: number, to: number): Promise<JobSampleRow[]>;
@@ -225,8 +228,9 @@ export interface Store {
   label(id: string, value: IncidentLabel, by: string, note: string, at: number): Promise<IncidentRecord>;
 
   // alert outbox
-  /** Undelivered alerts due at `now`, oldest first. */
-  dueAlerts(now: number, limit: number): Promise<OutboxAlert[]>;
+  /** Undelivered alerts due at `now`, oldest first (with `incidentPrefixes`: only those of incidents whose id starts
+   *  with one of them — a fleet worker delivers its own partitions' alerts). */
+  dueAlerts(now: number, limit: number, incidentPrefixes?: string[]): Promise<OutboxAlert[]>;
   markDelivered(id: number, at: number): Promise<void>;
   /** A failed or deferred delivery: try again at nextAt. */
   markRetry(id: number, nextAt: number, error: string | null, countAttempt: boolean): Promise<void>;

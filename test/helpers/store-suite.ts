@@ -34,6 +34,9 @@ describe(`store (${engine})`, () => {
     assert.ok(Number.isNaN(ser.values[3]), 'missing value is NaN');
     assert.deepEqual(Array.from((await s.series('tm-1', ['cpu_load'], 0, 5000, 1)).timestamps), [1000], 'maxRows keeps the oldest rows');
     assert.deepEqual(Array.from((await s.lastRows('tm-1', ['cpu_load'], 5000, 1)).timestamps), [2000], 'lastRows keeps the newest');
+    const after = await s.seriesAfter([{ machine: 'tm-2', after: -Infinity }, { machine: 'tm-1', after: 1000 }, { machine: 'nope', after: 0 }], ['cpu_load', 'latency_ms'], 10);
+    assert.deepEqual(after.map((x) => [x.name, Array.from(x.timestamps), Array.from(x.values)]), [['tm-2', [2000], [0.1, NaN]], ['tm-1', [2000], [0.7, NaN]], ['nope', [], []]], 'seriesAfter: each machine\'s rows after its time, in the order asked');
+    assert.deepEqual((await s.seriesAfter([{ machine: 'tm-1', after: 0 }], ['cpu_load'], 1))[0].timestamps.length, 1, 'at most maxRows');
     assert.deepEqual(await s.machines(), ['tm-1', 'tm-2']);
     assert.deepEqual(await s.metrics(), ['cpu_load', 'latency_ms']);
     assert.equal(await s.newestSample(), 2000);
@@ -97,6 +100,11 @@ describe(`store (${engine})`, () => {
     await s.markDelivered(due.id, 60);
     assert.equal((await s.dueAlerts(1e12, 10)).length, 0);
     assert.equal((await s.alerts())[0].deliveredAt, 60);
+    // a fleet worker asks for its own partitions' alerts only
+    await s.commitStep(step({ alerts: ['inc-p1-1', 'inc-p10-1', 'inc-p2-1'].map((id) => ({ key: `${id}:open`, incidentId: id, kind: 'open' as const, createdAt: 10 })) }));
+    assert.deepEqual((await s.dueAlerts(100, 10, ['inc-p1-', 'inc-p2-'])).map((x) => x.incidentId), ['inc-p1-1', 'inc-p2-1']);
+    assert.deepEqual(await s.dueAlerts(100, 10, []), []);
+    assert.equal((await s.dueAlerts(100, 10)).length, 3);
     await s.close();
   });
 

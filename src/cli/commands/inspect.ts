@@ -64,8 +64,8 @@ export function registerInspect(program: Command): void {
     if (rule?.kind === 'paper') throw new UsageError('--threshold paper reads test scores (LEAKY): it is for `eval` reproductions only');
     if (!!o.from !== !!o.group) throw new UsageError('--from and --group go together (a fleet worker consumes a topic as a member of a group)');
     if (o.from) {
-      const clash = [o.flink && '--flink', o.prometheus && '--prometheus', o.webhook && '--webhook', o.retrainEvery && '--retrain-every', o.metricsPort !== undefined && '--metrics-port'].filter(Boolean);
-      if (clash.length) throw new UsageError(`--from (a fleet worker) does not take ${clash.join(', ')}: collectors publish to the topic, and alerts and retraining are not run by fleet workers yet`);
+      const clash = [o.flink && '--flink', o.prometheus && '--prometheus', o.retrainEvery && '--retrain-every', o.metricsPort !== undefined && '--metrics-port'].filter(Boolean);
+      if (clash.length) throw new UsageError(`--from (a fleet worker) does not take ${clash.join(', ')}: collectors publish to the topic, and retraining and /metrics are not run by fleet workers yet`);
       if (!isPostgres(o.db)) throw new UsageError('--from needs --db postgres://…: the workers of a group share their state through PostgreSQL');
     }
     if (o.raw > o.retain) throw new UsageError(`--raw ${o.raw / 86_400_000} d is longer than --retain ${o.retain / 86_400_000} d`);
@@ -78,9 +78,10 @@ export function registerInspect(program: Command): void {
       try {
         const sum = await runFleetWorker({
           store, modelPath: o.model, threshold: rule, from: parseKafkaUrl(o.from), group: o.group!, sessionTimeoutMs: o.sessionTimeout, signal: ac.signal,
+          webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate, ...o.alertRate } : undefined,
           watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace }, status: (l) => process.stderr.write(`${l}\n`),
         });
-        console.log(`fleet worker stopped: ${sum.messages} messages in ${sum.batches} batches (${sum.redelivered} re-delivered, ${sum.rejected} rejected), ${sum.scored} scored, ${sum.paged} paged, ${sum.takeovers} partition takeovers`);
+        console.log(`fleet worker stopped: ${sum.messages} messages in ${sum.batches} batches (${sum.redelivered} re-delivered, ${sum.rejected} rejected), ${sum.scored} scored, ${sum.paged} paged, ${sum.alerts} alerts delivered, ${sum.takeovers} partition takeovers`);
       } finally {
         await store.close();
       }

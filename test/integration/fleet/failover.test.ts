@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PostgresStore } from '../../../src/store/postgres.js';
@@ -43,8 +45,24 @@ function scrape(m: number, i: number): Sample[] {
 
 interface Worker { proc: ChildProcess; out: string; err: string; assigned: number[]; exited: Promise<number | null> }
 
-function startWorker(model: string, db: string, broker: string): Worker {
-  const proc = spawn(process.execPath, [CLI, 'watch', '--model', model, '--db', db, '--from', `kafka://${broker}/${TOPIC}`, '--group', 'fleet', '--session-timeout', '6s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A loopback webhook that records the alert ids it received. */
+async function receiver(): Promise<{ url: string; ids: string[]; close: () => void }> {
+  const ids: string[] = [];
+  const srv: Server = createServer((req, res) => {
+    let b = '';
+    req.on('data', (d) => (b += d));
+    req.on('end', () => {
+      ids.push((JSON.parse(b) as { id: string }).id);
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`, ids, close: () => srv.close() };
+}
+
+function startWorker(model: string, db: string, broker: string, hook: string): Worker {
+  const proc = spawn(process.execPath, [CLI, 'watch', '--model', model, '--db', db, '--from', `kafka://${broker}/${TOPIC}`, '--group', 'fleet', '--session-timeout', '6s',
+    '--webhook', hook, '--alert-rate', '100000/1m'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const w: Worker = { proc, out: '', err: '', assigned: [], exited: new Promise((r) => proc.on('exit', (c) => r(c))) };
   proc.stdout!.on('data', (d) => {
     w.out += d;
@@ -92,7 +110,8 @@ describe('fleet: three Kafka-group workers over PostgreSQL, one killed mid-strea
   });
 
   it('scores every (machine, ts) exactly once, raises one incident per hotspot, and resumes after a SIGKILL', async () => {
-    for (let k = 0; k < 3; k++) workers.push(startWorker(join(dir, 'z.model'), db, kafka.broker));
+    const hook = await receiver();
+    for (let k = 0; k < 3; k++) workers.push(startWorker(join(dir, 'z.model'), db, kafka.broker, hook.url));
     // wait for a stable group of three members holding all partitions
     const admin = kafkaClient([kafka.broker], 'fleet-test').admin();
     await admin.connect();
@@ -177,6 +196,11 @@ describe('fleet: three Kafka-group workers over PostgreSQL, one killed mid-strea
     serve.kill('SIGTERM');
     const opens = (await store.alerts()).filter((a) => a.kind === 'open');
     assert.deepEqual(opens.map((a) => a.incidentId).sort(), incidents.map((x) => x.id).sort(), 'one open alert per incident');
+    // each member delivers its own partitions' alerts: every queued alert reaches the webhook (at least once)
+    const keys = (await store.alerts()).map((a) => a.key).sort();
+    for (const until = Date.now() + 30_000; new Set(hook.ids).size < keys.length && Date.now() < until;) await sleep(200);
+    assert.deepEqual([...new Set(hook.ids)].sort(), keys, 'every alert of the outbox was delivered, none other');
+    hook.close();
 
     // the poison message was reported by the worker that held partition of tm-007, and nothing of it was stored
     assert.ok(workers.some((w) => /rejected: .*wire format version 2/.test(w.err)), 'the bad message was reported');

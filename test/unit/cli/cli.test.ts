@@ -87,7 +87,7 @@ const BAD: [string[], RegExp][] = [
   [['watch', '--model', model, '--from', 'kafka://127.0.0.1/t', '--group', 'g'], /--from <url>' argument 'kafka:\/\/127\.0\.0\.1\/t' is invalid\. '127\.0\.0\.1' in .* is not HOST:PORT/],
   [['watch', '--model', model, '--from', 'http://a:1/t', '--group', 'g'], /--from <url>' argument .* is not kafka:\/\/HOST:PORT/],
   [['watch', '--model', model, '--from', 'kafka://127.0.0.1:1/t', '--group', 'g'], /--from needs --db postgres:\/\/…/],
-  [['watch', '--model', model, '--from', 'kafka://127.0.0.1:1/t', '--group', 'g', '--db', 'postgres://x@127.0.0.1:1/db', '--webhook', 'http://127.0.0.1:1/h'], /--from \(a fleet worker\) does not take --webhook/],
+  [['watch', '--model', model, '--from', 'kafka://127.0.0.1:1/t', '--group', 'g', '--db', 'postgres://x@127.0.0.1:1/db', '--retrain-every', '1h', '--metrics-port', '9'], /--from \(a fleet worker\) does not take --retrain-every, --metrics-port/],
   [['watch', '--model', model, '--from', 'kafka://127.0.0.1:1/t', '--group', 'g', '--session-timeout', 'x'], /--session-timeout/],
   [['collect', '--file', 'x.csv', '--to', 'kafka://a:1/'], /--to <url>' argument 'kafka:\/\/a:1\/' is invalid/],
   [['serve', '--port', '70000'], /--port <n>' argument '70000' is invalid/],
