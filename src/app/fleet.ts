@@ -10,10 +10,11 @@
 //      incidents + outbox + cluster view + the cursor + the batch's next offset in ONE transaction, fenced,
 //   3. commits the offset to Kafka too (for lag tools; the store's copy is the one that counts).
 // A member that takes a partition over claims its fence (every earlier owner's commits fail from then on), rebuilds
-// the Watcher from the store (active incidents, segment state, windows, cursors) and skips re-delivered messages below
-// the stored offset. Since a machine's cursor moves only in the transaction that writes its scores, no (machine, ts)
-// is scored twice, none is skipped (samples precede their scoring, and a machine's samples arrive in order in its one
-// partition), and an incident is opened once: its id and its open segment are committed with the step that opened it.
+// the Watcher from the store (active incidents, segment state, windows, cursors), skips re-delivered messages below
+// the stored offset and seeks back to it when the group's committed offset is ahead. Since a machine's cursor moves
+// only in the transaction that writes its scores, no (machine, ts) is scored twice, none is skipped (samples precede
+// their scoring, and a machine's samples arrive in order in its one partition), and an incident is opened once: its
+// id and its open segment are committed with the step that opened it.
 import type { Detector } from '../detectors/index.js';
 import type { ThresholdRule } from '../eval/index.js';
 import type { Store, StepWrite } from '../store/store.js';
@@ -66,6 +67,11 @@ interface Part {
   fence: { key: string; epoch: number };
   /** The next offset whose samples are not yet in the store (-1: none stored yet). */
   offset: number;
+  /** Until the first batch is scored: score every machine of the partition (the previous owner may have stored
+   *  samples it never scored), and check the group's offset against the store's. */
+  first: boolean;
+  /** Whether this owner already moved the group's position back to the store's offset. */
+  sought?: boolean;
 }
 
 const key = (topic: string, p: number, what: string): string => `fleet/${topic}/${p}/${what}`;
@@ -94,7 +100,16 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
   // every (re)join: what this member held may have moved in between, so each partition is rebuilt from the store
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     parts.clear();
-    log(`ASSIGNED ${topic} [${(e.payload.memberAssignment[topic] ?? []).join(',')}] (member ${e.payload.memberId})`);
+    const assigned = e.payload.memberAssignment[topic] ?? [];
+    log(`ASSIGNED ${topic} [${assigned.join(',')}] (member ${e.payload.memberId})`);
+    // read each assigned partition from the store's offset, not the group's (the store is the truth); a partition
+    // the store has never seen starts where the group is (the beginning for a new group)
+    void (async () => {
+      for (const p of assigned) {
+        const stored = await r.store.meta(key(topic, p, 'offset'));
+        if (stored !== null) consumer.seek({ topic, partition: p, offset: stored });
+      }
+    })().catch((err: Error) => status(`could not read the stored offsets (the group's are used): ${err.message}`));
   });
   const crashed = new Promise<Error>((res) => consumer.on(consumer.events.CRASH, (e) => { if (!e.payload.restart) res(e.payload.error); }));
 
@@ -106,7 +121,7 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
     const stored = await r.store.meta(key(topic, p, 'offset'));
     sum.takeovers++;
     status(`partition ${p}: taken over at offset ${stored ?? 'start'} (epoch ${fence.epoch})`);
-    return { watcher, fence, offset: stored === null ? -1 : Number(stored) };
+    return { watcher, fence, offset: stored === null ? -1 : Number(stored), first: true };
   };
 
   const report = (res: StepResult): void => {
@@ -127,11 +142,19 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const p = batch.partition;
       let part = parts.get(p);
-      let fresh = false;
       try {
-        if (!part) {
-          parts.set(p, (part = await open(p)));
-          fresh = true;
+        if (!part) parts.set(p, (part = await open(p)));
+        const firstOffset = Number(batch.messages[0].offset);
+        if (part.first && part.offset >= 0 && firstOffset > part.offset) {
+          // the group's committed offset is past the store's (a reset group, a restored store): the store is the
+          // truth, so read from its offset — once; if those messages are gone (retention), say what was lost
+          if (!part.sought) {
+            part.sought = true;
+            status(`partition ${p}: the group's offset ${firstOffset} is past the store's ${part.offset}: reading from the store's`);
+            consumer.seek({ topic, partition: p, offset: String(part.offset) });
+            return;
+          }
+          status(`partition ${p}: messages ${part.offset}..${firstOffset - 1} are no longer in the topic: their samples were never stored`);
         }
         const samples = [];
         const placement: Record<string, string[]> = {};
@@ -159,7 +182,7 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
         if (Object.keys(placement).length) await r.store.recordPlacement(placement, Date.now());
         // a takeover first catches up on every machine of the partition (the previous owner may have stored samples
         // it never scored); after that only the batch's machines have new rows
-        const only = fresh ? undefined : machines;
+        const only = part.first ? undefined : machines;
         let committed = false;
         for (let res = await part.watcher.step(only, { [key(topic, p, 'offset')]: next }); res.progressed; res = await part.watcher.step(only, { [key(topic, p, 'offset')]: next })) {
           committed = true;
@@ -172,6 +195,7 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
           await r.store.commitStep(w);
         }
         part.offset = Math.max(part.offset, Number(next));
+        part.first = false;
         resolveOffset(String(last));
         await consumer.commitOffsets([{ topic, partition: p, offset: next }]);
         sum.batches++;

@@ -241,4 +241,34 @@ describe('fleet: three Kafka-group workers over PostgreSQL, one killed mid-strea
       [{ machine: 'tm-42', ts: 1700000060000, metric: 'bytes', value: 7 }],
     ], 'float64 exact; a value that is not a number is a gap, not 0');
   });
+
+  it('a worker reads from the store\'s offsets when the group\'s committed offsets are ahead of them', async () => {
+    // the group is empty now; one more scrape is published and the group's offsets are moved past it (as a reset
+    // to latest would): a worker that trusted Kafka's offsets would never store or score that scrape (nor see a batch
+    // of that partition to notice: it must seek to the store's offsets when the partitions are assigned)
+    const sink = new KafkaSink({ brokers: [kafka.broker], topic: TOPIC }, 'fleet-test-producer-2');
+    await sink.send(Array.from({ length: MACHINES }, (_, m) => scrape(m, ROUNDS)).flat());
+    await sink.close();
+    const admin = kafkaClient([kafka.broker], 'fleet-test-admin').admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(TOPIC);
+    await admin.setOffsets({ groupId: 'fleet', topic: TOPIC, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+    await admin.disconnect();
+    const w = startWorker(join(dir, 'z.model'), db, kafka.broker, 'http://127.0.0.1:9/unused');
+    workers.push(w);
+    const store = await PostgresStore.open(db);
+    try {
+      const n = async (): Promise<number> => Number((await store.pool.query<{ n: number }>('SELECT COUNT(*) AS n FROM scores WHERE ts = $1', [at(ROUNDS)])).rows[0].n);
+      for (const until = Date.now() + 90_000; (await n()) < MACHINES;) {
+        if (Date.now() > until) assert.fail(`${await n()} of ${MACHINES} machines scored at the new scrape; worker: ${w.err.slice(-600)}`);
+        await sleep(300);
+      }
+      const twice = (await store.pool.query<{ k: number }>('SELECT COUNT(*) AS k FROM score_writes WHERE n > 1')).rows[0].k;
+      assert.equal(Number(twice), 0, 'still no (machine, ts) written twice');
+    } finally {
+      await store.close();
+      w.proc.kill('SIGTERM');
+      await w.exited;
+    }
+  });
 });
