@@ -90,7 +90,7 @@ export class Watcher {
       const saved = (segments.get(st.machine) ?? {}) as Partial<SavedSegments>;
       const win = await store.lastRows(st.machine, w.channels, st.lastTs, o.window ?? 64);
       w.scorer.restore(st.machine, { candidate: null, open: null, closed: null, ...saved, cursor: st.lastTs }, win);
-      w.recent.set(st.machine, (await store.scores(st.machine, -Infinity, st.lastTs)).score.slice(-RECENT));
+      w.recent.set(st.machine, (await store.scores(st.machine, -Infinity, st.lastTs, RECENT)).score);
     }
     return w;
   }

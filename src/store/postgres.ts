@@ -442,8 +442,10 @@ export class PostgresStore implements Store {
     return (await this.rows<{ value: string }>('SELECT value FROM watch_meta WHERE key = $1', [key]))[0]?.value ?? null;
   }
 
-  async scores(machine: string, from: number, to: number): Promise<{ t: number[]; score: number[] }> {
-    const rows = await this.rows<{ ts: number; score: number }>('SELECT ts, score FROM scores WHERE machine = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts', [machine, clampT(from, -MAX), clampT(to, MAX)]);
+  async scores(machine: string, from: number, to: number, last?: number): Promise<{ t: number[]; score: number[] }> {
+    const rows = last === undefined
+      ? await this.rows<{ ts: number; score: number }>('SELECT ts, score FROM scores WHERE machine = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts', [machine, clampT(from, -MAX), clampT(to, MAX)])
+      : (await this.rows<{ ts: number; score: number }>('SELECT ts, score FROM scores WHERE machine = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts DESC LIMIT $4', [machine, clampT(from, -MAX), clampT(to, MAX), last])).reverse();
     return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score) };
   }
 

@@ -427,8 +427,10 @@ export class SqliteStore implements Store {
     return (this.q('SELECT value FROM watch_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
   }
 
-  async scores(machine: string, from: number, to: number): Promise<{ t: number[]; score: number[] }> {
-    const rows = this.q('SELECT ts, score FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts').all(machine, clampT(from, -MAX), clampT(to, MAX)) as { ts: number; score: number }[];
+  async scores(machine: string, from: number, to: number, last?: number): Promise<{ t: number[]; score: number[] }> {
+    const rows = last === undefined
+      ? this.q('SELECT ts, score FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts').all(machine, clampT(from, -MAX), clampT(to, MAX)) as { ts: number; score: number }[]
+      : (this.q('SELECT ts, score FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?').all(machine, clampT(from, -MAX), clampT(to, MAX), last) as { ts: number; score: number }[]).reverse();
     return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score) };
   }
 

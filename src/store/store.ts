@@ -207,7 +207,8 @@ export interface Store {
    *  fenced with an older epoch of the key fail. */
   claim(key: string): Promise<number>;
   meta(key: string): Promise<string | null>;
-  scores(machine: string, from: number, to: number): Promise<{ t: number[]; score: number[] }>;
+  /** A machine's scores in [from, to], oldest first; with `last`, only the newest `last` of them. */
+  scores(machine: string, from: number, to: number, last?: number): Promise<{ t: number[]; score: number[] }>;
   /** Scores of a machine in [from, to], max per bucket, at most maxPoints. */
   scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled>;
   /** Max score per bucket over [from, to] (in SQL), relative to `threshold`, for the given machines or else the

@@ -66,6 +66,7 @@ describe(`store (${engine})`, () => {
       status: [{ machine: 'm', lastTs: 2, lastScore: 7, risk: 1.2, openIncidents: 1 }], meta: { nextIncident: '2' },
     }));
     assert.deepEqual(await s.scores('m', 0, 10), { t: [1, 2], score: [0.5, 7] });
+    assert.deepEqual(await s.scores('m', 0, 10, 1), { t: [2], score: [7] }, 'the newest `last` scores');
     assert.deepEqual([...(await s.scorerStates())], [['m', { cursor: 2 }]]);
     assert.equal(await s.meta('nextIncident'), '2');
     assert.equal((await s.acknowledge('inc-1', 'ann', 100)).state, 'acknowledged');
