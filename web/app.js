@@ -141,7 +141,7 @@ async function clusterPage(params) {
   const range = RANGES[params.get('range')] ? params.get('range') : '6h';
   const h = await api('/api/health');
   const to = h.newest ?? Date.now();
-  const [ms, heat] = await Promise.all([api('/api/machines'), api(`/api/cluster?${qs({ from: to - RANGES[range], to, buckets: 160, limit: 60 })}`)]);
+  const [ms, heat] = await Promise.all([api('/api/machines?limit=200'), api(`/api/cluster?${qs({ from: to - RANGES[range], to, buckets: 160, limit: 60 })}`)]);
   const filter = params.get('q') || '';
   const atRisk = params.get('risk') === '1';
   const keep = (m) => (!filter || m.includes(filter)) && (!atRisk || ms.find((x) => x.machine === m)?.atRisk);
@@ -165,7 +165,7 @@ async function clusterPage(params) {
 // ---- machine page
 async function machinePage(id, params) {
   const range = RANGES[params.get('range')] ? params.get('range') : '24h';
-  const st = (await api('/api/machines')).find((m) => m.machine === id);
+  const [st] = await api(`/api/machines?${qs({ machine: id })}`);
   const to = st ? st.lastTs : undefined;
   const from = to !== undefined ? to - RANGES[range] : undefined;
   const width = Math.max(600, Math.min(1100, main.clientWidth - 20));

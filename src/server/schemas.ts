@@ -22,6 +22,11 @@ export const RangeQuery = Type.Object({
   points: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'At most this many buckets (the chart\'s width in pixels); default 1500' })),
 }, closed);
 
+export const MachinesQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'The riskiest this many machines (default 200)' })),
+  machine: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Only this machine' })),
+}, closed);
+
 export const ClusterQuery = Type.Object({
   from: Type.Optional(EpochMs('Range start, epoch ms (default: 6 h before `to`)')),
   to: Type.Optional(EpochMs('Range end, epoch ms (default: the newest scored point)')),

@@ -453,8 +453,8 @@ export class SqliteStore implements Store {
     return { machines, t: Array.from({ length: n }, (_, i) => p.start + i * p.bucketMs), bucketMs: p.bucketMs, cells };
   }
 
-  async machineStatus(): Promise<MachineStatus[]> {
-    return (this.q('SELECT * FROM machine_status ORDER BY risk DESC, machine').all() as { machine: string; last_ts: number; last_score: number; risk: number; open_incidents: number }[])
+  async machineStatus(q: { limit?: number; machine?: string } = {}): Promise<MachineStatus[]> {
+    return (this.q('SELECT * FROM machine_status WHERE (? IS NULL OR machine = ?) ORDER BY risk DESC, machine LIMIT ?').all(q.machine ?? null, q.machine ?? null, q.limit ?? -1) as { machine: string; last_ts: number; last_score: number; risk: number; open_incidents: number }[])
       .map((r) => ({ machine: r.machine, lastTs: r.last_ts, lastScore: r.last_score, risk: r.risk, openIncidents: r.open_incidents }));
   }
 
