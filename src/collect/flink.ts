@@ -51,11 +51,13 @@ export class FlinkRestSource {
           const subtasks = (await this.get<VertexDetail>(`/jobs/${job.jid}/vertices/${v.id}`)).subtasks;
           const ids = subtasks.flatMap((s) => taskRows.map((r) => `${s.subtask}.${r.rest!.id}`));
           const got = await this.get<Metric[]>(`/jobs/${job.jid}/vertices/${v.id}/metrics?get=${ids.map(encodeURIComponent).join(',')}`);
+          const fetched = Date.now();
           for (const s of subtasks) {
             const machine = s['taskmanager-id'] ?? s.host ?? 'unknown';
             if (!(jobsOn[machine] ??= []).includes(job.name)) jobsOn[machine].push(job.name);
             for (const r of taskRows) {
-              const val = Number(got.find((g) => g.id === `${s.subtask}.${r.rest!.id}`)?.value);
+              const raw = Number(got.find((g) => g.id === `${s.subtask}.${r.rest!.id}`)?.value);
+              const val = r.lag ? (raw > 0 ? fetched - raw : NaN) : raw; // a watermark before the first one is Long.MIN_VALUE
               if (!Number.isFinite(val)) continue;
               const key = `${machine}|${r.name}`;
               (perTm.get(key) ?? perTm.set(key, []).get(key)!).push(val);

@@ -7,3 +7,5 @@ export { PrometheusSource } from './prometheus.js';
 export { readFileSamples } from './files.js';
 export { pollLoop } from './poller.js';
 export type { PollStatus } from './poller.js';
+export { FlinkEventSource } from './events.js';
+export type { EventPoll } from './events.js';
