@@ -3,7 +3,9 @@
 //   nab:<dir>[?subset=realTraffic,realAdExchange]   (train = first 15 %, NAB's probationary period)
 //   smd:<dir>  (SMD / ASD layout: train/, test/, test_label/)      psm:<dir>  (train.csv, test.csv, test_label.csv)
 //   csv:<file>[?train=0.3]   parquet:<file>[?train=0.3]   (train = the first share of rows; labels on test)
-// Training parts are never labelled for fitting; `trainLabels` (synthetic only) exists for noise studies.
+//   flink-lab:<dir>  a recording (or a directory of recordings) from `flinkscope record`: one item per TaskManager,
+//                    split at the manifest's trainEnd; faults and events ride along for incident-level evaluation
+// Training parts are never labelled for fitting; `trainLabels` (synthetic, flink-lab) exists for noise studies.
 import { join } from 'node:path';
 import { sliceSeries, type Series } from '../core/series.js';
 import { clusterSeries, generateCluster, type ClusterOptions } from './synthetic/index.js';
@@ -12,6 +14,8 @@ import { readNab } from './readers/nab.js';
 import { readParquetSeries } from './readers/parquet.js';
 import { readSmdMachine, smdMachines } from './readers/smd.js';
 import { DataError } from './readers/report.js';
+import { flinkLabDirs, readFlinkLab, type LabFault } from './readers/flinklab.js';
+import type { FlinkEvent } from '../core/event.js';
 
 export interface DatasetItem {
   dataset: string;
@@ -19,6 +23,10 @@ export interface DatasetItem {
   train: Series;
   test: Series;
   trainLabels?: Uint8Array;
+  /** flink-lab: the faults that hit this series' machine (paging hotspots and failovers), train and test part. */
+  faults?: LabFault[];
+  /** flink-lab: every Flink event of the recording (they name their machines). */
+  events?: FlinkEvent[];
 }
 
 export interface ParsedSpec {
@@ -28,8 +36,8 @@ export interface ParsedSpec {
 }
 
 export function parseSpec(spec: string): ParsedSpec {
-  const m = /^([a-z]+):([^?]*)(?:\?(.*))?$/.exec(spec.trim());
-  if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: synthetic, nab, smd, psm, csv, parquet)`);
+  const m = /^([a-z][a-z-]*):([^?]*)(?:\?(.*))?$/.exec(spec.trim());
+  if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: synthetic, nab, smd, psm, csv, parquet, flink-lab)`);
   const query: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(m[3] ?? '')) query[k] = v;
   return { kind: m[1], target: m[2], query };
@@ -86,7 +94,25 @@ export async function loadDataset(spec: string): Promise<DatasetItem[]> {
       return [splitByShare('csv', readCsvSeries(target).series, num(query, 'train', 0.3))];
     case 'parquet':
       return [splitByShare('parquet', (await readParquetSeries(target)).series, num(query, 'train', 0.3))];
+    case 'flink-lab':
+      return flinkLabDirs(target).flatMap(flinkLabItems);
     default:
-      throw new DataError(`unknown dataset kind '${kind}' (kinds: synthetic, nab, smd, psm, csv, parquet)`);
+      throw new DataError(`unknown dataset kind '${kind}' (kinds: synthetic, nab, smd, psm, csv, parquet, flink-lab)`);
   }
+}
+
+/** One item per TaskManager of a flink-lab recording, split at its trainEnd. */
+function flinkLabItems(dir: string): DatasetItem[] {
+  const rec = readFlinkLab(dir);
+  const name = `flink-lab/${rec.dir.replace(/\/+$/, '').split('/').pop()}`;
+  return rec.machines.map((s) => {
+    let n = 0;
+    while (n < s.timestamps.length && s.timestamps[n] < rec.manifest.trainEnd) n++;
+    if (n === 0 || n === s.timestamps.length) throw new DataError(`trainEnd ${rec.manifest.trainEnd} leaves no training or no test rows for ${s.name}`, dir);
+    const train = sliceSeries(s, 0, n);
+    const trainLabels = train.labels;
+    delete train.labels;
+    const faults = rec.faults.filter((f) => f.machines.includes(s.name));
+    return { dataset: name, series: s.name, train, test: sliceSeries(s, n, s.timestamps.length), trainLabels, faults, events: rec.events };
+  });
 }

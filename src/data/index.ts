@@ -10,3 +10,5 @@ export { readNab } from './readers/nab.js';
 export { readParquetSeries } from './readers/parquet.js';
 export { DataError } from './readers/report.js';
 export type { ReadReport } from './readers/report.js';
+export { readFlinkLab, flinkLabDirs, faultLabels, FLINK_LAB_FORMAT, LAB_FAULT_KINDS } from './readers/flinklab.js';
+export type { FlinkLabRecording, LabFault, LabFaultKind, LabManifest, LabJobGraph, LabPlacement, LabJobSeries } from './readers/flinklab.js';
