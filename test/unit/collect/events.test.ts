@@ -10,7 +10,7 @@ import { FlinkEventSource, FlinkRestSource } from '../../../src/collect/index.js
 interface World {
   tms: string[];
   jobs: { jid: string; name: string; state: string; 'last-modification': number }[];
-  restarts: Record<string, number>;
+  restarting: Record<string, number>;
   failed: Record<string, number>;
   exceptions: Record<string, { timestamp: number; exceptionName: string; taskName: string; taskManagerId: string | null }[]>;
   parallelism: Record<string, number>;
@@ -28,10 +28,9 @@ before(async () => {
     let m: RegExpExecArray | null;
     if (p === '/taskmanagers') body = { taskmanagers: w.tms.map((id, i) => ({ id, timeSinceLastHeartbeat: 1000 + i })) };
     else if (p === '/jobs/overview') body = { jobs: w.jobs };
-    else if ((m = /^\/jobs\/(\w+)\/metrics$/.exec(p))) body = [{ id: 'numRestarts', value: String(w.restarts[m[1]] ?? 0) }];
     else if ((m = /^\/jobs\/(\w+)\/exceptions$/.exec(p))) body = { exceptionHistory: { entries: w.exceptions[m[1]] ?? [] } };
     else if ((m = /^\/jobs\/(\w+)\/checkpoints$/.exec(p))) body = { counts: { failed: w.failed[m[1]] ?? 0 } };
-    else if ((m = /^\/jobs\/(\w+)$/.exec(p))) body = { vertices: [{ id: 'v1', name: 'map', parallelism: w.parallelism[m[1]] ?? 2 }] };
+    else if ((m = /^\/jobs\/(\w+)$/.exec(p))) body = { vertices: [{ id: 'v1', name: 'map', parallelism: w.parallelism[m[1]] ?? 2 }], timestamps: { RUNNING: 1, RESTARTING: w.restarting[m[1]] ?? 0 } };
     else if (/^\/taskmanagers\/[\w-]+\/metrics$/.test(p)) body = [];
     else if (/^\/jobs\/\w+\/vertices\/v1$/.test(p)) body = { subtasks: [{ subtask: 0, 'taskmanager-id': 'tm-1' }] };
     else if (/^\/jobs\/\w+\/vertices\/v1\/metrics$/.test(p)) body = [{ id: '0.currentInputWatermark', value: w.watermark }, { id: '0.busyTimeMsPerSecond', value: '10' }];
@@ -45,27 +44,27 @@ after(() => server.close());
 
 describe('Flink event collector', () => {
   it('baseline first, then one event per change with Flink facts; no repeats', async () => {
-    w = { tms: ['tm-1', 'tm-2'], jobs: [{ jid: 'a1', name: 'orders', state: 'RUNNING', 'last-modification': 100 }], restarts: { a1: 2 }, failed: { a1: 1 }, exceptions: { a1: [{ timestamp: 50, exceptionName: 'old', taskName: 't', taskManagerId: 'tm-1' }] }, parallelism: {}, watermark: '0' };
+    w = { tms: ['tm-1', 'tm-2'], jobs: [{ jid: 'a1', name: 'orders', state: 'RUNNING', 'last-modification': 100 }], restarting: { a1: 40 }, failed: { a1: 1 }, exceptions: { a1: [{ timestamp: 50, exceptionName: 'old', taskName: 't', taskManagerId: 'tm-1' }] }, parallelism: {}, watermark: '0' };
     const src = new FlinkEventSource(base, { retries: 0 });
     src.jobsOn = { orders: ['tm-1', 'tm-2'] };
-    assert.deepEqual((await src.poll(1000)).events, [], 'the first poll only learns the current state (2 restarts, 1 failed checkpoint so far)');
+    assert.deepEqual((await src.poll(1000)).events, [], 'the first poll only learns the current state (a restart at 40, 1 failed checkpoint so far)');
     // tm-2 dies: it leaves the list, orders restarts (the exception history names tm-2), a checkpoint fails
     w.tms = ['tm-1'];
     w.jobs[0] = { ...w.jobs[0], state: 'RESTARTING', 'last-modification': 1500 };
-    w.restarts.a1 = 3;
+    w.restarting.a1 = 1450;
     w.failed.a1 = 2;
     w.exceptions.a1.push({ timestamp: 1400, exceptionName: 'org.apache.flink.runtime.io.network.netty.exception.RemoteTransportException', taskName: 'map (2/2)', taskManagerId: 'tm-2' });
     const e2 = (await src.poll(2000)).events;
     assert.deepEqual(e2.map((e) => [e.kind, e.ts, e.machines, e.job]), [
       ['failover', 2000, ['tm-2'], undefined],
       ['job-state', 1500, [], 'orders'],
-      ['restart', 1400, ['tm-2'], 'orders'],
+      ['restart', 1450, ['tm-2'], 'orders'],
       ['checkpoint-failed', 2000, [], 'orders'],
     ]);
     assert.match(e2[0].detail, /TaskManager tm-2 lost; its jobs \(orders\) restart elsewhere/);
     assert.equal(e2[1].detail, 'job orders: RUNNING → RESTARTING');
-    assert.match(e2[2].detail, /job orders restarted \(3 restarts so far\): .*RemoteTransportException in map \(2\/2\)/);
-    assert.deepEqual(e2[2].attrs, { jobId: 'a1', numRestarts: 3 });
+    assert.match(e2[2].detail, /^job orders restarted after .*RemoteTransportException in map \(2\/2\) \(on tm-2\)$/);
+    assert.deepEqual(e2[2].attrs, { jobId: 'a1', restartsSeen: 1, failures: 1 });
     assert.deepEqual((await src.poll(2500)).events, [], 'nothing changed, nothing new');
     // back to RUNNING, a second job deployed, the first rescaled
     w.tms = ['tm-1', 'tm-2'];
@@ -83,7 +82,7 @@ describe('Flink event collector', () => {
   });
 
   it('a job that vanishes mid-poll is an error string, the poll goes on', async () => {
-    w = { tms: ['tm-1'], jobs: [{ jid: 'a1', name: 'orders', state: 'RUNNING', 'last-modification': 1 }, { jid: 'zz-gone', name: 'gone', state: 'RUNNING', 'last-modification': 1 }], restarts: {}, failed: {}, exceptions: {}, parallelism: {}, watermark: '0' };
+    w = { tms: ['tm-1'], jobs: [{ jid: 'a1', name: 'orders', state: 'RUNNING', 'last-modification': 1 }, { jid: 'zz-gone', name: 'gone', state: 'RUNNING', 'last-modification': 1 }], restarting: {}, failed: {}, exceptions: {}, parallelism: {}, watermark: '0' };
     const r = await new FlinkEventSource(base, { retries: 0 }).poll(1);
     assert.equal(r.errors.length, 1);
     assert.match(r.errors[0], /^job gone: HTTP 404/);
@@ -92,7 +91,7 @@ describe('Flink event collector', () => {
 
 describe('watermark lag (REST)', () => {
   it('is now − the slowest input watermark; no watermark yet (Long.MIN_VALUE) is missing, not a huge number', async () => {
-    w = { tms: ['tm-1'], jobs: [{ jid: 'a1', name: 'orders', state: 'RUNNING', 'last-modification': 1 }], restarts: {}, failed: {}, exceptions: {}, parallelism: {}, watermark: String(Date.now() - 5000) };
+    w = { tms: ['tm-1'], jobs: [{ jid: 'a1', name: 'orders', state: 'RUNNING', 'last-modification': 1 }], restarting: {}, failed: {}, exceptions: {}, parallelism: {}, watermark: String(Date.now() - 5000) };
     const before = Date.now();
     const lag = (await new FlinkRestSource(base).poll()).samples.find((s) => s.metric === 'watermark_lag_ms' && s.job === undefined)!.value;
     assert.ok(lag >= 5000 && lag <= 5000 + (Date.now() - before) + 50, `lag ${lag}`);
