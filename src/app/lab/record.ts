@@ -172,8 +172,9 @@ async function run(lab: Lab, o: RecordOptions, out: string, spanMs: number, trai
       const tm = `tm-${p.taskManager}`;
       const hit = Object.keys(placement).filter((j) => Object.values(placement[j]).some((ms) => ms.includes(tm)));
       f.hitJobs = hit;
+      const killedAt = Date.now(); // before the signal: Flink may notice the loss within milliseconds
       await cluster.killTaskManager(p.taskManager!);
-      f.label = { id: p.id, kind: 'failover', page: false, machines: [tm], start: Date.now(), end: -1, params: { restartAfterMs: p.strength.restartAfterMs } };
+      f.label = { id: p.id, kind: 'failover', page: false, machines: [tm], start: killedAt, end: -1, params: { restartAfterMs: p.strength.restartAfterMs } };
       f.state = 'down';
       say(`${soFar()} ${p.id} failover: killed ${tm} (SIGKILL); restart in ${Math.round(p.strength.restartAfterMs / 1000)} s`);
       return;
