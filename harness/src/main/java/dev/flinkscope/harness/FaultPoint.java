@@ -6,13 +6,15 @@ import java.io.Serializable;
  * Where an operator applies the faults the control channel names for it (job, operator, this subtask):
  *   hot-udf       burnMicros of CPU per record (× ramp)
  *   slow-sink     sleepMicros of blocking per record (× ramp) — busy time here, back-pressure upstream
- *   state-growth  bytesPerRecord of keyed state appended per record, up to capBytes per subtask; cleared key by key
- *                 once the fault is off
+ *   state-growth  bytesPerRecord of keyed state appended per record, up to CAP_BYTES per subtask; a processing-time
+ *                 timer per key (every CHECK_MS) drops the key's ballast once the fault is off — so the heap is
+ *                 freed within seconds, not whenever a rarely seen key comes back
  * plus the operator's own base cost per record (blocking, like a lookup or a write).
  */
 public final class FaultPoint implements Serializable {
   private static final long serialVersionUID = 1L;
   static final long CAP_BYTES = 128L << 20;
+  static final long CHECK_MS = 5000;
 
   private final String job, operator;
   private final Control control;
@@ -20,7 +22,6 @@ public final class FaultPoint implements Serializable {
   private final Work work = new Work();
   private int subtask = -1;
   private long grown;
-  private boolean grewEver;
 
   public FaultPoint(String job, String operator, String controlFile, double baseMicros) {
     this.job = job;
@@ -52,10 +53,12 @@ public final class FaultPoint implements Serializable {
     int bytes = (int) g.param("bytesPerRecord", 1024);
     if (grown + bytes > CAP_BYTES) return 0;
     grown += bytes;
-    grewEver = true;
     return bytes;
   }
 
-  /** True when grown state should be dropped for the current key (the fault was on and is off now). */
-  public boolean shrink() { return grewEver && grown == 0; }
+  /** Is state growth on for this subtask? */
+  public boolean growing() { return control.on("state-growth", job, operator, subtask) != null; }
+
+  /** The next ballast check for a key that holds ballast at `now` (one timer per key and slot: Flink dedups). */
+  public static long nextCheck(long now) { return (now / CHECK_MS + 1) * CHECK_MS; }
 }

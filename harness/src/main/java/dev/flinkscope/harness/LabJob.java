@@ -138,13 +138,21 @@ public final class LabJob {
     public void processElement(Order o, Context ctx, Collector<Order> out) throws Exception {
       fp.perRecord();
       int grow = fp.growBytes();
-      if (grow > 0) ballast.add(new byte[grow]);
-      else if (fp.shrink()) ballast.clear();
+      if (grow > 0) {
+        ballast.add(new byte[grow]);
+        ctx.timerService().registerProcessingTimeTimer(FaultPoint.nextCheck(ctx.timerService().currentProcessingTime()));
+      }
       Double m = mean.value();
       double next = m == null ? o.amount : 0.9 * m + 0.1 * o.amount;
       mean.update(next);
       o.score = o.amount / Math.max(1.0, next);
       out.collect(o);
+    }
+
+    @Override
+    public void onTimer(long ts, OnTimerContext ctx, Collector<Order> out) throws Exception {
+      if (fp.growing()) ctx.timerService().registerProcessingTimeTimer(FaultPoint.nextCheck(ts));
+      else ballast.clear();
     }
   }
 
@@ -190,8 +198,10 @@ public final class LabJob {
     public void processElement1(Click c, Context ctx, Collector<Enriched> out) throws Exception {
       fp.perRecord();
       int grow = fp.growBytes();
-      if (grow > 0) ballast.add(new byte[grow]);
-      else if (fp.shrink()) ballast.clear();
+      if (grow > 0) {
+        ballast.add(new byte[grow]);
+        ctx.timerService().registerProcessingTimeTimer(FaultPoint.nextCheck(ctx.timerService().currentProcessingTime()));
+      }
       Long n = clicks.value();
       clicks.update(n == null ? 1 : n + 1);
       Profile p = profile.value();
@@ -206,6 +216,12 @@ public final class LabJob {
     @Override
     public void processElement2(Profile p, Context ctx, Collector<Enriched> out) throws Exception {
       profile.update(p);
+    }
+
+    @Override
+    public void onTimer(long ts, OnTimerContext ctx, Collector<Enriched> out) throws Exception {
+      if (fp.growing()) ctx.timerService().registerProcessingTimeTimer(FaultPoint.nextCheck(ts));
+      else ballast.clear();
     }
   }
 
