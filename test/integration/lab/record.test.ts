@@ -61,6 +61,12 @@ describe('flinkscope record against a real Flink cluster', { timeout: 600_000 },
     const orders = m.jobs[0];
     assert.deepEqual(orders.vertices.map((v) => v.name), ['Source: orders-source', 'order-score', 'customer-window', 'Sink: orders-sink']);
     assert.ok(orders.edges.some((e) => e.from === 'Source: orders-source' && e.to === 'order-score' && e.ship === 'HASH'), JSON.stringify(orders.edges));
+    for (const c of ['cpu_load', 'heap_used', 'gc_time_ms', 'busy_ms_per_s', 'backpressured_ms_per_s', 'records_in_per_s', 'watermark_lag_ms', 'cpu_cores', 'checkpoint_ms', 'state_bytes']) {
+      assert.ok(rec.machines.every((s) => s.channels.includes(c)), `machine column ${c} (have ${rec.machines[0].channels.join(', ')})`);
+    }
+    const lag = mean(rec.machines[0], 'watermark_lag_ms', m.start, m.end);
+    assert.ok(lag > 0 && lag < 60_000, `watermark lag ${lag} ms: a lag, not an epoch`);
+    assert.ok(mean(rec.machines[0], 'state_bytes', m.start, m.end) > 0, 'checkpointed state per machine');
     const rows = rec.machines[0].timestamps.length;
     assert.ok(rows >= 90, `${rows} rows at 2 s over 3.5 min`);
     assert.ok(rec.machines.every((s) => s.timestamps.length === rows), 'every TaskManager has a row per poll');
