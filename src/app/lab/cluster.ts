@@ -100,6 +100,8 @@ export class FlinkCluster {
       // 4 KB network buffers instead of 32 KB: the lab's records are ~50 bytes, ten times smaller than typical ones,
       // and 32 KB buffers would hide a slow subtask for minutes before back-pressure reaches upstream
       'taskmanager.memory.segment-size': '4kb',
+      // a loaded 2-core machine can take longer than the default 10 s to bring up an RPC actor system
+      'pekko.startup-timeout': '60 s', 'pekko.ask.timeout': '30 s',
     };
     const conf = join(this.dir, 'conf');
     writeFileSync(join(conf, 'flink-conf.yaml'), Object.entries(yaml).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
