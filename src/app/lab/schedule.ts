@@ -1,7 +1,7 @@
 // The seeded fault schedule of a recording: which fault, where (job, operator, subtask — the machine is resolved
 // from the live placement when it starts), when, how strong. Hotspot faults do not overlap; each lasts 2–5 min;
 // about a fifth of them fall in the training part (noisy training); failovers (a TaskManager killed, restarted
-// 20–30 s later) go in the test part. Every hotspot kind appears once before any repeats.
+// 20–30 s later) go in the test part. Every hotspot kind appears at least once when there are 4 or more.
 import { Rng } from '../../tensor/rng.js';
 import type { LabFaultKind } from '../../data/readers/flinklab.js';
 
