@@ -9,3 +9,5 @@ export type { PromOptions } from './prometheus.js';
 export { readFileSamples } from './files.js';
 export { pollLoop } from './poller.js';
 export type { PollStatus, PollResult } from './poller.js';
+export { FlinkEventSource } from './events.js';
+export type { EventPoll } from './events.js';
