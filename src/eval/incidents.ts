@@ -1,0 +1,142 @@
+// Incident-level evaluation: the numbers an on-call engineer reads — how many raised incidents were real, how many
+// faults were found and how late, how often a page woke someone for nothing, and whether known events (a TaskManager
+// failover, a deploy) paged. Pure: intervals in, numbers out. Turning scores into incidents is the product's online
+// logic (src/inspect), injected into the runner by a higher layer; it is never re-implemented here.
+//
+// Time is epoch ms (any unit works if used consistently). A fault covers [start, end); an incident covers
+// [onset, end] (end = its last anomalous point). An incident MATCHES a fault when it is on one of the fault's machines
+// and onset < fault.end and end ≥ fault.start − slack: an incident that starts up to `slack` before a fault is the
+// same alarm a moment early, and its delay counts as 0.
+//   incident precision  = incidents matching a page-worthy fault (page = true) / all incidents
+//   fault recall        = page-worthy faults matched by ≥ 1 incident / page-worthy faults (overall and per kind)
+//   detection delay     = per detected fault max(0, earliest matching onset − start); median per kind and overall
+//   false pages         = paged incidents matching no page-worthy fault (a page during an event is one), per
+//                         machine-day of observation (Σ observed spans / 24 h)
+//   events paged        = events (page = false: failovers, deploys, …) matched by ≥ 1 PAGED incident / events
+import { median } from '../core/stats.js';
+
+export interface IncidentSpan {
+  machine: string;
+  onset: number;
+  end: number;
+  /** Whether this incident paged someone (alerts above the paging policy), not only appeared on the dashboard. */
+  paged: boolean;
+}
+
+export interface Fault {
+  id: string;
+  /** What it was ('slow-rise', 'plateau', 'anomaly', 'failover', …): recall and delay are reported per kind. */
+  kind: string;
+  machines: string[];
+  start: number;
+  end: number;
+  /** true: a fault someone should be paged for; false: an event (failover, deploy) that should NOT page. */
+  page: boolean;
+}
+
+/** How long each machine was watched: [from, to). */
+export interface ObservedSpan {
+  machine: string;
+  from: number;
+  to: number;
+}
+
+export interface KindMetrics {
+  faults: number;
+  detected: number;
+  recall: number;
+  /** Median detection delay over detected faults of this kind (NaN if none was detected). */
+  median_delay: number;
+}
+
+export interface IncidentMetrics {
+  slack: number;
+  incidents: number;
+  incident_precision: number;
+  faults: number;
+  fault_recall: number;
+  median_delay: number;
+  by_kind: Record<string, KindMetrics>;
+  pages: number;
+  false_pages: number;
+  machine_days: number;
+  false_pages_per_machine_day: number;
+  events: number;
+  events_paged: number;
+}
+
+const DAY = 86_400_000;
+
+export class IncidentInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncidentInputError';
+  }
+}
+
+function check(incidents: IncidentSpan[], faults: Fault[], observed: ObservedSpan[], slack: number): void {
+  const bad = (m: string): never => {
+    throw new IncidentInputError(m);
+  };
+  if (!(Number.isFinite(slack) && slack >= 0)) bad(`slack must be a finite number ≥ 0, got ${slack}`);
+  const watched = new Set<string>();
+  for (const o of observed) {
+    if (watched.has(o.machine)) bad(`machine '${o.machine}' has two observed spans (give one per machine)`);
+    if (!(Number.isFinite(o.from) && Number.isFinite(o.to) && o.to > o.from)) bad(`observed span of '${o.machine}' is not from < to: [${o.from}, ${o.to})`);
+    watched.add(o.machine);
+  }
+  incidents.forEach((i, k) => {
+    if (!(Number.isFinite(i.onset) && Number.isFinite(i.end) && i.end >= i.onset)) bad(`incident ${k} on '${i.machine}' has end ${i.end} before onset ${i.onset}`);
+    if (!watched.has(i.machine)) bad(`incident ${k} is on machine '${i.machine}', which has no observed span`);
+  });
+  const ids = new Set<string>();
+  for (const f of faults) {
+    if (ids.has(f.id)) bad(`fault id '${f.id}' is given twice`);
+    ids.add(f.id);
+    if (!(Number.isFinite(f.start) && Number.isFinite(f.end) && f.end > f.start)) bad(`fault '${f.id}' is not start < end: [${f.start}, ${f.end})`);
+    if (f.machines.length === 0) bad(`fault '${f.id}' lists no machines`);
+    for (const m of f.machines) if (!watched.has(m)) bad(`fault '${f.id}' is on machine '${m}', which has no observed span`);
+  }
+}
+
+const matches = (i: IncidentSpan, f: Fault, slack: number): boolean => f.machines.includes(i.machine) && i.onset < f.end && i.end >= f.start - slack;
+
+export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], observed: ObservedSpan[], slack: number): IncidentMetrics {
+  check(incidents, faults, observed, slack);
+  const real = faults.filter((f) => f.page);
+  const events = faults.filter((f) => !f.page);
+  const hits = incidents.filter((i) => real.some((f) => matches(i, f, slack)));
+  const pages = incidents.filter((i) => i.paged);
+  const falsePages = pages.filter((i) => !real.some((f) => matches(i, f, slack)));
+  // per fault: the delay of its earliest matching incident, null when none matched
+  const delays = new Map<Fault, number | null>();
+  for (const f of real) {
+    const onsets = incidents.filter((i) => matches(i, f, slack)).map((i) => Math.max(0, i.onset - f.start));
+    delays.set(f, onsets.length ? Math.min(...onsets) : null);
+  }
+  const found = (fs: Fault[]): number[] => fs.map((f) => delays.get(f)).filter((d): d is number => d !== null && d !== undefined);
+  const byKind: Record<string, KindMetrics> = {};
+  for (const kind of [...new Set(real.map((f) => f.kind))].sort()) {
+    const fs = real.filter((f) => f.kind === kind);
+    const d = found(fs);
+    byKind[kind] = { faults: fs.length, detected: d.length, recall: d.length / fs.length, median_delay: median(d) };
+  }
+  const all = found(real);
+  const machineDays = observed.reduce((s, o) => s + (o.to - o.from), 0) / DAY;
+  const eventsPaged = events.filter((e) => pages.some((i) => matches(i, e, slack))).length;
+  return {
+    slack,
+    incidents: incidents.length,
+    incident_precision: incidents.length ? hits.length / incidents.length : NaN,
+    faults: real.length,
+    fault_recall: real.length ? all.length / real.length : NaN,
+    median_delay: median(all),
+    by_kind: byKind,
+    pages: pages.length,
+    false_pages: falsePages.length,
+    machine_days: machineDays,
+    false_pages_per_machine_day: machineDays > 0 ? falsePages.length / machineDays : NaN,
+    events: events.length,
+    events_paged: eventsPaged,
+  };
+}

@@ -1,0 +1,78 @@
+// Incident-level metrics on a hand-made fleet (the arithmetic is in the comments).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { incidentMetrics, IncidentInputError, type Fault, type IncidentSpan, type ObservedSpan } from '../../../src/eval/incidents.js';
+
+const DAY = 86_400_000;
+// two machines watched for 2 days each: 4 machine-days
+const observed: ObservedSpan[] = [{ machine: 'A', from: 0, to: 2 * DAY }, { machine: 'B', from: 0, to: 2 * DAY }];
+const faults: Fault[] = [
+  { id: 'f1', kind: 'slow-rise', machines: ['A'], start: 1000, end: 2000, page: true },
+  { id: 'f2', kind: 'slow-rise', machines: ['B'], start: 5000, end: 6000, page: true },
+  { id: 'f3', kind: 'spike', machines: ['A'], start: 10_000, end: 10_100, page: true },
+  { id: 'e1', kind: 'failover', machines: ['B'], start: 20_000, end: 21_000, page: false },
+];
+const inc = (machine: string, onset: number, end: number, paged: boolean): IncidentSpan => ({ machine, onset, end, paged });
+const incidents: IncidentSpan[] = [
+  inc('A', 950, 1500, true), //    i1: starts 50 before f1, within the slack of 100 → hit, delay 0
+  inc('A', 1200, 1300, false), //  i2: inside f1 → hit (delay 200, but f1's earliest match is i1)
+  inc('B', 5500, 7000, true), //   i3: f2 → hit, delay 500
+  inc('A', 3000, 3100, true), //   i4: nothing there → false page
+  inc('B', 20_500, 20_600, true), // i5: only the failover event → not a hit, a false page, and the event paged
+  inc('B', 800, 900, false), //    i6: f1's time but machine B, f1 is on A → not a hit
+  inc('A', 10_200, 10_300, true), // i7: starts after f3 ended (10 100) → not a hit, false page
+];
+
+describe('incident-level metrics', () => {
+  it('precision, recall and delay per kind, false pages per machine-day, events paged', () => {
+    const m = incidentMetrics(incidents, faults, observed, 100);
+    assert.equal(m.incidents, 7);
+    assert.equal(m.incident_precision, 3 / 7); // i1, i2, i3
+    assert.equal(m.faults, 3); // the failover is an event, not a fault to find
+    assert.equal(m.fault_recall, 2 / 3); // f1, f2; f3 missed
+    assert.deepEqual(m.by_kind['slow-rise'], { faults: 2, detected: 2, recall: 1, median_delay: 250 }); // median(0, 500)
+    assert.equal(m.by_kind.spike.detected, 0);
+    assert.ok(Number.isNaN(m.by_kind.spike.median_delay));
+    assert.equal(m.median_delay, 250);
+    assert.equal(m.pages, 5); // i1, i3, i4, i5, i7
+    assert.equal(m.false_pages, 3); // i4, i5, i7
+    assert.equal(m.machine_days, 4);
+    assert.equal(m.false_pages_per_machine_day, 0.75);
+    assert.equal(m.events, 1);
+    assert.equal(m.events_paged, 1);
+    assert.equal(m.slack, 100);
+  });
+  it('the slack is the only tolerance: 150 ms early with a slack of 100 misses, with 200 hits at delay 0', () => {
+    const early = [inc('A', 850, 880, true)]; // ends 120 before f1 starts
+    assert.equal(incidentMetrics(early, faults, observed, 100).fault_recall, 0);
+    const m = incidentMetrics(early, faults, observed, 200);
+    assert.equal(m.by_kind['slow-rise'].detected, 1);
+    assert.equal(m.median_delay, 0);
+    assert.equal(m.false_pages, 0);
+  });
+  it('an event that did not page counts in events but not in events_paged (a dashboard-only incident is no page)', () => {
+    const m = incidentMetrics([inc('B', 20_100, 20_200, false)], faults, observed, 0);
+    assert.deepEqual([m.events, m.events_paged, m.pages, m.incident_precision], [1, 0, 0, 0]);
+  });
+  it('a fault on several machines is found by an incident on any of them', () => {
+    const wide: Fault[] = [{ id: 'w', kind: 'backpressure', machines: ['A', 'B'], start: 100, end: 200, page: true }];
+    assert.equal(incidentMetrics([inc('B', 150, 150, true)], wide, observed, 0).fault_recall, 1);
+  });
+  it('no incidents: precision is undefined (NaN), recall 0, no false pages', () => {
+    const m = incidentMetrics([], faults, observed, 0);
+    assert.ok(Number.isNaN(m.incident_precision));
+    assert.equal(m.fault_recall, 0);
+    assert.equal(m.false_pages_per_machine_day, 0);
+  });
+  it('bad input is a clear error', () => {
+    const bad = (i: IncidentSpan[], f: Fault[], o: ObservedSpan[], slack: number, re: RegExp): void =>
+      assert.throws(() => incidentMetrics(i, f, o, slack), (e: Error) => e instanceof IncidentInputError && re.test(e.message));
+    bad([inc('C', 1, 2, true)], [], observed, 0, /machine 'C', which has no observed span/);
+    bad([inc('A', 5, 2, true)], [], observed, 0, /end 2 before onset 5/);
+    bad([], [{ ...faults[0], machines: [] }], observed, 0, /fault 'f1' lists no machines/);
+    bad([], [faults[0], faults[0]], observed, 0, /fault id 'f1' is given twice/);
+    bad([], [{ ...faults[0], end: 1000 }], observed, 0, /fault 'f1' is not start < end/);
+    bad([], [], [...observed, observed[0]], 0, /machine 'A' has two observed spans/);
+    bad([], [], observed, -1, /slack must be a finite number ≥ 0/);
+  });
+});
