@@ -4,3 +4,4 @@ export * from './sample.js';
 export * from './incident.js';
 export * from './stats.js';
 export * from './event.js';
+export * from './peers.js';

@@ -11,3 +11,5 @@ export type { ResultRow, EvalOptions, ThresholdRule } from './runner.js';
 export { leaderboard, leaderboardMarkdown, LEADERBOARD_METRICS } from './leaderboard.js';
 export { renderEvalHtml, plotCase } from './report.js';
 export type { Case } from './report.js';
+export { runClusterOne, clusterGroups, checkCluster } from './cluster.js';
+export type { ClusterRun } from './cluster.js';

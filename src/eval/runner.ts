@@ -67,7 +67,7 @@ export async function runOne(item: DatasetItem, kind: string, seed: number, para
   return { row: { dataset: item.dataset, series: item.series, detector: kind, seed, threshold: th, train_ms, score_ms, ...m }, scores, detector: det };
 }
 
-function seedParam(kind: string, seed: number): Record<string, unknown> {
+export function seedParam(kind: string, seed: number): Record<string, unknown> {
   // every detector that is random takes a `seed` parameter; deterministic ones do not declare it
   try {
     createDetector(kind, { seed });
