@@ -1,12 +1,16 @@
 // Training, once for every path (train, watch's life-cycle, demo, eval of the product): one cluster model fitted on
-// the pooled (noisy, unlabelled) history of all machines, its threshold of record computed ONCE in fit() by a named
-// rule from the training scores, provenance attached, and the artifact written atomically (weights, normalisation,
-// threshold rule and value, training-score sample, training curve, provenance: src/detectors/detector.ts).
+// the (noisy, unlabelled) history of all machines — pooled, with each machine's peers at the same timestamps for a
+// detector with a peer view — then the training history scored the way the online loop scores (each point at the end
+// of its window, Detector.scoreTrailing): the threshold of record comes from those scores by a named rule, and each
+// machine's score tail is kept for a false-alarm budget (src/inspect/levels.ts). Provenance attached; the artifact is
+// written atomically (weights, normalisation, threshold rule and value, training-score sample, per-machine tails,
+// training curve, provenance: src/detectors/detector.ts).
 import { createDetector, type Detector, type TrainProgress } from '../detectors/index.js';
 import type { Series } from '../core/series.js';
 import type { Store } from '../store/store.js';
-import { thresholdFrom, type ThresholdRule } from '../eval/index.js';
-import { poolSeries } from '../inspect/pool.js';
+import { madThreshold, thresholdFrom, type ThresholdRule } from '../eval/index.js';
+import { peerGroups, type PeerGroups } from '../core/peers.js';
+import { PERSIST_POINTS, tailSummary } from '../inspect/levels.js';
 
 /** The product's default rule: median + 8·MAD of training scores (robust to unlabelled hotspots in training). */
 export const DEFAULT_RULE: ThresholdRule = { kind: 'mad', k: 8 };
@@ -26,27 +30,83 @@ export interface TrainRequest {
   params?: Record<string, unknown>;
   threshold?: ThresholdRule;
   provenance?: Record<string, unknown>;
+  /** Jobs on each machine (the stored placement): a machine's peers share a job with it; unknown → the cluster. */
+  placement?: ReadonlyMap<string, readonly string[]>;
+  /** The incident grouping the tails are calibrated for: quiet period (default 10 min) and minimum points (2). */
+  quietMs?: number;
+  minPoints?: number;
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
 }
 
 export interface Trained {
   detector: Detector;
-  /** Training scores of the pooled history, (T,). */
+  /** Training scores as the online loop scores them, per machine (history order). */
+  machineScores: Float32Array[];
+  /** The same, pooled, (T,). */
   trainScores: Float32Array;
+  groups: PeerGroups;
   trainMs: number;
 }
+
+/** Rows a training run leaves out of a machine's tail fit when they sit in a long run above the robust level: a
+ *  hotspot in the history is not the normal behaviour the budget is about. */
+export const CONTAMINATION_RUN_MS = 30 * 60_000;
 
 export async function trainModel(r: TrainRequest): Promise<Trained> {
   const rule = r.threshold ?? DEFAULT_RULE;
   if (rule.kind === 'paper') throw new Error("the 'paper' threshold reads test scores (LEAKY); it is for `eval` reproductions only, never for a model");
-  const pooled = poolSeries(r.history);
+  if (r.history.length === 0) throw new Error('no training history');
+  const names = r.history.map((s) => s.name);
+  const groups = peerGroups(names, (m) => r.placement?.get(m));
   const detector = createDetector(r.kind, r.params ?? {});
   const t0 = performance.now();
-  let trainScores: Float32Array = new Float32Array(0);
-  await detector.fit(pooled, { onProgress: r.onProgress, signal: r.signal, threshold: { rule: ruleName(rule), of: (s) => { trainScores = s; return thresholdFrom(s, rule); } } });
-  detector.setProvenance({ machines: r.history.map((s) => s.name), rows: pooled.timestamps.length, ...(r.provenance ?? {}) });
-  return { detector, trainScores, trainMs: performance.now() - t0 };
+  const setter = { rule: ruleName(rule), of: (s: Float32Array) => thresholdFrom(s, rule) };
+  await detector.fitCluster(r.history, groups, { onProgress: r.onProgress, signal: r.signal, threshold: setter });
+  // the history scored as the online loop will score new points; the threshold and the tails come from these
+  const machineScores = detector.scoreTrailing(r.history, r.history.map((s) => s.timestamps.length), groups);
+  const trainScores = concat(machineScores);
+  detector.recalibrate(trainScores, setter);
+  const step = intervalOf(r.history);
+  const quietPoints = Math.max(1, Math.round((r.quietMs ?? 600_000) / step));
+  // the alarm statistic the watcher opens incidents on: `persist` consecutive points at or above the level, i.e. the
+  // minimum of the last `persist` scores; its tail is what a false-alarm budget is fitted to
+  const persist = r.minPoints ?? PERSIST_POINTS;
+  const stats = machineScores.map((s) => trailingMin(s, persist));
+  const tailOpts = { quietPoints, minPoints: 1, longPoints: Math.max(2, Math.round(CONTAMINATION_RUN_MS / step)), contaminationLevel: madThreshold(trainScores, 8) };
+  detector.setMachineFacts(Object.fromEntries(names.map((m, i) => [m, { intervalMs: step, persist, ...tailSummary(stats[i], tailOpts) }])));
+  const rows = r.history.reduce((a, s) => a + s.timestamps.length, 0);
+  detector.setProvenance({ machines: names, rows, peerGroups: groups.length, ...(r.provenance ?? {}) });
+  return { detector, machineScores, trainScores, groups, trainMs: performance.now() - t0 };
+}
+
+/** (T,) minimum of each point's score and the k − 1 before it. */
+export function trailingMin(s: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    let m = s[i];
+    for (let j = Math.max(0, i - k + 1); j < i; j++) if (s[j] < m) m = s[j];
+    out[i] = m;
+  }
+  return out;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The median sampling interval over the machines' histories (ms). */
+export function intervalOf(history: Series[]): number {
+  const d: number[] = [];
+  for (const s of history) for (let i = 1; i < s.timestamps.length && d.length < 10_000; i++) d.push(s.timestamps[i] - s.timestamps[i - 1]);
+  d.sort((a, b) => a - b);
+  return d.length ? d[d.length >> 1] : 60_000;
 }
 
 /** Periods [from, to] to leave out of a machine's training history (its incidents: a hotspot is not learnt as normal). */

@@ -1,7 +1,7 @@
 // Webhook alerts for incidents: JSON (or Slack-compatible `{text}`) POSTs with de-duplication, a rate limit and
 // resolve messages (task brief "Alerts"). Uses Node's global fetch; a receiver that is down yields a typed error.
 
-import type { Incident } from '../core/incident.js';
+import type { Breach, Incident } from '../core/incident.js';
 
 export interface AlertConfig {
   url: string;
@@ -47,7 +47,7 @@ export class WebhookAlerter {
     if (this.cfg.format === 'slack') {
       const when = new Date(kind === 'open' ? inc.onset : (inc.resolvedAt ?? inc.lastSeen)).toISOString();
       const text = kind === 'open'
-        ? `:rotating_light: flinkscope: ${inc.type} hotspot on ${inc.machine} since ${when} (peak score ${inc.peak.toFixed(2)}, incident ${inc.id})`
+        ? `:rotating_light: flinkscope: ${inc.type} hotspot on ${inc.machine} since ${when} (peak score ${inc.peak.toFixed(2)}, incident ${inc.id})${breachText((inc as { breach?: Breach | null }).breach)}`
         : `:white_check_mark: flinkscope: ${inc.machine} resolved at ${when} (incident ${inc.id})`;
       return { text };
     }
@@ -78,4 +78,10 @@ export class WebhookAlerter {
     this.sentTimes.push(now);
     return 'sent';
   }
+}
+
+/** ' — latency_ms will cross 500 in ~42 min' (or 'is past') for a Slack line; '' without an estimate. */
+function breachText(b: Breach | null | undefined): string {
+  if (!b) return '';
+  return b.inMs <= 0 ? ` — ${b.metric} is past its limit ${b.limit}` : ` — ${b.metric} will cross ${b.limit} in ~${Math.max(1, Math.round(b.inMs / 60_000))} min`;
 }

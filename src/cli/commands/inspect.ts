@@ -12,6 +12,7 @@ import { renderHtml, renderMarkdown } from '../../inspect/report.js';
 import { buildApi } from '../../server/api.js';
 import { parseDuration } from './collect.js';
 import { parseThreshold } from './eval.js';
+import { parseBudget } from '../../inspect/levels.js';
 
 export function registerInspect(program: Command): void {
   program
@@ -25,13 +26,14 @@ export function registerInspect(program: Command): void {
     .option('--steps <n>', 'stop after n ticks (default: until Ctrl-C)')
     .option('--max-rows <n>', 'at most n new rows per machine per committed step (catching up on history)', '360')
     .option('--threshold <rule>', 're-threshold the model: mad[:k], pNN or pot[:risk] over its training scores (default: the rule it was trained with)')
+    .option('--false-alarms <n/day>', 'false-alarm budget: pages per machine-day in normal operation (per-machine thresholds fitted on the model\'s training-score tails, updated online); instead of --threshold')
     .option('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long', '10m')
     .option('--webhook <url>', 'POST alerts here')
     .option('--webhook-format <f>', 'json or slack', 'json')
     .option('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift')
     .option('--history <d>', 'with --retrain-every: history to train on', '7d')
     .option('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)')
-    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; eventGrace: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
+    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; falseAlarms?: string; eventGrace: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
       const store = await openStore(o.db);
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());
@@ -41,6 +43,7 @@ export function registerInspect(program: Command): void {
       try {
         const sum = await runWatch({
           store, modelPath: o.model, threshold: o.threshold ? parseThreshold(o.threshold) : undefined, intervalMs,
+          falseAlarmsPerDay: o.falseAlarms ? parseBudget(o.falseAlarms) : undefined,
           ticks: o.steps ? Number(o.steps) : undefined, signal: ac.signal,
           source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(intervalMs, 60_000) } : undefined,
           webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json' } : undefined,
