@@ -86,7 +86,7 @@ export class Watcher {
   static async open(store: Store, detector: Detector, levels: AlarmLevels | number, modelId: number | null, o: WatchOptions = {}): Promise<Watcher> {
     const w = new Watcher(store, detector, asLevels(levels), modelId, o);
     const active = await store.activeIncidents();
-    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, peak: r.peak, segments: r.segments })), Number(await store.meta('nextIncident') ?? 1));
+    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta('nextIncident') ?? 1));
     for (const r of active) {
       w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged });
       w.scorer.explanations.set(r.id, r.explanation);

@@ -15,6 +15,8 @@ export interface Incident {
   /** Time of the last anomalous point seen. */
   lastSeen: number;
   resolvedAt?: number;
+  /** Time of the last point at or above the opening level (the last anomalous point may be a lower one: hysteresis). */
+  lastHigh?: number;
   peak: number;
   segments: number;
 }

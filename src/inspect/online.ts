@@ -301,6 +301,7 @@ export class OnlineScorer {
         seg.peak = Math.max(seg.peak, p.score);
         seg.rows.push(...Array.from(row));
         seg.incident.lastSeen = Math.max(seg.incident.lastSeen, p.t);
+        if (p.score >= high) seg.incident.lastHigh = Math.max(seg.incident.lastHigh ?? -Infinity, p.t);
         seg.incident.peak = Math.max(seg.incident.peak, p.score);
         this.classify(machine);
       } else if (++seg.gap > this.maxGap) {
@@ -327,6 +328,7 @@ export class OnlineScorer {
       }
       this.candidates.delete(machine);
       const incident = this.tracker.addSegment({ machine, type: 'spike', onset: cand.onset, end: p.t, peak: cand.peak });
+      if (p.score >= high) incident.lastHigh = Math.max(incident.lastHigh ?? -Infinity, p.t);
       // a segment that joins the incident of the machine's previous one is typed together with it, against the
       // baseline from before the incident began (a slow rise detected in pieces is still one rise)
       const joined = prev && prev.incidentId === incident.id;

@@ -13,6 +13,7 @@ import { buildApi } from '../../server/api.js';
 import { parseDuration } from './collect.js';
 import { parseThreshold } from './eval.js';
 import { parseBudget } from '../../inspect/levels.js';
+import { parseSlo } from '../../inspect/breach.js';
 
 export function registerInspect(program: Command): void {
   program
@@ -28,12 +29,13 @@ export function registerInspect(program: Command): void {
     .option('--threshold <rule>', 're-threshold the model: mad[:k], pNN or pot[:risk] over its training scores (default: the rule it was trained with)')
     .option('--false-alarms <n/day>', 'false-alarm budget: pages per machine-day in normal operation (per-machine thresholds fitted on the model\'s training-score tails, updated online); instead of --threshold')
     .option('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long', '10m')
+    .option('--slo <metric=limit...>', 'limits per metric (repeatable): a rising incident carries the time until its leading metric crosses its limit', [])
     .option('--webhook <url>', 'POST alerts here')
     .option('--webhook-format <f>', 'json or slack', 'json')
     .option('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift')
     .option('--history <d>', 'with --retrain-every: history to train on', '7d')
     .option('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)')
-    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; falseAlarms?: string; eventGrace: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
+    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; falseAlarms?: string; slo: string[]; eventGrace: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
       const store = await openStore(o.db);
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());
@@ -48,7 +50,7 @@ export function registerInspect(program: Command): void {
           source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(intervalMs, 60_000) } : undefined,
           webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json' } : undefined,
           retrain: o.retrainEvery ? { everyMs: parseDuration(o.retrainEvery), historyMs: parseDuration(o.history), modelDir: o.modelDir ?? dirname(o.model) } : undefined,
-          watch: { maxRowsPerStep: Number(o.maxRows), eventGraceMs: parseDuration(o.eventGrace) },
+          watch: { maxRowsPerStep: Number(o.maxRows), eventGraceMs: parseDuration(o.eventGrace), slo: o.slo.length ? parseSlo(o.slo) : undefined },
           status: (l) => process.stderr.write(`${l}\n`),
         });
         if (sum.polls > 0 && sum.failedPolls === sum.polls) {
