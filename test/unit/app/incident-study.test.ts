@@ -1,0 +1,20 @@
+// The incident-level study's inputs: cluster specs, configurations and alarm policies are parsed strictly.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { studyCluster } from '../../../src/app/incident-study.js';
+import { parseConfig, parsePolicy } from '../../../src/cli/commands/incidents.js';
+
+describe('incident study inputs', () => {
+  it('parses clusters, configurations and policies, and names what is wrong', () => {
+    const c = studyCluster('synthetic:flink?machines=3&days=1&seed=4');
+    assert.equal(c.machines.length, 3);
+    assert.ok(c.faults.some((f) => f.page) && c.events!.every((e) => e.kind === 'restart'));
+    assert.throws(() => studyCluster('synthetic:flink?machnes=3'), /unknown option 'machnes'/);
+    assert.throws(() => studyCluster('nab:/x'), /not synthetic:flink/);
+    assert.deepEqual(parseConfig('ccl:peers=both;peerScore=mean'), { name: 'ccl:peers=both;peerScore=mean', kind: 'ccl', params: { peers: 'both', peerScore: 'mean' } });
+    assert.throws(() => parseConfig('ccl:peers'), /key=value/);
+    assert.deepEqual(parsePolicy('budget:2/day').alarms, { perDay: 2, hysteresis: true });
+    assert.deepEqual(parsePolicy('mad:8,nohyst').alarms, { rule: { kind: 'mad', k: 8 }, hysteresis: false });
+    assert.throws(() => parsePolicy('mad:8,loud'), /unknown flag/);
+  });
+});
