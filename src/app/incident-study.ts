@@ -10,7 +10,9 @@ import { generateCluster } from '../data/index.js';
 import type { AlarmPolicy } from './alarms.js';
 import { syntheticReplay } from './demo.js';
 import { replay, type ReplayCluster } from './replay.js';
-import type { Trained } from './train.js';
+import { historyFromStore, trainModel, type Trained } from './train.js';
+import { sliceSeries, type Series } from '../core/series.js';
+import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 
 export interface StudyConfig {
   /** Label, e.g. 'ccl', 'ccl peers=both', 'zscore'. */
@@ -123,4 +125,96 @@ export function incidentStudyMarkdown(rows: StudyRow[]): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** Precision and paging of one period. */
+export interface PeriodResult {
+  incidents: number;
+  incident_precision: number;
+  pages: number;
+  page_precision: number;
+  recall: number;
+  false_pages_per_machine_day: number;
+}
+
+export interface FeedbackResult {
+  cluster: string;
+  /** What the operator said about the first inspected half's incidents. */
+  labelled: { hotspot: number; falseAlarm: number; expected: number };
+  /** The second half, watched by: the first model; a model retrained on the history up to it without labels
+   *  (every incident period left out); the same with the labels (false alarms learnt as normal). */
+  noRetrain: PeriodResult;
+  retrained: PeriodResult;
+  withFeedback: PeriodResult;
+}
+
+/**
+ * One round of operator feedback: the first half of the inspected period is watched and its incidents labelled as an
+ * operator would (hotspot when it matches a labelled fault, expected when it matches an event, false alarm otherwise);
+ * the model is retrained on the history up to there — incident periods left out, labelled false alarms kept as
+ * normal (src/app/train.ts incidentPeriods) — and the second half is watched with it. The same retraining without the
+ * labels, and no retraining, are the references.
+ */
+export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs: number; dir: string; alarms?: AlarmPolicy }): Promise<FeedbackResult> {
+  const full = studyCluster(spec);
+  const T = full.machines[0].test.timestamps.length;
+  const half = Math.floor(T / 2);
+  const cut = full.machines[0].test.timestamps[half];
+  const part = (a: number, b: number): ReplayCluster => ({
+    ...full,
+    machines: full.machines.map((m) => ({ ...m, test: sliceSeries(m.test, a, b) })),
+    faults: full.faults.filter((f) => (a === 0 ? f.start < cut : f.end > cut)).map((f) => (a === 0 ? { ...f, end: Math.min(f.end, cut) } : { ...f, start: Math.max(f.start, cut) })),
+  });
+  const params = cfg.kind === 'ccl' ? { ...DEEP_BUDGET(o.epochs), ...cfg.params } : cfg.params;
+  // first half, watched and labelled
+  const first = await replay(part(0, half), { dir: join(o.dir, 'first'), kind: cfg.kind, params, alarms: o.alarms });
+  const labelled = { hotspot: 0, falseAlarm: 0, expected: 0 };
+  const slack = 600_000;
+  const hits = (i: IncidentRecord, page: boolean): boolean => first.incidents.length > 0 && part(0, half).faults.some((f) => f.page === page && f.machines.includes(i.machine) && i.onset < f.end && i.lastSeen >= f.start - slack);
+  const verdict = (i: IncidentRecord): IncidentLabel => (hits(i, true) ? 'hotspot' : hits(i, false) ? 'expected' : 'false-alarm');
+  for (const i of first.incidents) {
+    const v = verdict(i);
+    labelled[v === 'false-alarm' ? 'falseAlarm' : v]++;
+  }
+  // the history up to the cut: the training part and the watched first half, as the store holds them
+  const upTo = cut - 1;
+  const channels = full.machines[0].train.channels;
+  const placement = await first.store.placements();
+  const train = async (withLabels: boolean): Promise<Trained> => {
+    // without feedback every incident period is left out (as unlabelled ones are); with it, false alarms are normal
+    for (const i of first.incidents) await first.store.label(i.id, withLabels ? verdict(i) : 'hotspot', 'study', withLabels ? 'feedback round' : 'no feedback', cut);
+    const history = await historyFromStore(first.store, { to: upTo, channels });
+    return trainModel({ history, kind: cfg.kind, params, placement });
+  };
+  const retrainedModel = await train(false);
+  const feedbackModel = await train(true);
+  await first.store.close();
+  // the second half, with the history up to the cut as its training part
+  const second = (): ReplayCluster => {
+    const p = part(half, T);
+    return { ...p, machines: p.machines.map((m, k) => ({ ...m, train: concatSeries(full.machines[k].train, sliceSeries(full.machines[k].test, 0, half)) })) };
+  };
+  const judge = async (trained: Trained | undefined, dir: string): Promise<PeriodResult> => {
+    const r = await replay(second(), { dir: join(o.dir, dir), kind: cfg.kind, params, alarms: o.alarms, trained });
+    await r.store.close();
+    const m = r.metrics;
+    return { incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages, page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall, false_pages_per_machine_day: m.false_pages_per_machine_day };
+  };
+  return {
+    cluster: spec, labelled,
+    noRetrain: await judge(first.trained, 'same-model'),
+    retrained: await judge(retrainedModel, 'retrained'),
+    withFeedback: await judge(feedbackModel, 'feedback'),
+  };
+}
+
+function concatSeries(a: Series, b: Series): Series {
+  const C = a.channels.length;
+  const timestamps = new Float64Array(a.timestamps.length + b.timestamps.length);
+  timestamps.set(a.timestamps);
+  timestamps.set(b.timestamps, a.timestamps.length);
+  const values = new Float32Array(timestamps.length * C);
+  values.set(a.values);
+  values.set(b.values, a.values.length);
+  return { ...a, timestamps, values, labels: undefined };
 }

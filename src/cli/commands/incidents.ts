@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { incidentStudy, incidentStudyMarkdown, type StudyConfig, type StudyPolicy } from '../../app/incident-study.js';
+import { feedbackStudy, incidentStudy, incidentStudyMarkdown, type PeriodResult, type StudyConfig, type StudyPolicy } from '../../app/incident-study.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { parseThreshold } from './eval.js';
@@ -41,12 +41,26 @@ export function registerIncidents(program: Command): void {
     .option('--alarms <p...>', 'alarm policies: mad:8 | pNN | budget:N/day, optionally ",nohyst"', ['mad:8'])
     .option('--epochs <n>', 'training epochs of deep detectors', '4')
     .option('--slo <metric=limit...>', 'limits for the time-to-breach lead', [])
+    .option('--feedback', 'instead: one round of operator feedback per cluster with the first configuration and policy (first half watched and labelled, retrained, second half judged)')
     .option('--json <file>', 'write the rows as JSON')
     .option('--out <file>', 'write the Markdown tables')
-    .action(async (o: { cluster: string[]; config: string[]; alarms: string[]; epochs: string; slo: string[]; json?: string; out?: string }) => {
+    .action(async (o: { cluster: string[]; config: string[]; alarms: string[]; epochs: string; slo: string[]; feedback?: boolean; json?: string; out?: string }) => {
       const epochs = Number(o.epochs);
       if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs must be a positive integer, got '${o.epochs}'`);
       const t0 = Date.now();
+      if (o.feedback) {
+        const results = [];
+        for (const spec of o.cluster) {
+          const r = await feedbackStudy(spec, parseConfig(o.config[0]), { epochs, dir: join(tmpdir(), `flinkscope-feedback-${process.pid}`), alarms: parsePolicy(o.alarms[0]).alarms });
+          results.push(r);
+          const line = (name: string, p: PeriodResult) => `| ${name} | ${p.incidents} | ${p.incident_precision.toFixed(2)} | ${p.pages} | ${p.page_precision.toFixed(2)} | ${p.recall.toFixed(2)} | ${p.false_pages_per_machine_day.toFixed(2)} |`;
+          console.log(`**${spec}** — first half labelled: ${r.labelled.hotspot} hotspot, ${r.labelled.falseAlarm} false alarm, ${r.labelled.expected} expected\n`);
+          console.log('| second half watched by | incidents | incident precision | pages | page precision | hotspot recall | false pages / machine-day |\n|---|---|---|---|---|---|---|');
+          console.log([line('the first model', r.noRetrain), line('retrained, no labels', r.retrained), line('retrained with the labels', r.withFeedback)].join('\n') + '\n');
+        }
+        if (o.json) writeFileSync(o.json, JSON.stringify({ feedback: results }, null, 1));
+        return;
+      }
       const rows = await incidentStudy({
         clusters: o.cluster, configs: o.config.map(parseConfig), policies: o.alarms.map(parsePolicy), epochs,
         slo: o.slo.length ? parseSlo(o.slo) : undefined, dir: join(tmpdir(), `flinkscope-incidents-${process.pid}`),
