@@ -4,9 +4,9 @@
 // turned off.
 import type { Detector } from '../detectors/index.js';
 import { median } from '../core/stats.js';
-import { thresholdFrom, type ThresholdRule } from '../eval/index.js';
+import { formatThresholdRule, thresholdFrom, type ThresholdRule } from '../eval/index.js';
 import { AlarmBudget, FixedLevels, type AlarmLevels, type TailSummary } from '../inspect/levels.js';
-import { ruleName } from './train.js';
+
 
 export interface AlarmPolicy {
   /** False pages per machine-day (`watch --false-alarms 1/day`); takes precedence over `rule`. */
@@ -33,7 +33,7 @@ export function alarmLevels(detector: Detector, p: AlarmPolicy = {}): AlarmLevel
   if (p.rule) {
     if (sample.length < 10) throw new Error('the model keeps no training-score sample to apply a threshold rule to (retrain it with this flinkscope)');
     threshold = thresholdFrom(Float32Array.from(sample), p.rule);
-    rule = ruleName(p.rule);
+    rule = formatThresholdRule(p.rule);
   }
   if (!Number.isFinite(threshold)) throw new Error(`threshold ${threshold} is not finite`);
   return new FixedLevels(threshold, rule, p.hysteresis === false || sample.length === 0 ? undefined : median(sample));

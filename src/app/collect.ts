@@ -1,6 +1,7 @@
 // Collection into the store, once for `collect` and `watch`: a Flink REST or Prometheus source polled on demand, its
 // samples and job placement stored (duplicates ignored), what failed reported — never fatal for one poll.
 import { FlinkRestSource, PrometheusSource, type HttpOptions } from '../collect/index.js';
+import type { PromOptions } from '../collect/prometheus.js';
 import type { Store } from '../store/store.js';
 
 export interface SourceSpec {
@@ -11,6 +12,8 @@ export interface SourceSpec {
   stepMs?: number;
   /** Prometheus: how far back the first poll reads, ms. */
   sinceMs?: number;
+  /** Prometheus: own queries (metric → PromQL), whether to add the catalogue's, per-job queries. */
+  prom?: Pick<PromOptions, 'queries' | 'catalogue' | 'perJob' | 'machineLabel'>;
 }
 
 export interface PollOutcome {
@@ -30,7 +33,7 @@ export class StoreCollector {
   constructor(private readonly store: Store, spec: SourceSpec, now = Date.now()) {
     if (!!spec.flink === !!spec.prometheus) throw new Error('give exactly one source: a Flink REST URL or a Prometheus URL');
     this.flink = spec.flink ? new FlinkRestSource(spec.flink, spec.http ?? {}) : null;
-    this.prom = spec.prometheus ? new PrometheusSource(spec.prometheus, { ...(spec.http ?? {}), stepMs: spec.stepMs ?? 10_000 }) : null;
+    this.prom = spec.prometheus ? new PrometheusSource(spec.prometheus, { ...(spec.http ?? {}), ...(spec.prom ?? {}), stepMs: spec.stepMs ?? 10_000 }) : null;
     this.from = now - (spec.sinceMs ?? 10 * 60_000);
   }
 
@@ -42,9 +45,10 @@ export class StoreCollector {
       await this.store.recordPlacement(r.jobsOn, now);
       return { read: r.samples.length, stored, machines: new Set(r.samples.map((s) => s.machine)).size, errors: r.errors };
     }
-    const samples = await this.prom!.range(this.from, now);
-    this.from = now;
-    const stored = await this.store.insertSamples(samples);
-    return { read: samples.length, stored, machines: new Set(samples.map((s) => s.machine)).size, errors: [] };
+    const r = await this.prom!.range(this.from, now);
+    // a window with failed queries is asked again next time (up to an hour back); the store ignores what it has
+    if (r.errors.length === 0 || now - this.from > 3_600_000) this.from = now;
+    const stored = await this.store.insertSamples(r.samples);
+    return { read: r.samples.length, stored, machines: new Set(r.samples.map((s) => s.machine)).size, errors: r.errors };
   }
 }

@@ -6,7 +6,7 @@ import { loadDetector } from '../detectors/index.js';
 import type { ThresholdRule } from '../eval/index.js';
 import type { AlarmLevels } from '../inspect/levels.js';
 import { alarmLevels, displayThreshold } from './alarms.js';
-import type { Store } from '../store/store.js';
+import type { Store, RetentionPolicy } from '../store/store.js';
 import { WebhookAlerter, type AlertConfig } from '../inspect/alerts.js';
 import { StoreCollector, type SourceSpec } from './collect.js';
 import { AlertDispatcher } from './alerts.js';
@@ -26,6 +26,9 @@ export interface WatchRun {
   ticks?: number;
   webhook?: AlertConfig;
   retrain?: { everyMs: number; historyMs: number; modelDir: string };
+  /** Retention, applied at the first tick and then every `everyMs` of wall time, by DATA time (the newest sample):
+   *  older than retainMs deleted, older than rawMs rolled up into bucketMs means. */
+  retention?: RetentionPolicy & { everyMs: number };
   watch?: WatchOptions;
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -37,6 +40,8 @@ export interface WatchSummary {
   ticks: number;
   polls: number;
   failedPolls: number;
+  /** Samples the source delivered over the whole run (none at all: a failed watch). */
+  collected: number;
   scored: number;
   paged: number;
   resolved: number;
@@ -79,15 +84,17 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
   const life = r.retrain
     ? new ModelLifecycle(r.store, { kind: m.detector.kind, params: m.detector.params as Record<string, unknown>, threshold: r.threshold, modelDir: r.retrain.modelDir, policy: { intervalMs: r.retrain.everyMs, historyMs: r.retrain.historyMs } })
     : null;
-  const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, scored: 0, paged: 0, resolved: 0 };
+  const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, collected: 0, scored: 0, paged: 0, resolved: 0 };
   let lastDrift: boolean | null = null;
+  let lastRetention = -Infinity;
   while (!r.signal?.aborted && (r.ticks === undefined || sum.ticks < r.ticks)) {
     sum.ticks++;
     if (collector) {
       sum.polls++;
       try {
         const p = await collector.poll();
-        for (const e of p.errors) status(`collect warning: ${e}`);
+        sum.collected += p.read;
+        for (const e of p.errors) status(`collect: ${e}`);
       } catch (e) {
         sum.failedPolls++;
         status(`collect failed (will retry): ${(e as Error).message}`);
@@ -107,6 +114,14 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
     if (dispatcher) {
       const d = await dispatcher.deliver();
       for (const e of d.errors) status(`alert failed (will retry): ${e}`);
+    }
+    if (r.retention && Date.now() - lastRetention >= r.retention.everyMs) {
+      lastRetention = Date.now();
+      const newest = await r.store.newestSample();
+      if (Number.isFinite(newest)) {
+        const x = await r.store.applyRetention(newest, r.retention);
+        if (x.deletedSamples || x.rolledUpSamples) log(`RETAIN   ${x.deletedSamples} samples older than ${Math.round(r.retention.retainMs / 86_400_000)} d deleted, ${x.rolledUpSamples} rolled up; ${x.deletedScores} scores, ${x.deletedEvents} events, ${x.deletedIncidents} resolved incidents deleted`);
+      }
     }
     status(`tick ${sum.ticks}: scored ${sum.scored} samples so far; open incidents ${watcher.tracker.incidents.filter((i) => i.state !== 'resolved').length}`);
     if (life) {

@@ -1,34 +1,29 @@
 // Training, once for every path (train, watch's life-cycle, demo, eval of the product): one cluster model fitted on
-// the (noisy, unlabelled) history of all machines — pooled, with each machine's peers at the same timestamps for a
-// detector with a peer view — then the training history scored the way the online loop scores (each point at the end
-// of its window, Detector.scoreTrailing): the threshold of record comes from those scores by a named rule, and each
-// machine's score tail is kept for a false-alarm budget (src/inspect/levels.ts). Provenance attached; the artifact is
-// written atomically (weights, normalisation, threshold rule and value, training-score sample, per-machine tails,
-// training curve, provenance: src/detectors/detector.ts).
+// the (noisy, unlabelled) history of all machines — each machine's last 20 % held out of the fit (what a model has
+// learnt from scores low on it: src/eval/runner.ts splitTraining), pooled, with each machine's peers at the same
+// timestamps for a detector with a peer view — then the held-out part scored the way the online loop scores (each point
+// at the end of its window, after the context before it: Detector.scoreTrailing). The threshold of record comes from
+// those scores by a named rule, and each machine's tail of them is kept for a false-alarm budget
+// (src/inspect/levels.ts). Provenance attached; the artifact is written atomically (weights, normalisation, threshold
+// rule and value, score sample, per-machine tails, training curve, provenance: src/detectors/detector.ts).
 import { createDetector, type Detector, type TrainProgress } from '../detectors/index.js';
 import type { Series } from '../core/series.js';
 import type { Store } from '../store/store.js';
-import { madThreshold, thresholdFrom, type ThresholdRule } from '../eval/index.js';
+import { madThreshold, thresholdFrom, formatThresholdRule, splitTraining, DEFAULT_CALIBRATION, toolInfo, machineInfo, type ThresholdRule, type Calibration } from '../eval/index.js';
 import { peerGroups, type PeerGroups } from '../core/peers.js';
 import { PERSIST_POINTS, tailSummary } from '../inspect/levels.js';
 
-/** The product's default rule: median + 8·MAD of training scores (robust to unlabelled hotspots in training). */
+/** The product's default rule: median + 8·MAD of the calibration scores (robust to unlabelled hotspots in them). */
 export const DEFAULT_RULE: ThresholdRule = { kind: 'mad', k: 8 };
-
-export function ruleName(r: ThresholdRule): string {
-  switch (r.kind) {
-    case 'mad': return `mad:${r.k}`;
-    case 'percentile': return `p${+(r.q * 100).toFixed(6)}`;
-    case 'pot': return `pot:${r.risk}`;
-    case 'paper': return `paper:${r.ratio}`;
-  }
-}
 
 export interface TrainRequest {
   history: Series[];
   kind: string;
   params?: Record<string, unknown>;
   threshold?: ThresholdRule;
+  /** Where the threshold's scores come from: by default each machine's last 20 % of history, held out of the fit
+   *  (what a model has learnt from scores low on it; src/eval/runner.ts splitTraining). */
+  calibration?: Calibration;
   provenance?: Record<string, unknown>;
   /** Jobs on each machine (the stored placement): a machine's peers share a job with it; unknown → the cluster. */
   placement?: ReadonlyMap<string, readonly string[]>;
@@ -59,24 +54,31 @@ export async function trainModel(r: TrainRequest): Promise<Trained> {
   if (r.history.length === 0) throw new Error('no training history');
   const names = r.history.map((s) => s.name);
   const groups = peerGroups(names, (m) => r.placement?.get(m));
+  const cal = r.calibration ?? DEFAULT_CALIBRATION;
+  // machines too short to split are fit on whole (the threshold then reads the others' held-out tails)
+  const parts = r.history.map((s) => (s.timestamps.length >= 20 ? splitTraining(s, cal) : { fit: s, calibration: null }));
+  const heldRows = parts.map((p) => p.calibration?.timestamps.length ?? 0);
+  const anyHeld = heldRows.some((n) => n > 0);
   const detector = createDetector(r.kind, r.params ?? {});
   const t0 = performance.now();
-  const setter = { rule: ruleName(rule), of: (s: Float32Array) => thresholdFrom(s, rule) };
-  await detector.fitCluster(r.history, groups, { onProgress: r.onProgress, signal: r.signal, threshold: setter });
-  // the history scored as the online loop will score new points; the threshold and the tails come from these
-  const machineScores = detector.scoreTrailing(r.history, r.history.map((s) => s.timestamps.length), groups);
-  const trainScores = concat(machineScores);
+  const setter = { rule: formatThresholdRule(rule), of: (s: Float32Array) => thresholdFrom(s, rule) };
+  await detector.fitCluster(parts.map((p) => p.fit), groups, { onProgress: r.onProgress, signal: r.signal, threshold: setter });
+  // the held-out rows (all rows when nothing is held out) scored as the online loop will score new points, each after
+  // the history before it; the threshold and the tails come from these
+  const machineScores = detector.scoreTrailing(r.history, anyHeld ? heldRows : r.history.map((s) => s.timestamps.length), groups);
+  const trainScores = concat(machineScores.filter((s) => s.length > 0));
   detector.recalibrate(trainScores, setter);
   const step = intervalOf(r.history);
   const quietPoints = Math.max(1, Math.round((r.quietMs ?? 600_000) / step));
   // the alarm statistic the watcher opens incidents on: `persist` consecutive points at or above the level, i.e. the
   // minimum of the last `persist` scores; its tail is what a false-alarm budget is fitted to
   const persist = r.minPoints ?? PERSIST_POINTS;
-  const stats = machineScores.map((s) => trailingMin(s, persist));
   const tailOpts = { quietPoints, minPoints: 1, longPoints: Math.max(2, Math.round(CONTAMINATION_RUN_MS / step)), contaminationLevel: madThreshold(trainScores, 8) };
-  detector.setMachineFacts(Object.fromEntries(names.map((m, i) => [m, { intervalMs: step, persist, ...tailSummary(stats[i], tailOpts) }])));
-  const rows = r.history.reduce((a, s) => a + s.timestamps.length, 0);
-  detector.setProvenance({ machines: names, rows, peerGroups: groups.length, ...(r.provenance ?? {}) });
+  detector.setMachineFacts(Object.fromEntries(names.flatMap((m, i) => (machineScores[i].length ? [[m, { intervalMs: step, persist, ...tailSummary(trailingMin(machineScores[i], persist), tailOpts) }]] : []))));
+  detector.setProvenance({
+    machines: names, rows: parts.reduce((n, p) => n + p.fit.timestamps.length, 0), calibrationRows: heldRows.reduce((a, b) => a + b, 0),
+    calibration: cal.kind === 'none' ? 'none' : `tail:${cal.share}`, scoredAs: 'trailing', peerGroups: groups.length, tool: toolInfo(), machine: machineInfo(), ...(r.provenance ?? {}),
+  });
   return { detector, machineScores, trainScores, groups, trainMs: performance.now() - t0 };
 }
 

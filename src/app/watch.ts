@@ -50,11 +50,9 @@ export interface StepResult {
   progressed: boolean;
 }
 
-/** What the watcher persists per machine: the scorer's state and its recent scores (for the risk). */
-interface SavedMachine {
-  scorer: MachineState;
-  recent: number[];
-}
+/** What the watcher persists per machine besides its cursor (the cluster view's last scored timestamp) and recent
+ *  scores (the scores table): the scorer's segment state — written only in the steps that change it. */
+type SavedSegments = Omit<MachineState, 'cursor'>;
 
 const RECENT = 6;
 
@@ -63,6 +61,7 @@ export class Watcher {
   readonly scorer: OnlineScorer;
   readonly channels: string[];
   private readonly recent = new Map<string, number[]>();
+
   /** Incident id → its detail as last written (paged stays true once set). */
   private readonly details = new Map<string, IncidentDetail>();
   /** Jobs on each machine as last read from the store (peers share a job). */
@@ -85,18 +84,21 @@ export class Watcher {
   /** A watcher that continues from what the store holds (active incidents, scorer states, windows). */
   static async open(store: Store, detector: Detector, levels: AlarmLevels | number, modelId: number | null, o: WatchOptions = {}): Promise<Watcher> {
     const w = new Watcher(store, detector, asLevels(levels), modelId, o);
-    const active = await store.activeIncidents();
+    // creation order (ids are numbered in it), as an uninterrupted watcher holds them: it decides the order of a
+    // step's writes and alerts
+    const num = (id: string): number => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
+    const active = (await store.activeIncidents()).sort((a, b) => num(a.id) - num(b.id));
     w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta('nextIncident') ?? 1));
     for (const r of active) {
       w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged });
       w.scorer.explanations.set(r.id, r.explanation);
     }
-    for (const [machine, saved] of await store.scorerStates()) {
-      const st = saved as SavedMachine;
-      if (!st?.scorer || !Number.isFinite(st.scorer.cursor)) continue;
-      const win = await store.lastRows(machine, w.channels, st.scorer.cursor, o.window ?? 64);
-      w.scorer.restore(machine, st.scorer, win);
-      w.recent.set(machine, st.recent ?? []);
+    const segments = await store.scorerStates();
+    for (const st of await store.machineStatus()) {
+      const saved = (segments.get(st.machine) ?? {}) as Partial<SavedSegments>;
+      const win = await store.lastRows(st.machine, w.channels, st.lastTs, o.window ?? 64);
+      w.scorer.restore(st.machine, { candidate: null, open: null, closed: null, ...saved, cursor: st.lastTs }, win);
+      w.recent.set(st.machine, (await store.scores(st.machine, -Infinity, st.lastTs)).score.slice(-RECENT));
     }
     return w;
   }
@@ -114,7 +116,7 @@ export class Watcher {
   /** Scores the next chunk of what is new in the store and commits it; returns what changed. */
   async step(): Promise<StepResult> {
     const maxRows = this.o.maxRowsPerStep ?? 360;
-    const batch: { machine: string; timestamps: Float64Array; values: Float32Array }[] = [];
+    const batch: { machine: string; timestamps: Float64Array; values: Float64Array | Float32Array }[] = [];
     let newest = -Infinity;
     this.placement = await this.store.placements();
     for (const m of await this.store.machines()) {
@@ -136,7 +138,10 @@ export class Watcher {
       write.scores.push({ machine: m, points: pts });
       const recent = (this.recent.get(m) ?? []).concat(pts.map((p) => p.score)).slice(-RECENT);
       this.recent.set(m, recent);
-      write.scorerStates.push({ machine: m, state: { scorer: this.scorer.saveState(m)!, recent } satisfies SavedMachine });
+      if (this.scorer.changed.has(m)) {
+        const { cursor: _c, ...seg } = this.scorer.saveState(m)!;
+        write.scorerStates.push({ machine: m, state: seg });
+      }
       scored += pts.length;
     }
     this.tracker.tick(newest);
@@ -166,6 +171,7 @@ export class Watcher {
     write.status = this.statusRows(batch.map((b) => b.machine));
     write.meta.nextIncident = String(this.tracker.nextNumber);
     await this.store.commitStep(write);
+    this.scorer.clean(write.scorerStates.map((x) => x.machine));
     // memory stays bounded on a long run; the store keeps everything
     this.tracker.prune(now - (this.o.keepResolvedMs ?? 6 * 3_600_000));
     for (const id of this.details.keys()) if (!this.tracker.incidents.some((i) => i.id === id)) { this.details.delete(id); this.scorer.forget(id); }

@@ -36,22 +36,3 @@ export function fmtMs(ms: number): string {
   const m = Math.floor(ms / 60_000);
   return `${m} min ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`;
 }
-
-/** key=value with numbers, true/false and comma lists understood. */
-export function parseValue(raw: string): unknown {
-  if (raw === 'true' || raw === 'false') return raw === 'true';
-  if (raw.includes(',')) return raw.split(',').map((x) => (Number.isFinite(Number(x)) && x !== '' ? Number(x) : x));
-  const n = Number(raw);
-  return raw !== '' && Number.isFinite(n) ? n : raw;
-}
-
-/** ["ccl.epochs=3", "usad.window=8"] → { ccl: { epochs: 3 }, usad: { window: 8 } }. */
-export function parseDetectorParams(pairs: string[]): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const p of pairs) {
-    const m = /^([a-z0-9-]+)\.([A-Za-z0-9]+)=(.*)$/.exec(p);
-    if (!m) throw new Error(`--param '${p}' is not detector.key=value (e.g. ccl.epochs=3)`);
-    (out[m[1]] ??= {})[m[2]] = parseValue(m[3]);
-  }
-  return out;
-}

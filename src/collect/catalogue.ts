@@ -1,6 +1,7 @@
 // The metric catalogue: one typed row per metric drives every source. Adding a metric is one row.
 //   rest:  Flink REST metric id (TaskManager scope `tm`, or subtask scope `task`, aggregated over the TaskManager's subtasks)
 //   prom:  Prometheus query template; {{window}} is replaced by the rate window; results are grouped by `tm_id`
+//          (every row: a series without `tm_id` is an error of the poll, never a made-up machine)
 //   agg:   how subtask values combine per machine
 //   hotspot: what a hotspot looks like on it
 
@@ -26,7 +27,9 @@ export const CATALOGUE: readonly MetricRow[] = [
   { name: 'records_in_per_s', unit: '1/s', rest: { scope: 'task', id: 'numRecordsInPerSecond' }, prom: 'sum by (tm_id) (flink_taskmanager_job_task_numRecordsInPerSecond)', agg: 'sum', hotspot: 'skew across machines, drops' },
   { name: 'records_out_per_s', unit: '1/s', rest: { scope: 'task', id: 'numRecordsOutPerSecond' }, prom: 'sum by (tm_id) (flink_taskmanager_job_task_numRecordsOutPerSecond)', agg: 'sum', hotspot: 'falls behind records in' },
   { name: 'watermark_lag_ms', unit: 'ms', rest: { scope: 'task', id: 'currentInputWatermark' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_currentInputWatermark)', agg: 'min', hotspot: 'event time falls behind' },
-  { name: 'checkpoint_ms', unit: 'ms', rest: null, prom: 'max(flink_jobmanager_job_lastCheckpointDuration)', agg: 'max', hotspot: 'grows with state' },
+  // a job-level metric (the JobManager's last checkpoint duration of each job), mapped to machines: each TaskManager
+  // gets the slowest last checkpoint among the jobs with a subtask on it (joined on job_id through a task metric)
+  { name: 'checkpoint_ms', unit: 'ms', rest: null, prom: 'max by (tm_id) (count by (tm_id, job_id) (flink_taskmanager_job_task_busyTimeMsPerSecond) * 0 + on (job_id) group_left max by (job_id) (flink_jobmanager_job_lastCheckpointDuration))', agg: 'max', hotspot: 'grows with state' },
   { name: 'kafka_lag', unit: 'records', rest: { scope: 'task', id: 'KafkaSourceReader.KafkaConsumer.records-lag-max' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_operator_KafkaSourceReader_KafkaConsumer_records_lag_max)', agg: 'max', hotspot: 'rises: consumers fall behind' },
 ];
 

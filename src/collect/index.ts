@@ -1,9 +1,11 @@
 export { CATALOGUE, metricRow, combine } from './catalogue.js';
 export type { MetricRow } from './catalogue.js';
 export { getJson, SourceError } from './http.js';
-export type { HttpOptions } from './http.js';
+export type { HttpOptions, ShapeCheck } from './http.js';
 export { FlinkRestSource } from './flink.js';
+export type { FlinkPoll } from './flink.js';
 export { PrometheusSource } from './prometheus.js';
+export type { PromOptions } from './prometheus.js';
 export { readFileSamples } from './files.js';
 export { pollLoop } from './poller.js';
-export type { PollStatus } from './poller.js';
+export type { PollStatus, PollResult } from './poller.js';

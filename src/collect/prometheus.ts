@@ -1,9 +1,14 @@
 // Prometheus HTTP API source: /api/v1/query_range per catalogue metric, steps aligned to the step size, long ranges
 // cut into chunks of at most 11 000 points (Prometheus' limit), series mapped to machines by a label (tm_id); task
 // metrics also per (machine, job_name, task_name) → samples carrying job and operator.
+// Each query is isolated: one that fails (bad PromQL, a timeout, an unexpected answer) is an error entry naming the
+// metric and URL, and the other metrics' samples still arrive. Values go through parseMetricValue ("NaN" → a gap,
+// counted); a series without the machine label is an error, never a made-up machine.
 import { CATALOGUE } from './catalogue.js';
+import { parseMetricValue } from '../core/value.js';
 import type { Sample } from '../core/sample.js';
-import { getJson, SourceError, type HttpOptions } from './http.js';
+import { getJson, SourceError, shape, obj, list, str, num, optional, type HttpOptions } from './http.js';
+import type { PollResult } from './poller.js';
 
 export interface PromOptions extends HttpOptions {
   stepMs?: number;
@@ -13,6 +18,8 @@ export interface PromOptions extends HttpOptions {
   queries?: Record<string, string>;
   /** Also read task metrics per (machine, job, operator) — for "which jobs moved most". Default true. */
   perJob?: boolean;
+  /** Query the catalogue's metrics (besides `queries`). Default true. */
+  catalogue?: boolean;
 }
 
 /**
@@ -34,44 +41,65 @@ interface RangeResponse {
   error?: string;
   data?: { resultType: string; result: { metric: Record<string, string>; values: [number, string][] }[] };
 }
+const RANGE = shape(obj({
+  status: str,
+  error: optional(str),
+  data: optional(obj({ result: list(obj({ metric: obj({}), values: list((x, at) => (Array.isArray(x) && x.length === 2 ? num(x[0], `${at}[0]`) : `${at} is not a [time, value] pair`)) })) })),
+}));
 
 export class PrometheusSource {
   constructor(readonly base: string, readonly o: PromOptions = {}) {}
 
-  /** Samples of every catalogue metric in [fromMs, toMs]. */
-  async range(fromMs: number, toMs: number): Promise<Sample[]> {
+  /** Samples of every catalogue metric in [fromMs, toMs]; failing queries are errors of the result, not exceptions. */
+  async range(fromMs: number, toMs: number): Promise<PollResult> {
     const step = this.o.stepMs ?? 10_000;
     const start = Math.ceil(fromMs / step) * step;
-    const out: Sample[] = [];
-    const queries = { ...Object.fromEntries(CATALOGUE.map((m) => [m.name, m.prom])), ...(this.o.queries ?? {}) };
+    const label = this.o.machineLabel ?? 'tm_id';
+    const samples: Sample[] = [];
+    const errors: string[] = [];
+    let gaps = 0;
+    const queries = { ...(this.o.catalogue === false ? {} : Object.fromEntries(CATALOGUE.map((m) => [m.name, m.prom]))), ...(this.o.queries ?? {}) };
     const plan: [string, string, boolean][] = Object.entries(queries).map(([m, q]) => [m, q, false]);
-    if (this.o.perJob ?? true) {
+    if ((this.o.perJob ?? true) && this.o.catalogue !== false) {
       for (const m of CATALOGUE) {
-        const jq = this.o.queries?.[m.name] ? null : perJobQuery(m.prom);
+        const jq = this.o.queries?.[m.name] || m.rest?.scope !== 'task' ? null : perJobQuery(m.prom);
         if (jq) plan.push([m.name, jq, true]);
       }
     }
     for (const [metric, q, perJob] of plan) {
-      for (let a = start; a <= toMs; a += 11_000 * step) {
-        const b = Math.min(toMs, a + 10_999 * step);
-        const url = `${this.base.replace(/\/$/, '')}/api/v1/query_range?query=${encodeURIComponent(q)}&start=${a / 1000}&end=${b / 1000}&step=${step / 1000}`;
-        const r = await getJson<RangeResponse>(url, this.o);
-        if (r.status !== 'success' || !r.data) throw new SourceError(`query failed: ${r.error ?? r.status}`, url);
-        for (const series of r.data.result) {
-          const machine = series.metric[this.o.machineLabel ?? 'tm_id'] ?? series.metric.instance ?? 'cluster';
-          for (const [t, v] of series.values) {
-            const value = Number(v);
-            if (!Number.isFinite(value)) continue;
-            const sample: Sample = { ts: Math.round(t * 1000), machine: machine.replace(/_/g, '-'), metric, value };
-            if (perJob) {
-              sample.job = series.metric.job_name ?? 'unknown';
-              sample.operator = series.metric.task_name ?? '';
+      let unlabelled = 0;
+      try {
+        for (let a = start; a <= toMs; a += 11_000 * step) {
+          const b = Math.min(toMs, a + 10_999 * step);
+          const url = `${this.base.replace(/\/$/, '')}/api/v1/query_range?query=${encodeURIComponent(q)}&start=${a / 1000}&end=${b / 1000}&step=${step / 1000}`;
+          const r = await getJson<RangeResponse>(url, this.o, RANGE);
+          if (r.status !== 'success' || !r.data) throw new SourceError(`query failed: ${r.error ?? r.status}`, url);
+          for (const series of r.data.result) {
+            const machine = series.metric[label];
+            if (typeof machine !== 'string' || machine === '') {
+              unlabelled++;
+              continue;
             }
-            out.push(sample);
+            for (const [t, v] of series.values) {
+              const value = parseMetricValue(v);
+              if (value === null) {
+                gaps++;
+                continue;
+              }
+              const sample: Sample = { ts: Math.round(t * 1000), machine: machine.replace(/_/g, '-'), metric, value };
+              if (perJob) {
+                sample.job = series.metric.job_name ?? 'unknown';
+                sample.operator = series.metric.task_name ?? '';
+              }
+              samples.push(sample); // kept even if a later chunk of this query fails
+            }
           }
         }
+      } catch (e) {
+        errors.push(`${metric}${perJob ? ' (per job)' : ''}: ${(e as Error).message}`);
       }
+      if (unlabelled) errors.push(`${metric}${perJob ? ' (per job)' : ''}: ${unlabelled} series without the '${label}' label skipped (query: ${q})`);
     }
-    return out;
+    return { samples, errors, gaps };
   }
 }

@@ -8,8 +8,10 @@ export interface Series {
   timestamps: Float64Array;
   /** (C,) channel (metric) names. */
   channels: string[];
-  /** (T, C) row-major values; NaN marks a missing value. */
-  values: Float32Array;
+  /** (T, C) row-major values; NaN marks a missing value. Readers and the store give Float64Array (123456789 bytes
+   *  must stay 123456789 from a file or a collector to the store and the API); generated and scored data may be
+   *  Float32Array — the detectors convert to float32 in prepareInput anyway. */
+  values: Float64Array | Float32Array;
   /** (T,) 1 = labelled anomalous, 0 = normal; absent when unlabelled. */
   labels?: Uint8Array;
   /** Free-form facts (source, host, jobs on the machine, …). */
@@ -67,7 +69,7 @@ export function fromColumns(name: string, columns: Record<string, ArrayLike<numb
   const channels = Object.keys(columns);
   const T = channels.length ? columns[channels[0]].length : 0;
   const C = channels.length;
-  const values = new Float32Array(T * C);
+  const values = new Float64Array(T * C);
   channels.forEach((ch, c) => {
     const col = columns[ch];
     if (col.length !== T) throw new SeriesError(`column '${ch}' has ${col.length} values, expected ${T}`);

@@ -2,15 +2,18 @@
 //   synthetic:flink?machines=20&days=7&contamination=0.1&seed=1[&interval=60&hotspots=1.5]
 //   nab:<dir>[?subset=realTraffic,realAdExchange]   (train = first 15 %, NAB's probationary period)
 //   smd:<dir>  (SMD / ASD layout: train/, test/, test_label/)      psm:<dir>  (train.csv, test.csv, test_label.csv)
+//   csvdir:<dir>?name=JumpStarter[&interval=60]  (headerless per-entity CSVs: train/<e>.csv, test/<e>.csv,
+//                                                 test_label/<e>.csv; the dataset name is required, not guessed)
 //   csv:<file>[?train=0.3]   parquet:<file>[?train=0.3]   (train = the first share of rows; labels on test)
+// Every kind takes name=<dataset name> (the name results carry). Unknown options are an error, never ignored.
 // Training parts are never labelled for fitting; `trainLabels` (synthetic only) exists for noise studies.
 import { join } from 'node:path';
 import { sliceSeries, type Series } from '../core/series.js';
+import { parseMetricValue } from '../core/value.js';
 import { clusterSeries, generateCluster, type ClusterOptions } from './synthetic/index.js';
-import { readCsvSeries } from './readers/csv.js';
 import { readNab } from './readers/nab.js';
-import { readParquetSeries } from './readers/parquet.js';
-import { readSmdMachine, smdMachines } from './readers/smd.js';
+import { readCsvSeries, readParquetSeries } from './readers/read.js';
+import { CSV_EXTS, readSmdMachine, smdMachines } from './readers/smd.js';
 import { DataError } from './readers/report.js';
 
 export interface DatasetItem {
@@ -27,18 +30,39 @@ export interface ParsedSpec {
   query: Record<string, string>;
 }
 
+/** Options each kind understands (besides `name`). */
+const OPTIONS: Record<string, string[]> = {
+  synthetic: ['machines', 'days', 'contamination', 'seed', 'interval', 'hotspots'],
+  nab: ['subset'],
+  smd: [],
+  psm: [],
+  csvdir: ['interval'],
+  csv: ['train'],
+  parquet: ['train'],
+};
+export const DATASET_KINDS = Object.keys(OPTIONS);
+const KINDS = DATASET_KINDS.join(', ');
+
 export function parseSpec(spec: string): ParsedSpec {
   const m = /^([a-z]+):([^?]*)(?:\?(.*))?$/.exec(spec.trim());
-  if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: synthetic, nab, smd, psm, csv, parquet)`);
+  if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: ${KINDS})`);
+  const known = OPTIONS[m[1]];
+  if (!known) throw new DataError(`unknown dataset kind '${m[1]}' (kinds: ${KINDS})`);
+  if (m[2] === '') throw new DataError(`dataset spec '${spec}' names no ${m[1] === 'synthetic' ? 'generator' : 'file or directory'}`);
   const query: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(m[3] ?? '')) query[k] = v;
+  for (const [k, v] of new URLSearchParams(m[3] ?? '')) {
+    if (k !== 'name' && !known.includes(k)) throw new DataError(`dataset spec '${spec}': unknown option '${k}' for ${m[1]} (known: ${[...known, 'name'].join(', ')})`);
+    if (k in query) throw new DataError(`dataset spec '${spec}': option '${k}' given twice`);
+    query[k] = v;
+  }
+  if (query.name !== undefined && query.name.trim() === '') throw new DataError(`dataset spec '${spec}': name= is empty`);
   return { kind: m[1], target: m[2], query };
 }
 
 function num(q: Record<string, string>, key: string, dflt: number): number {
   if (q[key] === undefined) return dflt;
-  const v = Number(q[key]);
-  if (!Number.isFinite(v)) throw new DataError(`dataset option ${key}=${q[key]} is not a number`);
+  const v = parseMetricValue(q[key]);
+  if (v === null) throw new DataError(`dataset option ${key}=${q[key]} is not a number`);
   return v;
 }
 
@@ -51,6 +75,12 @@ function splitByShare(dataset: string, s: Series, share: number): DatasetItem {
 }
 
 export async function loadDataset(spec: string): Promise<DatasetItem[]> {
+  const { query } = parseSpec(spec);
+  const items = await loadItems(spec);
+  return query.name === undefined ? items : items.map((i) => ({ ...i, dataset: query.name }));
+}
+
+async function loadItems(spec: string): Promise<DatasetItem[]> {
   const { kind, target, query } = parseSpec(spec);
   switch (kind) {
     case 'synthetic': {
@@ -63,8 +93,9 @@ export async function loadDataset(spec: string): Promise<DatasetItem[]> {
       return clusterSeries(generateCluster(opts)).map((m) => ({ dataset: name, series: m.machine, train: m.train, test: m.test, trainLabels: m.trainLabels }));
     }
     case 'nab': {
-      const subsets = query.subset ? query.subset.split(',') : undefined;
-      return readNab(target, subsets).map((f) => {
+      const subsets = query.subset !== undefined ? query.subset.split(',').map((c) => c.trim()) : undefined;
+      if (subsets?.some((c) => c === '')) throw new DataError(`dataset spec '${spec}': subset= holds an empty name`);
+      return (await readNab(target, subsets)).map((f) => {
         const train = sliceSeries(f.series, 0, f.trainEnd);
         delete train.labels;
         return { dataset: 'NAB', series: f.key, train, test: sliceSeries(f.series, f.trainEnd, f.series.timestamps.length) };
@@ -72,21 +103,35 @@ export async function loadDataset(spec: string): Promise<DatasetItem[]> {
     }
     case 'smd': {
       const name = target.replace(/\/+$/, '').split('/').pop() ?? 'smd';
-      return smdMachines(target).map((m) => ({ dataset: name, series: m, ...readSmdMachine(target, m) }));
+      const out: DatasetItem[] = [];
+      for (const m of smdMachines(target)) out.push({ dataset: name, series: m, ...(await readSmdMachine(target, m)) });
+      return out;
+    }
+    case 'csvdir': {
+      if (query.name === undefined) throw new DataError(`dataset spec '${spec}': csvdir needs ?name=<dataset name> (a directory's last folder is no name)`);
+      const interval = num(query, 'interval', 60);
+      if (!(interval > 0)) throw new DataError(`dataset option interval=${query.interval} must be > 0 (seconds)`);
+      const out: DatasetItem[] = [];
+      for (const e of smdMachines(target, CSV_EXTS)) out.push({ dataset: query.name, series: e, ...(await readSmdMachine(target, e, CSV_EXTS, interval * 1000)) });
+      return out;
     }
     case 'psm': {
-      const train = readCsvSeries(join(target, 'train.csv'), { timestampColumn: 'timestamp_(min)', name: 'psm' }).series;
-      const test = readCsvSeries(join(target, 'test.csv'), { timestampColumn: 'timestamp_(min)', name: 'psm' }).series;
-      const lab = readCsvSeries(join(target, 'test_label.csv'), { timestampColumn: 'timestamp_(min)', name: 'psm-labels' }).series;
+      const psm = { timestampColumn: 'timestamp_(min)', name: 'psm', labelColumn: null };
+      const train = (await readCsvSeries(join(target, 'train.csv'), psm)).series;
+      const test = (await readCsvSeries(join(target, 'test.csv'), psm)).series;
+      // the label file's one column is `label`: read it as the series' only channel
+      const lab = (await readCsvSeries(join(target, 'test_label.csv'), { ...psm, name: 'psm-labels' })).series;
       if (lab.timestamps.length !== test.timestamps.length) throw new DataError(`${lab.timestamps.length} labels for ${test.timestamps.length} test rows`, target);
-      test.labels = Uint8Array.from(lab.values, (v) => (v ? 1 : 0));
+      const bad = lab.values.findIndex((v) => v !== 0 && v !== 1);
+      if (bad >= 0) throw new DataError(`label ${lab.values[bad]} at row ${bad + 1} is not 0 or 1`, join(target, 'test_label.csv'));
+      test.labels = Uint8Array.from(lab.values);
       return [{ dataset: 'PSM', series: 'psm', train, test }];
     }
     case 'csv':
-      return [splitByShare('csv', readCsvSeries(target).series, num(query, 'train', 0.3))];
+      return [splitByShare('csv', (await readCsvSeries(target)).series, num(query, 'train', 0.3))];
     case 'parquet':
       return [splitByShare('parquet', (await readParquetSeries(target)).series, num(query, 'train', 0.3))];
     default:
-      throw new DataError(`unknown dataset kind '${kind}' (kinds: synthetic, nab, smd, psm, csv, parquet)`);
+      throw new DataError(`unknown dataset kind '${kind}' (kinds: ${KINDS})`);
   }
 }

@@ -21,15 +21,21 @@ export interface TrainProgress {
 export interface FitOptions {
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
-  /** How the threshold of record is set from the training scores (src/eval/threshold.ts has the rules). Default:
-   *  the (1 − contamination) quantile. */
+  /** How the threshold of record is set from the calibration (else training) scores (src/eval has the rules).
+   *  Default: the (1 − contamination) quantile. */
   threshold?: ThresholdSetter;
+  /**
+   * Held-out data (same channels, not part of `train`) whose scores set the threshold: data the detector's weights,
+   * reference or memory never contained. Without it the threshold comes from the training data's own scores, with
+   * trivial self-matches excluded where the method keeps training data (see scoreTrainingCore).
+   */
+  calibration?: Series;
 }
 
-/** A threshold rule as fit() sees it: its name (recorded) and how it turns training scores into a value. */
+/** A threshold rule as fit() sees it: its name (recorded) and how it turns scores into a value. */
 export interface ThresholdSetter {
   rule: string;
-  of: (trainScores: Float32Array) => number;
+  of: (scores: Float32Array) => number;
 }
 
 /** One epoch of a deep detector's training curve. */
@@ -57,11 +63,13 @@ export class FitCancelledError extends Error {
  *  file, written atomically, is the one place that holds the threshold of record. */
 export interface FittedBase {
   channels: string[];
-  /** The threshold of record, computed once in fit() from the training scores by `thresholdRule`. */
+  /** The threshold of record, computed once in fit() by `thresholdRule` from the calibration (else training) scores. */
   threshold: number;
   /** e.g. 'mad:8', 'quantile:0.99'. */
   thresholdRule: string;
-  /** An evenly spaced sample (≤ 2 000) of the training scores: drift checks and re-thresholding read it. */
+  /** Which scores the threshold came from (absent in files written before it was recorded: 'training'). */
+  thresholdFrom?: 'calibration' | 'training';
+  /** An evenly spaced sample (≤ 2 000) of those scores: drift checks and re-thresholding read it. */
   trainScores: number[];
   trainReport: InputReport;
   fittedAt: string;
@@ -102,10 +110,15 @@ export abstract class Detector<P extends object = object> {
   /** Bumped whenever the saved state's meaning changes; load() refuses other versions. */
   abstract readonly version: number;
   readonly params: P;
+  /** The parameter table the detector was built from (defaults, ranges): what `--param key=value` is parsed against. */
+  readonly paramSpec: ParamSpec<P>;
   /** Set by fit() / load(); null before. */
   protected fitted_: FittedBase | null = null;
+  /** Scores the last fit() took its threshold from (not saved: a loaded model has none). */
+  private calibrationScores_: Float32Array | null = null;
 
   constructor(spec: ParamSpec<P>, kind: string, overrides: Partial<P> = {}) {
+    this.paramSpec = spec;
     this.params = resolveParams(kind, spec, overrides);
   }
 
@@ -162,14 +175,18 @@ export abstract class Detector<P extends object = object> {
 
   private async fitPrepared(x: PreparedInput, opts: FitOptions): Promise<this> {
     this.fitted_ = null;
+    this.calibrationScores_ = null;
     await this.fitCore(x, opts);
-    const scores = this.scoreCore(x);
+    const scores = opts.calibration ? this.scoreCore(prepareInput(opts.calibration, x.channels)) : this.scoreTrainingCore(x);
+    for (let i = 0; i < scores.length; i++) if (scores[i] === Infinity) scores[i] = Number.MAX_VALUE; // as score() does
+    this.calibrationScores_ = scores;
     const q = 1 - this.contamination;
-    const setter = opts.threshold ?? { rule: `quantile:${q}`, of: (s: Float32Array) => { const v = quantile(s, q); return Number.isNaN(v) ? Infinity : v; } };
+    const setter = opts.threshold ?? { rule: `quantile:${q}`, of: (v: Float32Array) => { const t = quantile(v, q); return Number.isNaN(t) ? Infinity : t; } };
     this.fitted_ = {
       channels: x.channels,
       threshold: setter.of(scores),
       thresholdRule: setter.rule,
+      thresholdFrom: opts.calibration ? 'calibration' : 'training',
       trainScores: scoreSample(scores),
       trainReport: x.report,
       fittedAt: new Date().toISOString(),
@@ -212,6 +229,16 @@ export abstract class Detector<P extends object = object> {
   /** The training curve (deep detectors; [] for the others). */
   get trainingHistory(): EpochRecord[] {
     return [];
+  }
+
+  /**
+   * (T,) scores of the data the last fit() set its threshold from: the calibration series' scores when fit() was
+   * given one, else the training data's own scores (NaN where the method has no non-trivial score for a point).
+   */
+  get calibrationScores(): Float32Array {
+    this.requireFitted();
+    if (!this.calibrationScores_) throw new Error(`${this.kind}: calibration scores exist only after fit() in this process (not after load())`);
+    return this.calibrationScores_;
   }
 
   /** (T,) anomaly scores, finite, higher = more anomalous. */
@@ -315,6 +342,7 @@ export abstract class Detector<P extends object = object> {
     // artifacts written before the threshold rule and training scores were kept in them
     const b = m.base as Partial<FittedBase> & Pick<FittedBase, 'channels' | 'threshold' | 'trainReport' | 'fittedAt'>;
     this.fitted_ = { ...b, thresholdRule: b.thresholdRule ?? `quantile:${1 - this.contamination}`, trainScores: b.trainScores ?? [], provenance: b.provenance ?? {} };
+    this.calibrationScores_ = null;
     return this;
   }
 
@@ -322,6 +350,14 @@ export abstract class Detector<P extends object = object> {
   protected abstract fitCore(x: PreparedInput, opts: FitOptions): Promise<void> | void;
   /** Score a prepared matrix (same channels as fit). */
   protected abstract scoreCore(x: PreparedInput): Float32Array;
+  /**
+   * Scores of the training matrix fitCore just learnt from, for its threshold. Default: scoreCore. Detectors whose
+   * state holds training points (a reference, a memory, subsamples) override it so a point is not scored against
+   * itself — a self-match says nothing about how unusual the point is. NaN = no such score for that point.
+   */
+  protected scoreTrainingCore(x: PreparedInput): Float32Array {
+    return this.scoreCore(x);
+  }
   /** Learned state for save(). */
   protected abstract getState(): DetectorState;
   /** Inverse of getState(). */

@@ -8,6 +8,6 @@ import './classical/zscore.js';
 import './classical/iforest.js';
 import './classical/knn.js';
 import './classical/matrix-profile.js';
-export { createDetector, detectorKinds, detectorEntry, loadDetector, registerDetector } from './registry.js';
+export { createDetector, detectorKinds, detectorEntry, loadDetector, registerDetector, parseParamsFor } from './registry.js';
 export { Detector, NotFittedError, FitCancelledError, scoreSample } from './detector.js';
 export type { TrainProgress, FitOptions, ThresholdSetter, EpochRecord } from './detector.js';

@@ -1,9 +1,11 @@
 // Input checks and repairs shared by every detector: one place decides what bad input means.
 // - NaN (missing): linearly interpolated per channel (edges: nearest value); counted in the report.
-// - ±Infinity: an error (it is not a measurement).
+// - ±Infinity: an error (it is not a measurement); so is a float64 value beyond the float32 range (|v| > 3.4e38).
 // - Channels: scoring input must carry every channel seen at fit; they are matched by name (order may differ,
 //   extra channels are dropped and reported).
 import { type Series, SeriesError, validateSeries } from '../core/series.js';
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 export class DetectorInputError extends Error {
   constructor(message: string) {
@@ -60,6 +62,10 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
       const v = s.values[t * Cin + src];
       if (v === Infinity || v === -Infinity) {
         throw new DetectorInputError(`series '${s.name}': channel '${channels[c]}' is ${v} at index ${t} (timestamp ${s.timestamps[t]})`);
+      }
+      // float64 input (readers, the store) beyond float32's range would turn into ±Infinity in the engine
+      if (Math.abs(v) > FLOAT32_MAX) {
+        throw new DetectorInputError(`series '${s.name}': channel '${channels[c]}' is ${v} at index ${t} (timestamp ${s.timestamps[t]}), beyond the float32 range the detectors compute in`);
       }
       if (Number.isNaN(v)) continue;
       values[t * C + c] = v;

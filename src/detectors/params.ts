@@ -1,5 +1,6 @@
 // Typed detector parameters: one table per detector gives each parameter's default, range and meaning.
 // Overrides are validated once, at construction: an unknown key, a wrong type or an out-of-range value is an error.
+import { parseMetricValue } from '../core/value.js';
 
 export interface ParamRule<V> {
   default: V;
@@ -56,14 +57,19 @@ export function parseParamStrings<P extends object>(kind: string, spec: ParamSpe
     if (!rule) throw new ParamError(`${kind}: unknown parameter '${key}' (known: ${Object.keys(spec).join(', ')})`);
     const d = rule.default;
     if (typeof d === 'number') {
-      const n = Number(raw);
-      if (raw.trim() === '' || Number.isNaN(n)) throw new ParamError(`${kind}: parameter '${key}' must be a number, got '${raw}'`);
+      const n = parseMetricValue(raw);
+      if (n === null) throw new ParamError(`${kind}: parameter '${key}' must be a number, got '${raw}'`);
       out[key] = n;
     } else if (typeof d === 'boolean') {
       if (raw !== 'true' && raw !== 'false') throw new ParamError(`${kind}: parameter '${key}' must be true or false, got '${raw}'`);
       out[key] = raw === 'true';
     } else if (Array.isArray(d)) {
-      out[key] = raw.split(',').map((x) => (typeof d[0] === 'number' ? Number(x) : x));
+      out[key] = raw.split(',').map((x) => {
+        if (typeof d[0] !== 'number') return x;
+        const n = parseMetricValue(x);
+        if (n === null) throw new ParamError(`${kind}: parameter '${key}' must be a comma-separated list of numbers, got '${raw}'`);
+        return n;
+      });
     } else {
       out[key] = raw;
     }

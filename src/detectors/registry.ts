@@ -3,6 +3,7 @@
 import type { Detector } from './detector.js';
 import { readModelFile, ModelFileError } from '../tensor/modelfile.js';
 import type { SavedDetectorMeta } from './detector.js';
+import { parseParamStrings, resolveParams, type ParamSpec } from './params.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type DetectorCtor = new (params?: any) => Detector<any>;
@@ -31,6 +32,15 @@ export function detectorEntry(kind: string): DetectorEntry {
 
 export function createDetector(kind: string, params: Record<string, unknown> = {}): Detector {
   return new (detectorEntry(kind).ctor)(params);
+}
+
+/** "key=value" strings (a command line's --param) typed and checked against the kind's parameter table now — an
+ *  unknown key, a wrong type, a value out of range is a ParamError here, not after loading the data. */
+export function parseParamsFor(kind: string, pairs: string[]): Record<string, unknown> {
+  const spec = createDetector(kind).paramSpec as ParamSpec<Record<string, unknown>>;
+  const p = parseParamStrings(kind, spec, pairs) as Record<string, unknown>;
+  resolveParams(kind, spec, p);
+  return p;
 }
 
 /** Loads a saved detector of whatever kind the file holds. */

@@ -2,12 +2,13 @@
 // flink-lab recordings) is evaluated as the product sees it — each detector is fitted once on all machines' training
 // parts (pooled; a detector with a peer view also reads each machine's peers at the same timestamps, from the job
 // placement in the series' meta), then scores every machine's test part with its peers. Thresholds per machine from
-// that machine's training scores only, as in the per-series runner (src/eval/runner.ts).
+// that machine's held-out training tail only, as in the per-series runner (src/eval/runner.ts).
 import { createDetector, type Detector } from '../detectors/index.js';
 import type { DatasetItem } from '../data/index.js';
 import { peerGroups, type PeerGroups } from '../core/peers.js';
 import { evaluate } from './evaluate.js';
-import { seedParam, thresholdFrom, type ResultRow, type ThresholdRule } from './runner.js';
+import { seedParam, splitTraining, DEFAULT_CALIBRATION, type Calibration, type ResultRow } from './runner.js';
+import { formatThresholdRule, protocolOf, thresholdFrom, type ThresholdRule } from './rules.js';
 
 /** The job placement of a cluster's machines as their series carry it (meta.jobs); the whole cluster when absent. */
 export function clusterGroups(items: readonly DatasetItem[]): PeerGroups {
@@ -34,21 +35,27 @@ export interface ClusterRun {
   detector: Detector;
 }
 
-export async function runClusterOne(items: DatasetItem[], kind: string, seed: number, params: Record<string, unknown>, rule: ThresholdRule): Promise<ClusterRun> {
+export async function runClusterOne(items: DatasetItem[], kind: string, seed: number, params: Record<string, unknown>, rule: ThresholdRule, calibration: Calibration = DEFAULT_CALIBRATION): Promise<ClusterRun> {
   checkCluster(items);
   const groups = clusterGroups(items);
   const det = createDetector(kind, { ...params, ...('seed' in params ? {} : seedParam(kind, seed)) });
+  // as the runner: each machine's last share held out of the fit; its scores (with the peers') set the threshold
+  const parts = items.map((i) => splitTraining(i.train, calibration));
   const t0 = performance.now();
-  await det.fitCluster(items.map((i) => i.train), groups);
-  const train = det.scoreMany(items.map((i) => i.train), groups);
-  const train_ms = performance.now() - t0;
+  await det.fitCluster(parts.map((p) => p.fit), groups);
+  const held = parts.every((p) => p.calibration) ? det.scoreMany(parts.map((p) => p.calibration!), groups) : det.scoreMany(items.map((i) => i.train), groups);
+  const fit_ms = performance.now() - t0;
   const t1 = performance.now();
   const scores = det.scoreMany(items.map((i) => i.test), groups);
   const score_ms = (performance.now() - t1) / items.length;
   const rows = items.map((it, k) => {
-    const th = thresholdFrom(train[k], rule, scores[k]);
+    const th = thresholdFrom(held[k], rule, scores[k]);
     const m = evaluate(scores[k], it.test.labels ?? new Uint8Array(scores[k].length), th);
-    return { dataset: it.dataset, series: it.series, detector: kind, seed, threshold: th, train_ms, score_ms, ...m };
+    const row: ResultRow = {
+      dataset: it.dataset, series: it.series, detector: kind, seed, rule: formatThresholdRule(rule), protocol: protocolOf(rule),
+      calibration: calibration.kind === 'none' ? 'none' : `tail:${calibration.share}`, threshold: th, fit_ms, score_ms, ...m,
+    };
+    return row;
   });
   return { rows, scores, detector: det };
 }

@@ -47,3 +47,27 @@ export function aucPr(scores: ArrayLike<number>, labels: ArrayLike<number>): num
   }
   return ap;
 }
+
+/**
+ * The best point-wise F1 any threshold could reach on these scores: an ORACLE that reads the test labels to pick the
+ * threshold — an upper bound on what a threshold rule can get out of the scores, never a result.
+ * F1 at a cut keeping the top n points = 2·tp / (n + P); ties are cut together.
+ */
+export function oracleBestF1(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  checkPair('oracleBestF1', scores, labels);
+  const n = scores.length;
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  let P = 0;
+  for (let i = 0; i < n; i++) if (labels[i]) P++;
+  if (P === 0) return NaN;
+  let tp = 0;
+  let best = 0;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    do if (labels[idx[j++]]) tp++;
+    while (j < n && scores[idx[j]] === scores[idx[i]]);
+    best = Math.max(best, (2 * tp) / (j + P));
+    i = j;
+  }
+  return best;
+}

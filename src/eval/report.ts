@@ -1,7 +1,7 @@
 // Evaluation report (HTML, self-contained): the leaderboard and, for the best and worst run of each detector, a plot
 // of the first channel, the scores, the threshold and the labelled anomalies (inline SVG).
-import type { ResultRow } from './runner.js';
-import { leaderboardMarkdown } from './leaderboard.js';
+import type { ResultRow, RunProvenance } from './runner.js';
+import { leaderboardMarkdown, rankingMarkdown, silentMarkdown, THRESHOLD_METRICS } from './leaderboard.js';
 
 export interface Case {
   row: ResultRow;
@@ -47,11 +47,46 @@ export function plotCase(c: Case, w = 900, h = 80): string {
     `<line x1="0" x2="${w}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#d33" stroke-dasharray="4 3"/></svg>`;
 }
 
-export function renderEvalHtml(rows: ResultRow[], cases: Case[], title = 'flinkscope evaluation'): string {
-  const md = leaderboardMarkdown(rows);
-  const table = md.split('\n').map((l) => `<div>${esc(l)}</div>`).join('');
+/** Every board of a run: the threshold metrics per rule, the threshold-free view, and who flagged nothing. */
+export function boardsMarkdown(rows: ResultRow[]): string {
+  const rules = [...new Set(rows.map((r) => r.rule))];
+  return [
+    ...rules.map((rule) => leaderboardMarkdown(rows.filter((r) => r.rule === rule), THRESHOLD_METRICS)),
+    rankingMarkdown(rows),
+    `Runs that flagged no test point (of all runs), per threshold rule:\n\n${silentMarkdown(rows)}`,
+  ].join('\n\n');
+}
+
+const short = (h: string): string => h.slice(0, 16);
+
+/**
+ * What the results were made from, as Markdown (the JSON holds the same record in full). `detectorParams: false`
+ * leaves the parameter list out (a document that prints it once elsewhere).
+ */
+export function provenanceMarkdown(p: RunProvenance, opts: { detectorParams?: boolean } = {}): string {
+  const t = p.tool;
+  const m = p.machine;
+  return [
+    `- Protocol: **${p.protocol}**${p.protocol === 'LEAKY' ? ' — at least one threshold rule read the test scores; its rows are a reproduction, not a result' : ' — thresholds from calibration scores only, never from test data or labels'}.`,
+    `- Threshold rules: ${p.rules.map((r) => `\`${r.rule}\` (${r.meaning})`).join('; ')}.`,
+    `- Calibration \`${p.calibration.rule}\`: ${p.calibration.meaning}.`,
+    `- Seeds: ${p.seeds.join(', ')}${p.max_series !== null ? `; first ${p.max_series} usable series per dataset` : ''}.`,
+    ...p.datasets.map((d) => `- Data \`${d.spec}\` → ${d.name}: ${d.items.length} series run (${d.items.map((i) => i.series).join(', ')}), sha256 ${short(d.digest)}…` +
+      (d.skipped.length ? `; skipped: ${d.skipped.map((s) => `${s.series} (${s.reason})`).join(', ')}` : '')),
+    opts.detectorParams === false
+      ? `- Detectors: ${Object.keys(p.detectors).join(', ')} (resolved parameters in the JSON record).`
+      : `- Detectors (resolved parameters; seed = the row's seed unless given): ${Object.entries(p.detectors).map(([k, v]) => `${k} \`${JSON.stringify(v)}\``).join('; ')}.`,
+    `- ${t.name} ${t.version}, commit ${t.commit ? `${t.commit.slice(0, 12)}${t.dirty ? ' + uncommitted changes' : ''}` : `unknown (${t.note})`}; ` +
+      `${m.cpu}, ${m.cores} cores, ${m.backend} backend${m.simd ? ` (${m.simd})` : ''}, ${m.threads ?? '?'} thread(s), Node ${m.node}, ${m.platform}` +
+      `${Object.keys(m.env).length ? `, ${Object.entries(m.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}; started ${p.started_at}.`,
+  ].join('\n');
+}
+
+export function renderEvalHtml(rows: ResultRow[], cases: Case[], provenance: RunProvenance, title = 'flinkscope evaluation'): string {
+  const pre = (md: string): string => md.split('\n').map((l) => `<div>${esc(l)}</div>`).join('');
   const sections = cases.map((c) =>
-    `<h3>${esc(c.row.detector)} on ${esc(c.row.dataset)} / ${esc(c.row.series)} — F1 ${c.row.f1.toFixed(3)}, PA-F1 ${c.row.pa_f1.toFixed(3)}, affiliation F1 ${c.row.aff_f1.toFixed(3)}</h3>${plotCase(c)}`).join('\n');
+    `<h3>${esc(c.row.detector)} on ${esc(c.row.dataset)} / ${esc(c.row.series)} (rule ${esc(c.row.rule)}${c.row.protocol === 'LEAKY' ? ', LEAKY' : ''}) — F1 ${c.row.f1.toFixed(3)}, PA-F1 ${c.row.pa_f1.toFixed(3)}, affiliation F1 ${c.row.aff_f1.toFixed(3)}${c.row.flagged === 0 ? ' — flags nothing' : ''}</h3>${plotCase(c)}`).join('\n');
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title><style>body{font:14px system-ui;margin:2em}div{font-family:monospace;white-space:pre}</style></head><body><h1>${esc(title)}</h1>` +
-    `<p>Thresholds come from training scores only. Grey: first channel; blue: score; red dashed: threshold; red bands: labelled anomalies.</p>${table}<h2>Best and worst runs</h2>${sections}</body></html>`;
+    `<h2>Provenance</h2>${pre(provenanceMarkdown(provenance))}` +
+    `<p>Grey: first channel; blue: score; red dashed: threshold; red bands: labelled anomalies.</p>${pre(boardsMarkdown(rows))}<h2>Best and worst runs</h2>${sections}</body></html>`;
 }

@@ -1,10 +1,12 @@
-// Thresholds from TRAINING scores only (never from test scores or labels):
-//  - percentile: the q-quantile of the training scores;
+// Threshold functions over calibration scores — scores of held-out training data, or the training data's own
+// scores with trivial self-matches excluded (src/eval/runner.ts says which) — never test scores or labels. Which rule
+// a run uses, and its text form, is src/eval/rules.ts.
+//  - percentile: the q-quantile of the calibration scores;
 //  - POT (Siffer et al., KDD 2017): fit a generalised Pareto distribution to the excesses over an initial high
 //    quantile t, then z_q = t + σ/γ ((q · n / N_t)^(−γ) − 1) (γ ≠ 0) or t − σ ln(q · n / N_t) (γ = 0), so that the
 //    probability of exceeding z_q is about q. GPD parameters by the method of moments (documented, robust).
 
-import { quantileSorted, sortedFinite as finiteSorted } from '../core/stats.js';
+import { madSigma, median, quantileSorted, sortedFinite as finiteSorted } from '../core/stats.js';
 
 function sortedFinite(scores: ArrayLike<number>): Float64Array {
   const v = finiteSorted(scores);
@@ -46,8 +48,8 @@ export function potThreshold(trainScores: ArrayLike<number>, opts: PotOptions = 
  */
 export function madThreshold(trainScores: ArrayLike<number>, k = 8): number {
   const v = sortedFinite(trainScores);
-  const med = v[v.length >> 1];
-  const dev = Float64Array.from(v, (x) => Math.abs(x - med)).sort();
-  const mad = dev[dev.length >> 1] * 1.4826;
+  const med = median(v);
+  const mad = madSigma(v, med);
+  // a zero MAD (over half the scores equal) would flag every point above the median: use the spread to the maximum
   return med + k * (mad > 0 ? mad : Math.max(v[v.length - 1] - med, 1e-9) / k);
 }

@@ -1,7 +1,40 @@
 // Webhook alerts for incidents: JSON (or Slack-compatible `{text}`) POSTs with de-duplication, a rate limit and
-// resolve messages (task brief "Alerts"). Uses Node's global fetch; a receiver that is down yields a typed error.
-
+// resolve messages (task brief "Alerts"); a receiver that is down yields a typed error.
+// Outbound safety: redirects are not followed blindly — at most 3 same-origin 307/308 hops re-POST the alert; a
+// redirect to another origin (host, port or scheme) or one that would turn the POST into a GET is an error. With
+// denyPrivate, targets on loopback, private, link-local, CGNAT, multicast or reserved addresses are refused: IP
+// literals before the request, host names at connect time (the check runs inside the DNS lookup of the very
+// connection, so a name that resolves differently between a check and the connect — DNS rebinding — cannot slip
+// through). Not covered: a proxy in front of the target (the proxy's address is what gets checked).
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { Breach, Incident } from '../core/incident.js';
+
+const PRIVATE = new BlockList();
+for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+
+/** Loopback, private, link-local, CGNAT, multicast, reserved or unspecified (IPv4-mapped IPv6 judged as IPv4). */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return PRIVATE.check(mapped[1], 'ipv4');
+  const v = isIP(address);
+  if (v === 0) return true; // not an address: refuse rather than guess
+  return PRIVATE.check(address, v === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** dns.lookup that fails for private answers: used as the connect-time lookup of a denyPrivate alerter. */
+function publicLookup(hostname: string, options: LookupOptions, cb: (err: Error | null, address: string | LookupAddress[], family?: number) => void): void {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return cb(err, []);
+    const bad = addresses.find((a) => isPrivateAddress(a.address));
+    if (bad) return cb(new AlertError(`webhook host ${hostname} resolves to ${bad.address}, a private / loopback / link-local address (refused: denyPrivate)`), []);
+    if (options.all) cb(null, addresses);
+    else cb(null, addresses[0].address, addresses[0].family);
+  });
+}
 
 export interface AlertConfig {
   url: string;
@@ -13,7 +46,11 @@ export interface AlertConfig {
   windowMs?: number;
   /** Request timeout, ms. Default 5 000. */
   timeoutMs?: number;
+  /** Refuse targets on loopback / private / link-local addresses (after DNS resolution). Default false. */
+  denyPrivate?: boolean;
 }
+
+const MAX_REDIRECTS = 3;
 
 export type AlertKind = 'open' | 'resolved';
 
@@ -30,6 +67,7 @@ export class WebhookAlerter {
   private readonly sentKeys = new Set<string>();
   private readonly sentTimes: number[] = [];
   private readonly cfg: Required<AlertConfig>;
+  private readonly agent: Agent;
 
   constructor(cfg: AlertConfig) {
     let u: URL;
@@ -39,8 +77,41 @@ export class WebhookAlerter {
       throw new AlertError(`webhook url is not a valid URL: '${cfg.url}'`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new AlertError(`webhook url must be http(s) (got ${u.protocol})`);
-    this.cfg = { format: 'json', maxPerWindow: 10, windowMs: 60_000, timeoutMs: 5_000, ...cfg };
+    this.cfg = { format: 'json', maxPerWindow: 10, windowMs: 60_000, timeoutMs: 5_000, denyPrivate: false, ...cfg };
     if (!(this.cfg.maxPerWindow >= 1)) throw new AlertError(`maxPerWindow must be ≥ 1 (got ${this.cfg.maxPerWindow})`);
+    this.agent = new Agent(this.cfg.denyPrivate ? { connect: { lookup: publicLookup } } : {});
+  }
+
+  /** POSTs body to the webhook, following only same-origin 307/308 redirects (a few); returns the final answer. */
+  private async post(body: string, key: string): Promise<{ status: number; url: string }> {
+    let url = this.cfg.url;
+    for (let hop = 0; ; hop++) {
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+      if (this.cfg.denyPrivate && isIP(host) && isPrivateAddress(host)) {
+        throw new AlertError(`webhook ${url} is a private / loopback / link-local address (refused: denyPrivate)`);
+      }
+      let res;
+      try {
+        res = await undiciFetch(url, {
+          method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body, redirect: 'manual',
+          signal: AbortSignal.timeout(this.cfg.timeoutMs), dispatcher: this.agent,
+        });
+      } catch (e) {
+        let c: unknown = e;
+        while (c instanceof Error && c.cause instanceof Error) c = c.cause;
+        if (c instanceof AlertError) throw c;
+        throw new AlertError(`webhook ${url} unreachable: ${(c as Error).message}`);
+      }
+      await res.body?.cancel();
+      if (res.status < 300 || res.status >= 400) return { status: res.status, url };
+      const location = res.headers.get('location');
+      const next = location ? new URL(location, url) : null;
+      if (!next) throw new AlertError(`webhook ${url} answered HTTP ${res.status} without a Location`);
+      if (next.origin !== new URL(url).origin) throw new AlertError(`webhook ${url} redirects to another host (${next.href}): not followed`);
+      if (res.status !== 307 && res.status !== 308) throw new AlertError(`webhook ${url} answered HTTP ${res.status} (to ${next.href}), which would turn the POST into a GET: not followed`);
+      if (hop + 1 > MAX_REDIRECTS) throw new AlertError(`webhook ${this.cfg.url}: more than ${MAX_REDIRECTS} redirects`);
+      url = next.href;
+    }
   }
 
   payload(inc: Incident, kind: AlertKind): unknown {
@@ -62,21 +133,30 @@ export class WebhookAlerter {
     while (this.sentTimes.length && now - this.sentTimes[0] >= this.cfg.windowMs) this.sentTimes.shift();
     // Resolve messages bypass the limit so no open alert is left dangling.
     if (kind === 'open' && this.sentTimes.length >= this.cfg.maxPerWindow) return 'rate-limited';
-    let res: Response;
-    try {
-      res = await fetch(this.cfg.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify(this.payload(inc, kind)),
-        signal: AbortSignal.timeout(this.cfg.timeoutMs),
-      });
-    } catch (e) {
-      throw new AlertError(`webhook ${this.cfg.url} unreachable: ${(e as Error).message}`);
-    }
-    if (!res.ok) throw new AlertError(`webhook ${this.cfg.url} answered HTTP ${res.status}`);
+    const res = await this.post(JSON.stringify(this.payload(inc, kind)), key);
+    if (res.status < 200 || res.status >= 300) throw new AlertError(`webhook ${res.url} answered HTTP ${res.status}`);
     this.sentKeys.add(key);
     this.sentTimes.push(now);
     return 'sent';
+  }
+
+  /**
+   * Sends alerts that waited out a rate limit as ONE message (a digest: `{ id, kind: 'digest', alerts: [payload…] }`,
+   * or one Slack text listing them) — past the limit, so a backlog drains in one post instead of trickling out. Each
+   * inner alert keeps its own id for receivers that de-duplicate.
+   */
+  async sendDigest(items: { inc: Incident; kind: AlertKind }[], now = Date.now()): Promise<void> {
+    const fresh = items.filter((x) => !this.sentKeys.has(`${x.inc.id}:${x.kind}`));
+    if (fresh.length === 0) return;
+    const keys = fresh.map((x) => `${x.inc.id}:${x.kind}`);
+    const id = `digest:${keys[0]}+${keys.length - 1}`;
+    const body = this.cfg.format === 'slack'
+      ? { text: `flinkscope: ${fresh.length} alerts held back by the rate limit:\n${fresh.map((x) => (this.payload(x.inc, x.kind) as { text: string }).text).join('\n')}` }
+      : { id, kind: 'digest', alerts: fresh.map((x) => this.payload(x.inc, x.kind)) };
+    const res = await this.post(JSON.stringify(body), id);
+    if (res.status < 200 || res.status >= 300) throw new AlertError(`webhook ${res.url} answered HTTP ${res.status}`);
+    for (const k of keys) this.sentKeys.add(k);
+    this.sentTimes.push(now);
   }
 }
 

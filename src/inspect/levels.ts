@@ -16,8 +16,9 @@ export interface AlarmLevels {
   readonly rule: string;
   high(machine: string): number;
   low(machine: string): number;
-  /** A scored point of a machine outside any incident (normal operation): the online update. */
-  observe(machine: string, score: number): void;
+  /** A scored point of a machine outside any incident (normal operation): the online update. True when the state
+   *  changed enough to be worth persisting now (a restart may lose the small changes in between). */
+  observe(machine: string, score: number): boolean;
   /** JSON-able per-machine state (null: nothing per machine). */
   save(machine: string): unknown;
   restore(machine: string, state: unknown): void;
@@ -44,7 +45,9 @@ export class FixedLevels implements AlarmLevels {
   low(_machine?: string): number {
     return this.lo;
   }
-  observe(_machine?: string, _score?: number): void {}
+  observe(_machine?: string, _score?: number): boolean {
+    return false;
+  }
   save(): unknown {
     return null;
   }
@@ -204,17 +207,17 @@ export class AlarmBudget implements AlarmLevels {
     return s.med >= h ? h : s.med + (this.o.lowFraction ?? LOW_FRACTION) * (h - s.med);
   }
 
-  observe(machine: string, score: number): void {
-    if (!Number.isFinite(score) || score >= this.high(machine)) return; // alarms are not normal behaviour
+  observe(machine: string, score: number): boolean {
+    if (!Number.isFinite(score) || score >= this.high(machine)) return false; // alarms are not normal behaviour
     const s = this.spot(machine);
     s.n++; // the level depends on n too (q·n/k)
-    if (score > s.t) {
-      const y = score - s.t;
-      s.k++;
-      s.s1 += y;
-      s.s2 += y * y;
-    }
     this.cache.delete(machine);
+    if (!(score > s.t)) return s.n % 60 === 0; // n alone moves the level slowly
+    const y = score - s.t;
+    s.k++;
+    s.s1 += y;
+    s.s2 += y * y;
+    return true;
   }
 
   save(machine: string): unknown {

@@ -99,6 +99,7 @@ export class OnlineScorer {
   private readonly closed = new Map<string, { incidentId: string; rows: number[]; baseline: Float32Array }>();
   /** Baseline levels of open segments, by their baseline array. */
   private readonly levels = new WeakMap<Float32Array, BaselineLevels>();
+  private readonly dirty = new Set<string>();
   private readonly window: number;
   private readonly maxGap: number;
   private readonly minPoints: number;
@@ -289,10 +290,22 @@ export class OnlineScorer {
     this.firstWarned.delete(incidentId);
   }
 
+  /** Machines whose persisted state (candidate, open, closed segment, alarm levels) changed since `clean` was last
+   *  called for them. */
+  get changed(): ReadonlySet<string> {
+    return this.dirty;
+  }
+
+  /** Marks machines' segment state as persisted. */
+  clean(machines: Iterable<string>): void {
+    for (const m of machines) this.dirty.delete(m);
+  }
+
   private track(machine: string, p: ScoredPoint, row: ArrayLike<number>, before: Float32Array): void {
     const high = this.alarm.high(machine);
     const low = this.alarm.low(machine);
     const seg = this.open.get(machine);
+    if (seg || p.score >= low || this.candidates.has(machine)) this.dirty.add(machine);
     if (seg) {
       // an open run stays open while the score is at or above the low level (hysteresis)
       if (p.score >= low) {
@@ -341,7 +354,7 @@ export class OnlineScorer {
     }
     if (c && ++c.gap > this.candidateGap) this.candidates.delete(machine);
     // normal operation: the levels learn from it (never from points in or near an incident)
-    if (!this.candidates.has(machine) && active === undefined) this.alarm.observe(machine, p.score);
+    if (!this.candidates.has(machine) && active === undefined && this.alarm.observe(machine, p.score)) this.dirty.add(machine);
   }
 
   /** (Re)types the machine's open segment on its top-contributing metric; `after` (C,) closes it. */

@@ -9,7 +9,7 @@ export function rowsToSeries(machine: string, metrics: string[], rows: { metric:
   for (const r of rows) if (times.length === 0 || times[times.length - 1] !== r.ts) times.push(r.ts);
   const at = new Map(times.map((t, i) => [t, i]));
   const col = new Map(metrics.map((m, j) => [m, j]));
-  const values = new Float32Array(times.length * metrics.length).fill(NaN);
+  const values = new Float64Array(times.length * metrics.length).fill(NaN); // float64: stored values come back exact
   for (const r of rows) {
     const j = col.get(r.metric);
     if (j !== undefined) values[at.get(r.ts)! * metrics.length + j] = r.value;

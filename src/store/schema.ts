@@ -1,6 +1,37 @@
 // The SQLite store's schema, as numbered migrations applied in order and recorded in schema_version. A store made by
-// any earlier version is upgraded in place (test/unit/store/migrations.test.ts starts from each one).
-export const MIGRATIONS: string[] = [
+// any earlier version is upgraded in place (test/unit/store/migrations.test.ts starts from each one). A migration is
+// SQL, or a function for what SQL cannot do (packing rows).
+import type Database from 'better-sqlite3';
+import { packRow } from './rows.js';
+
+export type Migration = string | ((db: Database.Database) => void);
+
+/** 4: one row per (machine, timestamp) — the samples of one scrape packed together (src/store/rows.ts). */
+function packSamples(db: Database.Database): void {
+  db.exec(`CREATE TABLE metric_ids (metric TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
+    INSERT INTO metric_ids SELECT metric, ROW_NUMBER() OVER (ORDER BY metric) - 1 FROM (SELECT metric FROM metric_names UNION SELECT DISTINCT metric FROM samples);
+    DROP TABLE metric_names;
+    CREATE TABLE sample_rows (machine TEXT NOT NULL, ts INTEGER NOT NULL, v BLOB NOT NULL, PRIMARY KEY (machine, ts)) WITHOUT ROWID;`);
+  const id = new Map((db.prepare('SELECT metric, id FROM metric_ids').all() as { metric: string; id: number }[]).map((r) => [r.metric, r.id]));
+  const ins = db.prepare('INSERT INTO sample_rows VALUES (?, ?, ?)');
+  const rowsOf = db.prepare('SELECT ts, metric, value FROM samples WHERE machine = ? ORDER BY ts');
+  // machine by machine: a connection cannot write while one of its statements is still iterating
+  for (const { machine } of db.prepare('SELECT DISTINCT machine FROM samples').all() as { machine: string }[]) {
+    let cur = null as { ts: number; ids: number[]; values: number[] } | null;
+    for (const r of rowsOf.all(machine) as { ts: number; metric: string; value: number }[]) {
+      if (cur?.ts !== r.ts) {
+        if (cur) ins.run(machine, cur.ts, packRow(cur.ids, cur.values));
+        cur = { ts: r.ts, ids: [], values: [] };
+      }
+      cur.ids.push(id.get(r.metric)!);
+      cur.values.push(r.value);
+    }
+    if (cur) ins.run(machine, cur.ts, packRow(cur.ids, cur.values));
+  }
+  db.exec('DROP TABLE samples; CREATE INDEX sample_rows_ts ON sample_rows (ts);');
+}
+
+export const MIGRATIONS: Migration[] = [
   `CREATE TABLE samples (machine TEXT NOT NULL, metric TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL,
      PRIMARY KEY (machine, metric, ts)) WITHOUT ROWID;
    CREATE INDEX samples_ts ON samples (ts);
@@ -56,4 +87,5 @@ export const MIGRATIONS: string[] = [
    CREATE INDEX machine_status_risk ON machine_status (risk DESC);
    CREATE TABLE watch_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
    CREATE INDEX scores_ts ON scores (ts);`,
+  packSamples,
 ];

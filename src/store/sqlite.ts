@@ -9,11 +9,12 @@ import type { Sample } from '../core/sample.js';
 import type { FlinkEvent } from '../core/event.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import { MIGRATIONS } from './schema.js';
+import { eachEntry, entryCount, mergeRows, packRow } from './rows.js';
 import {
   StoreError, type Downsampled, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { bucketed, bucketWidth, decodeCursor, encodeCursor, pageLimit, rowsToSeries } from './common.js';
+import { bucketed, bucketWidth, decodeCursor, encodeCursor, pageLimit } from './common.js';
 
 export { StoreError };
 
@@ -48,7 +49,9 @@ export function migrate(db: Database.Database, upTo = MIGRATIONS.length, path = 
   if (have > MIGRATIONS.length) throw new StoreError(`store ${path} has schema version ${have}; this flinkscope knows up to ${MIGRATIONS.length} (upgrade flinkscope)`);
   for (let v = have + 1; v <= upTo; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v - 1]);
+      const m = MIGRATIONS[v - 1];
+      if (typeof m === 'string') db.exec(m);
+      else m(db);
       db.prepare('INSERT INTO schema_version VALUES (?, ?)').run(v, Date.now());
     })();
   }
@@ -59,8 +62,9 @@ export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly stmts = new Map<string, Database.Statement>();
-  private readonly knownMachines = new Set<string>();
-  private readonly knownMetrics = new Set<string>();
+  /** metric name ↔ id of the packed rows (table metric_ids). */
+  private readonly metricId = new Map<string, number>();
+  private readonly metricName = new Map<number, string>();
 
   constructor(readonly location: string) {
     if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
@@ -69,7 +73,9 @@ export class SqliteStore implements Store {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('cache_size = -65536'); // 64 MiB of pages: a scrape's rows and the windows read back stay cached
       migrate(this.db, MIGRATIONS.length, location);
+      this.loadMetricIds();
     } catch (e) {
       if (e instanceof StoreError) throw e;
       throw new StoreError(`cannot open the store at ${location}: ${(e as Error).message}`);
@@ -88,37 +94,102 @@ export class SqliteStore implements Store {
   }
 
   async insertSamples(samples: Sample[]): Promise<number> {
-    return this.insertSamplesSync(samples);
+    try {
+      return this.insertSamplesSync(samples);
+    } catch (e) {
+      this.loadMetricIds(); // ids registered by the rolled-back transaction are not in the table
+      throw e;
+    }
+  }
+
+  private loadMetricIds(): void {
+    this.metricId.clear();
+    this.metricName.clear();
+    for (const r of this.db.prepare('SELECT metric, id FROM metric_ids').all() as { metric: string; id: number }[]) {
+      this.metricId.set(r.metric, r.id);
+      this.metricName.set(r.id, r.metric);
+    }
+  }
+
+  /** Runs `head VALUES (?,…),(?,…)…` over rows in chunks (one statement per ≤ 128 rows); returns the changes. */
+  private insertMany(head: string, width: number, rows: unknown[][]): number {
+    let n = 0;
+    for (let i = 0; i < rows.length; i += 128) {
+      const chunk = rows.slice(i, i + 128);
+      const one = `(${new Array(width).fill('?').join(',')})`;
+      n += this.q(`${head} VALUES ${new Array(chunk.length).fill(one).join(',')}`).run(...chunk.flat()).changes;
+    }
+    return n;
+  }
+
+  /** The id of a metric name, registering a new one (inside the caller's transaction). */
+  private idOf(metric: string): number {
+    let id = this.metricId.get(metric);
+    if (id === undefined) {
+      id = this.metricId.size;
+      if (id > 0xffff) throw new StoreError(`too many distinct metric names (${id}); a store holds at most 65 536`);
+      this.q('INSERT INTO metric_ids VALUES (?, ?)').run(metric, id);
+      this.metricId.set(metric, id);
+      this.metricName.set(id, metric);
+    }
+    return id;
   }
 
   private insertSamplesSync(samples: Sample[]): number {
-    const ins = this.q('INSERT OR IGNORE INTO samples (machine, metric, ts, value) VALUES (?, ?, ?, ?)');
+    const ins = this.q('INSERT OR IGNORE INTO sample_rows VALUES (?, ?, ?)');
+    const get = this.q('SELECT v FROM sample_rows WHERE machine = ? AND ts = ?');
+    const upd = this.q('UPDATE sample_rows SET v = ? WHERE machine = ? AND ts = ?');
     const insJob = this.q('INSERT OR IGNORE INTO job_samples (machine, job, operator, metric, ts, value) VALUES (?, ?, ?, ?, ?, ?)');
     const seen = this.q('INSERT INTO machines VALUES (?, ?, ?) ON CONFLICT (machine) DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)');
-    const metric = this.q('INSERT OR IGNORE INTO metric_names VALUES (?)');
     return this.db.transaction((rows: Sample[]) => {
       let n = 0;
       const span = new Map<string, [number, number]>();
-      const metrics = new Set<string>();
+      // machine-level samples grouped into rows: machine → ts → (ids, values), first value of a metric wins
+      const packed = new Map<string, Map<number, { ids: number[]; values: number[] }>>();
       for (const s of rows) {
         if (!Number.isFinite(s.value) || !Number.isFinite(s.ts)) continue;
         const ts = Math.round(s.ts);
         const sp = span.get(s.machine);
         if (!sp) span.set(s.machine, [ts, ts]);
         else { if (ts < sp[0]) sp[0] = ts; if (ts > sp[1]) sp[1] = ts; }
-        if (s.job !== undefined) n += insJob.run(s.machine, s.job, s.operator ?? '', s.metric, ts, s.value).changes;
-        else {
-          n += ins.run(s.machine, s.metric, ts, s.value).changes;
-          metrics.add(s.metric);
+        if (s.job !== undefined) {
+          n += insJob.run(s.machine, s.job, s.operator ?? '', s.metric, ts, s.value).changes;
+          continue;
+        }
+        const id = this.idOf(s.metric);
+        const byTs = packed.get(s.machine) ?? packed.set(s.machine, new Map()).get(s.machine)!;
+        const row = byTs.get(ts) ?? byTs.set(ts, { ids: [], values: [] }).get(ts)!;
+        if (!row.ids.includes(id)) {
+          row.ids.push(id);
+          row.values.push(s.value);
         }
       }
-      for (const [m, [a, b]] of span) {
-        seen.run(m, a, b);
-        this.knownMachines.add(m);
+      for (const [machine, byTs] of packed) {
+        for (const [ts, row] of byTs) {
+          const blob = packRow(row.ids, row.values);
+          if (ins.run(machine, ts, blob).changes) n += row.ids.length;
+          else {
+            // a row of this machine and time exists (re-delivery, or metrics arriving late): add what it lacks
+            const old = (get.get(machine, ts) as { v: Buffer }).v;
+            const m = mergeRows(old, blob);
+            if (m.added) upd.run(m.row, machine, ts);
+            n += m.added;
+          }
+        }
       }
-      for (const m of metrics) if (!this.knownMetrics.has(m)) { metric.run(m); this.knownMetrics.add(m); }
+      for (const [m, [a, b]] of span) seen.run(m, a, b);
       return n;
     })(samples);
+  }
+
+  /** Packed rows → a Series over the requested metrics (missing values NaN). */
+  private unpack(machine: string, metrics: string[], rows: { ts: number; v: Buffer }[]): Series {
+    const C = metrics.length;
+    const col = new Map<number, number>();
+    metrics.forEach((m, j) => { const id = this.metricId.get(m); if (id !== undefined) col.set(id, j); });
+    const values = new Float64Array(rows.length * C).fill(NaN); // float64: stored values come back exact
+    rows.forEach((r, i) => eachEntry(r.v, (id, v) => { const j = col.get(id); if (j !== undefined) values[i * C + j] = v; }));
+    return { name: machine, timestamps: Float64Array.from(rows, (r) => r.ts), channels: [...metrics], values, meta: { source: this.location } };
   }
 
   async recordPlacement(jobsOn: Record<string, string[]>, ts: number): Promise<void> {
@@ -145,26 +216,18 @@ export class SqliteStore implements Store {
   }
 
   async metrics(): Promise<string[]> {
-    return (this.q('SELECT metric FROM metric_names ORDER BY metric').all() as { metric: string }[]).map((r) => r.metric);
+    return [...this.metricId.keys()].sort();
   }
 
   async series(machine: string, metrics: string[], from = -Infinity, to = Infinity, maxRows?: number): Promise<Series> {
-    let hi = clampT(to, MAX);
-    if (maxRows !== undefined) {
-      const last = this.q('SELECT MAX(ts) AS t FROM (SELECT DISTINCT ts FROM samples WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?)')
-        .get(machine, clampT(from, -MAX), hi, maxRows) as { t: number | null };
-      if (last.t === null) return rowsToSeries(machine, metrics, [], { source: this.location, jobs: await this.jobsOn(machine) });
-      hi = last.t;
-    }
-    const rows = this.q('SELECT metric, ts, value FROM samples WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts')
-      .all(machine, clampT(from, -MAX), hi) as { metric: string; ts: number; value: number }[];
-    return rowsToSeries(machine, metrics, rows, { source: this.location, jobs: await this.jobsOn(machine) });
+    const rows = this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?')
+      .all(machine, clampT(from, -MAX), clampT(to, MAX), maxRows ?? -1) as { ts: number; v: Buffer }[];
+    return this.unpack(machine, metrics, rows);
   }
 
   async lastRows(machine: string, metrics: string[], to: number, n: number): Promise<Series> {
-    const first = this.q('SELECT MIN(ts) AS t FROM (SELECT DISTINCT ts FROM samples WHERE machine = ? AND ts <= ? ORDER BY ts DESC LIMIT ?)').get(machine, clampT(to, MAX), n) as { t: number | null };
-    if (first.t === null) return rowsToSeries(machine, metrics, [], {});
-    return this.series(machine, metrics, first.t, to);
+    const rows = this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts <= ? ORDER BY ts DESC LIMIT ?').all(machine, clampT(to, MAX), n) as { ts: number; v: Buffer }[];
+    return this.unpack(machine, metrics, rows.reverse());
   }
 
   async jobSamples(machine: string, from: number, to: number): Promise<JobSampleRow[]> {
@@ -179,9 +242,18 @@ export class SqliteStore implements Store {
   async metricsRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
     const metrics = await this.metrics();
     const bucketMs = bucketWidth(from, to, maxPoints);
-    const rows = this.q('SELECT metric, CAST((ts - ?) / ? AS INTEGER) AS b, AVG(value) AS v FROM samples WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY metric, b ORDER BY b')
-      .all(from, bucketMs, machine, from, to) as { metric: string; b: number; v: number }[];
-    return bucketed(rows.map((r) => ({ key: r.metric, b: r.b, v: r.v })), metrics, from, bucketMs);
+    // means per (metric, bucket), accumulated while the rows stream by
+    const acc = new Map<string, { s: number; n: number; key: string; b: number }>();
+    for (const r of this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts >= ? AND ts <= ?').iterate(machine, from, to) as Iterable<{ ts: number; v: Buffer }>) {
+      const b = Math.floor((r.ts - from) / bucketMs);
+      eachEntry(r.v, (id, v) => {
+        const k = `${id}:${b}`;
+        const a = acc.get(k) ?? acc.set(k, { s: 0, n: 0, key: this.metricName.get(id)!, b }).get(k)!;
+        a.s += v;
+        a.n++;
+      });
+    }
+    return bucketed([...acc.values()].map((a) => ({ key: a.key, b: a.b, v: a.s / a.n })), metrics, from, bucketMs);
   }
 
   async insertEvents(events: FlinkEvent[]): Promise<number> {
@@ -226,7 +298,6 @@ export class SqliteStore implements Store {
   }
 
   async commitStep(w: StepWrite): Promise<void> {
-    const score = this.q('INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)');
     const state = this.q('INSERT OR REPLACE INTO scorer_state VALUES (?, ?, ?)');
     // the watcher's fields only: an operator's ack / label are never written here
     const inc = this.q(`INSERT INTO incidents (id, machine, type, state, onset, last_seen, resolved_at, peak, segments, paged, detail)
@@ -234,18 +305,19 @@ export class SqliteStore implements Store {
       onset = excluded.onset, last_seen = excluded.last_seen, resolved_at = excluded.resolved_at, peak = excluded.peak,
       segments = excluded.segments, paged = excluded.paged, detail = excluded.detail`);
     const alert = this.q('INSERT OR IGNORE INTO outbox (key, incident_id, kind, created_at, next_at) VALUES (?, ?, ?, ?, ?)');
-    const status = this.q('INSERT OR REPLACE INTO machine_status VALUES (?, ?, ?, ?, ?)');
     const meta = this.q('INSERT OR REPLACE INTO watch_meta VALUES (?, ?)');
     const now = Date.now();
     this.db.transaction(() => {
-      for (const s of w.scores) for (const p of s.points) score.run(s.machine, p.t, Number.isFinite(p.score) ? p.score : 1e30, w.modelId);
+      const scores: unknown[][] = [];
+      for (const s of w.scores) for (const p of s.points) scores.push([s.machine, p.t, Number.isFinite(p.score) ? p.score : 1e30, w.modelId]);
+      this.insertMany('INSERT OR REPLACE INTO scores', 4, scores);
       for (const s of w.scorerStates) state.run(s.machine, JSON.stringify(s.state), now);
       for (const i of w.incidents) {
         const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh });
         inc.run(i.id, i.machine, i.type, i.state === 'resolved' ? 'resolved' : 'open', i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak, i.segments, i.paged ? 1 : 0, detail);
       }
       for (const a of w.alerts) alert.run(a.key, a.incidentId, a.kind, a.createdAt, a.createdAt);
-      for (const m of w.status) status.run(m.machine, m.lastTs, Number.isFinite(m.lastScore) ? m.lastScore : 1e30, Number.isFinite(m.risk) ? m.risk : 1e30, m.openIncidents);
+      this.insertMany('INSERT OR REPLACE INTO machine_status', 5, w.status.map((m) => [m.machine, m.lastTs, Number.isFinite(m.lastScore) ? m.lastScore : 1e30, Number.isFinite(m.risk) ? m.risk : 1e30, m.openIncidents]));
       for (const [k, v] of Object.entries(w.meta)) meta.run(k, v);
     })();
   }
@@ -369,17 +441,30 @@ export class SqliteStore implements Store {
     const cut = now - p.retainMs;
     const rawCut = now - p.rawMs;
     return this.db.transaction(() => {
-      const deletedSamples = this.q('DELETE FROM samples WHERE ts < ?').run(cut).changes + this.q('DELETE FROM job_samples WHERE ts < ?').run(cut).changes;
-      // roll-up: samples in [cut, rawCut) become one mean per (machine, metric, bucket); a bucket already rolled up
-      // (its single row sits on the bucket start) is left as it is
-      const before = (this.q('SELECT COUNT(*) AS n FROM samples WHERE ts >= ? AND ts < ?').get(cut, rawCut) as { n: number }).n;
-      this.db.exec('CREATE TEMP TABLE IF NOT EXISTS rollup (machine TEXT, metric TEXT, ts INTEGER, value REAL)');
-      this.db.exec('DELETE FROM rollup');
-      this.q('INSERT INTO rollup SELECT machine, metric, ts - (ts % ?) AS b, AVG(value) FROM samples WHERE ts >= ? AND ts < ? GROUP BY machine, metric, b')
-        .run(p.bucketMs, cut, rawCut);
-      this.q('DELETE FROM samples WHERE ts >= ? AND ts < ?').run(cut, rawCut);
-      this.db.exec('INSERT OR REPLACE INTO samples SELECT machine, metric, ts, value FROM rollup');
-      const after = (this.q('SELECT COUNT(*) AS n FROM rollup').get() as { n: number }).n;
+      let deletedSamples = 0;
+      for (const r of this.q('SELECT v FROM sample_rows WHERE ts < ?').iterate(cut) as Iterable<{ v: Buffer }>) deletedSamples += entryCount(r.v);
+      this.q('DELETE FROM sample_rows WHERE ts < ?').run(cut);
+      deletedSamples += this.q('DELETE FROM job_samples WHERE ts < ?').run(cut).changes;
+      // roll-up: rows in [cut, rawCut) become one row per (machine, bucket) holding each metric's mean; a bucket
+      // already rolled up (its single row sits on the bucket start) comes out the same
+      const sums = new Map<string, Map<number, Map<number, [number, number]>>>(); // machine → bucket → id → [sum, n]
+      let before = 0;
+      for (const r of this.q('SELECT machine, ts, v FROM sample_rows WHERE ts >= ? AND ts < ?').iterate(cut, rawCut) as Iterable<{ machine: string; ts: number; v: Buffer }>) {
+        const b = r.ts - (r.ts % p.bucketMs);
+        const byB = sums.get(r.machine) ?? sums.set(r.machine, new Map()).get(r.machine)!;
+        const byId = byB.get(b) ?? byB.set(b, new Map()).get(b)!;
+        before += entryCount(r.v);
+        eachEntry(r.v, (id, v) => { const a = byId.get(id); if (a) { a[0] += v; a[1]++; } else byId.set(id, [v, 1]); });
+      }
+      this.q('DELETE FROM sample_rows WHERE ts >= ? AND ts < ?').run(cut, rawCut);
+      let after = 0;
+      const put = this.q('INSERT OR REPLACE INTO sample_rows VALUES (?, ?, ?)');
+      for (const [machine, byB] of sums) {
+        for (const [b, byId] of byB) {
+          put.run(machine, b, packRow([...byId.keys()], [...byId.values()].map(([sum, n]) => sum / n)));
+          after += byId.size;
+        }
+      }
       const deletedScores = this.q('DELETE FROM scores WHERE ts < ?').run(cut).changes;
       const deletedEvents = this.q('DELETE FROM events WHERE ts < ?').run(cut).changes;
       const old = this.q("SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < ?").all(cut) as { id: string }[];
@@ -392,7 +477,7 @@ export class SqliteStore implements Store {
 
   async status(): Promise<StoreStatus> {
     const one = <T>(sql: string): T => this.q(sql).get() as T;
-    const s = one<{ n: number }>('SELECT COUNT(*) AS n FROM samples');
+    const s = one<{ n: number | null }>('SELECT SUM(length(v)) / 10 AS n FROM sample_rows');
     const span = one<{ a: number | null; b: number | null; m: number }>('SELECT MIN(first_seen) AS a, MAX(last_seen) AS b, COUNT(*) AS m FROM machines');
     const inc = one<{ total: number; open: number | null }>("SELECT COUNT(*) AS total, SUM(state != 'resolved') AS open FROM incidents");
     let bytes: number | null = null;
@@ -401,7 +486,7 @@ export class SqliteStore implements Store {
       for (const f of [this.location, `${this.location}-wal`]) { try { bytes += statSync(f).size; } catch { /* no WAL yet */ } }
     }
     return {
-      location: this.location, engine: 'sqlite', schemaVersion: this.schemaVersion, samples: s.n, machines: span.m, metrics: await this.metrics(),
+      location: this.location, engine: 'sqlite', schemaVersion: this.schemaVersion, samples: s.n ?? 0, machines: span.m, metrics: await this.metrics(),
       from: span.a, to: span.b, models: one<{ n: number }>('SELECT COUNT(*) AS n FROM models').n, incidents: { open: inc.open ?? 0, total: inc.total },
       events: one<{ n: number }>('SELECT COUNT(*) AS n FROM events').n, bytes,
     };

@@ -1,93 +1,96 @@
 // `flinkscope collect` (Flink REST / Prometheus / files → the embedded store) with a live status line, and
-// `flinkscope status` (what the store holds).
+// `flinkscope status` (what the store holds). collect exits 1 when nothing could be collected (every poll failed,
+// or a file could not be read), after saying why.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { FlinkRestSource, PrometheusSource, readFileSamples, pollLoop, type HttpOptions } from '../../collect/index.js';
-import type { Sample } from '../../core/sample.js';
+import { FlinkRestSource, PrometheusSource, readFileSamples, pollLoop, type PollResult } from '../../collect/index.js';
+import { describeReport } from '../../data/index.js';
 import { openStore, DEFAULT_DB } from '../../store/index.js';
+import { opt, duration, httpUrl, nonEmpty, positiveInt, each, UsageError } from '../options.js';
+import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
 
 export { DEFAULT_DB };
+export { parseDuration } from '../options.js';
 
-export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim());
-  if (!m) throw new Error(`'${s}' is not a duration (e.g. 10s, 5m, 2h)`);
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * mult;
-}
-
-interface CollectOpts {
-  flink?: string; prometheus?: string; file?: string[]; interval: string; db: string; polls?: string; since: string;
-  user?: string; password?: string; token?: string; timeout: string; ca?: string; insecure?: boolean;
+interface CollectOpts extends SourceOpts {
+  flink?: string; prometheus?: string; file?: string[]; interval: number; db: string; polls?: number; since: number;
 }
 
 export function registerCollect(program: Command): void {
-  program
+  const cmd = program
     .command('collect')
     .description('Collect per-machine metrics from Flink REST, Prometheus or files into the embedded store')
-    .option('--flink <url>', 'Flink REST endpoint, e.g. http://localhost:8081')
-    .option('--prometheus <url>', 'Prometheus endpoint, e.g. http://localhost:9090')
-    .option('--file <path...>', 'CSV / Parquet exports (one machine per file)')
-    .option('--interval <d>', 'poll interval', '10s')
-    .option('--since <d>', 'Prometheus: how far back the first poll reads', '1h')
-    .option('--polls <n>', 'stop after n polls (default: run until Ctrl-C)')
-    .option('--db <path>', 'store file', DEFAULT_DB)
-    .option('--user <u>', 'basic-auth user')
-    .option('--password <p>', 'basic-auth password')
-    .option('--token <t>', 'bearer token')
-    .option('--timeout <d>', 'per-request timeout', '5s')
-    .option('--ca <pem-file>', 'TLS: trust this CA certificate (PEM)')
-    .option('--insecure', 'TLS: do not verify certificates (testing only)')
-    .action(async (o: CollectOpts) => {
-      const given = [o.flink, o.prometheus, o.file].filter(Boolean).length;
-      if (given !== 1) throw new Error('give exactly one of --flink, --prometheus, --file');
-      const store = await openStore(o.db);
-      const tls = o.ca || o.insecure ? { ca: o.ca ? readFileSync(o.ca, 'utf8') : undefined, insecure: !!o.insecure } : undefined;
-      const http: HttpOptions = { tls, timeoutMs: parseDuration(o.timeout), auth: o.token ? { bearer: o.token } : o.user ? { basic: { user: o.user, password: o.password ?? '' } } : undefined };
-      try {
-        if (o.file) {
-          for (const f of o.file) {
-            const { samples, skipped } = await readFileSamples(f);
+    .addOption(opt('--flink <url>', 'Flink REST endpoint, e.g. http://localhost:8081', httpUrl))
+    .addOption(opt('--prometheus <url>', 'Prometheus endpoint, e.g. http://localhost:9090', httpUrl))
+    .addOption(opt('--file <path...>', 'CSV / Parquet exports, optionally .gz (one machine per file)', nonEmpty).argParser(each(nonEmpty)))
+    .addOption(opt('--interval <d>', 'poll interval', duration, '10s'))
+    .addOption(opt('--since <d>', 'Prometheus: how far back the first poll reads', duration, '1h'))
+    .addOption(opt('--polls <n>', 'stop after n polls (default: run until Ctrl-C)', positiveInt))
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB));
+  addSourceOptions(cmd).action(async (o: CollectOpts) => {
+    const given = [o.flink, o.prometheus, o.file].filter(Boolean).length;
+    if (given !== 1) throw new UsageError('give exactly one of --flink, --prometheus, --file');
+    const http = httpOptions(o);
+    const store = await openStore(o.db);
+    try {
+      if (o.file) {
+        let failed = 0;
+        for (const f of o.file) {
+          try {
+            const { samples, report, machine } = await readFileSamples(f);
             const n = await store.insertSamples(samples);
-            console.log(`${f}: ${n} new samples (${samples.length - n} already stored, ${skipped} malformed rows skipped)`);
+            console.log(`${f} → ${machine}: ${n} new samples (${samples.length - n} already stored); ${describeReport(report)}`);
+          } catch (e) {
+            failed++; // the other files are still read; the exit code says not everything was
+            console.error(`flinkscope: ${(e as Error).message}`);
           }
-          return;
         }
-        let poll: () => Promise<Sample[]>;
-        if (o.flink) {
-          const src = new FlinkRestSource(o.flink, http);
-          poll = async () => {
-            const r = await src.poll();
-            await store.recordPlacement(r.jobsOn, Date.now());
-            for (const e of r.errors) process.stderr.write(`\nwarning: ${e}\n`);
-            return r.samples;
-          };
-        } else {
-          const src = new PrometheusSource(o.prometheus!, { ...http, stepMs: Math.min(parseDuration(o.interval), 60_000) });
-          let from = Date.now() - parseDuration(o.since);
-          poll = async () => {
-            const to = Date.now();
-            const s = await src.range(from, to);
-            from = to;
-            return s;
-          };
+        if (failed) {
+          console.error(`flinkscope: ${failed} of ${o.file.length} files could not be read`);
+          process.exitCode = 1;
         }
-        const ac = new AbortController();
-        process.once('SIGINT', () => ac.abort());
-        const st = await pollLoop(poll, (b) => store.insertSamples(b), {
-          intervalMs: parseDuration(o.interval), maxPolls: o.polls ? Number(o.polls) : undefined, signal: ac.signal,
-          onStatus: (s) => process.stderr.write(`\rpolls ${s.polls} · machines ${s.machines} · samples ${s.samples} (${s.samplesPerSec.toFixed(1)}/s) · errors ${s.errors}${s.lastError ? ` (last: ${s.lastError.slice(0, 80)})` : ''}   `),
-        });
-        process.stderr.write('\n');
-        console.log(`stored ${st.samples} samples from ${st.machines} machines in ${st.polls} polls; ${st.errors} failed polls → ${o.db}`);
-      } finally {
-        await store.close();
+        return;
       }
-    });
+      let poll: () => Promise<PollResult>;
+      if (o.flink) {
+        const src = new FlinkRestSource(o.flink, http);
+        poll = async () => {
+          const r = await src.poll();
+          await store.recordPlacement(r.jobsOn, Date.now());
+          return r;
+        };
+      } else {
+        const src = new PrometheusSource(o.prometheus!, { ...http, stepMs: Math.min(o.interval, 60_000) });
+        let from = Date.now() - o.since;
+        poll = async () => {
+          const to = Date.now();
+          const r = await src.range(from, to);
+          // a window with errors is asked again (re-delivered samples are stored once), but never longer than --since
+          if (r.errors.length === 0 || to - from > o.since) from = to;
+          return r;
+        };
+      }
+      const ac = new AbortController();
+      process.once('SIGINT', () => ac.abort());
+      const st = await pollLoop(poll, (b) => store.insertSamples(b), {
+        intervalMs: o.interval, maxPolls: o.polls, signal: ac.signal,
+        onError: (e) => process.stderr.write(`\nwarning: ${e}\n`),
+        onStatus: (s) => process.stderr.write(`\rpolls ${s.polls} · machines ${s.machines} · samples ${s.samples} (${s.samplesPerSec.toFixed(1)}/s) · failed polls ${s.errors}${s.partial ? ` · partial ${s.partial}` : ''}${s.gaps ? ` · non-numeric values ${s.gaps}` : ''}   `),
+      });
+      process.stderr.write('\n');
+      console.log(`stored ${st.samples} new samples (${st.received} received) from ${st.machines} machines in ${st.polls} polls; ${st.errors} failed, ${st.partial} partial; ${st.gaps} non-numeric values skipped → ${o.db}`);
+      if (st.received === 0) {
+        console.error(`flinkscope: nothing could be collected from ${o.flink ?? o.prometheus}${st.lastError ? ` (last error: ${st.lastError})` : ''}`);
+        process.exitCode = 1;
+      }
+    } finally {
+      await store.close();
+    }
+  });
 
   program
     .command('status')
     .description('Summarise what the store holds')
-    .option('--db <path>', 'store file', DEFAULT_DB)
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
     .action(async (o: { db: string }) => {
       const store = await openStore(o.db);
       const s = await store.status();

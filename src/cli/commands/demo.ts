@@ -11,23 +11,33 @@ import { InspectionService } from '../../app/service.js';
 import { renderMarkdown, renderHtml } from '../../inspect/report.js';
 import { buildApi } from '../../server/api.js';
 import { progressBar, fmtMs } from '../progress.js';
+import { opt, check, each, fromThrowing, nonEmpty, nonNegativeInt, port, positiveInt, UsageError } from '../options.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
+
+/** --slo values as limits (a metric given twice is a usage error). */
+function sloOf(specs: string[]): Record<string, number> {
+  try {
+    return parseSlo(specs);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('Run the whole product path on a bundled synthetic Flink cluster: store, train, watch, report, dashboard')
-    .option('--machines <n>', 'machines in the demo cluster', '12')
-    .option('--days <n>', 'days of history (half for training, half inspected)', '4')
-    .option('--seed <n>', 'generator seed', '7')
-    .option('--epochs <n>', 'CCL training epochs', '4')
-    .option('--out <dir>', 'where the store, the model and the report go', '.flinkscope/demo')
-    .option('--false-alarms <n/day>', 'false-alarm budget per machine-day (per-machine thresholds); default: the model\'s threshold rule')
-    .option('--slo <metric=limit...>', 'limits per metric: rising incidents carry a time to breach (e.g. latency_ms=200)', [])
-    .option('--port <n>', 'dashboard port on 127.0.0.1 (0 = any free port)', '8080')
+    .addOption(opt('--machines <n>', 'machines in the demo cluster', check(positiveInt), '12'))
+    .addOption(opt('--days <n>', 'days of history (half for training, half inspected)', check(positiveInt), '4'))
+    .addOption(opt('--seed <n>', 'generator seed', check(nonNegativeInt), '7'))
+    .addOption(opt('--epochs <n>', 'CCL training epochs', check(positiveInt), '4'))
+    .addOption(opt('--out <dir>', 'where the store, the model and the report go', nonEmpty, '.flinkscope/demo'))
+    .addOption(opt('--false-alarms <n/day>', 'false-alarm budget per machine-day (per-machine thresholds); default: the model\'s threshold rule', fromThrowing(parseBudget)))
+    .option('--slo <metric=limit...>', 'limits per metric: rising incidents carry a time to breach (e.g. latency_ms=200)', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
+    .addOption(opt('--port <n>', 'dashboard port on 127.0.0.1 (0 = any free port)', check(port), '8080'))
     .option('--no-serve', 'do not serve the dashboard (default when CI is set or stdout is not a terminal)')
-    .action(async (o: { machines: string; days: string; seed: string; epochs: string; out: string; port: string; serve: boolean; falseAlarms?: string; slo: string[] }) => {
+    .action(async (o: { machines: string; days: string; seed: string; epochs: string; out: string; port: string; serve: boolean; falseAlarms?: number; slo: string[] }) => {
       const t0 = Date.now();
       const epochs = Number(o.epochs);
       const bar = progressBar('train CCL [{bar}] epoch {value}/{total} {info}');
@@ -36,8 +46,8 @@ export function registerDemo(program: Command): void {
       bar.start(epochs, 'train CCL');
       const r = await runDemo({
         machines: Number(o.machines), days: Number(o.days), seed: Number(o.seed), epochs, out: o.out,
-        alarms: o.falseAlarms ? { perDay: parseBudget(o.falseAlarms) } : undefined,
-        watch: o.slo.length ? { slo: parseSlo(o.slo) } : undefined,
+        alarms: o.falseAlarms !== undefined ? { perDay: o.falseAlarms } : undefined,
+        watch: o.slo.length ? { slo: sloOf(o.slo) } : undefined,
         onTrain: (p) => bar.update(p.epoch, { info: `loss ${p.loss.toFixed(4)}${p.valLoss !== undefined ? ` val ${p.valLoss.toFixed(4)}` : ''} ETA ${fmtMs(p.etaMs)}` }),
         onDelivery: (done, total) => {
           if (phase === 'train') {

@@ -2,55 +2,57 @@
 import type { Command } from 'commander';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { runEval, leaderboardMarkdown, renderEvalHtml, type Case, type ResultRow, type ThresholdRule } from '../../eval/index.js';
+import { runEval, boardsMarkdown, provenanceMarkdown, renderEvalHtml, parseThresholdRule, parseThresholdRules, parseCalibration, type Case, type ResultRow, type ThresholdRule } from '../../eval/index.js';
 import { detectorKinds } from '../../detectors/index.js';
-import { progressBar, parseDetectorParams, fmtMs } from '../progress.js';
+import { progressBar, fmtMs } from '../progress.js';
+import { opt, check, each, datasetSpec, listOf, positiveInt, nonEmpty, fromThrowing, detectorParams } from '../options.js';
 import { column } from '../../core/series.js';
 
+/** One threshold rule, as the product's options take it (watch, train): 'mad:8', 'p99', 'pot:0.001'. */
 export function parseThreshold(s: string): ThresholdRule {
-  const p = /^p(\d+(\.\d+)?)$/.exec(s);
-  if (p) return { kind: 'percentile', q: Number(p[1]) / 100 };
-  const mad = /^mad(?::(.+))?$/.exec(s);
-  if (mad) return { kind: 'mad', k: mad[1] ? Number(mad[1]) : 8 };
-  const pot = /^pot(?::(.+))?$/.exec(s);
-  if (pot) return { kind: 'pot', risk: pot[1] ? Number(pot[1]) : 1e-3 };
-  const paper = /^paper(?::(.+))?$/.exec(s);
-  if (paper) return { kind: 'paper', ratio: paper[1] ? Number(paper[1]) : 1 };
-  throw new Error(`--threshold '${s}' is not mad[:k] (median + k·MAD of training scores), pNN (percentile, e.g. p99) or pot[:risk]`);
+  return parseThresholdRule(s);
+}
+
+/** The progress line of one run: where, fit and score time, F1 per rule (flags nothing shown as such). */
+export function runInfo(rows: ResultRow[]): string {
+  const r = rows[0];
+  const f1s = rows.map((x) => `${rows.length > 1 ? `${x.rule} ` : ''}${x.flagged === 0 ? 'flags nothing' : `F1 ${x.f1.toFixed(3)}`}`).join(', ');
+  return `${r.detector} ${r.dataset}/${r.series} seed ${r.seed}: fit ${fmtMs(r.fit_ms)}, score ${fmtMs(r.score_ms)}; ${f1s}`;
 }
 
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('Train on each series\' training part, score its test part, and print the leaderboard (thresholds from training scores only)')
-    .requiredOption('--dataset <spec...>', 'dataset specs: synthetic:flink?…, nab:<dir>, smd:<dir>, psm:<dir>, csv:<file>, parquet:<file>')
-    .option('--detectors <list>', `comma-separated detector kinds (known: ${detectorKinds().join(', ')})`, 'ccl,iforest,zscore')
-    .option('--seeds <n>', 'seeds per run', '1')
+    .description('Fit on each series\' training part, threshold from held-out calibration scores, score its test part, and print the leaderboard with its provenance')
+    .addOption(opt('--dataset <spec...>', 'dataset specs: synthetic:flink?…, nab:<dir>[?subset=…], smd:<dir>, csvdir:<dir>?name=…, psm:<dir>, csv:<file>, parquet:<file> (any takes name=…)', datasetSpec).argParser(each(datasetSpec)).makeOptionMandatory())
+    .addOption(opt('--detectors <list>', `comma-separated detector kinds (known: ${detectorKinds().join(', ')})`, listOf(detectorKinds, 'detector'), 'ccl,iforest,zscore'))
+    .addOption(opt('--seeds <n>', 'seeds per run', positiveInt, '1'))
     .option('--param <kv...>', 'detector parameter overrides, e.g. ccl.epochs=3', [])
-    .option('--threshold <rule>', 'from training scores: mad[:k] (median + k·MAD, robust to contamination), pNN (percentile) or pot[:risk]; paper[:ratio%] reproduces the published CCL protocol (percentile of train + test scores: LEAKY, labelled)', 'mad:8')
-    .option('--max-series <n>', 'only the first n series of each dataset')
-    .option('--json <file>', 'write {"results":[…]} here')
-    .option('--report <file>', 'write an HTML report with plots of the best and worst runs')
-    .action(async (o: { dataset: string[]; detectors: string; seeds: string; param: string[]; threshold: string; maxSeries?: string; json?: string; report?: string }) => {
-      const detectors = o.detectors.split(',').map((d) => d.trim()).filter(Boolean);
-      for (const d of detectors) if (!detectorKinds().includes(d)) throw new Error(`unknown detector '${d}' (known: ${detectorKinds().join(', ')})`);
-      const seeds = Number(o.seeds);
-      if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds must be a positive integer, got '${o.seeds}'`);
+    .addOption(opt('--threshold <rules>', 'comma-separated threshold rules, one row each: mad[:k] (median + k·MAD, robust to contamination), pNN (percentile), pot[:risk]; paper[:ratio%] reproduces the published CCL protocol (percentile of calibration + test scores: LEAKY, labelled)', check(fromThrowing(parseThresholdRules)), 'mad:8'))
+    .addOption(opt('--calibration <c>', 'where thresholds come from: tail[:share] (fit on the rest of training, rules on the held-out end) or none (the training data\'s own scores)', check(fromThrowing(parseCalibration)), 'tail:0.2'))
+    .addOption(opt('--max-series <n>', 'only the first n usable series of each dataset', positiveInt))
+    .addOption(opt('--json <file>', 'write {"provenance": …, "results": […]} here', nonEmpty))
+    .addOption(opt('--report <file>', 'write an HTML report with plots of the best and worst runs', nonEmpty))
+    .action(async (o: { dataset: string[]; detectors: string[]; seeds: number; param: string[]; threshold: string; calibration: string; maxSeries?: number; json?: string; report?: string }) => {
+      const rules = parseThresholdRules(o.threshold);
+      const calibration = parseCalibration(o.calibration);
       const bar = progressBar();
       const best = new Map<string, Case>();
       const worst = new Map<string, Case>();
-      const t0 = Date.now();
-      const rows = await runEval({
+      const { rows, provenance } = await runEval({
         datasets: o.dataset,
-        detectors,
-        seeds,
-        params: parseDetectorParams(o.param),
-        threshold: parseThreshold(o.threshold),
-        maxSeries: o.maxSeries ? Number(o.maxSeries) : undefined,
+        detectors: o.detectors,
+        seeds: o.seeds,
+        params: detectorParams(o.param),
+        rules,
+        calibration,
+        maxSeries: o.maxSeries,
+        onSkip: (s) => console.error(`skipped ${s.spec} ${s.series}: ${s.reason}`),
         onStart: (n) => bar.start(n, 'eval'),
-        onResult: (r: ResultRow, done) => bar.update(done, { info: `${r.detector} ${r.dataset}/${r.series} F1 ${r.f1.toFixed(3)} (${fmtMs(r.train_ms)})` }),
+        onResult: (rs, done) => bar.update(done, { info: runInfo(rs) }),
         onScores: o.report
-          ? (row, item, scores) => {
+          ? (rs, item, scores) => {
+              const row = rs[0]; // best / worst by the first rule
               const c: Case = { row, values: column(item.test, 0), scores, labels: item.test.labels! };
               if (!best.has(row.detector) || row.f1 > best.get(row.detector)!.row.f1) best.set(row.detector, c);
               if (!worst.has(row.detector) || row.f1 < worst.get(row.detector)!.row.f1) worst.set(row.detector, c);
@@ -58,17 +60,17 @@ export function registerEval(program: Command): void {
           : undefined,
       });
       bar.stop();
-      console.log(`\n${rows.length} runs in ${fmtMs(Date.now() - t0)}; thresholds: ${o.threshold.startsWith('paper') ? `${o.threshold} — LEAKY paper protocol (percentile of train + test scores), a reproduction only, not a result` : `${o.threshold} of training scores`}. Point-adjusted F1 (pa_f1) is shown next to plain and affiliation F1, never alone.\n`);
-      console.log(leaderboardMarkdown(rows));
+      console.log(`\n${rows.length / rules.length} runs × ${rules.length} rule(s) in ${fmtMs(provenance.elapsed_ms)}. Point-adjusted F1 (pa_f1) is shown next to plain and affiliation F1, never alone.\n`);
+      console.log(provenanceMarkdown(provenance));
+      console.log(`\n${boardsMarkdown(rows)}`);
       if (o.json) {
         mkdirSync(dirname(o.json), { recursive: true });
-        const keep = ['dataset', 'series', 'detector', 'seed', 'precision', 'recall', 'f1', 'pa_f1', 'aff_precision', 'aff_recall', 'aff_f1', 'vus_pr', 'range_auc_pr', 'auc_pr', 'auc_roc', 'delay', 'event_recall', 'threshold', 'train_ms', 'score_ms'] as const;
-        writeFileSync(o.json, JSON.stringify({ results: rows.map((r) => Object.fromEntries(keep.map((k) => [k, r[k]]))) }, null, 1));
+        writeFileSync(o.json, JSON.stringify({ provenance, results: rows }, null, 1));
         console.log(`\nresults: ${o.json}`);
       }
       if (o.report) {
         mkdirSync(dirname(o.report), { recursive: true });
-        writeFileSync(o.report, renderEvalHtml(rows, [...best.values(), ...worst.values()]));
+        writeFileSync(o.report, renderEvalHtml(rows, [...best.values(), ...worst.values()], provenance));
         console.log(`report: ${o.report}`);
       }
     });

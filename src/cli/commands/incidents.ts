@@ -8,19 +8,15 @@ import { join } from 'node:path';
 import { feedbackStudy, incidentStudy, incidentStudyMarkdown, type PeriodResult, type StudyConfig, type StudyPolicy } from '../../app/incident-study.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
-import { parseThreshold } from './eval.js';
-import { parseValue } from '../progress.js';
+import { parseThresholdRule as parseThreshold } from '../../eval/index.js';
+import { parseParamsFor } from '../../detectors/index.js';
 
-/** 'ccl' | 'ccl:peers=both,peerScore=mean' | 'zscore' → a configuration. */
+/** 'ccl' | 'ccl:peers=both;peerScore=mean' | 'zscore' → a configuration (parameters typed and checked by the kind). */
 export function parseConfig(s: string): StudyConfig {
   const [kind, rest] = s.split(':', 2);
-  const params: Record<string, unknown> = {};
-  for (const kv of rest ? rest.split(';') : []) {
-    const m = /^([A-Za-z0-9]+)=(.*)$/.exec(kv);
-    if (!m) throw new Error(`--config '${s}': '${kv}' is not key=value (e.g. ccl:peers=both;peerScore=mean)`);
-    params[m[1]] = parseValue(m[2]);
-  }
-  return { name: s, kind, params };
+  const pairs = rest ? rest.split(';') : [];
+  for (const kv of pairs) if (!/^[A-Za-z0-9]+=./.test(kv)) throw new Error(`--config '${s}': '${kv}' is not key=value (e.g. ccl:peers=both;peerScore=mean)`);
+  return { name: s, kind, params: parseParamsFor(kind, pairs) };
 }
 
 /** 'mad:8' | 'p99' | 'budget:1/day' | '…,nohyst' → an alarm policy. */

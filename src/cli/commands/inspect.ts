@@ -3,72 +3,99 @@
 import type { Command } from 'commander';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { HttpOptions } from '../../collect/index.js';
 import { openStore, DEFAULT_DB } from '../../store/index.js';
 import { runWatch } from '../../app/run.js';
 import { InspectionService } from '../../app/service.js';
 import { reportInput } from '../../app/report.js';
 import { renderHtml, renderMarkdown } from '../../inspect/report.js';
 import { buildApi } from '../../server/api.js';
-import { parseDuration } from './collect.js';
 import { parseThreshold } from './eval.js';
+import { opt, check, duration, each, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError } from '../options.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
+import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
+
+/** '10/1m' → at most 10 alerts per minute. */
+function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
+  const m = /^(\d+)\/(.+)$/.exec(s.trim());
+  if (!m || !(Number(m[1]) >= 1)) throw new Error(`'${s}' is not n/duration (e.g. 10/1m)`);
+  return { maxPerWindow: Number(m[1]), windowMs: duration(m[2]) };
+}
+
+interface WatchOpts extends SourceOpts {
+  model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
+  falseAlarms?: number; slo: string[]; eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
+  retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number;
+}
 
 export function registerInspect(program: Command): void {
-  program
+  const watch = program
     .command('watch')
     .description('Score new samples in the store incrementally (optionally collecting them first), raise typed incidents and alerts')
-    .requiredOption('--model <file>', 'model file from `flinkscope train`')
-    .option('--db <path>', 'store file', DEFAULT_DB)
-    .option('--flink <url>', 'collect from Flink REST before each step')
-    .option('--prometheus <url>', 'collect from Prometheus before each step')
-    .option('--interval <d>', 'step interval', '10s')
-    .option('--steps <n>', 'stop after n ticks (default: until Ctrl-C)')
-    .option('--max-rows <n>', 'at most n new rows per machine per committed step (catching up on history)', '360')
-    .option('--threshold <rule>', 're-threshold the model: mad[:k], pNN or pot[:risk] over its training scores (default: the rule it was trained with)')
-    .option('--false-alarms <n/day>', 'false-alarm budget: pages per machine-day in normal operation (per-machine thresholds fitted on the model\'s training-score tails, updated online); instead of --threshold')
-    .option('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long', '10m')
-    .option('--slo <metric=limit...>', 'limits per metric (repeatable): a rising incident carries the time until its leading metric crosses its limit', [])
-    .option('--webhook <url>', 'POST alerts here')
-    .option('--webhook-format <f>', 'json or slack', 'json')
-    .option('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift')
-    .option('--history <d>', 'with --retrain-every: history to train on', '7d')
-    .option('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)')
-    .action(async (o: { model: string; db: string; flink?: string; prometheus?: string; interval: string; steps?: string; maxRows: string; threshold?: string; falseAlarms?: string; slo: string[]; eventGrace: string; webhook?: string; webhookFormat: string; retrainEvery?: string; history: string; modelDir?: string }) => {
-      const store = await openStore(o.db);
-      const ac = new AbortController();
-      process.once('SIGINT', () => ac.abort());
-      process.once('SIGTERM', () => ac.abort());
-      const http: HttpOptions = { timeoutMs: 5000 };
-      const intervalMs = parseDuration(o.interval);
-      try {
-        const sum = await runWatch({
-          store, modelPath: o.model, threshold: o.threshold ? parseThreshold(o.threshold) : undefined, intervalMs,
-          falseAlarmsPerDay: o.falseAlarms ? parseBudget(o.falseAlarms) : undefined,
-          ticks: o.steps ? Number(o.steps) : undefined, signal: ac.signal,
-          source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(intervalMs, 60_000) } : undefined,
-          webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat === 'slack' ? 'slack' : 'json' } : undefined,
-          retrain: o.retrainEvery ? { everyMs: parseDuration(o.retrainEvery), historyMs: parseDuration(o.history), modelDir: o.modelDir ?? dirname(o.model) } : undefined,
-          watch: { maxRowsPerStep: Number(o.maxRows), eventGraceMs: parseDuration(o.eventGrace), slo: o.slo.length ? parseSlo(o.slo) : undefined },
-          status: (l) => process.stderr.write(`${l}\n`),
-        });
-        if (sum.polls > 0 && sum.failedPolls === sum.polls) {
-          process.exitCode = 1;
-          console.error(`flinkscope: nothing could be collected: all ${sum.polls} polls failed`);
-        }
-      } finally {
-        await store.close();
+    .addOption(opt('--model <file>', 'model file from `flinkscope train`', existingFile).makeOptionMandatory())
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
+    .addOption(opt('--flink <url>', 'collect from Flink REST before each step', httpUrl))
+    .addOption(opt('--prometheus <url>', 'collect from Prometheus before each step', httpUrl))
+    .addOption(opt('--interval <d>', 'step interval', duration, '10s'))
+    .addOption(opt('--steps <n>', 'stop after n ticks (default: until Ctrl-C)', positiveInt))
+    .addOption(opt('--max-rows <n>', 'at most n new rows per machine per committed step (catching up on history)', positiveInt, '360'))
+    .addOption(opt('--threshold <rule>', 're-threshold the model: mad[:k], pNN or pot[:risk] over its training scores (default: the rule it was trained with)', check(fromThrowing(parseThreshold))))
+    .addOption(opt('--false-alarms <n/day>', 'false-alarm budget: pages per machine-day in normal operation (per-machine thresholds fitted on the model\'s score tails, updated online); instead of --threshold', fromThrowing(parseBudget)))
+    .option('--slo <metric=limit...>', 'limits per metric (repeatable): a rising incident carries the time until its leading metric crosses its limit', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
+    .addOption(opt('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long (0 = never)', (v: string) => (v === '0' ? 0 : duration(v)), '10m'))
+    .addOption(opt('--webhook <url>', 'POST alerts here', httpUrl))
+    .addOption(opt('--webhook-format <f>', 'json or slack', oneOf(['json', 'slack'] as const), 'json'))
+    .option('--webhook-deny-private', 'refuse webhook targets that resolve to loopback, private or link-local addresses')
+    .addOption(opt('--alert-rate <n/d>', 'at most n alerts per period d (the rest are deferred, never dropped)', fromThrowing(alertRate), '10/1m'))
+    .addOption(opt('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift', duration))
+    .addOption(opt('--history <d>', 'with --retrain-every: history to train on', duration, '7d'))
+    .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty))
+    .addOption(opt('--retain <d>', 'keep this much history (by data time); older samples, scores, events and resolved incidents are deleted', duration, '14d'))
+    .addOption(opt('--raw <d>', 'keep samples at full resolution this long; older ones are rolled up into --rollup means', duration, '2d'))
+    .addOption(opt('--rollup <d>', 'the roll-up bucket for samples older than --raw', duration, '5m'));
+  addSourceOptions(watch).action(async (o: WatchOpts) => {
+    if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
+    const rule = o.threshold ? parseThreshold(o.threshold) : undefined;
+    if (rule?.kind === 'paper') throw new UsageError('--threshold paper reads test scores (LEAKY): it is for `eval` reproductions only');
+    if (rule && o.falseAlarms !== undefined) throw new UsageError('give at most one of --threshold and --false-alarms');
+    let slo: Record<string, number> | undefined;
+    try {
+      slo = o.slo.length ? parseSlo(o.slo) : undefined;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (o.raw > o.retain) throw new UsageError(`--raw ${o.raw / 86_400_000} d is longer than --retain ${o.retain / 86_400_000} d`);
+    const http = httpOptions(o);
+    const store = await openStore(o.db);
+    const ac = new AbortController();
+    process.once('SIGINT', () => ac.abort());
+    process.once('SIGTERM', () => ac.abort());
+    try {
+      const sum = await runWatch({
+        store, modelPath: o.model, threshold: rule, falseAlarmsPerDay: o.falseAlarms, intervalMs: o.interval, ticks: o.steps, signal: ac.signal,
+        source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(o.interval, 60_000) } : undefined,
+        webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate, ...o.alertRate } : undefined,
+        retrain: o.retrainEvery ? { everyMs: o.retrainEvery, historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) } : undefined,
+        watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo },
+        retention: { retainMs: o.retain, rawMs: o.raw, bucketMs: o.rollup, everyMs: 3_600_000 },
+        status: (l) => process.stderr.write(`${l}\n`),
+      });
+      if ((o.flink || o.prometheus) && sum.collected === 0) {
+        console.error(`flinkscope: nothing could be collected from ${o.flink ?? o.prometheus} (${sum.failedPolls} of ${sum.polls} polls failed)`);
+        process.exitCode = 1;
       }
-    });
+    } finally {
+      await store.close();
+    }
+  });
 
   program
     .command('serve')
     .description('Serve the inspection API and dashboard from the store (binds 127.0.0.1)')
-    .option('--db <path>', 'store file', DEFAULT_DB)
-    .option('--port <n>', 'port (0 = any free port)', '8080')
-    .option('--host <h>', 'bind address', '127.0.0.1')
-    .option('--token <t>', 'require Authorization: Bearer <token> on /api')
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
+    .addOption(opt('--port <n>', 'port (0 = any free port)', check(port), '8080'))
+    .addOption(opt('--host <h>', 'bind address', host, '127.0.0.1'))
+    .addOption(opt('--token <t>', 'require Authorization: Bearer <token> on /api', nonEmpty))
     .action(async (o: { db: string; port: string; host: string; token?: string }) => {
       const store = await openStore(o.db);
       const app = buildApi(new InspectionService(store), { token: o.token });
@@ -79,8 +106,8 @@ export function registerInspect(program: Command): void {
   program
     .command('report')
     .description('Write the inspection report (HTML or Markdown by extension) from the store')
-    .option('--db <path>', 'store file', DEFAULT_DB)
-    .requiredOption('--out <file>', 'report.html or report.md')
+    .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
+    .addOption(opt('--out <file>', 'report.html or report.md', withExtension(['.html', '.htm', '.md'])).makeOptionMandatory())
     .action(async (o: { db: string; out: string }) => {
       const store = await openStore(o.db);
       try {

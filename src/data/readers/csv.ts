@@ -1,85 +1,90 @@
 // Generic CSV: a timestamp column (ISO 8601, "YYYY-MM-DD hh:mm:ss" read as UTC, or epoch seconds / milliseconds),
-// metric columns, and an optional `label` column (0/1). Parsed with csv-parse. Malformed rows (wrong column count,
-// unreadable timestamp) are skipped and reported; empty / non-numeric cells become NaN (missing) and are counted.
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { parse } from 'csv-parse/sync';
+// metric columns, and an optional `label` column (0/1). Parsed with csv-parse, streaming (parseCsvStream, what
+// files go through in the reader worker) or from a string (parseCsvText); both feed the same TableBuilder.
+// A line longer than the limit fails at once (a corrupt file must not take minutes); rows with the wrong number of
+// fields, an unreadable timestamp or a bad label are skipped and counted; non-numeric cells become NaN, counted.
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse, CsvError, type Options } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import type { Series } from '../../core/series.js';
-import { DataError, emptyReport, orderRows, type ReadReport } from './report.js';
+import { DataError, type ReadReport } from './report.js';
+import { TableBuilder, type TableOptions } from './table.js';
 
-export interface CsvOptions {
-  /** Name of the timestamp column (default: `timestamp`, else the first column). */
-  timestampColumn?: string;
-  labelColumn?: string;
-  name?: string;
+export { parseTimestamp } from './table.js';
+export type CsvOptions = TableOptions;
+
+/** Longest line accepted (characters), unless the caller's limits say otherwise. */
+export const MAX_LINE_CHARS = 1 << 20;
+
+interface Rec {
+  record: string[];
+  info: { lines: number };
 }
 
-export function parseTimestamp(raw: string): number {
-  const s = raw.trim();
-  if (s === '') return NaN;
-  if (/^-?\d+(\.\d+)?$/.test(s)) {
-    const v = Number(s);
-    return Math.abs(v) < 1e11 ? v * 1000 : v; // epoch seconds vs milliseconds
+function options(maxLineChars: number): Options {
+  return { skip_empty_lines: true, relax_column_count: true, trim: true, bom: true, info: true, max_record_size: maxLineChars };
+}
+
+function csvError(e: unknown, file: string, maxLineChars: number): Error {
+  if (e instanceof DataError) return e;
+  if (e instanceof CsvError) {
+    const line = (e as CsvError & { lines?: number }).lines;
+    if (e.code === 'CSV_MAX_RECORD_SIZE') return new DataError(`line ${line ?? '?'} is longer than ${maxLineChars} characters (corrupt, or not a CSV file?)`, file);
+    return new DataError(`not readable as CSV: ${e.message.slice(0, 200)}`, file);
   }
-  const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(s) ? s.replace(' ', 'T') : s;
-  const hasZone = /[zZ]|[+-]\d{2}:?\d{2}$/.test(iso.slice(10));
-  return Date.parse(hasZone || iso.length <= 10 ? iso : `${iso}Z`);
+  return e as Error;
 }
 
-export function parseCsvText(text: string, file: string, opts: CsvOptions = {}): { series: Series; report: ReadReport } {
-  const rep = emptyReport(file);
-  let records: string[][];
+/** Feeds parsed records to a TableBuilder created from the first one (the header). */
+class CsvSink {
+  builder: TableBuilder | null = null;
+  constructor(readonly file: string, readonly opts: CsvOptions) {}
+  add({ record, info }: Rec): void {
+    if (!this.builder) this.builder = new TableBuilder(this.file, record, this.opts);
+    else this.builder.row(info.lines, record);
+  }
+  finish(): { series: Series; report: ReadReport } {
+    if (!this.builder) throw new DataError('no data rows (need a header and at least one row)', this.file);
+    return this.builder.finish(this.opts.name ?? seriesName(this.file));
+  }
+}
+
+/** A file's series name: its base name without .csv / .parquet / .txt and .gz. */
+export function seriesName(file: string): string {
+  return file.replace(/^.*[\\/]/, '').replace(/\.gz$/i, '').replace(/\.(csv|parquet|txt)$/i, '');
+}
+
+/** CSV from a string (small inputs, tests). */
+export function parseCsvText(text: string, file: string, opts: CsvOptions = {}, maxLineChars = MAX_LINE_CHARS): { series: Series; report: ReadReport } {
+  const sink = new CsvSink(file, opts);
+  let records: Rec[];
   try {
-    records = parse(text, { skip_empty_lines: true, relax_column_count: true, trim: true, bom: true }) as string[][];
+    records = parseSync(text, options(maxLineChars)) as unknown as Rec[];
   } catch (e) {
-    throw new DataError(`not readable as CSV: ${(e as Error).message}`, file);
+    throw csvError(e, file, maxLineChars);
   }
-  if (records.length < 2) throw new DataError('no data rows (need a header and at least one row)', file);
-  const header = records[0];
-  const tCol = opts.timestampColumn ? header.indexOf(opts.timestampColumn) : Math.max(0, header.indexOf('timestamp'));
-  if (tCol < 0) throw new DataError(`no timestamp column '${opts.timestampColumn}' (columns: ${header.join(', ')})`, file);
-  const lCol = header.indexOf(opts.labelColumn ?? 'label');
-  const metricCols = header.map((_, i) => i).filter((i) => i !== tCol && i !== lCol);
-  if (metricCols.length === 0) throw new DataError('no metric columns', file);
-  const rows: { t: number; v: number[]; l: number }[] = [];
-  const skip = (line: number, reason: string): void => {
-    rep.skippedCount++;
-    if (rep.skipped.length < 20) rep.skipped.push({ line, reason });
-  };
-  records.slice(1).forEach((r, k) => {
-    const line = k + 2;
-    if (r.length !== header.length) return skip(line, `${r.length} fields, header has ${header.length}`);
-    const t = parseTimestamp(r[tCol]);
-    if (!Number.isFinite(t)) return skip(line, `unreadable timestamp '${r[tCol]}'`);
-    const v = metricCols.map((i) => {
-      const x = r[i] === '' ? NaN : Number(r[i]);
-      if (!Number.isFinite(x)) rep.missing++;
-      return Number.isFinite(x) ? x : NaN;
+  for (const r of records) sink.add(r);
+  return sink.finish();
+}
+
+/** CSV from a byte stream (already decompressed), parsed as it arrives. */
+export async function parseCsvStream(input: Readable, file: string, opts: CsvOptions = {}, maxLineChars = MAX_LINE_CHARS): Promise<{ series: Series; report: ReadReport }> {
+  const sink = new CsvSink(file, opts);
+  let own: unknown = null; // the sink's error: pipeline() may report the AbortError of tearing the streams down instead
+  try {
+    await pipeline(input, parse(options(maxLineChars)), async (records: AsyncIterable<Rec>) => {
+      for await (const r of records) {
+        try {
+          sink.add(r);
+        } catch (e) {
+          own = e;
+          throw e;
+        }
+      }
     });
-    rows.push({ t, v, l: lCol >= 0 ? (Number(r[lCol]) ? 1 : 0) : 0 });
-  });
-  if (rows.length === 0) throw new DataError(`every row was malformed (first: line ${rep.skipped[0]?.line}: ${rep.skipped[0]?.reason})`, file);
-  const ordered = orderRows(rows, rep);
-  const C = metricCols.length;
-  const values = new Float32Array(ordered.length * C);
-  ordered.forEach((r, i) => values.set(r.v, i * C));
-  const series: Series = {
-    name: opts.name ?? basename(file).replace(/\.csv$/i, ''),
-    timestamps: Float64Array.from(ordered, (r) => r.t),
-    channels: metricCols.map((i) => header[i]),
-    values,
-    labels: lCol >= 0 ? Uint8Array.from(ordered, (r) => r.l) : undefined,
-    meta: { source: file },
-  };
-  return { series, report: rep };
-}
-
-export function readCsvSeries(path: string, opts: CsvOptions = {}): { series: Series; report: ReadReport } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new DataError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
+    throw csvError(own ?? e, file, maxLineChars);
   }
-  return parseCsvText(text, path, opts);
+  return sink.finish();
 }

@@ -1,60 +1,54 @@
-// SMD layout (Su et al., KDD 2019; ASD uses the same): train/<m>.txt, test/<m>.txt, test_label/<m>.txt, plain or
-// .txt.gz; comma-separated numbers, one row per minute. Timestamps are synthesised at 60 s from 0.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+// Per-entity directories of headerless numeric files: train/<e>, test/<e>, test_label/<e> (one 0/1 per test row).
+// SMD (Su et al., KDD 2019; ASD uses the same) names them <m>.txt or .txt.gz; JumpStarter and similar server data sets
+// <service>.csv (or .csv.gz). Comma-separated numbers, one row per step; timestamps are synthesised every
+// `intervalMs` (SMD: one minute) from 0. An empty cell or 'nan' is a missing value; any other non-number is an error
+// (a header line in a headerless file, a stray token), never a silent NaN. The files are read by the reader worker
+// (read.ts, format 'matrix': matrix.ts).
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { Series } from '../../core/series.js';
 import { DataError } from './report.js';
+import { readSeriesFile } from './read.js';
 
-function readMaybeGz(dir: string, sub: string, machine: string): { text: string; path: string } {
-  for (const ext of ['.txt', '.txt.gz']) {
+/** File extensions of the SMD layout, in the order they are tried. */
+export const SMD_EXTS = ['.txt', '.txt.gz'];
+/** File extensions of per-entity CSV directories (JumpStarter-style). */
+export const CSV_EXTS = ['.csv', '.csv.gz'];
+
+function fileOf(dir: string, sub: string, machine: string, exts: string[]): string {
+  for (const ext of exts) {
     const p = join(dir, sub, machine + ext);
-    if (existsSync(p)) {
-      const buf = readFileSync(p);
-      try {
-        return { text: ext.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8'), path: p };
-      } catch (e) {
-        throw new DataError(`cannot decompress (truncated gzip?): ${(e as Error).message}`, p);
-      }
-    }
+    if (existsSync(p)) return p;
   }
-  throw new DataError(`missing ${sub}/${machine}.txt[.gz]`, dir);
+  throw new DataError(`missing ${sub}/${machine}${exts.join(' or ')}`, dir);
 }
 
-function parseMatrix(text: string, path: string, C?: number): { values: Float32Array; T: number; C: number } {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const width = C ?? lines[0]?.split(',').length ?? 0;
-  if (lines.length === 0 || width === 0) throw new DataError('empty file', path);
-  const values = new Float32Array(lines.length * width);
-  lines.forEach((l, i) => {
-    const parts = l.split(',');
-    if (parts.length !== width) throw new DataError(`line ${i + 1} has ${parts.length} values, expected ${width}`, path);
-    for (let j = 0; j < width; j++) {
-      const v = Number(parts[j]);
-      values[i * width + j] = Number.isFinite(v) ? v : NaN;
-    }
-  });
-  return { values, T: lines.length, C: width };
-}
-
-export function smdMachines(dir: string): string[] {
+/** Entity names: the files under test/ with one of `exts`, in natural order (machine-1-2 before machine-1-10). */
+export function smdMachines(dir: string, exts: string[] = SMD_EXTS): string[] {
   const d = join(dir, 'test');
-  if (!existsSync(d)) throw new DataError('not an SMD-style directory (no test/)', dir);
-  return readdirSync(d).filter((f) => /\.txt(\.gz)?$/.test(f)).map((f) => f.replace(/\.txt(\.gz)?$/, '')).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  if (!existsSync(d)) throw new DataError('not a per-entity directory (no test/)', dir);
+  const ext = (f: string): string | undefined => exts.filter((e) => f.endsWith(e)).sort((a, b) => b.length - a.length)[0];
+  const names = readdirSync(d).filter((f) => ext(f)).map((f) => f.slice(0, -ext(f)!.length));
+  if (names.length === 0) throw new DataError(`no ${exts.join(' / ')} files under test/`, dir);
+  return [...new Set(names)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-export function readSmdMachine(dir: string, machine: string): { train: Series; test: Series } {
-  const tr = readMaybeGz(dir, 'train', machine);
-  const te = readMaybeGz(dir, 'test', machine);
-  const lb = readMaybeGz(dir, 'test_label', machine);
-  const a = parseMatrix(tr.text, tr.path);
-  const b = parseMatrix(te.text, te.path, a.C);
-  const l = parseMatrix(lb.text, lb.path, 1);
-  if (l.T !== b.T) throw new DataError(`${l.T} labels for ${b.T} test rows`, lb.path);
-  const channels = Array.from({ length: a.C }, (_, j) => `m${j}`);
-  const ts = (n: number, from: number): Float64Array => Float64Array.from({ length: n }, (_, i) => (from + i) * 60000);
+export async function readSmdMachine(dir: string, machine: string, exts: string[] = SMD_EXTS, intervalMs = 60_000): Promise<{ train: Series; test: Series }> {
+  const read = async (sub: string): Promise<Series> => (await readSeriesFile(fileOf(dir, sub, machine, exts), { format: 'matrix', name: machine })).series;
+  const train = await read('train');
+  const test = await read('test');
+  const lb = await read('test_label');
+  const lbPath = String(lb.meta?.source);
+  if (test.channels.length !== train.channels.length) throw new DataError(`${test.channels.length} values a row, the training file has ${train.channels.length}`, String(test.meta?.source));
+  if (lb.channels.length !== 1) throw new DataError(`${lb.channels.length} values a row, expected one label`, lbPath);
+  const T = test.timestamps.length;
+  if (lb.timestamps.length !== T) throw new DataError(`${lb.timestamps.length} labels for ${T} test rows`, lbPath);
+  const bad = lb.values.findIndex((v) => v !== 0 && v !== 1);
+  if (bad >= 0) throw new DataError(`line ${bad + 1}: label ${lb.values[bad]} is not 0 or 1`, lbPath);
+  // the matrix reader puts rows 60 s apart from 0; the test part follows the training part
+  const at = (s: Series, from: number): Float64Array => Float64Array.from(s.timestamps, (_, i) => (from + i) * intervalMs);
   return {
-    train: { name: machine, timestamps: ts(a.T, 0), channels, values: a.values, meta: { source: tr.path } },
-    test: { name: machine, timestamps: ts(b.T, a.T), channels, values: b.values, labels: Uint8Array.from(l.values, (v) => (v ? 1 : 0)), meta: { source: te.path } },
+    train: { ...train, timestamps: at(train, 0) },
+    test: { ...test, timestamps: at(test, train.timestamps.length), labels: Uint8Array.from(lb.values) },
   };
 }

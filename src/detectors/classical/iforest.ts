@@ -1,6 +1,8 @@
 // Isolation Forest (Liu, Ting & Zhou, ICDM 2008): trees of random axis-parallel splits on subsamples of ψ points;
 // anomalies are isolated in fewer splits. Score s = 2^(−E[h(x)] / c(ψ)), c(n) = 2 H(n − 1) − 2 (n − 1) / n.
 // Features: the (robust-scaled) window of W timestamps ending at t. Trees are stored as flat arrays.
+// Scoring the training data itself (for its threshold) is out-of-bag: a point's path length is averaged over the
+// trees whose subsample did not hold it (with no such tree — T ≤ ψ — over all trees, i.e. in-sample).
 import { Rng } from '../../tensor/index.js';
 import { Detector, type DetectorState } from '../detector.js';
 import type { PreparedInput } from '../input.js';
@@ -43,6 +45,8 @@ export class IForestDetector extends Detector<IForestParams> {
   private size: Int32Array = new Int32Array(0);
   private roots: Int32Array = new Int32Array(0);
   private psi = 0;
+  /** (trees, ψ) the training points of each tree's subsample — from fitCore for scoreTrainingCore; not saved. */
+  private bags: Int32Array = new Int32Array(0);
 
   constructor(params: Partial<IForestParams> = {}) {
     super(spec, 'iforest', params);
@@ -87,12 +91,14 @@ export class IForestDetector extends Detector<IForestParams> {
       }
       return node;
     };
+    this.bags = new Int32Array(this.params.trees * psi);
     for (let tr = 0; tr < this.params.trees; tr++) {
       const all = Array.from({ length: x.T }, (_, i) => i);
       for (let i = 0; i < psi; i++) {
         const j = i + rng.int(x.T - i);
         [all[i], all[j]] = [all[j], all[i]];
       }
+      this.bags.set(all.slice(0, psi), tr * psi);
       roots.push(build(all.slice(0, psi), 0));
     }
     this.feat = Int32Array.from(feat);
@@ -103,24 +109,53 @@ export class IForestDetector extends Detector<IForestParams> {
     this.roots = Int32Array.from(roots);
   }
 
+  /** Path length of point t of features f (T, D) in tree r. */
+  private pathLength(f: Float32Array, t: number, D: number, r: number): number {
+    let node = this.roots[r];
+    let depth = 0;
+    while (this.feat[node] >= 0) {
+      node = f[t * D + this.feat[node]] < this.split[node] ? this.left[node] : this.right[node];
+      depth++;
+    }
+    return depth + cFactor(this.size[node]);
+  }
+
   protected scoreCore(x: PreparedInput): Float32Array {
     const { f, D } = this.features(x);
     const out = new Float32Array(x.T);
     const cn = cFactor(this.psi);
     for (let t = 0; t < x.T; t++) {
       let h = 0;
-      for (let r = 0; r < this.roots.length; r++) {
-        let node = this.roots[r];
-        let depth = 0;
-        while (this.feat[node] >= 0) {
-          node = f[t * D + this.feat[node]] < this.split[node] ? this.left[node] : this.right[node];
-          depth++;
-        }
-        h += depth + cFactor(this.size[node]);
-      }
+      for (let r = 0; r < this.roots.length; r++) h += this.pathLength(f, t, D, r);
       out[t] = Math.pow(2, -(h / this.roots.length) / cn);
     }
     return out;
+  }
+
+  protected override scoreTrainingCore(x: PreparedInput): Float32Array {
+    const { f, D } = this.features(x);
+    const trees = this.roots.length;
+    const psi = this.bags.length / trees;
+    // tree by tree, so memory stays O(T + trees · ψ): path sums over all trees and over the trees that left t out
+    const hAll = new Float64Array(x.T);
+    const hOut = new Float64Array(x.T);
+    const nOut = new Int32Array(x.T);
+    const inBag = new Uint8Array(x.T);
+    for (let r = 0; r < trees; r++) {
+      const bag = this.bags.subarray(r * psi, (r + 1) * psi);
+      for (const t of bag) inBag[t] = 1;
+      for (let t = 0; t < x.T; t++) {
+        const p = this.pathLength(f, t, D, r);
+        hAll[t] += p;
+        if (!inBag[t]) {
+          hOut[t] += p;
+          nOut[t]++;
+        }
+      }
+      for (const t of bag) inBag[t] = 0;
+    }
+    const cn = cFactor(this.psi);
+    return Float32Array.from(hAll, (h, t) => Math.pow(2, -(nOut[t] ? hOut[t] / nOut[t] : h / trees) / cn));
   }
 
   protected getState(): DetectorState {
@@ -146,6 +181,7 @@ export class IForestDetector extends Detector<IForestParams> {
     this.right = a.right.data as Int32Array;
     this.size = a.size.data as Int32Array;
     this.roots = a.roots.data as Int32Array;
+    this.bags = new Int32Array(0);
   }
 }
 

@@ -3,6 +3,9 @@
 // channel; its score is the distance to its nearest training neighbour, averaged (or maxed) over channels and
 // divided by √(2m) so it lies in [0, √2]. Dot products are updated in O(1) along diagonals (the STOMP recurrence).
 // The reference is the last maxTrain points of the training data (documented cap: cost is O(n_test · n_ref · C)).
+// Scoring the training data itself (for its threshold) excludes trivial matches: a subsequence is never compared with
+// reference subsequences starting within ⌈m/2⌉ points of its own start (the exclusion zone of Yeh et al.), which
+// would otherwise match it at distance ~0 and put the threshold at ~0.
 import { Detector, type DetectorState } from '../detector.js';
 import type { PreparedInput } from '../input.js';
 import type { ParamSpec } from '../params.js';
@@ -35,8 +38,17 @@ function stats(x: Float64Array, m: number): { mu: Float64Array; sd: Float64Array
   return { mu, sd };
 }
 
-/** Nearest-neighbour z-normalised distance of each subsequence of a within b: (n_a,). */
-export function abJoin(a: Float64Array, b: Float64Array, m: number): Float64Array {
+/** Pairs (i, j) with |i − (j + offset)| < zone are trivial matches: b is a's own stretch starting at `offset`. */
+export interface ExclusionZone {
+  offset: number;
+  zone: number;
+}
+
+/**
+ * Nearest-neighbour z-normalised distance of each subsequence of a within b: (n_a,). With an exclusion zone, trivial
+ * matches are skipped; a subsequence with no other candidate gets Infinity.
+ */
+export function abJoin(a: Float64Array, b: Float64Array, m: number, exclude?: ExclusionZone): Float64Array {
   const na = a.length - m + 1;
   const nb = b.length - m + 1;
   const A = stats(a, m);
@@ -52,6 +64,7 @@ export function abJoin(a: Float64Array, b: Float64Array, m: number): Float64Arra
   };
   // walk every diagonal (i − j = const) with the running dot product
   for (let start = -(nb - 1); start < na; start++) {
+    if (exclude && Math.abs(start - exclude.offset) < exclude.zone) continue; // the diagonal i − j = start is trivial
     let i = Math.max(start, 0);
     let j = i - start;
     let qt = 0;
@@ -83,6 +96,15 @@ export class MatrixProfileDetector extends Detector<MatrixProfileParams> {
     this.C = x.C;
   }
   protected scoreCore(x: PreparedInput): Float32Array {
+    return this.profile(x);
+  }
+  /** The training data against the reference it contains: trivial matches excluded (NaN where none is left). */
+  protected override scoreTrainingCore(x: PreparedInput): Float32Array {
+    const s = this.profile(x, { offset: x.T - this.ref.length / this.C, zone: Math.ceil(this.params.m / 2) });
+    for (let i = 0; i < s.length; i++) if (s[i] === Infinity) s[i] = NaN;
+    return s;
+  }
+  private profile(x: PreparedInput, exclude?: ExclusionZone): Float32Array {
     const m = this.params.m;
     const C = this.C;
     const R = this.ref.length / C;
@@ -92,7 +114,7 @@ export class MatrixProfileDetector extends Detector<MatrixProfileParams> {
     const agg = new Float64Array(nsub);
     const col = (v: Float32Array, T: number, c: number): Float64Array => Float64Array.from({ length: T }, (_, t) => v[t * C + c]);
     for (let c = 0; c < C; c++) {
-      const d = abJoin(col(x.values, x.T, c), col(this.ref, R, c), m);
+      const d = abJoin(col(x.values, x.T, c), col(this.ref, R, c), m, exclude);
       for (let i = 0; i < nsub; i++) agg[i] = this.params.aggregate === 'max' ? Math.max(agg[i], d[i]) : agg[i] + d[i] / C;
     }
     const norm = Math.sqrt(2 * m);

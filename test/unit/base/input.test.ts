@@ -22,6 +22,13 @@ test('Infinity is an error naming channel, index and timestamp', () => {
   assert.throws(() => prepareInput(s, null), (e: unknown) => e instanceof DetectorInputError && /channel 'a' is Infinity at index 1/.test(e.message));
 });
 
+test('a float64 value beyond the float32 range the detectors compute in is an error, not a silent Infinity', () => {
+  const s = fromColumns('m', { a: [1, 1e39], b: [123456789, 2] });
+  assert.equal(s.values[2], 1e39, 'the series itself keeps float64');
+  assert.equal(s.values[1], 123456789);
+  assert.throws(() => prepareInput(s, null), (e: unknown) => e instanceof DetectorInputError && /channel 'a' is 1e\+39 at index 1 .*beyond the float32 range/.test(e.message));
+});
+
 test('channels are matched by name; missing ones are an error, extra ones dropped and reported', () => {
   const s = fromColumns('m', { b: [1, 2], a: [3, 4], z: [0, 0] });
   const x = prepareInput(s, ['a', 'b']);

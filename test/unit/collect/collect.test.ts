@@ -5,7 +5,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getEventListeners } from 'node:events';
 import { FlinkRestSource, PrometheusSource, getJson, SourceError, pollLoop, CATALOGUE, combine } from '../../../src/collect/index.js';
+import { parseMetricValue } from '../../../src/core/value.js';
 
 let server: Server;
 let base = '';
@@ -32,6 +34,22 @@ const routes: Record<string, (url: URL) => unknown> = {
           : [],
     },
   }),
+  // a cluster that answers oddly: values that are not numbers, a list that is an object, a failing endpoint
+  '/odd/taskmanagers': () => ({ taskmanagers: [{ id: 'tm-x' }, { id: 'tm-y' }, { id: 'tm-z' }] }),
+  '/odd/taskmanagers/tm-x/metrics': () => [
+    { id: 'Status.JVM.CPU.Load', value: '' }, { id: 'Status.JVM.Memory.Heap.Used', value: null }, { id: 'Status.JVM.Memory.Heap.Max', value: true },
+    { id: 'Status.JVM.GarbageCollector.All.Count', value: '0x10' }, { id: 'Status.JVM.GarbageCollector.All.TimeMsPerSecond', value: '12.5' },
+  ],
+  '/odd/taskmanagers/tm-y/metrics': () => ({ metrics: 'not a list' }),
+  '/odd/taskmanagers/tm-z/metrics': () => [{ id: 'Status.JVM.CPU.Load', value: 0.25 }],
+  '/odd/api/v1/query_range': (u) => {
+    const q = u.searchParams.get('query') ?? '';
+    const t = Number(u.searchParams.get('start'));
+    if (/Heap_Used/.test(q)) return { status: 'error', error: 'bad query' };
+    if (/CPU_Load/.test(q)) return { status: 'success', data: { resultType: 'matrix', result: [{ metric: { instance: 'jm:9249' }, values: [[t, '0.5']] }] } };
+    if (/GarbageCollector_All_Count/.test(q)) return { status: 'success', data: { resultType: 'matrix', result: [{ metric: { tm_id: 'tm_b' }, values: [[t, '7'], [t + 10, 'true']] }] } };
+    return { status: 'success', data: { resultType: 'matrix', result: [] } };
+  },
 };
 
 before(async () => {
@@ -39,9 +57,12 @@ before(async () => {
     const u = new URL(req.url!, 'http://x');
     if (u.pathname === '/flaky' && fails-- > 0) return void res.writeHead(500).end('boom');
     if (u.pathname === '/flaky') return void res.writeHead(200).end('{"ok":true}');
+    if (u.pathname === '/throttled' && fails-- > 0) return void res.writeHead(429).end('slow down');
+    if (u.pathname === '/throttled') return void res.writeHead(200).end('{"ok":1}');
     if (u.pathname === '/malformed') return void res.writeHead(200).end('{"taskmanagers": [');
     if (u.pathname === '/slow') return void setTimeout(() => res.writeHead(200).end('{}'), 1000);
     if (u.pathname === '/secret') return void res.writeHead(req.headers.authorization === 'Bearer ok' ? 200 : 401).end('{}');
+    if (u.pathname === '/odd/jobs/overview') return void res.writeHead(500).end('down');
     const r = routes[u.pathname];
     if (!r) return void res.writeHead(404).end('not found');
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(r(u)));
@@ -70,15 +91,39 @@ describe('collectors', () => {
     assert.equal(r.samples.filter((s) => s.job === undefined && s.metric === 'busy_ms_per_s').length, 2, 'machine-level samples unchanged');
   });
   it('Prometheus: query_range per metric, tm_id label → machine, NaN dropped; task metrics per job and operator too', async () => {
-    const s = await new PrometheusSource(base, { stepMs: 10_000 }).range(0, 60_000);
+    const r = await new PrometheusSource(base, { stepMs: 10_000 }).range(0, 60_000);
+    const s = r.samples;
     assert.deepEqual(s, [{ ts: 0, machine: 'tm-a', metric: 'cpu_load', value: 0.5 }, { ts: 0, machine: 'tm-a', metric: 'busy_ms_per_s', value: 900, job: 'orders', operator: 'map' }]);
-    assert.deepEqual(await new PrometheusSource(base, { stepMs: 10_000, perJob: false }).range(0, 60_000), [s[0]]);
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.gaps, 1, "the 'NaN' value is a gap, counted");
+    assert.deepEqual((await new PrometheusSource(base, { stepMs: 10_000, perJob: false }).range(0, 60_000)).samples, [s[0]]);
+  });
+  it('Flink REST, strictly: non-numbers are gaps (never 0), a bad answer names its URL, one failing part does not sink the poll', async () => {
+    const r = await new FlinkRestSource(`${base}/odd`, { retries: 0 }).poll(5);
+    assert.deepEqual(r.samples.map((s) => [s.machine, s.metric, s.value]), [['tm-x', 'gc_time_ms', 12.5], ['tm-z', 'cpu_load', 0.25]], "'', null, true and '0x10' are not 0, 0, 1 and 16");
+    assert.equal(r.gaps, 4);
+    assert.equal(r.errors.length, 2);
+    assert.match(r.errors[0], new RegExp(`^taskmanager tm-y: unexpected answer: the answer is an object, expected a list \\(${base}/odd/taskmanagers/tm-y/metrics`));
+    assert.match(r.errors[1], new RegExp(`^jobs: HTTP 500 from the server \\(${base}/odd/jobs/overview\\)`));
+  });
+  it('Prometheus: each query isolated; a series without tm_id is an error, not a machine called "cluster"', async () => {
+    const r = await new PrometheusSource(`${base}/odd`, { stepMs: 10_000, retries: 0 }).range(0, 20_000);
+    assert.deepEqual(r.samples, [{ ts: 0, machine: 'tm-b', metric: 'gc_count', value: 7 }], 'the other queries still deliver');
+    assert.equal(r.gaps, 1);
+    assert.ok(r.errors.some((e) => /^heap_used: query failed: bad query \(http/.test(e)), r.errors.join('\n'));
+    assert.ok(r.errors.some((e) => /^cpu_load: 1 series without the 'tm_id' label skipped/.test(e)), r.errors.join('\n'));
+  });
+  it('metric values: JSON numbers and decimal strings only', () => {
+    for (const [raw, want] of [['12', 12], ['-0.5', -0.5], ['1.5e3', 1500], ['.5', 0.5], [7, 7], ['123456789', 123456789]] as const) assert.equal(parseMetricValue(raw), want, String(raw));
+    for (const raw of ['', ' ', ' 1', null, undefined, true, false, '0x10', '1e400', 'NaN', 'Infinity', '-Infinity', NaN, Infinity, '1,5', '12abc', [], {}]) assert.equal(parseMetricValue(raw), null, JSON.stringify(raw));
   });
   it('retries 5xx, then succeeds; malformed JSON, 401, timeouts and a server that is down are clear errors', async () => {
     fails = 2;
     assert.deepEqual(await getJson(`${base}/flaky`, { retries: 2, backoffMs: 10 }), { ok: true });
     fails = 5;
     await assert.rejects(getJson(`${base}/flaky`, { retries: 1, backoffMs: 10 }), (e: Error) => e instanceof SourceError && /HTTP 500/.test(e.message));
+    fails = 1;
+    assert.deepEqual(await getJson(`${base}/throttled`, { retries: 1, backoffMs: 10 }), { ok: 1 }, '429 is retried after a back-off');
     await assert.rejects(getJson(`${base}/malformed`), /malformed JSON/);
     await assert.rejects(getJson(`${base}/secret`, { auth: { bearer: 'wrong' } }), /401: wrong or missing credentials/);
     assert.deepEqual(await getJson(`${base}/secret`, { auth: { bearer: 'ok' } }), {});
@@ -90,12 +135,31 @@ describe('collectors', () => {
     const stored: number[] = [];
     const st = await pollLoop(async () => {
       if (++n === 2) throw new Error('flink went away');
-      return [{ ts: n, machine: 'm', metric: 'cpu_load', value: n }];
-    }, (b) => (stored.push(...b.map((s) => s.ts)), b.length), { intervalMs: 1, maxPolls: 4 });
-    assert.equal(st.polls, 4);
-    assert.equal(st.errors, 1);
-    assert.equal(st.lastError, 'flink went away');
-    assert.deepEqual(stored, [1, 3, 4]);
+      if (n === 3) return { samples: [], errors: ['every query failed'], gaps: 0 };
+      return { samples: [{ ts: n, machine: 'm', metric: 'cpu_load', value: n }], errors: n === 4 ? ['one TaskManager failed'] : [], gaps: 1 };
+    }, (b) => (stored.push(...b.map((s) => s.ts)), b.length), { intervalMs: 1, maxPolls: 5 });
+    assert.equal(st.polls, 5);
+    assert.equal(st.errors, 2, 'a poll that threw and one with errors and no samples failed');
+    assert.equal(st.partial, 1, 'samples and some errors: partial');
+    assert.equal(st.lastError, 'one TaskManager failed');
+    assert.equal(st.received, 3);
+    assert.equal(st.gaps, 3);
+    assert.deepEqual(stored, [1, 4, 5]);
+  });
+  it('the poll loop leaves no abort listener behind: many polls, a flat listener count', async () => {
+    const ac = new AbortController();
+    const counts: number[] = [];
+    await pollLoop(async () => ({ samples: [], errors: [], gaps: 0 }), () => 0, {
+      intervalMs: 1, maxPolls: 200, signal: ac.signal, onStatus: () => counts.push(getEventListeners(ac.signal, 'abort').length),
+    });
+    assert.equal(counts.length, 200);
+    assert.ok(Math.max(...counts) <= 1, `abort listeners during the run: up to ${Math.max(...counts)}`);
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+    // and an abort still ends the sleep at once
+    const ac2 = new AbortController();
+    const run = pollLoop(async () => ({ samples: [], errors: [], gaps: 0 }), () => 0, { intervalMs: 3_600_000, signal: ac2.signal });
+    setTimeout(() => ac2.abort(), 20);
+    assert.equal((await run).polls, 1);
   });
   it('catalogue: unique names, every aggregation defined', () => {
     assert.equal(new Set(CATALOGUE.map((m) => m.name)).size, CATALOGUE.length);

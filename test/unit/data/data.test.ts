@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { loadDataset, parseCsvText, parseTimestamp, readParquetSeries, generateCluster, clusterSeries, FLINK_CHANNELS, DataError } from '../../../src/data/index.js';
@@ -27,7 +28,7 @@ describe('readers', () => {
     assert.equal(series.timestamps.length, 3);
     assert.deepEqual(Array.from(series.timestamps), [Date.UTC(2026, 0, 1, 0, 0), Date.UTC(2026, 0, 1, 0, 1), Date.UTC(2026, 0, 1, 0, 2)]);
     assert.ok(Number.isNaN(series.values[1]), 'empty cell is NaN');
-    assert.equal(series.values[2], Math.fround(0.7), 'the last duplicate wins');
+    assert.equal(series.values[2], 0.7, 'the last duplicate wins (float64: no rounding)');
     assert.deepEqual(Array.from(series.labels!), [0, 1, 0]);
     assert.equal(report.sorted, true);
     assert.equal(report.duplicates, 1);
@@ -76,6 +77,52 @@ describe('readers', () => {
     await assert.rejects(loadDataset('foo'), /is not kind:target/);
     await assert.rejects(loadDataset('bogus:x'), /unknown dataset kind 'bogus'/);
     await assert.rejects(loadDataset('synthetic:flink?machines=abc'), /machines=abc is not a number/);
+    await assert.rejects(loadDataset('synthetic:flink?machine=3'), /unknown option 'machine' for synthetic \(known: machines, .*name\)/);
+    await assert.rejects(loadDataset('synthetic:flink?seed=1&seed=2'), /option 'seed' given twice/);
+  });
+  it('csvdir: headerless per-entity CSVs (JumpStarter layout) under an explicit dataset name', async () => {
+    const dir = fileURLToPath(new URL('../../../../test/fixtures/csvdir', import.meta.url));
+    const items = await loadDataset(`csvdir:${dir}?name=JumpLike`);
+    assert.deepEqual(items.map((i) => [i.dataset, i.series]), [['JumpLike', 'service1'], ['JumpLike', 'service2'], ['JumpLike', 'service3']]);
+    assert.deepEqual(items[0].train.channels, ['m0', 'm1', 'm2']);
+    assert.equal(items[0].train.timestamps.length, 80);
+    assert.equal(items[0].test.timestamps[0], 80 * 60_000, 'timestamps continue from training at 60 s');
+    assert.deepEqual(Array.from(items[0].test.labels!.subarray(24, 31)), [0, 1, 1, 1, 1, 1, 0]);
+    assert.equal(items[0].train.values[0], 0.5019, 'float64: exact');
+    const fast = await loadDataset(`csvdir:${dir}?name=J&interval=10`);
+    assert.equal(fast[0].train.timestamps[1], 10_000);
+    await assert.rejects(loadDataset(`csvdir:${dir}`), /csvdir needs \?name=<dataset name>/);
+    await assert.rejects(loadDataset(`csvdir:${dir}?name=J&train=0.5`), /unknown option 'train' for csvdir/);
+  });
+  it('csvdir: a header line, a stray token or a label other than 0/1 is an error naming file, line and field', async () => {
+    const dir = join(tmp, 'csvdir');
+    for (const d of ['train', 'test', 'test_label']) mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, 'train', 's1.csv'), 'cpu,mem\n1,2\n3,4\n');
+    writeFileSync(join(dir, 'test', 's1.csv'), '1,2\n,nan\n');
+    writeFileSync(join(dir, 'test_label', 's1.csv'), '0\n1\n');
+    await assert.rejects(loadDataset(`csvdir:${dir}?name=x`), /train\/s1\.csv: line 1, field 1: 'cpu' is not a number \(these files have no header line\)/);
+    writeFileSync(join(dir, 'train', 's1.csv'), '1,2\n3,4x\n');
+    await assert.rejects(loadDataset(`csvdir:${dir}?name=x`), /line 2, field 2: '4x' is not a number/);
+    writeFileSync(join(dir, 'train', 's1.csv'), '1,2\n3,4\n');
+    const [item] = await loadDataset(`csvdir:${dir}?name=x`);
+    assert.ok(Number.isNaN(item.test.values[2]) && Number.isNaN(item.test.values[3]), 'empty and nan cells are missing values, not 0');
+    writeFileSync(join(dir, 'test_label', 's1.csv'), '0\n2\n');
+    await assert.rejects(loadDataset(`csvdir:${dir}?name=x`), /line 2: label 2 is not 0 or 1/);
+  });
+  it('NAB: a misspelled subset is an error; a file without labels is read unlabelled (not as all-normal)', async () => {
+    const dir = join(tmp, 'nab');
+    for (const c of ['realA', 'realB']) mkdirSync(join(dir, 'data', c), { recursive: true });
+    mkdirSync(join(dir, 'labels'), { recursive: true });
+    const csv = ['timestamp,value', ...Array.from({ length: 40 }, (_, i) => `2026-01-01 00:${String(i).padStart(2, '0')}:00,${i % 5}`)].join('\n');
+    writeFileSync(join(dir, 'data', 'realA', 'a.csv'), csv);
+    writeFileSync(join(dir, 'data', 'realB', 'b.csv'), csv);
+    writeFileSync(join(dir, 'labels', 'combined_windows.json'), JSON.stringify({ 'realA/a.csv': [['2026-01-01 00:30:00', '2026-01-01 00:32:00']] }));
+    await assert.rejects(loadDataset(`nab:${dir}?subset=realA,realBB`), /unknown NAB subset 'realBB' \(have: realA, realB\)/);
+    await assert.rejects(loadDataset(`nab:${dir}?subset=realA,`), /subset= holds an empty name/);
+    const items = await loadDataset(`nab:${dir}?name=NAB-mini`);
+    assert.deepEqual(items.map((i) => [i.dataset, i.series]), [['NAB-mini', 'realA/a.csv'], ['NAB-mini', 'realB/b.csv']]);
+    assert.equal(items[0].test.labels!.reduce((a, b) => a + b, 0), 3);
+    assert.equal(items[1].test.labels, undefined);
   });
   it('real dev data: SMD-dev, ASD and NAB-dev load with labels', { skip: !existsSync(SHARED) && 'no ../shared/data here' }, async () => {
     const smd = await loadDataset(`smd:${SHARED}/SMD-dev`);
@@ -89,6 +136,7 @@ describe('readers', () => {
     assert.ok(nab.length >= 5);
     assert.ok(nab.some((s) => s.test.labels!.some((v) => v === 1)));
     assert.equal(nab[0].train.timestamps.length, Math.floor((nab[0].train.timestamps.length + nab[0].test.timestamps.length) * 0.15));
+    await assert.rejects(loadDataset(`nab:${SHARED}/NAB-dev?subset=realKnownCaus,realTraffic`), /unknown NAB subset 'realKnownCaus'/);
   });
 });
 

@@ -1,7 +1,10 @@
 // Every metric on cases computed by hand (the arithmetic is in the comments).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { prf, pointAdjustedF1, aucRoc, aucPr, affiliation, rangeAucPr, vusPr, percentileThreshold, potThreshold, detectionDelays, evaluate, toEvents, thresholdFrom } from '../../../src/eval/index.js';
+import {
+  prf, pointAdjustedF1, aucRoc, aucPr, affiliation, rangeAucPr, vusPr, percentileThreshold, potThreshold, madThreshold, detectionDelays, evaluate, toEvents, thresholdFrom,
+  oracleBestF1, parseThresholdRule, parseThresholdRules, formatThresholdRule, isLeaky, leaderboardMarkdown, silentMarkdown, type ResultRow,
+} from '../../../src/eval/index.js';
 
 const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -73,6 +76,17 @@ describe('metrics', () => {
     const { threshold } = potThreshold(exp, { risk: 1e-3, initialQuantile: 0.98 });
     assert.ok(Math.abs(threshold - Math.log(1000)) < 0.35, `POT ${threshold} vs ${Math.log(1000)}`);
   });
+  it('median + k·MAD uses the median (even length: the mean of the middle two), not an upper middle element', () => {
+    // [1, 2, 3, 4]: median 2.5, |x − 2.5| = 1.5, 0.5, 0.5, 1.5 → MAD 1.0 → 2.5 + 8 · 1.4826
+    close(madThreshold([4, 1, 3, 2], 8), 2.5 + 8 * 1.4826);
+    close(madThreshold([1, 2, 3, 4, 100], 8), 3 + 8 * 1.4826);
+  });
+  it('oracle best F1: the best cut of the sorted scores, ties cut together', () => {
+    // cuts: top 1 → 2·1/(1+2) = 0.667, top 2 → 2/(2+2), top 3 → 2·2/(3+2) = 0.8, all → 4/6
+    close(oracleBestF1([0.9, 0.8, 0.7, 0.1], [1, 0, 1, 0]), 0.8);
+    close(oracleBestF1([1, 1, 0], [1, 0, 0]), 2 / 3); // the tie cannot be split: 2·1/(2+1)
+    assert.ok(Number.isNaN(oracleBestF1([1, 2], [0, 0])));
+  });
   it('evaluate reports every metric together and rejects mismatched lengths', () => {
     const m = evaluate([0.1, 0.9, 0.8, 0.1], [0, 1, 1, 0], 0.5);
     close(m.f1, 1);
@@ -80,6 +94,9 @@ describe('metrics', () => {
     close(m.aff_f1, 1);
     close(m.auc_roc, 1);
     close(m.delay, 0);
+    assert.equal(m.flagged, 2);
+    assert.equal(evaluate([0.1, 0.9], [0, 1], 5).flagged, 0);
+    close(m.oracle_best_f1, 1);
     assert.throws(() => evaluate([1, 2], [1], 0), /2 scores\/predictions for 1 labels/);
   });
 });
@@ -92,5 +109,49 @@ describe('the leaky paper protocol is explicit', () => {
     assert.ok(Math.abs(thresholdFrom(train, { kind: 'paper', ratio: 50 }, test) - 5.495) < 1e-5); // between 0.99 and 10
     assert.ok(Math.abs(thresholdFrom(train, { kind: 'percentile', q: 0.5 }) - 0.495) < 1e-6);
     assert.throws(() => thresholdFrom(train, { kind: 'paper', ratio: 1 }), /leaky/);
+  });
+});
+
+describe('threshold rules are first class: one parser, one canonical text', () => {
+  it('parses and prints back every form', () => {
+    for (const [text, canon] of [['mad', 'mad:8'], ['mad:3', 'mad:3'], ['p99', 'p99'], ['p99.5', 'p99.5'], ['pot', 'pot:0.001'], ['pot:0.01', 'pot:0.01'], ['paper:10', 'paper:10']]) {
+      const r = parseThresholdRule(text);
+      assert.equal(formatThresholdRule(r), canon);
+      assert.deepEqual(parseThresholdRule(canon), r);
+    }
+    assert.deepEqual(parseThresholdRule('p99'), { kind: 'percentile', q: 0.99 });
+    assert.equal(isLeaky(parseThresholdRule('paper:10')), true);
+    assert.equal(isLeaky(parseThresholdRule('pot')), false);
+    assert.deepEqual(parseThresholdRules('mad:8, p99,pot').map(formatThresholdRule), ['mad:8', 'p99', 'pot:0.001']);
+  });
+  it('a malformed rule is an error naming the accepted forms', () => {
+    assert.throws(() => parseThresholdRule('mad:x'), /'mad:x': k must be a number/);
+    assert.throws(() => parseThresholdRule('p100'), /the percentile must be a number in \(0, 100\)/);
+    assert.throws(() => parseThresholdRule('pot:2'), /the risk must be a number in \(0, 1\)/);
+    assert.throws(() => parseThresholdRule('median'), /is not mad\[:k\].*pNN.*pot\[:risk\].*paper/);
+    assert.throws(() => parseThresholdRules('p99,p99'), /'p99' given twice/);
+  });
+});
+
+describe('leaderboard', () => {
+  const row = (detector: string, series: string, f1: number, flagged: number, rule = 'mad:8'): ResultRow => ({
+    dataset: 'D', series, detector, seed: 1, rule, protocol: rule.startsWith('paper') ? 'LEAKY' : 'honest', calibration: 'tail:0.2', threshold: 1, fit_ms: 1, score_ms: 1,
+    precision: f1, recall: f1, f1, pa_f1: f1, aff_precision: f1, aff_recall: f1, aff_f1: f1, delay: 0, event_recall: 1, flagged,
+    vus_pr: 0.5, range_auc_pr: 0.5, auc_roc: 0.7, auc_pr: 0.4, oracle_best_f1: 0.9,
+  });
+  const rows = [row('silent', 's1', 0, 0), row('silent', 's2', 0, 0), row('half', 's1', 0, 0), row('half', 's2', 0.6, 12), row('fine', 's1', 0.5, 3), row('fine', 's2', 0.7, 9)];
+  it('a detector that flags nothing is shown as such, not as F1 0; a partly silent cell says how often', () => {
+    const md = leaderboardMarkdown(rows, ['f1']);
+    assert.match(md, /\| silent \| flags nothing \| 0\.000 \|/);
+    assert.match(md, /\| half \| 0\.300 ∅1\/2 \| 0\.300 \|/);
+    assert.match(md, /\| fine \| 0\.600 \| 0\.600 \|/);
+    assert.match(md, /threshold rule `mad:8`, calibration `tail:0\.2`/);
+    assert.match(silentMarkdown(rows), /\| silent \| 2\/2 \|/);
+  });
+  it('threshold metrics need one rule at a time; the oracle is labelled an upper bound; LEAKY rules say so', () => {
+    const two = [...rows, row('fine', 's1', 0.9, 40, 'paper:10')];
+    assert.throws(() => leaderboardMarkdown(two, ['f1']), /rows of 2 threshold rules/);
+    assert.match(leaderboardMarkdown(two, ['oracle_best_f1']), /UPPER BOUND, not a result/);
+    assert.match(leaderboardMarkdown(two.filter((r) => r.rule === 'paper:10'), ['f1']), /`paper:10` — LEAKY/);
   });
 });

@@ -156,7 +156,7 @@ describe('alarm levels in the scorer', () => {
     const { FixedLevels } = await import('../../../src/inspect/levels.js');
     const seen: number[] = [];
     const levels = new FixedLevels(8, 'test', 0);
-    levels.observe = (_m: string, s: number) => void seen.push(s);
+    levels.observe = (_m: string, s: number) => (seen.push(s), false);
     const resumed = [...Array(10).fill(0), ...Array(5).fill(10), 0, 0, 0, 0, 5, 5, ...Array(20).fill(0)];
     const inc = run(resumed, { levels, maxGap: 2 });
     assert.equal(inc.length, 1);

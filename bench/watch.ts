@@ -1,0 +1,141 @@
+// `npm run bench:watch`: the product loop at cluster scale, end to end. A fake Prometheus (its own process) serves N
+// machines × M metrics; each round, with the data clock 10 s further, flinkscope polls it (PrometheusSource, one
+// query_range per metric), stores the samples (SQLite), and the watcher scores every machine's new row in one batched
+// forward and commits the step (scores, scorer state, incidents, outbox, cluster view) — all in this process, whose
+// CPU time per round is the figure. Meanwhile `flinkscope serve` (its own process, same store file) answers the
+// dashboard's requests from a loader; their latencies are reported per route. Store bytes per machine-day are
+// extrapolated from the growth per round.
+// Usage: node dist/bench/watch.js [machines=10000] [rounds=6] [metrics=38]   (prints JSON lines)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SqliteStore } from '../src/store/index.js';
+import { trainModel } from '../src/app/train.js';
+import { StoreCollector } from '../src/app/collect.js';
+import { Watcher } from '../src/app/watch.js';
+import type { Series } from '../src/core/series.js';
+import * as t from '../src/tensor/index.js';
+import { benchValue } from './fake/values.js';
+
+const machines = Number(process.argv[2] ?? 10_000);
+const rounds = Number(process.argv[3] ?? 6);
+const metrics = Number(process.argv[4] ?? 38);
+const here = dirname(fileURLToPath(import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'flinkscope-bench-watch-'));
+const STEP = 10_000;
+const T0 = Date.UTC(2026, 0, 5);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+async function startChild(args: string[], portFile: string): Promise<number> {
+  const c = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(c);
+  for (let i = 0; i < 300 && !existsSync(portFile); i++) await sleep(100);
+  if (!existsSync(portFile)) throw new Error(`${args[0]} did not start`);
+  return Number(readFileSync(portFile, 'utf8'));
+}
+
+const names = Array.from({ length: metrics }, (_, k) => `m${String(k).padStart(2, '0')}`);
+const WARM = 4;
+const hotAfter = T0 + (64 + WARM + 1) * STEP; // tm-0 turns hot during the measured rounds
+const promPort = await startChild([join(here, 'fake', 'prometheus.js'), String(machines), String(metrics), join(dir, 'prom.port'), String(hotAfter)], join(dir, 'prom.port'));
+
+// a CCL model trained on the same shapes (20 machines × 6 h of history), as `train` would
+const history: Series[] = Array.from({ length: 20 }, (_, m) => {
+  const T = 2160;
+  const ts = Float64Array.from({ length: T }, (_, i) => T0 - (T - i) * STEP);
+  const values = new Float32Array(T * metrics);
+  for (let i = 0; i < T; i++) for (let k = 0; k < metrics; k++) values[i * metrics + k] = benchValue(m + 1, k, ts[i]);
+  return { name: `h-${m}`, timestamps: ts, channels: names, values };
+});
+const trained = await trainModel({ history, kind: 'ccl', params: { epochs: 2, maxTrainWindows: 256 } });
+const modelPath = join(dir, 'ccl.model');
+trained.detector.save(modelPath);
+
+const dbPath = join(dir, 'bench.db');
+const store = new SqliteStore(dbPath);
+const modelId = await store.addModel('ccl', modelPath, { reason: 'bench' });
+const queries = Object.fromEntries(names.map((n) => [n, n]));
+// the first poll reads a window's worth of history (64 scrapes) so every machine's window is full from the start
+const collector = new StoreCollector(store, { prometheus: `http://127.0.0.1:${promPort}`, stepMs: STEP, sinceMs: 64 * STEP, http: { timeoutMs: 600_000 }, prom: { queries, catalogue: false } }, T0 + 64 * STEP);
+const watcher = await Watcher.open(store, trained.detector, trained.detector.threshold, modelId, { window: 64, maxRowsPerStep: 64 });
+
+async function round(now: number): Promise<{ cpuMs: number; wallMs: number; collectMs: number; stepMs: number; stored: number }> {
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  const p = await collector.poll(now);
+  const w1 = performance.now();
+  while ((await watcher.step()).progressed);
+  const w2 = performance.now();
+  const c = process.cpuUsage(c0);
+  return { cpuMs: (c.user + c.system) / 1000, wallMs: w2 - w0, collectMs: w1 - w0, stepMs: w2 - w1, stored: p.stored };
+}
+
+// warm-up: the window's history, then a few scrapes to reach steady state; not measured
+let now = T0 + 63 * STEP;
+for (let r = 0; r < WARM; r++) await round((now += STEP));
+
+// serve + a dashboard loader while the measured rounds run
+const servePort = join(dir, 'serve.port');
+const cli = join(here, '..', 'src', 'cli', 'main.js');
+const sp = spawn(process.execPath, [cli, 'serve', '--db', dbPath, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+children.push(sp);
+const addr = await new Promise<string>((res, rej) => {
+  let out = '';
+  sp.stdout!.on('data', (d) => { out += d; const m = /(http:\/\/[^/\s]+)/.exec(out); if (m) res(m[1]); });
+  sp.on('exit', () => rej(new Error('serve exited')));
+});
+void servePort;
+const routes = ['/api/health', '/api/machines', '/api/cluster', '/api/incidents?limit=50', '/api/machines/tm-0/scores', '/api/machines/tm-0/metrics?points=600'];
+const lat = new Map<string, number[]>(routes.map((r) => [r, []]));
+let loading = true;
+const loader = (async () => {
+  while (loading) {
+    for (const r of routes) {
+      const t0 = performance.now();
+      const res = await fetch(addr + r);
+      await res.arrayBuffer();
+      if (res.ok) lat.get(r)!.push(performance.now() - t0);
+    }
+    await sleep(200);
+  }
+})();
+
+store.db.pragma('wal_checkpoint(TRUNCATE)');
+const bytes0 = statSync(dbPath).size;
+// FLINKSCOPE_BENCH_PROFILE=file.cpuprofile: a CPU profile of the measured rounds only (not training or warm-up)
+const profile = process.env.FLINKSCOPE_BENCH_PROFILE;
+const session = profile ? new (await import('node:inspector')).Session() : null;
+const post = (method: string, params?: object): Promise<unknown> => new Promise((res, rej) => session!.post(method, params ?? {}, (e, r) => (e ? rej(e) : res(r))));
+if (session) {
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.start');
+}
+const measured = [];
+for (let r = 0; r < rounds; r++) measured.push(await round((now += STEP)));
+if (session) {
+  const { profile: prof } = (await post('Profiler.stop')) as { profile: unknown };
+  (await import('node:fs')).writeFileSync(profile!, JSON.stringify(prof));
+  session.disconnect();
+}
+loading = false;
+await loader;
+store.db.pragma('wal_checkpoint(TRUNCATE)');
+const bytes1 = statSync(dbPath).size;
+const med = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
+const cpu = med(measured.map((m) => m.cpuMs));
+console.log(JSON.stringify({
+  case: 'watch-loop', impl: `flinkscope-sqlite-${t.backend().name}`, machines, metrics, interval_s: STEP / 1000, rounds,
+  cpu_ms_per_round: Math.round(cpu), cpu_share_of_one_core: Number((cpu / STEP).toFixed(3)), target_share: 0.25,
+  round_wall_ms_p50: Math.round(med(measured.map((m) => m.wallMs))), collect_ms_p50: Math.round(med(measured.map((m) => m.collectMs))), watch_ms_p50: Math.round(med(measured.map((m) => m.stepMs))),
+  samples_per_round: measured[0].stored, store_bytes_per_machine_day: Math.round(((bytes1 - bytes0) / rounds) * (86_400_000 / STEP) / machines),
+  hot_machine_incident: (await store.incidents({ machine: 'tm-0' })).items.length > 0,
+}));
+const p99 = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * 0.99))];
+for (const [r, a] of lat) console.log(JSON.stringify({ case: 'watch-loop-api', route: r, machines, requests: a.length, p50_ms: Number(med(a).toFixed(1)), p99_ms: Number(p99(a).toFixed(1)), target_p99_ms: 150 }));
+await store.close();
+for (const c of children) c.kill('SIGTERM');
