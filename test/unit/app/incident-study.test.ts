@@ -18,3 +18,19 @@ describe('incident study inputs', () => {
     assert.throws(() => parsePolicy('mad:8,loud'), /unknown flag/);
   });
 });
+
+describe('the product incidents seam', () => {
+  it('opens after 3 consecutive points at the threshold, one incident per episode', async () => {
+    const { productIncidentsOf } = await import('../../../src/app/product-incidents.js');
+    const T = 200;
+    const ts = Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 60_000);
+    const item = { dataset: 'd', series: 'm', train: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) }, test: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) } };
+    const s = new Float32Array(T);
+    s[20] = s[21] = 9; // two points: no page
+    for (let i = 50; i < 60; i++) s[i] = 9; // an episode with a dip
+    s[55] = 0;
+    for (let i = 150; i < 153; i++) s[i] = 9;
+    const inc = productIncidentsOf()(item, s, 5);
+    assert.deepEqual(inc.map((i) => [Math.round((i.onset - 1.7e12) / 60_000), Math.round((i.end - 1.7e12) / 60_000)]), [[50, 59], [150, 152]]);
+  });
+});
