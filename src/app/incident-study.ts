@@ -146,6 +146,9 @@ export interface FeedbackResult {
   noRetrain: PeriodResult;
   retrained: PeriodResult;
   withFeedback: PeriodResult;
+  /** Thresholds of record of the three models, and the rows each retraining learnt from. */
+  thresholds: { first: number; retrained: number; withFeedback: number };
+  historyRows: { retrained: number; withFeedback: number };
 }
 
 /**
@@ -202,11 +205,15 @@ export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs:
   };
   return {
     cluster: spec, labelled,
+    thresholds: { first: first.trained.detector.threshold, retrained: retrainedModel.detector.threshold, withFeedback: feedbackModel.detector.threshold },
+    historyRows: { retrained: rowsOf(retrainedModel), withFeedback: rowsOf(feedbackModel) },
     noRetrain: await judge(first.trained, 'same-model'),
     retrained: await judge(retrainedModel, 'retrained'),
     withFeedback: await judge(feedbackModel, 'feedback'),
   };
 }
+
+const rowsOf = (t: Trained): number => Number(t.detector.provenance.rows ?? 0) + Number(t.detector.provenance.calibrationRows ?? 0);
 
 function concatSeries(a: Series, b: Series): Series {
   const C = a.channels.length;
