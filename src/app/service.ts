@@ -81,9 +81,9 @@ export class InspectionService {
     };
   }
 
-  /** Machines ranked by risk now (the watcher's cluster view). */
-  async machines(): Promise<(MachineStatus & { atRisk: boolean })[]> {
-    return (await this.store.machineStatus()).map((s) => ({ ...s, atRisk: s.risk >= 1 }));
+  /** Machines ranked by risk now (the watcher's cluster view): the riskiest `limit` (default 200), or one machine. */
+  async machines(q: { limit?: number; machine?: string } = {}): Promise<(MachineStatus & { atRisk: boolean })[]> {
+    return (await this.store.machineStatus({ limit: q.limit ?? 200, machine: q.machine })).map((s) => ({ ...s, atRisk: s.risk >= 1 }));
   }
 
   /** The heat map of the riskiest machines over [from, to] (default: the last 6 h of scored data). */
@@ -104,7 +104,7 @@ export class InspectionService {
 
   /** [from, to] of a query on one machine: default the last 24 h of its scores. */
   private async machineRange(machine: string, from?: number, to?: number): Promise<{ from: number; to: number }> {
-    const st = (await this.store.machineStatus()).find((s) => s.machine === machine);
+    const [st] = await this.store.machineStatus({ machine });
     if (!st && !(await this.store.machines()).includes(machine)) throw new ServiceError(404, `unknown machine '${machine}'`);
     const end = to ?? st?.lastTs ?? (await this.store.newestSample());
     const start = from ?? end - 86_400_000;

@@ -195,8 +195,8 @@ export interface Store {
   /** Max score per bucket over [from, to] (in SQL), relative to `threshold`, for the given machines or else the
    *  `limit` (default 50) riskiest ones. */
   heatMap(q: { from: number; to: number; buckets: number; threshold: number; machines?: string[]; limit?: number }): Promise<HeatMap>;
-  /** The cluster view: each scored machine's latest status, highest risk first. */
-  machineStatus(): Promise<MachineStatus[]>;
+  /** The cluster view: each scored machine's latest status, highest risk first (the first `limit`, or one machine). */
+  machineStatus(q?: { limit?: number; machine?: string }): Promise<MachineStatus[]>;
   /** Newest scored timestamp (-Infinity when nothing is scored). */
   newestScore(): Promise<number>;
 

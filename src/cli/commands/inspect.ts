@@ -1,6 +1,6 @@
 // The store-backed faces: `watch` (collect → score → incidents → alerts, crash-consistent; src/app/run.ts), `serve`
 // (API + dashboard on 127.0.0.1; src/server) and `report` (the inspection report as HTML or Markdown).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openStore, DEFAULT_DB } from '../../store/index.js';
@@ -8,9 +8,11 @@ import { runWatch } from '../../app/run.js';
 import { InspectionService } from '../../app/service.js';
 import { reportInput } from '../../app/report.js';
 import { renderHtml, renderMarkdown } from '../../inspect/report.js';
-import { buildApi } from '../../server/api.js';
+import { serveApi } from '../../server/api.js';
+import { serveMetrics } from '../../server/metrics.js';
+import { assertBindSafe } from '../../server/security.js';
 import { parseThreshold } from './eval.js';
-import { opt, check, duration, each, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError } from '../options.js';
+import { opt, check, each, duration, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError } from '../options.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
@@ -25,7 +27,7 @@ function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
 interface WatchOpts extends SourceOpts {
   model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
   falseAlarms?: number; slo: string[]; eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
-  retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number;
+  retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
 }
 
 export function registerInspect(program: Command): void {
@@ -52,7 +54,8 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty))
     .addOption(opt('--retain <d>', 'keep this much history (by data time); older samples, scores, events and resolved incidents are deleted', duration, '14d'))
     .addOption(opt('--raw <d>', 'keep samples at full resolution this long; older ones are rolled up into --rollup means', duration, '2d'))
-    .addOption(opt('--rollup <d>', 'the roll-up bucket for samples older than --raw', duration, '5m'));
+    .addOption(opt('--rollup <d>', 'the roll-up bucket for samples older than --raw', duration, '5m'))
+    .addOption(opt('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> while watching (bearer token: FLINKSCOPE_TOKEN)', port));
   addSourceOptions(watch).action(async (o: WatchOpts) => {
     if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
     const rule = o.threshold ? parseThreshold(o.threshold) : undefined;
@@ -70,6 +73,8 @@ export function registerInspect(program: Command): void {
     const ac = new AbortController();
     process.once('SIGINT', () => ac.abort());
     process.once('SIGTERM', () => ac.abort());
+    const metrics = o.metricsPort !== undefined ? await serveMetrics(new InspectionService(store), { port: o.metricsPort, token: process.env.FLINKSCOPE_TOKEN }) : null;
+    if (metrics) process.stderr.write(`Prometheus metrics: ${metrics.address}/metrics\n`);
     try {
       const sum = await runWatch({
         store, modelPath: o.model, threshold: rule, falseAlarmsPerDay: o.falseAlarms, intervalMs: o.interval, ticks: o.steps, signal: ac.signal,
@@ -85,6 +90,7 @@ export function registerInspect(program: Command): void {
         process.exitCode = 1;
       }
     } finally {
+      await metrics?.app.close();
       await store.close();
     }
   });
@@ -95,12 +101,23 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
     .addOption(opt('--port <n>', 'port (0 = any free port)', check(port), '8080'))
     .addOption(opt('--host <h>', 'bind address', host, '127.0.0.1'))
-    .addOption(opt('--token <t>', 'require Authorization: Bearer <token> on /api', nonEmpty))
-    .action(async (o: { db: string; port: string; host: string; token?: string }) => {
+    .addOption(opt('--token <t>', 'require Authorization: Bearer <token> on /api and /metrics (needed to bind beyond loopback; or FLINKSCOPE_TOKEN)', nonEmpty))
+    .addOption(new Option('--allow-host <name>', 'another Host name clients may use, e.g. a DNS name in front of the server (repeatable)').argParser(each(host)))
+    .action(async (o: { db: string; port: string; host: string; token?: string; allowHost?: string[] }) => {
+      const token = o.token ?? process.env.FLINKSCOPE_TOKEN;
+      try {
+        assertBindSafe(o.host, token);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
       const store = await openStore(o.db);
-      const app = buildApi(new InspectionService(store), { token: o.token });
-      const addr = await app.listen({ host: o.host, port: Number(o.port) });
-      console.log(`dashboard and API: ${addr}/`);
+      try {
+        const { address } = await serveApi(new InspectionService(store), { host: o.host, port: Number(o.port), token, allowHosts: o.allowHost });
+        console.log(`dashboard and API: ${address}/  (Prometheus: ${address}/metrics, OpenAPI: ${address}/api/openapi.json)`);
+      } catch (e) {
+        await store.close();
+        throw e;
+      }
     });
 
   program

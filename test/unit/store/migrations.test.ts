@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore, migrate } from '../../../src/store/index.js';
 import { MIGRATIONS } from '../../../src/store/schema.js';
+import { packRow } from '../../../src/store/rows.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flinkscope-migrate-'));
 
@@ -18,9 +19,17 @@ function storeAt(v: number): string {
   const db = new Database(p);
   migrate(db, v, p);
   const ins = (sql: string, ...a: unknown[]): void => void db.prepare(sql).run(...a);
-  ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'cpu_load', 1000, 0.5);
-  ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-2', 'cpu_load', 2000, 0.25);
-  ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'heap_used', 1000, 123456789.25);
+  if (v < 4) {
+    ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'cpu_load', 1000, 0.5);
+    ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-2', 'cpu_load', 2000, 0.25);
+    ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'heap_used', 1000, 123456789.25);
+  } else {
+    // version 4 packs a machine's samples at one time into one row
+    ins('INSERT INTO metric_ids VALUES (?, ?)', 'cpu_load', 0);
+    ins('INSERT INTO metric_ids VALUES (?, ?)', 'heap_used', 1);
+    ins('INSERT INTO sample_rows VALUES (?, ?, ?)', 'tm-1', 1000, packRow([0, 1], [0.5, 123456789.25]));
+    ins('INSERT INTO sample_rows VALUES (?, ?, ?)', 'tm-2', 2000, packRow([0], [0.25]));
+  }
   ins('INSERT INTO placements VALUES (?, ?, ?)', 'tm-1', 'orders', 1000);
   ins('INSERT INTO scores VALUES (?, ?, ?, ?)', 'tm-1', 1000, 0.7, 1);
   if (v < 3) {
@@ -35,8 +44,10 @@ function storeAt(v: number): string {
       'inc-1', 'tm-1', 'trend', 'open', 1000, 5000, null, 9, 2, 1, d([{ name: 'cpu_load', share: 1, meanZ: 4 }]), 4000, 'ann');
     ins('INSERT INTO incidents (id, machine, type, state, onset, last_seen, resolved_at, peak, segments, paged, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       'inc-2', 'tm-2', 'spike', 'resolved', 1500, 1600, 2000, 3, 1, 1, d([]));
-    ins('INSERT INTO metric_names VALUES (?)', 'cpu_load');
-    ins('INSERT INTO metric_names VALUES (?)', 'heap_used');
+    if (v < 4) {
+      ins('INSERT INTO metric_names VALUES (?)', 'cpu_load');
+      ins('INSERT INTO metric_names VALUES (?)', 'heap_used');
+    }
     ins('INSERT INTO machines VALUES (?, ?, ?)', 'tm-1', 1000, 1000);
     ins('INSERT INTO machines VALUES (?, ?, ?)', 'tm-2', 2000, 2000);
   }
@@ -74,6 +85,12 @@ describe('store migrations', () => {
         // and it works as a current store
         assert.equal(await s.insertSamples([{ ts: 3000, machine: 'tm-3', metric: 'gc_time_ms', value: 1 }]), 1);
         assert.ok((await s.metrics()).includes('gc_time_ms'));
+        // version 5: the roll-ups are built from what the store held (a range read through them sees the old rows)
+        const week = await s.metricsRange('tm-1', 0, 7 * 86_400_000, 100);
+        assert.ok(week.bucketMs >= 7_200_000, 'a week is read from the 2 h roll-up');
+        assert.deepEqual(week.channels, ['cpu_load', 'heap_used']);
+        assert.deepEqual(week.values, [[0.5], [123456789.25]]);
+        assert.deepEqual((await s.scoresRange('tm-1', 0, 7 * 86_400_000, 100)).values, [[0.7]]);
       } finally {
         await s.close();
       }
