@@ -28,9 +28,10 @@ export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): n
   return until;
 }
 
-/** Whether an incident held until `until` pages at data time `now`. */
+/** Whether an incident held until `until` pages at data time `now`: after the hold only if it crossed the opening
+ *  level again (an event's after-effects lingering at the lower, keep-open level do not page). */
 export function pagesNow(i: Incident, until: number, now: number): boolean {
-  return until === -Infinity || (now >= until && i.lastSeen >= until);
+  return until === -Infinity || (now >= until && (i.lastHigh ?? i.lastSeen) >= until);
 }
 
 /** The likely cause of a back-pressure incident from the placement and the stored busy / back-pressured time. */

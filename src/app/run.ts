@@ -3,7 +3,9 @@
 // life-cycle, sleep until the next tick. Stops on the signal or after `ticks`.
 import type { Detector } from '../detectors/index.js';
 import { loadDetector } from '../detectors/index.js';
-import { thresholdFrom, formatThresholdRule, type ThresholdRule } from '../eval/index.js';
+import type { ThresholdRule } from '../eval/index.js';
+import type { AlarmLevels } from '../inspect/levels.js';
+import { alarmLevels, displayThreshold } from './alarms.js';
 import type { Store, RetentionPolicy } from '../store/store.js';
 import { WebhookAlerter, type AlertConfig } from '../inspect/alerts.js';
 import { StoreCollector, type SourceSpec } from './collect.js';
@@ -16,6 +18,8 @@ export interface WatchRun {
   modelPath: string;
   /** Re-threshold the model with this rule (applied to the training-score sample kept in its artifact). */
   threshold?: ThresholdRule;
+  /** A false-alarm budget in pages per machine-day instead (per-machine thresholds from the artifact's tails). */
+  falseAlarmsPerDay?: number;
   source?: SourceSpec;
   intervalMs: number;
   /** Stop after this many ticks (default: until the signal). */
@@ -43,20 +47,19 @@ export interface WatchSummary {
   resolved: number;
 }
 
-/** The model to watch with: its artifact, its threshold (or the rule's over its training scores), its version id. */
-export async function modelInUse(store: Store, path: string, rule?: ThresholdRule): Promise<{ detector: Detector; threshold: number; rule: string; modelId: number }> {
+/** The model to watch with: its artifact, its alarm levels (its threshold, a rule's over its training scores, or a
+ *  false-alarm budget over its per-machine tails), its version id. */
+export async function modelInUse(store: Store, path: string, rule?: ThresholdRule, perDay?: number): Promise<{ detector: Detector; levels: AlarmLevels; threshold: number; rule: string; modelId: number }> {
   const detector = loadDetector(path);
-  let threshold = detector.threshold;
-  let name = detector.thresholdRule;
-  if (rule) {
-    if (detector.trainScores.length < 10) throw new Error(`${path} keeps no training-score sample to apply --threshold to (retrain it with this flinkscope)`);
-    threshold = thresholdFrom(Float32Array.from(detector.trainScores), rule);
-    name = formatThresholdRule(rule);
+  let levels: AlarmLevels;
+  try {
+    levels = alarmLevels(detector, { rule, perDay });
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
   }
-  if (!Number.isFinite(threshold)) throw new Error(`${path}: threshold ${threshold} is not finite`);
   const latest = await store.latestModel();
   const modelId = latest && latest.path === path ? latest.id : await store.addModel(detector.kind, path, { reason: 'manual' });
-  return { detector, threshold, rule: name, modelId };
+  return { detector, levels, threshold: displayThreshold(levels, Object.keys(detector.machineFacts)), rule: levels.rule, modelId };
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((res) => {
@@ -73,9 +76,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((
 export async function runWatch(r: WatchRun): Promise<WatchSummary> {
   const log = r.log ?? ((l: string) => console.log(l));
   const status = r.status ?? (() => {});
-  const m = await modelInUse(r.store, r.modelPath, r.threshold);
-  log(`model ${r.modelPath} (${m.detector.kind}, version #${m.modelId}); threshold ${m.threshold.toFixed(4)} (${m.rule})`);
-  const watcher = await Watcher.open(r.store, m.detector, m.threshold, m.modelId, r.watch);
+  const m = await modelInUse(r.store, r.modelPath, r.threshold, r.falseAlarmsPerDay);
+  log(`model ${r.modelPath} (${m.detector.kind}, version #${m.modelId}); threshold ${m.threshold.toFixed(4)} (${m.rule}${r.falseAlarmsPerDay !== undefined ? ', per machine: the median shown' : ''})`);
+  const watcher = await Watcher.open(r.store, m.detector, m.levels, m.modelId, r.watch);
   const collector = r.source ? new StoreCollector(r.store, r.source) : null;
   const dispatcher = r.webhook ? new AlertDispatcher(r.store, new WebhookAlerter(r.webhook)) : null;
   const life = r.retrain
@@ -128,7 +131,7 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
         lastDrift = l.drift.drifted;
       }
       if (l.retrained) {
-        watcher.swapModel(l.retrained.detector, l.retrained.threshold, l.retrained.id);
+        watcher.swapModel(l.retrained.detector, alarmLevels(l.retrained.detector, { rule: r.threshold, perDay: r.falseAlarmsPerDay }), l.retrained.id);
         log(`RETRAIN  ${l.decision.reason}: model #${l.retrained.id} on ${l.retrained.series} machines (${Math.round(l.retrained.trainMs)} ms), threshold ${l.retrained.threshold.toFixed(3)} → ${l.retrained.path}`);
         lastDrift = null;
       }

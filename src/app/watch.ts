@@ -10,9 +10,12 @@ import type { Detector } from '../detectors/index.js';
 import type { Incident, IncidentDetail } from '../core/incident.js';
 import type { Store, MachineStatus, StepWrite } from '../store/store.js';
 import { IncidentTracker } from '../inspect/incidents.js';
-import { OnlineScorer, type MachineState } from '../inspect/online.js';
+import { OnlineScorer, type MachineState, type TrailingScorer } from '../inspect/online.js';
 import { rankMachines } from '../inspect/ranking.js';
+import { FixedLevels, PERSIST_POINTS, type AlarmLevels } from '../inspect/levels.js';
+import { peerGroups } from '../core/peers.js';
 import { enrich, type EnrichOptions } from './enrich.js';
+import { displayThreshold } from './alarms.js';
 
 export interface WatchOptions extends EnrichOptions {
   /** Window the detector scores, samples. Default 64. */
@@ -28,6 +31,11 @@ export interface WatchOptions extends EnrichOptions {
   /** A machine seen for the first time is scored from after this time; what precedes it is its window's context.
    *  Default: from its first sample. */
   startAt?: number;
+  /** Limits per metric: open incidents rising towards one carry a time to breach (`watch --slo metric=limit`). */
+  slo?: Record<string, number>;
+  /** Consecutive points at or above the opening level needed to open an incident (persistence). Default
+   *  PERSIST_POINTS; the model's per-machine tails are calibrated for the same rule (src/app/train.ts). */
+  minPoints?: number;
 }
 
 export interface StepResult {
@@ -56,21 +64,31 @@ export class Watcher {
 
   /** Incident id → its detail as last written (paged stays true once set). */
   private readonly details = new Map<string, IncidentDetail>();
+  /** Jobs on each machine as last read from the store (peers share a job). */
+  private placement = new Map<string, string[]>();
 
-  private constructor(private readonly store: Store, detector: Detector, public threshold: number, private modelId: number | null, private readonly o: WatchOptions) {
+  private constructor(private readonly store: Store, detector: Detector, private levels: AlarmLevels, private modelId: number | null, private readonly o: WatchOptions) {
     this.channels = detector.channels;
     this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs, mergeGapMs: o.mergeGapMs });
-    this.scorer = new OnlineScorer({ channels: this.channels, window: o.window ?? 64, threshold, score: (s) => detector.score(s), scoreMany: (s) => detector.scoreMany(s) }, this.tracker);
+    this.scorer = new OnlineScorer({
+      channels: this.channels, window: o.window ?? 64, levels, minPoints: o.minPoints ?? PERSIST_POINTS, candidateGap: 0, scoreTrailing: trailing(detector), slo: o.slo,
+      peers: detector.peerAware ? (names) => peerGroups(names, (m) => this.placement.get(m)) : undefined,
+    }, this.tracker);
+  }
+
+  /** One threshold for displays (the median of the machines' opening levels under a budget). */
+  get threshold(): number {
+    return displayThreshold(this.levels, [...this.recent.keys()]);
   }
 
   /** A watcher that continues from what the store holds (active incidents, scorer states, windows). */
-  static async open(store: Store, detector: Detector, threshold: number, modelId: number | null, o: WatchOptions = {}): Promise<Watcher> {
-    const w = new Watcher(store, detector, threshold, modelId, o);
+  static async open(store: Store, detector: Detector, levels: AlarmLevels | number, modelId: number | null, o: WatchOptions = {}): Promise<Watcher> {
+    const w = new Watcher(store, detector, asLevels(levels), modelId, o);
     // creation order (ids are numbered in it), as an uninterrupted watcher holds them: it decides the order of a
     // step's writes and alerts
     const num = (id: string): number => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
     const active = (await store.activeIncidents()).sort((a, b) => num(a.id) - num(b.id));
-    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, peak: r.peak, segments: r.segments })), Number(await store.meta('nextIncident') ?? 1));
+    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta('nextIncident') ?? 1));
     for (const r of active) {
       w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged });
       w.scorer.explanations.set(r.id, r.explanation);
@@ -86,11 +104,12 @@ export class Watcher {
   }
 
   /** Switches to a retrained model over the same channels; machine windows and open incidents carry over. */
-  swapModel(detector: Detector, threshold: number, modelId: number | null): void {
+  swapModel(detector: Detector, levelsOrThreshold: AlarmLevels | number, modelId: number | null): void {
+    const levels = asLevels(levelsOrThreshold);
     const missing = this.channels.filter((c) => !detector.channels.includes(c));
     if (missing.length || detector.channels.length !== this.channels.length) throw new Error(`the new model's channels differ from the running one's (${missing.join(', ') || 'count'})`);
-    this.scorer.setModel((s) => detector.score(s), threshold, (s) => detector.scoreMany(s));
-    this.threshold = threshold;
+    this.scorer.setModel(trailing(detector), levels);
+    this.levels = levels;
     this.modelId = modelId;
   }
 
@@ -100,6 +119,7 @@ export class Watcher {
     const maxRows = this.o.maxRowsPerStep ?? 360;
     const batch: { machine: string; timestamps: Float64Array; values: Float64Array | Float32Array }[] = [];
     let newest = -Infinity;
+    this.placement = await this.store.placements();
     for (const m of await this.store.machines()) {
       if (this.o.startAt !== undefined && this.scorer.lastTimestamp(m) === -Infinity) {
         const ctx = await this.store.lastRows(m, this.channels, this.o.startAt, this.o.window ?? 64);
@@ -135,7 +155,7 @@ export class Watcher {
       // a held incident is looked at again each step: its grace period may have ended
       if (!changed && !(held && !held.paged && i.state !== 'resolved')) continue;
       const wasPaged = held?.paged ?? false;
-      const d = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o);
+      const d = { ...(await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o)), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };
       this.details.set(i.id, d);
       write.incidents.push({ ...i, ...d });
       const at = Date.now();
@@ -158,16 +178,24 @@ export class Watcher {
     this.scorer.clean(write.scorerStates.map((x) => x.machine));
     // memory stays bounded on a long run; the store keeps everything
     this.tracker.prune(now - (this.o.keepResolvedMs ?? 6 * 3_600_000));
-    for (const id of this.details.keys()) if (!this.tracker.incidents.some((i) => i.id === id)) { this.details.delete(id); this.scorer.explanations.delete(id); }
+    for (const id of this.details.keys()) if (!this.tracker.incidents.some((i) => i.id === id)) { this.details.delete(id); this.scorer.forget(id); }
     return result;
   }
 
   /** Cluster-view rows of the machines scored in this step. */
   private statusRows(machines: string[]): MachineStatus[] {
-    const th = this.threshold > 0 ? this.threshold : 1e-6;
     const open = new Map<string, number>();
     for (const i of this.tracker.incidents) if (i.state !== 'resolved') open.set(i.machine, (open.get(i.machine) ?? 0) + 1);
-    const ranked = rankMachines(machines.map((m) => ({ machine: m, scores: this.recent.get(m) ?? [], hasActiveIncident: open.has(m) })), th, RECENT);
-    return ranked.map((r) => ({ machine: r.machine, lastTs: this.scorer.lastTimestamp(r.machine), lastScore: r.lastScore, risk: r.risk, openIncidents: open.get(r.machine) ?? 0 }));
+    // risk relative to each machine's own opening level
+    const rel = (m: string): number[] => {
+      const h = this.levels.high(m);
+      return (this.recent.get(m) ?? []).map((s) => s / (h > 0 ? h : 1e-6));
+    };
+    const ranked = rankMachines(machines.map((m) => ({ machine: m, scores: rel(m), hasActiveIncident: open.has(m) })), 1, RECENT);
+    return ranked.map((r) => ({ machine: r.machine, lastTs: this.scorer.lastTimestamp(r.machine), lastScore: this.recent.get(r.machine)?.at(-1) ?? NaN, risk: r.risk, openIncidents: open.get(r.machine) ?? 0 }));
   }
 }
+
+const trailing = (d: Detector): TrailingScorer => (xs, last, groups, context) => d.scoreTrailing(xs, last, groups, context);
+/** A bare number is one threshold for every machine, without hysteresis. */
+const asLevels = (l: AlarmLevels | number): AlarmLevels => (typeof l === 'number' ? new FixedLevels(l, 'fixed') : l);

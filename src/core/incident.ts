@@ -15,6 +15,8 @@ export interface Incident {
   /** Time of the last anomalous point seen. */
   lastSeen: number;
   resolvedAt?: number;
+  /** Time of the last point at or above the opening level (the last anomalous point may be a lower one: hysteresis). */
+  lastHigh?: number;
   peak: number;
   segments: number;
 }
@@ -48,6 +50,22 @@ export interface BackpressureCause {
   anomalous: boolean;
 }
 
+/** When the incident's leading metric is expected to cross the operator's limit (src/inspect/breach.ts). */
+export interface Breach {
+  metric: string;
+  limit: number;
+  /** The fitted (robust line) level of the metric now. */
+  level: number;
+  /** Its slope, metric units per minute. */
+  slopePerMin: number;
+  /** Expected time of the breach (epoch ms); `now` when already breached. */
+  at: number;
+  /** ms from the estimate to the breach (0 = breached). */
+  inMs: number;
+  /** When this incident first carried a breach warning (data time). */
+  firstWarnedAt: number;
+}
+
 /** What an operator said about an incident. */
 export type IncidentLabel = 'hotspot' | 'false-alarm' | 'expected';
 export const INCIDENT_LABELS: readonly IncidentLabel[] = ['hotspot', 'false-alarm', 'expected'];
@@ -63,6 +81,8 @@ export interface IncidentDetail {
   events: string[];
   /** False while the incident is held (an event's grace period): recorded, not paged. */
   paged: boolean;
+  /** Time to breach of its leading metric's limit, when a limit is set and the metric is rising. */
+  breach?: Breach | null;
 }
 
 /** An operator's acts on an incident: owned by people, never overwritten by the watcher. */

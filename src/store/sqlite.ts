@@ -32,8 +32,8 @@ function toRecord(r: IncidentRow): IncidentRecord {
   return {
     id: r.id, machine: r.machine, type: r.type as IncidentRecord['type'],
     state: r.state === 'resolved' ? 'resolved' : r.ack_at !== null ? 'acknowledged' : 'open',
-    onset: r.onset, lastSeen: r.last_seen, ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: r.segments,
-    explanation: d.explanation ?? [], jobs: d.jobs ?? [], movers: d.movers ?? [], cause: d.cause ?? null, events: d.events ?? [], paged: r.paged === 1,
+    onset: r.onset, lastSeen: r.last_seen, ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), ...(typeof d.lastHigh === 'number' ? { lastHigh: d.lastHigh } : {}), peak: r.peak, segments: r.segments,
+    explanation: d.explanation ?? [], jobs: d.jobs ?? [], movers: d.movers ?? [], cause: d.cause ?? null, events: d.events ?? [], paged: r.paged === 1, breach: d.breach ?? null,
     ack: r.ack_at !== null ? { at: r.ack_at, by: r.ack_by ?? '' } : null,
     label: r.label !== null ? { value: r.label as IncidentLabel, at: r.label_at ?? 0, by: r.label_by ?? '', note: r.label_note ?? '' } : null,
   };
@@ -403,7 +403,7 @@ export class SqliteStore implements Store {
       for (const [l, m, b, mx] of roll.rows()) up.run(l, m, b, mx);
       for (const s of w.scorerStates) state.run(s.machine, JSON.stringify(s.state), now);
       for (const i of w.incidents) {
-        const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events });
+        const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh });
         inc.run(i.id, i.machine, i.type, i.state === 'resolved' ? 'resolved' : 'open', i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak, i.segments, i.paged ? 1 : 0, detail);
       }
       for (const a of w.alerts) alert.run(a.key, a.incidentId, a.kind, a.createdAt, a.createdAt);

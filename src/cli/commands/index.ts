@@ -5,9 +5,10 @@ import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerInspect } from './inspect.js';
 import { registerRecord } from './record.js';
+import { registerIncidents } from './incidents.js';
 import { registerStudy } from './study.js';
 import { registerTrain } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerCollect, registerTrain, registerInspect, registerEval, registerStudy, registerRecord];
+export const commands: RegisterCommand[] = [registerDemo, registerCollect, registerTrain, registerInspect, registerEval, registerStudy, registerRecord, registerIncidents];

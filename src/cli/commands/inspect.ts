@@ -13,6 +13,8 @@ import { serveMetrics } from '../../server/metrics.js';
 import { assertBindSafe } from '../../server/security.js';
 import { parseThreshold } from './eval.js';
 import { opt, check, each, duration, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError } from '../options.js';
+import { parseBudget } from '../../inspect/levels.js';
+import { parseSlo } from '../../inspect/breach.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
 
 /** '10/1m' → at most 10 alerts per minute. */
@@ -24,7 +26,7 @@ function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
 
 interface WatchOpts extends SourceOpts {
   model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
-  eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
+  falseAlarms?: number; slo: string[]; eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
   retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
 }
 
@@ -40,6 +42,8 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--steps <n>', 'stop after n ticks (default: until Ctrl-C)', positiveInt))
     .addOption(opt('--max-rows <n>', 'at most n new rows per machine per committed step (catching up on history)', positiveInt, '360'))
     .addOption(opt('--threshold <rule>', 're-threshold the model: mad[:k], pNN or pot[:risk] over its training scores (default: the rule it was trained with)', check(fromThrowing(parseThreshold))))
+    .addOption(opt('--false-alarms <n/day>', 'false-alarm budget: pages per machine-day in normal operation (per-machine thresholds fitted on the model\'s score tails, updated online); instead of --threshold', fromThrowing(parseBudget)))
+    .option('--slo <metric=limit...>', 'limits per metric (repeatable): a rising incident carries the time until its leading metric crosses its limit', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
     .addOption(opt('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long (0 = never)', (v: string) => (v === '0' ? 0 : duration(v)), '10m'))
     .addOption(opt('--webhook <url>', 'POST alerts here', httpUrl))
     .addOption(opt('--webhook-format <f>', 'json or slack', oneOf(['json', 'slack'] as const), 'json'))
@@ -56,6 +60,13 @@ export function registerInspect(program: Command): void {
     if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
     const rule = o.threshold ? parseThreshold(o.threshold) : undefined;
     if (rule?.kind === 'paper') throw new UsageError('--threshold paper reads test scores (LEAKY): it is for `eval` reproductions only');
+    if (rule && o.falseAlarms !== undefined) throw new UsageError('give at most one of --threshold and --false-alarms');
+    let slo: Record<string, number> | undefined;
+    try {
+      slo = o.slo.length ? parseSlo(o.slo) : undefined;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     if (o.raw > o.retain) throw new UsageError(`--raw ${o.raw / 86_400_000} d is longer than --retain ${o.retain / 86_400_000} d`);
     const http = httpOptions(o);
     const store = await openStore(o.db);
@@ -66,11 +77,11 @@ export function registerInspect(program: Command): void {
     if (metrics) process.stderr.write(`Prometheus metrics: ${metrics.address}/metrics\n`);
     try {
       const sum = await runWatch({
-        store, modelPath: o.model, threshold: rule, intervalMs: o.interval, ticks: o.steps, signal: ac.signal,
+        store, modelPath: o.model, threshold: rule, falseAlarmsPerDay: o.falseAlarms, intervalMs: o.interval, ticks: o.steps, signal: ac.signal,
         source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(o.interval, 60_000) } : undefined,
         webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate, ...o.alertRate } : undefined,
         retrain: o.retrainEvery ? { everyMs: o.retrainEvery, historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) } : undefined,
-        watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace },
+        watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo },
         retention: { retainMs: o.retain, rawMs: o.raw, bucketMs: o.rollup, everyMs: 3_600_000 },
         status: (l) => process.stderr.write(`${l}\n`),
       });
