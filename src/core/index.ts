@@ -5,3 +5,4 @@ export * from './incident.js';
 export * from './stats.js';
 export * from './event.js';
 export * from './value.js';
+export * from './jobgraph.js';
