@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore, migrate } from '../../../src/store/index.js';
 import { MIGRATIONS } from '../../../src/store/schema.js';
+import { packRow } from '../../../src/store/rows.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flinkscope-migrate-'));
 
@@ -18,9 +19,17 @@ function storeAt(v: number): string {
   const db = new Database(p);
   migrate(db, v, p);
   const ins = (sql: string, ...a: unknown[]): void => void db.prepare(sql).run(...a);
-  ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'cpu_load', 1000, 0.5);
-  ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-2', 'cpu_load', 2000, 0.25);
-  ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'heap_used', 1000, 123456789.25);
+  if (v < 4) {
+    ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'cpu_load', 1000, 0.5);
+    ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-2', 'cpu_load', 2000, 0.25);
+    ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'heap_used', 1000, 123456789.25);
+  } else {
+    // v4: packed rows (metric ids cpu_load 0, heap_used 1)
+    ins('INSERT INTO metric_ids VALUES (?, ?)', 'cpu_load', 0);
+    ins('INSERT INTO metric_ids VALUES (?, ?)', 'heap_used', 1);
+    ins('INSERT INTO sample_rows VALUES (?, ?, ?)', 'tm-1', 1000, packRow([0, 1], [0.5, 123456789.25]));
+    ins('INSERT INTO sample_rows VALUES (?, ?, ?)', 'tm-2', 2000, packRow([0], [0.25]));
+  }
   ins('INSERT INTO placements VALUES (?, ?, ?)', 'tm-1', 'orders', 1000);
   ins('INSERT INTO scores VALUES (?, ?, ?, ?)', 'tm-1', 1000, 0.7, 1);
   if (v < 3) {
@@ -35,12 +44,18 @@ function storeAt(v: number): string {
       'inc-1', 'tm-1', 'trend', 'open', 1000, 5000, null, 9, 2, 1, d([{ name: 'cpu_load', share: 1, meanZ: 4 }]), 4000, 'ann');
     ins('INSERT INTO incidents (id, machine, type, state, onset, last_seen, resolved_at, peak, segments, paged, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       'inc-2', 'tm-2', 'spike', 'resolved', 1500, 1600, 2000, 3, 1, 1, d([]));
-    ins('INSERT INTO metric_names VALUES (?)', 'cpu_load');
-    ins('INSERT INTO metric_names VALUES (?)', 'heap_used');
+    if (v < 4) {
+      ins('INSERT INTO metric_names VALUES (?)', 'cpu_load');
+      ins('INSERT INTO metric_names VALUES (?)', 'heap_used');
+    }
     ins('INSERT INTO machines VALUES (?, ?, ?)', 'tm-1', 1000, 1000);
     ins('INSERT INTO machines VALUES (?, ?, ?)', 'tm-2', 2000, 2000);
   }
   if (v >= 2) ins('INSERT INTO job_samples VALUES (?, ?, ?, ?, ?, ?)', 'tm-1', 'orders', 'map', 'busy_ms_per_s', 1000, 300);
+  if (v >= 3) {
+    ins('INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1:open', 'inc-1', 'open', 1000, 2, 9000, null, 'HTTP 503');
+    ins('INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'inc-2:open', 'inc-2', 'open', 1500, 1, 1500, 1600, null);
+  }
   db.close();
   return p;
 }
@@ -71,6 +86,13 @@ describe('store migrations', () => {
         assert.deepEqual(i2.explanation, []);
         assert.deepEqual((await s.activeIncidents()).map((i) => i.id), ['inc-1']);
         if (v >= 2) assert.equal((await s.jobSamples('tm-1', 0, 5000))[0].value, 300);
+        if (v >= 3) {
+          // v5: the outbox rows are the webhook's, with their delivery state
+          assert.deepEqual((await s.alerts()).map((a) => [a.sink, a.key, a.attempts, a.nextAt, a.deliveredAt, a.lastError]),
+            [['webhook', 'inc-1:open', 2, 9000, null, 'HTTP 503'], ['webhook', 'inc-2:open', 1, 1500, 1600, null]]);
+          assert.deepEqual((await s.dueAlerts(10_000, 10, 'webhook')).map((a) => a.key), ['inc-1:open']);
+        }
+        assert.equal(await s.insertJobGraphs([{ jobId: 'j', job: 'orders', ts: 1, state: 'RUNNING', vertices: [], edges: [] }]), 1, 'job graphs can be stored');
         // and it works as a current store
         assert.equal(await s.insertSamples([{ ts: 3000, machine: 'tm-3', metric: 'gc_time_ms', value: 1 }]), 1);
         assert.ok((await s.metrics()).includes('gc_time_ms'));
