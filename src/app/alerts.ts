@@ -1,9 +1,10 @@
 // Alert delivery from the outbox: the watcher queues alerts in the same transaction as the incidents that raise
 // them; this delivers the due ones afterwards, at least once — a failed POST is retried with exponential back-off,
 // a rate-limited one is deferred to the next window (never dropped), a delivered one is marked so a restart does not
-// send it again. Each alert carries its outbox key (`<incident>:<kind>`) as the receiver-side id.
+// send it again. Each alert carries its outbox key (`<incident>:<kind>`) as the receiver-side id. One dispatcher per
+// sink (webhook, Alertmanager): each sink has its own outbox rows, so one that is down delays only its own alerts.
 import type { Store, OutboxAlert } from '../store/store.js';
-import type { WebhookAlerter } from '../inspect/alerts.js';
+import type { AlertSink } from '../inspect/alerts.js';
 
 export interface DeliveryResult {
   delivered: number;
@@ -23,7 +24,7 @@ export interface DispatchOptions {
 }
 
 export class AlertDispatcher {
-  constructor(private readonly store: Store, private readonly sink: WebhookAlerter, private readonly o: DispatchOptions = {}) {}
+  constructor(private readonly store: Store, readonly sink: AlertSink, private readonly o: DispatchOptions = {}) {}
 
   private backoff(a: OutboxAlert): number {
     return Math.min((this.o.backoffMs ?? 2000) * 2 ** a.attempts, this.o.maxBackoffMs ?? 300_000);
@@ -32,7 +33,7 @@ export class AlertDispatcher {
   /** Delivers the alerts due at `now` (wall clock). */
   async deliver(now = Date.now()): Promise<DeliveryResult> {
     const r: DeliveryResult = { delivered: 0, deferred: 0, failed: 0, errors: [] };
-    for (const a of await this.store.dueAlerts(now, this.o.batch ?? 200)) {
+    for (const a of await this.store.dueAlerts(now, this.o.batch ?? 200, this.sink.name)) {
       const inc = await this.store.incident(a.incidentId);
       if (!inc) {
         // retention removed it: nothing left to announce

@@ -9,3 +9,7 @@ export type { PromOptions } from './prometheus.js';
 export { readFileSamples } from './files.js';
 export { pollLoop } from './poller.js';
 export type { PollStatus, PollResult } from './poller.js';
+export { FlinkGraphSource } from './jobgraph.js';
+export type { GraphPoll } from './jobgraph.js';
+export { FlinkEvidenceSource, EvidenceError, boundFlameGraph, boundThreadDump } from './evidence.js';
+export type { FlameNode, ThreadInfo } from './evidence.js';
