@@ -123,14 +123,18 @@ export class JobStateChecks {
     };
   }
 
-  /** Events from new Kafka lag points (per job, machine and time; summed per job and time) at wall-clock `now`. */
+  /** Events from new Kafka lag points (per job, machine and time; summed per job and time) at wall-clock `now`. A
+   *  batch must hold all of a time's points (one poll's). */
   observeLag(points: readonly LagPoint[], now: number): FlinkEvent[] {
+    // a batch holds every source of a time (a re-read time replaces what was summed before, never adds to it)
+    const sums = new Map<string, Map<number, number>>();
     for (const p of points) {
       if (!Number.isFinite(p.lag) || !Number.isFinite(p.ts)) continue;
-      const l = this.lag.get(p.job) ?? this.lag.set(p.job, { points: new Map(), machines: new Set() }).get(p.job)!;
-      l.points.set(p.ts, (l.points.get(p.ts) ?? 0) + p.lag);
-      l.machines.add(p.machine);
+      const byTs = sums.get(p.job) ?? sums.set(p.job, new Map()).get(p.job)!;
+      byTs.set(p.ts, (byTs.get(p.ts) ?? 0) + p.lag);
+      (this.lag.get(p.job) ?? this.lag.set(p.job, { points: new Map(), machines: new Set() }).get(p.job)!).machines.add(p.machine);
     }
+    for (const [job, byTs] of sums) for (const [t, v] of byTs) this.lag.get(job)!.points.set(t, v);
     const events: FlinkEvent[] = [];
     const W = this.o.lagWindowMs;
     for (const [job, l] of this.lag) {
