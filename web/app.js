@@ -1,78 +1,241 @@
-// flinkscope dashboard: cluster overview (machines × time heat map of scores, ranking), machine page (uPlot score
-// chart with threshold and the machine's metrics, incidents shaded by type), incident list with explanations and acknowledge. Talks only to /api.
+// flinkscope dashboard (plain JS + uPlot, no build step). Pages: cluster (heat map of score / threshold per machine
+// and time, ranking), machine (score vs threshold, one small chart per metric with a shared cursor, incidents shaded by
+// type, Flink events as markers), incidents (filters, cursor paging), incident (explanation, jobs, movers, cause,
+// events, acknowledge and label), model. Talks only to /api; the token (?token=… once) is kept for the tab's session.
 'use strict';
 const main = document.getElementById('main');
-const token = new URLSearchParams(location.search).get('token');
-const api = async (path, opts = {}) => {
-  const headers = token ? { authorization: `Bearer ${token}` } : {};
-  const r = await fetch(path, { ...opts, headers });
-  const body = await r.json();
-  if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
-  return body;
-};
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const iso = (t) => new Date(t).toISOString().replace('.000Z', 'Z');
 
-async function overview() {
-  const [ms, heat] = await Promise.all([api('/api/machines'), api('/api/cluster')]);
-  main.innerHTML = '<h2>Cluster</h2><canvas class="heat" id="heat"></canvas><table id="rank"></table>';
-  const T = Math.max(1, heat.t.length);
-  const cv = document.getElementById('heat');
-  const cell = Math.max(2, Math.min(8, Math.floor(900 / T)));
-  cv.width = T * cell; cv.height = heat.machines.length * 14;
-  const g = cv.getContext('2d');
-  heat.cells.forEach((row, r) => row.forEach((v, i) => {
-    if (v === null) return;
-    const x = Math.min(1, v / 2);
-    g.fillStyle = `rgb(${Math.round(255 * x)},${Math.round(200 * (1 - x))},60)`;
-    g.fillRect(i * cell, r * 14, cell, 13);
-  }));
-  document.getElementById('rank').innerHTML = '<tr><th>machine</th><th>risk</th><th>last score</th></tr>' + ms.map((m) =>
-    `<tr><td><a href="#/machine/${encodeURIComponent(m.machine)}">${esc(m.machine)}</a></td><td class="${m.atRisk ? 'risk' : ''}">${m.risk.toFixed(2)}</td><td>${m.lastScore.toFixed(2)}</td></tr>`).join('');
+// ---- the API: every call carries the token; writes are JSON (the server refuses anything else)
+const token = (() => {
+  const u = new URL(location.href);
+  const t = u.searchParams.get('token');
+  if (t) {
+    sessionStorage.setItem('flinkscope-token', t);
+    u.searchParams.delete('token');
+    history.replaceState(null, '', u.pathname + u.search + u.hash); // keep it out of the address bar and history
+  }
+  return sessionStorage.getItem('flinkscope-token');
+})();
+async function api(path, body) {
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const opts = body === undefined ? { headers } : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  const r = await fetch(path, opts);
+  const out = await r.json().catch(() => ({ error: `HTTP ${r.status}` }));
+  if (!r.ok) throw new Error(out.error || `HTTP ${r.status}`);
+  return out;
+}
+const qs = (o) => Object.entries(o).filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+
+// ---- formatting
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const iso = (t) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+/** Axis labels: 1.2k, 3.4M, 5G (a heap in bytes fits the axis). */
+const si = (v) => { const a = Math.abs(v); return a >= 1e9 ? `${+(v / 1e9).toFixed(1)}G` : a >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : a >= 1e4 ? `${+(v / 1e3).toFixed(1)}k` : `${+v.toFixed(2)}`; };
+const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(d));
+const dur = (ms) => (ms < 3_600_000 ? `${Math.round(ms / 60_000)} min` : ms < 172_800_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${(ms / 86_400_000).toFixed(1)} d`);
+const machineLink = (m) => `<a href="#/machine/${encodeURIComponent(m)}">${esc(m)}</a>`;
+const incidentLink = (id) => `<a href="#/incident/${encodeURIComponent(id)}">${esc(id)}</a>`;
+const TYPES = ['trend', 'sustained-high', 'spike', 'level-shift', 'backpressure'];
+const TYPE_COLOURS = { trend: 'rgba(230,120,0,0.22)', 'sustained-high': 'rgba(210,30,30,0.2)', spike: 'rgba(120,60,200,0.22)', 'level-shift': 'rgba(0,140,140,0.22)', backpressure: 'rgba(40,90,220,0.2)' };
+const typeTag = (t) => `<span class="tag" style="background:${TYPE_COLOURS[t] || '#eee'}">${esc(t)}</span>`;
+const legend = () => `<p class="legend">${TYPES.map(typeTag).join(' ')} <span class="tag event">│ Flink event</span></p>`;
+const RANGES = { '6h': 6 * 3_600_000, '24h': 86_400_000, '3d': 3 * 86_400_000, '7d': 7 * 86_400_000 };
+function rangePicker(current, href) {
+  return `<span class="ranges">${Object.keys(RANGES).map((k) => (k === current ? `<b>${k}</b>` : `<a href="${href(k)}">${k}</a>`)).join(' ')}</span>`;
 }
 
-const TYPE_COLOURS = { trend: 'rgba(230,120,0,0.18)', 'sustained-high': 'rgba(210,30,30,0.18)', spike: 'rgba(120,60,200,0.2)', 'level-shift': 'rgba(0,140,140,0.18)', backpressure: 'rgba(40,90,220,0.18)' };
-
-/** uPlot plugin: shades each incident [onset, lastSeen] in its type's colour. */
-function shade(incs) {
+// ---- uPlot pieces
+/** Shades each incident [onset, resolved or last seen] in its type's colour; marks events with dashed lines. */
+function annotate(incs, events, labels) {
   return { hooks: { drawClear: [(u) => {
     const { ctx, bbox } = u;
+    ctx.save();
     for (const i of incs) {
       const x0 = u.valToPos(i.onset / 1000, 'x', true);
       const x1 = Math.max(u.valToPos((i.resolvedAt ?? i.lastSeen) / 1000, 'x', true), x0 + 2);
       ctx.fillStyle = TYPE_COLOURS[i.type] || 'rgba(128,128,128,0.2)';
       ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
     }
+    ctx.restore();
     u.root.dataset.shaded = String(incs.length);
+  }], draw: [(u) => {
+    const { ctx, bbox } = u;
+    ctx.save();
+    ctx.strokeStyle = '#555';
+    ctx.setLineDash([3, 3]);
+    ctx.fillStyle = '#333';
+    ctx.font = `${10 * devicePixelRatio}px system-ui, sans-serif`;
+    let n = 0;
+    for (const e of events) {
+      const x = u.valToPos(e.ts / 1000, 'x', true);
+      if (x < bbox.left || x > bbox.left + bbox.width) continue;
+      ctx.beginPath();
+      ctx.moveTo(x, bbox.top);
+      ctx.lineTo(x, bbox.top + bbox.height);
+      ctx.stroke();
+      if (labels) ctx.fillText(e.kind, x + 3, bbox.top + 11 * devicePixelRatio);
+      n++;
+    }
+    ctx.restore();
+    u.root.dataset.events = String(n);
   }] } };
 }
-
-async function machine(id) {
-  const [s, incs] = await Promise.all([api(`/api/machines/${encodeURIComponent(id)}/scores`), api(`/api/incidents?machine=${encodeURIComponent(id)}&limit=500`)]);
-  const mine = incs.items;
-  const m = await api(`/api/machines/${encodeURIComponent(id)}/metrics?from=${s.t[0] ?? 0}&to=${s.t[s.t.length - 1] ?? 0}`).catch(() => null);
-  main.innerHTML = `<h2>${esc(id)}</h2><p class="legend">${Object.entries(TYPE_COLOURS).map(([k, c]) => `<span style="background:${c}">${esc(k)}</span>`).join(' ')}</p>` +
-    '<h3>Anomaly score</h3><div id="chart"></div><h3>Metrics <small>(each scaled to its own range in view)</small></h3><div id="metrics"></div>' +
-    `<table id="segments"><tr><th>incident</th><th>type</th><th>onset</th><th>until</th><th>state</th><th>why</th></tr>${mine.map((i) =>
-      `<tr><td>${esc(i.id)}</td><td>${esc(i.type)}</td><td>${iso(i.onset)}</td><td>${iso(i.resolvedAt ?? i.lastSeen)}</td><td>${esc(i.state)}</td><td>${i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ')}</td></tr>`).join('')}</table>`;
-  const thr = s.t.map(() => s.threshold);
-  new uPlot({ width: 900, height: 260, plugins: [shade(mine)], series: [{}, { label: 'score', stroke: '#2a6fdb' }, { label: 'threshold', stroke: '#d33', dash: [4, 4] }] },
-    [s.t.map((t) => t / 1000), s.score, thr], document.getElementById('chart'));
-  if (!m || m.t.length === 0) {
-    document.getElementById('metrics').textContent = 'no stored metrics for this machine';
-    return;
-  }
-  const palette = ['#2a6fdb', '#e08a00', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#1f3d7a', '#a05a00', '#006d6d'];
-  const scaled = m.values.map((col) => {
-    const f = col.filter((v) => v !== null);
-    const lo = Math.min(...f), hi = Math.max(...f);
-    return col.map((v) => (v === null ? null : hi > lo ? (v - lo) / (hi - lo) : 0.5));
-  });
-  new uPlot({ width: 900, height: 320, plugins: [shade(mine)], scales: { y: { range: [0, 1] } },
-    series: [{}, ...m.channels.map((c, k) => ({ label: c, stroke: palette[k % palette.length], width: 1 }))] },
-  [m.t.map((t) => t / 1000), ...scaled], document.getElementById('metrics'));
+const SYNC = 'flinkscope';
+function chart(el, { title, width, height, series, data, incs = [], events = [], labels = false, yRange }) {
+  const u = new uPlot({
+    title, width, height, plugins: [annotate(incs, events, labels)],
+    cursor: { sync: { key: SYNC, setSeries: false }, drag: { x: false, y: false } },
+    legend: { show: series.length > 2 },
+    scales: yRange ? { y: { range: yRange } } : {},
+    axes: [{ size: 30 }, { size: 46, values: (_, v) => v.map(si) }],
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'), // the same clock as every time printed here
+    series: [{}, ...series],
+  }, data, el);
+  return u;
 }
 
+// ---- cluster page
+function heatColour(v) {
+  if (v === null) return '#eceff3';
+  const x = Math.max(0, Math.min(1, v / 2)); // 0 … 2× the threshold; 1 = at the threshold
+  if (x < 0.5) return `rgb(${Math.round(70 + 330 * x)},${Math.round(170 + 40 * x)},${Math.round(90 - 60 * x)})`;
+  return `rgb(${Math.round(235 + 20 * (x - 0.5))},${Math.round(190 - 320 * (x - 0.5))},${Math.round(60 - 60 * (x - 0.5))})`;
+}
+function drawHeat(cv, heat, rows) {
+  const LEFT = 110, BOTTOM = 24, ROW = 16;
+  const W = Math.max(400, Math.min(1100, main.clientWidth - 20)) - LEFT;
+  const T = Math.max(1, heat.t.length);
+  const cw = W / T;
+  cv.width = (LEFT + W) * devicePixelRatio;
+  cv.height = (rows.length * ROW + BOTTOM) * devicePixelRatio;
+  cv.style.width = `${LEFT + W}px`;
+  cv.style.height = `${rows.length * ROW + BOTTOM}px`;
+  const g = cv.getContext('2d');
+  g.scale(devicePixelRatio, devicePixelRatio);
+  g.font = '11px system-ui, sans-serif';
+  g.textBaseline = 'middle';
+  rows.forEach((r, k) => {
+    g.fillStyle = '#222';
+    g.textAlign = 'right';
+    g.fillText(heat.machines[r], LEFT - 6, k * ROW + ROW / 2);
+    heat.cells[r].forEach((v, i) => {
+      g.fillStyle = heatColour(v);
+      g.fillRect(LEFT + i * cw, k * ROW + 1, Math.ceil(cw), ROW - 2);
+    });
+  });
+  // time axis: about six ticks
+  g.fillStyle = '#444';
+  g.textAlign = 'center';
+  const y = rows.length * ROW + 12;
+  const step = Math.max(1, Math.round(T / 6));
+  for (let i = 0; i < T - step / 2; i += step) {
+    g.fillRect(LEFT + i * cw, rows.length * ROW, 1, 4);
+    g.fillText(iso(heat.t[i]).slice(5), LEFT + i * cw, y);
+  }
+  cv.onclick = (ev) => {
+    const k = Math.floor((ev.offsetY) / ROW);
+    if (k >= 0 && k < rows.length) location.hash = `#/machine/${encodeURIComponent(heat.machines[rows[k]])}`;
+  };
+}
+async function clusterPage(params) {
+  const range = RANGES[params.get('range')] ? params.get('range') : '6h';
+  const h = await api('/api/health');
+  const to = h.newest ?? Date.now();
+  const [ms, heat] = await Promise.all([api('/api/machines'), api(`/api/cluster?${qs({ from: to - RANGES[range], to, buckets: 160, limit: 60 })}`)]);
+  const filter = params.get('q') || '';
+  const atRisk = params.get('risk') === '1';
+  const keep = (m) => (!filter || m.includes(filter)) && (!atRisk || ms.find((x) => x.machine === m)?.atRisk);
+  const rows = heat.machines.map((_, r) => r).filter((r) => keep(heat.machines[r]));
+  const href = (o) => `#/?${qs({ range, q: filter, risk: atRisk ? '1' : '', ...o })}`;
+  main.innerHTML = `<h2>Cluster <small>${heat.machines.length} riskiest machines · score / threshold per ${dur(heat.bucketMs)} · ${rangePicker(range, (k) => href({ range: k }))}</small></h2>
+    <form id="filters" class="filters"><input name="q" placeholder="machine contains…" value="${esc(filter)}"> <label><input type="checkbox" name="risk" ${atRisk ? 'checked' : ''}> at risk only</label> <button>filter</button></form>
+    <div class="heatwrap"><canvas class="heat" id="heat"></canvas></div>
+    <p class="scale"><span style="background:${heatColour(0)}"></span>0 <span style="background:${heatColour(0.8)}"></span>0.8 <span style="background:${heatColour(1)}"></span>1 = threshold <span style="background:${heatColour(1.5)}"></span>1.5 <span style="background:${heatColour(2)}"></span>≥ 2 <span style="background:${heatColour(null)}"></span>not scored · click a row for the machine</p>
+    <h3>Ranking: risk now</h3>
+    <table id="rank"><tr><th>machine</th><th>risk</th><th>last score</th><th>open incidents</th><th>last scored</th></tr>${ms.filter((m) => keep(m.machine)).map((m) =>
+    `<tr><td>${machineLink(m.machine)}</td><td class="${m.atRisk ? 'risk' : ''}">${fmt(m.risk)}</td><td>${fmt(m.lastScore)}</td><td>${m.openIncidents ? `<a href="#/incidents?${qs({ machine: m.machine, state: 'active' })}">${m.openIncidents}</a>` : 0}</td><td>${iso(m.lastTs)}</td></tr>`).join('')}</table>`;
+  document.getElementById('filters').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    location.hash = href({ q: f.get('q'), risk: f.get('risk') ? '1' : '' });
+  });
+  drawHeat(document.getElementById('heat'), heat, rows);
+}
+
+// ---- machine page
+async function machinePage(id, params) {
+  const range = RANGES[params.get('range')] ? params.get('range') : '24h';
+  const st = (await api('/api/machines')).find((m) => m.machine === id);
+  const to = st ? st.lastTs : undefined;
+  const from = to !== undefined ? to - RANGES[range] : undefined;
+  const width = Math.max(600, Math.min(1100, main.clientWidth - 20));
+  const small = Math.floor((width - 24) / 3);
+  const [s, m, incs, events] = await Promise.all([
+    api(`/api/machines/${encodeURIComponent(id)}/scores?${qs({ from, to, points: width })}`),
+    api(`/api/machines/${encodeURIComponent(id)}/metrics?${qs({ from, to, points: small })}`),
+    api(`/api/incidents?${qs({ machine: id, limit: 500, from: from !== undefined ? from - 7 * 86_400_000 : undefined })}`),
+    from !== undefined ? api(`/api/events?${qs({ from, to, machine: id })}`) : [],
+  ]);
+  const mine = incs.items.filter((i) => from === undefined || (i.resolvedAt ?? i.lastSeen) >= from);
+  main.innerHTML = `<h2>${esc(id)} <small>${st ? `risk ${fmt(st.risk)} · last score ${fmt(st.lastScore)} · ` : ''}${rangePicker(range, (k) => `#/machine/${encodeURIComponent(id)}?range=${k}`)}</small></h2>${legend()}
+    <div id="score"></div><h3>Metrics <small>(mean per ${dur(m.bucketMs || 1)}; the cursor is shared)</small></h3><div id="metrics" class="grid"></div>
+    <h3>Incidents</h3><table id="segments"><tr><th>incident</th><th>type</th><th>onset</th><th>until</th><th>state</th><th>label</th><th>why</th></tr>${mine.map((i) =>
+    `<tr><td>${incidentLink(i.id)}</td><td>${typeTag(i.type)}</td><td>${iso(i.onset)}</td><td>${iso(i.resolvedAt ?? i.lastSeen)}</td><td>${esc(i.state)}</td><td>${i.label ? esc(i.label.value) : ''}</td><td>${why(i)}</td></tr>`).join('') || '<tr><td colspan="7" class="muted">none in this range</td></tr>'}</table>
+    <h3>Flink events</h3>${eventsTable(events)}`;
+  chart(document.getElementById('score'), {
+    title: 'Anomaly score (max per bucket) and threshold', width, height: 230, incs: mine, events, labels: true,
+    series: [{ label: 'score', stroke: '#2a6fdb', width: 1.5 }, { label: 'threshold', stroke: '#d33', dash: [6, 4] }],
+    data: [s.t.map((t) => t / 1000), s.score, s.t.map(() => s.threshold)],
+  });
+  const grid = document.getElementById('metrics');
+  if (m.t.length === 0) grid.textContent = 'no stored metrics for this machine in this range';
+  m.channels.forEach((c, k) => {
+    const el = document.createElement('div');
+    el.className = 'small';
+    grid.appendChild(el);
+    chart(el, { title: c, width: small, height: 150, incs: mine, events, series: [{ label: c, stroke: '#2a6fdb', width: 1 }], data: [m.t.map((t) => t / 1000), m.values[k]] });
+  });
+}
+const why = (i) => i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ');
+function eventsTable(events) {
+  if (!events.length) return '<p class="muted" id="events">no Flink events in this range</p>';
+  return `<table id="events"><tr><th>time</th><th>kind</th><th>job</th><th>machines</th><th>what</th></tr>${events.map((e) =>
+    `<tr><td>${iso(e.ts)}</td><td>${esc(e.kind)}</td><td>${esc(e.job ?? '')}</td><td>${e.machines.length ? e.machines.map(machineLink).join(', ') : 'cluster'}</td><td>${esc(e.detail)}</td></tr>`).join('')}</table>`;
+}
+
+// ---- incidents page
+const cursors = []; // the cursors of the pages before this one
+async function incidentsPage(params) {
+  const f = { state: params.get('state') ?? 'active', type: params.get('type') || '', machine: params.get('machine') || '', job: params.get('job') || '', label: params.get('label') || '' };
+  const cursor = params.get('cursor') || '';
+  const limit = params.get('limit') || '';
+  const page = await api(`/api/incidents?${qs({ ...f, state: f.state === 'all' ? '' : f.state, limit: limit || 50, cursor })}`);
+  const opt = (name, values) => `<select name="${name}">${values.map(([v, t]) => `<option value="${esc(v)}" ${f[name] === v ? 'selected' : ''}>${esc(t)}</option>`).join('')}</select>`;
+  main.innerHTML = `<h2>Incidents</h2><form id="filters" class="filters">
+    ${opt('state', [['active', 'open or acknowledged'], ['open', 'open'], ['acknowledged', 'acknowledged'], ['resolved', 'resolved'], ['all', 'all']])}
+    ${opt('type', [['', 'any type'], ...TYPES.map((t) => [t, t])])}
+    <input name="machine" placeholder="machine" value="${esc(f.machine)}"> <input name="job" placeholder="job" value="${esc(f.job)}">
+    ${opt('label', [['', 'any label'], ['none', 'not labelled'], ['hotspot', 'hotspot'], ['false-alarm', 'false alarm'], ['expected', 'expected']])}
+    <button>filter</button></form>
+    <table id="incidents"><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>duration</th><th>state</th><th>label</th><th>why</th><th>jobs</th><th></th></tr>${page.items.map((i) =>
+    `<tr><td>${incidentLink(i.id)}</td><td>${machineLink(i.machine)}</td><td>${typeTag(i.type)}${i.cause ? ` ← ${machineLink(i.cause.machine)}` : ''}</td><td>${iso(i.onset)}</td><td>${dur((i.resolvedAt ?? i.lastSeen) - i.onset)}</td>` +
+    `<td class="state">${esc(i.state)}</td><td>${i.label ? esc(i.label.value) : ''}</td><td>${why(i)}</td><td>${jobsCell(i)}</td><td>${i.state === 'open' ? `<button data-ack="${esc(i.id)}">acknowledge</button>` : ''}</td></tr>`).join('') ||
+    `<tr><td colspan="10" class="muted">no incidents match${f.state !== 'all' ? ` — <a href="#/incidents?${qs({ ...f, state: 'all' })}">show all states</a>` : ''}</td></tr>`}</table>
+    <p class="pager">${cursor ? '<button id="prev">← newer</button>' : ''} ${page.next ? '<button id="next">older →</button>' : ''}</p>`;
+  const go = (o) => { location.hash = `#/incidents?${qs({ ...f, limit, ...o })}`; };
+  document.getElementById('filters').addEventListener('submit', (e) => {
+    e.preventDefault();
+    cursors.length = 0;
+    go(Object.fromEntries(new FormData(e.target)));
+  });
+  document.getElementById('next')?.addEventListener('click', () => { cursors.push(cursor); go({ cursor: page.next }); });
+  document.getElementById('prev')?.addEventListener('click', () => go({ cursor: cursors.pop() || '' }));
+  main.querySelectorAll('button[data-ack]').forEach((b) => b.addEventListener('click', async () => {
+    b.disabled = true;
+    await api(`/api/incidents/${encodeURIComponent(b.dataset.ack)}/ack`, {});
+    await route();
+  }));
+}
 /** The jobs that moved most (when per-job metrics are collected), else the jobs placed on the machine. */
 function jobsCell(i) {
   if (i.movers && i.movers.length) {
@@ -81,40 +244,78 @@ function jobsCell(i) {
   return (i.jobs || []).map(esc).join(', ');
 }
 
-async function incidents() {
-  const list = (await api('/api/incidents?limit=500')).items;
-  main.innerHTML = '<h2>Incidents</h2><table><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>state</th><th>why</th><th>jobs</th><th></th></tr>' + list.map((i) =>
-    `<tr><td>${esc(i.id)}</td><td><a href="#/machine/${encodeURIComponent(i.machine)}">${esc(i.machine)}</a></td><td>${esc(i.type)}${i.cause ? ` ← <a href="#/machine/${encodeURIComponent(i.cause.machine)}" title="likely cause: busiest machine downstream in ${esc(i.cause.jobs.join(', '))}">${esc(i.cause.machine)}</a>` : ''}</td><td>${iso(i.onset)}</td><td class="state">${esc(i.state)}</td>` +
-    `<td>${i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ')}</td><td>${jobsCell(i)}</td>` +
-    `<td>${i.state === 'open' ? `<button data-ack="${esc(i.id)}">acknowledge</button>` : ''}</td></tr>`).join('') + '</table>';
-  main.querySelectorAll('button[data-ack]').forEach((b) => b.addEventListener('click', async () => {
-    await api(`/api/incidents/${encodeURIComponent(b.dataset.ack)}/ack`, { method: 'POST' });
-    incidents();
+// ---- incident page
+async function incidentPage(id) {
+  const i = await api(`/api/incidents/${encodeURIComponent(id)}`);
+  const end = i.resolvedAt ?? i.lastSeen;
+  const pad = Math.max(3_600_000, (end - i.onset) * 2);
+  const width = Math.max(600, Math.min(1100, main.clientWidth - 20));
+  const [s, events] = await Promise.all([
+    api(`/api/machines/${encodeURIComponent(i.machine)}/scores?${qs({ from: i.onset - pad, to: end + pad, points: width })}`),
+    api(`/api/events?${qs({ from: i.onset - pad, to: end + pad, machine: i.machine })}`),
+  ]);
+  const maxShare = Math.max(...i.explanation.map((c) => c.share), 1e-9);
+  main.innerHTML = `<h2>Incident ${esc(i.id)} <small>${typeTag(i.type)} on ${machineLink(i.machine)}</small></h2>
+    <table class="facts"><tr><th>state</th><td id="state">${esc(i.state)}${i.ack ? ` (by ${esc(i.ack.by)} at ${iso(i.ack.at)})` : ''}</td><th>onset</th><td>${iso(i.onset)}</td><th>${i.resolvedAt ? 'resolved' : 'last seen'}</th><td>${iso(end)}</td></tr>
+    <tr><th>peak score</th><td>${fmt(i.peak)} (threshold ${fmt(s.threshold)})</td><th>segments</th><td>${i.segments}</td><th>paged</th><td>${i.paged ? 'yes' : 'held (event grace period)'}</td></tr>
+    <tr><th>label</th><td id="label" colspan="5">${i.label ? `<b>${esc(i.label.value)}</b> by ${esc(i.label.by)} at ${iso(i.label.at)}${i.label.note ? ` — ${esc(i.label.note)}` : ''}` : '<span class="muted">not labelled</span>'}</td></tr></table>
+    <p class="actions">${i.state === 'open' ? '<button id="ack">acknowledge</button>' : ''} label as: <button data-label="hotspot">hotspot</button> <button data-label="false-alarm">false alarm</button> <button data-label="expected">expected</button> <input id="note" placeholder="note (optional)" maxlength="500"></p>
+    <div id="score"></div>
+    <div class="cols"><div><h3>Why: each metric's share of the deviation</h3><div id="explanation">${i.explanation.map((c) =>
+      `<div class="bar"><span class="name">${esc(c.name)}</span><span class="fill" style="width:${(c.share / maxShare) * 60}%"></span><span class="val">${(c.share * 100).toFixed(0)}% · ${c.meanZ >= 0 ? '+' : ''}${c.meanZ.toFixed(1)}σ</span></div>`).join('') || '<p class="muted">no explanation recorded</p>'}</div></div>
+    <div><h3>Jobs on the machine</h3><p>${i.jobs.map(esc).join(', ') || '<span class="muted">placement unknown</span>'}</p>
+    <h3>Jobs / operators that moved most</h3>${i.movers.length ? `<table id="movers"><tr><th>job</th><th>operator</th><th>metric</th><th>deviation</th></tr>${i.movers.map((m) =>
+      `<tr><td>${esc(m.job)}</td><td>${esc(m.operator)}</td><td>${esc(m.metric)}</td><td>${m.meanZ >= 0 ? '+' : ''}${m.meanZ.toFixed(1)}σ</td></tr>`).join('')}</table>` : '<p class="muted">no per-job metrics collected</p>'}
+    ${i.cause ? `<h3>Likely cause</h3><p id="cause">${machineLink(i.cause.machine)} downstream in ${i.cause.jobs.map(esc).join(', ')}: busy ${fmt(i.cause.busy, 0)} ms/s${i.cause.anomalous ? ', with an incident of its own' : ''}</p>` : ''}</div></div>
+    <h3>Flink events around it</h3>${eventsTable(events)}`;
+  chart(document.getElementById('score'), {
+    title: `Score of ${i.machine} around the incident`, width, height: 220, incs: [i], events, labels: true,
+    series: [{ label: 'score', stroke: '#2a6fdb', width: 1.5 }, { label: 'threshold', stroke: '#d33', dash: [6, 4] }],
+    data: [s.t.map((t) => t / 1000), s.score, s.t.map(() => s.threshold)],
+  });
+  document.getElementById('ack')?.addEventListener('click', async () => {
+    await api(`/api/incidents/${encodeURIComponent(i.id)}/ack`, {});
+    await route();
+  });
+  main.querySelectorAll('button[data-label]').forEach((b) => b.addEventListener('click', async () => {
+    const note = document.getElementById('note').value;
+    await api(`/api/incidents/${encodeURIComponent(i.id)}/label`, note ? { label: b.dataset.label, note } : { label: b.dataset.label });
+    await route();
   }));
 }
 
-async function model() {
+// ---- model page
+async function modelPage() {
   const m = await api('/api/model');
   const drift = m.drift ? `<p id="drift">drift check ${iso(m.drift.checkedAt)}: KS ${m.drift.ks.toFixed(3)} vs critical ${m.drift.critical.toFixed(3)} — ` +
-    `<b>${m.drift.drifted ? 'score distribution shifted (retraining is due)' : 'no drift'}</b>; median score ${m.drift.trainMedian.toFixed(3)} at training, ${m.drift.recentMedian.toFixed(3)} now</p>` : '<p id="drift">no drift check yet</p>';
-  main.innerHTML = `<h2>Model</h2><p>${esc(m.kind)} ${esc(m.version)}${m.reason ? ` (trained: ${esc(m.reason)})` : ''} · threshold ${m.threshold.toFixed(3)} (${esc(m.thresholdRule)})</p>${drift}<div id="curve"></div>`;
-  const ep = m.history.map((h) => h.epoch);
-  new uPlot({ width: 700, height: 260, series: [{}, { label: 'train loss', stroke: '#2a6fdb' }, { label: 'validation loss', stroke: '#e08a00' }], scales: { x: { time: false } } },
-    [ep, m.history.map((h) => h.loss), m.history.map((h) => h.valLoss)], document.getElementById('curve'));
+    `<b>${m.drift.drifted ? 'score distribution shifted (retraining is due)' : 'no drift'}</b>; median score ${fmt(m.drift.trainMedian, 3)} at training, ${fmt(m.drift.recentMedian, 3)} now</p>` : '<p id="drift">no drift check yet</p>';
+  main.innerHTML = `<h2>Model</h2><p>${esc(m.kind)} ${esc(m.version)}${m.reason ? ` (trained: ${esc(m.reason)})` : ''} · trained ${iso(m.createdAt)} · threshold ${fmt(m.threshold, 3)} (${esc(m.thresholdRule)})</p>${drift}
+    <div id="curve"></div><h3>Provenance</h3><pre>${esc(JSON.stringify(m.provenance, null, 2))}</pre>`;
+  if (m.history.length) {
+    new uPlot({ title: 'Training curve', width: 700, height: 240, series: [{}, { label: 'train loss', stroke: '#2a6fdb' }, { label: 'validation loss', stroke: '#e08a00' }], scales: { x: { time: false } } },
+      [m.history.map((h) => h.epoch), m.history.map((h) => h.loss), m.history.map((h) => h.valLoss)], document.getElementById('curve'));
+  } else document.getElementById('curve').innerHTML = '<p class="muted">no training curve (not a deep detector)</p>';
 }
 
+// ---- routing
 async function route() {
+  const [path, query] = location.hash.replace(/^#/, '').split('?');
+  const params = new URLSearchParams(query || '');
+  const page = path.split('/')[1] || '';
+  document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('on', a.dataset.nav === ({ '': 'cluster', machine: 'cluster', incident: 'incidents' }[page] ?? page)));
   try {
     const h = await api('/api/health');
-    document.getElementById('health').textContent = `${h.machines} machines · ${h.atRisk} at risk`;
-    const m = location.hash.match(/^#\/machine\/(.+)$/);
-    if (m) await machine(decodeURIComponent(m[1]));
-    else if (location.hash === '#/incidents') await incidents();
-    else if (location.hash === '#/model') await model();
-    else await overview();
+    document.getElementById('health').innerHTML = `${h.machines} machines · <b class="${h.atRisk ? 'risk' : ''}">${h.atRisk} at risk</b> · <a href="#/incidents?state=active">${h.openIncidents} open incidents</a>${h.newest ? ` · scored to ${iso(h.newest)}` : ''}`;
+    const rest = decodeURIComponent(path.split('/').slice(2).join('/'));
+    if (page === 'machine') await machinePage(rest, params);
+    else if (page === 'incidents') await incidentsPage(params);
+    else if (page === 'incident') await incidentPage(rest);
+    else if (page === 'model') await modelPage();
+    else await clusterPage(params);
   } catch (e) {
-    main.textContent = `Error: ${e.message}`;
+    main.innerHTML = `<p class="error">Error: ${esc(e.message)}</p>`;
   }
+  document.body.dataset.ready = location.hash; // for tests and scripts: the page for this address is drawn
 }
 window.addEventListener('hashchange', route);
 route();

@@ -6,7 +6,7 @@
 import type { Detector } from '../detectors/index.js';
 import { loadDetector } from '../detectors/index.js';
 import { thresholdFrom, formatThresholdRule, type ThresholdRule } from '../eval/index.js';
-import type { Store } from '../store/store.js';
+import type { Store, RetentionPolicy } from '../store/store.js';
 import { WebhookAlerter, type AlertConfig } from '../inspect/alerts.js';
 import { AlertmanagerAlerter, type AlertmanagerConfig } from '../inspect/alertmanager.js';
 import type { CheckOptions } from '../inspect/checks.js';
@@ -35,6 +35,9 @@ export interface WatchRun {
   checks?: CheckOptions;
   evidence?: EvidenceOptions | false;
   retrain?: { everyMs: number; historyMs: number; modelDir: string };
+  /** Retention, applied at the first tick and then every `everyMs` of wall time, by DATA time (the newest sample):
+   *  older than retainMs deleted, older than rawMs rolled up into bucketMs means. */
+  retention?: RetentionPolicy & { everyMs: number };
   watch?: WatchOptions;
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -103,6 +106,7 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
     : null;
   const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, collected: 0, scored: 0, paged: 0, resolved: 0, events: 0 };
   let lastDrift: boolean | null = null;
+  let lastRetention = -Infinity;
   while (!r.signal?.aborted && (r.ticks === undefined || sum.ticks < r.ticks)) {
     sum.ticks++;
     let polled: PollOutcome | null = null;
@@ -147,6 +151,14 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
         lastRefresh = Date.now();
       } catch (e) {
         status(`alertmanager refresh failed (will retry): ${(e as Error).message}`);
+      }
+    }
+    if (r.retention && Date.now() - lastRetention >= r.retention.everyMs) {
+      lastRetention = Date.now();
+      const newest = await r.store.newestSample();
+      if (Number.isFinite(newest)) {
+        const x = await r.store.applyRetention(newest, r.retention);
+        if (x.deletedSamples || x.rolledUpSamples) log(`RETAIN   ${x.deletedSamples} samples older than ${Math.round(r.retention.retainMs / 86_400_000)} d deleted, ${x.rolledUpSamples} rolled up; ${x.deletedScores} scores, ${x.deletedEvents} events, ${x.deletedIncidents} resolved incidents deleted`);
       }
     }
     status(`tick ${sum.ticks}: scored ${sum.scored} samples so far; open incidents ${watcher.tracker.incidents.filter((i) => i.state !== 'resolved').length}`);

@@ -100,6 +100,7 @@ export class Watcher {
 
   /** Scores the next chunk of what is new in the store and commits it; returns what changed. */
   async step(): Promise<StepResult> {
+    const started = Date.now();
     const maxRows = this.o.maxRowsPerStep ?? 360;
     const batch: { machine: string; timestamps: Float64Array; values: Float64Array | Float32Array }[] = [];
     let newest = -Infinity;
@@ -156,6 +157,9 @@ export class Watcher {
     }
     write.status = this.statusRows(batch.map((b) => b.machine));
     write.meta.nextIncident = String(this.tracker.nextNumber);
+    // the detector's own health for /metrics (wall clock, unlike the data time above)
+    write.meta.lastStepAt = String(Date.now());
+    write.meta.lastStepMs = String(Date.now() - started);
     await this.store.commitStep(write);
     this.scorer.clean(write.scorerStates.map((x) => x.machine));
     // memory stays bounded on a long run; the store keeps everything

@@ -123,6 +123,13 @@ export class AlertmanagerAlerter implements AlertSink {
     return 'sent';
   }
 
+  /** Alertmanager has no rate limit of ours (it groups itself): a digest is one post of the alerts. */
+  async sendDigest(items: { inc: IncidentRecord; kind: AlertKind }[], now = Date.now()): Promise<void> {
+    const posts = items.map((x) => this.withStale([x.inc], x.kind, now));
+    await this.post(posts.flatMap((p) => p.alerts));
+    for (const p of posts) p.commit();
+  }
+
   /** Re-posts the open (paged, not resolved) incidents so Alertmanager keeps them firing; returns how many. */
   async refresh(active: readonly IncidentRecord[], now = Date.now()): Promise<number> {
     const open = active.filter((i) => i.paged && i.state !== 'resolved');

@@ -62,6 +62,8 @@ export interface AlertSink {
   /** The outbox's name for the sink: each sink has its own rows and its own delivery state. */
   readonly name: string;
   send(inc: IncidentRecord, kind: AlertKind, now?: number): Promise<AlertOutcome>;
+  /** Alerts that waited out a rate limit, sent together (a sink without a rate limit may post them as it likes). */
+  sendDigest(items: { inc: IncidentRecord; kind: AlertKind }[], now?: number): Promise<void>;
 }
 
 export class AlertError extends Error {
@@ -147,5 +149,24 @@ export class WebhookAlerter implements AlertSink {
     this.sentKeys.add(key);
     this.sentTimes.push(now);
     return 'sent';
+  }
+
+  /**
+   * Sends alerts that waited out a rate limit as ONE message (a digest: `{ id, kind: 'digest', alerts: [payload…] }`,
+   * or one Slack text listing them) — past the limit, so a backlog drains in one post instead of trickling out. Each
+   * inner alert keeps its own id for receivers that de-duplicate.
+   */
+  async sendDigest(items: { inc: Incident; kind: AlertKind }[], now = Date.now()): Promise<void> {
+    const fresh = items.filter((x) => !this.sentKeys.has(`${x.inc.id}:${x.kind}`));
+    if (fresh.length === 0) return;
+    const keys = fresh.map((x) => `${x.inc.id}:${x.kind}`);
+    const id = `digest:${keys[0]}+${keys.length - 1}`;
+    const body = this.cfg.format === 'slack'
+      ? { text: `flinkscope: ${fresh.length} alerts held back by the rate limit:\n${fresh.map((x) => (this.payload(x.inc, x.kind) as { text: string }).text).join('\n')}` }
+      : { id, kind: 'digest', alerts: fresh.map((x) => this.payload(x.inc, x.kind)) };
+    const res = await this.post(JSON.stringify(body), id);
+    if (res.status < 200 || res.status >= 300) throw new AlertError(`webhook ${res.url} answered HTTP ${res.status}`);
+    for (const k of keys) this.sentKeys.add(k);
+    this.sentTimes.push(now);
   }
 }

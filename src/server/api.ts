@@ -1,92 +1,128 @@
-// HTTP API of `flinkscope serve` (fastify) and the dashboard's static files. Routes only: every answer comes from
-// the application service (src/app/service.ts), which reads the store per request. Optional bearer token on /api.
-import Fastify, { type FastifyInstance } from 'fastify';
+// HTTP face of `flinkscope serve` (fastify): the /api routes (answers from the application service, which reads the
+// store per request), the Prometheus exposition on /metrics, and the dashboard's static files. Security is
+// src/server/security.ts; shapes are src/server/schemas.ts (validated in, serialised out, published as OpenAPI).
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServiceError, type InspectionService } from '../app/service.js';
-import { INCIDENT_LABELS, type IncidentLabel } from '../core/incident.js';
+import * as S from './schemas.js';
+import { assertBindSafe, hostCheck, tokenCheck, writeCheck, SECURITY_HEADERS, type SecurityConfig } from './security.js';
+import { metricsRoute } from './metrics.js';
+import { rangeReader, type RangeReads } from './reader.js';
 
-export interface ApiConfig {
-  /** When set, every /api request needs `Authorization: Bearer <token>` (else 401). */
-  token?: string;
+export interface ApiConfig extends SecurityConfig {
+  /** Where range routes are read: a worker thread (default for a file store) or in-process (the reference in
+   *  bench:api). */
+  rangeReads?: 'worker' | 'in-process';
 }
 
-const openapi = {
-  openapi: '3.0.3',
-  info: { title: 'flinkscope inspection API', version: '0.1.0' },
-  paths: {
-    '/api/health': { get: { summary: 'Cluster health: machines, at risk, score quantiles, open incidents' } },
-    '/api/machines': { get: { summary: 'Machines ranked by risk now' } },
-    '/api/cluster': { get: { summary: 'Heat map (max score / threshold per time bucket) of the riskiest machines' } },
-    '/api/machines/{id}/scores': { get: { summary: 'Anomaly scores of one machine in [from, to] (epoch ms), max per bucket' } },
-    '/api/machines/{id}/metrics': { get: { summary: 'Metrics of one machine in [from, to] (epoch ms), mean per bucket (null = gap)' } },
-    '/api/incidents': { get: { summary: 'Incidents, newest first, filtered (state, type, machine, job, label) and paged by cursor' } },
-    '/api/incidents/{id}': { get: { summary: 'One incident with its explanation, jobs, movers, cause and overlapping events' } },
-    '/api/incidents/{id}/ack': { post: { summary: 'Acknowledge an open incident' } },
-    '/api/incidents/{id}/label': { post: { summary: 'Label an incident: hotspot | false-alarm | expected' } },
-    '/api/events': { get: { summary: 'Flink events in [from, to]' } },
-    '/api/model': { get: { summary: 'The model in use: kind, version, threshold rule and value, training curve, drift' } },
-  },
-};
+const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-class InputError extends Error {}
-
-function intParam(v: unknown, name: string): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n)) throw new InputError(`'${name}' must be an integer, got '${String(v)}'`);
-  return n;
+/** A validation failure → one line naming the parameter: "querystring 'from' must be integer (got 'abc')". */
+function validationMessage(err: FastifyError, input: unknown): string {
+  const v = err.validation?.[0];
+  if (!v) return err.message;
+  const name = v.instancePath.replace(/^\//, '').replace(/\//g, '.') || (v.params as { missingProperty?: string; additionalProperty?: string }).additionalProperty || (v.params as { missingProperty?: string }).missingProperty || '';
+  const where = err.validationContext ?? 'request';
+  if (v.keyword === 'additionalProperties') return `${where}: unknown parameter '${name}'`;
+  if (v.keyword === 'required') return `${where}: '${name}' is required`;
+  const got = name && input && typeof input === 'object' ? (input as Record<string, unknown>)[name.split('.')[0]] : undefined;
+  const allowed = v.keyword === 'anyOf' || v.keyword === 'const' ? ' (see /api/openapi.json for the allowed values)' : '';
+  return `${where} '${name}' ${v.message ?? 'is invalid'}${got !== undefined ? ` (got '${String(got).slice(0, 60)}')` : ''}${allowed}`;
 }
 
 export function buildApi(svc: InspectionService, cfg: ApiConfig = {}): FastifyInstance {
-  const app = Fastify({ logger: false });
-  app.addHook('onRequest', async (req, reply) => {
-    if (cfg.token && req.url.startsWith('/api/') && req.headers.authorization !== `Bearer ${cfg.token}`) {
-      await reply.code(401).send({ error: 'missing or wrong API token (send Authorization: Bearer <token>)' });
-    }
+  assertBindSafe(cfg.host ?? '127.0.0.1', cfg.token);
+  const app = Fastify({
+    logger: false,
+    // refuse unknown parameters instead of dropping them; no type coercion beyond query strings' numbers
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: false } },
+    bodyLimit: 16 * 1024,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', hostCheck(cfg));
+  app.addHook('onSend', async (_req, reply) => {
+    reply.headers(SECURITY_HEADERS);
   });
-  app.setErrorHandler(async (err, _req, reply) => {
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
     if (err instanceof ServiceError) return reply.code(err.status).send({ error: err.message });
-    if (err instanceof InputError) return reply.code(400).send({ error: err.message });
-    const e = err as { statusCode?: number; message: string };
-    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
+    if (err.validation) return reply.code(400).send({ error: validationMessage(err, err.validationContext === 'body' ? req.body : err.validationContext === 'params' ? req.params : req.query) });
+    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
     return reply.code(500).send({ error: 'internal error' });
   });
-  type Q = { Querystring: Record<string, string>; Params: { id: string } };
-  const range = (q: Record<string, string>) => ({ from: intParam(q.from, 'from'), to: intParam(q.to, 'to'), points: intParam(q.points, 'points') });
+  app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.slice(0, 100)}` }));
 
-  app.get('/api/openapi.json', async () => openapi);
-  app.get('/api/health', async () => svc.health());
-  app.get('/api/machines', async () => svc.machines());
-  app.get<Q>('/api/cluster', async (req) => svc.cluster({ from: intParam(req.query.from, 'from'), to: intParam(req.query.to, 'to'), buckets: intParam(req.query.buckets, 'buckets'), limit: intParam(req.query.limit, 'limit') }));
-  app.get<Q>('/api/machines/:id/scores', async (req) => {
-    const s = await svc.scores(req.params.id, range(req.query));
-    return { machine: s.machine, threshold: s.threshold, bucketMs: s.bucketMs, t: s.t, score: s.values[0] ?? [] };
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'flinkscope inspection API', version: '0.2.0', description: 'Hotspots in Apache Flink clusters: scores, incidents, the model in use. Every route needs `Authorization: Bearer <token>` when serve runs with --token.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
   });
-  app.get<Q>('/api/machines/:id/metrics', async (req) => svc.metrics(req.params.id, range(req.query)));
-  app.get<Q>('/api/incidents', async (req) => {
-    const q = req.query;
-    return svc.incidents({
-      state: q.state as never, type: q.type, machine: q.machine, job: q.job, label: q.label as never,
-      from: intParam(q.from, 'from'), to: intParam(q.to, 'to'), limit: intParam(q.limit, 'limit'), cursor: q.cursor,
+  const reads = rangeReader(svc, cfg.rangeReads ?? 'worker');
+  app.addHook('onClose', async () => reads.close());
+  app.register(async (api) => apiRoutes(api.withTypeProvider<TypeBoxTypeProvider>(), svc, reads, cfg), { prefix: '/api' });
+  app.register(async (m) => {
+    m.addHook('onRequest', tokenCheck(cfg));
+    metricsRoute(m, svc);
+  });
+  staticFiles(app);
+  return app;
+}
+
+type Api = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+/** The /api routes. Registered in their own plugin: its hooks run on every route matched under the prefix. Range
+ *  routes are read by `reads` (a worker thread for a file store: src/server/reader.ts). */
+function apiRoutes(api: Api, svc: InspectionService, reads: RangeReads, cfg: ApiConfig): void {
+  api.addHook('onRequest', tokenCheck(cfg));
+  api.addHook('onRequest', writeCheck());
+  const ok = <T extends object>(response: T) => ({ ...response, ...S.errors });
+
+  api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
+  api.get('/health', { schema: { summary: 'Cluster health: machines, at risk, score quantiles, open incidents', response: ok({ 200: S.Health }) } },
+    async () => svc.health());
+  api.get('/machines', { schema: { summary: 'Machines ranked by risk now', response: ok({ 200: { type: 'array', items: S.MachineRow } }) } },
+    async () => svc.machines());
+  api.get('/cluster', { schema: { summary: 'Heat map: max score / threshold per time bucket of the riskiest machines', querystring: S.ClusterQuery, response: ok({ 200: S.Cluster }) } },
+    async (req) => reads.cluster(req.query));
+  api.get('/machines/:id/scores', { schema: { summary: 'Anomaly scores of one machine, max per bucket', params: S.MachineParams, querystring: S.RangeQuery, response: ok({ 200: S.Scores }) } },
+    async (req) => {
+      const s = await reads.scores(req.params.id, req.query);
+      return { machine: s.machine, threshold: s.threshold, bucketMs: s.bucketMs, t: s.t, score: s.values[0] ?? [] };
     });
-  });
-  app.get<Q>('/api/incidents/:id', async (req) => svc.incident(req.params.id));
-  app.post<Q>('/api/incidents/:id/ack', async (req) => svc.acknowledge(req.params.id, 'api'));
-  app.post<Q & { Body: { label?: string; note?: string } }>('/api/incidents/:id/label', async (req) => {
-    const label = req.body?.label;
-    if (!INCIDENT_LABELS.includes(label as IncidentLabel)) throw new InputError(`'label' must be one of ${INCIDENT_LABELS.join(', ')}`);
-    return svc.label(req.params.id, label as IncidentLabel, 'api', String(req.body?.note ?? '').slice(0, 500));
-  });
-  app.get<Q>('/api/events', async (req) => svc.events({ from: intParam(req.query.from, 'from'), to: intParam(req.query.to, 'to'), machine: req.query.machine, limit: intParam(req.query.limit, 'limit') }));
-  app.get('/api/model', async () => {
-    const m = await svc.model();
-    if (!m) throw new ServiceError(404, 'no model recorded in the store yet (flinkscope train --db …)');
-    return m;
-  });
-  // Dashboard: static files of web/ and uPlot's dist files from node_modules.
+  api.get('/machines/:id/metrics', { schema: { summary: 'Metrics of one machine, mean per bucket (null = gap)', params: S.MachineParams, querystring: S.RangeQuery, response: ok({ 200: S.Metrics }) } },
+    async (req) => reads.metrics(req.params.id, req.query));
+  api.get('/incidents', { schema: { summary: 'Incidents, newest first, filtered and paged by cursor', querystring: S.IncidentsQuery, response: ok({ 200: S.IncidentPage }) } },
+    async (req) => svc.incidents(req.query));
+  api.get('/incidents/:id', { schema: { summary: 'One incident with its explanation, jobs, movers, cause and overlapping events', params: S.IncidentParams, response: ok({ 200: S.IncidentDetail }) } },
+    async (req) => svc.incident(req.params.id));
+  api.post('/incidents/:id/ack', { schema: { summary: 'Acknowledge an open incident (409 when resolved)', params: S.IncidentParams, body: S.AckBody, response: ok({ 200: S.Incident, 409: S.ErrorBody, 415: S.ErrorBody, 403: S.ErrorBody }) } },
+    async (req) => svc.acknowledge(req.params.id, 'api'));
+  api.post('/incidents/:id/label', { schema: { summary: 'Label an incident: hotspot | false-alarm | expected', params: S.IncidentParams, body: S.LabelBody, response: ok({ 200: S.Incident, 415: S.ErrorBody, 403: S.ErrorBody }) } },
+    async (req) => svc.label(req.params.id, req.body.label, 'api', req.body.note ?? ''));
+  api.get('/events', { schema: { summary: 'Flink events in [from, to], optionally on one machine', querystring: S.EventsQuery, response: ok({ 200: { type: 'array', items: S.FlinkEvent } }) } },
+    async (req) => svc.events(req.query));
+  api.get('/model', { schema: { summary: 'The model in use: kind, version, threshold rule and value, training curve, drift', response: ok({ 200: S.Model }) } },
+    async () => {
+      const m = await svc.model();
+      if (!m) throw new ServiceError(404, 'no model recorded in the store yet (flinkscope train --db …)');
+      return {
+        ...m, threshold: finite(m.threshold),
+        history: m.history.map((h) => ({ epoch: h.epoch, loss: finite(h.loss), valLoss: finite(h.valLoss), ms: finite(h.ms) })),
+        drift: m.drift && { ...m.drift, trainMedian: finite(m.drift.trainMedian), recentMedian: finite(m.drift.recentMedian) },
+      };
+    });
+}
+
+/** The dashboard (web/) and uPlot's dist files: public, they hold no data. */
+function staticFiles(app: FastifyInstance): void {
   const webDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'web');
   const uplotDir = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
   const files: Record<string, [string, string]> = {
@@ -97,7 +133,13 @@ export function buildApi(svc: InspectionService, cfg: ApiConfig = {}): FastifyIn
     '/vendor/uPlot.min.css': [join(uplotDir, 'uPlot.min.css'), 'text/css; charset=utf-8'],
   };
   for (const [url, [path, type]] of Object.entries(files)) {
-    app.get(url, async (_req, reply) => reply.type(type).send(readFileSync(path)));
+    app.get(url, { schema: { hide: true } }, async (_req, reply) => reply.type(type).send(readFileSync(path)));
   }
-  return app;
+}
+
+/** Builds the API and listens on host:port (refusing a non-loopback bind without a token); returns the address. */
+export async function serveApi(svc: InspectionService, o: ApiConfig & { port: number }): Promise<{ app: FastifyInstance; address: string }> {
+  const app = buildApi(svc, o);
+  const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port });
+  return { app, address };
 }

@@ -54,3 +54,59 @@ export function decodeCursor(s: string): { onset: number; id: string } {
   } catch { /* fall through */ }
   throw new StoreError(`not a valid page cursor: '${s.slice(0, 40)}'`);
 }
+
+/** Roll-up bucket widths (ms) both engines keep: 1 min, 5 min, 30 min, 2 h — each 4-6 times the one below, so a
+ *  query reads at most ~3 times the rows it returns. */
+export const ROLLUP_LEVELS = [60_000, 300_000, 1_800_000, 7_200_000] as const;
+
+/** Start of the `width`-aligned bucket holding ts (epoch-aligned, so every roll-up bucket nests in a wider one). */
+export const alignDown = (ts: number, width: number): number => ts - (((ts % width) + width) % width);
+
+/** How a range query is answered: `level` null = from the raw rows in buckets of bucketMs counted from `from`;
+ *  else from the roll-up of that width, in epoch-aligned buckets of bucketMs (a multiple of it) starting at `start`
+ *  (the first bucket may begin before `from`: a roll-up bucket is read whole). Either way at most maxPoints buckets. */
+export interface BucketPlan {
+  level: number | null;
+  bucketMs: number;
+  start: number;
+}
+
+/** The coarsest roll-up that still gives at least maxPoints / 2 buckets, so a query reads at most a few times as
+ *  many rows as it returns, whatever the range (a week of 10 s samples is ~60 000 rows per metric; its 30 min
+ *  roll-up 336). Ranges fine enough to need buckets under 30 s read the raw rows. */
+export function planBuckets(from: number, to: number, maxPoints: number): BucketPlan {
+  const n = Math.max(1, Math.floor(maxPoints));
+  const w = bucketWidth(from, to, n);
+  const level = [...ROLLUP_LEVELS].reverse().find((l) => w >= l / 2);
+  if (level === undefined) return { level: null, bucketMs: w, start: from };
+  let bucketMs = Math.max(level, Math.ceil(w / level) * level);
+  // aligned buckets may straddle both ends: widen until they fit in n
+  while (Math.floor(to / bucketMs) - Math.floor(from / bucketMs) + 1 > n) bucketMs += level;
+  return { level, bucketMs, start: alignDown(from, bucketMs) };
+}
+
+/** One step's score roll-up cells (samples are rolled up in bulk instead): per machine, per level bucket, the max.
+ *  Cells are keyed bucket + level index (buckets are multiples of 60 000, so the levels' keys stay apart). */
+export class ScoreRollup {
+  private readonly machines = new Map<string, Map<number, number>>();
+
+  add(machine: string, ts: number, score: number): void {
+    let cells = this.machines.get(machine);
+    if (!cells) this.machines.set(machine, (cells = new Map()));
+    for (let i = 0; i < ROLLUP_LEVELS.length; i++) {
+      const k = alignDown(ts, ROLLUP_LEVELS[i]) + i;
+      const c = cells.get(k);
+      if (c === undefined || score > c) cells.set(k, score);
+    }
+  }
+
+  /** (level, machine, bucket, max) of every cell. */
+  *rows(): Generator<[number, string, number, number]> {
+    for (const [machine, cells] of this.machines) {
+      for (const [k, v] of cells) {
+        const i = ((k % 60_000) + 60_000) % 60_000;
+        yield [ROLLUP_LEVELS[i], machine, k - i, v];
+      }
+    }
+  }
+}

@@ -41,3 +41,29 @@ export function mergeRows(old: Uint8Array, add: Uint8Array): { row: Buffer; adde
   });
   return { row: packRow(ids, values), added };
 }
+
+// Roll-up rows (schema v5): per (level, machine, bucket) one blob of (u16 metric id, u32 count, f64 sum) entries —
+// like a sample row, one row per machine and bucket, however many metrics.
+const SUM_ENTRY = 14;
+
+/** Packs a roll-up cell — counts then sums, indexed by metric id (M of each) — into a blob of the ids counted. */
+export function packSums(cell: Float64Array, M: number): Buffer {
+  let k = 0;
+  for (let id = 0; id < M; id++) if (cell[id] > 0) k++;
+  const b = Buffer.allocUnsafe(k * SUM_ENTRY);
+  let o = 0;
+  for (let id = 0; id < M; id++) {
+    if (!(cell[id] > 0)) continue;
+    b.writeUInt16LE(id, o);
+    b.writeUInt32LE(cell[id], o + 2);
+    b.writeDoubleLE(cell[M + id], o + 6);
+    o += SUM_ENTRY;
+  }
+  return b;
+}
+
+/** Calls f(id, count, sum) for every entry of a roll-up blob. */
+export function eachSum(row: Uint8Array, f: (id: number, n: number, sum: number) => void): void {
+  const v = new DataView(row.buffer, row.byteOffset, row.byteLength);
+  for (let o = 0; o + SUM_ENTRY <= row.byteLength; o += SUM_ENTRY) f(v.getUint16(o, true), v.getUint32(o + 2, true), v.getFloat64(o + 6, true));
+}

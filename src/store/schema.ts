@@ -88,7 +88,24 @@ export const MIGRATIONS: Migration[] = [
    CREATE TABLE watch_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
    CREATE INDEX scores_ts ON scores (ts);`,
   packSamples,
-  // 5: the operator's toolbox — alerts per sink (the outbox delivers each alert to every configured sink: webhook,
+  // 5: roll-ups for range queries that stay fast however long the range (src/store/common.ts planBuckets). Samples:
+  // count and sum per metric per (machine, 1 min / 5 min / 30 min / 2 h bucket), packed one row per machine and bucket
+  // like the sample rows (src/store/rows.ts packSums; exact means), built in bulk from the rows of closed buckets — rollup_state.done_until per level: everything before it is rolled up (a store
+  // migrated here is rolled up when it is opened); reads take the rest from the packed rows. Scores: the max per
+  // machine per bucket, kept up to date by commitStep. `level` is the bucket width in ms, `bucket` its start,
+  // aligned to the epoch (ts - ts mod level, as alignDown).
+  `CREATE TABLE sample_rollups (level INTEGER NOT NULL, machine TEXT NOT NULL, bucket INTEGER NOT NULL, v BLOB NOT NULL,
+     PRIMARY KEY (level, machine, bucket)) WITHOUT ROWID;
+   CREATE INDEX sample_rollups_bucket ON sample_rollups (level, bucket);
+   CREATE TABLE score_rollups (level INTEGER NOT NULL, machine TEXT NOT NULL, bucket INTEGER NOT NULL, max REAL NOT NULL,
+     PRIMARY KEY (level, machine, bucket)) WITHOUT ROWID;
+   CREATE TABLE rollup_state (level INTEGER PRIMARY KEY, done_until INTEGER NOT NULL);
+   INSERT INTO rollup_state VALUES (60000, -9007199254740991), (300000, -9007199254740991), (1800000, -9007199254740991), (7200000, -9007199254740991);
+   INSERT INTO score_rollups SELECT 60000, machine, ts - (((ts % 60000) + 60000) % 60000) AS b, MAX(score) FROM scores GROUP BY machine, b;
+   INSERT INTO score_rollups SELECT 300000, machine, bucket - (((bucket % 300000) + 300000) % 300000) AS b, MAX(max) FROM score_rollups WHERE level = 60000 GROUP BY machine, b;
+   INSERT INTO score_rollups SELECT 1800000, machine, bucket - (((bucket % 1800000) + 1800000) % 1800000) AS b, MAX(max) FROM score_rollups WHERE level = 300000 GROUP BY machine, b;
+   INSERT INTO score_rollups SELECT 7200000, machine, bucket - (((bucket % 7200000) + 7200000) % 7200000) AS b, MAX(max) FROM score_rollups WHERE level = 1800000 GROUP BY machine, b;`,
+  // 6: the operator's toolbox — alerts per sink (the outbox delivers each alert to every configured sink: webhook,
   // Alertmanager), job graphs per poll (topology stored once per change, per-subtask busy / back-pressured shares
   // per poll), and the evidence captured from Flink at an incident's onset (flame graph, thread dump).
   `CREATE TABLE outbox_v5 (id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, key TEXT NOT NULL, incident_id TEXT NOT NULL,

@@ -11,12 +11,12 @@ import type { FlinkEvent } from '../core/event.js';
 import type { JobGraphSnapshot } from '../core/jobgraph.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import { MIGRATIONS } from './schema.js';
-import { eachEntry, entryCount, mergeRows, packRow } from './rows.js';
+import { eachEntry, eachSum, entryCount, mergeRows, packRow, packSums } from './rows.js';
 import {
   StoreError, type Downsampled, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { bucketed, bucketWidth, decodeCursor, encodeCursor, pageLimit } from './common.js';
+import { alignDown, bucketed, decodeCursor, encodeCursor, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, type BucketPlan } from './common.js';
 
 export { StoreError };
 
@@ -92,16 +92,25 @@ export class SqliteStore implements Store {
   private readonly metricId = new Map<string, number>();
   private readonly metricName = new Map<number, string>();
 
-  constructor(readonly location: string) {
-    if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
+  /** `readonly`: a reading connection beside the store's owner (e.g. the API's range reader in a worker thread):
+   *  no migration, no roll-up work — the schema must already be this version's. */
+  constructor(readonly location: string, o: { readonly?: boolean } = {}) {
+    if (location !== ':memory:' && !o.readonly) mkdirSync(dirname(location), { recursive: true });
     try {
-      this.db = new Database(location);
+      this.db = new Database(location, { readonly: !!o.readonly, fileMustExist: !!o.readonly });
+      this.db.pragma('busy_timeout = 5000');
+      if (o.readonly) {
+        if (this.schemaVersion !== MIGRATIONS.length) throw new StoreError(`store ${location} has schema version ${this.schemaVersion}, not ${MIGRATIONS.length}: open it read-write first`);
+        this.loadMetricIds();
+        return;
+      }
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 5000');
       this.db.pragma('cache_size = -65536'); // 64 MiB of pages: a scrape's rows and the windows read back stay cached
       migrate(this.db, MIGRATIONS.length, location);
       this.loadMetricIds();
+      // a store written before the roll-ups existed is rolled up once here (and any closed bucket left behind)
+      this.db.transaction(() => this.rollUpSamples(Infinity, (this.q('SELECT MAX(ts) AS t FROM sample_rows').get() as { t: number | null }).t ?? -Infinity))();
     } catch (e) {
       if (e instanceof StoreError) throw e;
       throw new StoreError(`cannot open the store at ${location}: ${(e as Error).message}`);
@@ -190,20 +199,26 @@ export class SqliteStore implements Store {
           row.values.push(s.value);
         }
       }
+      let lo = Infinity; // the span of rows that changed: what the roll-ups must take in
+      let hi = -Infinity;
+      const changed = (ts: number): void => { if (ts < lo) lo = ts; if (ts > hi) hi = ts; };
       for (const [machine, byTs] of packed) {
         for (const [ts, row] of byTs) {
           const blob = packRow(row.ids, row.values);
-          if (ins.run(machine, ts, blob).changes) n += row.ids.length;
-          else {
+          if (ins.run(machine, ts, blob).changes) {
+            n += row.ids.length;
+            changed(ts);
+          } else {
             // a row of this machine and time exists (re-delivery, or metrics arriving late): add what it lacks
             const old = (get.get(machine, ts) as { v: Buffer }).v;
             const m = mergeRows(old, blob);
-            if (m.added) upd.run(m.row, machine, ts);
+            if (m.added) { upd.run(m.row, machine, ts); changed(ts); }
             n += m.added;
           }
         }
       }
       for (const [m, [a, b]] of span) seen.run(m, a, b);
+      if (hi >= lo) this.rollUpSamples(lo, hi);
       return n;
     })(samples);
   }
@@ -216,6 +231,63 @@ export class SqliteStore implements Store {
     const values = new Float64Array(rows.length * C).fill(NaN); // float64: stored values come back exact
     rows.forEach((r, i) => eachEntry(r.v, (id, v) => { const j = col.get(id); if (j !== undefined) values[i * C + j] = v; }));
     return { name: machine, timestamps: Float64Array.from(rows, (r) => r.ts), channels: [...metrics], values, meta: { source: this.location } };
+  }
+
+  /** How far each sample roll-up level is built: every bucket before done_until holds all its rows. */
+  private rollupDone(level: number): number {
+    return (this.q('SELECT done_until AS d FROM rollup_state WHERE level = ?').get(level) as { d: number }).d;
+  }
+
+  /** After rows changed in [lo, hi]: rows landing in built buckets (late data) send those levels back to rebuild
+   *  from there; then every bucket closed by `hi` (before the minute holding it) is built in bulk — per minute from
+   *  the packed rows, each wider level from the one below. Buckets are rebuilt whole (INSERT OR REPLACE), so they
+   *  stay exact however the rows arrived. In the caller's transaction. */
+  private rollUpSamples(lo: number, hi: number): void {
+    const set = this.q('UPDATE rollup_state SET done_until = ? WHERE level = ?');
+    const [l1] = ROLLUP_LEVELS;
+    const built = this.rollupDone(l1);
+    if (Number.isFinite(lo)) for (const l of ROLLUP_LEVELS) if (lo < this.rollupDone(l)) set.run(alignDown(lo, l), l);
+    if (!Number.isFinite(hi)) return;
+    const closed = Math.max(alignDown(hi, l1), built); // late rows: rebuild up to where it was built before
+    // time chunks of at most ~500 000 cells (machines × metrics × minutes) are read whole, then written
+    const perMinute = Math.max(1, (this.q('SELECT COUNT(*) AS n FROM machines').get() as { n: number }).n * Math.max(1, this.metricId.size));
+    const chunkMinutes = Math.max(1, Math.floor(500_000 / perMinute));
+    const first = (this.q('SELECT MIN(ts) AS t FROM sample_rows').get() as { t: number | null }).t;
+    if (first === null) return;
+    const rawRows = this.q('SELECT machine, ts, v FROM sample_rows WHERE ts >= ? AND ts < ?');
+    for (let k = 0; k < ROLLUP_LEVELS.length; k++) {
+      const l = ROLLUP_LEVELS[k];
+      const upTo = k === 0 ? closed : alignDown(this.rollupDone(ROLLUP_LEVELS[k - 1]), l);
+      const d = Math.max(this.rollupDone(l), alignDown(first, l));
+      if (upTo <= d) continue;
+      const below = k === 0 ? null : this.q(`SELECT machine, bucket AS ts, v FROM sample_rollups WHERE level = ${ROLLUP_LEVELS[k - 1]} AND bucket >= ? AND bucket < ?`);
+      const chunk = Math.max(l, alignDown(chunkMinutes * l1, l));
+      for (let a = d; a < upTo; a += chunk) {
+        const M = Math.max(1, this.metricId.size);
+        const cells = new Map<string, Map<number, Float64Array>>(); // machine → bucket → [n per metric id | sum per metric id]
+        const cell = (machine: string, ts: number): Float64Array => {
+          const m = cells.get(machine) ?? cells.set(machine, new Map()).get(machine)!;
+          const bk = alignDown(ts, l);
+          return m.get(bk) ?? m.set(bk, new Float64Array(2 * M)).get(bk)!;
+        };
+        const to = Math.min(upTo, a + chunk);
+        if (below === null) {
+          for (const r of rawRows.iterate(a, to) as Iterable<{ machine: string; ts: number; v: Buffer }>) {
+            const c = cell(r.machine, r.ts);
+            eachEntry(r.v, (id, v) => { c[id]++; c[M + id] += v; });
+          }
+        } else {
+          for (const r of below.iterate(a, to) as Iterable<{ machine: string; ts: number; v: Buffer }>) {
+            const c = cell(r.machine, r.ts);
+            eachSum(r.v, (id, n, sum) => { c[id] += n; c[M + id] += sum; });
+          }
+        }
+        const out: unknown[][] = [];
+        for (const [machine, m] of cells) for (const [bk, c] of m) out.push([l, machine, bk, packSums(c, M)]);
+        this.insertMany('INSERT OR REPLACE INTO sample_rollups', 4, out);
+      }
+      set.run(upTo, l);
+    }
   }
 
   async recordPlacement(jobsOn: Record<string, string[]>, ts: number): Promise<void> {
@@ -267,19 +339,32 @@ export class SqliteStore implements Store {
 
   async metricsRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
     const metrics = await this.metrics();
-    const bucketMs = bucketWidth(from, to, maxPoints);
-    // means per (metric, bucket), accumulated while the rows stream by
-    const acc = new Map<string, { s: number; n: number; key: string; b: number }>();
-    for (const r of this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts >= ? AND ts <= ?').iterate(machine, from, to) as Iterable<{ ts: number; v: Buffer }>) {
-      const b = Math.floor((r.ts - from) / bucketMs);
-      eachEntry(r.v, (id, v) => {
-        const k = `${id}:${b}`;
-        const a = acc.get(k) ?? acc.set(k, { s: 0, n: 0, key: this.metricName.get(id)!, b }).get(k)!;
-        a.s += v;
-        a.n++;
-      });
+    const p = planBuckets(from, to, maxPoints);
+    // sums and counts per (metric id, bucket): from the roll-up (whole buckets before done_until), the rest from
+    // the packed rows as they stream by
+    const acc = new Map<number, { s: number; n: number; id: number; b: number }>();
+    const add = (id: number, b: number, s: number, n: number): void => {
+      const k = b * 65_536 + id;
+      const a = acc.get(k);
+      if (a) { a.s += s; a.n += n; } else acc.set(k, { s, n, id, b });
+    };
+    let rawFrom = from;
+    let rawTo = to;
+    if (p.level !== null) {
+      const done = this.rollupDone(p.level);
+      for (const r of this.q('SELECT bucket, v FROM sample_rollups WHERE level = ? AND machine = ? AND bucket >= ? AND bucket <= ? AND bucket < ?')
+        .iterate(p.level, machine, p.start, to, done) as Iterable<{ bucket: number; v: Buffer }>) {
+        const b = Math.floor((r.bucket - p.start) / p.bucketMs);
+        eachSum(r.v, (id, n, sum) => add(id, b, sum, n));
+      }
+      rawFrom = Math.max(done, p.start);
+      rawTo = alignDown(to, p.level) + p.level - 1; // whole buckets, like the roll-up's
     }
-    return bucketed([...acc.values()].map((a) => ({ key: a.key, b: a.b, v: a.s / a.n })), metrics, from, bucketMs);
+    for (const r of this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts >= ? AND ts <= ?').iterate(machine, rawFrom, rawTo) as Iterable<{ ts: number; v: Buffer }>) {
+      const b = Math.floor((r.ts - p.start) / p.bucketMs);
+      eachEntry(r.v, (id, v) => add(id, b, v, 1));
+    }
+    return bucketed([...acc.values()].map((a) => ({ key: this.metricName.get(a.id)!, b: a.b, v: a.s / a.n })), metrics, p.start, p.bucketMs);
   }
 
   async insertEvents(events: FlinkEvent[]): Promise<number> {
@@ -387,6 +472,11 @@ export class SqliteStore implements Store {
       const scores: unknown[][] = [];
       for (const s of w.scores) for (const p of s.points) scores.push([s.machine, p.t, Number.isFinite(p.score) ? p.score : 1e30, w.modelId]);
       this.insertMany('INSERT OR REPLACE INTO scores', 4, scores);
+      // a roll-up bucket's max is the max of every score written into it (a re-scored point can only raise it)
+      const roll = new ScoreRollup();
+      for (const r of scores) roll.add(r[0] as string, r[1] as number, r[2] as number);
+      const up = this.q('INSERT INTO score_rollups VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET max = MAX(max, excluded.max)');
+      for (const [l, m, b, mx] of roll.rows()) up.run(l, m, b, mx);
       for (const s of w.scorerStates) state.run(s.machine, JSON.stringify(s.state), now);
       for (const i of w.incidents) {
         const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events });
@@ -413,24 +503,30 @@ export class SqliteStore implements Store {
   }
 
   async scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
-    const bucketMs = bucketWidth(from, to, maxPoints);
-    const rows = this.q('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, MAX(score) AS v FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b')
-      .all(from, bucketMs, machine, from, to) as { b: number; v: number }[];
-    return bucketed(rows.map((r) => ({ key: 'score', b: r.b, v: r.v })), ['score'], from, bucketMs);
+    const p = planBuckets(from, to, maxPoints);
+    const rows = this.scoreBuckets(p, machine, from, to);
+    return bucketed(rows.map((r) => ({ key: 'score', b: r.b, v: r.v })), ['score'], p.start, p.bucketMs);
+  }
+
+  /** Max score per bucket of the plan: from the raw scores or the roll-up it names. */
+  private scoreBuckets(p: BucketPlan, machine: string, from: number, to: number): { b: number; v: number }[] {
+    return (p.level === null
+      ? this.q('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, MAX(score) AS v FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b').all(p.start, p.bucketMs, machine, from, to)
+      : this.q('SELECT CAST((bucket - ?) / ? AS INTEGER) AS b, MAX(max) AS v FROM score_rollups WHERE level = ? AND machine = ? AND bucket >= ? AND bucket <= ? GROUP BY b ORDER BY b')
+        .all(p.start, p.bucketMs, p.level, machine, p.start, to)) as { b: number; v: number }[];
   }
 
   async heatMap(q: { from: number; to: number; buckets: number; threshold: number; machines?: string[]; limit?: number }): Promise<HeatMap> {
     const machines = q.machines ?? (this.q('SELECT machine FROM machine_status ORDER BY risk DESC, machine LIMIT ?').all(Math.min(q.limit ?? 50, 1000)) as { machine: string }[]).map((r) => r.machine);
-    const n = Math.max(1, Math.min(q.buckets, 2000));
-    const bucketMs = bucketWidth(q.from, q.to, n);
-    const cell = this.q('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, MAX(score) AS v FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY b');
+    const p = planBuckets(q.from, q.to, Math.max(1, Math.min(q.buckets, 2000)));
+    const n = Math.max(1, Math.floor((q.to - p.start) / p.bucketMs) + 1);
     const th = q.threshold > 0 ? q.threshold : 1;
     const cells = machines.map((m) => {
       const row: (number | null)[] = new Array(n).fill(null);
-      for (const r of cell.all(q.from, bucketMs, m, q.from, q.to) as { b: number; v: number }[]) if (r.b >= 0 && r.b < n) row[r.b] = r.v / th;
+      for (const r of this.scoreBuckets(p, m, q.from, q.to)) if (r.b >= 0 && r.b < n) row[r.b] = r.v / th;
       return row;
     });
-    return { machines, t: Array.from({ length: n }, (_, i) => q.from + i * bucketMs), bucketMs, cells };
+    return { machines, t: Array.from({ length: n }, (_, i) => p.start + i * p.bucketMs), bucketMs: p.bucketMs, cells };
   }
 
   async machineStatus(): Promise<MachineStatus[]> {
@@ -543,6 +639,11 @@ export class SqliteStore implements Store {
         }
       }
       const deletedScores = this.q('DELETE FROM scores WHERE ts < ?').run(cut).changes;
+      // roll-up buckets wholly before the cut go with their rows (the roll-ups keep the exact means of what was raw)
+      for (const l of ROLLUP_LEVELS) {
+        this.q('DELETE FROM sample_rollups WHERE level = ? AND bucket < ?').run(l, cut - l + 1);
+        this.q('DELETE FROM score_rollups WHERE level = ? AND bucket < ?').run(l, cut - l + 1);
+      }
       const deletedEvents = this.q('DELETE FROM events WHERE ts < ?').run(cut).changes;
       const old = this.q("SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < ?").all(cut) as { id: string }[];
       for (const o of old) {

@@ -13,15 +13,17 @@ export const T0 = 1.7e12;
 export const STEP = 10_000;
 export const at = (i: number): number => T0 + i * STEP;
 
-export async function inspectedStore(): Promise<{ store: SqliteStore; modelPath: string }> {
+/** `hotUntil`: the step where tm-2's hotspot ends (default 160; 200 = still hot at the newest sample). */
+export async function inspectedStore(o: { hotUntil?: number } = {}): Promise<{ store: SqliteStore; modelPath: string }> {
+  const hotUntil = o.hotUntil ?? 160;
   const store = new SqliteStore(':memory:');
   const s: Sample[] = [];
   for (let m = 0; m < 6; m++) {
     for (let i = 0; i < 200; i++) {
-      const cpu = 50 + ((i * 7 + m) % 5) - 2 + (m === 2 && i >= 120 && i < 160 ? 30 : 0);
+      const cpu = 50 + ((i * 7 + m) % 5) - 2 + (m === 2 && i >= 120 && i < hotUntil ? 30 : 0);
       s.push({ ts: at(i), machine: `tm-${m}`, metric: 'cpu', value: cpu }, { ts: at(i), machine: `tm-${m}`, metric: 'latency_ms', value: 20 + cpu / 2 });
       if (m === 2) {
-        s.push({ ts: at(i), machine: 'tm-2', metric: 'busy_ms_per_s', job: 'orders-enrich', operator: 'enrich', value: 300 + (i % 3) * 5 + (i >= 120 && i < 160 ? 400 : 0) });
+        s.push({ ts: at(i), machine: 'tm-2', metric: 'busy_ms_per_s', job: 'orders-enrich', operator: 'enrich', value: 300 + (i % 3) * 5 + (i >= 120 && i < hotUntil ? 400 : 0) });
         s.push({ ts: at(i), machine: 'tm-2', metric: 'busy_ms_per_s', job: 'orders-enrich', operator: 'source', value: 100 + (i % 3) * 5 });
       }
     }

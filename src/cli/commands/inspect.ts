@@ -1,6 +1,6 @@
 // The store-backed faces: `watch` (collect → score → incidents → alerts, crash-consistent; src/app/run.ts), `serve`
 // (API + dashboard on 127.0.0.1; src/server) and `report` (the inspection report as HTML or Markdown).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openStore, DEFAULT_DB } from '../../store/index.js';
@@ -8,9 +8,11 @@ import { runWatch } from '../../app/run.js';
 import { InspectionService } from '../../app/service.js';
 import { reportInput } from '../../app/report.js';
 import { renderHtml, renderMarkdown } from '../../inspect/report.js';
-import { buildApi } from '../../server/api.js';
+import { serveApi } from '../../server/api.js';
+import { serveMetrics } from '../../server/metrics.js';
+import { assertBindSafe } from '../../server/security.js';
 import { parseThreshold } from './eval.js';
-import { opt, check, duration, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError } from '../options.js';
+import { opt, check, each, duration, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError } from '../options.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
 
 /** '10/1m' → at most 10 alerts per minute. */
@@ -24,7 +26,7 @@ interface WatchOpts extends SourceOpts {
   model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
   eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
   alertmanager?: string; dashboardUrl?: string; evidence: boolean; stalledCheckpoints: number; lagWindow: number;
-  retrainEvery?: number; history: number; modelDir?: string;
+  retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
 }
 
 export function registerInspect(program: Command): void {
@@ -51,17 +53,24 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--lag-window <d>', 'an event when a job\'s Kafka consumer lag grew over this long', duration, '5m'))
     .addOption(opt('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift', duration))
     .addOption(opt('--history <d>', 'with --retrain-every: history to train on', duration, '7d'))
-    .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty));
+    .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty))
+    .addOption(opt('--retain <d>', 'keep this much history (by data time); older samples, scores, events and resolved incidents are deleted', duration, '14d'))
+    .addOption(opt('--raw <d>', 'keep samples at full resolution this long; older ones are rolled up into --rollup means', duration, '2d'))
+    .addOption(opt('--rollup <d>', 'the roll-up bucket for samples older than --raw', duration, '5m'))
+    .addOption(opt('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> while watching (bearer token: FLINKSCOPE_TOKEN)', port));
   addSourceOptions(watch).action(async (o: WatchOpts) => {
     if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
     if (o.dashboardUrl && !o.alertmanager) throw new UsageError('--dashboard-url is for the links in --alertmanager alerts: give --alertmanager too');
     const rule = o.threshold ? parseThreshold(o.threshold) : undefined;
     if (rule?.kind === 'paper') throw new UsageError('--threshold paper reads test scores (LEAKY): it is for `eval` reproductions only');
+    if (o.raw > o.retain) throw new UsageError(`--raw ${o.raw / 86_400_000} d is longer than --retain ${o.retain / 86_400_000} d`);
     const http = httpOptions(o);
     const store = await openStore(o.db);
     const ac = new AbortController();
     process.once('SIGINT', () => ac.abort());
     process.once('SIGTERM', () => ac.abort());
+    const metrics = o.metricsPort !== undefined ? await serveMetrics(new InspectionService(store), { port: o.metricsPort, token: process.env.FLINKSCOPE_TOKEN }) : null;
+    if (metrics) process.stderr.write(`Prometheus metrics: ${metrics.address}/metrics\n`);
     try {
       const sum = await runWatch({
         store, modelPath: o.model, threshold: rule, intervalMs: o.interval, ticks: o.steps, signal: ac.signal,
@@ -72,6 +81,7 @@ export function registerInspect(program: Command): void {
         evidence: o.evidence ? {} : false,
         retrain: o.retrainEvery ? { everyMs: o.retrainEvery, historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) } : undefined,
         watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace },
+        retention: { retainMs: o.retain, rawMs: o.raw, bucketMs: o.rollup, everyMs: 3_600_000 },
         status: (l) => process.stderr.write(`${l}\n`),
       });
       if ((o.flink || o.prometheus) && sum.collected === 0) {
@@ -79,6 +89,7 @@ export function registerInspect(program: Command): void {
         process.exitCode = 1;
       }
     } finally {
+      await metrics?.app.close();
       await store.close();
     }
   });
@@ -89,12 +100,23 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--db <path>', 'store file', nonEmpty, DEFAULT_DB))
     .addOption(opt('--port <n>', 'port (0 = any free port)', check(port), '8080'))
     .addOption(opt('--host <h>', 'bind address', host, '127.0.0.1'))
-    .addOption(opt('--token <t>', 'require Authorization: Bearer <token> on /api', nonEmpty))
-    .action(async (o: { db: string; port: string; host: string; token?: string }) => {
+    .addOption(opt('--token <t>', 'require Authorization: Bearer <token> on /api and /metrics (needed to bind beyond loopback; or FLINKSCOPE_TOKEN)', nonEmpty))
+    .addOption(new Option('--allow-host <name>', 'another Host name clients may use, e.g. a DNS name in front of the server (repeatable)').argParser(each(host)))
+    .action(async (o: { db: string; port: string; host: string; token?: string; allowHost?: string[] }) => {
+      const token = o.token ?? process.env.FLINKSCOPE_TOKEN;
+      try {
+        assertBindSafe(o.host, token);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
       const store = await openStore(o.db);
-      const app = buildApi(new InspectionService(store), { token: o.token });
-      const addr = await app.listen({ host: o.host, port: Number(o.port) });
-      console.log(`dashboard and API: ${addr}/`);
+      try {
+        const { address } = await serveApi(new InspectionService(store), { host: o.host, port: Number(o.port), token, allowHosts: o.allowHost });
+        console.log(`dashboard and API: ${address}/  (Prometheus: ${address}/metrics, OpenAPI: ${address}/api/openapi.json)`);
+      } catch (e) {
+        await store.close();
+        throw e;
+      }
     });
 
   program

@@ -1,64 +1,159 @@
-// Dashboard in headless Chromium (playwright-core, Debian's /usr/bin/chromium): pages load, charts render, an incident
-// is acknowledged, a screenshot of each page lands in artifacts/screenshots/.
+// Dashboard in headless Chromium (playwright-core, Debian's /usr/bin/chromium) against a served store the real
+// watcher filled, behind a token: the cluster heat map (machine labels, time axis, a row click opens the machine), the
+// machine page (score vs threshold and one small chart per metric sharing one cursor, the incident shaded, Flink
+// events marked), incident filters and cursor paging, the incident page (explanation, movers, label and acknowledge
+// through the buttons), the model page. A screenshot of each page lands in artifacts/screenshots/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { chromium } from 'playwright-core';
-import { buildApi } from '../../../src/server/api.js';
+import { chromium, type Page } from 'playwright-core';
+import { serveApi } from '../../../src/server/api.js';
 import { InspectionService } from '../../../src/app/service.js';
-import { inspectedStore } from '../../helpers/inspected.js';
+import { inspectedStore, at } from '../../helpers/inspected.js';
 
-test('dashboard pages in headless Chromium', { timeout: 120_000 }, async () => {
+const TOKEN = 'dashboard-token-42';
+
+test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
   const { store } = await inspectedStore();
-  const app = buildApi(new InspectionService(store));
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  // Flink events after the watcher ran: a restart on the hot machine during its incident, a cluster-wide deploy
+  await store.insertEvents([
+    { id: 'ev-restart', ts: at(130), kind: 'restart', job: 'orders-enrich', machines: ['tm-2'], detail: 'orders-enrich restarted (numRestarts 3 → 4)' },
+    { id: 'ev-deploy', ts: at(60), kind: 'deploy', machines: [], detail: 'job orders-enrich deployed' },
+  ]);
+  // and an older, resolved incident on another machine (as the watcher writes one), so there are two pages of one
+  await store.commitStep({
+    scores: [], modelId: null, scorerStates: [], alerts: [], status: [], meta: {},
+    incidents: [{ id: 'inc-0', machine: 'tm-4', state: 'resolved', type: 'spike', onset: at(20), lastSeen: at(22), resolvedAt: at(30), peak: 4, segments: 1,
+      explanation: [{ name: 'latency_ms', share: 1, meanZ: 5 }], jobs: [], movers: [], cause: null, events: [], paged: true }],
+  });
+  const { app, address: base } = await serveApi(new InspectionService(store), { port: 0, token: TOKEN });
   const shots = join('artifacts', 'screenshots');
   mkdirSync(shots, { recursive: true });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
+  const errors: string[] = [];
+  const open = async (page: Page, hash: string): Promise<void> => {
+    await page.evaluate((h) => { location.hash = h; }, hash);
+    await page.waitForFunction((h) => document.body.dataset.ready === h, hash);
+  };
   try {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
-    await page.goto(`${base}/#/`);
-    await page.waitForSelector('#rank tr:nth-child(2)');
-    const painted = await page.evaluate(() => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.on('pageerror', (e) => errors.push(e.message));
+    // the token once in the address; the page keeps it for the session and takes it out of the address
+    await page.goto(`${base}/?token=${TOKEN}#/`);
+    await page.waitForFunction(() => document.body.dataset.ready === '#/');
+    assert.doesNotMatch(page.url(), /token/, 'the token is not left in the address bar');
+    assert.doesNotMatch(await page.textContent('main') ?? '', /Error/);
+
+    // cluster: the heat map paints cells, machine labels (left) and a time axis (bottom)
+    const paint = await page.evaluate(() => {
       const c = document.getElementById('heat') as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
-      return n;
+      const g = c.getContext('2d')!;
+      const r = devicePixelRatio;
+      const dark = (x: number, y: number, w: number, h: number): number => {
+        const d = g.getImageData(x * r, y * r, w * r, h * r).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i] + d[i + 1] + d[i + 2] < 200) n++;
+        return n;
+      };
+      const rows = (c.height / r - 24) / 16;
+      let coloured = 0;
+      const d = g.getImageData(110 * r, 0, c.width - 110 * r, (c.height - 24 * r)).data;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] === d[i + 1] && d[i + 1] === d[i + 2])) coloured++;
+      return { rows, labels: dark(0, 0, 108, rows * 16), axis: dark(110, rows * 16 + 2, c.width / r - 110, 20), coloured };
     });
-    assert.ok(painted > 1000, `heat map painted ${painted} pixels`);
+    assert.equal(paint.rows, 6, 'one heat-map row per machine');
+    assert.ok(paint.labels > 200, `machine labels drawn (${paint.labels} dark pixels)`);
+    assert.ok(paint.axis > 200, `time axis drawn (${paint.axis} dark pixels)`);
+    assert.ok(paint.coloured > 5000, `cells painted (${paint.coloured} pixels)`);
     assert.match(await page.textContent('#rank') ?? '', /tm-2/);
-    await page.screenshot({ path: join(shots, 'overview.png') });
-    await page.goto(`${base}/#/machine/tm-2`);
-    await page.waitForSelector('#metrics .uplot canvas');
+    await page.screenshot({ path: join(shots, 'cluster.png'), fullPage: true });
+    // a click on the top row (the riskiest machine) opens its page
+    const top = await page.textContent('#rank tr:nth-child(2) td:first-child');
+    await page.click('#heat', { position: { x: 300, y: 8 } });
+    await page.waitForFunction((m) => document.body.dataset.ready === `#/machine/${m}`, top);
+
+    // machine: score chart + one small chart per metric, all shaded, events marked, one shared cursor
+    await open(page, '#/machine/tm-2');
     const charts = await page.evaluate(() => Array.from(document.querySelectorAll('.uplot')).map((u) => ({
-      w: (u.querySelector('canvas') as HTMLCanvasElement).width,
-      shaded: (u as HTMLElement).dataset.shaded,
-      legend: u.textContent ?? '',
+      title: u.querySelector('.u-title')?.textContent ?? '',
+      shaded: Number((u as HTMLElement).dataset.shaded),
+      events: Number((u as HTMLElement).dataset.events),
     })));
-    assert.equal(charts.length, 2, 'score chart and metrics chart');
-    assert.ok(charts.every((c) => c.w > 0));
-    assert.ok(charts.every((c) => Number(c.shaded) >= 1), `the incident is shaded on both charts: ${JSON.stringify(charts.map((c) => c.shaded))}`);
-    assert.match(charts[1].legend, /latency_ms/, 'the metrics chart shows the machine\'s metrics');
-    assert.match(await page.textContent('#segments') ?? '', /sustained-high|level-shift|spike|trend/, 'typed segment listed');
-    await page.screenshot({ path: join(shots, 'machine.png') });
-    await page.goto(`${base}/#/incidents`);
-    await page.waitForSelector('button[data-ack]');
-    await page.screenshot({ path: join(shots, 'incidents.png') });
-    assert.match(await page.textContent('main') ?? '', /moved most: orders-enrich \/ enrich \(busy_ms_per_s \+\d+\.\dσ\)/, 'the job that moved most is named with its incident');
-    await page.click('button[data-ack]');
-    await page.waitForFunction(() => document.querySelector('td.state')?.textContent === 'acknowledged');
-    await page.goto(`${base}/#/model`);
-    await page.waitForSelector('.uplot canvas');
+    assert.deepEqual(charts.map((c) => c.title), ['Anomaly score (max per bucket) and threshold', 'cpu', 'latency_ms'], 'a score chart, then one chart per metric');
+    assert.ok(charts.every((c) => c.shaded >= 1), `the incident is shaded on every chart: ${JSON.stringify(charts)}`);
+    assert.ok(charts.every((c) => c.events === 2), `both Flink events are marked on every chart: ${JSON.stringify(charts)}`);
+    assert.match(await page.textContent('#events') ?? '', /orders-enrich restarted/);
+    assert.match(await page.textContent('#segments') ?? '', /sustained-high|level-shift|spike|trend/, 'typed incident listed');
+    const over = await page.locator('#score .u-over').boundingBox();
+    await page.mouse.move(over!.x + over!.width * 0.6, over!.y + over!.height / 2);
+    const cursors = await page.evaluate(() => Array.from(document.querySelectorAll('.uplot .u-cursor-x')).map((c) => (c as HTMLElement).style.transform || (c as HTMLElement).style.left));
+    assert.equal(cursors.length, 3);
+    const xs = cursors.map((c) => Number(/translate\(([\d.]+)px/.exec(c)?.[1] ?? /([\d.]+)px/.exec(c)?.[1] ?? NaN));
+    assert.ok(xs.every((x) => x > 0), `the cursor shows on every chart: ${JSON.stringify(cursors)}`);
+    assert.ok(Math.abs(xs[1] / xs[0] - (await page.locator('.small .u-over').first().boundingBox())!.width / over!.width) < 0.05, 'the small charts follow the score chart\'s cursor (same time)');
+    await page.screenshot({ path: join(shots, 'machine.png'), fullPage: true });
+
+    // incidents: filters and cursor paging
+    await open(page, '#/incidents?state=all');
+    const all = await page.locator('#incidents tr').count() - 1;
+    assert.ok(all >= 1);
+    await page.fill('input[name=machine]', 'tm-0');
+    await page.click('#filters button');
+    await page.waitForFunction(() => (document.body.dataset.ready ?? '').includes('machine=tm-0'));
+    assert.match(await page.textContent('#incidents') ?? '', /no incidents match/);
+    await page.fill('input[name=machine]', 'tm-2');
+    await page.selectOption('select[name=label]', 'none');
+    await page.click('#filters button');
+    await page.waitForFunction(() => (document.body.dataset.ready ?? '').includes('machine=tm-2'));
+    const machines = await page.$$eval('#incidents tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
+    assert.ok(machines.length >= 1 && machines.every((m) => m === 'tm-2'), `only tm-2: ${machines.join(', ')}`);
+    const firstId = await page.textContent('#incidents tr:nth-child(2) td:first-child');
+    await page.screenshot({ path: join(shots, 'incidents.png'), fullPage: true });
+    assert.equal(all, 2);
+    {
+      await open(page, '#/incidents?state=all&limit=1');
+      const p1 = await page.textContent('#incidents tr:nth-child(2) td:first-child');
+      await page.click('#next');
+      await page.waitForFunction(() => (document.body.dataset.ready ?? '').includes('cursor='));
+      const p2 = await page.textContent('#incidents tr:nth-child(2) td:first-child');
+      assert.notEqual(p1, p2, 'the next page holds the next incident');
+      await page.click('#prev');
+      await page.waitForFunction(() => !(document.body.dataset.ready ?? '').includes('cursor='));
+      assert.equal(await page.textContent('#incidents tr:nth-child(2) td:first-child'), p1);
+    }
+
+    // incident page: explanation, movers, events; label and acknowledge through the buttons
+    await open(page, `#/incident/${firstId}`);
+    assert.match(await page.textContent('#explanation') ?? '', /^cpu/, 'cpu explains most');
+    assert.match(await page.textContent('#movers') ?? '', /orders-enrich\s*enrich\s*busy_ms_per_s\s*\+\d+\.\dσ/);
+    assert.match(await page.textContent('#events') ?? '', /restart/);
+    await page.fill('#note', 'noisy neighbour');
+    await page.click('button[data-label=false-alarm]');
+    await page.waitForFunction(() => /false-alarm/.test(document.getElementById('label')?.textContent ?? ''));
+    const rec = (await store.incident(firstId!))!;
+    assert.deepEqual([rec.label?.value, rec.label?.note, rec.label?.by], ['false-alarm', 'noisy neighbour', 'api'], 'the label reached the store');
+    if (rec.state === 'open') {
+      await page.click('#ack');
+      await page.waitForFunction(() => /^acknowledged/.test(document.getElementById('state')?.textContent ?? ''));
+      assert.ok((await store.incident(firstId!))!.ack, 'the acknowledgement reached the store');
+    }
+    await page.screenshot({ path: join(shots, 'incident.png'), fullPage: true });
+
+    await open(page, '#/model');
     assert.match(await page.textContent('main') ?? '', /zscore #1 \(trained: drift\)/);
     assert.match(await page.textContent('#drift') ?? '', /score distribution shifted/);
-    await page.screenshot({ path: join(shots, 'model.png') });
+    await page.screenshot({ path: join(shots, 'model.png'), fullPage: true });
+
+    // without the token the dashboard gets nothing (and says why)
+    const stranger = await browser.newPage();
+    await stranger.goto(`${base}/#/`);
+    await stranger.waitForFunction(() => document.body.dataset.ready === '#/');
+    assert.match(await stranger.textContent('main') ?? '', /missing or wrong API token/);
+    assert.deepEqual(errors, [], 'no script errors');
   } finally {
     await browser.close();
     await app.close();

@@ -33,8 +33,9 @@ async function zscore(store: Store, machine: string, to: number): Promise<Detect
 }
 
 /** A loopback webhook receiver: records posts; `fail` answers 503 to the next n posts. */
-async function receiver(): Promise<{ url: string; posts: { id: string; kind: string }[]; fail: (n: number) => void; close: () => void }> {
+async function receiver(): Promise<{ url: string; posts: { id: string; kind: string }[]; digests: number; fail: (n: number) => void; close: () => void }> {
   const posts: { id: string; kind: string }[] = [];
+  const seen = { digests: 0 };
   let failing = 0;
   const srv: Server = createServer((req, res) => {
     let b = '';
@@ -45,14 +46,17 @@ async function receiver(): Promise<{ url: string; posts: { id: string; kind: str
         res.writeHead(503).end();
         return;
       }
-      const p = JSON.parse(b) as { id: string; kind: string };
+      const p = JSON.parse(b) as { id: string; kind: string; alerts?: { id: string; kind: string }[] };
       assert.equal(req.headers['idempotency-key'], p.id);
-      posts.push(p);
+      if (p.kind === 'digest') {
+        seen.digests++;
+        posts.push(...p.alerts!);
+      } else posts.push(p);
       res.writeHead(200).end('{}');
     });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`, posts, fail: (n) => (failing = n), close: () => srv.close() };
+  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`, posts, get digests() { return seen.digests; }, fail: (n) => (failing = n), close: () => srv.close() };
 }
 
 /** Steps until nothing is new. */
@@ -137,7 +141,7 @@ describe('watcher (product path)', () => {
     await store.close();
   });
 
-  it('delivers at least once: retries a failing receiver, defers when rate-limited, never drops', async () => {
+  it('delivers at least once: retries a failing receiver, defers when rate-limited and sends what waited as one digest, never drops', async () => {
     const hook = await receiver();
     const store = new SqliteStore(':memory:');
     try {
@@ -158,6 +162,7 @@ describe('watcher (product path)', () => {
         await d.deliver(clock);
       }
       assert.deepEqual(new Set(hook.posts.map((p) => p.id)), new Set(keys), 'every alert arrived');
+      assert.ok(hook.digests >= 1, 'the alerts held back by the rate limit went out together in a digest');
       const open = hook.posts.filter((p) => p.kind === 'open').map((p) => p.id.split(':')[0]);
       for (const p of hook.posts.filter((x) => x.kind === 'resolved')) assert.ok(open.includes(p.id.split(':')[0]), `${p.id}: resolved only for announced incidents`);
     } finally {

@@ -24,7 +24,7 @@ function storeAt(v: number): string {
     ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-2', 'cpu_load', 2000, 0.25);
     ins('INSERT INTO samples VALUES (?, ?, ?, ?)', 'tm-1', 'heap_used', 1000, 123456789.25);
   } else {
-    // v4: packed rows (metric ids cpu_load 0, heap_used 1)
+    // version 4 packs a machine's samples at one time into one row
     ins('INSERT INTO metric_ids VALUES (?, ?)', 'cpu_load', 0);
     ins('INSERT INTO metric_ids VALUES (?, ?)', 'heap_used', 1);
     ins('INSERT INTO sample_rows VALUES (?, ?, ?)', 'tm-1', 1000, packRow([0, 1], [0.5, 123456789.25]));
@@ -96,6 +96,12 @@ describe('store migrations', () => {
         // and it works as a current store
         assert.equal(await s.insertSamples([{ ts: 3000, machine: 'tm-3', metric: 'gc_time_ms', value: 1 }]), 1);
         assert.ok((await s.metrics()).includes('gc_time_ms'));
+        // version 5: the roll-ups are built from what the store held (a range read through them sees the old rows)
+        const week = await s.metricsRange('tm-1', 0, 7 * 86_400_000, 100);
+        assert.ok(week.bucketMs >= 7_200_000, 'a week is read from the 2 h roll-up');
+        assert.deepEqual(week.channels, ['cpu_load', 'heap_used']);
+        assert.deepEqual(week.values, [[0.5], [123456789.25]]);
+        assert.deepEqual((await s.scoresRange('tm-1', 0, 7 * 86_400_000, 100)).values, [[0.7]]);
       } finally {
         await s.close();
       }

@@ -1,0 +1,121 @@
+// The API's shapes as JSON Schema (TypeBox): fastify validates every query, parameter and body against them, and
+// serialises answers through them (fast-json-stringify); /api/openapi.json is generated from the same objects, so
+// the document cannot drift from what the routes do. Unknown query parameters and body fields are refused (400).
+import { Type, type TSchema } from 'typebox';
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/** A nullable scalar as OpenAPI 3.0 writes it; serialised without the per-value branch test an anyOf costs
+ *  (a metrics answer holds tens of thousands of them). */
+const NullableNumber = (o: object = {}) => Type.Unsafe<number | null>({ type: 'number', nullable: true, ...o });
+const EpochMs = (description: string) => Type.Integer({ minimum: -8.64e15, maximum: 8.64e15, description });
+const closed = { additionalProperties: false } as const;
+
+export const ErrorBody = Type.Object({ error: Type.String() }, { description: 'What was wrong, one line' });
+
+// ---- parameters
+export const MachineParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256, description: 'Machine (TaskManager) id' }) }, closed);
+export const IncidentParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128, description: 'Incident id' }) }, closed);
+
+export const RangeQuery = Type.Object({
+  from: Type.Optional(EpochMs('Range start, epoch ms (default: 24 h before `to`)')),
+  to: Type.Optional(EpochMs('Range end, epoch ms (default: the newest scored point)')),
+  points: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'At most this many buckets (the chart\'s width in pixels); default 1500' })),
+}, closed);
+
+export const ClusterQuery = Type.Object({
+  from: Type.Optional(EpochMs('Range start, epoch ms (default: 6 h before `to`)')),
+  to: Type.Optional(EpochMs('Range end, epoch ms (default: the newest scored point)')),
+  buckets: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000, description: 'Time buckets (default 120)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'The riskiest this many machines (default 50)' })),
+}, closed);
+
+const HotspotType = Type.Enum(['trend', 'sustained-high', 'spike', 'level-shift', 'backpressure'], { type: 'string' });
+const LabelValue = Type.Enum(['hotspot', 'false-alarm', 'expected'], { type: 'string' });
+
+export const IncidentsQuery = Type.Object({
+  state: Type.Optional(Type.Enum(['open', 'acknowledged', 'resolved', 'active'], { type: 'string', description: 'active = open or acknowledged' })),
+  type: Type.Optional(HotspotType),
+  machine: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  job: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  label: Type.Optional(Type.Enum(['hotspot', 'false-alarm', 'expected', 'none'], { type: 'string', description: 'none = not labelled' })),
+  from: Type.Optional(EpochMs('Onset at or after, epoch ms')),
+  to: Type.Optional(EpochMs('Onset at or before, epoch ms')),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, description: 'Page size (default 50)' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'The previous page\'s `next`' })),
+}, closed);
+
+export const EventsQuery = Type.Object({
+  from: Type.Optional(EpochMs('From, epoch ms')),
+  to: Type.Optional(EpochMs('To, epoch ms')),
+  machine: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+}, closed);
+
+export const AckBody = Type.Object({}, { ...closed, description: 'Empty JSON object' });
+export const LabelBody = Type.Object({
+  label: LabelValue,
+  note: Type.Optional(Type.String({ maxLength: 500 })),
+}, closed);
+
+// ---- answers
+const Num = NullableNumber();
+
+export const Health = Type.Object({
+  machines: Type.Integer(), atRisk: Type.Integer(), p50: Num, p90: Num, max: Num, threshold: Num,
+  newest: Type.Unsafe<number | null>({ type: 'integer', nullable: true }), openIncidents: Type.Integer(),
+});
+
+export const MachineRow = Type.Object({
+  machine: Type.String(), lastTs: Type.Integer(), lastScore: Type.Number(), risk: Type.Number(), openIncidents: Type.Integer(), atRisk: Type.Boolean(),
+});
+
+export const Cluster = Type.Object({
+  machines: Type.Array(Type.String()),
+  t: Type.Array(Type.Integer(), { description: 'Bucket start times' }),
+  bucketMs: Type.Integer(),
+  cells: Type.Array(Type.Array(Num), { description: '(machines, buckets): max score / threshold; null = not scored' }),
+  threshold: Num,
+});
+
+export const Scores = Type.Object({
+  machine: Type.String(), threshold: Num, bucketMs: Type.Integer(),
+  t: Type.Array(Type.Integer()), score: Type.Array(Num, { description: 'Max score per bucket' }),
+});
+
+export const Metrics = Type.Object({
+  machine: Type.String(), bucketMs: Type.Integer(), t: Type.Array(Type.Integer()), channels: Type.Array(Type.String()),
+  values: Type.Array(Type.Array(Num), { description: 'One column per channel: mean per bucket, null = gap' }),
+});
+
+const Contribution = Type.Object({ name: Type.String(), share: Type.Number(), meanZ: Type.Number() });
+const Mover = Type.Object({ job: Type.String(), operator: Type.String(), metric: Type.String(), meanZ: Type.Number() });
+const Cause = Type.Object({ machine: Type.String(), busy: Type.Number(), jobs: Type.Array(Type.String()), anomalous: Type.Boolean() });
+
+export const FlinkEvent = Type.Object({
+  id: Type.String(), ts: Type.Integer(), kind: Type.String(), job: Type.Optional(Type.String()), machines: Type.Array(Type.String()),
+  detail: Type.String(), attrs: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+});
+
+const incidentFields = {
+  id: Type.String(), machine: Type.String(), type: HotspotType, state: Type.Enum(['open', 'acknowledged', 'resolved'], { type: 'string' }),
+  onset: Type.Integer(), lastSeen: Type.Integer(), resolvedAt: Type.Optional(Type.Integer()), peak: Type.Number(), segments: Type.Integer(),
+  explanation: Type.Array(Contribution), jobs: Type.Array(Type.String()), movers: Type.Array(Mover), cause: Nullable(Cause),
+  events: Type.Array(Type.String(), { description: 'Ids of overlapping Flink events' }), paged: Type.Boolean(),
+  ack: Nullable(Type.Object({ at: Type.Integer(), by: Type.String() })),
+  label: Nullable(Type.Object({ value: LabelValue, at: Type.Integer(), by: Type.String(), note: Type.String() })),
+};
+export const Incident = Type.Object(incidentFields);
+export const IncidentDetail = Type.Object({ ...incidentFields, eventDetails: Type.Array(FlinkEvent) });
+export const IncidentPage = Type.Object({ items: Type.Array(Incident), next: Type.Unsafe<string | null>({ type: 'string', nullable: true, description: 'Cursor of the next page' }) });
+
+export const Model = Type.Object({
+  id: Type.Integer(), kind: Type.String(), version: Type.String(), path: Type.String(), threshold: Num, thresholdRule: Type.String(),
+  history: Type.Array(Type.Object({ epoch: Type.Integer(), loss: Num, valLoss: Num, ms: Num })),
+  reason: Type.Optional(Type.String()),
+  drift: Type.Optional(Type.Object({ ks: Type.Number(), critical: Type.Number(), drifted: Type.Boolean(), trainMedian: Num, recentMedian: Num, checkedAt: Type.Integer() })),
+  provenance: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: Type.Integer(),
+});
+
+/** Every answer may also be one of these. */
+export const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
