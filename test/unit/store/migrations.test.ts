@@ -32,6 +32,8 @@ function storeAt(v: number): string {
   }
   ins('INSERT INTO placements VALUES (?, ?, ?)', 'tm-1', 'orders', 1000);
   ins('INSERT INTO scores VALUES (?, ?, ?, ?)', 'tm-1', 1000, 0.7, 1);
+  // version 5 keeps score roll-ups beside the scores (its commitStep writes both)
+  if (v >= 5) for (const level of [60_000, 300_000, 1_800_000, 7_200_000]) ins('INSERT INTO score_rollups VALUES (?, ?, ?, ?)', level, 'tm-1', 0, 0.7);
   if (v < 3) {
     ins('INSERT INTO models (kind, path, threshold, created_at, report) VALUES (?, ?, ?, ?, ?)', 'ccl', '/m.model', 4.5, 7, '{"reason":"manual"}');
     ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1', 'tm-1', 'trend', 'acknowledged', 1000, 5000, null, 9,
