@@ -7,7 +7,7 @@ import type { FlinkEvent } from '../core/event.js';
 import type { Store } from '../store/store.js';
 import { jobMovers } from '../inspect/explain.js';
 import { backpressureCause, seriesActivity, type Activity } from '../inspect/propagation.js';
-import { averageSnapshots, causeFromGraph, graphCause, type RootCauseOptions } from '../inspect/rootcause.js';
+import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
 
 export interface EnrichOptions {
   /** Baseline before the onset against which per-job metrics are compared. Default 1 h. */
@@ -49,7 +49,7 @@ async function graphCauseOf(store: Store, i: Incident, incidents: readonly Incid
   const to = Math.min(i.resolvedAt ?? i.lastSeen, i.onset + (o.spanMs ?? 900_000));
   const snaps = await store.jobGraphs({ from, to, machine: i.machine });
   if (snaps.length === 0) return undefined;
-  const g = graphCause(i, averageSnapshots(snaps), o);
+  const g = causeOverTime(i, snaps, o);
   return g ? causeFromGraph(i, g, incidents) : null;
 }
 

@@ -4,7 +4,9 @@
 // all of them), through subtasks that are back-pressured themselves, to the first ones that are busy and not
 // back-pressured: the bottleneck. Flink's web UI teaches the same reading (back-pressure tab: the first vertex that is
 // busy and not back-pressured). For any other incident the cause is the machine's own busiest subtask, when it is
-// busy. Shares of time (0–1) are averaged over the incident's snapshots. Pure: snapshots in, a cause out.
+// busy. Over an incident's span each poll's graphs are walked on their own (with that poll's placement) and the
+// operator named most often wins — polls from before the back-pressure built up name nothing and do not dilute it;
+// its subtasks' shares are averaged over the polls that named it. Pure: snapshots in, a cause out.
 import type { BackpressureCause, GraphCause, Incident } from '../core/incident.js';
 import type { JobGraphSnapshot, VertexState } from '../core/jobgraph.js';
 
@@ -17,40 +19,6 @@ export interface RootCauseOptions {
 }
 
 interface Sub { v: VertexState; index: number; machine: string; busy: number; bp: number }
-
-/** Per job id: the newest snapshot's graph and placement, each subtask's shares averaged over the snapshots in which
- *  it ran on the same machine (a restart elsewhere starts a new average). */
-export function averageSnapshots(snaps: readonly JobGraphSnapshot[]): JobGraphSnapshot[] {
-  const byJob = new Map<string, JobGraphSnapshot[]>();
-  for (const s of snaps) (byJob.get(s.jobId) ?? byJob.set(s.jobId, []).get(s.jobId)!).push(s);
-  const out: JobGraphSnapshot[] = [];
-  for (const list of byJob.values()) {
-    list.sort((a, b) => a.ts - b.ts);
-    const acc = new Map<string, { b: number; nb: number; p: number; np: number }>();
-    for (const s of list) {
-      for (const v of s.vertices) {
-        for (const t of v.subtasks) {
-          const k = `${v.id}\u0000${t.index}\u0000${t.machine}`;
-          const a = acc.get(k) ?? acc.set(k, { b: 0, nb: 0, p: 0, np: 0 }).get(k)!;
-          if (Number.isFinite(t.busy)) { a.b += t.busy; a.nb++; }
-          if (Number.isFinite(t.backpressure)) { a.p += t.backpressure; a.np++; }
-        }
-      }
-    }
-    const last = list[list.length - 1];
-    out.push({
-      ...last,
-      vertices: last.vertices.map((v) => ({
-        ...v,
-        subtasks: v.subtasks.map((t) => {
-          const a = acc.get(`${v.id}\u0000${t.index}\u0000${t.machine}`)!;
-          return { ...t, busy: a.nb ? a.b / a.nb : NaN, backpressure: a.np ? a.p / a.np : NaN };
-        }),
-      })),
-    });
-  }
-  return out;
-}
 
 /** The bottleneck subtasks reached from the back-pressured subtasks on `machine` (with the vertex path to each). */
 function walkDownstream(g: JobGraphSnapshot, machine: string, busyMin: number, bpMax: number): { cause: Sub[]; path: Map<Sub, string[]> } {
@@ -124,6 +92,45 @@ export function graphCause(inc: Incident, graphs: readonly JobGraphSnapshot[], o
   }).filter((c): c is GraphCause => c !== null)));
   // back-pressure points away from the machine; anything else first looks at the machine's own work
   return inc.type === 'backpressure' ? downstream() ?? local() : local() ?? downstream();
+}
+
+/**
+ * The cause over an incident's span: graphCause on each poll's graphs (snapshots grouped by time), the operator
+ * (job, vertex, walk) named by most polls wins (ties: the busier), its hot subtasks and their shares averaged over
+ * those polls, busiest first. Null when no poll names one.
+ */
+export function causeOverTime(inc: Incident, snaps: readonly JobGraphSnapshot[], o: RootCauseOptions = {}): GraphCause | null {
+  const polls = new Map<number, JobGraphSnapshot[]>();
+  for (const s of snaps) (polls.get(s.ts) ?? polls.set(s.ts, []).get(s.ts)!).push(s);
+  const votes = new Map<string, GraphCause[]>();
+  for (const t of [...polls.keys()].sort((a, b) => a - b)) {
+    const c = graphCause(inc, polls.get(t)!, o);
+    if (!c) continue;
+    const k = `${c.jobId}\u0000${c.vertexId}\u0000${c.walk}`;
+    (votes.get(k) ?? votes.set(k, []).get(k)!).push(c);
+  }
+  const meanBusy = (cs: GraphCause[]): number => cs.reduce((a, c) => a + c.subtasks[0].busy, 0) / cs.length;
+  const won = [...votes.values()].sort((a, b) => b.length - a.length || meanBusy(b) - meanBusy(a))[0];
+  if (!won) return null;
+  const subs = new Map<string, { index: number; machine: string; busy: number; backpressure: number; n: number }>();
+  for (const c of won) {
+    for (const s of c.subtasks) {
+      const k = `${s.index}\u0000${s.machine}`;
+      const a = subs.get(k) ?? subs.set(k, { index: s.index, machine: s.machine, busy: 0, backpressure: 0, n: 0 }).get(k)!;
+      a.busy += s.busy;
+      a.backpressure += s.backpressure;
+      a.n++;
+    }
+  }
+  // a subtask counts when it was hot in at least half of the polls that named the operator
+  const subtasks = [...subs.values()].filter((s) => s.n * 2 >= won.length)
+    .map((s) => ({ index: s.index, machine: s.machine, busy: s.busy / s.n, backpressure: s.backpressure / s.n }))
+    .sort((a, b) => b.busy - a.busy || a.index - b.index);
+  if (subtasks.length === 0) return null;
+  const paths = new Map<string, number>();
+  for (const c of won) paths.set(JSON.stringify(c.path), (paths.get(JSON.stringify(c.path)) ?? 0) + 1);
+  const path = JSON.parse([...paths].sort((a, b) => b[1] - a[1])[0][0]) as string[];
+  return { ...won[won.length - 1], path, subtasks, machines: [...new Set(subtasks.map((s) => s.machine))] };
 }
 
 /** The incident's cause in the form incidents carry (machine = the TaskManager of the busiest hot subtask). */

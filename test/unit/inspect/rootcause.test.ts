@@ -3,7 +3,7 @@
 // averaging of snapshots, and the cause in the incident's form. Against the real cluster: test/integration/app/rootcause.test.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { averageSnapshots, causeFromGraph, graphCause } from '../../../src/inspect/rootcause.js';
+import { causeFromGraph, causeOverTime, graphCause } from '../../../src/inspect/rootcause.js';
 import type { Incident } from '../../../src/core/incident.js';
 import type { JobGraphSnapshot, VertexState } from '../../../src/core/jobgraph.js';
 
@@ -75,19 +75,25 @@ describe('root cause on the job graph', () => {
     assert.deepEqual([c.job, c.vertex], ['orders', 'score']);
   });
 
-  it('averages the shares over the incident\'s snapshots; a subtask that moved starts a new average', () => {
-    const a = orders({ score: [[0.2, 0], [0.3, 0], [0.6, 0]] });
-    const b = { ...orders({ score: [[0.2, 0], [0.3, 0], [1, 0]] }), ts: 60 };
-    const avg = averageSnapshots([b, a]);
-    assert.equal(avg.length, 1);
-    assert.equal(avg[0].ts, 60, 'the newest snapshot gives the structure');
-    assert.ok(Math.abs(avg[0].vertices[1].subtasks[2].busy - 0.8) < 1e-9);
-    const moved = { ...orders({ score: [[0.2, 0], [0.3, 0], [0.1, 0]] }), ts: 70 };
+  it('over an incident\'s span: each poll walked on its own, the operator most polls name wins, shares averaged over them', () => {
+    const calm = { ...orders({ source: [[0.1, 0], [0.1, 0], [0.1, 0]], score: [[0.2, 0], [0.3, 0], [0.9, 0]] }), ts: 10 };
+    const p1 = { ...orders({ score: [[0.2, 0], [0.3, 0], [0.8, 0]] }), ts: 20 };
+    const p2 = { ...orders({ score: [[0.2, 0], [0.3, 0], [1, 0]] }), ts: 30 };
+    // a poll where the sink looked like the bottleneck (noise): outvoted
+    const odd = { ...orders({ score: [[0.2, 0.5], [0.3, 0.5], [0.4, 0.5]], sink: [[0.9, 0], [0.1, 0], [0.1, 0]] }), ts: 40 };
+    const c = causeOverTime(inc('tm-1'), [odd, p2, calm, p1])!;
+    assert.deepEqual([c.vertex, c.subtasks.map((x) => [x.index, x.machine])], ['score', [[2, 'tm-3']]]);
+    assert.ok(Math.abs(c.subtasks[0].busy - 0.9) < 1e-9, 'averaged over the two polls that named it; the calm poll before the back-pressure does not dilute it');
+    assert.equal(causeOverTime(inc('tm-1'), [calm]), null);
+    assert.equal(causeOverTime(inc('tm-1'), []), null);
+    // another job's snapshot at the same poll time is walked together with it
+    const clicks: JobGraphSnapshot = { ...job([vertex('a', [[0.1, 0.6], [0.1, 0.6], [0.1, 0.6]]), vertex('b', [[0.95, 0], [0.1, 0], [0.1, 0]])], [['a', 'b', 'REBALANCE']], 30), jobId: 'j2', job: 'clicks' };
+    assert.equal(causeOverTime(inc('tm-1'), [p1, { ...clicks, ts: 20 }])!.job, 'clicks', 'the busiest bottleneck of the poll (0.95 vs 0.8), across jobs');
+    assert.equal(causeOverTime(inc('tm-1'), [p2, clicks])!.job, 'orders', '1.0 vs 0.95');
+    // the hot subtask moved (a restart elsewhere): the placement it had in most of the naming polls
+    const moved = { ...orders({ score: [[0.2, 0], [0.3, 0], [1, 0]] }), ts: 50 };
     moved.vertices[1].subtasks[2].machine = 'tm-1';
-    const avg2 = averageSnapshots([a, b, moved]);
-    assert.deepEqual([avg2[0].vertices[1].subtasks[2].machine, avg2[0].vertices[1].subtasks[2].busy], ['tm-1', 0.1]);
-    const nan = averageSnapshots([{ ...a, vertices: a.vertices.map((v) => ({ ...v, subtasks: v.subtasks.map((t) => ({ ...t, busy: NaN })) })) }, b]);
-    assert.equal(nan[0].vertices[1].subtasks[2].busy, 1, 'an unreported share is skipped, not averaged as 0');
+    assert.deepEqual(causeOverTime(inc('tm-2'), [p1, p2, moved])!.subtasks.map((x) => x.machine), ['tm-3']);
   });
 
   it('the cause in the incident\'s form: the hot subtask\'s TaskManager, busy in ms/s, whether it had an incident too', () => {
