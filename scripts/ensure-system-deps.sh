@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs (from Debian's packages) what the integration tests start for real: Prometheus and Chromium, and builds
+# Installs (from Debian's packages) what the integration tests start for real: Prometheus, Alertmanager and Chromium, and builds
 # the Flink harness (Flink jars from Maven Central) — Java 17 and Maven come with the machine (checked: a missing one
 # stops here with what to install).
 set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[flinkscope] installing system packages for integration tests: ${need[*]}"

@@ -1,7 +1,7 @@
 // What the API answers, computed from the store on each request (no in-memory copy to reload): cluster health and
 // ranking from the watcher's cluster view, heat map and ranges downsampled in SQL, incidents page by page, the model
 // in use from its artifact, operator acts written to the operator's columns only.
-import type { Store, IncidentQuery, Page, Downsampled, HeatMap, MachineStatus, ModelRecord } from '../store/store.js';
+import type { Store, Evidence, IncidentQuery, Page, Downsampled, HeatMap, MachineStatus, ModelRecord } from '../store/store.js';
 import { StoreError } from '../store/store.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import type { FlinkEvent } from '../core/event.js';
@@ -137,6 +137,12 @@ export class InspectionService {
     if (!i) throw new ServiceError(404, `unknown incident '${id}'`);
     const events = i.events.length ? (await this.store.events({ from: i.onset - 86_400_000, to: i.resolvedAt ?? i.lastSeen, machine: i.machine })).filter((e) => i.events.includes(e.id)) : [];
     return { ...i, eventDetails: events };
+  }
+
+  /** The evidence captured from Flink for an incident (flame graph, thread dump; failed captures with their reason). */
+  async evidence(id: string): Promise<{ incident: string; items: Evidence[] }> {
+    if (!(await this.store.incident(id))) throw new ServiceError(404, `unknown incident '${id}'`);
+    return { incident: id, items: await this.store.evidence(id) };
   }
 
   async events(q: { from?: number; to?: number; machine?: string; limit?: number }): Promise<FlinkEvent[]> {

@@ -36,6 +36,8 @@ export interface WatchOptions extends EnrichOptions {
   /** Consecutive points at or above the opening level needed to open an incident (persistence). Default
    *  PERSIST_POINTS; the model's per-machine tails are calibrated for the same rule (src/app/train.ts). */
   minPoints?: number;
+  /** The alert sinks to queue each alert for (one outbox row each). Default ['webhook']. */
+  alertSinks?: string[];
 }
 
 export interface StepResult {
@@ -46,6 +48,8 @@ export interface StepResult {
   resolved: Incident[];
   /** Incidents recorded without paging (an event's grace period). */
   held: Incident[];
+  /** Incidents that began in this step (paged or held): where evidence is captured. */
+  created: Incident[];
   /** False when there was nothing new. */
   progressed: boolean;
 }
@@ -131,7 +135,7 @@ export class Watcher {
       batch.push({ machine: m, timestamps: s.timestamps, values: s.values });
       newest = Math.max(newest, s.timestamps[s.timestamps.length - 1]);
     }
-    if (batch.length === 0) return { scored: 0, opened: [], resolved: [], held: [], progressed: false };
+    if (batch.length === 0) return { scored: 0, opened: [], resolved: [], held: [], created: [], progressed: false };
     const before = new Map(this.tracker.incidents.map((i) => [i.id, JSON.stringify(i)]));
     const write: StepWrite = { scores: [], modelId: this.modelId, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} };
     let scored = 0;
@@ -147,7 +151,7 @@ export class Watcher {
     }
     this.tracker.tick(newest);
     const now = newest; // data time: what the step has seen
-    const result: StepResult = { scored, opened: [], resolved: [], held: [], progressed: true };
+    const result: StepResult = { scored, opened: [], resolved: [], held: [], created: [], progressed: true };
     for (const i of this.tracker.incidents) {
       const prev = before.get(i.id);
       const changed = prev !== JSON.stringify(i);
@@ -158,14 +162,16 @@ export class Watcher {
       const d = { ...(await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o)), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };
       this.details.set(i.id, d);
       write.incidents.push({ ...i, ...d });
+      if (prev === undefined) result.created.push(i);
       const at = Date.now();
+      const sinks = this.o.alertSinks ?? ['webhook'];
       if (d.paged && !wasPaged) {
-        write.alerts.push({ key: `${i.id}:open`, incidentId: i.id, kind: 'open', createdAt: at });
+        for (const sink of sinks) write.alerts.push({ sink, key: `${i.id}:open`, incidentId: i.id, kind: 'open', createdAt: at });
         result.opened.push(i);
       } else if (!d.paged && prev === undefined) result.held.push(i);
       const wasResolved = prev !== undefined && (JSON.parse(prev) as Incident).state === 'resolved';
       if (i.state === 'resolved' && !wasResolved && d.paged) {
-        write.alerts.push({ key: `${i.id}:resolved`, incidentId: i.id, kind: 'resolved', createdAt: at });
+        for (const sink of sinks) write.alerts.push({ sink, key: `${i.id}:resolved`, incidentId: i.id, kind: 'resolved', createdAt: at });
         result.resolved.push(i);
       }
     }

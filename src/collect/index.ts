@@ -11,3 +11,7 @@ export { pollLoop } from './poller.js';
 export type { PollStatus, PollResult } from './poller.js';
 export { FlinkEventSource } from './events.js';
 export type { EventPoll } from './events.js';
+export { FlinkGraphSource } from './jobgraph.js';
+export type { GraphPoll } from './jobgraph.js';
+export { FlinkEvidenceSource, EvidenceError, boundFlameGraph, boundThreadDump } from './evidence.js';
+export type { FlameNode, ThreadInfo } from './evidence.js';

@@ -39,15 +39,36 @@ export interface JobMover {
   meanZ: number;
 }
 
-/** The machine most likely causing a back-pressure incident. */
+/** The operator (job vertex) named as the cause on a job's graph (src/inspect/rootcause.ts), with its hot subtasks. */
+export interface GraphCause {
+  job: string;
+  jobId: string;
+  vertexId: string;
+  /** The vertex's name (its chained operators). */
+  vertex: string;
+  /** 'downstream': reached walking the graph from the machine's back-pressured subtasks; 'local': the machine's own
+   *  busiest subtask. */
+  walk: 'downstream' | 'local';
+  /** Vertex names from a back-pressured vertex on the machine to the cause ('downstream'), or just the cause. */
+  path: string[];
+  /** The hot subtasks, busiest first: busy and back-pressured shares of time (0–1) over the incident. */
+  subtasks: { index: number; machine: string; busy: number; backpressure: number }[];
+  /** Their TaskManagers, in that order, each once. */
+  machines: string[];
+}
+
+/** The machine (and, where the job graph is known, the operator) most likely causing an incident: for back-pressure
+ *  the bottleneck downstream, for other incidents with a known graph the hot operator on the machine itself. */
 export interface BackpressureCause {
   machine: string;
-  /** Mean busy time of the cause over the incident, in its metric's unit. */
+  /** Mean busy time of the cause over the incident, in its metric's unit (ms/s from Flink; a graph cause: ms/s). */
   busy: number;
-  /** The jobs the two machines share. */
+  /** The jobs the two machines share (with a graph cause: the cause's job). */
   jobs: string[];
   /** True when the cause had an incident of its own overlapping this one. */
   anomalous: boolean;
+  /** Operator and subtasks from the job graph; absent when the cause comes from the placement heuristic. */
+  graph?: GraphCause;
 }
 
 /** When the incident's leading metric is expected to cross the operator's limit (src/inspect/breach.ts). */
@@ -76,6 +97,7 @@ export interface IncidentDetail {
   /** The jobs on the machine (placement) when the incident was enriched. */
   jobs: string[];
   movers: JobMover[];
+  /** The likely cause: downstream for back-pressure; with a job graph also the hot operator of other incidents. */
   cause: BackpressureCause | null;
   /** Ids of the Flink events overlapping the incident. */
   events: string[];

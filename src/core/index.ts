@@ -6,3 +6,4 @@ export * from './stats.js';
 export * from './event.js';
 export * from './peers.js';
 export * from './value.js';
+export * from './jobgraph.js';

@@ -9,7 +9,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { Breach, Incident } from '../core/incident.js';
+import type { Breach, Incident, IncidentRecord } from '../core/incident.js';
 
 const PRIVATE = new BlockList();
 for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
@@ -56,6 +56,16 @@ export type AlertKind = 'open' | 'resolved';
 
 export type AlertOutcome = 'sent' | 'duplicate' | 'rate-limited';
 
+/** Where the outbox (src/app/alerts.ts) delivers alerts: a webhook, Alertmanager (src/inspect/alertmanager.ts). A
+ *  sink must take the same alert twice without harm: delivery is at least once. */
+export interface AlertSink {
+  /** The outbox's name for the sink: each sink has its own rows and its own delivery state. */
+  readonly name: string;
+  send(inc: IncidentRecord, kind: AlertKind, now?: number): Promise<AlertOutcome>;
+  /** Alerts that waited out a rate limit, sent together (a sink without a rate limit may post them as it likes). */
+  sendDigest(items: { inc: IncidentRecord; kind: AlertKind }[], now?: number): Promise<void>;
+}
+
 export class AlertError extends Error {
   constructor(message: string) {
     super(message);
@@ -63,7 +73,8 @@ export class AlertError extends Error {
   }
 }
 
-export class WebhookAlerter {
+export class WebhookAlerter implements AlertSink {
+  readonly name = 'webhook';
   private readonly sentKeys = new Set<string>();
   private readonly sentTimes: number[] = [];
   private readonly cfg: Required<AlertConfig>;

@@ -14,6 +14,7 @@ import * as S from './schemas.js';
 import { assertBindSafe, hostCheck, tokenCheck, writeCheck, SECURITY_HEADERS, type SecurityConfig } from './security.js';
 import { metricsRoute } from './metrics.js';
 import { rangeReader, type RangeReads } from './reader.js';
+import { evidenceRoutes } from './evidence.js';
 
 export interface ApiConfig extends SecurityConfig {
   /** Where range routes are read: a worker thread (default for a file store) or in-process (the reference in
@@ -107,6 +108,7 @@ function apiRoutes(api: Api, svc: InspectionService, reads: RangeReads, cfg: Api
     async (req) => svc.acknowledge(req.params.id, 'api'));
   api.post('/incidents/:id/label', { schema: { summary: 'Label an incident: hotspot | false-alarm | expected', params: S.IncidentParams, body: S.LabelBody, response: ok({ 200: S.Incident, 415: S.ErrorBody, 403: S.ErrorBody }) } },
     async (req) => svc.label(req.params.id, req.body.label, 'api', req.body.note ?? ''));
+  evidenceRoutes(api, svc);
   api.get('/events', { schema: { summary: 'Flink events in [from, to], optionally on one machine', querystring: S.EventsQuery, response: ok({ 200: { type: 'array', items: S.FlinkEvent } }) } },
     async (req) => svc.events(req.query));
   api.get('/model', { schema: { summary: 'The model in use: kind, version, threshold rule and value, training curve, drift', response: ok({ 200: S.Model }) } },

@@ -27,6 +27,7 @@ function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
 interface WatchOpts extends SourceOpts {
   model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
   falseAlarms?: number; slo: string[]; eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
+  alertmanager?: string; dashboardUrl?: string; evidence: boolean; stalledCheckpoints: number; lagWindow: number;
   retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
 }
 
@@ -49,6 +50,11 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--webhook-format <f>', 'json or slack', oneOf(['json', 'slack'] as const), 'json'))
     .option('--webhook-deny-private', 'refuse webhook targets that resolve to loopback, private or link-local addresses')
     .addOption(opt('--alert-rate <n/d>', 'at most n alerts per period d (the rest are deferred, never dropped)', fromThrowing(alertRate), '10/1m'))
+    .addOption(opt('--alertmanager <url>', 'post alerts to this Alertmanager (its v2 API); open incidents are re-posted every minute', httpUrl))
+    .addOption(opt('--dashboard-url <url>', 'where `serve` runs: alerts link to the incident page there', httpUrl))
+    .option('--no-evidence', 'with --flink: do not capture a flame graph and a thread dump at an incident\'s onset')
+    .addOption(opt('--stalled-checkpoints <n>', 'with --flink: an event when no checkpoint completed for n intervals', positiveInt, '3'))
+    .addOption(opt('--lag-window <d>', 'an event when a job\'s Kafka consumer lag grew over this long', duration, '5m'))
     .addOption(opt('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift', duration))
     .addOption(opt('--history <d>', 'with --retrain-every: history to train on', duration, '7d'))
     .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty))
@@ -58,6 +64,7 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> while watching (bearer token: FLINKSCOPE_TOKEN)', port));
   addSourceOptions(watch).action(async (o: WatchOpts) => {
     if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
+    if (o.dashboardUrl && !o.alertmanager) throw new UsageError('--dashboard-url is for the links in --alertmanager alerts: give --alertmanager too');
     const rule = o.threshold ? parseThreshold(o.threshold) : undefined;
     if (rule?.kind === 'paper') throw new UsageError('--threshold paper reads test scores (LEAKY): it is for `eval` reproductions only');
     if (rule && o.falseAlarms !== undefined) throw new UsageError('give at most one of --threshold and --false-alarms');
@@ -80,6 +87,9 @@ export function registerInspect(program: Command): void {
         store, modelPath: o.model, threshold: rule, falseAlarmsPerDay: o.falseAlarms, intervalMs: o.interval, ticks: o.steps, signal: ac.signal,
         source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(o.interval, 60_000) } : undefined,
         webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate, ...o.alertRate } : undefined,
+        alertmanager: o.alertmanager ? { url: o.alertmanager, dashboardUrl: o.dashboardUrl } : undefined,
+        checks: { checkpointIntervals: o.stalledCheckpoints, lagWindowMs: o.lagWindow },
+        evidence: o.evidence ? {} : false,
         retrain: o.retrainEvery ? { everyMs: o.retrainEvery, historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) } : undefined,
         watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo },
         retention: { retainMs: o.retain, rawMs: o.raw, bucketMs: o.rollup, everyMs: 3_600_000 },
