@@ -17,8 +17,7 @@ const trained = await trainModel({ history: splits.map((s) => s.train), kind: 'c
 const model = { detector: trained.detector, threshold: trained.detector.threshold };
 const batched = !process.argv.includes('--per-machine');
 const scorer = new OnlineScorer({
-  channels: splits[0].test.channels, window: 64, threshold: model.threshold, score: (s) => model.detector.score(s),
-  ...(batched ? { scoreMany: (s: Parameters<typeof model.detector.scoreMany>[0]) => model.detector.scoreMany(s) } : {}),
+  channels: splits[0].test.channels, window: 64, threshold: model.threshold, scoreTrailing: (xs, last) => model.detector.scoreTrailing(xs, last),
 }, new IncidentTracker());
 const C = splits[0].test.channels.length;
 const src = splits.map((s) => s.test);

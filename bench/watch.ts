@@ -89,7 +89,7 @@ const addr = await new Promise<string>((res, rej) => {
   sp.on('exit', () => rej(new Error('serve exited')));
 });
 void servePort;
-const routes = ['/api/health', '/api/machines', '/api/cluster', '/api/incidents?limit=50', '/api/machines/tm-0/scores', '/api/machines/tm-0/metrics?points=600'];
+const routes = ['/api/health', '/api/machines?limit=200', '/api/cluster', '/api/incidents?limit=50', '/api/machines/tm-0/scores', '/api/machines/tm-0/metrics?points=600'];
 const lat = new Map<string, number[]>(routes.map((r) => [r, []]));
 let loading = true;
 const loader = (async () => {

@@ -141,7 +141,7 @@ async function clusterPage(params) {
   const range = RANGES[params.get('range')] ? params.get('range') : '6h';
   const h = await api('/api/health');
   const to = h.newest ?? Date.now();
-  const [ms, heat] = await Promise.all([api('/api/machines'), api(`/api/cluster?${qs({ from: to - RANGES[range], to, buckets: 160, limit: 60 })}`)]);
+  const [ms, heat] = await Promise.all([api('/api/machines?limit=200'), api(`/api/cluster?${qs({ from: to - RANGES[range], to, buckets: 160, limit: 60 })}`)]);
   const filter = params.get('q') || '';
   const atRisk = params.get('risk') === '1';
   const keep = (m) => (!filter || m.includes(filter)) && (!atRisk || ms.find((x) => x.machine === m)?.atRisk);
@@ -165,7 +165,7 @@ async function clusterPage(params) {
 // ---- machine page
 async function machinePage(id, params) {
   const range = RANGES[params.get('range')] ? params.get('range') : '24h';
-  const st = (await api('/api/machines')).find((m) => m.machine === id);
+  const [st] = await api(`/api/machines?${qs({ machine: id })}`);
   const to = st ? st.lastTs : undefined;
   const from = to !== undefined ? to - RANGES[range] : undefined;
   const width = Math.max(600, Math.min(1100, main.clientWidth - 20));
@@ -266,8 +266,10 @@ async function incidentPage(id) {
     <div><h3>Jobs on the machine</h3><p>${i.jobs.map(esc).join(', ') || '<span class="muted">placement unknown</span>'}</p>
     <h3>Jobs / operators that moved most</h3>${i.movers.length ? `<table id="movers"><tr><th>job</th><th>operator</th><th>metric</th><th>deviation</th></tr>${i.movers.map((m) =>
       `<tr><td>${esc(m.job)}</td><td>${esc(m.operator)}</td><td>${esc(m.metric)}</td><td>${m.meanZ >= 0 ? '+' : ''}${m.meanZ.toFixed(1)}σ</td></tr>`).join('')}</table>` : '<p class="muted">no per-job metrics collected</p>'}
-    ${i.cause ? `<h3>Likely cause</h3><p id="cause">${machineLink(i.cause.machine)} downstream in ${i.cause.jobs.map(esc).join(', ')}: busy ${fmt(i.cause.busy, 0)} ms/s${i.cause.anomalous ? ', with an incident of its own' : ''}</p>` : ''}</div></div>
-    <h3>Flink events around it</h3>${eventsTable(events)}`;
+    ${i.cause ? `<h3>Likely cause</h3><p id="cause">${causeHtml(i.cause)}</p>` : ''}</div></div>
+    <h3>Flink events around it</h3>${eventsTable(events)}
+    <h3>Evidence from Flink</h3><div id="evidence" class="muted">loading…</div>`;
+  api(`/api/incidents/${encodeURIComponent(i.id)}/evidence`).then((e) => { document.getElementById('evidence').outerHTML = evidenceHtml(e.items); }, () => {});
   chart(document.getElementById('score'), {
     title: `Score of ${i.machine} around the incident`, width, height: 220, incs: [i], events, labels: true,
     series: [{ label: 'score', stroke: '#2a6fdb', width: 1.5 }, { label: 'threshold', stroke: '#d33', dash: [6, 4] }],
@@ -282,6 +284,34 @@ async function incidentPage(id) {
     await api(`/api/incidents/${encodeURIComponent(i.id)}/label`, note ? { label: b.dataset.label, note } : { label: b.dataset.label });
     await route();
   }));
+}
+
+/** The cause: on the job graph the operator, its hot subtasks and their TaskManagers; else the busy machine. */
+function causeHtml(c) {
+  const g = c.graph;
+  if (!g) return `${machineLink(c.machine)} downstream in ${c.jobs.map(esc).join(', ')}: busy ${fmt(c.busy, 0)} ms/s${c.anomalous ? ', with an incident of its own' : ''}`;
+  const subs = g.subtasks.map((s) => `#${s.index} on ${machineLink(s.machine)} (busy ${Math.round(s.busy * 100)} %)`).join(', ');
+  const via = g.walk === 'downstream' && g.path.length > 1 ? ` — back-pressure traced from ${g.path.slice(0, -1).map(esc).join(' → ')}` : ' — the machine\'s own busiest subtask';
+  return `<b>${esc(g.vertex)}</b> in ${esc(g.job)}: subtask ${subs}${via}${c.anomalous ? '; that TaskManager has an incident of its own' : ''}`;
+}
+
+/** Flame graph: the frames with the most samples of their own; thread dump: the hot subtask's threads first. */
+function evidenceHtml(items) {
+  if (!items.length) return '<p id="evidence" class="muted">none captured (watch --flink captures a flame graph and a thread dump at the onset)</p>';
+  const when = (e) => `captured ${e.latencyMs === null ? iso(e.capturedAt) : `${dur(e.latencyMs)} after the onset`}${e.truncated ? ', cut to size' : ''}`;
+  const part = (e) => {
+    if (e.error) return `<p><b>${esc(e.kind)}</b>: <span class="muted">${esc(e.error)}</span></p>`;
+    if (e.kind === 'flamegraph') {
+      const self = new Map();
+      const walk = (n) => { const kids = n.children ?? []; self.set(n.name, (self.get(n.name) ?? 0) + n.value - kids.reduce((a, k) => a + k.value, 0)); kids.forEach(walk); };
+      walk(e.body.root);
+      const top = [...self].filter(([n]) => n !== 'root').sort((a, b) => b[1] - a[1]).slice(0, 10);
+      return `<p><b>flame graph</b> of ${esc(e.target.vertex)} #${esc(e.target.subtask)} on ${machineLink(e.target.taskmanager)} (${when(e)}): frames with the most samples of their own</p>
+        <table class="flame">${top.map(([n, v]) => `<tr><td>${(100 * v / e.body.root.value).toFixed(0)} %</td><td><code>${esc(n)}</code></td></tr>`).join('')}</table>`;
+    }
+    return `<details><summary><b>thread dump</b> of ${machineLink(e.target.taskmanager)} (${when(e)}; ${e.body.threads.length} threads${e.body.omitted ? `, ${e.body.omitted} left out` : ''})</summary>${e.body.threads.map((t) => `<pre>${esc(t.stringifiedThreadInfo)}</pre>`).join('')}</details>`;
+  };
+  return `<div id="evidence">${items.map(part).join('')}</div>`;
 }
 
 // ---- model page

@@ -2,8 +2,10 @@
 // them; this delivers the due ones afterwards, at least once — a failed POST is retried with exponential back-off,
 // a rate-limited one is deferred to the next window and then sent with the others that waited in one digest (never
 // dropped), a delivered one is marked so a restart does not send it again. Each alert carries its outbox key (`<incident>:<kind>`) as the receiver-side id.
+// One dispatcher per sink (webhook, Alertmanager): each sink has its own outbox rows, so one that is down delays only
+// its own alerts.
 import type { Store, OutboxAlert } from '../store/store.js';
-import type { WebhookAlerter } from '../inspect/alerts.js';
+import type { AlertSink } from '../inspect/alerts.js';
 
 /** The outbox note of an alert that waited out a rate limit: it goes out in the next digest. */
 const DEFERRED = 'rate-limited: deferred to the next digest';
@@ -29,7 +31,7 @@ export interface DispatchOptions {
 }
 
 export class AlertDispatcher {
-  constructor(private readonly store: Store, private readonly sink: WebhookAlerter, private readonly o: DispatchOptions = {}) {}
+  constructor(private readonly store: Store, readonly sink: AlertSink, private readonly o: DispatchOptions = {}) {}
 
   private backoff(a: OutboxAlert): number {
     return Math.min((this.o.backoffMs ?? 2000) * 2 ** a.attempts, this.o.maxBackoffMs ?? 300_000);
@@ -39,7 +41,7 @@ export class AlertDispatcher {
    *  digest; the others one by one (a rate-limited one waits for the next window). */
   async deliver(now = Date.now()): Promise<DeliveryResult> {
     const r: DeliveryResult = { delivered: 0, deferred: 0, failed: 0, errors: [] };
-    const due = await this.store.dueAlerts(now, this.o.batch ?? 200, this.o.incidentPrefixes?.());
+    const due = await this.store.dueAlerts(now, this.o.batch ?? 200, this.sink.name, this.o.incidentPrefixes?.());
     const waited = due.filter((a) => a.lastError === DEFERRED);
     if (waited.length > 1) {
       const items = [];

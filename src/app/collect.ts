@@ -3,6 +3,11 @@
 import { FlinkRestSource, PrometheusSource, type HttpOptions } from '../collect/index.js';
 import type { PromOptions } from '../collect/prometheus.js';
 import type { Store } from '../store/store.js';
+import type { Sample } from '../core/sample.js';
+import type { LagPoint } from '../inspect/checks.js';
+
+/** Kafka lag samples of jobs (per job, machine, operator and time) as the checks take them. */
+const lagOf = (samples: Sample[]): LagPoint[] => samples.filter((s) => s.metric === 'kafka_lag' && s.job !== undefined).map((s) => ({ job: s.job!, machine: s.machine, ts: s.ts, lag: s.value }));
 
 export interface SourceSpec {
   flink?: string;
@@ -19,6 +24,8 @@ export interface SourceSpec {
 export interface PollOutcome {
   /** Samples read from the source this poll. */
   read: number;
+  /** The per-job Kafka consumer lag among them (catalogue metric kafka_lag), for the job-state checks. */
+  lag: LagPoint[];
   /** Of which new to the store. */
   stored: number;
   machines: number;
@@ -43,12 +50,12 @@ export class StoreCollector {
       const r = await this.flink.poll(now);
       const stored = await this.store.insertSamples(r.samples);
       await this.store.recordPlacement(r.jobsOn, now);
-      return { read: r.samples.length, stored, machines: new Set(r.samples.map((s) => s.machine)).size, errors: r.errors };
+      return { read: r.samples.length, lag: lagOf(r.samples), stored, machines: new Set(r.samples.map((s) => s.machine)).size, errors: r.errors };
     }
     const r = await this.prom!.range(this.from, now);
     // a window with failed queries is asked again next time (up to an hour back); the store ignores what it has
     if (r.errors.length === 0 || now - this.from > 3_600_000) this.from = now;
     const stored = await this.store.insertSamples(r.samples);
-    return { read: r.samples.length, stored, machines: new Set(r.samples.map((s) => s.machine)).size, errors: r.errors };
+    return { read: r.samples.length, lag: lagOf(r.samples), stored, machines: new Set(r.samples.map((s) => s.machine)).size, errors: r.errors };
   }
 }

@@ -3,16 +3,16 @@
 // batch by batch — a CCL model is trained on the stored history, and the watcher scores each delivery, raising typed,
 // enriched incidents and queuing alerts exactly as `watch` does. The result is checked against the generator's
 // ground truth; the store is then what `serve` and `report` read.
-import { rmSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { generateCluster, jobSamples, culpritJob, FLINK_CHANNELS, type GeneratedHotspot, type SyntheticCluster } from '../data/index.js';
+import { generateCluster, clusterSeries, jobSamples, culpritJob, type GeneratedHotspot, type SyntheticCluster } from '../data/index.js';
 import type { TrainProgress } from '../detectors/index.js';
 import type { Sample } from '../core/sample.js';
+import type { FlinkEvent } from '../core/event.js';
 import type { IncidentRecord } from '../core/incident.js';
-import { SqliteStore } from '../store/sqlite.js';
+import type { Fault, IncidentMetrics } from '../eval/incidents.js';
 import type { Store } from '../store/store.js';
-import { historyFromStore, trainModel } from './train.js';
-import { Watcher } from './watch.js';
+import type { AlarmPolicy } from './alarms.js';
+import type { WatchOptions } from './watch.js';
+import { replay, type ReplayCluster, type ReplayResult } from './replay.js';
 
 export interface DemoOptions {
   machines: number;
@@ -23,6 +23,13 @@ export interface DemoOptions {
   out: string;
   /** Rows per delivery (a collector's batch). Default 30. */
   batch?: number;
+  /** Detector and parameters (default: CCL as the product ships it). */
+  kind?: string;
+  params?: Record<string, unknown>;
+  alarms?: AlarmPolicy;
+  watch?: WatchOptions;
+  /** Deliver the cluster's job restarts as Flink events (what a Flink collector records). Default true. */
+  events?: boolean;
   onTrain?: (p: TrainProgress) => void;
   onDelivery?: (done: number, total: number) => void;
 }
@@ -36,6 +43,10 @@ export interface DemoResult {
   trainMs: number;
   incidents: IncidentRecord[];
   truth: { hotspots: number; found: number; typed: number; falseIncidents: number; jobsBlamed: number; jobsJudged: number; bpNamed: number; bpTotal: number };
+  /** Incident-level metrics against the generator's ground truth (restarts as events that must not page). */
+  metrics: IncidentMetrics;
+  alarmRule: string;
+  breach: ReplayResult['breach'];
   /** Wall-clock ms from a delivery's arrival to its committed scores and incidents. */
   latenciesMs: number[];
 }
@@ -63,69 +74,41 @@ export function matchHotspots(hotspots: GeneratedHotspot[], incidents: { id: str
   return { found, typed, falseIncidents: incidents.filter((i) => !used.has(i.id)).length, hits };
 }
 
-/** The cluster's machine-level samples of timeline rows [from, to). */
-function machineSamples(c: SyntheticCluster, from: number, to: number): Sample[] {
-  const out: Sample[] = [];
-  const step = c.options.intervalSec * 1000;
-  for (const m of c.machines) {
-    for (const metric of FLINK_CHANNELS) {
-      const col = m.frame[metric];
-      for (let t = from; t < Math.min(to, c.T); t++) {
-        const v = col[t];
-        if (Number.isFinite(v)) out.push({ ts: c.options.t0Ms + t * step, machine: m.name, metric, value: v });
-      }
-    }
-  }
-  return out;
+/** A restart's visible effects: the restart itself (5 min) and the catch-up after it. */
+const RESTART_MS = 15 * 60_000;
+
+/** The synthetic cluster as a replay: its machines, per-job samples, restarts as Flink events, and its test-period
+ *  hotspots (page) and restarts (must not page) as faults. */
+export function syntheticReplay(cluster: SyntheticCluster, o: { events?: boolean } = {}): ReplayCluster {
+  const step = cluster.options.intervalSec * 1000;
+  const tsOf = (i: number): number => cluster.options.t0Ms + i * step;
+  const splits = clusterSeries(cluster);
+  // per-job samples are generated once per machine over the whole timeline (their noise is one sequence)
+  const jobs = cluster.machines.map((m) => jobSamples(cluster, m.name, 0, cluster.T).map((j): Sample => ({ ...j, machine: m.name })));
+  const extraSamples = (from: number, to: number): Sample[] => jobs.flatMap((rows) => rows.filter((r) => r.ts >= from && r.ts < to));
+  const withEvents = o.events ?? true;
+  const events: FlinkEvent[] = withEvents
+    ? cluster.machines.flatMap((m) => m.restarts.map((t) => ({ id: `${m.name}:restart:${t}`, ts: tsOf(t), kind: 'restart' as const, job: m.jobs[0], machines: [m.name], detail: `jobs on ${m.name} restarted` })))
+    : [];
+  const faults: Fault[] = cluster.hotspots.filter((h) => h.split === 'test').map((h, k) => ({ id: `hotspot-${k}`, kind: h.type, machines: [h.machine], start: tsOf(h.start), end: tsOf(h.end), page: true }));
+  if (withEvents) for (const e of events) if (e.ts >= tsOf(cluster.trainEnd)) faults.push({ id: e.id, kind: 'restart', machines: e.machines, start: e.ts, end: e.ts + RESTART_MS, page: false });
+  return {
+    machines: cluster.machines.map((m, i) => ({ name: m.name, jobs: m.jobs, train: splits[i].train, test: splits[i].test })),
+    extraSamples, events, faults,
+  };
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const cluster = generateCluster({ machines: o.machines, days: o.days, seed: o.seed, contamination: 0.1 });
-  mkdirSync(o.out, { recursive: true });
-  const dbPath = join(o.out, 'demo.db');
-  for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
-  const store = new SqliteStore(dbPath);
   const step = cluster.options.intervalSec * 1000;
   const tsOf = (i: number): number => cluster.options.t0Ms + i * step;
-  // per-job samples are generated once per machine over the whole timeline (their noise is one sequence)
-  const jobs = new Map(cluster.machines.map((m) => [m.name, jobSamples(cluster, m.name, 0, cluster.T).map((j) => ({ ...j, machine: m.name }))]));
-  const jobRows = (from: number, to: number): Sample[] => [...jobs.values()].flatMap((rows) => rows.filter((r) => r.ts >= tsOf(from) && r.ts < tsOf(to)));
-  const placement = Object.fromEntries(cluster.machines.map((m) => [m.name, m.jobs]));
-
-  // history: the first half, as a collector would have stored it
-  await store.insertSamples([...machineSamples(cluster, 0, cluster.trainEnd), ...jobRows(0, cluster.trainEnd)]);
-  await store.recordPlacement(placement, tsOf(cluster.trainEnd - 1));
-  const history = await historyFromStore(store, { to: tsOf(cluster.trainEnd - 1), channels: [...FLINK_CHANNELS] });
-  const trained = await trainModel({
-    history, kind: 'ccl', params: { epochs: o.epochs, maxTrainWindows: 512, patience: o.epochs }, onProgress: o.onTrain,
+  const r = await replay(syntheticReplay(cluster, { events: o.events }), {
+    dir: o.out, kind: o.kind ?? 'ccl', params: { epochs: o.epochs, maxTrainWindows: 512, patience: o.epochs, ...o.params }, alarms: o.alarms, watch: o.watch, batch: o.batch,
+    onTrain: o.onTrain, onDelivery: o.onDelivery,
     provenance: { source: `synthetic:flink?machines=${o.machines}&days=${o.days}&seed=${o.seed}&contamination=0.1`, command: 'demo' },
   });
-  const modelPath = join(o.out, 'ccl.model');
-  trained.detector.save(modelPath);
-  const modelId = await store.addModel('ccl', modelPath, { reason: 'demo' });
-
-  // the inspected half, delivery by delivery, through the watcher
-  const watcher = await Watcher.open(store, trained.detector, trained.detector.threshold, modelId, { window: 64, maxRowsPerStep: o.batch ?? 30, startAt: tsOf(cluster.trainEnd - 1) });
-  const latenciesMs: number[] = [];
-  const batch = o.batch ?? 30;
-  for (let from = cluster.trainEnd; from < cluster.T; from += batch) {
-    const to = Math.min(from + batch, cluster.T);
-    const delivery = [...machineSamples(cluster, from, to), ...jobRows(from, to)];
-    const t0 = performance.now();
-    await store.insertSamples(delivery);
-    await store.recordPlacement(placement, tsOf(to - 1));
-    while ((await watcher.step()).progressed);
-    latenciesMs.push(performance.now() - t0);
-    o.onDelivery?.(to - cluster.trainEnd, cluster.T - cluster.trainEnd);
-  }
-
-  const incidents: IncidentRecord[] = [];
-  for (let cursor: string | null | undefined; cursor !== null;) {
-    const page = await store.incidents({ limit: 500, cursor: cursor ?? undefined });
-    incidents.push(...page.items);
-    cursor = page.next;
-  }
-  incidents.reverse(); // oldest first
+  const store = r.store;
+  const incidents = r.incidents;
   const testHotspots = cluster.hotspots.filter((h) => h.split === 'test');
   const m = matchHotspots(testHotspots, incidents, tsOf, 10 * 60_000);
   // the job that moved most vs the hotspot's culprit job, on found hotspots of machines running several jobs
@@ -139,8 +122,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const bp = testHotspots.filter((h) => h.type === 'backpressure');
   const bpNamed = bp.filter((h) => incidents.some((i) => i.machine === h.machine && i.cause?.machine === h.cause && i.onset <= tsOf(h.end - 1) && i.lastSeen >= tsOf(h.start))).length;
   return {
-    store, cluster, modelPath, threshold: trained.detector.threshold, thresholdRule: trained.detector.thresholdRule, trainMs: trained.trainMs, incidents,
+    store, cluster, modelPath: r.modelPath, threshold: r.trained.detector.threshold, thresholdRule: r.trained.detector.thresholdRule, trainMs: r.trained.trainMs, incidents,
     truth: { hotspots: testHotspots.length, found: m.found, typed: m.typed, falseIncidents: m.falseIncidents, jobsBlamed, jobsJudged, bpNamed, bpTotal: bp.length },
-    latenciesMs,
+    metrics: r.metrics, alarmRule: r.alarmRule, breach: r.breach,
+    latenciesMs: r.latenciesMs,
   };
 }

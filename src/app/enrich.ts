@@ -1,11 +1,13 @@
 // Enrichment of an incident, written once for every path (watch, demo, replay): the jobs on its machine, the jobs /
-// operators that moved most, for back-pressure the likely cause downstream, the Flink events that overlap it, and
-// whether it pages or is held by an event's grace period. Reads the store; the logic is src/inspect's.
+// operators that moved most, the likely cause (on the job graph where it is known: the operator and subtasks on their
+// TaskManagers; else for back-pressure the placement heuristic), the Flink events that overlap it, and whether it
+// pages or is held by an event's grace period. Reads the store; the logic is src/inspect's.
 import type { Contribution, Incident, IncidentDetail } from '../core/incident.js';
 import type { FlinkEvent } from '../core/event.js';
 import type { Store } from '../store/store.js';
 import { jobMovers } from '../inspect/explain.js';
 import { backpressureCause, seriesActivity, type Activity } from '../inspect/propagation.js';
+import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
 
 export interface EnrichOptions {
   /** Baseline before the onset against which per-job metrics are compared. Default 1 h. */
@@ -13,6 +15,9 @@ export interface EnrichOptions {
   /** An event on the machine (or cluster-wide) within this long before the onset holds the incident's page until
    *  the grace period ends; it pages then only if it is still active. Default 10 min; 0 = events never hold. */
   eventGraceMs?: number;
+  /** Root cause on the job graph: thresholds, and the snapshots read — from `lookbackMs` (default 30 s) before the
+   *  onset to `spanMs` (default 15 min) after it: the cause as the incident established itself, which then stays. */
+  rootCause?: RootCauseOptions & { lookbackMs?: number; spanMs?: number };
 }
 
 /** Events that matter for an incident: those on its machine or cluster-wide, from onset − grace to its end. */
@@ -20,17 +25,33 @@ export async function overlappingEvents(store: Store, i: Incident, graceMs: numb
   return store.events({ from: i.onset - graceMs, to: i.resolvedAt ?? i.lastSeen, machine: i.machine, limit: 200 });
 }
 
+/** Events that explain a disturbance (the job was restarted, moved, redeployed, a task failed): they hold pages. The
+ *  job-state checks' symptoms — checkpoints stalled, lag growing — often come from the very hotspot, and never do. */
+const SYMPTOMS: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing']);
+
 /** Until when an event holds the incident's page (-Infinity when none does). */
 export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): number {
   let until = -Infinity;
   if (graceMs <= 0) return until;
-  for (const e of events) if (e.ts >= i.onset - graceMs && e.ts <= i.onset) until = Math.max(until, e.ts + graceMs);
+  for (const e of events) if (!SYMPTOMS.has(e.kind) && e.ts >= i.onset - graceMs && e.ts <= i.onset) until = Math.max(until, e.ts + graceMs);
   return until;
 }
 
-/** Whether an incident held until `until` pages at data time `now`. */
+/** Whether an incident held until `until` pages at data time `now`: after the hold only if it crossed the opening
+ *  level again (an event's after-effects lingering at the lower, keep-open level do not page). */
 export function pagesNow(i: Incident, until: number, now: number): boolean {
-  return until === -Infinity || (now >= until && i.lastSeen >= until);
+  return until === -Infinity || (now >= until && (i.lastHigh ?? i.lastSeen) >= until);
+}
+
+/** The cause from the stored job graphs (src/inspect/rootcause.ts); undefined when no graph of the machine's jobs
+ *  was stored around the incident (the plan is unknown: e.g. a Prometheus source). */
+async function graphCauseOf(store: Store, i: Incident, incidents: readonly Incident[], o: EnrichOptions['rootCause'] = {}): Promise<IncidentDetail['cause'] | undefined> {
+  const from = i.onset - (o.lookbackMs ?? 30_000);
+  const to = Math.min(i.resolvedAt ?? i.lastSeen, i.onset + (o.spanMs ?? 900_000));
+  const snaps = await store.jobGraphs({ from, to, machine: i.machine });
+  if (snaps.length === 0) return undefined;
+  const g = causeOverTime(i, snaps, o);
+  return g ? causeFromGraph(i, g, incidents) : null;
 }
 
 /** The likely cause of a back-pressure incident from the placement and the stored busy / back-pressured time. */
@@ -55,11 +76,13 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   const grace = o.eventGraceMs ?? 600_000;
   const end = i.resolvedAt ?? i.lastSeen;
   const events = await overlappingEvents(store, i, grace);
+  // where the job graph is known it decides (for every type); else back-pressure falls back to the placement heuristic
+  const fromGraph = await graphCauseOf(store, i, incidents, o.rootCause);
   return {
     explanation,
     jobs: await store.jobsOn(i.machine),
     movers: jobMovers(await store.jobSamples(i.machine, i.onset - base, end), i.onset - base, i.onset, end),
-    cause: i.type === 'backpressure' ? await causeOf(store, i, incidents) : null,
+    cause: fromGraph !== undefined ? fromGraph : i.type === 'backpressure' ? await causeOf(store, i, incidents) : null,
     events: events.map((e) => e.id),
     paged: wasPaged || pagesNow(i, holdUntil(i, events, grace), now),
   };

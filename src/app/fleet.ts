@@ -21,6 +21,7 @@ import type { Store, StepWrite } from '../store/store.js';
 import { FencedError } from '../store/store.js';
 import { decodeRecord, kafkaClient, partitionOf, WireError, type KafkaLocation } from '../collect/kafka.js';
 import { WebhookAlerter, type AlertConfig } from '../inspect/alerts.js';
+import { AlertmanagerAlerter, type AlertmanagerConfig } from '../inspect/alertmanager.js';
 import { AlertDispatcher } from './alerts.js';
 import { modelInUse } from './run.js';
 import { Watcher, type StepResult, type WatchOptions } from './watch.js';
@@ -29,14 +30,18 @@ export interface FleetRun {
   store: Store;
   modelPath: string;
   threshold?: ThresholdRule;
+  /** A false-alarm budget per machine and day instead of one threshold (src/app/alarms.ts). */
+  falseAlarmsPerDay?: number;
   from: KafkaLocation;
   group: string;
   /** This member's name in logs and in Kafka (default: flinkscope-<pid>). */
   clientId?: string;
   watch?: WatchOptions;
   /** Deliver the alerts of this member's partitions (their incidents' ids carry the partition) from the outbox,
-   *  every `deliverEveryMs` (default 1 s). The rate limit is this member's own. */
+   *  every `deliverEveryMs` (default 1 s), one dispatcher per sink, each reading its own sink's rows. The rate limit
+   *  is this member's own. */
   webhook?: AlertConfig;
+  alertmanager?: AlertmanagerConfig;
   deliverEveryMs?: number;
   /** Kafka session timeout: a member silent this long is taken out and its partitions move. Default 10 s. */
   sessionTimeoutMs?: number;
@@ -80,7 +85,13 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
   const log = r.log ?? ((l: string) => console.log(l));
   const status = r.status ?? (() => {});
   const { topic } = r.from;
-  const m = await modelInUse(r.store, r.modelPath, r.threshold);
+  const m = await modelInUse(r.store, r.modelPath, r.threshold, r.falseAlarmsPerDay);
+  // the partitions this member has opened (a partition is opened by its first batch after an assignment)
+  const mine = (): string[] => [...parts.keys()].map((p) => `inc-p${p}-`);
+  const dispatchers = [r.webhook ? new WebhookAlerter(r.webhook) : null, r.alertmanager ? new AlertmanagerAlerter(r.alertmanager) : null]
+    .filter((a) => a !== null).map((a) => new AlertDispatcher(r.store, a, { incidentPrefixes: mine }));
+  // alerts are queued for the configured sinks (the webhook's rows when none is, as a single watch does)
+  const alertSinks = dispatchers.length ? dispatchers.map((d) => d.sink.name) : ['webhook'];
   const kafka = kafkaClient(r.from.brokers, r.clientId ?? `flinkscope-${process.pid}`);
   const admin = kafka.admin();
   await admin.connect();
@@ -115,8 +126,8 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
 
   const open = async (p: number): Promise<Part> => {
     const fence = { key: key(topic, p, 'fence'), epoch: await r.store.claim(key(topic, p, 'fence')) };
-    const watcher = await Watcher.open(r.store, m.detector as Detector, m.threshold, m.modelId, {
-      ...(r.watch ?? {}), owns: (machine) => partitionOf(machine, partitions) === p, idPrefix: `inc-p${p}-`, metaPrefix: `fleet/${topic}/${p}/`, fence, startAt: 0,
+    const watcher = await Watcher.open(r.store, m.detector as Detector, m.levels, m.modelId, {
+      ...(r.watch ?? {}), alertSinks, owns: (machine) => partitionOf(machine, partitions) === p, idPrefix: `inc-p${p}-`, metaPrefix: `fleet/${topic}/${p}/`, fence, startAt: 0,
     });
     const stored = await r.store.meta(key(topic, p, 'offset'));
     sum.takeovers++;
@@ -217,16 +228,16 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
   });
   let done = false;
   const delivering = (async () => {
-    if (!r.webhook) return;
-    // the partitions this member has opened (a partition is opened by its first batch after an assignment)
-    const dispatcher = new AlertDispatcher(r.store, new WebhookAlerter(r.webhook), { incidentPrefixes: () => [...parts.keys()].map((p) => `inc-p${p}-`) });
+    if (!dispatchers.length) return;
     while (!done) {
-      try {
-        const d = await dispatcher.deliver();
-        sum.alerts += d.delivered;
-        for (const e of d.errors) status(`alert failed (will retry): ${e}`);
-      } catch (e) {
-        status(`alert delivery failed (will retry): ${(e as Error).message}`);
+      for (const dispatcher of dispatchers) {
+        try {
+          const d = await dispatcher.deliver();
+          sum.alerts += d.delivered;
+          for (const e of d.errors) status(`${dispatcher.sink.name} alert failed (will retry): ${e}`);
+        } catch (e) {
+          status(`${dispatcher.sink.name} alert delivery failed (will retry): ${(e as Error).message}`);
+        }
       }
       await Promise.race([new Promise((res) => setTimeout(res, r.deliverEveryMs ?? 1000)), stopped]);
     }

@@ -79,7 +79,7 @@ export class ModelLifecycle {
     const from = to - (decision.to - decision.from);
     const history = await historyFromStore(this.store, { from, to, channels });
     if (history.length === 0) return { decision: { ...decision, due: false, reason: 'not-due' }, drift };
-    const model = await trainModel({ history, kind: this.o.kind, params: this.o.params, threshold: this.o.threshold, onProgress: this.o.onProgress, provenance: { source: this.store.location, from, to, reason: decision.reason } });
+    const model = await trainModel({ history, kind: this.o.kind, params: this.o.params, threshold: this.o.threshold, placement: await this.store.placements(), onProgress: this.o.onProgress, provenance: { source: this.store.location, from, to, reason: decision.reason } });
     mkdirSync(this.o.modelDir, { recursive: true });
     const path = join(this.o.modelDir, `${this.o.kind}-${new Date(now).toISOString().replace(/[:.]/g, '-')}.model`);
     model.detector.save(path); // atomic (temp file + rename)

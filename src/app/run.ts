@@ -1,13 +1,22 @@
-// `flinkscope watch` as a loop the CLI only configures: optionally collect from a source into the store, score what
-// is new (in fixed-size transactional steps until caught up), deliver due alerts from the outbox, run the model
-// life-cycle, sleep until the next tick. Stops on the signal or after `ticks`.
+// `flinkscope watch` as a loop the CLI only configures: optionally collect from a source into the store (from Flink
+// also the job graphs and the job-state checks' events), score what is new (in fixed-size transactional steps until
+// caught up), capture evidence for new incidents in the background, deliver due alerts from the outbox to each sink
+// (webhook, Alertmanager; open incidents re-posted to Alertmanager), run the model life-cycle, sleep until the next
+// tick. Stops on the signal or after `ticks`.
 import type { Detector } from '../detectors/index.js';
 import { loadDetector } from '../detectors/index.js';
-import { thresholdFrom, formatThresholdRule, type ThresholdRule } from '../eval/index.js';
+import type { ThresholdRule } from '../eval/index.js';
+import type { AlarmLevels } from '../inspect/levels.js';
+import { alarmLevels, displayThreshold } from './alarms.js';
 import type { Store, RetentionPolicy } from '../store/store.js';
 import { WebhookAlerter, type AlertConfig } from '../inspect/alerts.js';
-import { StoreCollector, type SourceSpec } from './collect.js';
+import { AlertmanagerAlerter, type AlertmanagerConfig } from '../inspect/alertmanager.js';
+import type { CheckOptions } from '../inspect/checks.js';
+import { FlinkEvidenceSource, FlinkGraphSource } from '../collect/index.js';
+import { StoreCollector, type PollOutcome, type SourceSpec } from './collect.js';
 import { AlertDispatcher } from './alerts.js';
+import { EvidenceCollector, type EvidenceOptions } from './evidence.js';
+import { JobStateWatcher } from './jobstate.js';
 import { ModelLifecycle } from './lifecycle.js';
 import { Watcher, type StepResult, type WatchOptions } from './watch.js';
 
@@ -16,11 +25,19 @@ export interface WatchRun {
   modelPath: string;
   /** Re-threshold the model with this rule (applied to the training-score sample kept in its artifact). */
   threshold?: ThresholdRule;
+  /** A false-alarm budget in pages per machine-day instead (per-machine thresholds from the artifact's tails). */
+  falseAlarmsPerDay?: number;
   source?: SourceSpec;
   intervalMs: number;
   /** Stop after this many ticks (default: until the signal). */
   ticks?: number;
   webhook?: AlertConfig;
+  /** Alerts to Alertmanager as well (or instead): its own outbox rows, open incidents re-posted every resendMs. */
+  alertmanager?: AlertmanagerConfig;
+  /** With a Flink source: the job-state checks' settings, and the evidence captured at an incident's onset (false:
+   *  none). Job graphs are collected with it either way (the root cause needs them). */
+  checks?: CheckOptions;
+  evidence?: EvidenceOptions | false;
   retrain?: { everyMs: number; historyMs: number; modelDir: string };
   /** Retention, applied at the first tick and then every `everyMs` of wall time, by DATA time (the newest sample):
    *  older than retainMs deleted, older than rawMs rolled up into bucketMs means. */
@@ -41,22 +58,23 @@ export interface WatchSummary {
   scored: number;
   paged: number;
   resolved: number;
+  /** Events the job-state checks raised. */
+  events: number;
 }
 
-/** The model to watch with: its artifact, its threshold (or the rule's over its training scores), its version id. */
-export async function modelInUse(store: Store, path: string, rule?: ThresholdRule): Promise<{ detector: Detector; threshold: number; rule: string; modelId: number }> {
+/** The model to watch with: its artifact, its alarm levels (its threshold, a rule's over its training scores, or a
+ *  false-alarm budget over its per-machine tails), its version id. */
+export async function modelInUse(store: Store, path: string, rule?: ThresholdRule, perDay?: number): Promise<{ detector: Detector; levels: AlarmLevels; threshold: number; rule: string; modelId: number }> {
   const detector = loadDetector(path);
-  let threshold = detector.threshold;
-  let name = detector.thresholdRule;
-  if (rule) {
-    if (detector.trainScores.length < 10) throw new Error(`${path} keeps no training-score sample to apply --threshold to (retrain it with this flinkscope)`);
-    threshold = thresholdFrom(Float32Array.from(detector.trainScores), rule);
-    name = formatThresholdRule(rule);
+  let levels: AlarmLevels;
+  try {
+    levels = alarmLevels(detector, { rule, perDay });
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
   }
-  if (!Number.isFinite(threshold)) throw new Error(`${path}: threshold ${threshold} is not finite`);
   const latest = await store.latestModel();
   const modelId = latest && latest.path === path ? latest.id : await store.addModel(detector.kind, path, { reason: 'manual' });
-  return { detector, threshold, rule: name, modelId };
+  return { detector, levels, threshold: displayThreshold(levels, Object.keys(detector.machineFacts)), rule: levels.rule, modelId };
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((res) => {
@@ -73,29 +91,44 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((
 export async function runWatch(r: WatchRun): Promise<WatchSummary> {
   const log = r.log ?? ((l: string) => console.log(l));
   const status = r.status ?? (() => {});
-  const m = await modelInUse(r.store, r.modelPath, r.threshold);
-  log(`model ${r.modelPath} (${m.detector.kind}, version #${m.modelId}); threshold ${m.threshold.toFixed(4)} (${m.rule})`);
-  const watcher = await Watcher.open(r.store, m.detector, m.threshold, m.modelId, r.watch);
+  const m = await modelInUse(r.store, r.modelPath, r.threshold, r.falseAlarmsPerDay);
+  log(`model ${r.modelPath} (${m.detector.kind}, version #${m.modelId}); threshold ${m.threshold.toFixed(4)} (${m.rule}${r.falseAlarmsPerDay !== undefined ? ', per machine: the median shown' : ''})`);
+  const am = r.alertmanager ? new AlertmanagerAlerter(r.alertmanager) : null;
+  const dispatchers = [r.webhook ? new AlertDispatcher(r.store, new WebhookAlerter(r.webhook)) : null, am ? new AlertDispatcher(r.store, am) : null]
+    .filter((d): d is AlertDispatcher => d !== null);
+  // alerts are queued for the configured sinks (the webhook's rows when none is, as before)
+  const alertSinks = dispatchers.length ? dispatchers.map((d) => d.sink.name) : ['webhook'];
+  const watcher = await Watcher.open(r.store, m.detector, m.levels, m.modelId, { ...r.watch, alertSinks });
   const collector = r.source ? new StoreCollector(r.store, r.source) : null;
-  const dispatcher = r.webhook ? new AlertDispatcher(r.store, new WebhookAlerter(r.webhook)) : null;
+  const flink = r.source?.flink;
+  const jobState = collector ? new JobStateWatcher(r.store, flink ? new FlinkGraphSource(flink, r.source?.http ?? {}) : null, r.checks) : null;
+  const evidence = flink && r.evidence !== false ? new EvidenceCollector(r.store, new FlinkEvidenceSource(flink, r.source?.http ?? {}), r.evidence || {}) : null;
+  let lastRefresh = -Infinity;
   const life = r.retrain
     ? new ModelLifecycle(r.store, { kind: m.detector.kind, params: m.detector.params as Record<string, unknown>, threshold: r.threshold, modelDir: r.retrain.modelDir, policy: { intervalMs: r.retrain.everyMs, historyMs: r.retrain.historyMs } })
     : null;
-  const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, collected: 0, scored: 0, paged: 0, resolved: 0 };
+  const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, collected: 0, scored: 0, paged: 0, resolved: 0, events: 0 };
   let lastDrift: boolean | null = null;
   let lastRetention = -Infinity;
   while (!r.signal?.aborted && (r.ticks === undefined || sum.ticks < r.ticks)) {
     sum.ticks++;
+    let polled: PollOutcome | null = null;
     if (collector) {
       sum.polls++;
       try {
-        const p = await collector.poll();
-        sum.collected += p.read;
-        for (const e of p.errors) status(`collect: ${e}`);
+        polled = await collector.poll();
+        sum.collected += polled.read;
+        for (const e of polled.errors) status(`collect: ${e}`);
       } catch (e) {
         sum.failedPolls++;
         status(`collect failed (will retry): ${(e as Error).message}`);
       }
+    }
+    if (jobState) {
+      const j = await jobState.tick(polled?.lag ?? []);
+      for (const e of j.errors) status(`job graphs: ${e}`);
+      for (const e of j.events) log(`EVENT    ${e.kind} ${e.job ?? ''} ${e.detail}`);
+      sum.events += j.events.length;
     }
     // catch up in fixed-size steps, each committed on its own
     let res: StepResult;
@@ -107,10 +140,21 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
       for (const i of res.resolved) log(`RESOLVED ${i.id} ${i.machine} ${i.type}`);
       sum.paged += res.opened.length;
       sum.resolved += res.resolved.length;
+      // evidence at the onset, in the background: the next step does not wait for Flink's sampling
+      if (evidence && res.created.length) evidence.capture((await Promise.all(res.created.map((i) => r.store.incident(i.id)))).filter((x) => x !== null));
     } while (res.progressed && !r.signal?.aborted);
-    if (dispatcher) {
-      const d = await dispatcher.deliver();
-      for (const e of d.errors) status(`alert failed (will retry): ${e}`);
+    for (const d of dispatchers) {
+      const out = await d.deliver();
+      for (const e of out.errors) status(`${d.sink.name} alert failed (will retry): ${e}`);
+    }
+    if (am && Date.now() - lastRefresh >= am.resendMs) {
+      // Alertmanager ends an alert that is not re-sent: keep the open ones firing
+      try {
+        await am.refresh(await r.store.activeIncidents());
+        lastRefresh = Date.now();
+      } catch (e) {
+        status(`alertmanager refresh failed (will retry): ${(e as Error).message}`);
+      }
     }
     if (r.retention && Date.now() - lastRetention >= r.retention.everyMs) {
       lastRetention = Date.now();
@@ -128,7 +172,7 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
         lastDrift = l.drift.drifted;
       }
       if (l.retrained) {
-        watcher.swapModel(l.retrained.detector, l.retrained.threshold, l.retrained.id);
+        watcher.swapModel(l.retrained.detector, alarmLevels(l.retrained.detector, { rule: r.threshold, perDay: r.falseAlarmsPerDay }), l.retrained.id);
         log(`RETRAIN  ${l.decision.reason}: model #${l.retrained.id} on ${l.retrained.series} machines (${Math.round(l.retrained.trainMs)} ms), threshold ${l.retrained.threshold.toFixed(3)} → ${l.retrained.path}`);
         lastDrift = null;
       }
@@ -136,5 +180,7 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
     if (r.ticks !== undefined && sum.ticks >= r.ticks) break;
     await sleep(r.intervalMs, r.signal);
   }
+  // a stopped watch ends its captures (stored as unfinished); a run that ran its ticks lets them finish
+  if (evidence) await (r.signal?.aborted ? evidence.close() : evidence.idle());
   return sum;
 }

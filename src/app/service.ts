@@ -1,7 +1,7 @@
 // What the API answers, computed from the store on each request (no in-memory copy to reload): cluster health and
 // ranking from the watcher's cluster view, heat map and ranges downsampled in SQL, incidents page by page, the model
 // in use from its artifact, operator acts written to the operator's columns only.
-import type { Store, IncidentQuery, Page, Downsampled, HeatMap, MachineStatus, ModelRecord } from '../store/store.js';
+import type { Store, Evidence, IncidentQuery, Page, Downsampled, HeatMap, MachineStatus, ModelRecord } from '../store/store.js';
 import { StoreError } from '../store/store.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import type { FlinkEvent } from '../core/event.js';
@@ -81,9 +81,9 @@ export class InspectionService {
     };
   }
 
-  /** Machines ranked by risk now (the watcher's cluster view). */
-  async machines(): Promise<(MachineStatus & { atRisk: boolean })[]> {
-    return (await this.store.machineStatus()).map((s) => ({ ...s, atRisk: s.risk >= 1 }));
+  /** Machines ranked by risk now (the watcher's cluster view): the riskiest `limit` (default 200), or one machine. */
+  async machines(q: { limit?: number; machine?: string } = {}): Promise<(MachineStatus & { atRisk: boolean })[]> {
+    return (await this.store.machineStatus({ limit: q.limit ?? 200, machine: q.machine })).map((s) => ({ ...s, atRisk: s.risk >= 1 }));
   }
 
   /** The heat map of the riskiest machines over [from, to] (default: the last 6 h of scored data). */
@@ -104,7 +104,7 @@ export class InspectionService {
 
   /** [from, to] of a query on one machine: default the last 24 h of its scores. */
   private async machineRange(machine: string, from?: number, to?: number): Promise<{ from: number; to: number }> {
-    const st = (await this.store.machineStatus()).find((s) => s.machine === machine);
+    const [st] = await this.store.machineStatus({ machine });
     if (!st && !(await this.store.machines()).includes(machine)) throw new ServiceError(404, `unknown machine '${machine}'`);
     const end = to ?? st?.lastTs ?? (await this.store.newestSample());
     const start = from ?? end - 86_400_000;
@@ -137,6 +137,12 @@ export class InspectionService {
     if (!i) throw new ServiceError(404, `unknown incident '${id}'`);
     const events = i.events.length ? (await this.store.events({ from: i.onset - 86_400_000, to: i.resolvedAt ?? i.lastSeen, machine: i.machine })).filter((e) => i.events.includes(e.id)) : [];
     return { ...i, eventDetails: events };
+  }
+
+  /** The evidence captured from Flink for an incident (flame graph, thread dump; failed captures with their reason). */
+  async evidence(id: string): Promise<{ incident: string; items: Evidence[] }> {
+    if (!(await this.store.incident(id))) throw new ServiceError(404, `unknown incident '${id}'`);
+    return { incident: id, items: await this.store.evidence(id) };
   }
 
   async events(q: { from?: number; to?: number; machine?: string; limit?: number }): Promise<FlinkEvent[]> {

@@ -1,12 +1,17 @@
 // Training, once for every path (train, watch's life-cycle, demo, eval of the product): one cluster model fitted on
-// the pooled (noisy, unlabelled) history of all machines, its threshold of record computed ONCE in fit() by a named
-// rule from the scores of a held-out calibration tail of that history, provenance attached, and the artifact written atomically (weights, normalisation,
-// threshold rule and value, training-score sample, training curve, provenance: src/detectors/detector.ts).
+// the (noisy, unlabelled) history of all machines — each machine's last 20 % held out of the fit (what a model has
+// learnt from scores low on it: src/eval/runner.ts splitTraining), pooled, with each machine's peers at the same
+// timestamps for a detector with a peer view — then the held-out part scored the way the online loop scores (each point
+// at the end of its window, after the context before it: Detector.scoreTrailing). The threshold of record comes from
+// those scores by a named rule, and each machine's tail of them is kept for a false-alarm budget
+// (src/inspect/levels.ts). Provenance attached; the artifact is written atomically (weights, normalisation, threshold
+// rule and value, score sample, per-machine tails, training curve, provenance: src/detectors/detector.ts).
 import { createDetector, type Detector, type TrainProgress } from '../detectors/index.js';
 import type { Series } from '../core/series.js';
 import type { Store } from '../store/store.js';
-import { thresholdFrom, formatThresholdRule, splitTraining, DEFAULT_CALIBRATION, toolInfo, machineInfo, type ThresholdRule, type Calibration } from '../eval/index.js';
-import { poolSeries } from '../inspect/pool.js';
+import { madThreshold, thresholdFrom, formatThresholdRule, splitTraining, DEFAULT_CALIBRATION, toolInfo, machineInfo, type ThresholdRule, type Calibration } from '../eval/index.js';
+import { peerGroups, type PeerGroups } from '../core/peers.js';
+import { PERSIST_POINTS, tailSummary } from '../inspect/levels.js';
 
 /** The product's default rule: median + 8·MAD of the calibration scores (robust to unlabelled hotspots in them). */
 export const DEFAULT_RULE: ThresholdRule = { kind: 'mad', k: 8 };
@@ -20,37 +25,90 @@ export interface TrainRequest {
    *  (what a model has learnt from scores low on it; src/eval/runner.ts splitTraining). */
   calibration?: Calibration;
   provenance?: Record<string, unknown>;
+  /** Jobs on each machine (the stored placement): a machine's peers share a job with it; unknown → the cluster. */
+  placement?: ReadonlyMap<string, readonly string[]>;
+  /** The incident grouping the tails are calibrated for: quiet period (default 10 min) and minimum points (2). */
+  quietMs?: number;
+  minPoints?: number;
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
 }
 
 export interface Trained {
   detector: Detector;
-  /** Training scores of the pooled history, (T,). */
+  /** Training scores as the online loop scores them, per machine (history order). */
+  machineScores: Float32Array[];
+  /** The same, pooled, (T,). */
   trainScores: Float32Array;
+  groups: PeerGroups;
   trainMs: number;
 }
+
+/** Rows a training run leaves out of a machine's tail fit when they sit in a long run above the robust level: a
+ *  hotspot in the history is not the normal behaviour the budget is about. */
+export const CONTAMINATION_RUN_MS = 30 * 60_000;
 
 export async function trainModel(r: TrainRequest): Promise<Trained> {
   const rule = r.threshold ?? DEFAULT_RULE;
   if (rule.kind === 'paper') throw new Error("the 'paper' threshold reads test scores (LEAKY); it is for `eval` reproductions only, never for a model");
+  if (r.history.length === 0) throw new Error('no training history');
+  const names = r.history.map((s) => s.name);
+  const groups = peerGroups(names, (m) => r.placement?.get(m));
   const cal = r.calibration ?? DEFAULT_CALIBRATION;
   // machines too short to split are fit on whole (the threshold then reads the others' held-out tails)
   const parts = r.history.map((s) => (s.timestamps.length >= 20 ? splitTraining(s, cal) : { fit: s, calibration: null }));
-  const fit = poolSeries(parts.map((p) => p.fit));
-  const held = parts.flatMap((p) => (p.calibration ? [p.calibration] : []));
+  const heldRows = parts.map((p) => p.calibration?.timestamps.length ?? 0);
+  const anyHeld = heldRows.some((n) => n > 0);
   const detector = createDetector(r.kind, r.params ?? {});
   const t0 = performance.now();
-  let trainScores: Float32Array = new Float32Array(0);
-  await detector.fit(fit, {
-    onProgress: r.onProgress, signal: r.signal, calibration: held.length ? poolSeries(held) : undefined,
-    threshold: { rule: formatThresholdRule(rule), of: (s) => { trainScores = s; return thresholdFrom(s, rule); } },
-  });
+  const setter = { rule: formatThresholdRule(rule), of: (s: Float32Array) => thresholdFrom(s, rule) };
+  await detector.fitCluster(parts.map((p) => p.fit), groups, { onProgress: r.onProgress, signal: r.signal, threshold: setter });
+  // the held-out rows (all rows when nothing is held out) scored as the online loop will score new points, each after
+  // the history before it; the threshold and the tails come from these
+  const machineScores = detector.scoreTrailing(r.history, anyHeld ? heldRows : r.history.map((s) => s.timestamps.length), groups);
+  const trainScores = concat(machineScores.filter((s) => s.length > 0));
+  detector.recalibrate(trainScores, setter);
+  const step = intervalOf(r.history);
+  const quietPoints = Math.max(1, Math.round((r.quietMs ?? 600_000) / step));
+  // the alarm statistic the watcher opens incidents on: `persist` consecutive points at or above the level, i.e. the
+  // minimum of the last `persist` scores; its tail is what a false-alarm budget is fitted to
+  const persist = r.minPoints ?? PERSIST_POINTS;
+  const tailOpts = { quietPoints, minPoints: 1, longPoints: Math.max(2, Math.round(CONTAMINATION_RUN_MS / step)), contaminationLevel: madThreshold(trainScores, 8) };
+  detector.setMachineFacts(Object.fromEntries(names.flatMap((m, i) => (machineScores[i].length ? [[m, { intervalMs: step, persist, ...tailSummary(trailingMin(machineScores[i], persist), tailOpts) }]] : []))));
   detector.setProvenance({
-    machines: r.history.map((s) => s.name), rows: fit.timestamps.length, calibrationRows: held.reduce((n, s) => n + s.timestamps.length, 0),
-    calibration: cal.kind === 'none' ? 'none' : `tail:${cal.share}`, tool: toolInfo(), machine: machineInfo(), ...(r.provenance ?? {}),
+    machines: names, rows: parts.reduce((n, p) => n + p.fit.timestamps.length, 0), calibrationRows: heldRows.reduce((a, b) => a + b, 0),
+    calibration: cal.kind === 'none' ? 'none' : `tail:${cal.share}`, scoredAs: 'trailing', peerGroups: groups.length, tool: toolInfo(), machine: machineInfo(), ...(r.provenance ?? {}),
   });
-  return { detector, trainScores, trainMs: performance.now() - t0 };
+  return { detector, machineScores, trainScores, groups, trainMs: performance.now() - t0 };
+}
+
+/** (T,) minimum of each point's score and the k − 1 before it. */
+export function trailingMin(s: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    let m = s[i];
+    for (let j = Math.max(0, i - k + 1); j < i; j++) if (s[j] < m) m = s[j];
+    out[i] = m;
+  }
+  return out;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The median sampling interval over the machines' histories (ms). */
+export function intervalOf(history: Series[]): number {
+  const d: number[] = [];
+  for (const s of history) for (let i = 1; i < s.timestamps.length && d.length < 10_000; i++) d.push(s.timestamps[i] - s.timestamps[i - 1]);
+  d.sort((a, b) => a - b);
+  return d.length ? d[d.length >> 1] : 60_000;
 }
 
 /** Periods [from, to] to leave out of a machine's training history (its incidents: a hotspot is not learnt as normal). */

@@ -10,9 +10,12 @@ import type { Detector } from '../detectors/index.js';
 import type { Incident, IncidentDetail } from '../core/incident.js';
 import type { Store, MachineStatus, StepWrite } from '../store/store.js';
 import { IncidentTracker } from '../inspect/incidents.js';
-import { OnlineScorer, type MachineState } from '../inspect/online.js';
+import { OnlineScorer, type MachineState, type TrailingScorer } from '../inspect/online.js';
 import { rankMachines } from '../inspect/ranking.js';
+import { FixedLevels, PERSIST_POINTS, type AlarmLevels } from '../inspect/levels.js';
+import { peerGroups } from '../core/peers.js';
 import { enrich, type EnrichOptions } from './enrich.js';
+import { displayThreshold } from './alarms.js';
 
 export interface WatchOptions extends EnrichOptions {
   /** Window the detector scores, samples. Default 64. */
@@ -28,6 +31,13 @@ export interface WatchOptions extends EnrichOptions {
   /** A machine seen for the first time is scored from after this time; what precedes it is its window's context.
    *  Default: from its first sample. */
   startAt?: number;
+  /** Limits per metric: open incidents rising towards one carry a time to breach (`watch --slo metric=limit`). */
+  slo?: Record<string, number>;
+  /** Consecutive points at or above the opening level needed to open an incident (persistence). Default
+   *  PERSIST_POINTS; the model's per-machine tails are calibrated for the same rule (src/app/train.ts). */
+  minPoints?: number;
+  /** The alert sinks to queue each alert for (one outbox row each). Default ['webhook']. */
+  alertSinks?: string[];
   /** Fleet workers (src/app/fleet.ts): the machines this watcher owns (default: all of the store's), ids prefixed
    *  per owner, meta keys prefixed per owner, every commit fenced. A single `watch` leaves them unset. */
   owns?: (machine: string) => boolean;
@@ -44,6 +54,8 @@ export interface StepResult {
   resolved: Incident[];
   /** Incidents recorded without paging (an event's grace period). */
   held: Incident[];
+  /** Incidents that began in this step (paged or held): where evidence is captured. */
+  created: Incident[];
   /** False when there was nothing new. */
   progressed: boolean;
   /** Some machine had more new rows than one step takes: step again. */
@@ -64,22 +76,32 @@ export class Watcher {
 
   /** Incident id → its detail as last written (paged stays true once set). */
   private readonly details = new Map<string, IncidentDetail>();
+  /** Jobs on each machine as last read from the store (peers share a job). */
+  private placement = new Map<string, string[]>();
 
-  private constructor(private readonly store: Store, detector: Detector, public threshold: number, private modelId: number | null, private readonly o: WatchOptions) {
+  private constructor(private readonly store: Store, detector: Detector, private levels: AlarmLevels, private modelId: number | null, private readonly o: WatchOptions) {
     this.channels = detector.channels;
     this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs, mergeGapMs: o.mergeGapMs, idPrefix: o.idPrefix });
-    this.scorer = new OnlineScorer({ channels: this.channels, window: o.window ?? 64, threshold, score: (s) => detector.score(s), scoreMany: (s) => detector.scoreMany(s) }, this.tracker);
+    this.scorer = new OnlineScorer({
+      channels: this.channels, window: o.window ?? 64, levels, minPoints: o.minPoints ?? PERSIST_POINTS, candidateGap: 0, scoreTrailing: trailing(detector), slo: o.slo,
+      peers: detector.peerAware ? (names) => peerGroups(names, (m) => this.placement.get(m)) : undefined,
+    }, this.tracker);
+  }
+
+  /** One threshold for displays (the median of the machines' opening levels under a budget). */
+  get threshold(): number {
+    return displayThreshold(this.levels, [...this.recent.keys()]);
   }
 
   /** A watcher that continues from what the store holds (active incidents, scorer states, windows). */
-  static async open(store: Store, detector: Detector, threshold: number, modelId: number | null, o: WatchOptions = {}): Promise<Watcher> {
-    const w = new Watcher(store, detector, threshold, modelId, o);
+  static async open(store: Store, detector: Detector, levels: AlarmLevels | number, modelId: number | null, o: WatchOptions = {}): Promise<Watcher> {
+    const w = new Watcher(store, detector, asLevels(levels), modelId, o);
     // creation order (ids are numbered in it), as an uninterrupted watcher holds them: it decides the order of a
     // step's writes and alerts
     const num = (id: string): number => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
     const owns = o.owns ?? (() => true);
     const active = (await store.activeIncidents()).filter((r) => owns(r.machine)).sort((a, b) => num(a.id) - num(b.id));
-    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, peak: r.peak, segments: r.segments })), Number(await store.meta(`${o.metaPrefix ?? ''}nextIncident`) ?? 1));
+    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta(`${o.metaPrefix ?? ''}nextIncident`) ?? 1));
     for (const r of active) {
       w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged });
       w.scorer.explanations.set(r.id, r.explanation);
@@ -96,11 +118,12 @@ export class Watcher {
   }
 
   /** Switches to a retrained model over the same channels; machine windows and open incidents carry over. */
-  swapModel(detector: Detector, threshold: number, modelId: number | null): void {
+  swapModel(detector: Detector, levelsOrThreshold: AlarmLevels | number, modelId: number | null): void {
+    const levels = asLevels(levelsOrThreshold);
     const missing = this.channels.filter((c) => !detector.channels.includes(c));
     if (missing.length || detector.channels.length !== this.channels.length) throw new Error(`the new model's channels differ from the running one's (${missing.join(', ') || 'count'})`);
-    this.scorer.setModel((s) => detector.score(s), threshold, (s) => detector.scoreMany(s));
-    this.threshold = threshold;
+    this.scorer.setModel(trailing(detector), levels);
+    this.levels = levels;
     this.modelId = modelId;
   }
 
@@ -114,6 +137,7 @@ export class Watcher {
     let more = false;
     const owns = this.o.owns ?? (() => true);
     const want: { machine: string; after: number }[] = [];
+    this.placement = await this.store.placements();
     for (const m of only ? [...only] : await this.store.machines()) {
       if (!owns(m)) continue;
       if (this.o.startAt !== undefined && this.scorer.lastTimestamp(m) === -Infinity) {
@@ -129,7 +153,7 @@ export class Watcher {
       if (s.timestamps.length >= maxRows) more = true;
       newest = Math.max(newest, s.timestamps[s.timestamps.length - 1]);
     }
-    if (batch.length === 0) return { scored: 0, opened: [], resolved: [], held: [], progressed: false, more: false };
+    if (batch.length === 0) return { scored: 0, opened: [], resolved: [], held: [], created: [], progressed: false, more: false };
     const before = new Map(this.tracker.incidents.map((i) => [i.id, JSON.stringify(i)]));
     const write: StepWrite = { scores: [], modelId: this.modelId, scorerStates: [], incidents: [], alerts: [], status: [], meta: { ...extraMeta }, ...(this.o.fence ? { fence: this.o.fence } : {}) };
     let scored = 0;
@@ -145,7 +169,7 @@ export class Watcher {
     }
     this.tracker.tick(newest);
     const now = newest; // data time: what the step has seen
-    const result: StepResult = { scored, opened: [], resolved: [], held: [], progressed: true, more };
+    const result: StepResult = { scored, opened: [], resolved: [], held: [], created: [], progressed: true, more };
     for (const i of this.tracker.incidents) {
       const prev = before.get(i.id);
       const changed = prev !== JSON.stringify(i);
@@ -153,17 +177,19 @@ export class Watcher {
       // a held incident is looked at again each step: its grace period may have ended
       if (!changed && !(held && !held.paged && i.state !== 'resolved')) continue;
       const wasPaged = held?.paged ?? false;
-      const d = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o);
+      const d = { ...(await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o)), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };
       this.details.set(i.id, d);
       write.incidents.push({ ...i, ...d });
+      if (prev === undefined) result.created.push(i);
       const at = Date.now();
+      const sinks = this.o.alertSinks ?? ['webhook'];
       if (d.paged && !wasPaged) {
-        write.alerts.push({ key: `${i.id}:open`, incidentId: i.id, kind: 'open', createdAt: at });
+        for (const sink of sinks) write.alerts.push({ sink, key: `${i.id}:open`, incidentId: i.id, kind: 'open', createdAt: at });
         result.opened.push(i);
       } else if (!d.paged && prev === undefined) result.held.push(i);
       const wasResolved = prev !== undefined && (JSON.parse(prev) as Incident).state === 'resolved';
       if (i.state === 'resolved' && !wasResolved && d.paged) {
-        write.alerts.push({ key: `${i.id}:resolved`, incidentId: i.id, kind: 'resolved', createdAt: at });
+        for (const sink of sinks) write.alerts.push({ sink, key: `${i.id}:resolved`, incidentId: i.id, kind: 'resolved', createdAt: at });
         result.resolved.push(i);
       }
     }
@@ -176,16 +202,24 @@ export class Watcher {
     this.scorer.clean(write.scorerStates.map((x) => x.machine));
     // memory stays bounded on a long run; the store keeps everything
     this.tracker.prune(now - (this.o.keepResolvedMs ?? 6 * 3_600_000));
-    for (const id of this.details.keys()) if (!this.tracker.incidents.some((i) => i.id === id)) { this.details.delete(id); this.scorer.explanations.delete(id); }
+    for (const id of this.details.keys()) if (!this.tracker.incidents.some((i) => i.id === id)) { this.details.delete(id); this.scorer.forget(id); }
     return result;
   }
 
   /** Cluster-view rows of the machines scored in this step. */
   private statusRows(machines: string[]): MachineStatus[] {
-    const th = this.threshold > 0 ? this.threshold : 1e-6;
     const open = new Map<string, number>();
     for (const i of this.tracker.incidents) if (i.state !== 'resolved') open.set(i.machine, (open.get(i.machine) ?? 0) + 1);
-    const ranked = rankMachines(machines.map((m) => ({ machine: m, scores: this.recent.get(m) ?? [], hasActiveIncident: open.has(m) })), th, RECENT);
-    return ranked.map((r) => ({ machine: r.machine, lastTs: this.scorer.lastTimestamp(r.machine), lastScore: r.lastScore, risk: r.risk, openIncidents: open.get(r.machine) ?? 0 }));
+    // risk relative to each machine's own opening level
+    const rel = (m: string): number[] => {
+      const h = this.levels.high(m);
+      return (this.recent.get(m) ?? []).map((s) => s / (h > 0 ? h : 1e-6));
+    };
+    const ranked = rankMachines(machines.map((m) => ({ machine: m, scores: rel(m), hasActiveIncident: open.has(m) })), 1, RECENT);
+    return ranked.map((r) => ({ machine: r.machine, lastTs: this.scorer.lastTimestamp(r.machine), lastScore: this.recent.get(r.machine)?.at(-1) ?? NaN, risk: r.risk, openIncidents: open.get(r.machine) ?? 0 }));
   }
 }
+
+const trailing = (d: Detector): TrailingScorer => (xs, last, groups, context) => d.scoreTrailing(xs, last, groups, context);
+/** A bare number is one threshold for every machine, without hysteresis. */
+const asLevels = (l: AlarmLevels | number): AlarmLevels => (typeof l === 'number' ? new FixedLevels(l, 'fixed') : l);

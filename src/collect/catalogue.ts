@@ -4,6 +4,7 @@
 //          (every row: a series without `tm_id` is an error of the poll, never a made-up machine)
 //   agg:   how subtask values combine per machine
 //   hotspot: what a hotspot looks like on it
+//   lag:   the value is an epoch-ms timestamp; sources report now − value (NaN while there is none)
 
 export type Agg = 'sum' | 'mean' | 'max' | 'min';
 export interface MetricRow {
@@ -13,10 +14,15 @@ export interface MetricRow {
   prom: string;
   agg: Agg;
   hotspot: string;
+  lag?: true;
 }
 
 export const CATALOGUE: readonly MetricRow[] = [
   { name: 'cpu_load', unit: 'fraction', rest: { scope: 'tm', id: 'Status.JVM.CPU.Load' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_CPU_Load)', agg: 'max', hotspot: 'stays high (sustained high CPU)' },
+  // CPU.Load is "since the previous call" of one shared MXBean, so REST polls and Prometheus scrapes disturb each
+  // other; the rate of CPU.Time (ns) is not disturbed. Prometheus only: a REST rate between polls would carry the
+  // metric fetcher's up-to-1 s staleness in every difference.
+  { name: 'cpu_cores', unit: 'cores', rest: null, prom: 'max by (tm_id) (rate(flink_taskmanager_Status_JVM_CPU_Time[1m])) / 1e9', agg: 'max', hotspot: 'stays high (a CPU-heavy operator)' },
   { name: 'heap_used', unit: 'bytes', rest: { scope: 'tm', id: 'Status.JVM.Memory.Heap.Used' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_Memory_Heap_Used)', agg: 'max', hotspot: 'saw-tooth baseline creeps up (state growth / leak)' },
   { name: 'heap_max', unit: 'bytes', rest: { scope: 'tm', id: 'Status.JVM.Memory.Heap.Max' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_Memory_Heap_Max)', agg: 'max', hotspot: 'constant; context for heap_used' },
   { name: 'gc_count', unit: 'count', rest: { scope: 'tm', id: 'Status.JVM.GarbageCollector.All.Count' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_GarbageCollector_All_Count)', agg: 'max', hotspot: 'rises faster' },
@@ -26,7 +32,7 @@ export const CATALOGUE: readonly MetricRow[] = [
   { name: 'idle_ms_per_s', unit: 'ms/s', rest: { scope: 'task', id: 'idleTimeMsPerSecond' }, prom: 'min by (tm_id) (flink_taskmanager_job_task_idleTimeMsPerSecond)', agg: 'mean', hotspot: 'drops to 0' },
   { name: 'records_in_per_s', unit: '1/s', rest: { scope: 'task', id: 'numRecordsInPerSecond' }, prom: 'sum by (tm_id) (flink_taskmanager_job_task_numRecordsInPerSecond)', agg: 'sum', hotspot: 'skew across machines, drops' },
   { name: 'records_out_per_s', unit: '1/s', rest: { scope: 'task', id: 'numRecordsOutPerSecond' }, prom: 'sum by (tm_id) (flink_taskmanager_job_task_numRecordsOutPerSecond)', agg: 'sum', hotspot: 'falls behind records in' },
-  { name: 'watermark_lag_ms', unit: 'ms', rest: { scope: 'task', id: 'currentInputWatermark' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_currentInputWatermark)', agg: 'min', hotspot: 'event time falls behind' },
+  { name: 'watermark_lag_ms', unit: 'ms', rest: { scope: 'task', id: 'currentInputWatermark' }, prom: 'max by (tm_id) (time() * 1000 - (flink_taskmanager_job_task_currentInputWatermark > 0))', agg: 'max', hotspot: 'event time falls behind', lag: true },
   // a job-level metric (the JobManager's last checkpoint duration of each job), mapped to machines: each TaskManager
   // gets the slowest last checkpoint among the jobs with a subtask on it (joined on job_id through a task metric)
   { name: 'checkpoint_ms', unit: 'ms', rest: null, prom: 'max by (tm_id) (count by (tm_id, job_id) (flink_taskmanager_job_task_busyTimeMsPerSecond) * 0 + on (job_id) group_left max by (job_id) (flink_jobmanager_job_lastCheckpointDuration))', agg: 'max', hotspot: 'grows with state' },

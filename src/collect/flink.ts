@@ -78,12 +78,15 @@ export class FlinkRestSource {
           const subtasks = (await this.get<VertexDetail>(`/jobs/${encodeURIComponent(job.jid)}/vertices/${encodeURIComponent(v.id)}`, VERTEX)).subtasks;
           const ids = subtasks.flatMap((s) => taskRows.map((r) => `${s.subtask}.${r.rest!.id}`));
           const got = await this.get<Metric[]>(`/jobs/${encodeURIComponent(job.jid)}/vertices/${encodeURIComponent(v.id)}/metrics?get=${ids.map(encodeURIComponent).join(',')}`, METRICS);
+          const fetched = Date.now();
           for (const s of subtasks) {
             const machine = s['taskmanager-id'] ?? s.host ?? 'unknown';
             if (!(jobsOn[machine] ??= []).includes(job.name)) jobsOn[machine].push(job.name);
             for (const r of taskRows) {
-              const val = value(got, `${s.subtask}.${r.rest!.id}`);
-              if (val === null) continue;
+              const raw = value(got, `${s.subtask}.${r.rest!.id}`);
+              if (raw === null) continue;
+              const val = r.lag ? (raw > 0 ? fetched - raw : NaN) : raw; // a watermark before the first one is Long.MIN_VALUE
+              if (!Number.isFinite(val)) continue;
               const key = `${machine}|${r.name}`;
               (perTm.get(key) ?? perTm.set(key, []).get(key)!).push(val);
               const jk = `${machine}\u0000${job.name}\u0000${v.name}\u0000${r.name}`;

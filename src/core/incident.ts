@@ -15,6 +15,8 @@ export interface Incident {
   /** Time of the last anomalous point seen. */
   lastSeen: number;
   resolvedAt?: number;
+  /** Time of the last point at or above the opening level (the last anomalous point may be a lower one: hysteresis). */
+  lastHigh?: number;
   peak: number;
   segments: number;
 }
@@ -37,15 +39,52 @@ export interface JobMover {
   meanZ: number;
 }
 
-/** The machine most likely causing a back-pressure incident. */
+/** The operator (job vertex) named as the cause on a job's graph (src/inspect/rootcause.ts), with its hot subtasks. */
+export interface GraphCause {
+  job: string;
+  jobId: string;
+  vertexId: string;
+  /** The vertex's name (its chained operators). */
+  vertex: string;
+  /** 'downstream': reached walking the graph from the machine's back-pressured subtasks; 'local': the machine's own
+   *  busiest subtask. */
+  walk: 'downstream' | 'local';
+  /** Vertex names from a back-pressured vertex on the machine to the cause ('downstream'), or just the cause. */
+  path: string[];
+  /** The hot subtasks, busiest first: busy and back-pressured shares of time (0–1) over the incident. */
+  subtasks: { index: number; machine: string; busy: number; backpressure: number }[];
+  /** Their TaskManagers, in that order, each once. */
+  machines: string[];
+}
+
+/** The machine (and, where the job graph is known, the operator) most likely causing an incident: for back-pressure
+ *  the bottleneck downstream, for other incidents with a known graph the hot operator on the machine itself. */
 export interface BackpressureCause {
   machine: string;
-  /** Mean busy time of the cause over the incident, in its metric's unit. */
+  /** Mean busy time of the cause over the incident, in its metric's unit (ms/s from Flink; a graph cause: ms/s). */
   busy: number;
-  /** The jobs the two machines share. */
+  /** The jobs the two machines share (with a graph cause: the cause's job). */
   jobs: string[];
   /** True when the cause had an incident of its own overlapping this one. */
   anomalous: boolean;
+  /** Operator and subtasks from the job graph; absent when the cause comes from the placement heuristic. */
+  graph?: GraphCause;
+}
+
+/** When the incident's leading metric is expected to cross the operator's limit (src/inspect/breach.ts). */
+export interface Breach {
+  metric: string;
+  limit: number;
+  /** The fitted (robust line) level of the metric now. */
+  level: number;
+  /** Its slope, metric units per minute. */
+  slopePerMin: number;
+  /** Expected time of the breach (epoch ms); `now` when already breached. */
+  at: number;
+  /** ms from the estimate to the breach (0 = breached). */
+  inMs: number;
+  /** When this incident first carried a breach warning (data time). */
+  firstWarnedAt: number;
 }
 
 /** What an operator said about an incident. */
@@ -58,11 +97,14 @@ export interface IncidentDetail {
   /** The jobs on the machine (placement) when the incident was enriched. */
   jobs: string[];
   movers: JobMover[];
+  /** The likely cause: downstream for back-pressure; with a job graph also the hot operator of other incidents. */
   cause: BackpressureCause | null;
   /** Ids of the Flink events overlapping the incident. */
   events: string[];
   /** False while the incident is held (an event's grace period): recorded, not paged. */
   paged: boolean;
+  /** Time to breach of its leading metric's limit, when a limit is set and the metric is rising. */
+  breach?: Breach | null;
 }
 
 /** An operator's acts on an incident: owned by people, never overwritten by the watcher. */

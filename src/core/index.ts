@@ -4,4 +4,6 @@ export * from './sample.js';
 export * from './incident.js';
 export * from './stats.js';
 export * from './event.js';
+export * from './peers.js';
 export * from './value.js';
+export * from './jobgraph.js';

@@ -5,8 +5,10 @@
 //   csvdir:<dir>?name=JumpStarter[&interval=60]  (headerless per-entity CSVs: train/<e>.csv, test/<e>.csv,
 //                                                 test_label/<e>.csv; the dataset name is required, not guessed)
 //   csv:<file>[?train=0.3]   parquet:<file>[?train=0.3]   (train = the first share of rows; labels on test)
+//   flink-lab:<dir>  a recording (or a directory of recordings) from `flinkscope record`: one item per TaskManager,
+//                    split at the manifest's trainEnd; faults and events ride along for incident-level evaluation
 // Every kind takes name=<dataset name> (the name results carry). Unknown options are an error, never ignored.
-// Training parts are never labelled for fitting; `trainLabels` (synthetic only) exists for noise studies.
+// Training parts are never labelled for fitting; `trainLabels` (synthetic, flink-lab) exists for noise studies.
 import { join } from 'node:path';
 import { sliceSeries, type Series } from '../core/series.js';
 import { parseMetricValue } from '../core/value.js';
@@ -15,6 +17,8 @@ import { readNab } from './readers/nab.js';
 import { readCsvSeries, readParquetSeries } from './readers/read.js';
 import { CSV_EXTS, readSmdMachine, smdMachines } from './readers/smd.js';
 import { DataError } from './readers/report.js';
+import { flinkLabDirs, readFlinkLab, type LabFault } from './readers/flinklab.js';
+import type { FlinkEvent } from '../core/event.js';
 
 export interface DatasetItem {
   dataset: string;
@@ -22,6 +26,10 @@ export interface DatasetItem {
   train: Series;
   test: Series;
   trainLabels?: Uint8Array;
+  /** flink-lab: the faults that hit this series' machine (paging hotspots and failovers), train and test part. */
+  faults?: LabFault[];
+  /** flink-lab: every Flink event of the recording (they name their machines). */
+  events?: FlinkEvent[];
 }
 
 export interface ParsedSpec {
@@ -39,12 +47,13 @@ const OPTIONS: Record<string, string[]> = {
   csvdir: ['interval'],
   csv: ['train'],
   parquet: ['train'],
+  'flink-lab': [],
 };
 export const DATASET_KINDS = Object.keys(OPTIONS);
 const KINDS = DATASET_KINDS.join(', ');
 
 export function parseSpec(spec: string): ParsedSpec {
-  const m = /^([a-z]+):([^?]*)(?:\?(.*))?$/.exec(spec.trim());
+  const m = /^([a-z][a-z-]*):([^?]*)(?:\?(.*))?$/.exec(spec.trim());
   if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: ${KINDS})`);
   const known = OPTIONS[m[1]];
   if (!known) throw new DataError(`unknown dataset kind '${m[1]}' (kinds: ${KINDS})`);
@@ -131,7 +140,25 @@ async function loadItems(spec: string): Promise<DatasetItem[]> {
       return [splitByShare('csv', (await readCsvSeries(target)).series, num(query, 'train', 0.3))];
     case 'parquet':
       return [splitByShare('parquet', (await readParquetSeries(target)).series, num(query, 'train', 0.3))];
+    case 'flink-lab':
+      return flinkLabDirs(target).flatMap(flinkLabItems);
     default:
       throw new DataError(`unknown dataset kind '${kind}' (kinds: ${KINDS})`);
   }
+}
+
+/** One item per TaskManager of a flink-lab recording, split at its trainEnd. */
+function flinkLabItems(dir: string): DatasetItem[] {
+  const rec = readFlinkLab(dir);
+  const name = `flink-lab/${rec.dir.replace(/\/+$/, '').split('/').pop()}`;
+  return rec.machines.map((s) => {
+    let n = 0;
+    while (n < s.timestamps.length && s.timestamps[n] < rec.manifest.trainEnd) n++;
+    if (n === 0 || n === s.timestamps.length) throw new DataError(`trainEnd ${rec.manifest.trainEnd} leaves no training or no test rows for ${s.name}`, dir);
+    const train = sliceSeries(s, 0, n);
+    const trainLabels = train.labels;
+    delete train.labels;
+    const faults = rec.faults.filter((f) => f.machines.includes(s.name));
+    return { dataset: name, series: s.name, train, test: sliceSeries(s, n, s.timestamps.length), trainLabels, faults, events: rec.events };
+  });
 }

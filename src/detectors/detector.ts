@@ -4,8 +4,10 @@
 // arrays + JSON so save/load works the same for all.
 import { readModelFile, writeModelFile, type StoredTensor, ModelFileError } from '../tensor/modelfile.js';
 import { type ParamSpec, resolveParams } from './params.js';
-import { type PreparedInput, prepareInput, type InputReport } from './input.js';
+import { type PreparedInput, prepareInput, poolPrepared, type InputReport, DetectorInputError } from './input.js';
 import type { Series } from '../core/series.js';
+import type { PeerGroups } from '../core/peers.js';
+import { peerMeans } from './peers.js';
 import { quantile } from '../core/stats.js';
 
 export interface TrainProgress {
@@ -73,6 +75,9 @@ export interface FittedBase {
   fittedAt: string;
   /** What it was trained on and by what (set by the caller before save: data, range, version, commit, machine). */
   provenance: Record<string, unknown>;
+  /** Per-machine facts the product calibrates alarms with (src/inspect/levels.ts TailSummary per machine), kept with
+   *  the model; absent in artifacts written before. */
+  machines?: Record<string, unknown>;
 }
 
 /** Evenly spaced sample (≤ n finite values) of a score array. */
@@ -138,9 +143,37 @@ export abstract class Detector<P extends object = object> {
     return this.fitted_;
   }
 
+  /** True for detectors with a peer view (they read PreparedInput.peer); the others ignore peer groups. */
+  get peerAware(): boolean {
+    return false;
+  }
+
   /** Learns from `train` (unlabelled; labels, if present, are ignored). Fitting again starts from scratch. */
   async fit(train: Series, opts: FitOptions = {}): Promise<this> {
-    const x = prepareInput(train, null);
+    return this.fitPrepared(prepareInput(train, null), opts);
+  }
+
+  /**
+   * Learns from the machines of one cluster (their histories over the same period): `groups` gives each machine's
+   * peers (src/core/peers.ts). The machines are pooled end to end; a detector with a peer view also sees, at every
+   * timestamp, what its peers did then. Without groups (or for the other detectors) it is `fit` on the pool.
+   */
+  async fitCluster(machines: Series[], groups?: PeerGroups, opts: FitOptions = {}): Promise<this> {
+    if (machines.length === 0) throw new DetectorInputError(`${this.kind}: no training series`);
+    const first = prepareInput(machines[0], null);
+    const xs = [first, ...machines.slice(1).map((m) => prepareInput(m, first.channels))];
+    if (groups && this.peerAware) this.attachPeers(machines, xs, groups);
+    return this.fitPrepared(poolPrepared(xs), opts);
+  }
+
+  /** Sets each input's peer context (rows aligned by timestamp) from the groups. */
+  private attachPeers(series: Series[], xs: PreparedInput[], groups: PeerGroups): void {
+    for (const g of groups) for (const i of g) if (!(i >= 0 && i < xs.length)) throw new RangeError(`peer group names machine ${i} of ${xs.length}`);
+    const means = peerMeans(xs.map((x, i) => ({ timestamps: series[i].timestamps, values: x.values })), xs[0]?.C ?? 0, groups);
+    means.forEach((m, i) => (xs[i].peer = m ?? undefined));
+  }
+
+  private async fitPrepared(x: PreparedInput, opts: FitOptions): Promise<this> {
     this.fitted_ = null;
     this.calibrationScores_ = null;
     await this.fitCore(x, opts);
@@ -172,6 +205,23 @@ export abstract class Detector<P extends object = object> {
   get provenance(): Record<string, unknown> {
     return this.requireFitted().provenance;
   }
+  /**
+   * Re-sets the threshold of record from other scores of the training data than fit()'s own (e.g. scored the way the
+   * online loop scores, Detector.scoreTrailing), and keeps their sample.
+   */
+  recalibrate(scores: Float32Array, setter: ThresholdSetter): void {
+    const base = this.requireFitted();
+    base.threshold = setter.of(scores);
+    base.thresholdRule = setter.rule;
+    base.trainScores = scoreSample(scores);
+  }
+  /** Per-machine calibration facts kept in the artifact (see FittedBase.machines). */
+  get machineFacts(): Record<string, unknown> {
+    return this.requireFitted().machines ?? {};
+  }
+  setMachineFacts(m: Record<string, unknown>): void {
+    this.requireFitted().machines = m;
+  }
   /** Records what the model was trained on (kept in the artifact by save()). */
   setProvenance(p: Record<string, unknown>): void {
     this.requireFitted().provenance = { ...this.requireFitted().provenance, ...p };
@@ -201,12 +251,17 @@ export abstract class Detector<P extends object = object> {
   }
 
   /**
-   * Scores several series at once (one per machine, as the online loop does every scrape); the same results as
-   * `score` on each. Detectors that can batch (the deep ones) override scoreManyCore.
+   * Scores several series at once (one per machine, as the online loop does every scrape); without groups the same
+   * results as `score` on each. With `groups` (indices into xs, src/core/peers.ts) a detector with a peer view also
+   * reads each machine's peers at the same timestamps; the last `context` series are peers given as context only
+   * (not scored, not returned). Detectors that can batch (the deep ones) override scoreManyCore.
    */
-  scoreMany(xs: Series[]): Float32Array[] {
+  scoreMany(xs: Series[], groups?: PeerGroups, context = 0): Float32Array[] {
     const base = this.requireFitted();
-    const out = this.scoreManyCore(xs.map((x) => prepareInput(x, base.channels)));
+    if (!(Number.isInteger(context) && context >= 0 && context <= xs.length)) throw new RangeError(`context must be an integer in [0, ${xs.length}] (got ${context})`);
+    const inputs = xs.map((x) => prepareInput(x, base.channels));
+    if (groups && this.peerAware) this.attachPeers(xs, inputs, groups);
+    const out = this.scoreManyCore(inputs.slice(0, xs.length - context));
     for (const s of out) for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) s[i] = Number.MAX_VALUE;
     return out;
   }
@@ -214,6 +269,48 @@ export abstract class Detector<P extends object = object> {
   /** Default: one by one. */
   protected scoreManyCore(xs: PreparedInput[]): Float32Array[] {
     return xs.map((x) => this.scoreCore(x));
+  }
+
+  /**
+   * Scores the last `last[i]` rows of each series, each row at the END of its own window — what the online loop does
+   * every scrape, and what its thresholds are calibrated on: a point's score depends only on what came before it,
+   * never on how the samples were batched or on what came after. (T_i − last[i] rows before are context.) `groups`
+   * and `context` as in scoreMany. Returns (last[i],) per scored series.
+   */
+  scoreTrailing(xs: Series[], last: number[], groups?: PeerGroups, context = 0): Float32Array[] {
+    const base = this.requireFitted();
+    const n = xs.length - context;
+    if (!(Number.isInteger(context) && context >= 0 && n >= 0)) throw new RangeError(`context must be an integer in [0, ${xs.length}] (got ${context})`);
+    if (last.length !== n) throw new RangeError(`scoreTrailing: ${last.length} row counts for ${n} series`);
+    const inputs = xs.map((x) => prepareInput(x, base.channels));
+    last.forEach((k, i) => {
+      if (!(Number.isInteger(k) && k >= 0 && k <= inputs[i].T)) throw new RangeError(`scoreTrailing: ${k} rows asked of '${xs[i].name}', which has ${inputs[i].T}`);
+    });
+    if (groups && this.peerAware) this.attachPeers(xs, inputs, groups);
+    const out = this.scoreTrailingCore(inputs.slice(0, n), last);
+    for (const s of out) for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) s[i] = Number.MAX_VALUE;
+    return out;
+  }
+
+  /** Rows of context a trailing score looks back over (the window of windowed detectors). */
+  protected get trailingContext(): number {
+    return 64;
+  }
+
+  /** Default: each row scored as the last of its prefix of at most trailingContext rows. */
+  protected scoreTrailingCore(xs: PreparedInput[], last: number[]): Float32Array[] {
+    const W = this.trailingContext;
+    return xs.map((x, i) => {
+      const out = new Float32Array(last[i]);
+      for (let k = 0; k < last[i]; k++) {
+        const r = x.T - last[i] + k;
+        const a = Math.max(0, r - W + 1);
+        const part: PreparedInput = { ...x, T: r + 1 - a, values: x.values.subarray(a * x.C, (r + 1) * x.C), peer: x.peer?.subarray(a * x.C, (r + 1) * x.C) };
+        const s = this.scoreCore(part);
+        out[k] = s[s.length - 1];
+      }
+      return out;
+    });
   }
 
   /** (T,) 1 where score > threshold (default: the one fitted on training scores). */

@@ -30,6 +30,9 @@ export interface PreparedInput {
   values: Float32Array; // (T, C), finite
   channels: string[];
   report: InputReport;
+  /** (T, C) the machine's peers at the same timestamps (src/detectors/peers.ts), NaN rows where none has a value;
+   *  absent when scored without peers. Only detectors with a peer view read it. */
+  peer?: Float32Array;
 }
 
 export function prepareInput(s: Series, expectedChannels: string[] | null): PreparedInput {
@@ -83,4 +86,28 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
     }
   }
   return { T, C, values, channels: [...channels], report };
+}
+
+/** Machines' prepared inputs end to end as one (windows straddling two machines are few and harmless); the peer
+ *  context is kept when every part has one. */
+export function poolPrepared(list: PreparedInput[]): PreparedInput {
+  if (list.length === 0) throw new DetectorInputError('no training series');
+  if (list.length === 1) return list[0];
+  const C = list[0].C;
+  const T = list.reduce((a, x) => a + x.T, 0);
+  const values = new Float32Array(T * C);
+  const withPeers = list.every((x) => x.peer);
+  const peer = withPeers ? new Float32Array(T * C) : undefined;
+  let at = 0;
+  for (const x of list) {
+    values.set(x.values, at * C);
+    if (peer) peer.set(x.peer!, at * C);
+    at += x.T;
+  }
+  const report: InputReport = {
+    interpolated: list.reduce((a, x) => a + x.report.interpolated, 0),
+    emptyChannels: [...new Set(list.flatMap((x) => x.report.emptyChannels))],
+    droppedChannels: [...new Set(list.flatMap((x) => x.report.droppedChannels))],
+  };
+  return { T, C, values, channels: list[0].channels, report, peer };
 }

@@ -17,3 +17,5 @@ export type { ToolInfo, MachineInfo } from './provenance.js';
 export { leaderboard, leaderboardMarkdown, rankingMarkdown, silentMarkdown, oneRulePerRun, LEADERBOARD_METRICS, THRESHOLD_METRICS, RANKING_METRICS } from './leaderboard.js';
 export { renderEvalHtml, plotCase, provenanceMarkdown, boardsMarkdown } from './report.js';
 export type { Case } from './report.js';
+export { runClusterOne, clusterGroups, checkCluster } from './cluster.js';
+export type { ClusterRun } from './cluster.js';

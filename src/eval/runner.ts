@@ -159,7 +159,7 @@ function observedOf(item: DatasetItem): ObservedSpan {
   return { machine: item.series, from: ts[0], to: ts[ts.length - 1] + step(ts) };
 }
 
-function seedParam(kind: string, seed: number): Record<string, unknown> {
+export function seedParam(kind: string, seed: number): Record<string, unknown> {
   // every detector that is random takes a `seed` parameter; deterministic ones do not declare it
   try {
     createDetector(kind, { seed });

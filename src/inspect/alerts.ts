@@ -9,7 +9,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { Incident } from '../core/incident.js';
+import type { Breach, Incident, IncidentRecord } from '../core/incident.js';
 
 const PRIVATE = new BlockList();
 for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
@@ -56,6 +56,16 @@ export type AlertKind = 'open' | 'resolved';
 
 export type AlertOutcome = 'sent' | 'duplicate' | 'rate-limited';
 
+/** Where the outbox (src/app/alerts.ts) delivers alerts: a webhook, Alertmanager (src/inspect/alertmanager.ts). A
+ *  sink must take the same alert twice without harm: delivery is at least once. */
+export interface AlertSink {
+  /** The outbox's name for the sink: each sink has its own rows and its own delivery state. */
+  readonly name: string;
+  send(inc: IncidentRecord, kind: AlertKind, now?: number): Promise<AlertOutcome>;
+  /** Alerts that waited out a rate limit, sent together (a sink without a rate limit may post them as it likes). */
+  sendDigest(items: { inc: IncidentRecord; kind: AlertKind }[], now?: number): Promise<void>;
+}
+
 export class AlertError extends Error {
   constructor(message: string) {
     super(message);
@@ -63,7 +73,8 @@ export class AlertError extends Error {
   }
 }
 
-export class WebhookAlerter {
+export class WebhookAlerter implements AlertSink {
+  readonly name = 'webhook';
   private readonly sentKeys = new Set<string>();
   private readonly sentTimes: number[] = [];
   private readonly cfg: Required<AlertConfig>;
@@ -118,7 +129,7 @@ export class WebhookAlerter {
     if (this.cfg.format === 'slack') {
       const when = new Date(kind === 'open' ? inc.onset : (inc.resolvedAt ?? inc.lastSeen)).toISOString();
       const text = kind === 'open'
-        ? `:rotating_light: flinkscope: ${inc.type} hotspot on ${inc.machine} since ${when} (peak score ${inc.peak.toFixed(2)}, incident ${inc.id})`
+        ? `:rotating_light: flinkscope: ${inc.type} hotspot on ${inc.machine} since ${when} (peak score ${inc.peak.toFixed(2)}, incident ${inc.id})${breachText((inc as { breach?: Breach | null }).breach)}`
         : `:white_check_mark: flinkscope: ${inc.machine} resolved at ${when} (incident ${inc.id})`;
       return { text };
     }
@@ -158,4 +169,10 @@ export class WebhookAlerter {
     for (const k of keys) this.sentKeys.add(k);
     this.sentTimes.push(now);
   }
+}
+
+/** ' — latency_ms will cross 500 in ~42 min' (or 'is past') for a Slack line; '' without an estimate. */
+function breachText(b: Breach | null | undefined): string {
+  if (!b) return '';
+  return b.inMs <= 0 ? ` — ${b.metric} is past its limit ${b.limit}` : ` — ${b.metric} will cross ${b.limit} in ~${Math.max(1, Math.round(b.inMs / 60_000))} min`;
 }

@@ -69,6 +69,12 @@ export class IncidentTracker {
     this.incidents.length = k;
   }
 
+  /** The machine's active incident if an anomalous point at time t would still join it (within its quiet period). */
+  continuing(machine: string, t: number): Incident | undefined {
+    const cur = this.active(machine);
+    return cur && t - cur.lastSeen <= Math.min(this.mergeGapMs, this.resolveAfterMs) ? cur : undefined;
+  }
+
   /** The machine's incident that is not resolved, if any. */
   active(machine: string): Incident | undefined {
     return this.incidents.find((i) => i.machine === machine && i.state !== 'resolved');

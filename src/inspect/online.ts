@@ -1,28 +1,49 @@
-// Online scorer: per-machine ring buffer of the last window; each batch of arriving samples is scored once and only
-// the new timestamps' scores are kept; anomalous runs become typed, explained segments fed to the incident tracker
-// (task brief "watch", "Hotspot typing", "Explanation"). The scoring function is the detector's `score`
-// (e.g. `(s) => detector.score(s)`), so any registered detector kind works.
+// Online scorer: per-machine ring buffer of the recent samples; every new sample is scored once, at the end of its
+// own window (Detector.scoreTrailing: a score never depends on how samples were batched), all machines of a scrape
+// in one batched call with their peers as context; anomalous runs become typed, explained segments fed to the
+// incident tracker (task brief "watch", "Hotspot typing", "Explanation"). Per-machine alarm levels
+// (src/inspect/levels.ts): a run opens at `high` and stays open while the score is at or above `low` (hysteresis);
+// normal points update the levels online.
 
 import type { Series } from '../core/series.js';
 import { RingBuffer } from './ring.js';
 import { typeSegment, TypingError } from './typing.js';
-import type { HotspotType, Incident } from '../core/incident.js';
+import type { Breach, HotspotType, Incident } from '../core/incident.js';
 import { contributionsFrom, baselineLevels, type BaselineLevels, type Contribution } from './explain.js';
 import type { IncidentTracker } from './incidents.js';
+import type { PeerGroups } from '../core/peers.js';
+import { FixedLevels, type AlarmLevels } from './levels.js';
+import { leadingMetric, timeToBreach } from './breach.js';
+
+/** Scores the last `last[i]` rows of each series at the end of their windows (Detector.scoreTrailing); groups over
+ *  the list, whose last `context` series are peers given as context only. */
+export type TrailingScorer = (xs: Series[], last: number[], groups?: PeerGroups, context?: number) => Float32Array[];
 
 export interface OnlineConfig {
   channels: string[];
   /** Window length the detector scores, in samples. Default 64. */
   window?: number;
-  threshold: number;
+  /** Per-machine alarm levels; or `threshold`: one level for all, no hysteresis. */
+  levels?: AlarmLevels;
+  threshold?: number;
   /** Normal points tolerated inside one segment. Default 2. */
   maxGap?: number;
-  /** Anomalous points (within maxGap of each other) needed before a segment becomes an incident. Default 2:
+  /** Anomalous points (within candidateGap of each other) needed before a segment becomes an incident. Default 2:
    *  a single noisy sample above the threshold does not page anyone. */
   minPoints?: number;
-  score: (s: Series) => Float32Array;
-  /** Optional: scores several machines' windows at once (a batched forward); must agree with `score`. */
-  scoreMany?: (s: Series[]) => Float32Array[];
+  /** Normal points tolerated between those first anomalous points. Default maxGap; 0 = they must be consecutive
+   *  (persistence: the product's alarm statistic is then the minimum of the last minPoints scores). */
+  candidateGap?: number;
+  /** The detector's trailing scorer; or `score`, a pointwise scoring function of a whole series (tests). */
+  scoreTrailing?: TrailingScorer;
+  score?: (s: Series) => Float32Array;
+  /** Peer groups of a list of machines (from the placement); absent: no peer context. */
+  peers?: (machines: string[]) => PeerGroups;
+  /** Operator limits per metric (`--slo latency_ms=500`): open incidents whose leading metric rises towards its
+   *  limit carry a time-to-breach estimate (src/inspect/breach.ts). */
+  slo?: Record<string, number>;
+  /** Recent points the breach line is fitted on. Default 30. */
+  breachPoints?: number;
 }
 
 export interface ScoredPoint {
@@ -48,6 +69,8 @@ export interface MachineState {
   closed?: { incidentId: string; rows: number[]; baseline: number[] } | null;
   open: { onset: number; lastHit: number; gap: number; peak: number; rows: number[]; baseline: number[]; incidentId: string; incident?: undefined } | null;
   candidate?: Candidate | null;
+  /** The machine's alarm-level state (e.g. its SPOT tail), when the levels keep one. */
+  levels?: unknown;
 }
 
 /** Anomalous points seen but not yet enough to open an incident. */
@@ -69,6 +92,9 @@ export class OnlineScorer {
   private readonly open = new Map<string, OpenSegment>();
   private readonly candidates = new Map<string, Candidate>();
   readonly explanations = new Map<string, Contribution[]>();
+  /** Incident id → its current time-to-breach estimate (only open incidents rising towards a limit). */
+  readonly breaches = new Map<string, Breach>();
+  private readonly firstWarned = new Map<string, number>();
   /** Per machine: the last closed segment's rows and baseline, so an incident is typed on all its segments. */
   private readonly closed = new Map<string, { incidentId: string; rows: number[]; baseline: Float32Array }>();
   /** Baseline levels of open segments, by their baseline array. */
@@ -77,27 +103,36 @@ export class OnlineScorer {
   private readonly window: number;
   private readonly maxGap: number;
   private readonly minPoints: number;
+  private readonly candidateGap: number;
+  private alarm: AlarmLevels;
+  private scorer: TrailingScorer;
 
   constructor(private readonly cfg: OnlineConfig, private readonly tracker: IncidentTracker) {
     this.window = cfg.window ?? 64;
     this.maxGap = cfg.maxGap ?? 2;
     this.minPoints = cfg.minPoints ?? 2;
+    this.candidateGap = cfg.candidateGap ?? this.maxGap;
     if (!Number.isInteger(this.window) || this.window < 2) throw new RangeError(`window must be an integer ≥ 2 (got ${this.window})`);
-    if (!Number.isFinite(cfg.threshold)) throw new RangeError(`threshold must be finite (got ${cfg.threshold})`);
+    this.alarm = levelsOf(cfg.levels, cfg.threshold);
+    this.scorer = scorerOf(cfg.scoreTrailing, cfg.score);
+  }
+
+  /** The alarm levels in use. */
+  get alarmLevels(): AlarmLevels {
+    return this.alarm;
   }
 
   private ring(machine: string): RingBuffer {
     let r = this.rings.get(machine);
-    if (!r) this.rings.set(machine, (r = new RingBuffer(this.window, this.cfg.channels.length)));
+    // a window of context before each of up to `window` new rows
+    if (!r) this.rings.set(machine, (r = new RingBuffer(2 * this.window, this.cfg.channels.length)));
     return r;
   }
 
-  /** A new model version (same channels): later points are scored by `score` against `threshold`. */
-  setModel(score: OnlineConfig['score'], threshold: number, scoreMany?: OnlineConfig['scoreMany']): void {
-    if (!Number.isFinite(threshold)) throw new RangeError(`threshold must be finite (got ${threshold})`);
-    this.cfg.score = score;
-    this.cfg.scoreMany = scoreMany;
-    this.cfg.threshold = threshold;
+  /** A new model version (same channels): later points are scored by it against its levels. */
+  setModel(scoreTrailing: TrailingScorer, levels: AlarmLevels): void {
+    this.scorer = scoreTrailing;
+    this.alarm = levels;
   }
 
   /** Per-machine state (JSON-able, without the window) to persist; restore with `restore` after a restart. */
@@ -110,6 +145,7 @@ export class OnlineScorer {
       open: seg ? { ...seg, baseline: Array.from(seg.baseline), incidentId: seg.incident.id, incident: undefined } : null,
       candidate: this.candidates.get(machine) ?? null,
       closed: this.closed.has(machine) ? { ...this.closed.get(machine)!, baseline: Array.from(this.closed.get(machine)!.baseline) } : null,
+      levels: this.alarm.save(machine) ?? undefined,
     };
   }
 
@@ -120,10 +156,11 @@ export class OnlineScorer {
   restore(machine: string, st: MachineState, window: { timestamps: ArrayLike<number>; values: ArrayLike<number> }): void {
     const C = this.cfg.channels.length;
     if (window.values.length !== window.timestamps.length * C) throw new RangeError(`${machine}: restored window has ${window.values.length} values for ${window.timestamps.length} rows × ${C} channels`);
-    const r = new RingBuffer(this.window, C);
+    const r = new RingBuffer(2 * this.window, C);
     for (let i = 0; i < window.timestamps.length; i++) if (window.timestamps[i] <= st.cursor) r.push(window.timestamps[i], Array.prototype.slice.call(window.values, i * C, i * C + C) as number[]);
     if (r.lastTimestamp !== st.cursor) throw new RangeError(`${machine}: the stored samples end at ${r.lastTimestamp}, not at the saved cursor ${st.cursor} (were samples deleted?)`);
     this.rings.set(machine, r);
+    if (st.levels !== undefined) this.alarm.restore(machine, st.levels);
     if (st.candidate) this.candidates.set(machine, { ...st.candidate });
     if (st.closed) this.closed.set(machine, { ...st.closed, baseline: Float32Array.from(st.closed.baseline) });
     if (st.open) {
@@ -157,17 +194,11 @@ export class OnlineScorer {
     let pending = 0;
     const flush = () => {
       if (pending === 0) return;
-      const snap = ring.snapshot();
-      const s = this.cfg.score({ name: machine, timestamps: snap.timestamps, channels: this.cfg.channels, values: snap.values });
-      for (let i = snap.timestamps.length - pending; i < snap.timestamps.length; i++) {
-        const p = { t: snap.timestamps[i], score: s[i] };
-        out.push(p);
-        this.track(machine, p, snap.values.subarray(i * C, i * C + C), snap.values.subarray(0, i * C));
-      }
+      out.push(...this.scoreAndTrack([{ machine, snap: ring.snapshot(), pending }]).get(machine)!);
       pending = 0;
     };
     for (let k = 0; k < timestamps.length; k++) {
-      if (pending === this.window - 1) flush();
+      if (pending === this.window) flush();
       if (ring.push(timestamps[k], Array.prototype.slice.call(values, k * C, k * C + C) as number[])) pending++;
     }
     flush();
@@ -175,16 +206,16 @@ export class OnlineScorer {
   }
 
   /**
-   * Ingests one scrape for many machines: every machine's window is scored in one batched call when `scoreMany` is
-   * given (what makes a 10 000-machine cluster cheap); a machine delivering a window or more at once goes through
-   * `ingest`. Same points and incidents as calling `ingest` machine by machine.
+   * Ingests one scrape for many machines: every machine's new samples are scored in one batched call (what makes a
+   * 10 000-machine cluster cheap); a machine delivering more than a window at once goes through `ingest`. Same points
+   * and incidents as calling `ingest` machine by machine.
    */
   ingestMany(items: { machine: string; timestamps: ArrayLike<number>; values: ArrayLike<number> }[]): Map<string, ScoredPoint[]> {
     const C = this.cfg.channels.length;
     const out = new Map<string, ScoredPoint[]>();
     const waiting: { machine: string; snap: { timestamps: Float64Array; values: Float32Array }; pending: number }[] = [];
     for (const it of items) {
-      if (!this.cfg.scoreMany || it.timestamps.length >= this.window) {
+      if (it.timestamps.length > this.window) {
         out.set(it.machine, this.ingest(it.machine, it.timestamps, it.values));
         continue;
       }
@@ -195,21 +226,72 @@ export class OnlineScorer {
       if (pending === 0) out.set(it.machine, []);
       else waiting.push({ machine: it.machine, snap: ring.snapshot(), pending });
     }
-    if (waiting.length === 0) return out;
-    const scores = this.cfg.scoreMany!(waiting.map((w) => ({ name: w.machine, timestamps: w.snap.timestamps, channels: this.cfg.channels, values: w.snap.values })));
+    if (waiting.length) for (const [m, pts] of this.scoreAndTrack(waiting)) out.set(m, pts);
+    return out;
+  }
+
+  /** Scores the pending rows of the given machines in one call (the other machines' windows as peer context) and
+   *  feeds them to the tracker. */
+  private scoreAndTrack(waiting: { machine: string; snap: { timestamps: Float64Array; values: Float32Array }; pending: number }[]): Map<string, ScoredPoint[]> {
+    const C = this.cfg.channels.length;
+    const series = (machine: string, snap: { timestamps: Float64Array; values: Float32Array }): Series => ({ name: machine, timestamps: snap.timestamps, channels: this.cfg.channels, values: snap.values });
+    const xs = waiting.map((w) => series(w.machine, w.snap));
+    let groups: PeerGroups | undefined;
+    let context = 0;
+    if (this.cfg.peers) {
+      const scored = new Set(waiting.map((w) => w.machine));
+      for (const [m, r] of this.rings) {
+        if (scored.has(m)) continue;
+        xs.push(series(m, r.snapshot()));
+        context++;
+      }
+      groups = this.cfg.peers(xs.map((x) => x.name));
+    }
+    const scores = this.scorer(xs, waiting.map((w) => w.pending), groups, context);
+    const out = new Map<string, ScoredPoint[]>();
     waiting.forEach(({ machine, snap, pending }, j) => {
       const pts: ScoredPoint[] = [];
-      for (let i = snap.timestamps.length - pending; i < snap.timestamps.length; i++) {
-        const p = { t: snap.timestamps[i], score: scores[j][i] };
+      const n = snap.timestamps.length;
+      for (let k = 0; k < pending; k++) {
+        const i = n - pending + k;
+        const p = { t: snap.timestamps[i], score: scores[j][k] };
         pts.push(p);
-        this.track(machine, p, snap.values.subarray(i * C, i * C + C), snap.values.subarray(0, i * C));
+        this.track(machine, p, snap.values.subarray(i * C, i * C + C), snap.values.subarray(Math.max(0, i - this.window) * C, i * C));
       }
+      if (this.cfg.slo) this.estimateBreach(machine, snap);
       out.set(machine, pts);
     });
     return out;
   }
 
-  /** Machines whose segment state (candidate, open, closed) changed since `clean` was last called for them. */
+  /** Time to breach of the machine's open incident: its leading metric's recent points against its limit. */
+  private estimateBreach(machine: string, snap: { timestamps: Float64Array; values: Float32Array }): void {
+    const seg = this.open.get(machine);
+    if (!seg) return;
+    const id = seg.incident.id;
+    const metric = leadingMetric(this.explanations.get(id) ?? [], this.cfg.slo!);
+    const C = this.cfg.channels.length;
+    const c = metric === null ? -1 : this.cfg.channels.indexOf(metric);
+    const n = snap.timestamps.length;
+    const k = Math.min(n, this.cfg.breachPoints ?? 30);
+    const est = c < 0 ? null : timeToBreach(metric!, snap.timestamps.subarray(n - k), Float32Array.from({ length: k }, (_, j) => snap.values[(n - k + j) * C + c]), this.cfg.slo![metric!], snap.timestamps[n - 1]);
+    if (!est) {
+      this.breaches.delete(id);
+      return;
+    }
+    if (!this.firstWarned.has(id)) this.firstWarned.set(id, snap.timestamps[n - 1]);
+    this.breaches.set(id, { ...est, firstWarnedAt: this.firstWarned.get(id)! });
+  }
+
+  /** Forgets what is kept per incident (explanation, breach) of incidents no longer tracked. */
+  forget(incidentId: string): void {
+    this.explanations.delete(incidentId);
+    this.breaches.delete(incidentId);
+    this.firstWarned.delete(incidentId);
+  }
+
+  /** Machines whose persisted state (candidate, open, closed segment, alarm levels) changed since `clean` was last
+   *  called for them. */
   get changed(): ReadonlySet<string> {
     return this.dirty;
   }
@@ -220,46 +302,59 @@ export class OnlineScorer {
   }
 
   private track(machine: string, p: ScoredPoint, row: ArrayLike<number>, before: Float32Array): void {
+    const high = this.alarm.high(machine);
+    const low = this.alarm.low(machine);
     const seg = this.open.get(machine);
-    if (seg || p.score >= this.cfg.threshold || this.candidates.has(machine)) this.dirty.add(machine);
-    if (p.score >= this.cfg.threshold) {
-      if (seg) {
+    if (seg || p.score >= low || this.candidates.has(machine)) this.dirty.add(machine);
+    if (seg) {
+      // an open run stays open while the score is at or above the low level (hysteresis)
+      if (p.score >= low) {
         seg.lastHit = p.t;
         seg.gap = 0;
         seg.peak = Math.max(seg.peak, p.score);
         seg.rows.push(...Array.from(row));
         seg.incident.lastSeen = Math.max(seg.incident.lastSeen, p.t);
+        if (p.score >= high) seg.incident.lastHigh = Math.max(seg.incident.lastHigh ?? -Infinity, p.t);
         seg.incident.peak = Math.max(seg.incident.peak, p.score);
-      } else {
-        const c = this.candidates.get(machine) ?? { onset: p.t, hits: 0, gap: 0, peak: p.score, rows: [], baseline: Array.from(before) };
-        c.hits++;
-        c.gap = 0;
-        c.peak = Math.max(c.peak, p.score);
-        c.rows.push(...Array.from(row));
-        if (c.hits < this.minPoints) {
-          this.candidates.set(machine, c);
-          return;
-        }
-        this.candidates.delete(machine);
-        const incident = this.tracker.addSegment({ machine, type: 'spike', onset: c.onset, end: p.t, peak: c.peak });
-        // a segment that joins the incident of the machine's previous one is typed together with it, against the
-        // baseline from before the incident began (a slow rise detected in pieces is still one rise)
-        const prev = this.closed.get(machine);
-        const joined = prev && prev.incidentId === incident.id;
-        this.open.set(machine, {
-          onset: joined ? incident.onset : c.onset, lastHit: p.t, gap: 0, peak: c.peak,
-          rows: joined ? prev.rows.concat(c.rows) : c.rows, baseline: joined ? prev.baseline : Float32Array.from(c.baseline), incident,
-        });
+        this.classify(machine);
+      } else if (++seg.gap > this.maxGap) {
+        this.classify(machine, Array.from(row));
+        this.open.delete(machine);
+        this.closed.set(machine, { incidentId: seg.incident.id, rows: seg.rows, baseline: seg.baseline });
       }
-      this.classify(machine);
-    } else if (!seg) {
-      const c = this.candidates.get(machine);
-      if (c && ++c.gap > this.maxGap) this.candidates.delete(machine);
-    } else if (++seg.gap > this.maxGap) {
-      this.classify(machine, Array.from(row));
-      this.open.delete(machine);
-      this.closed.set(machine, { incidentId: seg.incident.id, rows: seg.rows, baseline: seg.baseline });
+      return;
     }
+    // an incident in its quiet period is still the same episode: back above the low level, it goes on
+    const active = this.tracker.continuing(machine, p.t);
+    const prev = this.closed.get(machine);
+    const resumes = active !== undefined && prev?.incidentId === active.id && p.score >= low;
+    const c = this.candidates.get(machine);
+    if (p.score >= high || resumes) {
+      const cand = c ?? { onset: p.t, hits: 0, gap: 0, peak: p.score, rows: [], baseline: Array.from(before) };
+      cand.hits++;
+      cand.gap = 0;
+      cand.peak = Math.max(cand.peak, p.score);
+      cand.rows.push(...Array.from(row));
+      if (cand.hits < this.minPoints && !resumes) {
+        this.candidates.set(machine, cand);
+        return;
+      }
+      this.candidates.delete(machine);
+      const incident = this.tracker.addSegment({ machine, type: 'spike', onset: cand.onset, end: p.t, peak: cand.peak });
+      if (p.score >= high) incident.lastHigh = Math.max(incident.lastHigh ?? -Infinity, p.t);
+      // a segment that joins the incident of the machine's previous one is typed together with it, against the
+      // baseline from before the incident began (a slow rise detected in pieces is still one rise)
+      const joined = prev && prev.incidentId === incident.id;
+      this.open.set(machine, {
+        onset: joined ? incident.onset : cand.onset, lastHit: p.t, gap: 0, peak: cand.peak,
+        rows: joined ? prev.rows.concat(cand.rows) : cand.rows, baseline: joined ? prev.baseline : Float32Array.from(cand.baseline), incident,
+      });
+      this.classify(machine);
+      return;
+    }
+    if (c && ++c.gap > this.candidateGap) this.candidates.delete(machine);
+    // normal operation: the levels learn from it (never from points in or near an incident)
+    if (!this.candidates.has(machine) && active === undefined && this.alarm.observe(machine, p.score)) this.dirty.add(machine);
   }
 
   /** (Re)types the machine's open segment on its top-contributing metric; `after` (C,) closes it. */
@@ -292,4 +387,16 @@ export class OnlineScorer {
       if (!(e instanceof TypingError)) throw e;
     }
   }
+}
+
+function levelsOf(levels: AlarmLevels | undefined, threshold: number | undefined): AlarmLevels {
+  if (levels) return levels;
+  if (threshold === undefined || !Number.isFinite(threshold)) throw new RangeError(`threshold must be finite (got ${threshold})`);
+  return new FixedLevels(threshold, 'fixed');
+}
+
+function scorerOf(trailing: TrailingScorer | undefined, score: ((s: Series) => Float32Array) | undefined): TrailingScorer {
+  if (trailing) return trailing;
+  if (!score) throw new RangeError('the online scorer needs scoreTrailing (a detector) or score');
+  return (xs, last, _groups, context = 0) => xs.slice(0, xs.length - context).map((x, i) => score(x).slice(x.timestamps.length - last[i]));
 }

@@ -14,6 +14,7 @@ import * as S from './schemas.js';
 import { assertBindSafe, hostCheck, tokenCheck, writeCheck, SECURITY_HEADERS, type SecurityConfig } from './security.js';
 import { metricsRoute } from './metrics.js';
 import { rangeReader, type RangeReads } from './reader.js';
+import { evidenceRoutes } from './evidence.js';
 
 export interface ApiConfig extends SecurityConfig {
   /** Where range routes are read: a worker thread (default for a file store) or in-process (the reference in
@@ -88,8 +89,8 @@ function apiRoutes(api: Api, svc: InspectionService, reads: RangeReads, cfg: Api
   api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
   api.get('/health', { schema: { summary: 'Cluster health: machines, at risk, score quantiles, open incidents', response: ok({ 200: S.Health }) } },
     async () => svc.health());
-  api.get('/machines', { schema: { summary: 'Machines ranked by risk now', response: ok({ 200: { type: 'array', items: S.MachineRow } }) } },
-    async () => svc.machines());
+  api.get('/machines', { schema: { summary: 'Machines ranked by risk now (the riskiest `limit`, or one `machine`)', querystring: S.MachinesQuery, response: ok({ 200: { type: 'array', items: S.MachineRow } }) } },
+    async (req) => svc.machines(req.query));
   api.get('/cluster', { schema: { summary: 'Heat map: max score / threshold per time bucket of the riskiest machines', querystring: S.ClusterQuery, response: ok({ 200: S.Cluster }) } },
     async (req) => reads.cluster(req.query));
   api.get('/machines/:id/scores', { schema: { summary: 'Anomaly scores of one machine, max per bucket', params: S.MachineParams, querystring: S.RangeQuery, response: ok({ 200: S.Scores }) } },
@@ -107,6 +108,7 @@ function apiRoutes(api: Api, svc: InspectionService, reads: RangeReads, cfg: Api
     async (req) => svc.acknowledge(req.params.id, 'api'));
   api.post('/incidents/:id/label', { schema: { summary: 'Label an incident: hotspot | false-alarm | expected', params: S.IncidentParams, body: S.LabelBody, response: ok({ 200: S.Incident, 415: S.ErrorBody, 403: S.ErrorBody }) } },
     async (req) => svc.label(req.params.id, req.body.label, 'api', req.body.note ?? ''));
+  evidenceRoutes(api, svc);
   api.get('/events', { schema: { summary: 'Flink events in [from, to], optionally on one machine', querystring: S.EventsQuery, response: ok({ 200: { type: 'array', items: S.FlinkEvent } }) } },
     async (req) => svc.events(req.query));
   api.get('/model', { schema: { summary: 'The model in use: kind, version, threshold rule and value, training curve, drift', response: ok({ 200: S.Model }) } },

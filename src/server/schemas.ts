@@ -22,6 +22,11 @@ export const RangeQuery = Type.Object({
   points: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'At most this many buckets (the chart\'s width in pixels); default 1500' })),
 }, closed);
 
+export const MachinesQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'The riskiest this many machines (default 200)' })),
+  machine: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Only this machine' })),
+}, closed);
+
 export const ClusterQuery = Type.Object({
   from: Type.Optional(EpochMs('Range start, epoch ms (default: 6 h before `to`)')),
   to: Type.Optional(EpochMs('Range end, epoch ms (default: the newest scored point)')),
@@ -89,7 +94,12 @@ export const Metrics = Type.Object({
 
 const Contribution = Type.Object({ name: Type.String(), share: Type.Number(), meanZ: Type.Number() });
 const Mover = Type.Object({ job: Type.String(), operator: Type.String(), metric: Type.String(), meanZ: Type.Number() });
-const Cause = Type.Object({ machine: Type.String(), busy: Type.Number(), jobs: Type.Array(Type.String()), anomalous: Type.Boolean() });
+const GraphCause = Type.Object({
+  job: Type.String(), jobId: Type.String(), vertexId: Type.String(), vertex: Type.String(), walk: Type.Enum(['downstream', 'local'], { type: 'string' }),
+  path: Type.Array(Type.String()), machines: Type.Array(Type.String()),
+  subtasks: Type.Array(Type.Object({ index: Type.Integer(), machine: Type.String(), busy: Type.Number(), backpressure: Type.Number() })),
+}, { description: 'The operator named on the job graph and its hot subtasks (src/inspect/rootcause.ts)' });
+const Cause = Type.Object({ machine: Type.String(), busy: Type.Number(), jobs: Type.Array(Type.String()), anomalous: Type.Boolean(), graph: Type.Optional(GraphCause) });
 
 export const FlinkEvent = Type.Object({
   id: Type.String(), ts: Type.Integer(), kind: Type.String(), job: Type.Optional(Type.String()), machines: Type.Array(Type.String()),

@@ -1,6 +1,8 @@
 // Pieces both store engines share: rows → Series, bucketed columns, incident page cursors.
+import { createHash } from 'node:crypto';
 import type { Series } from '../core/series.js';
-import type { IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
+import type { JobGraphSnapshot } from '../core/jobgraph.js';
+import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import type { Downsampled } from './store.js';
 import { StoreError } from './store.js';
 
@@ -64,12 +66,12 @@ export interface IncidentRowBase {
 }
 
 /** A stored incident row and its parsed detail → the record the API shows. */
-export function incidentRecord(r: IncidentRowBase & { paged: boolean }, d: Partial<IncidentDetail>): IncidentRecord {
+export function incidentRecord(r: IncidentRowBase & { paged: boolean }, d: Partial<IncidentRecord>): IncidentRecord {
   return {
     id: r.id, machine: r.machine, type: r.type as IncidentRecord['type'],
     state: r.state === 'resolved' ? 'resolved' : r.ack_at !== null ? 'acknowledged' : 'open',
-    onset: r.onset, lastSeen: r.last_seen, ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), peak: r.peak, segments: r.segments,
-    explanation: d.explanation ?? [], jobs: d.jobs ?? [], movers: d.movers ?? [], cause: d.cause ?? null, events: d.events ?? [], paged: r.paged,
+    onset: r.onset, lastSeen: r.last_seen, ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), ...(typeof d.lastHigh === 'number' ? { lastHigh: d.lastHigh } : {}), peak: r.peak, segments: r.segments,
+    explanation: d.explanation ?? [], jobs: d.jobs ?? [], movers: d.movers ?? [], cause: d.cause ?? null, events: d.events ?? [], paged: r.paged, breach: d.breach ?? null,
     ack: r.ack_at !== null ? { at: r.ack_at, by: r.ack_by ?? '' } : null,
     label: r.label !== null ? { value: r.label as IncidentLabel, at: r.label_at ?? 0, by: r.label_by ?? '', note: r.label_note ?? '' } : null,
   };
@@ -129,4 +131,29 @@ export class ScoreRollup {
       }
     }
   }
+}
+
+/** A job graph's topology: what stays the same from poll to poll (stored once per change, by hash). */
+export type Topology = Pick<JobGraphSnapshot, 'vertices' | 'edges'>;
+
+/** Topology JSON (shares left out) with its hash (the key it is stored under, once per distinct topology) and the
+ *  per-subtask shares as float32 pairs (busy, back-pressured), in order. */
+export function splitGraph(g: JobGraphSnapshot): { topology: string; hash: string; activity: Buffer } {
+  const topology = JSON.stringify({
+    vertices: g.vertices.map((v) => ({ id: v.id, name: v.name, parallelism: v.parallelism, subtasks: v.subtasks.map((t) => ({ index: t.index, machine: t.machine, status: t.status, attempt: t.attempt })) })),
+    edges: g.edges,
+  });
+  const pairs = new Float32Array(g.vertices.reduce((n, v) => n + v.subtasks.length, 0) * 2);
+  let k = 0;
+  for (const v of g.vertices) for (const t of v.subtasks) { pairs[k++] = t.busy; pairs[k++] = t.backpressure; }
+  return { topology, hash: createHash('sha256').update(topology).digest('hex').slice(0, 32), activity: Buffer.from(pairs.buffer, pairs.byteOffset, pairs.byteLength) };
+}
+
+export function joinGraph(r: { job_id: string; ts: number; job: string; state: string }, topo: Topology, activity: Buffer): JobGraphSnapshot {
+  const f = new Float32Array(activity.buffer.slice(activity.byteOffset, activity.byteOffset + activity.byteLength));
+  let k = 0;
+  return {
+    jobId: r.job_id, job: r.job, ts: r.ts, state: r.state, edges: topo.edges,
+    vertices: topo.vertices.map((v) => ({ ...v, subtasks: v.subtasks.map((t) => ({ ...t, busy: f[k++] ?? NaN, backpressure: f[k++] ?? NaN })) })),
+  };
 }

@@ -8,15 +8,16 @@ import pg from 'pg';
 import type { Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
 import type { FlinkEvent } from '../core/event.js';
-import type { IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
+import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
+import type { JobGraphSnapshot } from '../core/jobgraph.js';
 import { PG_MIGRATIONS } from './pg-schema.js';
 import { eachEntry, eachSum, entryCount, mergeRows, packRow } from './rows.js';
 import { RollupCells } from './pg-rollups.js';
 import {
-  FencedError, StoreError, type Downsampled, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
+  FencedError, StoreError, type Downsampled, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { alignDown, bucketed, decodeCursor, encodeCursor, incidentRecord, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, type BucketPlan, type IncidentRowBase } from './common.js';
+import { alignDown, bucketed, decodeCursor, encodeCursor, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const clampT = (t: number | undefined, d: number): number => (t === undefined || !Number.isFinite(t) ? d : Math.max(-MAX, Math.min(MAX, Math.round(t))));
@@ -34,11 +35,11 @@ const types = {
 /** A location without its password, for messages. */
 export const redact = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:…@');
 
-interface IncidentRow extends IncidentRowBase { paged: boolean; detail: Partial<IncidentDetail> }
+interface IncidentRow extends IncidentRowBase { paged: boolean; detail: Partial<IncidentRecord> }
 const toRecord = (r: IncidentRow): IncidentRecord => incidentRecord(r, r.detail);
 
-interface OutboxRow { id: number; key: string; incident_id: string; kind: 'open' | 'resolved'; created_at: number; attempts: number; next_at: number; delivered_at: number | null; last_error: string | null }
-const toAlert = (r: OutboxRow): OutboxAlert => ({ id: r.id, key: r.key, incidentId: r.incident_id, kind: r.kind, createdAt: r.created_at, attempts: r.attempts, nextAt: r.next_at, deliveredAt: r.delivered_at, lastError: r.last_error });
+interface OutboxRow { id: number; sink: string; key: string; incident_id: string; kind: 'open' | 'resolved'; created_at: number; attempts: number; next_at: number; delivered_at: number | null; last_error: string | null }
+const toAlert = (r: OutboxRow): OutboxAlert => ({ id: r.id, sink: r.sink, key: r.key, incidentId: r.incident_id, kind: r.kind, createdAt: r.created_at, attempts: r.attempts, nextAt: r.next_at, deliveredAt: r.delivered_at, lastError: r.last_error });
 
 type Q = Pick<pg.PoolClient, 'query'>;
 
@@ -356,6 +357,61 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({ id: r.id, ts: r.ts, kind: r.kind, ...(r.job !== null ? { job: r.job } : {}), machines: r.machines, detail: r.detail, ...(r.attrs ? { attrs: r.attrs } : {}) }));
   }
 
+  async insertJobGraphs(snaps: JobGraphSnapshot[]): Promise<number> {
+    for (const g of snaps) if (!Number.isFinite(g.ts)) throw new StoreError(`job graph of ${g.job} (${g.jobId}) has no valid time (${g.ts})`);
+    if (snaps.length === 0) return 0;
+    const topo = new Map<string, string>();
+    const rows = snaps.map((g) => {
+      const { topology, hash, activity } = splitGraph(g);
+      topo.set(hash, topology);
+      return { jobId: g.jobId, ts: Math.round(g.ts), job: g.job, state: g.state, hash, activity };
+    }).sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : a.ts - b.ts)); // one lock order for concurrent writers
+    const hashes = [...topo.keys()].sort();
+    return this.tx(async (c) => {
+      await c.query('INSERT INTO job_topologies SELECT h, g::jsonb FROM unnest($1::text[], $2::text[]) t(h, g) ON CONFLICT (hash) DO NOTHING', [hashes, hashes.map((h) => topo.get(h)!)]);
+      return (await c.query('INSERT INTO job_graphs SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bytea[]) ON CONFLICT (job_id, ts) DO NOTHING',
+        [rows.map((r) => r.jobId), rows.map((r) => r.ts), rows.map((r) => r.job), rows.map((r) => r.state), rows.map((r) => r.hash), rows.map((r) => r.activity)])).rowCount ?? 0;
+    });
+  }
+
+  /** Topologies by hash: a hash names one topology for good, so they are cached. */
+  private readonly topologies = new Map<string, Topology>();
+
+  async jobGraphs(q: { from: number; to: number; machine?: string; limit?: number }): Promise<JobGraphSnapshot[]> {
+    const rows = (await this.rows<{ job_id: string; ts: number; job: string; state: string; topology: string; activity: Buffer }>(
+      'SELECT * FROM job_graphs WHERE ts >= $1 AND ts <= $2 ORDER BY ts DESC, job_id COLLATE "C" LIMIT $3',
+      [clampT(q.from, -MAX), clampT(q.to, MAX), Math.min(q.limit ?? 10_000, 100_000)])).reverse();
+    const missing = [...new Set(rows.map((r) => r.topology))].filter((h) => !this.topologies.has(h));
+    if (missing.length) {
+      for (const t of await this.rows<{ hash: string; graph: Topology }>('SELECT hash, graph FROM job_topologies WHERE hash = ANY($1::text[])', [missing])) this.topologies.set(t.hash, t.graph);
+    }
+    const out: JobGraphSnapshot[] = [];
+    for (const r of rows) {
+      const t = this.topologies.get(r.topology);
+      if (!t) throw new StoreError(`job graph ${r.job_id} at ${r.ts}: its topology ${r.topology} is missing`);
+      if (q.machine !== undefined && !t.vertices.some((v) => v.subtasks.some((s) => s.machine === q.machine))) continue;
+      out.push(joinGraph(r, t, r.activity));
+    }
+    return out;
+  }
+
+  async putEvidence(e: Evidence): Promise<void> {
+    await this.pool.query(`INSERT INTO evidence (incident_id, kind, target, requested_at, captured_at, latency_ms, bytes, truncated, error, body)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (incident_id, kind) DO UPDATE SET target = excluded.target, requested_at = excluded.requested_at,
+      captured_at = excluded.captured_at, latency_ms = excluded.latency_ms, bytes = excluded.bytes, truncated = excluded.truncated, error = excluded.error, body = excluded.body`,
+    [e.incidentId, e.kind, JSON.stringify(e.target), Math.round(e.requestedAt), Math.round(e.capturedAt), e.latencyMs === null ? null : Math.round(e.latencyMs),
+      e.bytes, e.truncated, e.error, e.body === null || e.body === undefined ? null : JSON.stringify(e.body)]);
+  }
+
+  async evidence(incidentId: string): Promise<Evidence[]> {
+    const rows = await this.rows<{ incident_id: string; kind: Evidence['kind']; target: Evidence['target']; requested_at: number; captured_at: number; latency_ms: number | null; bytes: number; truncated: boolean; error: string | null; body: string | null }>(
+      'SELECT * FROM evidence WHERE incident_id = $1 ORDER BY kind COLLATE "C"', [incidentId]);
+    return rows.map((r) => ({
+      incidentId: r.incident_id, kind: r.kind, target: r.target, requestedAt: r.requested_at, capturedAt: r.captured_at,
+      latencyMs: r.latency_ms, bytes: r.bytes, truncated: r.truncated, error: r.error, body: r.body === null ? null : JSON.parse(r.body) as unknown,
+    }));
+  }
+
   async addModel(kind: string, path: string, report: Record<string, unknown>, createdAt = Date.now()): Promise<number> {
     return (await this.rows<{ id: number }>('INSERT INTO models (kind, path, created_at, report) VALUES ($1, $2, $3, $4) RETURNING id', [kind, path, createdAt, JSON.stringify(report)]))[0].id;
   }
@@ -403,7 +459,7 @@ export class PostgresStore implements Store {
       }
       // the watcher's fields only: an operator's ack / label are never written here
       for (const i of w.incidents) {
-        const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events });
+        const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh });
         await c.query(`INSERT INTO incidents (id, machine, type, state, onset, last_seen, resolved_at, peak, segments, paged, detail)
           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET type = excluded.type, state = excluded.state,
           onset = excluded.onset, last_seen = excluded.last_seen, resolved_at = excluded.resolved_at, peak = excluded.peak,
@@ -411,7 +467,7 @@ export class PostgresStore implements Store {
         [i.id, i.machine, i.type, i.state === 'resolved' ? 'resolved' : 'open', i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak, i.segments, i.paged, detail]);
       }
       for (const a of w.alerts) {
-        await c.query('INSERT INTO outbox (key, incident_id, kind, created_at, next_at) VALUES ($1, $2, $3, $4, $4) ON CONFLICT (key) DO NOTHING', [a.key, a.incidentId, a.kind, a.createdAt]);
+        await c.query('INSERT INTO outbox (sink, key, incident_id, kind, created_at, next_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (sink, key) DO NOTHING', [a.sink ?? 'webhook', a.key, a.incidentId, a.kind, a.createdAt]);
       }
       if (w.status.length) {
         await c.query(`INSERT INTO machine_status SELECT * FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::float8[], $5::int[])
@@ -533,9 +589,9 @@ export class PostgresStore implements Store {
     return toRecord(r);
   }
 
-  async dueAlerts(now: number, limit: number, incidentPrefixes?: string[]): Promise<OutboxAlert[]> {
-    return (await this.rows<OutboxRow>(`SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= $1
-      AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM unnest($3::text[]) p WHERE left(incident_id, length(p)) = p)) ORDER BY id LIMIT $2`, [now, limit, incidentPrefixes ?? null])).map(toAlert);
+  async dueAlerts(now: number, limit: number, sink?: string, incidentPrefixes?: string[]): Promise<OutboxAlert[]> {
+    return (await this.rows<OutboxRow>(`SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= $1 AND ($3::text IS NULL OR sink = $3)
+      AND ($4::text[] IS NULL OR EXISTS (SELECT 1 FROM unnest($4::text[]) p WHERE left(incident_id, length(p)) = p)) ORDER BY id LIMIT $2`, [now, limit, sink ?? null, incidentPrefixes ?? null])).map(toAlert);
   }
 
   async markDelivered(id: number, at: number): Promise<void> {
@@ -546,8 +602,9 @@ export class PostgresStore implements Store {
     await this.pool.query('UPDATE outbox SET next_at = $2, last_error = $3, attempts = attempts + $4 WHERE id = $1', [id, nextAt, error, countAttempt ? 1 : 0]);
   }
 
-  async alerts(q: { incidentId?: string; limit?: number } = {}): Promise<OutboxAlert[]> {
-    return (await this.rows<OutboxRow>('SELECT * FROM outbox WHERE ($1::text IS NULL OR incident_id = $1) ORDER BY id LIMIT $2', [q.incidentId ?? null, q.limit ?? 100_000])).map(toAlert);
+  async alerts(q: { incidentId?: string; sink?: string; limit?: number } = {}): Promise<OutboxAlert[]> {
+    return (await this.rows<OutboxRow>('SELECT * FROM outbox WHERE ($1::text IS NULL OR incident_id = $1) AND ($2::text IS NULL OR sink = $2) ORDER BY id LIMIT $3',
+      [q.incidentId ?? null, q.sink ?? null, q.limit ?? 100_000])).map(toAlert);
   }
 
   async applyRetention(now: number, p: RetentionPolicy): Promise<RetentionResult> {
@@ -589,9 +646,12 @@ export class PostgresStore implements Store {
       }
       const deletedEvents = (await c.query('DELETE FROM events WHERE ts < $1', [cut])).rowCount ?? 0;
       await c.query("DELETE FROM outbox WHERE incident_id IN (SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < $1)", [cut]);
+      await c.query("DELETE FROM evidence WHERE incident_id IN (SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < $1)", [cut]);
       const deletedIncidents = (await c.query("DELETE FROM incidents WHERE state = 'resolved' AND resolved_at < $1", [cut])).rowCount ?? 0;
+      const deletedJobGraphs = (await c.query('DELETE FROM job_graphs WHERE ts < $1', [cut])).rowCount ?? 0;
+      if (deletedJobGraphs) await c.query('DELETE FROM job_topologies t WHERE NOT EXISTS (SELECT 1 FROM job_graphs g WHERE g.topology = t.hash)');
       await c.query('UPDATE machines SET first_seen = GREATEST(first_seen, $1)', [cut]);
-      return { deletedSamples, rolledUpSamples: before - after, deletedScores, deletedEvents, deletedIncidents };
+      return { deletedSamples, rolledUpSamples: before - after, deletedScores, deletedEvents, deletedIncidents, deletedJobGraphs };
     });
   }
 

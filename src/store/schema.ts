@@ -105,4 +105,21 @@ export const MIGRATIONS: Migration[] = [
    INSERT INTO score_rollups SELECT 300000, machine, bucket - (((bucket % 300000) + 300000) % 300000) AS b, MAX(max) FROM score_rollups WHERE level = 60000 GROUP BY machine, b;
    INSERT INTO score_rollups SELECT 1800000, machine, bucket - (((bucket % 1800000) + 1800000) % 1800000) AS b, MAX(max) FROM score_rollups WHERE level = 300000 GROUP BY machine, b;
    INSERT INTO score_rollups SELECT 7200000, machine, bucket - (((bucket % 7200000) + 7200000) % 7200000) AS b, MAX(max) FROM score_rollups WHERE level = 1800000 GROUP BY machine, b;`,
+  // 6: the operator's toolbox — alerts per sink (the outbox delivers each alert to every configured sink: webhook,
+  // Alertmanager), job graphs per poll (topology stored once per change, per-subtask busy / back-pressured shares
+  // per poll), and the evidence captured from Flink at an incident's onset (flame graph, thread dump).
+  `CREATE TABLE outbox_v5 (id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, key TEXT NOT NULL, incident_id TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('open', 'resolved')), created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL, delivered_at INTEGER, last_error TEXT, UNIQUE (sink, key));
+   INSERT INTO outbox_v5 SELECT id, 'webhook', key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error FROM outbox;
+   DROP TABLE outbox;
+   ALTER TABLE outbox_v5 RENAME TO outbox;
+   CREATE INDEX outbox_due ON outbox (next_at) WHERE delivered_at IS NULL;
+   CREATE TABLE job_topologies (hash TEXT PRIMARY KEY, graph TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE job_graphs (job_id TEXT NOT NULL, ts INTEGER NOT NULL, job TEXT NOT NULL, state TEXT NOT NULL, topology TEXT NOT NULL,
+     activity BLOB NOT NULL, PRIMARY KEY (job_id, ts)) WITHOUT ROWID;
+   CREATE INDEX job_graphs_ts ON job_graphs (ts);
+   CREATE TABLE evidence (id INTEGER PRIMARY KEY AUTOINCREMENT, incident_id TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
+     requested_at INTEGER NOT NULL, captured_at INTEGER NOT NULL, latency_ms INTEGER, bytes INTEGER NOT NULL, truncated INTEGER NOT NULL,
+     error TEXT, body TEXT, UNIQUE (incident_id, kind));`,
 ];

@@ -7,14 +7,15 @@ import { dirname } from 'node:path';
 import type { Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
 import type { FlinkEvent } from '../core/event.js';
-import type { IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
+import type { JobGraphSnapshot } from '../core/jobgraph.js';
+import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import { MIGRATIONS } from './schema.js';
 import { eachEntry, eachSum, entryCount, mergeRows, packRow, packSums } from './rows.js';
 import {
-  FencedError, StoreError, type Downsampled, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
+  FencedError, StoreError, type Downsampled, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { alignDown, bucketed, decodeCursor, encodeCursor, incidentRecord, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, type BucketPlan, type IncidentRowBase } from './common.js';
+import { alignDown, bucketed, decodeCursor, encodeCursor, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
 
 export { StoreError };
 
@@ -23,10 +24,10 @@ const clampT = (t: number | undefined, d: number): number => (t === undefined ||
 
 interface IncidentRow extends IncidentRowBase { paged: number; detail: string }
 
-const toRecord = (r: IncidentRow): IncidentRecord => incidentRecord({ ...r, paged: r.paged === 1 }, JSON.parse(r.detail) as Partial<IncidentDetail>);
+const toRecord = (r: IncidentRow): IncidentRecord => incidentRecord({ ...r, paged: r.paged === 1 }, JSON.parse(r.detail) as Partial<IncidentRecord>);
 
-interface OutboxRow { id: number; key: string; incident_id: string; kind: 'open' | 'resolved'; created_at: number; attempts: number; next_at: number; delivered_at: number | null; last_error: string | null }
-const toAlert = (r: OutboxRow): OutboxAlert => ({ id: r.id, key: r.key, incidentId: r.incident_id, kind: r.kind, createdAt: r.created_at, attempts: r.attempts, nextAt: r.next_at, deliveredAt: r.delivered_at, lastError: r.last_error });
+interface OutboxRow { id: number; sink: string; key: string; incident_id: string; kind: 'open' | 'resolved'; created_at: number; attempts: number; next_at: number; delivered_at: number | null; last_error: string | null }
+const toAlert = (r: OutboxRow): OutboxAlert => ({ id: r.id, sink: r.sink, key: r.key, incidentId: r.incident_id, kind: r.kind, createdAt: r.created_at, attempts: r.attempts, nextAt: r.next_at, deliveredAt: r.delivered_at, lastError: r.last_error });
 
 /** Applies the migrations after `have` up to `upTo` (all by default) on an open database. */
 export function migrate(db: Database.Database, upTo = MIGRATIONS.length, path = ':memory:'): number {
@@ -349,6 +350,55 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ id: r.id, ts: r.ts, kind: r.kind, ...(r.job !== null ? { job: r.job } : {}), machines: JSON.parse(r.machines) as string[], detail: r.detail, ...(r.attrs ? { attrs: JSON.parse(r.attrs) as FlinkEvent['attrs'] } : {}) }));
   }
 
+  async insertJobGraphs(snaps: JobGraphSnapshot[]): Promise<number> {
+    const topo = this.q('INSERT OR IGNORE INTO job_topologies VALUES (?, ?)');
+    const ins = this.q('INSERT OR IGNORE INTO job_graphs VALUES (?, ?, ?, ?, ?, ?)');
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const g of snaps) {
+        if (!Number.isFinite(g.ts)) throw new StoreError(`job graph of ${g.job} (${g.jobId}) has no valid time (${g.ts})`);
+        const { topology, hash, activity } = splitGraph(g);
+        topo.run(hash, topology);
+        n += ins.run(g.jobId, Math.round(g.ts), g.job, g.state, hash, activity).changes;
+      }
+      return n;
+    })();
+  }
+
+  private readonly topologies = new Map<string, Topology>();
+
+  async jobGraphs(q: { from: number; to: number; machine?: string; limit?: number }): Promise<JobGraphSnapshot[]> {
+    const rows = (this.q('SELECT * FROM job_graphs WHERE ts >= ? AND ts <= ? ORDER BY ts DESC, job_id LIMIT ?')
+      .all(clampT(q.from, -MAX), clampT(q.to, MAX), Math.min(q.limit ?? 10_000, 100_000)) as { job_id: string; ts: number; job: string; state: string; topology: string; activity: Buffer }[]).reverse();
+    const out: JobGraphSnapshot[] = [];
+    for (const r of rows) {
+      let t = this.topologies.get(r.topology);
+      if (!t) {
+        const row = this.q('SELECT graph FROM job_topologies WHERE hash = ?').get(r.topology) as { graph: string } | undefined;
+        if (!row) throw new StoreError(`job graph ${r.job_id} at ${r.ts}: its topology ${r.topology} is missing`);
+        this.topologies.set(r.topology, (t = JSON.parse(row.graph) as Topology));
+      }
+      if (q.machine !== undefined && !t.vertices.some((v) => v.subtasks.some((s) => s.machine === q.machine))) continue;
+      out.push(joinGraph(r, t, r.activity));
+    }
+    return out;
+  }
+
+  async putEvidence(e: Evidence): Promise<void> {
+    this.q('INSERT OR REPLACE INTO evidence (incident_id, kind, target, requested_at, captured_at, latency_ms, bytes, truncated, error, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(e.incidentId, e.kind, JSON.stringify(e.target), Math.round(e.requestedAt), Math.round(e.capturedAt), e.latencyMs === null ? null : Math.round(e.latencyMs),
+        e.bytes, e.truncated ? 1 : 0, e.error, e.body === null || e.body === undefined ? null : JSON.stringify(e.body));
+  }
+
+  async evidence(incidentId: string): Promise<Evidence[]> {
+    const rows = this.q('SELECT * FROM evidence WHERE incident_id = ? ORDER BY kind').all(incidentId) as
+      { incident_id: string; kind: Evidence['kind']; target: string; requested_at: number; captured_at: number; latency_ms: number | null; bytes: number; truncated: number; error: string | null; body: string | null }[];
+    return rows.map((r) => ({
+      incidentId: r.incident_id, kind: r.kind, target: JSON.parse(r.target) as Evidence['target'], requestedAt: r.requested_at, capturedAt: r.captured_at,
+      latencyMs: r.latency_ms, bytes: r.bytes, truncated: r.truncated === 1, error: r.error, body: r.body === null ? null : JSON.parse(r.body) as unknown,
+    }));
+  }
+
   async addModel(kind: string, path: string, report: Record<string, unknown>, createdAt = Date.now()): Promise<number> {
     return Number(this.q('INSERT INTO models (kind, path, created_at, report) VALUES (?, ?, ?, ?)').run(kind, path, createdAt, JSON.stringify(report)).lastInsertRowid);
   }
@@ -381,7 +431,7 @@ export class SqliteStore implements Store {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET type = excluded.type, state = excluded.state,
       onset = excluded.onset, last_seen = excluded.last_seen, resolved_at = excluded.resolved_at, peak = excluded.peak,
       segments = excluded.segments, paged = excluded.paged, detail = excluded.detail`);
-    const alert = this.q('INSERT OR IGNORE INTO outbox (key, incident_id, kind, created_at, next_at) VALUES (?, ?, ?, ?, ?)');
+    const alert = this.q('INSERT OR IGNORE INTO outbox (sink, key, incident_id, kind, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)');
     const meta = this.q('INSERT OR REPLACE INTO watch_meta VALUES (?, ?)');
     const now = Date.now();
     this.db.transaction(() => {
@@ -399,10 +449,10 @@ export class SqliteStore implements Store {
       for (const [l, m, b, mx] of roll.rows()) up.run(l, m, b, mx);
       for (const s of w.scorerStates) state.run(s.machine, JSON.stringify(s.state), now);
       for (const i of w.incidents) {
-        const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events });
+        const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh });
         inc.run(i.id, i.machine, i.type, i.state === 'resolved' ? 'resolved' : 'open', i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak, i.segments, i.paged ? 1 : 0, detail);
       }
-      for (const a of w.alerts) alert.run(a.key, a.incidentId, a.kind, a.createdAt, a.createdAt);
+      for (const a of w.alerts) alert.run(a.sink ?? 'webhook', a.key, a.incidentId, a.kind, a.createdAt, a.createdAt);
       this.insertMany('INSERT OR REPLACE INTO machine_status', 5, w.status.map((m) => [m.machine, m.lastTs, Number.isFinite(m.lastScore) ? m.lastScore : 1e30, Number.isFinite(m.risk) ? m.risk : 1e30, m.openIncidents]));
       for (const [k, v] of Object.entries(w.meta)) meta.run(k, v);
     })();
@@ -461,8 +511,8 @@ export class SqliteStore implements Store {
     return { machines, t: Array.from({ length: n }, (_, i) => p.start + i * p.bucketMs), bucketMs: p.bucketMs, cells };
   }
 
-  async machineStatus(): Promise<MachineStatus[]> {
-    return (this.q('SELECT * FROM machine_status ORDER BY risk DESC, machine').all() as { machine: string; last_ts: number; last_score: number; risk: number; open_incidents: number }[])
+  async machineStatus(q: { limit?: number; machine?: string } = {}): Promise<MachineStatus[]> {
+    return (this.q('SELECT * FROM machine_status WHERE (? IS NULL OR machine = ?) ORDER BY risk DESC, machine LIMIT ?').all(q.machine ?? null, q.machine ?? null, q.limit ?? -1) as { machine: string; last_ts: number; last_score: number; risk: number; open_incidents: number }[])
       .map((r) => ({ machine: r.machine, lastTs: r.last_ts, lastScore: r.last_score, risk: r.risk, openIncidents: r.open_incidents }));
   }
 
@@ -523,12 +573,14 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async dueAlerts(now: number, limit: number, incidentPrefixes?: string[]): Promise<OutboxAlert[]> {
-    if (!incidentPrefixes) return (this.q('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= ? ORDER BY id LIMIT ?').all(now, limit) as OutboxRow[]).map(toAlert);
+  async dueAlerts(now: number, limit: number, sink?: string, incidentPrefixes?: string[]): Promise<OutboxAlert[]> {
+    if (!incidentPrefixes) {
+      return (this.q('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= ? AND (? IS NULL OR sink = ?) ORDER BY id LIMIT ?').all(now, sink ?? null, sink ?? null, limit) as OutboxRow[]).map(toAlert);
+    }
     if (incidentPrefixes.length === 0) return [];
     const any = incidentPrefixes.map(() => 'substr(incident_id, 1, length(?)) = ?').join(' OR ');
-    return (this.db.prepare(`SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= ? AND (${any}) ORDER BY id LIMIT ?`)
-      .all(now, ...incidentPrefixes.flatMap((p) => [p, p]), limit) as OutboxRow[]).map(toAlert);
+    return (this.db.prepare(`SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= ? AND (? IS NULL OR sink = ?) AND (${any}) ORDER BY id LIMIT ?`)
+      .all(now, sink ?? null, sink ?? null, ...incidentPrefixes.flatMap((p) => [p, p]), limit) as OutboxRow[]).map(toAlert);
   }
 
   async markDelivered(id: number, at: number): Promise<void> {
@@ -539,8 +591,9 @@ export class SqliteStore implements Store {
     this.q('UPDATE outbox SET next_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?').run(nextAt, error, countAttempt ? 1 : 0, id);
   }
 
-  async alerts(q: { incidentId?: string; limit?: number } = {}): Promise<OutboxAlert[]> {
-    return (this.q('SELECT * FROM outbox WHERE (? IS NULL OR incident_id = ?) ORDER BY id LIMIT ?').all(q.incidentId ?? null, q.incidentId ?? null, q.limit ?? 100_000) as OutboxRow[]).map(toAlert);
+  async alerts(q: { incidentId?: string; sink?: string; limit?: number } = {}): Promise<OutboxAlert[]> {
+    return (this.q('SELECT * FROM outbox WHERE (? IS NULL OR incident_id = ?) AND (? IS NULL OR sink = ?) ORDER BY id LIMIT ?')
+      .all(q.incidentId ?? null, q.incidentId ?? null, q.sink ?? null, q.sink ?? null, q.limit ?? 100_000) as OutboxRow[]).map(toAlert);
   }
 
   async applyRetention(now: number, p: RetentionPolicy): Promise<RetentionResult> {
@@ -581,10 +634,15 @@ export class SqliteStore implements Store {
       }
       const deletedEvents = this.q('DELETE FROM events WHERE ts < ?').run(cut).changes;
       const old = this.q("SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < ?").all(cut) as { id: string }[];
-      for (const o of old) this.q('DELETE FROM outbox WHERE incident_id = ?').run(o.id);
+      for (const o of old) {
+        this.q('DELETE FROM outbox WHERE incident_id = ?').run(o.id);
+        this.q('DELETE FROM evidence WHERE incident_id = ?').run(o.id);
+      }
       const deletedIncidents = this.q("DELETE FROM incidents WHERE state = 'resolved' AND resolved_at < ?").run(cut).changes;
+      const deletedJobGraphs = this.q('DELETE FROM job_graphs WHERE ts < ?').run(cut).changes;
+      if (deletedJobGraphs) this.q('DELETE FROM job_topologies WHERE hash NOT IN (SELECT DISTINCT topology FROM job_graphs)').run();
       this.q('UPDATE machines SET first_seen = MAX(first_seen, ?)').run(cut);
-      return { deletedSamples, rolledUpSamples: before - after, deletedScores, deletedEvents, deletedIncidents };
+      return { deletedSamples, rolledUpSamples: before - after, deletedScores, deletedEvents, deletedIncidents, deletedJobGraphs };
     })();
   }
 

@@ -6,6 +6,7 @@
 import type { Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
 import type { FlinkEvent } from '../core/event.js';
+import type { JobGraphSnapshot } from '../core/jobgraph.js';
 import type { Incident, IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
 
 export class StoreError extends Error {
@@ -57,7 +58,9 @@ export interface MachineStatus {
 /** An alert waiting in (or delivered from) the outbox. Written in the step that raised it; delivered afterwards. */
 export interface OutboxAlert {
   id: number;
-  /** Idempotency key: `<incident id>:<kind>` — the receiver-side id. */
+  /** The sink it goes to ('webhook', 'alertmanager'): each sink has its own row and its own delivery state. */
+  sink: string;
+  /** Idempotency key: `<incident id>:<kind>` — the receiver-side id (unique per sink). */
   key: string;
   incidentId: string;
   kind: 'open' | 'resolved';
@@ -77,8 +80,8 @@ export interface StepWrite {
   scorerStates: { machine: string; state: unknown }[];
   /** Incidents created or changed by the watcher; the operator's fields (ack, label) are never written here. */
   incidents: (Incident & IncidentDetail)[];
-  /** Alerts to enqueue; a key already in the outbox is ignored. */
-  alerts: { key: string; incidentId: string; kind: 'open' | 'resolved'; createdAt: number }[];
+  /** Alerts to enqueue (sink default 'webhook'); a (sink, key) already in the outbox is ignored. */
+  alerts: { key: string; incidentId: string; kind: 'open' | 'resolved'; createdAt: number; sink?: string }[];
   /** Machine rows of the cluster view. */
   status: MachineStatus[];
   /** Watcher bookkeeping kept with the step (e.g. the next incident number). */
@@ -142,6 +145,27 @@ export interface RetentionResult {
   deletedScores: number;
   deletedEvents: number;
   deletedIncidents: number;
+  deletedJobGraphs: number;
+}
+
+/** Evidence captured from Flink for an incident (src/app/evidence.ts): a flame graph of the hot vertex, a thread dump
+ *  of its TaskManager. A capture that failed is kept too, with its error, so the incident page can say why. */
+export interface Evidence {
+  incidentId: string;
+  kind: 'flamegraph' | 'thread-dump';
+  /** What it was taken of: job, vertex and subtask, or the TaskManager. */
+  target: Record<string, string | number>;
+  /** Wall clock when the capture was asked for and when it was complete. */
+  requestedAt: number;
+  capturedAt: number;
+  /** capturedAt − the incident's onset (ms), when the onset is in wall-clock time. */
+  latencyMs: number | null;
+  /** Size of the body kept, bytes (bodies are size-bounded; truncated says whether something was cut). */
+  bytes: number;
+  truncated: boolean;
+  error: string | null;
+  /** The evidence as Flink gave it, bounded (JSON: a flame-graph tree, or thread dumps). Null when it failed. */
+  body: unknown;
 }
 
 export interface StoreStatus {
@@ -192,6 +216,18 @@ export interface Store {
   insertEvents(events: FlinkEvent[]): Promise<number>;
   events(q: { from?: number; to?: number; machine?: string; limit?: number }): Promise<FlinkEvent[]>;
 
+  // job graphs (src/core/jobgraph.ts)
+  /** Stores snapshots (one per job and poll); a (job id, ts) already stored is ignored. Returns how many were new. */
+  insertJobGraphs(snaps: JobGraphSnapshot[]): Promise<number>;
+  /** Snapshots with ts in [from, to], oldest first; with `machine`, only those of jobs with a subtask on it. At most
+   *  `limit` (default 10 000) — the newest ones when there are more. */
+  jobGraphs(q: { from: number; to: number; machine?: string; limit?: number }): Promise<JobGraphSnapshot[]>;
+
+  // evidence captured for incidents
+  /** Stores (or replaces) an incident's evidence of one kind. */
+  putEvidence(e: Evidence): Promise<void>;
+  evidence(incidentId: string): Promise<Evidence[]>;
+
   // models
   addModel(kind: string, path: string, report: Record<string, unknown>, createdAt?: number): Promise<number>;
   latestModel(): Promise<ModelRecord | null>;
@@ -214,8 +250,8 @@ export interface Store {
   /** Max score per bucket over [from, to] (in SQL), relative to `threshold`, for the given machines or else the
    *  `limit` (default 50) riskiest ones. */
   heatMap(q: { from: number; to: number; buckets: number; threshold: number; machines?: string[]; limit?: number }): Promise<HeatMap>;
-  /** The cluster view: each scored machine's latest status, highest risk first. */
-  machineStatus(): Promise<MachineStatus[]>;
+  /** The cluster view: each scored machine's latest status, highest risk first (the first `limit`, or one machine). */
+  machineStatus(q?: { limit?: number; machine?: string }): Promise<MachineStatus[]>;
   /** Newest scored timestamp (-Infinity when nothing is scored). */
   newestScore(): Promise<number>;
 
@@ -229,13 +265,14 @@ export interface Store {
   label(id: string, value: IncidentLabel, by: string, note: string, at: number): Promise<IncidentRecord>;
 
   // alert outbox
-  /** Undelivered alerts due at `now`, oldest first (with `incidentPrefixes`: only those of incidents whose id starts
-   *  with one of them — a fleet worker delivers its own partitions' alerts). */
-  dueAlerts(now: number, limit: number, incidentPrefixes?: string[]): Promise<OutboxAlert[]>;
+  /** Undelivered alerts due at `now`, oldest first; of one sink, or of every sink without `sink`; with
+   *  `incidentPrefixes`, only those of incidents whose id starts with one of them (a fleet worker delivers its own
+   *  partitions' alerts). */
+  dueAlerts(now: number, limit: number, sink?: string, incidentPrefixes?: string[]): Promise<OutboxAlert[]>;
   markDelivered(id: number, at: number): Promise<void>;
   /** A failed or deferred delivery: try again at nextAt. */
   markRetry(id: number, nextAt: number, error: string | null, countAttempt: boolean): Promise<void>;
-  alerts(q?: { incidentId?: string; limit?: number }): Promise<OutboxAlert[]>;
+  alerts(q?: { incidentId?: string; sink?: string; limit?: number }): Promise<OutboxAlert[]>;
 
   // housekeeping
   applyRetention(now: number, p: RetentionPolicy): Promise<RetentionResult>;

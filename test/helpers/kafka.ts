@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort } from '../integration/collect/flink-cluster.js';
+import { freePort } from '../../src/app/lab/tools.js';
 
 const ROOT = resolve(process.env.FLINKSCOPE_ROOT ?? '.');
 const LIB = join(ROOT, 'harness', 'kafka', 'lib');

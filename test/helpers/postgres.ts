@@ -7,7 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from '../integration/collect/flink-cluster.js';
+import { freePort } from '../../src/app/lab/tools.js';
 
 export interface Postgres {
   port: number;

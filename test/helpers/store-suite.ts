@@ -103,8 +103,8 @@ describe(`store (${engine})`, () => {
     assert.equal((await s.alerts())[0].deliveredAt, 60);
     // a fleet worker asks for its own partitions' alerts only
     await s.commitStep(step({ alerts: ['inc-p1-1', 'inc-p10-1', 'inc-p2-1'].map((id) => ({ key: `${id}:open`, incidentId: id, kind: 'open' as const, createdAt: 10 })) }));
-    assert.deepEqual((await s.dueAlerts(100, 10, ['inc-p1-', 'inc-p2-'])).map((x) => x.incidentId), ['inc-p1-1', 'inc-p2-1']);
-    assert.deepEqual(await s.dueAlerts(100, 10, []), []);
+    assert.deepEqual((await s.dueAlerts(100, 10, undefined, ['inc-p1-', 'inc-p2-'])).map((x) => x.incidentId), ['inc-p1-1', 'inc-p2-1']);
+    assert.deepEqual(await s.dueAlerts(100, 10, undefined, []), []);
     assert.equal((await s.dueAlerts(100, 10)).length, 3);
     await s.close();
   });
@@ -170,7 +170,7 @@ describe(`store (${engine})`, () => {
     await s.insertEvents([{ id: 'e', ts: 100, kind: 'restart', machines: [], detail: '' }]);
     const r = await s.applyRetention(10_000, { retainMs: 9000, rawMs: 4000, bucketMs: 3000 });
     // kept: 1000..9999; raw from 6000; 1000..5999 rolled up into buckets 0 (1,2), 3000 (3,4,5)
-    assert.deepEqual(r, { deletedSamples: 1, rolledUpSamples: 3, deletedScores: 1, deletedEvents: 1, deletedIncidents: 1 });
+    assert.deepEqual(r, { deletedSamples: 1, rolledUpSamples: 3, deletedScores: 1, deletedEvents: 1, deletedIncidents: 1, deletedJobGraphs: 0 });
     const v = await s.series('m', ['cpu']);
     assert.deepEqual(Array.from(v.timestamps), [0, 3000, 6000, 7000, 8000, 9000]);
     assert.deepEqual(Array.from(v.values.subarray(0, 2)), [1.5, 4]);

@@ -11,7 +11,18 @@ import { InspectionService } from '../../app/service.js';
 import { renderMarkdown, renderHtml } from '../../inspect/report.js';
 import { buildApi } from '../../server/api.js';
 import { progressBar, fmtMs } from '../progress.js';
-import { opt, check, nonEmpty, nonNegativeInt, port, positiveInt } from '../options.js';
+import { opt, check, each, fromThrowing, nonEmpty, nonNegativeInt, port, positiveInt, UsageError } from '../options.js';
+import { parseBudget } from '../../inspect/levels.js';
+import { parseSlo } from '../../inspect/breach.js';
+
+/** --slo values as limits (a metric given twice is a usage error). */
+function sloOf(specs: string[]): Record<string, number> {
+  try {
+    return parseSlo(specs);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 export function registerDemo(program: Command): void {
   program
@@ -22,9 +33,11 @@ export function registerDemo(program: Command): void {
     .addOption(opt('--seed <n>', 'generator seed', check(nonNegativeInt), '7'))
     .addOption(opt('--epochs <n>', 'CCL training epochs', check(positiveInt), '4'))
     .addOption(opt('--out <dir>', 'where the store, the model and the report go', nonEmpty, '.flinkscope/demo'))
+    .addOption(opt('--false-alarms <n/day>', 'false-alarm budget per machine-day (per-machine thresholds); default: the model\'s threshold rule', fromThrowing(parseBudget)))
+    .option('--slo <metric=limit...>', 'limits per metric: rising incidents carry a time to breach (e.g. latency_ms=200)', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
     .addOption(opt('--port <n>', 'dashboard port on 127.0.0.1 (0 = any free port)', check(port), '8080'))
     .option('--no-serve', 'do not serve the dashboard (default when CI is set or stdout is not a terminal)')
-    .action(async (o: { machines: string; days: string; seed: string; epochs: string; out: string; port: string; serve: boolean }) => {
+    .action(async (o: { machines: string; days: string; seed: string; epochs: string; out: string; port: string; serve: boolean; falseAlarms?: number; slo: string[] }) => {
       const t0 = Date.now();
       const epochs = Number(o.epochs);
       const bar = progressBar('train CCL [{bar}] epoch {value}/{total} {info}');
@@ -33,6 +46,8 @@ export function registerDemo(program: Command): void {
       bar.start(epochs, 'train CCL');
       const r = await runDemo({
         machines: Number(o.machines), days: Number(o.days), seed: Number(o.seed), epochs, out: o.out,
+        alarms: o.falseAlarms !== undefined ? { perDay: o.falseAlarms } : undefined,
+        watch: o.slo.length ? { slo: sloOf(o.slo) } : undefined,
         onTrain: (p) => bar.update(p.epoch, { info: `loss ${p.loss.toFixed(4)}${p.valLoss !== undefined ? ` val ${p.valLoss.toFixed(4)}` : ''} ETA ${fmtMs(p.etaMs)}` }),
         onDelivery: (done, total) => {
           if (phase === 'train') {
@@ -47,7 +62,7 @@ export function registerDemo(program: Command): void {
       else bar.stop();
       const c = r.cluster;
       console.log(`cluster: ${c.machines.length} machines × ${Object.keys(c.machines[0].frame).length} Flink metrics, ${c.jobs.length} jobs; ${c.trainEnd} samples of history per machine (≈10 % unlabelled hotspots inside), ${c.T - c.trainEnd} inspected delivery by delivery through the store`);
-      console.log(`trained in ${fmtMs(r.trainMs)}; threshold ${r.threshold.toFixed(3)} (${r.thresholdRule} of training scores); model: ${r.modelPath}; store: ${r.store.location}`);
+      console.log(`trained in ${fmtMs(r.trainMs)}; threshold ${r.threshold.toFixed(3)} (${r.thresholdRule} of training scores); alarms: ${r.alarmRule}; model: ${r.modelPath}; store: ${r.store.location}`);
       const input = await reportInput(r.store);
       console.log('\n' + renderMarkdown(input));
       console.log(`## All incidents of the inspected period (${r.incidents.length})\n`);
@@ -59,7 +74,11 @@ export function registerDemo(program: Command): void {
         console.log(`| ${i.id} | ${i.machine} | ${i.type} | ${new Date(i.onset).toISOString().slice(0, 16)} | ${i.state} | ${why} |`);
       }
       const t = r.truth;
-      console.log(`\nground truth: ${t.found}/${t.hotspots} injected hotspots raised an incident, ${t.typed} with the right type; ${t.falseIncidents} incidents matched no hotspot.`);
+      const im = r.metrics;
+      console.log(`\nground truth: ${t.found}/${t.hotspots} injected hotspots raised an incident, ${t.typed} with the right type; ${t.falseIncidents} incidents are not the one speaking for a hotspot.`);
+      console.log(`incidents: ${im.incidents}, precision ${im.incident_precision.toFixed(2)} (matching a hotspot), hotspot recall ${im.fault_recall.toFixed(2)}, median detection delay ${(im.median_delay / 60_000).toFixed(0)} min; pages ${im.pages}, false pages ${im.false_pages} (${im.false_pages_per_machine_day.toFixed(2)} per machine-day); restarts that paged: ${im.events_paged}/${im.events}.`);
+      if (r.breach) console.log(`time to breach: ${r.breach.warnedAhead}/${r.breach.breached} hotspots that crossed a limit were warned before the crossing (median lead ${Number.isFinite(r.breach.medianLeadMs) ? (r.breach.medianLeadMs / 60_000).toFixed(0) + ' min' : '—'}).`);
+      console.log(`by kind: ${Object.entries(im.by_kind).map(([k, v]) => `${k} ${v.detected}/${v.faults} (median delay ${Number.isFinite(v.median_delay) ? (v.median_delay / 60_000).toFixed(0) + ' min' : '—'})`).join(', ')}`);
       console.log(`jobs: on ${t.jobsBlamed}/${t.jobsJudged} found hotspots of machines running several jobs, the job that moved most is the one the hotspot was put on.`);
       if (t.bpTotal) console.log(`back-pressure: ${t.bpNamed}/${t.bpTotal} injected cascades have an incident naming the right downstream machine as the cause.`);
       const lat = [...r.latenciesMs].sort((a, b) => a - b);

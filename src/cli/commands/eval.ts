@@ -6,6 +6,7 @@ import { runEval, boardsMarkdown, provenanceMarkdown, renderEvalHtml, parseThres
 import { detectorKinds } from '../../detectors/index.js';
 import { progressBar, fmtMs } from '../progress.js';
 import { opt, check, each, datasetSpec, listOf, positiveInt, nonEmpty, fromThrowing, detectorParams } from '../options.js';
+import { productIncidentsOf } from '../../app/product-incidents.js';
 import { column } from '../../core/series.js';
 
 /** One threshold rule, as the product's options take it (watch, train): 'mad:8', 'p99', 'pot:0.001'. */
@@ -31,15 +32,18 @@ export function registerEval(program: Command): void {
     .addOption(opt('--threshold <rules>', 'comma-separated threshold rules, one row each: mad[:k] (median + k·MAD, robust to contamination), pNN (percentile), pot[:risk]; paper[:ratio%] reproduces the published CCL protocol (percentile of calibration + test scores: LEAKY, labelled)', check(fromThrowing(parseThresholdRules)), 'mad:8'))
     .addOption(opt('--calibration <c>', 'where thresholds come from: tail[:share] (fit on the rest of training, rules on the held-out end) or none (the training data\'s own scores)', check(fromThrowing(parseCalibration)), 'tail:0.2'))
     .addOption(opt('--max-series <n>', 'only the first n usable series of each dataset', positiveInt))
+    .option('--incidents', 'also judge the incidents the product would raise from each run\'s scores (its persistence and quiet period; src/app/product-incidents.ts): incident precision, fault recall, median delay, false pages per machine-day')
     .addOption(opt('--json <file>', 'write {"provenance": …, "results": […]} here', nonEmpty))
     .addOption(opt('--report <file>', 'write an HTML report with plots of the best and worst runs', nonEmpty))
-    .action(async (o: { dataset: string[]; detectors: string[]; seeds: number; param: string[]; threshold: string; calibration: string; maxSeries?: number; json?: string; report?: string }) => {
+    .action(async (o: { dataset: string[]; detectors: string[]; seeds: number; param: string[]; threshold: string; calibration: string; maxSeries?: number; incidents?: boolean; json?: string; report?: string }) => {
       const rules = parseThresholdRules(o.threshold);
       const calibration = parseCalibration(o.calibration);
       const bar = progressBar();
       const best = new Map<string, Case>();
       const worst = new Map<string, Case>();
-      const { rows, provenance } = await runEval({
+      const { rows, provenance, incidents } = await runEval({
+        incidentsOf: o.incidents ? productIncidentsOf() : undefined,
+        incidentSlackMs: o.incidents ? 600_000 : undefined,
         datasets: o.dataset,
         detectors: o.detectors,
         seeds: o.seeds,
@@ -63,9 +67,15 @@ export function registerEval(program: Command): void {
       console.log(`\n${rows.length / rules.length} runs × ${rules.length} rule(s) in ${fmtMs(provenance.elapsed_ms)}. Point-adjusted F1 (pa_f1) is shown next to plain and affiliation F1, never alone.\n`);
       console.log(provenanceMarkdown(provenance));
       console.log(`\n${boardsMarkdown(rows)}`);
+      if (o.incidents) {
+        const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
+        console.log('\nIncidents the product would raise (persistence, quiet period; slack 10 min):\n');
+        console.log('| dataset | detector | rule | incidents | incident precision | faults | fault recall | median delay (min) | false pages / machine-day |\n|---|---|---|---|---|---|---|---|---|');
+        for (const r of incidents) console.log(`| ${r.dataset} | ${r.detector} | ${r.rule} | ${r.incidents} | ${f(r.incident_precision)} | ${r.faults} | ${f(r.fault_recall)} | ${f(r.median_delay / 60_000, 0)} | ${f(r.false_pages_per_machine_day)} |`);
+      }
       if (o.json) {
         mkdirSync(dirname(o.json), { recursive: true });
-        writeFileSync(o.json, JSON.stringify({ provenance, results: rows }, null, 1));
+        writeFileSync(o.json, JSON.stringify({ provenance, results: rows, ...(o.incidents ? { incidents } : {}) }, null, 1));
         console.log(`\nresults: ${o.json}`);
       }
       if (o.report) {

@@ -4,9 +4,11 @@ import { registerCollect } from './collect.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerInspect } from './inspect.js';
+import { registerRecord } from './record.js';
+import { registerIncidents } from './incidents.js';
 import { registerStudy } from './study.js';
 import { registerTrain } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDemo, registerCollect, registerTrain, registerInspect, registerEval, registerStudy];
+export const commands: RegisterCommand[] = [registerDemo, registerCollect, registerTrain, registerInspect, registerEval, registerStudy, registerRecord, registerIncidents];

@@ -15,6 +15,8 @@ import { serveMetrics } from '../../server/metrics.js';
 import { assertBindSafe } from '../../server/security.js';
 import { parseThreshold } from './eval.js';
 import { opt, check, each, duration, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError } from '../options.js';
+import { parseBudget } from '../../inspect/levels.js';
+import { parseSlo } from '../../inspect/breach.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
 
 /** '10/1m' → at most 10 alerts per minute. */
@@ -26,7 +28,8 @@ function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
 
 interface WatchOpts extends SourceOpts {
   model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
-  eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
+  falseAlarms?: number; slo: string[]; eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
+  alertmanager?: string; dashboardUrl?: string; evidence: boolean; stalledCheckpoints: number; lagWindow: number;
   retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
   from?: string; group?: string; sessionTimeout: number;
 }
@@ -43,11 +46,18 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--steps <n>', 'stop after n ticks (default: until Ctrl-C)', positiveInt))
     .addOption(opt('--max-rows <n>', 'at most n new rows per machine per committed step (catching up on history)', positiveInt, '360'))
     .addOption(opt('--threshold <rule>', 're-threshold the model: mad[:k], pNN or pot[:risk] over its training scores (default: the rule it was trained with)', check(fromThrowing(parseThreshold))))
+    .addOption(opt('--false-alarms <n/day>', 'false-alarm budget: pages per machine-day in normal operation (per-machine thresholds fitted on the model\'s score tails, updated online); instead of --threshold', fromThrowing(parseBudget)))
+    .option('--slo <metric=limit...>', 'limits per metric (repeatable): a rising incident carries the time until its leading metric crosses its limit', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
     .addOption(opt('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long (0 = never)', (v: string) => (v === '0' ? 0 : duration(v)), '10m'))
     .addOption(opt('--webhook <url>', 'POST alerts here', httpUrl))
     .addOption(opt('--webhook-format <f>', 'json or slack', oneOf(['json', 'slack'] as const), 'json'))
     .option('--webhook-deny-private', 'refuse webhook targets that resolve to loopback, private or link-local addresses')
     .addOption(opt('--alert-rate <n/d>', 'at most n alerts per period d (the rest are deferred, never dropped)', fromThrowing(alertRate), '10/1m'))
+    .addOption(opt('--alertmanager <url>', 'post alerts to this Alertmanager (its v2 API); open incidents are re-posted every minute', httpUrl))
+    .addOption(opt('--dashboard-url <url>', 'where `serve` runs: alerts link to the incident page there', httpUrl))
+    .option('--no-evidence', 'with --flink: do not capture a flame graph and a thread dump at an incident\'s onset')
+    .addOption(opt('--stalled-checkpoints <n>', 'with --flink: an event when no checkpoint completed for n intervals', positiveInt, '3'))
+    .addOption(opt('--lag-window <d>', 'an event when a job\'s Kafka consumer lag grew over this long', duration, '5m'))
     .addOption(opt('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift', duration))
     .addOption(opt('--history <d>', 'with --retrain-every: history to train on', duration, '7d'))
     .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty))
@@ -60,8 +70,16 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--session-timeout <d>', 'fleet: a member silent this long loses its partitions to the others', duration, '10s'));
   addSourceOptions(watch).action(async (o: WatchOpts) => {
     if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
+    if (o.dashboardUrl && !o.alertmanager) throw new UsageError('--dashboard-url is for the links in --alertmanager alerts: give --alertmanager too');
     const rule = o.threshold ? parseThreshold(o.threshold) : undefined;
     if (rule?.kind === 'paper') throw new UsageError('--threshold paper reads test scores (LEAKY): it is for `eval` reproductions only');
+    if (rule && o.falseAlarms !== undefined) throw new UsageError('give at most one of --threshold and --false-alarms');
+    let slo: Record<string, number> | undefined;
+    try {
+      slo = o.slo.length ? parseSlo(o.slo) : undefined;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     if (!!o.from !== !!o.group) throw new UsageError('--from and --group go together (a fleet worker consumes a topic as a member of a group)');
     if (o.from) {
       const clash = [o.flink && '--flink', o.prometheus && '--prometheus', o.retrainEvery && '--retrain-every', o.metricsPort !== undefined && '--metrics-port'].filter(Boolean);
@@ -77,9 +95,10 @@ export function registerInspect(program: Command): void {
     if (o.from) {
       try {
         const sum = await runFleetWorker({
-          store, modelPath: o.model, threshold: rule, from: parseKafkaUrl(o.from), group: o.group!, sessionTimeoutMs: o.sessionTimeout, signal: ac.signal,
+          store, modelPath: o.model, threshold: rule, falseAlarmsPerDay: o.falseAlarms, from: parseKafkaUrl(o.from), group: o.group!, sessionTimeoutMs: o.sessionTimeout, signal: ac.signal,
           webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate, ...o.alertRate } : undefined,
-          watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace }, status: (l) => process.stderr.write(`${l}\n`),
+          alertmanager: o.alertmanager ? { url: o.alertmanager, dashboardUrl: o.dashboardUrl } : undefined,
+          watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo }, status: (l) => process.stderr.write(`${l}\n`),
         });
         console.log(`fleet worker stopped: ${sum.messages} messages in ${sum.batches} batches (${sum.redelivered} re-delivered, ${sum.rejected} rejected), ${sum.scored} scored, ${sum.paged} paged, ${sum.alerts} alerts delivered, ${sum.takeovers} partition takeovers`);
       } finally {
@@ -91,11 +110,14 @@ export function registerInspect(program: Command): void {
     if (metrics) process.stderr.write(`Prometheus metrics: ${metrics.address}/metrics\n`);
     try {
       const sum = await runWatch({
-        store, modelPath: o.model, threshold: rule, intervalMs: o.interval, ticks: o.steps, signal: ac.signal,
+        store, modelPath: o.model, threshold: rule, falseAlarmsPerDay: o.falseAlarms, intervalMs: o.interval, ticks: o.steps, signal: ac.signal,
         source: o.flink || o.prometheus ? { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(o.interval, 60_000) } : undefined,
         webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate, ...o.alertRate } : undefined,
+        alertmanager: o.alertmanager ? { url: o.alertmanager, dashboardUrl: o.dashboardUrl } : undefined,
+        checks: { checkpointIntervals: o.stalledCheckpoints, lagWindowMs: o.lagWindow },
+        evidence: o.evidence ? {} : false,
         retrain: o.retrainEvery ? { everyMs: o.retrainEvery, historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) } : undefined,
-        watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace },
+        watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo },
         retention: { retainMs: o.retain, rawMs: o.raw, bucketMs: o.rollup, everyMs: 3_600_000 },
         status: (l) => process.stderr.write(`${l}\n`),
       });

@@ -36,14 +36,19 @@ export function registerTrain(program: Command): void {
       const store = o.db ? await openStore(o.db) : null;
       try {
         let history: Series[];
+        let placement: Map<string, string[]>;
         if (store) {
           history = await historyFromStore(store, { from: o.from, to: o.to });
           if (history.length === 0) throw new Error(`no samples in ${o.db}${o.from || o.to ? ' in that time range' : ''}; run \`flinkscope collect\` first`);
-        } else history = (await loadDataset(o.dataset!)).map((i) => i.train);
+          placement = await store.placements();
+        } else {
+          history = (await loadDataset(o.dataset!)).map((i) => i.train);
+          placement = new Map(history.flatMap((h) => (Array.isArray(h.meta?.jobs) ? [[h.name, h.meta.jobs]] : [])));
+        }
         const bar = progressBar('train [{bar}] epoch {value}/{total} {info}');
         let started = false;
         const model = await trainModel({
-          history, kind: o.detector, params, threshold: rule,
+          history, kind: o.detector, params, threshold: rule, placement,
           provenance: { source: o.dataset ?? o.db, from: o.from ?? null, to: o.to ?? null, command: 'train' },
           onProgress: (p) => {
             if (!started) {

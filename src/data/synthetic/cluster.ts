@@ -42,8 +42,9 @@ export function placeJobs(machines: number, rng: Rng): JobPlacement[] {
   return jobs;
 }
 
-/** Normal behaviour of one machine over T samples of `intervalSec`, starting at `t0Ms` (UTC). */
-export function normalMachine(T: number, intervalSec: number, t0Ms: number, jobsHere: number, rng: Rng): MachineFrame {
+/** Normal behaviour of one machine over T samples of `intervalSec`, starting at `t0Ms` (UTC). The timeline indices
+ *  where its jobs restart (part of normal life; a collector sees each as a Flink restart event) go to `restarts`. */
+export function normalMachine(T: number, intervalSec: number, t0Ms: number, jobsHere: number, rng: Rng, restarts: number[] = []): MachineFrame {
   const f = Object.fromEntries(FLINK_CHANNELS.map((c) => [c, new Float64Array(T)])) as MachineFrame;
   const capacity = 4000 + 3000 * rng.next(); // records/s at full busy time
   const base = capacity * (0.25 + 0.2 * rng.next()) * (0.8 + 0.1 * jobsHere);
@@ -60,7 +61,10 @@ export function normalMachine(T: number, intervalSec: number, t0Ms: number, jobs
     const daily = 0.75 + 0.35 * Math.sin(((hour - 8) / 24) * 2 * Math.PI + phase) + 0.08 * Math.sin(((hour - 3) / 12) * 2 * Math.PI);
     if (burst > 0) burst *= 0.9;
     if (rng.next() < (intervalSec / 3600) * 0.6) burst = 0.3 + 0.5 * rng.next(); // bursts ~0.6/h
-    if (restartLeft === 0 && rng.next() < intervalSec / 3600 / hoursPerRestart) restartLeft = Math.max(2, Math.round(300 / intervalSec));
+    if (restartLeft === 0 && rng.next() < intervalSec / 3600 / hoursPerRestart) {
+      restartLeft = Math.max(2, Math.round(300 / intervalSec));
+      restarts.push(t);
+    }
     const restarting = restartLeft > 0;
     if (restarting) restartLeft--;
     const noise = 1 + 0.06 * rng.normal();

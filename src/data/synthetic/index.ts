@@ -33,7 +33,8 @@ export interface SyntheticCluster {
   T: number;
   trainEnd: number;
   jobs: JobPlacement[];
-  machines: { name: string; jobs: string[]; frame: MachineFrame }[];
+  /** `restarts`: timeline indices where the machine's jobs restart (normal life, seen by collectors as events). */
+  machines: { name: string; jobs: string[]; frame: MachineFrame; restarts: number[] }[];
   hotspots: GeneratedHotspot[];
 }
 
@@ -49,7 +50,8 @@ export function generateCluster(partial: Partial<ClusterOptions> = {}): Syntheti
   const machines = Array.from({ length: o.machines }, (_, i) => {
     const name = machineName(i);
     const here = jobs.filter((j) => j.machines.includes(name)).map((j) => j.job);
-    return { name, jobs: here, frame: normalMachine(T, o.intervalSec, o.t0Ms, here.length, rng) };
+    const restarts: number[] = [];
+    return { name, jobs: here, frame: normalMachine(T, o.intervalSec, o.t0Ms, here.length, rng, restarts), restarts };
   });
   const byName = new Map(machines.map((m) => [m.name, m]));
   const busy = new Map<string, [number, number][]>(machines.map((m) => [m.name, []]));

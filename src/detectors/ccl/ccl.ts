@@ -7,8 +7,10 @@
 //   L_b   boundary loss max(‖x̂_t − x_t‖ − b_t, 0) with b_t from robust statistics of the raw window.
 // Score: α · z(1 − cos(g_{t−1}, l_t)) + (1 − α) · z(‖x̂_t − x_t‖) (α = 0 by default, see docs/ccl.md), each part standardised by its median / IQR on the
 // training data so the two are commensurate. Every part can be switched off for ablations.
+// Peer view (`peers`, docs/ccl.md): the network also reads, per timestamp, the machine's deviation from its peers at
+// that timestamp (x_t − mean of the peers' x_t); the residual of that view is contrasted with the machine's own.
 import { Rng, Tensor, matmul, mul, add, mean, noGrad, zeros } from '../../tensor/index.js';
-import type { Module } from '../../nn/index.js';
+import { Module } from '../../nn/index.js';
 import type { FitOptions, DetectorState } from '../detector.js';
 import type { PreparedInput } from '../input.js';
 import type { ParamSpec } from '../params.js';
@@ -45,6 +47,8 @@ export interface CCLParams extends DeepParams {
   memoryK: number;
   boundary: boolean;
   views: 'both' | 'global' | 'local';
+  peers: 'none' | 'both' | 'only';
+  peerScore: 'min' | 'mean' | 'max';
 }
 
 export const cclParamSpec: ParamSpec<CCLParams> = {
@@ -70,13 +74,15 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   memoryK: { default: 5, min: 1, integer: true, doc: 'variant: the k of the k-th-nearest-memory distance' },
   boundary: { default: true, doc: 'ablation switch: boundary loss (false = plain reconstruction loss)' },
   views: { default: 'both', choices: ['both', 'global', 'local'], doc: 'ablation switch: which views exist' },
+  peers: { default: 'none', choices: ['none', 'both', 'only'], doc: "variant: the peer view — 'both': the machine's own metrics and its deviation from its peers at the same timestamps; 'only': the deviation alone; 'none': no peer view (docs/ccl.md)" },
+  peerScore: { default: 'min', choices: ['min', 'mean', 'max'], doc: "variant, peers 'both': how the standardised own and peer residuals combine into the score ('min': anomalous only when the machine's own history AND its peers both say so)" },
 };
 
 export class CCLDetector extends DeepDetector<CCLParams> {
   readonly kind = 'ccl';
   readonly version = 2;
   /** median / IQR of the two score parts on training windows. */
-  private norm = { cosMed: 0, cosIqr: 1, recMed: 0, recIqr: 1, memMed: 0, memIqr: 1 };
+  private norm = { cosMed: 0, cosIqr: 1, recMed: 0, recIqr: 1, memMed: 0, memIqr: 1, peerMed: 0, peerIqr: 1 };
   /** (M, d) representations of probably-normal training timestamps (empty unless memoryWeight > 0). */
   private memory: Float32Array = new Float32Array(0);
 
@@ -84,8 +90,35 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     super(cclParamSpec, 'ccl', params);
   }
 
+  override get peerAware(): boolean {
+    return this.params.formulation === 'variant' && this.params.peers !== 'none';
+  }
+
+  /** Peer view: (T, C) own values → (T, 2C) [x, x − peers] ('both') or (T, C) [x − peers] ('only'); the deviation is 0
+   *  where the peers are unknown (what a fit without peers learns, and scoring then uses the own residual alone). */
+  protected override modelInput(x: PreparedInput): { values: Float32Array; C: number } {
+    const mode = this.params.formulation === 'variant' ? this.params.peers : 'none';
+    if (mode === 'none') return { values: x.values, C: x.C };
+    const C = x.C;
+    const W = mode === 'both' ? 2 * C : C;
+    const off = mode === 'both' ? C : 0;
+    const out = new Float32Array(x.T * W);
+    for (let t = 0; t < x.T; t++) {
+      if (mode === 'both') out.set(x.values.subarray(t * C, t * C + C), t * W);
+      const known = x.peer !== undefined && !Number.isNaN(x.peer[t * C]);
+      if (known) for (let c = 0; c < C; c++) out[t * W + off + c] = x.values[t * C + c] - x.peer![t * C + c];
+    }
+    return { values: out, C: W };
+  }
+
+  /** The network of the machine's own metrics ('none', 'both') or of its deviation from its peers ('only'). */
   private get net(): CCLNet {
-    return this.model as CCLNet;
+    return this.model instanceof PeerPair ? this.model.own : (this.model as CCLNet);
+  }
+  /** With peers 'both': the network of the deviation from the peers (its own encoder: what the machine shares with
+   *  its peers cannot leak into it through the machine's own metrics). */
+  private get peerNet(): CCLNet | null {
+    return this.model instanceof PeerPair ? this.model.peer : null;
   }
   private get published(): PublishedCCLNet {
     return this.model as PublishedCCLNet;
@@ -94,7 +127,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   protected buildModel(C: number, rng: Rng): Module {
     const p = this.params;
     if (p.formulation === 'published') return new PublishedCCLNet({ C, d: p.d, heads: p.heads, layers: p.layers, ffn: p.ffn, dropout: p.dropout, hop: p.hop, views: p.views }, rng);
-    return new CCLNet({ C, L: p.window, d: p.d, heads: p.heads, layers: p.layers, ffn: p.ffn, dropout: p.dropout, patchSizes: p.patchSizes, band: p.band, views: p.views }, rng);
+    const net = (c: number): CCLNet => new CCLNet({ C: c, L: p.window, d: p.d, heads: p.heads, layers: p.layers, ffn: p.ffn, dropout: p.dropout, patchSizes: p.patchSizes, band: p.band, views: p.views }, rng);
+    return p.peers === 'both' ? new PeerPair(net(C / 2), net(C / 2)) : net(C);
   }
 
   /** The training loss of a batch (B, L, C). */
@@ -106,11 +140,22 @@ export class CCLDetector extends DeepDetector<CCLParams> {
       const b = p.boundary ? softmaxBoundary(batch.values(), B, L, C) : zeros([B, L]); // no boundary: pull all together
       return discrepancyBoundaryLoss(d, b);
     }
-    const { g, l, xhat } = this.net.forward(batch);
+    const peer = this.peerNet;
+    if (!peer) return this.variantLoss(this.net, batch, rng);
+    // peers 'both': the same objective for the machine's own metrics and for its deviation from its peers
+    const [own, dev] = splitChannels(batch, C / 2);
+    return add(this.variantLoss(this.net, own, rng), this.variantLoss(peer, dev, rng));
+  }
+
+  /** L_cc + λ · L_b of one network on its windows (B, L, C). */
+  private variantLoss(net: CCLNet, batch: Tensor, rng: Rng): Tensor {
+    const p = this.params;
+    const [B, L, C] = batch.shape;
+    const { g, l, xhat } = net.forward(batch);
     const terms: Tensor[] = [];
     if (p.crossContrast) {
       const { injected, select } = injectNegatives(batch, p.negatives, rng);
-      const neg = matmul(select, this.net.local(injected)); // (B, K, d)
+      const neg = matmul(select, net.local(injected)); // (B, K, d)
       terms.push(crossContrastiveLoss(g, l, neg, p.tau));
     }
     const r = residual(xhat, batch); // (B, L)
@@ -119,27 +164,44 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     return terms.reduce((a, b) => add(a, b));
   }
 
-  /** Per-timestamp score parts of a batch and the representations e_t = g_t + l_t (B·L, d). */
-  private parts(batch: Tensor, need: { cos: boolean; e: boolean } = { cos: true, e: true }): { cos: Float32Array | null; rec: Float32Array; e: Float32Array | null } {
-    const { g, l, xhat } = this.net.forward(batch);
+  /** Per-timestamp score parts of a batch and the representations e_t = g_t + l_t (B·L, d). With peers 'both', rec
+   *  is the residual of the machine's own channels and peer that of its deviation from the peers. */
+  private parts(batch: Tensor, need: { cos: boolean; e: boolean } = { cos: true, e: true }): { cos: Float32Array | null; rec: Float32Array; peer: Float32Array | null; e: Float32Array | null } {
+    const pn = this.peerNet;
+    const [own, dev] = pn ? splitChannels(batch, batch.shape[2] / 2) : [batch, null];
+    const { g, l, xhat } = this.net.forward(own);
+    let peer: Float32Array | null = null;
+    if (pn) {
+      const q = pn.forward(dev!);
+      peer = residual(q.xhat, dev!).values();
+    }
     return {
       cos: need.cos ? viewDisagreement(g, l).values() : null,
-      rec: residual(xhat, batch).values(),
+      rec: residual(xhat, own).values(),
+      peer,
       e: need.e ? (g === l ? g : add(g, l)).values() : null,
     };
   }
 
-  protected scoreBatch(batch: Tensor): Float32Array {
+  protected scoreBatch(batch: Tensor, peerKnown?: boolean[]): Float32Array {
     if (this.params.formulation === 'published') return discrepancyScore(crossDiscrepancy(this.published.forward(batch))).values();
     const a = this.params.views === 'both' ? this.params.alpha : 0;
     const w = this.memory.length ? this.params.memoryWeight : 0;
     // only the parts the score uses (α = 0, no memory: the residual alone)
-    const { cos, rec, e } = this.parts(batch, { cos: a > 0, e: w > 0 });
+    const { cos, rec, peer, e } = this.parts(batch, { cos: a > 0, e: w > 0 });
     const mem = w > 0 ? knnDistance(e!, this.memory, this.params.d, this.params.memoryK) : null;
     const n = this.norm;
+    const L = batch.shape[1];
+    const combine = this.params.peerScore;
     const out = new Float32Array(rec.length);
     for (let i = 0; i < out.length; i++) {
-      const local = (cos ? a * ((cos[i] - n.cosMed) / n.cosIqr) : 0) + (1 - a) * ((rec[i] - n.recMed) / n.recIqr);
+      let r = (rec[i] - n.recMed) / n.recIqr;
+      // the peer view speaks only where the peers were known (else the machine's own residual alone)
+      if (peer && (peerKnown?.[Math.floor(i / L)] ?? false)) {
+        const q = (peer[i] - n.peerMed) / n.peerIqr;
+        r = combine === 'min' ? Math.min(r, q) : combine === 'max' ? Math.max(r, q) : 0.5 * (r + q);
+      }
+      const local = (cos ? a * ((cos[i] - n.cosMed) / n.cosIqr) : 0) + (1 - a) * r;
       out[i] = mem ? (1 - w) * local + w * ((mem[i] - n.memMed) / n.memIqr) : local;
     }
     return out;
@@ -150,21 +212,26 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     if (this.params.formulation === 'published') return;
     // standardisation of the two score parts, on (a sample of) training windows only
     const L = this.params.window;
-    const xs = applyRobustScale(x.values, x.C, this.scale_!);
-    const starts = windowStarts(x.T, L, Math.max(L / 2, 1)).slice(0, 256);
+    const C = this.C;
+    const xs = applyRobustScale(this.modelInput(x).values, C, this.scale_!);
+    // windows spread over the whole (pooled) history, not only its start
+    const all = windowStarts(x.T, L, Math.max(L / 2, 1));
+    const starts = all.length <= 256 ? all : Array.from({ length: 256 }, (_, i) => all[Math.floor((i * all.length) / 256)]);
     const cos: number[] = [];
     const rec: number[] = [];
+    const peer: number[] = [];
     const reps: Float32Array[] = [];
     const priors: Float32Array[] = [];
     noGrad(() => {
       for (let i = 0; i < starts.length; i += this.params.batchSize) {
         const st = starts.slice(i, i + this.params.batchSize);
-        const raw = gatherWindows(xs, x.C, L, st);
-        const pr = this.parts(new Tensor(raw, [st.length, L, x.C]));
+        const raw = gatherWindows(xs, C, L, st);
+        const pr = this.parts(new Tensor(raw, [st.length, L, C]));
         cos.push(...pr.cos!);
         rec.push(...pr.rec);
+        if (pr.peer) peer.push(...pr.peer);
         reps.push(pr.e!);
-        priors.push(boundaryPrior(raw, st.length, L, x.C));
+        priors.push(boundaryPrior(raw, st.length, L, C));
       }
     });
     // the memory of normal representations: training timestamps the boundary prior does not suspect
@@ -186,7 +253,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     const [cosMed, cosIqr] = mi(cos);
     const [recMed, recIqr] = mi(rec);
     const [memMed, memIqr] = mem.length ? mi(mem) : [0, 1];
-    this.norm = { cosMed, cosIqr, recMed, recIqr, memMed, memIqr };
+    const [peerMed, peerIqr] = peer.length ? mi(peer) : [0, 1];
+    this.norm = { cosMed, cosIqr, recMed, recIqr, memMed, memIqr, peerMed, peerIqr };
   }
 
   protected override getState(): DetectorState {
@@ -197,8 +265,28 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   }
   protected override setState(s: DetectorState): void {
     super.setState(s);
-    this.norm = { memMed: 0, memIqr: 1, ...(s.json.norm as Partial<typeof this.norm>) } as typeof this.norm;
+    this.norm = { memMed: 0, memIqr: 1, peerMed: 0, peerIqr: 1, ...(s.json.norm as Partial<typeof this.norm>) } as typeof this.norm;
     this.memory = (s.arrays.memory?.data as Float32Array | undefined) ?? new Float32Array(0);
+  }
+}
+
+/** The two halves of windows (B, L, 2·C0) along their channels: (B, L, C0) each, contiguous. */
+function splitChannels(batch: Tensor, C0: number): [Tensor, Tensor] {
+  const [B, L] = batch.shape;
+  const v = batch.values();
+  const a = new Float32Array(B * L * C0);
+  const b = new Float32Array(B * L * C0);
+  for (let r = 0; r < B * L; r++) {
+    a.set(v.subarray(r * 2 * C0, r * 2 * C0 + C0), r * C0);
+    b.set(v.subarray(r * 2 * C0 + C0, (r + 1) * 2 * C0), r * C0);
+  }
+  return [new Tensor(a, [B, L, C0]), new Tensor(b, [B, L, C0])];
+}
+
+/** peers 'both': the machine's own network and its peer-deviation network, one module (one set of weights). */
+class PeerPair extends Module {
+  constructor(readonly own: CCLNet, readonly peer: CCLNet) {
+    super();
   }
 }
 

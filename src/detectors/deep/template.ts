@@ -63,22 +63,29 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
   protected abstract buildModel(C: number, rng: Rng): Module;
   /** The training loss of one batch (B, L, C) of scaled windows (rng for augmentation / negatives). */
   protected abstract lossOf(batch: Tensor, rng: Rng): Tensor;
-  /** Per-timestamp scores of a batch (B, L, C) → (B · L) row-major. Runs under noGrad in eval mode. */
-  protected abstract scoreBatch(batch: Tensor): Float32Array;
+  /** Per-timestamp scores of a batch (B, L, C) → (B · L) row-major. Runs under noGrad in eval mode. `peer[b]`: window
+   *  b was given its machine's peer context (detectors with a peer view; see modelInput). */
+  protected abstract scoreBatch(batch: Tensor, peer?: boolean[]): Float32Array;
+  /** The (T, C') matrix the network reads (before scaling). Default: the machine's own values; a detector with a peer
+   *  view adds channels from x.peer. */
+  protected modelInput(x: PreparedInput): { values: Float32Array; C: number } {
+    return { values: x.values, C: x.C };
+  }
 
   protected async fitCore(x: PreparedInput, opts: FitOptions): Promise<void> {
     const p = this.params;
     const L = p.window;
     if (x.T < L + 1) throw new DetectorInputError(`${this.kind}: training series has ${x.T} timestamps, fewer than window + 1 = ${L + 1}`);
     const rng = new Rng(p.seed);
-    this.C = x.C;
-    this.scale_ = fitRobustScale(x.values, x.T, x.C);
-    const xs = applyRobustScale(x.values, x.C, this.scale_);
+    const mi = this.modelInput(x);
+    const C = (this.C = mi.C);
+    this.scale_ = fitRobustScale(mi.values, x.T, C);
+    const xs = applyRobustScale(mi.values, C, this.scale_);
     const all = windowStarts(x.T, L, p.stride);
     const nVal = all.length >= 10 ? Math.floor(all.length * p.valFraction) : 0;
     const trainStarts = all.slice(0, all.length - nVal);
     const valStarts = all.slice(all.length - nVal);
-    const model = this.buildModel(x.C, rng);
+    const model = this.buildModel(C, rng);
     this.model = model;
     const params = model.parameters();
     const opt = new Adam(params, { lr: p.lr, weightDecay: p.weightDecay });
@@ -101,7 +108,7 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
       for (let i = 0; i < chosen.length; i += p.batchSize) {
         if (opts.signal?.aborted) throw new FitCancelledError(this.kind);
         const starts = chosen.slice(i, i + p.batchSize);
-        const batch = new Tensor(gatherWindows(xs, x.C, L, starts), [starts.length, L, x.C]); // (B, L, C)
+        const batch = new Tensor(gatherWindows(xs, C, L, starts), [starts.length, L, C]); // (B, L, C)
         // one step in an arena: its activations and gradients reuse the previous step's buffers
         const lv = arena(() => {
           opt.zeroGrad();
@@ -118,7 +125,7 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
         await new Promise<void>((r) => setImmediate(r)); // let timers, signals and progress bars run
       }
       const loss = lossSum / chosen.length;
-      const valLoss = valStarts.length ? this.validationLoss(xs, x.C, valStarts, rng) : null;
+      const valLoss = valStarts.length ? this.validationLoss(xs, C, valStarts, rng) : null;
       this.history.push({ epoch, loss, valLoss, ms: Date.now() - te });
       const monitored = valLoss ?? loss;
       if (monitored < best - 1e-6) {
@@ -156,16 +163,19 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
     const model = this.model;
     if (!model || !this.scale_) throw new Error(`${this.kind}: no model`);
     model.eval();
-    const xs0 = applyRobustScale(x.values, x.C, this.scale_);
+    const mi = this.modelInput(x);
+    const C = mi.C;
+    const xs0 = applyRobustScale(mi.values, C, this.scale_);
     const T = Math.max(x.T, L);
-    const xs = padFront(xs0, x.T, x.C, L);
+    const xs = padFront(xs0, x.T, C, L);
     const starts = windowStarts(T, L, this.params.scoreStride);
     const fold = new ScoreFolder(T);
+    const peer = x.peer !== undefined;
     noGrad(() => {
       for (let i = 0; i < starts.length; i += this.params.batchSize) {
         const st = starts.slice(i, i + this.params.batchSize);
-        const batch = new Tensor(gatherWindows(xs, x.C, L, st), [st.length, L, x.C]); // (B, L, C)
-        arena(() => fold.add(this.scoreBatch(batch), st, L)); // fold.add copies the batch's scores out
+        const batch = new Tensor(gatherWindows(xs, C, L, st), [st.length, L, C]); // (B, L, C)
+        arena(() => fold.add(this.scoreBatch(batch, st.map(() => peer)), st, L)); // fold.add copies the batch's scores out
       }
     });
     const s = fold.result();
@@ -184,16 +194,55 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
     });
     if (full.length === 0) return out;
     model.eval();
-    const C = xs[full[0]].C;
+    const C = this.C;
     const B = this.params.batchSize * 8; // inference has no activations to keep: larger batches, fewer calls
     noGrad(() => {
       for (let k = 0; k < full.length; k += B) {
         const idx = full.slice(k, k + B);
         const batch = new Float32Array(idx.length * L * C);
-        idx.forEach((i, j) => batch.set(applyRobustScale(xs[i].values, C, this.scale_!), j * L * C));
+        idx.forEach((i, j) => batch.set(applyRobustScale(this.modelInput(xs[i]).values, C, this.scale_!), j * L * C));
         arena(() => {
-          const s = this.scoreBatch(new Tensor(batch, [idx.length, L, C])); // (n · L)
+          const s = this.scoreBatch(new Tensor(batch, [idx.length, L, C]), idx.map((i) => xs[i].peer !== undefined)); // (n · L)
           idx.forEach((i, j) => (out[i] = s.slice(j * L, (j + 1) * L))); // copies, before the arena ends
+        });
+      }
+    });
+    return out;
+  }
+
+  protected override get trailingContext(): number {
+    return this.params.window;
+  }
+
+  /** Every asked row at the end of its own window (rows before the first are the first row repeated, as padFront),
+   *  all machines' windows in batched forwards; only the last position of each window is kept. */
+  protected override scoreTrailingCore(xs: PreparedInput[], last: number[]): Float32Array[] {
+    const L = this.params.window;
+    const model = this.model;
+    if (!model || !this.scale_) throw new Error(`${this.kind}: no model`);
+    model.eval();
+    const C = this.C;
+    const out = last.map((k) => new Float32Array(k));
+    const jobs: [number, number][] = []; // (series, row)
+    last.forEach((k, i) => {
+      for (let j = 0; j < k; j++) jobs.push([i, xs[i].T - k + j]);
+    });
+    const scaled = xs.map((x, i) => (last[i] ? applyRobustScale(this.modelInput(x).values, C, this.scale_!) : null));
+    const B = this.params.batchSize * 8;
+    noGrad(() => {
+      for (let at = 0; at < jobs.length; at += B) {
+        const part = jobs.slice(at, at + B);
+        const batch = new Float32Array(part.length * L * C);
+        part.forEach(([i, r], b) => {
+          const x = scaled[i]!;
+          for (let p = 0; p < L; p++) {
+            const row = Math.max(0, r - L + 1 + p);
+            batch.set(x.subarray(row * C, row * C + C), (b * L + p) * C);
+          }
+        });
+        arena(() => {
+          const s = this.scoreBatch(new Tensor(batch, [part.length, L, C]), part.map(([i]) => xs[i].peer !== undefined)); // (n · L)
+          part.forEach(([i, r], b) => (out[i][r - (xs[i].T - last[i])] = s[b * L + L - 1]));
         });
       }
     });

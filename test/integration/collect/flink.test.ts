@@ -1,55 +1,52 @@
 // `flinkscope collect` against a REAL Flink 1.20 cluster (JobManager + 3 TaskManagers, separate JVMs) and a REAL
-// Debian Prometheus scraping every Prometheus reporter: every catalogue metric Flink exposes is collected, subtasks
-// map to the right TaskManager, and after the hotspot is switched on for one TaskManager its busy time stands out in
-// the stored data. Then the failure paths: Flink stopped mid-run → clear errors, the collector keeps running.
+// Debian Prometheus scraping every Prometheus reporter, both started by the lab launchers (src/app/lab): every
+// catalogue metric Flink exposes is collected, subtasks map to the right TaskManager, and after a hot UDF is switched
+// on in one subtask of the lab's orders job (control channel) its TaskManager's busy time stands out in the stored
+// data. Then the failure paths: Flink stopped mid-run → clear errors, the collector keeps running.
+// Missing java / mvn / prometheus fail the suite with what to install (they are not skipped).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFlink, freePort, type FlinkCluster } from './flink-cluster.js';
+import { startLab, type Lab } from '../../../src/app/lab/lab.js';
+import { writeControl } from '../../../src/app/lab/control.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
 import { prometheusLabel } from '../../../src/collect/prometheus.js';
 
 const ROOT = process.env.FLINKSCOPE_ROOT ?? '.';
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-const haveJava = spawnSync('java', ['-version']).status === 0 && spawnSync('mvn', ['-v']).status === 0;
-const havePrometheus = spawnSync('prometheus', ['--version']).status === 0;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const JOB = 'orders';
+const HOT_OP = 'order-score';
 
 function cli(args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, CI: 'true' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-let flink: FlinkCluster;
-let prom: ChildProcess | null = null;
+let lab: Lab;
 let promUrl = '';
+let restUrl = '';
 const dir = mkdtempSync(join(tmpdir(), 'flinkscope-collect-'));
 let jobId = '';
 
-describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava && 'java/maven not available', timeout: 420_000 }, () => {
+describe('collect from a real Flink cluster and Prometheus', { timeout: 420_000 }, () => {
   before(async () => {
-    flink = await startFlink(3);
-    jobId = flink.submitJob();
-    if (havePrometheus) {
-      const port = await freePort();
-      const cfg = join(dir, 'prometheus.yml');
-      writeFileSync(cfg, `global:\n  scrape_interval: 2s\nscrape_configs:\n  - job_name: flink\n    static_configs:\n      - targets: [${flink.promPorts.map((p) => `'127.0.0.1:${p}'`).join(', ')}]\n`);
-      prom = spawn('prometheus', [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-      promUrl = `http://127.0.0.1:${port}`;
-    }
+    lab = await startLab({ dir: join(dir, 'run'), seed: 11, spanMs: 20 * 60_000, scrapeMs: 2000, jobs: [JOB] });
+    jobId = lab.jobs[0].id;
+    restUrl = lab.cluster.restUrl;
+    promUrl = lab.prometheus!.url;
     await sleep(15_000); // rates and busy time average over a window: let the job warm up
   });
   after(async () => {
-    prom?.kill('SIGTERM');
-    await flink?.close();
+    await lab?.close();
   });
 
   it('collects every exposed catalogue metric and maps subtasks to their TaskManager', async () => {
     const db = join(dir, 'base.db');
-    const r = cli(['collect', '--flink', flink.restUrl, '--db', db, '--polls', '3', '--interval', '2s']);
+    const r = cli(['collect', '--flink', restUrl, '--db', db, '--polls', '3', '--interval', '2s']);
     assert.equal(r.code, 0, r.err);
     const store = new SqliteStore(db);
     try {
@@ -59,13 +56,13 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
         assert.ok(have.includes(m), `metric ${m} collected (have: ${have.join(', ')})`);
       }
       // placement in the store equals Flink's own subtask → TaskManager map
-      const job = (await (await fetch(`${flink.restUrl}/jobs/${jobId}`)).json()) as { vertices: { id: string }[] };
+      const job = (await (await fetch(`${restUrl}/jobs/${jobId}`)).json()) as { vertices: { id: string }[] };
       const expected = new Set<string>();
       for (const v of job.vertices) {
-        const d = (await (await fetch(`${flink.restUrl}/jobs/${jobId}/vertices/${v.id}`)).json()) as { subtasks: { 'taskmanager-id': string }[] };
+        const d = (await (await fetch(`${restUrl}/jobs/${jobId}/vertices/${v.id}`)).json()) as { subtasks: { 'taskmanager-id': string }[] };
         for (const s of d.subtasks) expected.add(s['taskmanager-id']);
       }
-      for (const m of expected) assert.deepEqual((await store.jobsOn(m)), ['flinkscope-hotspot'], `${m} runs the job`);
+      for (const m of expected) assert.deepEqual((await store.jobsOn(m)), [JOB], `${m} runs the job`);
       const st = cli(['status', '--db', db]);
       assert.match(st.out, /3 machines/);
     } finally {
@@ -74,17 +71,18 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
   });
 
   it('after the hotspot is switched on, the hot TaskManager stands out (REST and Prometheus)', async () => {
-    // the hot TaskManager is the one running subtask 1 of the "work" vertex
-    const job = (await (await fetch(`${flink.restUrl}/jobs/${jobId}`)).json()) as { vertices: { id: string; name: string }[] };
-    const work = job.vertices.find((v) => /work/.test(v.name))!;
-    const d = (await (await fetch(`${flink.restUrl}/jobs/${jobId}/vertices/${work.id}`)).json()) as { subtasks: { subtask: number; 'taskmanager-id': string }[] };
+    // the hot TaskManager is the one running subtask 1 of the order-score vertex
+    const job = (await (await fetch(`${restUrl}/jobs/${jobId}`)).json()) as { vertices: { id: string; name: string }[] };
+    const work = job.vertices.find((v) => v.name === HOT_OP)!;
+    const d = (await (await fetch(`${restUrl}/jobs/${jobId}/vertices/${work.id}`)).json()) as { subtasks: { subtask: number; 'taskmanager-id': string }[] };
     const hot = d.subtasks.find((s) => s.subtask === 1)!['taskmanager-id'];
     const others = [...new Set(d.subtasks.map((s) => s['taskmanager-id']))].filter((m) => m !== hot);
     const hotFrom = Date.now();
-    flink.setKnobs({ hot: true, burnMicros: 900 });
+    // 8 ms of CPU per record: well above 200 ms/s of extra busy time even at the load profile's quietest hour
+    writeControl(lab.controlFile, [{ id: 'hot', kind: 'hot-udf', job: JOB, operator: HOT_OP, subtask: 1, since: hotFrom, rampMs: 0, params: { burnMicros: 8000 } }]);
     await sleep(20_000);
     const db = join(dir, 'hot.db');
-    const r = cli(['collect', '--flink', flink.restUrl, '--db', db, '--polls', '3', '--interval', '2s']);
+    const r = cli(['collect', '--flink', restUrl, '--db', db, '--polls', '3', '--interval', '2s']);
     assert.equal(r.code, 0, r.err);
     const store = new SqliteStore(db);
     const busy = async (m: string): Promise<number> => {
@@ -95,7 +93,7 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
       for (const o of others) assert.ok((await busy(hot)) > (await busy(o)) + 200, `busy ${hot} ${(await busy(hot)).toFixed(0)} vs ${o} ${(await busy(o)).toFixed(0)} ms/s`);
       // per-job samples: the hot subtask's operator on the hot TaskManager is the busy one
       const opBusy = async (m: string): Promise<number> => {
-        const rows = (await store.jobSamples(m, 0, Number.MAX_SAFE_INTEGER)).filter((r) => r.metric === 'busy_ms_per_s' && r.job === 'flinkscope-hotspot' && r.operator === work.name);
+        const rows = (await store.jobSamples(m, 0, Number.MAX_SAFE_INTEGER)).filter((r) => r.metric === 'busy_ms_per_s' && r.job === JOB && r.operator === work.name);
         return rows.reduce((a, r) => a + r.value, 0) / Math.max(1, rows.length);
       };
       assert.ok((await store.jobSamples(hot, 0, Number.MAX_SAFE_INTEGER)).length > 0, 'per-job samples stored');
@@ -103,7 +101,6 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
     } finally {
       await store.close();
     }
-    if (!havePrometheus) return;
     const pdb = join(dir, 'prom.db');
     const p = cli(['collect', '--prometheus', promUrl, '--db', pdb, '--polls', '1', '--since', `${Math.ceil((Date.now() - hotFrom) / 1000) + 5}s`, '--interval', '2s']);
     assert.equal(p.code, 0, p.err);
@@ -119,7 +116,7 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
       for (const o of others) assert.ok((await pb(hot)) > (await pb(o)) + 200, `prometheus busy ${hot} ${(await pb(hot)).toFixed(0)} vs ${o} ${(await pb(o)).toFixed(0)}`);
       // per job and operator from Prometheus' labels as well (names as the reporter exports them)
       const jobRows = (await ps.jobSamples(hot, 0, Number.MAX_SAFE_INTEGER)).filter((r) => r.metric === 'busy_ms_per_s');
-      const jobName = prometheusLabel('flinkscope-hotspot');
+      const jobName = prometheusLabel(JOB);
       assert.ok(jobRows.some((r) => r.job === jobName && r.operator.length > 0), `per-job Prometheus samples on ${hot}: ${JSON.stringify(jobRows.slice(0, 2))}`);
       const promOpBusy = async (m: string): Promise<number> => {
         const rows = (await ps.jobSamples(m, 0, Number.MAX_SAFE_INTEGER)).filter((r) => r.metric === 'busy_ms_per_s' && r.job === jobName && r.operator === prometheusLabel(work.name));
@@ -134,17 +131,21 @@ describe('collect from a real Flink cluster and Prometheus', { skip: !haveJava &
 
   it('Flink going away mid-run: clear errors, the collector keeps polling, nothing stored twice', async () => {
     const db = join(dir, 'down.db');
-    const child = spawn(process.execPath, [CLI, 'collect', '--flink', flink.restUrl, '--db', db, '--polls', '6', '--interval', '1s', '--timeout', '1s'], { env: { ...process.env, CI: 'true' } });
+    const child = spawn(process.execPath, [CLI, 'collect', '--flink', restUrl, '--db', db, '--polls', '6', '--interval', '1s', '--timeout', '1s'], { env: { ...process.env, CI: 'true' } });
+    const exited = new Promise<number | null>((r) => child.on('exit', r)); // it may finish while the cluster stops
     let err = '';
     child.stderr.on('data', (x) => (err += x));
     await sleep(2500);
-    await flink.close();
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    await lab.close();
+    const code = await exited;
     assert.equal(code, 0);
     assert.match(err, /cannot connect|no answer/);
     const s = new SqliteStore(db);
     const n = (await s.status()).samples;
-    const distinct = ((s as SqliteStore).db.prepare('SELECT COUNT(*) AS n FROM (SELECT DISTINCT machine, metric, ts FROM samples)').get() as { n: number }).n;
+    // every stored (machine, metric, timestamp) once: the values the series hold add up to the store's count
+    let distinct = 0;
+    const metrics = await s.metrics();
+    for (const m of await s.machines()) distinct += Array.from((await s.series(m, metrics)).values).filter(Number.isFinite).length;
     assert.ok(n > 0 && n === distinct);
     await s.close();
   });

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './flink-cluster.js';
+import { freePort } from '../../../src/app/lab/tools.js';
 import { PrometheusSource } from '../../../src/collect/index.js';
 
 const havePrometheus = spawnSync('prometheus', ['--version']).status === 0;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { serveApi } from '../../../src/server/api.js';
 import { InspectionService } from '../../../src/app/service.js';
 import { inspectedStore } from '../../helpers/inspected.js';
-import { freePort } from '../collect/flink-cluster.js';
+import { freePort } from '../../../src/app/lab/tools.js';
 
 const havePrometheus = spawnSync('prometheus', ['--version']).status === 0;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -28,6 +28,12 @@ describe('demo through the product path', () => {
       for (const m of c.machines) assert.equal((await r.store.scores(m.name, tsOf(0), tsOf(c.T))).t.length, c.T - c.trainEnd, `${m.name}: every inspected sample scored once`);
       assert.equal((await r.store.alerts()).filter((a) => a.kind === 'open').length, r.incidents.filter((i) => i.paged).length, 'every paged incident has its open alert queued');
       assert.ok(r.incidents.every((i) => i.explanation.length > 0), 'every incident is explained');
+      // the cluster's job restarts reach the store as Flink events, hold the pages of what they cause, and are judged
+      const restarts = c.machines.flatMap((m) => m.restarts).length;
+      assert.ok(restarts > 0 && (await r.store.events({ limit: 1000 })).length === restarts, 'every restart stored as an event');
+      assert.equal(r.metrics.events, c.machines.flatMap((m) => m.restarts.filter((t) => t >= c.trainEnd)).length);
+      assert.ok(r.metrics.events_paged <= 1, `restarts that paged: ${r.metrics.events_paged}/${r.metrics.events}`);
+      assert.ok(r.metrics.false_pages_per_machine_day <= 1, `false pages per machine-day ${r.metrics.false_pages_per_machine_day}`);
     } finally {
       await r.store.close();
     }

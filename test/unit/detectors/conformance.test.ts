@@ -84,6 +84,17 @@ for (const { name, kind, params } of CASES) {
       const parts = [cut(0, w), cut(190, w), cut(300, w + 7), cut(50, w)];
       const many = d.scoreMany(parts);
       parts.forEach((x, i) => assertNear(many[i], d.score(x), `${name}: scoreMany[${i}]`));
+      // scoreTrailing (what the watcher scores): each row at the end of its own window = score of that window's last
+      // point; peer groups change nothing for a detector without a peer view
+      const x = cut(150, w + 6);
+      const tr = d.scoreTrailing([x, cut(0, w)], [6], [[0, 1]], 1)[0];
+      for (let j = 0; j < 6; j++) {
+        const r = w + j; // row index in x
+        const win = cut(150 + Math.max(0, r - w + 1), Math.min(w, r + 1));
+        const s = d.score(win);
+        assertNear(tr.subarray(j, j + 1), s.subarray(s.length - 1), `${name}: scoreTrailing[${j}]`);
+      }
+      if (!d.peerAware) assertNear(d.scoreMany(parts, [[0, 1, 2, 3]])[1], many[1], `${name}: groups ignored`);
     });
     it('save → load gives identical scores; fit twice = fit once (same seed)', async () => {
       const d = make();

@@ -43,6 +43,9 @@ describe('HTTP API', () => {
   test('ranking, cluster, scores, metrics, incidents, acknowledge, label, model, openapi', async () => {
     const app = buildApi(new InspectionService(store));
     const ranked = (await app.inject({ url: '/api/machines' })).json() as { machine: string; atRisk: boolean }[];
+    assert.deepEqual((await app.inject({ url: '/api/machines?limit=2' })).json().map((m: { machine: string }) => m.machine), ranked.slice(0, 2).map((m) => m.machine), 'the riskiest first');
+    assert.deepEqual((await app.inject({ url: '/api/machines?machine=tm-3' })).json().map((m: { machine: string }) => m.machine), ['tm-3']);
+    assert.equal((await app.inject({ url: '/api/machines?limit=0' })).statusCode, 400);
     assert.equal(ranked.length, 6);
     const heat = (await app.inject({ url: '/api/cluster?buckets=20&limit=3' })).json();
     assert.equal(heat.machines.length, 3);

@@ -88,8 +88,9 @@ describe('batched scrape', () => {
     const det = createDetector('transformer-ae', { window: 16, stride: 4, epochs: 2, d: 8, heads: 2, maxTrainWindows: 64, batchSize: 16 });
     await det.fit({ name: 'h', timestamps: data[0].ts, channels: ['a', 'b'], values: data[0].v });
     const th = det.threshold;
-    const one = new OnlineScorer({ channels: ['a', 'b'], window: 16, threshold: th, score: (s) => det.score(s) }, new IncidentTracker());
-    const many = new OnlineScorer({ channels: ['a', 'b'], window: 16, threshold: th, score: (s) => det.score(s), scoreMany: (s) => det.scoreMany(s) }, new IncidentTracker());
+    const trailing = (xs: Series[], last: number[]) => det.scoreTrailing(xs, last);
+    const one = new OnlineScorer({ channels: ['a', 'b'], window: 16, threshold: th, scoreTrailing: trailing }, new IncidentTracker());
+    const many = new OnlineScorer({ channels: ['a', 'b'], window: 16, threshold: th, scoreTrailing: trailing }, new IncidentTracker());
     const a: Record<string, number[]> = {}, b: Record<string, number[]> = {};
     for (let from = 0; from < T; from += 3) {
       const to = Math.min(T, from + 3);
@@ -122,5 +123,44 @@ describe('an incident detected in pieces', () => {
     assert.equal(tracker.incidents.length, 1, 'the two segments are one incident');
     assert.equal(tracker.incidents[0].segments, 2);
     assert.equal(tracker.incidents[0].type, 'trend');
+  });
+});
+
+describe('alarm levels in the scorer', () => {
+  const ts = (n: number) => Float64Array.from({ length: n }, (_, i) => 1.7e12 + i * 10_000);
+  /** A scorer whose score is the value itself. */
+  const run = (vals: number[], cfg: Partial<ConstructorParameters<typeof OnlineScorer>[0]>, tracker = new IncidentTracker({ mergeGapMs: 60_000, resolveAfterMs: 60_000 })) => {
+    const sc = new OnlineScorer({ channels: ['x'], window: 8, score: (s: Series) => Float32Array.from(s.values), ...cfg }, tracker);
+    const t = ts(vals.length);
+    for (let i = 0; i < vals.length; i += 4) sc.ingest('tm', t.subarray(i, i + 4), Float32Array.from(vals.slice(i, i + 4)));
+    tracker.tick(t[t.length - 1]);
+    return tracker.incidents;
+  };
+  // high 10 for 10 points, a 20-point dip to 6 (below high 8, above low 4), high again, then quiet
+  const episode = [...Array(10).fill(0), ...Array(10).fill(10), ...Array(20).fill(6), ...Array(10).fill(10), ...Array(30).fill(0)];
+  test('hysteresis: a dip above the low level stays one incident; without it the episode splits', async () => {
+    const { FixedLevels } = await import('../../../src/inspect/levels.js');
+    const one = run(episode, { levels: new FixedLevels(8, 'test', 0) }); // low = 4
+    assert.equal(one.length, 1);
+    assert.equal(one[0].lastSeen, 1.7e12 + 49 * 10_000);
+    const two = run(episode, { levels: new FixedLevels(8, 'test') }); // low = high
+    assert.equal(two.length, 2);
+  });
+  test('persistence: minPoints consecutive points (candidateGap 0) open an incident, interrupted runs do not', () => {
+    const broken = [...Array(10).fill(0), 10, 10, 0, 10, 10, 0, 10, ...Array(20).fill(0)];
+    assert.equal(run(broken, { threshold: 8, minPoints: 3, candidateGap: 0 }).length, 0);
+    assert.equal(run(broken, { threshold: 8, minPoints: 3, candidateGap: 2 }).length, 1, 'a gap tolerance joins them');
+    assert.equal(run([...Array(10).fill(0), 10, 10, 10, ...Array(20).fill(0)], { threshold: 8, minPoints: 3, candidateGap: 0 }).length, 1);
+  });
+  test('back above the low level within the quiet period continues the incident; the levels learn only from normal points', async () => {
+    const { FixedLevels } = await import('../../../src/inspect/levels.js');
+    const seen: number[] = [];
+    const levels = new FixedLevels(8, 'test', 0);
+    levels.observe = (_m: string, s: number) => (seen.push(s), false);
+    const resumed = [...Array(10).fill(0), ...Array(5).fill(10), 0, 0, 0, 0, 5, 5, ...Array(20).fill(0)];
+    const inc = run(resumed, { levels, maxGap: 2 });
+    assert.equal(inc.length, 1);
+    assert.equal(inc[0].lastSeen, 1.7e12 + 20 * 10_000, 'the points at 5 (≥ low 4) extended it');
+    assert.ok(seen.every((s) => s === 0) && seen.length === 10 + 20 - 6, `observed ${seen.length} normal points`);
   });
 });

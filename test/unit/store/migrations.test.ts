@@ -32,6 +32,8 @@ function storeAt(v: number): string {
   }
   ins('INSERT INTO placements VALUES (?, ?, ?)', 'tm-1', 'orders', 1000);
   ins('INSERT INTO scores VALUES (?, ?, ?, ?)', 'tm-1', 1000, 0.7, 1);
+  // version 5 keeps score roll-ups beside the scores (its commitStep writes both)
+  if (v >= 5) for (const level of [60_000, 300_000, 1_800_000, 7_200_000]) ins('INSERT INTO score_rollups VALUES (?, ?, ?, ?)', level, 'tm-1', 0, 0.7);
   if (v < 3) {
     ins('INSERT INTO models (kind, path, threshold, created_at, report) VALUES (?, ?, ?, ?, ?)', 'ccl', '/m.model', 4.5, 7, '{"reason":"manual"}');
     ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1', 'tm-1', 'trend', 'acknowledged', 1000, 5000, null, 9,
@@ -52,6 +54,10 @@ function storeAt(v: number): string {
     ins('INSERT INTO machines VALUES (?, ?, ?)', 'tm-2', 2000, 2000);
   }
   if (v >= 2) ins('INSERT INTO job_samples VALUES (?, ?, ?, ?, ?, ?)', 'tm-1', 'orders', 'map', 'busy_ms_per_s', 1000, 300);
+  if (v >= 3) {
+    ins('INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1:open', 'inc-1', 'open', 1000, 2, 9000, null, 'HTTP 503');
+    ins('INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'inc-2:open', 'inc-2', 'open', 1500, 1, 1500, 1600, null);
+  }
   db.close();
   return p;
 }
@@ -82,6 +88,13 @@ describe('store migrations', () => {
         assert.deepEqual(i2.explanation, []);
         assert.deepEqual((await s.activeIncidents()).map((i) => i.id), ['inc-1']);
         if (v >= 2) assert.equal((await s.jobSamples('tm-1', 0, 5000))[0].value, 300);
+        if (v >= 3) {
+          // v5: the outbox rows are the webhook's, with their delivery state
+          assert.deepEqual((await s.alerts()).map((a) => [a.sink, a.key, a.attempts, a.nextAt, a.deliveredAt, a.lastError]),
+            [['webhook', 'inc-1:open', 2, 9000, null, 'HTTP 503'], ['webhook', 'inc-2:open', 1, 1500, 1600, null]]);
+          assert.deepEqual((await s.dueAlerts(10_000, 10, 'webhook')).map((a) => a.key), ['inc-1:open']);
+        }
+        assert.equal(await s.insertJobGraphs([{ jobId: 'j', job: 'orders', ts: 1, state: 'RUNNING', vertices: [], edges: [] }]), 1, 'job graphs can be stored');
         // and it works as a current store
         assert.equal(await s.insertSamples([{ ts: 3000, machine: 'tm-3', metric: 'gc_time_ms', value: 1 }]), 1);
         assert.ok((await s.metrics()).includes('gc_time_ms'));

@@ -1,0 +1,36 @@
+// The incident-level study's inputs: cluster specs, configurations and alarm policies are parsed strictly.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { studyCluster } from '../../../src/app/incident-study.js';
+import { parseConfig, parsePolicy } from '../../../src/cli/commands/incidents.js';
+
+describe('incident study inputs', () => {
+  it('parses clusters, configurations and policies, and names what is wrong', () => {
+    const c = studyCluster('synthetic:flink?machines=3&days=1&seed=4');
+    assert.equal(c.machines.length, 3);
+    assert.ok(c.faults.some((f) => f.page) && c.events!.every((e) => e.kind === 'restart'));
+    assert.throws(() => studyCluster('synthetic:flink?machnes=3'), /unknown option 'machnes'/);
+    assert.throws(() => studyCluster('nab:/x'), /not synthetic:flink/);
+    assert.deepEqual(parseConfig('ccl:peers=both;peerScore=mean'), { name: 'ccl:peers=both;peerScore=mean', kind: 'ccl', params: { peers: 'both', peerScore: 'mean' } });
+    assert.throws(() => parseConfig('ccl:peers'), /key=value/);
+    assert.deepEqual(parsePolicy('budget:2/day').alarms, { perDay: 2, hysteresis: true });
+    assert.deepEqual(parsePolicy('mad:8,nohyst').alarms, { rule: { kind: 'mad', k: 8 }, hysteresis: false });
+    assert.throws(() => parsePolicy('mad:8,loud'), /unknown flag/);
+  });
+});
+
+describe('the product incidents seam', () => {
+  it('opens after 3 consecutive points at the threshold, one incident per episode', async () => {
+    const { productIncidentsOf } = await import('../../../src/app/product-incidents.js');
+    const T = 200;
+    const ts = Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 60_000);
+    const item = { dataset: 'd', series: 'm', train: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) }, test: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) } };
+    const s = new Float32Array(T);
+    s[20] = s[21] = 9; // two points: no page
+    for (let i = 50; i < 60; i++) s[i] = 9; // an episode with a dip
+    s[55] = 0;
+    for (let i = 150; i < 153; i++) s[i] = 9;
+    const inc = productIncidentsOf()(item, s, 5);
+    assert.deepEqual(inc.map((i) => [Math.round((i.onset - 1.7e12) / 60_000), Math.round((i.end - 1.7e12) / 60_000)]), [[50, 59], [150, 152]]);
+  });
+});

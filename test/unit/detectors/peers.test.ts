@@ -1,0 +1,77 @@
+// The peer view: groups from the placement, peer means aligned by timestamp (leave-one-out), and CCL's peer-aware form
+// scoring what one machine does alone high and what all its peers do together low.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { peerGroups, peersOf } from '../../../src/core/peers.js';
+import { peerMeans } from '../../../src/detectors/peers.js';
+import { createDetector } from '../../../src/detectors/index.js';
+import { Rng } from '../../../src/tensor/index.js';
+import type { Series } from '../../../src/core/series.js';
+
+describe('peer groups', () => {
+  it('one group per shared job; unknown placement → the whole cluster; a job alone → no peers', () => {
+    const jobs: Record<string, string[]> = { a: ['j1'], b: ['j1', 'j2'], c: ['j2'], d: ['j3'] };
+    const g = peerGroups(['a', 'b', 'c', 'd'], (m) => jobs[m]);
+    assert.deepEqual(g, [[0, 1], [1, 2]]);
+    assert.deepEqual(peersOf(4, g), [[1], [0, 2], [1], []]);
+    assert.deepEqual(peerGroups(['a', 'b', 'c'], () => undefined), [[0, 1, 2]]);
+    // one unplaced machine: it has the whole list as its group
+    assert.deepEqual(peersOf(3, peerGroups(['a', 'b', 'x'], (m) => jobs[m])), [[1, 2], [0, 2], [0, 1]]);
+  });
+});
+
+describe('peer means', () => {
+  it('leave-one-out mean of the group at the same timestamps, averaged over groups; NaN where no peer has the timestamp', () => {
+    const x = (ts: number[], v: number[]) => ({ timestamps: ts, values: Float32Array.from(v) });
+    // C = 1; machine 2 lacks timestamp 20
+    const xs = [x([10, 20, 30], [1, 2, 3]), x([10, 20, 30], [10, 20, 30]), x([10, 30], [100, 300]), x([40], [7])];
+    const m = peerMeans(xs, 1, [[0, 1, 2], [1, 3]]);
+    assert.deepEqual(Array.from(m[0]!), [55, 20, 165]); // (10+100)/2, 20 alone, (30+300)/2
+    // machine 1: group 1 gives (1+100)/2, 2, (3+300)/2; group 2 has no other member at its timestamps
+    assert.deepEqual(Array.from(m[1]!), [50.5, 2, 151.5]);
+    assert.deepEqual(Array.from(m[2]!), [5.5, 16.5]);
+    assert.ok(Number.isNaN(m[3]![0]), 'no peer at 40');
+    assert.equal(peerMeans(xs, 1, [[0, 1]])[2], null, 'in no group');
+  });
+});
+
+/** M machines whose whole cluster has shared bursts in normal life; optional extra shifts. */
+function cluster(T: number, seed: number, shared?: [number, number], single?: [number, number, number]): Series[] {
+  const rng = new Rng(seed);
+  const bursts = Array.from({ length: T / 100 }, () => rng.int(T - 10));
+  return Array.from({ length: 4 }, (_, m) => {
+    const v = new Float32Array(T * 2);
+    for (let t = 0; t < T; t++) for (let c = 0; c < 2; c++) {
+      let x = Math.sin(t / 10 + c) + 0.5 * m + 0.1 * rng.normal();
+      if (bursts.some((b) => t >= b && t < b + 5)) x += 2;
+      if (shared && t >= shared[0] && t < shared[1]) x += 3;
+      if (single && m === single[2] && t >= single[0] && t < single[1]) x += 3;
+      v[t * 2 + c] = x;
+    }
+    return { name: `m${m}`, timestamps: Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 60_000), channels: ['a', 'b'], values: v };
+  });
+}
+
+describe('CCL peer view', () => {
+  it('a shift on every machine at once scores low, the same shift on one machine alone scores high', async () => {
+    const train = cluster(800, 1);
+    const test = cluster(400, 2, [150, 175], [280, 305, 2]);
+    const groups = [[0, 1, 2, 3]];
+    const params = { window: 32, stride: 2, scoreStride: 8, epochs: 3, maxTrainWindows: 512, batchSize: 32, d: 16, heads: 2, ffn: 32, patchSizes: [4, 8], negatives: 4 };
+    const max = (a: Float32Array, i: number, j: number): number => Math.max(...a.subarray(i, j));
+    const peer = createDetector('ccl', { ...params, peers: 'both' });
+    assert.ok(peer.peerAware);
+    await peer.fitCluster(train, groups);
+    const s = peer.scoreTrailing(test, test.map(() => 400), groups);
+    for (const m of [0, 1, 3]) assert.ok(max(s[m], 150, 175) < peer.threshold * 3, `m${m} during the shared shift: ${max(s[m], 150, 175).toFixed(2)} (threshold ${peer.threshold.toFixed(2)})`);
+    assert.ok(max(s[2], 280, 305) > 4 * max(s[2], 150, 175), `m2 alone ${max(s[2], 280, 305).toFixed(2)} vs shared ${max(s[2], 150, 175).toFixed(2)}`);
+    // without peers the same model kind cannot tell the two apart (the shared shift is as unusual as the lone one)
+    const own = createDetector('ccl', params);
+    await own.fitCluster(train, groups);
+    const o = own.scoreTrailing(test, test.map(() => 400), groups);
+    assert.ok(max(o[2], 150, 175) > 0.5 * max(o[2], 280, 305), 'the peer-less model flags the shared shift too');
+    // scored without peers, the peer-aware model falls back to the machine's own residual
+    const alone = peer.scoreTrailing([test[0]], [400])[0];
+    assert.ok(max(alone, 150, 175) > 3 * max(s[0], 150, 175), 'no peers: the own view speaks');
+  });
+});
