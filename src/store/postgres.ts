@@ -531,8 +531,9 @@ export class PostgresStore implements Store {
     return { machines, t: Array.from({ length: n }, (_, i) => p.start + i * p.bucketMs), bucketMs: p.bucketMs, cells };
   }
 
-  async machineStatus(): Promise<MachineStatus[]> {
-    return (await this.rows<{ machine: string; last_ts: number; last_score: number; risk: number; open_incidents: number }>('SELECT * FROM machine_status ORDER BY risk DESC, machine COLLATE "C"'))
+  async machineStatus(q: { limit?: number; machine?: string } = {}): Promise<MachineStatus[]> {
+    return (await this.rows<{ machine: string; last_ts: number; last_score: number; risk: number; open_incidents: number }>(
+      'SELECT * FROM machine_status WHERE ($1::text IS NULL OR machine = $1) ORDER BY risk DESC, machine COLLATE "C" LIMIT $2', [q.machine ?? null, q.limit ?? null]))
       .map((r) => ({ machine: r.machine, lastTs: r.last_ts, lastScore: r.last_score, risk: r.risk, openIncidents: r.open_incidents }));
   }
 

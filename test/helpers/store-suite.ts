@@ -146,6 +146,8 @@ describe(`store (${engine})`, () => {
     assert.deepEqual((await s.heatMap({ from: 0, to: 9, buckets: 2, threshold: 2, machines: ['a'] })).cells, [[0.5, 2]], 'max per bucket / threshold');
     assert.deepEqual((await s.scoresRange('a', 0, 9, 100)).values[0], [1, 4]);
     assert.deepEqual((await s.machineStatus()).map((m) => m.machine), ['b', 'a']);
+    assert.deepEqual((await s.machineStatus({ limit: 1 })).map((m) => m.machine), ['b'], 'the riskiest first');
+    assert.deepEqual((await s.machineStatus({ machine: 'a' })).map((m) => m.lastTs), [5], 'one machine');
     await s.close();
   });
 
