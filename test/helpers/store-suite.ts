@@ -1,7 +1,7 @@
 // The store contract, run against each engine (SQLite: test/unit/store/store.test.ts; PostgreSQL:
 // test/integration/store/postgres.test.ts): idempotent inserts, transactions, pivot to a Series, the watcher's atomic
 // step and its fence, incidents with the operator's part kept apart, the outbox, pages, downsampled ranges, events,
-// retention with roll-ups, model versions.
+// retention with roll-ups, model versions. The toolbox's parts: test/helpers/toolbox-suite.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FencedError, StoreError, type StepWrite, type Store } from '../../src/store/index.js';
@@ -79,6 +79,11 @@ describe(`store (${engine})`, () => {
     assert.deepEqual(got.ack, { at: 100, by: 'ann' });
     assert.deepEqual(got.label, { value: 'false-alarm', at: 101, by: 'ann', note: 'deploy' });
     assert.deepEqual(got.explanation, detail.explanation);
+    // the alarm's fields (hysteresis, time to breach) come back as written
+    const breach = { metric: 'latency_ms', limit: 500, level: 420, slopePerMin: 8, at: 12_000, inMs: 10_000, firstWarnedAt: 2 };
+    await s.commitStep(step({ incidents: [{ ...inc('inc-1', 'm', 2), lastSeen: 999_999, segments: 2, lastHigh: 999_000, breach }] }));
+    assert.deepEqual([(await s.incident('inc-1'))!.lastHigh, (await s.incident('inc-1'))!.breach], [999_000, breach]);
+    assert.deepEqual((await s.activeIncidents())[0].breach, breach);
     // a failing step leaves nothing behind
     await assert.rejects(s.commitStep(step({ scores: [{ machine: 'm', points: [{ t: 3, score: 1 }] }], incidents: [{ ...inc('inc-2', 'm', 3), machine: null as unknown as string }] })));
     assert.deepEqual((await s.scores('m', 0, 10)).t, [1, 2], 'the scores of the failed step were rolled back');

@@ -10,9 +10,11 @@ import { openStore, type Store } from '../../../src/store/index.js';
 import { PG_MIGRATIONS } from '../../../src/store/pg-schema.js';
 import { MIGRATIONS } from '../../../src/store/schema.js';
 import { packRow } from '../../../src/store/rows.js';
+import { RollupCells } from '../../../src/store/pg-rollups.js';
 import { startPostgres } from '../../helpers/postgres.js';
 import { storeSuite } from '../../helpers/store-suite.js';
 import { rollupSuite } from '../../helpers/rollup-suite.js';
+import { toolboxSuite } from '../../helpers/toolbox-suite.js';
 
 const server = startPostgres();
 after(async () => (await server).stop());
@@ -26,10 +28,13 @@ storeSuite('postgres', async () => openStore(await freshDb()), async (s: Store) 
 
 rollupSuite('postgres', async () => openStore(await freshDb()));
 
+toolboxSuite('postgres', async () => openStore(await freshDb()), async (s: Store) =>
+  (await (s as PostgresStore).pool.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM job_topologies')).rows[0].n);
+
 describe('store (postgres only)', { timeout: 120_000 }, () => {
   it('has the SQLite engine\'s migrations: same numbers, each earlier version upgraded in place with its data', async () => {
     assert.equal(PG_MIGRATIONS.length, MIGRATIONS.length);
-    for (const v of [1, 2, 3, 4]) {
+    for (const v of [1, 2, 3, 4, 5]) {
       const url = await freshDb();
       const pool = new pg.Pool({ connectionString: url, max: 1 });
       await migratePg(pool, v, url);
@@ -39,8 +44,18 @@ describe('store (postgres only)', { timeout: 120_000 }, () => {
         await q("INSERT INTO metric_ids VALUES ('cpu_load', 0), ('heap_used', 1)");
         await q("SELECT setval('metric_id_seq', 1)");
         await q('INSERT INTO sample_rows VALUES ($1, $2, $3), ($4, $5, $6)', ['tm-1', 1000, packRow([0, 1], [0.5, 123456789.25]), 'tm-2', 2000, packRow([0], [0.25])]);
+        if (v >= 5) {
+          // version 5 keeps sample roll-ups beside the rows (its insertSamples writes both)
+          const cells = new RollupCells(2);
+          cells.add('tm-1', 1000, 0, 0.5);
+          cells.add('tm-1', 1000, 1, 123456789.25);
+          cells.add('tm-2', 2000, 0, 0.25);
+          for (const r of cells.rows()) await q('INSERT INTO sample_rollups VALUES ($1, $2, $3, $4)', [r.level, r.machine, r.bucket, r.v]);
+        }
       }
       await q('INSERT INTO scores VALUES ($1, $2, $3, $4)', ['tm-1', 1000, 0.7, 1]);
+      // version 5 keeps score roll-ups beside the scores (its commitStep writes both)
+      if (v >= 5) for (const level of [60_000, 300_000, 1_800_000, 7_200_000]) await q('INSERT INTO score_rollups VALUES ($1, $2, $3, $4)', [level, 'tm-1', 0, 0.7]);
       if (v < 3) {
         await q('INSERT INTO models (kind, path, threshold, created_at, report) VALUES ($1, $2, $3, $4, $5)', ['ccl', '/m.model', 4.5, 7, '{"reason":"manual"}']);
         await q('INSERT INTO incidents VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', ['inc-1', 'tm-1', 'trend', 'acknowledged', 1000, 5000, null, 9,
@@ -51,6 +66,8 @@ describe('store (postgres only)', { timeout: 120_000 }, () => {
           VALUES ('inc-1', 'tm-1', 'trend', 'open', 1000, 5000, NULL, 9, 2, TRUE, $1, 4000, 'ann')`, [JSON.stringify({ explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], jobs: [], movers: [], cause: null, events: [] })]);
         if (v === 3) await q("INSERT INTO metric_names VALUES ('cpu_load'), ('heap_used')");
         await q("INSERT INTO machines VALUES ('tm-1', 1000, 1000), ('tm-2', 2000, 2000)");
+        await q(`INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES
+          ('inc-1:open', 'inc-1', 'open', 1000, 2, 9000, NULL, 'HTTP 503'), ('inc-2:open', 'inc-2', 'open', 1500, 1, 1500, 1600, NULL)`);
       }
       await pool.end();
       const s = await PostgresStore.open(url);
@@ -66,6 +83,19 @@ describe('store (postgres only)', { timeout: 120_000 }, () => {
       const wide = await s.metricsRange('tm-1', 0, 30 * 86_400_000, 10);
       assert.deepEqual([wide.bucketMs % 7_200_000, wide.channels, wide.values.map((c) => c[0])], [0, ['cpu_load', 'heap_used'], [0.5, 123456789.25]], `v${v}: the existing rows are rolled up`);
       assert.equal((await s.scoresRange('tm-1', 0, 30 * 86_400_000, 10)).values[0][0], 0.7, `v${v}: and the scores`);
+      if (v >= 3) {
+        // v6: the outbox rows are the webhook's, with their ids and delivery state; a second sink gets its own row
+        const had = await s.alerts();
+        assert.deepEqual(had.map((a) => [a.sink, a.key, a.attempts, a.nextAt, a.deliveredAt, a.lastError]),
+          [['webhook', 'inc-1:open', 2, 9000, null, 'HTTP 503'], ['webhook', 'inc-2:open', 1, 1500, 1600, null]], `v${v}: the outbox kept`);
+        assert.deepEqual((await s.dueAlerts(10_000, 10, 'webhook')).map((a) => a.key), ['inc-1:open']);
+        await s.commitStep({ scores: [], modelId: null, scorerStates: [], incidents: [], alerts: [{ key: 'inc-1:open', incidentId: 'inc-1', kind: 'open', createdAt: 1000, sink: 'alertmanager' }], status: [], meta: {} });
+        assert.deepEqual((await s.alerts()).map((a) => a.sink), ['webhook', 'webhook', 'alertmanager'], 'unique per (sink, key)');
+        assert.ok((await s.alerts())[2].id > had[1].id, 'new ids after the kept ones');
+      }
+      assert.equal(await s.insertJobGraphs([{ jobId: 'j', job: 'orders', ts: 1, state: 'RUNNING', vertices: [], edges: [] }]), 1, `v${v}: job graphs can be stored`);
+      await s.putEvidence({ incidentId: 'inc-1', kind: 'thread-dump', target: {}, requestedAt: 0, capturedAt: 1, latencyMs: 1, bytes: 2, truncated: false, error: null, body: [] });
+      assert.equal((await s.evidence('inc-1')).length, 1, `v${v}: and evidence`);
       // a new metric gets the next id, after the migrated ones
       await s.insertSamples([{ machine: 'tm-1', ts: 3000, metric: 'latency_ms', value: 3 }]);
       assert.deepEqual(await s.metrics(), ['cpu_load', 'heap_used', 'latency_ms']);
