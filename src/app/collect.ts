@@ -1,6 +1,9 @@
 // Collection into the store, once for `collect` and `watch`: a Flink REST or Prometheus source polled on demand, its
-// samples and job placement stored (duplicates ignored), what failed reported — never fatal for one poll.
-import { FlinkRestSource, PrometheusSource, type HttpOptions } from '../collect/index.js';
+// samples and job placement stored (duplicates ignored), and — from Flink's REST API — its events (deploys, job state
+// changes, restarts, TaskManager losses, failed checkpoints, rescales) stored for the watcher's grace periods and the
+// dashboard's time axes; what failed reported — never fatal for one poll.
+import { FlinkEventSource, FlinkRestSource, PrometheusSource, type HttpOptions } from '../collect/index.js';
+import type { FlinkEvent } from '../core/event.js';
 import type { PromOptions } from '../collect/prometheus.js';
 import type { Store } from '../store/store.js';
 import type { Sample } from '../core/sample.js';
@@ -29,17 +32,21 @@ export interface PollOutcome {
   /** Of which new to the store. */
   stored: number;
   machines: number;
+  /** Flink events new to the store this poll (Flink REST only). */
+  events: FlinkEvent[];
   errors: string[];
 }
 
 export class StoreCollector {
   private readonly flink: FlinkRestSource | null;
   private readonly prom: PrometheusSource | null;
+  private readonly events: FlinkEventSource | null;
   private from: number;
 
   constructor(private readonly store: Store, spec: SourceSpec, now = Date.now()) {
     if (!!spec.flink === !!spec.prometheus) throw new Error('give exactly one source: a Flink REST URL or a Prometheus URL');
     this.flink = spec.flink ? new FlinkRestSource(spec.flink, spec.http ?? {}) : null;
+    this.events = spec.flink ? new FlinkEventSource(spec.flink, spec.http ?? {}) : null;
     this.prom = spec.prometheus ? new PrometheusSource(spec.prometheus, { ...(spec.http ?? {}), ...(spec.prom ?? {}), stepMs: spec.stepMs ?? 10_000 }) : null;
     this.from = now - (spec.sinceMs ?? 10 * 60_000);
   }
@@ -50,12 +57,29 @@ export class StoreCollector {
       const r = await this.flink.poll(now);
       const stored = await this.store.insertSamples(r.samples);
       await this.store.recordPlacement(r.jobsOn, now);
-      return { read: r.samples.length, lag: lagOf(r.samples), stored, machines: new Set(r.samples.map((s) => s.machine)).size, errors: r.errors };
+      const { events, errors } = await this.pollEvents(r.jobsOn, now);
+      return { read: r.samples.length, lag: lagOf(r.samples), stored, machines: new Set(r.samples.map((s) => s.machine)).size, events, errors: [...r.errors, ...errors] };
     }
     const r = await this.prom!.range(this.from, now);
     // a window with failed queries is asked again next time (up to an hour back); the store ignores what it has
     if (r.errors.length === 0 || now - this.from > 3_600_000) this.from = now;
     const stored = await this.store.insertSamples(r.samples);
-    return { read: r.samples.length, lag: lagOf(r.samples), stored, machines: new Set(r.samples.map((s) => s.machine)).size, errors: r.errors };
+    return { read: r.samples.length, lag: lagOf(r.samples), stored, machines: new Set(r.samples.map((s) => s.machine)).size, events: [], errors: r.errors };
+  }
+
+  /** Flink's events since the last poll (the first poll is the baseline), stored; those new to the store returned. */
+  private async pollEvents(jobsOn: Record<string, string[]>, now: number): Promise<{ events: FlinkEvent[]; errors: string[] }> {
+    const src = this.events!;
+    const byJob: Record<string, string[]> = {};
+    for (const [machine, jobs] of Object.entries(jobsOn)) for (const j of jobs) (byJob[j] ??= []).push(machine);
+    try {
+      const p = await src.poll(now);
+      src.jobsOn = byJob; // after the poll: a failover names the TaskManagers the jobs ran on before it
+      const fresh: FlinkEvent[] = [];
+      for (const e of p.events) if (await this.store.insertEvents([e])) fresh.push(e);
+      return { events: fresh, errors: p.errors.map((e) => `events: ${e}`) };
+    } catch (e) {
+      return { events: [], errors: [`events: ${(e as Error).message}`] };
+    }
   }
 }

@@ -13,6 +13,7 @@ import type { Store } from '../store/store.js';
 import type { AlarmPolicy } from './alarms.js';
 import type { WatchOptions } from './watch.js';
 import { replay, type ReplayCluster, type ReplayResult } from './replay.js';
+import { labReplay } from './lab-replay.js';
 
 export interface DemoOptions {
   machines: number;
@@ -36,13 +37,17 @@ export interface DemoOptions {
 
 export interface DemoResult {
   store: Store;
-  cluster: SyntheticCluster;
+  /** The synthetic cluster (absent when the demo replays a flink-lab recording). */
+  cluster?: SyntheticCluster;
+  /** The recording replayed (`demo --dataset flink-lab:<dir>`). */
+  recording?: { dir: string; machines: number; trainRows: number; inspectedRows: number; faults: number; events: number };
   modelPath: string;
   threshold: number;
   thresholdRule: string;
   trainMs: number;
   incidents: IncidentRecord[];
-  truth: { hotspots: number; found: number; typed: number; falseIncidents: number; jobsBlamed: number; jobsJudged: number; bpNamed: number; bpTotal: number };
+  /** Synthetic only: the generator's ground truth matched against the incidents. */
+  truth?: { hotspots: number; found: number; typed: number; falseIncidents: number; jobsBlamed: number; jobsJudged: number; bpNamed: number; bpTotal: number };
   /** Incident-level metrics against the generator's ground truth (restarts as events that must not page). */
   metrics: IncidentMetrics;
   alarmRule: string;
@@ -98,7 +103,7 @@ export function syntheticReplay(cluster: SyntheticCluster, o: { events?: boolean
   };
 }
 
-export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+export async function runDemo(o: DemoOptions): Promise<DemoResult & Required<Pick<DemoResult, 'cluster' | 'truth'>>> {
   const cluster = generateCluster({ machines: o.machines, days: o.days, seed: o.seed, contamination: 0.1 });
   const step = cluster.options.intervalSec * 1000;
   const tsOf = (i: number): number => cluster.options.t0Ms + i * step;
@@ -126,5 +131,24 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     truth: { hotspots: testHotspots.length, found: m.found, typed: m.typed, falseIncidents: m.falseIncidents, jobsBlamed, jobsJudged, bpNamed, bpTotal: bp.length },
     metrics: r.metrics, alarmRule: r.alarmRule, breach: r.breach,
     latenciesMs: r.latenciesMs,
+  };
+}
+
+/** The demo on a flink-lab recording (`demo --dataset flink-lab:<dir>`): the recording replayed through the product
+ *  path — its training part as history, the rest delivered batch by batch with its per-operator samples and Flink
+ *  events — and the incidents judged against the recorded faults (failovers must not page). */
+export async function runLabDemo(o: Omit<DemoOptions, 'machines' | 'days' | 'seed' | 'events'> & { dataset: string }): Promise<DemoResult> {
+  const m = /^flink-lab:(.+)$/.exec(o.dataset);
+  if (!m) throw new Error(`demo --dataset takes flink-lab:<recording dir>, got '${o.dataset}'`);
+  const c = labReplay(m[1]);
+  const r = await replay(c, {
+    dir: o.out, kind: o.kind ?? 'ccl', params: { epochs: o.epochs, maxTrainWindows: 512, patience: o.epochs, ...o.params }, alarms: o.alarms, watch: o.watch, batch: o.batch ?? 15,
+    onTrain: o.onTrain, onDelivery: o.onDelivery,
+    provenance: { source: o.dataset, command: 'demo' },
+  });
+  return {
+    store: r.store, modelPath: r.modelPath, threshold: r.trained.detector.threshold, thresholdRule: r.trained.detector.thresholdRule, trainMs: r.trained.trainMs,
+    incidents: r.incidents, metrics: r.metrics, alarmRule: r.alarmRule, breach: r.breach, latenciesMs: r.latenciesMs,
+    recording: { dir: m[1], machines: c.machines.length, trainRows: c.machines[0].train.timestamps.length, inspectedRows: c.machines[0].test.timestamps.length, faults: c.faults.length, events: (c.events ?? []).length },
   };
 }

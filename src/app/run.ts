@@ -119,6 +119,8 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
         polled = await collector.poll();
         sum.collected += polled.read;
         for (const e of polled.errors) status(`collect: ${e}`);
+        for (const e of polled.events) log(`EVENT    ${e.kind} ${e.job ?? ''} ${e.detail}`);
+        sum.events += polled.events.length;
       } catch (e) {
         sum.failedPolls++;
         status(`collect failed (will retry): ${(e as Error).message}`);

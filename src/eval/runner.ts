@@ -145,8 +145,17 @@ function step(ts: Float64Array): number {
   return median(Array.from({ length: ts.length - 1 }, (_, i) => ts[i + 1] - ts[i]));
 }
 
-/** One page-worthy fault per labelled run of the test part, on the item's series as its machine. */
+/** The item's recorded faults (flink-lab: hotspots that page, failovers that must not) within its test part, on the
+ *  item's series as their machine; else one page-worthy fault per labelled run of the test part. */
 export function faultsFromLabels(item: DatasetItem): Fault[] {
+  if (item.faults) {
+    const ts = item.test.timestamps;
+    const from = ts[0];
+    const to = ts[ts.length - 1] + step(ts);
+    return item.faults.filter((f) => f.end > from && f.start < to).map((f) => ({
+      id: f.machines.length === 1 ? f.id : `${f.id}@${item.series}`, kind: f.kind, machines: [item.series], start: Math.max(f.start, from), end: Math.min(f.end, to), page: f.page,
+    }));
+  }
   const ts = item.test.timestamps;
   const dt = step(ts);
   return toEvents(item.test.labels ?? []).map(([s, e], k) => ({

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDemo } from '../../app/demo.js';
+import { runDemo, runLabDemo, type DemoOptions } from '../../app/demo.js';
 import { reportInput } from '../../app/report.js';
 import { InspectionService } from '../../app/service.js';
 import { renderMarkdown, renderHtml } from '../../inspect/report.js';
@@ -27,7 +27,8 @@ function sloOf(specs: string[]): Record<string, number> {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('Run the whole product path on a bundled synthetic Flink cluster: store, train, watch, report, dashboard')
+    .description('Run the whole product path on a bundled synthetic Flink cluster (or a flink-lab recording): store, train, watch, report, dashboard')
+    .addOption(opt('--dataset <spec>', 'replay a flink-lab recording instead of the synthetic cluster: flink-lab:<recording dir>', check((v: string) => /^flink-lab:.+/.test(v) ? null : 'is not flink-lab:<recording dir>')))
     .addOption(opt('--machines <n>', 'machines in the demo cluster', check(positiveInt), '12'))
     .addOption(opt('--days <n>', 'days of history (half for training, half inspected)', check(positiveInt), '4'))
     .addOption(opt('--seed <n>', 'generator seed', check(nonNegativeInt), '7'))
@@ -37,15 +38,15 @@ export function registerDemo(program: Command): void {
     .option('--slo <metric=limit...>', 'limits per metric: rising incidents carry a time to breach (e.g. latency_ms=200)', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
     .addOption(opt('--port <n>', 'dashboard port on 127.0.0.1 (0 = any free port)', check(port), '8080'))
     .option('--no-serve', 'do not serve the dashboard (default when CI is set or stdout is not a terminal)')
-    .action(async (o: { machines: string; days: string; seed: string; epochs: string; out: string; port: string; serve: boolean; falseAlarms?: number; slo: string[] }) => {
+    .action(async (o: { machines: string; days: string; seed: string; epochs: string; out: string; port: string; serve: boolean; falseAlarms?: number; slo: string[]; dataset?: string }) => {
       const t0 = Date.now();
       const epochs = Number(o.epochs);
       const bar = progressBar('train CCL [{bar}] epoch {value}/{total} {info}');
       const rbar = progressBar('inspect [{bar}] {value}/{total} samples {info}');
       let phase = 'train' as 'train' | 'inspect';
       bar.start(epochs, 'train CCL');
-      const r = await runDemo({
-        machines: Number(o.machines), days: Number(o.days), seed: Number(o.seed), epochs, out: o.out,
+      const common: Omit<DemoOptions, 'machines' | 'days' | 'seed'> = {
+        epochs, out: o.out,
         alarms: o.falseAlarms !== undefined ? { perDay: o.falseAlarms } : undefined,
         watch: o.slo.length ? { slo: sloOf(o.slo) } : undefined,
         onTrain: (p) => bar.update(p.epoch, { info: `loss ${p.loss.toFixed(4)}${p.valLoss !== undefined ? ` val ${p.valLoss.toFixed(4)}` : ''} ETA ${fmtMs(p.etaMs)}` }),
@@ -57,11 +58,14 @@ export function registerDemo(program: Command): void {
           }
           rbar.update(done, { info: '' });
         },
-      });
+      };
+      const r = o.dataset ? await runLabDemo({ ...common, dataset: o.dataset }) : await runDemo({ ...common, machines: Number(o.machines), days: Number(o.days), seed: Number(o.seed) });
       if ((phase as string) === 'inspect') rbar.stop();
       else bar.stop();
       const c = r.cluster;
-      console.log(`cluster: ${c.machines.length} machines × ${Object.keys(c.machines[0].frame).length} Flink metrics, ${c.jobs.length} jobs; ${c.trainEnd} samples of history per machine (≈10 % unlabelled hotspots inside), ${c.T - c.trainEnd} inspected delivery by delivery through the store`);
+      const rec = r.recording;
+      if (rec) console.log(`recording ${rec.dir}: ${rec.machines} TaskManagers; ${rec.trainRows} rows of history per machine (faults inside, unlabelled), ${rec.inspectedRows} inspected delivery by delivery through the store with ${rec.events} Flink events; ${rec.faults} recorded faults judged`);
+      if (c) console.log(`cluster: ${c.machines.length} machines × ${Object.keys(c.machines[0].frame).length} Flink metrics, ${c.jobs.length} jobs; ${c.trainEnd} samples of history per machine (≈10 % unlabelled hotspots inside), ${c.T - c.trainEnd} inspected delivery by delivery through the store`);
       console.log(`trained in ${fmtMs(r.trainMs)}; threshold ${r.threshold.toFixed(3)} (${r.thresholdRule} of training scores); alarms: ${r.alarmRule}; model: ${r.modelPath}; store: ${r.store.location}`);
       const input = await reportInput(r.store);
       console.log('\n' + renderMarkdown(input));
@@ -75,12 +79,12 @@ export function registerDemo(program: Command): void {
       }
       const t = r.truth;
       const im = r.metrics;
-      console.log(`\nground truth: ${t.found}/${t.hotspots} injected hotspots raised an incident, ${t.typed} with the right type; ${t.falseIncidents} incidents are not the one speaking for a hotspot.`);
-      console.log(`incidents: ${im.incidents}, precision ${im.incident_precision.toFixed(2)} (matching a hotspot), hotspot recall ${im.fault_recall.toFixed(2)}, median detection delay ${(im.median_delay / 60_000).toFixed(0)} min; pages ${im.pages}, false pages ${im.false_pages} (${im.false_pages_per_machine_day.toFixed(2)} per machine-day); restarts that paged: ${im.events_paged}/${im.events}.`);
+      if (t) console.log(`\nground truth: ${t.found}/${t.hotspots} injected hotspots raised an incident, ${t.typed} with the right type; ${t.falseIncidents} incidents are not the one speaking for a hotspot.`);
+      console.log(`incidents: ${im.incidents}, precision ${im.incident_precision.toFixed(2)} (matching a hotspot), hotspot recall ${im.fault_recall.toFixed(2)}, median detection delay ${(im.median_delay / 60_000).toFixed(0)} min; pages ${im.pages}, false pages ${im.false_pages} (${im.false_pages_per_machine_day.toFixed(2)} per machine-day); ${rec ? 'failovers' : 'restarts'} that paged: ${im.events_paged}/${im.events}.`);
       if (r.breach) console.log(`time to breach: ${r.breach.warnedAhead}/${r.breach.breached} hotspots that crossed a limit were warned before the crossing (median lead ${Number.isFinite(r.breach.medianLeadMs) ? (r.breach.medianLeadMs / 60_000).toFixed(0) + ' min' : '—'}).`);
       console.log(`by kind: ${Object.entries(im.by_kind).map(([k, v]) => `${k} ${v.detected}/${v.faults} (median delay ${Number.isFinite(v.median_delay) ? (v.median_delay / 60_000).toFixed(0) + ' min' : '—'})`).join(', ')}`);
-      console.log(`jobs: on ${t.jobsBlamed}/${t.jobsJudged} found hotspots of machines running several jobs, the job that moved most is the one the hotspot was put on.`);
-      if (t.bpTotal) console.log(`back-pressure: ${t.bpNamed}/${t.bpTotal} injected cascades have an incident naming the right downstream machine as the cause.`);
+      if (t) console.log(`jobs: on ${t.jobsBlamed}/${t.jobsJudged} found hotspots of machines running several jobs, the job that moved most is the one the hotspot was put on.`);
+      if (t?.bpTotal) console.log(`back-pressure: ${t.bpNamed}/${t.bpTotal} injected cascades have an incident naming the right downstream machine as the cause.`);
       const lat = [...r.latenciesMs].sort((a, b) => a - b);
       console.log(`latency from a delivery's arrival (all machines) to its stored scores/incidents: median ${lat[lat.length >> 1].toFixed(1)} ms, p99 ${lat[Math.floor(lat.length * 0.99)].toFixed(1)} ms`);
       const htmlPath = join(o.out, 'report.html');

@@ -21,6 +21,23 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const JOB = 'orders';
 const HOT_OP = 'order-score';
 
+/** Waits until Prometheus holds busy time of every TaskManager from the last 20 s; fails with the targets' health. */
+async function promHasEvery(tms: string[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const q = encodeURIComponent('count by (tm_id) (count_over_time(flink_taskmanager_job_task_busyTimeMsPerSecond[20s]))');
+  for (;;) {
+    const r = (await (await fetch(`${promUrl}/api/v1/query?query=${q}`)).json()) as { data: { result: { metric: { tm_id?: string } }[] } };
+    const norm = (x: string): string => x.replace(/[^A-Za-z0-9]/g, '_'); // however the reporter spells the id
+    const have = r.data.result.map((x) => x.metric.tm_id ?? '');
+    if (tms.every((t) => have.map(norm).includes(norm(t)))) return;
+    if (Date.now() > deadline) {
+      const t = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as { data: { activeTargets: { scrapeUrl: string; health: string; lastError: string; lastScrapeDuration: number }[] } };
+      assert.fail(`Prometheus has recent busy time of ${have.join(', ') || 'no TaskManager'} only; targets: ${JSON.stringify(t.data.activeTargets.map((x) => [x.scrapeUrl, x.health, x.lastError, x.lastScrapeDuration]))}`);
+    }
+    await sleep(2000);
+  }
+}
+
 function cli(args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, CI: 'true' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -101,6 +118,9 @@ describe('collect from a real Flink cluster and Prometheus', { timeout: 420_000 
     } finally {
       await store.close();
     }
+    // Prometheus scrapes a TaskManager whose CPU the hot UDF starves with a timeout of one scrape interval: wait (up to
+    // 60 s) until the last 20 s hold scrapes of every TaskManager, and say what Prometheus reported if they never do
+    await promHasEvery(['tm-1', 'tm-2', 'tm-3'], 60_000);
     const pdb = join(dir, 'prom.db');
     const p = cli(['collect', '--prometheus', promUrl, '--db', pdb, '--polls', '1', '--since', `${Math.ceil((Date.now() - hotFrom) / 1000) + 5}s`, '--interval', '2s']);
     assert.equal(p.code, 0, p.err);

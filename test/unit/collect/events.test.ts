@@ -5,7 +5,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FlinkEventSource, FlinkRestSource } from '../../../src/collect/index.js';
+import { StoreCollector } from '../../../src/app/collect.js';
+import { SqliteStore } from '../../../src/store/sqlite.js';
 
 interface World {
   tms: string[];
@@ -86,6 +91,29 @@ describe('Flink event collector', () => {
     const r = await new FlinkEventSource(base, { retries: 0 }).poll(1);
     assert.equal(r.errors.length, 1);
     assert.match(r.errors[0], /^job gone: HTTP 404/);
+  });
+});
+
+describe('events on the product path', () => {
+  it('a watch poll stores Flink events with the samples (once each), and a failover names the machines from the placement', async () => {
+    w = { tms: ['tm-1', 'tm-2'], jobs: [{ jid: 'a1', name: 'orders', state: 'RUNNING', 'last-modification': 100 }], restarting: {}, failed: {}, exceptions: {}, parallelism: {}, watermark: '0' };
+    const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'flinkscope-events-')), 'e.db'));
+    try {
+      const c = new StoreCollector(store, { flink: base, http: { retries: 0 } });
+      const first = await c.poll(1000);
+      assert.deepEqual([first.events, first.errors], [[], []], 'the first poll is the baseline');
+      assert.ok(first.stored > 0, 'samples stored as before');
+      w.tms = ['tm-2']; // tm-1 (where the server places orders' subtask) is lost
+      w.jobs[0] = { ...w.jobs[0], state: 'RESTARTING', 'last-modification': 1500 };
+      const second = await c.poll(2000);
+      assert.deepEqual(second.events.map((e) => e.kind), ['failover', 'job-state']);
+      assert.match(second.events[0].detail, /TaskManager tm-1 lost; its jobs \(orders\) restart elsewhere/, 'the placement stored by the previous poll names the jobs');
+      assert.deepEqual((await store.events({})).map((e) => e.kind).sort(), ['failover', 'job-state'], 'stored');
+      assert.deepEqual((await c.poll(2500)).events, [], 'nothing new, nothing stored twice');
+      assert.equal((await store.events({})).length, 2);
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -76,3 +76,17 @@ describe('incident-level metrics', () => {
     bad([], [], observed, -1, /slack must be a finite number ≥ 0/);
   });
 });
+
+describe('faults of a dataset item', () => {
+  it('flink-lab items are judged on their recorded faults (kind, page) within the test part, not on label runs', async () => {
+    const { loadDataset } = await import('../../../src/data/index.js');
+    const { faultsFromLabels } = await import('../../../src/eval/runner.js');
+    const items = await loadDataset('flink-lab:test/fixtures/flink-lab/mini');
+    const tm2 = items.find((i) => i.series === 'tm-2')!;
+    const f = faultsFromLabels(tm2);
+    assert.ok(f.length > 0);
+    assert.ok(f.every((x) => x.machines.length === 1 && x.machines[0] === 'tm-2' && x.start >= tm2.test.timestamps[0]));
+    assert.ok(f.some((x) => x.kind === 'slow-sink' && x.page), JSON.stringify(f));
+    assert.ok(!f.some((x) => x.kind === 'labelled'));
+  });
+});

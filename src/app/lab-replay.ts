@@ -1,0 +1,58 @@
+// A flink-lab recording (src/data/readers/flinklab.ts) as a replay of the product path (src/app/replay.ts): each
+// TaskManager's history before the manifest's trainEnd is the training part, the rest is delivered as a collector
+// would deliver it — machine rows with the per-operator samples of the same times, and the Flink events the recorder
+// collected when they happened. Faults of the inspected part are judged as recorded: hotspots must page, failovers
+// (page: false) must not.
+import { sliceSeries, type Series } from '../core/series.js';
+import type { Sample } from '../core/sample.js';
+import { readFlinkLab, type FlinkLabRecording } from '../data/index.js';
+import type { Fault } from '../eval/incidents.js';
+import type { ReplayCluster } from './replay.js';
+
+/** Rows of a series in [from, to) as samples of `machine` (job / operator when given). */
+function samplesOf(s: Series, machine: string, from: number, to: number, job?: string, operator?: string): Sample[] {
+  const out: Sample[] = [];
+  const C = s.channels.length;
+  for (let t = 0; t < s.timestamps.length; t++) {
+    const ts = s.timestamps[t];
+    if (ts < from || ts >= to) continue;
+    for (let c = 0; c < C; c++) {
+      const value = s.values[t * C + c];
+      if (Number.isFinite(value)) out.push({ ts, machine, metric: s.channels[c], value, ...(job !== undefined ? { job, operator } : {}) });
+    }
+  }
+  return out;
+}
+
+/** The jobs each TaskManager ran at any time of the recording (from the manifest's placement). */
+function jobsByMachine(rec: FlinkLabRecording): Map<string, Set<string>> {
+  const on = new Map<string, Set<string>>(rec.manifest.taskManagers.map((m) => [m, new Set<string>()]));
+  for (const p of rec.manifest.placement) {
+    for (const [job, ops] of Object.entries(p.jobs)) {
+      for (const machines of Object.values(ops)) for (const m of machines) (on.get(m) ?? on.set(m, new Set()).get(m)!).add(job);
+    }
+  }
+  return on;
+}
+
+export function labReplay(dir: string): ReplayCluster {
+  const rec = readFlinkLab(dir);
+  const trainEnd = rec.manifest.trainEnd;
+  const jobs = jobsByMachine(rec);
+  const machines = rec.machines.map((s) => {
+    const n = s.timestamps.findIndex((t) => t >= trainEnd);
+    if (n <= 0) throw new Error(`${dir}: trainEnd ${trainEnd} leaves no training or no inspected rows for ${s.name}`);
+    const train = sliceSeries(s, 0, n);
+    delete train.labels; // training is unlabelled, as in production
+    return { name: s.name, jobs: [...(jobs.get(s.name) ?? [])].sort(), train, test: sliceSeries(s, n, s.timestamps.length) };
+  });
+  const faults: Fault[] = rec.faults
+    .filter((f) => f.end > trainEnd)
+    .map((f) => ({ id: f.id, kind: f.kind, machines: f.machines, start: Math.max(f.start, trainEnd), end: f.end, page: f.page }));
+  return {
+    machines,
+    extraSamples: (from, to) => rec.jobs.flatMap((j) => samplesOf(j.series, j.machine, from, to, j.job, j.operator)),
+    events: rec.events,
+    faults,
+  };
+}
