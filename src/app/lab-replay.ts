@@ -2,7 +2,9 @@
 // TaskManager's history before the manifest's trainEnd is the training part, the rest is delivered as a collector
 // would deliver it — machine rows with the per-operator samples of the same times, and the Flink events the recorder
 // collected when they happened. Faults of the inspected part are judged as recorded: hotspots must page, failovers
-// (page: false) must not.
+// (page: false) must not. The recorder compresses a day's load into minutes and scrapes every 2 s instead of 10 s, so
+// the watcher's durations are scaled the same way: the product's 10 min quiet period, merge gap and event grace are
+// 60 of its 10-s points, here 60 of the recording's scrapes (and so is the slack with which an early incident counts).
 import { sliceSeries, type Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
 import { readFlinkLab, type FlinkLabRecording } from '../data/index.js';
@@ -54,5 +56,7 @@ export function labReplay(dir: string): ReplayCluster {
     extraSamples: (from, to) => rec.jobs.flatMap((j) => samplesOf(j.series, j.machine, from, to, j.job, j.operator)),
     events: rec.events,
     faults,
+    slackMs: 60 * rec.manifest.scrapeMs,
+    watchDefaults: { resolveAfterMs: 60 * rec.manifest.scrapeMs, mergeGapMs: 60 * rec.manifest.scrapeMs, eventGraceMs: 60 * rec.manifest.scrapeMs },
   };
 }

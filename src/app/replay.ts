@@ -36,6 +36,12 @@ export interface ReplayCluster {
   events?: FlinkEvent[];
   /** Faults of the inspected period: page = true for hotspots, false for events that must not page. */
   faults: Fault[];
+  /** The cluster's own time scale for the watcher (quiet period, merge gap, event grace), under the caller's
+   *  options: a recording that compresses a day into minutes compresses these durations as well. */
+  watchDefaults?: WatchOptions;
+  /** An incident starting this much before a fault is the same alarm a moment early (default 10 min), on the same
+   *  time scale. */
+  slackMs?: number;
 }
 
 export interface ReplayOptions {
@@ -98,7 +104,8 @@ function rowsOf(machines: { name: string; s: Series }[], from: number, to: numbe
   return out;
 }
 
-export async function replay(c: ReplayCluster, o: ReplayOptions): Promise<ReplayResult> {
+export async function replay(c: ReplayCluster, opts: ReplayOptions): Promise<ReplayResult> {
+  const o: ReplayOptions = c.watchDefaults ? { ...opts, watch: { ...c.watchDefaults, ...opts.watch } } : opts;
   if (c.machines.length === 0) throw new Error('replay: no machines');
   const first = c.machines[0];
   for (const m of c.machines) {
@@ -163,8 +170,8 @@ export async function replay(c: ReplayCluster, o: ReplayOptions): Promise<Replay
   }
   incidents.reverse(); // oldest first
   const observed = c.machines.map((m) => ({ machine: m.name, from: testTs[0], to: testTs[testTs.length - 1] + step }));
-  const metrics = incidentMetrics(incidents.map((i) => ({ machine: i.machine, onset: i.onset, end: i.lastSeen, paged: i.paged })), c.faults, observed, o.slackMs ?? 600_000);
-  const breach = o.watch?.slo ? breachLead(c, incidents, warnings, o.watch.slo, o.slackMs ?? 600_000) : null;
+  const metrics = incidentMetrics(incidents.map((i) => ({ machine: i.machine, onset: i.onset, end: i.lastSeen, paged: i.paged })), c.faults, observed, o.slackMs ?? c.slackMs ?? 600_000);
+  const breach = o.watch?.slo ? breachLead(c, incidents, warnings, o.watch.slo, o.slackMs ?? c.slackMs ?? 600_000) : null;
   return { store, trained, modelPath, alarmRule: levels.rule, incidents, metrics, breach, latenciesMs };
 }
 

@@ -63,6 +63,9 @@ export interface IncidentMetrics {
   false_pages_per_machine_day: number;
   events: number;
   events_paged: number;
+  /** Share of the watched machine-time that lay inside an incident: an alarm that never ends matches every fault,
+   *  and this is where it shows (a useful inspector keeps it small). */
+  alarm_share: number;
 }
 
 const DAY = 86_400_000;
@@ -101,6 +104,22 @@ function check(incidents: IncidentSpan[], faults: Fault[], observed: ObservedSpa
 
 const matches = (i: IncidentSpan, f: Fault, slack: number): boolean => f.machines.includes(i.machine) && i.onset < f.end && i.end >= f.start - slack;
 
+/** Machine-time inside incidents ([onset, end] merged per machine, clipped to when it was watched). */
+function alarmedMs(incidents: IncidentSpan[], observed: ObservedSpan[]): number {
+  let total = 0;
+  for (const o of observed) {
+    const spans = incidents.filter((i) => i.machine === o.machine).map((i) => [Math.max(i.onset, o.from), Math.min(i.end, o.to)] as const)
+      .filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+    let end = -Infinity;
+    for (const [a, b] of spans) {
+      if (b <= end) continue;
+      total += b - Math.max(a, end);
+      end = b;
+    }
+  }
+  return total;
+}
+
 export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], observed: ObservedSpan[], slack: number): IncidentMetrics {
   check(incidents, faults, observed, slack);
   const real = faults.filter((f) => f.page);
@@ -124,6 +143,7 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
   const all = found(real);
   const machineDays = observed.reduce((s, o) => s + (o.to - o.from), 0) / DAY;
   const eventsPaged = events.filter((e) => pages.some((i) => matches(i, e, slack))).length;
+  const watchedMs = observed.reduce((s, o) => s + (o.to - o.from), 0);
   return {
     slack,
     incidents: incidents.length,
@@ -138,5 +158,6 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
     false_pages_per_machine_day: machineDays > 0 ? falsePages.length / machineDays : NaN,
     events: events.length,
     events_paged: eventsPaged,
+    alarm_share: watchedMs > 0 ? alarmedMs(incidents, observed) / watchedMs : NaN,
   };
 }

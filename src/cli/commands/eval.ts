@@ -25,7 +25,7 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('Fit on each series\' training part, threshold from held-out calibration scores, score its test part, and print the leaderboard with its provenance')
-    .addOption(opt('--dataset <spec...>', 'dataset specs: synthetic:flink?…, nab:<dir>[?subset=…], smd:<dir>, csvdir:<dir>?name=…, psm:<dir>, csv:<file>, parquet:<file> (any takes name=…)', datasetSpec).argParser(each(datasetSpec)).makeOptionMandatory())
+    .addOption(opt('--dataset <spec...>', 'dataset specs: synthetic:flink?…, nab:<dir>[?subset=…], smd:<dir>, csvdir:<dir>?name=…, psm:<dir>, csv:<file>, parquet:<file>, flink-lab:<dir> (any takes name=…)', datasetSpec).argParser(each(datasetSpec)).makeOptionMandatory())
     .addOption(opt('--detectors <list>', `comma-separated detector kinds (known: ${detectorKinds().join(', ')})`, listOf(detectorKinds, 'detector'), 'ccl,iforest,zscore'))
     .addOption(opt('--seeds <n>', 'seeds per run', positiveInt, '1'))
     .option('--param <kv...>', 'detector parameter overrides, e.g. ccl.epochs=3', [])

@@ -90,3 +90,17 @@ describe('faults of a dataset item', () => {
     assert.ok(!f.some((x) => x.kind === 'labelled'));
   });
 });
+
+describe('alarm share', () => {
+  it('is the watched machine-time inside incidents, overlaps merged and clipped to the watch', () => {
+    const observed: ObservedSpan[] = [{ machine: 'a', from: 0, to: 100 }, { machine: 'b', from: 0, to: 100 }];
+    const incidents: IncidentSpan[] = [
+      { machine: 'a', onset: 10, end: 30, paged: true },
+      { machine: 'a', onset: 20, end: 40, paged: true }, // overlaps the first: 10..40 counts once
+      { machine: 'b', onset: 90, end: 150, paged: false }, // clipped at 100
+    ];
+    const faults: Fault[] = [{ id: 'f', kind: 'skew', machines: ['a'], start: 15, end: 35, page: true }];
+    assert.equal(incidentMetrics(incidents, faults, observed, 0).alarm_share, (30 + 10) / 200);
+    assert.equal(incidentMetrics([], faults, observed, 0).alarm_share, 0);
+  });
+});
