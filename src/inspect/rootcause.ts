@@ -5,8 +5,9 @@
 // back-pressured: the bottleneck. Flink's web UI teaches the same reading (back-pressure tab: the first vertex that is
 // busy and not back-pressured). For any other incident the cause is the machine's own busiest subtask, when it is
 // busy. Over an incident's span each poll's graphs are walked on their own (with that poll's placement) and the
-// operator named most often wins — polls from before the back-pressure built up name nothing and do not dilute it;
-// its subtasks' shares are averaged over the polls that named it. Pure: snapshots in, a cause out.
+// operator named most often wins — polls from before the back-pressure built up name nothing (or only the fallback
+// walk, which counts only when no poll has the type's own) and do not dilute it; its subtasks' shares are averaged
+// over the polls that named it. Pure: snapshots in, a cause out.
 import type { BackpressureCause, GraphCause, Incident } from '../core/incident.js';
 import type { JobGraphSnapshot, VertexState } from '../core/jobgraph.js';
 
@@ -110,7 +111,13 @@ export function causeOverTime(inc: Incident, snaps: readonly JobGraphSnapshot[],
     (votes.get(k) ?? votes.set(k, []).get(k)!).push(c);
   }
   const meanBusy = (cs: GraphCause[]): number => cs.reduce((a, c) => a + c.subtasks[0].busy, 0) / cs.length;
-  const won = [...votes.values()].sort((a, b) => b.length - a.length || meanBusy(b) - meanBusy(a))[0];
+  // the incident type's own walk outranks the fallback over the span, as it does within a poll: a back-pressure
+  // incident's polls from before its machine waited (only its own busy subtask to name) count only when no poll found
+  // where it waits — else, on the machine that hosts the bottleneck, they outvote the walk while back-pressure builds
+  const prefer: GraphCause['walk'] = inc.type === 'backpressure' ? 'downstream' : 'local';
+  const all = [...votes.values()];
+  const preferred = all.filter((cs) => cs[0].walk === prefer);
+  const won = (preferred.length ? preferred : all).sort((a, b) => b.length - a.length || meanBusy(b) - meanBusy(a))[0];
   if (!won) return null;
   const subs = new Map<string, { index: number; machine: string; busy: number; backpressure: number; n: number }>();
   for (const c of won) {

@@ -96,7 +96,10 @@ export class FlinkCluster {
       'taskmanager.memory.jvm-overhead.min': '64m', 'taskmanager.memory.jvm-overhead.max': '64m',
       'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
       'metrics.reporter.prom.port': this.promPorts[0], 'metrics.fetcher.update-interval': 1000, 'taskmanager.load-balance.mode': 'SLOTS',
-      'heartbeat.timeout': 30000, 'rest.flamegraph.enabled': 'false', 'web.submit.enable': 'false',
+      'heartbeat.timeout': 30000, 'web.submit.enable': 'false',
+      // flame graphs for flinkscope's incident evidence (src/collect/evidence.ts): Flink samples a vertex's threads only
+      // when a flame graph is requested (FLIP-165), so a recording that asks for none pays nothing for it
+      'rest.flamegraph.enabled': 'true',
       // 4 KB network buffers instead of 32 KB: the lab's records are ~50 bytes, ten times smaller than typical ones,
       // and 32 KB buffers would hide a slow subtask for minutes before back-pressure reaches upstream
       'taskmanager.memory.segment-size': '4kb',

@@ -96,6 +96,16 @@ describe('root cause on the job graph', () => {
     assert.deepEqual(causeOverTime(inc('tm-2'), [p1, p2, moved])!.subtasks.map((x) => x.machine), ['tm-3']);
   });
 
+  it('over the span the incident type\'s walk outranks the fallback: the bottleneck\'s own machine, back-pressured late, names it downstream', () => {
+    // tm-3 hosts the hot score #2; its source waits only from the 4th poll on (Flink's 60 s windows catch up slowly)
+    const early = [10, 20, 30].map((ts) => ({ ...orders({ source: [[0.1, 0], [0.1, 0], [0.1, 0]], score: [[0.2, 0], [0.3, 0], [0.9, 0]] }), ts }));
+    const late = [40, 50].map((ts) => ({ ...orders(), ts }));
+    const c = causeOverTime(inc('tm-3'), [...early, ...late])!;
+    assert.deepEqual([c.walk, c.vertex, c.subtasks[0].index, c.subtasks[0].machine], ['downstream', 'score', 2, 'tm-3']);
+    assert.equal(causeOverTime(inc('tm-3'), early)!.walk, 'local', 'never back-pressured: the fallback');
+    assert.equal(causeOverTime(inc('tm-3', 'sustained-high'), [...early, ...late])!.walk, 'local', 'its own busy time: local in every poll');
+  });
+
   it('the cause in the incident\'s form: the hot subtask\'s TaskManager, busy in ms/s, whether it had an incident too', () => {
     const g = graphCause(inc('tm-1'), [orders()])!;
     const quiet = causeFromGraph(inc('tm-1'), g, []);
