@@ -39,6 +39,8 @@ export interface StudyRow {
   false_pages_per_machine_day: number;
   events: number;
   events_paged: number;
+  /** Share of the watched machine-time inside incidents. */
+  alarm_share: number;
   median_delay_min: number;
   by_kind: Record<string, { found: number; faults: number; median_delay_min: number }>;
   breach_warned: string;
@@ -93,7 +95,7 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
         const row: StudyRow = {
           cluster: spec, config: cfg.name, policy: pol.name, incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages,
           page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall,
-          false_pages_per_machine_day: m.false_pages_per_machine_day, events: m.events, events_paged: m.events_paged,
+          false_pages_per_machine_day: m.false_pages_per_machine_day, events: m.events, events_paged: m.events_paged, alarm_share: m.alarm_share,
           median_delay_min: m.median_delay / 60_000,
           by_kind: Object.fromEntries(Object.entries(m.by_kind).map(([k, v]) => [k, { found: v.detected, faults: v.faults, median_delay_min: v.median_delay / 60_000 }])),
           breach_warned: r.breach ? `${r.breach.warnedAhead}/${r.breach.breached}` : '—', breach_lead_min: r.breach ? r.breach.medianLeadMs / 60_000 : NaN,
@@ -118,9 +120,9 @@ export function incidentStudyMarkdown(rows: StudyRow[]): string {
     const rs = rows.filter((r) => r.cluster === cluster);
     const kinds = [...new Set(rs.flatMap((r) => Object.keys(r.by_kind)))].sort();
     out.push(`**${cluster}**`, '');
-    out.push('| configuration | alarms | incidents | incident precision | pages | page precision | hotspot recall | false pages / machine-day | restarts paged | median delay (min) | breach warned ahead (median lead, min) |');
-    out.push('|---|---|---|---|---|---|---|---|---|---|---|');
-    for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
+    out.push('| configuration | alarms | incidents | incident precision | pages | page precision | hotspot recall | false pages / machine-day | events paged | time in alarm | median delay (min) | breach warned ahead (median lead, min) |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f2(r.alarm_share)} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
     out.push('', `found / hotspots (median detection delay, min) per kind:`, '');
     out.push(`| configuration | alarms | ${kinds.join(' | ')} |`, `|---|---|${kinds.map(() => '---').join('|')}|`);
     for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${kinds.map((k) => (r.by_kind[k] ? `${r.by_kind[k].found}/${r.by_kind[k].faults} (${f0(r.by_kind[k].median_delay_min)})` : '—')).join(' | ')} |`);
