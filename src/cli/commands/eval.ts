@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { runEval, boardsMarkdown, provenanceMarkdown, renderEvalHtml, parseThresholdRule, parseThresholdRules, parseCalibration, type Case, type ResultRow, type ThresholdRule } from '../../eval/index.js';
 import { detectorKinds } from '../../detectors/index.js';
 import { progressBar, fmtMs } from '../progress.js';
-import { opt, check, each, datasetSpec, listOf, positiveInt, nonEmpty, fromThrowing, detectorParams } from '../options.js';
+import { opt, check, each, datasetSpec, listOf, positiveInt, nonEmpty, fromThrowing, detectorParams, duration } from '../options.js';
 import { productIncidentsOf } from '../../app/product-incidents.js';
 import { column } from '../../core/series.js';
 
@@ -33,17 +33,18 @@ export function registerEval(program: Command): void {
     .addOption(opt('--calibration <c>', 'where thresholds come from: tail[:share] (fit on the rest of training, rules on the held-out end) or none (the training data\'s own scores)', check(fromThrowing(parseCalibration)), 'tail:0.2'))
     .addOption(opt('--max-series <n>', 'only the first n usable series of each dataset', positiveInt))
     .option('--incidents', 'also judge the incidents the product would raise from each run\'s scores (its persistence and quiet period; src/app/product-incidents.ts): incident precision, fault recall, median delay, false pages per machine-day')
+    .addOption(opt('--quiet <d>', 'with --incidents: the quiet period after which an incident resolves, also the match slack (default 10m; flink-lab recordings scrape every 2 s and compress a day into minutes: 2m)', duration, '10m'))
     .addOption(opt('--json <file>', 'write {"provenance": …, "results": […]} here', nonEmpty))
     .addOption(opt('--report <file>', 'write an HTML report with plots of the best and worst runs', nonEmpty))
-    .action(async (o: { dataset: string[]; detectors: string[]; seeds: number; param: string[]; threshold: string; calibration: string; maxSeries?: number; incidents?: boolean; json?: string; report?: string }) => {
+    .action(async (o: { dataset: string[]; detectors: string[]; seeds: number; param: string[]; threshold: string; calibration: string; maxSeries?: number; incidents?: boolean; quiet: number; json?: string; report?: string }) => {
       const rules = parseThresholdRules(o.threshold);
       const calibration = parseCalibration(o.calibration);
       const bar = progressBar();
       const best = new Map<string, Case>();
       const worst = new Map<string, Case>();
       const { rows, provenance, incidents } = await runEval({
-        incidentsOf: o.incidents ? productIncidentsOf() : undefined,
-        incidentSlackMs: o.incidents ? 600_000 : undefined,
+        incidentsOf: o.incidents ? productIncidentsOf({ quietMs: o.quiet }) : undefined,
+        incidentSlackMs: o.incidents ? o.quiet : undefined,
         datasets: o.dataset,
         detectors: o.detectors,
         seeds: o.seeds,
@@ -69,9 +70,9 @@ export function registerEval(program: Command): void {
       console.log(`\n${boardsMarkdown(rows)}`);
       if (o.incidents) {
         const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
-        console.log('\nIncidents the product would raise (persistence, quiet period; slack 10 min):\n');
-        console.log('| dataset | detector | rule | incidents | incident precision | faults | fault recall | median delay (min) | false pages / machine-day |\n|---|---|---|---|---|---|---|---|---|');
-        for (const r of incidents) console.log(`| ${r.dataset} | ${r.detector} | ${r.rule} | ${r.incidents} | ${f(r.incident_precision)} | ${r.faults} | ${f(r.fault_recall)} | ${f(r.median_delay / 60_000, 0)} | ${f(r.false_pages_per_machine_day)} |`);
+        console.log(`\nIncidents the product would raise (persistence; quiet period and match slack ${fmtMs(o.quiet)}):\n`);
+        console.log('| dataset | detector | rule | incidents | incident precision | faults | fault recall | median delay (min) | false pages / machine-day | time in alarm |\n|---|---|---|---|---|---|---|---|---|---|');
+        for (const r of incidents) console.log(`| ${r.dataset} | ${r.detector} | ${r.rule} | ${r.incidents} | ${f(r.incident_precision)} | ${r.faults} | ${f(r.fault_recall)} | ${f(r.median_delay / 60_000, 1)} | ${f(r.false_pages_per_machine_day)} | ${f(r.alarm_share)} |`);
       }
       if (o.json) {
         mkdirSync(dirname(o.json), { recursive: true });
