@@ -12,7 +12,9 @@
 //   detection delay     = per detected fault max(0, earliest matching onset − start); median per kind and overall
 //   false pages         = paged incidents matching no page-worthy fault (a page during an event is one), per
 //                         machine-day of observation (Σ observed spans / 24 h)
-//   events paged        = events (page = false: failovers, deploys, …) matched by ≥ 1 PAGED incident / events
+//   events paged        = events (page = false: failovers, deploys, …) matched by ≥ 1 PAGED incident / events; an
+//                         incident that also matches a page-worthy fault which began no later than the event was
+//                         paged for that fault (still open when the event came), not for the event
 import { median } from '../core/stats.js';
 
 export interface IncidentSpan {
@@ -142,7 +144,8 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
   }
   const all = found(real);
   const machineDays = observed.reduce((s, o) => s + (o.to - o.from), 0) / DAY;
-  const eventsPaged = events.filter((e) => pages.some((i) => matches(i, e, slack))).length;
+  const pagedFor = (i: IncidentSpan, e: Fault): boolean => matches(i, e, slack) && !real.some((f) => f.start <= e.start && matches(i, f, slack));
+  const eventsPaged = events.filter((e) => pages.some((i) => pagedFor(i, e))).length;
   const watchedMs = observed.reduce((s, o) => s + (o.to - o.from), 0);
   return {
     slack,

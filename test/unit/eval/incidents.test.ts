@@ -104,3 +104,18 @@ describe('alarm share', () => {
     assert.equal(incidentMetrics([], faults, observed, 0).alarm_share, 0);
   });
 });
+
+describe('events that paged', () => {
+  it('an incident paged for a hotspot and still open when a failover comes did not page for the failover; one that starts with it did', () => {
+    const observed: ObservedSpan[] = [{ machine: 'a', from: 0, to: 1000 }];
+    const hot: Fault = { id: 'h', kind: 'state-growth', machines: ['a'], start: 100, end: 200, page: true };
+    const fo: Fault = { id: 'fo', kind: 'failover', machines: ['a'], start: 250, end: 260, page: false };
+    const carried: IncidentSpan = { machine: 'a', onset: 110, end: 300, paged: true };
+    assert.equal(incidentMetrics([carried], [hot, fo], observed, 0).events_paged, 0);
+    const own: IncidentSpan = { machine: 'a', onset: 255, end: 300, paged: true };
+    assert.equal(incidentMetrics([own], [hot, fo], observed, 0).events_paged, 1);
+    // a hotspot that begins after the event does not excuse a page that overlaps both
+    const later: Fault = { id: 'h2', kind: 'skew', machines: ['a'], start: 280, end: 400, page: true };
+    assert.equal(incidentMetrics([{ machine: 'a', onset: 252, end: 350, paged: true }], [later, fo], observed, 0).events_paged, 1);
+  });
+});
