@@ -12,7 +12,7 @@ for d in datasets/flink-lab/*/; do clusters+=("flink-lab:${d%/}"); done
 t0=$(date +%s)
 eval_md=$($CLI eval --dataset flink-lab:datasets/flink-lab --detectors ccl,usad,transformer-ae,zscore,iforest,knn,matrix-profile \
   --threshold mad:8,p99 --incidents --quiet 2m --json docs/results-flink-lab.json 2>/dev/null)
-inc_md=$($CLI incidents --cluster "${clusters[@]}" --config ccl ccl:peers=both zscore iforest knn --alarms mad:8 budget:1/day 2>/dev/null)
+inc_md=$($CLI incidents --cluster "${clusters[@]}" --config ccl ccl:peers=both ccl:peers=only zscore iforest knn --alarms mad:8 budget:1/day 2>/dev/null)
 fb_md=$($CLI incidents --feedback --cluster "${clusters[@]}" --config ccl --alarms mad:8 2>/dev/null)
 {
   echo "# flinkscope on flink-lab: real Flink hotspots"

@@ -13,7 +13,7 @@ import type { Store } from '../store/store.js';
 import type { AlarmPolicy } from './alarms.js';
 import type { WatchOptions } from './watch.js';
 import { replay, type ReplayCluster, type ReplayResult } from './replay.js';
-import { labReplay } from './lab-replay.js';
+import { labReplayOf } from './lab-replay.js';
 
 export interface DemoOptions {
   machines: number;
@@ -138,9 +138,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult & Required<Pic
  *  path — its training part as history, the rest delivered batch by batch with its per-operator samples and Flink
  *  events — and the incidents judged against the recorded faults (failovers must not page). */
 export async function runLabDemo(o: Omit<DemoOptions, 'machines' | 'days' | 'seed' | 'events'> & { dataset: string }): Promise<DemoResult> {
-  const m = /^flink-lab:(.+)$/.exec(o.dataset);
-  if (!m) throw new Error(`demo --dataset takes flink-lab:<recording dir>, got '${o.dataset}'`);
-  const c = labReplay(m[1]);
+  const c = labReplayOf(o.dataset);
+  if (!c) throw new Error(`demo --dataset takes flink-lab:<recording dir>[?train=<share>], got '${o.dataset}'`);
   const r = await replay(c, {
     dir: o.out, kind: o.kind ?? 'ccl', params: { epochs: o.epochs, maxTrainWindows: 512, patience: o.epochs, ...o.params }, alarms: o.alarms, watch: o.watch, batch: o.batch ?? 15,
     onTrain: o.onTrain, onDelivery: o.onDelivery,
@@ -149,6 +148,6 @@ export async function runLabDemo(o: Omit<DemoOptions, 'machines' | 'days' | 'see
   return {
     store: r.store, modelPath: r.modelPath, threshold: r.trained.detector.threshold, thresholdRule: r.trained.detector.thresholdRule, trainMs: r.trained.trainMs,
     incidents: r.incidents, metrics: r.metrics, alarmRule: r.alarmRule, breach: r.breach, latenciesMs: r.latenciesMs,
-    recording: { dir: m[1], machines: c.machines.length, trainRows: c.machines[0].train.timestamps.length, inspectedRows: c.machines[0].test.timestamps.length, faults: c.faults.length, events: (c.events ?? []).length },
+    recording: { dir: o.dataset.slice('flink-lab:'.length), machines: c.machines.length, trainRows: c.machines[0].train.timestamps.length, inspectedRows: c.machines[0].test.timestamps.length, faults: c.faults.length, events: (c.events ?? []).length },
   };
 }

@@ -10,7 +10,7 @@ import { generateCluster } from '../data/index.js';
 import type { AlarmPolicy } from './alarms.js';
 import { syntheticReplay } from './demo.js';
 import { replay, type ReplayCluster } from './replay.js';
-import { labReplay } from './lab-replay.js';
+import { labReplayOf } from './lab-replay.js';
 import { historyFromStore, trainModel, type Trained } from './train.js';
 import { sliceSeries, type Series } from '../core/series.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
@@ -50,9 +50,10 @@ export interface StudyRow {
 
 /** 'synthetic:flink?machines=12&days=4&seed=7' → the generated cluster as a replay; 'flink-lab:<dir>' → a recording. */
 export function studyCluster(spec: string): ReplayCluster {
-  if (spec.startsWith('flink-lab:')) return labReplay(spec.slice('flink-lab:'.length));
+  const lab = labReplayOf(spec);
+  if (lab) return lab;
   const m = /^synthetic:flink(?:\?(.*))?$/.exec(spec);
-  if (!m) throw new Error(`cluster '${spec}' is not synthetic:flink?machines=…&days=…&seed=… or flink-lab:<recording dir>`);
+  if (!m) throw new Error(`cluster '${spec}' is not synthetic:flink?machines=…&days=…&seed=… or flink-lab:<recording dir>[?train=<share>]`);
   const q = Object.fromEntries(new URLSearchParams(m[1] ?? ''));
   const known = ['machines', 'days', 'seed', 'contamination'];
   for (const k of Object.keys(q)) if (!known.includes(k)) throw new Error(`cluster '${spec}': unknown option '${k}' (known: ${known.join(', ')})`);

@@ -7,7 +7,7 @@
 // 60 of its 10-s points, here 60 of the recording's scrapes (and so is the slack with which an early incident counts).
 import { sliceSeries, type Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
-import { readFlinkLab, type FlinkLabRecording } from '../data/index.js';
+import { labTrainEnd, readFlinkLab, type FlinkLabRecording } from '../data/index.js';
 import type { Fault } from '../eval/incidents.js';
 import type { ReplayCluster } from './replay.js';
 
@@ -37,9 +37,11 @@ function jobsByMachine(rec: FlinkLabRecording): Map<string, Set<string>> {
   return on;
 }
 
-export function labReplay(dir: string): ReplayCluster {
+/** `dir` = a recording; `trainShare` moves the end of the training part to that share of the span (default: the
+ *  manifest's trainEnd). */
+export function labReplay(dir: string, trainShare?: number): ReplayCluster {
   const rec = readFlinkLab(dir);
-  const trainEnd = rec.manifest.trainEnd;
+  const trainEnd = labTrainEnd(rec, trainShare);
   const jobs = jobsByMachine(rec);
   const machines = rec.machines.map((s) => {
     const n = s.timestamps.findIndex((t) => t >= trainEnd);
@@ -59,4 +61,12 @@ export function labReplay(dir: string): ReplayCluster {
     slackMs: 60 * rec.manifest.scrapeMs,
     watchDefaults: { resolveAfterMs: 60 * rec.manifest.scrapeMs, mergeGapMs: 60 * rec.manifest.scrapeMs, eventGraceMs: 60 * rec.manifest.scrapeMs },
   };
+}
+
+/** 'flink-lab:<dir>[?train=<share>]' → the recording replayed; null when the spec is of another kind. */
+export function labReplayOf(spec: string): ReplayCluster | null {
+  if (!spec.startsWith('flink-lab:')) return null;
+  const m = /^flink-lab:([^?]+)(?:\?train=([0-9.]+))?$/.exec(spec);
+  if (!m) throw new Error(`'${spec}' is not flink-lab:<recording dir>[?train=<share>]`);
+  return labReplay(m[1], m[2] === undefined ? undefined : Number(m[2]));
 }

@@ -5,8 +5,9 @@
 //   csvdir:<dir>?name=JumpStarter[&interval=60]  (headerless per-entity CSVs: train/<e>.csv, test/<e>.csv,
 //                                                 test_label/<e>.csv; the dataset name is required, not guessed)
 //   csv:<file>[?train=0.3]   parquet:<file>[?train=0.3]   (train = the first share of rows; labels on test)
-//   flink-lab:<dir>  a recording (or a directory of recordings) from `flinkscope record`: one item per TaskManager,
-//                    split at the manifest's trainEnd; faults and events ride along for incident-level evaluation
+//   flink-lab:<dir>[?train=0.6]  a recording (or a directory of recordings) from `flinkscope record`: one item per
+//                    TaskManager, split at the manifest's trainEnd (or at that share of the span); faults and events
+//                    ride along for incident-level evaluation
 // Every kind takes name=<dataset name> (the name results carry). Unknown options are an error, never ignored.
 // Training parts are never labelled for fitting; `trainLabels` (synthetic, flink-lab) exists for noise studies.
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { readNab } from './readers/nab.js';
 import { readCsvSeries, readParquetSeries } from './readers/read.js';
 import { CSV_EXTS, readSmdMachine, smdMachines } from './readers/smd.js';
 import { DataError } from './readers/report.js';
-import { flinkLabDirs, readFlinkLab, type LabFault } from './readers/flinklab.js';
+import { flinkLabDirs, labTrainEnd, readFlinkLab, type LabFault } from './readers/flinklab.js';
 import type { FlinkEvent } from '../core/event.js';
 
 export interface DatasetItem {
@@ -47,7 +48,7 @@ const OPTIONS: Record<string, string[]> = {
   csvdir: ['interval'],
   csv: ['train'],
   parquet: ['train'],
-  'flink-lab': [],
+  'flink-lab': ['train'],
 };
 export const DATASET_KINDS = Object.keys(OPTIONS);
 const KINDS = DATASET_KINDS.join(', ');
@@ -141,20 +142,21 @@ async function loadItems(spec: string): Promise<DatasetItem[]> {
     case 'parquet':
       return [splitByShare('parquet', (await readParquetSeries(target)).series, num(query, 'train', 0.3))];
     case 'flink-lab':
-      return flinkLabDirs(target).flatMap(flinkLabItems);
+      return flinkLabDirs(target).flatMap((d) => flinkLabItems(d, query.train === undefined ? undefined : num(query, 'train', 0.3)));
     default:
       throw new DataError(`unknown dataset kind '${kind}' (kinds: ${KINDS})`);
   }
 }
 
-/** One item per TaskManager of a flink-lab recording, split at its trainEnd. */
-function flinkLabItems(dir: string): DatasetItem[] {
+/** One item per TaskManager of a flink-lab recording, split at its trainEnd (or at `share` of its span). */
+function flinkLabItems(dir: string, share?: number): DatasetItem[] {
   const rec = readFlinkLab(dir);
+  const trainEnd = labTrainEnd(rec, share);
   const name = `flink-lab/${rec.dir.replace(/\/+$/, '').split('/').pop()}`;
   return rec.machines.map((s) => {
     let n = 0;
-    while (n < s.timestamps.length && s.timestamps[n] < rec.manifest.trainEnd) n++;
-    if (n === 0 || n === s.timestamps.length) throw new DataError(`trainEnd ${rec.manifest.trainEnd} leaves no training or no test rows for ${s.name}`, dir);
+    while (n < s.timestamps.length && s.timestamps[n] < trainEnd) n++;
+    if (n === 0 || n === s.timestamps.length) throw new DataError(`trainEnd ${trainEnd} leaves no training or no test rows for ${s.name}`, dir);
     const train = sliceSeries(s, 0, n);
     const trainLabels = train.labels;
     delete train.labels;

@@ -13,5 +13,5 @@ export { readSmdMachine, smdMachines } from './readers/smd.js';
 export { readNab } from './readers/nab.js';
 export { DataError, describeReport } from './readers/report.js';
 export type { ReadReport } from './readers/report.js';
-export { readFlinkLab, flinkLabDirs, faultLabels, FLINK_LAB_FORMAT, LAB_FAULT_KINDS } from './readers/flinklab.js';
+export { readFlinkLab, labTrainEnd, flinkLabDirs, faultLabels, FLINK_LAB_FORMAT, LAB_FAULT_KINDS } from './readers/flinklab.js';
 export type { FlinkLabRecording, LabFault, LabFaultKind, LabManifest, LabJobGraph, LabPlacement, LabJobSeries } from './readers/flinklab.js';

@@ -181,6 +181,14 @@ function splitJobs(machine: string, s: Series, path: string): LabJobSeries[] {
   });
 }
 
+/** Where a recording's training part ends: the manifest's trainEnd, or — with `share` in (0, 1) — that share of the
+ *  recorded span (a longer history than the recorder chose, e.g. one that covers a whole compressed day). */
+export function labTrainEnd(rec: FlinkLabRecording, share?: number): number {
+  if (share === undefined) return rec.manifest.trainEnd;
+  if (!(share > 0 && share < 1)) throw new DataError(`train share must be in (0, 1), got ${share}`, rec.dir);
+  return rec.manifest.start + Math.round((rec.manifest.end - rec.manifest.start) * share);
+}
+
 export function readFlinkLab(dir: string): FlinkLabRecording {
   const manifestFile = join(dir, 'manifest.json');
   const manifest = readJson<LabManifest>(manifestFile);

@@ -39,5 +39,16 @@ describe('flink-lab replay', () => {
     assert.equal(studyCluster(`flink-lab:${MINI}`).machines.length, 2);
     assert.throws(() => studyCluster('nope:x'), /synthetic:flink.*or flink-lab:<recording dir>/);
     assert.throws(() => studyCluster('flink-lab:/nonexistent'), /nonexistent/);
+    assert.throws(() => studyCluster(`flink-lab:${MINI}?train=abc`), /is not flink-lab:<recording dir>\[\?train=<share>\]/);
+  });
+
+  it('?train=<share> moves the end of the training part (the same split for eval and the replay)', async () => {
+    const c = studyCluster(`flink-lab:${MINI}?train=0.6`);
+    const end = 1700000000000 + 0.6 * 18000;
+    for (const m of c.machines) assert.ok(m.train.timestamps.every((t) => t < end) && m.test.timestamps.every((t) => t >= end));
+    const { loadDataset } = await import('../../../src/data/index.js');
+    const items = await loadDataset(`flink-lab:${MINI}?train=0.6`);
+    assert.deepEqual(items.map((i) => i.test.timestamps[0]), c.machines.map((m) => m.test.timestamps[0]));
+    await assert.rejects(loadDataset(`flink-lab:${MINI}?train=1.5`), /train share must be in \(0, 1\)/);
   });
 });
