@@ -29,9 +29,12 @@ export const SOURCE_PEAKS: Record<string, number> = { 'orders-source': 600, 'cli
  * A profile covering [startMs, startMs + spanMs]: the day's phase and weekday drawn from the seed, bursts as a
  * Poisson process (one per ~burstEveryMs per source), 15–60 s long, ×1.5–2.5.
  */
+/** The lab's compressed day: the load curve repeats every 20 minutes. */
+export const LAB_DAY_MS = 20 * 60_000;
+
 export function drawLoad(seed: number, startMs: number, spanMs: number, o: { dayMs?: number; burstEveryMs?: number; jitter?: number } = {}): LoadProfile {
   const rng = new Rng(seed * 7919 + 13);
-  const dayMs = o.dayMs ?? 20 * 60_000;
+  const dayMs = o.dayMs ?? LAB_DAY_MS;
   const day = rng.int(7);
   const t0 = startMs - day * dayMs - Math.floor(rng.next() * dayMs);
   const sources: LoadProfile['sources'] = {};

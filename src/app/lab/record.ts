@@ -14,7 +14,7 @@ import type { FlinkEvent } from '../../core/event.js';
 import type { Sample } from '../../core/sample.js';
 import { FLINK_LAB_FORMAT, type LabFault, type LabManifest, type LabPlacement } from '../../data/readers/flinklab.js';
 import { writeControl, type ActiveFault } from './control.js';
-import { SOURCE_PEAKS } from './load.js';
+import { LAB_DAY_MS, SOURCE_PEAKS } from './load.js';
 import { startLab, type Lab } from './lab.js';
 import { writeRecording, type Table } from './output.js';
 import { defaultFaultCount, planSchedule, type PlannedFault } from './schedule.js';
@@ -29,7 +29,8 @@ export interface RecordOptions {
   taskManagers?: number;
   /** Time between the jobs running and the first recorded row (rates and busy time average over 60 s). */
   warmupMs?: number;
-  /** Share of the recording that is the training part (default 0.3). */
+  /** Share of the recording that is the training part (default: enough for one compressed day of load plus 5 %,
+   *  at least 0.3 and at most 0.7 — a history shorter than a day leaves every detector alarming at the day's peak). */
   trainShare?: number;
   faults?: number;
   failovers?: number;
@@ -96,7 +97,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const runDir = join(out, '.run');
   const spanMs = Math.round(o.minutes * 60_000);
   const warmupMs = o.warmupMs ?? 60_000;
-  const trainShare = o.trainShare ?? 0.3;
+  const trainShare = o.trainShare ?? Math.min(0.7, Math.max(0.3, (LAB_DAY_MS * 1.05) / spanMs));
   const counts = defaultFaultCount(o.minutes);
   const taskManagers = o.taskManagers ?? 3;
   const plan = o.schedule ?? planSchedule({ // before the cluster starts: a schedule that does not fit fails at once

@@ -47,7 +47,7 @@ describe('flinkscope record against a real Flink cluster', { timeout: 600_000 },
       { id: 'f2', kind: 'slow-sink', atMs: 115_000, durationMs: 90_000, job: 'enrich', operator: 'enrich-sink', subtask: 1, strength: { capacity: 0.4, rampMs: 5_000 } },
     ];
     const progress: string[] = [];
-    const r = await record({ out, minutes: 3.5, seed: 5, scrapeMs: 2000, warmupMs: 30_000, schedule, progress: (l) => progress.push(l) });
+    const r = await record({ out, minutes: 3.5, seed: 5, scrapeMs: 2000, warmupMs: 30_000, trainShare: 0.3, schedule, progress: (l) => progress.push(l) });
     for (const f of ['manifest.json', 'labels.json', 'events.json', 'machines/tm-1.csv.gz', 'machines/tm-2.csv.gz', 'machines/tm-3.csv.gz']) assert.ok(existsSync(join(out, f)), `${f} written`);
     assert.ok(!existsSync(join(out, '.run', 'checkpoints')), 'checkpoints and the Prometheus TSDB are removed; logs stay');
 
