@@ -9,7 +9,9 @@ import { sliceSeries, type Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
 import { labTrainEnd, readFlinkLab, type FlinkLabRecording } from '../data/index.js';
 import type { Fault } from '../eval/incidents.js';
-import type { ReplayCluster } from './replay.js';
+import { loadDetector, type Detector } from '../detectors/index.js';
+import { replay, type ReplayCluster, type ReplayOptions, type ReplayResult } from './replay.js';
+import type { Trained } from './train.js';
 
 /** Rows of a series in [from, to) as samples of `machine` (job / operator when given). */
 function samplesOf(s: Series, machine: string, from: number, to: number, job?: string, operator?: string): Sample[] {
@@ -69,4 +71,23 @@ export function labReplayOf(spec: string): ReplayCluster | null {
   const m = /^flink-lab:([^?]+)(?:\?train=([0-9.]+))?$/.exec(spec);
   if (!m) throw new Error(`'${spec}' is not flink-lab:<recording dir>[?train=<share>]`);
   return labReplay(m[1], m[2] === undefined ? undefined : Number(m[2]));
+}
+
+/** A model from a file as the replay's trained model: the watcher scores the recording with it instead of training
+ *  one on the recording's history (`watch --replay <spec> --model M`). Its channels must be the recording's. */
+export function trainedFrom(detector: Detector, cluster: ReplayCluster): Trained {
+  const want = cluster.machines[0]?.train.channels ?? [];
+  const have = detector.channels;
+  if (have.length !== want.length || have.some((c, i) => c !== want[i])) {
+    throw new Error(`the model reads ${have.join(', ')}; the recording has ${want.join(', ')} — train it on this kind of recording (flinkscope train --dataset flink-lab:…)`);
+  }
+  return { detector, machineScores: [], trainScores: Float32Array.from(detector.trainScores), groups: [], trainMs: 0 };
+}
+
+/** `watch --replay <spec> --model M`: the recording after its training part delivered to a store in `o.dir` and
+ *  watched with the model from the file (its threshold, or the alarm policy given), judged against the recorded faults. */
+export async function replayWithModel(spec: string, modelPath: string, o: Pick<ReplayOptions, 'dir' | 'alarms' | 'watch' | 'batch'>): Promise<ReplayResult> {
+  const c = labReplayOf(spec);
+  if (!c) throw new Error(`'${spec}' is not flink-lab:<recording dir>[?train=<share>]`);
+  return replay(c, { ...o, trained: trainedFrom(loadDetector(modelPath), c), provenance: { source: spec, command: 'watch --replay', model: modelPath } });
 }

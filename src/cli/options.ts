@@ -121,6 +121,9 @@ export const existingFile: Parser<string> = (path) => {
   return path;
 };
 
+/** A flink-lab recording as a replay source: flink-lab:<dir>[?train=<share>]. */
+export const labSpec: Parser<string> = (v) => (/^flink-lab:[^?]+(\?train=[0-9.]+)?$/.test(v) ? v : bad('expected flink-lab:<recording dir>[?train=<share>]'));
+
 /** Any parser that throws (e.g. a domain parser with its own errors) as an option parser. */
 export function fromThrowing<T>(f: (v: string) => T): Parser<T> {
   return (v) => {

@@ -5,6 +5,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openStore, isPostgres, DEFAULT_DB } from '../../store/index.js';
 import { runWatch } from '../../app/run.js';
+import { replayWithModel } from '../../app/lab-replay.js';
 import { runFleetWorker } from '../../app/fleet.js';
 import { parseKafkaUrl } from '../../collect/kafka.js';
 import { InspectionService } from '../../app/service.js';
@@ -14,7 +15,7 @@ import { serveApi } from '../../server/api.js';
 import { serveMetrics } from '../../server/metrics.js';
 import { assertBindSafe } from '../../server/security.js';
 import { parseThreshold } from './eval.js';
-import { opt, check, each, duration, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError } from '../options.js';
+import { opt, check, each, duration, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError, labSpec } from '../options.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
@@ -31,7 +32,7 @@ interface WatchOpts extends SourceOpts {
   falseAlarms?: number; slo: string[]; eventGrace: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
   alertmanager?: string; dashboardUrl?: string; evidence: boolean; stalledCheckpoints: number; lagWindow: number;
   retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
-  from?: string; group?: string; sessionTimeout: number;
+  from?: string; group?: string; sessionTimeout: number; replay?: string;
 }
 
 export function registerInspect(program: Command): void {
@@ -67,7 +68,8 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> while watching (bearer token: FLINKSCOPE_TOKEN)', port))
     .addOption(opt('--from <url>', 'fleet: consume samples from kafka://HOST:PORT/TOPIC as one member of --group (needs --db postgres://…)', check(fromThrowing(parseKafkaUrl))))
     .addOption(opt('--group <name>', 'fleet: the consumer group the scoring workers share', nonEmpty))
-    .addOption(opt('--session-timeout <d>', 'fleet: a member silent this long loses its partitions to the others', duration, '10s'));
+    .addOption(opt('--session-timeout <d>', 'fleet: a member silent this long loses its partitions to the others', duration, '10s'))
+    .addOption(opt('--replay <spec>', 'instead of live sources: deliver a flink-lab recording (flink-lab:<dir>[?train=<share>]) after its training part to a store next to --db, as a collector would, and watch it with --model; prints the incidents judged against the recorded faults', labSpec));
   addSourceOptions(watch).action(async (o: WatchOpts) => {
     if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
     if (o.dashboardUrl && !o.alertmanager) throw new UsageError('--dashboard-url is for the links in --alertmanager alerts: give --alertmanager too');
@@ -85,6 +87,21 @@ export function registerInspect(program: Command): void {
       const clash = [o.flink && '--flink', o.prometheus && '--prometheus', o.retrainEvery && '--retrain-every', o.metricsPort !== undefined && '--metrics-port'].filter(Boolean);
       if (clash.length) throw new UsageError(`--from (a fleet worker) does not take ${clash.join(', ')}: collectors publish to the topic, and retraining and /metrics are not run by fleet workers yet`);
       if (!isPostgres(o.db)) throw new UsageError('--from needs --db postgres://…: the workers of a group share their state through PostgreSQL');
+    }
+    if (o.replay) {
+      const clash = [o.flink && '--flink', o.prometheus && '--prometheus', o.from && '--from', o.retrainEvery && '--retrain-every'].filter(Boolean);
+      if (clash.length) throw new UsageError(`--replay delivers a recording: it does not take ${clash.join(', ')}`);
+      const dir = dirname(o.db);
+      const r = await replayWithModel(o.replay, o.model, {
+        dir, alarms: o.falseAlarms !== undefined ? { perDay: o.falseAlarms } : rule ? { rule } : undefined,
+        watch: { ...(slo ? { slo } : {}), ...(watch.getOptionValueSource('eventGrace') === 'cli' ? { eventGraceMs: o.eventGrace } : {}) },
+      });
+      for (const i of r.incidents) console.log(`${i.paged ? 'PAGE' : 'HELD'}     ${i.id} ${i.machine} ${i.type} ${new Date(i.onset).toISOString()} → ${new Date(i.lastSeen).toISOString()} ${i.state}`);
+      const m = r.metrics;
+      const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
+      console.log(`replayed ${o.replay} with ${o.model} (${r.alarmRule}): ${m.incidents} incidents, precision ${f(m.incident_precision)}, hotspot recall ${f(m.fault_recall)}, pages ${m.pages} (${m.false_pages} false), events that paged ${m.events_paged}/${m.events}, time in alarm ${f(m.alarm_share)}; store: ${r.store.location}`);
+      await r.store.close();
+      return;
     }
     if (o.raw > o.retain) throw new UsageError(`--raw ${o.raw / 86_400_000} d is longer than --retain ${o.retain / 86_400_000} d`);
     const http = httpOptions(o);
