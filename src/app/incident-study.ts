@@ -27,16 +27,10 @@ export interface StudyPolicy {
   alarms: AlarmPolicy;
 }
 
-export interface StudyRow {
+export interface StudyRow extends PeriodResult {
   cluster: string;
   config: string;
   policy: string;
-  incidents: number;
-  incident_precision: number;
-  pages: number;
-  page_precision: number;
-  recall: number;
-  false_pages_per_machine_day: number;
   events: number;
   events_paged: number;
   /** Share of the watched machine-time inside incidents. */

@@ -11,6 +11,7 @@ import type { Series } from '../core/series.js';
 import type { Store } from '../store/store.js';
 import { madThreshold, thresholdFrom, formatThresholdRule, splitTraining, DEFAULT_CALIBRATION, toolInfo, machineInfo, type ThresholdRule, type Calibration } from '../eval/index.js';
 import { peerGroups, type PeerGroups } from '../core/peers.js';
+import { concatF32 } from '../core/stats.js';
 import { PERSIST_POINTS, tailSummary } from '../inspect/levels.js';
 
 /** The product's default rule: median + 8·MAD of the calibration scores (robust to unlabelled hotspots in them). */
@@ -66,7 +67,7 @@ export async function trainModel(r: TrainRequest): Promise<Trained> {
   // the held-out rows (all rows when nothing is held out) scored as the online loop will score new points, each after
   // the history before it; the threshold and the tails come from these
   const machineScores = detector.scoreTrailing(r.history, anyHeld ? heldRows : r.history.map((s) => s.timestamps.length), groups);
-  const trainScores = concat(machineScores.filter((s) => s.length > 0));
+  const trainScores = concatF32(machineScores.filter((s) => s.length > 0));
   detector.recalibrate(trainScores, setter);
   const step = intervalOf(r.history);
   const quietPoints = Math.max(1, Math.round((r.quietMs ?? 600_000) / step));
@@ -93,15 +94,6 @@ export function trailingMin(s: Float32Array, k: number): Float32Array {
   return out;
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** The median sampling interval over the machines' histories (ms). */
 export function intervalOf(history: Series[]): number {

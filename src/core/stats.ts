@@ -34,3 +34,14 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 export function madSigma(a: ArrayLike<number>, level = median(a)): number {
   return median(Array.from(a as ArrayLike<number>, (v) => Math.abs(v - level))) * 1.4826;
 }
+
+/** The arrays one after another in one Float32Array. */
+export function concatF32(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

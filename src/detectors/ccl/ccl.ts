@@ -20,6 +20,7 @@ import { DeepDetector, deepParamSpec, type DeepParams } from '../deep/template.j
 import { gatherWindows, windowStarts } from '../deep/windows.js';
 import { CCLNet } from './model.js';
 import { PublishedCCLNet, crossDiscrepancy, discrepancyBoundaryLoss, discrepancyScore, softmaxBoundary } from './published.js';
+import { concatF32 } from '../../core/stats.js';
 import { applyInjection, drawInjection } from './inject.js';
 import { anomalyBoundary, boundaryPrior } from './boundary.js';
 import { buildMemory, knnDistance } from './memory.js';
@@ -308,14 +309,5 @@ export function injectNegatives(batch: Tensor, K: number, rng: Rng): { injected:
   return { injected: new Tensor(x, [B, L, C]), select: new Tensor(sel, [B, K, L]), spans };
 }
 
-function concatF32(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 registerDetector({ kind: 'ccl', ctor: CCLDetector, family: 'deep', summary: 'cross-contrastive attention detector (Noise Matters, VLDB 2025)' });

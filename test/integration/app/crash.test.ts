@@ -7,14 +7,13 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../../src/store/index.js';
 import { createDetector } from '../../../src/detectors/index.js';
 import type { Sample } from '../../../src/core/sample.js';
+import { receiver } from '../../helpers/webhook.js';
 
 const ROOT = process.env.FLINKSCOPE_ROOT ?? '.';
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -23,20 +22,6 @@ const T0 = 1.7e12;
 const at = (i: number): number => T0 + i * 60_000;
 const KILLS = 24;
 
-/** A loopback webhook that records the ids it received. */
-async function receiver(): Promise<{ url: string; ids: string[]; close: () => void }> {
-  const ids: string[] = [];
-  const srv: Server = createServer((req, res) => {
-    let b = '';
-    req.on('data', (d) => (b += d));
-    req.on('end', () => {
-      ids.push((JSON.parse(b) as { id: string }).id);
-      res.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`, ids, close: () => srv.close() };
-}
 
 /** Runs the CLI to the end without blocking this process (the webhook receiver lives here). */
 function run(args: string[]): Promise<{ status: number | null; stderr: string }> {

@@ -9,8 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PostgresStore } from '../../../src/store/postgres.js';
@@ -19,6 +17,7 @@ import { KafkaSink, SCHEMA_HEADER, decodeRecord, kafkaClient, partitionOf } from
 import type { Sample } from '../../../src/core/sample.js';
 import { startPostgres, type Postgres } from '../../helpers/postgres.js';
 import { startKafka, type KafkaBroker } from '../../helpers/kafka.js';
+import { receiver } from '../../helpers/webhook.js';
 
 const ROOT = process.env.FLINKSCOPE_ROOT ?? '.';
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -45,20 +44,6 @@ function scrape(m: number, i: number): Sample[] {
 
 interface Worker { proc: ChildProcess; out: string; err: string; assigned: number[]; exited: Promise<number | null> }
 
-/** A loopback webhook that records the alert ids it received. */
-async function receiver(): Promise<{ url: string; ids: string[]; close: () => void }> {
-  const ids: string[] = [];
-  const srv: Server = createServer((req, res) => {
-    let b = '';
-    req.on('data', (d) => (b += d));
-    req.on('end', () => {
-      ids.push((JSON.parse(b) as { id: string }).id);
-      res.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`, ids, close: () => srv.close() };
-}
 
 function startWorker(model: string, db: string, broker: string, hook: string): Worker {
   const proc = spawn(process.execPath, [CLI, 'watch', '--model', model, '--db', db, '--from', `kafka://${broker}/${TOPIC}`, '--group', 'fleet', '--session-timeout', '6s',
