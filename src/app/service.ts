@@ -50,6 +50,12 @@ export class InspectionService {
   constructor(readonly store: Store) {}
 
   /** The model in use (the newest version), read from its artifact once per version. */
+  /** Loads what the first requests would otherwise wait for (the model file behind /api/health and the metrics);
+   *  a model that cannot be read is reported by those routes as before. */
+  async warm(): Promise<void> {
+    await this.model().catch(() => null);
+  }
+
   async model(): Promise<ModelInfo | null> {
     const rec = await this.store.latestModel();
     if (!rec) return null;

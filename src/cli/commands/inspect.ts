@@ -165,7 +165,9 @@ export function registerInspect(program: Command): void {
       }
       const store = await openStore(o.db);
       try {
-        const { address } = await serveApi(new InspectionService(store), { host: o.host, port: Number(o.port), token, allowHosts: o.allowHost });
+        const svc = new InspectionService(store);
+        await svc.warm();
+        const { address } = await serveApi(svc, { host: o.host, port: Number(o.port), token, allowHosts: o.allowHost });
         console.log(`dashboard and API: ${address}/  (Prometheus: ${address}/metrics, OpenAPI: ${address}/api/openapi.json)`);
       } catch (e) {
         await store.close();
