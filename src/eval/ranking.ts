@@ -22,17 +22,14 @@ export function aucRoc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
   return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
-/** Average precision: Σ over positives (in descending score order, ties grouped) of precision × Δrecall. */
-export function aucPr(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  checkPair('aucPr', scores, labels);
+/** Tie groups in descending score order: for each group, the points ranked so far (`seen`) and its positives (`tp`);
+ *  `P` = all positives (0: no group is visited). */
+function descendingGroups(scores: ArrayLike<number>, labels: ArrayLike<number>, visit: (seen: number, tpGroup: number, P: number) => void): number {
   const n = scores.length;
   const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
   let P = 0;
   for (let i = 0; i < n; i++) if (labels[i]) P++;
-  if (P === 0) return NaN;
-  let tp = 0;
-  let seen = 0;
-  let ap = 0;
+  if (P === 0) return 0;
   for (let i = 0; i < n; ) {
     let j = i;
     let tpGroup = 0;
@@ -40,12 +37,22 @@ export function aucPr(scores: ArrayLike<number>, labels: ArrayLike<number>): num
       if (labels[idx[j]]) tpGroup++;
       j++;
     }
-    seen += j - i;
-    tp += tpGroup;
-    ap += (tp / seen) * (tpGroup / P);
+    visit(j, tpGroup, P);
     i = j;
   }
-  return ap;
+  return P;
+}
+
+/** Average precision: Σ over positives (in descending score order, ties grouped) of precision × Δrecall. */
+export function aucPr(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  checkPair('aucPr', scores, labels);
+  let tp = 0;
+  let ap = 0;
+  const P = descendingGroups(scores, labels, (seen, tpGroup, all) => {
+    tp += tpGroup;
+    ap += (tp / seen) * (tpGroup / all);
+  });
+  return P === 0 ? NaN : ap;
 }
 
 /**
@@ -55,19 +62,11 @@ export function aucPr(scores: ArrayLike<number>, labels: ArrayLike<number>): num
  */
 export function oracleBestF1(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   checkPair('oracleBestF1', scores, labels);
-  const n = scores.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
-  let P = 0;
-  for (let i = 0; i < n; i++) if (labels[i]) P++;
-  if (P === 0) return NaN;
   let tp = 0;
   let best = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    do if (labels[idx[j++]]) tp++;
-    while (j < n && scores[idx[j]] === scores[idx[i]]);
-    best = Math.max(best, (2 * tp) / (j + P));
-    i = j;
-  }
-  return best;
+  const P = descendingGroups(scores, labels, (seen, tpGroup, all) => {
+    tp += tpGroup;
+    best = Math.max(best, (2 * tp) / (seen + all));
+  });
+  return P === 0 ? NaN : best;
 }
