@@ -29,8 +29,7 @@ export interface RecordOptions {
   taskManagers?: number;
   /** Time between the jobs running and the first recorded row (rates and busy time average over 60 s). */
   warmupMs?: number;
-  /** Share of the recording that is the training part (default: enough for one compressed day of load plus 5 %,
-   *  at least 0.3 and at most 0.7 — a history shorter than a day leaves every detector alarming at the day's peak). */
+  /** Share of the recording that is the training part (default: defaultTrainShare). */
   trainShare?: number;
   faults?: number;
   failovers?: number;
@@ -87,6 +86,14 @@ interface Running {
   hitJobs?: string[];
 }
 
+/** The default training share: one compressed day of load + 5 % when the recording is long enough to keep 40 % for
+ *  judging (35 minutes or more: 0.6 at 35, 0.35 at 60); shorter recordings keep 0.3 and their history holds less than
+ *  a day (a detector then meets load levels it never saw — fine for a test recording, weak for a benchmark). */
+export function defaultTrainShare(spanMs: number): number {
+  const day = (LAB_DAY_MS * 1.05) / spanMs;
+  return day <= 0.6 ? Math.max(0.3, day) : 0.3;
+}
+
 export async function record(o: RecordOptions): Promise<RecordResult> {
   checkRecordOptions(o);
   requireTool('java', '-version');
@@ -97,7 +104,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const runDir = join(out, '.run');
   const spanMs = Math.round(o.minutes * 60_000);
   const warmupMs = o.warmupMs ?? 60_000;
-  const trainShare = o.trainShare ?? Math.min(0.7, Math.max(0.3, (LAB_DAY_MS * 1.05) / spanMs));
+  const trainShare = o.trainShare ?? defaultTrainShare(spanMs);
   const counts = defaultFaultCount(o.minutes);
   const taskManagers = o.taskManagers ?? 3;
   const plan = o.schedule ?? planSchedule({ // before the cluster starts: a schedule that does not fit fails at once

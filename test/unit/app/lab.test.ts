@@ -173,3 +173,16 @@ describe('recording checks', () => {
     assert.match(checkTable(checks), /^fault\tkind\tmachine/);
   });
 });
+
+describe('the training share of a recording', () => {
+  it('covers one compressed day (+5 %) when 40 % is left to judge, else 0.3', async () => {
+    const { defaultTrainShare } = await import('../../../src/app/lab/record.js');
+    const { LAB_DAY_MS } = await import('../../../src/app/lab/load.js');
+    const min = 60_000;
+    assert.equal(defaultTrainShare(10 * min), 0.3, 'a short recording keeps 0.3');
+    assert.equal(defaultTrainShare(34 * min), 0.3);
+    assert.ok(Math.abs(defaultTrainShare(35 * min) - 0.6) < 1e-9, '35 min: 21 of them are a day + 5 %');
+    assert.ok(Math.abs(defaultTrainShare(60 * min) * 60 * min - LAB_DAY_MS * 1.05) < 1, '60 min: exactly a day + 5 %');
+    assert.equal(defaultTrainShare(240 * min), 0.3, 'never below 0.3');
+  });
+});
