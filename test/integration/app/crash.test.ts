@@ -22,7 +22,6 @@ const T0 = 1.7e12;
 const at = (i: number): number => T0 + i * 60_000;
 const KILLS = 24;
 
-
 /** Runs the CLI to the end without blocking this process (the webhook receiver lives here). */
 function run(args: string[]): Promise<{ status: number | null; stderr: string }> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
