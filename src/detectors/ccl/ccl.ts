@@ -9,7 +9,7 @@
 // training data so the two are commensurate. Every part can be switched off for ablations.
 // Peer view (`peers`, docs/ccl.md): the network also reads, per timestamp, the machine's deviation from its peers at
 // that timestamp (x_t − mean of the peers' x_t); the residual of that view is contrasted with the machine's own.
-import { Rng, Tensor, matmul, mul, add, mean, noGrad, zeros } from '../../tensor/index.js';
+import { Rng, Tensor, matmul, mul, add, mean, noGrad, zeros, slice } from '../../tensor/index.js';
 import { Module } from '../../nn/index.js';
 import type { FitOptions, DetectorState } from '../detector.js';
 import type { PreparedInput } from '../input.js';
@@ -165,20 +165,24 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     return terms.reduce((a, b) => add(a, b));
   }
 
-  /** Per-timestamp score parts of a batch and the representations e_t = g_t + l_t (B·L, d). With peers 'both', rec
-   *  is the residual of the machine's own channels and peer that of its deviation from the peers. */
-  private parts(batch: Tensor, need: { cos: boolean; e: boolean } = { cos: true, e: true }): { cos: Float32Array | null; rec: Float32Array; peer: Float32Array | null; e: Float32Array | null } {
+  /** Per-timestamp score parts of a batch — of its last `tail` positions only when given (CCLNet.forwardTail) — and
+   *  the representations e_t = g_t + l_t (B·K, d), K = tail ?? L. With peers 'both', rec is the residual of the
+   *  machine's own channels and peer that of its deviation from the peers. */
+  private parts(batch: Tensor, need: { cos: boolean; e: boolean }, tail?: number): { cos: Float32Array | null; rec: Float32Array; peer: Float32Array | null; e: Float32Array | null } {
     const pn = this.peerNet;
     const [own, dev] = pn ? splitChannels(batch, batch.shape[2] / 2) : [batch, null];
-    const { g, l, xhat } = this.net.forward(own);
+    const L = batch.shape[1];
+    const run = (net: CCLNet, x: Tensor): { g: Tensor; l: Tensor; xhat: Tensor; x: Tensor } =>
+      tail === undefined ? { ...net.forward(x), x } : { ...net.forwardTail(x, tail), x: slice(x, 1, L - tail, L) };
+    const { g, l, xhat, x } = run(this.net, own);
     let peer: Float32Array | null = null;
     if (pn) {
-      const q = pn.forward(dev!);
-      peer = residual(q.xhat, dev!).values();
+      const q = run(pn, dev!);
+      peer = residual(q.xhat, q.x).values();
     }
     return {
       cos: need.cos ? viewDisagreement(g, l).values() : null,
-      rec: residual(xhat, own).values(),
+      rec: residual(xhat, x).values(),
       peer,
       e: need.e ? (g === l ? g : add(g, l)).values() : null,
     };
@@ -186,19 +190,32 @@ export class CCLDetector extends DeepDetector<CCLParams> {
 
   protected scoreBatch(batch: Tensor, peerKnown?: boolean[]): Float32Array {
     if (this.params.formulation === 'published') return discrepancyScore(crossDiscrepancy(this.published.forward(batch))).values();
+    return this.variantScore(batch, peerKnown);
+  }
+
+  /** The online loop's case: only each window's end, through forwardTail (the disagreement needs t − 1 too). */
+  protected override scoreWindowEnds(batch: Tensor, peerKnown?: boolean[]): Float32Array {
+    if (this.params.formulation === 'published') return super.scoreWindowEnds(batch, peerKnown);
+    const k = this.params.views === 'both' && this.params.alpha > 0 ? 2 : 1;
+    const s = this.variantScore(batch, peerKnown, k); // (B · k)
+    return k === 1 ? s : Float32Array.from({ length: batch.shape[0] }, (_, b) => s[b * k + k - 1]);
+  }
+
+  /** The variant's score of every position of a batch (B, L, C) → (B · L), or of its last `tail` → (B · tail). */
+  private variantScore(batch: Tensor, peerKnown?: boolean[], tail?: number): Float32Array {
     const a = this.params.views === 'both' ? this.params.alpha : 0;
     const w = this.memory.length ? this.params.memoryWeight : 0;
     // only the parts the score uses (α = 0, no memory: the residual alone)
-    const { cos, rec, peer, e } = this.parts(batch, { cos: a > 0, e: w > 0 });
+    const { cos, rec, peer, e } = this.parts(batch, { cos: a > 0, e: w > 0 }, tail);
     const mem = w > 0 ? knnDistance(e!, this.memory, this.params.d, this.params.memoryK) : null;
     const n = this.norm;
-    const L = batch.shape[1];
+    const K = tail ?? batch.shape[1];
     const combine = this.params.peerScore;
     const out = new Float32Array(rec.length);
     for (let i = 0; i < out.length; i++) {
       let r = (rec[i] - n.recMed) / n.recIqr;
       // the peer view speaks only where the peers were known (else the machine's own residual alone)
-      if (peer && (peerKnown?.[Math.floor(i / L)] ?? false)) {
+      if (peer && (peerKnown?.[Math.floor(i / K)] ?? false)) {
         const q = (peer[i] - n.peerMed) / n.peerIqr;
         r = combine === 'min' ? Math.min(r, q) : combine === 'max' ? Math.max(r, q) : 0.5 * (r + q);
       }
@@ -227,7 +244,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
       for (let i = 0; i < starts.length; i += this.params.batchSize) {
         const st = starts.slice(i, i + this.params.batchSize);
         const raw = gatherWindows(xs, C, L, st);
-        const pr = this.parts(new Tensor(raw, [st.length, L, C]));
+        const pr = this.parts(new Tensor(raw, [st.length, L, C]), { cos: true, e: true });
         cos.push(...pr.cos!);
         rec.push(...pr.rec);
         if (pr.peer) peer.push(...pr.peer);

@@ -66,6 +66,13 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
   /** Per-timestamp scores of a batch (B, L, C) → (B · L) row-major. Runs under noGrad in eval mode. `peer[b]`: window
    *  b was given its machine's peer context (detectors with a peer view; see modelInput). */
   protected abstract scoreBatch(batch: Tensor, peer?: boolean[]): Float32Array;
+  /** The score of each window's LAST position, (B, L, C) → (B); a model that can compute the end of a window
+   *  without the rest overrides this (the online loop scores nothing else). */
+  protected scoreWindowEnds(batch: Tensor, peer?: boolean[]): Float32Array {
+    const [B, L] = batch.shape;
+    const s = this.scoreBatch(batch, peer);
+    return Float32Array.from({ length: B }, (_, b) => s[b * L + L - 1]);
+  }
   /** The (T, C') matrix the network reads (before scaling). Default: the machine's own values; a detector with a peer
    *  view adds channels from x.peer. */
   protected modelInput(x: PreparedInput): { values: Float32Array; C: number } {
@@ -241,8 +248,8 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
           }
         });
         arena(() => {
-          const s = this.scoreBatch(new Tensor(batch, [part.length, L, C]), part.map(([i]) => xs[i].peer !== undefined)); // (n · L)
-          part.forEach(([i, r], b) => (out[i][r - (xs[i].T - last[i])] = s[b * L + L - 1]));
+          const s = this.scoreWindowEnds(new Tensor(batch, [part.length, L, C]), part.map(([i]) => xs[i].peer !== undefined)); // (n)
+          part.forEach(([i, r], b) => (out[i][r - (xs[i].T - last[i])] = s[b]));
         });
       }
     });
