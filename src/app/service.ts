@@ -76,14 +76,14 @@ export class InspectionService {
   }
 
   async health(): Promise<Health> {
-    const status = await this.store.machineStatus();
-    const last = status.map((s) => s.lastScore).filter(Number.isFinite).sort((a, b) => a - b);
+    const s = await this.store.statusSummary();
+    const last = s.scores;
     const m = await this.model();
     return {
-      machines: status.length, atRisk: status.filter((s) => s.risk >= 1).length,
+      machines: s.machines, atRisk: s.atRisk,
       p50: finiteOrNull(quantileSorted(last, 0.5)), p90: finiteOrNull(quantileSorted(last, 0.9)), max: last.length ? last[last.length - 1] : null,
       threshold: m && Number.isFinite(m.threshold) ? m.threshold : null,
-      newest: finiteOrNull(await this.store.newestScore()), openIncidents: status.reduce((a, s) => a + s.openIncidents, 0),
+      newest: finiteOrNull(s.newest), openIncidents: s.openIncidents,
     };
   }
 

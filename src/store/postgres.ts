@@ -15,7 +15,7 @@ import { eachEntry, eachSum, entryCount, mergeRows, packRow } from './rows.js';
 import { RollupCells } from './pg-rollups.js';
 import {
   FencedError, StoreError, type Downsampled, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
-  type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
+  type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
 import { alignDown, bucketed, decodeCursor, encodeCursor, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
 
@@ -539,6 +539,14 @@ export class PostgresStore implements Store {
 
   async newestScore(): Promise<number> {
     return (await this.rows<{ t: number | null }>('SELECT MAX(last_ts) AS t FROM machine_status'))[0].t ?? -Infinity;
+  }
+
+  async statusSummary(): Promise<StatusSummary> {
+    const a = (await this.rows<{ n: number; r: number; o: number; t: number | null }>(
+      'SELECT COUNT(*)::int AS n, COUNT(*) FILTER (WHERE risk >= 1)::int AS r, COALESCE(SUM(open_incidents), 0)::int AS o, MAX(last_ts) AS t FROM machine_status'))[0];
+    const scores = (await this.rows<{ s: number }>("SELECT last_score AS s FROM machine_status WHERE last_score IS NOT NULL AND last_score <> 'NaN' ORDER BY last_score"))
+      .map((r) => r.s).filter(Number.isFinite);
+    return { machines: a.n, atRisk: a.r, openIncidents: a.o, newest: a.t ?? -Infinity, scores };
   }
 
   async incidents(q: IncidentQuery = {}): Promise<Page<IncidentRecord>> {

@@ -22,6 +22,16 @@ export function eachEntry(row: Uint8Array, f: (id: number, value: number) => voi
   for (let o = 0; o + ENTRY <= row.byteLength; o += ENTRY) f(v.getUint16(o, true), v.getFloat64(o + 2, true));
 }
 
+/** Writes a row blob's values into out[at + col[id]] for the ids with a column (col[id] >= 0); the hot path of
+ *  reading windows back (no callback per entry). */
+export function unpackRow(row: Buffer, col: Int32Array, out: Float64Array, at: number): void {
+  for (let o = 0; o + ENTRY <= row.byteLength; o += ENTRY) {
+    const id = row.readUInt16LE(o);
+    const j = id < col.length ? col[id] : -1;
+    if (j >= 0) out[at + j] = row.readDoubleLE(o + 2);
+  }
+}
+
 /** Entries in a row blob. */
 export const entryCount = (row: Uint8Array): number => Math.floor(row.byteLength / ENTRY);
 

@@ -10,16 +10,18 @@ import type { FlinkEvent } from '../core/event.js';
 import type { JobGraphSnapshot } from '../core/jobgraph.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import { MIGRATIONS } from './schema.js';
-import { eachEntry, eachSum, entryCount, mergeRows, packRow, packSums } from './rows.js';
+import { eachEntry, eachSum, entryCount, mergeRows, packRow, packSums, unpackRow } from './rows.js';
 import {
   FencedError, StoreError, type Downsampled, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
-  type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StepWrite, type Store, type StoreStatus,
+  type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
 import { alignDown, bucketed, decodeCursor, encodeCursor, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
 
 export { StoreError };
 
 const MAX = Number.MAX_SAFE_INTEGER;
+/** `(?,…,?),(?,…,?)…`: n rows of w placeholders (the statements cache one text per chunk size). */
+const rowsOf = (n: number, w: number): string => new Array(n).fill(`(${new Array(w).fill('?').join(',')})`).join(',');
 const clampT = (t: number | undefined, d: number): number => (t === undefined || !Number.isFinite(t) ? d : Math.max(-MAX, Math.min(MAX, Math.round(t))));
 
 interface IncidentRow extends IncidentRowBase { paged: number; detail: string }
@@ -112,8 +114,7 @@ export class SqliteStore implements Store {
     let n = 0;
     for (let i = 0; i < rows.length; i += 128) {
       const chunk = rows.slice(i, i + 128);
-      const one = `(${new Array(width).fill('?').join(',')})`;
-      n += this.q(`${head} VALUES ${new Array(chunk.length).fill(one).join(',')}`).run(...chunk.flat()).changes;
+      n += this.q(`${head} VALUES ${rowsOf(chunk.length, width)}`).run(...chunk.flat()).changes;
     }
     return n;
   }
@@ -132,11 +133,9 @@ export class SqliteStore implements Store {
   }
 
   private insertSamplesSync(samples: Sample[]): number {
-    const ins = this.q('INSERT OR IGNORE INTO sample_rows VALUES (?, ?, ?)');
     const get = this.q('SELECT v FROM sample_rows WHERE machine = ? AND ts = ?');
     const upd = this.q('UPDATE sample_rows SET v = ? WHERE machine = ? AND ts = ?');
     const insJob = this.q('INSERT OR IGNORE INTO job_samples (machine, job, operator, metric, ts, value) VALUES (?, ?, ?, ?, ?, ?)');
-    const seen = this.q('INSERT INTO machines VALUES (?, ?, ?) ON CONFLICT (machine) DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)');
     return this.db.transaction((rows: Sample[]) => {
       let n = 0;
       const span = new Map<string, [number, number]>();
@@ -163,22 +162,33 @@ export class SqliteStore implements Store {
       let lo = Infinity; // the span of rows that changed: what the roll-ups must take in
       let hi = -Infinity;
       const changed = (ts: number): void => { if (ts < lo) lo = ts; if (ts > hi) hi = ts; };
-      for (const [machine, byTs] of packed) {
-        for (const [ts, row] of byTs) {
-          const blob = packRow(row.ids, row.values);
-          if (ins.run(machine, ts, blob).changes) {
-            n += row.ids.length;
+      const fresh: [string, number, Buffer, number][] = []; // (machine, ts, row, entries)
+      for (const [machine, byTs] of packed) for (const [ts, row] of byTs) fresh.push([machine, ts, packRow(row.ids, row.values), row.ids.length]);
+      // many rows per statement; RETURNING names the rows that were new, the others exist already
+      for (let i = 0; i < fresh.length; i += 128) {
+        const chunk = fresh.slice(i, i + 128);
+        const args: unknown[] = [];
+        for (const [m, ts, blob] of chunk) args.push(m, ts, blob);
+        const added = new Set((this.q(`INSERT OR IGNORE INTO sample_rows VALUES ${rowsOf(chunk.length, 3)} RETURNING machine, ts`).raw(true).all(...args) as [string, number][]).map(([m, ts]) => `${m}\u0000${ts}`));
+        for (const [machine, ts, blob, k] of chunk) {
+          if (added.has(`${machine}\u0000${ts}`)) {
+            n += k;
             changed(ts);
-          } else {
-            // a row of this machine and time exists (re-delivery, or metrics arriving late): add what it lacks
-            const old = (get.get(machine, ts) as { v: Buffer }).v;
-            const m = mergeRows(old, blob);
-            if (m.added) { upd.run(m.row, machine, ts); changed(ts); }
-            n += m.added;
+            continue;
           }
+          // a row of this machine and time exists (re-delivery, or metrics arriving late): add what it lacks
+          const old = (get.get(machine, ts) as { v: Buffer }).v;
+          const m = mergeRows(old, blob);
+          if (m.added) { upd.run(m.row, machine, ts); changed(ts); }
+          n += m.added;
         }
       }
-      for (const [m, [a, b]] of span) seen.run(m, a, b);
+      const spans = [...span];
+      for (let i = 0; i < spans.length; i += 128) {
+        const chunk = spans.slice(i, i + 128);
+        this.q(`INSERT INTO machines VALUES ${rowsOf(chunk.length, 3)} ON CONFLICT (machine) DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)`)
+          .run(...chunk.flatMap(([m, [a, b]]) => [m, a, b]));
+      }
       if (hi >= lo) this.rollUpSamples(lo, hi);
       return n;
     })(samples);
@@ -187,10 +197,10 @@ export class SqliteStore implements Store {
   /** Packed rows → a Series over the requested metrics (missing values NaN). */
   private unpack(machine: string, metrics: string[], rows: { ts: number; v: Buffer }[]): Series {
     const C = metrics.length;
-    const col = new Map<number, number>();
-    metrics.forEach((m, j) => { const id = this.metricId.get(m); if (id !== undefined) col.set(id, j); });
+    const col = new Int32Array(this.metricName.size + 1).fill(-1); // metric id → column
+    metrics.forEach((m, j) => { const id = this.metricId.get(m); if (id !== undefined) col[id] = j; });
     const values = new Float64Array(rows.length * C).fill(NaN); // float64: stored values come back exact
-    rows.forEach((r, i) => eachEntry(r.v, (id, v) => { const j = col.get(id); if (j !== undefined) values[i * C + j] = v; }));
+    for (let i = 0; i < rows.length; i++) unpackRow(rows[i].v, col, values, i * C);
     return { name: machine, timestamps: Float64Array.from(rows, (r) => r.ts), channels: [...metrics], values, meta: { source: this.location } };
   }
 
@@ -285,9 +295,30 @@ export class SqliteStore implements Store {
   }
 
   async seriesAfter(items: { machine: string; after: number }[], metrics: string[], maxRows: number): Promise<Series[]> {
-    const out: Series[] = [];
-    for (const it of items) out.push(await this.series(it.machine, metrics, Number.isFinite(it.after) ? it.after + 1 : -Infinity, Infinity, maxRows));
-    return out;
+    // machines sharing a cursor (the steady state: all of them, one scrape behind) are read with one range over the
+    // ts index instead of a query each; rows come in time order, so each machine gets a prefix of what is new
+    const groups = new Map<number, string[]>();
+    for (const it of items) {
+      const g = groups.get(it.after);
+      if (g) g.push(it.machine);
+      else groups.set(it.after, [it.machine]);
+    }
+    const rows = new Map<string, { ts: number; v: Buffer }[]>();
+    for (const [after, ms] of groups) {
+      if (ms.length < 64 || !Number.isFinite(after)) continue;
+      const limit = ms.length * maxRows;
+      const got = this.q('SELECT machine, ts, v FROM sample_rows WHERE ts > ? ORDER BY ts LIMIT ?').raw(true).all(clampT(after, MAX), limit) as [string, number, Buffer][];
+      if (got.length >= limit) continue; // a backlog (or other machines' rows) fills the range: each machine on its own
+      const want = new Set(ms);
+      for (const m of ms) rows.set(m, []);
+      for (const [m, ts, v] of got) if (want.has(m)) rows.get(m)!.push({ ts, v });
+    }
+    return items.map((it) => {
+      const r = rows.get(it.machine);
+      if (r) return this.unpack(it.machine, metrics, r.length > maxRows ? r.slice(0, maxRows) : r);
+      const from = Number.isFinite(it.after) ? it.after + 1 : -Infinity;
+      return this.unpack(it.machine, metrics, this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts >= ? ORDER BY ts LIMIT ?').all(it.machine, clampT(from, -MAX), maxRows) as { ts: number; v: Buffer }[]);
+    });
   }
 
   async lastRows(machine: string, metrics: string[], to: number, n: number): Promise<Series> {
@@ -518,6 +549,12 @@ export class SqliteStore implements Store {
 
   async newestScore(): Promise<number> {
     return (this.q('SELECT MAX(last_ts) AS t FROM machine_status').get() as { t: number | null }).t ?? -Infinity;
+  }
+
+  async statusSummary(): Promise<StatusSummary> {
+    const a = this.q('SELECT COUNT(*) AS n, COALESCE(SUM(risk >= 1), 0) AS r, COALESCE(SUM(open_incidents), 0) AS o, MAX(last_ts) AS t FROM machine_status').get() as { n: number; r: number; o: number; t: number | null };
+    const scores = (this.q('SELECT last_score FROM machine_status WHERE last_score IS NOT NULL ORDER BY last_score').pluck().all() as number[]).filter(Number.isFinite);
+    return { machines: a.n, atRisk: a.r, openIncidents: a.o, newest: a.t ?? -Infinity, scores };
   }
 
   async incidents(q: IncidentQuery = {}): Promise<Page<IncidentRecord>> {

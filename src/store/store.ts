@@ -25,6 +25,15 @@ export class FencedError extends StoreError {
   }
 }
 
+/** Counts over the cluster view and every machine's latest score, ascending (for quantiles). */
+export interface StatusSummary {
+  machines: number;
+  atRisk: number;
+  openIncidents: number;
+  newest: number;
+  scores: number[];
+}
+
 export interface JobSampleRow {
   job: string;
   operator: string;
@@ -254,6 +263,8 @@ export interface Store {
   machineStatus(q?: { limit?: number; machine?: string }): Promise<MachineStatus[]>;
   /** Newest scored timestamp (-Infinity when nothing is scored). */
   newestScore(): Promise<number>;
+  /** The cluster view in numbers, aggregated by the engine (not 10 000 status rows through the API process). */
+  statusSummary(): Promise<StatusSummary>;
 
   // incidents
   incidents(q?: IncidentQuery): Promise<Page<IncidentRecord>>;

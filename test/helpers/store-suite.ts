@@ -49,6 +49,33 @@ describe(`store (${engine})`, () => {
     await again.close();
   });
 
+  it('a cluster-sized batch: many rows a statement, late metrics merged, windows read back per cursor group', async () => {
+    const s = await fresh();
+    const M = 90; // more machines than one statement's rows, enough to read them back as one cursor group
+    const ms = Array.from({ length: M }, (_, m) => `tm-${m}`);
+    const val = (m: number, ts: number): number => m * 1000 + ts / 1000;
+    const scrape = (ts: number, metrics = ['cpu_load']) => ms.flatMap((machine, m) => metrics.map((metric, k) => ({ ts, machine, metric, value: val(m, ts) + k / 10 })));
+    assert.equal(await s.insertSamples([...scrape(1000), ...scrape(2000), ...scrape(3000)]), 3 * M);
+    // the same scrapes again, now with a second metric that arrived late: only the new values are stored
+    assert.equal(await s.insertSamples([...scrape(2000, ['cpu_load', 'latency_ms']), ...scrape(4000, ['cpu_load', 'latency_ms'])]), 3 * M);
+    const expect = (m: number, after: number, maxRows: number): [string, number[], number[]] => {
+      const ts = [1000, 2000, 3000, 4000].filter((t) => t > after).slice(0, maxRows);
+      return [`tm-${m}`, ts, ts.flatMap((t) => [val(m, t), t === 2000 || t === 4000 ? val(m, t) + 0.1 : NaN])];
+    };
+    const read = async (items: { machine: string; after: number }[], maxRows: number) =>
+      (await s.seriesAfter(items, ['cpu_load', 'latency_ms'], maxRows)).map((x) => [x.name, Array.from(x.timestamps), Array.from(x.values)]);
+    // one shared cursor (the steady state), asked in a scrambled order
+    const order = ms.map((_, m) => (m * 37) % M);
+    assert.deepEqual(await read(order.map((m) => ({ machine: `tm-${m}`, after: 1000 })), 10), order.map((m) => expect(m, 1000, 10)));
+    // a shared cursor whose backlog is longer than maxRows a machine: the oldest rows, as each machine alone
+    assert.deepEqual(await read(ms.map((machine) => ({ machine, after: 1000 })), 2), ms.map((_, m) => expect(m, 1000, 2)));
+    // two cursor groups and a machine never scored
+    const mixed = ms.map((machine, m) => ({ machine, after: m === 5 ? -Infinity : m % 2 ? 2000 : 3000 }));
+    assert.deepEqual(await read(mixed, 10), mixed.map((it, m) => expect(m, it.after, 10)));
+    assert.equal(await s.newestSample(), 4000);
+    await s.close();
+  });
+
   it('a failing batch is rolled back as a whole', async () => {
     const s = await fresh();
     const bad = [{ ts: 1, machine: 'm', metric: 'x', value: 1 }, { ts: 2, machine: {} as unknown as string, metric: 'x', value: 2 }];
@@ -153,6 +180,9 @@ describe(`store (${engine})`, () => {
     assert.deepEqual((await s.machineStatus()).map((m) => m.machine), ['b', 'a']);
     assert.deepEqual((await s.machineStatus({ limit: 1 })).map((m) => m.machine), ['b'], 'the riskiest first');
     assert.deepEqual((await s.machineStatus({ machine: 'a' })).map((m) => m.lastTs), [5], 'one machine');
+    assert.deepEqual(await s.statusSummary(), { machines: 2, atRisk: 1, openIncidents: 1, newest: 5, scores: [4, 9] }, 'the cluster view in numbers');
+    await s.commitStep(step({ status: [{ machine: 'c', lastTs: 7, lastScore: 2, risk: 0, openIncidents: 2 }] }));
+    assert.deepEqual(await s.statusSummary(), { machines: 3, atRisk: 1, openIncidents: 3, newest: 7, scores: [2, 4, 9] }, 'scores ascending');
     await s.close();
   });
 
