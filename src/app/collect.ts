@@ -42,6 +42,7 @@ export class StoreCollector {
   private readonly prom: PrometheusSource | null;
   private readonly events: FlinkEventSource | null;
   private from: number;
+  private readonly stepMs: number;
 
   constructor(private readonly store: Store, spec: SourceSpec, now = Date.now()) {
     if (!!spec.flink === !!spec.prometheus) throw new Error('give exactly one source: a Flink REST URL or a Prometheus URL');
@@ -49,6 +50,7 @@ export class StoreCollector {
     this.events = spec.flink ? new FlinkEventSource(spec.flink, spec.http ?? {}) : null;
     this.prom = spec.prometheus ? new PrometheusSource(spec.prometheus, { ...(spec.http ?? {}), ...(spec.prom ?? {}), stepMs: spec.stepMs ?? 10_000 }) : null;
     this.from = now - (spec.sinceMs ?? 10 * 60_000);
+    this.stepMs = spec.stepMs ?? 10_000;
   }
 
   /** One poll into the store. Throws only when the source could not be read at all. */
@@ -61,8 +63,10 @@ export class StoreCollector {
       return { read: r.samples.length, lag: lagOf(r.samples), stored, machines: new Set(r.samples.map((s) => s.machine)).size, events, errors: [...r.errors, ...errors] };
     }
     const r = await this.prom!.range(this.from, now);
-    // a window with failed queries is asked again next time (up to an hour back); the store ignores what it has
-    if (r.errors.length === 0 || now - this.from > 3_600_000) this.from = now;
+    // a window with failed queries is asked again next time (up to an hour back); the store ignores what it has.
+    // Otherwise the next poll starts at the step after the last one evaluated: asking for that step again read every
+    // series twice and stored nothing (a stored value is never replaced)
+    if (r.errors.length === 0 || now - this.from > 3_600_000) this.from = Math.floor(now / this.stepMs) * this.stepMs + 1;
     const stored = await this.store.insertSamples(r.samples);
     return { read: r.samples.length, lag: lagOf(r.samples), stored, machines: new Set(r.samples.map((s) => s.machine)).size, events: [], errors: r.errors };
   }

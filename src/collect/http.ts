@@ -84,26 +84,32 @@ function oneLine(s: string): string {
 }
 
 // Shape checks, composable: list(obj({ id: str })) says "[2].id is a number" about [{id:'a'},{id:'b'},{id:3}].
+// The path is a thunk, spelled out only for the message of a failure: a Prometheus answer holds hundreds of thousands
+// of elements, and building "data.result[1234].values[0]" for each of them was most of the check's cost.
 const kind = (x: unknown): string => (x === null ? 'null' : Array.isArray(x) ? 'a list' : typeof x === 'object' ? 'an object' : `a ${typeof x}`);
-type Field = (x: unknown, at: string) => string | null;
-export const str: Field = (x, at) => (typeof x === 'string' ? null : `${at} is ${kind(x)}, expected a string`);
-export const num: Field = (x, at) => (typeof x === 'number' ? null : `${at} is ${kind(x)}, expected a number`);
+export type Path = () => string;
+type Field = (x: unknown, at: Path) => string | null;
+export const str: Field = (x, at) => (typeof x === 'string' ? null : `${at()} is ${kind(x)}, expected a string`);
+export const num: Field = (x, at) => (typeof x === 'number' ? null : `${at()} is ${kind(x)}, expected a number`);
 export const any: Field = () => null;
 export const optional = (f: Field): Field => (x, at) => (x === undefined ? null : f(x, at));
 export const list = (item: Field): Field => (x, at) => {
-  if (!Array.isArray(x)) return `${at || 'the answer'} is ${kind(x)}, expected a list`;
+  if (!Array.isArray(x)) return `${at() || 'the answer'} is ${kind(x)}, expected a list`;
   for (let i = 0; i < x.length; i++) {
-    const w = item(x[i], `${at}[${i}]`);
+    const w = item(x[i], () => `${at()}[${i}]`);
     if (w) return w;
   }
   return null;
 };
-export const obj = (fields: Record<string, Field>): Field => (x, at) => {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) return `${at || 'the answer'} is ${kind(x)}, expected an object`;
-  for (const [k, f] of Object.entries(fields)) {
-    const w = f((x as Record<string, unknown>)[k], at ? `${at}.${k}` : k);
-    if (w) return w;
-  }
-  return null;
+export const obj = (fields: Record<string, Field>): Field => {
+  const entries = Object.entries(fields);
+  return (x, at) => {
+    if (x === null || typeof x !== 'object' || Array.isArray(x)) return `${at() || 'the answer'} is ${kind(x)}, expected an object`;
+    for (const [k, f] of entries) {
+      const w = f((x as Record<string, unknown>)[k], () => (at() ? `${at()}.${k}` : k));
+      if (w) return w;
+    }
+    return null;
+  };
 };
-export const shape = (f: Field): ShapeCheck => (body) => f(body, '');
+export const shape = (f: Field): ShapeCheck => (body) => f(body, () => '');

@@ -44,7 +44,7 @@ interface RangeResponse {
 const RANGE = shape(obj({
   status: str,
   error: optional(str),
-  data: optional(obj({ result: list(obj({ metric: obj({}), values: list((x, at) => (Array.isArray(x) && x.length === 2 ? num(x[0], `${at}[0]`) : `${at} is not a [time, value] pair`)) })) })),
+  data: optional(obj({ result: list(obj({ metric: obj({}), values: list((x, at) => (Array.isArray(x) && x.length === 2 ? num(x[0], () => `${at()}[0]`) : `${at()} is not a [time, value] pair`)) })) })),
 }));
 
 export class PrometheusSource {
@@ -58,6 +58,7 @@ export class PrometheusSource {
     const samples: Sample[] = [];
     const errors: string[] = [];
     let gaps = 0;
+    const names = new Map<string, string>(); // label value → machine name, once per poll, not once per value
     const queries = { ...(this.o.catalogue === false ? {} : Object.fromEntries(CATALOGUE.map((m) => [m.name, m.prom]))), ...(this.o.queries ?? {}) };
     const plan: [string, string, boolean][] = Object.entries(queries).map(([m, q]) => [m, q, false]);
     if ((this.o.perJob ?? true) && this.o.catalogue !== false) {
@@ -80,13 +81,15 @@ export class PrometheusSource {
               unlabelled++;
               continue;
             }
+            let name = names.get(machine);
+            if (name === undefined) names.set(machine, (name = machine.replace(/_/g, '-')));
             for (const [t, v] of series.values) {
               const value = parseMetricValue(v);
               if (value === null) {
                 gaps++;
                 continue;
               }
-              const sample: Sample = { ts: Math.round(t * 1000), machine: machine.replace(/_/g, '-'), metric, value };
+              const sample: Sample = { ts: Math.round(t * 1000), machine: name, metric, value };
               if (perJob) {
                 sample.job = series.metric.job_name ?? 'unknown';
                 sample.operator = series.metric.task_name ?? '';

@@ -50,8 +50,15 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
   if (missing.length) {
     throw new DetectorInputError(`series '${s.name}' lacks channel(s) the detector was fitted on: ${missing.join(', ')}`);
   }
-  const dropped = s.channels.filter((ch) => !channels.includes(ch));
   const C = channels.length;
+  // the common case — the online loop's windows: the fitted channels in their order, every value a finite float32 —
+  // is one row-major pass; anything else takes the per-channel path below, which repairs or names the problem
+  if (C === s.channels.length && index.every((j, c) => j === c)) {
+    let clean = true;
+    for (let i = 0; i < s.values.length && clean; i++) clean = Math.abs(s.values[i]) <= FLOAT32_MAX; // false for NaN and ±Infinity
+    if (clean) return { T, C, values: new Float32Array(s.values), channels: [...channels], report: { interpolated: 0, emptyChannels: [], droppedChannels: [] } };
+  }
+  const dropped = s.channels.filter((ch) => !channels.includes(ch));
   const Cin = s.channels.length;
   const values = new Float32Array(T * C);
   const report: InputReport = { interpolated: 0, emptyChannels: [], droppedChannels: dropped };

@@ -194,7 +194,7 @@ export class OnlineScorer {
     let pending = 0;
     const flush = () => {
       if (pending === 0) return;
-      out.push(...this.scoreAndTrack([{ machine, snap: ring.snapshot(), pending }]).get(machine)!);
+      out.push(...this.scoreAndTrack([{ machine, snap: ring.snapshot(this.window + pending), pending }]).get(machine)!);
       pending = 0;
     };
     for (let k = 0; k < timestamps.length; k++) {
@@ -224,7 +224,8 @@ export class OnlineScorer {
       let pending = 0;
       for (let k = 0; k < it.timestamps.length; k++) if (ring.push(it.timestamps[k], Array.prototype.slice.call(it.values, k * C, k * C + C) as number[])) pending++;
       if (pending === 0) out.set(it.machine, []);
-      else waiting.push({ machine: it.machine, snap: ring.snapshot(), pending });
+      // a window before the first pending row is all the scorer and the baseline read (the ring keeps two)
+      else waiting.push({ machine: it.machine, snap: ring.snapshot(this.window + pending), pending });
     }
     if (waiting.length) for (const [m, pts] of this.scoreAndTrack(waiting)) out.set(m, pts);
     return out;
@@ -240,9 +241,10 @@ export class OnlineScorer {
     let context = 0;
     if (this.cfg.peers) {
       const scored = new Set(waiting.map((w) => w.machine));
+      const most = waiting.reduce((a, w) => Math.max(a, w.pending), 0); // the context covers the scored rows' windows
       for (const [m, r] of this.rings) {
         if (scored.has(m)) continue;
-        xs.push(series(m, r.snapshot()));
+        xs.push(series(m, r.snapshot(this.window + most)));
         context++;
       }
       groups = this.cfg.peers(xs.map((x) => x.name));

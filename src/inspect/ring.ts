@@ -38,9 +38,9 @@ export class RingBuffer {
     return true;
   }
 
-  /** Contents oldest first: timestamps (n,) and values (n, C). */
-  snapshot(): { timestamps: Float64Array; values: Float32Array } {
-    const n = this.size_;
+  /** Contents oldest first — the newest `last` rows when given: timestamps (n,) and values (n, C). */
+  snapshot(last = Infinity): { timestamps: Float64Array; values: Float32Array } {
+    const n = Math.min(this.size_, last);
     const C = this.channels;
     const timestamps = new Float64Array(n);
     const values = new Float32Array(n * C);

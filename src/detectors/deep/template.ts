@@ -242,6 +242,10 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
         const batch = new Float32Array(part.length * L * C);
         part.forEach(([i, r], b) => {
           const x = scaled[i]!;
+          if (r >= L - 1) { // the whole window is there: one copy
+            batch.set(x.subarray((r - L + 1) * C, (r + 1) * C), b * L * C);
+            return;
+          }
           for (let p = 0; p < L; p++) {
             const row = Math.max(0, r - L + 1 + p);
             batch.set(x.subarray(row * C, row * C + C), (b * L + p) * C);

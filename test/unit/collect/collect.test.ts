@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { getEventListeners } from 'node:events';
 import { FlinkRestSource, PrometheusSource, getJson, SourceError, pollLoop, CATALOGUE, combine } from '../../../src/collect/index.js';
 import { parseMetricValue } from '../../../src/core/value.js';
+import { StoreCollector } from '../../../src/app/collect.js';
+import { SqliteStore } from '../../../src/store/sqlite.js';
 
 let server: Server;
 let base = '';
@@ -50,7 +52,19 @@ const routes: Record<string, (url: URL) => unknown> = {
     if (/GarbageCollector_All_Count/.test(q)) return { status: 'success', data: { resultType: 'matrix', result: [{ metric: { tm_id: 'tm_b' }, values: [[t, '7'], [t + 10, 'true']] }] } };
     return { status: 'success', data: { resultType: 'matrix', result: [] } };
   },
+  // a Prometheus that records the windows it is asked for, and fails while recFail is set
+  '/rec/api/v1/query_range': (u) => {
+    const a = Number(u.searchParams.get('start'));
+    const b = Number(u.searchParams.get('end'));
+    asked.push([a, b]);
+    if (recFail) return { status: 'error', error: 'down' };
+    const values: [number, string][] = [];
+    for (let t = Math.ceil(a / 10) * 10; t <= b; t += 10) values.push([t, String(t)]);
+    return { status: 'success', data: { resultType: 'matrix', result: [{ metric: { tm_id: 'tm_a' }, values }] } };
+  },
 };
+const asked: [number, number][] = [];
+let recFail = false;
 
 before(async () => {
   server = createServer((req, res) => {
@@ -112,6 +126,20 @@ describe('collectors', () => {
     assert.equal(r.gaps, 1);
     assert.ok(r.errors.some((e) => /^heap_used: query failed: bad query \(http/.test(e)), r.errors.join('\n'));
     assert.ok(r.errors.some((e) => /^cpu_load: 1 series without the 'tm_id' label skipped/.test(e)), r.errors.join('\n'));
+  });
+  it('polling Prometheus into a store: each step asked once; a failed window asked again', async () => {
+    const store = new SqliteStore(':memory:');
+    const c = new StoreCollector(store, { prometheus: `${base}/rec`, stepMs: 10_000, sinceMs: 30_000, http: { retries: 0 }, prom: { queries: { x: 'x' }, catalogue: false } }, 60_000);
+    assert.equal((await c.poll(60_000)).stored, 4, 'the history: 30, 40, 50, 60 s');
+    assert.equal((await c.poll(75_000)).stored, 1);
+    assert.deepEqual(asked.slice(-1), [[70, 75]], 'the next poll starts after the last step it read (60 s was not asked again)');
+    recFail = true;
+    assert.deepEqual((await c.poll(80_000)).errors.length, 1);
+    recFail = false;
+    assert.equal((await c.poll(90_000)).stored, 2);
+    assert.deepEqual(asked.slice(-1), [[80, 90]], 'the failed window is asked again');
+    assert.deepEqual(Array.from((await store.series('tm-a', ['x'])).values), [30, 40, 50, 60, 70, 80, 90]);
+    await store.close();
   });
   it('metric values: JSON numbers and decimal strings only', () => {
     for (const [raw, want] of [['12', 12], ['-0.5', -0.5], ['1.5e3', 1500], ['.5', 0.5], [7, 7], ['123456789', 123456789]] as const) assert.equal(parseMetricValue(raw), want, String(raw));
