@@ -1,8 +1,9 @@
-// Collection into the store, once for `collect` and `watch`: a Flink REST or Prometheus source polled on demand, its
-// samples and job placement stored (duplicates ignored), and — from Flink's REST API — its events (deploys, job state
-// changes, restarts, TaskManager losses, failed checkpoints, rescales) stored for the watcher's grace periods and the
-// dashboard's time axes; what failed reported — never fatal for one poll.
-import { FlinkEventSource, FlinkRestSource, PrometheusSource, type HttpOptions } from '../collect/index.js';
+// Collection, once for `collect` and `watch`: a Flink REST or Prometheus source polled on demand, its samples and
+// job placement stored (duplicates ignored), and — from Flink's REST API — its events (deploys, job state changes,
+// restarts, TaskManager losses, failed checkpoints, rescales) stored for the watcher's grace periods and the
+// dashboard's time axes; what failed reported — never fatal for one poll. The sink is the store, or (`collect --to`)
+// a Kafka topic, which carries samples and placement but no events: for such a sink events are not polled.
+import { FlinkEventSource, FlinkRestSource, PrometheusSource, type HttpOptions, type PollResult } from '../collect/index.js';
 import type { FlinkEvent } from '../core/event.js';
 import type { PromOptions } from '../collect/prometheus.js';
 import type { Store } from '../store/store.js';
@@ -12,6 +13,9 @@ import type { LagPoint } from '../inspect/checks.js';
 /** Kafka lag samples of jobs (per job, machine, operator and time) as the checks take them. */
 const lagOf = (samples: Sample[]): LagPoint[] => samples.filter((s) => s.metric === 'kafka_lag' && s.job !== undefined).map((s) => ({ job: s.job!, machine: s.machine, ts: s.ts, lag: s.value }));
 
+/** Where a poll goes: the store, or a sink of samples and placement only (Flink events are polled when it takes them). */
+export type CollectSink = Pick<Store, 'insertSamples' | 'recordPlacement'> & Partial<Pick<Store, 'insertEvents'>>;
+
 export interface SourceSpec {
   flink?: string;
   prometheus?: string;
@@ -20,21 +24,21 @@ export interface SourceSpec {
   stepMs?: number;
   /** Prometheus: how far back the first poll reads, ms. */
   sinceMs?: number;
+  /** Prometheus: a window with failed queries is read again at the next poll, as long as it reaches back no further
+   *  than this, ms (default an hour). */
+  retryMs?: number;
   /** Prometheus: own queries (metric → PromQL), whether to add the catalogue's, per-job queries. */
   prom?: Pick<PromOptions, 'queries' | 'catalogue' | 'perJob' | 'machineLabel'>;
 }
 
-export interface PollOutcome {
-  /** Samples read from the source this poll. */
-  read: number;
-  /** The per-job Kafka consumer lag among them (catalogue metric kafka_lag), for the job-state checks. */
+/** One poll: what the source gave (samples, errors of the parts that failed, gaps), what was new to the sink. */
+export interface PollOutcome extends PollResult {
+  /** The per-job Kafka consumer lag among the samples (catalogue metric kafka_lag), for the job-state checks. */
   lag: LagPoint[];
-  /** Of which new to the store. */
+  /** Samples new to the sink. */
   stored: number;
-  machines: number;
-  /** Flink events new to the store this poll (Flink REST only). */
+  /** Flink events new to the store this poll (Flink REST into a store only). */
   events: FlinkEvent[];
-  errors: string[];
 }
 
 export class StoreCollector {
@@ -43,44 +47,45 @@ export class StoreCollector {
   private readonly events: FlinkEventSource | null;
   private from: number;
   private readonly stepMs: number;
+  private readonly retryMs: number;
 
-  constructor(private readonly store: Store, spec: SourceSpec, now = Date.now()) {
+  constructor(private readonly sink: CollectSink, spec: SourceSpec, now = Date.now()) {
     if (!!spec.flink === !!spec.prometheus) throw new Error('give exactly one source: a Flink REST URL or a Prometheus URL');
     this.flink = spec.flink ? new FlinkRestSource(spec.flink, spec.http ?? {}) : null;
-    this.events = spec.flink ? new FlinkEventSource(spec.flink, spec.http ?? {}) : null;
+    this.events = spec.flink && sink.insertEvents ? new FlinkEventSource(spec.flink, spec.http ?? {}) : null;
     this.prom = spec.prometheus ? new PrometheusSource(spec.prometheus, { ...(spec.http ?? {}), ...(spec.prom ?? {}), stepMs: spec.stepMs ?? 10_000 }) : null;
     this.from = now - (spec.sinceMs ?? 10 * 60_000);
     this.stepMs = spec.stepMs ?? 10_000;
+    this.retryMs = spec.retryMs ?? 3_600_000;
   }
 
-  /** One poll into the store. Throws only when the source could not be read at all. */
+  /** One poll into the sink. Throws only when the source could not be read at all. */
   async poll(now = Date.now()): Promise<PollOutcome> {
     if (this.flink) {
       const r = await this.flink.poll(now);
-      const stored = await this.store.insertSamples(r.samples);
-      await this.store.recordPlacement(r.jobsOn, now);
-      const { events, errors } = await this.pollEvents(r.jobsOn, now);
-      return { read: r.samples.length, lag: lagOf(r.samples), stored, machines: new Set(r.samples.map((s) => s.machine)).size, events, errors: [...r.errors, ...errors] };
+      await this.sink.recordPlacement(r.jobsOn, now); // before the samples: a Kafka sink sends it with them
+      const stored = await this.sink.insertSamples(r.samples);
+      const ev = this.events ? await this.pollEvents(this.events, r.jobsOn, now) : { events: [], errors: [] };
+      return { samples: r.samples, gaps: r.gaps, lag: lagOf(r.samples), stored, events: ev.events, errors: [...r.errors, ...ev.errors] };
     }
     const r = await this.prom!.range(this.from, now);
-    // a window with failed queries is asked again next time (up to an hour back); the store ignores what it has.
+    // a window with failed queries is asked again next time (up to retryMs back); the sink ignores what it has.
     // Otherwise the next poll starts at the step after the last one evaluated: asking for that step again read every
     // series twice and stored nothing (a stored value is never replaced)
-    if (r.errors.length === 0 || now - this.from > 3_600_000) this.from = Math.floor(now / this.stepMs) * this.stepMs + 1;
-    const stored = await this.store.insertSamples(r.samples);
-    return { read: r.samples.length, lag: lagOf(r.samples), stored, machines: new Set(r.samples.map((s) => s.machine)).size, events: [], errors: r.errors };
+    if (r.errors.length === 0 || now - this.from > this.retryMs) this.from = Math.floor(now / this.stepMs) * this.stepMs + 1;
+    const stored = await this.sink.insertSamples(r.samples);
+    return { ...r, lag: lagOf(r.samples), stored, events: [] };
   }
 
   /** Flink's events since the last poll (the first poll is the baseline), stored; those new to the store returned. */
-  private async pollEvents(jobsOn: Record<string, string[]>, now: number): Promise<{ events: FlinkEvent[]; errors: string[] }> {
-    const src = this.events!;
+  private async pollEvents(src: FlinkEventSource, jobsOn: Record<string, string[]>, now: number): Promise<{ events: FlinkEvent[]; errors: string[] }> {
     const byJob: Record<string, string[]> = {};
     for (const [machine, jobs] of Object.entries(jobsOn)) for (const j of jobs) (byJob[j] ??= []).push(machine);
     try {
       const p = await src.poll(now);
       src.jobsOn = byJob; // after the poll: a failover names the TaskManagers the jobs ran on before it
       const fresh: FlinkEvent[] = [];
-      for (const e of p.events) if (await this.store.insertEvents([e])) fresh.push(e);
+      for (const e of p.events) if (await this.sink.insertEvents!([e])) fresh.push(e);
       return { events: fresh, errors: p.errors.map((e) => `events: ${e}`) };
     } catch (e) {
       return { events: [], errors: [`events: ${(e as Error).message}`] };

@@ -3,7 +3,7 @@
 // batch by batch — a CCL model is trained on the stored history, and the watcher scores each delivery, raising typed,
 // enriched incidents and queuing alerts exactly as `watch` does. The result is checked against the generator's
 // ground truth; the store is then what `serve` and `report` read.
-import { generateCluster, clusterSeries, jobSamples, culpritJob, type GeneratedHotspot, type SyntheticCluster } from '../data/index.js';
+import { generateCluster, clusterSeries, jobSamples, culpritJob, parseLabSpec, LAB_SPEC_SYNTAX, type GeneratedHotspot, type SyntheticCluster } from '../data/index.js';
 import type { TrainProgress } from '../detectors/index.js';
 import type { Sample } from '../core/sample.js';
 import type { FlinkEvent } from '../core/event.js';
@@ -13,7 +13,7 @@ import type { Store } from '../store/store.js';
 import type { AlarmPolicy } from './alarms.js';
 import type { WatchOptions } from './watch.js';
 import { replay, type ReplayCluster, type ReplayResult } from './replay.js';
-import { labReplayOf } from './lab-replay.js';
+import { labReplay } from './lab-replay.js';
 
 export interface DemoOptions {
   machines: number;
@@ -138,8 +138,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult & Required<Pic
  *  path — its training part as history, the rest delivered batch by batch with its per-operator samples and Flink
  *  events — and the incidents judged against the recorded faults (failovers must not page). */
 export async function runLabDemo(o: Omit<DemoOptions, 'machines' | 'days' | 'seed' | 'events'> & { dataset: string }): Promise<DemoResult> {
-  const c = labReplayOf(o.dataset);
-  if (!c) throw new Error(`demo --dataset takes flink-lab:<recording dir>[?train=<share>], got '${o.dataset}'`);
+  const lab = parseLabSpec(o.dataset);
+  if (!lab) throw new Error(`demo --dataset takes ${LAB_SPEC_SYNTAX}, got '${o.dataset}'`);
+  const c = labReplay(lab.dir, lab.train);
   const r = await replay(c, {
     dir: o.out, kind: o.kind ?? 'ccl', params: { epochs: o.epochs, maxTrainWindows: 512, patience: o.epochs, ...o.params }, alarms: o.alarms, watch: o.watch, batch: o.batch ?? 15,
     onTrain: o.onTrain, onDelivery: o.onDelivery,
@@ -148,6 +149,6 @@ export async function runLabDemo(o: Omit<DemoOptions, 'machines' | 'days' | 'see
   return {
     store: r.store, modelPath: r.modelPath, threshold: r.trained.detector.threshold, thresholdRule: r.trained.detector.thresholdRule, trainMs: r.trained.trainMs,
     incidents: r.incidents, metrics: r.metrics, alarmRule: r.alarmRule, breach: r.breach, latenciesMs: r.latenciesMs,
-    recording: { dir: o.dataset.slice('flink-lab:'.length), machines: c.machines.length, trainRows: c.machines[0].train.timestamps.length, inspectedRows: c.machines[0].test.timestamps.length, faults: c.faults.length, events: (c.events ?? []).length },
+    recording: { dir: lab.dir, machines: c.machines.length, trainRows: c.machines[0].train.timestamps.length, inspectedRows: c.machines[0].test.timestamps.length, faults: c.faults.length, events: (c.events ?? []).length },
   };
 }

@@ -6,7 +6,7 @@
 // detection delay per kind, and the warning lead before SLO breaches.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateCluster } from '../data/index.js';
+import { generateCluster, LAB_SPEC_SYNTAX } from '../data/index.js';
 import type { AlarmPolicy } from './alarms.js';
 import { syntheticReplay } from './demo.js';
 import { replay, type ReplayCluster } from './replay.js';
@@ -47,7 +47,7 @@ export function studyCluster(spec: string): ReplayCluster {
   const lab = labReplayOf(spec);
   if (lab) return lab;
   const m = /^synthetic:flink(?:\?(.*))?$/.exec(spec);
-  if (!m) throw new Error(`cluster '${spec}' is not synthetic:flink?machines=…&days=…&seed=… or flink-lab:<recording dir>[?train=<share>]`);
+  if (!m) throw new Error(`cluster '${spec}' is not synthetic:flink?machines=…&days=…&seed=… or ${LAB_SPEC_SYNTAX}`);
   const q = Object.fromEntries(new URLSearchParams(m[1] ?? ''));
   const known = ['machines', 'days', 'seed', 'contamination'];
   for (const k of Object.keys(q)) if (!known.includes(k)) throw new Error(`cluster '${spec}': unknown option '${k}' (known: ${known.join(', ')})`);

@@ -7,7 +7,7 @@
 // 60 of its 10-s points, here 60 of the recording's scrapes (and so is the slack with which an early incident counts).
 import { sliceSeries, type Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
-import { labTrainEnd, readFlinkLab, type FlinkLabRecording } from '../data/index.js';
+import { LAB_SPEC_SYNTAX, labTrainEnd, parseLabSpec, readFlinkLab, type FlinkLabRecording } from '../data/index.js';
 import type { Fault } from '../eval/incidents.js';
 import { loadDetector, type Detector } from '../detectors/index.js';
 import { replay, type ReplayCluster, type ReplayOptions, type ReplayResult } from './replay.js';
@@ -65,12 +65,11 @@ export function labReplay(dir: string, trainShare?: number): ReplayCluster {
   };
 }
 
-/** 'flink-lab:<dir>[?train=<share>]' → the recording replayed; null when the spec is of another kind. */
+/** 'flink-lab:<dir>[?train=<share>]' → the recording replayed; null when the spec is of another kind (the syntax and
+ *  its errors: parseLabSpec). */
 export function labReplayOf(spec: string): ReplayCluster | null {
-  if (!spec.startsWith('flink-lab:')) return null;
-  const m = /^flink-lab:([^?]+)(?:\?train=([0-9.]+))?$/.exec(spec);
-  if (!m) throw new Error(`'${spec}' is not flink-lab:<recording dir>[?train=<share>]`);
-  return labReplay(m[1], m[2] === undefined ? undefined : Number(m[2]));
+  const lab = parseLabSpec(spec);
+  return lab && labReplay(lab.dir, lab.train);
 }
 
 /** A model from a file as the replay's trained model: the watcher scores the recording with it instead of training
@@ -88,6 +87,6 @@ export function trainedFrom(detector: Detector, cluster: ReplayCluster): Trained
  *  watched with the model from the file (its threshold, or the alarm policy given), judged against the recorded faults. */
 export async function replayWithModel(spec: string, modelPath: string, o: Pick<ReplayOptions, 'dir' | 'alarms' | 'watch' | 'batch'>): Promise<ReplayResult> {
   const c = labReplayOf(spec);
-  if (!c) throw new Error(`'${spec}' is not flink-lab:<recording dir>[?train=<share>]`);
+  if (!c) throw new Error(`'${spec}' is not ${LAB_SPEC_SYNTAX}`);
   return replay(c, { ...o, trained: trainedFrom(loadDetector(modelPath), c), provenance: { source: spec, command: 'watch --replay', model: modelPath } });
 }

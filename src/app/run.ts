@@ -117,7 +117,7 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
       sum.polls++;
       try {
         polled = await collector.poll();
-        sum.collected += polled.read;
+        sum.collected += polled.samples.length;
         for (const e of polled.errors) status(`collect: ${e}`);
         for (const e of polled.events) log(`EVENT    ${e.kind} ${e.job ?? ''} ${e.detail}`);
         sum.events += polled.events.length;

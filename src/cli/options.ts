@@ -7,7 +7,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseMetricValue } from '../core/value.js';
 import { detectorKinds, parseParamsFor } from '../detectors/index.js';
-import { parseSpec } from '../data/index.js';
+import { LAB_SPEC_SYNTAX, parseLabSpec, parseSpec } from '../data/index.js';
 
 /** A wrong command line (exit 2), as opposed to a failure while running (exit 1). */
 export class UsageError extends Error {
@@ -121,8 +121,8 @@ export const existingFile: Parser<string> = (path) => {
   return path;
 };
 
-/** A flink-lab recording as a replay source: flink-lab:<dir>[?train=<share>]. */
-export const labSpec: Parser<string> = (v) => (/^flink-lab:[^?]+(\?train=[0-9.]+)?$/.test(v) ? v : bad('expected flink-lab:<recording dir>[?train=<share>]'));
+/** A flink-lab recording as a replay source: flink-lab:<dir>[?train=<share>] (parseLabSpec's syntax and errors). */
+export const labSpec: Parser<string> = check(fromThrowing((v) => parseLabSpec(v) ?? bad(`expected ${LAB_SPEC_SYNTAX}`)));
 
 /** Any parser that throws (e.g. a domain parser with its own errors) as an option parser. */
 export function fromThrowing<T>(f: (v: string) => T): Parser<T> {

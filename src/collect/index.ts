@@ -8,7 +8,7 @@ export { PrometheusSource } from './prometheus.js';
 export type { PromOptions } from './prometheus.js';
 export { readFileSamples } from './files.js';
 export { pollLoop } from './poller.js';
-export type { PollStatus, PollResult } from './poller.js';
+export type { PollStatus, PollResult, StoredPoll } from './poller.js';
 export { FlinkEventSource } from './events.js';
 export type { EventPoll } from './events.js';
 export { FlinkGraphSource } from './jobgraph.js';

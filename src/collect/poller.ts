@@ -1,5 +1,5 @@
-// The polling loop behind `flinkscope collect`: calls a source every interval, hands each batch to a sink (the
-// store), keeps a live status (machines, samples/s, errors, gaps) and never dies on a source error — it reports it and
+// The polling loop behind `flinkscope collect`: calls a poll every interval (it reads the source and stores what it
+// read: src/app/collect.ts, the same poll as `watch`), keeps a live status (machines, samples/s, errors, gaps) and never dies on a source error — it reports it and
 // tries again at the next tick. A poll failed when it threw or when it brought errors and no sample; a poll with
 // samples and some errors (one query, one TaskManager) is partial. The sleep between polls leaves no listener behind
 // on the abort signal (a long-running collect used to add one per poll).
@@ -12,6 +12,11 @@ export interface PollResult {
   errors: string[];
   /** Values the source reported that were not numbers (kept out, counted). */
   gaps: number;
+}
+
+/** A poll that also stored what it read: how many samples were new to the sink. */
+export interface StoredPoll extends PollResult {
+  stored: number;
 }
 
 export interface PollStatus {
@@ -40,7 +45,7 @@ export interface PollerOptions {
   onError?: (message: string) => void;
 }
 
-export async function pollLoop(poll: () => Promise<PollResult>, sink: (batch: Sample[]) => number | Promise<number>, o: PollerOptions): Promise<PollStatus> {
+export async function pollLoop(poll: () => Promise<StoredPoll>, o: PollerOptions): Promise<PollStatus> {
   const st: PollStatus = { polls: 0, samples: 0, received: 0, machines: 0, errors: 0, partial: 0, gaps: 0, lastError: null, samplesPerSec: 0 };
   const machines = new Set<string>();
   const t0 = Date.now();
@@ -48,7 +53,7 @@ export async function pollLoop(poll: () => Promise<PollResult>, sink: (batch: Sa
     const started = Date.now();
     try {
       const r = await poll();
-      st.samples += await sink(r.samples);
+      st.samples += r.stored;
       st.received += r.samples.length;
       st.gaps += r.gaps;
       for (const s of r.samples) machines.add(s.machine);

@@ -8,7 +8,8 @@
 //   flink-lab:<dir>[?train=0.6]  a recording (or a directory of recordings) from `flinkscope record`: one item per
 //                    TaskManager, split at the manifest's trainEnd (or at that share of the span); faults and events
 //                    ride along for incident-level evaluation
-// Every kind takes name=<dataset name> (the name results carry). Unknown options are an error, never ignored.
+// Every kind takes name=<dataset name> (the name results carry); train= is a share in (0, 1). Unknown options are an
+// error, never ignored. parseSpec is the one parser of this syntax (flink-lab replays too: parseLabSpec).
 // Training parts are never labelled for fitting; `trainLabels` (synthetic, flink-lab) exists for noise studies.
 import { join } from 'node:path';
 import { sliceSeries, type Series } from '../core/series.js';
@@ -37,6 +38,8 @@ export interface ParsedSpec {
   kind: string;
   target: string;
   query: Record<string, string>;
+  /** `train=<share>`, checked to be in (0, 1) (kinds that take it). */
+  train?: number;
 }
 
 /** Options each kind understands (besides `name`). */
@@ -52,9 +55,10 @@ const OPTIONS: Record<string, string[]> = {
 };
 export const DATASET_KINDS = Object.keys(OPTIONS);
 const KINDS = DATASET_KINDS.join(', ');
+const SPEC = /^([a-z][a-z-]*):([^?]*)(?:\?(.*))?$/;
 
 export function parseSpec(spec: string): ParsedSpec {
-  const m = /^([a-z][a-z-]*):([^?]*)(?:\?(.*))?$/.exec(spec.trim());
+  const m = SPEC.exec(spec.trim());
   if (!m) throw new DataError(`dataset spec '${spec}' is not kind:target[?key=value&…] (kinds: ${KINDS})`);
   const known = OPTIONS[m[1]];
   if (!known) throw new DataError(`unknown dataset kind '${m[1]}' (kinds: ${KINDS})`);
@@ -66,7 +70,27 @@ export function parseSpec(spec: string): ParsedSpec {
     query[k] = v;
   }
   if (query.name !== undefined && query.name.trim() === '') throw new DataError(`dataset spec '${spec}': name= is empty`);
-  return { kind: m[1], target: m[2], query };
+  if (query.train === undefined) return { kind: m[1], target: m[2], query };
+  const train = parseMetricValue(query.train);
+  if (train === null || !(train > 0 && train < 1)) throw new DataError(`dataset spec '${spec}': train share must be a number in (0, 1), got '${query.train}'`);
+  return { kind: m[1], target: m[2], query, train };
+}
+
+/** How a flink-lab spec is written, for messages and help texts. */
+export const LAB_SPEC_SYNTAX = 'flink-lab:<recording dir>[?train=<share>]';
+
+/** A flink-lab recording to replay: its directory and where its training part ends (default: the manifest's trainEnd). */
+export interface LabSpec {
+  dir: string;
+  train?: number;
+}
+
+/** 'flink-lab:<dir>[?train=<share>]' → the recording's parts; null when the spec is of another kind. A malformed one
+ *  is parseSpec's DataError, so `eval`, `demo --dataset`, `watch --replay` and `incidents --cluster` say the same. */
+export function parseLabSpec(spec: string): LabSpec | null {
+  if (SPEC.exec(spec.trim())?.[1] !== 'flink-lab') return null;
+  const { target, train } = parseSpec(spec);
+  return train === undefined ? { dir: target } : { dir: target, train };
 }
 
 function num(q: Record<string, string>, key: string, dflt: number): number {
@@ -76,8 +100,8 @@ function num(q: Record<string, string>, key: string, dflt: number): number {
   return v;
 }
 
+/** `share` is in (0, 1): parseSpec checked it. */
 function splitByShare(dataset: string, s: Series, share: number): DatasetItem {
-  if (!(share > 0 && share < 1)) throw new DataError(`train share must be in (0, 1), got ${share}`);
   const n = Math.floor(s.timestamps.length * share);
   const train = sliceSeries(s, 0, n);
   delete train.labels;
@@ -91,7 +115,7 @@ export async function loadDataset(spec: string): Promise<DatasetItem[]> {
 }
 
 async function loadItems(spec: string): Promise<DatasetItem[]> {
-  const { kind, target, query } = parseSpec(spec);
+  const { kind, target, query, train: share } = parseSpec(spec);
   switch (kind) {
     case 'synthetic': {
       if (target !== 'flink') throw new DataError(`unknown synthetic generator '${target}' (have: flink)`);
@@ -138,11 +162,11 @@ async function loadItems(spec: string): Promise<DatasetItem[]> {
       return [{ dataset: 'PSM', series: 'psm', train, test }];
     }
     case 'csv':
-      return [splitByShare('csv', (await readCsvSeries(target)).series, num(query, 'train', 0.3))];
+      return [splitByShare('csv', (await readCsvSeries(target)).series, share ?? 0.3)];
     case 'parquet':
-      return [splitByShare('parquet', (await readParquetSeries(target)).series, num(query, 'train', 0.3))];
+      return [splitByShare('parquet', (await readParquetSeries(target)).series, share ?? 0.3)];
     case 'flink-lab':
-      return flinkLabDirs(target).flatMap((d) => flinkLabItems(d, query.train === undefined ? undefined : num(query, 'train', 0.3)));
+      return flinkLabDirs(target).flatMap((d) => flinkLabItems(d, share));
     default:
       throw new DataError(`unknown dataset kind '${kind}' (kinds: ${KINDS})`);
   }

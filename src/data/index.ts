@@ -1,5 +1,5 @@
-export { loadDataset, parseSpec, DATASET_KINDS } from './dataset.js';
-export type { DatasetItem } from './dataset.js';
+export { loadDataset, parseSpec, parseLabSpec, DATASET_KINDS, LAB_SPEC_SYNTAX } from './dataset.js';
+export type { DatasetItem, LabSpec } from './dataset.js';
 export { generateCluster, clusterSeries, FLINK_CHANNELS, HOTSPOT_KINDS } from './synthetic/index.js';
 export { jobSamples, culpritJob } from './synthetic/jobs.js';
 export type { JobSample } from './synthetic/jobs.js';

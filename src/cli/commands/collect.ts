@@ -1,11 +1,12 @@
 // `flinkscope collect` (Flink REST / Prometheus / files → the embedded store) with a live status line, and
-// `flinkscope status` (what the store holds). collect exits 1 when nothing could be collected (every poll failed,
-// or a file could not be read), after saying why.
+// `flinkscope status` (what the store holds). A source is polled as `watch` polls it (StoreCollector: samples,
+// placement and, from Flink into a store, Flink's events). collect exits 1 when nothing could be collected (every
+// poll failed, or a file could not be read), after saying why.
 import type { Command } from 'commander';
-import type { Sample } from '../../core/sample.js';
-import { FlinkRestSource, PrometheusSource, readFileSamples, pollLoop, type PollResult } from '../../collect/index.js';
+import { readFileSamples, pollLoop } from '../../collect/index.js';
+import { StoreCollector, type CollectSink } from '../../app/collect.js';
 import { describeReport } from '../../data/index.js';
-import { openStore, DEFAULT_DB, type Store } from '../../store/index.js';
+import { openStore, DEFAULT_DB } from '../../store/index.js';
 import { KafkaSink, parseKafkaUrl } from '../../collect/kafka.js';
 import { opt, check, duration, fromThrowing, httpUrl, nonEmpty, positiveInt, each, UsageError } from '../options.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
@@ -18,13 +19,10 @@ interface CollectOpts extends SourceOpts {
 }
 
 /** Where collected samples go: the store, or a Kafka topic (`--to`) that fleet workers consume. */
-interface Sink {
-  insertSamples(samples: Sample[]): Promise<number>;
-  recordPlacement(jobsOn: Record<string, string[]>, ts: number): Promise<void>;
-  close(): Promise<void>;
-}
+type Sink = CollectSink & { close(): Promise<void> };
 
-/** A Kafka topic as a sink: placement travels with the next message of each machine. */
+/** A Kafka topic as a sink: placement travels with the next message of each machine. Wire format v1 has no events:
+ *  this sink takes none, so the collector does not poll them (said at the start). */
 function kafkaSink(url: string): Sink {
   const k = new KafkaSink(parseKafkaUrl(url));
   let placement: Record<string, string[]> = {};
@@ -50,12 +48,12 @@ export function registerCollect(program: Command): void {
     .addOption(opt('--since <d>', 'Prometheus: how far back the first poll reads', duration, '1h'))
     .addOption(opt('--polls <n>', 'stop after n polls (default: run until Ctrl-C)', positiveInt))
     .addOption(opt('--db <path>', 'store: a file (SQLite) or postgres://…', nonEmpty, DEFAULT_DB))
-    .addOption(opt('--to <url>', 'publish to kafka://HOST:PORT/TOPIC instead of the store (for `watch --from`)', check(fromThrowing(parseKafkaUrl))));
+    .addOption(opt('--to <url>', 'publish to kafka://HOST:PORT/TOPIC instead of the store (for `watch --from`; samples and placement, no Flink events)', check(fromThrowing(parseKafkaUrl))));
   addSourceOptions(cmd).action(async (o: CollectOpts) => {
     const given = [o.flink, o.prometheus, o.file].filter(Boolean).length;
     if (given !== 1) throw new UsageError('give exactly one of --flink, --prometheus, --file');
     const http = httpOptions(o);
-    const store: Sink | Store = o.to ? kafkaSink(o.to) : await openStore(o.db);
+    const store: Sink = o.to ? kafkaSink(o.to) : await openStore(o.db);
     const dest = o.to ?? o.db;
     try {
       if (o.file) {
@@ -76,34 +74,24 @@ export function registerCollect(program: Command): void {
         }
         return;
       }
-      let poll: () => Promise<PollResult>;
-      if (o.flink) {
-        const src = new FlinkRestSource(o.flink, http);
-        poll = async () => {
-          const r = await src.poll();
-          await store.recordPlacement(r.jobsOn, Date.now());
-          return r;
-        };
-      } else {
-        const src = new PrometheusSource(o.prometheus!, { ...http, stepMs: Math.min(o.interval, 60_000) });
-        let from = Date.now() - o.since;
-        poll = async () => {
-          const to = Date.now();
-          const r = await src.range(from, to);
-          // a window with errors is asked again (re-delivered samples are stored once), but never longer than --since
-          if (r.errors.length === 0 || to - from > o.since) from = to;
-          return r;
-        };
-      }
+      // a failed Prometheus window is read again, but never further back than --since
+      const collector = new StoreCollector(store, { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(o.interval, 60_000), sinceMs: o.since, retryMs: o.since });
+      if (o.flink && o.to) process.stderr.write(`note: Flink events (deploys, job states, restarts, failovers) are not published to ${o.to}: the wire format carries samples and placement\n`);
+      let events = 0;
+      const poll = async () => {
+        const r = await collector.poll();
+        events += r.events.length;
+        return r;
+      };
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());
-      const st = await pollLoop(poll, (b) => store.insertSamples(b), {
+      const st = await pollLoop(poll, {
         intervalMs: o.interval, maxPolls: o.polls, signal: ac.signal,
         onError: (e) => process.stderr.write(`\nwarning: ${e}\n`),
         onStatus: (s) => process.stderr.write(`\rpolls ${s.polls} · machines ${s.machines} · samples ${s.samples} (${s.samplesPerSec.toFixed(1)}/s) · failed polls ${s.errors}${s.partial ? ` · partial ${s.partial}` : ''}${s.gaps ? ` · non-numeric values ${s.gaps}` : ''}   `),
       });
       process.stderr.write('\n');
-      console.log(`stored ${st.samples} new samples (${st.received} received) from ${st.machines} machines in ${st.polls} polls; ${st.errors} failed, ${st.partial} partial; ${st.gaps} non-numeric values skipped → ${dest}`);
+      console.log(`stored ${st.samples} new samples (${st.received} received) from ${st.machines} machines in ${st.polls} polls; ${st.errors} failed, ${st.partial} partial; ${st.gaps} non-numeric values skipped${o.flink && !o.to ? `; ${events} new Flink events` : ''} → ${dest}`);
       if (st.received === 0) {
         console.error(`flinkscope: nothing could be collected from ${o.flink ?? o.prometheus}${st.lastError ? ` (last error: ${st.lastError})` : ''}`);
         process.exitCode = 1;

@@ -14,6 +14,7 @@ import { progressBar, fmtMs } from '../progress.js';
 import { opt, check, each, fromThrowing, nonEmpty, nonNegativeInt, port, positiveInt, UsageError, labSpec } from '../options.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
+import { LAB_SPEC_SYNTAX } from '../../data/index.js';
 
 /** --slo values as limits (a metric given twice is a usage error). */
 function sloOf(specs: string[]): Record<string, number> {
@@ -28,7 +29,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('Run the whole product path on a bundled synthetic Flink cluster (or a flink-lab recording): store, train, watch, report, dashboard')
-    .addOption(opt('--dataset <spec>', 'replay a flink-lab recording instead of the synthetic cluster: flink-lab:<recording dir>', labSpec))
+    .addOption(opt('--dataset <spec>', `replay a flink-lab recording instead of the synthetic cluster: ${LAB_SPEC_SYNTAX}`, labSpec))
     .addOption(opt('--machines <n>', 'machines in the demo cluster', check(positiveInt), '12'))
     .addOption(opt('--days <n>', 'days of history (half for training, half inspected)', check(positiveInt), '4'))
     .addOption(opt('--seed <n>', 'generator seed', check(nonNegativeInt), '7'))

@@ -10,6 +10,7 @@ import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { parseThresholdRule as parseThreshold } from '../../eval/index.js';
 import { parseParamsFor } from '../../detectors/index.js';
+import { LAB_SPEC_SYNTAX } from '../../data/index.js';
 
 /** 'ccl' | 'ccl:peers=both;peerScore=mean' | 'zscore' → a configuration (parameters typed and checked by the kind). */
 export function parseConfig(s: string): StudyConfig {
@@ -32,7 +33,7 @@ export function registerIncidents(program: Command): void {
   program
     .command('incidents')
     .description('Incident-level study: replay clusters through the product path per detector configuration and alarm policy (incident and page precision, hotspot recall, false pages per machine-day, events that paged, detection delay, breach lead)')
-    .option('--cluster <spec...>', 'clusters: synthetic:flink?machines=12&days=4&seed=7 or flink-lab:<recording dir>', ['synthetic:flink?machines=12&days=4&seed=7'])
+    .option('--cluster <spec...>', `clusters: synthetic:flink?machines=12&days=4&seed=7 or ${LAB_SPEC_SYNTAX}`, ['synthetic:flink?machines=12&days=4&seed=7'])
     .option('--config <c...>', 'detector configurations: kind[:key=value;…], e.g. ccl, ccl:peers=both, zscore', ['ccl'])
     .option('--alarms <p...>', 'alarm policies: mad:8 | pNN | budget:N/day, optionally ",nohyst"', ['mad:8'])
     .option('--epochs <n>', 'training epochs of deep detectors', '4')

@@ -19,6 +19,7 @@ import { opt, check, each, duration, existingFile, fromThrowing, host, httpUrl, 
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
+import { LAB_SPEC_SYNTAX } from '../../data/index.js';
 
 /** '10/1m' → at most 10 alerts per minute. */
 function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
@@ -69,7 +70,7 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--from <url>', 'fleet: consume samples from kafka://HOST:PORT/TOPIC as one member of --group (needs --db postgres://…)', check(fromThrowing(parseKafkaUrl))))
     .addOption(opt('--group <name>', 'fleet: the consumer group the scoring workers share', nonEmpty))
     .addOption(opt('--session-timeout <d>', 'fleet: a member silent this long loses its partitions to the others', duration, '10s'))
-    .addOption(opt('--replay <spec>', 'instead of live sources: deliver a flink-lab recording (flink-lab:<dir>[?train=<share>]) after its training part to a store next to --db, as a collector would, and watch it with --model; prints the incidents judged against the recorded faults', labSpec));
+    .addOption(opt('--replay <spec>', `instead of live sources: deliver a flink-lab recording (${LAB_SPEC_SYNTAX}) after its training part to a store next to --db, as a collector would, and watch it with --model; prints the incidents judged against the recorded faults`, labSpec));
   addSourceOptions(watch).action(async (o: WatchOpts) => {
     if (o.flink && o.prometheus) throw new UsageError('give at most one of --flink and --prometheus');
     if (o.dashboardUrl && !o.alertmanager) throw new UsageError('--dashboard-url is for the links in --alertmanager alerts: give --alertmanager too');

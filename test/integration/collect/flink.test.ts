@@ -2,7 +2,8 @@
 // Debian Prometheus scraping every Prometheus reporter, both started by the lab launchers (src/app/lab): every
 // catalogue metric Flink exposes is collected, subtasks map to the right TaskManager, and after a hot UDF is switched
 // on in one subtask of the lab's orders job (control channel) its TaskManager's busy time stands out in the stored
-// data. Then the failure paths: Flink stopped mid-run → clear errors, the collector keeps running.
+// data. Then Flink's events (the job cancelled mid-run) stored as `watch --flink` stores them, and the failure paths:
+// Flink stopped mid-run → clear errors, the collector keeps running.
 // Missing java / mvn / prometheus fail the suite with what to install (they are not skipped).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -149,24 +150,49 @@ describe('collect from a real Flink cluster and Prometheus', { timeout: 420_000 
     }
   });
 
-  it('Flink going away mid-run: clear errors, the collector keeps polling, nothing stored twice', async () => {
+  it('Flink events are stored as watch stores them (the job cancelled); Flink going away mid-run: clear errors, the collector keeps polling, nothing stored twice', async () => {
     const db = join(dir, 'down.db');
-    const child = spawn(process.execPath, [CLI, 'collect', '--flink', restUrl, '--db', db, '--polls', '6', '--interval', '1s', '--timeout', '1s'], { env: { ...process.env, CI: 'true' } });
-    const exited = new Promise<number | null>((r) => child.on('exit', r)); // it may finish while the cluster stops
+    const child = spawn(process.execPath, [CLI, 'collect', '--flink', restUrl, '--db', db, '--polls', '60', '--interval', '1s', '--timeout', '1s'], { env: { ...process.env, CI: 'true' } });
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
     let err = '';
+    let out = '';
     child.stderr.on('data', (x) => (err += x));
-    await sleep(2500);
+    child.stdout.on('data', (x) => (out += x));
+    const polls = (): number => Math.max(0, ...[...err.matchAll(/polls (\d+) ·/g)].map((m) => Number(m[1])));
+    const until = async (ok: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> => {
+      for (const end = Date.now() + ms; !(await ok());) {
+        if (Date.now() > end) assert.fail(`${what} within ${ms / 1000} s; collect said: ${err}`);
+        await sleep(200);
+      }
+    };
+    await until(() => polls() >= 1, 60_000, 'a first poll (the baseline of the events)');
+    // the job is cancelled between polls: RUNNING → CANCELLING → CANCELED, each a job-state event to store
+    const cancel = await fetch(`${restUrl}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+    assert.equal(cancel.status, 202, await cancel.text());
+    const state = async (): Promise<string> => ((await (await fetch(`${restUrl}/jobs/${jobId}`)).json()) as { state: string }).state;
+    await until(async () => (await state()) === 'CANCELED', 60_000, 'the job CANCELED');
+    const seen = polls();
+    await until(() => polls() >= seen + 2, 30_000, 'two polls after the cancellation');
     await lab.close();
-    const code = await exited;
-    assert.equal(code, 0);
-    assert.match(err, /cannot connect|no answer/);
+    await until(() => /cannot connect|no answer/.test(err), 60_000, 'an error naming the lost connection');
+    const n0 = polls();
+    await until(() => polls() > n0, 30_000, 'one more poll after the error (the collector keeps polling)');
+    child.kill('SIGINT'); // Ctrl-C: the summary, exit 0 (samples were collected)
+    assert.equal(await exited, 0, err);
     const s = new SqliteStore(db);
-    const n = (await s.status()).samples;
-    // every stored (machine, metric, timestamp) once: the values the series hold add up to the store's count
-    let distinct = 0;
-    const metrics = await s.metrics();
-    for (const m of await s.machines()) distinct += Array.from((await s.series(m, metrics)).values).filter(Number.isFinite).length;
-    assert.ok(n > 0 && n === distinct);
-    await s.close();
+    try {
+      const n = (await s.status()).samples;
+      // every stored (machine, metric, timestamp) once: the values the series hold add up to the store's count
+      let distinct = 0;
+      const metrics = await s.metrics();
+      for (const m of await s.machines()) distinct += Array.from((await s.series(m, metrics)).values).filter(Number.isFinite).length;
+      assert.ok(n > 0 && n === distinct);
+      const events = await s.events({});
+      const states = events.filter((e) => e.kind === 'job-state' && e.job === JOB && e.attrs?.jobId === jobId).map((e) => `${String(e.attrs?.from)} → ${String(e.attrs?.to)}`);
+      assert.ok(states.some((x) => x.startsWith('RUNNING → ')) && states.some((x) => x.endsWith(' → CANCELED')), `job-state events of ${JOB}: ${JSON.stringify(events)}`);
+      assert.match(out, new RegExp(`; ${events.length} new Flink events → `), 'each event counted once, as stored');
+    } finally {
+      await s.close();
+    }
   });
 });

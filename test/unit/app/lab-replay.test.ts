@@ -2,8 +2,10 @@
 // samples delivered with the machine rows, events carried, faults of the inspected part as recorded.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { labReplay } from '../../../src/app/lab-replay.js';
+import { labReplay, labReplayOf } from '../../../src/app/lab-replay.js';
 import { studyCluster } from '../../../src/app/incident-study.js';
+import { parseSpec } from '../../../src/data/index.js';
+import { labSpec } from '../../../src/cli/options.js';
 
 const MINI = 'test/fixtures/flink-lab/mini';
 
@@ -39,7 +41,7 @@ describe('flink-lab replay', () => {
     assert.equal(studyCluster(`flink-lab:${MINI}`).machines.length, 2);
     assert.throws(() => studyCluster('nope:x'), /synthetic:flink.*or flink-lab:<recording dir>/);
     assert.throws(() => studyCluster('flink-lab:/nonexistent'), /nonexistent/);
-    assert.throws(() => studyCluster(`flink-lab:${MINI}?train=abc`), /is not flink-lab:<recording dir>\[\?train=<share>\]/);
+    assert.throws(() => studyCluster(`flink-lab:${MINI}?train=abc`), /^DataError: dataset spec '[^']+\?train=abc': train share must be a number in \(0, 1\), got 'abc'$/);
   });
 
   it('?train=<share> moves the end of the training part (the same split for eval and the replay)', async () => {
@@ -49,6 +51,38 @@ describe('flink-lab replay', () => {
     const { loadDataset } = await import('../../../src/data/index.js');
     const items = await loadDataset(`flink-lab:${MINI}?train=0.6`);
     assert.deepEqual(items.map((i) => i.test.timestamps[0]), c.machines.map((m) => m.test.timestamps[0]));
-    await assert.rejects(loadDataset(`flink-lab:${MINI}?train=1.5`), /train share must be in \(0, 1\)/);
+    await assert.rejects(loadDataset(`flink-lab:${MINI}?train=1.5`), /train share must be a number in \(0, 1\), got '1\.5'/);
+  });
+
+  it('one parser: a bad spec gives the same one-line message to eval (parseSpec), the replays (labReplayOf) and the CLI edge (labSpec)', () => {
+    const bad: [string, RegExp][] = [
+      [`flink-lab:${MINI}?trian=0.6`, /unknown option 'trian' for flink-lab \(known: train, name\)/],
+      [`flink-lab:${MINI}?train=1.5`, /train share must be a number in \(0, 1\), got '1\.5'/],
+      [`flink-lab:${MINI}?train=0`, /train share must be a number in \(0, 1\), got '0'/],
+      [`flink-lab:${MINI}?train=abc`, /train share must be a number in \(0, 1\), got 'abc'/],
+      [`flink-lab:${MINI}?train=0.5&train=0.6`, /option 'train' given twice/],
+      [`flink-lab:${MINI}?name=`, /name= is empty/],
+      ['flink-lab:', /names no file or directory/],
+    ];
+    const message = (spec: string, f: (s: string) => unknown): string => {
+      try {
+        f(spec);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return assert.fail(`'${spec}' accepted`);
+    };
+    for (const [spec, want] of bad) {
+      const m = message(spec, parseSpec);
+      assert.match(m, want);
+      assert.ok(m.includes(`'${spec}'`) && !m.includes('\n'), `one line naming the spec: ${m}`);
+      assert.equal(message(spec, labReplayOf), m, `labReplayOf(${spec})`);
+      assert.equal(message(spec, labSpec), m, `labSpec(${spec})`);
+    }
+    // name= is accepted as by every spec; another kind is no recording (null for the replays, a usage error at the edge)
+    assert.equal(labReplayOf(`flink-lab:${MINI}?name=mini&train=0.6`)?.machines.length, 2);
+    assert.equal(labSpec(`flink-lab:${MINI}?name=mini`), `flink-lab:${MINI}?name=mini`);
+    assert.equal(labReplayOf('smd:x'), null);
+    assert.throws(() => labSpec('smd:x'), /^InvalidArgumentError: expected flink-lab:<recording dir>\[\?train=<share>\]$/);
   });
 });

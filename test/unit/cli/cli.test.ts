@@ -92,6 +92,8 @@ const BAD: [string[], RegExp][] = [
   [['watch', '--model', model, '--replay', 'synthetic:flink'], /--replay <spec>' argument 'synthetic:flink' is invalid\. expected flink-lab:<recording dir>/],
   [['watch', '--model', model, '--replay', 'flink-lab:test/fixtures/flink-lab/mini', '--flink', 'http://127.0.0.1:1'], /--replay delivers a recording: it does not take --flink/],
   [['demo', '--dataset', 'smd:x'], /--dataset <spec>' argument 'smd:x' is invalid/],
+  [['demo', '--dataset', 'flink-lab:test/fixtures/flink-lab/mini?trian=0.6'], /--dataset <spec>' argument .* is invalid\. dataset spec '.*\?trian=0\.6': unknown option 'trian' for flink-lab/],
+  [['watch', '--model', model, '--replay', 'flink-lab:test/fixtures/flink-lab/mini?train=1.5'], /--replay <spec>' argument .* is invalid\. dataset spec '.*\?train=1\.5': train share must be a number in \(0, 1\), got '1\.5'/],
   [['eval', '--dataset', 'flink-lab:test/fixtures/flink-lab/mini', '--incidents', '--quiet', 'soon'], /--quiet <d>' argument 'soon' is invalid/],
   [['collect', '--file', 'x.csv', '--to', 'kafka://a:1/'], /--to <url>' argument 'kafka:\/\/a:1\/' is invalid/],
   [['serve', '--port', '70000'], /--port <n>' argument '70000' is invalid/],
