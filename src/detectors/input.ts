@@ -35,6 +35,18 @@ export interface PreparedInput {
   peer?: Float32Array;
 }
 
+/** Where each expected channel sits in the series' channels (−1: absent). The online loop asks the same pair of
+ *  channel lists for every machine of every scrape: the last pair's answer is kept (checked name by name, O(C), not
+ *  looked up again, O(C²)). */
+let lastIndex: { want: string[]; have: string[]; index: number[] } | null = null;
+const sameNames = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+function channelIndex(want: string[], have: string[]): number[] {
+  if (lastIndex && sameNames(lastIndex.want, want) && sameNames(lastIndex.have, have)) return lastIndex.index;
+  const index = want.map((ch) => have.indexOf(ch));
+  lastIndex = { want: [...want], have: [...have], index };
+  return index;
+}
+
 export function prepareInput(s: Series, expectedChannels: string[] | null): PreparedInput {
   try {
     validateSeries(s);
@@ -45,7 +57,7 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
   const T = s.timestamps.length;
   if (T === 0) throw new DetectorInputError(`series '${s.name}' is empty`);
   const channels = expectedChannels ?? s.channels;
-  const index = channels.map((ch) => s.channels.indexOf(ch));
+  const index = channelIndex(channels, s.channels);
   const missing = channels.filter((_, i) => index[i] < 0);
   if (missing.length) {
     throw new DetectorInputError(`series '${s.name}' lacks channel(s) the detector was fitted on: ${missing.join(', ')}`);

@@ -45,10 +45,13 @@ export class RingBuffer {
     const timestamps = new Float64Array(n);
     const values = new Float32Array(n * C);
     const start = (this.head - n + this.capacity) % this.capacity;
-    for (let i = 0; i < n; i++) {
-      const slot = (start + i) % this.capacity;
-      timestamps[i] = this.ts[slot];
-      values.set(this.vals.subarray(slot * C, slot * C + C), i * C);
+    // at most two contiguous runs: start … the end of the buffer, then its beginning
+    const first = Math.min(n, this.capacity - start);
+    timestamps.set(this.ts.subarray(start, start + first), 0);
+    values.set(this.vals.subarray(start * C, (start + first) * C), 0);
+    if (first < n) {
+      timestamps.set(this.ts.subarray(0, n - first), first);
+      values.set(this.vals.subarray(0, (n - first) * C), first * C);
     }
     return { timestamps, values };
   }

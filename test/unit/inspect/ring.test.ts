@@ -14,6 +14,16 @@ describe('ring buffer', () => {
     assert.deepEqual(Array.from(s.values), [3, -3, 4, -4, 5, -5]);
     assert.throws(() => r.push(6, [1]), RangeError);
   });
+  test('snapshots of the newest rows, wrapped or not', () => {
+    const r = new RingBuffer(4, 1);
+    for (let t = 1; t <= 2; t++) r.push(t, [10 * t]);
+    assert.deepEqual(Array.from(r.snapshot(5).values), [10, 20], 'fewer rows than asked: all of them');
+    for (let t = 3; t <= 7; t++) r.push(t, [10 * t]); // wrapped: slots hold 5 6 7 4
+    assert.deepEqual(Array.from(r.snapshot().timestamps), [4, 5, 6, 7]);
+    assert.deepEqual(Array.from(r.snapshot(3).values), [50, 60, 70]);
+    assert.deepEqual(Array.from(r.snapshot(1).timestamps), [7]);
+    assert.deepEqual(Array.from(r.snapshot(0).timestamps), []);
+  });
 });
 
 describe('explanation', () => {
