@@ -1,5 +1,5 @@
-// A dashboard for benchmarks: asks `flinkscope serve` for the cluster page's data in a loop, as a browser tab would,
-// in its own process so its CPU is not counted as flinkscope's; on SIGTERM writes each route's latencies (ms) to
+// A dashboard for benchmarks: asks `flinkscope serve` for the cluster page's data once a second — the page loads of
+// ten operators whose tabs refresh every 10 s — in its own process so its CPU is not counted as flinkscope's; on SIGTERM writes each route's latencies (ms) to
 // the result file — the first answer of each route apart (statements prepared, code compiled), then the rest.
 // Usage: node dist/bench/fake/dashboard.js <base URL> <result file> <route> [<route> …]
 import { writeFileSync } from 'node:fs';
@@ -19,6 +19,6 @@ while (loading) {
     if (r in first) lat[r].push(performance.now() - t0);
     else first[r] = performance.now() - t0;
   }
-  await sleep(200);
+  await sleep(1000);
 }
 writeFileSync(out, JSON.stringify({ first, lat }));
