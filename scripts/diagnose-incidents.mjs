@@ -21,10 +21,10 @@ const out = mkdtempSync(join(tmpdir(), 'diag-'));
 let r, c;
 if (spec === 'demo') {
   const seed = Number(process.argv[3] ?? 7);
-  r = await runDemo({ machines: 12, days: 4, seed, epochs: 4, out });
+  r = await runDemo({ machines: 12, days: 4, seed, epochs: 4, out, watch: process.env.SUSTAIN ? { sustainMs: Number(process.env.SUSTAIN) } : undefined });
   c = syntheticReplay(generateCluster({ machines: 12, days: 4, seed, contamination: 0.1 }));
 } else {
-  r = await runLabDemo({ epochs: 4, out, dataset: spec });
+  r = await runLabDemo({ epochs: 4, out, dataset: spec, watch: process.env.SUSTAIN ? { sustainMs: Number(process.env.SUSTAIN) } : undefined });
   c = labReplayOf(spec);
 }
 const slack = c.slackMs ?? 600_000;

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCluster } from '../data/index.js';
+import type { WatchOptions } from './watch.js';
 import type { AlarmPolicy } from './alarms.js';
 import { syntheticReplay } from './demo.js';
 import { replay, type ReplayCluster } from './replay.js';
@@ -25,6 +26,8 @@ export interface StudyConfig {
 export interface StudyPolicy {
   name: string;
   alarms: AlarmPolicy;
+  /** Watcher options of the policy (e.g. sustainMs: 0 turns the sustained rule off). */
+  watch?: Pick<WatchOptions, 'sustainMs'>;
 }
 
 export interface StudyRow extends PeriodResult {
@@ -85,7 +88,7 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
         mkdirSync(dir, { recursive: true });
         const r = await replay(cluster, {
           dir, kind: cfg.kind, params: cfg.kind === 'ccl' ? { ...DEEP_BUDGET(o.epochs), ...cfg.params } : cfg.params, alarms: pol.alarms, trained,
-          watch: o.slo ? { slo: o.slo } : undefined,
+          watch: o.slo || pol.watch ? { ...(o.slo ? { slo: o.slo } : {}), ...pol.watch } : undefined,
         });
         trained = r.trained;
         const m = r.metrics;

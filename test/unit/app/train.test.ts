@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { calibrationGuard, trainModel } from '../../../src/app/train.js';
+import { sustainPoints } from '../../../src/app/watch.js';
 import { madThreshold } from '../../../src/eval/index.js';
 import type { Series } from '../../../src/core/series.js';
 
@@ -51,5 +52,16 @@ describe('trainModel threshold', () => {
     assert.match(dirty.detector.thresholdRule, /fit part/);
     const faultScore = Math.min(...dirty.machineScores[0].subarray(20));
     assert.ok(dirty.detector.threshold < faultScore, `threshold ${dirty.detector.threshold} below the fault's scores (${faultScore})`);
+  });
+});
+
+describe('the sustained rule in the model\'s points', () => {
+  it('the quiet period by default, counted in the training sampling interval; 0 turns it off', async () => {
+    const series: Series = { name: 'tm-1', timestamps: Float64Array.from({ length: 200 }, (_, t) => 1.7e12 + t * 10_000), channels: ['x'], values: Float32Array.from({ length: 200 }, (_, t) => Math.sin(t / 4)) };
+    const { detector } = await trainModel({ history: [series], kind: 'zscore' });
+    assert.equal(sustainPoints(detector, {}), 60, '10 min of 10-s points');
+    assert.equal(sustainPoints(detector, { resolveAfterMs: 120_000 }), 12);
+    assert.equal(sustainPoints(detector, { sustainMs: 0 }), 0);
+    assert.throws(() => sustainPoints(detector, { sustainMs: -1 }), /sustainMs/);
   });
 });
