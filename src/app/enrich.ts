@@ -66,7 +66,11 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
   const peers = [...placement.keys()].filter((m) => m !== i.machine && (placement.get(m) ?? []).some((j) => mine.has(j)));
   // over the anomalous span only: after it (until the quiet period resolves the incident) the bottleneck has gone
   const ops: OperatorSample[] = [];
-  for (const m of [i.machine, ...peers]) for (const s of await store.jobSamples(m, from, i.lastSeen + 1)) if (mine.has(s.job)) ops.push({ ...s, machine: m });
+  for (const s of await store.jobSamples(i.machine, from, i.lastSeen + 1)) if (mine.has(s.job)) ops.push({ ...s, machine: i.machine });
+  // the peers' samples only when an operator here waits (every incident is enriched here, most of them do not)
+  if (operatorBottleneck(i.machine, ops) !== undefined) {
+    for (const m of peers) for (const s of await store.jobSamples(m, from, i.lastSeen + 1)) if (mine.has(s.job)) ops.push({ ...s, machine: m });
+  }
   const op = operatorBottleneck(i.machine, ops);
   if (op !== undefined && (op !== null || i.type === 'backpressure')) {
     if (op === null) return null;
