@@ -46,6 +46,8 @@ short_md=$($CLI incidents --cluster "${native[@]}" --config ccl zscore --alarms 
   echo "merge gap, event grace and match slack are 60 scrapes (2 min), as the product's 10 min are 60 of its 10-s points."
   echo "\"false pages / machine-day\" extrapolates from ~20 inspected minutes per machine; \"time in alarm\" is the share of"
   echo "watched machine-time inside an incident (an alarm that never ends matches every fault: this column shows it)."
+  echo "\"(+n symptoms)\": incidents recorded as symptoms of another one (a TaskManager back-pressured by a hotspot on"
+  echo "another whose incident was open: shown inside it, never paged) — not counted as incidents, nor in incident precision."
   echo
   echo "$inc_md"
   echo

@@ -6,7 +6,7 @@ import type { Contribution, Incident, IncidentDetail } from '../core/incident.js
 import type { FlinkEvent } from '../core/event.js';
 import type { Store } from '../store/store.js';
 import { jobMovers } from '../inspect/explain.js';
-import { backpressureCause, seriesActivity, type Activity } from '../inspect/propagation.js';
+import { backpressureCause, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../inspect/propagation.js';
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
 
 export interface EnrichOptions {
@@ -54,13 +54,30 @@ async function graphCauseOf(store: Store, i: Incident, incidents: readonly Incid
   return g ? causeFromGraph(i, g, incidents) : null;
 }
 
-/** The likely cause of a back-pressure incident from the placement and the stored busy / back-pressured time. */
+/** The likely cause where no job graph was stored: from the per-operator busy / back-pressured time when the
+ *  machine's operators report back-pressure (any incident type: a young incident's type still moves, and a machine
+ *  whose operators wait on another machine is that machine's symptom whatever its scores look like first), else for
+ *  a back-pressure incident from the placement and the machines' busy / back-pressured time. */
 async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]): Promise<IncidentDetail['cause']> {
   const placement = await store.placements();
   const mine = new Set(placement.get(i.machine) ?? []);
   const from = i.onset;
   const to = i.resolvedAt ?? i.lastSeen;
   const peers = [...placement.keys()].filter((m) => m !== i.machine && (placement.get(m) ?? []).some((j) => mine.has(j)));
+  // over the anomalous span only: after it (until the quiet period resolves the incident) the bottleneck has gone
+  const ops: OperatorSample[] = [];
+  for (const s of await store.jobSamples(i.machine, from, i.lastSeen + 1)) if (mine.has(s.job)) ops.push({ ...s, machine: i.machine });
+  // the peers' samples only when an operator here waits (every incident is enriched here, most of them do not)
+  if (operatorBottleneck(i.machine, ops) !== undefined) {
+    for (const m of peers) for (const s of await store.jobSamples(m, from, i.lastSeen + 1)) if (mine.has(s.job)) ops.push({ ...s, machine: m });
+  }
+  const op = operatorBottleneck(i.machine, ops);
+  if (op !== undefined && (op !== null || i.type === 'backpressure')) {
+    if (op === null) return null;
+    const anomalous = op.machine !== i.machine && incidents.some((o) => o.id !== i.id && o.machine === op.machine && o.onset <= to && (o.resolvedAt ?? o.lastSeen) >= from);
+    return { machine: op.machine, busy: op.busy, jobs: [op.job], anomalous, operator: { job: op.job, name: op.operator } };
+  }
+  if (i.type !== 'backpressure') return null;
   const activity = new Map<string, Activity | null>();
   for (const m of peers) activity.set(m, seriesActivity(await store.series(m, ['busy_ms_per_s', 'backpressured_ms_per_s'], from, to), from, to));
   return backpressureCause(i, { jobsOn: (m) => placement.get(m) ?? [], machines: [i.machine, ...peers], activity: (m) => activity.get(m) ?? null, incidents });
@@ -69,21 +86,26 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
 /**
  * Everything an incident carries besides the watcher's fields. `explanation` comes from the online scorer. It pages
  * (once paged, always) unless an event holds it; a held incident pages when it is still anomalous after the grace
- * period (its last anomalous point at or past the hold's end, seen at data time `now`).
+ * period (its last anomalous point at or past the hold's end, seen at data time `now`). A back-pressure incident whose
+ * cause lies on another machine with an incident open there is that incident's symptom (`symptomOf`): shown with it,
+ * never paged on its own — unless it paged before the cause's incident opened (once paged, always).
  */
-export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}): Promise<IncidentDetail> {
+export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, isSymptom: (id: string) => boolean = () => false): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
   const grace = o.eventGraceMs ?? 600_000;
   const end = i.resolvedAt ?? i.lastSeen;
   const events = await overlappingEvents(store, i, grace);
   // where the job graph is known it decides (for every type); else back-pressure falls back to the placement heuristic
   const fromGraph = await graphCauseOf(store, i, incidents, o.rootCause);
+  const cause = fromGraph !== undefined ? fromGraph : await causeOf(store, i, incidents);
+  const host = symptomOf(i, cause, incidents, isSymptom);
   return {
     explanation,
     jobs: await store.jobsOn(i.machine),
     movers: jobMovers(await store.jobSamples(i.machine, i.onset - base, end), i.onset - base, i.onset, end),
-    cause: fromGraph !== undefined ? fromGraph : i.type === 'backpressure' ? await causeOf(store, i, incidents) : null,
+    cause,
     events: events.map((e) => e.id),
-    paged: wasPaged || pagesNow(i, holdUntil(i, events, grace), now),
+    paged: wasPaged || (host === null && pagesNow(i, holdUntil(i, events, grace), now)),
+    ...(host !== null ? { symptomOf: host } : {}),
   };
 }

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCluster, LAB_SPEC_SYNTAX } from '../data/index.js';
+import type { WatchOptions } from './watch.js';
 import type { AlarmPolicy } from './alarms.js';
 import { syntheticReplay } from './demo.js';
 import { replay, type ReplayCluster } from './replay.js';
@@ -25,6 +26,8 @@ export interface StudyConfig {
 export interface StudyPolicy {
   name: string;
   alarms: AlarmPolicy;
+  /** Watcher options of the policy (e.g. sustainMs: 0 turns the sustained rule off). */
+  watch?: Pick<WatchOptions, 'sustainMs'>;
 }
 
 export interface StudyRow extends PeriodResult {
@@ -33,6 +36,8 @@ export interface StudyRow extends PeriodResult {
   policy: string;
   events: number;
   events_paged: number;
+  /** Incidents recorded as symptoms of another (back-pressure from its hotspot): not in `incidents`. */
+  symptoms: number;
   /** Share of the watched machine-time inside incidents. */
   alarm_share: number;
   median_delay_min: number;
@@ -83,14 +88,14 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
         mkdirSync(dir, { recursive: true });
         const r = await replay(cluster, {
           dir, kind: cfg.kind, params: cfg.kind === 'ccl' ? { ...DEEP_BUDGET(o.epochs), ...cfg.params } : cfg.params, alarms: pol.alarms, trained,
-          watch: o.slo ? { slo: o.slo } : undefined,
+          watch: o.slo || pol.watch ? { ...(o.slo ? { slo: o.slo } : {}), ...pol.watch } : undefined,
         });
         trained = r.trained;
         const m = r.metrics;
         const row: StudyRow = {
           cluster: spec, config: cfg.name, policy: pol.name, incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages,
           page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall,
-          false_pages_per_machine_day: m.false_pages_per_machine_day, events: m.events, events_paged: m.events_paged, alarm_share: m.alarm_share,
+          false_pages_per_machine_day: m.false_pages_per_machine_day, events: m.events, events_paged: m.events_paged, symptoms: m.symptoms, alarm_share: m.alarm_share,
           median_delay_min: m.median_delay / 60_000,
           by_kind: Object.fromEntries(Object.entries(m.by_kind).map(([k, v]) => [k, { found: v.detected, faults: v.faults, median_delay_min: v.median_delay / 60_000 }])),
           breach_warned: r.breach ? `${r.breach.warnedAhead}/${r.breach.breached}` : '—', breach_lead_min: r.breach ? r.breach.medianLeadMs / 60_000 : NaN,
@@ -117,7 +122,7 @@ export function incidentStudyMarkdown(rows: StudyRow[]): string {
     out.push(`**${cluster}**`, '');
     out.push('| configuration | alarms | incidents | incident precision | pages | page precision | hotspot recall | false pages / machine-day | events paged | time in alarm | median delay (min) | breach warned ahead (median lead, min) |');
     out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-    for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f2(r.alarm_share)} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
+    for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents}${r.symptoms ? ` (+${r.symptoms} symptom${r.symptoms > 1 ? 's' : ''})` : ''} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f2(r.alarm_share)} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
     out.push('', `found / hotspots (median detection delay, min) per kind:`, '');
     out.push(`| configuration | alarms | ${kinds.join(' | ')} |`, `|---|---|${kinds.map(() => '---').join('|')}|`);
     for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${kinds.map((k) => (r.by_kind[k] ? `${r.by_kind[k].found}/${r.by_kind[k].faults} (${f0(r.by_kind[k].median_delay_min)})` : '—')).join(' | ')} |`);

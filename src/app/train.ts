@@ -11,7 +11,7 @@ import type { Series } from '../core/series.js';
 import type { Store } from '../store/store.js';
 import { madThreshold, thresholdFrom, formatThresholdRule, splitTraining, DEFAULT_CALIBRATION, toolInfo, machineInfo, type ThresholdRule, type Calibration } from '../eval/index.js';
 import { peerGroups, type PeerGroups } from '../core/peers.js';
-import { concatF32 } from '../core/stats.js';
+import { concatF32, median } from '../core/stats.js';
 import { PERSIST_POINTS, tailSummary } from '../inspect/levels.js';
 
 /** The product's default rule: median + 8·MAD of the calibration scores (robust to unlabelled hotspots in them). */
@@ -66,9 +66,18 @@ export async function trainModel(r: TrainRequest): Promise<Trained> {
   await detector.fitCluster(parts.map((p) => p.fit), groups, { onProgress: r.onProgress, signal: r.signal, threshold: setter });
   // the held-out rows (all rows when nothing is held out) scored as the online loop will score new points, each after
   // the history before it; the threshold and the tails come from these
-  const machineScores = detector.scoreTrailing(r.history, anyHeld ? heldRows : r.history.map((s) => s.timestamps.length), groups);
+  // the held-out tails calibrate; the fit part's (in-sample) scores guard against a tail that is mostly one fault
+  // (calibrationGuard): first those of as many rows just before each tail, and only when the tail looks like a fault
+  // against them every fit row (scoring the whole history costs as much as scoring it all again)
+  const lengths = r.history.map((s) => s.timestamps.length);
+  const scoredBack = (k: (i: number) => number): Float32Array[] => detector.scoreTrailing(r.history, lengths.map((_, i) => k(i)), groups);
+  const near = anyHeld ? scoredBack((i) => Math.min(lengths[i], 2 * heldRows[i])) : scoredBack((i) => lengths[i]);
+  const machineScores = anyHeld ? near.map((s, i) => s.subarray(s.length - heldRows[i])) : near;
   const trainScores = concatF32(machineScores.filter((s) => s.length > 0));
-  detector.recalibrate(trainScores, setter);
+  const fitPart = (scored: Float32Array[]): Float32Array => concatF32(scored.map((s, i) => s.subarray(0, s.length - heldRows[i])).filter((s) => s.length > 0));
+  let guard = anyHeld ? calibrationGuard(trainScores, fitPart(near), setter.of) : { scores: trainScores, contaminated: false };
+  if (guard.contaminated) guard = calibrationGuard(trainScores, fitPart(scoredBack((i) => lengths[i])), setter.of);
+  detector.recalibrate(guard.scores, guard.contaminated ? { rule: `${setter.rule} of the fit part (calibration tail held a fault)`, of: setter.of } : setter);
   const step = intervalOf(r.history);
   const quietPoints = Math.max(1, Math.round((r.quietMs ?? 600_000) / step));
   // the alarm statistic the watcher opens incidents on: `persist` consecutive points at or above the level, i.e. the
@@ -81,6 +90,20 @@ export async function trainModel(r: TrainRequest): Promise<Trained> {
     calibration: cal.kind === 'none' ? 'none' : `tail:${cal.share}`, scoredAs: 'trailing', peerGroups: groups.length, tool: toolInfo(), machine: machineInfo(), ...(r.provenance ?? {}),
   });
   return { detector, machineScores, trainScores, groups, trainMs: performance.now() - t0 };
+}
+
+/**
+ * Which scores the threshold comes from. The held-out tail is the honest sample (the model has not learnt it), and
+ * the median-based rules shrug off a fault inside it — unless the fault covers most of it: on flink-lab s201 a slow
+ * sink back-pressured every TaskManager through the whole tail, the tail's median was a fault level and the
+ * threshold (6897) lay above every test hotspot. When the tail's median lies above the threshold the same rule sets
+ * over the fit part's in-sample scores (lower than held-out ones, so a conservative test: a healthy tail's median is
+ * far below it), the tail is mostly fault and the fit part's scores are used instead.
+ */
+export function calibrationGuard(tail: Float32Array, fit: Float32Array, thresholdOf: (s: Float32Array) => number): { scores: Float32Array; contaminated: boolean } {
+  if (fit.length < 10 || tail.length === 0) return { scores: tail, contaminated: false };
+  const contaminated = median(tail) > thresholdOf(fit);
+  return { scores: contaminated ? fit : tail, contaminated };
 }
 
 /** (T,) minimum of each point's score and the k − 1 before it. */

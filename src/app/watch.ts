@@ -14,6 +14,7 @@ import { OnlineScorer, type MachineState, type TrailingScorer } from '../inspect
 import { rankMachines } from '../inspect/ranking.js';
 import { FixedLevels, PERSIST_POINTS, type AlarmLevels } from '../inspect/levels.js';
 import { peerGroups } from '../core/peers.js';
+import { median } from '../core/stats.js';
 import { enrich, type EnrichOptions } from './enrich.js';
 import { displayThreshold } from './alarms.js';
 
@@ -36,6 +37,10 @@ export interface WatchOptions extends EnrichOptions {
   /** Consecutive points at or above the opening level needed to open an incident (persistence). Default
    *  PERSIST_POINTS; the model's per-machine tails are calibrated for the same rule (src/app/train.ts). */
   minPoints?: number;
+  /** A score at or above the low (keep-open) level for this long opens an incident as well, even if it never reaches
+   *  the opening level (src/inspect/online.ts sustainPoints; counted in the model's sampling interval). Default: the
+   *  quiet period (resolveAfterMs); 0 = off. */
+  sustainMs?: number;
   /** The alert sinks to queue each alert for (one outbox row each). Default ['webhook']. */
   alertSinks?: string[];
   /** Fleet workers (src/app/fleet.ts): the machines this watcher owns (default: all of the store's), ids prefixed
@@ -83,7 +88,7 @@ export class Watcher {
     this.channels = detector.channels;
     this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs, mergeGapMs: o.mergeGapMs, idPrefix: o.idPrefix });
     this.scorer = new OnlineScorer({
-      channels: this.channels, window: o.window ?? 64, levels, minPoints: o.minPoints ?? PERSIST_POINTS, candidateGap: 0, scoreTrailing: trailing(detector), slo: o.slo,
+      channels: this.channels, window: o.window ?? 64, levels, minPoints: o.minPoints ?? PERSIST_POINTS, sustainPoints: sustainPoints(detector, o), candidateGap: 0, scoreTrailing: trailing(detector), slo: o.slo,
       peers: detector.peerAware ? (names) => peerGroups(names, (m) => this.placement.get(m)) : undefined,
     }, this.tracker);
   }
@@ -103,7 +108,7 @@ export class Watcher {
     const active = (await store.activeIncidents()).filter((r) => owns(r.machine)).sort((a, b) => num(a.id) - num(b.id));
     w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta(`${o.metaPrefix ?? ''}nextIncident`) ?? 1));
     for (const r of active) {
-      w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged });
+      w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged, ...(r.symptomOf ? { symptomOf: r.symptomOf } : {}) });
       w.scorer.explanations.set(r.id, r.explanation);
     }
     const mine = (await store.machineStatus()).filter((st) => owns(st.machine));
@@ -177,7 +182,7 @@ export class Watcher {
       // a held incident is looked at again each step: its grace period may have ended
       if (!changed && !(held && !held.paged && i.state !== 'resolved')) continue;
       const wasPaged = held?.paged ?? false;
-      const d = { ...(await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o)), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };
+      const d = { ...(await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o, (id) => Boolean(this.details.get(id)?.symptomOf))), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };
       this.details.set(i.id, d);
       write.incidents.push({ ...i, ...d });
       if (prev === undefined) result.created.push(i);
@@ -218,6 +223,17 @@ export class Watcher {
     const ranked = rankMachines(machines.map((m) => ({ machine: m, scores: rel(m), hasActiveIncident: open.has(m) })), 1, RECENT);
     return ranked.map((r) => ({ machine: r.machine, lastTs: this.scorer.lastTimestamp(r.machine), lastScore: this.recent.get(r.machine)?.at(-1) ?? NaN, risk: r.risk, openIncidents: open.get(r.machine) ?? 0 }));
   }
+}
+
+/** The sustained rule in points of the model's sampling interval (from its per-machine training facts; 10 s, the
+ *  collector's default, for a model without them). */
+export function sustainPoints(detector: Detector, o: Pick<WatchOptions, 'sustainMs' | 'resolveAfterMs'>): number {
+  const ms = o.sustainMs ?? o.resolveAfterMs ?? 600_000;
+  if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`sustainMs must be a non-negative number of ms (got ${ms})`);
+  if (ms === 0) return 0;
+  const intervals = Object.values(detector.machineFacts as Record<string, { intervalMs?: number }>).map((f) => f.intervalMs ?? NaN).filter((x) => Number.isFinite(x) && x > 0);
+  const step = intervals.length ? median(intervals) : 10_000;
+  return Math.max(1, Math.round(ms / step));
 }
 
 const trailing = (d: Detector): TrailingScorer => (xs, last, groups, context) => d.scoreTrailing(xs, last, groups, context);

@@ -69,6 +69,8 @@ export interface BackpressureCause {
   anomalous: boolean;
   /** Operator and subtasks from the job graph; absent when the cause comes from the placement heuristic. */
   graph?: GraphCause;
+  /** The bottleneck operator read from per-operator samples when no job graph was stored (src/inspect/propagation.ts). */
+  operator?: { job: string; name: string };
 }
 
 /** When the incident's leading metric is expected to cross the operator's limit (src/inspect/breach.ts). */
@@ -105,6 +107,9 @@ export interface IncidentDetail {
   paged: boolean;
   /** Time to breach of its leading metric's limit, when a limit is set and the metric is rising. */
   breach?: Breach | null;
+  /** Set when this is back-pressure from a hotspot on another machine whose incident was open (this id): a symptom,
+   *  shown with its cause's incident and never paged on its own (one page per hotspot). */
+  symptomOf?: string | null;
 }
 
 /** An operator's acts on an incident: owned by people, never overwritten by the watcher. */

@@ -7,7 +7,11 @@
 // [onset, end] (end = its last anomalous point). An incident MATCHES a fault when it is on one of the fault's machines
 // and onset < fault.end and end ≥ fault.start − slack: an incident that starts up to `slack` before a fault is the
 // same alarm a moment early, and its delay counts as 0.
-//   incident precision  = incidents matching a page-worthy fault (page = true) / all incidents
+//   incident precision  = incidents matching a page-worthy fault (page = true) / all incidents; an incident the
+//                         product recorded as a SYMPTOM of another (back-pressure from a hotspot on another machine,
+//                         shown inside that hotspot's incident, never paged on its own) is not a separate incident:
+//                         it is counted apart (`symptoms`) and left out of precision, but it finds a fault on its
+//                         machine like any incident (the operator sees it, under its cause)
 //   fault recall        = page-worthy faults matched by ≥ 1 incident / page-worthy faults (overall and per kind)
 //   detection delay     = per detected fault max(0, earliest matching onset − start); median per kind and overall
 //   false pages         = paged incidents matching no page-worthy fault (a page during an event is one), per
@@ -23,6 +27,8 @@ export interface IncidentSpan {
   end: number;
   /** Whether this incident paged someone (alerts above the paging policy), not only appeared on the dashboard. */
   paged: boolean;
+  /** Recorded as a symptom of another incident (src/inspect/propagation.ts symptomOf): not a separate incident. */
+  symptom?: boolean;
 }
 
 export interface Fault {
@@ -53,8 +59,11 @@ export interface KindMetrics {
 
 export interface IncidentMetrics {
   slack: number;
+  /** Incidents the operator sees as separate ones (symptoms shown inside their cause's incident are not). */
   incidents: number;
   incident_precision: number;
+  /** Incidents recorded as symptoms of another one (not in `incidents`, not in precision). */
+  symptoms: number;
   faults: number;
   fault_recall: number;
   median_delay: number;
@@ -126,7 +135,8 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
   check(incidents, faults, observed, slack);
   const real = faults.filter((f) => f.page);
   const events = faults.filter((f) => !f.page);
-  const hits = incidents.filter((i) => real.some((f) => matches(i, f, slack)));
+  const own = incidents.filter((i) => !i.symptom);
+  const hits = own.filter((i) => real.some((f) => matches(i, f, slack)));
   const pages = incidents.filter((i) => i.paged);
   const falsePages = pages.filter((i) => !real.some((f) => matches(i, f, slack)));
   // per fault: the delay of its earliest matching incident, null when none matched
@@ -149,8 +159,9 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
   const watchedMs = observed.reduce((s, o) => s + (o.to - o.from), 0);
   return {
     slack,
-    incidents: incidents.length,
-    incident_precision: incidents.length ? hits.length / incidents.length : NaN,
+    incidents: own.length,
+    incident_precision: own.length ? hits.length / own.length : NaN,
+    symptoms: incidents.length - own.length,
     faults: real.length,
     fault_recall: real.length ? all.length / real.length : NaN,
     median_delay: median(all),

@@ -34,6 +34,10 @@ export interface OnlineConfig {
   /** Normal points tolerated between those first anomalous points. Default maxGap; 0 = they must be consecutive
    *  (persistence: the product's alarm statistic is then the minimum of the last minPoints scores). */
   candidateGap?: number;
+  /** Consecutive points at or above the LOW level that open an incident too (0 = off, the default): a hotspot that
+   *  lifts the score steadily but not quite to the opening level (a plateau on the machine that back-pressures
+   *  others) is found once it has lasted this long. Hysteresis has to be on (low < high) for it to matter. */
+  sustainPoints?: number;
   /** The detector's trailing scorer; or `score`, a pointwise scoring function of a whole series (tests). */
   scoreTrailing?: TrailingScorer;
   score?: (s: Series) => Float32Array;
@@ -76,7 +80,10 @@ export interface MachineState {
 /** Anomalous points seen but not yet enough to open an incident. */
 interface Candidate {
   onset: number;
+  /** Consecutive points at or above the opening level (persistence counts these). */
   hits: number;
+  /** Consecutive points at or above the low level (sustainPoints counts these); absent in states saved before it. */
+  run?: number;
   gap: number;
   peak: number;
   rows: number[];
@@ -331,13 +338,17 @@ export class OnlineScorer {
     const prev = this.closed.get(machine);
     const resumes = active !== undefined && prev?.incidentId === active.id && p.score >= low;
     const c = this.candidates.get(machine);
-    if (p.score >= high || resumes) {
+    const sustain = this.cfg.sustainPoints ?? 0;
+    const sustained = sustain > 0 && active === undefined && p.score >= low && low < high;
+    if (p.score >= high || resumes || sustained) {
       const cand = c ?? { onset: p.t, hits: 0, gap: 0, peak: p.score, rows: [], baseline: Array.from(before) };
-      cand.hits++;
+      // persistence counts consecutive points at the opening level; the sustained rule any run at the low level
+      cand.hits = p.score >= high || resumes ? cand.hits + 1 : 0;
+      if (sustain > 0) cand.run = (cand.run ?? 0) + 1;
       cand.gap = 0;
       cand.peak = Math.max(cand.peak, p.score);
       cand.rows.push(...Array.from(row));
-      if (cand.hits < this.minPoints && !resumes) {
+      if (cand.hits < this.minPoints && !resumes && !(sustain > 0 && (cand.run ?? 0) >= sustain)) {
         this.candidates.set(machine, cand);
         return;
       }

@@ -67,3 +67,67 @@ export function seriesActivity(s: Series, from: number, to: number): Activity | 
   }
   return nb ? { busy: sb / nb, backpressured: np ? sp / np : NaN } : null;
 }
+
+/** One per-operator sample of a machine (the store's job samples). */
+export interface OperatorSample {
+  machine: string;
+  job: string;
+  operator: string;
+  metric: string;
+  value: number;
+}
+
+/** The bottleneck operator found from per-operator samples, and on which machine. */
+export interface OperatorBottleneck {
+  machine: string;
+  job: string;
+  operator: string;
+  /** Mean busy time of that operator on that machine, ms/s (or a fraction). */
+  busy: number;
+}
+
+/**
+ * The bottleneck behind a back-pressure incident from per-operator busy / back-pressured time (what Flink's web UI
+ * reads: the first operator that is busy and not back-pressured), for when no job graph was stored. Machine-level
+ * back-pressure is a max over the machine's operators, so a machine that hosts the slow operator AND the upstream
+ * subtasks it holds up looks back-pressured and the placement heuristic (backpressureCause) passes it over; per
+ * operator it does not. Only jobs with an operator on the incident's machine back-pressured at least `pressedMin` of
+ * the time count — 2 % by default, not Flink's 10 % "OK" level: Flink averages the metric over a minute, so at an
+ * incident's onset (when it must be known whether to page) the wait shows as a few percent (dev recording s203:
+ * 40 ms/s at the symptom's onset, against 0–2 ms/s in its whole training part). Among their operators (on any
+ * machine, the incident's own included) busy ≥ busyMin of the time and back-pressured ≤ bpMax, the busiest wins.
+ * Undefined when the samples hold no back-pressured operator on the machine (nothing to read: the caller falls back
+ * to the placement heuristic); null when they do but no operator is a bottleneck.
+ */
+export function operatorBottleneck(machine: string, samples: readonly OperatorSample[], o: { busyMin?: number; bpMax?: number; pressedMin?: number } = {}): OperatorBottleneck | null | undefined {
+  const mean = new Map<string, { machine: string; job: string; operator: string; busy: number; nb: number; bp: number; np: number }>();
+  for (const s of samples) {
+    if (!Number.isFinite(s.value) || (s.metric !== 'busy_ms_per_s' && s.metric !== 'backpressured_ms_per_s')) continue;
+    const k = `${s.machine}\u0000${s.job}\u0000${s.operator}`;
+    const a = mean.get(k) ?? mean.set(k, { machine: s.machine, job: s.job, operator: s.operator, busy: 0, nb: 0, bp: 0, np: 0 }).get(k)!;
+    if (s.metric === 'busy_ms_per_s') { a.busy += s.value; a.nb++; } else { a.bp += s.value; a.np++; }
+  }
+  // sources report no busy time (Flink leaves it NaN): they can be back-pressured, never the bottleneck
+  const ops = [...mean.values()].filter((a) => a.np > 0).map((a) => ({ ...a, busy: a.nb > 0 ? a.busy / a.nb : NaN, bp: a.bp / a.np }));
+  const full = ops.some((a) => a.bp > 1.5 || a.busy > 1.5) ? 1000 : 1; // ms/s or fraction
+  const busyMin = (o.busyMin ?? 0.5) * full;
+  const bpMax = (o.bpMax ?? 0.1) * full;
+  const pressedJobs = new Set(ops.filter((a) => a.machine === machine && a.bp >= (o.pressedMin ?? 0.02) * full).map((a) => a.job));
+  if (pressedJobs.size === 0) return undefined;
+  const hot = ops.filter((a) => pressedJobs.has(a.job) && a.busy >= busyMin && a.bp <= bpMax).sort((a, b) => b.busy - a.busy || a.machine.localeCompare(b.machine));
+  return hot.length ? { machine: hot[0].machine, job: hot[0].job, operator: hot[0].operator, busy: hot[0].busy } : null;
+}
+
+/**
+ * The incident an incident is a symptom of: one on its cause's machine — when the cause lies on another machine (a
+ * bottleneck downstream its operators wait on) — overlapping it, not resolved before it began and not itself a
+ * symptom: the hotspot's own incident, under which this one is shown instead of paging again. Null when the cause is
+ * on the machine itself or its machine has no such incident.
+ */
+export function symptomOf(inc: Incident, cause: BackpressureCause | null, incidents: readonly Incident[], isSymptom: (id: string) => boolean): string | null {
+  if (!cause || cause.machine === inc.machine) return null;
+  const end = inc.resolvedAt ?? inc.lastSeen;
+  const host = incidents.filter((o) => o.id !== inc.id && o.machine === cause.machine && o.onset <= end && (o.resolvedAt ?? o.lastSeen) >= inc.onset && !isSymptom(o.id))
+    .sort((a, b) => a.onset - b.onset)[0];
+  return host?.id ?? null;
+}

@@ -11,7 +11,7 @@ import { InspectionService } from '../../app/service.js';
 import { renderMarkdown, renderHtml } from '../../inspect/report.js';
 import { buildApi } from '../../server/api.js';
 import { progressBar, fmtMs } from '../progress.js';
-import { opt, check, each, fromThrowing, nonEmpty, nonNegativeInt, port, positiveInt, UsageError, labSpec } from '../options.js';
+import { opt, check, each, fromThrowing, nonEmpty, nonNegativeInt, port, positiveInt, UsageError, labSpec, parseDuration } from '../options.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { LAB_SPEC_SYNTAX } from '../../data/index.js';
@@ -36,10 +36,11 @@ export function registerDemo(program: Command): void {
     .addOption(opt('--epochs <n>', 'CCL training epochs', check(positiveInt), '4'))
     .addOption(opt('--out <dir>', 'where the store, the model and the report go', nonEmpty, '.flinkscope/demo'))
     .addOption(opt('--false-alarms <n/day>', 'false-alarm budget per machine-day (per-machine thresholds); default: the model\'s threshold rule', fromThrowing(parseBudget)))
+    .addOption(opt('--sustain <d>', 'a score at or above the keep-open level this long opens an incident too (default: the quiet period; 0 = off)', (v: string) => (v === '0' ? 0 : parseDuration(v))))
     .option('--slo <metric=limit...>', 'limits per metric: rising incidents carry a time to breach (e.g. latency_ms=200)', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
     .addOption(opt('--port <n>', 'dashboard port on 127.0.0.1 (0 = any free port)', check(port), '8080'))
     .option('--no-serve', 'do not serve the dashboard (default when CI is set or stdout is not a terminal)')
-    .action(async (o: { machines: string; days: string; seed: string; epochs: string; out: string; port: string; serve: boolean; falseAlarms?: number; slo: string[]; dataset?: string }) => {
+    .action(async (o: { machines: string; days: string; seed: string; epochs: string; out: string; port: string; serve: boolean; falseAlarms?: number; slo: string[]; dataset?: string; sustain?: number }) => {
       const t0 = Date.now();
       const epochs = Number(o.epochs);
       const bar = progressBar('train CCL [{bar}] epoch {value}/{total} {info}');
@@ -49,7 +50,7 @@ export function registerDemo(program: Command): void {
       const common: Omit<DemoOptions, 'machines' | 'days' | 'seed'> = {
         epochs, out: o.out,
         alarms: o.falseAlarms !== undefined ? { perDay: o.falseAlarms } : undefined,
-        watch: o.slo.length ? { slo: sloOf(o.slo) } : undefined,
+        watch: o.slo.length || o.sustain !== undefined ? { ...(o.slo.length ? { slo: sloOf(o.slo) } : {}), ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) } : undefined,
         onTrain: (p) => bar.update(p.epoch, { info: `loss ${p.loss.toFixed(4)}${p.valLoss !== undefined ? ` val ${p.valLoss.toFixed(4)}` : ''} ETA ${fmtMs(p.etaMs)}` }),
         onDelivery: (done, total) => {
           if (phase === 'train') {
@@ -81,7 +82,7 @@ export function registerDemo(program: Command): void {
       const t = r.truth;
       const im = r.metrics;
       if (t) console.log(`\nground truth: ${t.found}/${t.hotspots} injected hotspots raised an incident, ${t.typed} with the right type; ${t.falseIncidents} incidents are not the one speaking for a hotspot.`);
-      console.log(`incidents: ${im.incidents}, precision ${im.incident_precision.toFixed(2)} (matching a hotspot), hotspot recall ${im.fault_recall.toFixed(2)}, median detection delay ${(im.median_delay / 60_000).toFixed(0)} min; pages ${im.pages}, false pages ${im.false_pages} (${im.false_pages_per_machine_day.toFixed(2)} per machine-day); ${rec ? 'failovers' : 'restarts'} that paged: ${im.events_paged}/${im.events}.`);
+      console.log(`incidents: ${im.incidents}${im.symptoms ? ` (+${im.symptoms} shown as symptoms of another, not paged)` : ''}, precision ${im.incident_precision.toFixed(2)} (matching a hotspot), hotspot recall ${im.fault_recall.toFixed(2)}, median detection delay ${(im.median_delay / 60_000).toFixed(0)} min; pages ${im.pages}, false pages ${im.false_pages} (${im.false_pages_per_machine_day.toFixed(2)} per machine-day); ${rec ? 'failovers' : 'restarts'} that paged: ${im.events_paged}/${im.events}.`);
       if (r.breach) console.log(`time to breach: ${r.breach.warnedAhead}/${r.breach.breached} hotspots that crossed a limit were warned before the crossing (median lead ${Number.isFinite(r.breach.medianLeadMs) ? (r.breach.medianLeadMs / 60_000).toFixed(0) + ' min' : '—'}).`);
       console.log(`by kind: ${Object.entries(im.by_kind).map(([k, v]) => `${k} ${v.detected}/${v.faults} (median delay ${Number.isFinite(v.median_delay) ? (v.median_delay / 60_000).toFixed(0) + ' min' : '—'})`).join(', ')}`);
       if (t) console.log(`jobs: on ${t.jobsBlamed}/${t.jobsJudged} found hotspots of machines running several jobs, the job that moved most is the one the hotspot was put on.`);

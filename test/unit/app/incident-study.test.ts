@@ -16,6 +16,8 @@ describe('incident study inputs', () => {
     assert.deepEqual(parsePolicy('budget:2/day').alarms, { perDay: 2, hysteresis: true });
     assert.deepEqual(parsePolicy('mad:8,nohyst').alarms, { rule: { kind: 'mad', k: 8 }, hysteresis: false });
     assert.throws(() => parsePolicy('mad:8,loud'), /unknown flag/);
+    assert.deepEqual(parsePolicy('mad:8,nosustain,nohyst'), { name: 'mad:8,nosustain,nohyst', alarms: { rule: { kind: 'mad', k: 8 }, hysteresis: false }, watch: { sustainMs: 0 } });
+    assert.equal(parsePolicy('mad:8').watch, undefined, 'the sustained rule at its default');
   });
 });
 

@@ -230,4 +230,44 @@ describe('watcher (product path)', () => {
       await store.close();
     }
   });
+
+  it('back-pressure from a hotspot whose incident is open is its symptom: recorded with it, not paged', async () => {
+    // a slow sink on tm-down (from minute 320) holds up the sources of the job on every machine, tm-down's own
+    // included: machine-level back-pressure is high on tm-down too, so only the per-operator samples show where it is
+    const store = new SqliteStore(':memory:');
+    try {
+      const s: Sample[] = [];
+      for (let i = 0; i < 400; i++) {
+        const ts = at(i);
+        const slow = i >= 320 && i < 370;
+        const waits = (m: string): boolean => (m === 'tm-down' ? slow : i >= 330 && i < 370);
+        for (const m of ['tm-up', 'tm-down']) {
+          const busy = m === 'tm-down' && slow ? 960 : 300 + (i % 7) * 5;
+          const bp = waits(m) ? 700 : 20 + (i % 5);
+          s.push({ ts, machine: m, metric: 'busy_ms_per_s', value: busy }, { ts, machine: m, metric: 'backpressured_ms_per_s', value: bp });
+          s.push({ ts, machine: m, job: 'orders', operator: 'Source: orders', metric: 'backpressured_ms_per_s', value: waits(m) ? 700 : 0 });
+          s.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'busy_ms_per_s', value: m === 'tm-down' && slow ? 960 : 30 + (i % 4) });
+          s.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'backpressured_ms_per_s', value: 0 });
+        }
+      }
+      await store.insertSamples(s);
+      await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
+      const det = createDetector('zscore');
+      await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+      await drain(await Watcher.open(store, det, 6, null, { window: 32 }));
+      const down = (await store.incidents({ machine: 'tm-down' })).items;
+      const up = (await store.incidents({ machine: 'tm-up' })).items;
+      assert.equal(down.length, 1);
+      assert.equal(up.length, 1);
+      assert.equal(down[0].paged, true, 'the hotspot pages');
+      assert.equal(up[0].cause?.machine, 'tm-down');
+      assert.deepEqual(up[0].cause?.operator, { job: 'orders', name: 'Sink: out' });
+      assert.equal(up[0].symptomOf, down[0].id);
+      assert.equal(up[0].paged, false, 'its symptom does not page again');
+      const alerts = await store.alerts({ limit: 100 });
+      assert.deepEqual([...new Set(alerts.map((a) => a.incidentId))], [down[0].id], 'one page per hotspot');
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -119,3 +119,29 @@ describe('events that paged', () => {
     assert.equal(incidentMetrics([{ machine: 'a', onset: 252, end: 350, paged: true }], [later, fo], observed, 0).events_paged, 1);
   });
 });
+
+describe('symptoms', () => {
+  // one hotspot on A; B's back-pressure from it is recorded as its symptom (not paged); C's is a stray symptom
+  const obs: ObservedSpan[] = [{ machine: 'A', from: 0, to: DAY }, { machine: 'B', from: 0, to: DAY }, { machine: 'C', from: 0, to: DAY }];
+  const fs: Fault[] = [{ id: 'h', kind: 'slow-sink', machines: ['A'], start: 1000, end: 5000, page: true }, { id: 'bp', kind: 'backpressure', machines: ['C'], start: 1000, end: 5000, page: true }];
+  const spans: IncidentSpan[] = [
+    { machine: 'A', onset: 1000, end: 4000, paged: true },
+    { machine: 'B', onset: 1500, end: 3000, paged: false, symptom: true },
+    { machine: 'C', onset: 1500, end: 3000, paged: false, symptom: true },
+  ];
+  it('are not separate incidents: counted apart, out of precision, but find a fault on their machine', () => {
+    const m = incidentMetrics(spans, fs, obs, 0);
+    assert.equal(m.incidents, 1);
+    assert.equal(m.symptoms, 2);
+    assert.equal(m.incident_precision, 1);
+    assert.equal(m.fault_recall, 1, "C's back-pressure fault is shown (under its cause)");
+    assert.equal(m.pages, 1);
+    assert.equal(m.false_pages, 0);
+  });
+  it('without the flag the same spans are three incidents, one of them false', () => {
+    const m = incidentMetrics(spans.map(({ symptom: _s, ...x }) => x), fs, obs, 0);
+    assert.equal(m.incidents, 3);
+    assert.equal(m.symptoms, 0);
+    assert.equal(m.incident_precision, 2 / 3);
+  });
+});

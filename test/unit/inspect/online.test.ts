@@ -146,6 +146,22 @@ describe('alarm levels in the scorer', () => {
     const two = run(episode, { levels: new FixedLevels(8, 'test') }); // low = high
     assert.equal(two.length, 2);
   });
+  test('sustained: a run at or above the low level for sustainPoints opens an incident that never reached the high level', async () => {
+    const { FixedLevels } = await import('../../../src/inspect/levels.js');
+    const plateau = [...Array(10).fill(0), ...Array(15).fill(6), ...Array(20).fill(0)]; // 6: below high 8, above low 4
+    const cfg = { levels: new FixedLevels(8, 'test', 0), minPoints: 2, candidateGap: 0 };
+    assert.equal(run(plateau, cfg).length, 0, 'off by default: never at the opening level, no incident');
+    const inc = run(plateau, { ...cfg, sustainPoints: 12 });
+    assert.equal(inc.length, 1);
+    assert.equal(inc[0].onset, 1.7e12 + 10 * 10_000, 'onset where the run began');
+    assert.equal(inc[0].lastSeen, 1.7e12 + 24 * 10_000);
+    assert.equal(run(plateau, { ...cfg, sustainPoints: 16 }).length, 0, 'a shorter run does not');
+    const broken = [...Array(10).fill(0), ...Array(8).fill(6), 0, ...Array(8).fill(6), ...Array(20).fill(0)];
+    assert.equal(run(broken, { ...cfg, sustainPoints: 12 }).length, 0, 'a point below the low level restarts the count');
+    assert.equal(run(plateau, { threshold: 8, minPoints: 2, candidateGap: 0, sustainPoints: 12 }).length, 0, 'without hysteresis (low = high) it changes nothing');
+    const spiky = [...Array(10).fill(0), 10, 6, 10, 6, 10, ...Array(20).fill(0)];
+    assert.equal(run(spiky, { ...cfg, sustainPoints: 100 }).length, 0, 'persistence still needs consecutive points at the opening level');
+  });
   test('persistence: minPoints consecutive points (candidateGap 0) open an incident, interrupted runs do not', () => {
     const broken = [...Array(10).fill(0), 10, 10, 0, 10, 10, 0, 10, ...Array(20).fill(0)];
     assert.equal(run(broken, { threshold: 8, minPoints: 3, candidateGap: 0 }).length, 0);

@@ -2,7 +2,7 @@
 // as a pure rule (end to end through the watcher: test/unit/app/watch.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backpressureCause, seriesActivity, type Activity } from '../../../src/inspect/propagation.js';
+import { backpressureCause, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../../../src/inspect/propagation.js';
 import type { Incident } from '../../../src/core/incident.js';
 
 const inc = (machine: string, onset: number, lastSeen: number, type: Incident['type'] = 'backpressure'): Incident => ({ id: `i-${machine}`, machine, state: 'open', type, onset, lastSeen, peak: 5, segments: 1 });
@@ -29,5 +29,54 @@ describe('back-pressure cause', () => {
     const s = { name: 'm', timestamps: Float64Array.of(0, 1, 2, 3), channels: ['busy_ms_per_s', 'backpressured_ms_per_s'], values: Float32Array.of(100, 0, 200, 10, NaN, 20, 900, 30) };
     assert.deepEqual(seriesActivity(s, 0, 2), { busy: 150, backpressured: 10 });
     assert.equal(seriesActivity({ ...s, channels: ['cpu', 'x'] }, 0, 3), null);
+  });
+});
+
+describe('bottleneck from per-operator samples (no job graph stored)', () => {
+  // tm-2 hosts the slow sink AND the source it holds up: machine-level back-pressure (a max over its operators) is
+  // high there, so the placement heuristic passes it over; per operator the sink is busy and not back-pressured.
+  const op = (machine: string, operator: string, metric: string, ...values: number[]): OperatorSample[] => values.map((value) => ({ machine, job: 'enrich', operator, metric, value }));
+  const samples: OperatorSample[] = [
+    ...op('tm-1', 'Source: clicks', 'backpressured_ms_per_s', 30, 50), // no busy time: a source (Flink reports NaN)
+    ...op('tm-1', 'join', 'busy_ms_per_s', 100, 110), ...op('tm-1', 'join', 'backpressured_ms_per_s', 0, 0),
+    ...op('tm-1', 'Sink: out', 'busy_ms_per_s', 30, 20), ...op('tm-1', 'Sink: out', 'backpressured_ms_per_s', 0, 0),
+    ...op('tm-2', 'Source: clicks', 'backpressured_ms_per_s', 400, 600),
+    ...op('tm-2', 'join', 'busy_ms_per_s', 60, 70), ...op('tm-2', 'join', 'backpressured_ms_per_s', 900, 950),
+    ...op('tm-2', 'Sink: out', 'busy_ms_per_s', 980, 1000), ...op('tm-2', 'Sink: out', 'backpressured_ms_per_s', 0, 0),
+  ];
+  it('names the busy, not back-pressured operator of the jobs the machine waits in — on another machine', () => {
+    assert.deepEqual(operatorBottleneck('tm-1', samples), { machine: 'tm-2', job: 'enrich', operator: 'Sink: out', busy: 990 });
+    const mBp = backpressureCause(inc('tm-1', 0, 1), { jobsOn: () => ['enrich'], machines: ['tm-1', 'tm-2'], activity: (m) => (m === 'tm-2' ? { busy: 990, backpressured: 950 } : null), incidents: [] });
+    assert.equal(mBp, null, 'the machine-level heuristic cannot see it (why the per-operator rule exists)');
+  });
+  it('on the machine itself when its own operator is the bottleneck', () => {
+    assert.equal(operatorBottleneck('tm-2', samples)?.machine, 'tm-2');
+  });
+  it('a wait of 2 % of the time (a symptom at its onset) counts; below it, or no back-pressure sample, nothing to read', () => {
+    const calm = samples.map((s) => (s.machine === 'tm-1' && s.metric === 'backpressured_ms_per_s' && s.operator.startsWith('Source') ? { ...s, value: 10 } : s));
+    assert.equal(operatorBottleneck('tm-1', calm), undefined, '10 ms/s: not waiting');
+    assert.equal(operatorBottleneck('tm-3', samples), undefined, 'no samples of the machine');
+    assert.equal(operatorBottleneck('tm-1', samples.filter((s) => !(s.machine === 'tm-2' && s.operator === 'Sink: out'))), null, 'waiting, but no operator is busy');
+  });
+  it('fractions (0–1) as well as ms/s', () => {
+    const frac = samples.map((s) => ({ ...s, value: s.value / 1000 }));
+    assert.equal(operatorBottleneck('tm-1', frac)?.operator, 'Sink: out');
+  });
+});
+
+describe('symptom of another incident', () => {
+  const cause = (machine: string) => ({ machine, busy: 990, jobs: ['enrich'], anomalous: true });
+  const host = { ...inc('tm-2', 0, 200, 'level-shift'), id: 'host' };
+  it('is the open incident on the cause\'s machine, when the cause is elsewhere', () => {
+    const a = inc('tm-1', 100, 150);
+    assert.equal(symptomOf(a, cause('tm-2'), [host, a], () => false), 'host');
+    assert.equal(symptomOf(a, cause('tm-1'), [host, a], () => false), null, 'the cause on the machine itself: its own hotspot');
+    assert.equal(symptomOf(a, cause('tm-2'), [a], () => false), null, 'no incident on the cause\'s machine: it pages');
+    assert.equal(symptomOf(a, null, [host, a], () => false), null);
+  });
+  it('not of an incident resolved before it began, nor of another symptom', () => {
+    const a = inc('tm-1', 300, 350);
+    assert.equal(symptomOf(a, cause('tm-2'), [{ ...host, state: 'resolved', resolvedAt: 250 }, a], () => false), null);
+    assert.equal(symptomOf(inc('tm-1', 100, 150), cause('tm-2'), [host], (id) => id === 'host'), null);
   });
 });

@@ -1,0 +1,67 @@
+// Training's threshold calibration: the held-out tail calibrates, unless a fault covers most of it — then the fit
+// part's in-sample scores do (flink-lab s201: a slow sink back-pressured every TaskManager through the whole tail).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { calibrationGuard, trainModel } from '../../../src/app/train.js';
+import { sustainPoints } from '../../../src/app/watch.js';
+import { madThreshold } from '../../../src/eval/index.js';
+import type { Series } from '../../../src/core/series.js';
+
+const mad8 = (s: Float32Array): number => madThreshold(s, 8);
+const noise = (n: number, level: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => level + ((i * 7919 + seed) % 13) / 13);
+
+describe('calibration guard', () => {
+  it('keeps a healthy tail, and one with a short fault inside (the median rule shrugs it off)', () => {
+    const fit = noise(400, 1, 1);
+    assert.equal(calibrationGuard(noise(100, 1.2, 2), fit, mad8).contaminated, false);
+    const tail = noise(100, 1.2, 3);
+    tail.fill(500, 0, 30);
+    const g = calibrationGuard(tail, fit, mad8);
+    assert.equal(g.contaminated, false);
+    assert.equal(g.scores, tail);
+  });
+  it('takes the fit part when the tail is mostly one fault', () => {
+    const fit = noise(400, 1, 1);
+    const tail = noise(100, 1, 4);
+    tail.fill(800, 10, 90);
+    const g = calibrationGuard(tail, fit, mad8);
+    assert.equal(g.contaminated, true);
+    assert.equal(g.scores, fit);
+    assert.ok(mad8(g.scores) < 10 && mad8(tail) > 500, 'the threshold of the tail lies above the fault itself');
+  });
+  it('too few fit scores to judge: the tail as it is', () => {
+    assert.equal(calibrationGuard(Float32Array.of(900, 900, 900), Float32Array.of(1, 1), mad8).contaminated, false);
+  });
+});
+
+describe('trainModel threshold', () => {
+  const T = 500;
+  const history = (faultFrom: number): Series => {
+    const values = new Float32Array(T * 2);
+    for (let t = 0; t < T; t++) {
+      const f = t >= faultFrom ? 40 : 0;
+      values[2 * t] = 10 + Math.sin(t / 5) + ((t * 31) % 7) * 0.1 + f;
+      values[2 * t + 1] = 50 + Math.cos(t / 3) + ((t * 17) % 5) * 0.2 + f;
+    }
+    return { name: 'tm-1', timestamps: Float64Array.from({ length: T }, (_, t) => 1.7e12 + t * 10_000), channels: ['busy', 'lat'], values };
+  };
+  it('a fault through the calibration tail does not lift the threshold above it', async () => {
+    const clean = await trainModel({ history: [history(T)], kind: 'zscore' });
+    const dirty = await trainModel({ history: [history(T - 90)], kind: 'zscore' }); // the tail is the last 100 rows
+    assert.equal(clean.detector.thresholdRule, 'mad:8');
+    assert.match(dirty.detector.thresholdRule, /fit part/);
+    const faultScore = Math.min(...dirty.machineScores[0].subarray(20));
+    assert.ok(dirty.detector.threshold < faultScore, `threshold ${dirty.detector.threshold} below the fault's scores (${faultScore})`);
+  });
+});
+
+describe('the sustained rule in the model\'s points', () => {
+  it('the quiet period by default, counted in the training sampling interval; 0 turns it off', async () => {
+    const series: Series = { name: 'tm-1', timestamps: Float64Array.from({ length: 200 }, (_, t) => 1.7e12 + t * 10_000), channels: ['x'], values: Float32Array.from({ length: 200 }, (_, t) => Math.sin(t / 4)) };
+    const { detector } = await trainModel({ history: [series], kind: 'zscore' });
+    assert.equal(sustainPoints(detector, {}), 60, '10 min of 10-s points');
+    assert.equal(sustainPoints(detector, { resolveAfterMs: 120_000 }), 12);
+    assert.equal(sustainPoints(detector, { sustainMs: 0 }), 0);
+    assert.throws(() => sustainPoints(detector, { sustainMs: -1 }), /sustainMs/);
+  });
+});
