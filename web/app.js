@@ -218,7 +218,7 @@ async function incidentsPage(params) {
     ${opt('label', [['', 'any label'], ['none', 'not labelled'], ['hotspot', 'hotspot'], ['false-alarm', 'false alarm'], ['expected', 'expected']])}
     <button>filter</button></form>
     <table id="incidents"><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>duration</th><th>state</th><th>label</th><th>why</th><th>jobs</th><th></th></tr>${page.items.map((i) =>
-    `<tr><td>${incidentLink(i.id)}</td><td>${machineLink(i.machine)}</td><td>${typeTag(i.type)}${i.cause ? ` ← ${machineLink(i.cause.machine)}` : ''}</td><td>${iso(i.onset)}</td><td>${dur((i.resolvedAt ?? i.lastSeen) - i.onset)}</td>` +
+    `<tr><td>${incidentLink(i.id)}</td><td>${machineLink(i.machine)}</td><td>${typeTag(i.type)}${i.cause ? ` ← ${machineLink(i.cause.machine)}` : ''}${i.symptomOf ? ` <span class="muted">symptom of ${incidentLink(i.symptomOf)}</span>` : ''}</td><td>${iso(i.onset)}</td><td>${dur((i.resolvedAt ?? i.lastSeen) - i.onset)}</td>` +
     `<td class="state">${esc(i.state)}</td><td>${i.label ? esc(i.label.value) : ''}</td><td>${why(i)}</td><td>${jobsCell(i)}</td><td>${i.state === 'open' ? `<button data-ack="${esc(i.id)}">acknowledge</button>` : ''}</td></tr>`).join('') ||
     `<tr><td colspan="10" class="muted">no incidents match${f.state !== 'all' ? ` — <a href="#/incidents?${qs({ ...f, state: 'all' })}">show all states</a>` : ''}</td></tr>`}</table>
     <p class="pager">${cursor ? '<button id="prev">← newer</button>' : ''} ${page.next ? '<button id="next">older →</button>' : ''}</p>`;
@@ -257,7 +257,7 @@ async function incidentPage(id) {
   const maxShare = Math.max(...i.explanation.map((c) => c.share), 1e-9);
   main.innerHTML = `<h2>Incident ${esc(i.id)} <small>${typeTag(i.type)} on ${machineLink(i.machine)}</small></h2>
     <table class="facts"><tr><th>state</th><td id="state">${esc(i.state)}${i.ack ? ` (by ${esc(i.ack.by)} at ${iso(i.ack.at)})` : ''}</td><th>onset</th><td>${iso(i.onset)}</td><th>${i.resolvedAt ? 'resolved' : 'last seen'}</th><td>${iso(end)}</td></tr>
-    <tr><th>peak score</th><td>${fmt(i.peak)} (threshold ${fmt(s.threshold)})</td><th>segments</th><td>${i.segments}</td><th>paged</th><td>${i.paged ? 'yes' : 'held (event grace period)'}</td></tr>
+    <tr><th>peak score</th><td>${fmt(i.peak)} (threshold ${fmt(s.threshold)})</td><th>segments</th><td>${i.segments}</td><th>paged</th><td id="paged">${i.paged ? 'yes' : i.symptomOf ? `no — a symptom of ${incidentLink(i.symptomOf)}` : 'held (event grace period)'}</td></tr>
     <tr><th>label</th><td id="label" colspan="5">${i.label ? `<b>${esc(i.label.value)}</b> by ${esc(i.label.by)} at ${iso(i.label.at)}${i.label.note ? ` — ${esc(i.label.note)}` : ''}` : '<span class="muted">not labelled</span>'}</td></tr></table>
     <p class="actions">${i.state === 'open' ? '<button id="ack">acknowledge</button>' : ''} label as: <button data-label="hotspot">hotspot</button> <button data-label="false-alarm">false alarm</button> <button data-label="expected">expected</button> <input id="note" placeholder="note (optional)" maxlength="500"></p>
     <div id="score"></div>

@@ -111,6 +111,7 @@ const incidentFields = {
   onset: Type.Integer(), lastSeen: Type.Integer(), resolvedAt: Type.Optional(Type.Integer()), peak: Type.Number(), segments: Type.Integer(),
   explanation: Type.Array(Contribution), jobs: Type.Array(Type.String()), movers: Type.Array(Mover), cause: Nullable(Cause),
   events: Type.Array(Type.String(), { description: 'Ids of overlapping Flink events' }), paged: Type.Boolean(),
+  symptomOf: Type.Optional(Nullable(Type.String({ description: "The incident whose hotspot back-pressures this machine: a symptom, never paged on its own" }))),
   ack: Nullable(Type.Object({ at: Type.Integer(), by: Type.String() })),
   label: Nullable(Type.Object({ value: LabelValue, at: Type.Integer(), by: Type.String(), note: Type.String() })),
 };

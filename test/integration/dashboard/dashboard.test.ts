@@ -21,11 +21,13 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
     { id: 'ev-restart', ts: at(130), kind: 'restart', job: 'orders-enrich', machines: ['tm-2'], detail: 'orders-enrich restarted (numRestarts 3 → 4)' },
     { id: 'ev-deploy', ts: at(60), kind: 'deploy', machines: [], detail: 'job orders-enrich deployed' },
   ]);
-  // and an older, resolved incident on another machine (as the watcher writes one), so there are two pages of one
+  // and an older, resolved incident on another machine (as the watcher writes one), so there are two pages of one —
+  // recorded as a symptom of the hot machine's incident (never paged on its own)
+  const hostId = (await store.incidents({ machine: 'tm-2' })).items[0].id;
   await store.commitStep({
     scores: [], modelId: null, scorerStates: [], alerts: [], status: [], meta: {},
     incidents: [{ id: 'inc-0', machine: 'tm-4', state: 'resolved', type: 'spike', onset: at(20), lastSeen: at(22), resolvedAt: at(30), peak: 4, segments: 1,
-      explanation: [{ name: 'latency_ms', share: 1, meanZ: 5 }], jobs: [], movers: [], cause: null, events: [], paged: true }],
+      explanation: [{ name: 'latency_ms', share: 1, meanZ: 5 }], jobs: [], movers: [], cause: null, events: [], paged: false, symptomOf: hostId }],
   });
   const { app, address: base } = await serveApi(new InspectionService(store), { port: 0, token: TOKEN });
   const shots = join('artifacts', 'screenshots');
@@ -114,6 +116,11 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
     const firstId = await page.textContent('#incidents tr:nth-child(2) td:first-child');
     await page.screenshot({ path: join(shots, 'incidents.png'), fullPage: true });
     assert.equal(all, 2);
+    // a symptom says whose, in the list and on its page
+    await open(page, '#/incidents?state=all&machine=tm-4');
+    assert.match(await page.textContent('#incidents') ?? '', new RegExp(`symptom of ${hostId}`));
+    await open(page, '#/incident/inc-0');
+    assert.match(await page.textContent('#paged') ?? '', new RegExp(`^no — a symptom of ${hostId}$`));
     {
       await open(page, '#/incidents?state=all&limit=1');
       const p1 = await page.textContent('#incidents tr:nth-child(2) td:first-child');
