@@ -53,9 +53,9 @@ export class StoreCollector {
     if (!!spec.flink === !!spec.prometheus) throw new Error('give exactly one source: a Flink REST URL or a Prometheus URL');
     this.flink = spec.flink ? new FlinkRestSource(spec.flink, spec.http ?? {}) : null;
     this.events = spec.flink && sink.insertEvents ? new FlinkEventSource(spec.flink, spec.http ?? {}) : null;
-    this.prom = spec.prometheus ? new PrometheusSource(spec.prometheus, { ...(spec.http ?? {}), ...(spec.prom ?? {}), stepMs: spec.stepMs ?? 10_000 }) : null;
-    this.from = now - (spec.sinceMs ?? 10 * 60_000);
     this.stepMs = spec.stepMs ?? 10_000;
+    this.prom = spec.prometheus ? new PrometheusSource(spec.prometheus, { ...(spec.http ?? {}), ...(spec.prom ?? {}), stepMs: this.stepMs }) : null;
+    this.from = now - (spec.sinceMs ?? 10 * 60_000);
     this.retryMs = spec.retryMs ?? 3_600_000;
   }
 

@@ -289,9 +289,13 @@ export class SqliteStore implements Store {
   }
 
   async series(machine: string, metrics: string[], from = -Infinity, to = Infinity, maxRows?: number): Promise<Series> {
-    const rows = this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?')
+    return this.unpack(machine, metrics, this.machineRows(machine, from, to, maxRows));
+  }
+
+  /** A machine's packed rows in [from, to], oldest first, at most maxRows. */
+  private machineRows(machine: string, from: number, to: number, maxRows?: number): { ts: number; v: Buffer }[] {
+    return this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?')
       .all(machine, clampT(from, -MAX), clampT(to, MAX), maxRows ?? -1) as { ts: number; v: Buffer }[];
-    return this.unpack(machine, metrics, rows);
   }
 
   async seriesAfter(items: { machine: string; after: number }[], metrics: string[], maxRows: number): Promise<Series[]> {
@@ -316,8 +320,7 @@ export class SqliteStore implements Store {
     return items.map((it) => {
       const r = rows.get(it.machine);
       if (r) return this.unpack(it.machine, metrics, r.length > maxRows ? r.slice(0, maxRows) : r);
-      const from = Number.isFinite(it.after) ? it.after + 1 : -Infinity;
-      return this.unpack(it.machine, metrics, this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts >= ? ORDER BY ts LIMIT ?').all(it.machine, clampT(from, -MAX), maxRows) as { ts: number; v: Buffer }[]);
+      return this.unpack(it.machine, metrics, this.machineRows(it.machine, Number.isFinite(it.after) ? it.after + 1 : -Infinity, Infinity, maxRows));
     });
   }
 
