@@ -122,4 +122,13 @@ export const MIGRATIONS: Migration[] = [
    CREATE TABLE evidence (id INTEGER PRIMARY KEY AUTOINCREMENT, incident_id TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
      requested_at INTEGER NOT NULL, captured_at INTEGER NOT NULL, latency_ms INTEGER, bytes INTEGER NOT NULL, truncated INTEGER NOT NULL,
      error TEXT, body TEXT, UNIQUE (incident_id, kind));`,
+  // 7: new rows land in time order first (src/store/recent.ts). sample_recent is keyed (ts, machine), so a scrape of
+  // 10 000 machines appends to a few pages instead of touching one page per machine in sample_rows (machine, ts);
+  // every few minutes the older rows move to sample_rows in machine order, many rows of a machine at once.
+  // sample_settle.until splits the two: rows before it are in sample_rows, rows at or after it in sample_recent.
+  // recent_ts lists the timestamps sample_recent holds (a machine's recent rows are read by point lookups on them).
+  `CREATE TABLE sample_recent (ts INTEGER NOT NULL, machine TEXT NOT NULL, v BLOB NOT NULL, PRIMARY KEY (ts, machine)) WITHOUT ROWID;
+   CREATE TABLE recent_ts (ts INTEGER PRIMARY KEY);
+   CREATE TABLE sample_settle (id INTEGER PRIMARY KEY CHECK (id = 0), until INTEGER NOT NULL);
+   INSERT INTO sample_settle SELECT 0, COALESCE(MAX(ts) + 1, -9007199254740991) FROM sample_rows;`,
 ];

@@ -11,6 +11,7 @@ import type { JobGraphSnapshot } from '../core/jobgraph.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import { MIGRATIONS } from './schema.js';
 import { eachEntry, eachSum, entryCount, mergeRows, packRow, packSums, unpackRow } from './rows.js';
+import { RecentRows } from './recent.js';
 import {
   FencedError, StoreError, type Downsampled, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
@@ -54,6 +55,8 @@ export class SqliteStore implements Store {
   /** metric name ↔ id of the packed rows (table metric_ids). */
   private readonly metricId = new Map<string, number>();
   private readonly metricName = new Map<number, string>();
+  /** The two sample tables: settled rows in machine order, recent ones in time order (src/store/recent.ts). */
+  private readonly recent = new RecentRows((sql) => this.q(sql));
 
   /** `readonly`: a reading connection beside the store's owner (e.g. the API's range reader in a worker thread):
    *  no migration, no roll-up work — the schema must already be this version's. */
@@ -73,7 +76,7 @@ export class SqliteStore implements Store {
       migrate(this.db, MIGRATIONS.length, location);
       this.loadMetricIds();
       // a store written before the roll-ups existed is rolled up once here (and any closed bucket left behind)
-      this.db.transaction(() => this.rollUpSamples(Infinity, (this.q('SELECT MAX(ts) AS t FROM sample_rows').get() as { t: number | null }).t ?? -Infinity))();
+      this.db.transaction(() => this.rollUpSamples(Infinity, this.recent.span()?.max ?? -Infinity))();
     } catch (e) {
       if (e instanceof StoreError) throw e;
       throw new StoreError(`cannot open the store at ${location}: ${(e as Error).message}`);
@@ -133,8 +136,6 @@ export class SqliteStore implements Store {
   }
 
   private insertSamplesSync(samples: Sample[]): number {
-    const get = this.q('SELECT v FROM sample_rows WHERE machine = ? AND ts = ?');
-    const upd = this.q('UPDATE sample_rows SET v = ? WHERE machine = ? AND ts = ?');
     const insJob = this.q('INSERT OR IGNORE INTO job_samples (machine, job, operator, metric, ts, value) VALUES (?, ?, ?, ?, ?, ?)');
     return this.db.transaction((rows: Sample[]) => {
       let n = 0;
@@ -163,26 +164,22 @@ export class SqliteStore implements Store {
       let hi = -Infinity;
       const changed = (ts: number): void => { if (ts < lo) lo = ts; if (ts > hi) hi = ts; };
       const fresh: [string, number, Buffer, number][] = []; // (machine, ts, row, entries)
-      for (const [machine, byTs] of packed) for (const [ts, row] of byTs) fresh.push([machine, ts, packRow(row.ids, row.values), row.ids.length]);
-      // many rows per statement; RETURNING names the rows that were new, the others exist already
-      for (let i = 0; i < fresh.length; i += 128) {
-        const chunk = fresh.slice(i, i + 128);
-        const args: unknown[] = [];
-        for (const [m, ts, blob] of chunk) args.push(m, ts, blob);
-        const added = new Set((this.q(`INSERT OR IGNORE INTO sample_rows VALUES ${rowsOf(chunk.length, 3)} RETURNING machine, ts`).raw(true).all(...args) as [string, number][]).map(([m, ts]) => `${m}\u0000${ts}`));
-        for (const [machine, ts, blob, k] of chunk) {
-          if (added.has(`${machine}\u0000${ts}`)) {
-            n += k;
-            changed(ts);
-            continue;
-          }
-          // a row of this machine and time exists (re-delivery, or metrics arriving late): add what it lacks
-          const old = (get.get(machine, ts) as { v: Buffer }).v;
-          const m = mergeRows(old, blob);
-          if (m.added) { upd.run(m.row, machine, ts); changed(ts); }
-          n += m.added;
+      const stamps = new Set<number>();
+      for (const [machine, byTs] of packed) {
+        for (const [ts, row] of byTs) {
+          fresh.push([machine, ts, packRow(row.ids, row.values), row.ids.length]);
+          stamps.add(ts);
         }
       }
+      // rows before the split go to sample_rows (in key order), the others to sample_recent (in time order); a settle
+      // due with this batch happens first, so the batch's older rows go straight where they would be moved to
+      const until = this.recent.splitFor(stamps);
+      this.recent.settle(until);
+      const settled = fresh.filter((f) => f[1] < until).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+      const recent = fresh.filter((f) => f[1] >= until).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      n += this.putRows(settled, 'sample_rows', '(machine, ts, v)', changed);
+      n += this.putRows(recent, 'sample_recent', '(machine, ts, v)', changed);
+      this.recent.noteTimestamps(new Set(recent.map((f) => f[1])));
       const spans = [...span];
       for (let i = 0; i < spans.length; i += 128) {
         const chunk = spans.slice(i, i + 128);
@@ -192,6 +189,32 @@ export class SqliteStore implements Store {
       if (hi >= lo) this.rollUpSamples(lo, hi);
       return n;
     })(samples);
+  }
+
+  /** Inserts packed rows into a sample table, many per statement; where a row of that machine and time exists
+   *  (re-delivery, or metrics arriving late) adds what it lacks. Returns the values added. */
+  private putRows(rows: [string, number, Buffer, number][], table: 'sample_rows' | 'sample_recent', cols: string, changed: (ts: number) => void): number {
+    let n = 0;
+    for (let i = 0; i < rows.length; i += 128) {
+      const chunk = rows.slice(i, i + 128);
+      const args: unknown[] = [];
+      for (const [m, ts, blob] of chunk) args.push(m, ts, blob);
+      // RETURNING names the rows that were new, the others exist already
+      const ret = this.q(`INSERT OR IGNORE INTO ${table} ${cols} VALUES ${rowsOf(chunk.length, 3)} RETURNING machine, ts`).raw(true).all(...args) as [string, number][];
+      const added = ret.length === chunk.length ? null : new Set(ret.map(([m, ts]) => `${m}\u0000${ts}`));
+      for (const [machine, ts, blob, k] of chunk) {
+        if (added === null || added.has(`${machine}\u0000${ts}`)) {
+          n += k;
+          changed(ts);
+          continue;
+        }
+        const old = (this.q(`SELECT v FROM ${table} WHERE machine = ? AND ts = ?`).get(machine, ts) as { v: Buffer }).v;
+        const m = mergeRows(old, blob);
+        if (m.added) { this.q(`UPDATE ${table} SET v = ? WHERE machine = ? AND ts = ?`).run(m.row, machine, ts); changed(ts); }
+        n += m.added;
+      }
+    }
+    return n;
   }
 
   /** Packed rows → a Series over the requested metrics (missing values NaN). */
@@ -223,9 +246,8 @@ export class SqliteStore implements Store {
     // time chunks of at most ~500 000 cells (machines × metrics × minutes) are read whole, then written
     const perMinute = Math.max(1, (this.q('SELECT COUNT(*) AS n FROM machines').get() as { n: number }).n * Math.max(1, this.metricId.size));
     const chunkMinutes = Math.max(1, Math.floor(500_000 / perMinute));
-    const first = (this.q('SELECT MIN(ts) AS t FROM sample_rows').get() as { t: number | null }).t;
+    const first = this.recent.span()?.min ?? null;
     if (first === null) return;
-    const rawRows = this.q('SELECT machine, ts, v FROM sample_rows WHERE ts >= ? AND ts < ?');
     for (let k = 0; k < ROLLUP_LEVELS.length; k++) {
       const l = ROLLUP_LEVELS[k];
       const upTo = k === 0 ? closed : alignDown(this.rollupDone(ROLLUP_LEVELS[k - 1]), l);
@@ -243,7 +265,7 @@ export class SqliteStore implements Store {
         };
         const to = Math.min(upTo, a + chunk);
         if (below === null) {
-          for (const r of rawRows.iterate(a, to) as Iterable<{ machine: string; ts: number; v: Buffer }>) {
+          for (const r of this.recent.range(a, to)) {
             const c = cell(r.machine, r.ts);
             eachEntry(r.v, (id, v) => { c[id]++; c[M + id] += v; });
           }
@@ -294,8 +316,12 @@ export class SqliteStore implements Store {
 
   /** A machine's packed rows in [from, to], oldest first, at most maxRows. */
   private machineRows(machine: string, from: number, to: number, maxRows?: number): { ts: number; v: Buffer }[] {
-    return this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?')
-      .all(machine, clampT(from, -MAX), clampT(to, MAX), maxRows ?? -1) as { ts: number; v: Buffer }[];
+    return this.reading(() => this.recent.machineRows(machine, clampT(from, -MAX), clampT(to, MAX), maxRows ?? -1));
+  }
+
+  /** f in one read transaction (a snapshot: rows settled meanwhile by another connection are not missed). */
+  private reading<T>(f: () => T): T {
+    return this.db.inTransaction ? f() : this.db.transaction(f)();
   }
 
   async seriesAfter(items: { machine: string; after: number }[], metrics: string[], maxRows: number): Promise<Series[]> {
@@ -311,7 +337,7 @@ export class SqliteStore implements Store {
     for (const [after, ms] of groups) {
       if (ms.length < 64 || !Number.isFinite(after)) continue;
       const limit = ms.length * maxRows;
-      const got = this.q('SELECT machine, ts, v FROM sample_rows WHERE ts > ? ORDER BY ts LIMIT ?').raw(true).all(clampT(after, MAX), limit) as [string, number, Buffer][];
+      const got = this.reading(() => this.recent.rowsAfter(clampT(after, MAX), limit));
       if (got.length >= limit) continue; // a backlog (or other machines' rows) fills the range: each machine on its own
       const want = new Set(ms);
       for (const m of ms) rows.set(m, []);
@@ -325,7 +351,7 @@ export class SqliteStore implements Store {
   }
 
   async lastRows(machine: string, metrics: string[], to: number, n: number): Promise<Series> {
-    const rows = this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts <= ? ORDER BY ts DESC LIMIT ?').all(machine, clampT(to, MAX), n) as { ts: number; v: Buffer }[];
+    const rows = this.reading(() => this.recent.lastRows(machine, clampT(to, MAX), n));
     return this.unpack(machine, metrics, rows.reverse());
   }
 
@@ -361,10 +387,12 @@ export class SqliteStore implements Store {
       rawFrom = Math.max(done, p.start);
       rawTo = alignDown(to, p.level) + p.level - 1; // whole buckets, like the roll-up's
     }
-    for (const r of this.q('SELECT ts, v FROM sample_rows WHERE machine = ? AND ts >= ? AND ts <= ?').iterate(machine, rawFrom, rawTo) as Iterable<{ ts: number; v: Buffer }>) {
-      const b = Math.floor((r.ts - p.start) / p.bucketMs);
-      eachEntry(r.v, (id, v) => add(id, b, v, 1));
-    }
+    this.reading(() => {
+      for (const r of this.recent.machineRange(machine, clampT(rawFrom, -MAX), clampT(rawTo, MAX))) {
+        const b = Math.floor((r.ts - p.start) / p.bucketMs);
+        eachEntry(r.v, (id, v) => add(id, b, v, 1));
+      }
+    });
     return bucketed([...acc.values()].map((a) => ({ key: this.metricName.get(a.id)!, b: a.b, v: a.s / a.n })), metrics, p.start, p.bucketMs);
   }
 
@@ -642,6 +670,7 @@ export class SqliteStore implements Store {
     const cut = now - p.retainMs;
     const rawCut = now - p.rawMs;
     return this.db.transaction(() => {
+      this.recent.settle(rawCut); // what is rolled up or deleted below is all in sample_rows
       let deletedSamples = 0;
       for (const r of this.q('SELECT v FROM sample_rows WHERE ts < ?').iterate(cut) as Iterable<{ v: Buffer }>) deletedSamples += entryCount(r.v);
       this.q('DELETE FROM sample_rows WHERE ts < ?').run(cut);
@@ -688,7 +717,7 @@ export class SqliteStore implements Store {
 
   async status(): Promise<StoreStatus> {
     const one = <T>(sql: string): T => this.q(sql).get() as T;
-    const s = one<{ n: number | null }>('SELECT SUM(length(v)) / 10 AS n FROM sample_rows');
+    const s = { n: Math.floor(this.recent.valueBytes() / 10) };
     const span = one<{ a: number | null; b: number | null; m: number }>('SELECT MIN(first_seen) AS a, MAX(last_seen) AS b, COUNT(*) AS m FROM machines');
     const inc = one<{ total: number; open: number | null }>("SELECT COUNT(*) AS total, SUM(state != 'resolved') AS open FROM incidents");
     let bytes: number | null = null;

@@ -54,7 +54,11 @@ function storeAt(v: number): string {
     ins('INSERT INTO machines VALUES (?, ?, ?)', 'tm-2', 2000, 2000);
   }
   if (v >= 2) ins('INSERT INTO job_samples VALUES (?, ?, ?, ?, ?, ?)', 'tm-1', 'orders', 'map', 'busy_ms_per_s', 1000, 300);
-  if (v >= 3) {
+  if (v >= 6) {
+    // version 6 keeps one outbox row per sink
+    ins('INSERT INTO outbox (sink, key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'webhook', 'inc-1:open', 'inc-1', 'open', 1000, 2, 9000, null, 'HTTP 503');
+    ins('INSERT INTO outbox (sink, key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'webhook', 'inc-2:open', 'inc-2', 'open', 1500, 1, 1500, 1600, null);
+  } else if (v >= 3) {
     ins('INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1:open', 'inc-1', 'open', 1000, 2, 9000, null, 'HTTP 503');
     ins('INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'inc-2:open', 'inc-2', 'open', 1500, 1, 1500, 1600, null);
   }
