@@ -97,7 +97,11 @@ export class RecentRows {
 
   /** The oldest and newest sample timestamps, or null when there are none. */
   span(): { min: number; max: number } | null {
-    const r = this.q(`SELECT MIN(a) AS min, MAX(b) AS max FROM (SELECT MIN(ts) AS a, MAX(ts) AS b FROM sample_rows UNION ALL SELECT MIN(ts), MAX(ts) FROM sample_recent)`).get() as { min: number | null; max: number | null };
+    // one aggregate per subquery: SQLite answers a lone MIN or MAX from the index, both together by a scan
+    // (and the scalar MIN / MAX of two values is NULL when either is)
+    const r = this.q(`SELECT MIN(COALESCE(a, c), COALESCE(c, a)) AS min, MAX(COALESCE(b, d), COALESCE(d, b)) AS max FROM
+      (SELECT (SELECT MIN(ts) FROM sample_rows) AS a, (SELECT MAX(ts) FROM sample_rows) AS b, (SELECT MIN(ts) FROM sample_recent) AS c, (SELECT MAX(ts) FROM sample_recent) AS d)`)
+      .get() as { min: number | null; max: number | null };
     return r.min === null || r.max === null ? null : { min: r.min, max: r.max };
   }
 

@@ -127,8 +127,20 @@ export const MIGRATIONS: Migration[] = [
   // every few minutes the older rows move to sample_rows in machine order, many rows of a machine at once.
   // sample_settle.until splits the two: rows before it are in sample_rows, rows at or after it in sample_recent.
   // recent_ts lists the timestamps sample_recent holds (a machine's recent rows are read by point lookups on them).
+  // The roll-ups are keyed (level, bucket, machine) for the same reason — a step updates every machine's current
+  // bucket, now a few adjacent pages — and a machine's buckets are read by point lookups on the aligned bucket starts.
   `CREATE TABLE sample_recent (ts INTEGER NOT NULL, machine TEXT NOT NULL, v BLOB NOT NULL, PRIMARY KEY (ts, machine)) WITHOUT ROWID;
    CREATE TABLE recent_ts (ts INTEGER PRIMARY KEY);
    CREATE TABLE sample_settle (id INTEGER PRIMARY KEY CHECK (id = 0), until INTEGER NOT NULL);
-   INSERT INTO sample_settle SELECT 0, COALESCE(MAX(ts) + 1, -9007199254740991) FROM sample_rows;`,
+   INSERT INTO sample_settle SELECT 0, COALESCE(MAX(ts) + 1, -9007199254740991) FROM sample_rows;
+   CREATE TABLE sample_rollups_v7 (level INTEGER NOT NULL, bucket INTEGER NOT NULL, machine TEXT NOT NULL, v BLOB NOT NULL,
+     PRIMARY KEY (level, bucket, machine)) WITHOUT ROWID;
+   INSERT INTO sample_rollups_v7 SELECT level, bucket, machine, v FROM sample_rollups ORDER BY level, bucket, machine;
+   DROP TABLE sample_rollups;
+   ALTER TABLE sample_rollups_v7 RENAME TO sample_rollups;
+   CREATE TABLE score_rollups_v7 (level INTEGER NOT NULL, bucket INTEGER NOT NULL, machine TEXT NOT NULL, max REAL NOT NULL,
+     PRIMARY KEY (level, bucket, machine)) WITHOUT ROWID;
+   INSERT INTO score_rollups_v7 SELECT level, bucket, machine, max FROM score_rollups ORDER BY level, bucket, machine;
+   DROP TABLE score_rollups;
+   ALTER TABLE score_rollups_v7 RENAME TO score_rollups;`,
 ];

@@ -25,6 +25,18 @@ const MAX = Number.MAX_SAFE_INTEGER;
 const rowsOf = (n: number, w: number): string => new Array(n).fill(`(${new Array(w).fill('?').join(',')})`).join(',');
 const clampT = (t: number | undefined, d: number): number => (t === undefined || !Number.isFinite(t) ? d : Math.max(-MAX, Math.min(MAX, Math.round(t))));
 
+/** Roll-up cells → the plan's buckets (a plan bucket may span several cells): the max per bucket. */
+function maxPerBucket(cells: { bucket: number; max: number }[], p: BucketPlan): { b: number; v: number }[] {
+  const out: { b: number; v: number }[] = [];
+  for (const c of cells) {
+    const b = Math.floor((c.bucket - p.start) / p.bucketMs);
+    const last = out[out.length - 1];
+    if (last?.b === b) last.v = Math.max(last.v, c.max);
+    else out.push({ b, v: c.max });
+  }
+  return out;
+}
+
 interface IncidentRow extends IncidentRowBase { paged: number; detail: string }
 
 const toRecord = (r: IncidentRow): IncidentRecord => incidentRecord({ ...r, paged: r.paged === 1 }, JSON.parse(r.detail) as Partial<IncidentRecord>);
@@ -112,14 +124,32 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Runs `head VALUES (?,…),(?,…)…` over rows in chunks (one statement per ≤ 128 rows); returns the changes. */
-  private insertMany(head: string, width: number, rows: unknown[][]): number {
+  /** Runs `head VALUES (?,…),(?,…)… tail` over rows in chunks (one statement per ≤ 128 rows); returns the changes. */
+  private insertMany(head: string, width: number, rows: unknown[][], tail = ''): number {
     let n = 0;
     for (let i = 0; i < rows.length; i += 128) {
       const chunk = rows.slice(i, i + 128);
-      n += this.q(`${head} VALUES ${rowsOf(chunk.length, width)}`).run(...chunk.flat()).changes;
+      n += this.q(`${head} VALUES ${rowsOf(chunk.length, width)} ${tail}`).run(...chunk.flat()).changes;
     }
     return n;
+  }
+
+  /** A machine's roll-up cells at `level` with from ≤ bucket ≤ to: a point lookup per aligned bucket start (the
+   *  tables are keyed level, bucket, machine). `cols` are read from the table as r.<col>. */
+  private machineCells<T>(table: 'sample_rollups' | 'score_rollups', cols: string, level: number, machine: string, from: number, to: number): T[] {
+    const held = this.q(`SELECT MIN(bucket) AS a, MAX(bucket) AS b FROM ${table} WHERE level = ?`).get(level) as { a: number | null; b: number | null };
+    if (held.a === null || held.b === null) return [];
+    let first = alignDown(Math.max(clampT(from, -MAX), held.a), level);
+    if (first < from) first += level;
+    const last = Math.min(clampT(to, MAX), held.b);
+    if (last < first) return [];
+    if ((last - first) / level > 50_000) { // a range longer than the buckets a lookup each is worth: scan it
+      return this.q(`SELECT r.bucket AS bucket, ${cols} FROM ${table} r WHERE r.level = ? AND r.bucket >= ? AND r.bucket <= ? AND r.machine = ? ORDER BY r.bucket`)
+        .all(level, first, last, machine) as T[];
+    }
+    return this.q(`WITH RECURSIVE b(x) AS (SELECT ? UNION ALL SELECT x + ? FROM b WHERE x + ? <= ?)
+      SELECT r.bucket AS bucket, ${cols} FROM b CROSS JOIN ${table} r ON r.level = ? AND r.bucket = b.x AND r.machine = ? ORDER BY b.x`)
+      .all(first, level, level, last, level, machine) as T[];
   }
 
   /** The id of a metric name, registering a new one (inside the caller's transaction). */
@@ -277,7 +307,7 @@ export class SqliteStore implements Store {
         }
         const out: unknown[][] = [];
         for (const [machine, m] of cells) for (const [bk, c] of m) out.push([l, machine, bk, packSums(c, M)]);
-        this.insertMany('INSERT OR REPLACE INTO sample_rollups', 4, out);
+        this.insertMany('INSERT OR REPLACE INTO sample_rollups (level, machine, bucket, v)', 4, out);
       }
       set.run(upTo, l);
     }
@@ -379,8 +409,7 @@ export class SqliteStore implements Store {
     let rawTo = to;
     if (p.level !== null) {
       const done = this.rollupDone(p.level);
-      for (const r of this.q('SELECT bucket, v FROM sample_rollups WHERE level = ? AND machine = ? AND bucket >= ? AND bucket <= ? AND bucket < ?')
-        .iterate(p.level, machine, p.start, to, done) as Iterable<{ bucket: number; v: Buffer }>) {
+      for (const r of this.machineCells<{ bucket: number; v: Buffer }>('sample_rollups', 'r.v AS v', p.level, machine, p.start, Math.min(to, done - 1))) {
         const b = Math.floor((r.bucket - p.start) / p.bucketMs);
         eachSum(r.v, (id, n, sum) => add(id, b, sum, n));
       }
@@ -507,8 +536,7 @@ export class SqliteStore implements Store {
       // a roll-up bucket's max is the max of every score written into it (a re-scored point can only raise it)
       const roll = new ScoreRollup();
       for (const r of scores) roll.add(r[0] as string, r[1] as number, r[2] as number);
-      const up = this.q('INSERT INTO score_rollups VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET max = MAX(max, excluded.max)');
-      for (const [l, m, b, mx] of roll.rows()) up.run(l, m, b, mx);
+      this.insertMany('INSERT INTO score_rollups (level, machine, bucket, max)', 4, [...roll.rows()], 'ON CONFLICT DO UPDATE SET max = MAX(max, excluded.max)');
       for (const s of w.scorerStates) state.run(s.machine, JSON.stringify(s.state), now);
       for (const i of w.incidents) {
         const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh, symptomOf: i.symptomOf ?? undefined });
@@ -556,8 +584,7 @@ export class SqliteStore implements Store {
   private scoreBuckets(p: BucketPlan, machine: string, from: number, to: number): { b: number; v: number }[] {
     return (p.level === null
       ? this.q('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, MAX(score) AS v FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b').all(p.start, p.bucketMs, machine, from, to)
-      : this.q('SELECT CAST((bucket - ?) / ? AS INTEGER) AS b, MAX(max) AS v FROM score_rollups WHERE level = ? AND machine = ? AND bucket >= ? AND bucket <= ? GROUP BY b ORDER BY b')
-        .all(p.start, p.bucketMs, p.level, machine, p.start, to)) as { b: number; v: number }[];
+      : maxPerBucket(this.machineCells<{ bucket: number; max: number }>('score_rollups', 'r.max AS max', p.level, machine, p.start, to), p)) as { b: number; v: number }[];
   }
 
   async heatMap(q: { from: number; to: number; buckets: number; threshold: number; machines?: string[]; limit?: number }): Promise<HeatMap> {
