@@ -125,14 +125,18 @@ export const MIGRATIONS: Migration[] = [
   // 7: new rows land in time order first (src/store/recent.ts). sample_recent is keyed (ts, machine), so a scrape of
   // 10 000 machines appends to a few pages instead of touching one page per machine in sample_rows (machine, ts);
   // every few minutes the older rows move to sample_rows in machine order, many rows of a machine at once.
-  // sample_settle.until splits the two: rows before it are in sample_rows, rows at or after it in sample_recent.
+  // settle_state.until splits the two: rows before it are in sample_rows, rows at or after it in sample_recent.
   // recent_ts lists the timestamps sample_recent holds (a machine's recent rows are read by point lookups on them).
+  // Scores the same way: score_recent and score_recent_ts beside scores.
   // The roll-ups are keyed (level, bucket, machine) for the same reason — a step updates every machine's current
   // bucket, now a few adjacent pages — and a machine's buckets are read by point lookups on the aligned bucket starts.
   `CREATE TABLE sample_recent (ts INTEGER NOT NULL, machine TEXT NOT NULL, v BLOB NOT NULL, PRIMARY KEY (ts, machine)) WITHOUT ROWID;
    CREATE TABLE recent_ts (ts INTEGER PRIMARY KEY);
-   CREATE TABLE sample_settle (id INTEGER PRIMARY KEY CHECK (id = 0), until INTEGER NOT NULL);
-   INSERT INTO sample_settle SELECT 0, COALESCE(MAX(ts) + 1, -9007199254740991) FROM sample_rows;
+   CREATE TABLE score_recent (ts INTEGER NOT NULL, machine TEXT NOT NULL, score REAL NOT NULL, model_id INTEGER, PRIMARY KEY (ts, machine)) WITHOUT ROWID;
+   CREATE TABLE score_recent_ts (ts INTEGER PRIMARY KEY);
+   CREATE TABLE settle_state (name TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;
+   INSERT INTO settle_state SELECT 'samples', COALESCE(MAX(ts) + 1, -9007199254740991) FROM sample_rows;
+   INSERT INTO settle_state SELECT 'scores', COALESCE(MAX(ts) + 1, -9007199254740991) FROM scores;
    CREATE TABLE sample_rollups_v7 (level INTEGER NOT NULL, bucket INTEGER NOT NULL, machine TEXT NOT NULL, v BLOB NOT NULL,
      PRIMARY KEY (level, bucket, machine)) WITHOUT ROWID;
    INSERT INTO sample_rollups_v7 SELECT level, bucket, machine, v FROM sample_rollups ORDER BY level, bucket, machine;

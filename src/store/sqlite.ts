@@ -11,7 +11,7 @@ import type { JobGraphSnapshot } from '../core/jobgraph.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import { MIGRATIONS } from './schema.js';
 import { eachEntry, eachSum, entryCount, mergeRows, packRow, packSums, unpackRow } from './rows.js';
-import { RecentRows } from './recent.js';
+import { SAMPLES, SCORES, TwoTables } from './recent.js';
 import {
   FencedError, StoreError, type Downsampled, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
@@ -67,8 +67,10 @@ export class SqliteStore implements Store {
   /** metric name ↔ id of the packed rows (table metric_ids). */
   private readonly metricId = new Map<string, number>();
   private readonly metricName = new Map<number, string>();
-  /** The two sample tables: settled rows in machine order, recent ones in time order (src/store/recent.ts). */
-  private readonly recent = new RecentRows((sql) => this.q(sql));
+  /** Samples and scores, each in two tables: settled rows in machine order, recent ones in time order
+   *  (src/store/recent.ts). */
+  private readonly samples = new TwoTables<{ ts: number; v: Buffer }>((sql) => this.q(sql), SAMPLES);
+  private readonly scoreRows = new TwoTables<{ ts: number; score: number }>((sql) => this.q(sql), SCORES);
 
   /** `readonly`: a reading connection beside the store's owner (e.g. the API's range reader in a worker thread):
    *  no migration, no roll-up work — the schema must already be this version's. */
@@ -88,7 +90,7 @@ export class SqliteStore implements Store {
       migrate(this.db, MIGRATIONS.length, location);
       this.loadMetricIds();
       // a store written before the roll-ups existed is rolled up once here (and any closed bucket left behind)
-      this.db.transaction(() => this.rollUpSamples(Infinity, this.recent.span()?.max ?? -Infinity))();
+      this.db.transaction(() => this.rollUpSamples(Infinity, this.samples.span()?.max ?? -Infinity))();
     } catch (e) {
       if (e instanceof StoreError) throw e;
       throw new StoreError(`cannot open the store at ${location}: ${(e as Error).message}`);
@@ -203,13 +205,13 @@ export class SqliteStore implements Store {
       }
       // rows before the split go to sample_rows (in key order), the others to sample_recent (in time order); a settle
       // due with this batch happens first, so the batch's older rows go straight where they would be moved to
-      const until = this.recent.splitFor(stamps);
-      this.recent.settle(until);
+      const until = this.samples.splitFor(stamps);
+      this.samples.settle(until);
       const settled = fresh.filter((f) => f[1] < until).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
       const recent = fresh.filter((f) => f[1] >= until).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       n += this.putRows(settled, 'sample_rows', '(machine, ts, v)', changed);
       n += this.putRows(recent, 'sample_recent', '(machine, ts, v)', changed);
-      this.recent.noteTimestamps(new Set(recent.map((f) => f[1])));
+      this.samples.noteTimestamps(new Set(recent.map((f) => f[1])));
       const spans = [...span];
       for (let i = 0; i < spans.length; i += 128) {
         const chunk = spans.slice(i, i + 128);
@@ -276,7 +278,7 @@ export class SqliteStore implements Store {
     // time chunks of at most ~500 000 cells (machines × metrics × minutes) are read whole, then written
     const perMinute = Math.max(1, (this.q('SELECT COUNT(*) AS n FROM machines').get() as { n: number }).n * Math.max(1, this.metricId.size));
     const chunkMinutes = Math.max(1, Math.floor(500_000 / perMinute));
-    const first = this.recent.span()?.min ?? null;
+    const first = this.samples.span()?.min ?? null;
     if (first === null) return;
     for (let k = 0; k < ROLLUP_LEVELS.length; k++) {
       const l = ROLLUP_LEVELS[k];
@@ -295,7 +297,7 @@ export class SqliteStore implements Store {
         };
         const to = Math.min(upTo, a + chunk);
         if (below === null) {
-          for (const r of this.recent.range(a, to)) {
+          for (const r of this.samples.range(a, to)) {
             const c = cell(r.machine, r.ts);
             eachEntry(r.v, (id, v) => { c[id]++; c[M + id] += v; });
           }
@@ -346,7 +348,7 @@ export class SqliteStore implements Store {
 
   /** A machine's packed rows in [from, to], oldest first, at most maxRows. */
   private machineRows(machine: string, from: number, to: number, maxRows?: number): { ts: number; v: Buffer }[] {
-    return this.reading(() => this.recent.machineRows(machine, clampT(from, -MAX), clampT(to, MAX), maxRows ?? -1));
+    return this.reading(() => this.samples.machineRows(machine, clampT(from, -MAX), clampT(to, MAX), maxRows ?? -1));
   }
 
   /** f in one read transaction (a snapshot: rows settled meanwhile by another connection are not missed). */
@@ -367,7 +369,7 @@ export class SqliteStore implements Store {
     for (const [after, ms] of groups) {
       if (ms.length < 64 || !Number.isFinite(after)) continue;
       const limit = ms.length * maxRows;
-      const got = this.reading(() => this.recent.rowsAfter(clampT(after, MAX), limit));
+      const got = this.reading(() => this.samples.rowsAfter(clampT(after, MAX), limit)) as [string, number, Buffer][];
       if (got.length >= limit) continue; // a backlog (or other machines' rows) fills the range: each machine on its own
       const want = new Set(ms);
       for (const m of ms) rows.set(m, []);
@@ -381,7 +383,7 @@ export class SqliteStore implements Store {
   }
 
   async lastRows(machine: string, metrics: string[], to: number, n: number): Promise<Series> {
-    const rows = this.reading(() => this.recent.lastRows(machine, clampT(to, MAX), n));
+    const rows = this.reading(() => this.samples.lastRows(machine, -MAX, clampT(to, MAX), n));
     return this.unpack(machine, metrics, rows.reverse());
   }
 
@@ -417,7 +419,7 @@ export class SqliteStore implements Store {
       rawTo = alignDown(to, p.level) + p.level - 1; // whole buckets, like the roll-up's
     }
     this.reading(() => {
-      for (const r of this.recent.machineRange(machine, clampT(rawFrom, -MAX), clampT(rawTo, MAX))) {
+      for (const r of this.samples.machineRows(machine, clampT(rawFrom, -MAX), clampT(rawTo, MAX), -1)) {
         const b = Math.floor((r.ts - p.start) / p.bucketMs);
         eachEntry(r.v, (id, v) => add(id, b, v, 1));
       }
@@ -530,9 +532,16 @@ export class SqliteStore implements Store {
         const held = Number((this.q('SELECT value FROM watch_meta WHERE key = ?').get(w.fence.key) as { value: string } | undefined)?.value ?? 0);
         if (held !== w.fence.epoch) throw new FencedError(w.fence.key, w.fence.epoch, held);
       }
-      const scores: unknown[][] = [];
-      for (const s of w.scores) for (const p of s.points) scores.push([s.machine, p.t, Number.isFinite(p.score) ? p.score : 1e30, w.modelId]);
-      this.insertMany('INSERT OR REPLACE INTO scores', 4, scores);
+      const scores: [string, number, number, number | null][] = [];
+      for (const s of w.scores) for (const p of s.points) scores.push([s.machine, Math.round(p.t), Number.isFinite(p.score) ? p.score : 1e30, w.modelId]);
+      // like samples: a settle due first, then older scores to the settled table, newer ones to the recent one
+      const stamps = new Set(scores.map((r) => r[1]));
+      const until = this.scoreRows.splitFor(stamps);
+      this.scoreRows.settle(until);
+      this.insertMany('INSERT OR REPLACE INTO scores (machine, ts, score, model_id)', 4, scores.filter((r) => r[1] < until));
+      const fresh = scores.filter((r) => r[1] >= until).sort((a, b) => a[1] - b[1]);
+      this.insertMany('INSERT OR REPLACE INTO score_recent (machine, ts, score, model_id)', 4, fresh);
+      this.scoreRows.noteTimestamps(new Set(fresh.map((r) => r[1])));
       // a roll-up bucket's max is the max of every score written into it (a re-scored point can only raise it)
       const roll = new ScoreRollup();
       for (const r of scores) roll.add(r[0] as string, r[1] as number, r[2] as number);
@@ -568,9 +577,9 @@ export class SqliteStore implements Store {
   }
 
   async scores(machine: string, from: number, to: number, last?: number): Promise<{ t: number[]; score: number[] }> {
-    const rows = last === undefined
-      ? this.q('SELECT ts, score FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts').all(machine, clampT(from, -MAX), clampT(to, MAX)) as { ts: number; score: number }[]
-      : (this.q('SELECT ts, score FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?').all(machine, clampT(from, -MAX), clampT(to, MAX), last) as { ts: number; score: number }[]).reverse();
+    const a = clampT(from, -MAX);
+    const b = clampT(to, MAX);
+    const rows = this.reading(() => (last === undefined ? this.scoreRows.machineRows(machine, a, b, -1) : this.scoreRows.lastRows(machine, a, b, last).reverse()));
     return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score) };
   }
 
@@ -583,7 +592,7 @@ export class SqliteStore implements Store {
   /** Max score per bucket of the plan: from the raw scores or the roll-up it names. */
   private scoreBuckets(p: BucketPlan, machine: string, from: number, to: number): { b: number; v: number }[] {
     return (p.level === null
-      ? this.q('SELECT CAST((ts - ?) / ? AS INTEGER) AS b, MAX(score) AS v FROM scores WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY b ORDER BY b').all(p.start, p.bucketMs, machine, from, to)
+      ? maxPerBucket(this.reading(() => this.scoreRows.machineRows(machine, clampT(from, -MAX), clampT(to, MAX), -1)).map((r) => ({ bucket: r.ts, max: r.score })), p)
       : maxPerBucket(this.machineCells<{ bucket: number; max: number }>('score_rollups', 'r.max AS max', p.level, machine, p.start, to), p)) as { b: number; v: number }[];
   }
 
@@ -697,7 +706,7 @@ export class SqliteStore implements Store {
     const cut = now - p.retainMs;
     const rawCut = now - p.rawMs;
     return this.db.transaction(() => {
-      this.recent.settle(rawCut); // what is rolled up or deleted below is all in sample_rows
+      this.samples.settle(rawCut); // what is rolled up or deleted below is all in sample_rows
       let deletedSamples = 0;
       for (const r of this.q('SELECT v FROM sample_rows WHERE ts < ?').iterate(cut) as Iterable<{ v: Buffer }>) deletedSamples += entryCount(r.v);
       this.q('DELETE FROM sample_rows WHERE ts < ?').run(cut);
@@ -722,6 +731,7 @@ export class SqliteStore implements Store {
           after += byId.size;
         }
       }
+      this.scoreRows.settle(cut);
       const deletedScores = this.q('DELETE FROM scores WHERE ts < ?').run(cut).changes;
       // roll-up buckets wholly before the cut go with their rows (the roll-ups keep the exact means of what was raw)
       for (const l of ROLLUP_LEVELS) {
@@ -744,7 +754,7 @@ export class SqliteStore implements Store {
 
   async status(): Promise<StoreStatus> {
     const one = <T>(sql: string): T => this.q(sql).get() as T;
-    const s = { n: Math.floor(this.recent.valueBytes() / 10) };
+    const s = { n: Math.floor(this.samples.sum('length(v)') / 10) };
     const span = one<{ a: number | null; b: number | null; m: number }>('SELECT MIN(first_seen) AS a, MAX(last_seen) AS b, COUNT(*) AS m FROM machines');
     const inc = one<{ total: number; open: number | null }>("SELECT COUNT(*) AS total, SUM(state != 'resolved') AS open FROM incidents");
     let bytes: number | null = null;

@@ -25,7 +25,7 @@ async function scrape(s: SqliteStore, i0: number, i1: number): Promise<void> {
 }
 
 const count = (s: SqliteStore, table: string): number => (s.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-const until = (s: SqliteStore): number => (s.db.prepare('SELECT until FROM sample_settle').get() as { until: number }).until;
+const until = (s: SqliteStore, name = 'samples'): number => (s.db.prepare('SELECT until FROM settle_state WHERE name = ?').get(name) as { until: number }).until;
 
 describe('recent and settled sample rows', () => {
   it('settles all but the newest timestamps once enough are recent, and every read sees all rows in order', async () => {
@@ -94,6 +94,32 @@ describe('recent and settled sample rows', () => {
     const r = new SqliteStore(p, { readonly: true });
     assert.deepEqual(Array.from((await r.series('tm-a', ['x'])).values), Array.from({ length: 3 * SETTLE_AT }, (_, i) => i));
     await r.close();
+    await s.close();
+  });
+
+  it('scores: recent ones settle the same way, a re-score replaces where the score lives, reads see both', async () => {
+    const s = new SqliteStore(join(dir, 'e.db'));
+    const modelId = await s.addModel('ccl', '/m.model', { reason: 'test' });
+    const N = SETTLE_AT + 3;
+    const step = async (i: number, score: number): Promise<void> => s.commitStep({
+      modelId, scores: MACHINES.map((machine, m) => ({ machine, points: [{ t: i * STEP, score: score + m }] })), scorerStates: [], incidents: [], alerts: [], status: [], meta: {},
+    });
+    for (let i = 0; i < N; i++) await step(i, i);
+    assert.ok(count(s, 'scores') > 0 && count(s, 'score_recent') > 0, 'both tables hold scores');
+    assert.equal(count(s, 'scores') + count(s, 'score_recent'), N * MACHINES.length);
+    const u = until(s, 'scores');
+    await step(1, 100); // a re-score of a settled point
+    await step(N - 1, 200); // and of a recent one
+    assert.equal(count(s, 'scores') + count(s, 'score_recent'), N * MACHINES.length, 'replaced, not added');
+    const all = await s.scores('tm-b', -Infinity, Infinity);
+    assert.deepEqual(all.t, Array.from({ length: N }, (_, i) => i * STEP));
+    assert.deepEqual(all.score, Array.from({ length: N }, (_, i) => (i === 1 ? 101 : i === N - 1 ? 201 : i + 1)));
+    const last = await s.scores('tm-c', 0, u + STEP, 4); // the newest 4 up to a time just past the split
+    assert.deepEqual(last.t, [u - 2 * STEP, u - STEP, u, u + STEP]);
+    assert.deepEqual(last.score, [u / STEP, u / STEP + 1, u / STEP + 2, u / STEP + 3]);
+    const d = await s.scoresRange('tm-a', 0, (N - 1) * STEP, 10_000); // raw plan: a bucket per point
+    assert.equal(d.values[0].filter((v) => v !== null).length, N);
+    assert.equal(Math.max(...(d.values[0].filter((v) => v !== null) as number[])), 200);
     await s.close();
   });
 
