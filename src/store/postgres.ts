@@ -159,12 +159,13 @@ export class PostgresStore implements Store {
       const id = this.metricId.get(s.metric)!;
       const byTs = packed.get(s.machine) ?? packed.set(s.machine, new Map()).get(s.machine)!;
       const row = byTs.get(ts) ?? byTs.set(ts, { ids: [], values: [] }).get(ts)!;
-      if (!row.ids.includes(id)) { row.ids.push(id); row.values.push(s.value); }
+      row.ids.push(id); // a repeated metric: packRow keeps its first value
+      row.values.push(s.value);
     }
     // sorted by key, so concurrent writers lock rows in one order (no deadlocks)
     const rows: { machine: string; ts: number; v: Buffer; n: number }[] = [];
     for (const m of [...packed.keys()].sort()) {
-      for (const [ts, r] of [...packed.get(m)!].sort((a, b) => a[0] - b[0])) rows.push({ machine: m, ts, v: packRow(r.ids, r.values), n: r.ids.length });
+      for (const [ts, r] of [...packed.get(m)!].sort((a, b) => a[0] - b[0])) { const v = packRow(r.ids, r.values); rows.push({ machine: m, ts, v, n: entryCount(v) }); }
     }
     const seen = [...span].sort((a, b) => (a[0] < b[0] ? -1 : 1));
     const M = Math.max(0, ...this.metricName.keys()) + 1;

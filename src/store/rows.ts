@@ -5,15 +5,29 @@
 
 const ENTRY = 10;
 
-/** Packs (id, value) entries (ids unique) into a row blob, sorted by id. */
+/** Packs (id, value) entries into a row blob, sorted by id; where an id repeats, its first value wins (a value once
+ *  stored is never replaced). The entries it holds: entryCount(blob). */
 export function packRow(ids: number[], values: number[]): Buffer {
-  const order = ids.map((_, i) => i).sort((a, b) => ids[a] - ids[b]);
-  const b = Buffer.allocUnsafe(order.length * ENTRY);
-  order.forEach((i, k) => {
-    b.writeUInt16LE(ids[i], k * ENTRY);
-    b.writeDoubleLE(values[i], k * ENTRY + 2);
-  });
-  return b;
+  let order: number[] | null = null; // null: ids already strictly ascending (the usual case: metrics in id order)
+  for (let i = 1; i < ids.length; i++) {
+    if (ids[i] <= ids[i - 1]) {
+      order = ids.map((_, k) => k).sort((a, b) => ids[a] - ids[b] || a - b); // stable: the first of a repeated id leads
+      break;
+    }
+  }
+  const b = Buffer.allocUnsafe(ids.length * ENTRY);
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let o = 0;
+  let last = -1;
+  for (let k = 0; k < ids.length; k++) {
+    const i = order === null ? k : order[k];
+    if (ids[i] === last) continue;
+    last = ids[i];
+    v.setUint16(o, ids[i], true);
+    v.setFloat64(o + 2, values[i], true);
+    o += ENTRY;
+  }
+  return o === b.byteLength ? b : b.subarray(0, o);
 }
 
 /** Calls f(id, value) for every entry of a row blob. */

@@ -71,6 +71,9 @@ export class SqliteStore implements Store {
    *  (src/store/recent.ts). */
   private readonly samples = new TwoTables<{ ts: number; v: Buffer }>((sql) => this.q(sql), SAMPLES);
   private readonly scoreRows = new TwoTables<{ ts: number; score: number }>((sql) => this.q(sql), SCORES);
+  /** The newest score roll-up cell this connection wrote per (level, machine): a step whose scores do not raise it
+   *  skips the write (the table's max is at least this). */
+  private readonly rolled = new Map<string, { bucket: number; max: number }>();
 
   /** `readonly`: a reading connection beside the store's owner (e.g. the API's range reader in a worker thread):
    *  no migration, no roll-up work — the schema must already be this version's. */
@@ -139,7 +142,8 @@ export class SqliteStore implements Store {
   /** A machine's roll-up cells at `level` with from ≤ bucket ≤ to: a point lookup per aligned bucket start (the
    *  tables are keyed level, bucket, machine). `cols` are read from the table as r.<col>. */
   private machineCells<T>(table: 'sample_rollups' | 'score_rollups', cols: string, level: number, machine: string, from: number, to: number): T[] {
-    const held = this.q(`SELECT MIN(bucket) AS a, MAX(bucket) AS b FROM ${table} WHERE level = ?`).get(level) as { a: number | null; b: number | null };
+    // two subqueries: MIN and MAX in one SELECT make SQLite scan the level instead of reading its two ends
+    const held = this.q(`SELECT (SELECT MIN(bucket) FROM ${table} WHERE level = ?) AS a, (SELECT MAX(bucket) FROM ${table} WHERE level = ?) AS b`).get(level, level) as { a: number | null; b: number | null };
     if (held.a === null || held.b === null) return [];
     let first = alignDown(Math.max(clampT(from, -MAX), held.a), level);
     if (first < from) first += level;
@@ -187,10 +191,8 @@ export class SqliteStore implements Store {
         const id = this.idOf(s.metric);
         const byTs = packed.get(s.machine) ?? packed.set(s.machine, new Map()).get(s.machine)!;
         const row = byTs.get(ts) ?? byTs.set(ts, { ids: [], values: [] }).get(ts)!;
-        if (!row.ids.includes(id)) {
-          row.ids.push(id);
-          row.values.push(s.value);
-        }
+        row.ids.push(id); // a repeated metric: packRow keeps its first value
+        row.values.push(s.value);
       }
       let lo = Infinity; // the span of rows that changed: what the roll-ups must take in
       let hi = -Infinity;
@@ -199,7 +201,8 @@ export class SqliteStore implements Store {
       const stamps = new Set<number>();
       for (const [machine, byTs] of packed) {
         for (const [ts, row] of byTs) {
-          fresh.push([machine, ts, packRow(row.ids, row.values), row.ids.length]);
+          const blob = packRow(row.ids, row.values);
+          fresh.push([machine, ts, blob, entryCount(blob)]);
           stamps.add(ts);
         }
       }
@@ -527,6 +530,7 @@ export class SqliteStore implements Store {
     const alert = this.q('INSERT OR IGNORE INTO outbox (sink, key, incident_id, kind, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)');
     const meta = this.q('INSERT OR REPLACE INTO watch_meta VALUES (?, ?)');
     const now = Date.now();
+    let wrote: [number, string, number, number][] = [];
     this.db.transaction(() => {
       if (w.fence) {
         const held = Number((this.q('SELECT value FROM watch_meta WHERE key = ?').get(w.fence.key) as { value: string } | undefined)?.value ?? 0);
@@ -545,7 +549,13 @@ export class SqliteStore implements Store {
       // a roll-up bucket's max is the max of every score written into it (a re-scored point can only raise it)
       const roll = new ScoreRollup();
       for (const r of scores) roll.add(r[0] as string, r[1] as number, r[2] as number);
-      this.insertMany('INSERT INTO score_rollups (level, machine, bucket, max)', 4, [...roll.rows()], 'ON CONFLICT DO UPDATE SET max = MAX(max, excluded.max)');
+      // cells this connection wrote with a max at least as high are left alone (most steps raise no bucket's max)
+      const raised = [...roll.rows()].filter(([l, m, b, mx]) => {
+        const c = this.rolled.get(`${l}\u0000${m}`);
+        return !(c && c.bucket === b && c.max >= mx);
+      });
+      this.insertMany('INSERT INTO score_rollups (level, machine, bucket, max)', 4, raised, 'ON CONFLICT DO UPDATE SET max = MAX(max, excluded.max)');
+      wrote = raised;
       for (const s of w.scorerStates) state.run(s.machine, JSON.stringify(s.state), now);
       for (const i of w.incidents) {
         const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh, symptomOf: i.symptomOf ?? undefined });
@@ -555,6 +565,13 @@ export class SqliteStore implements Store {
       this.insertMany('INSERT OR REPLACE INTO machine_status', 5, w.status.map((m) => [m.machine, m.lastTs, Number.isFinite(m.lastScore) ? m.lastScore : 1e30, Number.isFinite(m.risk) ? m.risk : 1e30, m.openIncidents]));
       for (const [k, v] of Object.entries(w.meta)) meta.run(k, v);
     })();
+    // only once committed: a rolled-back step must not hide a later, lower score from its bucket
+    for (const [l, m, b, mx] of wrote) {
+      const k = `${l}\u0000${m}`;
+      const c = this.rolled.get(k);
+      if (!c || c.bucket < b) this.rolled.set(k, { bucket: b, max: mx });
+      else if (c.bucket === b && mx > c.max) c.max = mx;
+    }
   }
 
   async scorerStates(machines?: string[]): Promise<Map<string, unknown>> {
