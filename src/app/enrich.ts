@@ -29,18 +29,24 @@ export async function overlappingEvents(store: Store, i: Incident, graceMs: numb
  *  job-state checks' symptoms — checkpoints stalled, lag growing — often come from the very hotspot, and never do. */
 const SYMPTOMS: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing']);
 
-/** Until when an event holds the incident's page (-Infinity when none does). */
+/** Until when an event holds the incident's page (-Infinity when none does): an event from the grace period before
+ *  the onset up to the point that opened the incident (the earliest it could page: a run that began a moment before
+ *  a restart and met the opening rule after it is the restart's too). */
 export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): number {
   let until = -Infinity;
   if (graceMs <= 0) return until;
-  for (const e of events) if (!SYMPTOMS.has(e.kind) && e.ts >= i.onset - graceMs && e.ts <= i.onset) until = Math.max(until, e.ts + graceMs);
+  const opened = Math.max(i.onset, i.openedAt ?? i.onset);
+  for (const e of events) if (!SYMPTOMS.has(e.kind) && e.ts >= i.onset - graceMs && e.ts <= opened) until = Math.max(until, e.ts + graceMs);
   return until;
 }
 
-/** Whether an incident held until `until` pages at data time `now`: after the hold only if it crossed the opening
- *  level again (an event's after-effects lingering at the lower, keep-open level do not page). */
+/** Whether an incident held until `until` pages at data time `now`: after the hold only if it met the opening rule
+ *  again wholly after it — the persistence run (or the sustained rule's run) starting at or after the hold's end, as
+ *  a new incident would have to (an event's after-effects crossing the opening level for a point or two as the hold
+ *  ends, or lingering at the keep-open level, do not page). Incidents stored before `qualifiedFrom` existed: their
+ *  last point at the opening level. */
 export function pagesNow(i: Incident, until: number, now: number): boolean {
-  return until === -Infinity || (now >= until && (i.lastHigh ?? i.lastSeen) >= until);
+  return until === -Infinity || (now >= until && (i.qualifiedFrom ?? i.lastHigh ?? i.lastSeen) >= until);
 }
 
 /** The cause from the stored job graphs (src/inspect/rootcause.ts); undefined when no graph of the machine's jobs

@@ -17,6 +17,12 @@ export interface Incident {
   resolvedAt?: number;
   /** Time of the last point at or above the opening level (the last anomalous point may be a lower one: hysteresis). */
   lastHigh?: number;
+  /** Start of the latest run of points that met the opening rule on their own (persistence: the opening number of
+   *  consecutive points at the opening level; or the sustained rule's run at the keep-open level): an incident held
+   *  by an event pages after the hold only if such a run lies wholly after it (src/app/enrich.ts pagesNow). */
+  qualifiedFrom?: number;
+  /** Data time of the point that opened the incident (its onset can be earlier: where its first run began). */
+  openedAt?: number;
   peak: number;
   segments: number;
 }
