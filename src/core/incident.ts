@@ -116,6 +116,10 @@ export interface IncidentDetail {
   /** Set when this is back-pressure from a hotspot on another machine whose incident was open (this id): a symptom,
    *  shown with its cause's incident and never paged on its own (one page per hotspot). */
   symptomOf?: string | null;
+  /** Set while an event's grace period holds this incident and it has not paged (the event's id): a restart's or a
+   *  failover's expected after-effect, shown with the event and never paged. Cleared when it pages after the hold (it
+   *  met the opening rule again after the hold: a standalone incident). */
+  afterEffectOf?: string | null;
 }
 
 /** An operator's acts on an incident: owned by people, never overwritten by the watcher. */
