@@ -65,15 +65,15 @@ for (const i of r.incidents) {
     what += ` | top ${top?.name} ${(100 * (top?.share ?? 0)).toFixed(0)}% (${top ? trainSpread(i.machine, top.name) : ''})`;
     counts[what.split(' ')[0]] = (counts[what.split(' ')[0]] ?? 0) + 1;
   }
-  console.log(`${i.id} ${i.machine} ${i.type} ${iso(i.onset)}–${iso(i.lastSeen)} peak ${i.peak?.toFixed?.(2)} high ${levels.high(i.machine).toFixed(2)} paged=${i.paged} ev=${i.events.length} cause=${i.cause?.machine ?? '-'}: ${what}`);
+  console.log(`${i.id} ${i.machine} ${i.type} ${iso(i.onset)}–${iso(i.lastSeen)} peak ${i.peak?.toFixed?.(2)} high ${levels.high(i.machine).toFixed(2)} paged=${i.paged}${i.symptomOf ? ` symptomOf=${i.symptomOf}` : ''}${i.afterEffectOf ? ` afterEffectOf=${i.afterEffectOf}` : ''} ev=${i.events.length} cause=${i.cause?.machine ?? '-'}: ${what}`);
 }
 console.log('false incidents by class:', JSON.stringify(counts));
 for (const f of real) {
-  if (r.incidents.some((i) => match(i, f))) continue;
+  if (r.incidents.some((i) => match(i, f) && !i.afterEffectOf)) continue; // an after-effect finds no hotspot (src/eval/incidents.ts)
   const m = f.machines[0];
   const s = await r.store.scores(m, f.start - slack, f.end + slack);
   const max = s.score.length ? Math.max(...s.score) : NaN;
   const elsewhere = r.incidents.filter((i) => i.machine !== m && i.onset < f.end + slack && i.lastSeen >= f.start - slack);
   console.log(`MISSED ${f.id} ${f.kind} ${m} ${iso(f.start)}–${iso(f.end)}: max score ${max.toFixed(2)} vs high ${levels.high(m).toFixed(2)}; incidents elsewhere: ${elsewhere.map((i) => `${i.id}@${i.machine}`).join(',') || 'none'}`);
 }
-console.log(JSON.stringify({ precision: r.metrics.incident_precision, recall: r.metrics.fault_recall, pages: r.metrics.pages, false_pages: r.metrics.false_pages, events_paged: r.metrics.events_paged }));
+console.log(JSON.stringify({ incidents: r.metrics.incidents, symptoms: r.metrics.symptoms, after_effects: r.metrics.after_effects, precision: r.metrics.incident_precision, recall: r.metrics.fault_recall, pages: r.metrics.pages, false_pages: r.metrics.false_pages, events_paged: r.metrics.events_paged }));

@@ -48,6 +48,8 @@ short_md=$($CLI incidents --cluster "${native[@]}" --config ccl zscore --alarms 
   echo "watched machine-time inside an incident (an alarm that never ends matches every fault: this column shows it)."
   echo "\"(+n symptoms)\": incidents recorded as symptoms of another one (a TaskManager back-pressured by a hotspot on"
   echo "another whose incident was open: shown inside it, never paged) — not counted as incidents, nor in incident precision."
+  echo "\"(+n after-effects)\": incidents held by a failover's grace period that never paged, recorded and shown as that"
+  echo "event's after-effects — not counted as incidents, nor in incident precision, and they find no hotspot."
   echo
   echo "$inc_md"
   echo

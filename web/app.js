@@ -180,8 +180,8 @@ async function machinePage(id, params) {
   main.innerHTML = `<h2>${esc(id)} <small>${st ? `risk ${fmt(st.risk)} · last score ${fmt(st.lastScore)} · ` : ''}${rangePicker(range, (k) => `#/machine/${encodeURIComponent(id)}?range=${k}`)}</small></h2>${legend()}
     <div id="score"></div><h3>Metrics <small>(mean per ${dur(m.bucketMs || 1)}; the cursor is shared)</small></h3><div id="metrics" class="grid"></div>
     <h3>Incidents</h3><table id="segments"><tr><th>incident</th><th>type</th><th>onset</th><th>until</th><th>state</th><th>label</th><th>why</th></tr>${mine.map((i) =>
-    `<tr><td>${incidentLink(i.id)}</td><td>${typeTag(i.type)}</td><td>${iso(i.onset)}</td><td>${iso(i.resolvedAt ?? i.lastSeen)}</td><td>${esc(i.state)}</td><td>${i.label ? esc(i.label.value) : ''}</td><td>${why(i)}</td></tr>`).join('') || '<tr><td colspan="7" class="muted">none in this range</td></tr>'}</table>
-    <h3>Flink events</h3>${eventsTable(events)}`;
+    `<tr><td>${incidentLink(i.id)}</td><td>${typeTag(i.type)}${afterEffect(i)}</td><td>${iso(i.onset)}</td><td>${iso(i.resolvedAt ?? i.lastSeen)}</td><td>${esc(i.state)}</td><td>${i.label ? esc(i.label.value) : ''}</td><td>${why(i)}</td></tr>`).join('') || '<tr><td colspan="7" class="muted">none in this range</td></tr>'}</table>
+    <h3>Flink events</h3>${eventsTable(events, mine)}`;
   chart(document.getElementById('score'), {
     title: 'Anomaly score (max per bucket) and threshold', width, height: 230, incs: mine, events, labels: true,
     series: [{ label: 'score', stroke: '#2a6fdb', width: 1.5 }, { label: 'threshold', stroke: '#d33', dash: [6, 4] }],
@@ -197,10 +197,14 @@ async function machinePage(id, params) {
   });
 }
 const why = (i) => i.explanation.slice(0, 3).map((c) => `${esc(c.name)} ${(c.share * 100).toFixed(0)}%`).join(', ');
-function eventsTable(events) {
+/** An incident held by an event's grace period that has not paged: the event's expected after-effect. */
+const afterEffect = (i) => (i.afterEffectOf ? ` <span class="muted after-effect">after-effect of ${esc(i.afterEffectOf)}</span>` : '');
+/** Flink events; with incidents, each event lists the incidents recorded as its after-effects. */
+function eventsTable(events, incs = []) {
   if (!events.length) return '<p class="muted" id="events">no Flink events in this range</p>';
-  return `<table id="events"><tr><th>time</th><th>kind</th><th>job</th><th>machines</th><th>what</th></tr>${events.map((e) =>
-    `<tr><td>${iso(e.ts)}</td><td>${esc(e.kind)}</td><td>${esc(e.job ?? '')}</td><td>${e.machines.length ? e.machines.map(machineLink).join(', ') : 'cluster'}</td><td>${esc(e.detail)}</td></tr>`).join('')}</table>`;
+  const effects = (e) => incs.filter((i) => i.afterEffectOf === e.id).map((i) => incidentLink(i.id)).join(', ');
+  return `<table id="events"><tr><th>time</th><th>kind</th><th>job</th><th>machines</th><th>what</th><th>after-effects</th></tr>${events.map((e) =>
+    `<tr><td>${iso(e.ts)}</td><td>${esc(e.kind)}</td><td>${esc(e.job ?? '')}</td><td>${e.machines.length ? e.machines.map(machineLink).join(', ') : 'cluster'}</td><td>${esc(e.detail)}</td><td>${effects(e)}</td></tr>`).join('')}</table>`;
 }
 
 // ---- incidents page
@@ -218,7 +222,7 @@ async function incidentsPage(params) {
     ${opt('label', [['', 'any label'], ['none', 'not labelled'], ['hotspot', 'hotspot'], ['false-alarm', 'false alarm'], ['expected', 'expected']])}
     <button>filter</button></form>
     <table id="incidents"><tr><th>id</th><th>machine</th><th>type</th><th>onset</th><th>duration</th><th>state</th><th>label</th><th>why</th><th>jobs</th><th></th></tr>${page.items.map((i) =>
-    `<tr><td>${incidentLink(i.id)}</td><td>${machineLink(i.machine)}</td><td>${typeTag(i.type)}${i.cause ? ` ← ${machineLink(i.cause.machine)}` : ''}${i.symptomOf ? ` <span class="muted">symptom of ${incidentLink(i.symptomOf)}</span>` : ''}</td><td>${iso(i.onset)}</td><td>${dur((i.resolvedAt ?? i.lastSeen) - i.onset)}</td>` +
+    `<tr><td>${incidentLink(i.id)}</td><td>${machineLink(i.machine)}</td><td>${typeTag(i.type)}${i.cause ? ` ← ${machineLink(i.cause.machine)}` : ''}${i.symptomOf ? ` <span class="muted">symptom of ${incidentLink(i.symptomOf)}</span>` : ''}${afterEffect(i)}</td><td>${iso(i.onset)}</td><td>${dur((i.resolvedAt ?? i.lastSeen) - i.onset)}</td>` +
     `<td class="state">${esc(i.state)}</td><td>${i.label ? esc(i.label.value) : ''}</td><td>${why(i)}</td><td>${jobsCell(i)}</td><td>${i.state === 'open' ? `<button data-ack="${esc(i.id)}">acknowledge</button>` : ''}</td></tr>`).join('') ||
     `<tr><td colspan="10" class="muted">no incidents match${f.state !== 'all' ? ` — <a href="#/incidents?${qs({ ...f, state: 'all' })}">show all states</a>` : ''}</td></tr>`}</table>
     <p class="pager">${cursor ? '<button id="prev">← newer</button>' : ''} ${page.next ? '<button id="next">older →</button>' : ''}</p>`;
@@ -257,7 +261,7 @@ async function incidentPage(id) {
   const maxShare = Math.max(...i.explanation.map((c) => c.share), 1e-9);
   main.innerHTML = `<h2>Incident ${esc(i.id)} <small>${typeTag(i.type)} on ${machineLink(i.machine)}</small></h2>
     <table class="facts"><tr><th>state</th><td id="state">${esc(i.state)}${i.ack ? ` (by ${esc(i.ack.by)} at ${iso(i.ack.at)})` : ''}</td><th>onset</th><td>${iso(i.onset)}</td><th>${i.resolvedAt ? 'resolved' : 'last seen'}</th><td>${iso(end)}</td></tr>
-    <tr><th>peak score</th><td>${fmt(i.peak)} (threshold ${fmt(s.threshold)})</td><th>segments</th><td>${i.segments}</td><th>paged</th><td id="paged">${i.paged ? 'yes' : i.symptomOf ? `no — a symptom of ${incidentLink(i.symptomOf)}` : 'held (event grace period)'}</td></tr>
+    <tr><th>peak score</th><td>${fmt(i.peak)} (threshold ${fmt(s.threshold)})</td><th>segments</th><td>${i.segments}</td><th>paged</th><td id="paged">${i.paged ? 'yes' : i.symptomOf ? `no — a symptom of ${incidentLink(i.symptomOf)}` : i.afterEffectOf ? `no — an after-effect of the event ${esc(i.afterEffectOf)} (held by its grace period; pages only if it meets the opening rule again after it)` : 'held (event grace period)'}</td></tr>
     <tr><th>label</th><td id="label" colspan="5">${i.label ? `<b>${esc(i.label.value)}</b> by ${esc(i.label.by)} at ${iso(i.label.at)}${i.label.note ? ` — ${esc(i.label.note)}` : ''}` : '<span class="muted">not labelled</span>'}</td></tr></table>
     <p class="actions">${i.state === 'open' ? '<button id="ack">acknowledge</button>' : ''} label as: <button data-label="hotspot">hotspot</button> <button data-label="false-alarm">false alarm</button> <button data-label="expected">expected</button> <input id="note" placeholder="note (optional)" maxlength="500"></p>
     <div id="score"></div>
@@ -267,7 +271,7 @@ async function incidentPage(id) {
     <h3>Jobs / operators that moved most</h3>${i.movers.length ? `<table id="movers"><tr><th>job</th><th>operator</th><th>metric</th><th>deviation</th></tr>${i.movers.map((m) =>
       `<tr><td>${esc(m.job)}</td><td>${esc(m.operator)}</td><td>${esc(m.metric)}</td><td>${m.meanZ >= 0 ? '+' : ''}${m.meanZ.toFixed(1)}σ</td></tr>`).join('')}</table>` : '<p class="muted">no per-job metrics collected</p>'}
     ${i.cause ? `<h3>Likely cause</h3><p id="cause">${causeHtml(i.cause)}</p>` : ''}</div></div>
-    <h3>Flink events around it</h3>${eventsTable(events)}
+    <h3>Flink events around it</h3>${eventsTable(events, [i])}
     <h3>Evidence from Flink</h3><div id="evidence" class="muted">loading…</div>`;
   api(`/api/incidents/${encodeURIComponent(i.id)}/evidence`).then((e) => { document.getElementById('evidence').outerHTML = evidenceHtml(e.items); }, () => {});
   chart(document.getElementById('score'), {

@@ -29,18 +29,30 @@ export async function overlappingEvents(store: Store, i: Incident, graceMs: numb
  *  job-state checks' symptoms — checkpoints stalled, lag growing — often come from the very hotspot, and never do. */
 const SYMPTOMS: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing']);
 
-/** Until when an event holds the incident's page (-Infinity when none does). */
-export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): number {
-  let until = -Infinity;
-  if (graceMs <= 0) return until;
-  for (const e of events) if (!SYMPTOMS.has(e.kind) && e.ts >= i.onset - graceMs && e.ts <= i.onset) until = Math.max(until, e.ts + graceMs);
-  return until;
+/** The event that holds the incident's page (the latest, when several do; null when none does): an event from the
+ *  grace period before the onset up to the point that opened the incident (the earliest it could page: a run that
+ *  began a moment before a restart and met the opening rule after it is the restart's too). */
+export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number): FlinkEvent | null {
+  let by: FlinkEvent | null = null;
+  if (graceMs <= 0) return by;
+  const opened = Math.max(i.onset, i.openedAt ?? i.onset);
+  for (const e of events) if (!SYMPTOMS.has(e.kind) && e.ts >= i.onset - graceMs && e.ts <= opened && (!by || e.ts > by.ts)) by = e;
+  return by;
 }
 
-/** Whether an incident held until `until` pages at data time `now`: after the hold only if it crossed the opening
- *  level again (an event's after-effects lingering at the lower, keep-open level do not page). */
+/** Until when an event holds the incident's page (-Infinity when none does). */
+export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): number {
+  const e = holdingEvent(i, events, graceMs);
+  return e ? e.ts + graceMs : -Infinity;
+}
+
+/** Whether an incident held until `until` pages at data time `now`: after the hold only if it met the opening rule
+ *  again wholly after it — the persistence run (or the sustained rule's run) starting at or after the hold's end, as
+ *  a new incident would have to (an event's after-effects crossing the opening level for a point or two as the hold
+ *  ends, or lingering at the keep-open level, do not page). Incidents stored before `qualifiedFrom` existed: their
+ *  last point at the opening level. */
 export function pagesNow(i: Incident, until: number, now: number): boolean {
-  return until === -Infinity || (now >= until && (i.lastHigh ?? i.lastSeen) >= until);
+  return until === -Infinity || (now >= until && (i.qualifiedFrom ?? i.lastHigh ?? i.lastSeen) >= until);
 }
 
 /** The cause from the stored job graphs (src/inspect/rootcause.ts); undefined when no graph of the machine's jobs
@@ -88,7 +100,9 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
  * (once paged, always) unless an event holds it; a held incident pages when it is still anomalous after the grace
  * period (its last anomalous point at or past the hold's end, seen at data time `now`). A back-pressure incident whose
  * cause lies on another machine with an incident open there is that incident's symptom (`symptomOf`): shown with it,
- * never paged on its own — unless it paged before the cause's incident opened (once paged, always).
+ * never paged on its own — unless it paged before the cause's incident opened (once paged, always). A held incident
+ * that has not paged is the holding event's after-effect (`afterEffectOf`): shown with the event as its expected
+ * consequence; if it pages after the hold it is a standalone incident and the mark goes.
  */
 export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, isSymptom: (id: string) => boolean = () => false): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
@@ -99,13 +113,16 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   const fromGraph = await graphCauseOf(store, i, incidents, o.rootCause);
   const cause = fromGraph !== undefined ? fromGraph : await causeOf(store, i, incidents);
   const host = symptomOf(i, cause, incidents, isSymptom);
+  const holder = holdingEvent(i, events, grace);
+  const paged = wasPaged || (host === null && pagesNow(i, holder ? holder.ts + grace : -Infinity, now));
   return {
     explanation,
     jobs: await store.jobsOn(i.machine),
     movers: jobMovers(await store.jobSamples(i.machine, i.onset - base, end), i.onset - base, i.onset, end),
     cause,
     events: events.map((e) => e.id),
-    paged: wasPaged || (host === null && pagesNow(i, holdUntil(i, events, grace), now)),
+    paged,
     ...(host !== null ? { symptomOf: host } : {}),
+    ...(host === null && !paged && holder ? { afterEffectOf: holder.id } : {}),
   };
 }

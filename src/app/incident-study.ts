@@ -38,6 +38,8 @@ export interface StudyRow extends PeriodResult {
   events_paged: number;
   /** Incidents recorded as symptoms of another (back-pressure from its hotspot): not in `incidents`. */
   symptoms: number;
+  /** Incidents recorded as events' after-effects (held by a restart's grace period, never paged): not in `incidents`. */
+  after_effects: number;
   /** Share of the watched machine-time inside incidents. */
   alarm_share: number;
   median_delay_min: number;
@@ -95,7 +97,7 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
         const row: StudyRow = {
           cluster: spec, config: cfg.name, policy: pol.name, incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages,
           page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall,
-          false_pages_per_machine_day: m.false_pages_per_machine_day, events: m.events, events_paged: m.events_paged, symptoms: m.symptoms, alarm_share: m.alarm_share,
+          false_pages_per_machine_day: m.false_pages_per_machine_day, events: m.events, events_paged: m.events_paged, symptoms: m.symptoms, after_effects: m.after_effects, alarm_share: m.alarm_share,
           median_delay_min: m.median_delay / 60_000,
           by_kind: Object.fromEntries(Object.entries(m.by_kind).map(([k, v]) => [k, { found: v.detected, faults: v.faults, median_delay_min: v.median_delay / 60_000 }])),
           breach_warned: r.breach ? `${r.breach.warnedAhead}/${r.breach.breached}` : '—', breach_lead_min: r.breach ? r.breach.medianLeadMs / 60_000 : NaN,
@@ -113,6 +115,12 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
 const f0 = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : '—');
 
+/** What a row's incident count leaves out: '(+n symptoms, +m after-effects)'. */
+function folded(r: Pick<StudyRow, 'symptoms' | 'after_effects'>): string {
+  const parts = [r.symptoms ? `+${r.symptoms} symptom${r.symptoms > 1 ? 's' : ''}` : '', r.after_effects ? `+${r.after_effects} after-effect${r.after_effects > 1 ? 's' : ''}` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
 /** The study as Markdown: one table per cluster, and recall / median delay per hotspot kind. */
 export function incidentStudyMarkdown(rows: StudyRow[]): string {
   const out: string[] = [];
@@ -122,7 +130,7 @@ export function incidentStudyMarkdown(rows: StudyRow[]): string {
     out.push(`**${cluster}**`, '');
     out.push('| configuration | alarms | incidents | incident precision | pages | page precision | hotspot recall | false pages / machine-day | events paged | time in alarm | median delay (min) | breach warned ahead (median lead, min) |');
     out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-    for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents}${r.symptoms ? ` (+${r.symptoms} symptom${r.symptoms > 1 ? 's' : ''})` : ''} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f2(r.alarm_share)} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
+    for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents}${folded(r)} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f2(r.alarm_share)} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
     out.push('', `found / hotspots (median detection delay, min) per kind:`, '');
     out.push(`| configuration | alarms | ${kinds.join(' | ')} |`, `|---|---|${kinds.map(() => '---').join('|')}|`);
     for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${kinds.map((k) => (r.by_kind[k] ? `${r.by_kind[k].found}/${r.by_kind[k].faults} (${f0(r.by_kind[k].median_delay_min)})` : '—')).join(' | ')} |`);

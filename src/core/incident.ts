@@ -17,6 +17,12 @@ export interface Incident {
   resolvedAt?: number;
   /** Time of the last point at or above the opening level (the last anomalous point may be a lower one: hysteresis). */
   lastHigh?: number;
+  /** Start of the latest run of points that met the opening rule on their own (persistence: the opening number of
+   *  consecutive points at the opening level; or the sustained rule's run at the keep-open level): an incident held
+   *  by an event pages after the hold only if such a run lies wholly after it (src/app/enrich.ts pagesNow). */
+  qualifiedFrom?: number;
+  /** Data time of the point that opened the incident (its onset can be earlier: where its first run began). */
+  openedAt?: number;
   peak: number;
   segments: number;
 }
@@ -110,6 +116,10 @@ export interface IncidentDetail {
   /** Set when this is back-pressure from a hotspot on another machine whose incident was open (this id): a symptom,
    *  shown with its cause's incident and never paged on its own (one page per hotspot). */
   symptomOf?: string | null;
+  /** Set while an event's grace period holds this incident and it has not paged (the event's id): a restart's or a
+   *  failover's expected after-effect, shown with the event and never paged. Cleared when it pages after the hold (it
+   *  met the opening rule again after the hold: a standalone incident). */
+  afterEffectOf?: string | null;
 }
 
 /** An operator's acts on an incident: owned by people, never overwritten by the watcher. */

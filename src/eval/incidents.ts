@@ -11,7 +11,11 @@
 //                         product recorded as a SYMPTOM of another (back-pressure from a hotspot on another machine,
 //                         shown inside that hotspot's incident, never paged on its own) is not a separate incident:
 //                         it is counted apart (`symptoms`) and left out of precision, but it finds a fault on its
-//                         machine like any incident (the operator sees it, under its cause)
+//                         machine like any incident (the operator sees it, under its cause); an incident the product
+//                         recorded as an event's AFTER-EFFECT (held by a restart's / failover's grace period and never
+//                         paged: shown with the event as its expected consequence) is not a separate incident either:
+//                         counted apart (`after_effects`), left out of precision, and it finds NO fault (the operator
+//                         was told it was expected: a hotspot seen only as an after-effect counts as missed)
 //   fault recall        = page-worthy faults matched by ≥ 1 incident / page-worthy faults (overall and per kind)
 //   detection delay     = per detected fault max(0, earliest matching onset − start); median per kind and overall
 //   false pages         = paged incidents matching no page-worthy fault (a page during an event is one), per
@@ -29,6 +33,9 @@ export interface IncidentSpan {
   paged: boolean;
   /** Recorded as a symptom of another incident (src/inspect/propagation.ts symptomOf): not a separate incident. */
   symptom?: boolean;
+  /** Recorded as an event's after-effect (held by its grace period, never paged; src/app/enrich.ts afterEffectOf):
+   *  not a separate incident, and it finds no fault. */
+  afterEffect?: boolean;
 }
 
 export interface Fault {
@@ -64,6 +71,8 @@ export interface IncidentMetrics {
   incident_precision: number;
   /** Incidents recorded as symptoms of another one (not in `incidents`, not in precision). */
   symptoms: number;
+  /** Incidents recorded as events' after-effects (not in `incidents`, not in precision, finding no fault). */
+  after_effects: number;
   faults: number;
   fault_recall: number;
   median_delay: number;
@@ -135,14 +144,15 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
   check(incidents, faults, observed, slack);
   const real = faults.filter((f) => f.page);
   const events = faults.filter((f) => !f.page);
-  const own = incidents.filter((i) => !i.symptom);
+  const own = incidents.filter((i) => !i.symptom && !i.afterEffect);
   const hits = own.filter((i) => real.some((f) => matches(i, f, slack)));
+  const shown = incidents.filter((i) => !i.afterEffect); // what finds a fault: incidents and symptoms
   const pages = incidents.filter((i) => i.paged);
   const falsePages = pages.filter((i) => !real.some((f) => matches(i, f, slack)));
   // per fault: the delay of its earliest matching incident, null when none matched
   const delays = new Map<Fault, number | null>();
   for (const f of real) {
-    const onsets = incidents.filter((i) => matches(i, f, slack)).map((i) => Math.max(0, i.onset - f.start));
+    const onsets = shown.filter((i) => matches(i, f, slack)).map((i) => Math.max(0, i.onset - f.start));
     delays.set(f, onsets.length ? Math.min(...onsets) : null);
   }
   const found = (fs: Fault[]): number[] => fs.map((f) => delays.get(f)).filter((d): d is number => d !== null && d !== undefined);
@@ -161,7 +171,8 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
     slack,
     incidents: own.length,
     incident_precision: own.length ? hits.length / own.length : NaN,
-    symptoms: incidents.length - own.length,
+    symptoms: incidents.filter((i) => i.symptom && !i.afterEffect).length,
+    after_effects: incidents.filter((i) => i.afterEffect).length,
     faults: real.length,
     fault_recall: real.length ? all.length / real.length : NaN,
     median_delay: median(all),

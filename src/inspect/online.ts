@@ -75,6 +75,15 @@ export interface MachineState {
   candidate?: Candidate | null;
   /** The machine's alarm-level state (e.g. its SPOT tail), when the levels keep one. */
   levels?: unknown;
+  /** Timestamps of the current runs of consecutive points at the opening (high) and keep-open (low) levels, at most
+   *  as many as the opening rule counts; absent in states saved before them. */
+  runs?: Runs | null;
+}
+
+/** The last points of the current consecutive runs at the opening and at the keep-open level (their timestamps). */
+interface Runs {
+  high: number[];
+  low: number[];
 }
 
 /** Anomalous points seen but not yet enough to open an incident. */
@@ -98,6 +107,7 @@ export class OnlineScorer {
   private readonly rings = new Map<string, RingBuffer>();
   private readonly open = new Map<string, OpenSegment>();
   private readonly candidates = new Map<string, Candidate>();
+  private readonly runs = new Map<string, Runs>();
   readonly explanations = new Map<string, Contribution[]>();
   /** Incident id → its current time-to-breach estimate (only open incidents rising towards a limit). */
   readonly breaches = new Map<string, Breach>();
@@ -153,6 +163,7 @@ export class OnlineScorer {
       candidate: this.candidates.get(machine) ?? null,
       closed: this.closed.has(machine) ? { ...this.closed.get(machine)!, baseline: Array.from(this.closed.get(machine)!.baseline) } : null,
       levels: this.alarm.save(machine) ?? undefined,
+      runs: this.runs.get(machine) ?? null,
     };
   }
 
@@ -169,6 +180,7 @@ export class OnlineScorer {
     this.rings.set(machine, r);
     if (st.levels !== undefined) this.alarm.restore(machine, st.levels);
     if (st.candidate) this.candidates.set(machine, { ...st.candidate });
+    if (st.runs) this.runs.set(machine, { high: [...st.runs.high], low: [...st.runs.low] });
     if (st.closed) this.closed.set(machine, { ...st.closed, baseline: Float32Array.from(st.closed.baseline) });
     if (st.open) {
       const incident = this.tracker.incidents.find((i) => i.id === st.open!.incidentId);
@@ -315,6 +327,7 @@ export class OnlineScorer {
     const low = this.alarm.low(machine);
     const seg = this.open.get(machine);
     if (seg || p.score >= low || this.candidates.has(machine)) this.dirty.add(machine);
+    this.extendRuns(machine, p, high, low);
     if (seg) {
       // an open run stays open while the score is at or above the low level (hysteresis)
       if (p.score >= low) {
@@ -325,6 +338,7 @@ export class OnlineScorer {
         seg.incident.lastSeen = Math.max(seg.incident.lastSeen, p.t);
         if (p.score >= high) seg.incident.lastHigh = Math.max(seg.incident.lastHigh ?? -Infinity, p.t);
         seg.incident.peak = Math.max(seg.incident.peak, p.score);
+        this.qualify(machine, seg.incident, high, low);
         this.classify(machine);
       } else if (++seg.gap > this.maxGap) {
         this.classify(machine, Array.from(row));
@@ -353,8 +367,11 @@ export class OnlineScorer {
         return;
       }
       this.candidates.delete(machine);
+      const known = this.tracker.incidents.length;
       const incident = this.tracker.addSegment({ machine, type: 'spike', onset: cand.onset, end: p.t, peak: cand.peak });
       if (p.score >= high) incident.lastHigh = Math.max(incident.lastHigh ?? -Infinity, p.t);
+      if (this.tracker.incidents.length > known) incident.openedAt = p.t; // a new incident, not a segment joining one
+      this.qualify(machine, incident, high, low);
       // a segment that joins the incident of the machine's previous one is typed together with it, against the
       // baseline from before the incident began (a slow rise detected in pieces is still one rise)
       const joined = prev && prev.incidentId === incident.id;
@@ -368,6 +385,38 @@ export class OnlineScorer {
     if (c && ++c.gap > this.candidateGap) this.candidates.delete(machine);
     // normal operation: the levels learn from it (never from points in or near an incident)
     if (!this.candidates.has(machine) && active === undefined && this.alarm.observe(machine, p.score)) this.dirty.add(machine);
+  }
+
+  /** Extends (or breaks) the machine's runs of consecutive points at the opening and at the keep-open level. */
+  private extendRuns(machine: string, p: ScoredPoint, high: number, low: number): void {
+    const sustain = this.cfg.sustainPoints ?? 0;
+    let r = this.runs.get(machine);
+    if (!r) {
+      if (p.score < low) return;
+      this.runs.set(machine, (r = { high: [], low: [] }));
+    }
+    const extend = (run: number[], at: boolean, keep: number): void => {
+      if (!at) run.length = 0;
+      else if (run.push(p.t) > keep) run.shift();
+    };
+    extend(r.high, p.score >= high, this.minPoints);
+    extend(r.low, sustain > 0 && low < high && p.score >= low, sustain);
+    if (r.high.length === 0 && r.low.length === 0) {
+      this.runs.delete(machine);
+      this.dirty.add(machine);
+    }
+  }
+
+  /** Records on the incident the start of the latest run that met the opening rule on its own (minPoints
+   *  consecutive points at the opening level, or sustainPoints at the keep-open level). */
+  private qualify(machine: string, incident: Incident, high: number, low: number): void {
+    const r = this.runs.get(machine);
+    if (!r) return;
+    const sustain = this.cfg.sustainPoints ?? 0;
+    let from = incident.qualifiedFrom ?? -Infinity;
+    if (r.high.length >= this.minPoints) from = Math.max(from, r.high[0]);
+    if (sustain > 0 && low < high && r.low.length >= sustain) from = Math.max(from, r.low[0]);
+    if (from > -Infinity) incident.qualifiedFrom = from;
   }
 
   /** (Re)types the machine's open segment on its top-contributing metric; `after` (C,) closes it. */

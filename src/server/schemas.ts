@@ -112,6 +112,7 @@ const incidentFields = {
   explanation: Type.Array(Contribution), jobs: Type.Array(Type.String()), movers: Type.Array(Mover), cause: Nullable(Cause),
   events: Type.Array(Type.String(), { description: 'Ids of overlapping Flink events' }), paged: Type.Boolean(),
   symptomOf: Type.Optional(Nullable(Type.String({ description: "The incident whose hotspot back-pressures this machine: a symptom, never paged on its own" }))),
+  afterEffectOf: Type.Optional(Nullable(Type.String({ description: "The Flink event (restart, failover, deploy …) whose grace period holds this incident: its expected after-effect, never paged unless it meets the opening rule again after the hold" }))),
   ack: Nullable(Type.Object({ at: Type.Integer(), by: Type.String() })),
   label: Nullable(Type.Object({ value: LabelValue, at: Type.Integer(), by: Type.String(), note: Type.String() })),
 };

@@ -186,6 +186,8 @@ describe('watcher (product path)', () => {
     const held = (await store.incidents({ machine: 'tm-1' })).items[0];
     assert.equal(held.paged, false);
     assert.deepEqual(held.events, ['ev-1'], 'the event is attached to the incident');
+    assert.equal(held.afterEffectOf, 'ev-1', "recorded as the failover's after-effect");
+    assert.equal((await store.incidents({ machine: 'tm-2' })).items[0].afterEffectOf, undefined, 'no event, no after-effect');
     assert.deepEqual((await store.alerts()).map((a) => a.key).filter((k) => k.startsWith(held.id)), [], 'no alert for a held incident, open or resolved');
     // a hotspot that starts within the grace period but lasts well beyond it pages once the period is over
     await store.insertEvents([{ id: 'ev-2', ts: at(345), kind: 'restart', machines: ['tm-1'], detail: 'job restarted' }]);
@@ -195,6 +197,7 @@ describe('watcher (product path)', () => {
     const long = (await store.incidents({ machine: 'tm-1' })).items[0];
     assert.notEqual(long.id, held.id);
     assert.equal(long.paged, true, 'paged after the grace period');
+    assert.equal(long.afterEffectOf, undefined, 'a standalone incident once it pages, not an after-effect');
     assert.ok((await store.alerts()).some((a) => a.key === `${long.id}:open`));
     await store.close();
   });

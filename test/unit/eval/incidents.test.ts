@@ -145,3 +145,31 @@ describe('symptoms', () => {
     assert.equal(m.incident_precision, 2 / 3);
   });
 });
+
+describe('after-effects', () => {
+  // a restart on A (an event, must not page) and a hotspot on B that began during B's restart
+  const obs: ObservedSpan[] = [{ machine: 'A', from: 0, to: DAY }, { machine: 'B', from: 0, to: DAY }];
+  const fs: Fault[] = [
+    { id: 'r', kind: 'restart', machines: ['A'], start: 1000, end: 2000, page: false },
+    { id: 'h', kind: 'plateau', machines: ['B'], start: 1000, end: 9000, page: true },
+  ];
+  const spans: IncidentSpan[] = [
+    { machine: 'A', onset: 1000, end: 1800, paged: false, afterEffect: true },
+    { machine: 'B', onset: 1000, end: 1500, paged: false, afterEffect: true },
+  ];
+  it('are not separate incidents and find no fault: a hotspot seen only as an after-effect is missed', () => {
+    const m = incidentMetrics(spans, fs, obs, 0);
+    assert.equal(m.incidents, 0);
+    assert.equal(m.after_effects, 2);
+    assert.equal(m.symptoms, 0);
+    assert.ok(Number.isNaN(m.incident_precision));
+    assert.equal(m.fault_recall, 0, "B's hotspot was shown as the restart's expected consequence: missed");
+    assert.equal(m.events_paged, 0);
+  });
+  it('the hotspot paged after the hold is an incident that finds it; without the flag, the restart is a false incident', () => {
+    const paged = incidentMetrics([spans[0], { machine: 'B', onset: 1000, end: 8000, paged: true }], fs, obs, 0);
+    assert.deepEqual([paged.incidents, paged.after_effects, paged.incident_precision, paged.fault_recall], [1, 1, 1, 1]);
+    const plain = incidentMetrics(spans.map(({ afterEffect: _a, ...x }) => x), fs, obs, 0);
+    assert.deepEqual([plain.incidents, plain.after_effects, plain.incident_precision, plain.fault_recall], [2, 0, 0.5, 1]);
+  });
+});

@@ -18,7 +18,7 @@ const step = (p: Partial<StepWrite>): StepWrite => ({ scores: [], modelId: null,
 describe('API: evidence and the graph cause', () => {
   test('evidence of an incident, 404 for an unknown one, 401 without the token; the cause keeps its graph', async () => {
     const store = new SqliteStore(':memory:');
-    await store.commitStep(step({ incidents: [inc, { ...inc, id: 'inc-2', machine: 'tm-3', paged: false, symptomOf: 'inc-1' }] }));
+    await store.commitStep(step({ incidents: [inc, { ...inc, id: 'inc-2', machine: 'tm-3', paged: false, symptomOf: 'inc-1' }, { ...inc, id: 'inc-3', machine: 'tm-4', paged: false, afterEffectOf: 'tm-4:restart:1' }] }));
     await store.putEvidence({ incidentId: 'inc-1', kind: 'flamegraph', target: { vertex: 'work', subtask: 1, taskmanager: 'tm-2' }, requestedAt: 4000, capturedAt: 6500, latencyMs: 5500, bytes: 30, truncated: false, error: null, body: { sampledAt: 6400, root: { name: 'root', value: 3 } } });
     await store.putEvidence({ incidentId: 'inc-1', kind: 'thread-dump', target: { taskmanager: 'tm-2' }, requestedAt: 4000, capturedAt: 4100, latencyMs: null, bytes: 0, truncated: false, error: 'HTTP 404', body: null });
     const app = buildApi(new InspectionService(store), { token: 'secret-token-1' });
@@ -37,6 +37,10 @@ describe('API: evidence and the graph cause', () => {
       assert.equal((await app.inject({ url: '/api/incidents/inc-2', headers: auth })).json().symptomOf, 'inc-1');
       assert.equal((await app.inject({ url: '/api/incidents?machine=tm-3', headers: auth })).json().items[0].symptomOf, 'inc-1');
       assert.equal((await app.inject({ url: '/api/incidents/inc-1', headers: auth })).json().symptomOf, undefined);
+      // an event's after-effect says which event: stored and carried through serialisation
+      assert.equal((await app.inject({ url: '/api/incidents/inc-3', headers: auth })).json().afterEffectOf, 'tm-4:restart:1');
+      assert.equal((await app.inject({ url: '/api/incidents?machine=tm-4', headers: auth })).json().items[0].afterEffectOf, 'tm-4:restart:1');
+      assert.equal((await app.inject({ url: '/api/incidents/inc-1', headers: auth })).json().afterEffectOf, undefined);
       const doc = (await app.inject({ url: '/api/openapi.json', headers: auth })).json();
       assert.ok(doc.paths['/api/incidents/{id}/evidence'], 'the route is in the OpenAPI document');
     } finally {

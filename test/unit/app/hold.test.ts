@@ -1,0 +1,32 @@
+// An event's hold on an incident's page (src/app/enrich.ts holdUntil, pagesNow; issue #14): an event that came
+// before the incident opened holds it, even when the incident's first run began a moment before the event; after the
+// hold the incident pages only when it meets the opening rule again wholly after the hold's end.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { holdUntil, pagesNow } from '../../../src/app/enrich.js';
+import type { Incident } from '../../../src/core/incident.js';
+import type { FlinkEvent } from '../../../src/core/event.js';
+
+const MIN = 60_000;
+const inc = (o: Partial<Incident>): Incident => ({ id: 'inc-1', machine: 'tm-1', state: 'open', type: 'trend', onset: 100 * MIN, lastSeen: 110 * MIN, peak: 30, segments: 1, ...o });
+const restart = (ts: number): FlinkEvent => ({ id: `r-${ts}`, ts, kind: 'restart', machines: ['tm-1'], detail: 'job restarted' });
+
+describe('event hold', () => {
+  it('an event after the onset but before the incident opened holds it (a run that began just before a restart)', () => {
+    const i = inc({ openedAt: 104 * MIN });
+    assert.equal(holdUntil(i, [restart(102 * MIN)], 10 * MIN), 112 * MIN);
+    assert.equal(holdUntil(i, [restart(105 * MIN)], 10 * MIN), -Infinity, 'an event after the incident opened does not');
+    assert.equal(holdUntil(inc({}), [restart(102 * MIN)], 10 * MIN), -Infinity, 'without openedAt: events up to the onset only');
+  });
+  it('after the hold, a point or two at the opening level does not page; a run meeting the opening rule after it does', () => {
+    const until = 110 * MIN;
+    // the catch-up crossed the opening level at the hold's end, but its last qualifying run began before it
+    const catchUp = inc({ lastHigh: 111 * MIN, lastSeen: 112 * MIN, qualifiedFrom: 103 * MIN });
+    assert.equal(pagesNow(catchUp, until, 115 * MIN), false);
+    const hotspot = inc({ lastHigh: 114 * MIN, lastSeen: 114 * MIN, qualifiedFrom: 112 * MIN });
+    assert.equal(pagesNow(hotspot, until, 109 * MIN), false, 'not during the hold');
+    assert.equal(pagesNow(hotspot, until, 115 * MIN), true);
+    assert.equal(pagesNow(inc({ lastHigh: 111 * MIN }), until, 115 * MIN), true, 'stored before qualifiedFrom: the last high point decides');
+    assert.equal(pagesNow(catchUp, -Infinity, 100 * MIN), true, 'no hold: pages');
+  });
+});
