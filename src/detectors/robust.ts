@@ -31,10 +31,16 @@ export function fitRobustScale(values: Float32Array, T: number, C: number): Robu
 }
 
 export function applyRobustScale(values: Float32Array, C: number, s: RobustScale): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const c = i % C;
-    out[i] = (values[i] - s.center[c]) / s.scale[c];
+  return applyRobustScaleInto(values, C, s, new Float32Array(values.length), 0);
+}
+
+/** applyRobustScale written into out[at …] (no array of its own: the online loop scales each machine's window
+ *  straight into the batch it scores). Returns out. */
+export function applyRobustScaleInto(values: Float32Array, C: number, s: RobustScale, out: Float32Array, at: number): Float32Array {
+  const T = values.length / C;
+  for (let t = 0; t < T; t++) {
+    const o = t * C;
+    for (let c = 0; c < C; c++) out[at + o + c] = (values[o + c] - s.center[c]) / s.scale[c];
   }
   return out;
 }

@@ -10,7 +10,7 @@ export type { EpochRecord };
 import type { PreparedInput } from '../input.js';
 import { DetectorInputError } from '../input.js';
 import type { ParamSpec } from '../params.js';
-import { applyRobustScale, fitRobustScale, type RobustScale } from '../robust.js';
+import { applyRobustScale, applyRobustScaleInto, fitRobustScale, type RobustScale } from '../robust.js';
 import { ScoreFolder, gatherWindows, padFront, windowStarts } from './windows.js';
 
 export interface DeepParams {
@@ -234,18 +234,20 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
     last.forEach((k, i) => {
       for (let j = 0; j < k; j++) jobs.push([i, xs[i].T - k + j]);
     });
-    const scaled = xs.map((x, i) => (last[i] ? applyRobustScale(this.modelInput(x).values, C, this.scale_!) : null));
+    const inputs = xs.map((x, i) => (last[i] ? this.modelInput(x).values : null));
+    // a whole window is scaled straight into the batch; only rows padded at the front read a scaled copy
+    const scaled = new Map<number, Float32Array>();
     const B = this.params.batchSize * 8;
     noGrad(() => {
       for (let at = 0; at < jobs.length; at += B) {
         const part = jobs.slice(at, at + B);
         const batch = new Float32Array(part.length * L * C);
         part.forEach(([i, r], b) => {
-          const x = scaled[i]!;
-          if (r >= L - 1) { // the whole window is there: one copy
-            batch.set(x.subarray((r - L + 1) * C, (r + 1) * C), b * L * C);
+          if (r >= L - 1) {
+            applyRobustScaleInto(inputs[i]!.subarray((r - L + 1) * C, (r + 1) * C), C, this.scale_!, batch, b * L * C);
             return;
           }
+          const x = scaled.get(i) ?? scaled.set(i, applyRobustScale(inputs[i]!, C, this.scale_!)).get(i)!;
           for (let p = 0; p < L; p++) {
             const row = Math.max(0, r - L + 1 + p);
             batch.set(x.subarray(row * C, row * C + C), (b * L + p) * C);

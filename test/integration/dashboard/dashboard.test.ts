@@ -20,6 +20,7 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
   await store.insertEvents([
     { id: 'ev-restart', ts: at(130), kind: 'restart', job: 'orders-enrich', machines: ['tm-2'], detail: 'orders-enrich restarted (numRestarts 3 → 4)' },
     { id: 'ev-deploy', ts: at(60), kind: 'deploy', machines: [], detail: 'job orders-enrich deployed' },
+    { id: 'ev-failover', ts: at(40), kind: 'failover', job: 'orders-enrich', machines: ['tm-5'], detail: 'orders-enrich failed over from tm-5' },
   ]);
   // and an older, resolved incident on another machine (as the watcher writes one), so there are two pages of one —
   // recorded as a symptom of the hot machine's incident (never paged on its own)
@@ -27,7 +28,10 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
   await store.commitStep({
     scores: [], modelId: null, scorerStates: [], alerts: [], status: [], meta: {},
     incidents: [{ id: 'inc-0', machine: 'tm-4', state: 'resolved', type: 'spike', onset: at(20), lastSeen: at(22), resolvedAt: at(30), peak: 4, segments: 1,
-      explanation: [{ name: 'latency_ms', share: 1, meanZ: 5 }], jobs: [], movers: [], cause: null, events: [], paged: false, symptomOf: hostId }],
+      explanation: [{ name: 'latency_ms', share: 1, meanZ: 5 }], jobs: [], movers: [], cause: null, events: [], paged: false, symptomOf: hostId },
+    // and the after-effect of a failover: held by the event's grace period, never paged
+    { id: 'inc-ae', machine: 'tm-5', state: 'resolved', type: 'level-shift', onset: at(41), lastSeen: at(44), resolvedAt: at(50), peak: 6, segments: 1,
+      explanation: [{ name: 'records_in_per_s', share: 1, meanZ: -6 }], jobs: [], movers: [], cause: null, events: ['ev-failover'], paged: false, afterEffectOf: 'ev-failover' }],
   });
   const { app, address: base } = await serveApi(new InspectionService(store), { port: 0, token: TOKEN });
   const shots = join('artifacts', 'screenshots');
@@ -115,12 +119,18 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
     assert.ok(machines.length >= 1 && machines.every((m) => m === 'tm-2'), `only tm-2: ${machines.join(', ')}`);
     const firstId = await page.textContent('#incidents tr:nth-child(2) td:first-child');
     await page.screenshot({ path: join(shots, 'incidents.png'), fullPage: true });
-    assert.equal(all, 2);
+    assert.equal(all, 3);
     // a symptom says whose, in the list and on its page
     await open(page, '#/incidents?state=all&machine=tm-4');
     assert.match(await page.textContent('#incidents') ?? '', new RegExp(`symptom of ${hostId}`));
     await open(page, '#/incident/inc-0');
     assert.match(await page.textContent('#paged') ?? '', new RegExp(`^no — a symptom of ${hostId}$`));
+    // an after-effect names its event in the list and on its page, and the event lists it
+    await open(page, '#/incidents?state=all&machine=tm-5');
+    assert.match(await page.textContent('#incidents') ?? '', /after-effect of ev-failover/);
+    await open(page, '#/incident/inc-ae');
+    assert.match(await page.textContent('#paged') ?? '', /^no — an after-effect of the event ev-failover/);
+    assert.match(await page.textContent('#events tr:has-text("failed over")') ?? '', /inc-ae/, 'the event row lists its after-effect');
     {
       await open(page, '#/incidents?state=all&limit=1');
       const p1 = await page.textContent('#incidents tr:nth-child(2) td:first-child');
