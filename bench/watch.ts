@@ -7,7 +7,7 @@
 // extrapolated from the growth per round.
 // Usage: node dist/bench/watch.js [machines=10000] [rounds=6] [metrics=38]   (prints JSON lines)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,7 +121,10 @@ const dash = spawn(process.execPath, [join(here, 'fake', 'dashboard.js'), addr, 
 children.push(dash);
 
 store.db.pragma('wal_checkpoint(TRUNCATE)');
-const bytes0 = statSync(dbPath).size;
+// bytes in use (pages minus free pages): the recent tables' pages are freed by each settle and reused, so the file's
+// size would count their high-water mark as growth
+const used = (): number => Number(store.db.pragma('page_size', { simple: true })) * (Number(store.db.pragma('page_count', { simple: true })) - Number(store.db.pragma('freelist_count', { simple: true })));
+const bytes0 = used();
 // FLINKSCOPE_BENCH_PROFILE=file.cpuprofile: a CPU profile of the measured rounds only (not training or warm-up)
 const profile = process.env.FLINKSCOPE_BENCH_PROFILE;
 const session = profile ? new (await import('node:inspector')).Session() : null;
@@ -144,7 +147,7 @@ await dashDone;
 const { first, lat: latencies } = JSON.parse(readFileSync(latFile, 'utf8')) as { first: Record<string, number>; lat: Record<string, number[]> };
 const lat = new Map(Object.entries(latencies));
 store.db.pragma('wal_checkpoint(TRUNCATE)');
-const bytes1 = statSync(dbPath).size;
+const bytes1 = used();
 const med = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
 // the mean, not the median: the store's periodic work (settling recent rows, roll-ups) lands on some rounds only, and
 // the share of a core is what all rounds cost together
