@@ -212,8 +212,8 @@ export class SqliteStore implements Store {
       this.samples.settle(until);
       const settled = fresh.filter((f) => f[1] < until).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
       const recent = fresh.filter((f) => f[1] >= until).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      n += this.putRows(settled, 'sample_rows', '(machine, ts, v)', changed);
-      n += this.putRows(recent, 'sample_recent', '(machine, ts, v)', changed);
+      n += this.putRows(settled, 'sample_rows', changed);
+      n += this.putRows(recent, 'sample_recent', changed);
       this.samples.noteTimestamps(new Set(recent.map((f) => f[1])));
       const spans = [...span];
       for (let i = 0; i < spans.length; i += 128) {
@@ -228,14 +228,14 @@ export class SqliteStore implements Store {
 
   /** Inserts packed rows into a sample table, many per statement; where a row of that machine and time exists
    *  (re-delivery, or metrics arriving late) adds what it lacks. Returns the values added. */
-  private putRows(rows: [string, number, Buffer, number][], table: 'sample_rows' | 'sample_recent', cols: string, changed: (ts: number) => void): number {
+  private putRows(rows: [string, number, Buffer, number][], table: 'sample_rows' | 'sample_recent', changed: (ts: number) => void): number {
     let n = 0;
     for (let i = 0; i < rows.length; i += 128) {
       const chunk = rows.slice(i, i + 128);
       const args: unknown[] = [];
       for (const [m, ts, blob] of chunk) args.push(m, ts, blob);
       // RETURNING names the rows that were new, the others exist already
-      const ret = this.q(`INSERT OR IGNORE INTO ${table} ${cols} VALUES ${rowsOf(chunk.length, 3)} RETURNING machine, ts`).raw(true).all(...args) as [string, number][];
+      const ret = this.q(`INSERT OR IGNORE INTO ${table} (machine, ts, v) VALUES ${rowsOf(chunk.length, 3)} RETURNING machine, ts`).raw(true).all(...args) as [string, number][];
       const added = ret.length === chunk.length ? null : new Set(ret.map(([m, ts]) => `${m}\u0000${ts}`));
       for (const [machine, ts, blob, k] of chunk) {
         if (added === null || added.has(`${machine}\u0000${ts}`)) {
