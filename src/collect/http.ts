@@ -42,7 +42,28 @@ function causeOf(e: Error): string {
   return (c as Error).message ?? e.message;
 }
 
+/** What a reader of an answer's text throws when the text is not what it expects ("malformed JSON: …"); the caller
+ *  makes it a SourceError naming the URL and status. */
+export class AnswerError extends Error {}
+
+/** A JSON answer, parsed and (given a check) shape-checked. */
 export async function getJson<T>(url: string, o: HttpOptions = {}, check?: ShapeCheck): Promise<T> {
+  return getAnswer(url, o, (text) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new AnswerError(`malformed JSON: ${oneLine(text.slice(0, 80))}`);
+    }
+    const wrong = check?.(body);
+    if (wrong) throw new AnswerError(`unexpected answer: ${wrong}`);
+    return body as T;
+  });
+}
+
+/** An answer's text read by `read` (which throws AnswerError when it is not what it expects), with the retries,
+ *  timeout, auth and TLS of the options. */
+export async function getAnswer<T>(url: string, o: HttpOptions, read: (text: string) => T): Promise<T> {
   const retries = o.retries ?? 2;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (o.auth?.bearer) headers.authorization = `Bearer ${o.auth.bearer}`;
@@ -66,15 +87,12 @@ export async function getJson<T>(url: string, o: HttpOptions = {}, check?: Shape
       continue;
     }
     const text = await res.text();
-    let body: unknown;
     try {
-      body = JSON.parse(text);
-    } catch {
-      throw new SourceError(`malformed JSON: ${oneLine(text.slice(0, 80))}`, url, res.status);
+      return read(text);
+    } catch (e) {
+      if (e instanceof AnswerError) throw new SourceError(e.message, url, res.status);
+      throw e;
     }
-    const wrong = check?.(body);
-    if (wrong) throw new SourceError(`unexpected answer: ${wrong}`, url, res.status);
-    return body as T;
   }
   throw last!;
 }

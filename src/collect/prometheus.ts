@@ -5,9 +5,9 @@
 // metric and URL, and the other metrics' samples still arrive. Values go through parseMetricValue ("NaN" → a gap,
 // counted); a series without the machine label is an error, never a made-up machine.
 import { CATALOGUE } from './catalogue.js';
-import { parseMetricValue } from '../core/value.js';
 import type { Sample } from '../core/sample.js';
-import { getJson, SourceError, shape, obj, list, str, num, optional, type HttpOptions } from './http.js';
+import { getAnswer, SourceError, type HttpOptions } from './http.js';
+import { readMatrix } from './matrix.js';
 import type { PollResult } from './poller.js';
 
 export interface PromOptions extends HttpOptions {
@@ -36,17 +36,6 @@ export function perJobQuery(q: string): string | null {
   return /by \(tm_id\)/.test(q) && /_job_task_/.test(q) ? q.replace(/by \(tm_id\)/, 'by (tm_id, job_name, task_name)') : null;
 }
 
-interface RangeResponse {
-  status: string;
-  error?: string;
-  data?: { resultType: string; result: { metric: Record<string, string>; values: [number, string][] }[] };
-}
-const RANGE = shape(obj({
-  status: str,
-  error: optional(str),
-  data: optional(obj({ result: list(obj({ metric: obj({}), values: list((x, at) => (Array.isArray(x) && x.length === 2 ? num(x[0], () => `${at()}[0]`) : `${at()} is not a [time, value] pair`)) })) })),
-}));
-
 export class PrometheusSource {
   constructor(readonly base: string, readonly o: PromOptions = {}) {}
 
@@ -73,9 +62,9 @@ export class PrometheusSource {
         for (let a = start; a <= toMs; a += 11_000 * step) {
           const b = Math.min(toMs, a + 10_999 * step);
           const url = `${this.base.replace(/\/$/, '')}/api/v1/query_range?query=${encodeURIComponent(q)}&start=${a / 1000}&end=${b / 1000}&step=${step / 1000}`;
-          const r = await getJson<RangeResponse>(url, this.o, RANGE);
-          if (r.status !== 'success' || !r.data) throw new SourceError(`query failed: ${r.error ?? r.status}`, url);
-          for (const series of r.data.result) {
+          const r = await getAnswer(url, this.o, readMatrix);
+          if (r.status !== 'success' || !r.hasData) throw new SourceError(`query failed: ${r.error ?? r.status}`, url);
+          for (const series of r.series) {
             const machine = series.metric[label];
             if (typeof machine !== 'string' || machine === '') {
               unlabelled++;
@@ -83,17 +72,15 @@ export class PrometheusSource {
             }
             let name = names.get(machine);
             if (name === undefined) names.set(machine, (name = machine.replace(/_/g, '-')));
-            for (const [t, v] of series.values) {
-              const value = parseMetricValue(v);
-              if (value === null) {
+            const job = perJob ? series.metric.job_name ?? 'unknown' : undefined;
+            const operator = perJob ? series.metric.task_name ?? '' : undefined;
+            for (let k = series.from; k < series.to; k++) {
+              const value = r.values[k];
+              if (Number.isNaN(value)) {
                 gaps++;
                 continue;
               }
-              const sample: Sample = { ts: Math.round(t * 1000), machine: name, metric, value };
-              if (perJob) {
-                sample.job = series.metric.job_name ?? 'unknown';
-                sample.operator = series.metric.task_name ?? '';
-              }
+              const sample: Sample = perJob ? { ts: Math.round(r.times[k] * 1000), machine: name, metric, value, job, operator } : { ts: Math.round(r.times[k] * 1000), machine: name, metric, value };
               samples.push(sample); // kept even if a later chunk of this query fails
             }
           }

@@ -175,7 +175,7 @@ export class OnlineScorer {
     const C = this.cfg.channels.length;
     if (window.values.length !== window.timestamps.length * C) throw new RangeError(`${machine}: restored window has ${window.values.length} values for ${window.timestamps.length} rows × ${C} channels`);
     const r = new RingBuffer(2 * this.window, C);
-    for (let i = 0; i < window.timestamps.length; i++) if (window.timestamps[i] <= st.cursor) r.push(window.timestamps[i], Array.prototype.slice.call(window.values, i * C, i * C + C) as number[]);
+    for (let i = 0; i < window.timestamps.length; i++) if (window.timestamps[i] <= st.cursor) r.pushFrom(window.timestamps[i], window.values, i * C);
     if (r.lastTimestamp !== st.cursor) throw new RangeError(`${machine}: the stored samples end at ${r.lastTimestamp}, not at the saved cursor ${st.cursor} (were samples deleted?)`);
     this.rings.set(machine, r);
     if (st.levels !== undefined) this.alarm.restore(machine, st.levels);
@@ -196,7 +196,7 @@ export class OnlineScorer {
     const C = this.cfg.channels.length;
     if (values.length !== timestamps.length * C) throw new RangeError(`${machine}: ${values.length} values for ${timestamps.length} rows × ${C} channels`);
     const r = this.ring(machine);
-    for (let i = 0; i < timestamps.length; i++) r.push(timestamps[i], Array.prototype.slice.call(values, i * C, i * C + C) as number[]);
+    for (let i = 0; i < timestamps.length; i++) r.pushFrom(timestamps[i], values, i * C);
   }
 
   /** Timestamp of the newest sample seen for a machine (-Infinity if none): samples at or before it are skipped. */
@@ -218,7 +218,7 @@ export class OnlineScorer {
     };
     for (let k = 0; k < timestamps.length; k++) {
       if (pending === this.window) flush();
-      if (ring.push(timestamps[k], Array.prototype.slice.call(values, k * C, k * C + C) as number[])) pending++;
+      if (ring.pushFrom(timestamps[k], values, k * C)) pending++;
     }
     flush();
     return out;
@@ -241,7 +241,7 @@ export class OnlineScorer {
       if (it.values.length !== it.timestamps.length * C) throw new RangeError(`${it.machine}: ${it.values.length} values for ${it.timestamps.length} timestamps × ${C} channels`);
       const ring = this.ring(it.machine);
       let pending = 0;
-      for (let k = 0; k < it.timestamps.length; k++) if (ring.push(it.timestamps[k], Array.prototype.slice.call(it.values, k * C, k * C + C) as number[])) pending++;
+      for (let k = 0; k < it.timestamps.length; k++) if (ring.pushFrom(it.timestamps[k], it.values, k * C)) pending++;
       if (pending === 0) out.set(it.machine, []);
       // a window before the first pending row is all the scorer and the baseline read (the ring keeps two)
       else waiting.push({ machine: it.machine, snap: ring.snapshot(this.window + pending), pending });

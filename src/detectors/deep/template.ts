@@ -206,7 +206,7 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
     noGrad(() => {
       for (let k = 0; k < full.length; k += B) {
         const idx = full.slice(k, k + B);
-        const batch = new Float32Array(idx.length * L * C);
+        const batch = this.batchOf(idx.length * L * C); // every value is written below
         idx.forEach((i, j) => batch.set(applyRobustScale(this.modelInput(xs[i]).values, C, this.scale_!), j * L * C));
         arena(() => {
           const s = this.scoreBatch(new Tensor(batch, [idx.length, L, C]), idx.map((i) => xs[i].peer !== undefined)); // (n · L)
@@ -215,6 +215,14 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
       }
     });
     return out;
+  }
+
+  /** The scoring batch buffer, reused across batches and calls — a view of its first n values. 10 000 machines'
+   *  windows are ~100 MB a scrape: a fresh array per batch cost its allocation, zeroing and page faults each time. */
+  private scratch = new Float32Array(0);
+  private batchOf(n: number): Float32Array {
+    if (this.scratch.length < n) this.scratch = new Float32Array(n);
+    return this.scratch.subarray(0, n);
   }
 
   protected override get trailingContext(): number {
@@ -241,7 +249,7 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
     noGrad(() => {
       for (let at = 0; at < jobs.length; at += B) {
         const part = jobs.slice(at, at + B);
-        const batch = new Float32Array(part.length * L * C);
+        const batch = this.batchOf(part.length * L * C); // every value is written below
         part.forEach(([i, r], b) => {
           if (r >= L - 1) {
             applyRobustScaleInto(inputs[i]!.subarray((r - L + 1) * C, (r + 1) * C), C, this.scale_!, batch, b * L * C);

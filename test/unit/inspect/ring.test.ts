@@ -24,6 +24,25 @@ describe('ring buffer', () => {
     assert.deepEqual(Array.from(r.snapshot(1).timestamps), [7]);
     assert.deepEqual(Array.from(r.snapshot(0).timestamps), []);
   });
+  test('every snapshot is the newest rows, across many moves to the front (a plain list as the reference)', () => {
+    for (const cap of [1, 2, 5, 128]) {
+      const r = new RingBuffer(cap, 2);
+      const ref: number[] = [];
+      for (let t = 1; t <= 6 * cap + 3; t++) {
+        r.push(t, [t, t / 2]);
+        ref.push(t);
+        for (const n of [1, Math.ceil(cap / 2), cap, cap + 1]) {
+          const want = ref.slice(-Math.min(n, cap));
+          const s = r.snapshot(n);
+          assert.deepEqual(Array.from(s.timestamps), want, `cap ${cap}, t ${t}, n ${n}`);
+          assert.deepEqual(Array.from(s.values), want.flatMap((x) => [x, x / 2]));
+        }
+        assert.equal(r.lastTimestamp, t);
+        assert.equal(r.size, Math.min(t, cap));
+      }
+      assert.deepEqual(RingBuffer.fromJSON(JSON.parse(JSON.stringify(r.toJSON()))).snapshot(), r.snapshot());
+    }
+  });
 });
 
 describe('explanation', () => {
