@@ -9,6 +9,7 @@ import type { Series } from '../core/series.js';
 import { RingBuffer } from './ring.js';
 import { typeSegment, TypingError } from './typing.js';
 import type { Breach, HotspotType, Incident } from '../core/incident.js';
+import { joinRows, keepRow, type KeptRows } from './kept-rows.js';
 import { contributionsFrom, baselineLevels, type BaselineLevels, type Contribution } from './explain.js';
 import type { IncidentTracker } from './incidents.js';
 import type { PeerGroups } from '../core/peers.js';
@@ -55,12 +56,12 @@ export interface ScoredPoint {
   score: number;
 }
 
-interface OpenSegment {
+interface OpenSegment extends KeptRows {
   onset: number;
   lastHit: number;
   gap: number;
   peak: number;
-  rows: number[]; // (n, C) values of the anomalous run
+  rows: number[]; // (n, C) values of the anomalous run, a bounded sample of it (kept-rows.ts)
   baseline: Float32Array; // (B, C) window before the onset
   incident: Incident;
 }
@@ -70,8 +71,8 @@ export interface MachineState {
   /** Timestamp of the newest sample scored. */
   cursor: number;
   /** Rows and baseline of the machine's last closed segment, for typing a later segment of the same incident. */
-  closed?: { incidentId: string; rows: number[]; baseline: number[] } | null;
-  open: { onset: number; lastHit: number; gap: number; peak: number; rows: number[]; baseline: number[]; incidentId: string; incident?: undefined } | null;
+  closed?: ({ incidentId: string; baseline: number[] } & KeptRows) | null;
+  open: ({ onset: number; lastHit: number; gap: number; peak: number; baseline: number[]; incidentId: string; incident?: undefined } & KeptRows) | null;
   candidate?: Candidate | null;
   /** The machine's alarm-level state (e.g. its SPOT tail), when the levels keep one. */
   levels?: unknown;
@@ -87,7 +88,7 @@ interface Runs {
 }
 
 /** Anomalous points seen but not yet enough to open an incident. */
-interface Candidate {
+interface Candidate extends KeptRows {
   onset: number;
   /** Consecutive points at or above the opening level (persistence counts these). */
   hits: number;
@@ -113,7 +114,7 @@ export class OnlineScorer {
   readonly breaches = new Map<string, Breach>();
   private readonly firstWarned = new Map<string, number>();
   /** Per machine: the last closed segment's rows and baseline, so an incident is typed on all its segments. */
-  private readonly closed = new Map<string, { incidentId: string; rows: number[]; baseline: Float32Array }>();
+  private readonly closed = new Map<string, { incidentId: string; baseline: Float32Array } & KeptRows>();
   /** Baseline levels of open segments, by their baseline array. */
   private readonly levels = new WeakMap<Float32Array, BaselineLevels>();
   private readonly dirty = new Set<string>();
@@ -334,7 +335,7 @@ export class OnlineScorer {
         seg.lastHit = p.t;
         seg.gap = 0;
         seg.peak = Math.max(seg.peak, p.score);
-        seg.rows.push(...Array.from(row));
+        keepRow(seg, row, this.cfg.channels.length);
         seg.incident.lastSeen = Math.max(seg.incident.lastSeen, p.t);
         if (p.score >= high) seg.incident.lastHigh = Math.max(seg.incident.lastHigh ?? -Infinity, p.t);
         seg.incident.peak = Math.max(seg.incident.peak, p.score);
@@ -343,7 +344,7 @@ export class OnlineScorer {
       } else if (++seg.gap > this.maxGap) {
         this.classify(machine, Array.from(row));
         this.open.delete(machine);
-        this.closed.set(machine, { incidentId: seg.incident.id, rows: seg.rows, baseline: seg.baseline });
+        this.closed.set(machine, { incidentId: seg.incident.id, rows: seg.rows, stride: seg.stride, seen: seg.seen, baseline: seg.baseline });
       }
       return;
     }
@@ -361,7 +362,7 @@ export class OnlineScorer {
       if (sustain > 0) cand.run = (cand.run ?? 0) + 1;
       cand.gap = 0;
       cand.peak = Math.max(cand.peak, p.score);
-      cand.rows.push(...Array.from(row));
+      keepRow(cand, row, this.cfg.channels.length);
       if (cand.hits < this.minPoints && !resumes && !(sustain > 0 && (cand.run ?? 0) >= sustain)) {
         this.candidates.set(machine, cand);
         return;
@@ -377,7 +378,7 @@ export class OnlineScorer {
       const joined = prev && prev.incidentId === incident.id;
       this.open.set(machine, {
         onset: joined ? incident.onset : cand.onset, lastHit: p.t, gap: 0, peak: cand.peak,
-        rows: joined ? prev.rows.concat(cand.rows) : cand.rows, baseline: joined ? prev.baseline : Float32Array.from(cand.baseline), incident,
+        ...(joined ? joinRows(prev, cand, this.cfg.channels.length) : { rows: cand.rows, stride: cand.stride, seen: cand.seen }), baseline: joined ? prev.baseline : Float32Array.from(cand.baseline), incident,
       });
       this.classify(machine);
       return;
