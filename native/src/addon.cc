@@ -171,6 +171,27 @@ Value Gather(const CallbackInfo& info) {
   return env.Undefined();
 }
 
+// scaleColumns(x, center, scale, out, at): out[at + i] = (x[i] − center[i mod C]) / scale[i mod C], C = center's length
+Value ScaleColumns(const CallbackInfo& info) {
+  Env env = info.Env();
+  float *x, *c, *s, *o;
+  size_t nx, nc, ns, no;
+  if (!f32(info, 0, &x, &nx) || !f32(info, 1, &c, &nc) || !f32(info, 2, &s, &ns) || !f32(info, 3, &o, &no)) return env.Undefined();
+  long at = num(info, 4);
+  if (nc == 0 || ns != nc || nx % nc != 0) return (fail(env, "scaleColumns: center and scale need one value per column, x whole rows"), env.Undefined());
+  if (at < 0 || (size_t)at + nx > no) return (fail(env, "scaleColumns: the output is too short"), env.Undefined());
+  fls::scale_columns(x, (long)nx, c, s, (long)nc, o + at);
+  return env.Undefined();
+}
+
+// allFinite(x): no NaN and no ±Infinity in x
+Value AllFinite(const CallbackInfo& info) {
+  float* x;
+  size_t n;
+  if (!f32(info, 0, &x, &n)) return info.Env().Undefined();
+  return Boolean::New(info.Env(), fls::all_finite(x, (long)n));
+}
+
 // One strided (B, H, rows, dh) operand from five arguments at `a`: (array, offset, sb, sh, st); checked to lie inside
 // its storage.
 bool attn_view(const CallbackInfo& info, size_t a, long B, long H, long rows, long dh, const char* what, fls::AttnView* out) {
@@ -280,6 +301,8 @@ Object Init(Env env, Object exports) {
   exports.Set("layerNormRowsBackward", Function::New(env, LayerNormBack));
   exports.Set("adamStep", Function::New(env, Adam));
   exports.Set("gather", Function::New(env, Gather));
+  exports.Set("scaleColumns", Function::New(env, ScaleColumns));
+  exports.Set("allFinite", Function::New(env, AllFinite));
   exports.Set("info", Function::New(env, Info));
   return exports;
 }

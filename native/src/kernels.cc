@@ -602,4 +602,20 @@ void gather_strided(const float* x, long offset, const long* shape, const long* 
   }
   parallel_for((int)shape[0], [&](int o) { copy_outer(o); });
 }
+
+void scale_columns(const float* x, long n, const float* center, const float* scale, long C, float* out) {
+  for (long i = 0; i < n; i += C)
+    for (long c = 0; c < C; c++) out[i + c] = (float)(((double)x[i + c] - (double)center[c]) / (double)scale[c]);
+}
+
+bool all_finite(const float* x, long n) {
+  // the exponent bits of a NaN or an infinity are all ones; no early exit, so the loop vectorises
+  int bad = 0;
+  for (long i = 0; i < n; i++) {
+    uint32_t b;
+    std::memcpy(&b, x + i, 4);
+    bad |= (b & 0x7f800000u) == 0x7f800000u;
+  }
+  return bad == 0;
+}
 }  // namespace fls

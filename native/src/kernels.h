@@ -27,6 +27,11 @@ void softmax_row(const float* xr, float* o, long cols, ExpSum exp_sum);
 // rows × n softmax of rows with strides ldx (in) and ldo (out); n ≤ 16 runs several rows at once on AVX-512
 void softmax_rows_short(const float* x, long ldx, float* o, long ldo, int rows, int n, ExpSum exp_sum);
 void gather_strided(const float* x, long offset, const long* shape, const long* strides, int nd, float* out);
+// out[t·C + c] = ((double) x[t·C + c] − center[c]) / scale[c], rounded to float: per-column scaling, computed as
+// JavaScript computes it (in double), so either backend gives the same floats. n a multiple of C.
+void scale_columns(const float* x, long n, const float* center, const float* scale, long C, float* out);
+// Whether every value is finite (no NaN, no ±Infinity).
+bool all_finite(const float* x, long n);
 // A strided (B, H, rows, dh) operand: element (b, h, t, d) at p + b·sb + h·sh + t·st + d.
 struct AttnView {
   const float* p;

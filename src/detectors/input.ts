@@ -4,6 +4,7 @@
 // - Channels: scoring input must carry every channel seen at fit; they are matched by name (order may differ,
 //   extra channels are dropped and reported).
 import { type Series, SeriesError, validateSeries } from '../core/series.js';
+import { backend } from '../tensor/index.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -69,9 +70,13 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
   // their input)
   if (C === s.channels.length && index.every((j, c) => j === c)) {
     const v = s.values;
+    const k = backend();
     let clean = true;
-    for (let i = 0; i < v.length; i++) {
-      if (!(Math.abs(v[i]) <= FLOAT32_MAX)) { clean = false; break; } // false for NaN and ±Infinity
+    if (v instanceof Float32Array && k.allFinite) clean = k.allFinite(v); // a finite float32 is within the range
+    else {
+      for (let i = 0; i < v.length; i++) {
+        if (!(Math.abs(v[i]) <= FLOAT32_MAX)) { clean = false; break; } // false for NaN and ±Infinity
+      }
     }
     if (clean) return { T, C, values: v instanceof Float32Array ? v : new Float32Array(v), channels: [...channels], report: { interpolated: 0, emptyChannels: [], droppedChannels: [] } };
   }

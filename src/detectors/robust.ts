@@ -7,6 +7,7 @@ export interface RobustScale {
 }
 
 import { quantileSorted } from '../core/stats.js';
+import { backend } from '../tensor/index.js';
 
 /** values (T, C) row-major. */
 export function fitRobustScale(values: Float32Array, T: number, C: number): RobustScale {
@@ -37,6 +38,11 @@ export function applyRobustScale(values: Float32Array, C: number, s: RobustScale
 /** applyRobustScale written into out[at …] (no array of its own: the online loop scales each machine's window
  *  straight into the batch it scores). Returns out. */
 export function applyRobustScaleInto(values: Float32Array, C: number, s: RobustScale, out: Float32Array, at: number): Float32Array {
+  const k = backend();
+  if (k.scaleColumns && s.center.length === C && s.scale.length === C && values.length % C === 0) { // the same floats, in native code
+    k.scaleColumns(values, s.center, s.scale, out, at);
+    return out;
+  }
   const T = values.length / C;
   for (let t = 0; t < T; t++) {
     const o = t * C;

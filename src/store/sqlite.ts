@@ -175,23 +175,28 @@ export class SqliteStore implements Store {
     const insJob = this.q('INSERT OR IGNORE INTO job_samples (machine, job, operator, metric, ts, value) VALUES (?, ?, ?, ?, ?, ?)');
     return this.db.transaction((rows: Sample[]) => {
       let n = 0;
-      const span = new Map<string, [number, number]>();
-      // machine-level samples grouped into rows: machine → ts → (ids, values), first value of a metric wins
-      const packed = new Map<string, Map<number, { ids: number[]; values: number[] }>>();
+      // machine-level samples grouped into rows, per machine: its time span and ts → (ids, values), first value of a
+      // metric wins. One map lookup per sample: a machine's entry holds its span and its last row (a scrape is one
+      // row per machine), and samples come grouped by metric, so the last metric's id is kept
+      const machines = new Map<string, { lo: number; hi: number; rows: Map<number, { ids: number[]; values: number[] }>; ts: number; row: { ids: number[]; values: number[] } | null }>();
+      let lastMetric: string | null = null;
+      let lastId = -1;
       for (const s of rows) {
         if (!Number.isFinite(s.value) || !Number.isFinite(s.ts)) continue;
         const ts = Math.round(s.ts);
-        const sp = span.get(s.machine);
-        if (!sp) span.set(s.machine, [ts, ts]);
-        else { if (ts < sp[0]) sp[0] = ts; if (ts > sp[1]) sp[1] = ts; }
+        let e = machines.get(s.machine);
+        if (!e) machines.set(s.machine, (e = { lo: ts, hi: ts, rows: new Map(), ts: NaN, row: null }));
+        else { if (ts < e.lo) e.lo = ts; if (ts > e.hi) e.hi = ts; }
         if (s.job !== undefined) {
           n += insJob.run(s.machine, s.job, s.operator ?? '', s.metric, ts, s.value).changes;
           continue;
         }
-        const id = this.idOf(s.metric);
-        const byTs = packed.get(s.machine) ?? packed.set(s.machine, new Map()).get(s.machine)!;
-        const row = byTs.get(ts) ?? byTs.set(ts, { ids: [], values: [] }).get(ts)!;
-        row.ids.push(id); // a repeated metric: packRow keeps its first value
+        if (s.metric !== lastMetric) { lastMetric = s.metric; lastId = this.idOf(s.metric); }
+        let row = e.ts === ts ? e.row! : e.rows.get(ts);
+        if (!row) e.rows.set(ts, (row = { ids: [], values: [] }));
+        e.ts = ts;
+        e.row = row;
+        row.ids.push(lastId); // a repeated metric: packRow keeps its first value
         row.values.push(s.value);
       }
       let lo = Infinity; // the span of rows that changed: what the roll-ups must take in
@@ -199,7 +204,7 @@ export class SqliteStore implements Store {
       const changed = (ts: number): void => { if (ts < lo) lo = ts; if (ts > hi) hi = ts; };
       const fresh: [string, number, Buffer, number][] = []; // (machine, ts, row, entries)
       const stamps = new Set<number>();
-      for (const [machine, byTs] of packed) {
+      for (const [machine, { rows: byTs }] of machines) {
         for (const [ts, row] of byTs) {
           const blob = packRow(row.ids, row.values);
           fresh.push([machine, ts, blob, entryCount(blob)]);
@@ -215,11 +220,11 @@ export class SqliteStore implements Store {
       n += this.putRows(settled, 'sample_rows', changed);
       n += this.putRows(recent, 'sample_recent', changed);
       this.samples.noteTimestamps(new Set(recent.map((f) => f[1])));
-      const spans = [...span];
+      const spans = [...machines];
       for (let i = 0; i < spans.length; i += 128) {
         const chunk = spans.slice(i, i + 128);
         this.q(`INSERT INTO machines VALUES ${rowsOf(chunk.length, 3)} ON CONFLICT (machine) DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen)`)
-          .run(...chunk.flatMap(([m, [a, b]]) => [m, a, b]));
+          .run(...chunk.flatMap(([m, e]) => [m, e.lo, e.hi]));
       }
       if (hi >= lo) this.rollUpSamples(lo, hi);
       return n;

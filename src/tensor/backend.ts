@@ -58,6 +58,11 @@ export interface Kernels {
   /** Optional: out = row-major values of the strided view (x, offset, shape, strides ≥ 0). The engine falls back to
    *  its own loop when a backend has none. */
   gather?(x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], out: Float32Array): void;
+  /** Optional: out[at + i] = (x[i] − center[i mod C]) / scale[i mod C] computed in double, C = center.length (a robust
+   *  scaling of (n, C) rows). Callers fall back to their own loop when a backend has none. */
+  scaleColumns?(x: Float32Array, center: Float32Array, scale: Float32Array, out: Float32Array, at: number): void;
+  /** Optional: whether every value of x is finite (callers loop themselves when a backend has none). */
+  allFinite?(x: Float32Array): boolean;
   /**
    * Optional fused attention forward over B·H heads. q, k, v are strided views: element (b, h, t, d) of q at
    * q[qv.offset + b·qv.sb + h·qv.sh + t·qv.st + d] (same for k, v with S rows). Per head: p = softmax(scale · q kᵀ + mask)

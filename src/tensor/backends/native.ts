@@ -27,6 +27,8 @@ interface Addon {
     v: Float32Array, vo: number, vsb: number, vsh: number, vst: number, g: Float32Array, go: number, gsb: number, gsh: number, gst: number,
     probs: Float32Array, scale: number, ...outs: (Float32Array | number | null)[]): void;
   gather?(x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], out: Float32Array): void;
+  scaleColumns?(x: Float32Array, center: Float32Array, scale: Float32Array, out: Float32Array, at: number): void;
+  allFinite?(x: Float32Array): boolean;
   info(): { simd: 'avx512' | 'avx2' | 'scalar'; threads: number };
 }
 
@@ -99,5 +101,7 @@ function wrap(a: Addon): Kernels {
     ...(a.sumMid ? { sumMid: (x: Float32Array, out: Float32Array, o: number, r: number, i: number) => a.sumMid!(x, out, o, r, i) } : {}),
     // an addon built before `gather` existed still loads; the engine then copies views itself
     ...(a.gather ? { gather: (x: Float32Array, off: number, shape: readonly number[], strides: readonly number[], out: Float32Array) => a.gather!(x, off, shape, strides, out) } : {}),
+    ...(a.scaleColumns ? { scaleColumns: (x: Float32Array, c: Float32Array, s: Float32Array, out: Float32Array, at: number) => a.scaleColumns!(x, c, s, out, at) } : {}),
+    ...(a.allFinite ? { allFinite: (x: Float32Array) => a.allFinite!(x) } : {}),
   };
 }

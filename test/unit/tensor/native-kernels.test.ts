@@ -105,6 +105,34 @@ function compareAll(nat: Kernels): void {
     }
     assert.throws(() => nat.gather!(base, 0, [10_000], [1], new Float32Array(10_000)), /outside its storage/);
   }
+  // robust scaling of rows (the online loop's windows into its batch): the very floats of JavaScript's loop
+  if (nat.scaleColumns) {
+    for (const [T, C] of [[1, 1], [64, 38], [7, 3], [130, 5]]) {
+      const x = rand(T * C, rng).map((v) => v * 1e3);
+      x[0] = NaN;
+      const center = rand(C, rng);
+      const scale = rand(C, rng).map((v) => Math.abs(v) + 1e-3);
+      const a = new Float32Array(T * C + 9).fill(7);
+      const b = new Float32Array(T * C + 9).fill(7);
+      nat.scaleColumns(x, center, scale, a, 4);
+      for (let i = 0; i < T * C; i++) b[4 + i] = (x[i] - center[i % C]) / scale[i % C];
+      assert.ok(a.every((v, i) => Object.is(v, b[i])), `scaleColumns ${T}×${C}: bit for bit, the rest untouched`);
+    }
+    assert.throws(() => nat.scaleColumns!(new Float32Array(10), new Float32Array(5), new Float32Array(5), new Float32Array(10), 1), /too short/);
+    assert.throws(() => nat.scaleColumns!(new Float32Array(10), new Float32Array(3), new Float32Array(3), new Float32Array(10), 0), /whole rows/);
+  }
+  if (nat.allFinite) {
+    const x = rand(70001, rng);
+    assert.equal(nat.allFinite(x), true);
+    assert.equal(nat.allFinite(new Float32Array(0)), true);
+    assert.equal(nat.allFinite(Float32Array.of(3.4028234663852886e38, -1e-45, -0)), true);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const y = x.slice();
+      y[70000] = bad;
+      assert.equal(nat.allFinite(y), false, String(bad));
+      assert.equal(nat.allFinite(y.subarray(0, 70000)), true, 'a view ends where it says');
+    }
+  }
   const nanA = Float32Array.of(1, NaN, 3, 4);
   const outN = new Float32Array(4);
   nat.bmm(1, 2, 2, 2, nanA, 0, false, Float32Array.of(1, 0, 0, 1), 0, false, outN, false);
