@@ -97,7 +97,9 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   }
 
   override get peerAware(): boolean {
-    return this.params.formulation === 'variant' && (this.params.peers !== 'none' || this.params.skew !== 'none');
+    // the skew part reads peers where it exists: before a fit (it learns from them) and once fitted with one
+    const skew = this.params.skew !== 'none' && (!this.isFitted || this.skewNorm !== null);
+    return this.params.formulation === 'variant' && (this.params.peers !== 'none' || skew);
   }
 
   /** The network's scores with the skew part of each scored row (skew.ts): max of the two. */
