@@ -105,7 +105,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   /** The network's scores with the skew part of each scored row (skew.ts): max of the two. */
   private withSkew(x: PreparedInput, s: Float32Array, last = s.length): Float32Array {
     if (!this.skewNorm || !x.peer) return s;
-    const k = skewScores(x, this.skewNorm);
+    const k = skewScores(x, this.skewNorm, x.T - last);
     for (let j = 0; j < last; j++) s[j] = Math.max(s[j], k[x.T - last + j]);
     return s;
   }

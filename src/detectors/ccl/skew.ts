@@ -44,15 +44,17 @@ function medianOf(a: number[]): number {
   return s.length % 2 ? s[h] : 0.5 * (s[h - 1] + s[h]);
 }
 
-/** (T,) per channel k of `channels`: the smoothed log ratio r̃ (NaN where the peers are unknown). */
-function smoothedRatios(x: PreparedInput, channels: number[], eps: number[]): Float32Array[] {
+/** (T,) per channel k of `channels`: the smoothed log ratio r̃ of rows `from` on (NaN before them and where the
+ *  peers are unknown; the online loop asks for the last rows of a window only). */
+function smoothedRatios(x: PreparedInput, channels: number[], eps: number[], from = 0): Float32Array[] {
   const C = x.C;
+  const first = Math.max(0, from - SKEW_ROWS + 1);
   return channels.map((c, k) => {
     const r = new Float32Array(x.T).fill(NaN);
-    if (x.peer) for (let t = 0; t < x.T; t++) r[t] = Math.log((Math.max(0, x.values[t * C + c]) + eps[k]) / (Math.max(0, x.peer[t * C + c]) + eps[k]));
+    if (x.peer) for (let t = first; t < x.T; t++) r[t] = Math.log((Math.max(0, x.values[t * C + c]) + eps[k]) / (Math.max(0, x.peer[t * C + c]) + eps[k]));
     const out = new Float32Array(x.T).fill(NaN);
     const win: number[] = [];
-    for (let t = 0; t < x.T; t++) {
+    for (let t = from; t < x.T; t++) {
       win.length = 0;
       for (let j = Math.max(0, t - SKEW_ROWS + 1); j <= t; j++) win.push(r[j]);
       // the peers must be known at the row itself (a row without peers has no skew part)
@@ -90,13 +92,14 @@ export function fitSkew(x: PreparedInput): SkewNorm | null {
   return { channels, eps, med, iqr, gate };
 }
 
-/** (T,) skew part of each row; −Infinity where the machine's peers are unknown (the part then says nothing). */
-export function skewScores(x: PreparedInput, n: SkewNorm): Float32Array {
+/** (T,) skew part of each row from `from` on; −Infinity where it says nothing (below its gate, peers unknown, before
+ *  `from`). */
+export function skewScores(x: PreparedInput, n: SkewNorm, from = 0): Float32Array {
   const out = new Float32Array(x.T).fill(-Infinity);
   if (!x.peer) return out;
-  const ratios = smoothedRatios(x, n.channels, n.eps);
+  const ratios = smoothedRatios(x, n.channels, n.eps, from);
   ratios.forEach((r, k) => {
-    for (let t = 0; t < x.T; t++) {
+    for (let t = from; t < x.T; t++) {
       const z = (r[t] - n.med[k]) / n.iqr[k];
       if (z >= n.gate[k] && z > out[t]) out[t] = z;
     }

@@ -68,6 +68,10 @@ describe('CCL skew part', () => {
     for (const m of [0, 2]) assert.equal(max(s[m], 300, 360), -Infinity, `starved peer m${m}`);
     for (const m of [0, 1, 2]) assert.equal(max(s[m], 100, 130), -Infinity, `shared burst m${m}`);
     assert.equal(max(s[2], 0, 600), -Infinity, 'a larger normal share is normal');
+    // the last rows alone (what the online loop asks for) are the same as scored with the whole window
+    const tail = skewScores(test[1], norm, 340);
+    assert.deepEqual(Array.from(tail.subarray(340)), Array.from(s[1].subarray(340)));
+    assert.equal(max(tail, 0, 340), -Infinity, 'rows before `from` are not scored');
     // without peers at scoring time there is no skew part
     assert.equal(max(skewScores({ ...test[1], peer: undefined }, norm), 0, 600), -Infinity);
   });
