@@ -25,6 +25,7 @@ import { applyInjection, drawInjection } from './inject.js';
 import { anomalyBoundary, boundaryPrior } from './boundary.js';
 import { buildMemory, knnDistance } from './memory.js';
 import { boundaryLoss, crossContrastiveLoss, residual, viewDisagreement } from './losses.js';
+import { fitSkew, skewScores, type SkewNorm } from './skew.js';
 
 export interface CCLParams extends DeepParams {
   formulation: 'published' | 'variant';
@@ -50,6 +51,7 @@ export interface CCLParams extends DeepParams {
   views: 'both' | 'global' | 'local';
   peers: 'none' | 'both' | 'only';
   peerScore: 'min' | 'mean' | 'max';
+  skew: 'none' | 'records';
 }
 
 export const cclParamSpec: ParamSpec<CCLParams> = {
@@ -77,6 +79,7 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   views: { default: 'both', choices: ['both', 'global', 'local'], doc: 'ablation switch: which views exist' },
   peers: { default: 'none', choices: ['none', 'both', 'only'], doc: "variant: the peer view — 'both': the machine's own metrics and its deviation from its peers at the same timestamps; 'only': the deviation alone; 'none': no peer view (docs/ccl.md)" },
   peerScore: { default: 'min', choices: ['min', 'mean', 'max'], doc: "variant, peers 'both': how the standardised own and peer residuals combine into the score ('min': anomalous only when the machine's own history AND its peers both say so)" },
+  skew: { default: 'records', choices: ['none', 'records'], doc: "variant: the skew part — 'records': the score is the larger of the network's part and a machine's record rates above its peers' (log ratio, standardised on training; src/detectors/ccl/skew.ts, docs/ccl.md); 'none': the network's part alone" },
 };
 
 export class CCLDetector extends DeepDetector<CCLParams> {
@@ -86,13 +89,34 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   private norm = { cosMed: 0, cosIqr: 1, recMed: 0, recIqr: 1, memMed: 0, memIqr: 1, peerMed: 0, peerIqr: 1 };
   /** (M, d) representations of probably-normal training timestamps (empty unless memoryWeight > 0). */
   private memory: Float32Array = new Float32Array(0);
+  /** The skew part's normalisation (null: no skew part — off, no record-rate channel, or fitted without peers). */
+  private skewNorm: SkewNorm | null = null;
 
   constructor(params: Partial<CCLParams> = {}) {
     super(cclParamSpec, 'ccl', params);
   }
 
   override get peerAware(): boolean {
-    return this.params.formulation === 'variant' && this.params.peers !== 'none';
+    // the skew part reads peers where it exists: before a fit (it learns from them) and once fitted with one
+    const skew = this.params.skew !== 'none' && (!this.isFitted || this.skewNorm !== null);
+    return this.params.formulation === 'variant' && (this.params.peers !== 'none' || skew);
+  }
+
+  /** The network's scores with the skew part of each scored row (skew.ts): max of the two. */
+  private withSkew(x: PreparedInput, s: Float32Array, last = s.length): Float32Array {
+    if (!this.skewNorm || !x.peer) return s;
+    const k = skewScores(x, this.skewNorm, x.T - last);
+    for (let j = 0; j < last; j++) s[j] = Math.max(s[j], k[x.T - last + j]);
+    return s;
+  }
+  protected override scoreCore(x: PreparedInput): Float32Array {
+    return this.withSkew(x, super.scoreCore(x));
+  }
+  protected override scoreManyCore(xs: PreparedInput[]): Float32Array[] {
+    return super.scoreManyCore(xs).map((s, i) => this.withSkew(xs[i], s));
+  }
+  protected override scoreTrailingCore(xs: PreparedInput[], last: number[]): Float32Array[] {
+    return super.scoreTrailingCore(xs, last).map((s, i) => this.withSkew(xs[i], s, last[i]));
   }
 
   /** Peer view: (T, C) own values → (T, 2C) [x, x − peers] ('both') or (T, C) [x − peers] ('only'); the deviation is 0
@@ -227,7 +251,9 @@ export class CCLDetector extends DeepDetector<CCLParams> {
 
   protected override async fitCore(x: PreparedInput, opts: FitOptions): Promise<void> {
     await super.fitCore(x, opts);
+    this.skewNorm = null;
     if (this.params.formulation === 'published') return;
+    if (this.params.skew === 'records') this.skewNorm = fitSkew(x);
     // standardisation of the two score parts, on (a sample of) training windows only
     const L = this.params.window;
     const C = this.C;
@@ -278,6 +304,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   protected override getState(): DetectorState {
     const s = super.getState();
     s.json.norm = this.norm;
+    if (this.skewNorm) s.json.skew = this.skewNorm;
     if (this.memory.length) s.arrays.memory = { data: this.memory, shape: [this.memory.length / this.params.d, this.params.d] };
     return s;
   }
@@ -285,6 +312,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     super.setState(s);
     this.norm = { memMed: 0, memIqr: 1, peerMed: 0, peerIqr: 1, ...(s.json.norm as Partial<typeof this.norm>) } as typeof this.norm;
     this.memory = (s.arrays.memory?.data as Float32Array | undefined) ?? new Float32Array(0);
+    this.skewNorm = (s.json.skew as SkewNorm | undefined) ?? null;
   }
 }
 

@@ -1,0 +1,108 @@
+// The skew part of CCL's score (issue #14, docs/ccl.md "skew part"): data skew is one TaskManager handling a larger
+// share of its jobs' records than its peers. CCL's network keeps the direction of a window, not its level, and a
+// skew that ramps up while the daily load rises looks to it like the load; the ratio to the peers does not.
+// For each record-rate channel c (named records_in… / records_out…) of a machine with peers, at each row t:
+//   r_t,c = ln((x_t,c + ε_c) / (p_t,c + ε_c)),  p = the peers' mean at t (src/detectors/peers.ts), ε_c = 0.1 × the
+//   channel's median training level (a low load does not make a ratio of noise);
+//   r̃_t,c = median of r over the last K = 8 rows (a skew is sustained; one noisy scrape is not);
+//   z_t,c = (r̃_t,c − m_c) / q_c, with m_c, q_c the median and IQR of r̃ over the training rows — the units of the
+//   network's part (its residual is standardised by its own training median / IQR);
+//   skew_t = max over the channels whose z_t,c reaches the channel's gate g_c = 8·1.4826·MAD_c / q_c (the product's
+//   mad:8 rule over the training r̃: beyond anything normal there), −∞ when none does.
+// The score is max(network part, skew part): below its gate the skew part leaves the score — and the threshold the
+// product sets on training scores — as the network's alone (a machine's slightly larger normal share, the shifts
+// around a failover in the training tail do not lift it); above, it must still reach the threshold like any score.
+// Only a machine handling MORE than its share counts: its starved peers are not the hotspot.
+import type { PreparedInput } from '../input.js';
+
+/** Rows the deviation is smoothed over (a trailing median). */
+export const SKEW_ROWS = 8;
+/** ε_c as a share of the channel's median training level. */
+export const SKEW_EPS_SHARE = 0.1;
+/** The gate's k (the product's default rule is mad:8). */
+export const SKEW_MAD_K = 8;
+
+export interface SkewNorm {
+  /** Indices of the record-rate channels. */
+  channels: number[];
+  eps: number[];
+  med: number[];
+  iqr: number[];
+  /** Per channel: the z from which the skew part speaks. */
+  gate: number[];
+}
+
+/** The record-rate channels among a detector's channels (where data skew shows). */
+export function skewChannels(names: readonly string[]): number[] {
+  return names.map((n, i) => (/records_?(in|out)/i.test(n) ? i : -1)).filter((i) => i >= 0);
+}
+
+function medianOf(a: number[]): number {
+  const s = a.filter(Number.isFinite).sort((x, y) => x - y);
+  if (s.length === 0) return NaN;
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : 0.5 * (s[h - 1] + s[h]);
+}
+
+/** (T,) per channel k of `channels`: the smoothed log ratio r̃ of rows `from` on (NaN before them and where the
+ *  peers are unknown; the online loop asks for the last rows of a window only). */
+function smoothedRatios(x: PreparedInput, channels: number[], eps: number[], from = 0): Float32Array[] {
+  const C = x.C;
+  const first = Math.max(0, from - SKEW_ROWS + 1);
+  return channels.map((c, k) => {
+    const r = new Float32Array(x.T).fill(NaN);
+    if (x.peer) for (let t = first; t < x.T; t++) r[t] = Math.log((Math.max(0, x.values[t * C + c]) + eps[k]) / (Math.max(0, x.peer[t * C + c]) + eps[k]));
+    const out = new Float32Array(x.T).fill(NaN);
+    const win: number[] = [];
+    for (let t = from; t < x.T; t++) {
+      win.length = 0;
+      for (let j = Math.max(0, t - SKEW_ROWS + 1); j <= t; j++) win.push(r[j]);
+      // the peers must be known at the row itself (a row without peers has no skew part)
+      out[t] = Number.isNaN(r[t]) ? NaN : medianOf(win);
+    }
+    return out;
+  });
+}
+
+/** The skew part's normalisation from training input with its peers; null when there is nothing to learn it from
+ *  (no record-rate channel, or no peers). */
+export function fitSkew(x: PreparedInput): SkewNorm | null {
+  const channels = skewChannels(x.channels);
+  if (channels.length === 0 || !x.peer) return null;
+  const eps = channels.map((c) => {
+    const levels: number[] = [];
+    for (let t = 0; t < x.T; t++) levels.push(Math.abs(x.values[t * x.C + c]));
+    return Math.max(SKEW_EPS_SHARE * (medianOf(levels) || 0), 1e-6);
+  });
+  const ratios = smoothedRatios(x, channels, eps);
+  const med: number[] = [];
+  const iqr: number[] = [];
+  const gate: number[] = [];
+  for (const r of ratios) {
+    const s = Array.from(r).filter(Number.isFinite).sort((a, b) => a - b);
+    if (s.length < 10) return null;
+    const q = (f: number): number => s[Math.min(s.length - 1, Math.floor(f * (s.length - 1)))];
+    const m = q(0.5);
+    const spread = Math.max(q(0.75) - q(0.25), 1e-3);
+    const mad = medianOf(s.map((v) => Math.abs(v - m)));
+    med.push(m);
+    iqr.push(spread);
+    gate.push((SKEW_MAD_K * 1.4826 * Math.max(mad, 1e-3)) / spread);
+  }
+  return { channels, eps, med, iqr, gate };
+}
+
+/** (T,) skew part of each row from `from` on; −Infinity where it says nothing (below its gate, peers unknown, before
+ *  `from`). */
+export function skewScores(x: PreparedInput, n: SkewNorm, from = 0): Float32Array {
+  const out = new Float32Array(x.T).fill(-Infinity);
+  if (!x.peer) return out;
+  const ratios = smoothedRatios(x, n.channels, n.eps, from);
+  ratios.forEach((r, k) => {
+    for (let t = from; t < x.T; t++) {
+      const z = (r[t] - n.med[k]) / n.iqr[k];
+      if (z >= n.gate[k] && z > out[t]) out[t] = z;
+    }
+  });
+  return out;
+}

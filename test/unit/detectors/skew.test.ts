@@ -1,0 +1,78 @@
+// CCL's skew part (src/detectors/ccl/skew.ts): a machine handling more than its share of the records stands out;
+// its starved peers, a load shared by all, and a machine's slightly larger normal share do not.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fitSkew, skewChannels, skewScores } from '../../../src/detectors/ccl/skew.js';
+import { peerMeans } from '../../../src/detectors/peers.js';
+import type { PreparedInput } from '../../../src/detectors/input.js';
+import { Rng } from '../../../src/tensor/index.js';
+
+const CHANNELS = ['cpu_load', 'records_in_per_s', 'records_out_per_s'];
+
+/** Three machines of one job: a daily load (shared), per-machine noise, machine 2 with a 5 % larger share; `skew`:
+ *  [from, to, machine] that machine's records ramp to twice its share; `burst`: [from, to] all machines ×3. */
+function machines(T: number, seed: number, skew?: [number, number, number], burst?: [number, number]): PreparedInput[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: 3 }, (_, m) => {
+    const values = new Float32Array(T * 3);
+    for (let t = 0; t < T; t++) {
+      let load = 300 + 250 * Math.sin(t / 40) + (m === 2 ? 15 : 0);
+      if (burst && t >= burst[0] && t < burst[1]) load *= 3;
+      if (skew && m === skew[2] && t >= skew[0] && t < skew[1]) load *= 1 + Math.min(1, (t - skew[0]) / 20);
+      const r = load * (1 + 0.03 * rng.normal());
+      values.set([0.1 + 0.01 * rng.normal(), r, r * 0.98], t * 3);
+    }
+    return { T, C: 3, values, channels: CHANNELS, report: { interpolated: 0, emptyChannels: [], droppedChannels: [] } };
+  });
+}
+
+function withPeers(xs: PreparedInput[]): PreparedInput[] {
+  const ts = Float64Array.from({ length: xs[0].T }, (_, i) => i);
+  const p = peerMeans(xs.map((x) => ({ timestamps: ts, values: x.values })), 3, [[0, 1, 2]]);
+  return xs.map((x, i) => ({ ...x, peer: p[i]! }));
+}
+
+const pool = (xs: PreparedInput[]): PreparedInput => {
+  const values = new Float32Array(xs.reduce((a, x) => a + x.values.length, 0));
+  const peer = new Float32Array(values.length);
+  let at = 0;
+  for (const x of xs) {
+    values.set(x.values, at);
+    peer.set(x.peer!, at);
+    at += x.values.length;
+  }
+  return { ...xs[0], T: values.length / 3, values, peer };
+};
+const max = (a: Float32Array, i: number, j: number): number => Math.max(...a.subarray(i, j));
+
+describe('CCL skew part', () => {
+  it('reads the record-rate channels only', () => {
+    assert.deepEqual(skewChannels(CHANNELS), [1, 2]);
+    assert.deepEqual(skewChannels(['cpu', 'heap']), []);
+  });
+
+  it('nothing to learn without peers or record rates', () => {
+    const xs = machines(200, 1);
+    assert.equal(fitSkew(xs[0]), null);
+    assert.equal(fitSkew({ ...withPeers(xs)[0], channels: ['a', 'b', 'c'] }), null);
+  });
+
+  it('the machine taking twice its share stands out; its peers, a shared burst and a larger normal share do not', () => {
+    const norm = fitSkew(pool(withPeers(machines(1500, 1))))!;
+    assert.ok(norm, 'fitted');
+    const test = withPeers(machines(600, 2, [300, 360, 1], [100, 130]));
+    const s = test.map((x) => skewScores(x, norm));
+    assert.ok(max(s[1], 330, 360) >= Math.max(...norm.gate), `skewed machine ${max(s[1], 330, 360)} vs gates ${norm.gate.map((g) => g.toFixed(2))}`);
+    assert.ok(max(s[1], 330, 360) > 5, 'well above the network part\'s median (0) in IQR units');
+    // below its gate the part says nothing (−∞): the starved peers, the shared burst, machine 2's 5 % larger share
+    for (const m of [0, 2]) assert.equal(max(s[m], 300, 360), -Infinity, `starved peer m${m}`);
+    for (const m of [0, 1, 2]) assert.equal(max(s[m], 100, 130), -Infinity, `shared burst m${m}`);
+    assert.equal(max(s[2], 0, 600), -Infinity, 'a larger normal share is normal');
+    // the last rows alone (what the online loop asks for) are the same as scored with the whole window
+    const tail = skewScores(test[1], norm, 340);
+    assert.deepEqual(Array.from(tail.subarray(340)), Array.from(s[1].subarray(340)));
+    assert.equal(max(tail, 0, 340), -Infinity, 'rows before `from` are not scored');
+    // without peers at scoring time there is no skew part
+    assert.equal(max(skewScores({ ...test[1], peer: undefined }, norm), 0, 600), -Infinity);
+  });
+});
