@@ -72,9 +72,8 @@ const LBRACKET = 91;
 const RBRACKET = 93;
 const RBRACE = 125;
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-/** Whether a text holds a backslash or a control character (then its strings need more than a slice). */
-function unplain(s: string): boolean {
-  if (s.includes('\\')) return true;
+/** Whether a string holds a control character (JSON does not allow one raw in a string). */
+function hasControl(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20) return true;
   return false;
 }
@@ -82,10 +81,11 @@ function unplain(s: string): boolean {
 /** The fast path: a cursor over the exact layout Prometheus writes; null (never an error) on anything else. */
 class Scanner {
   private i = 0;
-  /** No escapes and no control characters anywhere: every string is the text between two quotes. */
+  /** No escape anywhere: every string is the text between two quotes (then checked for control characters: each
+   *  label; a value only when it reads as a gap — one that reads as a number has none). */
   private readonly plain: boolean;
   constructor(private readonly s: string) {
-    this.plain = !unplain(s);
+    this.plain = !s.includes('\\');
   }
 
   answer(): MatrixAnswer | null {
@@ -126,10 +126,12 @@ class Scanner {
         if (!this.ch(LBRACKET)) return false;
         const t = this.num();
         if (t === null || !this.ch(COMMA)) return false;
-        const v = this.str();
+        const v = this.str(false);
         if (v === null || !this.ch(RBRACKET)) return false;
+        const x = parseMetricValue(v);
+        if (x === null && hasControl(v)) return false;
         out.times.push(t);
-        out.values.push(parseMetricValue(v) ?? NaN);
+        out.values.push(x ?? NaN);
         if (this.ch(RBRACKET)) break;
         if (!this.ch(COMMA)) return false;
       }
@@ -152,16 +154,19 @@ class Scanner {
     return true;
   }
 
-  /** A JSON string at the cursor; escapes are decoded by JSON.parse (rare in labels); control characters → null. */
-  private str(): string | null {
+  /** A JSON string at the cursor; escapes are decoded by JSON.parse (rare in labels); control characters → null
+   *  (unless `checked` is false: the caller checks what it keeps). */
+  private str(checked = true): string | null {
     const s = this.s;
     if (s.charCodeAt(this.i) !== QUOTE) return null;
     const a = this.i + 1;
     if (this.plain) {
       const j = s.indexOf('"', a);
       if (j < 0) return null;
+      const v = s.slice(a, j);
+      if (checked && hasControl(v)) return null;
       this.i = j + 1;
-      return s.slice(a, j);
+      return v;
     }
     for (let j = a; j < s.length; j++) {
       const c = s.charCodeAt(j);

@@ -47,6 +47,7 @@ describe('readMatrix', () => {
       [answer([{ metric: 'tm', values: [] }]), /^unexpected answer: data\.result\[0\]\.metric is a string/],
       [answer([{ metric: { tm_id: 'a' }, values: [[1, '2']] }]).replace('[[1', '[[01'), /^malformed JSON/],
       ['{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"tm_id":"a\u0001"},"values":[]}]}}', /^malformed JSON/],
+      ['{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"tm_id":"a"},"values":[[1,"2\u0001"]]}]}}', /^malformed JSON/],
     ];
     for (const [t, re] of bad) {
       assert.equal(scanMatrix(t), null, t);
