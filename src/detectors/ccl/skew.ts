@@ -14,6 +14,7 @@
 // around a failover in the training tail do not lift it); above, it must still reach the threshold like any score.
 // Only a machine handling MORE than its share counts: its starved peers are not the hotspot.
 import type { PreparedInput } from '../input.js';
+import { median, quantileSorted, sortedFinite } from '../../core/stats.js';
 
 /** Rows the deviation is smoothed over (a trailing median). */
 export const SKEW_ROWS = 8;
@@ -37,12 +38,8 @@ export function skewChannels(names: readonly string[]): number[] {
   return names.map((n, i) => (/records_?(in|out)/i.test(n) ? i : -1)).filter((i) => i >= 0);
 }
 
-function medianOf(a: number[]): number {
-  const s = a.filter(Number.isFinite).sort((x, y) => x - y);
-  if (s.length === 0) return NaN;
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : 0.5 * (s[h - 1] + s[h]);
-}
+/** Median of the finite values (NaN when none is). */
+const medianOf = (a: number[]): number => median(sortedFinite(a));
 
 /** (T,) per channel k of `channels`: the smoothed log ratio r̃ of rows `from` on (NaN before them and where the
  *  peers are unknown; the online loop asks for the last rows of a window only). */
@@ -79,12 +76,12 @@ export function fitSkew(x: PreparedInput): SkewNorm | null {
   const iqr: number[] = [];
   const gate: number[] = [];
   for (const r of ratios) {
-    const s = Array.from(r).filter(Number.isFinite).sort((a, b) => a - b);
+    const s = sortedFinite(r);
     if (s.length < 10) return null;
-    const q = (f: number): number => s[Math.min(s.length - 1, Math.floor(f * (s.length - 1)))];
+    const q = (f: number): number => quantileSorted(s, f);
     const m = q(0.5);
     const spread = Math.max(q(0.75) - q(0.25), 1e-3);
-    const mad = medianOf(s.map((v) => Math.abs(v - m)));
+    const mad = median(s.map((v) => Math.abs(v - m)));
     med.push(m);
     iqr.push(spread);
     gate.push((SKEW_MAD_K * 1.4826 * Math.max(mad, 1e-3)) / spread);
