@@ -40,7 +40,10 @@ async function startChild(args: string[], portFile: string): Promise<number> {
   return Number(readFileSync(portFile, 'utf8'));
 }
 
-const names = Array.from({ length: metrics }, (_, k) => `m${String(k).padStart(2, '0')}`);
+// FLINKSCOPE_BENCH_RECORDS=1: the first metric is named records_in_per_s (served as m00), so CCL has its skew part and
+// the loop computes every machine's peers each scrape (src/detectors/ccl/skew.ts)
+const records = process.env.FLINKSCOPE_BENCH_RECORDS === '1';
+const names = Array.from({ length: metrics }, (_, k) => (k === 0 && records ? 'records_in_per_s' : `m${String(k).padStart(2, '0')}`));
 const WARM = 4;
 const hotAfter = T0 + (64 + WARM + 1) * STEP; // tm-0 turns hot during the measured rounds
 const promPort = await startChild([join(here, 'fake', 'prometheus.js'), String(machines), String(metrics), join(dir, 'prom.port'), String(hotAfter)], join(dir, 'prom.port'));
@@ -60,7 +63,7 @@ trained.detector.save(modelPath);
 const dbPath = join(dir, 'bench.db');
 const store = new SqliteStore(dbPath);
 const modelId = await store.addModel('ccl', modelPath, { reason: 'bench' });
-const queries = Object.fromEntries(names.map((n) => [n, n]));
+const queries = Object.fromEntries(names.map((n, k) => [n, `m${String(k).padStart(2, '0')}`]));
 // the first poll reads a window's worth of history (64 scrapes) so every machine's window is full from the start
 const collector = new StoreCollector(store, { prometheus: `http://127.0.0.1:${promPort}`, stepMs: STEP, sinceMs: 64 * STEP, http: { timeoutMs: 600_000 }, prom: { queries, catalogue: false } }, T0 + 64 * STEP);
 const watcher = await Watcher.open(store, trained.detector, trained.detector.threshold, modelId, { window: 64, maxRowsPerStep: 64 });
@@ -153,7 +156,7 @@ const med = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]
 // the share of a core is what all rounds cost together
 const cpu = measured.reduce((a, m) => a + m.cpuMs, 0) / measured.length;
 console.log(JSON.stringify({
-  case: 'watch-loop', impl: `flinkscope-sqlite-${t.backend().name}`, machines, metrics, interval_s: STEP / 1000, rounds,
+  case: 'watch-loop', impl: `flinkscope-sqlite-${t.backend().name}`, records_channel: records, machines, metrics, interval_s: STEP / 1000, rounds,
   cpu_ms_per_round: Math.round(cpu), cpu_ms_p50: Math.round(med(measured.map((m) => m.cpuMs))), cpu_ms_max: Math.round(Math.max(...measured.map((m) => m.cpuMs))),
   cpu_share_of_one_core: Number((cpu / STEP).toFixed(3)), target_share: 0.25,
   round_wall_ms_p50: Math.round(med(measured.map((m) => m.wallMs))), collect_ms_p50: Math.round(med(measured.map((m) => m.collectMs))), watch_ms_p50: Math.round(med(measured.map((m) => m.stepMs))),
