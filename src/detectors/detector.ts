@@ -7,7 +7,7 @@ import { type ParamSpec, resolveParams } from './params.js';
 import { type PreparedInput, prepareInput, poolPrepared, type InputReport, DetectorInputError } from './input.js';
 import type { Series } from '../core/series.js';
 import type { PeerGroups } from '../core/peers.js';
-import { peerMeans } from './peers.js';
+import { peerMeans, type PeerNeed } from './peers.js';
 import { quantile } from '../core/stats.js';
 
 export interface TrainProgress {
@@ -166,11 +166,32 @@ export abstract class Detector<P extends object = object> {
     return this.fitPrepared(poolPrepared(xs), opts);
   }
 
-  /** Sets each input's peer context (rows aligned by timestamp) from the groups. */
-  private attachPeers(series: Series[], xs: PreparedInput[], groups: PeerGroups): void {
+  /** Sets each input's peer context (rows aligned by timestamp) from the groups; `need` as in peerMeans. */
+  private attachPeers(series: Series[], xs: PreparedInput[], groups: PeerGroups, need?: PeerNeed): void {
     for (const g of groups) for (const i of g) if (!(i >= 0 && i < xs.length)) throw new RangeError(`peer group names machine ${i} of ${xs.length}`);
-    const means = peerMeans(xs.map((x, i) => ({ timestamps: series[i].timestamps, values: x.values })), xs[0]?.C ?? 0, groups);
+    const means = peerMeans(xs.map((x, i) => ({ timestamps: series[i].timestamps, values: x.values })), xs[0]?.C ?? 0, groups, need);
     means.forEach((m, i) => (xs[i].peer = m ?? undefined));
+  }
+
+  /**
+   * What a trailing score reads of the peer means: its channels (indices into the fitted channels; absent: all) and
+   * how many rows before the first scored row (absent: all). Default: everything — a detector that reads less says
+   * so, and the online loop computes only that (CCL's skew part alone: the record rates over its smoothing rows).
+   */
+  protected get trailingPeerNeed(): { channels?: number[]; rowsBefore?: number } {
+    return {};
+  }
+
+  /** The peer means scoreTrailing computes: the need above, from the earliest timestamp any scored row reads. */
+  private trailingNeed(xs: Series[], last: number[]): PeerNeed {
+    const { channels, rowsBefore } = this.trailingPeerNeed;
+    if (rowsBefore === undefined) return { channels };
+    let since = Infinity;
+    last.forEach((k, i) => {
+      const T = xs[i].timestamps.length;
+      if (k > 0) since = Math.min(since, xs[i].timestamps[Math.max(0, T - k - rowsBefore)]);
+    });
+    return { channels, since };
   }
 
   private async fitPrepared(x: PreparedInput, opts: FitOptions): Promise<this> {
@@ -286,7 +307,7 @@ export abstract class Detector<P extends object = object> {
     last.forEach((k, i) => {
       if (!(Number.isInteger(k) && k >= 0 && k <= inputs[i].T)) throw new RangeError(`scoreTrailing: ${k} rows asked of '${xs[i].name}', which has ${inputs[i].T}`);
     });
-    if (groups && this.peerAware) this.attachPeers(xs, inputs, groups);
+    if (groups && this.peerAware) this.attachPeers(xs, inputs, groups, this.trailingNeed(xs, last));
     const out = this.scoreTrailingCore(inputs.slice(0, n), last);
     for (const s of out) for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) s[i] = Number.MAX_VALUE;
     return out;

@@ -25,7 +25,7 @@ import { applyInjection, drawInjection } from './inject.js';
 import { anomalyBoundary, boundaryPrior } from './boundary.js';
 import { buildMemory, knnDistance } from './memory.js';
 import { boundaryLoss, crossContrastiveLoss, residual, viewDisagreement } from './losses.js';
-import { fitSkew, skewScores, type SkewNorm } from './skew.js';
+import { fitSkew, skewScores, SKEW_ROWS, type SkewNorm } from './skew.js';
 
 export interface CCLParams extends DeepParams {
   formulation: 'published' | 'variant';
@@ -100,6 +100,13 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     // the skew part reads peers where it exists: before a fit (it learns from them) and once fitted with one
     const skew = this.params.skew !== 'none' && (!this.isFitted || this.skewNorm !== null);
     return this.params.formulation === 'variant' && (this.params.peers !== 'none' || skew);
+  }
+
+  /** Without the peer view the network reads no peers: a trailing score reads them only in the skew part — its
+   *  record-rate channels, over its smoothing rows. */
+  protected override get trailingPeerNeed(): { channels?: number[]; rowsBefore?: number } {
+    const netReads = this.params.formulation === 'variant' && this.params.peers !== 'none';
+    return netReads || !this.skewNorm ? {} : { channels: this.skewNorm.channels, rowsBefore: SKEW_ROWS - 1 };
   }
 
   /** The network's scores with the skew part of each scored row (skew.ts): max of the two. */

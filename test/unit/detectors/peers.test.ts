@@ -33,6 +33,25 @@ describe('peer means', () => {
     assert.ok(Number.isNaN(m[3]![0]), 'no peer at 40');
     assert.equal(peerMeans(xs, 1, [[0, 1]])[2], null, 'in no group');
   });
+
+  it('a need (some channels, from a timestamp on) gives exactly those means of the full computation, NaN elsewhere', () => {
+    const rng = new Rng(3);
+    const C = 4;
+    // five machines on slightly different clocks (one misses rows, one starts late)
+    const xs = Array.from({ length: 5 }, (_, m) => {
+      const ts = Array.from({ length: 30 }, (_, i) => 100 + i * 10).filter((t) => !(m === 1 && t % 70 === 0) && !(m === 4 && t < 220));
+      return { timestamps: ts, values: Float32Array.from({ length: ts.length * C }, () => rng.normal()) };
+    });
+    const groups = [[0, 1, 2, 3, 4], [1, 3]];
+    const full = peerMeans(xs, C, groups);
+    const part = peerMeans(xs, C, groups, { channels: [1, 3], since: 300 });
+    xs.forEach((x, i) => x.timestamps.forEach((t, r) => {
+      for (let c = 0; c < C; c++) {
+        const want = t >= 300 && (c === 1 || c === 3) ? full[i]![r * C + c] : NaN;
+        assert.ok(Object.is(part[i]![r * C + c], want), `machine ${i} t=${t} c=${c}: ${part[i]![r * C + c]} vs ${want}`);
+      }
+    }));
+  });
 });
 
 /** M machines whose whole cluster has shared bursts in normal life; optional extra shifts. */

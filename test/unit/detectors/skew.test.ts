@@ -6,6 +6,8 @@ import { fitSkew, skewChannels, skewScores } from '../../../src/detectors/ccl/sk
 import { peerMeans } from '../../../src/detectors/peers.js';
 import type { PreparedInput } from '../../../src/detectors/input.js';
 import { Rng } from '../../../src/tensor/index.js';
+import { CCLDetector } from '../../../src/detectors/ccl/ccl.js';
+import type { Series } from '../../../src/core/series.js';
 
 const CHANNELS = ['cpu_load', 'records_in_per_s', 'records_out_per_s'];
 
@@ -74,5 +76,31 @@ describe('CCL skew part', () => {
     assert.equal(max(tail, 0, 340), -Infinity, 'rows before `from` are not scored');
     // without peers at scoring time there is no skew part
     assert.equal(max(skewScores({ ...test[1], peer: undefined }, norm), 0, 600), -Infinity);
+  });
+});
+
+/** CCL computing every peer mean of the window (what scoreTrailing did before it asked only for the skew part's). */
+class AllPeers extends CCLDetector {
+  protected override get trailingPeerNeed(): { channels?: number[]; rowsBefore?: number } {
+    return {};
+  }
+}
+
+describe('CCL skew part, online', () => {
+  it('scoring the last rows with only the peer means the skew part reads gives the same scores as with all of them', async () => {
+    const series = (xs: PreparedInput[], t0: number): Series[] => xs.map((x, m) => ({ name: `tm-${m}`, timestamps: Float64Array.from({ length: x.T }, (_, i) => t0 + i), channels: CHANNELS, values: x.values }));
+    const params = { window: 16, stride: 4, epochs: 1, maxTrainWindows: 64, batchSize: 16, d: 8, heads: 2, ffn: 16, patchSizes: [4], negatives: 2 };
+    const groups = [[0, 1, 2]];
+    const ccl = new CCLDetector(params);
+    await ccl.fitCluster(series(machines(600, 1), 0), groups);
+    assert.ok(ccl.peerAware, 'the skew part was learnt');
+    // the skewed machine mid-ramp, the others as peers (one of them scored, one context only), 3 pending rows
+    const test = series(machines(360, 2, [300, 360, 1]), 10_000);
+    const last = [3, 3];
+    const mine = ccl.scoreTrailing(test, last, groups, 1);
+    Object.setPrototypeOf(ccl, AllPeers.prototype); // the same weights, every peer mean computed
+    const theirs = ccl.scoreTrailing(test, last, groups, 1);
+    assert.deepEqual(mine.map((s) => Array.from(s)), theirs.map((s) => Array.from(s)));
+    assert.ok(Math.max(...mine[1]) > Math.max(...mine[0]), 'and the skewed machine still stands out');
   });
 });
