@@ -1,6 +1,6 @@
 // Multi-head scaled dot-product attention (Vaswani et al. 2017) with optional additive masks:
 // full, banded (|i − j| ≤ w: the local view), and a Transformer encoder layer (post-norm, as the benchmark model).
-import { Tensor, Rng, concat, linear, reshape, permute, gelu, fusedAttention, composedAttention, attentionQKV, discard } from '../tensor/index.js';
+import { Tensor, Rng, concat, linear, reshape, permute, slice, gelu, fusedAttention, composedAttention, attentionQKV, discard } from '../tensor/index.js';
 import { Module } from './module.js';
 import { Linear, LayerNorm, Dropout } from './layers.js';
 
@@ -47,6 +47,15 @@ export class MultiHeadAttention extends Module {
     discard(w, qkv, ...(b ? [b] : [])); // (only under noGrad: intermediates go straight back to the arena while they are in cache)
     return r;
   }
+  /** Only the last m positions ask (queries), all T answer (keys, values): x (B, T, d) → out (B, h, m, dh), attn
+   *  (B, h, m, T); a mask's last m rows. */
+  private lastQueries(x: Tensor, m: number, mask: Tensor | undefined): { out: Tensor; attn: Tensor } {
+    const T = x.shape[1];
+    const q = this.split(this.wq.forward(slice(x, 1, T - m, T)));
+    const r = attention(q, this.split(this.wk.forward(x)), this.split(this.wv.forward(x)), mask && slice(mask, mask.ndim - 2, T - m, T));
+    discard(q);
+    return r;
+  }
   private split(x: Tensor): Tensor {
     const [B, T] = x.shape;
     return permute(reshape(x, [B, T, this.heads, this.dModel / this.heads]), [0, 2, 1, 3]); // (B, h, T, dh)
@@ -56,15 +65,35 @@ export class MultiHeadAttention extends Module {
    * inference (noGrad) it is not computed — attn is then null (with a gradient recorded it is always there).
    */
   forward(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor };
-  forward(x: Tensor, mask: Tensor | undefined, opts: { map?: boolean }): { out: Tensor; attn: Tensor | null };
-  forward(x: Tensor, mask?: Tensor, opts: { map?: boolean } = {}): { out: Tensor; attn: Tensor | null } {
+  forward(x: Tensor, mask: Tensor | undefined, opts: AttentionOptions): { out: Tensor; attn: Tensor | null };
+  forward(x: Tensor, mask?: Tensor, opts: AttentionOptions = {}): { out: Tensor; attn: Tensor | null } {
     const [B, T] = x.shape;
-    const { out, attn } = x.ndim === 3 && (!mask || mask.ndim === 2) ? this.packed(x, mask, opts.map ?? true) : attention(this.split(this.wq.forward(x)), this.split(this.wk.forward(x)), this.split(this.wv.forward(x)), mask);
-    const merged = reshape(permute(out, [0, 2, 1, 3]), [B, T, this.dModel]); // (B, T, d)
+    const m = queryCount(x, opts);
+    const { out, attn } =
+      m < T ? this.lastQueries(x, m, mask)
+      : x.ndim === 3 && (!mask || mask.ndim === 2) ? this.packed(x, mask, opts.map ?? true)
+      : attention(this.split(this.wq.forward(x)), this.split(this.wk.forward(x)), this.split(this.wv.forward(x)), mask);
+    const merged = reshape(permute(out, [0, 2, 1, 3]), [B, m, this.dModel]); // (B, m, d)
     const y = this.wo.forward(merged);
     discard(out);
     return { out: y, attn };
   }
+}
+
+export interface AttentionOptions {
+  /** false: the caller does not want the attention map (see MultiHeadAttention.forward). */
+  map?: boolean;
+  /** Compute only the last `queries` positions' outputs (they still attend to every position): what a caller that
+   *  reads only a sequence's end needs, at a fraction of the cost. Output (B, queries, d). Default: all T. */
+  queries?: number;
+}
+
+function queryCount(x: Tensor, opts: AttentionOptions): number {
+  const T = x.shape[x.ndim - 2];
+  const m = opts.queries ?? T;
+  if (!(Number.isInteger(m) && m >= 1 && m <= T)) throw new RangeError(`attention: queries = ${m} outside 1..${T}`);
+  if (m < T && x.ndim !== 3) throw new RangeError(`attention: queries < T needs x (B, T, d), got ${x.ndim} axes`);
+  return m;
 }
 
 export interface EncoderLayerOptions {
@@ -94,14 +123,17 @@ export class TransformerEncoderLayer extends Module {
     this.norm2 = new LayerNorm(dModel, { affine: opts.affineNorm ?? true });
     this.drop = new Dropout(opts.dropout ?? 0, rng);
   }
-  /** x (B, T, d) → (B, T, d), post-norm: x = LN(x + Attn(x)); x = LN(x + FFN(x)). `{ map: false }` as in MultiHeadAttention. */
+  /** x (B, T, d) → (B, T, d), post-norm: x = LN(x + Attn(x)); x = LN(x + FFN(x)). `{ map: false }` as in
+   *  MultiHeadAttention; `{ queries: m }`: only the last m positions → (B, m, d) (the feed-forward runs on m too). */
   forward(x: Tensor, mask?: Tensor): { out: Tensor; attn: Tensor };
-  forward(x: Tensor, mask: Tensor | undefined, opts: { map?: boolean }): { out: Tensor; attn: Tensor | null };
-  forward(x: Tensor, mask?: Tensor, opts: { map?: boolean } = {}): { out: Tensor; attn: Tensor | null } {
+  forward(x: Tensor, mask: Tensor | undefined, opts: AttentionOptions): { out: Tensor; attn: Tensor | null };
+  forward(x: Tensor, mask?: Tensor, opts: AttentionOptions = {}): { out: Tensor; attn: Tensor | null } {
     // under noGrad each intermediate is discarded once used (see discard); with gradients recorded that is a no-op
     const a = this.attn.forward(x, mask, opts);
     const d1 = this.drop.forward(a.out);
-    const h = this.norm1.forward(x, d1); // LN(x + d1), the sum never stored
+    const T = x.shape[x.ndim - 2];
+    const m = queryCount(x, opts);
+    const h = this.norm1.forward(m < T ? slice(x, 1, T - m, T) : x, d1); // LN(x + d1) at the asked positions, the sum never stored
     discard(a.out, d1);
     let hidden: Tensor;
     if (this.opts.activation === 'gelu') {

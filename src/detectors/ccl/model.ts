@@ -98,7 +98,8 @@ export class CCLNet extends Module {
    * forward(x) at the last k positions only, computing just what they depend on — the online loop scores one new
    * point per machine and window, so the other L − k positions were work thrown away:
    *   global: patch tokens from patch means of x — embed is affine, so mean_p(embed(x) + pos) = embed(mean_p x) +
-   *           mean_p pos — then the encoder on the N tokens as in forward, and only the tokens covering the tail;
+   *           mean_p pos — then the encoder on the N tokens as in forward, its last layer asked only for the tokens
+   *           covering the tail (their queries; keys and values from all N);
    *   local:  the band mask confines a layer's reach to `band` positions, so the last k outputs of `layers` layers
    *           need only the last k + layers·band inputs: the local view runs on that crop with the cropped mask;
    *   head:   on the k positions.
@@ -114,10 +115,11 @@ export class CCLNet extends Module {
       const scales = this.cfg.patchSizes.map((p) => {
         const N = L / p;
         let z = add(this.embed.forward(mean(reshape(x, [B, N, p, C]), 2)), this.posPatch.get(p)!); // (B, N, d)
-        for (const layer of this.globalLayers) z = layer.forward(z, undefined, { map: false }).out;
         const first = Math.floor((L - k) / p); // the first token covering the tail
         const m = N - first;
-        const back = reshape(expand(reshape(slice(z, 1, first, N), [B, m, 1, d]), [B, m, p, d]), [B, m * p, d]);
+        // the last layer answers only the m tokens covering the tail (they attend to all N)
+        this.globalLayers.forEach((layer, i) => (z = layer.forward(z, undefined, { map: false, queries: i === this.globalLayers.length - 1 ? m : N }).out));
+        const back = reshape(expand(reshape(z, [B, m, 1, d]), [B, m, p, d]), [B, m * p, d]); // z (B, m, d)
         return slice(back, 1, m * p - k, m * p); // (B, k, d)
       });
       g = scales.length === 1 ? scales[0] : mul(scales.reduce((a, b) => add(a, b)), 1 / scales.length);
@@ -128,8 +130,8 @@ export class CCLNet extends Module {
       let mask = this.tailMasks.get(R);
       if (!mask) this.tailMasks.set(R, (mask = neighbourMask(R, band)));
       let z = add(this.embed.forward(slice(x, 1, L - R, L)), slice(this.pos, 0, L - R, L)); // (B, R, d)
-      for (const layer of this.localLayers) z = layer.forward(z, mask, { map: false }).out;
-      l = slice(z, 1, R - k, R);
+      this.localLayers.forEach((layer, i) => (z = layer.forward(z, mask, { map: false, queries: i === this.localLayers.length - 1 ? k : R }).out));
+      l = z; // (B, k, d)
     }
     const gv = g ?? l!;
     const lv = l ?? g!;

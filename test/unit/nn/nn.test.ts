@@ -63,6 +63,26 @@ for (const be of t.backendNames()) {
       assert.throws(() => new MultiHeadAttention(6, 4, rng), /not divisible/);
     });
 
+    it('an encoder layer asked for its last m positions gives the full layer\'s last m (with a mask, and under noGrad)', () => {
+      t.setBackend(be);
+      const rng = new Rng(4);
+      const layer = new TransformerEncoderLayer(8, 2, rng, { ffn: 12, activation: 'gelu' });
+      const x = randT([3, 6, 8], rng);
+      for (const mask of [undefined, bandMask(6, 1)]) {
+        const full = layer.forward(x, mask).out.values();
+        for (const m of [1, 2, 6]) {
+          const tail = t.noGrad(() => layer.forward(x, mask, { map: false, queries: m }).out);
+          assert.deepEqual(tail.shape, [3, m, 8]);
+          const want = new Float32Array(3 * m * 8);
+          for (let b = 0; b < 3; b++) want.set(full.subarray((b * 6 + 6 - m) * 8, (b + 1) * 6 * 8), b * m * 8);
+          assertClose(tail.values(), want, 1e-5, `last ${m} of 6${mask ? ', banded' : ''}`);
+        }
+      }
+      gradCheck('encoder layer, last 2 positions', (y) => layer.forward(y, undefined, { queries: 2 }).out, [randT([1, 4, 8], rng)], { atol: 3e-2 });
+      assert.throws(() => layer.forward(x, undefined, { queries: 0 }), /queries = 0 outside 1\.\.6/);
+      assert.throws(() => layer.forward(x, undefined, { queries: 7 }), /outside 1\.\.6/);
+    });
+
     it('cosine similarity, InfoNCE and MSE on known values', () => {
       t.setBackend(be);
       assertClose(cosineSimilarity(t.tensor([[1, 0], [1, 1]]), t.tensor([[0, 1], [2, 2]])).values(), [0, 1], 1e-5, 'cos');
