@@ -71,6 +71,8 @@ const COLON = 58;
 const LBRACKET = 91;
 const RBRACKET = 93;
 const RBRACE = 125;
+/** 10^0 … 10^22: every one an exact double. */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 /** Whether a string holds a control character (JSON does not allow one raw in a string). */
 function hasControl(s: string): boolean {
@@ -126,18 +128,62 @@ class Scanner {
         if (!this.ch(LBRACKET)) return false;
         const t = this.num();
         if (t === null || !this.ch(COMMA)) return false;
-        const v = this.str(false);
-        if (v === null || !this.ch(RBRACKET)) return false;
-        const x = parseMetricValue(v);
-        if (x === null && hasControl(v)) return false;
+        const x = this.value();
+        if (x === null || !this.ch(RBRACKET)) return false;
         out.times.push(t);
-        out.values.push(x ?? NaN);
+        out.values.push(x);
         if (this.ch(RBRACKET)) break;
         if (!this.ch(COMMA)) return false;
       }
     }
     out.series.push({ metric, from, to: out.times.length });
     return this.ch(RBRACE);
+  }
+
+  /** A value string at the cursor as parseMetricValue reads it (NaN for a gap); null when it is not a JSON string
+   *  (or holds a control character). The usual value — "-12.345", "1.5e+06", at most 15 digits, exponent within
+   *  ±22 — is read straight from the text: m · 10^e with m and 10^|e| exact doubles is one correctly rounded
+   *  multiplication or division, the double Number() gives. Any other value goes through parseMetricValue. */
+  private value(): number | null {
+    const s = this.s;
+    const a = this.i + 1;
+    if (s.charCodeAt(this.i) === QUOTE) {
+      let j = a;
+      const neg = s.charCodeAt(j) === 45;
+      if (neg) j++;
+      let m = 0;
+      let digits = 0;
+      let frac = 0;
+      let c = s.charCodeAt(j);
+      for (; c >= 48 && c <= 57; c = s.charCodeAt(++j), digits++) m = m * 10 + (c - 48);
+      const intDigits = digits;
+      if (c === 46) {
+        for (c = s.charCodeAt(++j); c >= 48 && c <= 57; c = s.charCodeAt(++j), digits++, frac++) m = m * 10 + (c - 48);
+        if (frac === 0) digits = 0; // "5." is read by parseMetricValue
+      }
+      let e = 0;
+      let ok = intDigits > 0 && digits > 0 && digits <= 15;
+      if (ok && (c === 101 || c === 69)) {
+        c = s.charCodeAt(++j);
+        const eneg = c === 45;
+        if (eneg || c === 43) c = s.charCodeAt(++j);
+        let ed = 0;
+        for (; c >= 48 && c <= 57 && ed < 4; c = s.charCodeAt(++j), ed++) e = e * 10 + (c - 48);
+        ok = ed > 0 && ed < 4;
+        if (eneg) e = -e;
+      }
+      e -= frac;
+      if (ok && c === QUOTE && e >= -22 && e <= 22) {
+        this.i = j + 1;
+        const v = e < 0 ? m / POW10[-e] : m * POW10[e];
+        return neg ? -v : v;
+      }
+    }
+    const v = this.str(false);
+    if (v === null) return null;
+    const x = parseMetricValue(v);
+    if (x === null && hasControl(v)) return null;
+    return x ?? NaN;
   }
 
   /** The character `c` at the cursor (consumed), or false. */

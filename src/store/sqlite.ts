@@ -665,7 +665,7 @@ export class SqliteStore implements Store {
     // newest first; the cursor is the (onset, id) of the last item of the previous page
     if (after) { where.push('(onset < ? OR (onset = ? AND id < ?))'); args.push(after.onset, after.onset, after.id); }
     const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY onset DESC, id DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...args, limit + 1) as IncidentRow[];
+    const rows = this.q(sql).all(...args, limit + 1) as IncidentRow[]; // one statement per filter combination, cached
     const items = rows.slice(0, limit).map(toRecord);
     const last = items[items.length - 1];
     return { items, next: rows.length > limit && last ? encodeCursor({ onset: last.onset, id: last.id }) : null };

@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readMatrix, scanMatrix } from '../../../src/collect/matrix.js';
 import { AnswerError } from '../../../src/collect/http.js';
+import { parseMetricValue } from '../../../src/core/value.js';
+import { Rng } from '../../../src/tensor/index.js';
 
 const answer = (result: unknown[], extra: Record<string, unknown> = {}): string => JSON.stringify({ status: 'success', data: { resultType: 'matrix', result }, ...extra });
 const generalOf = (text: string): ReturnType<typeof readMatrix> => readMatrix(` ${text}`); // a leading space: the fast path declines
@@ -23,6 +25,22 @@ describe('readMatrix', () => {
     assert.deepEqual(fast.times, [1767571200, 1767571210.5, 1767571220, 1767571230, 1767571200]);
     assert.deepEqual(fast.values, [0.5, -1500, NaN, NaN, 12]);
     assert.deepEqual(scanMatrix(answer([])), { status: 'success', hasData: true, series: [], times: [], values: [] });
+  });
+
+  it('reads every value string as parseMetricValue does, to the bit (the short-cut for usual decimals included)', () => {
+    const rng = new Rng(7);
+    const edge = ['0', '-0', '007', '5.', '.5', '-.5', '+1', '1e5', '1E-5', '1e+22', '1e23', '1e-22', '1.5e-23', '123456789012345', '1234567890123456',
+      '0.1', '0.30000000000000004', '9007199254740993', '-12.345e2', '1e', '1e+', '1e0005', '-', '', ' 1', '1 ', 'NaN', '+Inf', '-Inf', '0x10', '1_0', '1.2.3', '1e400', '4.9e-324'];
+    const random: string[] = [];
+    for (let k = 0; k < 3000; k++) {
+      const x = (rng.next() - 0.5) * 10 ** rng.int(30) * 10 ** -rng.int(20);
+      random.push(String(x), x.toFixed(rng.int(12)), x.toExponential(rng.int(15)), x.toPrecision(1 + rng.int(17)));
+    }
+    const vals = [...edge, ...random];
+    const text = answer([{ metric: { tm_id: 'a' }, values: vals.map((v, i) => [i, v]) }]);
+    const fast = scanMatrix(text)!;
+    assert.ok(fast, 'the fast path takes it');
+    vals.forEach((v, i) => assert.ok(Object.is(fast.values[i], parseMetricValue(v) ?? NaN), `'${v}': ${fast.values[i]} vs ${parseMetricValue(v)}`));
   });
 
   it('hands any other text to the general path: whitespace, warnings, other key order, error answers', () => {
