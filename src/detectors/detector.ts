@@ -170,7 +170,10 @@ export abstract class Detector<P extends object = object> {
   private attachPeers(series: Series[], xs: PreparedInput[], groups: PeerGroups, need?: PeerNeed): void {
     for (const g of groups) for (const i of g) if (!(i >= 0 && i < xs.length)) throw new RangeError(`peer group names machine ${i} of ${xs.length}`);
     const means = peerMeans(xs.map((x, i) => ({ timestamps: series[i].timestamps, values: x.values })), xs[0]?.C ?? 0, groups, need);
-    means.forEach((m, i) => (xs[i].peer = m ?? undefined));
+    means.forEach((m, i) => {
+      xs[i].peer = m?.values;
+      xs[i].peerFrom = m?.from;
+    });
   }
 
   /**
@@ -326,7 +329,7 @@ export abstract class Detector<P extends object = object> {
       for (let k = 0; k < last[i]; k++) {
         const r = x.T - last[i] + k;
         const a = Math.max(0, r - W + 1);
-        const part: PreparedInput = { ...x, T: r + 1 - a, values: x.values.subarray(a * x.C, (r + 1) * x.C), peer: x.peer?.subarray(a * x.C, (r + 1) * x.C) };
+        const part: PreparedInput = { ...x, T: r + 1 - a, values: x.values.subarray(a * x.C, (r + 1) * x.C), ...peerRows(x, a, r + 1) };
         const s = this.scoreCore(part);
         out[k] = s[s.length - 1];
       }
@@ -385,3 +388,11 @@ export abstract class Detector<P extends object = object> {
   protected abstract setState(s: DetectorState): void;
 }
 
+/** The peer rows of x's rows [a, b) as a part holding just those rows reads them. */
+function peerRows(x: PreparedInput, a: number, b: number): { peer?: Float32Array; peerFrom?: number } {
+  if (!x.peer) return { peer: undefined, peerFrom: undefined };
+  const f = x.peerFrom ?? 0;
+  if (f >= b) return { peer: x.peer.subarray(0, 0), peerFrom: b - a }; // none of the part's rows has peer rows
+  const from = Math.max(a, f);
+  return { peer: x.peer.subarray((from - f) * x.C, (b - f) * x.C), peerFrom: from - a };
+}

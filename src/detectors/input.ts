@@ -31,9 +31,12 @@ export interface PreparedInput {
   values: Float32Array; // (T, C), finite
   channels: string[];
   report: InputReport;
-  /** (T, C) the machine's peers at the same timestamps (src/detectors/peers.ts), NaN rows where none has a value;
-   *  absent when scored without peers. Only detectors with a peer view read it. */
+  /** (T − peerFrom, C) the machine's peers at the same timestamps from row peerFrom on (src/detectors/peers.ts), NaN
+   *  rows where none has a value; absent when scored without peers. Only detectors with a peer view read it. */
   peer?: Float32Array;
+  /** The row peer's first row is (0 when absent: every row; the online loop computes only the last rows a scorer
+   *  reads). */
+  peerFrom?: number;
 }
 
 /** Where each expected channel sits in the series' channels (−1: absent). The online loop asks the same pair of
@@ -126,11 +129,11 @@ export function poolPrepared(list: PreparedInput[]): PreparedInput {
   const T = list.reduce((a, x) => a + x.T, 0);
   const values = new Float32Array(T * C);
   const withPeers = list.every((x) => x.peer);
-  const peer = withPeers ? new Float32Array(T * C) : undefined;
+  const peer = withPeers ? new Float32Array(T * C).fill(NaN) : undefined;
   let at = 0;
   for (const x of list) {
     values.set(x.values, at * C);
-    if (peer) peer.set(x.peer!, at * C);
+    if (peer) peer.set(x.peer!, (at + (x.peerFrom ?? 0)) * C);
     at += x.T;
   }
   const report: InputReport = {

@@ -2,11 +2,12 @@
 // over its groups (src/core/peers.ts) of the other members' values at that same timestamp. Computed from group sums
 // (leave-one-out), so a whole cluster costs O(machines × rows × channels), not O(machines² …).
 // A scorer that reads only some channels over the last rows (CCL's skew part: the record rates over a few rows)
-// asks for just those (PeerNeed): the online loop then pays for 1 channel × 8 rows per machine, not 38 × 65.
+// asks for just those (PeerNeed): the online loop then computes and holds 8 rows per machine, not the window's 65,
+// over 1 channel, not 38.
 import type { PeerGroups } from '../core/peers.js';
 
 export interface TimedRows {
-  timestamps: ArrayLike<number>; // (T,)
+  timestamps: ArrayLike<number>; // (T,) strictly increasing
   values: Float32Array; // (T, C), finite
 }
 
@@ -19,58 +20,90 @@ export interface PeerNeed {
   since?: number;
 }
 
-/** For each machine: (T, C) peer means at its timestamps, NaN rows where no peer has that timestamp (and outside
- *  `need`); null when the machine is in no group. */
-export function peerMeans(xs: readonly TimedRows[], C: number, groups: PeerGroups, need: PeerNeed = {}): (Float32Array | null)[] {
-  const chans = need.channels ?? Array.from({ length: C }, (_, c) => c);
-  const K = chans.length;
+/** A machine's peer means from row `from` on (the rows at or after the need's `since`; 0 without one). */
+export interface PeerRows {
+  from: number;
+  values: Float32Array; // (T − from, C): NaN where no peer has the timestamp, and in channels outside the need
+}
+
+/** For each machine: its peer means at its timestamps (PeerRows); null when the machine is in no group. */
+export function peerMeans(xs: readonly TimedRows[], C: number, groups: PeerGroups, need: PeerNeed = {}): (PeerRows | null)[] {
+  const ch = Int32Array.from(need.channels ?? Array.from({ length: C }, (_, c) => c));
+  const K = ch.length;
   const since = need.since ?? -Infinity;
-  /** First row of x at or after `since` (timestamps ascend). */
-  const firstRow = (x: TimedRows): number => {
-    let lo = 0;
-    let hi = x.timestamps.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (x.timestamps[mid] < since) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  const from = xs.map((x) => (since === -Infinity ? 0 : firstRow(x)));
-  const acc: (Float64Array | null)[] = xs.map(() => null); // (T, K)
-  const hits: (Uint16Array | null)[] = xs.map(() => null);
+  const from = xs.map((x) => (since === -Infinity ? 0 : lowerBound(x.timestamps, since)));
+  // one buffer each for every machine's rows from[i]… (a typed array per machine costs more than its arithmetic)
+  const at = new Int32Array(xs.length + 1); // machine i's rows start at row at[i] of the buffers
+  xs.forEach((x, i) => (at[i + 1] = at[i] + x.timestamps.length - from[i]));
+  const R = at[xs.length];
+  const acc = new Float64Array(R * K);
+  const hits = new Uint16Array(R);
+  const grouped = new Uint8Array(xs.length);
   for (const g of groups) {
-    const slot = new Map<number, number>();
-    for (const i of g) for (let t = from[i]; t < xs[i].timestamps.length; t++) if (!slot.has(xs[i].timestamps[t])) slot.set(xs[i].timestamps[t], slot.size);
-    const sums = new Float64Array(slot.size * K);
-    const counts = new Uint32Array(slot.size);
+    // the group's distinct timestamps, sorted: each member's rows (ascending) walk them with one pointer
+    let n = 0;
+    for (const i of g) n += at[i + 1] - at[i];
+    const all = new Float64Array(n);
+    n = 0;
+    for (const i of g) for (let t = from[i]; t < xs[i].timestamps.length; t++) all[n++] = xs[i].timestamps[t];
+    all.sort();
+    let u = 0;
+    for (let j = 0; j < n; j++) if (j === 0 || all[j] !== all[u - 1]) all[u++] = all[j];
+    const stamps = all.subarray(0, u);
+    const sums = new Float64Array(u * K);
+    const counts = new Uint32Array(u);
     for (const i of g) {
-      const x = xs[i];
-      for (let t = from[i]; t < x.timestamps.length; t++) {
-        const s = slot.get(x.timestamps[t])!;
+      const ts = xs[i].timestamps;
+      const v = xs[i].values;
+      const T = ts.length;
+      if (from[i] >= T) continue;
+      let s = lowerBound(stamps, ts[from[i]]);
+      for (let t = from[i]; t < T; t++) {
+        while (stamps[s] < ts[t]) s++;
         counts[s]++;
-        for (let k = 0; k < K; k++) sums[s * K + k] += x.values[t * C + chans[k]];
+        const o = s * K;
+        const row = t * C;
+        for (let k = 0; k < K; k++) sums[o + k] += v[row + ch[k]];
       }
     }
     for (const i of g) {
-      const x = xs[i];
-      const T = x.timestamps.length;
-      const a = (acc[i] ??= new Float64Array(T * K));
-      const h = (hits[i] ??= new Uint16Array(T));
-      for (let t = from[i]; t < T; t++) {
-        const s = slot.get(x.timestamps[t])!;
+      grouped[i] = 1;
+      const ts = xs[i].timestamps;
+      const v = xs[i].values;
+      const T = ts.length;
+      if (from[i] >= T) continue;
+      let s = lowerBound(stamps, ts[from[i]]);
+      for (let t = from[i], r = at[i]; t < T; t++, r++) {
+        while (stamps[s] < ts[t]) s++;
         const n = counts[s] - 1; // the others at this timestamp
         if (n < 1) continue;
-        for (let k = 0; k < K; k++) a[t * K + k] += (sums[s * K + k] - x.values[t * C + chans[k]]) / n;
-        h[t]++;
+        const o = s * K;
+        const row = t * C;
+        const a = r * K;
+        for (let k = 0; k < K; k++) acc[a + k] += (sums[o + k] - v[row + ch[k]]) / n;
+        hits[r]++;
       }
     }
   }
-  return acc.map((a, i) => {
-    if (!a) return null;
-    const h = hits[i]!;
-    const out = new Float32Array(h.length * C).fill(NaN);
-    for (let t = from[i]; t < h.length; t++) if (h[t]) for (let k = 0; k < K; k++) out[t * C + chans[k]] = a[t * K + k] / h[t];
-    return out;
-  });
+  const out = new Float32Array(R * C).fill(NaN);
+  for (let r = 0; r < R; r++) {
+    if (!hits[r]) continue;
+    const a = r * K;
+    const row = r * C;
+    const h = hits[r];
+    for (let k = 0; k < K; k++) out[row + ch[k]] = acc[a + k] / h;
+  }
+  return xs.map((_, i) => (grouped[i] ? { from: from[i], values: out.subarray(at[i] * C, at[i + 1] * C) } : null));
+}
+
+/** The first index of ascending `a` whose value is ≥ v (a.length when none is). */
+function lowerBound(a: ArrayLike<number>, v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -135,10 +135,11 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     const W = mode === 'both' ? 2 * C : C;
     const off = mode === 'both' ? C : 0;
     const out = new Float32Array(x.T * W);
+    const p0 = x.peerFrom ?? 0; // x.peer holds rows p0…
     for (let t = 0; t < x.T; t++) {
       if (mode === 'both') out.set(x.values.subarray(t * C, t * C + C), t * W);
-      const known = x.peer !== undefined && !Number.isNaN(x.peer[t * C]);
-      if (known) for (let c = 0; c < C; c++) out[t * W + off + c] = x.values[t * C + c] - x.peer![t * C + c];
+      const known = x.peer !== undefined && t >= p0 && !Number.isNaN(x.peer[(t - p0) * C]);
+      if (known) for (let c = 0; c < C; c++) out[t * W + off + c] = x.values[t * C + c] - x.peer![(t - p0) * C + c];
     }
     return { values: out, C: W };
   }

@@ -45,10 +45,11 @@ const medianOf = (a: number[]): number => median(sortedFinite(a));
  *  peers are unknown; the online loop asks for the last rows of a window only). */
 function smoothedRatios(x: PreparedInput, channels: number[], eps: number[], from = 0): Float32Array[] {
   const C = x.C;
-  const first = Math.max(0, from - SKEW_ROWS + 1);
+  const p0 = x.peerFrom ?? 0; // x.peer holds rows p0… (NaN ratios before them)
+  const first = Math.max(0, from - SKEW_ROWS + 1, p0);
   return channels.map((c, k) => {
     const r = new Float32Array(x.T).fill(NaN);
-    if (x.peer) for (let t = first; t < x.T; t++) r[t] = Math.log((Math.max(0, x.values[t * C + c]) + eps[k]) / (Math.max(0, x.peer[t * C + c]) + eps[k]));
+    if (x.peer) for (let t = first; t < x.T; t++) r[t] = Math.log((Math.max(0, x.values[t * C + c]) + eps[k]) / (Math.max(0, x.peer[(t - p0) * C + c]) + eps[k]));
     const out = new Float32Array(x.T).fill(NaN);
     const win: number[] = [];
     for (let t = from; t < x.T; t++) {

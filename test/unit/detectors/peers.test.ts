@@ -26,11 +26,12 @@ describe('peer means', () => {
     // C = 1; machine 2 lacks timestamp 20
     const xs = [x([10, 20, 30], [1, 2, 3]), x([10, 20, 30], [10, 20, 30]), x([10, 30], [100, 300]), x([40], [7])];
     const m = peerMeans(xs, 1, [[0, 1, 2], [1, 3]]);
-    assert.deepEqual(Array.from(m[0]!), [55, 20, 165]); // (10+100)/2, 20 alone, (30+300)/2
+    assert.deepEqual(Array.from(m[0]!.values), [55, 20, 165]); // (10+100)/2, 20 alone, (30+300)/2
     // machine 1: group 1 gives (1+100)/2, 2, (3+300)/2; group 2 has no other member at its timestamps
-    assert.deepEqual(Array.from(m[1]!), [50.5, 2, 151.5]);
-    assert.deepEqual(Array.from(m[2]!), [5.5, 16.5]);
-    assert.ok(Number.isNaN(m[3]![0]), 'no peer at 40');
+    assert.deepEqual(Array.from(m[1]!.values), [50.5, 2, 151.5]);
+    assert.deepEqual(Array.from(m[2]!.values), [5.5, 16.5]);
+    assert.ok(Number.isNaN(m[3]!.values[0]), 'no peer at 40');
+    assert.ok(m.every((r) => r === null || r.from === 0), 'every row without a need');
     assert.equal(peerMeans(xs, 1, [[0, 1]])[2], null, 'in no group');
   });
 
@@ -45,12 +46,18 @@ describe('peer means', () => {
     const groups = [[0, 1, 2, 3, 4], [1, 3]];
     const full = peerMeans(xs, C, groups);
     const part = peerMeans(xs, C, groups, { channels: [1, 3], since: 300 });
-    xs.forEach((x, i) => x.timestamps.forEach((t, r) => {
-      for (let c = 0; c < C; c++) {
-        const want = t >= 300 && (c === 1 || c === 3) ? full[i]![r * C + c] : NaN;
-        assert.ok(Object.is(part[i]![r * C + c], want), `machine ${i} t=${t} c=${c}: ${part[i]![r * C + c]} vs ${want}`);
-      }
-    }));
+    xs.forEach((x, i) => {
+      const { from, values } = part[i]!;
+      assert.equal(from, x.timestamps.findIndex((t) => t >= 300), `machine ${i}: rows from the first at or after 300`);
+      assert.equal(values.length, (x.timestamps.length - from) * C);
+      x.timestamps.forEach((t, r) => {
+        if (r < from) return;
+        for (let c = 0; c < C; c++) {
+          const want = c === 1 || c === 3 ? full[i]!.values[r * C + c] : NaN;
+          assert.ok(Object.is(values[(r - from) * C + c], want), `machine ${i} t=${t} c=${c}: ${values[(r - from) * C + c]} vs ${want}`);
+        }
+      });
+    });
   });
 });
 

@@ -31,7 +31,7 @@ function machines(T: number, seed: number, skew?: [number, number, number], burs
 function withPeers(xs: PreparedInput[]): PreparedInput[] {
   const ts = Float64Array.from({ length: xs[0].T }, (_, i) => i);
   const p = peerMeans(xs.map((x) => ({ timestamps: ts, values: x.values })), 3, [[0, 1, 2]]);
-  return xs.map((x, i) => ({ ...x, peer: p[i]! }));
+  return xs.map((x, i) => ({ ...x, peer: p[i]!.values }));
 }
 
 const pool = (xs: PreparedInput[]): PreparedInput => {
