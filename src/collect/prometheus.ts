@@ -7,7 +7,7 @@
 import { CATALOGUE } from './catalogue.js';
 import type { Sample } from '../core/sample.js';
 import { getAnswer, SourceError, type HttpOptions } from './http.js';
-import { readMatrix } from './matrix.js';
+import { LabelCache, readMatrix } from './matrix.js';
 import type { PollResult } from './poller.js';
 
 export interface PromOptions extends HttpOptions {
@@ -37,6 +37,9 @@ export function perJobQuery(q: string): string | null {
 }
 
 export class PrometheusSource {
+  /** Per query: the label sets of its last answer (read, never changed: see LabelCache). */
+  private readonly labels = new Map<string, LabelCache>();
+
   constructor(readonly base: string, readonly o: PromOptions = {}) {}
 
   /** Samples of every catalogue metric in [fromMs, toMs]; failing queries are errors of the result, not exceptions. */
@@ -62,7 +65,9 @@ export class PrometheusSource {
         for (let a = start; a <= toMs; a += 11_000 * step) {
           const b = Math.min(toMs, a + 10_999 * step);
           const url = `${this.base.replace(/\/$/, '')}/api/v1/query_range?query=${encodeURIComponent(q)}&start=${a / 1000}&end=${b / 1000}&step=${step / 1000}`;
-          const r = await getAnswer(url, this.o, readMatrix);
+          let cache = this.labels.get(q);
+          if (!cache) this.labels.set(q, (cache = new LabelCache()));
+          const r = await getAnswer(url, this.o, (text) => readMatrix(text, cache));
           if (r.status !== 'success' || !r.hasData) throw new SourceError(`query failed: ${r.error ?? r.status}`, url);
           for (const series of r.series) {
             const machine = series.metric[label];

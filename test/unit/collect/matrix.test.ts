@@ -3,7 +3,7 @@
 // the general path's errors.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readMatrix, scanMatrix } from '../../../src/collect/matrix.js';
+import { LabelCache, readMatrix, scanMatrix } from '../../../src/collect/matrix.js';
 import { AnswerError } from '../../../src/collect/http.js';
 import { parseMetricValue } from '../../../src/core/value.js';
 import { Rng } from '../../../src/tensor/index.js';
@@ -41,6 +41,30 @@ describe('readMatrix', () => {
     const fast = scanMatrix(text)!;
     assert.ok(fast, 'the fast path takes it');
     vals.forEach((v, i) => assert.ok(Object.is(fast.values[i], parseMetricValue(v) ?? NaN), `'${v}': ${fast.values[i]} vs ${parseMetricValue(v)}`));
+  });
+
+  it('a label cache gives the same answers, and the same label objects where a series\' labels are the same text', () => {
+    const cache = new LabelCache();
+    const s = (tm: string, v: string, extra: Record<string, string> = {}): unknown => ({ metric: { tm_id: tm, ...extra }, values: [[1767571200, v]] });
+    const answers = [
+      answer([s('tm_1', '1'), s('tm_2', '2'), s('tm_"3"\\', '3')]),
+      answer([s('tm_1', '4'), s('tm_2', '5'), s('tm_"3"\\', '6')]), // the same series: every label object reused
+      answer([s('tm_2', '7'), s('tm_1', '8'), s('tm_12', '9'), s('tm_"3"\\', '1')]), // reordered, one more
+      answer([s('tm_2', '7'), s('tm_1', '8'), s('tm_12', '9'), s('tm_"3"\\', '1')]), // and again
+      answer([s('tm_1', '2', { job_name: 'x' })]), // a longer label set where a shorter one was
+      answer([]),
+      ` ${answer([s('tm_1', '3')])}`, // the general path
+    ];
+    const seen: Record<string, string>[][] = [];
+    for (const text of answers) {
+      const got = readMatrix(text, cache);
+      assert.deepEqual(got, readMatrix(text), 'the same answer as without a cache');
+      seen.push(got.series.map((x) => x.metric));
+    }
+    seen[1].forEach((m, j) => assert.equal(m, seen[0][j], `series ${j} reuses its label object`));
+    assert.notEqual(seen[2][0], seen[1][0], 'a different series at that position: its own labels');
+    seen[3].forEach((m, j) => assert.equal(m, seen[2][j], `series ${j} of the reordered answer reuses its label object the next time`));
+    assert.deepEqual(seen[4][0], { tm_id: 'tm_1', job_name: 'x' });
   });
 
   it('hands any other text to the general path: whitespace, warnings, other key order, error answers', () => {
