@@ -705,7 +705,7 @@ export class SqliteStore implements Store {
     }
     if (incidentPrefixes.length === 0) return [];
     const any = incidentPrefixes.map(() => 'substr(incident_id, 1, length(?)) = ?').join(' OR ');
-    return (this.db.prepare(`SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= ? AND (? IS NULL OR sink = ?) AND (${any}) ORDER BY id LIMIT ?`)
+    return (this.q(`SELECT * FROM outbox WHERE delivered_at IS NULL AND next_at <= ? AND (? IS NULL OR sink = ?) AND (${any}) ORDER BY id LIMIT ?`)
       .all(now, sink ?? null, sink ?? null, ...incidentPrefixes.flatMap((p) => [p, p]), limit) as OutboxRow[]).map(toAlert);
   }
 
