@@ -42,6 +42,8 @@ export interface CCLParams extends DeepParams {
   lambda: number;
   bMin: number;
   beta: number;
+  bLevel: number;
+  scoreBoundary: boolean;
   alpha: number;
   crossContrast: boolean;
   memoryWeight: number;
@@ -70,6 +72,8 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   lambda: { default: 1, min: 0, doc: 'weight λ of the boundary loss' },
   bMin: { default: 0.1, min: 0, doc: 'boundary of a clearly normal timestamp (scaled units)' },
   beta: { default: 2, min: 0, doc: 'extra boundary width of a suspected anomaly' },
+  bLevel: { default: 1, min: 0, doc: 'variant: level term of the boundary prior — a value more than bLevel IQRs from the training median counts as suspect even where its whole window is (contamination that lasts longer than a window; 0: off; chosen on the development seeds, boundary.ts, docs/ccl.md)' },
+  scoreBoundary: { default: false, doc: "variant: the residual part of the score is ‖x̂_t − x_t‖ / b_t, as the design note's score (b_t from the window's own prior, without the level term: an isolated outlier in a normal window counts less, a sustained shift does not)" },
   alpha: { default: 0, min: 0, max: 1, doc: 'weight of the cross-view disagreement in the score (0: on the development instance the disagreement carried no signal, see docs/ccl.md)' },
   crossContrast: { default: true, doc: 'ablation switch: the cross-contrastive loss' },
   memoryWeight: { default: 0, min: 0, max: 1, doc: 'variant: weight of the distance to a memory of normal training representations in the score (docs/ccl.md)' },
@@ -192,7 +196,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
       terms.push(crossContrastiveLoss(g, l, neg, p.tau));
     }
     const r = residual(xhat, batch); // (B, L)
-    if (p.boundary) terms.push(mul(boundaryLoss(r, anomalyBoundary(batch.values(), B, L, C, p.bMin, p.beta)), p.lambda));
+    if (p.boundary) terms.push(mul(boundaryLoss(r, anomalyBoundary(batch.values(), B, L, C, p.bMin, p.beta, p.bLevel > 0 ? p.bLevel : Infinity)), p.lambda));
     else terms.push(mul(mean(r), p.lambda));
     return terms.reduce((a, b) => add(a, b));
   }
@@ -212,9 +216,16 @@ export class CCLDetector extends DeepDetector<CCLParams> {
       const q = run(pn, dev!);
       peer = residual(q.xhat, q.x).values();
     }
+    const rec = residual(xhat, x).values(); // (B · K)
+    if (this.params.scoreBoundary && this.params.boundary) {
+      const [B, , C] = own.shape;
+      const K = rec.length / B;
+      const b = anomalyBoundary(own.values(), B, L, C, this.params.bMin, this.params.beta).values(); // (B, L)
+      for (let i = 0; i < B; i++) for (let j = 0; j < K; j++) rec[i * K + j] /= b[i * L + L - K + j];
+    }
     return {
       cos: need.cos ? viewDisagreement(g, l).values() : null,
-      rec: residual(xhat, x).values(),
+      rec,
       peer,
       e: need.e ? (g === l ? g : add(g, l)).values() : null,
     };

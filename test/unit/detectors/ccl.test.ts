@@ -57,6 +57,22 @@ describe('CCL losses', () => {
     assert.ok(Math.max(...calm) < 0.3, `noise prior ${calm}`);
   });
 
+  it('the level term marks a window lying wholly inside a sustained high segment; without it that window looks normal', () => {
+    const L = 64;
+    const x = new Float32Array(L);
+    const rng = new Rng(4);
+    for (let i = 0; i < L; i++) x[i] = 5 + 0.3 * rng.normal(); // 5 IQRs above the training median throughout
+    const off = boundaryPrior(x, 1, L, 1);
+    const on = boundaryPrior(x, 1, L, 1, 8, 2);
+    const meanOff = off.reduce((a, b) => a + b, 0) / L;
+    assert.ok(meanOff < 0.15, `window-relative prior inside the plateau ${meanOff}`);
+    assert.ok(Math.min(...on) > 0.6, `level prior inside the plateau ${Math.min(...on)}`);
+    const calm = new Float32Array(L).map(() => 0.3 * rng.normal()); // ordinary values: the level term stays silent
+    const withLevel = boundaryPrior(calm, 1, L, 1, 8, 2);
+    const without = boundaryPrior(calm, 1, L, 1);
+    assert.ok(withLevel.every((p, i) => Math.abs(p - without[i]) < 1e-6), 'the level term moved an ordinary window');
+  });
+
   it('injected negatives really contain the anomaly, and the selection picks injected timestamps', () => {
     const B = 4, L = 32, C = 3;
     const batch = t.zeros([B, L, C]);
