@@ -4,7 +4,7 @@
 # and alarm policy, and one round of operator feedback. Run after `npm run build`; ~10–20 min on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CLI="node dist/src/cli/main.js"
+CLI="${FLINKSCOPE_CLI:-node dist/src/cli/main.js}" # FLINKSCOPE_CLI: another build (a copy of dist that a rebuild will not touch)
 OUT=docs/results-flink-lab.md
 # The protocol of record: the first 60 % of each recording is the training history — a whole compressed day (the
 # recorder's load repeats every 20 min) plus the start of the next; the recorder's own split (30 %) is kept as a
