@@ -26,6 +26,7 @@ import { anomalyBoundary, boundaryPrior } from './boundary.js';
 import { buildMemory, knnDistance } from './memory.js';
 import { boundaryLoss, crossContrastiveLoss, residual, viewDisagreement } from './losses.js';
 import { fitSkew, skewScores, SKEW_ROWS, type SkewNorm } from './skew.js';
+import { applyCoMove, deviations, fitCoMoveModel, rowRms, type CoMove } from './comove.js';
 
 export interface CCLParams extends DeepParams {
   formulation: 'published' | 'variant';
@@ -54,6 +55,7 @@ export interface CCLParams extends DeepParams {
   peers: 'none' | 'both' | 'only';
   peerScore: 'min' | 'mean' | 'max';
   skew: 'none' | 'records';
+  coMove: 'off' | 'mean' | 'spread';
 }
 
 export const cclParamSpec: ParamSpec<CCLParams> = {
@@ -83,6 +85,7 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   views: { default: 'both', choices: ['both', 'global', 'local'], doc: 'ablation switch: which views exist' },
   peers: { default: 'none', choices: ['none', 'both', 'only'], doc: "variant: the peer view — 'both': the machine's own metrics and its deviation from its peers at the same timestamps; 'only': the deviation alone; 'none': no peer view (docs/ccl.md)" },
   peerScore: { default: 'min', choices: ['min', 'mean', 'max'], doc: "variant, peers 'both': how the standardised own and peer residuals combine into the score ('min': anomalous only when the machine's own history AND its peers both say so)" },
+  coMove: { default: 'spread', choices: ['off', 'mean', 'spread'], doc: "variant: the residual part of the score leaves out what the other channels' steps at the same timestamp explain — 'mean': the deviation they predict (a GC pause with the heap's drop); 'spread': that, and what is left is measured against the spread those steps allow (a GC pause's size varies); 'off': neither (comove.ts, docs/ccl.md)" },
   skew: { default: 'records', choices: ['none', 'records'], doc: "variant: the skew part — 'records': the score is the larger of the network's part and a machine's record rates above its peers' (log ratio, standardised on training; src/detectors/ccl/skew.ts, docs/ccl.md); 'none': the network's part alone" },
 };
 
@@ -95,6 +98,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   private memory: Float32Array = new Float32Array(0);
   /** The skew part's normalisation (null: no skew part — off, no record-rate channel, or fitted without peers). */
   private skewNorm: SkewNorm | null = null;
+  /** The co-movement correction of the residual (null: off or not fitted). */
+  private coMove: CoMove | null = null;
 
   constructor(params: Partial<CCLParams> = {}) {
     super(cclParamSpec, 'ccl', params);
@@ -204,7 +209,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   /** Per-timestamp score parts of a batch — of its last `tail` positions only when given (CCLNet.forwardTail) — and
    *  the representations e_t = g_t + l_t (B·K, d), K = tail ?? L. With peers 'both', rec is the residual of the
    *  machine's own channels and peer that of its deviation from the peers. */
-  private parts(batch: Tensor, need: { cos: boolean; e: boolean }, tail?: number): { cos: Float32Array | null; rec: Float32Array; peer: Float32Array | null; e: Float32Array | null } {
+  private parts(batch: Tensor, need: { cos: boolean; e: boolean; d?: boolean }, tail?: number): { cos: Float32Array | null; rec: Float32Array; peer: Float32Array | null; e: Float32Array | null; dev: { d: Float32Array; dx: Float32Array } | null } {
     const pn = this.peerNet;
     const [own, dev] = pn ? splitChannels(batch, batch.shape[2] / 2) : [batch, null];
     const L = batch.shape[1];
@@ -216,7 +221,17 @@ export class CCLDetector extends DeepDetector<CCLParams> {
       const q = run(pn, dev!);
       peer = residual(q.xhat, q.x).values();
     }
-    const rec = residual(xhat, x).values(); // (B · K)
+    let rec: Float32Array; // (B · K)
+    let devs: { d: Float32Array; dx: Float32Array } | null = null;
+    if (this.coMove || need.d) {
+      const [B, , C] = own.shape;
+      devs = deviations(own.values(), xhat.values(), B, L, x.shape[1], C); // (B·K, C) each
+      const e = devs.d.slice();
+      if (this.coMove) applyCoMove(this.coMove, e, devs.dx);
+      rec = rowRms(e, C);
+    } else {
+      rec = residual(xhat, x).values();
+    }
     if (this.params.scoreBoundary && this.params.boundary) {
       const [B, , C] = own.shape;
       const K = rec.length / B;
@@ -228,6 +243,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
       rec,
       peer,
       e: need.e ? (g === l ? g : add(g, l)).values() : null,
+      dev: devs,
     };
   }
 
@@ -285,11 +301,16 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     const peer: number[] = [];
     const reps: Float32Array[] = [];
     const priors: Float32Array[] = [];
+    const devs: Float32Array[] = [];
+    const steps: Float32Array[] = [];
+    this.coMove = null;
+    const wantD = this.params.coMove !== 'off';
     noGrad(() => {
       for (let i = 0; i < starts.length; i += this.params.batchSize) {
         const st = starts.slice(i, i + this.params.batchSize);
         const raw = gatherWindows(xs, C, L, st);
-        const pr = this.parts(new Tensor(raw, [st.length, L, C]), { cos: true, e: true });
+        const pr = this.parts(new Tensor(raw, [st.length, L, C]), { cos: true, e: true, d: wantD });
+        if (pr.dev) { devs.push(pr.dev.d); steps.push(pr.dev.dx); }
         cos.push(...pr.cos!);
         rec.push(...pr.rec);
         if (pr.peer) peer.push(...pr.peer);
@@ -314,6 +335,16 @@ export class CCLDetector extends DeepDetector<CCLParams> {
       return [q(0.5), Math.max(q(0.75) - q(0.25), 1e-6)];
     };
     const [cosMed, cosIqr] = mi(cos);
+    if (wantD && devs.length) {
+      const Cm = this.peerNet ? C / 2 : C;
+      const d = concatF32(devs);
+      const dx = concatF32(steps);
+      this.coMove = fitCoMoveModel(d, dx, Cm, this.params.coMove === 'spread');
+      applyCoMove(this.coMove, d, dx);
+      const r = rowRms(d, Cm);
+      rec.length = 0;
+      for (const v of r) rec.push(v);
+    }
     const [recMed, recIqr] = mi(rec);
     const [memMed, memIqr] = mem.length ? mi(mem) : [0, 1];
     const [peerMed, peerIqr] = peer.length ? mi(peer) : [0, 1];
@@ -324,6 +355,12 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     const s = super.getState();
     s.json.norm = this.norm;
     if (this.skewNorm) s.json.skew = this.skewNorm;
+    if (this.coMove) {
+      const { C, w, v, a } = this.coMove;
+      s.arrays.coMoveW = { data: w, shape: [C, C + 1] };
+      s.arrays.coMoveV = { data: v, shape: [C, C + 1] };
+      s.arrays.coMoveA = { data: a, shape: [C] };
+    }
     if (this.memory.length) s.arrays.memory = { data: this.memory, shape: [this.memory.length / this.params.d, this.params.d] };
     return s;
   }
@@ -332,6 +369,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     this.norm = { memMed: 0, memIqr: 1, peerMed: 0, peerIqr: 1, ...(s.json.norm as Partial<typeof this.norm>) } as typeof this.norm;
     this.memory = (s.arrays.memory?.data as Float32Array | undefined) ?? new Float32Array(0);
     this.skewNorm = (s.json.skew as SkewNorm | undefined) ?? null;
+    const [w, v, a] = [s.arrays.coMoveW, s.arrays.coMoveV, s.arrays.coMoveA];
+    this.coMove = w && v && a ? { C: w.shape[0], w: w.data as Float32Array, v: v.data as Float32Array, a: a.data as Float32Array, spread: this.params.coMove === 'spread' } : null;
   }
 }
 
