@@ -166,7 +166,7 @@ export function registerStudy(program: Command): void {
       // 3. CCL ablations, each also under the published (LEAKY) evaluation protocol — the same fit, another rule
       const ablations: ResultRow[] = [];
       const variants: Record<string, Record<string, unknown>> = {
-        'ccl (full)': {}, 'no cross-contrast': { crossContrast: false }, 'no boundary loss': { boundary: false }, 'no level term in the boundary': { bLevel: 0 }, 'score ÷ boundary': { scoreBoundary: true }, 'no co-movement': { coMove: 'off' }, 'co-movement: mean only': { coMove: 'mean' }, 'global only': { views: 'global' }, 'local only': { views: 'local' },
+        'ccl (full)': {}, 'no cross-contrast': { crossContrast: false }, 'no boundary loss': { boundary: false }, 'no level term in the boundary': { bLevel: 0 }, 'score ÷ boundary': { scoreBoundary: true }, 'co-movement (spread)': { coMove: 'spread' }, 'co-movement (mean only)': { coMove: 'mean' }, 'global only': { views: 'global' }, 'local only': { views: 'local' },
         'published formulation': { formulation: 'published' },
       };
       for (const [name, p] of Object.entries(variants)) {

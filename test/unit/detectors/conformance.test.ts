@@ -57,6 +57,8 @@ const CASES: { name: string; kind: string; params: Record<string, unknown> }[] =
   ...detectorKinds().map((kind) => ({ name: kind, kind, params: FAST[kind] ?? {} })),
   // a window-relative score needs a window well beyond the 15-point block: the default window (64), a short run
   { name: 'ccl (published formulation)', kind: 'ccl', params: { formulation: 'published', epochs: 3, maxTrainWindows: 128, batchSize: 16 } },
+  // the co-movement correction (not the default): its fitted state is saved, and the online tail scores with it
+  { name: 'ccl (co-movement)', kind: 'ccl', params: { ...FAST.ccl, coMove: 'spread' } },
 ];
 /** Scores only comparable within a window (z-scored discrepancy, window softmax; matrix profile: z-normalised
  * subsequences) are blind to the 40-point level shift by design: those are judged on the spike block. */
