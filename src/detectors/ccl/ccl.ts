@@ -225,10 +225,12 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     let devs: { d: Float32Array; dx: Float32Array } | null = null;
     if (this.coMove || need.d) {
       const [B, , C] = own.shape;
-      devs = deviations(own.values(), xhat.values(), B, L, x.shape[1], C); // (B·K, C) each
-      const e = devs.d.slice();
-      if (this.coMove) applyCoMove(this.coMove, e, devs.dx);
+      const dv = deviations(own.values(), xhat.values(), B, L, x.shape[1], C); // (B·K, C) each
+      // the caller (the fit) keeps the raw deviations; scoring corrects them in place
+      const e = need.d ? dv.d.slice() : dv.d;
+      if (this.coMove) applyCoMove(this.coMove, e, dv.dx);
       rec = rowRms(e, C);
+      if (need.d) devs = dv;
     } else {
       rec = residual(xhat, x).values();
     }

@@ -4,6 +4,7 @@
 // training residuals by least squares, per channel c:  d_c,t ≈ Σ_{c' ≠ c} w_c,c' · Δx_c',t + b_c,
 // with d = x − x̂ (signed) and Δx_t = x_t − x_{t−1} (scaled units). Scoring uses e = d − that prediction.
 // A channel's own step never explains it (that is exactly what an anomaly is).
+import { madSigma, median } from '../../core/stats.js';
 
 export interface CoMove {
   C: number;
@@ -30,7 +31,7 @@ export function fitCoMoveModel(d: Float32Array, dx: Float32Array, C: number, spr
   const col = new Float64Array(ae.length / C);
   for (let c = 0; c < C; c++) {
     for (let n = 0; n < col.length; n++) col[n] = ae[n * C + c];
-    a[c] = Math.max(quickMedian(col), 1e-6);
+    a[c] = Math.max(median(col), 1e-6);
   }
   return { C, w, v, a, spread };
 }
@@ -110,24 +111,20 @@ export function fitCoMove(d: Float32Array, dx: Float32Array, C: number, o: { rid
         const n = rows[k];
         let p = 0;
         for (let a = 0; a < m; a++) p += sol[a] * feat(n, idx[a]);
-        e[k] = Math.abs(d[n * C + c] - p);
+        e[k] = d[n * C + c] - p;
       }
       // the Huber threshold of a row grows with its steps: a large step brings a larger spread (a GC pause's size
       // varies), so informative rows are not discounted as outliers merely for being large
-      const s = 1.4826 * quickMedian(Float64Array.from(e)) + 1e-9;
+      const s = madSigma(e, 0) + 1e-9;
       for (let k = 0; k < rows.length; k++) {
         const h = 1.345 * s * Math.sqrt(1 + lev[k]);
-        wt[k] = e[k] <= h ? 1 : h / e[k];
+        const ae = Math.abs(e[k]);
+        wt[k] = ae <= h ? 1 : h / ae;
       }
     }
     for (let a = 0; a < m; a++) w[c * P + idx[a]] = sol[a];
   }
   return w;
-}
-
-function quickMedian(v: Float64Array): number {
-  v.sort();
-  return v.length ? v[v.length >> 1] : 0;
 }
 
 /** In place: d ← (d − W · [dx, 1]) · a / max(a, V · [|dx|, 1]) row by row — what the steps explain taken out, and
