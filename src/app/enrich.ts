@@ -102,7 +102,8 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
  * cause lies on another machine with an incident open there is that incident's symptom (`symptomOf`): shown with it,
  * never paged on its own — unless it paged before the cause's incident opened (once paged, always). A held incident
  * that has not paged is the holding event's after-effect (`afterEffectOf`): shown with the event as its expected
- * consequence; if it pages after the hold it is a standalone incident and the mark goes.
+ * consequence; if it pages after the hold it is a standalone incident and the mark goes. In the step that pages it,
+ * `pagedAt` says when (src/core/incident.ts).
  */
 export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, isSymptom: (id: string) => boolean = () => false): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
@@ -115,6 +116,9 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   const host = symptomOf(i, cause, incidents, isSymptom);
   const holder = holdingEvent(i, events, grace);
   const paged = wasPaged || (host === null && pagesNow(i, holder ? holder.ts + grace : -Infinity, now));
+  // when it pages here: at the point that opened it, unless a hold or being a symptom kept it from paging then — then
+  // now (the step's data time: an upper bound when a step covers many points). Once paged, the caller keeps the time.
+  const pagedAt = paged && !wasPaged ? (holder === null && !isSymptom(i.id) ? i.openedAt ?? now : now) : undefined;
   return {
     explanation,
     jobs: await store.jobsOn(i.machine),
@@ -122,6 +126,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
     cause,
     events: events.map((e) => e.id),
     paged,
+    ...(pagedAt !== undefined ? { pagedAt } : {}),
     ...(host !== null ? { symptomOf: host } : {}),
     ...(host === null && !paged && holder ? { afterEffectOf: holder.id } : {}),
   };

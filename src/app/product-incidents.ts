@@ -24,6 +24,6 @@ export function productIncidentsOf(o: { quietMs?: number; minPoints?: number } =
     }, tracker);
     const values = Float32Array.from(item.test.values, (v) => (Number.isFinite(v) ? v : 0));
     for (let i = 0; i < ts.length; i += 16) sc.ingest(item.series, ts.subarray(i, i + 16), values.subarray(i * C, Math.min(ts.length, i + 16) * C));
-    return tracker.incidents.map((i) => ({ machine: item.series, onset: i.onset, end: i.lastSeen, paged: true }));
+    return tracker.incidents.map((i) => ({ machine: item.series, onset: i.onset, end: i.lastSeen, paged: true, ...(i.openedAt !== undefined ? { pagedAt: i.openedAt } : {}) }));
   };
 }

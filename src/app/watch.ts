@@ -108,7 +108,7 @@ export class Watcher {
     const active = (await store.activeIncidents()).filter((r) => owns(r.machine)).sort((a, b) => num(a.id) - num(b.id));
     w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), ...(r.qualifiedFrom !== undefined ? { qualifiedFrom: r.qualifiedFrom } : {}), ...(r.openedAt !== undefined ? { openedAt: r.openedAt } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta(`${o.metaPrefix ?? ''}nextIncident`) ?? 1));
     for (const r of active) {
-      w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged, ...(r.symptomOf ? { symptomOf: r.symptomOf } : {}), ...(r.afterEffectOf ? { afterEffectOf: r.afterEffectOf } : {}) });
+      w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged, ...(typeof r.pagedAt === 'number' ? { pagedAt: r.pagedAt } : {}), ...(r.symptomOf ? { symptomOf: r.symptomOf } : {}), ...(r.afterEffectOf ? { afterEffectOf: r.afterEffectOf } : {}) });
       w.scorer.explanations.set(r.id, r.explanation);
     }
     const mine = (await store.machineStatus()).filter((st) => owns(st.machine));
@@ -182,7 +182,9 @@ export class Watcher {
       // a held incident is looked at again each step: its grace period may have ended
       if (!changed && !(held && !held.paged && i.state !== 'resolved')) continue;
       const wasPaged = held?.paged ?? false;
-      const d = { ...(await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o, (id) => Boolean(this.details.get(id)?.symptomOf))), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };
+      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o, (id) => Boolean(this.details.get(id)?.symptomOf));
+      // once paged, the time it paged stays (enrich sets it in the step that pages it)
+      const d = { ...e, ...(wasPaged && typeof held?.pagedAt === 'number' ? { pagedAt: held.pagedAt } : {}), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };
       this.details.set(i.id, d);
       write.incidents.push({ ...i, ...d });
       if (prev === undefined) result.created.push(i);

@@ -111,6 +111,10 @@ export interface IncidentDetail {
   events: string[];
   /** False while the incident is held (an event's grace period): recorded, not paged. */
   paged: boolean;
+  /** Data time at which it paged: the point that opened it when it paged at once, else the step that ended its hold
+   *  (absent while it has not paged). Whether an event paged is judged by it: a page sent before the event began was
+   *  not the event's (src/eval/incidents.ts). */
+  pagedAt?: number | null;
   /** Time to breach of its leading metric's limit, when a limit is set and the metric is rising. */
   breach?: Breach | null;
   /** Set when this is back-pressure from a hotspot on another machine whose incident was open (this id): a symptom,

@@ -20,9 +20,11 @@
 //   detection delay     = per detected fault max(0, earliest matching onset − start); median per kind and overall
 //   false pages         = paged incidents matching no page-worthy fault (a page during an event is one), per
 //                         machine-day of observation (Σ observed spans / 24 h)
-//   events paged        = events (page = false: failovers, deploys, …) matched by ≥ 1 PAGED incident / events; an
-//                         incident that also matches a page-worthy fault which began no later than the event was
-//                         paged for that fault (still open when the event came), not for the event
+//   events paged        = events (page = false: failovers, deploys, …) matched by ≥ 1 PAGED incident whose page
+//                         went out at or after the event's start / events: a page sent before the event began was
+//                         not the event's (it is still a false page unless it matches a hotspot); an incident that
+//                         also matches a page-worthy fault which began no later than the event was paged for that
+//                         fault (still open when the event came), not for the event
 import { median } from '../core/stats.js';
 
 export interface IncidentSpan {
@@ -31,6 +33,8 @@ export interface IncidentSpan {
   end: number;
   /** Whether this incident paged someone (alerts above the paging policy), not only appeared on the dashboard. */
   paged: boolean;
+  /** When it paged (a held incident pages after its hold); its onset when not given. */
+  pagedAt?: number;
   /** Recorded as a symptom of another incident (src/inspect/propagation.ts symptomOf): not a separate incident. */
   symptom?: boolean;
   /** Recorded as an event's after-effect (held by its grace period, never paged; src/app/enrich.ts afterEffectOf):
@@ -111,6 +115,7 @@ function check(incidents: IncidentSpan[], faults: Fault[], observed: ObservedSpa
   incidents.forEach((i, k) => {
     if (!(Number.isFinite(i.onset) && Number.isFinite(i.end) && i.end >= i.onset)) bad(`incident ${k} on '${i.machine}' has end ${i.end} before onset ${i.onset}`);
     if (!watched.has(i.machine)) bad(`incident ${k} is on machine '${i.machine}', which has no observed span`);
+    if (i.pagedAt !== undefined && !(Number.isFinite(i.pagedAt) && i.pagedAt >= i.onset)) bad(`incident ${k} on '${i.machine}' paged at ${i.pagedAt}, before its onset ${i.onset}`);
   });
   const ids = new Set<string>();
   for (const f of faults) {
@@ -164,7 +169,7 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
   }
   const all = found(real);
   const machineDays = observed.reduce((s, o) => s + (o.to - o.from), 0) / DAY;
-  const pagedFor = (i: IncidentSpan, e: Fault): boolean => matches(i, e, slack) && !real.some((f) => f.start <= e.start && matches(i, f, slack));
+  const pagedFor = (i: IncidentSpan, e: Fault): boolean => matches(i, e, slack) && (i.pagedAt ?? i.onset) >= e.start && !real.some((f) => f.start <= e.start && matches(i, f, slack));
   const eventsPaged = events.filter((e) => pages.some((i) => pagedFor(i, e))).length;
   const watchedMs = observed.reduce((s, o) => s + (o.to - o.from), 0);
   return {

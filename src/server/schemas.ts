@@ -111,6 +111,7 @@ const incidentFields = {
   onset: Type.Integer(), lastSeen: Type.Integer(), resolvedAt: Type.Optional(Type.Integer()), peak: Type.Number(), segments: Type.Integer(),
   explanation: Type.Array(Contribution), jobs: Type.Array(Type.String()), movers: Type.Array(Mover), cause: Nullable(Cause),
   events: Type.Array(Type.String(), { description: 'Ids of overlapping Flink events' }), paged: Type.Boolean(),
+  pagedAt: Type.Optional(Nullable(Type.Integer({ description: 'Data time (epoch ms) at which it paged: the point that opened it, or the end of an event\'s hold; absent while it has not paged' }))),
   symptomOf: Type.Optional(Nullable(Type.String({ description: "The incident whose hotspot back-pressures this machine: a symptom, never paged on its own" }))),
   afterEffectOf: Type.Optional(Nullable(Type.String({ description: "The Flink event (restart, failover, deploy …) whose grace period holds this incident: its expected after-effect, never paged unless it meets the opening rule again after the hold" }))),
   ack: Nullable(Type.Object({ at: Type.Integer(), by: Type.String() })),

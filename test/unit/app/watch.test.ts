@@ -187,7 +187,10 @@ describe('watcher (product path)', () => {
     assert.equal(held.paged, false);
     assert.deepEqual(held.events, ['ev-1'], 'the event is attached to the incident');
     assert.equal(held.afterEffectOf, 'ev-1', "recorded as the failover's after-effect");
-    assert.equal((await store.incidents({ machine: 'tm-2' })).items[0].afterEffectOf, undefined, 'no event, no after-effect');
+    const plain = (await store.incidents({ machine: 'tm-2' })).items[0];
+    assert.equal(plain.afterEffectOf, undefined, 'no event, no after-effect');
+    assert.equal(held.pagedAt, undefined, 'a held incident has not paged');
+    assert.ok(plain.openedAt !== undefined && plain.pagedAt === plain.openedAt, 'an incident that pages at once pages at the point that opened it');
     assert.deepEqual((await store.alerts()).map((a) => a.key).filter((k) => k.startsWith(held.id)), [], 'no alert for a held incident, open or resolved');
     // a hotspot that starts within the grace period but lasts well beyond it pages once the period is over
     await store.insertEvents([{ id: 'ev-2', ts: at(345), kind: 'restart', machines: ['tm-1'], detail: 'job restarted' }]);
@@ -198,6 +201,7 @@ describe('watcher (product path)', () => {
     assert.notEqual(long.id, held.id);
     assert.equal(long.paged, true, 'paged after the grace period');
     assert.equal(long.afterEffectOf, undefined, 'a standalone incident once it pages, not an after-effect');
+    assert.ok(long.pagedAt !== undefined && long.pagedAt !== null && long.pagedAt >= at(345) + 10 * 60_000, `paged when the hold ended, not at its onset (${long.onset}): ${long.pagedAt}`);
     assert.ok((await store.alerts()).some((a) => a.key === `${long.id}:open`));
     await store.close();
   });

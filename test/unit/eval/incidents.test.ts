@@ -118,6 +118,20 @@ describe('events that paged', () => {
     const later: Fault = { id: 'h2', kind: 'skew', machines: ['a'], start: 280, end: 400, page: true };
     assert.equal(incidentMetrics([{ machine: 'a', onset: 252, end: 350, paged: true }], [later, fo], observed, 0).events_paged, 1);
   });
+
+  it('a page sent before the event began was not the event\'s, even inside the slack; one sent after it (a held incident paging after its hold) was', () => {
+    const observed: ObservedSpan[] = [{ machine: 'a', from: 0, to: 1000 }];
+    const fo: Fault = { id: 'fo', kind: 'failover', machines: ['a'], start: 250, end: 260, page: false };
+    // opened and paged 36 before the kill, open through it: a false page, but not one the failover sent
+    const early: IncidentSpan = { machine: 'a', onset: 214, end: 400, paged: true, pagedAt: 214 };
+    const m = incidentMetrics([early], [fo], observed, 100);
+    assert.deepEqual([m.events_paged, m.false_pages], [0, 1]);
+    // without a page time the onset stands for it
+    assert.equal(incidentMetrics([{ machine: 'a', onset: 214, end: 400, paged: true }], [fo], observed, 100).events_paged, 0);
+    // opened before the event, held (e.g. by an earlier restart) and paged after the failover began: the failover's
+    assert.equal(incidentMetrics([{ ...early, pagedAt: 255 }], [fo], observed, 100).events_paged, 1);
+    assert.throws(() => incidentMetrics([{ ...early, pagedAt: 100 }], [fo], observed, 100), IncidentInputError);
+  });
 });
 
 describe('symptoms', () => {
