@@ -338,7 +338,7 @@ async function run(lab: Lab, o: RecordOptions, out: string, spanMs: number, trai
       format: FLINK_LAB_FORMAT, flinkVersion, seed: o.seed, scrapeMs: scrape, start, end: rows[rows.length - 1] ?? end, trainEnd,
       taskManagers: cluster.taskManagerIds, slotsPerTaskManager: cluster.slots, jobs: graphs, placement: placements,
       schedule: plan.map((p) => ({ ...p })), load: { ...lab.load },
-      recorder: { command: `flinkscope record --minutes ${o.minutes} --seed ${o.seed} --scrape ${scrape / 1000}s`, warmupMs: o.warmupMs ?? 60_000, polls: rows.length, pollErrors: errors, ...(prometheusError ? { prometheusError } : {}), ...(skipped.length ? { skipped } : {}), ...(promRestarts ? { prometheusRestarts: promRestarts } : {}), node: process.version, recordedAt: new Date().toISOString() },
+      recorder: { command: `flinkscope record --minutes ${o.minutes} --seed ${o.seed} --scrape ${scrape / 1000}s --task-managers ${cluster.taskManagerIds.length} --faults ${plan.filter((p) => p.kind !== 'failover').length} --failovers ${plan.filter((p) => p.kind === 'failover').length}`, warmupMs: o.warmupMs ?? 60_000, polls: rows.length, pollErrors: errors, ...(prometheusError ? { prometheusError } : {}), ...(skipped.length ? { skipped } : {}), ...(promRestarts ? { prometheusRestarts: promRestarts } : {}), node: process.version, recordedAt: new Date().toISOString() },
     },
     faults: labels, events, rows, machines,
     machineColumns: [...CATALOGUE.map((m) => m.name), 'state_bytes'], jobs,
