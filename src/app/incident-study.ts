@@ -131,6 +131,10 @@ export function incidentStudyMarkdown(rows: StudyRow[]): string {
     out.push('| configuration | alarms | incidents | incident precision | pages | page precision | hotspot recall | false pages / machine-day | events paged | time in alarm | median delay (min) | breach warned ahead (median lead, min) |');
     out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents}${folded(r)} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f2(r.alarm_share)} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
+    if (kinds.length === 0) {
+      out.push('', 'No hotspot in the judged part: every page above is a false page.', '');
+      continue;
+    }
     out.push('', `found / hotspots (median detection delay, min) per kind:`, '');
     out.push(`| configuration | alarms | ${kinds.join(' | ')} |`, `|---|---|${kinds.map(() => '---').join('|')}|`);
     for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${kinds.map((k) => (r.by_kind[k] ? `${r.by_kind[k].found}/${r.by_kind[k].faults} (${f0(r.by_kind[k].median_delay_min)})` : '—')).join(' | ')} |`);
