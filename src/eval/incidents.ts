@@ -115,7 +115,7 @@ function check(incidents: IncidentSpan[], faults: Fault[], observed: ObservedSpa
   incidents.forEach((i, k) => {
     if (!(Number.isFinite(i.onset) && Number.isFinite(i.end) && i.end >= i.onset)) bad(`incident ${k} on '${i.machine}' has end ${i.end} before onset ${i.onset}`);
     if (!watched.has(i.machine)) bad(`incident ${k} is on machine '${i.machine}', which has no observed span`);
-    if (i.pagedAt !== undefined && !(Number.isFinite(i.pagedAt) && i.pagedAt >= i.onset)) bad(`incident ${k} on '${i.machine}' paged at ${i.pagedAt}, before its onset ${i.onset}`);
+    if (i.pagedAt !== undefined && !(Number.isFinite(i.pagedAt) && i.pagedAt >= i.onset)) bad(`incident ${k} on '${i.machine}' has page time ${i.pagedAt}: it must be a time at or after its onset ${i.onset}`);
   });
   const ids = new Set<string>();
   for (const f of faults) {

@@ -131,6 +131,7 @@ describe('events that paged', () => {
     // opened before the event, held (e.g. by an earlier restart) and paged after the failover began: the failover's
     assert.equal(incidentMetrics([{ ...early, pagedAt: 255 }], [fo], observed, 100).events_paged, 1);
     assert.throws(() => incidentMetrics([{ ...early, pagedAt: 100 }], [fo], observed, 100), IncidentInputError);
+    assert.throws(() => incidentMetrics([{ ...early, pagedAt: NaN }], [fo], observed, 100), /page time NaN/);
   });
 });
 
