@@ -5,6 +5,8 @@
 //   agg:   how subtask values combine per machine
 //   hotspot: what a hotspot looks like on it
 //   lag:   the value is an epoch-ms timestamp; sources report now − value (NaN while there is none)
+//   counter: the REST id is a cumulative count; sources report its rate per minute over the last minute
+//          (src/core/counter.ts: a level that only grows is no baseline to compare against)
 
 export type Agg = 'sum' | 'mean' | 'max' | 'min';
 export interface MetricRow {
@@ -15,6 +17,7 @@ export interface MetricRow {
   agg: Agg;
   hotspot: string;
   lag?: true;
+  counter?: true;
 }
 
 export const CATALOGUE: readonly MetricRow[] = [
@@ -25,7 +28,7 @@ export const CATALOGUE: readonly MetricRow[] = [
   { name: 'cpu_cores', unit: 'cores', rest: null, prom: 'max by (tm_id) (rate(flink_taskmanager_Status_JVM_CPU_Time[1m])) / 1e9', agg: 'max', hotspot: 'stays high (a CPU-heavy operator)' },
   { name: 'heap_used', unit: 'bytes', rest: { scope: 'tm', id: 'Status.JVM.Memory.Heap.Used' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_Memory_Heap_Used)', agg: 'max', hotspot: 'saw-tooth baseline creeps up (state growth / leak)' },
   { name: 'heap_max', unit: 'bytes', rest: { scope: 'tm', id: 'Status.JVM.Memory.Heap.Max' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_Memory_Heap_Max)', agg: 'max', hotspot: 'constant; context for heap_used' },
-  { name: 'gc_count', unit: 'count', rest: { scope: 'tm', id: 'Status.JVM.GarbageCollector.All.Count' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_GarbageCollector_All_Count)', agg: 'max', hotspot: 'rises faster' },
+  { name: 'gc_per_min', unit: '1/min', rest: { scope: 'tm', id: 'Status.JVM.GarbageCollector.All.Count' }, prom: 'max by (tm_id) (rate(flink_taskmanager_Status_JVM_GarbageCollector_All_Count[1m])) * 60', agg: 'max', hotspot: 'collections come faster', counter: true },
   { name: 'gc_time_ms', unit: 'ms/s', rest: { scope: 'tm', id: 'Status.JVM.GarbageCollector.All.TimeMsPerSecond' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_GarbageCollector_All_TimeMsPerSecond)', agg: 'max', hotspot: 'sustained GC pressure' },
   { name: 'busy_ms_per_s', unit: 'ms/s', rest: { scope: 'task', id: 'busyTimeMsPerSecond' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_busyTimeMsPerSecond)', agg: 'max', hotspot: 'near 1000: the machine is the bottleneck' },
   { name: 'backpressured_ms_per_s', unit: 'ms/s', rest: { scope: 'task', id: 'backPressuredTimeMsPerSecond' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_backPressuredTimeMsPerSecond)', agg: 'max', hotspot: 'high: a downstream machine is slow' },

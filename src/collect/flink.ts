@@ -7,6 +7,7 @@
 // of the poll while the others' samples still arrive. Only an unreadable TaskManager list fails the whole poll.
 import { CATALOGUE, combine } from './catalogue.js';
 import { parseMetricValue } from '../core/value.js';
+import { CounterRates } from '../core/counter.js';
 import type { Sample } from '../core/sample.js';
 import { getJson, shape, obj, list, str, num, any, optional, type HttpOptions, type ShapeCheck } from './http.js';
 import type { PollResult } from './poller.js';
@@ -29,6 +30,8 @@ export interface FlinkPoll extends PollResult {
 }
 
 export class FlinkRestSource {
+  /** Counters (catalogue `counter`) are reported as their rate over the last minute of this source's polls. */
+  private readonly rates = new CounterRates();
   constructor(readonly base: string, readonly o: HttpOptions = {}) {}
 
   private get<T>(path: string, check: ShapeCheck): Promise<T> {
@@ -56,7 +59,9 @@ export class FlinkRestSource {
         const got = await this.get<Metric[]>(`/taskmanagers/${encodeURIComponent(tm.id)}/metrics?get=${tmRows.map((m) => m.rest!.id).join(',')}`, METRICS);
         for (const row of tmRows) {
           const v = value(got, row.rest!.id);
-          if (v !== null) samples.push({ ts: now, machine: tm.id, metric: row.name, value: v });
+          if (v === null) continue;
+          const x = row.counter ? this.rates.push(`${tm.id}|${row.name}`, now, v) : v;
+          if (!(row.counter && Number.isNaN(x))) samples.push({ ts: now, machine: tm.id, metric: row.name, value: x }); // a counter's first poll has no rate yet
         }
       } catch (e) {
         errors.push(`taskmanager ${tm.id}: ${(e as Error).message}`); // one TaskManager going away does not stop the poll

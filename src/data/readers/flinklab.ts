@@ -2,7 +2,8 @@
 // through flinkscope's collectors. A recording directory holds
 //   manifest.json        format, Flink version, seed, scrape interval, start / end / trainEnd, jobs and their graphs,
 //                        subtask placement over time, the fault schedule, the load profile, the files below
-//   machines/<tm>.csv[.gz]  timestamp + one column per machine metric (catalogue names; empty cell = missing)
+//   machines/<tm>.csv[.gz]  timestamp + one column per machine metric (catalogue names; empty cell = missing; an
+//                        older recording's cumulative `gc_count` is read as its rate `gc_per_min`: LEGACY_COUNTERS)
 //   jobs/<tm>.csv[.gz]      timestamp + one column per "<job>|<operator>|<metric>" on that TaskManager
 //   labels.json          { faults: LabFault[] } — what was injected, where (machines resolved from the live
 //                        placement when the fault started), when; failovers are events (page: false)
@@ -14,6 +15,7 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Series } from '../../core/series.js';
 import type { FlinkEvent } from '../../core/event.js';
+import { counterRateSeries } from '../../core/counter.js';
 import { parseCsvText } from './csv.js';
 import { DataError } from './report.js';
 
@@ -151,6 +153,24 @@ function readTable(path: string, name: string): Series {
   return series;
 }
 
+/** Columns that recordings made before 2026-12-03 hold as Flink's cumulative count, and the rate the product reads
+ *  now under its own name (src/core/counter.ts; the live sources report the rate). */
+export const LEGACY_COUNTERS: Readonly<Record<string, string>> = { gc_count: 'gc_per_min' };
+
+/** A machine table with its legacy counter columns turned into their rates per minute, in place. */
+function ratesOfLegacyCounters(s: Series, path: string): void {
+  const C = s.channels.length;
+  s.channels.forEach((ch, c) => {
+    const rate = LEGACY_COUNTERS[ch];
+    if (!rate) return;
+    if (s.channels.includes(rate)) throw new DataError(`has both '${ch}' (a cumulative count) and its rate '${rate}'`, path);
+    const col = new Float64Array(s.timestamps.length);
+    for (let t = 0; t < col.length; t++) col[t] = s.values[t * C + c];
+    counterRateSeries(s.timestamps, col).forEach((v, t) => (s.values[t * C + c] = v));
+    s.channels[c] = rate;
+  });
+}
+
 /** 1 where a paging fault on `machine` is on, per timestamp. */
 export function faultLabels(timestamps: Float64Array, faults: LabFault[], machine: string): Uint8Array {
   const out = new Uint8Array(timestamps.length);
@@ -207,6 +227,7 @@ export function readFlinkLab(dir: string): FlinkLabRecording {
   events.forEach((e, i) => checkEvent(e, i, eventsFile));
   const machines = manifest.taskManagers.map((tm) => {
     const s = readTable(join(dir, manifest.files.machines[tm]), tm);
+    ratesOfLegacyCounters(s, join(dir, manifest.files.machines[tm]));
     s.labels = faultLabels(s.timestamps, labels.faults, tm);
     s.meta = { source: join(dir, manifest.files.machines[tm]), recording: basename(dir) };
     return s;

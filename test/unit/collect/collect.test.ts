@@ -14,6 +14,7 @@ import { SqliteStore } from '../../../src/store/sqlite.js';
 let server: Server;
 let base = '';
 let fails = 0;
+let gcCount = 0;
 const routes: Record<string, (url: URL) => unknown> = {
   '/taskmanagers': () => ({ taskmanagers: [{ id: 'tm-a' }, { id: 'tm-b' }] }),
   '/taskmanagers/tm-a/metrics': () => [{ id: 'Status.JVM.CPU.Load', value: '0.9' }, { id: 'Status.JVM.Memory.Heap.Used', value: '100' }],
@@ -37,6 +38,10 @@ const routes: Record<string, (url: URL) => unknown> = {
     },
   }),
   // a cluster that answers oddly: values that are not numbers, a list that is an object, a failing endpoint
+  // a TaskManager whose GC count moves between polls (and restarts: the count falls back)
+  '/gc/taskmanagers': () => ({ taskmanagers: [{ id: 'tm-g' }] }),
+  '/gc/taskmanagers/tm-g/metrics': () => [{ id: 'Status.JVM.GarbageCollector.All.Count', value: String(gcCount) }],
+  '/gc/jobs/overview': () => ({ jobs: [] }),
   '/odd/taskmanagers': () => ({ taskmanagers: [{ id: 'tm-x' }, { id: 'tm-y' }, { id: 'tm-z' }] }),
   '/odd/taskmanagers/tm-x/metrics': () => [
     { id: 'Status.JVM.CPU.Load', value: '' }, { id: 'Status.JVM.Memory.Heap.Used', value: null }, { id: 'Status.JVM.Memory.Heap.Max', value: true },
@@ -120,9 +125,26 @@ describe('collectors', () => {
     assert.match(r.errors[0], new RegExp(`^taskmanager tm-y: unexpected answer: the answer is an object, expected a list \\(${base}/odd/taskmanagers/tm-y/metrics`));
     assert.match(r.errors[1], new RegExp(`^jobs: HTTP 500 from the server \\(${base}/odd/jobs/overview\\)`));
   });
+  it('Flink REST: a cumulative counter (GC count) is reported as its rate per minute over the last minute of polls', async () => {
+    const src = new FlinkRestSource(`${base}/gc`, { retries: 0 });
+    const gc = async (ts: number, count: number): Promise<number | undefined> => {
+      gcCount = count;
+      const r = await src.poll(ts);
+      assert.deepEqual(r.errors, []);
+      return r.samples.find((s) => s.metric === 'gc_per_min')?.value;
+    };
+    assert.equal(await gc(0, 100), undefined, 'a first reading has no rate: absent, not 0');
+    assert.equal(await gc(10_000, 102), 12, '2 collections in 10 s = 12 per minute');
+    assert.equal(await gc(30_000, 106), 12);
+    assert.equal(await gc(70_000, 110), 8, 'the window is one minute: 102 → 110 over the 60 s since the poll at 10 s');
+    assert.equal(await gc(80_000, 3), undefined, 'the count fell: a restarted JVM, no rate until its second reading');
+    assert.equal(await gc(90_000, 5), 12);
+    assert.ok(!CATALOGUE.some((m) => m.name === 'gc_count'), 'the raw count is no metric of its own');
+    assert.ok(CATALOGUE.filter((m) => m.counter).every((m) => m.rest?.scope === 'tm' && /rate\(/.test(m.prom)), 'every counter: a TaskManager metric, and a rate in Prometheus too');
+  });
   it('Prometheus: each query isolated; a series without tm_id is an error, not a machine called "cluster"', async () => {
     const r = await new PrometheusSource(`${base}/odd`, { stepMs: 10_000, retries: 0 }).range(0, 20_000);
-    assert.deepEqual(r.samples, [{ ts: 0, machine: 'tm-b', metric: 'gc_count', value: 7 }], 'the other queries still deliver');
+    assert.deepEqual(r.samples, [{ ts: 0, machine: 'tm-b', metric: 'gc_per_min', value: 7 }], 'the other queries still deliver');
     assert.equal(r.gaps, 1);
     assert.ok(r.errors.some((e) => /^heap_used: query failed: bad query \(http/.test(e)), r.errors.join('\n'));
     assert.ok(r.errors.some((e) => /^cpu_load: 1 series without the 'tm_id' label skipped/.test(e)), r.errors.join('\n'));

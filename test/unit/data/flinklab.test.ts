@@ -109,6 +109,25 @@ describe('flink-lab reader', () => {
     }
   });
 
+  it("an older recording's cumulative gc_count is read as its rate gc_per_min (per minute; a restart starts it over)", () => {
+    const d = copy();
+    const addColumn = (name: string, counts: number[]): void => {
+      const lines = readFileSync(join(d, 'machines', 'tm-1.csv'), 'utf8').trim().split('\n');
+      writeFileSync(join(d, 'machines', 'tm-1.csv'), lines.map((l, i) => `${l},${i === 0 ? name : counts[i - 1]}`).join('\n') + '\n');
+    };
+    addColumn('gc_count', [10, 11, 13, 15, 15, 16, 1, 3, 4, 4]); // rows every 2 s; the JVM restarted at row 6
+    const tm1 = readFlinkLab(d).machines[0];
+    const c = tm1.channels.indexOf('gc_per_min');
+    assert.ok(c >= 0 && !tm1.channels.includes('gc_count'), tm1.channels.join(','));
+    const rate = Array.from({ length: 10 }, (_, t) => tm1.values[t * tm1.channels.length + c]);
+    assert.ok(Number.isNaN(rate[0]) && Number.isNaN(rate[6]), 'no rate at the first reading, nor at the restart');
+    assert.equal(rate[1], 30, '1 collection in 2 s');
+    assert.equal(rate[5], 36, '10 → 16 over 10 s');
+    assert.equal(rate[9], 30, '1 → 4 over 6 s');
+    addColumn('gc_per_min', [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    assert.throws(() => readFlinkLab(d), /tm-1\.csv: has both 'gc_count' \(a cumulative count\) and its rate 'gc_per_min'/);
+  });
+
   it('a directory that is no recording is a clear error', async () => {
     const d = mkdtempSync(join(tmpdir(), 'flinkscope-nolab-'));
     await assert.rejects(loadDataset(`flink-lab:${d}`), /neither a flink-lab recording \(manifest\.json\) nor a directory of recordings/);
