@@ -10,7 +10,10 @@ export type { Contribution, JobMover };
 
 
 
-/** Each channel's robust level (median) and scale (1.4826 · MAD) over a baseline; null where it has no finite value. */
+/** Each channel's robust level (median) and scale (1.4826 · MAD) over a baseline; null where it has no finite value.
+ *  A channel that sits on one value most of the time (a GC rate of 2 per minute: MAD 0) falls back to its standard
+ *  deviation, as the detectors' scaling does (src/detectors/robust.ts) — a floor near 0 would make its every step
+ *  from that value a deviation of 10⁵ and the whole explanation. */
 export type BaselineLevels = ({ level: number; scale: number } | null)[];
 
 const column = (a: ArrayLike<number>, c: number, C: number): number[] => {
@@ -26,7 +29,10 @@ export function baselineLevels(C: number, baseline: ArrayLike<number>): Baseline
     const b = column(baseline, c, C);
     if (b.length === 0) return null;
     const level = median(b);
-    return { level, scale: Math.max(median(b.map((v) => Math.abs(v - level))) * 1.4826, 1e-6 * Math.max(1, Math.abs(level))) };
+    const mad = median(b.map((v) => Math.abs(v - level))) * 1.4826;
+    const mean = b.reduce((a, v) => a + v, 0) / b.length;
+    const std = Math.sqrt(b.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(b.length - 1, 1));
+    return { level, scale: Math.max(mad > 0 ? mad : std, 1e-6 * Math.max(1, Math.abs(level))) };
   });
 }
 

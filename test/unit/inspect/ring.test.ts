@@ -63,4 +63,14 @@ describe('explanation', () => {
     assert.equal(contributionsFrom(names, baselineLevels(3, gap), seg).find((x) => x.name === 'heap')!.share, 0);
     assert.deepEqual(contributionsFrom(names, baselineLevels(3, gap), seg), contributions(names, gap, seg));
   });
+  test('a channel on one value most of the time (MAD 0) is scaled by its spread, not by a floor near 0', () => {
+    const names = ['gc_per_min', 'cpu'];
+    const base: number[] = [];
+    for (let i = 0; i < 40; i++) base.push(i % 8 === 0 ? 1 : 2, 50 + (i % 5));
+    const lv = baselineLevels(2, base)[0]!;
+    assert.equal(lv.level, 2);
+    assert.ok(lv.scale > 0.3 && lv.scale < 0.4, `the standard deviation of 5×1 and 35×2 (≈ 0.33), got ${lv.scale}`);
+    const c = contributions(names, base, [1, 80, 2, 85]);
+    assert.equal(c[0].name, 'cpu', 'one collection fewer per minute does not outweigh a CPU jump');
+  });
 });
