@@ -2,7 +2,9 @@
 // part's in-sample scores do (flink-lab s201: a slow sink back-pressured every TaskManager through the whole tail).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrationGuard, trainModel } from '../../../src/app/train.js';
+import { calibrationGuard, incidentPeriods, trainModel } from '../../../src/app/train.js';
+import { SqliteStore } from '../../../src/store/sqlite.js';
+import type { Incident, IncidentDetail } from '../../../src/core/incident.js';
 import { sustainPoints } from '../../../src/app/watch.js';
 import { madThreshold } from '../../../src/eval/index.js';
 import type { Series } from '../../../src/core/series.js';
@@ -63,5 +65,20 @@ describe('the sustained rule in the model\'s points', () => {
     assert.equal(sustainPoints(detector, { resolveAfterMs: 120_000 }), 12);
     assert.equal(sustainPoints(detector, { sustainMs: 0 }), 0);
     assert.throws(() => sustainPoints(detector, { sustainMs: -1 }), /sustainMs/);
+  });
+});
+
+describe('what retraining leaves out of the history', () => {
+  it("incident periods, unless the operator said 'false-alarm' or 'expected' (both behaviours the next model should know)", async () => {
+    const store = new SqliteStore(':memory:');
+    const detail: IncidentDetail = { explanation: [], jobs: [], movers: [], cause: null, events: [], paged: true };
+    const inc = (id: string, onset: number): Incident & IncidentDetail => ({ id, machine: 'tm-1', state: 'resolved', type: 'level-shift', onset, lastSeen: onset + 10, resolvedAt: onset + 20, peak: 5, segments: 1, ...detail });
+    await store.commitStep({ scores: [], modelId: null, scorerStates: [], incidents: [inc('inc-1', 100), inc('inc-2', 200), inc('inc-3', 300), inc('inc-4', 400)], alerts: [], status: [], meta: {} });
+    await store.label('inc-1', 'hotspot', 'ann', '', 1);
+    await store.label('inc-2', 'false-alarm', 'ann', '', 1);
+    await store.label('inc-3', 'expected', 'ann', 'failover moved subtasks', 1);
+    const periods = await incidentPeriods(store, 0, 1000);
+    assert.deepEqual([...periods.get('tm-1')!].sort((a, b) => a[0] - b[0]), [[100, 120], [400, 420]], 'the hotspot and the unlabelled incident only');
+    await store.close();
   });
 });
