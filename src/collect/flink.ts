@@ -31,7 +31,7 @@ export interface FlinkPoll extends PollResult {
 
 export class FlinkRestSource {
   /** Counters (catalogue `counter`) are reported as their rate over the last minute of this source's polls. */
-  private readonly rates = new CounterRates();
+  readonly rates = new CounterRates();
   constructor(readonly base: string, readonly o: HttpOptions = {}) {}
 
   private get<T>(path: string, check: ShapeCheck): Promise<T> {
@@ -67,6 +67,9 @@ export class FlinkRestSource {
         errors.push(`taskmanager ${tm.id}: ${(e as Error).message}`); // one TaskManager going away does not stop the poll
       }
     }
+    // a TaskManager that left the list (lost, replaced: a new id) has no rate to continue
+    const listed = new Set(tms.map((tm) => tm.id));
+    this.rates.retain((key) => listed.has(key.slice(0, key.lastIndexOf('|'))));
     const taskRows = CATALOGUE.filter((m) => m.rest?.scope === 'task');
     const perTm = new Map<string, number[]>(); // key machine|metric
     const perJob = new Map<string, { machine: string; job: string; operator: string; metric: string; agg: typeof taskRows[number]['agg']; vals: number[] }>();

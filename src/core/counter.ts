@@ -42,9 +42,14 @@ export class CounterRates {
     return n === 0 ? NaN : ((h.v[n] - h.v[0]) / (h.ts[n] - h.ts[0])) * 60_000;
   }
 
-  /** Forgets a key (a machine that went away). */
-  forget(key: string): void {
-    this.hist.delete(key);
+  /** Keeps only the keys `keep` accepts (the machines still there): memory stays bounded as TaskManagers come and go. */
+  retain(keep: (key: string) => boolean): void {
+    for (const k of [...this.hist.keys()]) if (!keep(k)) this.hist.delete(k);
+  }
+
+  /** Keys with a history. */
+  get size(): number {
+    return this.hist.size;
   }
 }
 

@@ -15,6 +15,7 @@ let server: Server;
 let base = '';
 let fails = 0;
 let gcCount = 0;
+let gcTms = ['tm-g'];
 const routes: Record<string, (url: URL) => unknown> = {
   '/taskmanagers': () => ({ taskmanagers: [{ id: 'tm-a' }, { id: 'tm-b' }] }),
   '/taskmanagers/tm-a/metrics': () => [{ id: 'Status.JVM.CPU.Load', value: '0.9' }, { id: 'Status.JVM.Memory.Heap.Used', value: '100' }],
@@ -39,7 +40,7 @@ const routes: Record<string, (url: URL) => unknown> = {
   }),
   // a cluster that answers oddly: values that are not numbers, a list that is an object, a failing endpoint
   // a TaskManager whose GC count moves between polls (and restarts: the count falls back)
-  '/gc/taskmanagers': () => ({ taskmanagers: [{ id: 'tm-g' }] }),
+  '/gc/taskmanagers': () => ({ taskmanagers: gcTms.map((id) => ({ id })) }),
   '/gc/taskmanagers/tm-g/metrics': () => [{ id: 'Status.JVM.GarbageCollector.All.Count', value: String(gcCount) }],
   '/gc/jobs/overview': () => ({ jobs: [] }),
   '/odd/taskmanagers': () => ({ taskmanagers: [{ id: 'tm-x' }, { id: 'tm-y' }, { id: 'tm-z' }] }),
@@ -139,6 +140,12 @@ describe('collectors', () => {
     assert.equal(await gc(70_000, 110), 8, 'the window is one minute: 102 → 110 over the 60 s since the poll at 10 s');
     assert.equal(await gc(80_000, 3), undefined, 'the count fell: a restarted JVM, no rate until its second reading');
     assert.equal(await gc(90_000, 5), 12);
+    assert.equal(src.rates.size, 1);
+    gcTms = [];
+    await src.poll(100_000);
+    assert.equal(src.rates.size, 0, 'a TaskManager gone from the list: its history is dropped (memory stays bounded)');
+    gcTms = ['tm-g'];
+    assert.equal(await gc(110_000, 9), undefined, 'back: no rate from a history that was dropped');
     assert.ok(!CATALOGUE.some((m) => m.name === 'gc_count'), 'the raw count is no metric of its own');
     assert.ok(CATALOGUE.filter((m) => m.counter).every((m) => m.rest?.scope === 'tm' && /rate\(/.test(m.prom)), 'every counter: a TaskManager metric, and a rate in Prometheus too');
   });

@@ -31,5 +31,8 @@ describe('counter rates', () => {
     assert.ok(Number.isNaN(c.push('a', 30_000, 4)), 'same timestamp again: no rate from a zero interval');
     assert.equal(c.push('a', 40_000, 6), 12);
     assert.throws(() => new CounterRates(0), /positive/);
+    c.retain((k) => k === 'b');
+    assert.equal(c.size, 1);
+    assert.ok(Number.isNaN(c.push('a', 50_000, 7)), 'a forgotten key starts again');
   });
 });
