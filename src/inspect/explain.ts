@@ -94,7 +94,7 @@ export function jobMovers(rows: { job: string; operator: string; metric: string;
     if (u.base.length < 3 || u.seg.length === 0) continue;
     const [job, operator, metric] = k.split('\t');
     const level = median(u.base);
-    const scale = Math.max(median(u.base.map((v) => Math.abs(v - level))) * 1.4826, 0.05 * magnitude.get(metric)!);
+    const scale = Math.max(madSigma(u.base, level), 0.05 * magnitude.get(metric)!);
     const meanZ = u.seg.reduce((a, v) => a + (v - level) / scale, 0) / u.seg.length;
     const cur = best.get(`${job}\t${operator}`);
     if (!cur || Math.abs(meanZ) > Math.abs(cur.meanZ)) best.set(`${job}\t${operator}`, { job, operator, metric, meanZ });

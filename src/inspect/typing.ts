@@ -3,7 +3,7 @@
 // Rule-based on robust statistics of the segment against the window before it; no learned parameters.
 
 import type { HotspotType } from '../core/incident.js';
-import { median } from '../core/stats.js';
+import { madSigma, median } from '../core/stats.js';
 
 export interface SegmentInput {
   /** (T,) epoch ms of the segment. */
@@ -39,8 +39,7 @@ const finite = (a: ArrayLike<number>): number[] => Array.from(a).filter((v) => N
 
 /** Median absolute deviation scaled to a normal sigma; floored so flat baselines do not divide by zero. */
 function robustScale(a: number[], level: number): number {
-  const mad = median(a.map((v) => Math.abs(v - level))) * 1.4826;
-  return Math.max(mad, 1e-6 * Math.max(1, Math.abs(level)));
+  return Math.max(madSigma(a, level), 1e-6 * Math.max(1, Math.abs(level)));
 }
 
 /** Least-squares slope of y over index, and the R² of that line. */
