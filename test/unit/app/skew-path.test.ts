@@ -1,7 +1,8 @@
 // The skew part through the product path: a CCL model trained by trainModel on a placed cluster (peers from the
 // placement), its alarm levels (alarmLevels, mad:8 of the training scores), and the online scorer wired as the
 // Watcher wires it (peer groups when the detector reads peers, persistence 3). A TaskManager that takes twice its
-// share of the records while the load rises pages with the default CCL and not with `skew: 'none'`.
+// share of the records while the load rises pages with the skew part and not with `skew: 'none'` (both without the peer
+// view, so that the skew part alone is judged), and with the default (peer view and skew part).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { trainModel } from '../../../src/app/train.js';
@@ -34,11 +35,11 @@ function cluster(from: number, to: number, seed: number, skew?: [number, number,
   });
 }
 
-async function incidentsWith(skew: 'records' | 'none'): Promise<{ machine: string; onset: number }[]> {
+async function incidentsWith(skew: 'records' | 'none', peers: 'none' | 'both'): Promise<{ machine: string; onset: number }[]> {
   const placement = new Map(['tm-1', 'tm-2', 'tm-3'].map((m) => [m, ['orders']]));
-  const params = { window: 32, stride: 2, scoreStride: 8, epochs: 2, maxTrainWindows: 256, batchSize: 32, d: 16, heads: 2, ffn: 32, patchSizes: [4, 8], negatives: 4, skew };
+  const params = { window: 32, stride: 2, scoreStride: 8, epochs: 2, maxTrainWindows: 256, batchSize: 32, d: 16, heads: 2, ffn: 32, patchSizes: [4, 8], negatives: 4, skew, peers };
   const { detector } = await trainModel({ history: cluster(0, 900, 1), kind: 'ccl', params, placement, quietMs: 60 * STEP });
-  assert.equal(detector.peerAware, skew === 'records', 'the model reads peers only for its skew part');
+  assert.equal(detector.peerAware, skew === 'records' || peers === 'both', 'the model reads peers for its skew part or its peer view');
   const tracker = new IncidentTracker({ resolveAfterMs: 60 * STEP });
   const scorer = new OnlineScorer({
     channels: detector.channels, window: 32, levels: alarmLevels(detector), minPoints: PERSIST_POINTS, candidateGap: 0,
@@ -57,10 +58,18 @@ describe('the skew part in the product path', () => {
   it('pages the TaskManager taking twice its share (and only it); without the skew part nothing pages', async () => {
     const start = 1.7e12 + 1010 * STEP;
     const end = 1.7e12 + 1070 * STEP;
-    const on = await incidentsWith('records');
+    const on = await incidentsWith('records', 'none');
     assert.ok(on.some((i) => i.machine === 'tm-2' && i.onset >= start && i.onset < end), `tm-2 during its skew: ${JSON.stringify(on)}`);
     assert.deepEqual(on.filter((i) => i.machine !== 'tm-2'), [], 'its starved peers do not page');
-    const off = await incidentsWith('none');
+    const off = await incidentsWith('none', 'none');
     assert.deepEqual(off.filter((i) => i.machine === 'tm-2' && i.onset >= start && i.onset < end), [], `the network alone misses it: ${JSON.stringify(off)}`);
+  });
+
+  it('the default (peer view and skew part) pages it too, and only it', async () => {
+    const start = 1.7e12 + 1010 * STEP;
+    const end = 1.7e12 + 1070 * STEP;
+    const on = await incidentsWith('records', 'both');
+    assert.ok(on.some((i) => i.machine === 'tm-2' && i.onset >= start && i.onset < end), `tm-2 during its skew: ${JSON.stringify(on)}`);
+    assert.deepEqual(on.filter((i) => i.machine !== 'tm-2'), [], 'its starved peers do not page');
   });
 });

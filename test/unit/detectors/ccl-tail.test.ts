@@ -93,10 +93,11 @@ describe('CCL scores the window end as the full forward does', () => {
   const series = { name: 'm', timestamps: Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 60_000), channels: ['a', 'b', 'c'], values: v };
   const small: Partial<CCLParams> = { window: 16, epochs: 1, d: 8, heads: 2, ffn: 8, patchSizes: [4, 8], negatives: 2 };
   const cases: [string, Partial<CCLParams>, number][] = [
-    ['default score (residual)', {}, C],
-    ['with the view disagreement (α > 0)', { alpha: 0.5 }, C],
-    ['with a memory of normal representations', { memoryWeight: 0.5, memorySize: 64 }, C],
-    ['peer view both (two networks, peers known)', { peers: 'both' }, 2 * C],
+    ['no peer view: residual score', { peers: 'none' }, C],
+    ['no peer view, with the view disagreement (α > 0)', { peers: 'none', alpha: 0.5 }, C],
+    ['no peer view, with a memory of normal representations', { peers: 'none', memoryWeight: 0.5, memorySize: 64 }, C],
+    ['default: peer view both (two networks, peers known)', {}, 2 * C],
+    ['peer view both with the view disagreement and a memory', { alpha: 0.5, memoryWeight: 0.5, memorySize: 64 }, 2 * C],
     ['published formulation (no tail path: the generic one)', { formulation: 'published', hop: 2 }, C],
   ];
   for (const [name, params, width] of cases) {

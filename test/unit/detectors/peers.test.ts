@@ -92,7 +92,7 @@ describe('CCL peer view', () => {
     for (const m of [0, 1, 3]) assert.ok(max(s[m], 150, 175) < peer.threshold * 3, `m${m} during the shared shift: ${max(s[m], 150, 175).toFixed(2)} (threshold ${peer.threshold.toFixed(2)})`);
     assert.ok(max(s[2], 280, 305) > 4 * max(s[2], 150, 175), `m2 alone ${max(s[2], 280, 305).toFixed(2)} vs shared ${max(s[2], 150, 175).toFixed(2)}`);
     // without peers the same model kind cannot tell the two apart (the shared shift is as unusual as the lone one)
-    const own = createDetector('ccl', params);
+    const own = createDetector('ccl', { ...params, peers: 'none' });
     await own.fitCluster(train, groups);
     const o = own.scoreTrailing(test, test.map(() => 400), groups);
     assert.ok(max(o[2], 150, 175) > 0.5 * max(o[2], 280, 305), 'the peer-less model flags the shared shift too');
