@@ -17,7 +17,7 @@ import { sliceSeries, type Series } from '../core/series.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 
 export interface StudyConfig {
-  /** Label, e.g. 'ccl', 'ccl peers=both', 'zscore'. */
+  /** Label, e.g. 'ccl', 'ccl:peers=none', 'zscore'. */
   name: string;
   kind: string;
   params?: Record<string, unknown>;

@@ -34,7 +34,7 @@ export function registerIncidents(program: Command): void {
     .command('incidents')
     .description('Incident-level study: replay clusters through the product path per detector configuration and alarm policy (incident and page precision, hotspot recall, false pages per machine-day, events that paged, detection delay, breach lead)')
     .option('--cluster <spec...>', `clusters: synthetic:flink?machines=12&days=4&seed=7 or ${LAB_SPEC_SYNTAX}`, ['synthetic:flink?machines=12&days=4&seed=7'])
-    .option('--config <c...>', 'detector configurations: kind[:key=value;…], e.g. ccl, ccl:peers=both, zscore', ['ccl'])
+    .option('--config <c...>', 'detector configurations: kind[:key=value;…], e.g. ccl, ccl:peers=none, zscore', ['ccl'])
     .option('--alarms <p...>', 'alarm policies: mad:8 | pNN | budget:N/day, optionally ",nohyst" (no keep-open level) and/or ",nosustain" (only the opening level opens)', ['mad:8'])
     .option('--epochs <n>', 'training epochs of deep detectors', '4')
     .option('--slo <metric=limit...>', 'limits for the time-to-breach lead', [])
