@@ -83,7 +83,7 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   memoryK: { default: 5, min: 1, integer: true, doc: 'variant: the k of the k-th-nearest-memory distance' },
   boundary: { default: true, doc: 'ablation switch: boundary loss (false = plain reconstruction loss)' },
   views: { default: 'both', choices: ['both', 'global', 'local'], doc: 'ablation switch: which views exist' },
-  peers: { default: 'both', choices: ['none', 'both', 'only'], doc: "variant: the peer view — 'both' (the default since stop 27: more precise incidents at the same recall on flink-lab and the demo cluster, docs/ccl.md \"The default\"): the machine's own metrics and its deviation from its peers at the same timestamps; 'only': the deviation alone; 'none': no peer view. Without peers (one series, placement alone) 'both' scores the machine's own residual" },
+  peers: { default: 'both', choices: ['none', 'both', 'only'], doc: "variant: the peer view — 'both' (the default since stop 27: more precise incidents at the same recall on flink-lab and the demo cluster, docs/ccl.md \"The default\"): the machine's own metrics and its deviation from its peers at the same timestamps; 'only': the deviation alone; 'none': no peer view. A model fitted without any peers (one series, machines sharing no job) is the machine-alone one; scored where its peers are unknown, 'both' scores the machine's own residual" },
   peerScore: { default: 'min', choices: ['min', 'mean', 'max'], doc: "variant, peers 'both': how the standardised own and peer residuals combine into the score ('min': anomalous only when the machine's own history AND its peers both say so)" },
   coMove: { default: 'off', choices: ['off', 'mean', 'spread'], doc: "variant (not the default: it lowers F1 and the real data sets' affiliation F1, docs/ccl.md): the residual part of the score leaves out what the other channels' steps at the same timestamp explain — 'mean': the deviation they predict (a GC pause with the heap's drop); 'spread': that, and what is left is measured against the spread those steps allow (a GC pause's size varies); 'off': neither (comove.ts, docs/ccl.md)" },
   skew: { default: 'records', choices: ['none', 'records'], doc: "variant: the skew part — 'records': the score is the larger of the network's part and a machine's record rates above its peers' (log ratio, standardised on training; src/detectors/ccl/skew.ts, docs/ccl.md); 'none': the network's part alone" },
@@ -100,6 +100,9 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   private skewNorm: SkewNorm | null = null;
   /** The co-movement correction of the residual (null: off or not fitted). */
   private coMove: CoMove | null = null;
+  /** Fitted without any peer context (one series, or machines that share no job): the peer view had nothing to learn,
+   *  so the model is the machine-alone one — no deviation network to train, score or store. */
+  private alone = false;
 
   constructor(params: Partial<CCLParams> = {}) {
     super(cclParamSpec, 'ccl', params);
@@ -108,13 +111,18 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   override get peerAware(): boolean {
     // the skew part reads peers where it exists: before a fit (it learns from them) and once fitted with one
     const skew = this.params.skew !== 'none' && (!this.isFitted || this.skewNorm !== null);
-    return this.params.formulation === 'variant' && (this.params.peers !== 'none' || skew);
+    return this.params.formulation === 'variant' && (this.peerMode !== 'none' || skew);
+  }
+
+  /** The peer view in effect: the parameter's, unless the model was fitted without peers (then 'none'). */
+  private get peerMode(): CCLParams['peers'] {
+    return this.params.formulation === 'variant' && !this.alone ? this.params.peers : 'none';
   }
 
   /** Without the peer view the network reads no peers: a trailing score reads them only in the skew part — its
    *  record-rate channels, over its smoothing rows. */
   protected override get trailingPeerNeed(): { channels?: number[]; rowsBefore?: number } {
-    const netReads = this.params.formulation === 'variant' && this.params.peers !== 'none';
+    const netReads = this.peerMode !== 'none';
     return netReads || !this.skewNorm ? {} : { channels: this.skewNorm.channels, rowsBefore: SKEW_ROWS - 1 };
   }
 
@@ -138,7 +146,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   /** Peer view: (T, C) own values → (T, 2C) [x, x − peers] ('both') or (T, C) [x − peers] ('only'); the deviation is 0
    *  where the peers are unknown (what a fit without peers learns, and scoring then uses the own residual alone). */
   protected override modelInput(x: PreparedInput): { values: Float32Array; C: number } {
-    const mode = this.params.formulation === 'variant' ? this.params.peers : 'none';
+    const mode = this.peerMode;
     if (mode === 'none') return { values: x.values, C: x.C };
     const C = x.C;
     const W = mode === 'both' ? 2 * C : C;
@@ -170,7 +178,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     const p = this.params;
     if (p.formulation === 'published') return new PublishedCCLNet({ C, d: p.d, heads: p.heads, layers: p.layers, ffn: p.ffn, dropout: p.dropout, hop: p.hop, views: p.views }, rng);
     const net = (c: number): CCLNet => new CCLNet({ C: c, L: p.window, d: p.d, heads: p.heads, layers: p.layers, ffn: p.ffn, dropout: p.dropout, patchSizes: p.patchSizes, band: p.band, views: p.views }, rng);
-    return p.peers === 'both' ? new PeerPair(net(C / 2), net(C / 2)) : net(C);
+    return this.peerMode === 'both' ? new PeerPair(net(C / 2), net(C / 2)) : net(C);
   }
 
   /** The training loss of a batch (B, L, C). */
@@ -287,6 +295,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   }
 
   protected override async fitCore(x: PreparedInput, opts: FitOptions): Promise<void> {
+    // before the network is built: a history without any known peer row trains the machine-alone model
+    this.alone = this.params.peers !== 'none' && !(x.peer?.some((v) => !Number.isNaN(v)) ?? false);
     await super.fitCore(x, opts);
     this.skewNorm = null;
     if (this.params.formulation === 'published') return;
@@ -356,6 +366,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   protected override getState(): DetectorState {
     const s = super.getState();
     s.json.norm = this.norm;
+    if (this.alone) s.json.alone = true;
     if (this.skewNorm) s.json.skew = this.skewNorm;
     if (this.coMove) {
       const { C, w, v, a } = this.coMove;
@@ -367,6 +378,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     return s;
   }
   protected override setState(s: DetectorState): void {
+    this.alone = s.json.alone === true; // before super builds the network
     super.setState(s);
     this.norm = { memMed: 0, memIqr: 1, peerMed: 0, peerIqr: 1, ...(s.json.norm as Partial<typeof this.norm>) } as typeof this.norm;
     this.memory = (s.arrays.memory?.data as Float32Array | undefined) ?? new Float32Array(0);

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { peerGroups, peersOf } from '../../../src/core/peers.js';
 import { peerMeans } from '../../../src/detectors/peers.js';
-import { createDetector } from '../../../src/detectors/index.js';
+import { createDetector, loadDetector } from '../../../src/detectors/index.js';
 import { Rng } from '../../../src/tensor/index.js';
 import type { Series } from '../../../src/core/series.js';
 
@@ -99,5 +99,32 @@ describe('CCL peer view', () => {
     // scored without peers, the peer-aware model falls back to the machine's own residual
     const alone = peer.scoreTrailing([test[0]], [400])[0];
     assert.ok(max(alone, 150, 175) > 3 * max(s[0], 150, 175), 'no peers: the own view speaks');
+  });
+});
+
+describe('CCL peer view without peers', () => {
+  it('fitted without any peer context, the default model is the machine-alone one (same scores, saved and loaded)', async () => {
+    const [train] = cluster(400, 3);
+    const [test] = cluster(200, 4, undefined, [120, 140, 0]);
+    const params = { window: 32, stride: 2, scoreStride: 8, epochs: 2, maxTrainWindows: 128, batchSize: 32, d: 16, heads: 2, ffn: 32, patchSizes: [4, 8], negatives: 4 };
+    const dflt = createDetector('ccl', params);
+    assert.ok(dflt.peerAware, 'before a fit the default reads peers (it may learn from them)');
+    await dflt.fit(train);
+    const alone = createDetector('ccl', { ...params, peers: 'none' });
+    await alone.fit(train);
+    assert.equal(dflt.threshold, alone.threshold);
+    assert.deepEqual(dflt.score(test), alone.score(test));
+    // one machine given as a cluster of one (no group of two): the same
+    const one = createDetector('ccl', params);
+    await one.fitCluster([train], []);
+    assert.deepEqual(one.score(test), alone.score(test));
+    const { mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'ccl-alone-')), 'm.model');
+    dflt.save(path);
+    const back = loadDetector(path);
+    assert.deepEqual(back.score(test), alone.score(test));
+    assert.equal(back.peerAware, dflt.peerAware);
   });
 });
