@@ -37,7 +37,7 @@ const src = splits.map((s) => s.test);
 // warm every machine's window (not timed)
 for (let m = 0; m < machines; m++) {
   const s = src[m % src.length];
-  scorer.ingest(`tm-${m}`, s.timestamps.subarray(0, 64), s.values.subarray(0, 64 * C));
+  scorer.prime(`tm-${m}`, s.timestamps.subarray(0, 64), s.values.subarray(0, 64 * C));
 }
 const per: number[] = [];
 let cpuMs = 0;
