@@ -55,21 +55,22 @@ async function incidentsWith(skew: 'records' | 'none', peers: 'none' | 'both'): 
 }
 
 describe('the skew part in the product path', () => {
-  it('pages the TaskManager taking twice its share (and only it); without the skew part nothing pages', async () => {
-    const start = 1.7e12 + 1010 * STEP;
-    const end = 1.7e12 + 1070 * STEP;
-    const on = await incidentsWith('records', 'none');
-    assert.ok(on.some((i) => i.machine === 'tm-2' && i.onset >= start && i.onset < end), `tm-2 during its skew: ${JSON.stringify(on)}`);
+  const start = 1.7e12 + 1010 * STEP;
+  const end = 1.7e12 + 1070 * STEP;
+  const duringSkew = (i: { machine: string; onset: number }): boolean => i.machine === 'tm-2' && i.onset >= start && i.onset < end;
+  /** tm-2 pages during its skew, and its starved peers do not. */
+  const pagesOnlyTm2 = (on: { machine: string; onset: number }[]): void => {
+    assert.ok(on.some(duringSkew), `tm-2 during its skew: ${JSON.stringify(on)}`);
     assert.deepEqual(on.filter((i) => i.machine !== 'tm-2'), [], 'its starved peers do not page');
+  };
+
+  it('pages the TaskManager taking twice its share (and only it); without the skew part nothing pages', async () => {
+    pagesOnlyTm2(await incidentsWith('records', 'none'));
     const off = await incidentsWith('none', 'none');
-    assert.deepEqual(off.filter((i) => i.machine === 'tm-2' && i.onset >= start && i.onset < end), [], `the network alone misses it: ${JSON.stringify(off)}`);
+    assert.deepEqual(off.filter(duringSkew), [], `the network alone misses it: ${JSON.stringify(off)}`);
   });
 
   it('the default (peer view and skew part) pages it too, and only it', async () => {
-    const start = 1.7e12 + 1010 * STEP;
-    const end = 1.7e12 + 1070 * STEP;
-    const on = await incidentsWith('records', 'both');
-    assert.ok(on.some((i) => i.machine === 'tm-2' && i.onset >= start && i.onset < end), `tm-2 during its skew: ${JSON.stringify(on)}`);
-    assert.deepEqual(on.filter((i) => i.machine !== 'tm-2'), [], 'its starved peers do not page');
+    pagesOnlyTm2(await incidentsWith('records', 'both'));
   });
 });
