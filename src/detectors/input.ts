@@ -121,19 +121,20 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
 }
 
 /** Machines' prepared inputs end to end as one (windows straddling two machines are few and harmless); the peer
- *  context is kept when every part has one. */
+ *  context is kept when any part has one (NaN — unknown — in the rows of parts without). */
 export function poolPrepared(list: PreparedInput[]): PreparedInput {
   if (list.length === 0) throw new DetectorInputError('no training series');
   if (list.length === 1) return list[0];
   const C = list[0].C;
   const T = list.reduce((a, x) => a + x.T, 0);
   const values = new Float32Array(T * C);
-  const withPeers = list.every((x) => x.peer);
+  // one machine without peers (its jobs run nowhere else) leaves NaN rows — unknown peers — not the whole pool peerless
+  const withPeers = list.some((x) => x.peer);
   const peer = withPeers ? new Float32Array(T * C).fill(NaN) : undefined;
   let at = 0;
   for (const x of list) {
     values.set(x.values, at * C);
-    if (peer) peer.set(x.peer!, (at + (x.peerFrom ?? 0)) * C);
+    if (peer && x.peer) peer.set(x.peer, (at + (x.peerFrom ?? 0)) * C);
     at += x.T;
   }
   const report: InputReport = {

@@ -127,4 +127,17 @@ describe('CCL peer view without peers', () => {
     assert.deepEqual(back.score(test), alone.score(test));
     assert.equal(back.peerAware, dflt.peerAware);
   });
+
+  it('one machine sharing no job does not take the peer view from the others', async () => {
+    const train = cluster(400, 3);
+    const params = { window: 32, stride: 2, scoreStride: 8, epochs: 1, maxTrainWindows: 64, batchSize: 32, d: 16, heads: 2, ffn: 32, patchSizes: [4, 8], negatives: 4 };
+    const det = createDetector('ccl', params);
+    await det.fitCluster(train, [[0, 1, 2]]); // machine 3 is in no group
+    assert.ok(det.peerAware, 'the model kept its peer view');
+    const none = createDetector('ccl', { ...params, peers: 'none' });
+    await none.fitCluster(train, [[0, 1, 2]]);
+    const [s] = det.scoreTrailing([train[0], train[1]], [50, 50], [[0, 1]]);
+    const [o] = none.scoreTrailing([train[0], train[1]], [50, 50], [[0, 1]]);
+    assert.notDeepEqual(s, o, 'the peer-aware model scores with its peers');
+  });
 });
