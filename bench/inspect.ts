@@ -19,8 +19,7 @@ const splits = clusterSeries(cluster);
 const peersArg = process.argv.indexOf('--peers');
 const peers = peersArg >= 0 ? process.argv[peersArg + 1] : undefined;
 const jobs = new Map(splits.map((s) => [s.train.name, Array.isArray(s.train.meta?.jobs) ? (s.train.meta.jobs as string[]) : []]));
-const placement = new Map(splits.map((s) => [s.train.name, jobs.get(s.train.name)!]));
-const trained = await trainModel({ history: splits.map((s) => s.train), kind: 'ccl', params: { epochs: 2, maxTrainWindows: 256, ...(peers ? { peers } : {}) }, placement });
+const trained = await trainModel({ history: splits.map((s) => s.train), kind: 'ccl', params: { epochs: 2, maxTrainWindows: 256, ...(peers ? { peers } : {}) }, placement: jobs });
 const model = { detector: trained.detector, threshold: trained.detector.threshold };
 const batched = !process.argv.includes('--per-machine');
 const scorer = new OnlineScorer({
