@@ -31,12 +31,21 @@ const SYMPTOMS: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled',
 
 /** The event that holds the incident's page (the latest, when several do; null when none does): an event from the
  *  grace period before the onset up to the point that opened the incident (the earliest it could page: a run that
- *  began a moment before a restart and met the opening rule after it is the restart's too). */
+ *  began a moment before a restart and met the opening rule after it is the restart's too) — or from the grace period
+ *  before the start of its latest run that met the opening rule (`qualifiedFrom`): an incident still open when a later
+ *  event comes is disturbed by that event like a new one would be, and its run in that event's grace period does not
+ *  page either. */
 export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number): FlinkEvent | null {
   let by: FlinkEvent | null = null;
   if (graceMs <= 0) return by;
   const opened = Math.max(i.onset, i.openedAt ?? i.onset);
-  for (const e of events) if (!SYMPTOMS.has(e.kind) && e.ts >= i.onset - graceMs && e.ts <= opened && (!by || e.ts > by.ts)) by = e;
+  const q = i.qualifiedFrom;
+  for (const e of events) {
+    if (SYMPTOMS.has(e.kind)) continue;
+    const first = e.ts >= i.onset - graceMs && e.ts <= opened;
+    const latest = q !== undefined && e.ts >= q - graceMs && e.ts <= q;
+    if ((first || latest) && (!by || e.ts > by.ts)) by = e;
+  }
   return by;
 }
 

@@ -19,7 +19,8 @@ export interface Incident {
   lastHigh?: number;
   /** Start of the latest run of points that met the opening rule on their own (persistence: the opening number of
    *  consecutive points at the opening level; or the sustained rule's run at the keep-open level): an incident held
-   *  by an event pages after the hold only if such a run lies wholly after it (src/app/enrich.ts pagesNow). */
+   *  by an event pages after the hold only if such a run lies wholly after it, and a run in a later event's grace
+   *  period is held by that event (src/app/enrich.ts holdingEvent, pagesNow). */
   qualifiedFrom?: number;
   /** Data time of the point that opened the incident (its onset can be earlier: where its first run began). */
   openedAt?: number;

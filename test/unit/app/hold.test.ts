@@ -1,6 +1,7 @@
 // An event's hold on an incident's page (src/app/enrich.ts holdUntil, pagesNow; issue #14): an event that came
 // before the incident opened holds it, even when the incident's first run began a moment before the event; after the
-// hold the incident pages only when it meets the opening rule again wholly after the hold's end.
+// hold the incident pages only when it meets the opening rule again wholly after the hold's end; an incident still
+// open when a later event comes is held by that event too.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { holdUntil, pagesNow } from '../../../src/app/enrich.js';
@@ -17,6 +18,18 @@ describe('event hold', () => {
     assert.equal(holdUntil(i, [restart(102 * MIN)], 10 * MIN), 112 * MIN);
     assert.equal(holdUntil(i, [restart(105 * MIN)], 10 * MIN), -Infinity, 'an event after the incident opened does not');
     assert.equal(holdUntil(inc({}), [restart(102 * MIN)], 10 * MIN), -Infinity, 'without openedAt: events up to the onset only');
+  });
+  it('an incident still open when a later event comes: its run in that event\'s grace period does not page', () => {
+    // opened and held by a restart at 95; still open when a second restart comes at 130
+    const events = [restart(95 * MIN), restart(130 * MIN)];
+    const during = inc({ openedAt: 100 * MIN, lastSeen: 133 * MIN, qualifiedFrom: 132 * MIN });
+    assert.equal(holdUntil(during, events, 10 * MIN), 140 * MIN, 'the second restart holds it');
+    assert.equal(pagesNow(during, holdUntil(during, events, 10 * MIN), 133 * MIN), false);
+    const after = inc({ openedAt: 100 * MIN, lastSeen: 143 * MIN, qualifiedFrom: 141 * MIN });
+    assert.equal(pagesNow(after, holdUntil(after, events, 10 * MIN), 143 * MIN), true, 'a run after that hold pages');
+    const between = inc({ openedAt: 100 * MIN, lastSeen: 120 * MIN, qualifiedFrom: 118 * MIN });
+    assert.equal(pagesNow(between, holdUntil(between, events, 10 * MIN), 120 * MIN), true, 'a run between the two holds pages');
+    assert.equal(holdUntil(inc({ openedAt: 100 * MIN, qualifiedFrom: 129 * MIN }), events, 10 * MIN), 105 * MIN, 'an event after the run began does not hold it');
   });
   it('after the hold, a point or two at the opening level does not page; a run meeting the opening rule after it does', () => {
     const until = 110 * MIN;
