@@ -229,6 +229,12 @@ export abstract class Detector<P extends object = object> {
   get provenance(): Record<string, unknown> {
     return this.requireFitted().provenance;
   }
+  /** Parameters whose value in effect differs from the one given because of what the fit saw (CCL fitted without
+   *  any peer context is the machine-alone model: { peers: 'none' }); empty when none does. Evaluation provenance
+   *  records it beside the parameters. */
+  get fittedAs(): Record<string, unknown> {
+    return {};
+  }
   /**
    * Re-sets the threshold of record from other scores of the training data than fit()'s own (e.g. scored the way the
    * online loop scores, Detector.scoreTrailing), and keeps their sample.

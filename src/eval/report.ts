@@ -76,6 +76,7 @@ export function provenanceMarkdown(p: RunProvenance, opts: { detectorParams?: bo
     opts.detectorParams === false
       ? `- Detectors: ${Object.keys(p.detectors).join(', ')} (resolved parameters in the JSON record).`
       : `- Detectors (resolved parameters; seed = the row's seed unless given): ${Object.entries(p.detectors).map(([k, v]) => `${k} \`${JSON.stringify(v)}\``).join('; ')}.`,
+    ...Object.entries(p.fitted_as ?? {}).map(([k, list]) => `- Fitted otherwise than its parameters say (what the fit saw): ${list.map((f) => `${k} as \`${JSON.stringify(f.as)}\` in ${f.runs} of ${f.of} runs`).join('; ')}.`),
     `- ${t.name} ${t.version}, commit ${t.commit ? `${t.commit.slice(0, 12)}${t.dirty ? ' + uncommitted changes' : ''}` : `unknown (${t.note})`}; ` +
       `${m.cpu}, ${m.cores} cores, ${m.backend} backend${m.simd ? ` (${m.simd})` : ''}, ${m.threads ?? '?'} thread(s), Node ${m.node}, ${m.platform}` +
       `${Object.keys(m.env).length ? `, ${Object.entries(m.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}; started ${p.started_at}.`,

@@ -115,6 +115,9 @@ export interface RunProvenance {
   rules: { rule: string; protocol: 'honest' | 'LEAKY'; meaning: string }[];
   calibration: { rule: string; meaning: string };
   detectors: Record<string, Record<string, unknown>>;
+  /** Per detector, where the fit overrode parameters (Detector.fittedAs): each distinct override and how many of
+   *  its runs had it (absent: none did). */
+  fitted_as?: Record<string, { as: Record<string, unknown>; runs: number; of: number }[]>;
   seeds: number[];
   datasets: DatasetRecord[];
   max_series: number | null;
@@ -236,6 +239,8 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
   o.onStart?.(total);
   const rows: ResultRow[] = [];
   const detectors: Record<string, Record<string, unknown>> = {};
+  const fittedAs = new Map<string, Map<string, number>>(); // kind → JSON of an override → runs
+  const runsOf = new Map<string, number>();
   // incident inputs pooled per dataset × detector × seed × rule: a dataset's series are the machines of one fleet
   const pools = new Map<string, { row: Omit<IncidentRow, keyof IncidentMetrics>; incidents: IncidentSpan[]; faults: Fault[]; observed: ObservedSpan[] }>();
   let done = 0;
@@ -247,6 +252,13 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
           // resolved parameters; the seed is each row's own unless the caller fixed one
           const { seed: _seed, ...rest } = detector.params as Record<string, unknown>;
           detectors[kind] = 'seed' in (o.params?.[kind] ?? {}) ? { ...rest, seed: _seed } : rest;
+        }
+        const as = detector.fittedAs;
+        runsOf.set(kind, (runsOf.get(kind) ?? 0) + 1);
+        if (Object.keys(as).length) {
+          const m = fittedAs.get(kind) ?? fittedAs.set(kind, new Map()).get(kind)!;
+          const key = JSON.stringify(as);
+          m.set(key, (m.get(key) ?? 0) + 1);
         }
         rows.push(...rs);
         if (o.incidentsOf) {
@@ -275,6 +287,7 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
       rules: rules.map((r) => ({ rule: formatThresholdRule(r), protocol: protocolOf(r), meaning: describeRule(r) })),
       calibration: { rule: formatCalibration(calibration), meaning: describeCalibration(calibration) },
       detectors,
+      ...(fittedAs.size ? { fitted_as: Object.fromEntries([...fittedAs].map(([k, m]) => [k, [...m].map(([as, runs]) => ({ as: JSON.parse(as) as Record<string, unknown>, runs, of: runsOf.get(k)! }))])) } : {}),
       seeds,
       datasets,
       max_series: o.maxSeries ?? null,

@@ -114,6 +114,15 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     return this.params.formulation === 'variant' && (this.peerMode !== 'none' || skew);
   }
 
+  /** Fitted without peers: no peer view and no skew part, whatever the parameters say. */
+  override get fittedAs(): Record<string, unknown> {
+    if (!this.isFitted || this.params.formulation !== 'variant') return {};
+    return {
+      ...(this.alone ? { peers: 'none' } : {}),
+      ...(this.params.skew !== 'none' && this.skewNorm === null ? { skew: 'none' } : {}),
+    };
+  }
+
   /** The peer view in effect: the parameter's, unless the model was fitted without peers (then 'none'). */
   private get peerMode(): CCLParams['peers'] {
     return this.params.formulation === 'variant' && !this.alone ? this.params.peers : 'none';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../../../src/data/index.js';
 import {
-  runEval, runOne, itemDigest, combinedDigest, toolInfo, parseCalibration, splitTraining, percentileThreshold, parseThresholdRule, type IncidentsOf,
+  runEval, runOne, itemDigest, combinedDigest, toolInfo, parseCalibration, splitTraining, percentileThreshold, parseThresholdRule, provenanceMarkdown, type IncidentsOf,
 } from '../../../src/eval/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../../test/fixtures/csvdir', import.meta.url));
@@ -47,6 +47,7 @@ describe('runner', () => {
     assert.deepEqual(p.rules.map((r) => r.rule), ['mad:8', 'paper:10']);
     assert.equal(p.calibration.rule, 'tail:0.2');
     assert.deepEqual(p.detectors['matrix-profile'], { m: 8, maxTrain: 64, aggregate: 'mean', contamination: 0.01 });
+    assert.equal(p.fitted_as, undefined, 'every run fitted as its parameters say');
     assert.equal(p.datasets[0].name, 'JumpLike');
     assert.equal(p.datasets[0].skipped[0].series, 'service3');
     const items = (await loadDataset(SPEC)).slice(0, 2);
@@ -64,6 +65,14 @@ describe('runner', () => {
     }
     assert.equal(p.tool.commit, head);
     assert.ok(p.machine.cpu.length > 0 && p.machine.cores >= 1 && p.machine.threads !== null);
+  });
+
+  it('a CCL fitted one series at a time has no peers: the provenance says it ran as the machine-alone model', async () => {
+    const tiny = { epochs: 1, window: 8, patchSizes: [4, 8], d: 8, heads: 2, ffn: 8, batchSize: 8 };
+    const run = await runEval({ datasets: [SPEC], detectors: ['ccl'], seeds: 1, params: { ccl: tiny } });
+    assert.equal(run.provenance.detectors.ccl.peers, 'both', 'the parameter as given');
+    assert.deepEqual(run.provenance.fitted_as, { ccl: [{ as: { peers: 'none', skew: 'none' }, runs: 2, of: 2 }] });
+    assert.match(provenanceMarkdown(run.provenance), /ccl as `\{"peers":"none","skew":"none"\}` in 2 of 2 runs/);
   });
 
   it('outside a git checkout the tool record says so instead of inventing a commit', () => {
