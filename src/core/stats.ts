@@ -35,6 +35,23 @@ export function madSigma(a: ArrayLike<number>, level = median(a)): number {
   return median(Array.from(a as ArrayLike<number>, (v) => Math.abs(v - level))) * 1.4826;
 }
 
+/** The spread of a baseline about `level`, for z-scores of deviations from it: madSigma; where most values sit on
+ *  one value (MAD 0: a GC rate, back-pressure at 0) the standard deviation; floored at 1e-6 · max(1, |level|) so a
+ *  flat baseline does not divide by zero. Explanations and typing read the same spread. */
+export function robustSpread(a: ArrayLike<number>, level = median(a)): number {
+  const mad = madSigma(a, level);
+  let spread = mad;
+  if (!(mad > 0) && a.length > 0) {
+    let mean = 0;
+    for (let i = 0; i < a.length; i++) mean += a[i];
+    mean /= a.length;
+    let ss = 0;
+    for (let i = 0; i < a.length; i++) ss += (a[i] - mean) ** 2;
+    spread = Math.sqrt(ss / Math.max(a.length - 1, 1));
+  }
+  return Math.max(spread, 1e-6 * Math.max(1, Math.abs(level)));
+}
+
 /** The arrays one after another in one Float32Array. */
 export function concatF32(parts: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));

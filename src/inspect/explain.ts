@@ -3,7 +3,7 @@
 // (task brief "Explanation"), from the per-job samples the Flink REST collector stores. Model-agnostic, so it works
 // for every detector kind.
 
-import { madSigma, median } from '../core/stats.js';
+import { madSigma, median, robustSpread } from '../core/stats.js';
 import type { Contribution, JobMover } from '../core/incident.js';
 
 export type { Contribution, JobMover };
@@ -29,10 +29,7 @@ export function baselineLevels(C: number, baseline: ArrayLike<number>): Baseline
     const b = column(baseline, c, C);
     if (b.length === 0) return null;
     const level = median(b);
-    const mad = madSigma(b, level);
-    const mean = b.reduce((a, v) => a + v, 0) / b.length;
-    const std = Math.sqrt(b.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(b.length - 1, 1));
-    return { level, scale: Math.max(mad > 0 ? mad : std, 1e-6 * Math.max(1, Math.abs(level))) };
+    return { level, scale: robustSpread(b, level) };
   });
 }
 

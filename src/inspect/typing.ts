@@ -3,7 +3,7 @@
 // Rule-based on robust statistics of the segment against the window before it; no learned parameters.
 
 import type { HotspotType } from '../core/incident.js';
-import { madSigma, median } from '../core/stats.js';
+import { median, robustSpread } from '../core/stats.js';
 
 export interface SegmentInput {
   /** (T,) epoch ms of the segment. */
@@ -37,11 +37,6 @@ export class TypingError extends Error {
 const finite = (a: ArrayLike<number>): number[] => Array.from(a).filter((v) => Number.isFinite(v));
 
 
-/** Median absolute deviation scaled to a normal sigma; floored so flat baselines do not divide by zero. */
-function robustScale(a: number[], level: number): number {
-  return Math.max(madSigma(a, level), 1e-6 * Math.max(1, Math.abs(level)));
-}
-
 /** Least-squares slope of y over index, and the R² of that line. */
 function linearFit(y: number[]): { slope: number; r2: number } {
   const n = y.length;
@@ -69,7 +64,7 @@ export function typeSegment(seg: SegmentInput): TypedSegment {
   const onset = seg.timestamps[0];
   const durationMs = seg.timestamps[T - 1] - onset;
   const level = median(base);
-  const scale = robustScale(base, level);
+  const scale = robustSpread(base, level); // the explanation's spread (src/core/stats.ts)
   const z = vals.map((v) => (v - level) / scale);
   const magnitude = Math.max(...z.map(Math.abs));
   if ((seg.backpressureShare ?? 0) >= 0.5) return { type: 'backpressure', onset, durationMs, magnitude };
