@@ -16,8 +16,6 @@ scrape_s=$(node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv
 inc_md=$($CLI incidents --cluster "${clusters[@]}" --config ccl ccl:peers=none zscore knn --alarms mad:8 budget:1/day 2>/dev/null)
 # one round of operator feedback: the first half's incidents labelled (false alarm, or expected where they overlap a
 # failover), the model retrained with and without the labels, the second half watched by each
-# the default without the warm-up of a failed-over TaskManager (held for the event grace alone)
-warm_md=$($CLI incidents --cluster "${clusters[@]}" --config ccl --alarms mad:8,nowarmup 2>/dev/null)
 fb_md=$($CLI incidents --feedback --cluster "${clusters[@]}" --config ccl --alarms mad:8 2>/dev/null)
 {
   echo "# flinkscope on a fault-free Flink cluster: false pages"
@@ -38,12 +36,6 @@ fb_md=$($CLI incidents --feedback --cluster "${clusters[@]}" --config ccl --alar
   echo "so the rate per production machine-day of points is the table's figure × ${scrape_s} / 10."
   echo
   echo "$inc_md"
-  echo
-  echo "A TaskManager lost and started again (a failover event names it) is held for its warm-up: 10 min of wall-clock"
-  echo "time, as in the product (a JVM's warm-up is not compressed with the lab's day). Without it (\`mad:8,nowarmup\`:"
-  echo "the event grace of 60 scrapes alone):"
-  echo
-  echo "$warm_md"
   echo
   echo "## One round of operator feedback (\`flinkscope incidents --feedback\`, CCL, mad:8)"
   echo

@@ -17,8 +17,6 @@ t0=$(date +%s)
 eval_md=$($CLI eval --dataset "flink-lab:datasets/flink-lab?train=$SHARE" --detectors ccl,usad,transformer-ae,zscore,iforest,knn,matrix-profile \
   --threshold mad:8,p99 --incidents --quiet 2m --json docs/results-flink-lab.json 2>/dev/null)
 inc_md=$($CLI incidents --cluster "${clusters[@]}" --config ccl ccl:peers=none ccl:skew=none ccl:peers=only zscore iforest knn --alarms mad:8 budget:1/day 2>/dev/null)
-# the default without the warm-up of a failed-over TaskManager (held for the event grace alone)
-warm_md=$($CLI incidents --cluster "${clusters[@]}" --config ccl --alarms mad:8,nowarmup 2>/dev/null)
 fb_md=$($CLI incidents --feedback --cluster "${clusters[@]}" --config ccl --alarms mad:8 2>/dev/null)
 short_md=$($CLI incidents --cluster "${native[@]}" --config ccl ccl:peers=none zscore --alarms mad:8 2>/dev/null)
 {
@@ -46,8 +44,6 @@ short_md=$($CLI incidents --cluster "${native[@]}" --config ccl ccl:peers=none z
   echo "Each recording delivered to a store as a collector would, the model trained on its history, the rest scored by"
   echo "the watcher with its alarm levels, events and grace periods. Durations scale with the recording: quiet period,"
   echo "merge gap, event grace and match slack are 60 scrapes (2 min), as the product's 10 min are 60 of its 10-s points."
-  echo "A TaskManager lost and started again (a failover event names it) is held for its warm-up, 10 min of wall-clock"
-  echo "time as in the product: a JVM's warm-up is not compressed with the lab's day (\`--warmup\`; below, the default without it)."
   echo "\"false pages / machine-day\" extrapolates from ~20 inspected minutes per machine; \"time in alarm\" is the share of"
   echo "watched machine-time inside an incident (an alarm that never ends matches every fault: this column shows it)."
   echo "\"(+n symptoms)\": incidents recorded as symptoms of another one (a TaskManager back-pressured by a hotspot on"
@@ -56,10 +52,6 @@ short_md=$($CLI incidents --cluster "${native[@]}" --config ccl ccl:peers=none z
   echo "event's after-effects — not counted as incidents, nor in incident precision, and they find no hotspot."
   echo
   echo "$inc_md"
-  echo
-  echo "### The default without the warm-up (\`mad:8,nowarmup\`: a failed-over TaskManager is held for the event grace alone)"
-  echo
-  echo "$warm_md"
   echo
   echo "## 3. One round of operator feedback (\`flinkscope incidents --feedback\`, CCL, mad:8)"
   echo

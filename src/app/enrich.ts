@@ -15,20 +15,14 @@ export interface EnrichOptions {
   /** An event on the machine (or cluster-wide) within this long before the onset holds the incident's page until
    *  the grace period ends; it pages then only if it is still active. Default 10 min; 0 = events never hold. */
   eventGraceMs?: number;
-  /** A TaskManager that a failover event names (lost, then started again) warms up for this long after the event:
-   *  its JVM compiles and sizes its heap anew, its subtasks restore their state, Flink's 60-s rate meters start from
-   *  zero. Its incidents are held as by the grace period, for the longer of the two (alerting rules commonly skip a
-   *  process started minutes ago in the same way). Default 10 min; 0 = the grace period alone. */
-  warmupMs?: number;
   /** Root cause on the job graph: thresholds, and the snapshots read — from `lookbackMs` (default 30 s) before the
    *  onset to `spanMs` (default 15 min) after it: the cause as the incident established itself, which then stays. */
   rootCause?: RootCauseOptions & { lookbackMs?: number; spanMs?: number };
 }
 
-/** Events that matter for an incident: those on its machine or cluster-wide, from onset − grace (or − warm-up) to
- *  its end. */
-export async function overlappingEvents(store: Store, i: Incident, graceMs: number, warmupMs = 0): Promise<FlinkEvent[]> {
-  return store.events({ from: i.onset - Math.max(graceMs, warmupMs), to: i.resolvedAt ?? i.lastSeen, machine: i.machine, limit: 200 });
+/** Events that matter for an incident: those on its machine or cluster-wide, from onset − grace to its end. */
+export async function overlappingEvents(store: Store, i: Incident, graceMs: number): Promise<FlinkEvent[]> {
+  return store.events({ from: i.onset - graceMs, to: i.resolvedAt ?? i.lastSeen, machine: i.machine, limit: 200 });
 }
 
 /** Events that explain a disturbance (the job was restarted, moved, redeployed, a task failed): they hold pages. The
@@ -41,30 +35,24 @@ const SYMPTOMS: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled',
  *  before the start of its latest run that met the opening rule (`qualifiedFrom`): an incident still open when a later
  *  event comes is disturbed by that event like a new one would be, and its run in that event's grace period does not
  *  page either. */
-export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number, warmupMs = 0): FlinkEvent | null {
-  return holdOf(i, events, graceMs, warmupMs)?.event ?? null;
-}
-
-/** Until when an event holds the incident's page (-Infinity when none does). */
-export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number, warmupMs = 0): number {
-  return holdOf(i, events, graceMs, warmupMs)?.until ?? -Infinity;
-}
-
-/** The hold that lasts longest (holdingEvent): its event, and its end — the event's time plus the grace period, or
- *  plus the warm-up for a failover of the incident's own machine. */
-function holdOf(i: Incident, events: FlinkEvent[], graceMs: number, warmupMs: number): { event: FlinkEvent; until: number } | null {
-  let best: { event: FlinkEvent; until: number } | null = null;
-  if (graceMs <= 0) return best;
+export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number): FlinkEvent | null {
+  let by: FlinkEvent | null = null;
+  if (graceMs <= 0) return by;
   const opened = Math.max(i.onset, i.openedAt ?? i.onset);
   const q = i.qualifiedFrom;
   for (const e of events) {
     if (SYMPTOMS.has(e.kind)) continue;
-    const g = e.kind === 'failover' && e.machines.includes(i.machine) ? Math.max(graceMs, warmupMs) : graceMs;
-    const first = e.ts >= i.onset - g && e.ts <= opened;
-    const latest = q !== undefined && e.ts >= q - g && e.ts <= q;
-    if ((first || latest) && (!best || e.ts + g > best.until)) best = { event: e, until: e.ts + g };
+    const first = e.ts >= i.onset - graceMs && e.ts <= opened;
+    const latest = q !== undefined && e.ts >= q - graceMs && e.ts <= q;
+    if ((first || latest) && (!by || e.ts > by.ts)) by = e;
   }
-  return best;
+  return by;
+}
+
+/** Until when an event holds the incident's page (-Infinity when none does). */
+export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): number {
+  const e = holdingEvent(i, events, graceMs);
+  return e ? e.ts + graceMs : -Infinity;
 }
 
 /** Whether an incident held until `until` pages at data time `now`: after the hold only if it met the opening rule
@@ -129,16 +117,14 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
 export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, isSymptom: (id: string) => boolean = () => false): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
   const grace = o.eventGraceMs ?? 600_000;
-  const warmup = o.warmupMs ?? 600_000;
   const end = i.resolvedAt ?? i.lastSeen;
-  const events = await overlappingEvents(store, i, grace, warmup);
+  const events = await overlappingEvents(store, i, grace);
   // where the job graph is known it decides (for every type); else back-pressure falls back to the placement heuristic
   const fromGraph = await graphCauseOf(store, i, incidents, o.rootCause);
   const cause = fromGraph !== undefined ? fromGraph : await causeOf(store, i, incidents);
   const host = symptomOf(i, cause, incidents, isSymptom);
-  const hold = holdOf(i, events, grace, warmup);
-  const holder = hold?.event ?? null;
-  const paged = wasPaged || (host === null && pagesNow(i, hold ? hold.until : -Infinity, now));
+  const holder = holdingEvent(i, events, grace);
+  const paged = wasPaged || (host === null && pagesNow(i, holder ? holder.ts + grace : -Infinity, now));
   // when it pages here: at the point that opened it, unless a hold or being a symptom kept it from paging then — then
   // now (the step's data time: an upper bound when a step covers many points). Once paged, the caller keeps the time.
   const pagedAt = paged && !wasPaged ? (holder === null && !isSymptom(i.id) ? i.openedAt ?? now : now) : undefined;

@@ -27,7 +27,7 @@ export interface StudyPolicy {
   name: string;
   alarms: AlarmPolicy;
   /** Watcher options of the policy (e.g. sustainMs: 0 turns the sustained rule off). */
-  watch?: Pick<WatchOptions, 'sustainMs' | 'warmupMs'>;
+  watch?: Pick<WatchOptions, 'sustainMs'>;
 }
 
 export interface StudyRow extends PeriodResult {

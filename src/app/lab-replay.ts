@@ -61,9 +61,7 @@ export function labReplay(dir: string, trainShare?: number): ReplayCluster {
     events: rec.events,
     faults,
     slackMs: 60 * rec.manifest.scrapeMs,
-    // durations of the watcher in scrapes (the lab's day is compressed); a failed-over TaskManager's warm-up in
-    // wall-clock time, the product's (a JVM's warm-up is not compressed)
-    watchDefaults: { resolveAfterMs: 60 * rec.manifest.scrapeMs, mergeGapMs: 60 * rec.manifest.scrapeMs, eventGraceMs: 60 * rec.manifest.scrapeMs, warmupMs: 600_000 },
+    watchDefaults: { resolveAfterMs: 60 * rec.manifest.scrapeMs, mergeGapMs: 60 * rec.manifest.scrapeMs, eventGraceMs: 60 * rec.manifest.scrapeMs },
   };
 }
 

@@ -20,16 +20,13 @@ export function parseConfig(s: string): StudyConfig {
   return { name: s, kind, params: parseParamsFor(kind, pairs) };
 }
 
-/** 'mad:8' | 'p99' | 'budget:1/day', optionally followed by ',nohyst', ',nosustain' and/or ',nowarmup' → an alarm
- *  policy. */
+/** 'mad:8' | 'p99' | 'budget:1/day', optionally followed by ',nohyst' and/or ',nosustain' → an alarm policy. */
 export function parsePolicy(s: string): StudyPolicy {
   const [rule, ...flags] = s.split(',');
-  const known = ['nohyst', 'nosustain', 'nowarmup'];
-  for (const f of flags) if (!known.includes(f)) throw new Error(`--alarms '${s}': unknown flag '${f}' (known: ${known.join(', ')})`);
+  for (const f of flags) if (f !== 'nohyst' && f !== 'nosustain') throw new Error(`--alarms '${s}': unknown flag '${f}' (known: nohyst, nosustain)`);
   const hysteresis = !flags.includes('nohyst');
   const b = /^budget:(.+)$/.exec(rule);
-  const watch = { ...(flags.includes('nosustain') ? { sustainMs: 0 } : {}), ...(flags.includes('nowarmup') ? { warmupMs: 0 } : {}) };
-  return { name: s, alarms: b ? { perDay: parseBudget(b[1]), hysteresis } : { rule: parseThreshold(rule), hysteresis }, ...(Object.keys(watch).length ? { watch } : {}) };
+  return { name: s, alarms: b ? { perDay: parseBudget(b[1]), hysteresis } : { rule: parseThreshold(rule), hysteresis }, ...(flags.includes('nosustain') ? { watch: { sustainMs: 0 } } : {}) };
 }
 
 export function registerIncidents(program: Command): void {
@@ -38,7 +35,7 @@ export function registerIncidents(program: Command): void {
     .description('Incident-level study: replay clusters through the product path per detector configuration and alarm policy (incident and page precision, hotspot recall, false pages per machine-day, events that paged, detection delay, breach lead)')
     .option('--cluster <spec...>', `clusters: synthetic:flink?machines=12&days=4&seed=7 or ${LAB_SPEC_SYNTAX}`, ['synthetic:flink?machines=12&days=4&seed=7'])
     .option('--config <c...>', 'detector configurations: kind[:key=value;…], e.g. ccl, ccl:peers=none, zscore', ['ccl'])
-    .option('--alarms <p...>', 'alarm policies: mad:8 | pNN | budget:N/day, optionally ",nohyst" (no keep-open level), ",nosustain" (only the opening level opens) and/or ",nowarmup" (a failed-over TaskManager is held for the event grace only)', ['mad:8'])
+    .option('--alarms <p...>', 'alarm policies: mad:8 | pNN | budget:N/day, optionally ",nohyst" (no keep-open level) and/or ",nosustain" (only the opening level opens)', ['mad:8'])
     .option('--epochs <n>', 'training epochs of deep detectors', '4')
     .option('--slo <metric=limit...>', 'limits for the time-to-breach lead', [])
     .option('--feedback', 'instead: one round of operator feedback per cluster with the first configuration and policy (first half watched and labelled, retrained, second half judged)')

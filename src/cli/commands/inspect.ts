@@ -30,7 +30,7 @@ function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
 
 interface WatchOpts extends SourceOpts {
   model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
-  falseAlarms?: number; slo: string[]; eventGrace: number; warmup: number; sustain?: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
+  falseAlarms?: number; slo: string[]; eventGrace: number; sustain?: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
   alertmanager?: string; dashboardUrl?: string; evidence: boolean; stalledCheckpoints: number; lagWindow: number;
   retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
   from?: string; group?: string; sessionTimeout: number; replay?: string;
@@ -51,7 +51,6 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--false-alarms <n/day>', 'false-alarm budget: pages per machine-day in normal operation (per-machine thresholds fitted on the model\'s score tails, updated online); instead of --threshold', fromThrowing(parseBudget)))
     .option('--slo <metric=limit...>', 'limits per metric (repeatable): a rising incident carries the time until its leading metric crosses its limit', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
     .addOption(opt('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long (0 = never)', (v: string) => (v === '0' ? 0 : duration(v)), '10m'))
-    .addOption(opt('--warmup <d>', 'a TaskManager lost and started again (a failover event names it) does not page for this long after it (0 = the event grace alone)', (v: string) => (v === '0' ? 0 : duration(v)), '10m'))
     .addOption(opt('--sustain <d>', 'a score at or above the keep-open level this long opens an incident too (default: the quiet period, 10m; 0 = only the opening level opens)', (v: string) => (v === '0' ? 0 : duration(v))))
     .addOption(opt('--webhook <url>', 'POST alerts here', httpUrl))
     .addOption(opt('--webhook-format <f>', 'json or slack', oneOf(['json', 'slack'] as const), 'json'))
@@ -97,7 +96,7 @@ export function registerInspect(program: Command): void {
       const dir = dirname(o.db);
       const r = await replayWithModel(o.replay, o.model, {
         dir, alarms: o.falseAlarms !== undefined ? { perDay: o.falseAlarms } : rule ? { rule } : undefined,
-        watch: { ...(slo ? { slo } : {}), ...(watch.getOptionValueSource('eventGrace') === 'cli' ? { eventGraceMs: o.eventGrace } : {}), ...(watch.getOptionValueSource('warmup') === 'cli' ? { warmupMs: o.warmup } : {}), ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) },
+        watch: { ...(slo ? { slo } : {}), ...(watch.getOptionValueSource('eventGrace') === 'cli' ? { eventGraceMs: o.eventGrace } : {}), ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) },
       });
       for (const i of r.incidents) console.log(`${i.paged ? 'PAGE' : 'HELD'}     ${i.id} ${i.machine} ${i.type} ${new Date(i.onset).toISOString()} → ${new Date(i.lastSeen).toISOString()} ${i.state}`);
       const m = r.metrics;
@@ -118,7 +117,7 @@ export function registerInspect(program: Command): void {
           store, modelPath: o.model, threshold: rule, falseAlarmsPerDay: o.falseAlarms, from: parseKafkaUrl(o.from), group: o.group!, sessionTimeoutMs: o.sessionTimeout, signal: ac.signal,
           webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate, ...o.alertRate } : undefined,
           alertmanager: o.alertmanager ? { url: o.alertmanager, dashboardUrl: o.dashboardUrl } : undefined,
-          watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, warmupMs: o.warmup, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) }, status: (l) => process.stderr.write(`${l}\n`),
+          watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) }, status: (l) => process.stderr.write(`${l}\n`),
         });
         console.log(`fleet worker stopped: ${sum.messages} messages in ${sum.batches} batches (${sum.redelivered} re-delivered, ${sum.rejected} rejected), ${sum.scored} scored, ${sum.paged} paged, ${sum.alerts} alerts delivered, ${sum.takeovers} partition takeovers`);
       } finally {
@@ -137,7 +136,7 @@ export function registerInspect(program: Command): void {
         checks: { checkpointIntervals: o.stalledCheckpoints, lagWindowMs: o.lagWindow },
         evidence: o.evidence ? {} : false,
         retrain: o.retrainEvery ? { everyMs: o.retrainEvery, historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) } : undefined,
-        watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, warmupMs: o.warmup, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) },
+        watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) },
         retention: { retainMs: o.retain, rawMs: o.raw, bucketMs: o.rollup, everyMs: 3_600_000 },
         status: (l) => process.stderr.write(`${l}\n`),
       });

@@ -31,17 +31,6 @@ describe('event hold', () => {
     assert.equal(pagesNow(between, holdUntil(between, events, 10 * MIN), 120 * MIN), true, 'a run between the two holds pages');
     assert.equal(holdUntil(inc({ openedAt: 100 * MIN, qualifiedFrom: 129 * MIN }), events, 10 * MIN), 105 * MIN, 'an event after the run began does not hold it');
   });
-  it('a TaskManager lost and started again is held for its warm-up, the others for the grace period', () => {
-    const failover = (ts: number, machine: string): FlinkEvent => ({ id: `f-${ts}-${machine}`, ts, kind: 'failover', machines: [machine], detail: `TaskManager ${machine} lost` });
-    const i = inc({ onset: 105 * MIN, openedAt: 105 * MIN, qualifiedFrom: 105 * MIN });
-    assert.equal(holdUntil(i, [failover(100 * MIN, 'tm-1')], 2 * MIN, 10 * MIN), 110 * MIN, 'its own failover: the warm-up');
-    assert.equal(holdUntil(i, [failover(100 * MIN, 'tm-1')], 2 * MIN), -Infinity, 'no warm-up: the grace period alone (over by the onset)');
-    assert.equal(holdUntil(i, [failover(100 * MIN, 'tm-2')], 2 * MIN, 10 * MIN), -Infinity, "another machine's failover: the grace period");
-    assert.equal(holdUntil(i, [restart(104 * MIN)], 2 * MIN, 10 * MIN), 106 * MIN, 'a restart: the grace period');
-    assert.equal(holdUntil(i, [failover(100 * MIN, 'tm-1')], 0, 10 * MIN), -Infinity, 'grace 0: events never hold');
-    const later = inc({ onset: 105 * MIN, openedAt: 105 * MIN, lastSeen: 112 * MIN, qualifiedFrom: 111 * MIN });
-    assert.equal(pagesNow(later, holdUntil(later, [failover(100 * MIN, 'tm-1')], 2 * MIN, 10 * MIN), 112 * MIN), true, 'a run after the warm-up pages');
-  });
   it('after the hold, a point or two at the opening level does not page; a run meeting the opening rule after it does', () => {
     const until = 110 * MIN;
     // the catch-up crossed the opening level at the hold's end, but its last qualifying run began before it
