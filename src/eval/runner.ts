@@ -240,7 +240,6 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
   const rows: ResultRow[] = [];
   const detectors: Record<string, Record<string, unknown>> = {};
   const fittedAs = new Map<string, Map<string, number>>(); // kind → JSON of an override → runs
-  const runsOf = new Map<string, number>();
   // incident inputs pooled per dataset × detector × seed × rule: a dataset's series are the machines of one fleet
   const pools = new Map<string, { row: Omit<IncidentRow, keyof IncidentMetrics>; incidents: IncidentSpan[]; faults: Fault[]; observed: ObservedSpan[] }>();
   let done = 0;
@@ -254,7 +253,6 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
           detectors[kind] = 'seed' in (o.params?.[kind] ?? {}) ? { ...rest, seed: _seed } : rest;
         }
         const as = detector.fittedAs;
-        runsOf.set(kind, (runsOf.get(kind) ?? 0) + 1);
         if (Object.keys(as).length) {
           const m = fittedAs.get(kind) ?? fittedAs.set(kind, new Map()).get(kind)!;
           const key = JSON.stringify(as);
@@ -287,7 +285,7 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
       rules: rules.map((r) => ({ rule: formatThresholdRule(r), protocol: protocolOf(r), meaning: describeRule(r) })),
       calibration: { rule: formatCalibration(calibration), meaning: describeCalibration(calibration) },
       detectors,
-      ...(fittedAs.size ? { fitted_as: Object.fromEntries([...fittedAs].map(([k, m]) => [k, [...m].map(([as, runs]) => ({ as: JSON.parse(as) as Record<string, unknown>, runs, of: runsOf.get(k)! }))])) } : {}),
+      ...(fittedAs.size ? { fitted_as: Object.fromEntries([...fittedAs].map(([k, m]) => [k, [...m].map(([as, runs]) => ({ as: JSON.parse(as) as Record<string, unknown>, runs, of: items.length * seeds.length }))])) } : {}),
       seeds,
       datasets,
       max_series: o.maxSeries ?? null,
