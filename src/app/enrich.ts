@@ -32,14 +32,14 @@ const SYMPTOMS: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled',
 /** The event that holds the incident's page (the latest, when several do; null when none does): an event from the
  *  grace period before the onset up to the point that opened the incident (the earliest it could page: a run that
  *  began a moment before a restart and met the opening rule after it is the restart's too) — or from the grace period
- *  before the start of its latest run that met the opening rule (`qualifiedFrom`): an incident still open when a later
- *  event comes is disturbed by that event like a new one would be, and its run in that event's grace period does not
- *  page either. */
+ *  before the start of its latest sustained run (`sustainedFrom`, the run that could page it after a hold): an
+ *  incident still open when a later event comes is disturbed by that event like a new one would be, and its run in
+ *  that event's grace period does not page either. */
 export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number): FlinkEvent | null {
   let by: FlinkEvent | null = null;
   if (graceMs <= 0) return by;
   const opened = Math.max(i.onset, i.openedAt ?? i.onset);
-  const q = i.qualifiedFrom;
+  const q = i.sustainedFrom;
   for (const e of events) {
     if (SYMPTOMS.has(e.kind)) continue;
     const first = e.ts >= i.onset - graceMs && e.ts <= opened;
@@ -55,13 +55,14 @@ export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): n
   return e ? e.ts + graceMs : -Infinity;
 }
 
-/** Whether an incident held until `until` pages at data time `now`: after the hold only if it met the opening rule
- *  again wholly after it — the persistence run (or the sustained rule's run) starting at or after the hold's end, as
- *  a new incident would have to (an event's after-effects crossing the opening level for a point or two as the hold
- *  ends, or lingering at the keep-open level, do not page). Incidents stored before `qualifiedFrom` existed: their
- *  last point at the opening level. */
+/** Whether an incident held until `until` pages at data time `now`: after the hold only if it met the sustained rule
+ *  wholly after it — a run at the keep-open level as long as the sustained rule asks (`sustainedFrom`; the
+ *  persistence run where the scorer has none) starting at or after the hold's end. An event's after-effects — bursts
+ *  that cross the opening level for a few points, for as long as the incident stays open after a restart — do not
+ *  page; a change that stays does. (An incident stored before `sustainedFrom` existed gets it from its next sustained
+ *  run once the watcher has restored it.) */
 export function pagesNow(i: Incident, until: number, now: number): boolean {
-  return until === -Infinity || (now >= until && (i.qualifiedFrom ?? i.lastHigh ?? i.lastSeen) >= until);
+  return until === -Infinity || (now >= until && (i.sustainedFrom ?? -Infinity) >= until);
 }
 
 /** The cause from the stored job graphs (src/inspect/rootcause.ts); undefined when no graph of the machine's jobs

@@ -414,10 +414,19 @@ export class OnlineScorer {
     const r = this.runs.get(machine);
     if (!r) return;
     const sustain = this.cfg.sustainPoints ?? 0;
+    const sustainedRule = sustain > 0 && low < high;
     let from = incident.qualifiedFrom ?? -Infinity;
-    if (r.high.length >= this.minPoints) from = Math.max(from, r.high[0]);
-    if (sustain > 0 && low < high && r.low.length >= sustain) from = Math.max(from, r.low[0]);
+    let held = incident.sustainedFrom ?? -Infinity;
+    if (r.high.length >= this.minPoints) {
+      from = Math.max(from, r.high[0]);
+      if (!sustainedRule) held = Math.max(held, r.high[0]);
+    }
+    if (sustainedRule && r.low.length >= sustain) {
+      from = Math.max(from, r.low[0]);
+      held = Math.max(held, r.low[0]);
+    }
     if (from > -Infinity) incident.qualifiedFrom = from;
+    if (held > -Infinity) incident.sustainedFrom = held;
   }
 
   /** (Re)types the machine's open segment on its top-contributing metric; `after` (C,) closes it. */

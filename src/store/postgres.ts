@@ -460,7 +460,7 @@ export class PostgresStore implements Store {
       }
       // the watcher's fields only: an operator's ack / label are never written here
       for (const i of w.incidents) {
-        const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh, qualifiedFrom: i.qualifiedFrom, openedAt: i.openedAt, pagedAt: i.pagedAt ?? undefined, symptomOf: i.symptomOf ?? undefined, afterEffectOf: i.afterEffectOf ?? undefined });
+        const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh, qualifiedFrom: i.qualifiedFrom, sustainedFrom: i.sustainedFrom, openedAt: i.openedAt, pagedAt: i.pagedAt ?? undefined, symptomOf: i.symptomOf ?? undefined, afterEffectOf: i.afterEffectOf ?? undefined });
         await c.query(`INSERT INTO incidents (id, machine, type, state, onset, last_seen, resolved_at, peak, segments, paged, detail)
           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET type = excluded.type, state = excluded.state,
           onset = excluded.onset, last_seen = excluded.last_seen, resolved_at = excluded.resolved_at, peak = excluded.peak,

@@ -177,6 +177,14 @@ describe('alarm levels in the scorer', () => {
     const plateau = [...Array(10).fill(0), 10, 10, 10, ...Array(14).fill(6), ...Array(30).fill(0)];
     const [p] = run(plateau, { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0, sustainPoints: 12 });
     assert.equal(p.qualifiedFrom, t(26 - 11), 'the start of the last 12 points at or above the low level');
+    assert.equal(p.sustainedFrom, t(26 - 11), 'which is a sustained run');
+    // with the sustained rule on, a later burst of three at the opening level moves qualifiedFrom, not sustainedFrom
+    const burst = [...plateau.slice(0, 27), 0, 10, 10, 10, ...Array(30).fill(0)];
+    const [b] = run(burst, { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0, sustainPoints: 12 });
+    assert.equal(b.qualifiedFrom, t(28));
+    assert.equal(b.sustainedFrom, t(26 - 11));
+    // without a sustained rule the persistence run is the strongest rule there is
+    assert.equal(a.sustainedFrom, t(10));
   });
   test('persistence: minPoints consecutive points (candidateGap 0) open an incident, interrupted runs do not', () => {
     const broken = [...Array(10).fill(0), 10, 10, 0, 10, 10, 0, 10, ...Array(20).fill(0)];
