@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Series } from '../core/series.js';
 import type { JobGraphSnapshot } from '../core/jobgraph.js';
-import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
+import type { Incident, IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
 import type { Downsampled } from './store.js';
 import { StoreError } from './store.js';
 
@@ -63,6 +63,12 @@ export interface IncidentRowBase {
   id: string; machine: string; type: string; state: string; onset: number; last_seen: number; resolved_at: number | null; peak: number;
   segments: number; ack_at: number | null; ack_by: string | null; label: string | null; label_at: number | null;
   label_by: string | null; label_note: string | null;
+}
+
+/** An incident's detail column as the watcher writes it (both engines): what is not a column of its own. The
+ *  operator's acknowledgement and label are never in it. incidentRecord reads it back. */
+export function incidentDetailJson(i: Incident & IncidentDetail): string {
+  return JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh, qualifiedFrom: i.qualifiedFrom, sustainedFrom: i.sustainedFrom, openedAt: i.openedAt, pagedAt: i.pagedAt ?? undefined, symptomOf: i.symptomOf ?? undefined, afterEffectOf: i.afterEffectOf ?? undefined });
 }
 
 /** A stored incident row and its parsed detail → the record the API shows. */

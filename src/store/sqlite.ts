@@ -16,7 +16,7 @@ import {
   FencedError, StoreError, type Downsampled, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { alignDown, bucketed, decodeCursor, encodeCursor, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
+import { alignDown, bucketed, decodeCursor, encodeCursor, incidentDetailJson, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
 
 export { StoreError };
 
@@ -563,7 +563,7 @@ export class SqliteStore implements Store {
       wrote = raised;
       for (const s of w.scorerStates) state.run(s.machine, JSON.stringify(s.state), now);
       for (const i of w.incidents) {
-        const detail = JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh, qualifiedFrom: i.qualifiedFrom, sustainedFrom: i.sustainedFrom, openedAt: i.openedAt, pagedAt: i.pagedAt ?? undefined, symptomOf: i.symptomOf ?? undefined, afterEffectOf: i.afterEffectOf ?? undefined });
+        const detail = incidentDetailJson(i);
         inc.run(i.id, i.machine, i.type, i.state === 'resolved' ? 'resolved' : 'open', i.onset, i.lastSeen, i.resolvedAt ?? null, i.peak, i.segments, i.paged ? 1 : 0, detail);
       }
       for (const a of w.alerts) alert.run(a.sink ?? 'webhook', a.key, a.incidentId, a.kind, a.createdAt, a.createdAt);
