@@ -106,7 +106,7 @@ export class Watcher {
     const num = (id: string): number => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
     const owns = o.owns ?? (() => true);
     const active = (await store.activeIncidents()).filter((r) => owns(r.machine)).sort((a, b) => num(a.id) - num(b.id));
-    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), ...(r.qualifiedFrom !== undefined ? { qualifiedFrom: r.qualifiedFrom } : {}), ...(r.sustainedFrom !== undefined ? { sustainedFrom: r.sustainedFrom } : {}), ...(r.openedAt !== undefined ? { openedAt: r.openedAt } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta(`${o.metaPrefix ?? ''}nextIncident`) ?? 1));
+    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), ...(r.sustainedFrom !== undefined ? { sustainedFrom: r.sustainedFrom } : {}), ...(r.openedAt !== undefined ? { openedAt: r.openedAt } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta(`${o.metaPrefix ?? ''}nextIncident`) ?? 1));
     for (const r of active) {
       w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged, ...(typeof r.pagedAt === 'number' ? { pagedAt: r.pagedAt } : {}), ...(r.symptomOf ? { symptomOf: r.symptomOf } : {}), ...(r.afterEffectOf ? { afterEffectOf: r.afterEffectOf } : {}) });
       w.scorer.explanations.set(r.id, r.explanation);

@@ -17,14 +17,11 @@ export interface Incident {
   resolvedAt?: number;
   /** Time of the last point at or above the opening level (the last anomalous point may be a lower one: hysteresis). */
   lastHigh?: number;
-  /** Start of the latest run of points that met the opening rule on their own (persistence: the opening number of
-   *  consecutive points at the opening level; or the sustained rule's run at the keep-open level): an incident held
-   *  by an event pages after the hold only if such a run lies wholly after it, and a run in a later event's grace
-   *  period is held by that event (src/app/enrich.ts holdingEvent, pagesNow). */
-  qualifiedFrom?: number;
   /** Start of the latest run that met the sustained rule (the sustained rule's run of consecutive points at the
-   *  keep-open level; where the scorer has no sustained rule, the persistence run): after an event's hold, the
-   *  incident it held pages only on such a run (src/app/enrich.ts pagesNow). */
+   *  keep-open level; where the scorer has no sustained rule, the persistence run: the opening number of consecutive
+   *  points at the opening level): an incident held by an event pages after the hold only if such a run lies wholly
+   *  after it, and such a run in a later event's grace period is held by that event (src/app/enrich.ts holdingEvent,
+   *  pagesNow). */
   sustainedFrom?: number;
   /** Data time of the point that opened the incident (its onset can be earlier: where its first run began). */
   openedAt?: number;

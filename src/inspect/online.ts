@@ -408,25 +408,14 @@ export class OnlineScorer {
     }
   }
 
-  /** Records on the incident the start of the latest run that met the opening rule on its own (minPoints
-   *  consecutive points at the opening level, or sustainPoints at the keep-open level). */
+  /** Records on the incident the start of its latest sustained run (`sustainedFrom`): sustainPoints consecutive points
+   *  at the keep-open level, or — where the scorer has no sustained rule — minPoints at the opening level. */
   private qualify(machine: string, incident: Incident, high: number, low: number): void {
     const r = this.runs.get(machine);
     if (!r) return;
     const sustain = this.cfg.sustainPoints ?? 0;
-    const sustainedRule = sustain > 0 && low < high;
-    let from = incident.qualifiedFrom ?? -Infinity;
-    let held = incident.sustainedFrom ?? -Infinity;
-    if (r.high.length >= this.minPoints) {
-      from = Math.max(from, r.high[0]);
-      if (!sustainedRule) held = Math.max(held, r.high[0]);
-    }
-    if (sustainedRule && r.low.length >= sustain) {
-      from = Math.max(from, r.low[0]);
-      held = Math.max(held, r.low[0]);
-    }
-    if (from > -Infinity) incident.qualifiedFrom = from;
-    if (held > -Infinity) incident.sustainedFrom = held;
+    const run = sustain > 0 && low < high ? (r.low.length >= sustain ? r.low : null) : r.high.length >= this.minPoints ? r.high : null;
+    if (run) incident.sustainedFrom = Math.max(incident.sustainedFrom ?? -Infinity, run[0]);
   }
 
   /** (Re)types the machine's open segment on its top-contributing metric; `after` (C,) closes it. */

@@ -34,13 +34,14 @@ describe('event hold', () => {
   it('after the hold, a burst at the opening level does not page; a sustained run wholly after it does', () => {
     const until = 110 * MIN;
     // the catch-up crossed the opening level at the hold's end, but its last sustained run began before it
-    const catchUp = inc({ lastHigh: 111 * MIN, lastSeen: 112 * MIN, qualifiedFrom: 103 * MIN, sustainedFrom: 103 * MIN });
+    const catchUp = inc({ lastHigh: 111 * MIN, lastSeen: 112 * MIN, sustainedFrom: 103 * MIN });
     assert.equal(pagesNow(catchUp, until, 115 * MIN), false);
-    // after a restart the incident stays open and bursts meet the persistence rule again: they do not page it
-    const burst = inc({ lastHigh: 114 * MIN, lastSeen: 114 * MIN, qualifiedFrom: 113 * MIN, sustainedFrom: 103 * MIN });
+    // after a restart the incident stays open and bursts meet the persistence rule again (its points at the opening
+    // level after the hold): they do not page it
+    const burst = inc({ lastHigh: 114 * MIN, lastSeen: 114 * MIN, sustainedFrom: 103 * MIN });
     assert.equal(pagesNow(burst, until, 115 * MIN), false, 'a persistence run after the hold is not enough');
-    assert.equal(pagesNow(inc({ lastHigh: 114 * MIN, qualifiedFrom: 113 * MIN }), until, 115 * MIN), false, 'nor is an incident that never sustained');
-    const hotspot = inc({ lastHigh: 114 * MIN, lastSeen: 124 * MIN, qualifiedFrom: 114 * MIN, sustainedFrom: 112 * MIN });
+    assert.equal(pagesNow(inc({ lastHigh: 114 * MIN, lastSeen: 114 * MIN }), until, 115 * MIN), false, 'nor is an incident that never sustained');
+    const hotspot = inc({ lastHigh: 114 * MIN, lastSeen: 124 * MIN, sustainedFrom: 112 * MIN });
     assert.equal(pagesNow(hotspot, until, 109 * MIN), false, 'not during the hold');
     assert.equal(pagesNow(hotspot, until, 124 * MIN), true, 'a change that stays pages');
     assert.equal(pagesNow(catchUp, -Infinity, 100 * MIN), true, 'no hold: pages');

@@ -162,29 +162,27 @@ describe('alarm levels in the scorer', () => {
     const spiky = [...Array(10).fill(0), 10, 6, 10, 6, 10, ...Array(20).fill(0)];
     assert.equal(run(spiky, { ...cfg, sustainPoints: 100 }).length, 0, 'persistence still needs consecutive points at the opening level');
   });
-  test('the incident keeps where its latest run meeting the opening rule began, and the point that opened it', async () => {
+  test('the incident keeps where its latest run that could page it after a hold began, and the point that opened it', async () => {
     const { FixedLevels } = await import('../../../src/inspect/levels.js');
     const t = (i: number) => 1.7e12 + i * 10_000;
     // three at the opening level (10-12), a dip above the low level, then single high points (never three in a row)
     const vals = [...Array(10).fill(0), 10, 10, 10, 6, 10, 6, 10, 6, ...Array(30).fill(0)];
     const [a] = run(vals, { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0 });
     assert.equal(a.openedAt, t(12), 'opened at the third consecutive point');
-    assert.equal(a.qualifiedFrom, t(10), 'isolated high points later do not move it');
+    // without a sustained rule the persistence run is the strongest rule there is
+    assert.equal(a.sustainedFrom, t(10), 'isolated high points later do not move it');
     assert.equal(a.lastHigh, t(16));
     const again = [...vals.slice(0, 18), 10, 10, 10, ...Array(30).fill(0)];
-    assert.equal(run(again, { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0 })[0].qualifiedFrom, t(18), 'a new run of three moves it');
-    // the sustained rule's run at the low level counts too
+    assert.equal(run(again, { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0 })[0].sustainedFrom, t(18), 'a new run of three moves it');
+    // with the sustained rule on, its run at the low level is what counts
     const plateau = [...Array(10).fill(0), 10, 10, 10, ...Array(14).fill(6), ...Array(30).fill(0)];
     const [p] = run(plateau, { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0, sustainPoints: 12 });
-    assert.equal(p.qualifiedFrom, t(26 - 11), 'the start of the last 12 points at or above the low level');
-    assert.equal(p.sustainedFrom, t(26 - 11), 'which is a sustained run');
-    // with the sustained rule on, a later burst of three at the opening level moves qualifiedFrom, not sustainedFrom
+    assert.equal(p.sustainedFrom, t(26 - 11), 'the start of the last 12 points at or above the low level');
+    // and a later burst of three at the opening level, which joins the incident, does not move it
     const burst = [...plateau.slice(0, 27), 0, 10, 10, 10, ...Array(30).fill(0)];
     const [b] = run(burst, { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0, sustainPoints: 12 });
-    assert.equal(b.qualifiedFrom, t(28));
+    assert.equal(b.lastHigh, t(30), 'the burst joined the incident');
     assert.equal(b.sustainedFrom, t(26 - 11));
-    // without a sustained rule the persistence run is the strongest rule there is
-    assert.equal(a.sustainedFrom, t(10));
   });
   test('persistence: minPoints consecutive points (candidateGap 0) open an incident, interrupted runs do not', () => {
     const broken = [...Array(10).fill(0), 10, 10, 0, 10, 10, 0, 10, ...Array(20).fill(0)];
