@@ -54,6 +54,7 @@ export interface CCLParams extends DeepParams {
   views: 'both' | 'global' | 'local';
   peers: 'none' | 'both' | 'only';
   peerScore: 'min' | 'mean' | 'max';
+  peerSmooth: number;
   skew: 'none' | 'records';
   coMove: 'off' | 'mean' | 'spread';
 }
@@ -85,6 +86,7 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   views: { default: 'both', choices: ['both', 'global', 'local'], doc: 'ablation switch: which views exist' },
   peers: { default: 'both', choices: ['none', 'both', 'only'], doc: "variant: the peer view — 'both' (the default since stop 27: more precise incidents at the same recall on flink-lab and the demo cluster, docs/ccl.md \"The default becomes the peer view\"): the machine's own metrics and its deviation from its peers at the same timestamps; 'only': the deviation alone; 'none': no peer view. A model fitted without any peers (one series, machines sharing no job) is the machine-alone one; scored where its peers are unknown, 'both' scores the machine's own residual" },
   peerScore: { default: 'min', choices: ['min', 'mean', 'max'], doc: "variant, peers 'both': how the standardised own and peer residuals combine into the score ('min': anomalous only when the machine's own history AND its peers both say so)" },
+  peerSmooth: { default: 1, min: 1, integer: true, doc: "variant, peers 'both': the peer part is the larger of the standardised peer residual at t and of its mean over the last peerSmooth positions (causal, inside the window; standardised on its own training spread) — a divergence from the peers that lasts accumulates, a step is still seen at once (1: off; docs/ccl.md)" },
   coMove: { default: 'off', choices: ['off', 'mean', 'spread'], doc: "variant (not the default: it lowers F1 and the real data sets' affiliation F1, docs/ccl.md): the residual part of the score leaves out what the other channels' steps at the same timestamp explain — 'mean': the deviation they predict (a GC pause with the heap's drop); 'spread': that, and what is left is measured against the spread those steps allow (a GC pause's size varies); 'off': neither (comove.ts, docs/ccl.md)" },
   skew: { default: 'records', choices: ['none', 'records'], doc: "variant: the skew part — 'records': the score is the larger of the network's part and a machine's record rates above its peers' (log ratio, standardised on training; src/detectors/ccl/skew.ts, docs/ccl.md); 'none': the network's part alone" },
 };
@@ -93,7 +95,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   readonly kind = 'ccl';
   readonly version = 2;
   /** median / IQR of the two score parts on training windows. */
-  private norm = { cosMed: 0, cosIqr: 1, recMed: 0, recIqr: 1, memMed: 0, memIqr: 1, peerMed: 0, peerIqr: 1 };
+  private norm = { cosMed: 0, cosIqr: 1, recMed: 0, recIqr: 1, memMed: 0, memIqr: 1, peerMed: 0, peerIqr: 1, peerSmMed: 0, peerSmIqr: 1 };
   /** (M, d) representations of probably-normal training timestamps (empty unless memoryWeight > 0). */
   private memory: Float32Array = new Float32Array(0);
   /** The skew part's normalisation (null: no skew part — off, no record-rate channel, or fitted without peers). */
@@ -103,6 +105,9 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   /** Fitted without any peer context (one series, or machines that share no job): the peer view had nothing to learn,
    *  so the model is the machine-alone one — no deviation network to train, score or store. */
   private alone = false;
+  /** The peer residual's smoothing the standardisation was fitted with: peerSmooth, or 1 for a model saved before it
+   *  existed (its norm has no spread of the smoothed residual). */
+  private smooth = 1;
 
   constructor(params: Partial<CCLParams> = {}) {
     super(cclParamSpec, 'ccl', params);
@@ -226,17 +231,23 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   /** Per-timestamp score parts of a batch — of its last `tail` positions only when given (CCLNet.forwardTail) — and
    *  the representations e_t = g_t + l_t (B·K, d), K = tail ?? L. With peers 'both', rec is the residual of the
    *  machine's own channels and peer that of its deviation from the peers. */
-  private parts(batch: Tensor, need: { cos: boolean; e: boolean; d?: boolean }, tail?: number): { cos: Float32Array | null; rec: Float32Array; peer: Float32Array | null; e: Float32Array | null; dev: { d: Float32Array; dx: Float32Array } | null } {
+  private parts(batch: Tensor, need: { cos: boolean; e: boolean; d?: boolean }, tail?: number): { cos: Float32Array | null; rec: Float32Array; peer: Float32Array | null; peerSm: Float32Array | null; e: Float32Array | null; dev: { d: Float32Array; dx: Float32Array } | null } {
     const pn = this.peerNet;
     const [own, dev] = pn ? splitChannels(batch, batch.shape[2] / 2) : [batch, null];
     const L = batch.shape[1];
-    const run = (net: CCLNet, x: Tensor): { g: Tensor; l: Tensor; xhat: Tensor; x: Tensor } =>
-      tail === undefined ? { ...net.forward(x), x } : { ...net.forwardTail(x, tail), x: slice(x, 1, L - tail, L) };
+    const run = (net: CCLNet, x: Tensor, k = tail): { g: Tensor; l: Tensor; xhat: Tensor; x: Tensor } =>
+      k === undefined ? { ...net.forward(x), x } : { ...net.forwardTail(x, k), x: slice(x, 1, L - k, L) };
     const { g, l, xhat, x } = run(this.net, own);
     let peer: Float32Array | null = null;
+    let peerSm: Float32Array | null = null;
     if (pn) {
-      const q = run(pn, dev!);
-      peer = residual(q.xhat, q.x).values();
+      // the smoothed residual at the tail needs the peerSmooth − 1 positions before it too
+      const W = this.smooth;
+      const kp = tail === undefined ? undefined : Math.min(L, tail + W - 1);
+      const q = run(pn, dev!, kp);
+      const r = residual(q.xhat, q.x).values(); // (B · (kp ?? L))
+      peer = kp === undefined || kp === tail ? r : causalMean(r, kp, 1, tail!); // w = 1: the last `tail` as they are
+      if (W > 1) peerSm = causalMean(r, kp ?? L, W, tail ?? L);
     }
     let rec: Float32Array; // (B · K)
     let devs: { d: Float32Array; dx: Float32Array } | null = null;
@@ -261,6 +272,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
       cos: need.cos ? viewDisagreement(g, l).values() : null,
       rec,
       peer,
+      peerSm,
       e: need.e ? (g === l ? g : add(g, l)).values() : null,
       dev: devs,
     };
@@ -284,7 +296,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     const a = this.params.views === 'both' ? this.params.alpha : 0;
     const w = this.memory.length ? this.params.memoryWeight : 0;
     // only the parts the score uses (α = 0, no memory: the residual alone)
-    const { cos, rec, peer, e } = this.parts(batch, { cos: a > 0, e: w > 0 }, tail);
+    const { cos, rec, peer, peerSm, e } = this.parts(batch, { cos: a > 0, e: w > 0 }, tail);
     const mem = w > 0 ? knnDistance(e!, this.memory, this.params.d, this.params.memoryK) : null;
     const n = this.norm;
     const K = tail ?? batch.shape[1];
@@ -294,7 +306,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
       let r = (rec[i] - n.recMed) / n.recIqr;
       // the peer view speaks only where the peers were known (else the machine's own residual alone)
       if (peer && (peerKnown?.[Math.floor(i / K)] ?? false)) {
-        const q = (peer[i] - n.peerMed) / n.peerIqr;
+        // with peerSmooth > 1: the larger of the residual at t and its mean over the last peerSmooth positions
+        const q = peerSm ? Math.max((peer[i] - n.peerMed) / n.peerIqr, (peerSm[i] - n.peerSmMed) / n.peerSmIqr) : (peer[i] - n.peerMed) / n.peerIqr;
         r = combine === 'min' ? Math.min(r, q) : combine === 'max' ? Math.max(r, q) : 0.5 * (r + q);
       }
       const local = (cos ? a * ((cos[i] - n.cosMed) / n.cosIqr) : 0) + (1 - a) * r;
@@ -306,6 +319,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   protected override async fitCore(x: PreparedInput, opts: FitOptions): Promise<void> {
     // before the network is built: a history without any known peer row trains the machine-alone model
     this.alone = this.params.peers !== 'none' && !(x.peer?.some((v) => !Number.isNaN(v)) ?? false);
+    this.smooth = this.params.peerSmooth;
     await super.fitCore(x, opts);
     this.skewNorm = null;
     if (this.params.formulation === 'published') return;
@@ -320,6 +334,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     const cos: number[] = [];
     const rec: number[] = [];
     const peer: number[] = [];
+    const peerSm: number[] = [];
     const reps: Float32Array[] = [];
     const priors: Float32Array[] = [];
     const devs: Float32Array[] = [];
@@ -335,6 +350,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
         cos.push(...pr.cos!);
         rec.push(...pr.rec);
         if (pr.peer) peer.push(...pr.peer);
+        // the smoothed residual's spread from positions with a full peerSmooth behind them (as scored: window ends)
+        if (pr.peerSm) for (let j = 0; j < pr.peerSm.length; j++) if (j % L >= this.smooth - 1) peerSm.push(pr.peerSm[j]);
         reps.push(pr.e!);
         priors.push(boundaryPrior(raw, st.length, L, C));
       }
@@ -369,7 +386,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     const [recMed, recIqr] = mi(rec);
     const [memMed, memIqr] = mem.length ? mi(mem) : [0, 1];
     const [peerMed, peerIqr] = peer.length ? mi(peer) : [0, 1];
-    this.norm = { cosMed, cosIqr, recMed, recIqr, memMed, memIqr, peerMed, peerIqr };
+    const [peerSmMed, peerSmIqr] = peerSm.length ? mi(peerSm) : [0, 1];
+    this.norm = { cosMed, cosIqr, recMed, recIqr, memMed, memIqr, peerMed, peerIqr, peerSmMed, peerSmIqr };
   }
 
   protected override getState(): DetectorState {
@@ -389,7 +407,9 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   protected override setState(s: DetectorState): void {
     this.alone = s.json.alone === true; // before super builds the network
     super.setState(s);
-    this.norm = { memMed: 0, memIqr: 1, peerMed: 0, peerIqr: 1, ...(s.json.norm as Partial<typeof this.norm>) } as typeof this.norm;
+    const saved = s.json.norm as Partial<typeof this.norm>;
+    this.norm = { memMed: 0, memIqr: 1, peerMed: 0, peerIqr: 1, peerSmMed: 0, peerSmIqr: 1, ...saved } as typeof this.norm;
+    this.smooth = saved.peerSmIqr === undefined ? 1 : this.params.peerSmooth;
     this.memory = (s.arrays.memory?.data as Float32Array | undefined) ?? new Float32Array(0);
     this.skewNorm = (s.json.skew as SkewNorm | undefined) ?? null;
     const [w, v, a] = [s.arrays.coMoveW, s.arrays.coMoveV, s.arrays.coMoveA];
@@ -437,3 +457,19 @@ export function injectNegatives(batch: Tensor, K: number, rng: Rng): { injected:
 
 
 registerDetector({ kind: 'ccl', ctor: CCLDetector, family: 'deep', summary: 'cross-contrastive attention detector (Noise Matters, VLDB 2025)' });
+
+/** Rows of n values (R · n) → the causal mean over the last w of each row's last `keep` positions (R · keep); the first
+ *  positions of a row average what the row has. */
+export function causalMean(v: Float32Array, n: number, w: number, keep: number): Float32Array {
+  const R = v.length / n;
+  const out = new Float32Array(R * keep);
+  for (let r = 0; r < R; r++) {
+    let sum = 0;
+    for (let j = 0; j < n; j++) {
+      sum += v[r * n + j];
+      if (j >= w) sum -= v[r * n + j - w];
+      if (j >= n - keep) out[r * keep + j - (n - keep)] = sum / Math.min(j + 1, w);
+    }
+  }
+  return out;
+}

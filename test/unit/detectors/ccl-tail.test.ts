@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, Tensor, noGrad, slice } from '../../../src/tensor/index.js';
 import { CCLNet, type CCLNetConfig } from '../../../src/detectors/ccl/model.js';
-import { CCLDetector, type CCLParams } from '../../../src/detectors/ccl/ccl.js';
+import { CCLDetector, causalMean, type CCLParams } from '../../../src/detectors/ccl/ccl.js';
 import { DeepDetector } from '../../../src/detectors/deep/template.js';
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array): number => {
@@ -99,6 +99,8 @@ describe('CCL scores the window end as the full forward does', () => {
     ['no peer view, with a memory of normal representations', { peers: 'none', memoryWeight: 0.5, memorySize: 64 }, C],
     ['default: peer view both (two networks, peers known)', {}, 2 * C],
     ['peer view both with the view disagreement and a memory', { alpha: 0.5, memoryWeight: 0.5, memorySize: 64 }, 2 * C],
+    ['peer view both, its residual smoothed over 5 positions (the tail reaches back for them)', { peerSmooth: 5 }, 2 * C],
+    ['peer view both, smoothed over the whole window', { peerSmooth: 16, alpha: 0.5 }, 2 * C],
     ['published formulation (no tail path: the generic one)', { formulation: 'published', hop: 2 }, C],
   ];
   for (const [name, params, width] of cases) {
@@ -112,4 +114,18 @@ describe('CCL scores the window end as the full forward does', () => {
       noGrad(() => assert.ok(maxAbsDiff(det.ends(b, peer), det.reference(b, peer)) < 1e-3));
     });
   }
+});
+
+describe('causalMean (the peer residual read over its last w positions)', () => {
+  it('averages the last w of each row, what a row has at its start, and keeps only the tail', () => {
+    const v = Float32Array.from([1, 2, 3, 4, 5, 10, 20, 30, 40, 50]); // 2 rows of 5
+    assert.deepEqual([...causalMean(v, 5, 2, 5)], [1, 1.5, 2.5, 3.5, 4.5, 10, 15, 25, 35, 45]);
+    assert.deepEqual([...causalMean(v, 5, 3, 2)], [3, 4, 30, 40]);
+    assert.deepEqual([...causalMean(v, 5, 1, 5)], [...v]);
+    // a lone spike is diluted by w; a step that lasts w positions reaches its full height
+    const spike = Float32Array.from([0, 0, 0, 8, 0, 0, 0, 0]);
+    assert.equal(Math.max(...causalMean(spike, 8, 4, 8)), 2);
+    const step = Float32Array.from([0, 0, 0, 8, 8, 8, 8, 8]);
+    assert.equal(causalMean(step, 8, 4, 8)[6], 8);
+  });
 });

@@ -141,3 +141,34 @@ describe('CCL peer view without peers', () => {
     assert.notDeepEqual(s, o, 'the peer-aware model scores with its peers');
   });
 });
+
+describe('CCL peer view read over a longer window (peerSmooth)', () => {
+  it('never scores lower than the point reading of the same network, scores a slow drift higher, and survives save/load', async () => {
+    const train = cluster(800, 1);
+    const test = cluster(400, 2);
+    // machine 2 drifts away from its peers slowly: +3 over 200 points
+    for (let t = 150; t < 350; t++) for (let c = 0; c < 2; c++) test[2].values[t * 2 + c] += (3 * (t - 150)) / 200;
+    const groups = [[0, 1, 2, 3]];
+    // 'mean' lets the peer part show (with the default 'min' this toy's own residual is the smaller part throughout)
+    const params = { window: 32, stride: 2, scoreStride: 8, epochs: 2, maxTrainWindows: 256, batchSize: 32, d: 16, heads: 2, ffn: 32, patchSizes: [4, 8], negatives: 4, peerScore: 'mean' };
+    const point = createDetector('ccl', params);
+    const smooth = createDetector('ccl', { ...params, peerSmooth: 16 });
+    await point.fitCluster(train, groups);
+    await smooth.fitCluster(train, groups);
+    const p = point.scoreTrailing(test, test.map(() => 400), groups);
+    const s = smooth.scoreTrailing(test, test.map(() => 400), groups);
+    // the same network (peerSmooth does not enter the loss): the peer part is max(point, smoothed), so never lower
+    for (let m = 0; m < 4; m++) for (let t = 0; t < 400; t++) if (!Number.isNaN(p[m][t])) assert.ok(s[m][t] >= p[m][t] - 1e-4, `m${m} t${t}: ${s[m][t]} < ${p[m][t]}`);
+    // the drift, measured against each model's own threshold, stands out further with the smoothed reading
+    const peak = (a: Float32Array): number => Math.max(...a.subarray(250, 350));
+    const [rp, rs] = [peak(p[2]) / point.threshold, peak(s[2]) / smooth.threshold];
+    assert.ok(rs > 1.3 * rp, `drift peak / threshold: smoothed ${rs.toFixed(2)}, point ${rp.toFixed(2)}`);
+    const { mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'ccl-smooth-')), 'm.model');
+    smooth.save(path);
+    const back = loadDetector(path);
+    assert.deepEqual(back.scoreTrailing(test, test.map(() => 400), groups), s);
+  });
+});
