@@ -73,6 +73,8 @@ export interface IncidentStudyOptions {
   /** Training epochs of deep detectors (the demo's budget: 4). */
   epochs: number;
   slo?: Record<string, number>;
+  /** How long an event holds its machines' incidents, instead of the cluster's own scale (watchDefaults). */
+  eventGraceMs?: number;
   dir: string;
   onRow?: (r: StudyRow) => void;
 }
@@ -90,7 +92,7 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
         mkdirSync(dir, { recursive: true });
         const r = await replay(cluster, {
           dir, kind: cfg.kind, params: cfg.kind === 'ccl' ? { ...DEEP_BUDGET(o.epochs), ...cfg.params } : cfg.params, alarms: pol.alarms, trained,
-          watch: o.slo || pol.watch ? { ...(o.slo ? { slo: o.slo } : {}), ...pol.watch } : undefined,
+          watch: o.slo || pol.watch || o.eventGraceMs !== undefined ? { ...(o.slo ? { slo: o.slo } : {}), ...(o.eventGraceMs !== undefined ? { eventGraceMs: o.eventGraceMs } : {}), ...pol.watch } : undefined,
         });
         trained = r.trained;
         const m = r.metrics;
