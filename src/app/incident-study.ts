@@ -172,9 +172,9 @@ export interface FeedbackResult {
 /**
  * One round of operator feedback: the first half of the inspected period is watched and its incidents labelled as an
  * operator would (hotspot when it matches a labelled fault, expected when it matches an event, false alarm otherwise);
- * the model is retrained on the history up to there — incident periods left out, labelled false alarms kept as
- * normal (src/app/train.ts incidentPeriods) — and the second half is watched with it. The same retraining without the
- * labels, and no retraining, are the references.
+ * the model is retrained on the history up to there — incident periods left out, labelled false alarms and expected
+ * incidents kept as normal (src/app/train.ts incidentPeriods) — and the second half is watched with it. The same
+ * retraining without the labels (where only the events' after-effects stay in), and no retraining, are the references.
  */
 export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs: number; dir: string; alarms?: AlarmPolicy }): Promise<FeedbackResult> {
   const full = studyCluster(spec);
@@ -202,12 +202,13 @@ export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs:
   const channels = full.machines[0].train.channels;
   const placement = await first.store.placements();
   const train = async (withLabels: boolean): Promise<Trained> => {
-    // without feedback every incident period is left out (as unlabelled ones are); with it, false alarms are normal
-    for (const i of first.incidents) await first.store.label(i.id, withLabels ? verdict(i) : 'hotspot', 'study', withLabels ? 'feedback round' : 'no feedback', cut);
+    // without feedback the incidents stay unlabelled (their periods left out, events' after-effects kept: train.ts
+    // incidentPeriods); with it, false alarms and expected incidents are normal, hotspots left out
+    if (withLabels) for (const i of first.incidents) await first.store.label(i.id, verdict(i), 'study', 'feedback round', cut);
     const history = await historyFromStore(first.store, { to: upTo, channels });
     return trainModel({ history, kind: cfg.kind, params, placement });
   };
-  const retrainedModel = await train(false);
+  const retrainedModel = await train(false); // before the labels are written
   const feedbackModel = await train(true);
   await first.store.close();
   // the second half, with the history up to the cut as its training part

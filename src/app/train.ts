@@ -129,14 +129,18 @@ export function intervalOf(history: Series[]): number {
 /** Periods [from, to] to leave out of a machine's training history (its incidents: a hotspot is not learnt as normal).
  *  An incident the operator labelled 'false-alarm' or 'expected' stays in: both say the machine behaved as it may —
  *  e.g. a failover moved subtasks and the machine now carries another share of the load — and the next model should
- *  know that behaviour rather than page for it again. Unlabelled and 'hotspot' periods are left out. */
+ *  know that behaviour rather than page for it again. So does an unlabelled event's after-effect (`afterEffectOf`:
+ *  held by a restart's or failover's grace period and never paged — what the product itself showed as the event's
+ *  expected consequence): without it a model retrained after a failover never sees the cluster's new state and keeps
+ *  flagging it. Unlabelled incidents otherwise, symptoms and 'hotspot' periods are left out. */
 export async function incidentPeriods(store: Store, from: number, to: number): Promise<Map<string, [number, number][]>> {
   const out = new Map<string, [number, number][]>();
   for (let cursor: string | null | undefined; cursor !== null;) {
     const page = await store.incidents({ limit: 500, cursor: cursor ?? undefined, to });
     for (const i of page.items) {
       const end = i.resolvedAt ?? Number.MAX_SAFE_INTEGER;
-      if (end < from || i.label?.value === 'false-alarm' || i.label?.value === 'expected') continue;
+      const kept = i.label ? i.label.value === 'false-alarm' || i.label.value === 'expected' : Boolean(i.afterEffectOf) && !i.paged;
+      if (end < from || kept) continue;
       (out.get(i.machine) ?? out.set(i.machine, []).get(i.machine)!).push([i.onset, end]);
     }
     cursor = page.next;

@@ -69,16 +69,20 @@ describe('the sustained rule in the model\'s points', () => {
 });
 
 describe('what retraining leaves out of the history', () => {
-  it("incident periods, unless the operator said 'false-alarm' or 'expected' (both behaviours the next model should know)", async () => {
+  it("incident periods, unless the operator said 'false-alarm' or 'expected', or the product showed it as an event's after-effect (behaviours the next model should know)", async () => {
     const store = new SqliteStore(':memory:');
     const detail: IncidentDetail = { explanation: [], jobs: [], movers: [], cause: null, events: [], paged: true };
     const inc = (id: string, onset: number): Incident & IncidentDetail => ({ id, machine: 'tm-1', state: 'resolved', type: 'level-shift', onset, lastSeen: onset + 10, resolvedAt: onset + 20, peak: 5, segments: 1, ...detail });
-    await store.commitStep({ scores: [], modelId: null, scorerStates: [], incidents: [inc('inc-1', 100), inc('inc-2', 200), inc('inc-3', 300), inc('inc-4', 400)], alerts: [], status: [], meta: {} });
+    // an event's after-effect (held, never paged), one the operator called a hotspot, and a symptom of another machine
+    const after = (id: string, onset: number): Incident & IncidentDetail => ({ ...inc(id, onset), paged: false, afterEffectOf: 'ev-1' });
+    const symptom = { ...inc('inc-8', 800), paged: false, symptomOf: 'inc-9' };
+    await store.commitStep({ scores: [], modelId: null, scorerStates: [], incidents: [inc('inc-1', 100), inc('inc-2', 200), inc('inc-3', 300), inc('inc-4', 400), after('inc-5', 500), after('inc-6', 600), symptom], alerts: [], status: [], meta: {} });
     await store.label('inc-1', 'hotspot', 'ann', '', 1);
     await store.label('inc-2', 'false-alarm', 'ann', '', 1);
     await store.label('inc-3', 'expected', 'ann', 'failover moved subtasks', 1);
+    await store.label('inc-6', 'hotspot', 'ann', 'it was not the failover', 1);
     const periods = await incidentPeriods(store, 0, 1000);
-    assert.deepEqual([...periods.get('tm-1')!].sort((a, b) => a[0] - b[0]), [[100, 120], [400, 420]], 'the hotspot and the unlabelled incident only');
+    assert.deepEqual([...periods.get('tm-1')!].sort((a, b) => a[0] - b[0]), [[100, 120], [400, 420], [600, 620], [800, 820]], 'the hotspots, the unlabelled incident and the symptom; the unlabelled after-effect stays in');
     await store.close();
   });
 });
