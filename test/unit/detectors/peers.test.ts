@@ -7,6 +7,16 @@ import { peerMeans } from '../../../src/detectors/peers.js';
 import { createDetector, loadDetector } from '../../../src/detectors/index.js';
 import { Rng } from '../../../src/tensor/index.js';
 import type { Series } from '../../../src/core/series.js';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+/** A detector saved to a fresh temporary file and loaded back. */
+function roundTrip(det: ReturnType<typeof createDetector>, prefix: string): ReturnType<typeof loadDetector> {
+  const path = join(mkdtempSync(join(tmpdir(), prefix)), 'm.model');
+  det.save(path);
+  return loadDetector(path);
+}
 
 describe('peer groups', () => {
   it('one group per shared job; unknown placement → the whole cluster; a job alone → no peers', () => {
@@ -118,12 +128,7 @@ describe('CCL peer view without peers', () => {
     const one = createDetector('ccl', params);
     await one.fitCluster([train], []);
     assert.deepEqual(one.score(test), alone.score(test));
-    const { mkdtempSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const path = join(mkdtempSync(join(tmpdir(), 'ccl-alone-')), 'm.model');
-    dflt.save(path);
-    const back = loadDetector(path);
+    const back = roundTrip(dflt, 'ccl-alone-');
     assert.deepEqual(back.score(test), alone.score(test));
     assert.equal(back.peerAware, dflt.peerAware);
   });
@@ -163,12 +168,7 @@ describe('CCL peer view read over a longer window (peerSmooth)', () => {
     const peak = (a: Float32Array): number => Math.max(...a.subarray(250, 350));
     const [rp, rs] = [peak(p[2]) / point.threshold, peak(s[2]) / smooth.threshold];
     assert.ok(rs > 1.3 * rp, `drift peak / threshold: smoothed ${rs.toFixed(2)}, point ${rp.toFixed(2)}`);
-    const { mkdtempSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const path = join(mkdtempSync(join(tmpdir(), 'ccl-smooth-')), 'm.model');
-    smooth.save(path);
-    const back = loadDetector(path);
+    const back = roundTrip(smooth, 'ccl-smooth-');
     assert.deepEqual(back.scoreTrailing(test, test.map(() => 400), groups), s);
   });
 });
