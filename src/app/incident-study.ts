@@ -153,6 +153,8 @@ export interface PeriodResult {
   page_precision: number;
   recall: number;
   false_pages_per_machine_day: number;
+  /** Share of the watched machine-time inside incidents (after-effects and symptoms included). */
+  alarm_share: number;
 }
 
 export interface FeedbackResult {
@@ -220,7 +222,7 @@ export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs:
     const r = await replay(second(), { dir: join(o.dir, dir), kind: cfg.kind, params, alarms: o.alarms, trained });
     await r.store.close();
     const m = r.metrics;
-    return { incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages, page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall, false_pages_per_machine_day: m.false_pages_per_machine_day };
+    return { incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages, page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall, false_pages_per_machine_day: m.false_pages_per_machine_day, alarm_share: m.alarm_share };
   };
   return {
     cluster: spec, labelled,
