@@ -42,6 +42,8 @@ export function parseDuration(s: string): number {
   return ms;
 }
 export const duration: Parser<number> = parseDuration;
+/** A duration, or '0': off (a grace period or sustained rule that never applies). */
+export const durationOrOff: Parser<number> = (v) => (v === '0' ? 0 : parseDuration(v));
 
 export const httpUrl: Parser<string> = (v) => {
   let u: URL;

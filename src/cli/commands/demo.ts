@@ -11,7 +11,7 @@ import { InspectionService } from '../../app/service.js';
 import { renderMarkdown, renderHtml } from '../../inspect/report.js';
 import { buildApi } from '../../server/api.js';
 import { progressBar, fmtMs } from '../progress.js';
-import { opt, check, each, fromThrowing, nonEmpty, nonNegativeInt, port, positiveInt, UsageError, labSpec, parseDuration } from '../options.js';
+import { opt, check, each, fromThrowing, nonEmpty, nonNegativeInt, port, positiveInt, UsageError, labSpec, durationOrOff } from '../options.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { LAB_SPEC_SYNTAX } from '../../data/index.js';
@@ -36,7 +36,7 @@ export function registerDemo(program: Command): void {
     .addOption(opt('--epochs <n>', 'CCL training epochs', check(positiveInt), '4'))
     .addOption(opt('--out <dir>', 'where the store, the model and the report go', nonEmpty, '.flinkscope/demo'))
     .addOption(opt('--false-alarms <n/day>', 'false-alarm budget per machine-day (per-machine thresholds); default: the model\'s threshold rule', fromThrowing(parseBudget)))
-    .addOption(opt('--sustain <d>', 'a score at or above the keep-open level this long opens an incident too (default: the quiet period; 0 = off)', (v: string) => (v === '0' ? 0 : parseDuration(v))))
+    .addOption(opt('--sustain <d>', 'a score at or above the keep-open level this long opens an incident too (default: the quiet period; 0 = off)', durationOrOff))
     .option('--slo <metric=limit...>', 'limits per metric: rising incidents carry a time to breach (e.g. latency_ms=200)', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
     .addOption(opt('--port <n>', 'dashboard port on 127.0.0.1 (0 = any free port)', check(port), '8080'))
     .option('--no-serve', 'do not serve the dashboard (default when CI is set or stdout is not a terminal)')

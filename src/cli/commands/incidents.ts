@@ -11,7 +11,7 @@ import { parseSlo } from '../../inspect/breach.js';
 import { parseThresholdRule as parseThreshold } from '../../eval/index.js';
 import { parseParamsFor } from '../../detectors/index.js';
 import { LAB_SPEC_SYNTAX } from '../../data/index.js';
-import { opt, duration } from '../options.js';
+import { opt, durationOrOff } from '../options.js';
 
 /** 'ccl' | 'ccl:peers=both;peerScore=mean' | 'zscore' → a configuration (parameters typed and checked by the kind). */
 export function parseConfig(s: string): StudyConfig {
@@ -39,7 +39,7 @@ export function registerIncidents(program: Command): void {
     .option('--alarms <p...>', 'alarm policies: mad:8 | pNN | budget:N/day, optionally ",nohyst" (no keep-open level) and/or ",nosustain" (only the opening level opens)', ['mad:8'])
     .option('--epochs <n>', 'training epochs of deep detectors', '4')
     .option('--slo <metric=limit...>', 'limits for the time-to-breach lead', [])
-    .addOption(opt('--event-grace <d>', "an event holds its machines' incidents this long (default: the cluster's own scale — the product's 10 min, on flink-lab 60 scrapes; 0 = never)", (v: string) => (v === '0' ? 0 : duration(v))))
+    .addOption(opt('--event-grace <d>', "an event holds its machines' incidents this long (default: the cluster's own scale — the product's 10 min, on flink-lab 60 scrapes; 0 = never)", durationOrOff))
     .option('--feedback', 'instead: one round of operator feedback per cluster with the first configuration and policy (first half watched and labelled, retrained, second half judged)')
     .option('--json <file>', 'write the rows as JSON')
     .option('--out <file>', 'write the Markdown tables')

@@ -15,7 +15,7 @@ import { serveApi } from '../../server/api.js';
 import { serveMetrics } from '../../server/metrics.js';
 import { assertBindSafe } from '../../server/security.js';
 import { parseThreshold } from './eval.js';
-import { opt, check, each, duration, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError, labSpec } from '../options.js';
+import { opt, check, each, duration, durationOrOff, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError, labSpec } from '../options.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
@@ -50,8 +50,8 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--threshold <rule>', 're-threshold the model: mad[:k], pNN or pot[:risk] over its training scores (default: the rule it was trained with)', check(fromThrowing(parseThreshold))))
     .addOption(opt('--false-alarms <n/day>', 'false-alarm budget: pages per machine-day in normal operation (per-machine thresholds fitted on the model\'s score tails, updated online); instead of --threshold', fromThrowing(parseBudget)))
     .option('--slo <metric=limit...>', 'limits per metric (repeatable): a rising incident carries the time until its leading metric crosses its limit', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
-    .addOption(opt('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long (0 = never)', (v: string) => (v === '0' ? 0 : duration(v)), '10m'))
-    .addOption(opt('--sustain <d>', 'a score at or above the keep-open level this long opens an incident too (default: the quiet period, 10m; 0 = only the opening level opens)', (v: string) => (v === '0' ? 0 : duration(v))))
+    .addOption(opt('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long (0 = never)', durationOrOff, '10m'))
+    .addOption(opt('--sustain <d>', 'a score at or above the keep-open level this long opens an incident too (default: the quiet period, 10m; 0 = only the opening level opens)', durationOrOff))
     .addOption(opt('--webhook <url>', 'POST alerts here', httpUrl))
     .addOption(opt('--webhook-format <f>', 'json or slack', oneOf(['json', 'slack'] as const), 'json'))
     .option('--webhook-deny-private', 'refuse webhook targets that resolve to loopback, private or link-local addresses')

@@ -76,6 +76,8 @@ const BAD: [string[], RegExp][] = [
   [['watch', '--model', model, '--threshold', 'abc'], /--threshold <rule>' argument 'abc' is invalid\. .*'abc' is not mad/],
   [['watch', '--model', model, '--threshold', 'mad:abc'], /--threshold <rule>' argument 'mad:abc' is invalid\. .*k must be a number in \(0, Infinity\)/],
   [['watch', '--model', model, '--event-grace', 'soon'], /--event-grace <d>' argument 'soon' is invalid/],
+  [['incidents', '--event-grace', 'soon'], /--event-grace <d>' argument 'soon' is invalid/],
+  [['demo', '--sustain', '-1m'], /--sustain <d>' argument '-1m' is invalid/],
   [['watch', '--model', model, '--alert-rate', '10'], /--alert-rate <n\/d>' argument '10' is invalid/],
   [['watch', '--model', model, '--max-rows', '0'], /--max-rows <n>' argument '0' is invalid/],
   [['watch', '--model', model, '--retrain-every', '0'], /--retrain-every/],
