@@ -92,7 +92,7 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
         mkdirSync(dir, { recursive: true });
         const r = await replay(cluster, {
           dir, kind: cfg.kind, params: cfg.kind === 'ccl' ? { ...DEEP_BUDGET(o.epochs), ...cfg.params } : cfg.params, alarms: pol.alarms, trained,
-          watch: o.slo || pol.watch || o.eventGraceMs !== undefined ? { ...(o.slo ? { slo: o.slo } : {}), ...(o.eventGraceMs !== undefined ? { eventGraceMs: o.eventGraceMs } : {}), ...pol.watch } : undefined,
+          watch: { ...(o.slo ? { slo: o.slo } : {}), ...(o.eventGraceMs !== undefined ? { eventGraceMs: o.eventGraceMs } : {}), ...pol.watch },
         });
         trained = r.trained;
         const m = r.metrics;
