@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { CATALOGUE } from '../src/collect/catalogue.js';
+import { CATALOGUE } from '../src/core/catalogue.js';
 import type { Sample } from '../src/core/sample.js';
 
 const machines = Number(process.argv[2] ?? 500);

@@ -5,6 +5,7 @@
 // a Kafka topic, which carries samples and placement but no events: for such a sink events are not polled.
 import { FlinkEventSource, FlinkRestSource, PrometheusSource, type HttpOptions, type PollResult } from '../collect/index.js';
 import type { FlinkEvent } from '../core/event.js';
+import { StaleEvents } from '../core/stale.js';
 import type { PromOptions } from '../collect/prometheus.js';
 import type { Store } from '../store/store.js';
 import type { Sample } from '../core/sample.js';
@@ -45,6 +46,8 @@ export class StoreCollector {
   private readonly flink: FlinkRestSource | null;
   private readonly prom: PrometheusSource | null;
   private readonly events: FlinkEventSource | null;
+  /** Stale stretches of the Flink source's TaskManagers, as events (one when a stretch begins). */
+  private readonly staleEvents = new StaleEvents();
   private from: number;
   private readonly stepMs: number;
   private readonly retryMs: number;
@@ -66,7 +69,11 @@ export class StoreCollector {
       await this.sink.recordPlacement(r.jobsOn, now); // before the samples: a Kafka sink sends it with them
       const stored = await this.sink.insertSamples(r.samples);
       const ev = this.events ? await this.pollEvents(this.events, r.jobsOn, now) : { events: [], errors: [] };
-      return { samples: r.samples, gaps: r.gaps, lag: lagOf(r.samples), stored, events: ev.events, errors: [...r.errors, ...ev.errors] };
+      // a TaskManager whose values went stale: its samples are left out (FlinkRestSource), and the store says why
+      const went = this.staleEvents.next(now, r.stale);
+      if (this.sink.insertEvents) for (const e of went) if (await this.sink.insertEvents([e])) ev.events.push(e);
+      const staleErrors = r.stale.map((s) => `taskmanager ${s.machine}: stale metrics (unchanged since ${new Date(s.servedSince).toISOString()}), left out`);
+      return { samples: r.samples, gaps: r.gaps, lag: lagOf(r.samples), stored, events: ev.events, errors: [...r.errors, ...ev.errors, ...staleErrors] };
     }
     const r = await this.prom!.range(this.from, now);
     // a window with failed queries is asked again next time (up to retryMs back); the sink ignores what it has.

@@ -5,7 +5,11 @@
 // Strict at the edge: every answer's shape is checked (an error names the URL), values go through parseMetricValue
 // (a value that is not a number is a gap, counted, never 0), and one failing TaskManager or job is an error entry
 // of the poll while the others' samples still arrive. Only an unreadable TaskManager list fails the whole poll.
-import { CATALOGUE, combine } from './catalogue.js';
+// Stale answers are left out: when every value a TaskManager was served (its own and its subtasks') is the one first
+// served STALE_REFRESHES metric-cache refreshes ago, the JobManager's metric cache has stopped refreshing
+// (src/core/stale.ts) and that TaskManager's samples of the poll are dropped and named in `stale`.
+import { CATALOGUE, SERVED_AS_CACHED, combine } from '../core/catalogue.js';
+import { STALE_REFRESHES, StaleGuard } from '../core/stale.js';
 import { parseMetricValue } from '../core/value.js';
 import { CounterRates } from '../core/counter.js';
 import type { Sample } from '../core/sample.js';
@@ -22,17 +26,40 @@ const METRICS = shape(list(obj({ id: str, value: any })));
 const TMS = shape(obj({ taskmanagers: list(obj({ id: str })) }));
 const JOBS = shape(obj({ jobs: list(obj({ jid: str, name: str, state: str })) }));
 const JOB = shape(obj({ vertices: list(obj({ id: str, name: str })) }));
+const CONFIG = shape(list(obj({ key: str, value: str })));
 const VERTEX = shape(obj({ subtasks: list(obj({ subtask: num, 'taskmanager-id': optional(str), host: optional(str) })) }));
 
 export interface FlinkPoll extends PollResult {
   /** machine → names of the jobs with a subtask on it. */
   jobsOn: Record<string, string[]>;
+  /** TaskManagers whose values were stale this poll (samples left out), with when those values were first served. */
+  stale: { machine: string; servedSince: number }[];
 }
+
+/** Flink's default metrics.fetcher.update-interval, ms (used when the cluster's configuration cannot be read). */
+const FLINK_FETCHER_MS = 10_000;
 
 export class FlinkRestSource {
   /** Counters (catalogue `counter`) are reported as their rate over the last minute of this source's polls. */
   readonly rates = new CounterRates();
-  constructor(readonly base: string, readonly o: HttpOptions = {}) {}
+  private guard: StaleGuard | null;
+  /** `staleAfterMs`: how long a TaskManager's values may stay unchanged before they count as stale (default: 3 ×
+   *  the cluster's metrics.fetcher.update-interval, read from /jobmanager/config at the first poll). */
+  constructor(readonly base: string, readonly o: HttpOptions = {}, staleAfterMs?: number) {
+    this.guard = staleAfterMs === undefined ? null : new StaleGuard(staleAfterMs);
+  }
+
+  /** The cache's refresh interval as the cluster is configured (Flink's default when it does not say or cannot be read). */
+  private async fetcherMs(): Promise<number> {
+    try {
+      const conf = await this.get<{ key: string; value: string }[]>('/jobmanager/config', CONFIG);
+      const v = conf.find((e) => e.key === 'metrics.fetcher.update-interval')?.value;
+      const ms = v === undefined ? NaN : Number(v);
+      return Number.isFinite(ms) && ms > 0 ? ms : FLINK_FETCHER_MS;
+    } catch {
+      return FLINK_FETCHER_MS;
+    }
+  }
 
   private get<T>(path: string, check: ShapeCheck): Promise<T> {
     return getJson<T>(`${this.base.replace(/\/$/, '')}${path}`, this.o, check);
@@ -51,8 +78,15 @@ export class FlinkRestSource {
       return v;
     };
     const jobsOn: Record<string, string[]> = {};
+    this.guard ??= new StaleGuard(STALE_REFRESHES * (await this.fetcherMs()));
+    /** What each machine was served this poll, in a fixed order (the stale check's fingerprint). */
+    const served = new Map<string, number[]>();
+    const serve = (machine: string, metric: string, v: number): void => {
+      if (SERVED_AS_CACHED.includes(metric)) (served.get(machine) ?? served.set(machine, []).get(machine)!).push(v);
+    };
     const tmRows = CATALOGUE.filter((m) => m.rest?.scope === 'tm');
     const tms = (await this.get<TmList>('/taskmanagers', TMS)).taskmanagers;
+    const tmValues: { machine: string; row: typeof tmRows[number]; v: number }[] = [];
     for (const tm of tms) {
       jobsOn[tm.id] = [];
       try {
@@ -60,8 +94,8 @@ export class FlinkRestSource {
         for (const row of tmRows) {
           const v = value(got, row.rest!.id);
           if (v === null) continue;
-          const x = row.counter ? this.rates.push(`${tm.id}|${row.name}`, now, v) : v;
-          if (!(row.counter && Number.isNaN(x))) samples.push({ ts: now, machine: tm.id, metric: row.name, value: x }); // a counter's first poll has no rate yet
+          tmValues.push({ machine: tm.id, row, v });
+          serve(tm.id, row.name, v);
         }
       } catch (e) {
         errors.push(`taskmanager ${tm.id}: ${(e as Error).message}`); // one TaskManager going away does not stop the poll
@@ -93,6 +127,7 @@ export class FlinkRestSource {
             for (const r of taskRows) {
               const raw = value(got, `${s.subtask}.${r.rest!.id}`);
               if (raw === null) continue;
+              serve(machine, r.name, raw);
               const val = r.lag ? (raw > 0 ? fetched - raw : NaN) : raw; // a watermark before the first one is Long.MIN_VALUE
               if (!Number.isFinite(val)) continue;
               const key = `${machine}|${r.name}`;
@@ -106,12 +141,21 @@ export class FlinkRestSource {
         errors.push(`job ${job.name}: ${(e as Error).message}`); // a job that vanished mid-poll does not stop the poll
       }
     }
+    const stale: FlinkPoll['stale'] = [];
+    for (const [machine, fp] of served) if (this.guard.stale(machine, now, fp)) stale.push({ machine, servedSince: this.guard.servedSince(machine)! });
+    const fresh = (m: string): boolean => !stale.some((s) => s.machine === m);
+    for (const { machine, row, v } of tmValues) {
+      if (!fresh(machine)) continue; // a stale count is no count: the rate resumes across the gap
+      const x = row.counter ? this.rates.push(`${machine}|${row.name}`, now, v) : v;
+      if (!(row.counter && Number.isNaN(x))) samples.push({ ts: now, machine, metric: row.name, value: x }); // a counter's first poll has no rate yet
+    }
     for (const [key, vals] of perTm) {
       const [machine, metric] = key.split('|');
+      if (!fresh(machine)) continue;
       const row = taskRows.find((r) => r.name === metric)!;
       samples.push({ ts: now, machine, metric, value: combine(row.agg, vals) });
     }
-    for (const u of perJob.values()) samples.push({ ts: now, machine: u.machine, metric: u.metric, value: combine(u.agg, u.vals), job: u.job, operator: u.operator });
-    return { samples, jobsOn, errors, gaps };
+    for (const u of perJob.values()) if (fresh(u.machine)) samples.push({ ts: now, machine: u.machine, metric: u.metric, value: combine(u.agg, u.vals), job: u.job, operator: u.operator });
+    return { samples, jobsOn, errors, gaps, stale };
   }
 }

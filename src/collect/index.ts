@@ -1,5 +1,5 @@
-export { CATALOGUE, metricRow, combine } from './catalogue.js';
-export type { MetricRow } from './catalogue.js';
+export { CATALOGUE, metricRow, combine } from '../core/catalogue.js';
+export type { MetricRow } from '../core/catalogue.js';
 export { getJson, SourceError } from './http.js';
 export type { HttpOptions, ShapeCheck } from './http.js';
 export { FlinkRestSource } from './flink.js';

@@ -4,7 +4,7 @@
 // Each query is isolated: one that fails (bad PromQL, a timeout, an unexpected answer) is an error entry naming the
 // metric and URL, and the other metrics' samples still arrive. Values go through parseMetricValue ("NaN" → a gap,
 // counted); a series without the machine label is an error, never a made-up machine.
-import { CATALOGUE } from './catalogue.js';
+import { CATALOGUE } from '../core/catalogue.js';
 import type { Sample } from '../core/sample.js';
 import { getAnswer, SourceError, type HttpOptions } from './http.js';
 import { LabelCache, readMatrix } from './matrix.js';

@@ -11,7 +11,8 @@ export type EventKind =
   | 'deploy' // a job (id) appeared
   | 'rescale' // a vertex's parallelism changed
   | 'task-failed' // a task FAILED / RESTARTING while the job runs
-  | 'lag-growing'; // Kafka consumer lag grew for N minutes
+  | 'lag-growing' // Kafka consumer lag grew for N minutes
+  | 'metrics-stale'; // the REST API kept serving a machine's last values: its metric cache stopped refreshing (src/core/stale.ts)
 
 export interface FlinkEvent {
   /** Stable id (source-specific), so re-delivered events are stored once. */

@@ -34,6 +34,9 @@ export interface LabJobArgs {
 // TaskManager memory, spelled out (the Flink scripts normally compute it): JVM heap = framework + task heap.
 const TM_HEAP = { framework: 64, task: 256 };
 
+/** How often the JobManager's metric cache (what the REST API serves) refreshes from the TaskManagers, ms. */
+export const METRICS_FETCHER_MS = 1000;
+
 export class FlinkCluster {
   readonly restUrl: string;
   private tms: (Proc | null)[];
@@ -95,7 +98,7 @@ export class FlinkCluster {
       'taskmanager.memory.network.min': '32m', 'taskmanager.memory.network.max': '32m', 'taskmanager.memory.jvm-metaspace.size': '160m',
       'taskmanager.memory.jvm-overhead.min': '64m', 'taskmanager.memory.jvm-overhead.max': '64m',
       'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
-      'metrics.reporter.prom.port': this.promPorts[0], 'metrics.fetcher.update-interval': 1000, 'taskmanager.load-balance.mode': 'SLOTS',
+      'metrics.reporter.prom.port': this.promPorts[0], 'metrics.fetcher.update-interval': METRICS_FETCHER_MS, 'taskmanager.load-balance.mode': 'SLOTS',
       'heartbeat.timeout': 30000, 'web.submit.enable': 'false',
       // flame graphs for flinkscope's incident evidence (src/collect/evidence.ts): Flink samples a vertex's threads only
       // when a flame graph is requested (FLIP-165), so a recording that asks for none pays nothing for it

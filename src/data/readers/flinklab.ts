@@ -16,6 +16,8 @@ import { gunzipSync } from 'node:zlib';
 import type { Series } from '../../core/series.js';
 import type { FlinkEvent } from '../../core/event.js';
 import { counterRateSeries } from '../../core/counter.js';
+import { SERVED_AS_CACHED } from '../../core/catalogue.js';
+import { STALE_REFRESHES, staleEvent, staleRows, type StaleSpan } from '../../core/stale.js';
 import { parseCsvText } from './csv.js';
 import { DataError } from './report.js';
 
@@ -91,8 +93,16 @@ export interface FlinkLabRecording {
   machines: Series[];
   jobs: LabJobSeries[];
   faults: LabFault[];
+  /** Recorded events, with a 'metrics-stale' event at the start of each stale stretch (as the live collector raises). */
   events: FlinkEvent[];
+  /** Stretches of rows left out because Flink's REST API served them from a cache that had stopped refreshing
+   *  (src/core/stale.ts): the machine's and its jobs' rows at those timestamps are not in `machines` / `jobs`. */
+  stale: StaleSpan[];
 }
+
+/** The metric cache's refresh interval of recordings that do not state it: the lab's since its first recording
+ *  (src/app/lab/cluster.ts METRICS_FETCHER_MS). */
+const LAB_FETCHER_MS = 1000;
 
 function readJson<T>(file: string): T {
   if (!existsSync(file)) throw new DataError('missing (not a flink-lab recording?)', file);
@@ -225,15 +235,41 @@ export function readFlinkLab(dir: string): FlinkLabRecording {
   const events = readJson<FlinkEvent[]>(eventsFile);
   if (!Array.isArray(events)) throw new DataError('must be a list of events', eventsFile);
   events.forEach((e, i) => checkEvent(e, i, eventsFile));
-  const machines = manifest.taskManagers.map((tm) => {
+  const fetcherMs = typeof manifest.recorder?.metricsFetcherMs === 'number' ? manifest.recorder.metricsFetcherMs : LAB_FETCHER_MS;
+  // The REST API's metric cache is the JobManager's, one for all TaskManagers: a timestamp at which any of them was
+  // served stale values is left out for all of them, so that they stay sampled at the same times (the replay and the
+  // peer view read rows of the same timestamps)
+  const stale: StaleSpan[] = [];
+  const out = new Set<number>();
+  const read = manifest.taskManagers.map((tm) => {
     const s = readTable(join(dir, manifest.files.machines[tm]), tm);
+    const cols = SERVED_AS_CACHED.map((m) => s.channels.indexOf(m)).filter((c) => c >= 0);
+    const { mask, spans } = staleRows(tm, s.timestamps, s.values, s.channels.length, cols, STALE_REFRESHES * fetcherMs);
+    stale.push(...spans);
+    s.timestamps.forEach((ts, t) => mask[t] === 1 && out.add(ts));
+    return s;
+  });
+  const fresh = (s: Series): Series => (out.size ? keepRows(s, (t) => !out.has(s.timestamps[t])) : s);
+  const machines = manifest.taskManagers.map((tm, k) => {
+    // stale rows are left out before counters become rates: a rate across them spans the gap, as live
+    const s = fresh(read[k]);
     ratesOfLegacyCounters(s, join(dir, manifest.files.machines[tm]));
     s.labels = faultLabels(s.timestamps, labels.faults, tm);
     s.meta = { source: join(dir, manifest.files.machines[tm]), recording: basename(dir) };
     return s;
   });
-  const jobs = Object.entries(manifest.files.jobs).flatMap(([tm, file]) => splitJobs(tm, readTable(join(dir, file), tm), join(dir, file)));
-  return { dir, manifest, machines, jobs, faults: labels.faults, events };
+  const jobs = Object.entries(manifest.files.jobs).flatMap(([tm, file]) => splitJobs(tm, fresh(readTable(join(dir, file), tm)), join(dir, file)));
+  const staleEvents = stale.map((sp) => staleEvent(sp.machine, sp.from, sp.servedSince));
+  return { dir, manifest, machines, jobs, faults: labels.faults, events: [...events, ...staleEvents].sort((a, b) => a.ts - b.ts), stale };
+}
+
+/** The rows of a series for which keep(t) holds. */
+function keepRows(s: Series, keep: (t: number) => boolean): Series {
+  const C = s.channels.length;
+  const idx = Array.from({ length: s.timestamps.length }, (_, t) => t).filter(keep);
+  const values = s.values instanceof Float64Array ? new Float64Array(idx.length * C) : new Float32Array(idx.length * C);
+  idx.forEach((t, k) => values.set(s.values.subarray(t * C, (t + 1) * C), k * C));
+  return { ...s, timestamps: Float64Array.from(idx, (t) => s.timestamps[t]), values };
 }
 
 /** Recording directories at `path`: itself if it holds a manifest, else its subdirectories that do (sorted). */

@@ -69,6 +69,17 @@ const routes: Record<string, (url: URL) => unknown> = {
     return { status: 'success', data: { resultType: 'matrix', result: [{ metric: { tm_id: 'tm_a' }, values }] } };
   },
 };
+// a cluster whose metric cache stops refreshing while staleHeap holds still; /stale2 states its refresh interval
+let staleHeap = 100;
+for (const pre of ['/stale', '/stale2']) {
+  routes[`${pre}/taskmanagers`] = () => ({ taskmanagers: [{ id: 'tm-s' }] });
+  routes[`${pre}/taskmanagers/tm-s/metrics`] = () => [{ id: 'Status.JVM.CPU.Load', value: '0.4' }, { id: 'Status.JVM.Memory.Heap.Used', value: String(staleHeap) }, { id: 'Status.JVM.GarbageCollector.All.Count', value: '3' }];
+  routes[`${pre}/jobs/overview`] = () => ({ jobs: [{ jid: 'j1', name: 'orders', state: 'RUNNING' }] });
+  routes[`${pre}/jobs/j1`] = () => ({ vertices: [{ id: 'v1', name: 'map' }] });
+  routes[`${pre}/jobs/j1/vertices/v1`] = () => ({ subtasks: [{ subtask: 0, 'taskmanager-id': 'tm-s' }] });
+  routes[`${pre}/jobs/j1/vertices/v1/metrics`] = () => [{ id: '0.busyTimeMsPerSecond', value: '900' }, { id: '0.currentInputWatermark', value: '1000' }];
+}
+routes['/stale2/jobmanager/config'] = () => [{ key: 'metrics.fetcher.update-interval', value: '500' }, { key: 'web.timeout', value: '600000' }];
 const asked: [number, number][] = [];
 let recFail = false;
 
@@ -149,6 +160,44 @@ describe('collectors', () => {
     assert.ok(!CATALOGUE.some((m) => m.name === 'gc_count'), 'the raw count is no metric of its own');
     assert.ok(CATALOGUE.filter((m) => m.counter).every((m) => m.rest?.scope === 'tm' && /rate\(/.test(m.prom)), 'every counter: a TaskManager metric, and a rate in Prometheus too');
   });
+  it('Flink REST: a TaskManager served the same values for 3 cache refreshes is stale — its samples are left out, named, and come back when they move', async () => {
+    staleHeap = 100;
+    const src = new FlinkRestSource(`${base}/stale`, { retries: 0 }, 3000);
+    const machines = (r: { samples: { machine: string }[] }): string[] => [...new Set(r.samples.map((s) => s.machine))];
+    assert.deepEqual(machines(await src.poll(10_000)), ['tm-s']);
+    const second = await src.poll(12_000);
+    assert.deepEqual([machines(second), second.stale], [['tm-s'], []], 'unchanged for 2 s: within the refreshes');
+    const third = await src.poll(14_000);
+    assert.deepEqual([third.samples, third.stale], [[], [{ machine: 'tm-s', servedSince: 10_000 }]], 'unchanged for 4 s: every sample left out, the lag against the clock too');
+    staleHeap = 101;
+    const back = await src.poll(16_000);
+    assert.deepEqual([back.stale, back.samples.find((s) => s.metric === 'heap_used')?.value], [[], 101], 'one value moved: fresh again');
+    // the interval from the cluster's configuration: 3 × 500 ms
+    const conf = new FlinkRestSource(`${base}/stale2`, { retries: 0 });
+    await conf.poll(0);
+    assert.deepEqual((await conf.poll(1000)).stale, []);
+    assert.deepEqual((await conf.poll(1500)).stale.map((s) => s.machine), ['tm-s']);
+    // without a readable configuration: Flink's default refresh (10 s), so 30 s
+    const dflt = new FlinkRestSource(`${base}/stale`, { retries: 0 });
+    await dflt.poll(0);
+    assert.deepEqual((await dflt.poll(29_000)).stale, []);
+    assert.deepEqual((await dflt.poll(30_000)).stale.map((s) => s.machine), ['tm-s']);
+  });
+
+  it('collecting into a store: a TaskManager whose metrics go stale gets one metrics-stale event and its rows stop', async () => {
+    staleHeap = 200;
+    const store = new SqliteStore(':memory:');
+    const c = new StoreCollector(store, { flink: `${base}/stale2`, http: { retries: 0 } });
+    for (const t of [0, 1000, 2000, 3000]) {
+      const r = await c.poll(t);
+      if (t === 2000) assert.ok(r.errors.some((e) => /taskmanager tm-s: stale metrics/.test(e)), r.errors.join('; '));
+    }
+    const ev = (await store.events({})).filter((e) => e.kind === 'metrics-stale');
+    assert.deepEqual(ev.map((e) => [e.ts, e.machines, e.attrs?.servedSince]), [[2000, ['tm-s'], 0]], 'one event, when the stretch was found');
+    assert.deepEqual(Array.from((await store.series('tm-s', ['heap_used'], 0, 10_000)).timestamps), [0, 1000], 'no rows while stale');
+    await store.close();
+  });
+
   it('Prometheus: each query isolated; a series without tm_id is an error, not a machine called "cluster"', async () => {
     const r = await new PrometheusSource(`${base}/odd`, { stepMs: 10_000, retries: 0 }).range(0, 20_000);
     assert.deepEqual(r.samples, [{ ts: 0, machine: 'tm-b', metric: 'gc_per_min', value: 7 }], 'the other queries still deliver');

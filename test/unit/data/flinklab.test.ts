@@ -128,6 +128,28 @@ describe('flink-lab reader', () => {
     assert.throws(() => readFlinkLab(d), /tm-1\.csv: has both 'gc_count' \(a cumulative count\) and its rate 'gc_per_min'/);
   });
 
+  it('rows Flink served from a metric cache that stopped refreshing are left out, at the same times for every TaskManager, with an event', () => {
+    const d = copy();
+    // tm-1 rows 3–7: the REST columns repeat row 3 (heap_used too); cpu_cores (Prometheus) keeps moving
+    const file = join(d, 'machines', 'tm-1.csv');
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    for (let i = 4; i <= 8; i++) lines[i] = `${row(i - 1)},0.05,120,0,60003000,0.${i}`;
+    writeFileSync(file, lines.join('\n') + '\n');
+    const r = readFlinkLab(d);
+    const kept = [0, 1, 2, 3, 4, 8, 9].map(row);
+    assert.deepEqual(r.stale, [{ machine: 'tm-1', from: row(5), to: row(7), rows: 3, servedSince: row(3) }], 'row 4 is 2 s after row 3: within 3 cache refreshes of 1 s');
+    for (const s of r.machines) assert.deepEqual(Array.from(s.timestamps), kept, `${s.name}: the stale times are left out of every TaskManager`);
+    for (const j of r.jobs) assert.deepEqual(Array.from(j.series.timestamps), kept, `${j.series.name}: and of the per-operator series`);
+    assert.deepEqual(Array.from(r.machines[1].labels!), [0, 0, 0, 0, 0, 0, 0], "tm-2's slow-sink rows (6, 7) were stale times: no row of it is left");
+    assert.equal(r.machines[0].values[4 * 5 + 3], 60003000, 'row 4 (the repeat within the refresh) is kept as read');
+    assert.equal(r.machines[0].values[6 * 5 + 3], 60009000, 'and row 9 after the stretch');
+    const ev = r.events.filter((e) => e.kind === 'metrics-stale');
+    assert.deepEqual(ev.map((e) => [e.ts, e.machines]), [[row(5), ['tm-1']]]);
+    assert.deepEqual(r.events.map((e) => e.ts), [...r.events.map((e) => e.ts)].sort((a, b) => a - b), 'events in time order');
+    editJson(join(d, 'manifest.json'), (m) => ((m.recorder as Record<string, unknown>).metricsFetcherMs = 5000));
+    assert.deepEqual(readFlinkLab(d).stale, [], 'a cache refreshed every 5 s may hold its values for 15 s: 8 s unchanged is not stale');
+  });
+
   it('a directory that is no recording is a clear error', async () => {
     const d = mkdtempSync(join(tmpdir(), 'flinkscope-nolab-'));
     await assert.rejects(loadDataset(`flink-lab:${d}`), /neither a flink-lab recording \(manifest\.json\) nor a directory of recordings/);

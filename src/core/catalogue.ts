@@ -5,6 +5,7 @@
 //   agg:   how subtask values combine per machine
 //   hotspot: what a hotspot looks like on it
 //   lag:   the value is an epoch-ms timestamp; sources report now − value (NaN while there is none)
+//   steady: the value is a configured size that stays constant (says nothing about whether a reading is fresh)
 //   counter: the REST id is a cumulative count; sources report its rate per minute over the last minute
 //          (src/core/counter.ts: a level that only grows is no baseline to compare against)
 
@@ -18,6 +19,7 @@ export interface MetricRow {
   hotspot: string;
   lag?: true;
   counter?: true;
+  steady?: true;
 }
 
 export const CATALOGUE: readonly MetricRow[] = [
@@ -27,7 +29,7 @@ export const CATALOGUE: readonly MetricRow[] = [
   // metric fetcher's up-to-1 s staleness in every difference.
   { name: 'cpu_cores', unit: 'cores', rest: null, prom: 'max by (tm_id) (rate(flink_taskmanager_Status_JVM_CPU_Time[1m])) / 1e9', agg: 'max', hotspot: 'stays high (a CPU-heavy operator)' },
   { name: 'heap_used', unit: 'bytes', rest: { scope: 'tm', id: 'Status.JVM.Memory.Heap.Used' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_Memory_Heap_Used)', agg: 'max', hotspot: 'saw-tooth baseline creeps up (state growth / leak)' },
-  { name: 'heap_max', unit: 'bytes', rest: { scope: 'tm', id: 'Status.JVM.Memory.Heap.Max' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_Memory_Heap_Max)', agg: 'max', hotspot: 'constant; context for heap_used' },
+  { name: 'heap_max', unit: 'bytes', rest: { scope: 'tm', id: 'Status.JVM.Memory.Heap.Max' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_Memory_Heap_Max)', agg: 'max', hotspot: 'constant; context for heap_used', steady: true },
   { name: 'gc_per_min', unit: '1/min', rest: { scope: 'tm', id: 'Status.JVM.GarbageCollector.All.Count' }, prom: 'max by (tm_id) (rate(flink_taskmanager_Status_JVM_GarbageCollector_All_Count[1m])) * 60', agg: 'max', hotspot: 'collections come faster', counter: true },
   { name: 'gc_time_ms', unit: 'ms/s', rest: { scope: 'tm', id: 'Status.JVM.GarbageCollector.All.TimeMsPerSecond' }, prom: 'max by (tm_id) (flink_taskmanager_Status_JVM_GarbageCollector_All_TimeMsPerSecond)', agg: 'max', hotspot: 'sustained GC pressure' },
   { name: 'busy_ms_per_s', unit: 'ms/s', rest: { scope: 'task', id: 'busyTimeMsPerSecond' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_busyTimeMsPerSecond)', agg: 'max', hotspot: 'near 1000: the machine is the bottleneck' },
@@ -41,6 +43,10 @@ export const CATALOGUE: readonly MetricRow[] = [
   { name: 'checkpoint_ms', unit: 'ms', rest: null, prom: 'max by (tm_id) (count by (tm_id, job_id) (flink_taskmanager_job_task_busyTimeMsPerSecond) * 0 + on (job_id) group_left max by (job_id) (flink_jobmanager_job_lastCheckpointDuration))', agg: 'max', hotspot: 'grows with state' },
   { name: 'kafka_lag', unit: 'records', rest: { scope: 'task', id: 'KafkaSourceReader.KafkaConsumer.records-lag-max' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_operator_KafkaSourceReader_KafkaConsumer_records_lag_max)', agg: 'max', hotspot: 'rises: consumers fall behind' },
 ];
+
+/** Metrics Flink's REST API serves as its metric cache holds them (read as they are: not a rate we derive, not a
+ *  lag against our clock) — the ones that tell a cache that stopped refreshing (src/core/stale.ts). */
+export const SERVED_AS_CACHED: readonly string[] = CATALOGUE.filter((m) => m.rest !== null && !m.lag && !m.counter && !m.steady).map((m) => m.name);
 
 export function metricRow(name: string): MetricRow {
   const r = CATALOGUE.find((m) => m.name === name);

@@ -1,0 +1,96 @@
+// Stale metrics: values a metric cache kept serving after it stopped refreshing. Flink's REST API answers metric
+// queries from the JobManager's metric cache (refreshed from the TaskManagers every metrics.fetcher.update-interval);
+// when that refresh stalls — seen after a TaskManager was lost (flink-lab recording s205: every TaskManager's
+// values froze for 9.4 minutes while the jobs ran again, Prometheus' scrapes of the same TaskManagers kept moving) —
+// the REST API keeps answering with the same numbers, and a watermark lag computed against the clock climbs
+// without end. Those rows are not measurements: scored, they look like a cluster-wide hotspot. A machine's values
+// are stale when every value it was served (heap used, CPU load, busy time, record rates, …) is bit-for-bit the
+// one first served at least `staleAfterMs` earlier; a live JVM under load never holds all of them that still for
+// longer than a few cache refreshes (3 × the refresh interval by default: STALE_REFRESHES).
+import type { FlinkEvent } from './event.js';
+
+/** How many cache refresh intervals a machine's values may stay unchanged before they count as stale. */
+export const STALE_REFRESHES = 3;
+
+/** Decides, poll by poll, whether a machine's values are stale. One instance per source; machines independent. */
+export class StaleGuard {
+  private readonly seen = new Map<string, { key: string; since: number }>();
+  constructor(readonly staleAfterMs: number) {
+    if (!(staleAfterMs > 0)) throw new RangeError(`staleAfterMs must be > 0 (got ${staleAfterMs})`);
+  }
+
+  /** Whether `values` (what `machine` was served at `ts`, in a fixed order; NaN = not served) are stale. Fewer than
+   *  two finite values are never judged (one number may well hold still; a gap is no stale answer) and do not reset
+   *  what was seen. */
+  stale(machine: string, ts: number, values: ArrayLike<number>): boolean {
+    let finite = 0;
+    const parts: string[] = [];
+    for (let i = 0; i < values.length; i++) {
+      if (Number.isFinite(values[i])) finite++;
+      parts.push(String(values[i]));
+    }
+    if (finite < 2) return false;
+    const key = parts.join(',');
+    const prev = this.seen.get(machine);
+    if (!prev || prev.key !== key) {
+      this.seen.set(machine, { key, since: ts });
+      return false;
+    }
+    return ts - prev.since >= this.staleAfterMs;
+  }
+
+  /** Since when `machine` has been served its current values (undefined: never seen). */
+  servedSince(machine: string): number | undefined {
+    return this.seen.get(machine)?.since;
+  }
+}
+
+/** A stretch of a machine's rows that were stale: [from, to] are the first and last stale timestamps. */
+export interface StaleSpan {
+  machine: string;
+  from: number;
+  to: number;
+  rows: number;
+  /** When the values it was served were first seen (the last fresh row). */
+  servedSince: number;
+}
+
+/** The stale rows of one machine's table (T rows × C channels, row-major) judged on the channels `cols`: a mask
+ *  (1 = stale) and the stretches it makes. */
+export function staleRows(machine: string, timestamps: ArrayLike<number>, values: ArrayLike<number>, C: number, cols: readonly number[], staleAfterMs: number): { mask: Uint8Array; spans: StaleSpan[] } {
+  const T = timestamps.length;
+  const guard = new StaleGuard(staleAfterMs);
+  const mask = new Uint8Array(T);
+  const spans: StaleSpan[] = [];
+  const row = new Float64Array(cols.length);
+  for (let t = 0; t < T; t++) {
+    cols.forEach((c, k) => (row[k] = values[t * C + c]));
+    if (!guard.stale(machine, timestamps[t], row)) continue;
+    mask[t] = 1;
+    const last = spans[spans.length - 1];
+    if (last && t > 0 && mask[t - 1] === 1) {
+      last.to = timestamps[t];
+      last.rows++;
+    } else spans.push({ machine, from: timestamps[t], to: timestamps[t], rows: 1, servedSince: guard.servedSince(machine)! });
+  }
+  return { mask, spans };
+}
+
+/** The event raised when `machine`'s values are found stale at `ts` (served unchanged since `servedSince`). */
+export function staleEvent(machine: string, ts: number, servedSince: number): FlinkEvent {
+  return {
+    id: `${machine}:metrics-stale:${servedSince}`, ts, kind: 'metrics-stale', machines: [machine],
+    detail: `${machine}: Flink's REST API keeps serving the metric values first seen at ${new Date(servedSince).toISOString()} — its metric cache stopped refreshing; these rows are left out until the values move`,
+    attrs: { servedSince },
+  };
+}
+
+/** One event per stale stretch: the polls' stale machines in, an event out for each machine that was fresh before. */
+export class StaleEvents {
+  private now = new Set<string>();
+  next(ts: number, stale: readonly { machine: string; servedSince: number }[]): FlinkEvent[] {
+    const out = stale.filter((s) => !this.now.has(s.machine)).map((s) => staleEvent(s.machine, ts, s.servedSince));
+    this.now = new Set(stale.map((s) => s.machine));
+    return out;
+  }
+}

@@ -1,0 +1,43 @@
+// Stale metrics (src/core/stale.ts): values a metric cache kept serving after it stopped refreshing.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { StaleEvents, StaleGuard, staleRows } from '../../../src/core/stale.js';
+
+describe('stale metrics', () => {
+  it('a machine is stale once every value it is served has stayed bit-for-bit the same for staleAfterMs', () => {
+    const g = new StaleGuard(3000);
+    assert.equal(g.stale('a', 0, [0.3, 100, 7]), false, 'first seen');
+    assert.equal(g.stale('a', 2000, [0.3, 100, 7]), false, 'unchanged for 2 s: a cache refresh may not have come yet');
+    assert.equal(g.stale('a', 4000, [0.3, 100, 7]), true, 'unchanged for 4 s ≥ 3 s');
+    assert.equal(g.servedSince('a'), 0);
+    assert.equal(g.stale('b', 4000, [0.3, 100, 7]), false, 'machines are judged apart');
+    assert.equal(g.stale('a', 6000, [0.3, 101, 7]), false, 'one value moved: fresh again');
+    assert.equal(g.stale('a', 9000, [0.3, 101, 7]), true);
+    assert.equal(g.stale('a', 9500, [NaN, 101, NaN]), false, 'fewer than two finite values are not judged');
+    assert.equal(g.stale('a', 9600, [NaN, NaN, NaN]), false, 'a gap is no stale answer…');
+    assert.equal(g.stale('a', 9700, [0.3, 101, 7]), true, '…and does not reset what was seen');
+    assert.equal(g.stale('a', 9800, [0.3, 101, NaN]), false, 'a value that went missing is a change');
+    assert.throws(() => new StaleGuard(0), /staleAfterMs must be > 0/);
+  });
+
+  it('staleRows: the mask of a table judged on some of its columns, and the stretches it makes', () => {
+    // 8 rows every 2 s, columns [judged, judged, ignored]: rows 2–6 repeat row 1's judged values, the third moves
+    const ts = Array.from({ length: 8 }, (_, t) => 1000 + 2000 * t);
+    const v: number[] = [];
+    for (let t = 0; t < 8; t++) v.push(t >= 1 && t <= 6 ? 5 : t, t >= 1 && t <= 6 ? 9 : 10 * t, t * 3);
+    const { mask, spans } = staleRows('tm-1', ts, v, 3, [0, 1], 3000);
+    assert.deepEqual(Array.from(mask), [0, 0, 0, 1, 1, 1, 1, 0], 'rows 1 and 2 may be one refresh apart; rows 3–6 are stale');
+    assert.deepEqual(spans, [{ machine: 'tm-1', from: ts[3], to: ts[6], rows: 4, servedSince: ts[1] }]);
+    assert.deepEqual(Array.from(staleRows('tm-1', ts, v, 3, [2], 3000).mask), [0, 0, 0, 0, 0, 0, 0, 0], 'a column that moves is never stale');
+  });
+
+  it('StaleEvents: one metrics-stale event when a stretch begins, none while it lasts, a new one for the next stretch', () => {
+    const ev = new StaleEvents();
+    const first = ev.next(10, [{ machine: 'tm-1', servedSince: 4 }, { machine: 'tm-2', servedSince: 5 }]);
+    assert.deepEqual(first.map((e) => [e.kind, e.machines, e.ts, e.attrs?.servedSince]), [['metrics-stale', ['tm-1'], 10, 4], ['metrics-stale', ['tm-2'], 10, 5]]);
+    assert.match(first[0].detail, /tm-1: Flink's REST API keeps serving the metric values first seen at .* metric cache stopped refreshing/);
+    assert.deepEqual(ev.next(12, [{ machine: 'tm-1', servedSince: 4 }]), [], 'tm-1 still stale; tm-2 fresh again');
+    assert.deepEqual(ev.next(14, []), []);
+    assert.deepEqual(ev.next(30, [{ machine: 'tm-1', servedSince: 20 }]).map((e) => e.id), ['tm-1:metrics-stale:20']);
+  });
+});
