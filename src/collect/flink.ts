@@ -81,8 +81,11 @@ export class FlinkRestSource {
     this.guard ??= new StaleGuard(STALE_REFRESHES * (await this.fetcherMs()));
     /** What each machine was served this poll, in a fixed order (the stale check's fingerprint). */
     const served = new Map<string, number[]>();
-    const serve = (machine: string, metric: string, v: number): void => {
-      if (SERVED_AS_CACHED.includes(metric)) (served.get(machine) ?? served.set(machine, []).get(machine)!).push(v);
+    const running = new Set<string>(); // machines served a subtask value: only those are judged (StaleGuard.stale)
+    const serve = (machine: string, metric: string, v: number, task = false): void => {
+      if (!SERVED_AS_CACHED.includes(metric)) return;
+      (served.get(machine) ?? served.set(machine, []).get(machine)!).push(v);
+      if (task && Number.isFinite(v)) running.add(machine);
     };
     const tmRows = CATALOGUE.filter((m) => m.rest?.scope === 'tm');
     const tms = (await this.get<TmList>('/taskmanagers', TMS)).taskmanagers;
@@ -127,7 +130,7 @@ export class FlinkRestSource {
             for (const r of taskRows) {
               const raw = value(got, `${s.subtask}.${r.rest!.id}`);
               if (raw === null) continue;
-              serve(machine, r.name, raw);
+              serve(machine, r.name, raw, true);
               const val = r.lag ? (raw > 0 ? fetched - raw : NaN) : raw; // a watermark before the first one is Long.MIN_VALUE
               if (!Number.isFinite(val)) continue;
               const key = `${machine}|${r.name}`;
@@ -142,7 +145,7 @@ export class FlinkRestSource {
       }
     }
     const stale: FlinkPoll['stale'] = [];
-    for (const [machine, fp] of served) if (this.guard.stale(machine, now, fp)) stale.push({ machine, servedSince: this.guard.servedSince(machine)! });
+    for (const [machine, fp] of served) if (this.guard.stale(machine, now, fp, running.has(machine))) stale.push({ machine, servedSince: this.guard.servedSince(machine)! });
     const fresh = (m: string): boolean => !stale.some((s) => s.machine === m);
     for (const { machine, row, v } of tmValues) {
       if (!fresh(machine)) continue; // a stale count is no count: the rate resumes across the gap

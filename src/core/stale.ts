@@ -19,10 +19,12 @@ export class StaleGuard {
     if (!(staleAfterMs > 0)) throw new RangeError(`staleAfterMs must be > 0 (got ${staleAfterMs})`);
   }
 
-  /** Whether `values` (what `machine` was served at `ts`, in a fixed order; NaN = not served) are stale. Fewer than
-   *  two finite values are never judged (one number may well hold still; a gap is no stale answer) and do not reset
-   *  what was seen. */
-  stale(machine: string, ts: number, values: ArrayLike<number>): boolean {
+  /** Whether `values` (what `machine` was served at `ts`, in a fixed order; NaN = not served) are stale. Judged only
+   *  while the machine runs subtasks (`running`: a task value was served — busy time and record rates move with every
+   *  record, while an idle JVM may hold still) and with two or more finite values (one number may well hold still; a
+   *  gap is no stale answer); values not judged do not reset what was seen. */
+  stale(machine: string, ts: number, values: ArrayLike<number>, running = true): boolean {
+    if (!running) return false;
     let finite = 0;
     const parts: string[] = [];
     for (let i = 0; i < values.length; i++) {
@@ -55,9 +57,10 @@ export interface StaleSpan {
   servedSince: number;
 }
 
-/** The stale rows of one machine's table (T rows × C channels, row-major) judged on the channels `cols`: a mask
- *  (1 = stale) and the stretches it makes. */
-export function staleRows(machine: string, timestamps: ArrayLike<number>, values: ArrayLike<number>, C: number, cols: readonly number[], staleAfterMs: number): { mask: Uint8Array; spans: StaleSpan[] } {
+/** The stale rows of one machine's table (T rows × C channels, row-major) judged on the channels `cols`, of which
+ *  `taskCols` are the subtasks' (a row without any of those finite is not judged: StaleGuard.stale's `running`): a
+ *  mask (1 = stale) and the stretches it makes. */
+export function staleRows(machine: string, timestamps: ArrayLike<number>, values: ArrayLike<number>, C: number, cols: readonly number[], taskCols: readonly number[], staleAfterMs: number): { mask: Uint8Array; spans: StaleSpan[] } {
   const T = timestamps.length;
   const guard = new StaleGuard(staleAfterMs);
   const mask = new Uint8Array(T);
@@ -65,7 +68,8 @@ export function staleRows(machine: string, timestamps: ArrayLike<number>, values
   const row = new Float64Array(cols.length);
   for (let t = 0; t < T; t++) {
     cols.forEach((c, k) => (row[k] = values[t * C + c]));
-    if (!guard.stale(machine, timestamps[t], row)) continue;
+    const running = taskCols.some((c) => Number.isFinite(values[t * C + c]));
+    if (!guard.stale(machine, timestamps[t], row, running)) continue;
     mask[t] = 1;
     const last = spans[spans.length - 1];
     if (last && t > 0 && mask[t - 1] === 1) {

@@ -16,7 +16,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Series } from '../../core/series.js';
 import type { FlinkEvent } from '../../core/event.js';
 import { counterRateSeries } from '../../core/counter.js';
-import { SERVED_AS_CACHED } from '../../core/catalogue.js';
+import { SERVED_AS_CACHED, SERVED_AS_CACHED_TASK } from '../../core/catalogue.js';
 import { STALE_REFRESHES, staleEvent, staleRows, type StaleSpan } from '../../core/stale.js';
 import { parseCsvText } from './csv.js';
 import { DataError } from './report.js';
@@ -243,8 +243,8 @@ export function readFlinkLab(dir: string): FlinkLabRecording {
   const out = new Set<number>();
   const read = manifest.taskManagers.map((tm) => {
     const s = readTable(join(dir, manifest.files.machines[tm]), tm);
-    const cols = SERVED_AS_CACHED.map((m) => s.channels.indexOf(m)).filter((c) => c >= 0);
-    const { mask, spans } = staleRows(tm, s.timestamps, s.values, s.channels.length, cols, STALE_REFRESHES * fetcherMs);
+    const at = (names: readonly string[]): number[] => names.map((m) => s.channels.indexOf(m)).filter((c) => c >= 0);
+    const { mask, spans } = staleRows(tm, s.timestamps, s.values, s.channels.length, at(SERVED_AS_CACHED), at(SERVED_AS_CACHED_TASK), STALE_REFRESHES * fetcherMs);
     stale.push(...spans);
     s.timestamps.forEach((ts, t) => mask[t] === 1 && out.add(ts));
     return s;

@@ -17,6 +17,8 @@ describe('stale metrics', () => {
     assert.equal(g.stale('a', 9600, [NaN, NaN, NaN]), false, 'a gap is no stale answer…');
     assert.equal(g.stale('a', 9700, [0.3, 101, 7]), true, '…and does not reset what was seen');
     assert.equal(g.stale('a', 9800, [0.3, 101, NaN]), false, 'a value that went missing is a change');
+    assert.equal(g.stale('a', 20_000, [0.3, 101, NaN], false), false, 'a machine running no subtask is not judged (an idle JVM may hold still)');
+    assert.equal(g.stale('a', 20_100, [0.3, 101, NaN]), true, '…nor reset');
     assert.throws(() => new StaleGuard(0), /staleAfterMs must be > 0/);
   });
 
@@ -25,10 +27,12 @@ describe('stale metrics', () => {
     const ts = Array.from({ length: 8 }, (_, t) => 1000 + 2000 * t);
     const v: number[] = [];
     for (let t = 0; t < 8; t++) v.push(t >= 1 && t <= 6 ? 5 : t, t >= 1 && t <= 6 ? 9 : 10 * t, t * 3);
-    const { mask, spans } = staleRows('tm-1', ts, v, 3, [0, 1], 3000);
+    const { mask, spans } = staleRows('tm-1', ts, v, 3, [0, 1], [1], 3000);
     assert.deepEqual(Array.from(mask), [0, 0, 0, 1, 1, 1, 1, 0], 'rows 1 and 2 may be one refresh apart; rows 3–6 are stale');
     assert.deepEqual(spans, [{ machine: 'tm-1', from: ts[3], to: ts[6], rows: 4, servedSince: ts[1] }]);
-    assert.deepEqual(Array.from(staleRows('tm-1', ts, v, 3, [2], 3000).mask), [0, 0, 0, 0, 0, 0, 0, 0], 'a column that moves is never stale');
+    assert.deepEqual(Array.from(staleRows('tm-1', ts, v, 3, [2], [2], 3000).mask), [0, 0, 0, 0, 0, 0, 0, 0], 'a column that moves is never stale');
+    v[4 * 3 + 1] = NaN; // row 4: no subtask value (the TaskManager ran none then)
+    assert.deepEqual(Array.from(staleRows('tm-1', ts, v, 3, [0, 1], [1], 3000).mask), [0, 0, 0, 1, 0, 1, 1, 0], 'row 4 is not judged, nor does it reset what was seen');
   });
 
   it('StaleEvents: one metrics-stale event when a stretch begins, none while it lasts, a new one for the next stretch', () => {
