@@ -83,6 +83,9 @@ describe('collect from a real Flink cluster and Prometheus', { timeout: 420_000 
       for (const m of expected) assert.deepEqual((await store.jobsOn(m)), [JOB], `${m} runs the job`);
       const st = cli(['status', '--db', db]);
       assert.match(st.out, /3 machines/);
+      // a healthy cluster's metric cache refreshes: no TaskManager is judged stale (src/core/stale.ts), every poll stored
+      assert.deepEqual((await store.events({})).filter((e) => e.kind === 'metrics-stale'), []);
+      for (const m of ['tm-1', 'tm-2', 'tm-3']) assert.equal((await store.series(m, ['heap_used'])).timestamps.length, 3, `${m}: a row per poll`);
     } finally {
       await store.close();
     }
