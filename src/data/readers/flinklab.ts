@@ -127,6 +127,8 @@ function checkManifest(m: LabManifest, file: string): void {
   if (!m.files || typeof m.files.machines !== 'object' || typeof m.files.jobs !== 'object') bad(`'files' must give machines and jobs files`);
   for (const tm of m.taskManagers) if (typeof m.files.machines[tm] !== 'string') bad(`no machines file for TaskManager '${tm}'`);
   if (!Array.isArray(m.jobs) || !Array.isArray(m.placement) || !Array.isArray(m.schedule)) bad(`'jobs', 'placement' and 'schedule' must be lists`);
+  const fetcher = m.recorder?.metricsFetcherMs;
+  if (fetcher !== undefined && !(isNum(fetcher) && fetcher > 0)) bad(`'recorder.metricsFetcherMs' must be a positive number of ms (got ${JSON.stringify(fetcher)})`);
 }
 
 function checkFault(f: LabFault, i: number, file: string): void {
@@ -235,7 +237,7 @@ export function readFlinkLab(dir: string): FlinkLabRecording {
   const events = readJson<FlinkEvent[]>(eventsFile);
   if (!Array.isArray(events)) throw new DataError('must be a list of events', eventsFile);
   events.forEach((e, i) => checkEvent(e, i, eventsFile));
-  const fetcherMs = typeof manifest.recorder?.metricsFetcherMs === 'number' ? manifest.recorder.metricsFetcherMs : LAB_FETCHER_MS;
+  const fetcherMs = (manifest.recorder?.metricsFetcherMs as number | undefined) ?? LAB_FETCHER_MS;
   // The REST API's metric cache is the JobManager's, one for all TaskManagers: a timestamp at which any of them was
   // served stale values is left out for all of them, so that they stay sampled at the same times (the replay and the
   // peer view read rows of the same timestamps)

@@ -148,6 +148,8 @@ describe('flink-lab reader', () => {
     assert.deepEqual(r.events.map((e) => e.ts), [...r.events.map((e) => e.ts)].sort((a, b) => a - b), 'events in time order');
     editJson(join(d, 'manifest.json'), (m) => ((m.recorder as Record<string, unknown>).metricsFetcherMs = 5000));
     assert.deepEqual(readFlinkLab(d).stale, [], 'a cache refreshed every 5 s may hold its values for 15 s: 8 s unchanged is not stale');
+    editJson(join(d, 'manifest.json'), (m) => ((m.recorder as Record<string, unknown>).metricsFetcherMs = 0));
+    assert.throws(() => readFlinkLab(d), (e: unknown) => e instanceof DataError && /manifest\.json: 'recorder\.metricsFetcherMs' must be a positive number of ms \(got 0\)/.test((e as Error).message));
   });
 
   it('a directory that is no recording is a clear error', async () => {
