@@ -46,9 +46,10 @@ export const CATALOGUE: readonly MetricRow[] = [
 
 /** Metrics Flink's REST API serves as its metric cache holds them (read as they are: not a rate we derive, not a
  *  lag against our clock) — the ones that tell a cache that stopped refreshing (src/core/stale.ts). */
-export const SERVED_AS_CACHED: readonly string[] = CATALOGUE.filter((m) => m.rest !== null && !m.lag && !m.counter && !m.steady).map((m) => m.name);
+const cachedRows = CATALOGUE.filter((m) => m.rest !== null && !m.lag && !m.counter && !m.steady);
+export const SERVED_AS_CACHED: readonly string[] = cachedRows.map((m) => m.name);
 /** Of those, the subtasks' (served only while the TaskManager runs some). */
-export const SERVED_AS_CACHED_TASK: readonly string[] = SERVED_AS_CACHED.filter((n) => CATALOGUE.find((m) => m.name === n)!.rest!.scope === 'task');
+export const SERVED_AS_CACHED_TASK: readonly string[] = cachedRows.filter((m) => m.rest!.scope === 'task').map((m) => m.name);
 
 export function metricRow(name: string): MetricRow {
   const r = CATALOGUE.find((m) => m.name === name);
