@@ -59,7 +59,8 @@ export interface StaleSpan {
 
 /** The stale rows of one machine's table (T rows × C channels, row-major) judged on the channels `cols`, of which
  *  `taskCols` are the subtasks' (a row without any of those finite is not judged: StaleGuard.stale's `running`): a
- *  mask (1 = stale) and the stretches it makes. */
+ *  mask (1 = stale) and the stretches it makes: one per run of the same served values (rows not judged inside it — no
+ *  subtask value was served — are not stale, nor do they split it). */
 export function staleRows(machine: string, timestamps: ArrayLike<number>, values: ArrayLike<number>, C: number, cols: readonly number[], taskCols: readonly number[], staleAfterMs: number): { mask: Uint8Array; spans: StaleSpan[] } {
   const T = timestamps.length;
   const guard = new StaleGuard(staleAfterMs);
@@ -71,11 +72,14 @@ export function staleRows(machine: string, timestamps: ArrayLike<number>, values
     const running = taskCols.some((c) => Number.isFinite(values[t * C + c]));
     if (!guard.stale(machine, timestamps[t], row, running)) continue;
     mask[t] = 1;
+    const since = guard.servedSince(machine)!;
     const last = spans[spans.length - 1];
-    if (last && t > 0 && mask[t - 1] === 1) {
+    // the same stretch when the same values are served: rows between that were not judged do not split it (a judged
+    // row that moved would have moved `since`)
+    if (last && last.servedSince === since) {
       last.to = timestamps[t];
       last.rows++;
-    } else spans.push({ machine, from: timestamps[t], to: timestamps[t], rows: 1, servedSince: guard.servedSince(machine)! });
+    } else spans.push({ machine, from: timestamps[t], to: timestamps[t], rows: 1, servedSince: since });
   }
   return { mask, spans };
 }
@@ -89,12 +93,18 @@ export function staleEvent(machine: string, ts: number, servedSince: number): Fl
   };
 }
 
-/** One event per stale stretch: the polls' stale machines in, an event out for each machine that was fresh before. */
+/** One event per stale stretch: the polls' stale machines in, an event out for each stretch the first time it is
+ *  seen. A stretch is known by the time its values were first served, so a poll in which a machine was not judged
+ *  (it ran no subtask then) neither ends its stretch nor raises the same event again. */
 export class StaleEvents {
-  private now = new Set<string>();
+  private readonly raised = new Map<string, number>(); // machine → servedSince of its last event
   next(ts: number, stale: readonly { machine: string; servedSince: number }[]): FlinkEvent[] {
-    const out = stale.filter((s) => !this.now.has(s.machine)).map((s) => staleEvent(s.machine, ts, s.servedSince));
-    this.now = new Set(stale.map((s) => s.machine));
+    const out: FlinkEvent[] = [];
+    for (const s of stale) {
+      if (this.raised.get(s.machine) === s.servedSince) continue;
+      this.raised.set(s.machine, s.servedSince);
+      out.push(staleEvent(s.machine, ts, s.servedSince));
+    }
     return out;
   }
 }

@@ -32,10 +32,14 @@ describe('stale metrics', () => {
     assert.deepEqual(spans, [{ machine: 'tm-1', from: ts[3], to: ts[6], rows: 4, servedSince: ts[1] }]);
     assert.deepEqual(Array.from(staleRows('tm-1', ts, v, 3, [2], [2], 3000).mask), [0, 0, 0, 0, 0, 0, 0, 0], 'a column that moves is never stale');
     v[4 * 3 + 1] = NaN; // row 4: no subtask value (the TaskManager ran none then)
-    assert.deepEqual(Array.from(staleRows('tm-1', ts, v, 3, [0, 1], [1], 3000).mask), [0, 0, 0, 1, 0, 1, 1, 0], 'row 4 is not judged, nor does it reset what was seen');
+    const split = staleRows('tm-1', ts, v, 3, [0, 1], [1], 3000);
+    assert.deepEqual(Array.from(split.mask), [0, 0, 0, 1, 0, 1, 1, 0], 'row 4 is not judged, nor does it reset what was seen');
+    assert.deepEqual(split.spans, [{ machine: 'tm-1', from: ts[3], to: ts[6], rows: 3, servedSince: ts[1] }], '…nor does it split the stretch (one stretch, one event id)');
+    v[5 * 3] = 6; // row 5 served a new value (and row 6 the old one again): the stretch ends at row 3
+    assert.deepEqual(staleRows('tm-1', ts, v, 3, [0, 1], [1], 3000).spans.map((sp) => [sp.from, sp.to, sp.rows, sp.servedSince]), [[ts[3], ts[3], 1, ts[1]]]);
   });
 
-  it('StaleEvents: one metrics-stale event when a stretch begins, none while it lasts, a new one for the next stretch', () => {
+  it('StaleEvents: one metrics-stale event per stretch, when it is first seen; a new one for the next stretch', () => {
     const ev = new StaleEvents();
     const first = ev.next(10, [{ machine: 'tm-1', servedSince: 4 }, { machine: 'tm-2', servedSince: 5 }]);
     assert.deepEqual(first.map((e) => [e.kind, e.machines, e.ts, e.attrs?.servedSince]), [['metrics-stale', ['tm-1'], 10, 4], ['metrics-stale', ['tm-2'], 10, 5]]);
@@ -43,5 +47,7 @@ describe('stale metrics', () => {
     assert.deepEqual(ev.next(12, [{ machine: 'tm-1', servedSince: 4 }]), [], 'tm-1 still stale; tm-2 fresh again');
     assert.deepEqual(ev.next(14, []), []);
     assert.deepEqual(ev.next(30, [{ machine: 'tm-1', servedSince: 20 }]).map((e) => e.id), ['tm-1:metrics-stale:20']);
+    assert.deepEqual(ev.next(32, []), [], 'a poll in which tm-1 was not judged (it ran no subtask)…');
+    assert.deepEqual(ev.next(34, [{ machine: 'tm-1', servedSince: 20 }]), [], '…does not end its stretch: no second event with the same id');
   });
 });
