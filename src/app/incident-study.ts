@@ -98,7 +98,7 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
         const m = r.metrics;
         const row: StudyRow = {
           cluster: spec, config: cfg.name, policy: pol.name, incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages,
-          page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall,
+          page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall, recall_new: m.fault_recall_new,
           false_pages_per_machine_day: m.false_pages_per_machine_day, events: m.events, events_paged: m.events_paged, symptoms: m.symptoms, after_effects: m.after_effects, alarm_share: m.alarm_share,
           median_delay_min: m.median_delay / 60_000,
           by_kind: Object.fromEntries(Object.entries(m.by_kind).map(([k, v]) => [k, { found: v.detected, faults: v.faults, median_delay_min: v.median_delay / 60_000 }])),
@@ -130,9 +130,9 @@ export function incidentStudyMarkdown(rows: StudyRow[]): string {
     const rs = rows.filter((r) => r.cluster === cluster);
     const kinds = [...new Set(rs.flatMap((r) => Object.keys(r.by_kind)))].sort();
     out.push(`**${cluster}**`, '');
-    out.push('| configuration | alarms | incidents | incident precision | pages | page precision | hotspot recall | false pages / machine-day | events paged | time in alarm | median delay (min) | breach warned ahead (median lead, min) |');
-    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-    for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents}${folded(r)} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f2(r.alarm_share)} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
+    out.push('| configuration | alarms | incidents | incident precision | pages | page precision | hotspot recall | by new alarms | false pages / machine-day | events paged | time in alarm | median delay (min) | breach warned ahead (median lead, min) |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents}${folded(r)} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.recall_new)} | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f2(r.alarm_share)} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
     if (kinds.length === 0) {
       out.push('', 'No hotspot in the judged part: every page above is a false page.', '');
       continue;
@@ -152,6 +152,8 @@ export interface PeriodResult {
   pages: number;
   page_precision: number;
   recall: number;
+  /** Hotspots matched by an incident that began or paged for them (src/eval/incidents.ts fault_recall_new). */
+  recall_new: number;
   false_pages_per_machine_day: number;
   /** Share of the watched machine-time inside incidents (after-effects and symptoms included). */
   alarm_share: number;
@@ -222,7 +224,7 @@ export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs:
     const r = await replay(second(), { dir: join(o.dir, dir), kind: cfg.kind, params, alarms: o.alarms, trained });
     await r.store.close();
     const m = r.metrics;
-    return { incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages, page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall, false_pages_per_machine_day: m.false_pages_per_machine_day, alarm_share: m.alarm_share };
+    return { incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages, page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall, recall_new: m.fault_recall_new, false_pages_per_machine_day: m.false_pages_per_machine_day, alarm_share: m.alarm_share };
   };
   return {
     cluster: spec, labelled,

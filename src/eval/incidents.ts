@@ -17,6 +17,11 @@
 //                         counted apart (`after_effects`), left out of precision, and it finds NO fault (the operator
 //                         was told it was expected: a hotspot seen only as an after-effect counts as missed)
 //   fault recall        = page-worthy faults matched by ≥ 1 incident / page-worthy faults (overall and per kind)
+//   recall by new alarms = page-worthy faults matched by ≥ 1 incident that began or paged for it (onset ≥
+//                         start − slack, or paged in [start − slack, end)) / page-worthy faults: an incident open
+//                         before the fault (an earlier hotspot's that had not closed, an alarm that never ends)
+//                         matches it above, yet told the operator nothing new — reported next to fault recall, as
+//                         the alarm share is
 //   detection delay     = per detected fault max(0, earliest matching onset − start); median per kind and overall
 //   false pages         = paged incidents matching no page-worthy fault (a page during an event is one), per
 //                         machine-day of observation (Σ observed spans / 24 h)
@@ -79,6 +84,9 @@ export interface IncidentMetrics {
   after_effects: number;
   faults: number;
   fault_recall: number;
+  /** Page-worthy faults matched by an incident that began or paged for them (onset ≥ start − slack, or paged in
+   *  [start − slack, end)) / page-worthy faults. */
+  fault_recall_new: number;
   median_delay: number;
   by_kind: Record<string, KindMetrics>;
   pages: number;
@@ -168,6 +176,9 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
     byKind[kind] = { faults: fs.length, detected: d.length, recall: d.length / fs.length, median_delay: median(d) };
   }
   const all = found(real);
+  const pagedIn = (i: IncidentSpan, f: Fault): boolean => i.paged && (i.pagedAt ?? i.onset) >= f.start - slack && (i.pagedAt ?? i.onset) < f.end;
+  const raisedFor = (i: IncidentSpan, f: Fault): boolean => i.onset >= f.start - slack || pagedIn(i, f);
+  const foundNew = real.filter((f) => shown.some((i) => matches(i, f, slack) && raisedFor(i, f))).length;
   const machineDays = observed.reduce((s, o) => s + (o.to - o.from), 0) / DAY;
   const pagedFor = (i: IncidentSpan, e: Fault): boolean => matches(i, e, slack) && (i.pagedAt ?? i.onset) >= e.start && !real.some((f) => f.start <= e.start && matches(i, f, slack));
   const eventsPaged = events.filter((e) => pages.some((i) => pagedFor(i, e))).length;
@@ -180,6 +191,7 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
     after_effects: incidents.filter((i) => i.afterEffect).length,
     faults: real.length,
     fault_recall: real.length ? all.length / real.length : NaN,
+    fault_recall_new: real.length ? foundNew / real.length : NaN,
     median_delay: median(all),
     by_kind: byKind,
     pages: pages.length,

@@ -30,6 +30,7 @@ describe('incident-level metrics', () => {
     assert.equal(m.incident_precision, 3 / 7); // i1, i2, i3
     assert.equal(m.faults, 3); // the failover is an event, not a fault to find
     assert.equal(m.fault_recall, 2 / 3); // f1, f2; f3 missed
+    assert.equal(m.fault_recall_new, 2 / 3); // i1 and i3 began for f1 and f2
     assert.deepEqual(m.by_kind['slow-rise'], { faults: 2, detected: 2, recall: 1, median_delay: 250 }); // median(0, 500)
     assert.equal(m.by_kind.spike.detected, 0);
     assert.ok(Number.isNaN(m.by_kind.spike.median_delay));
@@ -53,6 +54,17 @@ describe('incident-level metrics', () => {
   it('an event that did not page counts in events but not in events_paged (a dashboard-only incident is no page)', () => {
     const m = incidentMetrics([inc('B', 20_100, 20_200, false)], faults, observed, 0);
     assert.deepEqual([m.events, m.events_paged, m.pages, m.incident_precision], [1, 0, 0, 0]);
+  });
+  it('recall by new alarms: an incident open and paged before a fault (beyond the slack) matches it, yet did not begin or page for it', () => {
+    const long = [inc('A', 0, 12_000, true)]; // open from 0 to 12 000: covers f1 (1000) and f3 (10 000)
+    const m = incidentMetrics(long, faults, observed, 100);
+    assert.equal(m.fault_recall, 2 / 3, 'f1 and f3 matched; f2 is on B');
+    assert.equal(m.fault_recall_new, 0, 'it began 1000 before f1 (slack 100) and long before f3');
+    assert.equal(incidentMetrics(long, faults, observed, 1000).fault_recall_new, 1 / 3, 'within a slack of 1000 it began for f1');
+    assert.equal(incidentMetrics([...long, inc('A', 10_050, 10_080, false)], faults, observed, 100).fault_recall_new, 1 / 3, 'a new incident inside f3 began for it');
+    const heldThenPaged = { ...inc('A', 0, 12_000, true), pagedAt: 9950 }; // open since 0, paged only at 9950
+    assert.equal(incidentMetrics([heldThenPaged], faults, observed, 100).fault_recall_new, 1 / 3, 'it paged for f3 (within the slack before it)');
+    assert.equal(incidentMetrics([inc('A', 0, 12_000, false)], faults, observed, 100).fault_recall_new, 0, 'never paged, begun before both');
   });
   it('a fault on several machines is found by an incident on any of them', () => {
     const wide: Fault[] = [{ id: 'w', kind: 'backpressure', machines: ['A', 'B'], start: 100, end: 200, page: true }];
