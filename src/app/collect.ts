@@ -70,7 +70,7 @@ export class StoreCollector {
       const stored = await this.sink.insertSamples(r.samples);
       const ev = this.events ? await this.pollEvents(this.events, r.jobsOn, now) : { events: [], errors: [] };
       // a TaskManager whose values went stale: its samples are left out (FlinkRestSource), and the store says why
-      const went = this.staleEvents.next(now, r.stale);
+      const went = this.staleEvents.next(now, r.stale, (m) => this.flink!.servedSince(m));
       if (this.sink.insertEvents) for (const e of went) if (await this.sink.insertEvents([e])) ev.events.push(e);
       const staleErrors = r.stale.map((s) => `taskmanager ${s.machine}: stale metrics (unchanged since ${new Date(s.servedSince).toISOString()}), left out`);
       return { samples: r.samples, gaps: r.gaps, lag: lagOf(r.samples), stored, events: ev.events, errors: [...r.errors, ...ev.errors, ...staleErrors] };

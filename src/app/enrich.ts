@@ -25,9 +25,10 @@ export async function overlappingEvents(store: Store, i: Incident, graceMs: numb
   return store.events({ from: i.onset - graceMs, to: i.resolvedAt ?? i.lastSeen, machine: i.machine, limit: 200 });
 }
 
-/** Events that explain a disturbance (the job was restarted, moved, redeployed, a task failed): they hold pages. The
- *  job-state checks' symptoms — checkpoints stalled, lag growing — often come from the very hotspot, and never do. */
-const SYMPTOMS: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing']);
+/** Events that explain a disturbance (the job was restarted, moved, redeployed, a task failed, the metrics froze):
+ *  they hold pages. The job-state checks' symptoms — checkpoints stalled, lag growing — often come from the very
+ *  hotspot, and never do; nor does the end of a stale stretch (the values measure again: no disturbance). */
+const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing', 'metrics-fresh']);
 
 /** The event that holds the incident's page (the latest, when several do; null when none does): an event from the
  *  grace period before the onset up to the point that opened the incident (the earliest it could page: a run that
@@ -41,7 +42,7 @@ export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number)
   const opened = Math.max(i.onset, i.openedAt ?? i.onset);
   const q = i.sustainedFrom;
   for (const e of events) {
-    if (SYMPTOMS.has(e.kind)) continue;
+    if (NOT_HOLDING.has(e.kind)) continue;
     const first = e.ts >= i.onset - graceMs && e.ts <= opened;
     const latest = q !== undefined && e.ts >= q - graceMs && e.ts <= q;
     if ((first || latest) && (!by || e.ts > by.ts)) by = e;

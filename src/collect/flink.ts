@@ -49,6 +49,12 @@ export class FlinkRestSource {
     this.guard = staleAfterMs === undefined ? null : new StaleGuard(staleAfterMs);
   }
 
+  /** Since when `machine` has been served its current values (undefined before the stale check's first poll): a stale
+   *  stretch ends when this moves (src/core/stale.ts StaleEvents). */
+  servedSince(machine: string): number | undefined {
+    return this.guard?.servedSince(machine);
+  }
+
   /** The cache's refresh interval as the cluster is configured (Flink's default when it does not say or cannot be read). */
   private async fetcherMs(): Promise<number> {
     try {

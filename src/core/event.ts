@@ -12,7 +12,8 @@ export type EventKind =
   | 'rescale' // a vertex's parallelism changed
   | 'task-failed' // a task FAILED / RESTARTING while the job runs
   | 'lag-growing' // Kafka consumer lag grew for N minutes
-  | 'metrics-stale'; // the REST API kept serving a machine's last values: its metric cache stopped refreshing (src/core/stale.ts)
+  | 'metrics-stale' // the REST API kept serving a machine's last values: its metric cache stopped refreshing (src/core/stale.ts)
+  | 'metrics-fresh'; // …and serves that machine's values fresh again: the end of the stale stretch
 
 export interface FlinkEvent {
   /** Stable id (source-specific), so re-delivered events are stored once. */

@@ -55,6 +55,8 @@ export interface StaleSpan {
   rows: number;
   /** When the values it was served were first seen (the last fresh row). */
   servedSince: number;
+  /** The first row after it whose values moved (fresh again); undefined when the table ends stale. */
+  freshAt?: number;
 }
 
 /** The stale rows of one machine's table (T rows × C channels, row-major) judged on the channels `cols`, of which
@@ -70,16 +72,18 @@ export function staleRows(machine: string, timestamps: ArrayLike<number>, values
   for (let t = 0; t < T; t++) {
     cols.forEach((c, k) => (row[k] = values[t * C + c]));
     const running = taskCols.some((c) => Number.isFinite(values[t * C + c]));
-    if (!guard.stale(machine, timestamps[t], row, running)) continue;
-    mask[t] = 1;
-    const since = guard.servedSince(machine)!;
+    const stale = guard.stale(machine, timestamps[t], row, running);
+    const since = guard.servedSince(machine);
     const last = spans[spans.length - 1];
+    if (last && last.freshAt === undefined && since !== last.servedSince) last.freshAt = timestamps[t];
+    if (!stale) continue;
+    mask[t] = 1;
     // the same stretch when the same values are served: rows between that were not judged do not split it (a judged
     // row that moved would have moved `since`)
     if (last && last.servedSince === since) {
       last.to = timestamps[t];
       last.rows++;
-    } else spans.push({ machine, from: timestamps[t], to: timestamps[t], rows: 1, servedSince: since });
+    } else spans.push({ machine, from: timestamps[t], to: timestamps[t], rows: 1, servedSince: since! });
   }
   return { mask, spans };
 }
@@ -93,16 +97,36 @@ export function staleEvent(machine: string, ts: number, servedSince: number): Fl
   };
 }
 
+/** The event raised when `machine`'s values move again after a stale stretch (found at `staleAt`): its metrics
+ *  measure again. It marks the end of the stretch on the time axes; it holds no page (src/app/enrich.ts). */
+export function freshEvent(machine: string, ts: number, servedSince: number, staleAt: number): FlinkEvent {
+  const min = ((ts - servedSince) / 60_000).toFixed(1);
+  return {
+    id: `${machine}:metrics-fresh:${servedSince}`, ts, kind: 'metrics-fresh', machines: [machine],
+    detail: `${machine}: Flink's REST API serves fresh metric values again — the values first seen at ${new Date(servedSince).toISOString()} were served for ${min} min (stale since ${new Date(staleAt).toISOString()})`,
+    attrs: { servedSince, staleAt },
+  };
+}
+
 /** One event per stale stretch: the polls' stale machines in, an event out for each stretch the first time it is
- *  seen. A stretch is known by the time its values were first served, so a poll in which a machine was not judged
- *  (it ran no subtask then) neither ends its stretch nor raises the same event again. */
+ *  seen, and one when its values move again (`servedSince`: since when each machine has been served its current
+ *  values, StaleGuard.servedSince). A stretch is known by the time its values were first served, so a poll in which
+ *  a machine was not judged (it ran no subtask then) neither ends its stretch nor raises the same event again. */
 export class StaleEvents {
-  private readonly raised = new Map<string, number>(); // machine → servedSince of its last event
-  next(ts: number, stale: readonly { machine: string; servedSince: number }[]): FlinkEvent[] {
+  private readonly open = new Map<string, { servedSince: number; staleAt: number }>(); // machine → its stretch
+  private readonly raised = new Map<string, number>(); // machine → servedSince of its last stretch
+  next(ts: number, stale: readonly { machine: string; servedSince: number }[], servedSince: (machine: string) => number | undefined = () => undefined): FlinkEvent[] {
     const out: FlinkEvent[] = [];
+    for (const [machine, o] of this.open) {
+      const now = servedSince(machine);
+      if (now === undefined || now === o.servedSince) continue;
+      this.open.delete(machine);
+      out.push(freshEvent(machine, ts, o.servedSince, o.staleAt));
+    }
     for (const s of stale) {
       if (this.raised.get(s.machine) === s.servedSince) continue;
       this.raised.set(s.machine, s.servedSince);
+      this.open.set(s.machine, { servedSince: s.servedSince, staleAt: ts });
       out.push(staleEvent(s.machine, ts, s.servedSince));
     }
     return out;

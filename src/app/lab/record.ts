@@ -276,7 +276,7 @@ async function run(lab: Lab, o: RecordOptions, out: string, spanMs: number, trai
     await step(ts);
     try {
       const r = await rest.poll(ts);
-      for (const e of staleEvents.next(ts, r.stale)) {
+      for (const e of staleEvents.next(ts, r.stale, (m) => rest.servedSince(m))) {
         events.push(e);
         say(`${soFar()} event: ${e.detail}`);
       }

@@ -17,7 +17,7 @@ import type { Series } from '../../core/series.js';
 import type { FlinkEvent } from '../../core/event.js';
 import { counterRateSeries } from '../../core/counter.js';
 import { SERVED_AS_CACHED, SERVED_AS_CACHED_TASK } from '../../core/catalogue.js';
-import { STALE_REFRESHES, staleEvent, staleRows, type StaleSpan } from '../../core/stale.js';
+import { freshEvent, STALE_REFRESHES, staleEvent, staleRows, type StaleSpan } from '../../core/stale.js';
 import { parseCsvText } from './csv.js';
 import { DataError } from './report.js';
 
@@ -93,7 +93,8 @@ export interface FlinkLabRecording {
   machines: Series[];
   jobs: LabJobSeries[];
   faults: LabFault[];
-  /** Recorded events, with a 'metrics-stale' event at the start of each stale stretch (as the live collector raises). */
+  /** Recorded events, with a 'metrics-stale' event at the start of each stale stretch and a 'metrics-fresh' one where
+   *  its values move again (as the live collector raises them). */
   events: FlinkEvent[];
   /** Stretches of rows left out because Flink's REST API served them from a cache that had stopped refreshing
    *  (src/core/stale.ts): the machine's and its jobs' rows at those timestamps are not in `machines` / `jobs`. */
@@ -261,7 +262,7 @@ export function readFlinkLab(dir: string): FlinkLabRecording {
     return s;
   });
   const jobs = Object.entries(manifest.files.jobs).flatMap(([tm, file]) => splitJobs(tm, fresh(readTable(join(dir, file), tm)), join(dir, file)));
-  const staleEvents = stale.map((sp) => staleEvent(sp.machine, sp.from, sp.servedSince));
+  const staleEvents = stale.flatMap((sp) => [staleEvent(sp.machine, sp.from, sp.servedSince), ...(sp.freshAt !== undefined ? [freshEvent(sp.machine, sp.freshAt, sp.servedSince, sp.from)] : [])]);
   return { dir, manifest, machines, jobs, faults: labels.faults, events: [...events, ...staleEvents].sort((a, b) => a.ts - b.ts), stale };
 }
 

@@ -184,7 +184,7 @@ describe('collectors', () => {
     assert.deepEqual((await dflt.poll(30_000)).stale.map((s) => s.machine), ['tm-s']);
   });
 
-  it('collecting into a store: a TaskManager whose metrics go stale gets one metrics-stale event and its rows stop', async () => {
+  it('collecting into a store: a TaskManager whose metrics go stale gets one metrics-stale event, its rows stop, and come back with a metrics-fresh event', async () => {
     staleHeap = 200;
     const store = new SqliteStore(':memory:');
     const c = new StoreCollector(store, { flink: `${base}/stale2`, http: { retries: 0 } });
@@ -195,6 +195,11 @@ describe('collectors', () => {
     const ev = (await store.events({})).filter((e) => e.kind === 'metrics-stale');
     assert.deepEqual(ev.map((e) => [e.ts, e.machines, e.attrs?.servedSince]), [[2000, ['tm-s'], 0]], 'one event, when the stretch was found');
     assert.deepEqual(Array.from((await store.series('tm-s', ['heap_used'], 0, 10_000)).timestamps), [0, 1000], 'no rows while stale');
+    staleHeap = 201;
+    await c.poll(4000);
+    const fresh = (await store.events({})).filter((e) => e.kind === 'metrics-fresh');
+    assert.deepEqual(fresh.map((e) => [e.ts, e.machines, e.attrs?.servedSince, e.attrs?.staleAt]), [[4000, ['tm-s'], 0, 2000]], 'one event when the values move again');
+    assert.deepEqual(Array.from((await store.series('tm-s', ['heap_used'], 0, 10_000)).timestamps), [0, 1000, 4000], 'and its rows come back');
     await store.close();
   });
 

@@ -137,14 +137,14 @@ describe('flink-lab reader', () => {
     writeFileSync(file, lines.join('\n') + '\n');
     const r = readFlinkLab(d);
     const kept = [0, 1, 2, 3, 4, 8, 9].map(row);
-    assert.deepEqual(r.stale, [{ machine: 'tm-1', from: row(5), to: row(7), rows: 3, servedSince: row(3) }], 'row 4 is 2 s after row 3: within 3 cache refreshes of 1 s');
+    assert.deepEqual(r.stale, [{ machine: 'tm-1', from: row(5), to: row(7), rows: 3, servedSince: row(3), freshAt: row(8) }], 'row 4 is 2 s after row 3: within 3 cache refreshes of 1 s; row 8 moved');
     for (const s of r.machines) assert.deepEqual(Array.from(s.timestamps), kept, `${s.name}: the stale times are left out of every TaskManager`);
     for (const j of r.jobs) assert.deepEqual(Array.from(j.series.timestamps), kept, `${j.series.name}: and of the per-operator series`);
     assert.deepEqual(Array.from(r.machines[1].labels!), [0, 0, 0, 0, 0, 0, 0], "tm-2's slow-sink rows (6, 7) were stale times: no row of it is left");
     assert.equal(r.machines[0].values[4 * 5 + 3], 60003000, 'row 4 (the repeat within the refresh) is kept as read');
     assert.equal(r.machines[0].values[6 * 5 + 3], 60009000, 'and row 9 after the stretch');
-    const ev = r.events.filter((e) => e.kind === 'metrics-stale');
-    assert.deepEqual(ev.map((e) => [e.ts, e.machines]), [[row(5), ['tm-1']]]);
+    const ev = r.events.filter((e) => e.kind === 'metrics-stale' || e.kind === 'metrics-fresh');
+    assert.deepEqual(ev.map((e) => [e.kind, e.ts, e.machines]), [['metrics-stale', row(5), ['tm-1']], ['metrics-fresh', row(8), ['tm-1']]], 'where the stretch was found, and where its values moved');
     assert.deepEqual(r.events.map((e) => e.ts), [...r.events.map((e) => e.ts)].sort((a, b) => a - b), 'events in time order');
     editJson(join(d, 'manifest.json'), (m) => ((m.recorder as Record<string, unknown>).metricsFetcherMs = 5000));
     assert.deepEqual(readFlinkLab(d).stale, [], 'a cache refreshed every 5 s may hold its values for 15 s: 8 s unchanged is not stale');
