@@ -1,7 +1,7 @@
 // The incident-level study's inputs: cluster specs, configurations and alarm policies are parsed strictly.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { studyCluster } from '../../../src/app/incident-study.js';
+import { incidentStudyMarkdown, studyCluster, type StudyRow } from '../../../src/app/incident-study.js';
 import { parseConfig, parsePolicy } from '../../../src/cli/commands/incidents.js';
 
 describe('incident study inputs', () => {
@@ -18,6 +18,23 @@ describe('incident study inputs', () => {
     assert.throws(() => parsePolicy('mad:8,loud'), /unknown flag/);
     assert.deepEqual(parsePolicy('mad:8,nosustain,nohyst'), { name: 'mad:8,nosustain,nohyst', alarms: { rule: { kind: 'mad', k: 8 }, hysteresis: false }, watch: { sustainMs: 0 } });
     assert.equal(parsePolicy('mad:8').watch, undefined, 'the sustained rule at its default');
+  });
+});
+
+describe('incident study tables', () => {
+  it('show hotspot recall next to recall by new alarms, and per kind what was found', () => {
+    const row: StudyRow = {
+      cluster: 'flink-lab:x', config: 'ccl', policy: 'mad:8', incidents: 2, incident_precision: 1, pages: 2, page_precision: 1, recall: 1, recall_new: 0.5,
+      false_pages_per_machine_day: 0, events: 1, events_paged: 0, symptoms: 1, after_effects: 0, alarm_share: 0.4, median_delay_min: 0,
+      by_kind: { skew: { found: 2, faults: 2, median_delay_min: 0 } }, breach_warned: '—', breach_lead_min: NaN, train_ms: 1,
+    };
+    const md = incidentStudyMarkdown([row]).split('\n');
+    const head = md.find((l) => l.startsWith('| configuration | alarms | incidents'))!.split(' | ');
+    const line = md.find((l) => l.startsWith('| ccl | mad:8 | 2'))!.split(' | ');
+    assert.equal(line.length, head.length, 'one cell per column');
+    assert.deepEqual([line[head.indexOf('hotspot recall')], line[head.indexOf('by new alarms')], line[head.indexOf('time in alarm')]], ['1.00', '0.50', '0.40']);
+    assert.equal(line[2], '2 (+1 symptom)');
+    assert.ok(md.includes('| ccl | mad:8 | 2/2 (0) |'), md.join('\n'));
   });
 });
 
