@@ -28,6 +28,16 @@ export function buildKafka(): void {
   if (r.status !== 0) throw new Error('fetching the Kafka broker jars failed (see above)');
 }
 
+/** A cluster id as `kafka-storage random-uuid` makes one: 16 random bytes, base64url. Like Kafka's Uuid.randomUuid it
+ *  never starts with '-' — one in 64 would, and the storage tool's argument parser reads such an id as an option
+ *  ("argument --cluster-id/-t: expected one argument"). */
+export function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export async function startKafka(): Promise<KafkaBroker> {
   buildKafka();
   const dir = mkdtempSync(join(tmpdir(), 'flinkscope-kafka-'));
@@ -46,7 +56,7 @@ export async function startKafka(): Promise<KafkaBroker> {
   writeFileSync(cfg, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   writeFileSync(join(dir, 'log4j.properties'), `log4j.rootLogger=WARN, F\nlog4j.appender.F=org.apache.log4j.FileAppender\nlog4j.appender.F.File=${join(dir, 'broker.log')}\nlog4j.appender.F.layout=org.apache.log4j.PatternLayout\nlog4j.appender.F.layout.ConversionPattern=%d %p %c: %m%n\n`);
   const jvm = ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, '-cp', `${LIB}/*`];
-  const id = randomBytes(16).toString('base64url'); // a cluster id as kafka-storage random-uuid makes one
+  const id = clusterId();
   const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', cfg], { encoding: 'utf8', timeout: 120_000 });
   if (fmt.status !== 0) throw new Error(`formatting the Kafka storage failed: ${(fmt.stderr || fmt.stdout).trim().split('\n').slice(-3).join(' | ')}`);
   const proc: ChildProcess = spawn('java', [...jvm, 'kafka.Kafka', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
