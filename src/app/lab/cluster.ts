@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildHarness, freePort } from './tools.js';
 import { Proc } from './procs.js';
+import { LAB_METRICS_FETCHER_MS } from '../../data/readers/flinklab.js';
 
 // Flink's own `env.java.opts.all` for Java 17 (from its distribution's config).
 const OPENS = ['java.base/java.lang', 'java.base/java.net', 'java.base/java.io', 'java.base/java.nio', 'java.base/sun.nio.ch', 'java.base/java.lang.reflect', 'java.base/java.text', 'java.base/java.time', 'java.base/java.util', 'java.base/java.util.concurrent', 'java.base/java.util.concurrent.atomic', 'java.base/java.util.concurrent.locks'];
@@ -33,9 +34,6 @@ export interface LabJobArgs {
 
 // TaskManager memory, spelled out (the Flink scripts normally compute it): JVM heap = framework + task heap.
 const TM_HEAP = { framework: 64, task: 256 };
-
-/** How often the JobManager's metric cache (what the REST API serves) refreshes from the TaskManagers, ms. */
-export const METRICS_FETCHER_MS = 1000;
 
 export class FlinkCluster {
   readonly restUrl: string;
@@ -98,7 +96,7 @@ export class FlinkCluster {
       'taskmanager.memory.network.min': '32m', 'taskmanager.memory.network.max': '32m', 'taskmanager.memory.jvm-metaspace.size': '160m',
       'taskmanager.memory.jvm-overhead.min': '64m', 'taskmanager.memory.jvm-overhead.max': '64m',
       'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
-      'metrics.reporter.prom.port': this.promPorts[0], 'metrics.fetcher.update-interval': METRICS_FETCHER_MS, 'taskmanager.load-balance.mode': 'SLOTS',
+      'metrics.reporter.prom.port': this.promPorts[0], 'metrics.fetcher.update-interval': LAB_METRICS_FETCHER_MS, 'taskmanager.load-balance.mode': 'SLOTS',
       'heartbeat.timeout': 30000, 'web.submit.enable': 'false',
       // flame graphs for flinkscope's incident evidence (src/collect/evidence.ts): Flink samples a vertex's threads only
       // when a flame graph is requested (FLIP-165), so a recording that asks for none pays nothing for it

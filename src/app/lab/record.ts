@@ -13,11 +13,10 @@ import { getJson } from '../../collect/http.js';
 import type { FlinkEvent } from '../../core/event.js';
 import { STALE_REFRESHES, StaleEvents } from '../../core/stale.js';
 import type { Sample } from '../../core/sample.js';
-import { FLINK_LAB_FORMAT, type LabFault, type LabManifest, type LabPlacement } from '../../data/readers/flinklab.js';
+import { FLINK_LAB_FORMAT, LAB_METRICS_FETCHER_MS, type LabFault, type LabManifest, type LabPlacement } from '../../data/readers/flinklab.js';
 import { writeControl, type ActiveFault } from './control.js';
 import { LAB_DAY_MS, SOURCE_PEAKS } from './load.js';
 import { startLab, type Lab } from './lab.js';
-import { METRICS_FETCHER_MS } from './cluster.js';
 import { writeRecording, type Table } from './output.js';
 import { defaultFaultCount, planSchedule, type PlannedFault } from './schedule.js';
 import { vertexFor, type Placement } from './topology.js';
@@ -136,7 +135,7 @@ async function run(lab: Lab, o: RecordOptions, out: string, spanMs: number, trai
   const end = start + spanMs;
   const trainEnd = start + Math.round(spanMs * trainShare);
   const faults: Running[] = plan.map((p) => ({ plan: p, state: 'pending' }));
-  const rest = new FlinkRestSource(cluster.restUrl, { timeoutMs: 5000, retries: 1 }, STALE_REFRESHES * METRICS_FETCHER_MS);
+  const rest = new FlinkRestSource(cluster.restUrl, { timeoutMs: 5000, retries: 1 }, STALE_REFRESHES * LAB_METRICS_FETCHER_MS);
   const staleEvents = new StaleEvents(); // stale values are left out of the rows; the events say where
   const eventSource = new FlinkEventSource(cluster.restUrl, { timeoutMs: 5000, retries: 1 });
   const events: FlinkEvent[] = [];
@@ -345,7 +344,7 @@ async function run(lab: Lab, o: RecordOptions, out: string, spanMs: number, trai
       format: FLINK_LAB_FORMAT, flinkVersion, seed: o.seed, scrapeMs: scrape, start, end: rows[rows.length - 1] ?? end, trainEnd,
       taskManagers: cluster.taskManagerIds, slotsPerTaskManager: cluster.slots, jobs: graphs, placement: placements,
       schedule: plan.map((p) => ({ ...p })), load: { ...lab.load },
-      recorder: { command: `flinkscope record --minutes ${o.minutes} --seed ${o.seed} --scrape ${scrape / 1000}s --task-managers ${cluster.taskManagerIds.length} --faults ${plan.filter((p) => p.kind !== 'failover').length} --failovers ${plan.filter((p) => p.kind === 'failover').length}`, warmupMs: o.warmupMs ?? 60_000, metricsFetcherMs: METRICS_FETCHER_MS, polls: rows.length, pollErrors: errors, ...(prometheusError ? { prometheusError } : {}), ...(skipped.length ? { skipped } : {}), ...(promRestarts ? { prometheusRestarts: promRestarts } : {}), node: process.version, recordedAt: new Date().toISOString() },
+      recorder: { command: `flinkscope record --minutes ${o.minutes} --seed ${o.seed} --scrape ${scrape / 1000}s --task-managers ${cluster.taskManagerIds.length} --faults ${plan.filter((p) => p.kind !== 'failover').length} --failovers ${plan.filter((p) => p.kind === 'failover').length}`, warmupMs: o.warmupMs ?? 60_000, metricsFetcherMs: LAB_METRICS_FETCHER_MS, polls: rows.length, pollErrors: errors, ...(prometheusError ? { prometheusError } : {}), ...(skipped.length ? { skipped } : {}), ...(promRestarts ? { prometheusRestarts: promRestarts } : {}), node: process.version, recordedAt: new Date().toISOString() },
     },
     faults: labels, events, rows, machines,
     machineColumns: [...CATALOGUE.map((m) => m.name), 'state_bytes'], jobs,

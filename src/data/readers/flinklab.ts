@@ -101,9 +101,10 @@ export interface FlinkLabRecording {
   stale: StaleSpan[];
 }
 
-/** The metric cache's refresh interval of recordings that do not state it: the lab's since its first recording
- *  (src/app/lab/cluster.ts METRICS_FETCHER_MS). */
-const LAB_FETCHER_MS = 1000;
+/** How often the lab cluster's JobManager metric cache (what the REST API serves) refreshes from the TaskManagers, ms:
+ *  the lab sets it (src/app/lab/cluster.ts), the recorder writes it into the manifest (`recorder.metricsFetcherMs`),
+ *  and recordings that do not state it had it too (the lab's since its first recording). */
+export const LAB_METRICS_FETCHER_MS = 1000;
 
 function readJson<T>(file: string): T {
   if (!existsSync(file)) throw new DataError('missing (not a flink-lab recording?)', file);
@@ -238,7 +239,7 @@ export function readFlinkLab(dir: string): FlinkLabRecording {
   const events = readJson<FlinkEvent[]>(eventsFile);
   if (!Array.isArray(events)) throw new DataError('must be a list of events', eventsFile);
   events.forEach((e, i) => checkEvent(e, i, eventsFile));
-  const fetcherMs = (manifest.recorder?.metricsFetcherMs as number | undefined) ?? LAB_FETCHER_MS;
+  const fetcherMs = (manifest.recorder?.metricsFetcherMs as number | undefined) ?? LAB_METRICS_FETCHER_MS;
   // The REST API's metric cache is the JobManager's, one for all TaskManagers: a timestamp at which any of them was
   // served stale values is left out for all of them, so that they stay sampled at the same times (the replay and the
   // peer view read rows of the same timestamps)
