@@ -15,6 +15,7 @@ import { labReplayOf } from './lab-replay.js';
 import { historyFromStore, trainModel, type Trained } from './train.js';
 import { sliceSeries, type Series } from '../core/series.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
+import type { IncidentMetrics } from '../eval/incidents.js';
 
 export interface StudyConfig {
   /** Label, e.g. 'ccl', 'ccl:peers=none', 'zscore'. */
@@ -97,9 +98,7 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
         trained = r.trained;
         const m = r.metrics;
         const row: StudyRow = {
-          cluster: spec, config: cfg.name, policy: pol.name, incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages,
-          page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall, recall_new: m.fault_recall_new,
-          false_pages_per_machine_day: m.false_pages_per_machine_day, events: m.events, events_paged: m.events_paged, symptoms: m.symptoms, after_effects: m.after_effects, alarm_share: m.alarm_share,
+          cluster: spec, config: cfg.name, policy: pol.name, ...periodResult(m), events: m.events, events_paged: m.events_paged, symptoms: m.symptoms, after_effects: m.after_effects,
           median_delay_min: m.median_delay / 60_000,
           by_kind: Object.fromEntries(Object.entries(m.by_kind).map(([k, v]) => [k, { found: v.detected, faults: v.faults, median_delay_min: v.median_delay / 60_000 }])),
           breach_warned: r.breach ? `${r.breach.warnedAhead}/${r.breach.breached}` : '—', breach_lead_min: r.breach ? r.breach.medianLeadMs / 60_000 : NaN,
@@ -157,6 +156,14 @@ export interface PeriodResult {
   false_pages_per_machine_day: number;
   /** Share of the watched machine-time inside incidents (after-effects and symptoms included). */
   alarm_share: number;
+}
+
+/** The period's figures from its incident metrics. */
+function periodResult(m: IncidentMetrics): PeriodResult {
+  return {
+    incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages, page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN,
+    recall: m.fault_recall, recall_new: m.fault_recall_new, false_pages_per_machine_day: m.false_pages_per_machine_day, alarm_share: m.alarm_share,
+  };
 }
 
 export interface FeedbackResult {
@@ -223,8 +230,7 @@ export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs:
   const judge = async (trained: Trained | undefined, dir: string): Promise<PeriodResult> => {
     const r = await replay(second(), { dir: join(o.dir, dir), kind: cfg.kind, params, alarms: o.alarms, trained });
     await r.store.close();
-    const m = r.metrics;
-    return { incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages, page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN, recall: m.fault_recall, recall_new: m.fault_recall_new, false_pages_per_machine_day: m.false_pages_per_machine_day, alarm_share: m.alarm_share };
+    return periodResult(r.metrics);
   };
   return {
     cluster: spec, labelled,
