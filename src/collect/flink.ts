@@ -152,7 +152,8 @@ export class FlinkRestSource {
     }
     const stale: FlinkPoll['stale'] = [];
     for (const [machine, fp] of served) if (this.guard.stale(machine, now, fp, running.has(machine))) stale.push({ machine, servedSince: this.guard.servedSince(machine)! });
-    const fresh = (m: string): boolean => !stale.some((s) => s.machine === m);
+    const staleNow = new Set(stale.map((s) => s.machine));
+    const fresh = (m: string): boolean => !staleNow.has(m);
     for (const { machine, row, v } of tmValues) {
       if (!fresh(machine)) continue; // a stale count is no count: the rate resumes across the gap
       const x = row.counter ? this.rates.push(`${machine}|${row.name}`, now, v) : v;
