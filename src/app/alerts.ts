@@ -51,7 +51,7 @@ export class AlertDispatcher {
         else await this.store.markDelivered(a.id, now);
       }
       try {
-        await this.sink.sendDigest(items.map((x) => ({ inc: x.inc, kind: x.a.kind })), now);
+        await this.sink.sendDigest(items.map((x) => ({ inc: x.inc, kind: x.a.kind, key: x.a.key })), now);
         for (const x of items) await this.store.markDelivered(x.a.id, Date.now());
         r.delivered += items.length;
       } catch (e) {
@@ -69,7 +69,7 @@ export class AlertDispatcher {
         continue;
       }
       try {
-        const outcome = await this.sink.send(inc, a.kind, now);
+        const outcome = await this.sink.send(inc, a.kind, now, a.key);
         if (outcome === 'rate-limited') {
           await this.store.markRetry(a.id, now + (this.o.deferMs ?? 60_000), DEFERRED, false);
           r.deferred++;

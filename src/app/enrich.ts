@@ -15,6 +15,9 @@ export interface EnrichOptions {
   /** An event on the machine (or cluster-wide) within this long before the onset holds the incident's page until
    *  the grace period ends; it pages then only if it is still active. Default 10 min; 0 = events never hold. */
   eventGraceMs?: number;
+  /** A paged incident that renews notifies again no sooner than this after its page, and twice as long after each
+   *  update (updatesOf). Default 10 min; the watcher passes its quiet period. */
+  updateAfterMs?: number;
   /** Root cause on the job graph: thresholds, and the snapshots read — from `lookbackMs` (default 30 s) before the
    *  onset to `spanMs` (default 15 min) after it: the cause as the incident established itself, which then stays. */
   rootCause?: RootCauseOptions & { lookbackMs?: number; spanMs?: number };
@@ -66,6 +69,27 @@ export function pagesNow(i: Incident, until: number, now: number): boolean {
   return until === -Infinity || (now >= until && (i.sustainedFrom ?? -Infinity) >= until);
 }
 
+/** The updates of a paged incident: the data times at which it notifies the operator again, oldest first — `sent`
+ *  (those already sent, kept as they are) and the renewals after the last of them that qualify. A renewal qualifies
+ *  when it met the opening rule after the page (`pagedAt`; the renewal that paged a held incident is that page, not an
+ *  update), when no event's grace period holds its run (an event from the grace period before the run's start up to
+ *  it, as holdingEvent judges a later run), and when enough time has passed since the last notification: `afterMs`
+ *  after the page, doubling with each update sent. An incident still open when a second hotspot starts on its machine
+ *  tells the operator; one that flaps (an unsettled machine after a failover renews every minute) soon falls silent;
+ *  the after-effects of a restart inside it do not notify. */
+export function updatesOf(i: Incident, events: FlinkEvent[], graceMs: number, pagedAt: number | undefined, afterMs: number, sent: readonly number[] = []): number[] {
+  if (pagedAt === undefined) return [...sent];
+  const held = (from: number): boolean => graceMs > 0 && events.some((e) => !NOT_HOLDING.has(e.kind) && e.ts >= from - graceMs && e.ts <= from);
+  const out = [...sent];
+  let last = Math.max(pagedAt, ...sent);
+  for (const r of i.renewals ?? []) {
+    if (r.at <= last || held(r.from) || r.at - last < afterMs * 2 ** out.length) continue;
+    out.push(r.at);
+    last = r.at;
+  }
+  return out;
+}
+
 /** The cause from the stored job graphs (src/inspect/rootcause.ts); undefined when no graph of the machine's jobs
  *  was stored around the incident (the plan is unknown: e.g. a Prometheus source). */
 async function graphCauseOf(store: Store, i: Incident, incidents: readonly Incident[], o: EnrichOptions['rootCause'] = {}): Promise<IncidentDetail['cause'] | undefined> {
@@ -114,9 +138,10 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
  * never paged on its own — unless it paged before the cause's incident opened (once paged, always). A held incident
  * that has not paged is the holding event's after-effect (`afterEffectOf`): shown with the event as its expected
  * consequence; if it pages after the hold it is a standalone incident and the mark goes. In the step that pages it,
- * `pagedAt` says when (src/core/incident.ts).
+ * `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time for one that paged in an earlier step. Its
+ * renewals after the page notify again (`updates`: `sent`, those sent in earlier steps, and the new ones; updatesOf).
  */
-export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, isSymptom: (id: string) => boolean = () => false): Promise<IncidentDetail> {
+export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, isSymptom: (id: string) => boolean = () => false, pagedBefore?: number, sent: readonly number[] = []): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
   const grace = o.eventGraceMs ?? 600_000;
   const end = i.resolvedAt ?? i.lastSeen;
@@ -130,6 +155,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   // when it pages here: at the point that opened it, unless a hold or being a symptom kept it from paging then — then
   // now (the step's data time: an upper bound when a step covers many points). Once paged, the caller keeps the time.
   const pagedAt = paged && !wasPaged ? (holder === null && !isSymptom(i.id) ? i.openedAt ?? now : now) : undefined;
+  const updates = updatesOf(i, events, grace, pagedAt ?? (wasPaged ? pagedBefore : undefined), o.updateAfterMs ?? 600_000, sent);
   return {
     explanation,
     jobs: await store.jobsOn(i.machine),
@@ -138,6 +164,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
     events: events.map((e) => e.id),
     paged,
     ...(pagedAt !== undefined ? { pagedAt } : {}),
+    ...(updates.length ? { updates } : {}),
     ...(host !== null ? { symptomOf: host } : {}),
     ...(host === null && !paged && holder ? { afterEffectOf: holder.id } : {}),
   };

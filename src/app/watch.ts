@@ -61,6 +61,8 @@ export interface StepResult {
   held: Incident[];
   /** Incidents that began in this step (paged or held): where evidence is captured. */
   created: Incident[];
+  /** Paged incidents that renewed in this step (an 'update' alert was queued; once per update). */
+  updated: Incident[];
   /** False when there was nothing new. */
   progressed: boolean;
   /** Some machine had more new rows than one step takes: step again. */
@@ -106,9 +108,9 @@ export class Watcher {
     const num = (id: string): number => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
     const owns = o.owns ?? (() => true);
     const active = (await store.activeIncidents()).filter((r) => owns(r.machine)).sort((a, b) => num(a.id) - num(b.id));
-    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), ...(r.sustainedFrom !== undefined ? { sustainedFrom: r.sustainedFrom } : {}), ...(r.openedAt !== undefined ? { openedAt: r.openedAt } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta(`${o.metaPrefix ?? ''}nextIncident`) ?? 1));
+    w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), ...(r.sustainedFrom !== undefined ? { sustainedFrom: r.sustainedFrom } : {}), ...(r.openedAt !== undefined ? { openedAt: r.openedAt } : {}), ...(r.renewals?.length ? { renewals: r.renewals.map((x) => ({ ...x })) } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta(`${o.metaPrefix ?? ''}nextIncident`) ?? 1));
     for (const r of active) {
-      w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged, ...(typeof r.pagedAt === 'number' ? { pagedAt: r.pagedAt } : {}), ...(r.symptomOf ? { symptomOf: r.symptomOf } : {}), ...(r.afterEffectOf ? { afterEffectOf: r.afterEffectOf } : {}) });
+      w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged, ...(typeof r.pagedAt === 'number' ? { pagedAt: r.pagedAt } : {}), ...(r.updates?.length ? { updates: r.updates } : {}), ...(r.symptomOf ? { symptomOf: r.symptomOf } : {}), ...(r.afterEffectOf ? { afterEffectOf: r.afterEffectOf } : {}) });
       w.scorer.explanations.set(r.id, r.explanation);
     }
     const mine = (await store.machineStatus()).filter((st) => owns(st.machine));
@@ -158,7 +160,7 @@ export class Watcher {
       if (s.timestamps.length >= maxRows) more = true;
       newest = Math.max(newest, s.timestamps[s.timestamps.length - 1]);
     }
-    if (batch.length === 0) return { scored: 0, opened: [], resolved: [], held: [], created: [], progressed: false, more: false };
+    if (batch.length === 0) return { scored: 0, opened: [], resolved: [], held: [], created: [], updated: [], progressed: false, more: false };
     const before = new Map(this.tracker.incidents.map((i) => [i.id, JSON.stringify(i)]));
     const write: StepWrite = { scores: [], modelId: this.modelId, scorerStates: [], incidents: [], alerts: [], status: [], meta: { ...extraMeta }, ...(this.o.fence ? { fence: this.o.fence } : {}) };
     let scored = 0;
@@ -174,7 +176,7 @@ export class Watcher {
     }
     this.tracker.tick(newest);
     const now = newest; // data time: what the step has seen
-    const result: StepResult = { scored, opened: [], resolved: [], held: [], created: [], progressed: true, more };
+    const result: StepResult = { scored, opened: [], resolved: [], held: [], created: [], updated: [], progressed: true, more };
     for (const i of this.tracker.incidents) {
       const prev = before.get(i.id);
       const changed = prev !== JSON.stringify(i);
@@ -182,9 +184,12 @@ export class Watcher {
       // a held incident is looked at again each step: its grace period may have ended
       if (!changed && !(held && !held.paged && i.state !== 'resolved')) continue;
       const wasPaged = held?.paged ?? false;
-      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, this.o, (id) => Boolean(this.details.get(id)?.symptomOf));
-      // once paged, the time it paged stays (enrich sets it in the step that pages it)
-      const d = { ...e, ...(wasPaged && typeof held?.pagedAt === 'number' ? { pagedAt: held.pagedAt } : {}), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };
+      const pagedBefore = wasPaged && typeof held?.pagedAt === 'number' ? held.pagedAt : undefined;
+      const sent = held?.updates ?? [];
+      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs }, (id) => Boolean(this.details.get(id)?.symptomOf), pagedBefore, sent);
+      // once paged, the time it paged stays (enrich sets it in the step that pages it); an update sent stays sent
+      const fresh = (e.updates ?? []).slice(sent.length);
+      const d = { ...e, ...(pagedBefore !== undefined ? { pagedAt: pagedBefore } : {}), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };
       this.details.set(i.id, d);
       write.incidents.push({ ...i, ...d });
       if (prev === undefined) result.created.push(i);
@@ -194,6 +199,10 @@ export class Watcher {
         for (const sink of sinks) write.alerts.push({ sink, key: `${i.id}:open`, incidentId: i.id, kind: 'open', createdAt: at });
         result.opened.push(i);
       } else if (!d.paged && prev === undefined) result.held.push(i);
+      for (const t of fresh) {
+        for (const sink of sinks) write.alerts.push({ sink, key: `${i.id}:update:${t}`, incidentId: i.id, kind: 'update', createdAt: at });
+        result.updated.push(i);
+      }
       const wasResolved = prev !== undefined && (JSON.parse(prev) as Incident).state === 'resolved';
       if (i.state === 'resolved' && !wasResolved && d.paged) {
         for (const sink of sinks) write.alerts.push({ sink, key: `${i.id}:resolved`, incidentId: i.id, kind: 'resolved', createdAt: at });

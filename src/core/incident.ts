@@ -25,9 +25,27 @@ export interface Incident {
   sustainedFrom?: number;
   /** Data time of the point that opened the incident (its onset can be earlier: where its first run began). */
   openedAt?: number;
+  /** Its renewals, oldest first: a later segment (the score went below the keep-open level long enough to close the
+   *  previous one, then rose again within the quiet period) that met an opening rule again (the persistence run at
+   *  the opening level, or the sustained run: what would have opened a new incident). `from` is where that run began, `at` the point at which it met the rule. A renewal of an
+   *  incident that paged notifies the operator once more (src/app/enrich.ts updatesOf): an open incident may hide a
+   *  second hotspot on the same machine. At most RENEWALS_KEPT are kept (the newest). */
+  renewals?: Renewal[];
   peak: number;
   segments: number;
 }
+
+/** One renewal of an incident (Incident.renewals). */
+export interface Renewal {
+  from: number;
+  at: number;
+  /** How long the incident had been quiet (no point at the keep-open level) before the renewing segment began
+   *  (absent when a restart lost it). */
+  quietMs?: number;
+}
+
+/** Renewals an incident keeps (the newest): an incident that flaps for days must not grow without bound. */
+export const RENEWALS_KEPT = 50;
 
 /** One metric's share of an incident's deviation from the machine's baseline. */
 export interface Contribution {
@@ -97,6 +115,9 @@ export interface Breach {
   firstWarnedAt: number;
 }
 
+/** What an alert about an incident says: it paged, it renewed while open (an update), it resolved. */
+export type AlertKind = 'open' | 'resolved' | 'update';
+
 /** What an operator said about an incident. */
 export type IncidentLabel = 'hotspot' | 'false-alarm' | 'expected';
 export const INCIDENT_LABELS: readonly IncidentLabel[] = ['hotspot', 'false-alarm', 'expected'];
@@ -117,6 +138,10 @@ export interface IncidentDetail {
    *  (absent while it has not paged). Whether an event paged is judged by it: a page sent before the event began was
    *  not the event's (src/eval/incidents.ts). */
   pagedAt?: number | null;
+  /** Data times at which it notified the operator again after its page (an 'update' alert): its renewals
+   *  (Incident.renewals) after the page that no event's grace period held (src/app/enrich.ts updatesOf). Once sent,
+   *  kept. */
+  updates?: number[];
   /** Time to breach of its leading metric's limit, when a limit is set and the metric is rising. */
   breach?: Breach | null;
   /** Set when this is back-pressure from a hotspot on another machine whose incident was open (this id): a symptom,

@@ -6,7 +6,7 @@
 // incidents are re-posted more often than that (refresh), as Prometheus re-sends firing alerts — so when flinkscope
 // stops, its alerts end by themselves instead of firing forever. A resolved incident is posted with endsAt = its
 // resolve time. Labels are an alert's identity: when they change during an incident (its type or cause became
-// clearer), the old label set is ended in the same post.
+// clearer, or it renewed: `episode`, an update), the old label set is ended in the same post.
 import type { HotspotType, IncidentRecord } from '../core/incident.js';
 import { AlertError, type AlertKind, type AlertOutcome, type AlertSink } from './alerts.js';
 
@@ -88,6 +88,9 @@ export class AlertmanagerAlerter implements AlertSink {
     const l: Record<string, string> = { alertname: 'FlinkHotspot', incident: inc.id, machine: inc.machine, type: inc.type, severity: SEVERITY[inc.type] };
     if (job) l.job = job;
     if (operator) l.operator = operator;
+    // each update (the incident rose again while open) is a new label set: Alertmanager notifies on it, as for a new
+    // alert, and the previous set ends in the same post
+    if (inc.updates?.length) l.episode = String(inc.updates.length + 1);
     return l;
   }
 

@@ -9,7 +9,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { Breach, Incident, IncidentRecord } from '../core/incident.js';
+import type { AlertKind, Breach, Incident, IncidentRecord } from '../core/incident.js';
 
 const PRIVATE = new BlockList();
 for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
@@ -52,7 +52,7 @@ export interface AlertConfig {
 
 const MAX_REDIRECTS = 3;
 
-export type AlertKind = 'open' | 'resolved';
+export type { AlertKind };
 
 export type AlertOutcome = 'sent' | 'duplicate' | 'rate-limited';
 
@@ -61,9 +61,10 @@ export type AlertOutcome = 'sent' | 'duplicate' | 'rate-limited';
 export interface AlertSink {
   /** The outbox's name for the sink: each sink has its own rows and its own delivery state. */
   readonly name: string;
-  send(inc: IncidentRecord, kind: AlertKind, now?: number): Promise<AlertOutcome>;
+  /** `key` is the outbox's receiver-side id (default `<incident>:<kind>`; an incident has one per update). */
+  send(inc: IncidentRecord, kind: AlertKind, now?: number, key?: string): Promise<AlertOutcome>;
   /** Alerts that waited out a rate limit, sent together (a sink without a rate limit may post them as it likes). */
-  sendDigest(items: { inc: IncidentRecord; kind: AlertKind }[], now?: number): Promise<void>;
+  sendDigest(items: { inc: IncidentRecord; kind: AlertKind; key?: string }[], now?: number): Promise<void>;
 }
 
 export class AlertError extends Error {
@@ -125,26 +126,31 @@ export class WebhookAlerter implements AlertSink {
     }
   }
 
-  payload(inc: Incident, kind: AlertKind): unknown {
+  /** The alert's body; an update says when the incident renewed (`key` is `<incident>:update:<data time>`). */
+  payload(inc: Incident, kind: AlertKind, key = `${inc.id}:${kind}`): unknown {
     if (this.cfg.format === 'slack') {
+      const breach = breachText((inc as { breach?: Breach | null }).breach);
+      if (kind === 'update') {
+        const at = Number(key.slice(key.lastIndexOf(':') + 1));
+        return { text: `:repeat: flinkscope: ${inc.type} hotspot on ${inc.machine} rose again at ${Number.isFinite(at) ? new Date(at).toISOString() : 'an unknown time'} while its incident was still open (open since ${new Date(inc.onset).toISOString()}, incident ${inc.id})${breach}` };
+      }
       const when = new Date(kind === 'open' ? inc.onset : (inc.resolvedAt ?? inc.lastSeen)).toISOString();
       const text = kind === 'open'
-        ? `:rotating_light: flinkscope: ${inc.type} hotspot on ${inc.machine} since ${when} (peak score ${inc.peak.toFixed(2)}, incident ${inc.id})${breachText((inc as { breach?: Breach | null }).breach)}`
+        ? `:rotating_light: flinkscope: ${inc.type} hotspot on ${inc.machine} since ${when} (peak score ${inc.peak.toFixed(2)}, incident ${inc.id})${breach}`
         : `:white_check_mark: flinkscope: ${inc.machine} resolved at ${when} (incident ${inc.id})`;
       return { text };
     }
-    return { id: `${inc.id}:${kind}`, kind, incident: inc };
+    return { id: key, kind, incident: inc };
   }
 
   /** Sends one alert unless already sent for (incident, kind) or over the rate limit. `now` is the clock (ms). The
    *  receiver-side id `<incident>:<kind>` travels in the payload (JSON) and as the Idempotency-Key header. */
-  async send(inc: Incident, kind: AlertKind, now = Date.now()): Promise<AlertOutcome> {
-    const key = `${inc.id}:${kind}`;
+  async send(inc: Incident, kind: AlertKind, now = Date.now(), key = `${inc.id}:${kind}`): Promise<AlertOutcome> {
     if (this.sentKeys.has(key)) return 'duplicate';
     while (this.sentTimes.length && now - this.sentTimes[0] >= this.cfg.windowMs) this.sentTimes.shift();
     // Resolve messages bypass the limit so no open alert is left dangling.
-    if (kind === 'open' && this.sentTimes.length >= this.cfg.maxPerWindow) return 'rate-limited';
-    const res = await this.post(JSON.stringify(this.payload(inc, kind)), key);
+    if (kind !== 'resolved' && this.sentTimes.length >= this.cfg.maxPerWindow) return 'rate-limited';
+    const res = await this.post(JSON.stringify(this.payload(inc, kind, key)), key);
     if (res.status < 200 || res.status >= 300) throw new AlertError(`webhook ${res.url} answered HTTP ${res.status}`);
     this.sentKeys.add(key);
     this.sentTimes.push(now);
@@ -156,14 +162,15 @@ export class WebhookAlerter implements AlertSink {
    * or one Slack text listing them) — past the limit, so a backlog drains in one post instead of trickling out. Each
    * inner alert keeps its own id for receivers that de-duplicate.
    */
-  async sendDigest(items: { inc: Incident; kind: AlertKind }[], now = Date.now()): Promise<void> {
-    const fresh = items.filter((x) => !this.sentKeys.has(`${x.inc.id}:${x.kind}`));
+  async sendDigest(items: { inc: Incident; kind: AlertKind; key?: string }[], now = Date.now()): Promise<void> {
+    const keyOf = (x: { inc: Incident; kind: AlertKind; key?: string }): string => x.key ?? `${x.inc.id}:${x.kind}`;
+    const fresh = items.filter((x) => !this.sentKeys.has(keyOf(x)));
     if (fresh.length === 0) return;
-    const keys = fresh.map((x) => `${x.inc.id}:${x.kind}`);
+    const keys = fresh.map(keyOf);
     const id = `digest:${keys[0]}+${keys.length - 1}`;
     const body = this.cfg.format === 'slack'
-      ? { text: `flinkscope: ${fresh.length} alerts held back by the rate limit:\n${fresh.map((x) => (this.payload(x.inc, x.kind) as { text: string }).text).join('\n')}` }
-      : { id, kind: 'digest', alerts: fresh.map((x) => this.payload(x.inc, x.kind)) };
+      ? { text: `flinkscope: ${fresh.length} alerts held back by the rate limit:\n${fresh.map((x) => (this.payload(x.inc, x.kind, keyOf(x)) as { text: string }).text).join('\n')}` }
+      : { id, kind: 'digest', alerts: fresh.map((x) => this.payload(x.inc, x.kind, keyOf(x))) };
     const res = await this.post(JSON.stringify(body), id);
     if (res.status < 200 || res.status >= 300) throw new AlertError(`webhook ${res.url} answered HTTP ${res.status}`);
     for (const k of keys) this.sentKeys.add(k);

@@ -8,7 +8,7 @@
 import type { Series } from '../core/series.js';
 import { RingBuffer } from './ring.js';
 import { typeSegment, TypingError } from './typing.js';
-import type { Breach, HotspotType, Incident } from '../core/incident.js';
+import { RENEWALS_KEPT, type Breach, type HotspotType, type Incident } from '../core/incident.js';
 import { joinRows, keepRow, type KeptRows } from './kept-rows.js';
 import { contributionsFrom, baselineLevels, type BaselineLevels, type Contribution } from './explain.js';
 import type { IncidentTracker } from './incidents.js';
@@ -58,6 +58,11 @@ export interface ScoredPoint {
 
 interface OpenSegment extends KeptRows {
   onset: number;
+  /** Where this segment itself began (`onset` is the incident's for a segment that joined one); absent in states
+   *  saved before it (such a segment never renews its incident). */
+  since?: number;
+  /** For a segment that joined an incident: how long the incident had been quiet before it (ms). */
+  quietMs?: number;
   lastHit: number;
   gap: number;
   peak: number;
@@ -72,7 +77,7 @@ export interface MachineState {
   cursor: number;
   /** Rows and baseline of the machine's last closed segment, for typing a later segment of the same incident. */
   closed?: ({ incidentId: string; baseline: number[] } & KeptRows) | null;
-  open: ({ onset: number; lastHit: number; gap: number; peak: number; baseline: number[]; incidentId: string; incident?: undefined } & KeptRows) | null;
+  open: ({ onset: number; since?: number; quietMs?: number; lastHit: number; gap: number; peak: number; baseline: number[]; incidentId: string; incident?: undefined } & KeptRows) | null;
   candidate?: Candidate | null;
   /** The machine's alarm-level state (e.g. its SPOT tail), when the levels keep one. */
   levels?: unknown;
@@ -340,6 +345,7 @@ export class OnlineScorer {
         if (p.score >= high) seg.incident.lastHigh = Math.max(seg.incident.lastHigh ?? -Infinity, p.t);
         seg.incident.peak = Math.max(seg.incident.peak, p.score);
         this.qualify(machine, seg.incident, high, low);
+        this.renew(machine, seg, p.t);
         this.classify(machine);
       } else if (++seg.gap > this.maxGap) {
         this.classify(machine, Array.from(row));
@@ -369,6 +375,7 @@ export class OnlineScorer {
       }
       this.candidates.delete(machine);
       const known = this.tracker.incidents.length;
+      const quietSince = this.tracker.active(machine)?.lastSeen;
       const incident = this.tracker.addSegment({ machine, type: 'spike', onset: cand.onset, end: p.t, peak: cand.peak });
       if (p.score >= high) incident.lastHigh = Math.max(incident.lastHigh ?? -Infinity, p.t);
       if (this.tracker.incidents.length > known) incident.openedAt = p.t; // a new incident, not a segment joining one
@@ -376,10 +383,12 @@ export class OnlineScorer {
       // a segment that joins the incident of the machine's previous one is typed together with it, against the
       // baseline from before the incident began (a slow rise detected in pieces is still one rise)
       const joined = prev && prev.incidentId === incident.id;
-      this.open.set(machine, {
-        onset: joined ? incident.onset : cand.onset, lastHit: p.t, gap: 0, peak: cand.peak,
+      const seg: OpenSegment = {
+        onset: joined ? incident.onset : cand.onset, since: cand.onset, ...(this.tracker.incidents.length === known && quietSince !== undefined ? { quietMs: cand.onset - quietSince } : {}), lastHit: p.t, gap: 0, peak: cand.peak,
         ...(joined ? joinRows(prev, cand, this.cfg.channels.length) : { rows: cand.rows, stride: cand.stride, seen: cand.seen }), baseline: joined ? prev.baseline : Float32Array.from(cand.baseline), incident,
-      });
+      };
+      this.open.set(machine, seg);
+      this.renew(machine, seg, p.t);
       this.classify(machine);
       return;
     }
@@ -416,6 +425,23 @@ export class OnlineScorer {
     const sustain = this.cfg.sustainPoints ?? 0;
     const run = sustain > 0 && low < high ? (r.low.length >= sustain ? r.low : null) : r.high.length >= this.minPoints ? r.high : null;
     if (run) incident.sustainedFrom = Math.max(incident.sustainedFrom ?? -Infinity, run[0]);
+  }
+
+  /** A later segment of an incident that meets the opening rule again — the persistence run at the opening level or
+   *  the sustained run at the keep-open level, whichever a new incident would have opened on — renews the incident,
+   *  once per segment, at point `t` (Incident.renewals). */
+  private renew(machine: string, seg: OpenSegment, t: number): void {
+    const i = seg.incident;
+    if (seg.since === undefined || seg.since <= i.onset) return;
+    if ((i.renewals?.at(-1)?.from ?? -Infinity) >= seg.since) return;
+    const r = this.runs.get(machine);
+    const persisted = r && r.high.length >= this.minPoints && r.high[0] >= seg.since ? r.high[0] : undefined;
+    const sustained = i.sustainedFrom !== undefined && i.sustainedFrom >= seg.since ? i.sustainedFrom : undefined;
+    const from = persisted ?? sustained;
+    if (from === undefined) return;
+    const list = i.renewals ?? (i.renewals = []);
+    list.push({ from, at: t, ...(seg.quietMs !== undefined ? { quietMs: seg.quietMs } : {}) });
+    if (list.length > RENEWALS_KEPT) list.splice(0, list.length - RENEWALS_KEPT);
   }
 
   /** (Re)types the machine's open segment on its top-contributing metric; `after` (C,) closes it. */

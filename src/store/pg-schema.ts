@@ -141,4 +141,7 @@ export const PG_MIGRATIONS: PgMigration[] = [
   // arrival order already; what scatters there is the (machine, ts) index — so this version only keeps the two
   // engines' numbers in step.
   `SELECT 1;`,
+  // 8: 'update' alerts (see schema.ts)
+  `ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
+   ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN ('open', 'resolved', 'update'));`,
 ];

@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
 import type { FlinkEvent } from '../core/event.js';
-import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
+import type { AlertKind, IncidentLabel, IncidentRecord } from '../core/incident.js';
 import type { JobGraphSnapshot } from '../core/jobgraph.js';
 import { PG_MIGRATIONS } from './pg-schema.js';
 import { eachEntry, eachSum, entryCount, mergeRows, packRow } from './rows.js';
@@ -38,7 +38,7 @@ export const redact = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*
 interface IncidentRow extends IncidentRowBase { paged: boolean; detail: Partial<IncidentRecord> }
 const toRecord = (r: IncidentRow): IncidentRecord => incidentRecord(r, r.detail);
 
-interface OutboxRow { id: number; sink: string; key: string; incident_id: string; kind: 'open' | 'resolved'; created_at: number; attempts: number; next_at: number; delivered_at: number | null; last_error: string | null }
+interface OutboxRow { id: number; sink: string; key: string; incident_id: string; kind: AlertKind; created_at: number; attempts: number; next_at: number; delivered_at: number | null; last_error: string | null }
 const toAlert = (r: OutboxRow): OutboxAlert => ({ id: r.id, sink: r.sink, key: r.key, incidentId: r.incident_id, kind: r.kind, createdAt: r.created_at, attempts: r.attempts, nextAt: r.next_at, deliveredAt: r.delivered_at, lastError: r.last_error });
 
 type Q = Pick<pg.PoolClient, 'query'>;

@@ -147,4 +147,13 @@ export const MIGRATIONS: Migration[] = [
    INSERT INTO score_rollups_v7 SELECT level, bucket, machine, max FROM score_rollups ORDER BY level, bucket, machine;
    DROP TABLE score_rollups;
    ALTER TABLE score_rollups_v7 RENAME TO score_rollups;`,
+  // 8: 'update' alerts — a paged incident that renews (a second hotspot on a machine whose incident is still open)
+  // notifies again (src/app/enrich.ts updatesOf).
+  `CREATE TABLE outbox_v8 (id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, key TEXT NOT NULL, incident_id TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('open', 'resolved', 'update')), created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL, delivered_at INTEGER, last_error TEXT, UNIQUE (sink, key));
+   INSERT INTO outbox_v8 SELECT id, sink, key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error FROM outbox;
+   DROP TABLE outbox;
+   ALTER TABLE outbox_v8 RENAME TO outbox;
+   CREATE INDEX outbox_due ON outbox (next_at) WHERE delivered_at IS NULL;`,
 ];

@@ -8,7 +8,7 @@ import type { Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
 import type { FlinkEvent } from '../core/event.js';
 import type { JobGraphSnapshot } from '../core/jobgraph.js';
-import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
+import type { AlertKind, IncidentLabel, IncidentRecord } from '../core/incident.js';
 import { MIGRATIONS } from './schema.js';
 import { eachEntry, eachSum, entryCount, mergeRows, packRow, packSums, unpackRow } from './rows.js';
 import { SAMPLES, SCORES, TwoTables } from './recent.js';
@@ -41,7 +41,7 @@ interface IncidentRow extends IncidentRowBase { paged: number; detail: string }
 
 const toRecord = (r: IncidentRow): IncidentRecord => incidentRecord({ ...r, paged: r.paged === 1 }, JSON.parse(r.detail) as Partial<IncidentRecord>);
 
-interface OutboxRow { id: number; sink: string; key: string; incident_id: string; kind: 'open' | 'resolved'; created_at: number; attempts: number; next_at: number; delivered_at: number | null; last_error: string | null }
+interface OutboxRow { id: number; sink: string; key: string; incident_id: string; kind: AlertKind; created_at: number; attempts: number; next_at: number; delivered_at: number | null; last_error: string | null }
 const toAlert = (r: OutboxRow): OutboxAlert => ({ id: r.id, sink: r.sink, key: r.key, incidentId: r.incident_id, kind: r.kind, createdAt: r.created_at, attempts: r.attempts, nextAt: r.next_at, deliveredAt: r.delivered_at, lastError: r.last_error });
 
 /** Applies the migrations after `have` up to `upTo` (all by default) on an open database. */

@@ -7,7 +7,7 @@ import type { Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
 import type { FlinkEvent } from '../core/event.js';
 import type { JobGraphSnapshot } from '../core/jobgraph.js';
-import type { Incident, IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
+import type { AlertKind, Incident, IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
 
 export class StoreError extends Error {
   constructor(message: string) {
@@ -69,10 +69,11 @@ export interface OutboxAlert {
   id: number;
   /** The sink it goes to ('webhook', 'alertmanager'): each sink has its own row and its own delivery state. */
   sink: string;
-  /** Idempotency key: `<incident id>:<kind>` — the receiver-side id (unique per sink). */
+  /** Idempotency key: `<incident id>:<kind>` (an update: `<incident id>:update:<data time>`) — the receiver-side id
+   *  (unique per sink). */
   key: string;
   incidentId: string;
-  kind: 'open' | 'resolved';
+  kind: AlertKind;
   createdAt: number;
   attempts: number;
   /** Not before this time (back-off, or a rate-limit deferral). */
@@ -90,7 +91,7 @@ export interface StepWrite {
   /** Incidents created or changed by the watcher; the operator's fields (ack, label) are never written here. */
   incidents: (Incident & IncidentDetail)[];
   /** Alerts to enqueue (sink default 'webhook'); a (sink, key) already in the outbox is ignored. */
-  alerts: { key: string; incidentId: string; kind: 'open' | 'resolved'; createdAt: number; sink?: string }[];
+  alerts: { key: string; incidentId: string; kind: AlertKind; createdAt: number; sink?: string }[];
   /** Machine rows of the cluster view. */
   status: MachineStatus[];
   /** Watcher bookkeeping kept with the step (e.g. the next incident number). */

@@ -113,6 +113,11 @@ describe(`store (${engine})`, () => {
     // the watcher's run bookkeeping survives a restart: a held incident pages afterwards only on its sustained run
     assert.deepEqual([back.lastHigh, back.sustainedFrom, back.openedAt, back.breach], [999_000, 990_000, 2, breach]);
     assert.deepEqual((await s.activeIncidents())[0].breach, breach);
+    // its renewals and the updates it sent, too (a restarted watcher neither forgets nor repeats them)
+    const renewals = [{ from: 500_000, at: 520_000, quietMs: 60_000 }];
+    await s.commitStep(step({ incidents: [{ ...inc('inc-1', 'm', 2), lastSeen: 999_999, segments: 2, renewals, updates: [520_000] }] }));
+    const renewed = (await s.activeIncidents())[0];
+    assert.deepEqual([renewed.renewals, renewed.updates], [renewals, [520_000]]);
     // a failing step leaves nothing behind
     await assert.rejects(s.commitStep(step({ scores: [{ machine: 'm', points: [{ t: 3, score: 1 }] }], incidents: [{ ...inc('inc-2', 'm', 3), machine: null as unknown as string }] })));
     assert.deepEqual((await s.scores('m', 0, 10)).t, [1, 2], 'the scores of the failed step were rolled back');
@@ -140,6 +145,9 @@ describe(`store (${engine})`, () => {
     assert.deepEqual((await s.dueAlerts(100, 10, undefined, ['inc-p1-', 'inc-p2-'])).map((x) => x.incidentId), ['inc-p1-1', 'inc-p2-1']);
     assert.deepEqual(await s.dueAlerts(100, 10, undefined, []), []);
     assert.equal((await s.dueAlerts(100, 10)).length, 3);
+    // an update: one row per renewal, each with its own key
+    await s.commitStep(step({ alerts: [600, 900].map((t) => ({ key: `inc-1:update:${t}`, incidentId: 'inc-1', kind: 'update' as const, createdAt: 10 })) }));
+    assert.deepEqual((await s.alerts({ incidentId: 'inc-1' })).map((x) => [x.key, x.kind]), [['inc-1:open', 'open'], ['inc-1:update:600', 'update'], ['inc-1:update:900', 'update']]);
     await s.close();
   });
 

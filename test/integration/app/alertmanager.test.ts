@@ -2,7 +2,8 @@
 // own config and storage, clustering off): `watch --alertmanager` queues the incident for the Alertmanager sink, the
 // alert arrives with its labels and annotations and Alertmanager notifies its receiver (a loopback webhook); a
 // silence suppresses the next incident's alert (listed as suppressed, never notified); the resolve ends the alert
-// (endsAt) and Alertmanager sends the resolved notification; re-posting keeps an open alert firing.
+// (endsAt) and Alertmanager sends the resolved notification; re-posting keeps an open alert firing; an update is a new
+// episode Alertmanager notifies.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -151,6 +152,23 @@ describe('alerts through a real Alertmanager', { skip: !haveAm && `${BIN} not in
     const done = await until('the receiver told inc-21 is resolved', async () => notificationsOf('inc-21', 'resolved')[0]);
     assert.equal(Date.parse(done.endsAt), resolvedAt, 'endsAt is the resolve time');
     assert.ok((await alertOf('inc-22')), 'the other incident is still there');
+    await store.close();
+  });
+
+  it('an update (the incident rose again while open) is a new episode that Alertmanager notifies; the old one ends', async () => {
+    const store = new SqliteStore(join(dir, 'update.db'));
+    const d = new AlertDispatcher(store, new AlertmanagerAlerter({ url: amUrl, resendMs: 10_000 }));
+    const t = Date.now() - 120_000;
+    await store.commitStep(step({ incidents: [open('inc-31', t)], alerts: [{ sink: 'alertmanager', key: 'inc-31:open', incidentId: 'inc-31', kind: 'open', createdAt: t }] }));
+    assert.equal((await d.deliver()).delivered, 1);
+    await until('inc-31 notified', async () => notificationsOf('inc-31', 'firing').length > 0);
+    const u = t + 90_000;
+    await store.commitStep(step({ incidents: [{ ...open('inc-31', t), updates: [u] }], alerts: [{ sink: 'alertmanager', key: `inc-31:update:${u}`, incidentId: 'inc-31', kind: 'update', createdAt: Date.now() }] }));
+    assert.equal((await d.deliver()).delivered, 1);
+    const second = await until('the receiver told of episode 2', async () => notificationsOf('inc-31', 'firing').find((a) => a.labels.episode === '2'));
+    assert.equal(second.labels.machine, 'tm-1');
+    const active = (await alerts()).filter((a) => a.labels.incident === 'inc-31');
+    assert.deepEqual(active.map((a) => a.labels.episode), ['2'], 'the first episode\'s label set ended in the same post');
     await store.close();
   });
 

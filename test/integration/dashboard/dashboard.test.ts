@@ -33,6 +33,9 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
     { id: 'inc-ae', machine: 'tm-5', state: 'resolved', type: 'level-shift', onset: at(41), lastSeen: at(44), resolvedAt: at(50), peak: 6, segments: 1,
       explanation: [{ name: 'records_in_per_s', share: 1, meanZ: -6 }], jobs: [], movers: [], cause: null, events: ['ev-failover'], paged: false, afterEffectOf: 'ev-failover' }],
   });
+  // the hot machine's incident rose again while it was open: an update was sent
+  const host = (await store.incident(hostId))!;
+  await store.commitStep({ scores: [], modelId: null, scorerStates: [], alerts: [], status: [], meta: {}, incidents: [{ ...host, paged: true, updates: [at(126)] }] });
   const { app, address: base } = await serveApi(new InspectionService(store), { port: 0, token: TOKEN });
   const shots = join('artifacts', 'screenshots');
   mkdirSync(shots, { recursive: true });
@@ -125,6 +128,8 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
     assert.match(await page.textContent('#incidents') ?? '', new RegExp(`symptom of ${hostId}`));
     await open(page, '#/incident/inc-0');
     assert.match(await page.textContent('#paged') ?? '', new RegExp(`^no — a symptom of ${hostId}$`));
+    await open(page, `#/incident/${hostId}`);
+    assert.match(await page.textContent('#paged') ?? '', new RegExp(`^yes.*; rose again while open — updates sent at ${new Date(at(126)).toISOString().slice(0, 16).replace('T', ' ')}$`));
     // an after-effect names its event in the list and on its page, and the event lists it
     await open(page, '#/incidents?state=all&machine=tm-5');
     assert.match(await page.textContent('#incidents') ?? '', /after-effect of ev-failover/);

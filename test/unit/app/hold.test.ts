@@ -4,8 +4,8 @@
 // opening level does not page it); an incident still open when a later event comes is held by that event too.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { holdUntil, pagesNow } from '../../../src/app/enrich.js';
-import type { Incident } from '../../../src/core/incident.js';
+import { holdUntil, pagesNow, updatesOf } from '../../../src/app/enrich.js';
+import type { Incident, Renewal } from '../../../src/core/incident.js';
 import type { FlinkEvent } from '../../../src/core/event.js';
 
 const MIN = 60_000;
@@ -45,5 +45,34 @@ describe('event hold', () => {
     assert.equal(pagesNow(hotspot, until, 109 * MIN), false, 'not during the hold');
     assert.equal(pagesNow(hotspot, until, 124 * MIN), true, 'a change that stays pages');
     assert.equal(pagesNow(catchUp, -Infinity, 100 * MIN), true, 'no hold: pages');
+  });
+});
+
+describe('updates of a paged incident (src/app/enrich.ts updatesOf)', () => {
+  const ren = (from: number): Renewal => ({ from: from * MIN, at: (from + 1) * MIN, quietMs: MIN });
+  const renewed = inc({ openedAt: 100 * MIN, lastSeen: 200 * MIN, renewals: [ren(98), ren(120), ren(140)] });
+  it('a renewal after the page notifies; none before it, none while it has not paged', () => {
+    assert.deepEqual(updatesOf(renewed, [], 10 * MIN, 100 * MIN, 10 * MIN), [121 * MIN, 141 * MIN], '21 min after the page, then 20 more (≥ 2 × 10)');
+    assert.deepEqual(updatesOf(renewed, [], 10 * MIN, 121 * MIN, 10 * MIN), [141 * MIN], 'the renewal that paged a held incident is its page');
+    assert.deepEqual(updatesOf(renewed, [], 10 * MIN, undefined, 10 * MIN), []);
+    assert.deepEqual(updatesOf(inc({}), [], 10 * MIN, 100 * MIN, 10 * MIN), [], 'no renewal, no update');
+  });
+  it('a flapping incident falls silent: each update waits twice as long as the one before', () => {
+    const flaps = inc({ openedAt: 100 * MIN, renewals: [102, 111, 113, 131, 140, 150, 172, 200].map(ren) });
+    // 112 (12 ≥ 10 after the page), 132 (20 ≥ 20), 173 (41 ≥ 40); 114, 141, 151 and 201 come too soon
+    assert.deepEqual(updatesOf(flaps, [], 10 * MIN, 100 * MIN, 10 * MIN), [112 * MIN, 132 * MIN, 173 * MIN]);
+    assert.deepEqual(updatesOf(flaps, [], 10 * MIN, 100 * MIN, 0), flaps.renewals!.map((r) => r.at), 'afterMs 0: every renewal');
+    // what was sent stays, and the spacing continues from it (a restarted watcher, or renewals no longer kept)
+    assert.deepEqual(updatesOf(flaps, [], 10 * MIN, 100 * MIN, 10 * MIN, [112 * MIN]), [112 * MIN, 132 * MIN, 173 * MIN]);
+    assert.deepEqual(updatesOf(flaps, [], 10 * MIN, 100 * MIN, 10 * MIN, [105 * MIN]), [105 * MIN, 132 * MIN, 173 * MIN]);
+  });
+  it('a renewal whose run began in an event\'s grace period is that event\'s after-effect: no update', () => {
+    const u = (events: FlinkEvent[], grace = 10 * MIN): number[] => updatesOf(renewed, events, grace, 100 * MIN, 10 * MIN);
+    assert.deepEqual(u([restart(135 * MIN)]), [121 * MIN], 'the restart at 135 holds the run from 140');
+    assert.deepEqual(u([restart(141 * MIN)]), [121 * MIN, 141 * MIN], 'an event after the run began does not');
+    assert.deepEqual(u([restart(125 * MIN)]), [121 * MIN, 141 * MIN], 'nor one more than the grace period before it');
+    assert.deepEqual(u([restart(135 * MIN)], 0), [121 * MIN, 141 * MIN], 'grace 0: events hold nothing');
+    const lag: FlinkEvent = { id: 'lag', ts: 135 * MIN, kind: 'lag-growing', machines: ['tm-1'], detail: 'lag' };
+    assert.deepEqual(u([lag]), [121 * MIN, 141 * MIN], 'a symptom event holds no update');
   });
 });

@@ -99,10 +99,42 @@ describe('watcher (product path)', () => {
     }
   });
 
+  it('a paged incident that rises again while open sends an update, once, to the webhook', async () => {
+    const hook = await receiver();
+    const store = new SqliteStore(':memory:');
+    try {
+      await store.insertSamples(samples('tm-1', 0, 300));
+      const det = await zscore(store, 'tm-1', 299);
+      const o: WatchOptions = { window: 32, resolveAfterMs: 5 * 60_000, maxRowsPerStep: 100 };
+      const w = await Watcher.open(store, det, 6, null, o);
+      await drain(w);
+      // hot 310-319, quiet 320-323 (4 min: the segment closes, the incident stays open), hot again from 324
+      await store.insertSamples(samples('tm-1', 300, 360, [[310, 320], [324, 334]]));
+      const r = await w.step();
+      assert.deepEqual(r.opened.map((i) => i.id), ['inc-1']);
+      assert.deepEqual(r.updated.map((i) => i.id), ['inc-1']);
+      const [inc] = (await store.incidents()).items;
+      assert.equal(inc.renewals?.length, 1);
+      assert.equal(inc.renewals![0].from, at(324), 'the new run began at 324');
+      assert.deepEqual(inc.updates, [inc.renewals![0].at]);
+      await new AlertDispatcher(store, new WebhookAlerter({ url: hook.url })).deliver();
+      assert.deepEqual(hook.posts.map((p) => [p.id, p.kind]), [['inc-1:open', 'open'], [`inc-1:update:${inc.updates![0]}`, 'update'], ['inc-1:resolved', 'resolved']]);
+      // without a quiet stretch that closes the segment there is no update
+      const flat = new SqliteStore(':memory:');
+      await flat.insertSamples(samples('tm-1', 0, 360, [[310, 334]]));
+      await drain(await Watcher.open(flat, det, 6, null, o));
+      assert.deepEqual((await flat.alerts()).map((a) => a.kind), ['open', 'resolved']);
+      await flat.close();
+    } finally {
+      await store.close();
+      hook.close();
+    }
+  });
   it('a watcher restarted after every step writes exactly what an uninterrupted one writes', async () => {
     const make = async (): Promise<SqliteStore> => {
       const s = new SqliteStore(':memory:');
-      await s.insertSamples([...samples('tm-1', 0, 500, [[320, 350], [420, 430]]), ...samples('tm-2', 0, 500, [[380, 400]])]);
+      // tm-2's hotspot goes quiet for 4 min and comes back within the quiet period: one incident, renewed (an update)
+      await s.insertSamples([...samples('tm-1', 0, 500, [[320, 350], [420, 430]]), ...samples('tm-2', 0, 500, [[380, 390], [394, 402]])]);
       return s;
     };
     const a = await make();
@@ -118,6 +150,7 @@ describe('watcher (product path)', () => {
     });
     const [da, db] = [await dump(a), await dump(b)];
     assert.ok(da.incidents.length >= 3, `incidents: ${da.incidents.map((i) => i.id)}`);
+    assert.ok(da.alerts.some((k) => k.includes(':update:')), `an update was queued: ${da.alerts}`);
     assert.deepEqual(db, da);
     await a.close();
     await b.close();

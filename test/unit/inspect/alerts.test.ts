@@ -31,6 +31,15 @@ describe('webhook alerts (local HTTP receiver)', () => {
       const s = new WebhookAlerter({ url, format: 'slack' });
       await s.send(inc('9'), 'open', 0);
       assert.match((got[4] as { text: string }).text, /spike hotspot on tm-1/);
+      // updates: one per renewal, each with its own key (the outbox's), past the de-dup of the open alert
+      const j = new WebhookAlerter({ url });
+      assert.equal(await j.send(inc('5'), 'open', 0), 'sent');
+      assert.equal(await j.send(inc('5'), 'update', 1, '5:update:600000'), 'sent');
+      assert.equal(await j.send(inc('5'), 'update', 2, '5:update:900000'), 'sent');
+      assert.equal(await j.send(inc('5'), 'update', 3, '5:update:600000'), 'duplicate');
+      assert.deepEqual(got.slice(5).map((g) => [(g as { id: string }).id, (g as { kind: string }).kind]), [['5:open', 'open'], ['5:update:600000', 'update'], ['5:update:900000', 'update']]);
+      await s.send(inc('9'), 'update', 4, '9:update:600000');
+      assert.match((got[8] as { text: string }).text, /spike hotspot on tm-1 rose again at 1970-01-01T00:10:00.000Z while its incident was still open/);
     } finally {
       await new Promise((r) => srv.close(r));
     }

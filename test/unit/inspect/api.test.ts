@@ -64,6 +64,12 @@ describe('HTTP API', () => {
     assert.deepEqual(inc.jobs, ['orders-enrich']);
     assert.equal(inc.movers[0].operator, 'enrich');
     assert.equal((await app.inject({ url: `/api/incidents/${inc.id}` })).json().id, inc.id);
+    // an incident that rose again while open shows its renewals and the updates it sent
+    const rec = (await store.incident(inc.id))!;
+    const renewals = [{ from: rec.onset + 600_000, at: rec.onset + 660_000, quietMs: 180_000 }];
+    await store.commitStep({ scores: [], modelId: null, scorerStates: [], alerts: [], status: [], meta: {}, incidents: [{ ...rec, renewals, updates: [rec.onset + 660_000] }] });
+    const renewed = (await app.inject({ url: `/api/incidents/${inc.id}` })).json();
+    assert.deepEqual([renewed.renewals, renewed.updates], [renewals, [rec.onset + 660_000]]);
     assert.equal((await app.inject({ method: 'POST', url: `/api/incidents/${inc.id}/label`, payload: { label: 'hotspot', note: 'confirmed' } })).json().label.value, 'hotspot');
     const ack = await app.inject({ method: 'POST', url: `/api/incidents/${inc.id}/ack`, payload: {} });
     assert.equal(ack.statusCode, inc.state === 'resolved' ? 409 : 200);

@@ -190,6 +190,36 @@ describe('alarm levels in the scorer', () => {
     assert.equal(run(broken, { threshold: 8, minPoints: 3, candidateGap: 2 }).length, 1, 'a gap tolerance joins them');
     assert.equal(run([...Array(10).fill(0), 10, 10, 10, ...Array(20).fill(0)], { threshold: 8, minPoints: 3, candidateGap: 0 }).length, 1);
   });
+  test('renewal: a later segment that meets an opening rule again is recorded once, where its run began', async () => {
+    const { FixedLevels } = await import('../../../src/inspect/levels.js');
+    const t = (i: number) => 1.7e12 + i * 10_000;
+    const cfg = { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0, maxGap: 2 };
+    // an episode (10-14), 4 quiet points (the segment closes), back at the opening level for 5 points (19-23) inside
+    // the quiet period: one incident, renewed once at the third point of the new run
+    const again = [...Array(10).fill(0), ...Array(5).fill(10), 0, 0, 0, 0, ...Array(5).fill(10), ...Array(30).fill(0)];
+    const [a, extra] = run(again, cfg);
+    assert.equal(extra, undefined, 'one incident');
+    assert.equal(a.segments, 2);
+    assert.deepEqual(a.renewals, [{ from: t(19), at: t(21), quietMs: 50_000 }], 'quiet from 15 to 18: 50 s since the last anomalous point');
+    // the first segment never renews; nor a dip that does not close the segment (≤ maxGap points)
+    const dip = [...Array(10).fill(0), ...Array(5).fill(10), 0, 0, ...Array(5).fill(10), ...Array(30).fill(0)];
+    assert.equal(run(dip, cfg)[0].renewals, undefined);
+    // back only at the keep-open level (5: ≥ low 4, < high 8): it continues, without renewing
+    const low = [...Array(10).fill(0), ...Array(5).fill(10), 0, 0, 0, 0, ...Array(5).fill(5), ...Array(30).fill(0)];
+    const [l] = run(low, cfg);
+    assert.equal(l.segments, 2);
+    assert.equal(l.renewals, undefined);
+    // ... unless that run lasts as long as the sustained rule asks
+    const [s] = run(low, { ...cfg, sustainPoints: 5 });
+    assert.deepEqual(s.renewals, [{ from: t(19), at: t(23), quietMs: 50_000 }]);
+    // two later segments, two renewals; past the quiet period a new incident opens instead
+    const twice = [...again.slice(0, 24), 0, 0, 0, 0, 10, 10, 10, ...Array(30).fill(0)];
+    assert.deepEqual(run(twice, cfg)[0].renewals?.map((r) => r.from), [t(19), t(28)]);
+    const late = [...Array(10).fill(0), ...Array(5).fill(10), ...Array(8).fill(0), ...Array(5).fill(10), ...Array(30).fill(0)];
+    const split = run(late, cfg); // the quiet period is 6 points (60 s)
+    assert.equal(split.length, 2);
+    assert.ok(split.every((i) => i.renewals === undefined));
+  });
   test('back above the low level within the quiet period continues the incident; the levels learn only from normal points', async () => {
     const { FixedLevels } = await import('../../../src/inspect/levels.js');
     const seen: number[] = [];

@@ -33,7 +33,7 @@ function storeAt(v: number): string {
   ins('INSERT INTO placements VALUES (?, ?, ?)', 'tm-1', 'orders', 1000);
   ins('INSERT INTO scores VALUES (?, ?, ?, ?)', 'tm-1', 1000, 0.7, 1);
   // version 5 keeps score roll-ups beside the scores (its commitStep writes both)
-  if (v >= 5) for (const level of [60_000, 300_000, 1_800_000, 7_200_000]) ins('INSERT INTO score_rollups VALUES (?, ?, ?, ?)', level, 'tm-1', 0, 0.7);
+  if (v >= 5) for (const level of [60_000, 300_000, 1_800_000, 7_200_000]) ins('INSERT INTO score_rollups (level, machine, bucket, max) VALUES (?, ?, ?, ?)', level, 'tm-1', 0, 0.7);
   if (v < 3) {
     ins('INSERT INTO models (kind, path, threshold, created_at, report) VALUES (?, ?, ?, ?, ?)', 'ccl', '/m.model', 4.5, 7, '{"reason":"manual"}');
     ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1', 'tm-1', 'trend', 'acknowledged', 1000, 5000, null, 9,
@@ -62,6 +62,8 @@ function storeAt(v: number): string {
     ins('INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'inc-1:open', 'inc-1', 'open', 1000, 2, 9000, null, 'HTTP 503');
     ins('INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'inc-2:open', 'inc-2', 'open', 1500, 1, 1500, 1600, null);
   }
+  // version 7 moves rows older than settle_state.until to the machine-ordered tables (the rows above are settled)
+  if (v >= 7) ins('UPDATE settle_state SET until = ?', 3000);
   db.close();
   return p;
 }
@@ -108,6 +110,9 @@ describe('store migrations', () => {
         assert.deepEqual(week.channels, ['cpu_load', 'heap_used']);
         assert.deepEqual(week.values, [[0.5], [123456789.25]]);
         assert.deepEqual((await s.scoresRange('tm-1', 0, 7 * 86_400_000, 100)).values, [[0.7]]);
+        // v8: the outbox takes updates
+        await s.commitStep({ scores: [], modelId: null, scorerStates: [], incidents: [], alerts: [{ key: 'inc-1:update:4500', incidentId: 'inc-1', kind: 'update', createdAt: 4600 }], status: [], meta: {} });
+        assert.equal((await s.alerts({ incidentId: 'inc-1' })).at(-1)?.kind, 'update');
       } finally {
         await s.close();
       }
