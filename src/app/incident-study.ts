@@ -129,9 +129,9 @@ export function incidentStudyMarkdown(rows: StudyRow[]): string {
     const rs = rows.filter((r) => r.cluster === cluster);
     const kinds = [...new Set(rs.flatMap((r) => Object.keys(r.by_kind)))].sort();
     out.push(`**${cluster}**`, '');
-    out.push('| configuration | alarms | incidents | incident precision | pages | page precision | hotspot recall | by new alarms | false pages / machine-day | events paged | time in alarm | median delay (min) | breach warned ahead (median lead, min) |');
-    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-    for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents}${folded(r)} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.recall_new)} | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f2(r.alarm_share)} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
+    out.push('| configuration | alarms | incidents | incident precision | pages | page precision | hotspot recall | by new alarms | updates (false) | false pages / machine-day | events paged | time in alarm | median delay (min) | breach warned ahead (median lead, min) |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of rs) out.push(`| ${r.config} | ${r.policy} | ${r.incidents}${folded(r)} | ${f2(r.incident_precision)} | ${r.pages} | ${f2(r.page_precision)} | ${f2(r.recall)} | ${f2(r.recall_new)} | ${r.updates} (${r.false_updates}) | ${f2(r.false_pages_per_machine_day)} | ${r.events_paged}/${r.events} | ${f2(r.alarm_share)} | ${f0(r.median_delay_min)} | ${r.breach_warned} (${f0(r.breach_lead_min)}) |`);
     if (kinds.length === 0) {
       out.push('', 'No hotspot in the judged part: every page above is a false page.', '');
       continue;
@@ -153,6 +153,9 @@ export interface PeriodResult {
   recall: number;
   /** Hotspots matched by an incident that began or paged for them (src/eval/incidents.ts fault_recall_new). */
   recall_new: number;
+  /** Updates sent (a paged incident rose again while open) and those outside every hotspot of its machine. */
+  updates: number;
+  false_updates: number;
   false_pages_per_machine_day: number;
   /** Share of the watched machine-time inside incidents (after-effects and symptoms included). */
   alarm_share: number;
@@ -162,7 +165,7 @@ export interface PeriodResult {
 function periodResult(m: IncidentMetrics): PeriodResult {
   return {
     incidents: m.incidents, incident_precision: m.incident_precision, pages: m.pages, page_precision: m.pages ? (m.pages - m.false_pages) / m.pages : NaN,
-    recall: m.fault_recall, recall_new: m.fault_recall_new, false_pages_per_machine_day: m.false_pages_per_machine_day, alarm_share: m.alarm_share,
+    recall: m.fault_recall, recall_new: m.fault_recall_new, updates: m.updates, false_updates: m.false_updates, false_pages_per_machine_day: m.false_pages_per_machine_day, alarm_share: m.alarm_share,
   };
 }
 

@@ -1,6 +1,7 @@
 // The product's incident logic as the eval runner's seam (src/eval/runner.ts IncidentsOf): a series' test scores
 // fed through the online scorer's segment logic and the incident tracker as the watcher runs them — an incident opens
-// after PERSIST_POINTS consecutive points at or above the threshold, joins and resolves after the quiet period. The
+// after PERSIST_POINTS consecutive points at or above the threshold, joins and resolves after the quiet period, and
+// notifies again when it renews (every renewal after its page: there are no events here). The
 // seam passes only the threshold, so no keep-open level (hysteresis needs the calibration scores' median); the replay
 // (src/app/replay.ts) judges the full product path.
 import type { DatasetItem } from '../data/index.js';
@@ -8,6 +9,7 @@ import type { IncidentSpan } from '../eval/index.js';
 import { IncidentTracker } from '../inspect/incidents.js';
 import { OnlineScorer } from '../inspect/online.js';
 import { PERSIST_POINTS } from '../inspect/levels.js';
+import { updatesOf } from './enrich.js';
 
 export function productIncidentsOf(o: { quietMs?: number; minPoints?: number } = {}): (item: DatasetItem, scores: Float32Array, threshold: number) => IncidentSpan[] {
   return (item, scores, threshold) => {
@@ -24,6 +26,9 @@ export function productIncidentsOf(o: { quietMs?: number; minPoints?: number } =
     }, tracker);
     const values = Float32Array.from(item.test.values, (v) => (Number.isFinite(v) ? v : 0));
     for (let i = 0; i < ts.length; i += 16) sc.ingest(item.series, ts.subarray(i, i + 16), values.subarray(i * C, Math.min(ts.length, i + 16) * C));
-    return tracker.incidents.map((i) => ({ machine: item.series, onset: i.onset, end: i.lastSeen, paged: true, ...(i.openedAt !== undefined ? { pagedAt: i.openedAt } : {}) }));
+    return tracker.incidents.map((i) => {
+      const updates = updatesOf(i, [], 0, i.openedAt ?? i.onset, o.quietMs ?? 600_000); // no events here
+      return { machine: item.series, onset: i.onset, end: i.lastSeen, paged: true, ...(i.openedAt !== undefined ? { pagedAt: i.openedAt } : {}), ...(updates.length ? { updates } : {}) };
+    });
   };
 }

@@ -170,7 +170,7 @@ export async function replay(c: ReplayCluster, opts: ReplayOptions): Promise<Rep
   }
   incidents.reverse(); // oldest first
   const observed = c.machines.map((m) => ({ machine: m.name, from: testTs[0], to: testTs[testTs.length - 1] + step }));
-  const metrics = incidentMetrics(incidents.map((i) => ({ machine: i.machine, onset: i.onset, end: i.lastSeen, paged: i.paged, ...(typeof i.pagedAt === 'number' ? { pagedAt: i.pagedAt } : {}), symptom: Boolean(i.symptomOf), afterEffect: Boolean(i.afterEffectOf) })), c.faults, observed, o.slackMs ?? c.slackMs ?? 600_000);
+  const metrics = incidentMetrics(incidents.map((i) => ({ machine: i.machine, onset: i.onset, end: i.lastSeen, paged: i.paged, ...(typeof i.pagedAt === 'number' ? { pagedAt: i.pagedAt } : {}), ...(i.paged && i.updates?.length ? { updates: i.updates } : {}), symptom: Boolean(i.symptomOf), afterEffect: Boolean(i.afterEffectOf) })), c.faults, observed, o.slackMs ?? c.slackMs ?? 600_000);
   const breach = o.watch?.slo ? breachLead(c, incidents, warnings, o.watch.slo, o.slackMs ?? c.slackMs ?? 600_000) : null;
   return { store, trained, modelPath, alarmRule: levels.rule, incidents, metrics, breach, latenciesMs };
 }

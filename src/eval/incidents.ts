@@ -18,13 +18,20 @@
 //                         was told it was expected: a hotspot seen only as an after-effect counts as missed)
 //   fault recall        = page-worthy faults matched by ≥ 1 incident / page-worthy faults (overall and per kind)
 //   recall by new alarms = page-worthy faults matched by ≥ 1 incident that began or paged for it (onset ≥
-//                         start − slack, or paged in [start − slack, end)) / page-worthy faults: an incident open
+//                         start − slack, or paged or sent an update in [start − slack, end)) / page-worthy
+//                         faults: an incident open
 //                         before the fault (an earlier hotspot's that had not closed, an alarm that never ends)
 //                         matches it above, yet told the operator nothing new — reported next to fault recall, as
 //                         the alarm share is
-//   detection delay     = per detected fault max(0, earliest matching onset − start); median per kind and overall
+//   detection delay     = per detected fault max(0, its earliest new alarm − start): the onset of a matching incident
+//                         that began for it, or the time one paged or sent an update during it (the recall by new
+//                         alarms' events); 0 for a fault matched only by an incident open from before (found, with
+//                         nothing new told: see recall by new alarms); median per kind and overall
 //   false pages         = paged incidents matching no page-worthy fault (a page during an event is one), per
 //                         machine-day of observation (Σ observed spans / 24 h)
+//   false updates       = updates (a paged incident that rose again while open notified again) at a time when no
+//                         page-worthy fault of its machine was on ([start − slack, end)); with the false pages, the
+//                         false notifications per machine-day
 //   events paged        = events (page = false: failovers, deploys, …) matched by ≥ 1 PAGED incident whose page
 //                         went out at or after the event's start / events: a page sent before the event began was
 //                         not the event's (it is still a false page unless it matches a hotspot); an incident that
@@ -40,6 +47,8 @@ export interface IncidentSpan {
   paged: boolean;
   /** When it paged (a held incident pages after its hold); its onset when not given. */
   pagedAt?: number;
+  /** When it notified again while open (an update: it renewed after its page; src/app/enrich.ts updatesOf). */
+  updates?: number[];
   /** Recorded as a symptom of another incident (src/inspect/propagation.ts symptomOf): not a separate incident. */
   symptom?: boolean;
   /** Recorded as an event's after-effect (held by its grace period, never paged; src/app/enrich.ts afterEffectOf):
@@ -84,8 +93,8 @@ export interface IncidentMetrics {
   after_effects: number;
   faults: number;
   fault_recall: number;
-  /** Page-worthy faults matched by an incident that began or paged for them (onset ≥ start − slack, or paged in
-   *  [start − slack, end)) / page-worthy faults. */
+  /** Page-worthy faults matched by an incident that began or paged for them (onset ≥ start − slack, or paged or
+   *  sent an update in [start − slack, end)) / page-worthy faults. */
   fault_recall_new: number;
   median_delay: number;
   by_kind: Record<string, KindMetrics>;
@@ -95,6 +104,12 @@ export interface IncidentMetrics {
   false_pages_per_machine_day: number;
   events: number;
   events_paged: number;
+  /** Updates sent (a paged incident that rose again while open), and those at a time when no page-worthy fault of
+   *  its machine was on (from start − slack to end): a false notification like a false page. */
+  updates: number;
+  false_updates: number;
+  /** (false pages + false updates) per machine-day: every notification that woke someone for nothing. */
+  false_notifications_per_machine_day: number;
   /** Share of the watched machine-time that lay inside an incident: an alarm that never ends matches every fault,
    *  and this is where it shows (a useful inspector keeps it small). */
   alarm_share: number;
@@ -124,6 +139,10 @@ function check(incidents: IncidentSpan[], faults: Fault[], observed: ObservedSpa
     if (!(Number.isFinite(i.onset) && Number.isFinite(i.end) && i.end >= i.onset)) bad(`incident ${k} on '${i.machine}' has end ${i.end} before onset ${i.onset}`);
     if (!watched.has(i.machine)) bad(`incident ${k} is on machine '${i.machine}', which has no observed span`);
     if (i.pagedAt !== undefined && !(Number.isFinite(i.pagedAt) && i.pagedAt >= i.onset)) bad(`incident ${k} on '${i.machine}' has page time ${i.pagedAt}: it must be a time at or after its onset ${i.onset}`);
+    for (const t of i.updates ?? []) {
+      if (!i.paged) bad(`incident ${k} on '${i.machine}' has updates but never paged (only a paged incident notifies again)`);
+      if (!(Number.isFinite(t) && t > (i.pagedAt ?? i.onset))) bad(`incident ${k} on '${i.machine}' has an update at ${t}: it must be a time after its page ${i.pagedAt ?? i.onset}`);
+    }
   });
   const ids = new Set<string>();
   for (const f of faults) {
@@ -162,11 +181,18 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
   const shown = incidents.filter((i) => !i.afterEffect); // what finds a fault: incidents and symptoms
   const pages = incidents.filter((i) => i.paged);
   const falsePages = pages.filter((i) => !real.some((f) => matches(i, f, slack)));
-  // per fault: the delay of its earliest matching incident, null when none matched
+  const pagedIn = (i: IncidentSpan, f: Fault): boolean => i.paged && (i.pagedAt ?? i.onset) >= f.start - slack && (i.pagedAt ?? i.onset) < f.end;
+  const updatesIn = (i: IncidentSpan, f: Fault): number[] => (i.paged ? (i.updates ?? []).filter((t) => t >= f.start - slack && t < f.end) : []);
+  // when an incident told the operator about the fault: it began for it, or paged or sent an update during it
+  const alarmsFor = (i: IncidentSpan, f: Fault): number[] => [
+    ...(i.onset >= f.start - slack ? [i.onset] : []), ...(pagedIn(i, f) ? [i.pagedAt ?? i.onset] : []), ...updatesIn(i, f)];
+  // per fault: the delay of its earliest new alarm; 0 when only an incident open from before matched it (found, with
+  // nothing new to tell); null when none matched
   const delays = new Map<Fault, number | null>();
   for (const f of real) {
-    const onsets = shown.filter((i) => matches(i, f, slack)).map((i) => Math.max(0, i.onset - f.start));
-    delays.set(f, onsets.length ? Math.min(...onsets) : null);
+    const hit = shown.filter((i) => matches(i, f, slack));
+    const told = hit.flatMap((i) => alarmsFor(i, f));
+    delays.set(f, told.length ? Math.max(0, Math.min(...told) - f.start) : hit.length ? 0 : null);
   }
   const found = (fs: Fault[]): number[] => fs.map((f) => delays.get(f)).filter((d): d is number => d !== null && d !== undefined);
   const byKind: Record<string, KindMetrics> = {};
@@ -176,9 +202,9 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
     byKind[kind] = { faults: fs.length, detected: d.length, recall: d.length / fs.length, median_delay: median(d) };
   }
   const all = found(real);
-  const pagedIn = (i: IncidentSpan, f: Fault): boolean => i.paged && (i.pagedAt ?? i.onset) >= f.start - slack && (i.pagedAt ?? i.onset) < f.end;
-  const raisedFor = (i: IncidentSpan, f: Fault): boolean => i.onset >= f.start - slack || pagedIn(i, f);
-  const foundNew = real.filter((f) => shown.some((i) => matches(i, f, slack) && raisedFor(i, f))).length;
+  const updates = pages.flatMap((i) => (i.updates ?? []).map((t) => ({ machine: i.machine, t })));
+  const falseUpdates = updates.filter((u) => !real.some((f) => f.machines.includes(u.machine) && u.t >= f.start - slack && u.t < f.end)).length;
+  const foundNew = real.filter((f) => shown.some((i) => matches(i, f, slack) && alarmsFor(i, f).length > 0)).length;
   const machineDays = observed.reduce((s, o) => s + (o.to - o.from), 0) / DAY;
   const pagedFor = (i: IncidentSpan, e: Fault): boolean => matches(i, e, slack) && (i.pagedAt ?? i.onset) >= e.start && !real.some((f) => f.start <= e.start && matches(i, f, slack));
   const eventsPaged = events.filter((e) => pages.some((i) => pagedFor(i, e))).length;
@@ -200,6 +226,9 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
     false_pages_per_machine_day: machineDays > 0 ? falsePages.length / machineDays : NaN,
     events: events.length,
     events_paged: eventsPaged,
+    updates: updates.length,
+    false_updates: falseUpdates,
+    false_notifications_per_machine_day: machineDays > 0 ? (falsePages.length + falseUpdates) / machineDays : NaN,
     alarm_share: watchedMs > 0 ? alarmedMs(incidents, observed) / watchedMs : NaN,
   };
 }

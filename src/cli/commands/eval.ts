@@ -77,8 +77,8 @@ export function registerEval(program: Command): void {
       if (o.incidents) {
         const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
         console.log(`\nIncidents the product would raise (persistence; quiet period and match slack ${fmtMs(o.quiet)}):\n`);
-        console.log('| dataset | detector | rule | incidents | incident precision | faults | fault recall | by new alarms | median delay (min) | false pages / machine-day | time in alarm |\n|---|---|---|---|---|---|---|---|---|---|---|');
-        for (const r of incidents) console.log(`| ${r.dataset} | ${r.detector} | ${r.rule} | ${r.incidents} | ${f(r.incident_precision)} | ${r.faults} | ${f(r.fault_recall)} | ${f(r.fault_recall_new)} | ${f(r.median_delay / 60_000, 1)} | ${f(r.false_pages_per_machine_day)} | ${f(r.alarm_share)} |`);
+        console.log('| dataset | detector | rule | incidents | incident precision | faults | fault recall | by new alarms | updates (false) | median delay (min) | false pages / machine-day | time in alarm |\n|---|---|---|---|---|---|---|---|---|---|---|---|');
+        for (const r of incidents) console.log(`| ${r.dataset} | ${r.detector} | ${r.rule} | ${r.incidents} | ${f(r.incident_precision)} | ${r.faults} | ${f(r.fault_recall)} | ${f(r.fault_recall_new)} | ${r.updates} (${r.false_updates}) | ${f(r.median_delay / 60_000, 1)} | ${f(r.false_pages_per_machine_day)} | ${f(r.alarm_share)} |`);
       }
       if (o.json) {
         mkdirSync(dirname(o.json), { recursive: true });

@@ -22,17 +22,17 @@ describe('incident study inputs', () => {
 });
 
 describe('incident study tables', () => {
-  it('show hotspot recall next to recall by new alarms, and per kind what was found', () => {
+  it('show hotspot recall next to recall by new alarms and the updates sent, and per kind what was found', () => {
     const row: StudyRow = {
       cluster: 'flink-lab:x', config: 'ccl', policy: 'mad:8', incidents: 2, incident_precision: 1, pages: 2, page_precision: 1, recall: 1, recall_new: 0.5,
-      false_pages_per_machine_day: 0, events: 1, events_paged: 0, symptoms: 1, after_effects: 0, alarm_share: 0.4, median_delay_min: 0,
+      updates: 3, false_updates: 1, false_pages_per_machine_day: 0, events: 1, events_paged: 0, symptoms: 1, after_effects: 0, alarm_share: 0.4, median_delay_min: 0,
       by_kind: { skew: { found: 2, faults: 2, median_delay_min: 0 } }, breach_warned: '—', breach_lead_min: NaN, train_ms: 1,
     };
     const md = incidentStudyMarkdown([row]).split('\n');
     const head = md.find((l) => l.startsWith('| configuration | alarms | incidents'))!.split(' | ');
     const line = md.find((l) => l.startsWith('| ccl | mad:8 | 2'))!.split(' | ');
     assert.equal(line.length, head.length, 'one cell per column');
-    assert.deepEqual([line[head.indexOf('hotspot recall')], line[head.indexOf('by new alarms')], line[head.indexOf('time in alarm')]], ['1.00', '0.50', '0.40']);
+    assert.deepEqual([line[head.indexOf('hotspot recall')], line[head.indexOf('by new alarms')], line[head.indexOf('updates (false)')], line[head.indexOf('time in alarm')]], ['1.00', '0.50', '3 (1)', '0.40']);
     assert.equal(line[2], '2 (+1 symptom)');
     assert.ok(md.includes('| ccl | mad:8 | 2/2 (0) |'), md.join('\n'));
   });

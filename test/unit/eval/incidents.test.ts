@@ -66,6 +66,23 @@ describe('incident-level metrics', () => {
     assert.equal(incidentMetrics([heldThenPaged], faults, observed, 100).fault_recall_new, 1 / 3, 'it paged for f3 (within the slack before it)');
     assert.equal(incidentMetrics([inc('A', 0, 12_000, false)], faults, observed, 100).fault_recall_new, 0, 'never paged, begun before both');
   });
+  it('updates: a paged incident that notified again inside a fault found it by a new alarm; one outside every fault is a false update', () => {
+    const long = { ...inc('A', 0, 12_000, true), updates: [10_020, 11_000] }; // open since 0; updates inside f3 and after it
+    const m = incidentMetrics([long], faults, observed, 100);
+    assert.equal(m.fault_recall_new, 1 / 3, 'the update at 10 020 told the operator about f3');
+    assert.equal(m.by_kind.spike.median_delay, 20, 'f3 was detected when the update went out, 20 after it began');
+    assert.equal(m.by_kind['slow-rise'].median_delay, 0, 'f1: matched only by the incident open from before (nothing new told)');
+    const heldThenPaged = { ...inc('A', 0, 12_000, true), pagedAt: 10_050 };
+    assert.equal(incidentMetrics([heldThenPaged], faults, observed, 100).by_kind.spike.median_delay, 50, 'a held incident told the operator when it paged');
+    assert.deepEqual([m.updates, m.false_updates], [2, 1], '11 000 lies in no fault of A');
+    assert.equal(m.false_notifications_per_machine_day, 1 / 4, 'no false page, one false update, 4 machine-days');
+    assert.equal(m.false_pages, 0);
+    const early = { ...inc('A', 0, 12_000, true), updates: [9950] }; // within the slack before f3
+    assert.deepEqual([incidentMetrics([early], faults, observed, 100).fault_recall_new, incidentMetrics([early], faults, observed, 100).false_updates], [1 / 3, 0]);
+    assert.equal(incidentMetrics([{ ...inc('A', 0, 12_000, true), updates: [9800] }], faults, observed, 100).fault_recall_new, 0, 'before the slack: not for f3');
+    const onB = { ...inc('B', 0, 12_000, true), updates: [10_020] }; // f3 is on A
+    assert.deepEqual([incidentMetrics([onB], faults, observed, 100).fault_recall_new, incidentMetrics([onB], faults, observed, 100).false_updates], [0, 1], 'it matches f2 but began long before it; the update, on B during f3 (on A), is false');
+  });
   it('a fault on several machines is found by an incident on any of them', () => {
     const wide: Fault[] = [{ id: 'w', kind: 'backpressure', machines: ['A', 'B'], start: 100, end: 200, page: true }];
     assert.equal(incidentMetrics([inc('B', 150, 150, true)], wide, observed, 0).fault_recall, 1);
@@ -86,6 +103,8 @@ describe('incident-level metrics', () => {
     bad([], [{ ...faults[0], end: 1000 }], observed, 0, /fault 'f1' is not start < end/);
     bad([], [], [...observed, observed[0]], 0, /machine 'A' has two observed spans/);
     bad([], [], observed, -1, /slack must be a finite number ≥ 0/);
+    bad([{ ...inc('A', 5, 20, false), updates: [10] }], [], observed, 0, /has updates but never paged/);
+    bad([{ ...inc('A', 5, 20, true), pagedAt: 12, updates: [10] }], [], observed, 0, /update at 10: it must be a time after its page 12/);
   });
 });
 
