@@ -27,7 +27,8 @@ fb_md=$($CLI incidents --feedback --cluster "${clusters[@]}" --config ccl --alar
   echo "Each recording is replayed through the product path exactly as in \`docs/results-flink-lab.md\` section 2, with"
   echo "the recorder's split (the training history is at least one compressed day). Every incident here is false, so"
   echo "the columns to read are pages, false pages per machine-day, events paged and time in alarm; precision and"
-  echo "recall have nothing to find. Quiet period, merge gap, event grace and match slack are 60 scrapes (2 min)."
+  echo "recall have nothing to find; updates (a paged incident that rose again while open notifies again) are all false"
+  echo "here too. Quiet period, merge gap, event grace and match slack are 60 scrapes (2 min)."
   echo
   echo "**Which day.** \"false pages / machine-day\" divides by wall-clock machine-days watched. The lab runs faster"
   echo "than a production cluster in two ways: its load repeats every 20 minutes, not every 24 hours, and it is scraped"
