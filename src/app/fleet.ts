@@ -59,6 +59,8 @@ export interface FleetSummary {
   rejected: number;
   scored: number;
   paged: number;
+  /** Updates sent: a paged incident rose again while open. */
+  updates: number;
   /** Partition takeovers (a Watcher rebuilt from the store). */
   takeovers: number;
   /** Alerts delivered (at least once: a member that dies between a POST and marking it delivered leaves it to the
@@ -105,7 +107,7 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
     await admin.disconnect();
   }
   log(`model ${r.modelPath} (${m.detector.kind}, version #${m.modelId}); threshold ${m.threshold.toFixed(4)} (${m.rule}); group ${r.group} on ${topic} (${partitions} partitions)`);
-  const sum: FleetSummary = { batches: 0, messages: 0, redelivered: 0, rejected: 0, scored: 0, paged: 0, takeovers: 0, alerts: 0 };
+  const sum: FleetSummary = { batches: 0, messages: 0, redelivered: 0, rejected: 0, scored: 0, paged: 0, updates: 0, takeovers: 0, alerts: 0 };
   const parts = new Map<number, Part>();
   const consumer = kafka.consumer({ groupId: r.group, sessionTimeout: r.sessionTimeoutMs ?? 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 30_000, maxWaitTimeInMs: 200, retry: { retries: 10 } });
   // every (re)join: what this member held may have moved in between, so each partition is rebuilt from the store
@@ -138,7 +140,9 @@ export async function runFleetWorker(r: FleetRun): Promise<FleetSummary> {
   const report = (res: StepResult): void => {
     sum.scored += res.scored;
     sum.paged += res.opened.length;
+    sum.updates += res.updated.length;
     for (const i of res.opened) log(`OPEN     ${i.id} ${i.machine} ${i.type} since ${new Date(i.onset).toISOString()}`);
+    for (const i of res.updated) log(`UPDATE   ${i.id} ${i.machine} ${i.type} rose again while open (last seen ${new Date(i.lastSeen).toISOString()})`);
     for (const i of res.held) log(`HELD     ${i.id} ${i.machine} ${i.type} since ${new Date(i.onset).toISOString()} (within an event's grace period: recorded, not paged)`);
     for (const i of res.resolved) log(`RESOLVED ${i.id} ${i.machine} ${i.type}`);
   };

@@ -57,6 +57,8 @@ export interface WatchSummary {
   collected: number;
   scored: number;
   paged: number;
+  /** Updates sent: a paged incident rose again while open. */
+  updates: number;
   resolved: number;
   /** Events the job-state checks raised. */
   events: number;
@@ -107,7 +109,7 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
   const life = r.retrain
     ? new ModelLifecycle(r.store, { kind: m.detector.kind, params: m.detector.params as Record<string, unknown>, threshold: r.threshold, modelDir: r.retrain.modelDir, policy: { intervalMs: r.retrain.everyMs, historyMs: r.retrain.historyMs } })
     : null;
-  const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, collected: 0, scored: 0, paged: 0, resolved: 0, events: 0 };
+  const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, collected: 0, scored: 0, paged: 0, updates: 0, resolved: 0, events: 0 };
   let lastDrift: boolean | null = null;
   let lastRetention = -Infinity;
   while (!r.signal?.aborted && (r.ticks === undefined || sum.ticks < r.ticks)) {
@@ -139,8 +141,10 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
       sum.scored += res.scored;
       for (const i of res.opened) log(`OPEN     ${i.id} ${i.machine} ${i.type} since ${new Date(i.onset).toISOString()}`);
       for (const i of res.held) log(`HELD     ${i.id} ${i.machine} ${i.type} since ${new Date(i.onset).toISOString()} (within an event's grace period: recorded, not paged)`);
+      for (const i of res.updated) log(`UPDATE   ${i.id} ${i.machine} ${i.type} rose again while open (last seen ${new Date(i.lastSeen).toISOString()})`);
       for (const i of res.resolved) log(`RESOLVED ${i.id} ${i.machine} ${i.type}`);
       sum.paged += res.opened.length;
+      sum.updates += res.updated.length;
       sum.resolved += res.resolved.length;
       // evidence at the onset, in the background: the next step does not wait for Flink's sampling
       if (evidence && res.created.length) evidence.capture((await Promise.all(res.created.map((i) => r.store.incident(i.id)))).filter((x) => x !== null));

@@ -98,10 +98,10 @@ export function registerInspect(program: Command): void {
         dir, alarms: o.falseAlarms !== undefined ? { perDay: o.falseAlarms } : rule ? { rule } : undefined,
         watch: { ...(slo ? { slo } : {}), ...(watch.getOptionValueSource('eventGrace') === 'cli' ? { eventGraceMs: o.eventGrace } : {}), ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) },
       });
-      for (const i of r.incidents) console.log(`${i.paged ? 'PAGE' : 'HELD'}     ${i.id} ${i.machine} ${i.type} ${new Date(i.onset).toISOString()} → ${new Date(i.lastSeen).toISOString()} ${i.state}`);
+      for (const i of r.incidents) console.log(`${i.paged ? 'PAGE' : 'HELD'}     ${i.id} ${i.machine} ${i.type} ${new Date(i.onset).toISOString()} → ${new Date(i.lastSeen).toISOString()} ${i.state}${i.updates?.length ? `, updates at ${i.updates.map((t) => new Date(t).toISOString()).join(', ')}` : ''}`);
       const m = r.metrics;
       const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
-      console.log(`replayed ${o.replay} with ${o.model} (${r.alarmRule}): ${m.incidents} incidents, precision ${f(m.incident_precision)}, hotspot recall ${f(m.fault_recall)}, pages ${m.pages} (${m.false_pages} false), events that paged ${m.events_paged}/${m.events}, time in alarm ${f(m.alarm_share)}; store: ${r.store.location}`);
+      console.log(`replayed ${o.replay} with ${o.model} (${r.alarmRule}): ${m.incidents} incidents, precision ${f(m.incident_precision)}, hotspot recall ${f(m.fault_recall)} (${f(m.fault_recall_new)} by new alarms), pages ${m.pages} (${m.false_pages} false), updates ${m.updates} (${m.false_updates} false), events that paged ${m.events_paged}/${m.events}, time in alarm ${f(m.alarm_share)}; store: ${r.store.location}`);
       await r.store.close();
       return;
     }
@@ -119,7 +119,7 @@ export function registerInspect(program: Command): void {
           alertmanager: o.alertmanager ? { url: o.alertmanager, dashboardUrl: o.dashboardUrl } : undefined,
           watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) }, status: (l) => process.stderr.write(`${l}\n`),
         });
-        console.log(`fleet worker stopped: ${sum.messages} messages in ${sum.batches} batches (${sum.redelivered} re-delivered, ${sum.rejected} rejected), ${sum.scored} scored, ${sum.paged} paged, ${sum.alerts} alerts delivered, ${sum.takeovers} partition takeovers`);
+        console.log(`fleet worker stopped: ${sum.messages} messages in ${sum.batches} batches (${sum.redelivered} re-delivered, ${sum.rejected} rejected), ${sum.scored} scored, ${sum.paged} paged, ${sum.updates} updates, ${sum.alerts} alerts delivered, ${sum.takeovers} partition takeovers`);
       } finally {
         await store.close();
       }

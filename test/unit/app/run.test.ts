@@ -38,4 +38,22 @@ describe('watch loop', () => {
     assert.ok(lines.some((l) => l.startsWith('RETAIN')), lines.join('\n'));
     await store.close();
   });
+  it('logs an update when a paged incident rises again while open, and counts it', async () => {
+    const { createDetector } = await import('../../../src/detectors/index.js');
+    const store = new SqliteStore(':memory:');
+    const s: Sample[] = [];
+    // hot 310-319, quiet 320-323, hot again 324-333: one incident (quiet period 5 min), renewed once
+    const hot = (i: number): number => ((i >= 310 && i < 320) || (i >= 324 && i < 334) ? 8 : 0);
+    for (let i = 0; i < 360; i++) s.push({ ts: at(i), machine: 'tm-1', metric: 'cpu', value: Math.sin(i / 9) + ((i * 7) % 5) * 0.05 + hot(i) }, { ts: at(i), machine: 'tm-1', metric: 'lat', value: 50 + Math.cos(i / 7) + hot(i) * 10 });
+    await store.insertSamples(s);
+    const det = createDetector('zscore');
+    await det.fit(await store.series('tm-1', ['cpu', 'lat'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+    const path = join(mkdtempSync(join(tmpdir(), 'flinkscope-run-')), 'z.model');
+    det.save(path);
+    const lines: string[] = [];
+    const sum = await runWatch({ store, modelPath: path, intervalMs: 10, ticks: 1, log: (l) => lines.push(l), watch: { resolveAfterMs: 5 * 60_000, window: 32 } });
+    assert.deepEqual([sum.paged, sum.updates, sum.resolved], [1, 1, 1]);
+    assert.ok(lines.some((l) => /^UPDATE   inc-1 tm-1 \S+ rose again while open/.test(l)), lines.join('\n'));
+    await store.close();
+  });
 });
