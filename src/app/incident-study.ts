@@ -113,7 +113,8 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
   return rows;
 }
 
-const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
+/** A figure with two decimals for the study's tables; '—' where it is undefined (no hotspot, no incident). */
+export const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '—');
 const f0 = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : '—');
 
 /** What a row's incident count leaves out: '(+n symptoms, +m after-effects)'. */

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { feedbackStudy, incidentStudy, incidentStudyMarkdown, type PeriodResult, type StudyConfig, type StudyPolicy } from '../../app/incident-study.js';
+import { f2, feedbackStudy, incidentStudy, incidentStudyMarkdown, type PeriodResult, type StudyConfig, type StudyPolicy } from '../../app/incident-study.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { parseThresholdRule as parseThreshold } from '../../eval/index.js';
@@ -52,7 +52,7 @@ export function registerIncidents(program: Command): void {
         for (const spec of o.cluster) {
           const r = await feedbackStudy(spec, parseConfig(o.config[0]), { epochs, dir: join(tmpdir(), `flinkscope-feedback-${process.pid}`), alarms: parsePolicy(o.alarms[0]).alarms });
           results.push(r);
-          const line = (name: string, p: PeriodResult) => `| ${name} | ${p.incidents} | ${p.incident_precision.toFixed(2)} | ${p.pages} | ${p.page_precision.toFixed(2)} | ${p.recall.toFixed(2)} | ${p.recall_new.toFixed(2)} | ${p.updates} (${p.false_updates}) | ${p.false_pages_per_machine_day.toFixed(2)} | ${p.alarm_share.toFixed(2)} |`;
+          const line = (name: string, p: PeriodResult) => `| ${name} | ${p.incidents} | ${f2(p.incident_precision)} | ${p.pages} | ${f2(p.page_precision)} | ${f2(p.recall)} | ${f2(p.recall_new)} | ${p.updates} (${p.false_updates}) | ${f2(p.false_pages_per_machine_day)} | ${f2(p.alarm_share)} |`;
           console.log(`**${spec}** — first half labelled: ${r.labelled.hotspot} hotspot, ${r.labelled.falseAlarm} false alarm, ${r.labelled.expected} expected; thresholds: first model ${r.thresholds.first.toFixed(2)}, retrained ${r.thresholds.retrained.toFixed(2)} (${r.historyRows.retrained} history rows), with the labels ${r.thresholds.withFeedback.toFixed(2)} (${r.historyRows.withFeedback} rows)\n`);
           console.log('| second half watched by | incidents | incident precision | pages | page precision | hotspot recall | by new alarms | updates (false) | false pages / machine-day | time in alarm |\n|---|---|---|---|---|---|---|---|---|---|');
           console.log([line('the first model', r.noRetrain), line('retrained, no labels', r.retrained), line('retrained with the labels', r.withFeedback)].join('\n') + '\n');
