@@ -153,7 +153,9 @@ export async function replay(c: ReplayCluster, opts: ReplayOptions): Promise<Rep
     const b = to < testTs.length ? testTs[to] : testTs[to - 1] + step;
     const t0 = performance.now();
     await store.insertSamples([...rowsOf(tests, from, to), ...(c.extraSamples?.(a, b) ?? [])]);
-    await store.insertEvents(eventsIn(a, b));
+    // the first batch also brings the events since the history's last row (a collector stores them as they come,
+    // also while no row is delivered: a stale stretch between history and inspection, or the last scrape interval)
+    await store.insertEvents(eventsIn(from === 0 ? trainEnd + 1 : a, b));
     await store.recordPlacement(placement, testTs[to - 1]);
     while ((await watcher.step()).progressed) {
       for (const [id, w] of watcher.scorer.breaches) if (!warnings.has(id)) warnings.set(id, { metric: w.metric, at: w.firstWarnedAt });
