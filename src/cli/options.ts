@@ -45,6 +45,9 @@ export const duration: Parser<number> = parseDuration;
 /** A duration, or '0': off (a grace period or sustained rule that never applies). */
 export const durationOrOff: Parser<number> = (v) => (v === '0' ? 0 : parseDuration(v));
 
+/** `--update-after`: a duration, 0 (every renewal notifies) or 'off' (none does: Infinity). */
+export const updateAfter: Parser<number> = (v) => (v === 'off' ? Infinity : durationOrOff(v));
+
 export const httpUrl: Parser<string> = (v) => {
   let u: URL;
   try {

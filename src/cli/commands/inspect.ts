@@ -15,7 +15,7 @@ import { serveApi } from '../../server/api.js';
 import { serveMetrics } from '../../server/metrics.js';
 import { assertBindSafe } from '../../server/security.js';
 import { parseThreshold } from './eval.js';
-import { opt, check, each, duration, durationOrOff, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError, labSpec } from '../options.js';
+import { opt, check, each, duration, durationOrOff, updateAfter, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError, labSpec } from '../options.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
@@ -30,7 +30,7 @@ function alertRate(s: string): { maxPerWindow: number; windowMs: number } {
 
 interface WatchOpts extends SourceOpts {
   model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
-  falseAlarms?: number; slo: string[]; eventGrace: number; sustain?: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
+  falseAlarms?: number; slo: string[]; eventGrace: number; sustain?: number; updateAfter?: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
   alertmanager?: string; dashboardUrl?: string; evidence: boolean; stalledCheckpoints: number; lagWindow: number;
   retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
   from?: string; group?: string; sessionTimeout: number; replay?: string;
@@ -52,6 +52,7 @@ export function registerInspect(program: Command): void {
     .option('--slo <metric=limit...>', 'limits per metric (repeatable): a rising incident carries the time until its leading metric crosses its limit', each(check(fromThrowing((v: string) => parseSlo([v])))), [])
     .addOption(opt('--event-grace <d>', 'an event on a machine holds its incidents\' pages this long (0 = never)', durationOrOff, '10m'))
     .addOption(opt('--sustain <d>', 'a score at or above the keep-open level this long opens an incident too (default: the quiet period, 10m; 0 = only the opening level opens)', durationOrOff))
+    .addOption(opt('--update-after <d>', 'a paged incident that rises again while open notifies again (an update) no sooner than this after its page, twice that after each update (default: the quiet period, 10m; 0 = at every renewal; off = never)', updateAfter))
     .addOption(opt('--webhook <url>', 'POST alerts here', httpUrl))
     .addOption(opt('--webhook-format <f>', 'json or slack', oneOf(['json', 'slack'] as const), 'json'))
     .option('--webhook-deny-private', 'refuse webhook targets that resolve to loopback, private or link-local addresses')
@@ -96,7 +97,7 @@ export function registerInspect(program: Command): void {
       const dir = dirname(o.db);
       const r = await replayWithModel(o.replay, o.model, {
         dir, alarms: o.falseAlarms !== undefined ? { perDay: o.falseAlarms } : rule ? { rule } : undefined,
-        watch: { ...(slo ? { slo } : {}), ...(watch.getOptionValueSource('eventGrace') === 'cli' ? { eventGraceMs: o.eventGrace } : {}), ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) },
+        watch: { ...(slo ? { slo } : {}), ...(watch.getOptionValueSource('eventGrace') === 'cli' ? { eventGraceMs: o.eventGrace } : {}), ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}), ...(o.updateAfter !== undefined ? { updateAfterMs: o.updateAfter } : {}) },
       });
       for (const i of r.incidents) console.log(`${i.paged ? 'PAGE' : 'HELD'}     ${i.id} ${i.machine} ${i.type} ${new Date(i.onset).toISOString()} → ${new Date(i.lastSeen).toISOString()} ${i.state}${i.updates?.length ? `, updates at ${i.updates.map((t) => new Date(t).toISOString()).join(', ')}` : ''}`);
       const m = r.metrics;
@@ -117,7 +118,7 @@ export function registerInspect(program: Command): void {
           store, modelPath: o.model, threshold: rule, falseAlarmsPerDay: o.falseAlarms, from: parseKafkaUrl(o.from), group: o.group!, sessionTimeoutMs: o.sessionTimeout, signal: ac.signal,
           webhook: o.webhook ? { url: o.webhook, format: o.webhookFormat, denyPrivate: !!o.webhookDenyPrivate, ...o.alertRate } : undefined,
           alertmanager: o.alertmanager ? { url: o.alertmanager, dashboardUrl: o.dashboardUrl } : undefined,
-          watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) }, status: (l) => process.stderr.write(`${l}\n`),
+          watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}), ...(o.updateAfter !== undefined ? { updateAfterMs: o.updateAfter } : {}) }, status: (l) => process.stderr.write(`${l}\n`),
         });
         console.log(`fleet worker stopped: ${sum.messages} messages in ${sum.batches} batches (${sum.redelivered} re-delivered, ${sum.rejected} rejected), ${sum.scored} scored, ${sum.paged} paged, ${sum.updates} updates, ${sum.alerts} alerts delivered, ${sum.takeovers} partition takeovers`);
       } finally {
@@ -136,7 +137,7 @@ export function registerInspect(program: Command): void {
         checks: { checkpointIntervals: o.stalledCheckpoints, lagWindowMs: o.lagWindow },
         evidence: o.evidence ? {} : false,
         retrain: o.retrainEvery ? { everyMs: o.retrainEvery, historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) } : undefined,
-        watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}) },
+        watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}), ...(o.updateAfter !== undefined ? { updateAfterMs: o.updateAfter } : {}) },
         retention: { retainMs: o.retain, rawMs: o.raw, bucketMs: o.rollup, everyMs: 3_600_000 },
         status: (l) => process.stderr.write(`${l}\n`),
       });

@@ -62,6 +62,7 @@ describe('updates of a paged incident (src/app/enrich.ts updatesOf)', () => {
     // 112 (12 ≥ 10 after the page), 132 (20 ≥ 20), 173 (41 ≥ 40); 114, 141, 151 and 201 come too soon
     assert.deepEqual(updatesOf(flaps, [], 10 * MIN, 100 * MIN, 10 * MIN), [112 * MIN, 132 * MIN, 173 * MIN]);
     assert.deepEqual(updatesOf(flaps, [], 10 * MIN, 100 * MIN, 0), flaps.renewals!.map((r) => r.at), 'afterMs 0: every renewal');
+    assert.deepEqual(updatesOf(flaps, [], 10 * MIN, 100 * MIN, Infinity), [], 'afterMs Infinity (`--update-after off`): none');
     // what was sent stays, and the spacing continues from it (a restarted watcher, or renewals no longer kept)
     assert.deepEqual(updatesOf(flaps, [], 10 * MIN, 100 * MIN, 10 * MIN, [112 * MIN]), [112 * MIN, 132 * MIN, 173 * MIN]);
     assert.deepEqual(updatesOf(flaps, [], 10 * MIN, 100 * MIN, 10 * MIN, [105 * MIN]), [105 * MIN, 132 * MIN, 173 * MIN]);

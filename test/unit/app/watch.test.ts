@@ -119,6 +119,13 @@ describe('watcher (product path)', () => {
       assert.deepEqual(inc.updates, [inc.renewals![0].at]);
       await new AlertDispatcher(store, new WebhookAlerter({ url: hook.url })).deliver();
       assert.deepEqual(hook.posts.map((p) => [p.id, p.kind]), [['inc-1:open', 'open'], [`inc-1:update:${inc.updates![0]}`, 'update'], ['inc-1:resolved', 'resolved']]);
+      // `--update-after off`: the same incident, no update
+      const off = new SqliteStore(':memory:');
+      await off.insertSamples(samples('tm-1', 0, 360, [[310, 320], [324, 334]]));
+      await drain(await Watcher.open(off, det, 6, null, { ...o, updateAfterMs: Infinity }));
+      assert.equal((await off.incidents()).items[0].renewals?.length, 1);
+      assert.deepEqual((await off.alerts()).map((a) => a.kind), ['open', 'resolved']);
+      await off.close();
       // without a quiet stretch that closes the segment there is no update
       const flat = new SqliteStore(':memory:');
       await flat.insertSamples(samples('tm-1', 0, 360, [[310, 334]]));
