@@ -53,7 +53,7 @@ describe('watch loop', () => {
     const lines: string[] = [];
     const sum = await runWatch({ store, modelPath: path, intervalMs: 10, ticks: 1, log: (l) => lines.push(l), watch: { resolveAfterMs: 5 * 60_000, window: 32 } });
     assert.deepEqual([sum.paged, sum.updates, sum.resolved], [1, 1, 1]);
-    assert.ok(lines.some((l) => /^UPDATE   inc-1 tm-1 \S+ rose again while open/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^UPDATE {3}inc-1 tm-1 \S+ rose again while open/.test(l)), lines.join('\n'));
     await store.close();
   });
 });
