@@ -76,8 +76,27 @@ function annotate(incs, events, labels) {
       if (labels) ctx.fillText(e.kind, x + 3, bbox.top + 11 * devicePixelRatio);
       n++;
     }
+    // an incident's updates (it rose again while open, and the operator was told): a solid red tick from the top
+    ctx.strokeStyle = '#d33';
+    ctx.fillStyle = '#d33';
+    ctx.setLineDash([]);
+    ctx.lineWidth = 2 * devicePixelRatio;
+    let k = 0;
+    for (const i of incs) {
+      for (const t of i.updates ?? []) {
+        const x = u.valToPos(t / 1000, 'x', true);
+        if (x < bbox.left || x > bbox.left + bbox.width) continue;
+        ctx.beginPath();
+        ctx.moveTo(x, bbox.top);
+        ctx.lineTo(x, bbox.top + 14 * devicePixelRatio);
+        ctx.stroke();
+        if (labels) ctx.fillText('update', x + 3, bbox.top + 24 * devicePixelRatio);
+        k++;
+      }
+    }
     ctx.restore();
     u.root.dataset.events = String(n);
+    u.root.dataset.updates = String(k);
   }] } };
 }
 const SYNC = 'flinkscope';

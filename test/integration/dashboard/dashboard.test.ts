@@ -91,10 +91,12 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
       title: u.querySelector('.u-title')?.textContent ?? '',
       shaded: Number((u as HTMLElement).dataset.shaded),
       events: Number((u as HTMLElement).dataset.events),
+      updates: Number((u as HTMLElement).dataset.updates),
     })));
     assert.deepEqual(charts.map((c) => c.title), ['Anomaly score (max per bucket) and threshold', 'cpu', 'latency_ms'], 'a score chart, then one chart per metric');
     assert.ok(charts.every((c) => c.shaded >= 1), `the incident is shaded on every chart: ${JSON.stringify(charts)}`);
     assert.ok(charts.every((c) => c.events === 2), `both Flink events are marked on every chart: ${JSON.stringify(charts)}`);
+    assert.ok(charts.every((c) => c.updates === 1), `the incident's update is marked on every chart: ${JSON.stringify(charts)}`);
     assert.match(await page.textContent('#events') ?? '', /orders-enrich restarted/);
     assert.match(await page.textContent('#segments') ?? '', /sustained-high|level-shift|spike|trend/, 'typed incident listed');
     const over = await page.locator('#score .u-over').boundingBox();
@@ -130,6 +132,7 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
     assert.match(await page.textContent('#paged') ?? '', new RegExp(`^no — a symptom of ${hostId}$`));
     await open(page, `#/incident/${hostId}`);
     assert.match(await page.textContent('#paged') ?? '', new RegExp(`^yes.*; rose again while open — updates sent at ${new Date(at(126)).toISOString().slice(0, 16).replace('T', ' ')}$`));
+    assert.equal(await page.evaluate(() => (document.querySelector('#score .uplot') as HTMLElement | null)?.dataset.updates), '1', 'and marked on its score chart');
     // an after-effect names its event in the list and on its page, and the event lists it
     await open(page, '#/incidents?state=all&machine=tm-5');
     assert.match(await page.textContent('#incidents') ?? '', /after-effect of ev-failover/);
