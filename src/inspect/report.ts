@@ -11,7 +11,7 @@ export interface ReportInput {
   generatedAt: number;
   health: HealthSummary;
   ranked: RankedMachine[];
-  incidents: (Incident & { explanation?: Contribution[]; movers?: JobMover[]; cause?: BackpressureCause | null })[];
+  incidents: (Incident & { explanation?: Contribution[]; movers?: JobMover[]; cause?: BackpressureCause | null; updates?: number[] })[];
   /** Recent scores per machine for the sparkline plots (only at-risk machines are drawn). */
   scores: Record<string, ArrayLike<number>>;
   threshold: number;
@@ -24,6 +24,12 @@ const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '–');
 const dur = (ms: number): string => (ms < 3_600_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
 
 /** (T,) scores → a 240×40 SVG polyline with the threshold as a dashed red line. */
+/** "open", or "open, rose again 2× (last 2026-01-08T10:30Z)" for an incident that sent updates. */
+function stateText(i: { state: string; updates?: number[] }): string {
+  const u = i.updates ?? [];
+  return u.length ? `${i.state}, rose again ${u.length}× (last ${iso(u[u.length - 1])})` : i.state;
+}
+
 export function sparkline(scores: ArrayLike<number>, threshold: number, w = 240, h = 40): string {
   const v = Array.from(scores).map((x) => (Number.isFinite(x) ? x : 0));
   const max = Math.max(threshold * 1.2, ...v, 1e-9);
@@ -58,7 +64,7 @@ export function renderMarkdown(r: ReportInput): string {
     '',
     ...(open.length
       ? ['| id | machine | type | onset | duration | state | why |', '|---|---|---|---|---|---|---|',
-        ...open.map((i) => `| ${i.id} | ${i.machine} | ${i.type} | ${iso(i.onset)} | ${dur(i.lastSeen - i.onset)} | ${i.state} | ${explainText(i.explanation, i.movers, i.cause)} |`)]
+        ...open.map((i) => `| ${i.id} | ${i.machine} | ${i.type} | ${iso(i.onset)} | ${dur(i.lastSeen - i.onset)} | ${stateText(i)} | ${explainText(i.explanation, i.movers, i.cause)} |`)]
       : ['None.']),
     '',
   ];
@@ -69,7 +75,7 @@ export function renderHtml(r: ReportInput): string {
   const open = r.incidents.filter((i) => i.state !== 'resolved');
   const risk = r.ranked.filter((m) => m.atRisk);
   const rows = risk.map((m) => `<tr><td>${esc(m.machine)}</td><td>${fmt(m.risk)}</td><td>${fmt(m.lastScore)}</td><td>${r.scores[m.machine] ? sparkline(r.scores[m.machine], r.threshold) : ''}</td></tr>`).join('');
-  const inc = open.map((i) => `<tr><td>${esc(i.id)}</td><td>${esc(i.machine)}</td><td>${esc(i.type)}</td><td>${iso(i.onset)}</td><td>${dur(i.lastSeen - i.onset)}</td><td>${esc(i.state)}</td><td>${esc(explainText(i.explanation, i.movers, i.cause))}</td></tr>`).join('');
+  const inc = open.map((i) => `<tr><td>${esc(i.id)}</td><td>${esc(i.machine)}</td><td>${esc(i.type)}</td><td>${iso(i.onset)}</td><td>${dur(i.lastSeen - i.onset)}</td><td>${esc(stateText(i))}</td><td>${esc(explainText(i.explanation, i.movers, i.cause))}</td></tr>`).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>flinkscope inspection report</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}</style></head><body>
 <h1>flinkscope inspection report</h1><p>${iso(r.generatedAt)} · ${r.health.machines} machines · <b>${r.health.atRisk} at risk</b> · score p50 ${fmt(r.health.p50)} / p90 ${fmt(r.health.p90)} / max ${fmt(r.health.max)} (threshold ${fmt(r.threshold)})${r.model ? ` · model ${esc(r.model.kind)} ${esc(r.model.version)}` : ''}</p>

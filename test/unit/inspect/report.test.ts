@@ -23,6 +23,10 @@ describe('inspection report', () => {
     assert.match(md, /At-risk machines \(1\)/);
     assert.match(md, /\| inc-1 \| tm-<1> \| trend \| 2026-01-01T00:00:00Z \| 30 min \| open \| cpu 90% ↑ \|/);
     assert.doesNotMatch(md, /inc-2/);
+    // an incident that rose again while open says so
+    const renewed = renderMarkdown({ ...input, incidents: [{ ...input.incidents[0], updates: [Date.UTC(2026, 0, 1, 0, 20), Date.UTC(2026, 0, 1, 0, 50)] }] });
+    assert.match(renewed, /\| 30 min \| open, rose again 2× \(last 2026-01-01T00:50:00Z\) \|/);
+    assert.match(renderHtml({ ...input, incidents: [{ ...input.incidents[0], updates: [Date.UTC(2026, 0, 1, 0, 20)] }] }), /<td>open, rose again 1× \(last 2026-01-01T00:20:00Z\)<\/td>/);
   });
   test('html is self-contained, escaped, with an inline SVG plot', () => {
     const html = renderHtml(input);
