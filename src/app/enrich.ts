@@ -47,10 +47,17 @@ export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number)
   for (const e of events) {
     if (NOT_HOLDING.has(e.kind)) continue;
     const first = e.ts >= i.onset - graceMs && e.ts <= opened;
-    const latest = q !== undefined && e.ts >= q - graceMs && e.ts <= q;
+    const latest = q !== undefined && holdsRunFrom(e, q, graceMs);
     if ((first || latest) && (!by || e.ts > by.ts)) by = e;
   }
   return by;
+}
+
+/** Whether event `e` holds a run that began at `from`: it disturbs (not NOT_HOLDING) and came within the grace period
+ *  before the run's start, up to it. Judges an open incident's latest sustained run (holdingEvent) and a renewal's
+ *  run (updatesOf). */
+function holdsRunFrom(e: FlinkEvent, from: number, graceMs: number): boolean {
+  return !NOT_HOLDING.has(e.kind) && e.ts >= from - graceMs && e.ts <= from;
 }
 
 /** Until when an event holds the incident's page (-Infinity when none does). */
@@ -79,7 +86,7 @@ export function pagesNow(i: Incident, until: number, now: number): boolean {
  *  the after-effects of a restart inside it do not notify. */
 export function updatesOf(i: Incident, events: FlinkEvent[], graceMs: number, pagedAt: number | undefined, afterMs: number, sent: readonly number[] = []): number[] {
   if (pagedAt === undefined) return [...sent];
-  const held = (from: number): boolean => graceMs > 0 && events.some((e) => !NOT_HOLDING.has(e.kind) && e.ts >= from - graceMs && e.ts <= from);
+  const held = (from: number): boolean => graceMs > 0 && events.some((e) => holdsRunFrom(e, from, graceMs));
   const out = [...sent];
   let last = Math.max(pagedAt, ...sent);
   for (const r of i.renewals ?? []) {

@@ -113,8 +113,9 @@ export function freshEvent(machine: string, ts: number, servedSince: number, sta
  *  values, StaleGuard.servedSince). A stretch is known by the time its values were first served, so a poll in which
  *  a machine was not judged (it ran no subtask then) neither ends its stretch nor raises the same event again. */
 export class StaleEvents {
-  private readonly open = new Map<string, { servedSince: number; staleAt: number }>(); // machine → its stretch
-  private readonly raised = new Map<string, number>(); // machine → servedSince of its last stretch
+  // machine → its stretch, raised and not yet ended (without `servedSince` it is never known to end: it is replaced
+  // when the machine goes stale on other values)
+  private readonly open = new Map<string, { servedSince: number; staleAt: number }>();
   next(ts: number, stale: readonly { machine: string; servedSince: number }[], servedSince: (machine: string) => number | undefined = () => undefined): FlinkEvent[] {
     const out: FlinkEvent[] = [];
     for (const [machine, o] of this.open) {
@@ -124,8 +125,7 @@ export class StaleEvents {
       out.push(freshEvent(machine, ts, o.servedSince, o.staleAt));
     }
     for (const s of stale) {
-      if (this.raised.get(s.machine) === s.servedSince) continue;
-      this.raised.set(s.machine, s.servedSince);
+      if (this.open.get(s.machine)?.servedSince === s.servedSince) continue;
       this.open.set(s.machine, { servedSince: s.servedSince, staleAt: ts });
       out.push(staleEvent(s.machine, ts, s.servedSince));
     }

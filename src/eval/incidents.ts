@@ -181,17 +181,21 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
   const shown = incidents.filter((i) => !i.afterEffect); // what finds a fault: incidents and symptoms
   const pages = incidents.filter((i) => i.paged);
   const falsePages = pages.filter((i) => !real.some((f) => matches(i, f, slack)));
-  const pagedIn = (i: IncidentSpan, f: Fault): boolean => i.paged && (i.pagedAt ?? i.onset) >= f.start - slack && (i.pagedAt ?? i.onset) < f.end;
-  const updatesIn = (i: IncidentSpan, f: Fault): number[] => (i.paged ? (i.updates ?? []).filter((t) => t >= f.start - slack && t < f.end) : []);
+  // a notification at t is for the fault when it went out from the slack before it to its end
+  const during = (t: number, f: Fault): boolean => t >= f.start - slack && t < f.end;
+  const pagedIn = (i: IncidentSpan, f: Fault): boolean => i.paged && during(i.pagedAt ?? i.onset, f);
+  const updatesIn = (i: IncidentSpan, f: Fault): number[] => (i.paged ? (i.updates ?? []).filter((t) => during(t, f)) : []);
   // when an incident told the operator about the fault: it began for it, or paged or sent an update during it
   const alarmsFor = (i: IncidentSpan, f: Fault): number[] => [
     ...(i.onset >= f.start - slack ? [i.onset] : []), ...(pagedIn(i, f) ? [i.pagedAt ?? i.onset] : []), ...updatesIn(i, f)];
   // per fault: the delay of its earliest new alarm; 0 when only an incident open from before matched it (found, with
   // nothing new to tell); null when none matched
   const delays = new Map<Fault, number | null>();
+  let foundNew = 0;
   for (const f of real) {
     const hit = shown.filter((i) => matches(i, f, slack));
     const told = hit.flatMap((i) => alarmsFor(i, f));
+    if (told.length) foundNew++;
     delays.set(f, told.length ? Math.max(0, Math.min(...told) - f.start) : hit.length ? 0 : null);
   }
   const found = (fs: Fault[]): number[] => fs.map((f) => delays.get(f)).filter((d): d is number => d !== null && d !== undefined);
@@ -203,12 +207,11 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
   }
   const all = found(real);
   const updates = pages.flatMap((i) => (i.updates ?? []).map((t) => ({ machine: i.machine, t })));
-  const falseUpdates = updates.filter((u) => !real.some((f) => f.machines.includes(u.machine) && u.t >= f.start - slack && u.t < f.end)).length;
-  const foundNew = real.filter((f) => shown.some((i) => matches(i, f, slack) && alarmsFor(i, f).length > 0)).length;
-  const machineDays = observed.reduce((s, o) => s + (o.to - o.from), 0) / DAY;
+  const falseUpdates = updates.filter((u) => !real.some((f) => f.machines.includes(u.machine) && during(u.t, f))).length;
+  const watchedMs = observed.reduce((s, o) => s + (o.to - o.from), 0);
+  const machineDays = watchedMs / DAY;
   const pagedFor = (i: IncidentSpan, e: Fault): boolean => matches(i, e, slack) && (i.pagedAt ?? i.onset) >= e.start && !real.some((f) => f.start <= e.start && matches(i, f, slack));
   const eventsPaged = events.filter((e) => pages.some((i) => pagedFor(i, e))).length;
-  const watchedMs = observed.reduce((s, o) => s + (o.to - o.from), 0);
   return {
     slack,
     incidents: own.length,
