@@ -4,8 +4,13 @@
 //    recall = (Σ over labelled points of pred / Σ labels) × (share of events whose buffered range holds a
 //    prediction) — the buffer rewards near misses through precision and event existence, and a perfect
 //    prediction scores 1 at every ℓ;
-//  - range-AUC-PR = trapezoidal area under (recall, precision) from (0, 1); VUS-PR = its mean over
-//    ℓ ∈ {0, ℓmax/4, …, ℓmax} (ℓmax = 20 samples by default). With ℓ = 0 it is a range-aware AUC-PR.
+//  - range-AUC-PR = trapezoidal area under (recall, precision) between the measured points, the first point's
+//    precision held back to recall 0; VUS-PR = its mean over ℓ ∈ {0, ℓmax/4, …, ℓmax} (ℓmax = 20 samples by
+//    default). With ℓ = 0 it is a range-aware AUC-PR.
+//  - Not anchored at (0, 1), as TSB-UAD's code is: with that anchor the segment up to the highest threshold's point is
+//    credited (1 + its precision) / 2, so scores whose top level is shared by many points (ties) earn area they never
+//    ranked — a constant score got (1 + p) / 2, 0.52–0.57 on SMD-dev, ASD and NAB-dev, above every detector
+//    (stop 34). Held back, a constant score earns its precision: the soft-label prevalence.
 import { checkPair, toEvents } from './events.js';
 
 function softLabels(labels: ArrayLike<number>, buffer: number): Float64Array {
@@ -34,7 +39,7 @@ export function rangeAucPr(scores: ArrayLike<number>, labels: ArrayLike<number>,
   for (let k = 0; k < 100; k++) levels.add(sorted[Math.floor((k / 100) * (sorted.length - 1))]);
   levels.add(sorted[sorted.length - 1]);
   const ths = [...levels].sort((a, b) => b - a); // high → low: recall grows
-  const pts: [number, number][] = [[0, 1]];
+  const pts: [number, number][] = [];
   for (const th of ths) {
     let npred = 0;
     let tp = 0;
@@ -55,6 +60,7 @@ export function rangeAucPr(scores: ArrayLike<number>, labels: ArrayLike<number>,
     const recall = (hits / nLab) * (found / events.length);
     pts.push([recall, precision]);
   }
+  pts.unshift([0, pts[0][1]]);
   let area = 0;
   for (let k = 1; k < pts.length; k++) area += (pts[k][0] - pts[k - 1][0]) * (pts[k][1] + pts[k - 1][1]) / 2;
   return area;

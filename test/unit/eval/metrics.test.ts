@@ -65,6 +65,16 @@ describe('metrics', () => {
     const late = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
     assert.ok(rangeAucPr(late, labels, 2) > rangeAucPr(late, labels, 0));
   });
+  it('range-AUC-PR / VUS-PR: tied scores earn their precision, not area up from (0, 1)', () => {
+    const labels = Array.from({ length: 100 }, (_, i) => (i >= 40 && i < 50 ? 1 : 0));
+    // a constant score ranks nothing: its one operating point flags everything at the prevalence
+    close(rangeAucPr(new Array(100).fill(1), labels, 0), 0.1);
+    // a top plateau shared by the event and as many normal points: precision 1/2 up to recall 1, not (1 + 1/2) / 2
+    const plateau = labels.map((v, i) => (v || (i >= 60 && i < 70) ? 1 : 0));
+    close(rangeAucPr(plateau, labels, 0), 0.5);
+    // ties still give way to ranking: the event alone on top scores 1
+    close(rangeAucPr(labels.map((v) => v * 2 + 1), labels, 0), 1);
+  });
   it('detection delay counts samples from the event start to the first hit', () => {
     assert.deepEqual(detectionDelays([0, 0, 0, 1, 0, 0, 0], [0, 1, 1, 1, 0, 1, 1]), [2, null]);
     assert.deepEqual(toEvents([1, 1, 0, 1]), [[0, 2], [3, 4]]);
