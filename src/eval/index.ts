@@ -8,7 +8,7 @@ export { percentileThreshold, potThreshold, madThreshold } from './threshold.js'
 export { parseThresholdRule, parseThresholdRules, formatThresholdRule, describeRule, isLeaky, protocolOf, thresholdFrom, DEFAULT_THRESHOLD, RuleError } from './rules.js';
 export type { ThresholdRule } from './rules.js';
 export { toEvents } from './events.js';
-export { runEval, runOne, splitTraining, faultsFromLabels, parseCalibration, formatCalibration, describeCalibration, DEFAULT_CALIBRATION } from './runner.js';
+export { runEval, referenceRows, runOne, splitTraining, faultsFromLabels, parseCalibration, formatCalibration, describeCalibration, DEFAULT_CALIBRATION } from './runner.js';
 export type { ResultRow, EvalOptions, EvalRun, RunProvenance, DatasetRecord, SkippedSeries, Calibration, IncidentsOf, IncidentRow } from './runner.js';
 export { incidentMetrics, IncidentInputError } from './incidents.js';
 export type { IncidentSpan, Fault, ObservedSpan, IncidentMetrics, KindMetrics } from './incidents.js';
@@ -19,3 +19,4 @@ export { renderEvalHtml, plotCase, provenanceMarkdown, boardsMarkdown } from './
 export type { Case } from './report.js';
 export { runClusterOne, clusterGroups, checkCluster } from './cluster.js';
 export type { ClusterRun } from './cluster.js';
+export { FLAG_ALL, flagAllRows } from './reference.js';

@@ -2,6 +2,7 @@
 // shown for one rule at a time, with the rule (and LEAKY when it read the test data) in the heading, and a run that
 // flagged no test point is marked, not hidden in an F1 of 0. Threshold-free metrics are the same under every rule.
 import type { ResultRow } from './runner.js';
+import { FLAG_ALL } from './reference.js';
 
 export const THRESHOLD_METRICS = ['f1', 'pa_f1', 'aff_f1'] as const;
 export const RANKING_METRICS = ['auc_pr', 'vus_pr', 'auc_roc', 'oracle_best_f1'] as const;
@@ -81,7 +82,8 @@ function heading(m: BoardMetric, rows: ResultRow[]): string {
 
 /**
  * Markdown: one table per metric, rows detectors (best mean first), columns datasets. Threshold metrics need the rows
- * of one rule; threshold-free ones take any rows (one rule's are used).
+ * of one rule; threshold-free ones take any rows (one rule's are used). Rows of the flag-every-point reference
+ * (reference.ts), when given among them, are ranked with the detectors, in italics, with a note.
  */
 export function leaderboardMarkdown(rows: ResultRow[], metrics: readonly BoardMetric[] = LEADERBOARD_METRICS): string {
   const needsOneRule = metrics.some((m) => !isRanking(m));
@@ -96,10 +98,12 @@ export function leaderboardMarkdown(rows: ResultRow[], metrics: readonly BoardMe
     for (const [d, byDs] of ranked) {
       const cells = sets.map((s) => byDs.get(s)?.[m]);
       anySilent ||= cells.some((c) => c && c.silent > 0);
-      lines.push(`| ${d} | ${cells.map(fmt).join(' | ')} | ${avg(byDs, sets, m).toFixed(3)} |`);
+      const name = d === FLAG_ALL ? `*${d}*` : d;
+      lines.push(`| ${name} | ${cells.map(fmt).join(' | ')} | ${avg(byDs, sets, m).toFixed(3)} |`);
     }
     parts.push(lines.join('\n'));
   }
+  if (board.has(FLAG_ALL)) parts.push(`*${FLAG_ALL}*: a reference, not a detector — every test point flagged, every score the same. What a metric gives it is earned without ranking anything.`);
   if (anySilent) parts.push('∅k/n: in k of the n runs of that cell the threshold lay above every test score — nothing was flagged and those runs count as F1 0; "flags nothing": all of them.');
   return parts.join('\n\n');
 }
@@ -112,7 +116,7 @@ export function rankingMarkdown(rows: ResultRow[]): string {
 /** Runs that flagged nothing, per detector (rows) and rule (columns), over all datasets: "k/n". */
 export function silentMarkdown(rows: ResultRow[]): string {
   const rules = rulesOf(rows);
-  const dets = [...new Set(rows.map((r) => r.detector))];
+  const dets = [...new Set(rows.map((r) => r.detector))].filter((d) => d !== FLAG_ALL);
   const lines = [`| detector | ${rules.map((r) => `\`${r}\``).join(' | ')} |`, `|---|${rules.map(() => '---').join('|')}|`];
   for (const d of dets) {
     lines.push(`| ${d} | ${rules.map((rule) => {

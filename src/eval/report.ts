@@ -47,12 +47,14 @@ export function plotCase(c: Case, w = 900, h = 80): string {
     `<line x1="0" x2="${w}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#d33" stroke-dasharray="4 3"/></svg>`;
 }
 
-/** Every board of a run: the threshold metrics per rule, the threshold-free view, and who flagged nothing. */
-export function boardsMarkdown(rows: ResultRow[]): string {
+/** Every board of a run: the threshold metrics per rule, the threshold-free view, and who flagged nothing; with the
+ *  flag-every-point `reference` rows (EvalRun.reference) ranked beside the detectors. */
+export function boardsMarkdown(rows: ResultRow[], reference: ResultRow[] = []): string {
   const rules = [...new Set(rows.map((r) => r.rule))];
+  const all = [...rows, ...reference];
   return [
-    ...rules.map((rule) => leaderboardMarkdown(rows.filter((r) => r.rule === rule), THRESHOLD_METRICS)),
-    rankingMarkdown(rows),
+    ...rules.map((rule) => leaderboardMarkdown(all.filter((r) => r.rule === rule), THRESHOLD_METRICS)),
+    rankingMarkdown(all),
     `Runs that flagged no test point (of all runs), per threshold rule:\n\n${silentMarkdown(rows)}`,
   ].join('\n\n');
 }
@@ -83,11 +85,11 @@ export function provenanceMarkdown(p: RunProvenance, opts: { detectorParams?: bo
   ].join('\n');
 }
 
-export function renderEvalHtml(rows: ResultRow[], cases: Case[], provenance: RunProvenance, title = 'flinkscope evaluation'): string {
+export function renderEvalHtml(rows: ResultRow[], cases: Case[], provenance: RunProvenance, title = 'flinkscope evaluation', reference: ResultRow[] = []): string {
   const pre = (md: string): string => md.split('\n').map((l) => `<div>${esc(l)}</div>`).join('');
   const sections = cases.map((c) =>
     `<h3>${esc(c.row.detector)} on ${esc(c.row.dataset)} / ${esc(c.row.series)} (rule ${esc(c.row.rule)}${c.row.protocol === 'LEAKY' ? ', LEAKY' : ''}) — F1 ${c.row.f1.toFixed(3)}, PA-F1 ${c.row.pa_f1.toFixed(3)}, affiliation F1 ${c.row.aff_f1.toFixed(3)}${c.row.flagged === 0 ? ' — flags nothing' : ''}</h3>${plotCase(c)}`).join('\n');
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title><style>body{font:14px system-ui;margin:2em}div{font-family:monospace;white-space:pre}</style></head><body><h1>${esc(title)}</h1>` +
     `<h2>Provenance</h2>${pre(provenanceMarkdown(provenance))}` +
-    `<p>Grey: first channel; blue: score; red dashed: threshold; red bands: labelled anomalies.</p>${pre(boardsMarkdown(rows))}<h2>Best and worst runs</h2>${sections}</body></html>`;
+    `<p>Grey: first channel; blue: score; red dashed: threshold; red bands: labelled anomalies.</p>${pre(boardsMarkdown(rows, reference))}<h2>Best and worst runs</h2>${sections}</body></html>`;
 }

@@ -18,6 +18,7 @@ import { evaluateAt, evaluateRanking, type Metrics } from './evaluate.js';
 import { toEvents } from './events.js';
 import { incidentMetrics, type Fault, type IncidentMetrics, type IncidentSpan, type ObservedSpan } from './incidents.js';
 import { DEFAULT_THRESHOLD, describeRule, formatThresholdRule, protocolOf, thresholdFrom, type ThresholdRule } from './rules.js';
+import { flagAllRows } from './reference.js';
 import { combinedDigest, itemDigest, machineInfo, toolInfo, type MachineInfo, type ToolInfo } from './provenance.js';
 
 export type Calibration = { kind: 'tail'; share: number } | { kind: 'none' };
@@ -130,6 +131,8 @@ export interface RunProvenance {
 
 export interface EvalRun {
   rows: ResultRow[];
+  /** The flag-every-point reference on the same series (reference.ts): context for the tables, not a detector. */
+  reference: ResultRow[];
   incidents: IncidentRow[];
   provenance: RunProvenance;
 }
@@ -211,6 +214,27 @@ export async function runOne(item: DatasetItem, kind: string, seed: number, para
   return { rows, scores, calibrationScores: cal, detector: det };
 }
 
+/** A dataset's series that can be judged (a labelled anomaly in the test part), the first `maxSeries` of them. */
+async function judgedItems(spec: string, maxSeries?: number): Promise<{ all: DatasetItem[]; run: DatasetItem[]; skipped: SkippedSeries[] }> {
+  const all = await loadDataset(spec);
+  const skipped: SkippedSeries[] = [];
+  const usable = all.filter((i) => {
+    const reason = !i.test.labels ? 'no labels for its test part' : !i.test.labels.includes(1) ? 'no labelled anomaly in its test part (it would score nothing)' : null;
+    if (reason) skipped.push({ spec, series: i.series, reason });
+    return !reason;
+  });
+  return { all, run: usable.slice(0, maxSeries ?? usable.length), skipped };
+}
+
+/** The flag-every-point reference (reference.ts) on the series `runEval` would judge with these options. */
+export async function referenceRows(o: Pick<EvalOptions, 'datasets' | 'maxSeries' | 'rules' | 'calibration'>): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  for (const spec of o.datasets) {
+    for (const item of (await judgedItems(spec, o.maxSeries)).run) rows.push(...flagAllRows(item, o.rules ?? [DEFAULT_THRESHOLD], formatCalibration(o.calibration ?? DEFAULT_CALIBRATION)));
+  }
+  return rows;
+}
+
 export async function runEval(o: EvalOptions): Promise<EvalRun> {
   const started = Date.now();
   const rules = o.rules ?? [DEFAULT_THRESHOLD];
@@ -218,14 +242,7 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
   const items: DatasetItem[] = [];
   const datasets: DatasetRecord[] = [];
   for (const spec of o.datasets) {
-    const all = await loadDataset(spec);
-    const skipped: SkippedSeries[] = [];
-    const usable = all.filter((i) => {
-      const reason = !i.test.labels ? 'no labels for its test part' : !i.test.labels.includes(1) ? 'no labelled anomaly in its test part (it would score nothing)' : null;
-      if (reason) skipped.push({ spec, series: i.series, reason });
-      return !reason;
-    });
-    const run = usable.slice(0, o.maxSeries ?? usable.length);
+    const { all, run, skipped } = await judgedItems(spec, o.maxSeries);
     for (const s of skipped) o.onSkip?.(s);
     const records = run.map((i) => ({
       series: i.series, digest: itemDigest(i), train: i.train.timestamps.length, test: i.test.timestamps.length, channels: i.train.channels.length,
@@ -279,6 +296,7 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
   const leaky = rules.some((r) => protocolOf(r) === 'LEAKY');
   return {
     rows,
+    reference: items.flatMap((item) => flagAllRows(item, rules, formatCalibration(calibration))),
     incidents,
     provenance: {
       protocol: leaky ? 'LEAKY' : 'honest',

@@ -48,7 +48,7 @@ export function registerEval(program: Command): void {
       const bar = progressBar();
       const best = new Map<string, Case>();
       const worst = new Map<string, Case>();
-      const { rows, provenance, incidents } = await runEval({
+      const { rows, reference, provenance, incidents } = await runEval({
         incidentsOf: o.incidents ? productIncidentsOf({ quietMs: o.quiet }) : undefined,
         incidentSlackMs: o.incidents ? o.quiet : undefined,
         datasets: o.dataset,
@@ -73,7 +73,7 @@ export function registerEval(program: Command): void {
       bar.stop();
       console.log(`\n${rows.length / rules.length} runs × ${rules.length} rule(s) in ${fmtMs(provenance.elapsed_ms)}. Point-adjusted F1 (pa_f1) is shown next to plain and affiliation F1, never alone.\n`);
       console.log(provenanceMarkdown(provenance));
-      console.log(`\n${boardsMarkdown(rows)}`);
+      console.log(`\n${boardsMarkdown(rows, reference)}`);
       if (o.incidents) {
         const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
         console.log(`\nIncidents the product would raise (persistence; quiet period and match slack ${fmtMs(o.quiet)}):\n`);
@@ -82,12 +82,12 @@ export function registerEval(program: Command): void {
       }
       if (o.json) {
         mkdirSync(dirname(o.json), { recursive: true });
-        writeFileSync(o.json, JSON.stringify({ provenance, results: rows, ...(o.incidents ? { incidents } : {}) }, null, 1));
+        writeFileSync(o.json, JSON.stringify({ provenance, results: rows, reference, ...(o.incidents ? { incidents } : {}) }, null, 1));
         console.log(`\nresults: ${o.json}`);
       }
       if (o.report) {
         mkdirSync(dirname(o.report), { recursive: true });
-        writeFileSync(o.report, renderEvalHtml(rows, [...best.values(), ...worst.values()], provenance));
+        writeFileSync(o.report, renderEvalHtml(rows, [...best.values(), ...worst.values()], provenance, undefined, reference));
         console.log(`report: ${o.report}`);
       }
     });

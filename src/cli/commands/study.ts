@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  runEval, leaderboardMarkdown, leaderboard, rankingMarkdown, silentMarkdown, provenanceMarkdown, parseThresholdRules, formatThresholdRule,
+  runEval, referenceRows, FLAG_ALL, leaderboardMarkdown, leaderboard, rankingMarkdown, silentMarkdown, provenanceMarkdown, parseThresholdRules, formatThresholdRule,
   parseCalibration, formatCalibration, describeCalibration, THRESHOLD_METRICS, type ResultRow, type ThresholdRule, type Calibration, type EvalRun, type RunProvenance,
 } from '../../eval/index.js';
 import { loadDataset } from '../../data/index.js';
@@ -23,6 +23,8 @@ interface StudyJson {
   provenance: Record<string, RunProvenance>;
   dev: ResultRow[];
   results: ResultRow[];
+  /** The flag-every-point reference on the leaderboard's series (absent in files written before stop 34). */
+  reference?: ResultRow[];
   noise: ResultRow[];
   ablations: ResultRow[];
 }
@@ -152,11 +154,22 @@ export function registerStudy(program: Command): void {
       }
       const chosen = chooseRules(dev.find(([c]) => c === formatCalibration(calibration))![1], ruleNames);
       // 1. leaderboard
-      const main = reused?.results ?? [
-        ...(await run('leaderboard synthetic', [syn(0.1)], detectors)).rows,
-        ...(await run('leaderboard real', real, detectors, { maxSeries: Number(o.maxSeries) })).rows,
-        ...(await run('leaderboard NAB', [nab], detectors, { maxSeries: o.nabSeries === undefined ? undefined : Number(o.nabSeries) })).rows,
+      const boardRuns: [string, string[], number | undefined][] = [
+        ['leaderboard synthetic', [syn(0.1)], undefined],
+        ['leaderboard real', real, Number(o.maxSeries)],
+        ['leaderboard NAB', [nab], o.nabSeries === undefined ? undefined : Number(o.nabSeries)],
       ];
+      const main: ResultRow[] = reused?.results ?? [];
+      const reference: ResultRow[] = [];
+      for (const [label, specs, maxSeries] of boardRuns) {
+        if (reused) reference.push(...await referenceRows({ datasets: specs, maxSeries, rules, calibration }));
+        else {
+          const r = await run(label, specs, detectors, { maxSeries });
+          main.push(...r.rows);
+          reference.push(...r.reference);
+        }
+      }
+      const withReference = (rows: ResultRow[]): ResultRow[] => [...rows, ...reference.filter((x) => rows.some((r) => r.rule === x.rule))];
       // 2. noise robustness
       const noise: ResultRow[] = reused?.noise ?? [];
       if (!reused) {
@@ -184,6 +197,7 @@ export function registerStudy(program: Command): void {
       // facts for the summary, computed from the tables below
       const boardAt = (rows: ResultRow[], m: 'f1' | 'auc_pr' | 'oracle_best_f1'): [string, number][] => {
         const b = leaderboard(rows);
+        b.delete(FLAG_ALL);
         return [...b].map(([d, byDs]): [string, number] => [d, mean([...byDs.values()].map((c) => c[m].mean))]).sort((x, y) => y[1] - x[1]);
       };
       const fmtTop = (xs: [string, number][], n = 3): string => xs.slice(0, n).map(([d, v]) => `${d} ${v.toFixed(3)}`).join(', ');
@@ -261,10 +275,10 @@ export function registerStudy(program: Command): void {
         '',
         '### 1a. Threshold metrics, one block per rule',
         '',
-        ...ruleNames.flatMap((rule) => [leaderboardMarkdown(of(main, rule), rule === defaultRule ? THRESHOLD_METRICS : ['f1', 'aff_f1']), '']),
+        ...ruleNames.flatMap((rule) => [leaderboardMarkdown(withReference(of(main, rule)), rule === defaultRule ? THRESHOLD_METRICS : ['f1', 'aff_f1']), '']),
         '### 1b. Threshold-free view (the same under every rule)',
         '',
-        rankingMarkdown(main),
+        rankingMarkdown(withReference(main)),
         '',
         'Runs that flagged no test point, per rule (all datasets):',
         '',
@@ -275,7 +289,7 @@ export function registerStudy(program: Command): void {
         'The rule is chosen per detector on the development instance (section 0), never on these data, so every method is',
         'shown at its own best rule rather than at one rule that suits some methods and silences others.',
         '',
-        leaderboardMarkdown(atChosen(main, chosen), ['f1', 'aff_f1']),
+        leaderboardMarkdown([...atChosen(main, chosen), ...of(reference, defaultRule).map((r) => ({ ...r, rule: 'dev-chosen per detector' }))], ['f1', 'aff_f1']),
         '',
         '### Provenance',
         '',
@@ -308,7 +322,7 @@ export function registerStudy(program: Command): void {
       ].join('\n');
       mkdirSync(dirname(o.out), { recursive: true });
       writeFileSync(o.out, md);
-      const json: StudyJson = { settings, provenance, dev: dev.flatMap(([, rows]) => rows), results: main, noise, ablations };
+      const json: StudyJson = { settings, provenance, dev: dev.flatMap(([, rows]) => rows), results: main, reference, noise, ablations };
       writeFileSync(o.out.replace(/\.md$/, '.json'), JSON.stringify(json, null, 1));
       console.log(md);
     });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../../../src/data/index.js';
 import {
-  runEval, runOne, itemDigest, combinedDigest, toolInfo, parseCalibration, splitTraining, percentileThreshold, parseThresholdRule, provenanceMarkdown, type IncidentsOf,
+  runEval, runOne, referenceRows, boardsMarkdown, affiliation, FLAG_ALL, itemDigest, combinedDigest, toolInfo, parseCalibration, splitTraining, percentileThreshold, parseThresholdRule, provenanceMarkdown, type IncidentsOf,
 } from '../../../src/eval/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../../test/fixtures/csvdir', import.meta.url));
@@ -65,6 +65,32 @@ describe('runner', () => {
     }
     assert.equal(p.tool.commit, head);
     assert.ok(p.machine.cpu.length > 0 && p.machine.cores >= 1 && p.machine.threads !== null);
+  });
+
+  it('the flag-every-point reference: beside the detectors in the boards, out of "flagged nothing", the same from referenceRows', async () => {
+    const rules = [parseThresholdRule('mad:8'), parseThresholdRule('p99')];
+    const run = await runEval({ datasets: [SPEC], detectors: ['zscore'], seeds: 1, rules });
+    assert.equal(run.reference.length, 2 * 2, 'one row per judged series and rule');
+    const items = (await loadDataset(SPEC)).slice(0, 2);
+    for (const [k, item] of items.entries()) {
+      const r = run.reference[2 * k];
+      const labels = item.test.labels!;
+      const n = labels.length;
+      const pos = labels.reduce((a, v) => a + v, 0);
+      assert.equal(r.detector, FLAG_ALL);
+      assert.equal(r.flagged, n);
+      assert.equal(r.recall, 1);
+      assert.ok(Math.abs(r.precision - pos / n) < 1e-12);
+      assert.ok(Math.abs(r.aff_f1 - affiliation(new Array(n).fill(1), labels).f1) < 1e-12);
+      assert.ok(Math.abs(r.auc_pr - pos / n) < 1e-9, 'a constant score ranks nothing: AUC-PR is the prevalence');
+      assert.equal(r.auc_roc, 0.5);
+    }
+    assert.deepEqual(await referenceRows({ datasets: [SPEC], rules }), run.reference);
+    const md = boardsMarkdown(run.rows, run.reference);
+    assert.match(md, /\| \*\(flag every point\)\* \|/);
+    assert.match(md, /a reference, not a detector/);
+    const silent = md.slice(md.indexOf('Runs that flagged no test point'));
+    assert.doesNotMatch(silent, /flag every point/, 'the reference is no detector that flags too much');
   });
 
   it('a CCL fitted one series at a time has no peers: the provenance says it ran as the machine-alone model', async () => {
