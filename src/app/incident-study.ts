@@ -76,6 +76,8 @@ export interface IncidentStudyOptions {
   slo?: Record<string, number>;
   /** How long an event holds its machines' incidents, instead of the cluster's own scale (watchDefaults). */
   eventGraceMs?: number;
+  /** Retrain this long after a failover, deploy or rescale (the replay's default: the event grace; 0: never). */
+  retrainAfterEventMs?: number;
   dir: string;
   onRow?: (r: StudyRow) => void;
 }
@@ -92,7 +94,7 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
         const dir = join(o.dir, `${rows.length}`);
         mkdirSync(dir, { recursive: true });
         const r = await replay(cluster, {
-          dir, kind: cfg.kind, params: cfg.kind === 'ccl' ? { ...DEEP_BUDGET(o.epochs), ...cfg.params } : cfg.params, alarms: pol.alarms, trained,
+          dir, kind: cfg.kind, params: cfg.kind === 'ccl' ? { ...DEEP_BUDGET(o.epochs), ...cfg.params } : cfg.params, alarms: pol.alarms, trained, retrainAfterEventMs: o.retrainAfterEventMs,
           watch: { ...(o.slo ? { slo: o.slo } : {}), ...(o.eventGraceMs !== undefined ? { eventGraceMs: o.eventGraceMs } : {}), ...pol.watch },
         });
         trained = r.trained;

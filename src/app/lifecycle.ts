@@ -1,6 +1,7 @@
 // The model life-cycle inside `watch`: a drift check of recent scores against the training-score sample kept in the
-// model artifact in use, and retraining on recent history when the schedule says so or the scores drifted
-// (src/inspect/lifecycle.ts decides). Periods covered by incidents are left out of the history (unless an operator
+// model artifact in use, and retraining on recent history when the schedule says so, once a failover, restart,
+// deploy or rescale after the model's history has settled, or when the scores drifted (src/inspect/lifecycle.ts
+// decides). Periods covered by incidents are left out of the history (unless an operator
 // labelled them false alarms). The new artifact is written next to the old one, recorded as a new version in the
 // store with its report (reason, history range, drift) and swapped into the running watcher. While training runs,
 // new samples wait in the store and are scored afterwards: nothing is lost.
@@ -9,7 +10,8 @@ import { mkdirSync } from 'node:fs';
 import type { Detector, TrainProgress } from '../detectors/index.js';
 import { loadDetector } from '../detectors/index.js';
 import { driftCheck, type DriftReport } from '../inspect/drift.js';
-import { retrainDecision, type RetrainDecision, type RetrainPolicy } from '../inspect/lifecycle.js';
+import { retrainDecision, settledEvent, type RetrainDecision, type RetrainPolicy } from '../inspect/lifecycle.js';
+import type { FlinkEvent } from '../core/event.js';
 import type { ThresholdRule } from '../eval/index.js';
 import type { Store } from '../store/store.js';
 import { historyFromStore, trainModel } from './train.js';
@@ -24,6 +26,9 @@ export interface LifecycleOptions {
   threshold?: ThresholdRule;
   /** Where new model files go. */
   modelDir: string;
+  /** The incident grouping retrained models' alarm tails are calibrated for (trainModel's quietMs and minPoints). */
+  quietMs?: number;
+  minPoints?: number;
   /** Wall clock (tests pass their own). */
   now?: () => number;
   onProgress?: (p: TrainProgress) => void;
@@ -32,6 +37,8 @@ export interface LifecycleOptions {
 export interface LifecycleResult {
   decision: RetrainDecision;
   drift: DriftReport | null;
+  /** The placement event that made retraining due (decision.reason 'event'). */
+  event?: FlinkEvent;
   /** Set when a new model version was trained. */
   retrained?: { id: number; path: string; detector: Detector; threshold: number; trainMs: number; series: number };
 }
@@ -66,24 +73,41 @@ export class ModelLifecycle {
     return d;
   }
 
+  /** The data time the model in use learnt up to: its report's `to`, else when it was registered (a model loaded by
+   *  `watch` was trained before it started). */
+  private static historyEnd(rec: { createdAt: number; report: Record<string, unknown> }): number {
+    return typeof rec.report.to === 'number' ? rec.report.to : rec.createdAt;
+  }
+
   /** Checks drift, asks the policy, and retrains on recent history over `channels` when due. */
   async step(channels: string[]): Promise<LifecycleResult> {
     const now = (this.o.now ?? Date.now)();
     const rec = await this.store.latestModel();
-    const drift = await this.drift();
-    const decision = retrainDecision(now, rec?.createdAt ?? null, drift, this.o.policy);
-    if (!decision.due) return { decision, drift };
+    // without a drift trigger (retraining after events only) the artifact is not read back every tick
+    const drift = this.o.policy?.onDrift === false ? null : await this.drift();
     // history by DATA time: the newest historyMs of samples in the store
     const to = await this.store.newestSample();
+    const afterEventMs = this.o.policy?.afterEventMs;
+    let event: FlinkEvent | null = null;
+    if (rec && afterEventMs && Number.isFinite(to)) {
+      const end = ModelLifecycle.historyEnd(rec);
+      event = settledEvent(await this.store.events({ from: end + 1, to, limit: 10_000 }), end, to, afterEventMs);
+    }
+    const decision = retrainDecision(now, rec?.createdAt ?? null, drift, this.o.policy, event);
+    if (!decision.due) return { decision, drift };
     if (!Number.isFinite(to)) return { decision: { ...decision, due: false, reason: 'not-due' }, drift };
     const from = to - (decision.to - decision.from);
     const history = await historyFromStore(this.store, { from, to, channels });
     if (history.length === 0) return { decision: { ...decision, due: false, reason: 'not-due' }, drift };
-    const model = await trainModel({ history, kind: this.o.kind, params: this.o.params, threshold: this.o.threshold, placement: await this.store.placements(), onProgress: this.o.onProgress, provenance: { source: this.store.location, from, to, reason: decision.reason } });
+    const model = await trainModel({
+      history, kind: this.o.kind, params: this.o.params, threshold: this.o.threshold, placement: await this.store.placements(), onProgress: this.o.onProgress,
+      quietMs: this.o.quietMs, minPoints: this.o.minPoints, provenance: { source: this.store.location, from, to, reason: decision.reason },
+    });
     mkdirSync(this.o.modelDir, { recursive: true });
-    const path = join(this.o.modelDir, `${this.o.kind}-${new Date(now).toISOString().replace(/[:.]/g, '-')}.model`);
+    const path = join(this.o.modelDir, `${this.o.kind}-${new Date(now).toISOString().replace(/[:.]/g, '-')}-${Math.round(to)}.model`);
     model.detector.save(path); // atomic (temp file + rename)
-    const id = await this.store.addModel(this.o.kind, path, { reason: decision.reason, from, to, series: history.length, drift, trainMs: Math.round(model.trainMs) }, now);
-    return { decision, drift, retrained: { id, path, detector: model.detector, threshold: model.detector.threshold, trainMs: model.trainMs, series: history.length } };
+    const cause = decision.reason === 'event' && event ? { event: { id: event.id, kind: event.kind, ts: event.ts } } : {};
+    const id = await this.store.addModel(this.o.kind, path, { reason: decision.reason, ...cause, from, to, series: history.length, drift, trainMs: Math.round(model.trainMs) }, now);
+    return { decision, drift, ...(decision.reason === 'event' && event ? { event } : {}), retrained: { id, path, detector: model.detector, threshold: model.detector.threshold, trainMs: model.trainMs, series: history.length } };
   }
 }

@@ -19,6 +19,7 @@ import type { Store } from '../store/store.js';
 import { historyFromStore, trainModel, type Trained } from './train.js';
 import { alarmLevels, type AlarmPolicy } from './alarms.js';
 import { Watcher, type WatchOptions } from './watch.js';
+import { ModelLifecycle } from './lifecycle.js';
 
 export interface ReplayMachine {
   name: string;
@@ -58,6 +59,9 @@ export interface ReplayOptions {
   dir: string;
   /** A model trained on this cluster's history already (compare alarm policies without retraining). */
   trained?: Trained;
+  /** Retrain on the stored history this long after a failover, restart, deploy or rescale, as `watch` does
+   *  (`--retrain-after`; src/inspect/lifecycle.ts). Default: the event grace period; 0: never. */
+  retrainAfterEventMs?: number;
   /** An incident starting this much before a fault is the same alarm a moment early. Default 10 min. */
   slackMs?: number;
   provenance?: Record<string, unknown>;
@@ -87,6 +91,8 @@ export interface ReplayResult {
   breach: BreachLead | null;
   /** Wall-clock ms from a delivery's arrival to its committed scores and incidents. */
   latenciesMs: number[];
+  /** Models retrained during the replay after a placement event (data time of the last row delivered, the event's kind). */
+  retrains: { at: number; event: string }[];
 }
 
 /** Machine-level samples of rows [from, to) of each machine's series. */
@@ -139,7 +145,7 @@ export async function replay(c: ReplayCluster, opts: ReplayOptions): Promise<Rep
   }
   const modelPath = join(o.dir, `${trained.detector.kind}.model`);
   trained.detector.save(modelPath);
-  const modelId = await store.addModel(trained.detector.kind, modelPath, { reason: 'replay' });
+  const modelId = await store.addModel(trained.detector.kind, modelPath, { reason: 'replay', to: trainEnd });
 
   const levels = alarmLevels(trained.detector, o.alarms);
   const batch = o.batch ?? 30;
@@ -147,6 +153,14 @@ export async function replay(c: ReplayCluster, opts: ReplayOptions): Promise<Rep
   const latenciesMs: number[] = [];
   const warnings = new Map<string, { metric: string; at: number }>(); // incident id → its first breach warning
   const tests = c.machines.map((m) => ({ name: m.name, s: m.test }));
+  const afterEventMs = o.retrainAfterEventMs ?? o.watch?.eventGraceMs ?? 600_000;
+  const life = afterEventMs > 0
+    ? new ModelLifecycle(store, {
+      kind: trained.detector.kind, params: trained.detector.params as Record<string, unknown>, threshold: o.threshold, modelDir: o.dir,
+      quietMs: o.watch?.resolveAfterMs, minPoints: o.watch?.minPoints, policy: { intervalMs: Infinity, historyMs: Infinity, onDrift: false, afterEventMs },
+    })
+    : null;
+  const retrains: { at: number; event: string }[] = [];
   for (let from = 0; from < testTs.length; from += batch) {
     const to = Math.min(from + batch, testTs.length);
     const a = testTs[from];
@@ -159,6 +173,11 @@ export async function replay(c: ReplayCluster, opts: ReplayOptions): Promise<Rep
     await store.recordPlacement(placement, testTs[to - 1]);
     while ((await watcher.step()).progressed) {
       for (const [id, w] of watcher.scorer.breaches) if (!warnings.has(id)) warnings.set(id, { metric: w.metric, at: w.firstWarnedAt });
+    }
+    const l = await life?.step(channels);
+    if (l?.retrained) {
+      watcher.swapModel(l.retrained.detector, alarmLevels(l.retrained.detector, o.alarms), l.retrained.id);
+      retrains.push({ at: testTs[to - 1], event: l.event?.kind ?? l.decision.reason });
     }
     latenciesMs.push(performance.now() - t0);
     o.onDelivery?.(to, testTs.length);
@@ -174,7 +193,7 @@ export async function replay(c: ReplayCluster, opts: ReplayOptions): Promise<Rep
   const observed = c.machines.map((m) => ({ machine: m.name, from: testTs[0], to: testTs[testTs.length - 1] + step }));
   const metrics = incidentMetrics(incidents.map((i) => ({ machine: i.machine, onset: i.onset, end: i.lastSeen, paged: i.paged, ...(typeof i.pagedAt === 'number' ? { pagedAt: i.pagedAt } : {}), ...(i.paged && i.updates?.length ? { updates: i.updates } : {}), symptom: Boolean(i.symptomOf), afterEffect: Boolean(i.afterEffectOf) })), c.faults, observed, o.slackMs ?? c.slackMs ?? 600_000);
   const breach = o.watch?.slo ? breachLead(c, incidents, warnings, o.watch.slo, o.slackMs ?? c.slackMs ?? 600_000) : null;
-  return { store, trained, modelPath, alarmRule: levels.rule, incidents, metrics, breach, latenciesMs };
+  return { store, trained, modelPath, alarmRule: levels.rule, incidents, metrics, breach, latenciesMs, retrains };
 }
 
 /** For each hotspot during which (up to `slack` after its end) a limited metric of its machine crossed the limit:

@@ -38,7 +38,10 @@ export interface WatchRun {
    *  none). Job graphs are collected with it either way (the root cause needs them). */
   checks?: CheckOptions;
   evidence?: EvidenceOptions | false;
-  retrain?: { everyMs: number; historyMs: number; modelDir: string };
+  /** The model life-cycle: retrain every `everyMs` (and earlier on drift), and/or `afterEventMs` after a failover,
+   *  deploy or rescale that came after the model's history (src/inspect/lifecycle.ts PLACEMENT_EVENTS); on
+   *  `historyMs` of history; new versions go to `modelDir`. */
+  retrain?: { everyMs?: number; afterEventMs?: number; historyMs: number; modelDir: string };
   /** Retention, applied at the first tick and then every `everyMs` of wall time, by DATA time (the newest sample):
    *  older than retainMs deleted, older than rawMs rolled up into bucketMs means. */
   retention?: RetentionPolicy & { everyMs: number };
@@ -106,8 +109,13 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
   const jobState = collector ? new JobStateWatcher(r.store, flink ? new FlinkGraphSource(flink, r.source?.http ?? {}) : null, r.checks) : null;
   const evidence = flink && r.evidence !== false ? new EvidenceCollector(r.store, new FlinkEvidenceSource(flink, r.source?.http ?? {}), r.evidence || {}) : null;
   let lastRefresh = -Infinity;
-  const life = r.retrain
-    ? new ModelLifecycle(r.store, { kind: m.detector.kind, params: m.detector.params as Record<string, unknown>, threshold: r.threshold, modelDir: r.retrain.modelDir, policy: { intervalMs: r.retrain.everyMs, historyMs: r.retrain.historyMs } })
+  const rt = r.retrain;
+  const life = rt && (rt.everyMs || rt.afterEventMs)
+    ? new ModelLifecycle(r.store, {
+      kind: m.detector.kind, params: m.detector.params as Record<string, unknown>, threshold: r.threshold, modelDir: rt.modelDir,
+      quietMs: r.watch?.resolveAfterMs, minPoints: r.watch?.minPoints,
+      policy: { intervalMs: rt.everyMs || Infinity, historyMs: rt.historyMs, onDrift: Boolean(rt.everyMs), afterEventMs: rt.afterEventMs },
+    })
     : null;
   const sum: WatchSummary = { ticks: 0, polls: 0, failedPolls: 0, collected: 0, scored: 0, paged: 0, updates: 0, resolved: 0, events: 0 };
   let lastDrift: boolean | null = null;
@@ -179,7 +187,8 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
       }
       if (l.retrained) {
         watcher.swapModel(l.retrained.detector, alarmLevels(l.retrained.detector, { rule: r.threshold, perDay: r.falseAlarmsPerDay }), l.retrained.id);
-        log(`RETRAIN  ${l.decision.reason}: model #${l.retrained.id} on ${l.retrained.series} machines (${Math.round(l.retrained.trainMs)} ms), threshold ${l.retrained.threshold.toFixed(3)} → ${l.retrained.path}`);
+        const why = l.event ? `after the ${l.event.kind} at ${new Date(l.event.ts).toISOString()} (${l.event.detail})` : l.decision.reason;
+        log(`RETRAIN  ${why}: model #${l.retrained.id} on ${l.retrained.series} machines (${Math.round(l.retrained.trainMs)} ms), threshold ${l.retrained.threshold.toFixed(3)} → ${l.retrained.path}`);
         lastDrift = null;
       }
     }

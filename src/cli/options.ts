@@ -48,6 +48,9 @@ export const durationOrOff: Parser<number> = (v) => (v === '0' ? 0 : parseDurati
 /** `--update-after`: a duration, 0 (every renewal notifies) or 'off' (none does: Infinity). */
 export const updateAfter: Parser<number> = (v) => (v === 'off' ? Infinity : durationOrOff(v));
 
+/** `--retrain-after`: a duration > 0, or 'off' (0: never). */
+export const retrainAfter: Parser<number> = (v) => (v === 'off' ? 0 : duration(v));
+
 export const httpUrl: Parser<string> = (v) => {
   let u: URL;
   try {

@@ -11,7 +11,7 @@ import { parseSlo } from '../../inspect/breach.js';
 import { parseThresholdRule as parseThreshold } from '../../eval/index.js';
 import { parseParamsFor } from '../../detectors/index.js';
 import { LAB_SPEC_SYNTAX } from '../../data/index.js';
-import { opt, durationOrOff } from '../options.js';
+import { opt, durationOrOff, retrainAfter } from '../options.js';
 
 /** 'ccl' | 'ccl:peers=both;peerScore=mean' | 'zscore' → a configuration (parameters typed and checked by the kind). */
 export function parseConfig(s: string): StudyConfig {
@@ -40,10 +40,11 @@ export function registerIncidents(program: Command): void {
     .option('--epochs <n>', 'training epochs of deep detectors', '4')
     .option('--slo <metric=limit...>', 'limits for the time-to-breach lead', [])
     .addOption(opt('--event-grace <d>', "an event holds its machines' incidents this long (default: the cluster's own scale — the product's 10 min, on flink-lab 60 scrapes; 0 = never)", durationOrOff))
+    .addOption(opt('--retrain-after <d>', 'retrain this long after a failover, deploy or rescale, as `watch --retrain-after` (default: the event grace; off = never)', retrainAfter))
     .option('--feedback', 'instead: one round of operator feedback per cluster with the first configuration and policy (first half watched and labelled, retrained, second half judged)')
     .option('--json <file>', 'write the rows as JSON')
     .option('--out <file>', 'write the Markdown tables')
-    .action(async (o: { cluster: string[]; config: string[]; alarms: string[]; epochs: string; slo: string[]; eventGrace?: number; feedback?: boolean; json?: string; out?: string }) => {
+    .action(async (o: { cluster: string[]; config: string[]; alarms: string[]; epochs: string; slo: string[]; eventGrace?: number; retrainAfter?: number; feedback?: boolean; json?: string; out?: string }) => {
       const epochs = Number(o.epochs);
       if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs must be a positive integer, got '${o.epochs}'`);
       const t0 = Date.now();
@@ -62,7 +63,7 @@ export function registerIncidents(program: Command): void {
       }
       const rows = await incidentStudy({
         clusters: o.cluster, configs: o.config.map(parseConfig), policies: o.alarms.map(parsePolicy), epochs,
-        slo: o.slo.length ? parseSlo(o.slo) : undefined, eventGraceMs: o.eventGrace, dir: join(tmpdir(), `flinkscope-incidents-${process.pid}`),
+        slo: o.slo.length ? parseSlo(o.slo) : undefined, eventGraceMs: o.eventGrace, retrainAfterEventMs: o.retrainAfter, dir: join(tmpdir(), `flinkscope-incidents-${process.pid}`),
         onRow: (r) => process.stderr.write(`${r.cluster} | ${r.config} | ${r.policy}: ${r.incidents} incidents, precision ${r.incident_precision.toFixed(2)}, recall ${r.recall.toFixed(2)}, false pages/machine-day ${r.false_pages_per_machine_day.toFixed(2)}\n`),
       });
       const md = incidentStudyMarkdown(rows);

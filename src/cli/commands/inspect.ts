@@ -15,7 +15,7 @@ import { serveApi } from '../../server/api.js';
 import { serveMetrics } from '../../server/metrics.js';
 import { assertBindSafe } from '../../server/security.js';
 import { parseThreshold } from './eval.js';
-import { opt, check, each, duration, durationOrOff, updateAfter, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError, labSpec } from '../options.js';
+import { opt, check, each, duration, durationOrOff, updateAfter, retrainAfter, existingFile, fromThrowing, host, httpUrl, nonEmpty, oneOf, port, positiveInt, withExtension, UsageError, labSpec } from '../options.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
 import { addSourceOptions, httpOptions, type SourceOpts } from '../sources.js';
@@ -32,8 +32,14 @@ interface WatchOpts extends SourceOpts {
   model: string; db: string; flink?: string; prometheus?: string; interval: number; steps?: number; maxRows: number; threshold?: string;
   falseAlarms?: number; slo: string[]; eventGrace: number; sustain?: number; updateAfter?: number; webhook?: string; webhookFormat: 'json' | 'slack'; webhookDenyPrivate?: boolean; alertRate: { maxPerWindow: number; windowMs: number };
   alertmanager?: string; dashboardUrl?: string; evidence: boolean; stalledCheckpoints: number; lagWindow: number;
-  retrainEvery?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
+  retrainEvery?: number; retrainAfter?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
   from?: string; group?: string; sessionTimeout: number; replay?: string;
+}
+
+/** `--retrain-after`: given, or the event grace period (the time an event's disturbance is given to settle), or
+ *  10 min when that is 0. 'off' → 0 (never). */
+function retrainAfterMs(o: Pick<WatchOpts, 'retrainAfter' | 'eventGrace'>): number {
+  return o.retrainAfter ?? (o.eventGrace > 0 ? o.eventGrace : 600_000);
 }
 
 export function registerInspect(program: Command): void {
@@ -63,8 +69,9 @@ export function registerInspect(program: Command): void {
     .addOption(opt('--stalled-checkpoints <n>', 'with --flink: an event when no checkpoint completed for n intervals', positiveInt, '3'))
     .addOption(opt('--lag-window <d>', 'an event when a job\'s Kafka consumer lag grew over this long', duration, '5m'))
     .addOption(opt('--retrain-every <d>', 'model life-cycle: retrain on recent history this often (e.g. 24h), and earlier when the scores drift', duration))
-    .addOption(opt('--history <d>', 'with --retrain-every: history to train on', duration, '7d'))
-    .addOption(opt('--model-dir <dir>', 'with --retrain-every: where new model versions go (default: next to --model)', nonEmpty))
+    .addOption(opt('--retrain-after <d>', 'retrain this long after a failover, deploy or rescale, once the cluster has settled into its new placement (default: --event-grace, 10m if that is 0; off = never)', retrainAfter))
+    .addOption(opt('--history <d>', 'history to retrain on', duration, '7d'))
+    .addOption(opt('--model-dir <dir>', 'where retrained model versions go (default: next to --model)', nonEmpty))
     .addOption(opt('--retain <d>', 'keep this much history (by data time); older samples, scores, events and resolved incidents are deleted', duration, '14d'))
     .addOption(opt('--raw <d>', 'keep samples at full resolution this long; older ones are rolled up into --rollup means', duration, '2d'))
     .addOption(opt('--rollup <d>', 'the roll-up bucket for samples older than --raw', duration, '5m'))
@@ -96,7 +103,7 @@ export function registerInspect(program: Command): void {
       if (clash.length) throw new UsageError(`--replay delivers a recording: it does not take ${clash.join(', ')}`);
       const dir = dirname(o.db);
       const r = await replayWithModel(o.replay, o.model, {
-        dir, alarms: o.falseAlarms !== undefined ? { perDay: o.falseAlarms } : rule ? { rule } : undefined,
+        dir, alarms: o.falseAlarms !== undefined ? { perDay: o.falseAlarms } : rule ? { rule } : undefined, ...(o.retrainAfter !== undefined ? { retrainAfterEventMs: o.retrainAfter } : {}),
         watch: { ...(slo ? { slo } : {}), ...(watch.getOptionValueSource('eventGrace') === 'cli' ? { eventGraceMs: o.eventGrace } : {}), ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}), ...(o.updateAfter !== undefined ? { updateAfterMs: o.updateAfter } : {}) },
       });
       for (const i of r.incidents) console.log(`${i.paged ? 'PAGE' : 'HELD'}     ${i.id} ${i.machine} ${i.type} ${new Date(i.onset).toISOString()} → ${new Date(i.lastSeen).toISOString()} ${i.state}${i.updates?.length ? `, updates at ${i.updates.map((t) => new Date(t).toISOString()).join(', ')}` : ''}`);
@@ -136,7 +143,7 @@ export function registerInspect(program: Command): void {
         alertmanager: o.alertmanager ? { url: o.alertmanager, dashboardUrl: o.dashboardUrl } : undefined,
         checks: { checkpointIntervals: o.stalledCheckpoints, lagWindowMs: o.lagWindow },
         evidence: o.evidence ? {} : false,
-        retrain: o.retrainEvery ? { everyMs: o.retrainEvery, historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) } : undefined,
+        retrain: { everyMs: o.retrainEvery, afterEventMs: retrainAfterMs(o), historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) },
         watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}), ...(o.updateAfter !== undefined ? { updateAfterMs: o.updateAfter } : {}) },
         retention: { retainMs: o.retain, rawMs: o.raw, bucketMs: o.rollup, everyMs: 3_600_000 },
         status: (l) => process.stderr.write(`${l}\n`),

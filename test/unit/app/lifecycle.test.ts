@@ -74,6 +74,40 @@ describe('model life-cycle', () => {
   });
 });
 
+describe('retraining after a failover', () => {
+  it('retrains once the failover has settled, records why, keeps the after-effects in the history, and not again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flinkscope-life-ev-'));
+    const store = new SqliteStore(':memory:');
+    try {
+      await store.insertSamples([...samples('tm-1', 0, 300, 0), ...samples('tm-2', 0, 300, 0)]);
+      const t = (i: number): number => 1.7e12 + i * 60_000;
+      const life = new ModelLifecycle(store, { kind: 'zscore', modelDir: dir, policy: { intervalMs: Infinity, onDrift: false, afterEventMs: 10 * 60_000 } });
+      const first = await life.step(['cpu_load', 'latency_ms']);
+      assert.equal(first.decision.reason, 'no-model');
+      assert.equal((await store.model(first.retrained!.id))!.report.to, t(299), 'the history it learnt up to');
+      // a TaskManager is lost at row 320; tm-1 runs at another level from then on
+      await store.insertSamples([...samples('tm-1', 300, 325, 0), ...samples('tm-2', 300, 325, 0)]);
+      await store.insertEvents([
+        { id: 'r1', ts: t(318), kind: 'restart', machines: ['tm-1'], detail: 'numRestarts 0 → 1' },
+        { id: 'f1', ts: t(320), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-3 lost' },
+      ]);
+      assert.equal((await life.step(['cpu_load', 'latency_ms'])).decision.reason, 'not-due', 'the failover has not settled yet');
+      await store.insertSamples([...samples('tm-1', 325, 331, 2), ...samples('tm-2', 325, 331, 0)]);
+      const after = await life.step(['cpu_load', 'latency_ms']);
+      assert.equal(after.decision.reason, 'event');
+      assert.equal(after.event?.id, 'f1', 'the failover, not the restart before it');
+      const rec = (await store.model(after.retrained!.id))!;
+      assert.deepEqual(rec.report.event, { id: 'f1', kind: 'failover', ts: t(320) });
+      assert.equal(rec.report.to, t(330));
+      assert.ok(after.retrained!.path !== first.retrained!.path && existsSync(after.retrained!.path));
+      await store.insertSamples([...samples('tm-1', 331, 400, 2), ...samples('tm-2', 331, 400, 0)]);
+      assert.equal((await life.step(['cpu_load', 'latency_ms'])).decision.reason, 'not-due', 'the new placement is learnt once');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('retraining history', () => {
   it('leaves incident periods out', async () => {
     const s = { name: 'm', timestamps: Float64Array.of(1, 2, 3, 4, 5), channels: ['a', 'b'], values: Float32Array.of(1, 10, 2, 20, 3, 30, 4, 40, 5, 50) };

@@ -40,4 +40,29 @@ describe('replay', () => {
       await r.store.close();
     }
   });
+
+  it('retrains once a failover has settled, as watch does; not with retrainAfterEventMs 0, nor after a restart', async () => {
+    const ev = (id: string, i: number, kind: FlinkEvent['kind']): FlinkEvent => ({ id, ts: at(i), kind, machines: ['tm-1'], detail: id });
+    const c = (events: FlinkEvent[]): ReplayCluster => ({
+      machines: ['tm-1', 'tm-2'].map((name) => ({ name, jobs: ['orders'], train: series(name, 0, 200), test: series(name, 200, 300) })), events, faults: [],
+    });
+    const run = async (events: FlinkEvent[], retrainAfterEventMs?: number) => {
+      const r = await replay(c(events), { kind: 'zscore', dir: mkdtempSync(join(tmpdir(), 'flinkscope-replay-')), batch: 10, watch: { eventGraceMs: 15 * 60_000 }, retrainAfterEventMs });
+      const models = [];
+      for (let id = 1; ; id++) {
+        const m = await r.store.model(id);
+        if (!m) break;
+        models.push(m);
+      }
+      await r.store.close();
+      return { retrains: r.retrains, models };
+    };
+    const failover = await run([ev('restart', 219, 'restart'), ev('failover', 220, 'failover')]);
+    assert.equal(failover.retrains.length, 1);
+    assert.equal(failover.retrains[0].event, 'failover');
+    assert.ok(failover.retrains[0].at >= at(235) && failover.retrains[0].at < at(245), 'after the grace period (15 min), at the next delivery');
+    assert.deepEqual(failover.models.map((m) => m.report.reason), ['replay', 'event']);
+    assert.equal((await run([ev('failover', 220, 'failover')], 0)).retrains.length, 0, '0: never');
+    assert.equal((await run([ev('restart', 220, 'restart')])).retrains.length, 0, 'a restart alone moves nothing for sure');
+  });
 });

@@ -79,6 +79,8 @@ const BAD: [string[], RegExp][] = [
   [['incidents', '--event-grace', 'soon'], /--event-grace <d>' argument 'soon' is invalid/],
   [['demo', '--sustain', '-1m'], /--sustain <d>' argument '-1m' is invalid/],
   [['watch', '--model', model, '--update-after', 'soon'], /--update-after <d>' argument 'soon' is invalid/],
+  [['watch', '--model', model, '--retrain-after', '0'], /--retrain-after <d>' argument '0' is invalid.*duration > 0/],
+  [['incidents', '--retrain-after', 'soon'], /--retrain-after <d>' argument 'soon' is invalid/],
   [['watch', '--model', model, '--alert-rate', '10'], /--alert-rate <n\/d>' argument '10' is invalid/],
   [['watch', '--model', model, '--max-rows', '0'], /--max-rows <n>' argument '0' is invalid/],
   [['watch', '--model', model, '--retrain-every', '0'], /--retrain-every/],
