@@ -79,6 +79,18 @@ export class ModelLifecycle {
     return typeof rec.report.to === 'number' ? rec.report.to : rec.createdAt;
   }
 
+  /** The time the stored rows after `from` cover, up to `to`: rows × their median spacing, on the machine with most. */
+  private async rowsSpanAfter(from: number, to: number, channels: string[]): Promise<number> {
+    let best = 0;
+    for (const m of await this.store.machines()) {
+      const ts = (await this.store.series(m, channels.slice(0, 1), from + 1, to)).timestamps;
+      if (ts.length < 2) continue;
+      const gaps = Array.from({ length: ts.length - 1 }, (_, i) => ts[i + 1] - ts[i]).sort((a, b) => a - b);
+      best = Math.max(best, ts.length * gaps[gaps.length >> 1]);
+    }
+    return best;
+  }
+
   /** Checks drift, asks the policy, and retrains on recent history over `channels` when due. */
   async step(channels: string[]): Promise<LifecycleResult> {
     const now = (this.o.now ?? Date.now)();
@@ -92,6 +104,9 @@ export class ModelLifecycle {
     if (rec && afterEventMs && Number.isFinite(to)) {
       const end = ModelLifecycle.historyEnd(rec);
       event = settledEvent(await this.store.events({ from: end + 1, to, limit: 10_000 }), end, to, afterEventMs);
+      // settled means data: after a stretch with no fresh samples (stale metrics, a collector that could not reach
+      // the cluster) wait until afterEventMs of rows have arrived since the event
+      if (event && (await this.rowsSpanAfter(event.ts, to, channels)) < afterEventMs) event = null;
     }
     const decision = retrainDecision(now, rec?.createdAt ?? null, drift, this.o.policy, event);
     if (!decision.due) return { decision, drift };

@@ -108,6 +108,29 @@ describe('retraining after a failover', () => {
   });
 });
 
+describe('retraining after a failover, when no rows came for a while', () => {
+  it('waits until the grace period\'s worth of rows has arrived since the failover, not just that much time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flinkscope-life-gap-'));
+    const store = new SqliteStore(':memory:');
+    try {
+      const t = (i: number): number => 1.7e12 + i * 60_000;
+      await store.insertSamples([...samples('tm-1', 0, 300, 0), ...samples('tm-2', 0, 300, 0)]);
+      const life = new ModelLifecycle(store, { kind: 'zscore', modelDir: dir, policy: { intervalMs: Infinity, onDrift: false, afterEventMs: 10 * 60_000 } });
+      await life.step(['cpu_load', 'latency_ms']);
+      await store.insertEvents([{ id: 'f1', ts: t(320), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-3 lost' }]);
+      // rows up to 324, then none (the metrics froze) until 340: by 342 the clock is 22 min past the failover, the rows 7
+      await store.insertSamples([...samples('tm-1', 300, 325, 0), ...samples('tm-2', 300, 325, 0), ...samples('tm-1', 340, 343, 1), ...samples('tm-2', 340, 343, 0)]);
+      assert.equal((await life.step(['cpu_load', 'latency_ms'])).decision.reason, 'not-due');
+      await store.insertSamples([...samples('tm-1', 343, 346, 1), ...samples('tm-2', 343, 346, 0)]);
+      const after = await life.step(['cpu_load', 'latency_ms']);
+      assert.equal(after.decision.reason, 'event', '10 rows since the failover');
+      assert.equal(after.event?.id, 'f1');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('retraining history', () => {
   it('leaves incident periods out', async () => {
     const s = { name: 'm', timestamps: Float64Array.of(1, 2, 3, 4, 5), channels: ['a', 'b'], values: Float32Array.of(1, 10, 2, 20, 3, 30, 4, 40, 5, 50) };
