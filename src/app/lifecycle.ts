@@ -79,16 +79,16 @@ export class ModelLifecycle {
     return typeof rec.report.to === 'number' ? rec.report.to : rec.createdAt;
   }
 
-  /** The time the stored rows after `from` cover, up to `to`: rows × their median spacing, on the machine with most. */
-  private async rowsSpanAfter(from: number, to: number, channels: string[]): Promise<number> {
-    let best = 0;
-    for (const m of await this.store.machines()) {
+  /** Whether the stored rows after `from` (up to `to`) cover `span`: rows × their median spacing, on some machine. A
+   *  few machines are asked (the first that has them answers), not the whole fleet on every tick. */
+  private async rowsCover(from: number, to: number, channels: string[], span: number): Promise<boolean> {
+    for (const m of (await this.store.machines()).slice(0, 16)) {
       const ts = (await this.store.series(m, channels.slice(0, 1), from + 1, to)).timestamps;
       if (ts.length < 2) continue;
       const gaps = Array.from({ length: ts.length - 1 }, (_, i) => ts[i + 1] - ts[i]).sort((a, b) => a - b);
-      best = Math.max(best, ts.length * gaps[gaps.length >> 1]);
+      if (ts.length * gaps[gaps.length >> 1] >= span) return true;
     }
-    return best;
+    return false;
   }
 
   /** Checks drift, asks the policy, and retrains on recent history over `channels` when due. */
@@ -106,7 +106,7 @@ export class ModelLifecycle {
       event = settledEvent(await this.store.events({ from: end + 1, to, limit: 10_000 }), end, to, afterEventMs);
       // settled means data: after a stretch with no fresh samples (stale metrics, a collector that could not reach
       // the cluster) wait until afterEventMs of rows have arrived since the event
-      if (event && (await this.rowsSpanAfter(event.ts, to, channels)) < afterEventMs) event = null;
+      if (event && !(await this.rowsCover(event.ts, to, channels, afterEventMs))) event = null;
     }
     const decision = retrainDecision(now, rec?.createdAt ?? null, drift, this.o.policy, event);
     if (!decision.due) return { decision, drift };
