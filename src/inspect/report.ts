@@ -23,13 +23,13 @@ const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '–');
 const dur = (ms: number): string => (ms < 3_600_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
 
-/** (T,) scores → a 240×40 SVG polyline with the threshold as a dashed red line. */
 /** "open", or "open, rose again 2× (last 2026-01-08T10:30Z)" for an incident that sent updates. */
 function stateText(i: { state: string; updates?: number[] }): string {
   const u = i.updates ?? [];
   return u.length ? `${i.state}, rose again ${u.length}× (last ${iso(u[u.length - 1])})` : i.state;
 }
 
+/** (T,) scores → a 240×40 SVG polyline with the threshold as a dashed red line. */
 export function sparkline(scores: ArrayLike<number>, threshold: number, w = 240, h = 40): string {
   const v = Array.from(scores).map((x) => (Number.isFinite(x) ? x : 0));
   const max = Math.max(threshold * 1.2, ...v, 1e-9);
