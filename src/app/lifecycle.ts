@@ -1,7 +1,6 @@
 // The model life-cycle inside `watch`: a drift check of recent scores against the training-score sample kept in the
-// model artifact in use, and retraining on recent history when the schedule says so, once a failover, restart,
-// deploy or rescale after the model's history has settled, or when the scores drifted (src/inspect/lifecycle.ts
-// decides). Periods covered by incidents are left out of the history (unless an operator
+// model artifact in use, and retraining on recent history when the schedule says so, once a failover, deploy or
+// rescale after the model's history has settled, or when the scores drifted (src/inspect/lifecycle.ts decides). Periods covered by incidents are left out of the history (unless an operator
 // labelled them false alarms). The new artifact is written next to the old one, recorded as a new version in the
 // store with its report (reason, history range, drift) and swapped into the running watcher. While training runs,
 // new samples wait in the store and are scored afterwards: nothing is lost.
@@ -10,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import type { Detector, TrainProgress } from '../detectors/index.js';
 import { loadDetector } from '../detectors/index.js';
 import { driftCheck, type DriftReport } from '../inspect/drift.js';
-import { retrainDecision, settledEvent, type RetrainDecision, type RetrainPolicy } from '../inspect/lifecycle.js';
+import { PLACEMENT_EVENTS, retrainDecision, settledEvent, type RetrainDecision, type RetrainPolicy } from '../inspect/lifecycle.js';
 import type { FlinkEvent } from '../core/event.js';
 import type { ThresholdRule } from '../eval/index.js';
 import type { Store } from '../store/store.js';
@@ -32,6 +31,12 @@ export interface LifecycleOptions {
   /** Wall clock (tests pass their own). */
   now?: () => number;
   onProgress?: (p: TrainProgress) => void;
+}
+
+/** How long after a failover, deploy or rescale `watch` and the replay retrain unless told (`--retrain-after`): the
+ *  event grace period — the time an event's disturbance is given to settle — or 10 min when there is no grace. */
+export function defaultRetrainAfterMs(eventGraceMs: number | undefined): number {
+  return eventGraceMs !== undefined && eventGraceMs > 0 ? eventGraceMs : 600_000;
 }
 
 export interface LifecycleResult {
@@ -79,6 +84,23 @@ export class ModelLifecycle {
     return typeof rec.report.to === 'number' ? rec.report.to : rec.createdAt;
   }
 
+  /** The first stored placement event after `end` (up to `to`), read page by page: other events (checkpoints,
+   *  restarts) may outnumber one page, and a placement event after them must not be cut off. Later placement events
+   *  settle later, so the first is the one settledEvent would pick. */
+  private async placementEventsAfter(end: number, to: number): Promise<FlinkEvent[]> {
+    const LIMIT = 10_000;
+    const seen = new Set<string>();
+    for (let from = end + 1; ;) {
+      const read = await this.store.events({ from, to, limit: LIMIT });
+      const page = read.filter((e) => !seen.has(e.id));
+      const first = page.find((e) => PLACEMENT_EVENTS.has(e.kind));
+      if (first) return [first];
+      if (read.length < LIMIT || page.length === 0) return [];
+      for (const e of page) seen.add(e.id);
+      from = page[page.length - 1].ts; // inclusive: events sharing the last page's time are read again, then skipped
+    }
+  }
+
   /** Whether the stored rows after `from` (up to `to`) cover `span`: rows × their median spacing, on some machine. A
    *  few machines are asked (the first that has them answers), not the whole fleet on every tick. */
   private async rowsCover(from: number, to: number, channels: string[], span: number): Promise<boolean> {
@@ -103,7 +125,7 @@ export class ModelLifecycle {
     let event: FlinkEvent | null = null;
     if (rec && afterEventMs && Number.isFinite(to)) {
       const end = ModelLifecycle.historyEnd(rec);
-      event = settledEvent(await this.store.events({ from: end + 1, to, limit: 10_000 }), end, to, afterEventMs);
+      event = settledEvent(await this.placementEventsAfter(end, to), end, to, afterEventMs);
       // settled means data: after a stretch with no fresh samples (stale metrics, a collector that could not reach
       // the cluster) wait until afterEventMs of rows have arrived since the event
       if (event && !(await this.rowsCover(event.ts, to, channels, afterEventMs))) event = null;
@@ -121,8 +143,8 @@ export class ModelLifecycle {
     mkdirSync(this.o.modelDir, { recursive: true });
     const path = join(this.o.modelDir, `${this.o.kind}-${new Date(now).toISOString().replace(/[:.]/g, '-')}-${Math.round(to)}.model`);
     model.detector.save(path); // atomic (temp file + rename)
-    const cause = decision.reason === 'event' && event ? { event: { id: event.id, kind: event.kind, ts: event.ts } } : {};
-    const id = await this.store.addModel(this.o.kind, path, { reason: decision.reason, ...cause, from, to, series: history.length, drift, trainMs: Math.round(model.trainMs) }, now);
-    return { decision, drift, ...(decision.reason === 'event' && event ? { event } : {}), retrained: { id, path, detector: model.detector, threshold: model.detector.threshold, trainMs: model.trainMs, series: history.length } };
+    const cause = decision.reason === 'event' ? event : null; // a due schedule is named first, not the event
+    const id = await this.store.addModel(this.o.kind, path, { reason: decision.reason, ...(cause ? { event: { id: cause.id, kind: cause.kind, ts: cause.ts } } : {}), from, to, series: history.length, drift, trainMs: Math.round(model.trainMs) }, now);
+    return { decision, drift, ...(cause ? { event: cause } : {}), retrained: { id, path, detector: model.detector, threshold: model.detector.threshold, trainMs: model.trainMs, series: history.length } };
   }
 }

@@ -19,7 +19,7 @@ import type { Store } from '../store/store.js';
 import { historyFromStore, trainModel, type Trained } from './train.js';
 import { alarmLevels, type AlarmPolicy } from './alarms.js';
 import { Watcher, type WatchOptions } from './watch.js';
-import { ModelLifecycle } from './lifecycle.js';
+import { ModelLifecycle, defaultRetrainAfterMs } from './lifecycle.js';
 
 export interface ReplayMachine {
   name: string;
@@ -59,8 +59,8 @@ export interface ReplayOptions {
   dir: string;
   /** A model trained on this cluster's history already (compare alarm policies without retraining). */
   trained?: Trained;
-  /** Retrain on the stored history this long after a failover, restart, deploy or rescale, as `watch` does
-   *  (`--retrain-after`; src/inspect/lifecycle.ts). Default: the event grace period; 0: never. */
+  /** Retrain on the stored history this long after a failover, deploy or rescale, as `watch` does (`--retrain-after`;
+   *  src/inspect/lifecycle.ts). Default: defaultRetrainAfterMs of the watcher's event grace; 0: never. */
   retrainAfterEventMs?: number;
   /** An incident starting this much before a fault is the same alarm a moment early. Default 10 min. */
   slackMs?: number;
@@ -153,7 +153,7 @@ export async function replay(c: ReplayCluster, opts: ReplayOptions): Promise<Rep
   const latenciesMs: number[] = [];
   const warnings = new Map<string, { metric: string; at: number }>(); // incident id → its first breach warning
   const tests = c.machines.map((m) => ({ name: m.name, s: m.test }));
-  const afterEventMs = o.retrainAfterEventMs ?? o.watch?.eventGraceMs ?? 600_000;
+  const afterEventMs = o.retrainAfterEventMs ?? defaultRetrainAfterMs(o.watch?.eventGraceMs);
   const life = afterEventMs > 0
     ? new ModelLifecycle(store, {
       kind: trained.detector.kind, params: trained.detector.params as Record<string, unknown>, threshold: o.threshold, modelDir: o.dir,

@@ -5,6 +5,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openStore, isPostgres, DEFAULT_DB } from '../../store/index.js';
 import { runWatch } from '../../app/run.js';
+import { defaultRetrainAfterMs } from '../../app/lifecycle.js';
 import { replayWithModel } from '../../app/lab-replay.js';
 import { runFleetWorker } from '../../app/fleet.js';
 import { parseKafkaUrl } from '../../collect/kafka.js';
@@ -34,12 +35,6 @@ interface WatchOpts extends SourceOpts {
   alertmanager?: string; dashboardUrl?: string; evidence: boolean; stalledCheckpoints: number; lagWindow: number;
   retrainEvery?: number; retrainAfter?: number; history: number; modelDir?: string; retain: number; raw: number; rollup: number; metricsPort?: number;
   from?: string; group?: string; sessionTimeout: number; replay?: string;
-}
-
-/** `--retrain-after`: given, or the event grace period (the time an event's disturbance is given to settle), or
- *  10 min when that is 0. 'off' → 0 (never). */
-function retrainAfterMs(o: Pick<WatchOpts, 'retrainAfter' | 'eventGrace'>): number {
-  return o.retrainAfter ?? (o.eventGrace > 0 ? o.eventGrace : 600_000);
 }
 
 export function registerInspect(program: Command): void {
@@ -143,7 +138,7 @@ export function registerInspect(program: Command): void {
         alertmanager: o.alertmanager ? { url: o.alertmanager, dashboardUrl: o.dashboardUrl } : undefined,
         checks: { checkpointIntervals: o.stalledCheckpoints, lagWindowMs: o.lagWindow },
         evidence: o.evidence ? {} : false,
-        retrain: { everyMs: o.retrainEvery, afterEventMs: retrainAfterMs(o), historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) },
+        retrain: { everyMs: o.retrainEvery, afterEventMs: o.retrainAfter ?? defaultRetrainAfterMs(o.eventGrace), historyMs: o.history, modelDir: o.modelDir ?? dirname(o.model) },
         watch: { maxRowsPerStep: o.maxRows, eventGraceMs: o.eventGrace, slo, ...(o.sustain !== undefined ? { sustainMs: o.sustain } : {}), ...(o.updateAfter !== undefined ? { updateAfterMs: o.updateAfter } : {}) },
         retention: { retainMs: o.retain, rawMs: o.raw, bucketMs: o.rollup, everyMs: 3_600_000 },
         status: (l) => process.stderr.write(`${l}\n`),

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../../src/store/index.js';
 import { Watcher } from '../../../src/app/watch.js';
-import { ModelLifecycle } from '../../../src/app/lifecycle.js';
+import { ModelLifecycle, defaultRetrainAfterMs } from '../../../src/app/lifecycle.js';
 import { withoutRanges } from '../../../src/app/train.js';
 import { scoreSample, loadDetector } from '../../../src/detectors/index.js';
 import type { Sample } from '../../../src/core/sample.js';
@@ -124,6 +124,34 @@ describe('retraining after a failover, when no rows came for a while', () => {
       await store.insertSamples([...samples('tm-1', 343, 346, 1), ...samples('tm-2', 343, 346, 0)]);
       const after = await life.step(['cpu_load', 'latency_ms']);
       assert.equal(after.decision.reason, 'event', '10 rows since the failover');
+      assert.equal(after.event?.id, 'f1');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('retraining after a failover: which settling time, and events past one page', () => {
+  it('defaults to the event grace period, 10 min without one', () => {
+    assert.equal(defaultRetrainAfterMs(undefined), 600_000);
+    assert.equal(defaultRetrainAfterMs(0), 600_000);
+    assert.equal(defaultRetrainAfterMs(120_000), 120_000);
+  });
+
+  it('finds a failover behind more than a page of other events', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flinkscope-life-many-'));
+    const store = new SqliteStore(':memory:');
+    try {
+      const t = (i: number): number => 1.7e12 + i * 60_000;
+      await store.insertSamples([...samples('tm-1', 0, 300, 0), ...samples('tm-2', 0, 300, 0)]);
+      const life = new ModelLifecycle(store, { kind: 'zscore', modelDir: dir, policy: { intervalMs: Infinity, onDrift: false, afterEventMs: 10 * 60_000 } });
+      await life.step(['cpu_load', 'latency_ms']);
+      // 10 001 failed checkpoints in the minute after the history, then the failover
+      await store.insertEvents(Array.from({ length: 10_001 }, (_, k) => ({ id: `c${k}`, ts: t(300) + k, kind: 'checkpoint-failed' as const, machines: ['tm-1'], detail: 'declined' })));
+      await store.insertEvents([{ id: 'f1', ts: t(305), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-3 lost' }]);
+      await store.insertSamples([...samples('tm-1', 300, 320, 1), ...samples('tm-2', 300, 320, 0)]);
+      const after = await life.step(['cpu_load', 'latency_ms']);
+      assert.equal(after.decision.reason, 'event');
       assert.equal(after.event?.id, 'f1');
     } finally {
       await store.close();
