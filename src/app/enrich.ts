@@ -18,6 +18,10 @@ export interface EnrichOptions {
   /** A paged incident that renews notifies again no sooner than this after its page, and twice as long after each
    *  update (updatesOf). Default 10 min; the watcher passes its quiet period. */
   updateAfterMs?: number;
+  /** The sustained rule's length (watch sustainMs). A held incident pages on a run that met the rule after the hold;
+   *  whether that run is another incident's symptom is read from its start (`sustainedFrom`) over this long, up to
+   *  the step's data time at most. Default 10 min; 0 = up to the step's data time. */
+  sustainMs?: number;
   /** Root cause on the job graph: thresholds, and the snapshots read — from `lookbackMs` (default 30 s) before the
    *  onset to `spanMs` (default 15 min) after it: the cause as the incident established itself, which then stays. */
   rootCause?: RootCauseOptions & { lookbackMs?: number; spanMs?: number };
@@ -137,6 +141,17 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
   return backpressureCause(i, { jobsOn: (m) => placement.get(m) ?? [], machines: [i.machine, ...peers], activity: (m) => activity.get(m) ?? null, incidents });
 }
 
+/** The incident that a run of incident `i` from `from` to `to` is a symptom of (null: none): the cause read over that
+ *  run alone, as for a new incident. An incident held by a failover can stay open until a hotspot elsewhere
+ *  back-pressures its machine; the run that would page it after the hold is then that hotspot's symptom, which the
+ *  cause over the whole incident (mostly the failover's after-effect) does not show. */
+async function runSymptomOf(store: Store, i: Incident, from: number, to: number, incidents: readonly Incident[], isSymptom: (id: string) => boolean, o: EnrichOptions['rootCause']): Promise<string | null> {
+  const { resolvedAt: _r, ...open } = i;
+  const run: Incident = { ...open, onset: from, lastSeen: Math.max(from, to) };
+  const fromGraph = await graphCauseOf(store, run, incidents, o);
+  return symptomOf(run, fromGraph !== undefined ? fromGraph : await causeOf(store, run, incidents), incidents, isSymptom);
+}
+
 /**
  * Everything an incident carries besides the watcher's fields. `explanation` comes from the online scorer. It pages
  * (once paged, always) unless an event holds it; a held incident pages when it is still anomalous after the grace
@@ -144,7 +159,9 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
  * cause lies on another machine with an incident open there is that incident's symptom (`symptomOf`): shown with it,
  * never paged on its own — unless it paged before the cause's incident opened (once paged, always). A held incident
  * that has not paged is the holding event's after-effect (`afterEffectOf`): shown with the event as its expected
- * consequence; if it pages after the hold it is a standalone incident and the mark goes. In the step that pages it,
+ * consequence; if it pages after the hold it is a standalone incident and the mark goes. Whether a held incident is a
+ * symptom is also read over the run that would page it (runSymptomOf): back-pressure from a hotspot elsewhere that
+ * comes while a failover's incident is still open is that hotspot's symptom. In the step that pages it,
  * `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time for one that paged in an earlier step. Its
  * renewals after the page notify again (`updates`: `sent`, those sent in earlier steps, and the new ones; updatesOf).
  */
@@ -156,9 +173,16 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   // where the job graph is known it decides (for every type); else back-pressure falls back to the placement heuristic
   const fromGraph = await graphCauseOf(store, i, incidents, o.rootCause);
   const cause = fromGraph !== undefined ? fromGraph : await causeOf(store, i, incidents);
-  const host = symptomOf(i, cause, incidents, isSymptom);
   const holder = holdingEvent(i, events, grace);
-  const paged = wasPaged || (host === null && pagesNow(i, holder ? holder.ts + grace : -Infinity, now));
+  const until = holder ? holder.ts + grace : -Infinity;
+  let host = symptomOf(i, cause, incidents, isSymptom);
+  // a held incident pages on a run after the hold, and that run is what it would page for: its cause is read there
+  // (over the latest stretch that met the sustained rule, never past the data seen) — not over the whole incident
+  if (!wasPaged && host === null && holder && i.sustainedFrom !== undefined && pagesNow(i, until, now)) {
+    const sustain = o.sustainMs ?? 600_000;
+    host = await runSymptomOf(store, i, i.sustainedFrom, sustain > 0 ? Math.min(now, i.sustainedFrom + sustain) : now, incidents, isSymptom, o.rootCause);
+  }
+  const paged = wasPaged || (host === null && pagesNow(i, until, now));
   // when it pages here: at the point that opened it, unless a hold or being a symptom kept it from paging then — then
   // now (the step's data time: an upper bound when a step covers many points). Once paged, the caller keeps the time.
   const pagedAt = paged && !wasPaged ? (holder === null && !isSymptom(i.id) ? i.openedAt ?? now : now) : undefined;

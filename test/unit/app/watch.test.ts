@@ -13,6 +13,7 @@ import { AlertDispatcher } from '../../../src/app/alerts.js';
 import { WebhookAlerter } from '../../../src/inspect/alerts.js';
 import { createDetector, type Detector } from '../../../src/detectors/index.js';
 import type { Sample } from '../../../src/core/sample.js';
+import { FixedLevels } from '../../../src/inspect/levels.js';
 
 const T0 = 1.7e12;
 const at = (i: number): number => T0 + i * 60_000;
@@ -313,6 +314,51 @@ describe('watcher (product path)', () => {
       assert.equal(up[0].paged, false, 'its symptom does not page again');
       const alerts = await store.alerts({ limit: 100 });
       assert.deepEqual([...new Set(alerts.map((a) => a.incidentId))], [down[0].id], 'one page per hotspot');
+    } finally {
+      await store.close();
+    }
+  });
+  it('an incident held by a failover that a hotspot elsewhere back-pressures later is its symptom, not a page', async () => {
+    // tm-up: lost and back at minute 300 (a failover; its incident is held for 10 min) and disturbed until 309, then
+    // calm but inside the quiet period; from 332 the slow sink on tm-down (330–350) holds up its source. That run
+    // meets the sustained rule after the hold; read over the whole incident, the sink is busy only a third of the
+    // time (no bottleneck), read over the run it is the cause
+    const store = new SqliteStore(':memory:');
+    try {
+      const s: Sample[] = [];
+      for (let i = 0; i < 360; i++) {
+        const ts = at(i);
+        const slow = i >= 330 && i < 350;
+        const waits = (m: string): boolean => (m === 'tm-down' ? slow : i >= 332 && i < 350);
+        for (const m of ['tm-up', 'tm-down']) {
+          const moved = m === 'tm-up' && i >= 300 && i < 309;
+          const busy = (m === 'tm-down' && slow) || moved ? 960 : 300 + (i % 7) * 5;
+          const bp = waits(m) ? 700 : 20 + (i % 5);
+          s.push({ ts, machine: m, metric: 'busy_ms_per_s', value: busy }, { ts, machine: m, metric: 'backpressured_ms_per_s', value: bp });
+          s.push({ ts, machine: m, job: 'orders', operator: 'Source: orders', metric: 'backpressured_ms_per_s', value: waits(m) ? 700 : 0 });
+          s.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'busy_ms_per_s', value: m === 'tm-down' && slow ? 960 : 30 + (i % 4) });
+          s.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'backpressured_ms_per_s', value: 0 });
+        }
+      }
+      await store.insertSamples(s);
+      await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
+      await store.insertEvents([{ id: 'ev-f', ts: at(300), kind: 'failover', machines: ['tm-up'], detail: 'TaskManager tm-up lost' }]);
+      const det = createDetector('zscore');
+      await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+      det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
+      const levels = new FixedLevels(6, 'fixed', 0);
+      await drain(await Watcher.open(store, det, levels, null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, eventGraceMs: 10 * 60_000 }));
+      const down = (await store.incidents({ machine: 'tm-down' })).items;
+      const up = (await store.incidents({ machine: 'tm-up' })).items;
+      assert.equal(down.length, 1);
+      assert.equal(down[0].paged, true, 'the hotspot pages');
+      assert.equal(up.length, 1, "one incident on tm-up: the failover's, still open when the sink slowed");
+      assert.ok(up[0].onset < at(305) && up[0].lastSeen >= at(340), `${(up[0].onset - T0) / 60_000}–${(up[0].lastSeen - T0) / 60_000} min`);
+      assert.ok((up[0].sustainedFrom ?? 0) >= at(310), 'its run after the hold met the sustained rule');
+      assert.equal(up[0].cause, null, 'over the whole incident no operator is the bottleneck');
+      assert.equal(up[0].symptomOf, down[0].id, 'over the run that would page it, the sink on tm-down is');
+      assert.equal(up[0].paged, false);
+      assert.deepEqual([...new Set((await store.alerts({ limit: 100 })).map((a) => a.incidentId))], [down[0].id], 'one page, the hotspot\'s');
     } finally {
       await store.close();
     }
