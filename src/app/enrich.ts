@@ -18,9 +18,9 @@ export interface EnrichOptions {
   /** A paged incident that renews notifies again no sooner than this after its page, and twice as long after each
    *  update (updatesOf). Default 10 min; the watcher passes its quiet period. */
   updateAfterMs?: number;
-  /** The sustained rule's length (watch sustainMs). A held incident pages on a run that met the rule after the hold;
-   *  whether that run is another incident's symptom is read from its start (`sustainedFrom`) over this long, up to
-   *  the step's data time at most. Default 10 min; 0 = up to the step's data time. */
+  /** The sustained rule's length (watch sustainMs). An incident that has not paged (held, or a symptom until now)
+   *  pages on its latest run that met the rule; whether that run is another incident's symptom is read from its start
+   *  (`sustainedFrom`) over this long, up to the step's data time at most. Default 10 min; 0 = up to the data time. */
   sustainMs?: number;
   /** Root cause on the job graph: thresholds, and the snapshots read — from `lookbackMs` (default 30 s) before the
    *  onset to `spanMs` (default 15 min) after it: the cause as the incident established itself, which then stays. */
@@ -142,9 +142,10 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
 }
 
 /** The incident that a run of incident `i` from `from` to `to` is a symptom of (null: none): the cause read over that
- *  run alone, as for a new incident. An incident held by a failover can stay open until a hotspot elsewhere
- *  back-pressures its machine; the run that would page it after the hold is then that hotspot's symptom, which the
- *  cause over the whole incident (mostly the failover's after-effect) does not show. */
+ *  run alone, as for a new incident. Over a long incident the cause is diluted: an incident held by a failover can
+ *  stay open until a hotspot elsewhere back-pressures its machine, and a symptom can linger at the keep-open level
+ *  after the back-pressure ended — over the whole incident the bottleneck is then busy only part of the time and
+ *  names nothing, which would page it; over the run that would page it, it is the cause. */
 async function runSymptomOf(store: Store, i: Incident, from: number, to: number, incidents: readonly Incident[], isSymptom: (id: string) => boolean, o: EnrichOptions['rootCause']): Promise<string | null> {
   const { resolvedAt: _r, ...open } = i;
   const run: Incident = { ...open, onset: from, lastSeen: Math.max(from, to) };
@@ -159,9 +160,10 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  * cause lies on another machine with an incident open there is that incident's symptom (`symptomOf`): shown with it,
  * never paged on its own — unless it paged before the cause's incident opened (once paged, always). A held incident
  * that has not paged is the holding event's after-effect (`afterEffectOf`): shown with the event as its expected
- * consequence; if it pages after the hold it is a standalone incident and the mark goes. Whether a held incident is a
- * symptom is also read over the run that would page it (runSymptomOf): back-pressure from a hotspot elsewhere that
- * comes while a failover's incident is still open is that hotspot's symptom. In the step that pages it,
+ * consequence; if it pages after the hold it is a standalone incident and the mark goes. An incident that has not
+ * paged — held, or a symptom until now — is also judged on the run that would page it (runSymptomOf): back-pressure
+ * from a hotspot elsewhere that comes while a failover's incident is open, or that a symptom lingers after, is that
+ * hotspot's symptom. In the step that pages it,
  * `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time for one that paged in an earlier step. Its
  * renewals after the page notify again (`updates`: `sent`, those sent in earlier steps, and the new ones; updatesOf).
  */
@@ -176,9 +178,10 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   const holder = holdingEvent(i, events, grace);
   const until = holder ? holder.ts + grace : -Infinity;
   let host = symptomOf(i, cause, incidents, isSymptom);
-  // a held incident pages on a run after the hold, and that run is what it would page for: its cause is read there
-  // (over the latest stretch that met the sustained rule, never past the data seen) — not over the whole incident
-  if (!wasPaged && host === null && holder && i.sustainedFrom !== undefined && pagesNow(i, until, now)) {
+  // an incident that has not paged — held by an event, or a symptom until now — pages on its latest run, and that run
+  // is what it would page for: its cause is read there (the latest stretch that met the sustained rule, never past
+  // the data seen), not over the whole incident, which may hold other causes before it
+  if (!wasPaged && host === null && (holder || isSymptom(i.id)) && i.sustainedFrom !== undefined && pagesNow(i, until, now)) {
     const sustain = o.sustainMs ?? 600_000;
     host = await runSymptomOf(store, i, i.sustainedFrom, sustain > 0 ? Math.min(now, i.sustainedFrom + sustain) : now, incidents, isSymptom, o.rootCause);
   }

@@ -363,4 +363,55 @@ describe('watcher (product path)', () => {
       await store.close();
     }
   });
+
+  it('a symptom that lingers after the back-pressure ends stays a symptom: it is judged on its latest run', async () => {
+    // the slow sink on tm-down (330–340) holds up tm-up's source (332–340); then tm-up flickers on its own every third
+    // minute, which keeps its incident open but never makes a run. Over the whole incident the sink soon looks idle
+    // most of the time (no bottleneck, no symptom: it would page); over its latest run it is the cause
+    const store = new SqliteStore(':memory:');
+    try {
+      const row = (i: number): Sample[] => {
+        const ts = at(i);
+        const slow = i >= 330 && i < 340;
+        const out: Sample[] = [];
+        for (const m of ['tm-up', 'tm-down']) {
+          const waits = m === 'tm-up' && i >= 332 && i < 340;
+          const flicker = m === 'tm-up' && i >= 342 && i % 3 === 0;
+          const busy = (m === 'tm-down' && slow) || flicker ? 960 : 300 + (i % 7) * 5;
+          const bp = waits || (m === 'tm-down' && slow) ? 700 : 20 + (i % 5);
+          out.push({ ts, machine: m, metric: 'busy_ms_per_s', value: busy }, { ts, machine: m, metric: 'backpressured_ms_per_s', value: bp });
+          out.push({ ts, machine: m, job: 'orders', operator: 'Source: orders', metric: 'backpressured_ms_per_s', value: waits || (m === 'tm-down' && slow) ? 700 : 0 });
+          out.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'busy_ms_per_s', value: m === 'tm-down' && slow ? 960 : 30 + (i % 4) });
+          out.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'backpressured_ms_per_s', value: 0 });
+        }
+        return out;
+      };
+      const rows = (a: number, b: number): Sample[] => Array.from({ length: b - a }, (_, k) => row(a + k)).flat();
+      await store.insertSamples(rows(0, 300));
+      await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
+      const det = createDetector('zscore');
+      await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+      det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
+      const w = await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, maxRowsPerStep: 2 });
+      await drain(w);
+      await store.insertSamples(rows(300, 342));
+      await drain(w);
+      const down = (await store.incidents({ machine: 'tm-down' })).items;
+      assert.equal(down.length, 1);
+      const during = (await store.incidents({ machine: 'tm-up' })).items;
+      assert.equal(during.length, 1);
+      assert.equal(during[0].symptomOf, down[0].id, 'while the sink is slow: its symptom');
+      await store.insertSamples(rows(342, 372));
+      await drain(w);
+      const up = (await store.incidents({ machine: 'tm-up' })).items;
+      assert.equal(up.length, 1, 'the same incident, kept open by the flicker');
+      assert.ok(up[0].lastSeen >= at(366), `open until ${(up[0].lastSeen - T0) / 60_000} min`);
+      assert.equal(up[0].cause, null, 'over the whole incident no operator is the bottleneck any more');
+      assert.equal(up[0].symptomOf, down[0].id, 'over its latest run, the sink on tm-down still is');
+      assert.equal(up[0].paged, false);
+      assert.deepEqual([...new Set((await store.alerts({ limit: 100 })).map((a) => a.incidentId))], [down[0].id]);
+    } finally {
+      await store.close();
+    }
+  });
 });
