@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import { jobMovers } from '../inspect/explain.js';
 import { backpressureCause, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../inspect/propagation.js';
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
+import { PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
 
 export interface EnrichOptions {
   /** Baseline before the onset against which per-job metrics are compared. Default 1 h. */
@@ -27,9 +28,39 @@ export interface EnrichOptions {
   rootCause?: RootCauseOptions & { lookbackMs?: number; spanMs?: number };
 }
 
-/** Events that matter for an incident: those on its machine or cluster-wide, from onset − grace to its end. */
+/** Events that matter for an incident: those on its machine or cluster-wide, from onset − grace to its end — and,
+ *  when the machine's metrics came back from a stale stretch in that time, the placement events on it that the
+ *  stretch began in the grace period of (their hold runs from the end of the stretch: staleHoldEnd). */
 export async function overlappingEvents(store: Store, i: Incident, graceMs: number): Promise<FlinkEvent[]> {
-  return store.events({ from: i.onset - graceMs, to: i.resolvedAt ?? i.lastSeen, machine: i.machine, limit: 200 });
+  const events = await store.events({ from: i.onset - graceMs, to: i.resolvedAt ?? i.lastSeen, machine: i.machine, limit: 200 });
+  const seen = new Set(events.map((e) => e.id));
+  for (const f of events.filter((e) => freshOn(e, i.machine))) {
+    const since = f.attrs!.servedSince as number;
+    for (const e of await store.events({ from: since - graceMs, to: since, machine: i.machine, limit: 200 })) {
+      if (!PLACEMENT_EVENTS.has(e.kind) || !e.machines.includes(i.machine) || seen.has(e.id)) continue;
+      events.push(e);
+      seen.add(e.id);
+    }
+  }
+  return events.sort((a, b) => a.ts - b.ts);
+}
+
+/** A metrics-fresh event of `machine` that says since when its values were frozen. */
+const freshOn = (e: FlinkEvent, machine: string): boolean => e.kind === 'metrics-fresh' && e.machines.includes(machine) && typeof e.attrs?.servedSince === 'number';
+
+/** Until when event `e` holds `machine`'s incidents: its grace period — unless it is a placement event on the machine
+ *  (a failover, deploy or rescale that names it) whose grace period the machine's metrics spent stale (their values
+ *  froze in it: `events` holds the metrics-fresh event that ended the stretch). Its effect on the machine shows only
+ *  once they move again, so the grace period runs from there — as retraining counts rows, not time, to call it
+ *  settled (src/app/lifecycle.ts). */
+export function holdEnd(e: FlinkEvent, machine: string, events: readonly FlinkEvent[], graceMs: number): number {
+  if (!(PLACEMENT_EVENTS.has(e.kind) && e.machines.includes(machine))) return e.ts + graceMs;
+  const froze = (f: FlinkEvent): boolean => {
+    const since = f.attrs!.servedSince as number;
+    return f.ts > e.ts && since >= e.ts - graceMs && since <= e.ts + graceMs;
+  };
+  const f = events.find((x) => freshOn(x, machine) && froze(x));
+  return (f ? f.ts : e.ts) + graceMs;
 }
 
 /** Events that explain a disturbance (the job was restarted, moved, redeployed, a task failed, the metrics froze):
@@ -37,12 +68,12 @@ export async function overlappingEvents(store: Store, i: Incident, graceMs: numb
  *  hotspot, and never do; nor does the end of a stale stretch (the values measure again: no disturbance). */
 const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing', 'metrics-fresh']);
 
-/** The event that holds the incident's page (the latest, when several do; null when none does): an event from the
- *  grace period before the onset up to the point that opened the incident (the earliest it could page: a run that
- *  began a moment before a restart and met the opening rule after it is the restart's too) — or from the grace period
- *  before the start of its latest sustained run (`sustainedFrom`, the run that could page it after a hold): an
- *  incident still open when a later event comes is disturbed by that event like a new one would be, and its run in
- *  that event's grace period does not page either. */
+/** The event that holds the incident's page (the one whose hold lasts longest, when several do; null when none does):
+ *  an event whose hold (holdEnd: its grace period) covers the onset, up to the point that opened the incident (the
+ *  earliest it could page: a run that began a moment before a restart and met the opening rule after it is the
+ *  restart's too) — or whose hold covers the start of its latest sustained run (`sustainedFrom`, the run that could
+ *  page it after a hold), from that start back: an incident still open when a later event comes is disturbed by that
+ *  event like a new one would be, and its run in that event's grace period does not page either. */
 export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number): FlinkEvent | null {
   let by: FlinkEvent | null = null;
   if (graceMs <= 0) return by;
@@ -50,24 +81,19 @@ export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number)
   const q = i.sustainedFrom;
   for (const e of events) {
     if (NOT_HOLDING.has(e.kind)) continue;
-    const first = e.ts >= i.onset - graceMs && e.ts <= opened;
-    const latest = q !== undefined && holdsRunFrom(e, q, graceMs);
-    if ((first || latest) && (!by || e.ts > by.ts)) by = e;
+    const end = holdEnd(e, i.machine, events, graceMs);
+    const first = i.onset <= end && e.ts <= opened;
+    const latest = q !== undefined && q <= end && e.ts <= q;
+    if ((first || latest) && (!by || end > holdEnd(by, i.machine, events, graceMs))) by = e;
   }
   return by;
 }
 
-/** Whether event `e` holds a run that began at `from`: it disturbs (not NOT_HOLDING) and came within the grace period
- *  before the run's start, up to it. Judges an open incident's latest sustained run (holdingEvent) and a renewal's
- *  run (updatesOf). */
-function holdsRunFrom(e: FlinkEvent, from: number, graceMs: number): boolean {
-  return !NOT_HOLDING.has(e.kind) && e.ts >= from - graceMs && e.ts <= from;
-}
 
 /** Until when an event holds the incident's page (-Infinity when none does). */
 export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): number {
   const e = holdingEvent(i, events, graceMs);
-  return e ? e.ts + graceMs : -Infinity;
+  return e ? holdEnd(e, i.machine, events, graceMs) : -Infinity;
 }
 
 /** Whether an incident held until `until` pages at data time `now`: after the hold only if it met the sustained rule
@@ -90,7 +116,8 @@ export function pagesNow(i: Incident, until: number, now: number): boolean {
  *  the after-effects of a restart inside it do not notify. */
 export function updatesOf(i: Incident, events: FlinkEvent[], graceMs: number, pagedAt: number | undefined, afterMs: number, sent: readonly number[] = []): number[] {
   if (pagedAt === undefined) return [...sent];
-  const held = (from: number): boolean => graceMs > 0 && events.some((e) => holdsRunFrom(e, from, graceMs));
+  // an event holds a renewal's run that began in its hold (holdEnd), as holdingEvent judges an open incident's later run
+  const held = (from: number): boolean => graceMs > 0 && events.some((e) => !NOT_HOLDING.has(e.kind) && e.ts <= from && from <= holdEnd(e, i.machine, events, graceMs));
   const out = [...sent];
   let last = Math.max(pagedAt, ...sent);
   for (const r of i.renewals ?? []) {
@@ -176,7 +203,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   const fromGraph = await graphCauseOf(store, i, incidents, o.rootCause);
   const cause = fromGraph !== undefined ? fromGraph : await causeOf(store, i, incidents);
   const holder = holdingEvent(i, events, grace);
-  const until = holder ? holder.ts + grace : -Infinity;
+  const until = holder ? holdEnd(holder, i.machine, events, grace) : -Infinity;
   let host = symptomOf(i, cause, incidents, isSymptom);
   // an incident that has not paged — held by an event, or a symptom until now — pages on its latest run, and that run
   // is what it would page for: its cause is read there (the latest stretch that met the sustained rule, never past

@@ -4,7 +4,9 @@
 // opening level does not page it); an incident still open when a later event comes is held by that event too.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { holdUntil, pagesNow, updatesOf } from '../../../src/app/enrich.js';
+import { holdUntil, overlappingEvents, pagesNow, updatesOf } from '../../../src/app/enrich.js';
+import { freshEvent, staleEvent } from '../../../src/core/stale.js';
+import { SqliteStore } from '../../../src/store/index.js';
 import type { Incident, Renewal } from '../../../src/core/incident.js';
 import type { FlinkEvent } from '../../../src/core/event.js';
 
@@ -45,6 +47,44 @@ describe('event hold', () => {
     assert.equal(pagesNow(hotspot, until, 109 * MIN), false, 'not during the hold');
     assert.equal(pagesNow(hotspot, until, 124 * MIN), true, 'a change that stays pages');
     assert.equal(pagesNow(catchUp, -Infinity, 100 * MIN), true, 'no hold: pages');
+  });
+});
+
+describe('a failover whose grace period the metrics spent stale (src/app/enrich.ts holdEnd)', () => {
+  // tm-1 is lost at 100; Flink's REST API serves its last values (first seen at 101) from 102 until fresh ones come
+  // at 130: what the failover did to tm-1 shows only from 130
+  const failover = (machines = ['tm-1'], kind: FlinkEvent['kind'] = 'failover'): FlinkEvent => ({ id: `${kind}-100`, ts: 100 * MIN, kind, machines, detail: 'TaskManager tm-1 lost' });
+  const stale = staleEvent('tm-1', 102 * MIN, 101 * MIN);
+  const fresh = freshEvent('tm-1', 130 * MIN, 101 * MIN, 102 * MIN);
+  const after = inc({ onset: 131 * MIN, openedAt: 131 * MIN, lastSeen: 135 * MIN });
+  it('holds from where the values move again, for the grace period', () => {
+    assert.equal(holdUntil(after, [failover(), stale, fresh], 10 * MIN), 140 * MIN);
+    assert.equal(holdUntil(after, [failover(), stale], 10 * MIN), -Infinity, 'no end of a stale stretch known: the clock, as before');
+    assert.equal(holdUntil(inc({ onset: 141 * MIN, openedAt: 141 * MIN }), [failover(), stale, fresh], 10 * MIN), -Infinity, 'not after that');
+  });
+  it('only a placement event that names the machine, and only a stretch that began in its grace period', () => {
+    assert.equal(holdUntil(after, [failover([]), stale, fresh], 10 * MIN), -Infinity, 'a cluster-wide event: the clock');
+    assert.equal(holdUntil(after, [failover(['tm-2']), stale, fresh], 10 * MIN), -Infinity, 'another machine\'s');
+    assert.equal(holdUntil(after, [failover(['tm-1'], 'restart'), stale, fresh], 10 * MIN), -Infinity, 'a restart may not move anything');
+    const late = freshEvent('tm-1', 130 * MIN, 115 * MIN, 116 * MIN);
+    assert.equal(holdUntil(after, [failover(), late], 10 * MIN), -Infinity, 'values that froze after the grace period');
+    assert.equal(holdUntil(after, [failover(['tm-1'], 'deploy'), stale, fresh], 10 * MIN), 140 * MIN, 'a deploy is a placement event too');
+  });
+  it('holds renewals in that time too', () => {
+    const paged = inc({ onset: 80 * MIN, openedAt: 80 * MIN, lastSeen: 160 * MIN, renewals: [{ from: 133 * MIN, at: 134 * MIN }, { from: 150 * MIN, at: 151 * MIN }] });
+    assert.deepEqual(updatesOf(paged, [failover(), stale, fresh], 10 * MIN, 80 * MIN, 10 * MIN), [151 * MIN], 'the run at 133 lies in the hold');
+    assert.deepEqual(updatesOf(paged, [failover(), stale], 10 * MIN, 80 * MIN, 10 * MIN), [134 * MIN], 'by the clock the run at 133 is not held (151 then comes too soon)');
+  });
+  it('the store gives the failover to an incident that opens when the values move again', async () => {
+    const store = new SqliteStore(':memory:');
+    try {
+      await store.insertEvents([failover(), stale, fresh, restart(60 * MIN)]);
+      const ids = (await overlappingEvents(store, after, 10 * MIN)).map((e) => e.id);
+      assert.deepEqual(ids, ['failover-100', fresh.id], 'the failover and the end of the stretch (the stale start and older events are not read)');
+      assert.equal(holdUntil(after, await overlappingEvents(store, after, 10 * MIN), 10 * MIN), 140 * MIN);
+    } finally {
+      await store.close();
+    }
   });
 });
 
