@@ -61,6 +61,18 @@ async function receiver(): Promise<{ url: string; posts: { id: string; kind: str
 }
 
 /** Steps until nothing is new. */
+/** One minute of machine `m` running job 'orders' (a source and a sink): its machine-level busy and back-pressured
+ *  time, the source's back-pressured time and the sink's busy time (ms/s). */
+function orderRow(i: number, m: string, o: { busy: number; bp: number; sourceBp: number; sinkBusy: number }): Sample[] {
+  const ts = at(i);
+  return [
+    { ts, machine: m, metric: 'busy_ms_per_s', value: o.busy }, { ts, machine: m, metric: 'backpressured_ms_per_s', value: o.bp },
+    { ts, machine: m, job: 'orders', operator: 'Source: orders', metric: 'backpressured_ms_per_s', value: o.sourceBp },
+    { ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'busy_ms_per_s', value: o.sinkBusy },
+    { ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'backpressured_ms_per_s', value: 0 },
+  ];
+}
+
 async function drain(w: Watcher): Promise<number> {
   let n = 0;
   for (let r = await w.step(); r.progressed; r = await w.step()) n += r.scored;
@@ -286,16 +298,11 @@ describe('watcher (product path)', () => {
     try {
       const s: Sample[] = [];
       for (let i = 0; i < 400; i++) {
-        const ts = at(i);
         const slow = i >= 320 && i < 370;
         const waits = (m: string): boolean => (m === 'tm-down' ? slow : i >= 330 && i < 370);
         for (const m of ['tm-up', 'tm-down']) {
-          const busy = m === 'tm-down' && slow ? 960 : 300 + (i % 7) * 5;
-          const bp = waits(m) ? 700 : 20 + (i % 5);
-          s.push({ ts, machine: m, metric: 'busy_ms_per_s', value: busy }, { ts, machine: m, metric: 'backpressured_ms_per_s', value: bp });
-          s.push({ ts, machine: m, job: 'orders', operator: 'Source: orders', metric: 'backpressured_ms_per_s', value: waits(m) ? 700 : 0 });
-          s.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'busy_ms_per_s', value: m === 'tm-down' && slow ? 960 : 30 + (i % 4) });
-          s.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'backpressured_ms_per_s', value: 0 });
+          const sink = m === 'tm-down' && slow;
+          s.push(...orderRow(i, m, { busy: sink ? 960 : 300 + (i % 7) * 5, bp: waits(m) ? 700 : 20 + (i % 5), sourceBp: waits(m) ? 700 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) }));
         }
       }
       await store.insertSamples(s);
@@ -327,17 +334,12 @@ describe('watcher (product path)', () => {
     try {
       const s: Sample[] = [];
       for (let i = 0; i < 360; i++) {
-        const ts = at(i);
         const slow = i >= 330 && i < 350;
         const waits = (m: string): boolean => (m === 'tm-down' ? slow : i >= 332 && i < 350);
         for (const m of ['tm-up', 'tm-down']) {
+          const sink = m === 'tm-down' && slow;
           const moved = m === 'tm-up' && i >= 300 && i < 309;
-          const busy = (m === 'tm-down' && slow) || moved ? 960 : 300 + (i % 7) * 5;
-          const bp = waits(m) ? 700 : 20 + (i % 5);
-          s.push({ ts, machine: m, metric: 'busy_ms_per_s', value: busy }, { ts, machine: m, metric: 'backpressured_ms_per_s', value: bp });
-          s.push({ ts, machine: m, job: 'orders', operator: 'Source: orders', metric: 'backpressured_ms_per_s', value: waits(m) ? 700 : 0 });
-          s.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'busy_ms_per_s', value: m === 'tm-down' && slow ? 960 : 30 + (i % 4) });
-          s.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'backpressured_ms_per_s', value: 0 });
+          s.push(...orderRow(i, m, { busy: sink || moved ? 960 : 300 + (i % 7) * 5, bp: waits(m) ? 700 : 20 + (i % 5), sourceBp: waits(m) ? 700 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) }));
         }
       }
       await store.insertSamples(s);
@@ -370,22 +372,12 @@ describe('watcher (product path)', () => {
     // most of the time (no bottleneck, no symptom: it would page); over its latest run it is the cause
     const store = new SqliteStore(':memory:');
     try {
-      const row = (i: number): Sample[] => {
-        const ts = at(i);
-        const slow = i >= 330 && i < 340;
-        const out: Sample[] = [];
-        for (const m of ['tm-up', 'tm-down']) {
-          const waits = m === 'tm-up' && i >= 332 && i < 340;
-          const flicker = m === 'tm-up' && i >= 342 && i % 3 === 0;
-          const busy = (m === 'tm-down' && slow) || flicker ? 960 : 300 + (i % 7) * 5;
-          const bp = waits || (m === 'tm-down' && slow) ? 700 : 20 + (i % 5);
-          out.push({ ts, machine: m, metric: 'busy_ms_per_s', value: busy }, { ts, machine: m, metric: 'backpressured_ms_per_s', value: bp });
-          out.push({ ts, machine: m, job: 'orders', operator: 'Source: orders', metric: 'backpressured_ms_per_s', value: waits || (m === 'tm-down' && slow) ? 700 : 0 });
-          out.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'busy_ms_per_s', value: m === 'tm-down' && slow ? 960 : 30 + (i % 4) });
-          out.push({ ts, machine: m, job: 'orders', operator: 'Sink: out', metric: 'backpressured_ms_per_s', value: 0 });
-        }
-        return out;
-      };
+      const row = (i: number): Sample[] => ['tm-up', 'tm-down'].flatMap((m) => {
+        const sink = m === 'tm-down' && i >= 330 && i < 340;
+        const waits = sink || (m === 'tm-up' && i >= 332 && i < 340);
+        const flicker = m === 'tm-up' && i >= 342 && i % 3 === 0;
+        return orderRow(i, m, { busy: sink || flicker ? 960 : 300 + (i % 7) * 5, bp: waits ? 700 : 20 + (i % 5), sourceBp: waits ? 700 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) });
+      });
       const rows = (a: number, b: number): Sample[] => Array.from({ length: b - a }, (_, k) => row(a + k)).flat();
       await store.insertSamples(rows(0, 300));
       await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
