@@ -30,7 +30,7 @@ export interface EnrichOptions {
 
 /** Events that matter for an incident: those on its machine or cluster-wide, from onset − grace to its end — and,
  *  when the machine's metrics came back from a stale stretch in that time, the placement events on it that the
- *  stretch began in the grace period of (their hold runs from the end of the stretch: staleHoldEnd). */
+ *  stretch began in the grace period of (their hold runs from the end of the stretch: holdEnd). */
 export async function overlappingEvents(store: Store, i: Incident, graceMs: number): Promise<FlinkEvent[]> {
   const events = await store.events({ from: i.onset - graceMs, to: i.resolvedAt ?? i.lastSeen, machine: i.machine, limit: 200 });
   const seen = new Set(events.map((e) => e.id));
@@ -88,7 +88,6 @@ export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number)
   }
   return by;
 }
-
 
 /** Until when an event holds the incident's page (-Infinity when none does). */
 export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): number {
@@ -190,9 +189,9 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  * consequence; if it pages after the hold it is a standalone incident and the mark goes. An incident that has not
  * paged — held, or a symptom until now — is also judged on the run that would page it (runSymptomOf): back-pressure
  * from a hotspot elsewhere that comes while a failover's incident is open, or that a symptom lingers after, is that
- * hotspot's symptom. In the step that pages it,
- * `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time for one that paged in an earlier step. Its
- * renewals after the page notify again (`updates`: `sent`, those sent in earlier steps, and the new ones; updatesOf).
+ * hotspot's symptom. In the step that pages it, `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time
+ * for one that paged in an earlier step. Its renewals after the page notify again (`updates`: `sent`, those sent in
+ * earlier steps, and the new ones; updatesOf).
  */
 export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, isSymptom: (id: string) => boolean = () => false, pagedBefore?: number, sent: readonly number[] = []): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
