@@ -8,16 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../../src/store/index.js';
 import { Watcher } from '../../../src/app/watch.js';
-import { ModelLifecycle, defaultRetrainAfterMs } from '../../../src/app/lifecycle.js';
+import { ModelLifecycle, defaultRetrainAfterMs, type LifecycleResult } from '../../../src/app/lifecycle.js';
 import { withoutRanges } from '../../../src/app/train.js';
 import { scoreSample, loadDetector } from '../../../src/detectors/index.js';
 import type { Sample } from '../../../src/core/sample.js';
 
 const H = 3_600_000;
+/** Minute i of the data time. */
+const t = (i: number): number => 1.7e12 + i * 60_000;
 function samples(machine: string, from: number, to: number, shift: number): Sample[] {
   const out: Sample[] = [];
   for (let i = from; i < to; i++) {
-    const ts = 1.7e12 + i * 60_000;
+    const ts = t(i);
     out.push({ ts, machine, metric: 'cpu_load', value: Math.sin(i / 9) + ((i * 7) % 5) * 0.05 + shift }, { ts, machine, metric: 'latency_ms', value: 50 + Math.cos(i / 7) + ((i * 3) % 4) * 0.2 + shift * 3 });
   }
   return out;
@@ -74,15 +76,21 @@ describe('model life-cycle', () => {
   });
 });
 
+const CHANNELS = ['cpu_load', 'latency_ms'];
+
+/** A store holding 300 minutes of two machines, a life-cycle that retrains 10 min after a placement event (no
+ *  schedule, no drift check), and its first step (the first model, trained because there is none). */
+async function afterEventLife(prefix: string): Promise<{ store: SqliteStore; life: ModelLifecycle; first: LifecycleResult }> {
+  const store = new SqliteStore(':memory:');
+  await store.insertSamples([...samples('tm-1', 0, 300, 0), ...samples('tm-2', 0, 300, 0)]);
+  const life = new ModelLifecycle(store, { kind: 'zscore', modelDir: mkdtempSync(join(tmpdir(), prefix)), policy: { intervalMs: Infinity, onDrift: false, afterEventMs: 10 * 60_000 } });
+  return { store, life, first: await life.step(CHANNELS) };
+}
+
 describe('retraining after a failover', () => {
   it('retrains once the failover has settled, records why, keeps the after-effects in the history, and not again', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flinkscope-life-ev-'));
-    const store = new SqliteStore(':memory:');
+    const { store, life, first } = await afterEventLife('flinkscope-life-ev-');
     try {
-      await store.insertSamples([...samples('tm-1', 0, 300, 0), ...samples('tm-2', 0, 300, 0)]);
-      const t = (i: number): number => 1.7e12 + i * 60_000;
-      const life = new ModelLifecycle(store, { kind: 'zscore', modelDir: dir, policy: { intervalMs: Infinity, onDrift: false, afterEventMs: 10 * 60_000 } });
-      const first = await life.step(['cpu_load', 'latency_ms']);
       assert.equal(first.decision.reason, 'no-model');
       assert.equal((await store.model(first.retrained!.id))!.report.to, t(299), 'the history it learnt up to');
       // a TaskManager is lost at row 320; tm-1 runs at another level from then on
@@ -91,9 +99,9 @@ describe('retraining after a failover', () => {
         { id: 'r1', ts: t(318), kind: 'restart', machines: ['tm-1'], detail: 'numRestarts 0 → 1' },
         { id: 'f1', ts: t(320), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-3 lost' },
       ]);
-      assert.equal((await life.step(['cpu_load', 'latency_ms'])).decision.reason, 'not-due', 'the failover has not settled yet');
+      assert.equal((await life.step(CHANNELS)).decision.reason, 'not-due', 'the failover has not settled yet');
       await store.insertSamples([...samples('tm-1', 325, 331, 2), ...samples('tm-2', 325, 331, 0)]);
-      const after = await life.step(['cpu_load', 'latency_ms']);
+      const after = await life.step(CHANNELS);
       assert.equal(after.decision.reason, 'event');
       assert.equal(after.event?.id, 'f1', 'the failover, not the restart before it');
       const rec = (await store.model(after.retrained!.id))!;
@@ -101,7 +109,7 @@ describe('retraining after a failover', () => {
       assert.equal(rec.report.to, t(330));
       assert.ok(after.retrained!.path !== first.retrained!.path && existsSync(after.retrained!.path));
       await store.insertSamples([...samples('tm-1', 331, 400, 2), ...samples('tm-2', 331, 400, 0)]);
-      assert.equal((await life.step(['cpu_load', 'latency_ms'])).decision.reason, 'not-due', 'the new placement is learnt once');
+      assert.equal((await life.step(CHANNELS)).decision.reason, 'not-due', 'the new placement is learnt once');
     } finally {
       await store.close();
     }
@@ -110,19 +118,14 @@ describe('retraining after a failover', () => {
 
 describe('retraining after a failover, when no rows came for a while', () => {
   it('waits until the grace period\'s worth of rows has arrived since the failover, not just that much time', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flinkscope-life-gap-'));
-    const store = new SqliteStore(':memory:');
+    const { store, life } = await afterEventLife('flinkscope-life-gap-');
     try {
-      const t = (i: number): number => 1.7e12 + i * 60_000;
-      await store.insertSamples([...samples('tm-1', 0, 300, 0), ...samples('tm-2', 0, 300, 0)]);
-      const life = new ModelLifecycle(store, { kind: 'zscore', modelDir: dir, policy: { intervalMs: Infinity, onDrift: false, afterEventMs: 10 * 60_000 } });
-      await life.step(['cpu_load', 'latency_ms']);
       await store.insertEvents([{ id: 'f1', ts: t(320), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-3 lost' }]);
       // rows up to 324, then none (the metrics froze) until 340: by 342 the clock is 22 min past the failover, the rows 7
       await store.insertSamples([...samples('tm-1', 300, 325, 0), ...samples('tm-2', 300, 325, 0), ...samples('tm-1', 340, 343, 1), ...samples('tm-2', 340, 343, 0)]);
-      assert.equal((await life.step(['cpu_load', 'latency_ms'])).decision.reason, 'not-due');
+      assert.equal((await life.step(CHANNELS)).decision.reason, 'not-due');
       await store.insertSamples([...samples('tm-1', 343, 346, 1), ...samples('tm-2', 343, 346, 0)]);
-      const after = await life.step(['cpu_load', 'latency_ms']);
+      const after = await life.step(CHANNELS);
       assert.equal(after.decision.reason, 'event', '10 rows since the failover');
       assert.equal(after.event?.id, 'f1');
     } finally {
@@ -139,18 +142,13 @@ describe('retraining after a failover: which settling time, and events past one 
   });
 
   it('finds a failover behind more than a page of other events', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flinkscope-life-many-'));
-    const store = new SqliteStore(':memory:');
+    const { store, life } = await afterEventLife('flinkscope-life-many-');
     try {
-      const t = (i: number): number => 1.7e12 + i * 60_000;
-      await store.insertSamples([...samples('tm-1', 0, 300, 0), ...samples('tm-2', 0, 300, 0)]);
-      const life = new ModelLifecycle(store, { kind: 'zscore', modelDir: dir, policy: { intervalMs: Infinity, onDrift: false, afterEventMs: 10 * 60_000 } });
-      await life.step(['cpu_load', 'latency_ms']);
       // 10 001 failed checkpoints in the minute after the history, then the failover
       await store.insertEvents(Array.from({ length: 10_001 }, (_, k) => ({ id: `c${k}`, ts: t(300) + k, kind: 'checkpoint-failed' as const, machines: ['tm-1'], detail: 'declined' })));
       await store.insertEvents([{ id: 'f1', ts: t(305), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-3 lost' }]);
       await store.insertSamples([...samples('tm-1', 300, 320, 1), ...samples('tm-2', 300, 320, 0)]);
-      const after = await life.step(['cpu_load', 'latency_ms']);
+      const after = await life.step(CHANNELS);
       assert.equal(after.decision.reason, 'event');
       assert.equal(after.event?.id, 'f1');
     } finally {
