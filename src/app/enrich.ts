@@ -76,6 +76,7 @@ const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalle
  *  event like a new one would be, and its run in that event's grace period does not page either. */
 export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number): FlinkEvent | null {
   let by: FlinkEvent | null = null;
+  let byEnd = -Infinity;
   if (graceMs <= 0) return by;
   const opened = Math.max(i.onset, i.openedAt ?? i.onset);
   const q = i.sustainedFrom;
@@ -84,7 +85,7 @@ export function holdingEvent(i: Incident, events: FlinkEvent[], graceMs: number)
     const end = holdEnd(e, i.machine, events, graceMs);
     const first = i.onset <= end && e.ts <= opened;
     const latest = q !== undefined && q <= end && e.ts <= q;
-    if ((first || latest) && (!by || end > holdEnd(by, i.machine, events, graceMs))) by = e;
+    if ((first || latest) && (!by || end > byEnd)) [by, byEnd] = [e, end];
   }
   return by;
 }
@@ -116,7 +117,8 @@ export function pagesNow(i: Incident, until: number, now: number): boolean {
 export function updatesOf(i: Incident, events: FlinkEvent[], graceMs: number, pagedAt: number | undefined, afterMs: number, sent: readonly number[] = []): number[] {
   if (pagedAt === undefined) return [...sent];
   // an event holds a renewal's run that began in its hold (holdEnd), as holdingEvent judges an open incident's later run
-  const held = (from: number): boolean => graceMs > 0 && events.some((e) => !NOT_HOLDING.has(e.kind) && e.ts <= from && from <= holdEnd(e, i.machine, events, graceMs));
+  const holds = graceMs > 0 ? events.filter((e) => !NOT_HOLDING.has(e.kind)).map((e) => [e.ts, holdEnd(e, i.machine, events, graceMs)]) : [];
+  const held = (from: number): boolean => holds.some(([ts, end]) => ts <= from && from <= end);
   const out = [...sent];
   let last = Math.max(pagedAt, ...sent);
   for (const r of i.renewals ?? []) {

@@ -1,9 +1,10 @@
 // The model life-cycle inside `watch`: a drift check of recent scores against the training-score sample kept in the
 // model artifact in use, and retraining on recent history when the schedule says so, once a failover, deploy or
-// rescale after the model's history has settled, or when the scores drifted (src/inspect/lifecycle.ts decides). Periods covered by incidents are left out of the history (unless an operator
-// labelled them false alarms). The new artifact is written next to the old one, recorded as a new version in the
-// store with its report (reason, history range, drift) and swapped into the running watcher. While training runs,
-// new samples wait in the store and are scored afterwards: nothing is lost.
+// rescale after the model's history has settled, or when the scores drifted (src/inspect/lifecycle.ts decides).
+// Periods covered by incidents are left out of the history (unless an operator labelled them false alarms or
+// expected, or they are an event's unpaged after-effects: src/app/train.ts). The new artifact is written next to the
+// old one, recorded as a new version in the store with its report (reason, history range, drift) and swapped into the
+// running watcher. While training runs, new samples wait in the store and are scored afterwards: nothing is lost.
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Detector, TrainProgress } from '../detectors/index.js';
