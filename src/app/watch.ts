@@ -186,7 +186,7 @@ export class Watcher {
       const wasPaged = held?.paged ?? false;
       const pagedBefore = wasPaged && typeof held?.pagedAt === 'number' ? held.pagedAt : undefined;
       const sent = held?.updates ?? [];
-      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs, sustainMs: this.o.sustainMs ?? this.o.resolveAfterMs }, (id) => Boolean(this.details.get(id)?.symptomOf), pagedBefore, sent);
+      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs, sustainMs: sustainMsOf(this.o) }, (id) => Boolean(this.details.get(id)?.symptomOf), pagedBefore, sent);
       // once paged, the time it paged stays (enrich sets it in the step that pages it); an update sent stays sent
       const fresh = (e.updates ?? []).slice(sent.length);
       const d = { ...e, ...(pagedBefore !== undefined ? { pagedAt: pagedBefore } : {}), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };
@@ -236,10 +236,15 @@ export class Watcher {
   }
 }
 
+/** The sustained rule's length, ms: `sustainMs`, else the quiet period, else 10 min (0 = no sustained rule). */
+export function sustainMsOf(o: Pick<WatchOptions, 'sustainMs' | 'resolveAfterMs'>): number {
+  return o.sustainMs ?? o.resolveAfterMs ?? 600_000;
+}
+
 /** The sustained rule in points of the model's sampling interval (from its per-machine training facts; 10 s, the
  *  collector's default, for a model without them). */
 export function sustainPoints(detector: Detector, o: Pick<WatchOptions, 'sustainMs' | 'resolveAfterMs'>): number {
-  const ms = o.sustainMs ?? o.resolveAfterMs ?? 600_000;
+  const ms = sustainMsOf(o);
   if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`sustainMs must be a non-negative number of ms (got ${ms})`);
   if (ms === 0) return 0;
   const intervals = Object.values(detector.machineFacts as Record<string, { intervalMs?: number }>).map((f) => f.intervalMs ?? NaN).filter((x) => Number.isFinite(x) && x > 0);
