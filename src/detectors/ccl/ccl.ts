@@ -25,7 +25,7 @@ import { applyInjection, drawInjection } from './inject.js';
 import { anomalyBoundary, boundaryPrior } from './boundary.js';
 import { buildMemory, knnDistance } from './memory.js';
 import { boundaryLoss, crossContrastiveLoss, residual, viewDisagreement } from './losses.js';
-import { fitSkew, skewScores, SKEW_ROWS, type SkewNorm } from './skew.js';
+import { fitSkew, skewScores, SKEW_ROWS, type SkewKind, type SkewNorm } from './skew.js';
 import { applyCoMove, deviations, fitCoMoveModel, rowRms, type CoMove } from './comove.js';
 
 export interface CCLParams extends DeepParams {
@@ -55,7 +55,7 @@ export interface CCLParams extends DeepParams {
   peers: 'none' | 'both' | 'only';
   peerScore: 'min' | 'mean' | 'max';
   peerSmooth: number;
-  skew: 'none' | 'records';
+  skew: 'none' | SkewKind;
   coMove: 'off' | 'mean' | 'spread';
 }
 
@@ -88,7 +88,7 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   peerScore: { default: 'min', choices: ['min', 'mean', 'max'], doc: "variant, peers 'both': how the standardised own and peer residuals combine into the score ('min': anomalous only when the machine's own history AND its peers both say so)" },
   peerSmooth: { default: 1, min: 1, integer: true, doc: "variant, peers 'both': the peer part is the larger of the standardised peer residual at t and of its mean over the last peerSmooth positions (causal, inside the window; standardised on its own training spread) — a divergence from the peers that lasts accumulates, a step is still seen at once (1: off; docs/ccl.md)" },
   coMove: { default: 'off', choices: ['off', 'mean', 'spread'], doc: "variant (not the default: it lowers F1 and the real data sets' affiliation F1, docs/ccl.md): the residual part of the score leaves out what the other channels' steps at the same timestamp explain — 'mean': the deviation they predict (a GC pause with the heap's drop); 'spread': that, and what is left is measured against the spread those steps allow (a GC pause's size varies); 'off': neither (comove.ts, docs/ccl.md)" },
-  skew: { default: 'records', choices: ['none', 'records'], doc: "variant: the skew part — 'records': the score is the larger of the network's part and a machine's record rates above its peers' (log ratio, standardised on training; src/detectors/ccl/skew.ts, docs/ccl.md); 'none': the network's part alone" },
+  skew: { default: 'busy', choices: ['none', 'records', 'busy'], doc: "variant: the skew part — the score is the larger of the network's part and a machine's load above its peers' (log ratio, standardised on training; src/detectors/ccl/skew.ts, docs/ccl.md): 'busy' (the default since stop 36: two more hot UDFs found at the recorder's split of flink-lab, nothing else changed, docs/ccl.md \"The skew part reads busy time\"): its record rates or its busy time; 'records': its record rates only; 'none': the network's part alone" },
 };
 
 export class CCLDetector extends DeepDetector<CCLParams> {
@@ -323,7 +323,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     await super.fitCore(x, opts);
     this.skewNorm = null;
     if (this.params.formulation === 'published') return;
-    if (this.params.skew === 'records') this.skewNorm = fitSkew(x);
+    if (this.params.skew !== 'none') this.skewNorm = fitSkew(x, this.params.skew);
     // standardisation of the two score parts, on (a sample of) training windows only
     const L = this.params.window;
     const C = this.C;

@@ -13,6 +13,10 @@
 // product sets on training scores — as the network's alone (a machine's slightly larger normal share, the shifts
 // around a failover in the training tail do not lift it); above, it must still reach the threshold like any score.
 // Only a machine handling MORE than its share counts: its starved peers are not the hotspot.
+// With skew 'busy' the part reads busy time too (busy… channels): a hot UDF makes one TaskManager spend more time on
+// the same share of records than its peers — its own level, which the network's deviation from the peers (a residual
+// of reconstructing that deviation) does not keep either. The TaskManagers it slows down are less busy than their
+// peers, so the one-sided rule leaves them out here as well.
 import type { PreparedInput } from '../input.js';
 import { median, quantileSorted, sortedFinite } from '../../core/stats.js';
 
@@ -33,9 +37,14 @@ export interface SkewNorm {
   gate: number[];
 }
 
-/** The record-rate channels among a detector's channels (where data skew shows). */
-export function skewChannels(names: readonly string[]): number[] {
-  return names.map((n, i) => (/records_?(in|out)/i.test(n) ? i : -1)).filter((i) => i >= 0);
+/** What the skew part reads: the record rates ('records'), or those and busy time ('busy'). */
+export type SkewKind = 'records' | 'busy';
+
+/** The channels among a detector's channels where a TaskManager doing more than its share shows: the record rates
+ *  (data skew), with 'busy' also busy time (the same records costing it more). */
+export function skewChannels(names: readonly string[], kind: SkewKind = 'records'): number[] {
+  const re = kind === 'busy' ? /records_?(in|out)|busy/i : /records_?(in|out)/i;
+  return names.map((n, i) => (re.test(n) ? i : -1)).filter((i) => i >= 0);
 }
 
 /** Median of the finite values (NaN when none is). */
@@ -63,9 +72,9 @@ function smoothedRatios(x: PreparedInput, channels: number[], eps: number[], fro
 }
 
 /** The skew part's normalisation from training input with its peers; null when there is nothing to learn it from
- *  (no record-rate channel, or no peers). */
-export function fitSkew(x: PreparedInput): SkewNorm | null {
-  const channels = skewChannels(x.channels);
+ *  (none of the channels it reads, or no peers). */
+export function fitSkew(x: PreparedInput, kind: SkewKind = 'records'): SkewNorm | null {
+  const channels = skewChannels(x.channels, kind);
   if (channels.length === 0 || !x.peer) return null;
   const eps = channels.map((c) => {
     const levels: number[] = [];

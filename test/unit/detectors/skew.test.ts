@@ -47,10 +47,43 @@ const pool = (xs: PreparedInput[]): PreparedInput => {
 };
 const max = (a: Float32Array, i: number, j: number): number => Math.max(...a.subarray(i, j));
 
+/** A hot UDF: three machines with equal shares of the records and busy time that follows them; from `hot[0]` to
+ *  `hot[1]` machine `hot[2]` spends `factor` × the busy time on its records, and its back-pressured peers 0.7 ×. */
+const BUSY_CHANNELS = ['cpu_load', 'records_in_per_s', 'busy_ms_per_s'];
+function hotUdf(T: number, seed: number, hot?: [number, number, number], factor = 2.5): PreparedInput[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: 3 }, (_, m) => {
+    const values = new Float32Array(T * 3);
+    for (let t = 0; t < T; t++) {
+      const load = 300 + 250 * Math.sin(t / 40);
+      const on = hot !== undefined && t >= hot[0] && t < hot[1];
+      const cost = on ? (m === hot[2] ? factor : 0.7) : 1;
+      values.set([0.1 + 0.01 * rng.normal(), load * (1 + 0.03 * rng.normal()), 0.4 * load * cost * (1 + 0.03 * rng.normal())], t * 3);
+    }
+    return { T, C: 3, values, channels: BUSY_CHANNELS, report: { interpolated: 0, emptyChannels: [], droppedChannels: [] } };
+  });
+}
+
 describe('CCL skew part', () => {
-  it('reads the record-rate channels only', () => {
+  it('reads the record-rate channels, with busy also busy time', () => {
     assert.deepEqual(skewChannels(CHANNELS), [1, 2]);
     assert.deepEqual(skewChannels(['cpu', 'heap']), []);
+    assert.deepEqual(skewChannels(BUSY_CHANNELS), [1]);
+    assert.deepEqual(skewChannels(BUSY_CHANNELS, 'busy'), [1, 2]);
+    assert.deepEqual(skewChannels(['cpu', 'busy_ms_per_s'], 'busy'), [1]);
+  });
+
+  it('busy: the machine whose records cost it more time stands out; the peers it slows down do not', () => {
+    const fit = pool(withPeers(hotUdf(1500, 1)));
+    const busy = fitSkew(fit, 'busy')!;
+    const records = fitSkew(fit, 'records')!;
+    const test = withPeers(hotUdf(600, 2, [300, 360, 1]));
+    const s = test.map((x) => skewScores(x, busy));
+    assert.ok(max(s[1], 320, 360) >= Math.max(...busy.gate), `hot machine ${max(s[1], 320, 360)} vs gates ${busy.gate.map((g) => g.toFixed(2))}`);
+    for (const m of [0, 2]) assert.equal(max(s[m], 300, 360), -Infinity, `slowed peer m${m}`);
+    for (const m of [0, 1, 2]) assert.equal(max(s[m], 0, 300), -Infinity, `before the hot UDF, m${m}`);
+    // the record rates alone do not see it: the machine's share of the records did not change
+    assert.equal(max(skewScores(test[1], records), 300, 360), -Infinity);
   });
 
   it('nothing to learn without peers or record rates', () => {
