@@ -41,9 +41,12 @@ async function startChild(args: string[], portFile: string): Promise<number> {
 }
 
 // FLINKSCOPE_BENCH_RECORDS=1: the first metric is named records_in_per_s (served as m00), so CCL has its skew part and
-// the loop computes every machine's peers each scrape (src/detectors/ccl/skew.ts)
-const records = process.env.FLINKSCOPE_BENCH_RECORDS === '1';
-const names = Array.from({ length: metrics }, (_, k) => (k === 0 && records ? 'records_in_per_s' : `m${String(k).padStart(2, '0')}`));
+// the loop computes every machine's peers each scrape (src/detectors/ccl/skew.ts); =busy: the second is also named
+// busy_ms_per_s, as the catalogue has both (the skew part's default reads busy time too)
+const recordsEnv = process.env.FLINKSCOPE_BENCH_RECORDS;
+const records = recordsEnv === '1' || recordsEnv === 'busy';
+const named = (k: number): string | null => (records && k === 0 ? 'records_in_per_s' : recordsEnv === 'busy' && k === 1 ? 'busy_ms_per_s' : null);
+const names = Array.from({ length: metrics }, (_, k) => named(k) ?? `m${String(k).padStart(2, '0')}`);
 const WARM = 4;
 const hotAfter = T0 + (64 + WARM + 1) * STEP; // tm-0 turns hot during the measured rounds
 const promPort = await startChild([join(here, 'fake', 'prometheus.js'), String(machines), String(metrics), join(dir, 'prom.port'), String(hotAfter)], join(dir, 'prom.port'));
@@ -156,7 +159,7 @@ const med = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]
 // the share of a core is what all rounds cost together
 const cpu = measured.reduce((a, m) => a + m.cpuMs, 0) / measured.length;
 console.log(JSON.stringify({
-  case: 'watch-loop', impl: `flinkscope-sqlite-${t.backend().name}`, records_channel: records, machines, metrics, interval_s: STEP / 1000, rounds,
+  case: 'watch-loop', impl: `flinkscope-sqlite-${t.backend().name}`, records_channel: records, busy_channel: recordsEnv === 'busy', machines, metrics, interval_s: STEP / 1000, rounds,
   cpu_ms_per_round: Math.round(cpu), cpu_ms_p50: Math.round(med(measured.map((m) => m.cpuMs))), cpu_ms_max: Math.round(Math.max(...measured.map((m) => m.cpuMs))),
   cpu_share_of_one_core: Number((cpu / STEP).toFixed(3)), target_share: 0.25,
   round_wall_ms_p50: Math.round(med(measured.map((m) => m.wallMs))), collect_ms_p50: Math.round(med(measured.map((m) => m.collectMs))), watch_ms_p50: Math.round(med(measured.map((m) => m.stepMs))),
