@@ -42,9 +42,9 @@ export type SkewKind = 'records' | 'busy';
 
 /** The channels among a detector's channels where a TaskManager doing more than its share shows: the record rates
  *  (data skew), with 'busy' also busy time (the same records costing it more). */
-export function skewChannels(names: readonly string[], kind: SkewKind = 'records'): number[] {
-  const re = kind === 'busy' ? /records_?(in|out)|busy/i : /records_?(in|out)/i;
-  return names.map((n, i) => (re.test(n) ? i : -1)).filter((i) => i >= 0);
+export function skewChannels(names: readonly string[], kind: SkewKind): number[] {
+  const reads = (n: string): boolean => /records_?(in|out)/i.test(n) || (kind === 'busy' && /busy/i.test(n));
+  return names.map((n, i) => (reads(n) ? i : -1)).filter((i) => i >= 0);
 }
 
 /** Median of the finite values (NaN when none is). */
@@ -73,7 +73,7 @@ function smoothedRatios(x: PreparedInput, channels: number[], eps: number[], fro
 
 /** The skew part's normalisation from training input with its peers; null when there is nothing to learn it from
  *  (none of the channels it reads, or no peers). */
-export function fitSkew(x: PreparedInput, kind: SkewKind = 'records'): SkewNorm | null {
+export function fitSkew(x: PreparedInput, kind: SkewKind): SkewNorm | null {
   const channels = skewChannels(x.channels, kind);
   if (channels.length === 0 || !x.peer) return null;
   const eps = channels.map((c) => {

@@ -66,9 +66,9 @@ function hotUdf(T: number, seed: number, hot?: [number, number, number], factor 
 
 describe('CCL skew part', () => {
   it('reads the record-rate channels, with busy also busy time', () => {
-    assert.deepEqual(skewChannels(CHANNELS), [1, 2]);
-    assert.deepEqual(skewChannels(['cpu', 'heap']), []);
-    assert.deepEqual(skewChannels(BUSY_CHANNELS), [1]);
+    assert.deepEqual(skewChannels(CHANNELS, 'records'), [1, 2]);
+    assert.deepEqual(skewChannels(['cpu', 'heap'], 'records'), []);
+    assert.deepEqual(skewChannels(BUSY_CHANNELS, 'records'), [1]);
     assert.deepEqual(skewChannels(BUSY_CHANNELS, 'busy'), [1, 2]);
     assert.deepEqual(skewChannels(['cpu', 'busy_ms_per_s'], 'busy'), [1]);
   });
@@ -88,12 +88,12 @@ describe('CCL skew part', () => {
 
   it('nothing to learn without peers or record rates', () => {
     const xs = machines(200, 1);
-    assert.equal(fitSkew(xs[0]), null);
-    assert.equal(fitSkew({ ...withPeers(xs)[0], channels: ['a', 'b', 'c'] }), null);
+    assert.equal(fitSkew(xs[0], 'records'), null);
+    assert.equal(fitSkew({ ...withPeers(xs)[0], channels: ['a', 'b', 'c'] }, 'records'), null);
   });
 
   it('the machine taking twice its share stands out; its peers, a shared burst and a larger normal share do not', () => {
-    const norm = fitSkew(pool(withPeers(machines(1500, 1))))!;
+    const norm = fitSkew(pool(withPeers(machines(1500, 1))), 'records')!;
     assert.ok(norm, 'fitted');
     const test = withPeers(machines(600, 2, [300, 360, 1], [100, 130]));
     const s = test.map((x) => skewScores(x, norm));
