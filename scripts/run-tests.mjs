@@ -2,8 +2,12 @@
 //   --unit         only test/unit
 //   --integration  only test/integration (starts real Flink / Prometheus / Chromium; see docs/testing.md)
 // Before integration tests it makes sure the system packages they need are installed (scripts/ensure-system-deps.sh).
+// The tests' temporary files (stores, recordings, Flink / Kafka / PostgreSQL data directories) go to one directory made
+// for this run (TMPDIR for every test process), removed when the run ends however it ends: a test that forgets to
+// clean up cannot fill the machine's disk over many runs.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statfsSync, statSync, existsSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +35,18 @@ if (groups.includes('integration') && walk(join(root, 'dist', 'test', 'integrati
     process.exit(1);
   }
 }
+const runTmp = mkdtempSync(join(tmpdir(), 'flinkscope-test-'));
+chmodSync(runTmp, 0o755); // PostgreSQL's initdb runs as an unprivileged user when we are root: it must reach its directory
+const cleanUp = () => rmSync(runTmp, { recursive: true, force: true });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    cleanUp();
+    process.exit(128 + constants.signals[sig]);
+  });
+}
+const fs = statfsSync(runTmp);
+const freeGiB = (fs.bavail * fs.bsize) / 2 ** 30;
+if (freeGiB < 4) console.warn(`warning: only ${freeGiB.toFixed(1)} GiB free under ${tmpdir()}; the integration tests write about 1 GiB at their peak (PostgreSQL then fails with "No space left on device")`);
 // Unit files two at a time; integration files one at a time: each starts real JVMs, Prometheus or Chromium, and two
 // Flink clusters at once on a 2-core machine starve each other's metrics.
 let status = 0;
@@ -40,8 +56,9 @@ for (const g of groups) {
   const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${g === 'integration' ? 1 : 2}`, ...gf], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, FLINKSCOPE_ROOT: root },
+    env: { ...process.env, FLINKSCOPE_ROOT: root, TMPDIR: runTmp },
   });
   status = status || (res.status ?? 1);
 }
+cleanUp();
 process.exit(status);

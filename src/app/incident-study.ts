@@ -4,7 +4,7 @@
 // once per alarm policy on that model. Every number comes from the product's own incidents: incident precision (all
 // incidents, held ones included), page precision, hotspot recall, false pages per machine-day, events that paged,
 // detection delay per kind, and the warning lead before SLO breaches.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCluster, LAB_SPEC_SYNTAX } from '../data/index.js';
 import type { WatchOptions } from './watch.js';
@@ -78,7 +78,10 @@ export interface IncidentStudyOptions {
   eventGraceMs?: number;
   /** Retrain this long after a failover, deploy or rescale (the replay's default: the event grace; 0: never). */
   retrainAfterEventMs?: number;
+  /** Where each replay's store is written, one directory per row (`${dir}/${row}`). */
   dir: string;
+  /** Keep the replays' stores (to read their incidents afterwards); by default each is deleted once its row is made. */
+  keepStores?: boolean;
   onRow?: (r: StudyRow) => void;
 }
 
@@ -107,6 +110,7 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
           train_ms: Math.round(r.trained.trainMs),
         };
         await r.store.close();
+        if (!o.keepStores) rmSync(dir, { recursive: true, force: true });
         rows.push(row);
         o.onRow?.(row);
       }
@@ -193,7 +197,10 @@ export interface FeedbackResult {
  * incidents kept as normal (src/app/train.ts incidentPeriods) — and the second half is watched with it. The same
  * retraining without the labels (where only the events' after-effects stay in), and no retraining, are the references.
  */
-export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs: number; dir: string; alarms?: AlarmPolicy }): Promise<FeedbackResult> {
+export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs: number; dir: string; keepStores?: boolean; alarms?: AlarmPolicy }): Promise<FeedbackResult> {
+  const done = (dir: string): void => {
+    if (!o.keepStores) rmSync(join(o.dir, dir), { recursive: true, force: true });
+  };
   const full = studyCluster(spec);
   const T = full.machines[0].test.timestamps.length;
   const half = Math.floor(T / 2);
@@ -228,6 +235,7 @@ export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs:
   const retrainedModel = await train(false); // before the labels are written
   const feedbackModel = await train(true);
   await first.store.close();
+  done('first');
   // the second half, with the history up to the cut as its training part
   const second = (): ReplayCluster => {
     const p = part(half, T);
@@ -236,6 +244,7 @@ export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs:
   const judge = async (trained: Trained | undefined, dir: string): Promise<PeriodResult> => {
     const r = await replay(second(), { dir: join(o.dir, dir), kind: cfg.kind, params, alarms: o.alarms, trained });
     await r.store.close();
+    done(dir);
     return periodResult(r.metrics);
   };
   return {

@@ -1,10 +1,9 @@
 // `flinkscope incidents`: the incident-level study (src/app/incident-study.ts) — clusters replayed through the product
 // path per detector configuration and alarm policy; prints (and optionally writes) the tables docs/ccl.md quotes.
 import type { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { f2, feedbackStudy, incidentStudy, incidentStudyMarkdown, type PeriodResult, type StudyConfig, type StudyPolicy } from '../../app/incident-study.js';
 import { parseBudget } from '../../inspect/levels.js';
 import { parseSlo } from '../../inspect/breach.js';
@@ -42,36 +41,49 @@ export function registerIncidents(program: Command): void {
     .addOption(opt('--event-grace <d>', "an event holds its machines' incidents this long (default: the cluster's own scale — the product's 10 min, on flink-lab 60 scrapes; 0 = never)", durationOrOff))
     .addOption(opt('--retrain-after <d>', 'retrain this long after a failover, deploy or rescale, as `watch --retrain-after` (default: the event grace; off = never)', retrainAfter))
     .option('--feedback', 'instead: one round of operator feedback per cluster with the first configuration and policy (first half watched and labelled, retrained, second half judged)')
+    .option('--keep-stores <dir>', "keep each replay's store under <dir>/<row> (by default they live in a temporary directory, deleted as each row is made)")
     .option('--json <file>', 'write the rows as JSON')
     .option('--out <file>', 'write the Markdown tables')
-    .action(async (o: { cluster: string[]; config: string[]; alarms: string[]; epochs: string; slo: string[]; eventGrace?: number; retrainAfter?: number; feedback?: boolean; json?: string; out?: string }) => {
+    .action(async (o: { cluster: string[]; config: string[]; alarms: string[]; epochs: string; slo: string[]; eventGrace?: number; retrainAfter?: number; feedback?: boolean; keepStores?: string; json?: string; out?: string }) => {
       const epochs = Number(o.epochs);
       if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs must be a positive integer, got '${o.epochs}'`);
-      const t0 = Date.now();
-      if (o.feedback) {
-        const results = [];
-        for (const spec of o.cluster) {
-          const r = await feedbackStudy(spec, parseConfig(o.config[0]), { epochs, dir: join(tmpdir(), `flinkscope-feedback-${process.pid}`), alarms: parsePolicy(o.alarms[0]).alarms });
-          results.push(r);
-          const line = (name: string, p: PeriodResult) => `| ${name} | ${p.incidents} | ${f2(p.incident_precision)} | ${p.pages} | ${f2(p.page_precision)} | ${f2(p.recall)} | ${f2(p.recall_new)} | ${p.updates} (${p.false_updates}) | ${f2(p.false_pages_per_machine_day)} | ${f2(p.alarm_share)} |`;
-          console.log(`**${spec}** — first half labelled: ${r.labelled.hotspot} hotspot, ${r.labelled.falseAlarm} false alarm, ${r.labelled.expected} expected; thresholds: first model ${r.thresholds.first.toFixed(2)}, retrained ${r.thresholds.retrained.toFixed(2)} (${r.historyRows.retrained} history rows), with the labels ${r.thresholds.withFeedback.toFixed(2)} (${r.historyRows.withFeedback} rows)\n`);
-          console.log('| second half watched by | incidents | incident precision | pages | page precision | hotspot recall | by new alarms | updates (false) | false pages / machine-day | time in alarm |\n|---|---|---|---|---|---|---|---|---|---|');
-          console.log([line('the first model', r.noRetrain), line('retrained, no labels', r.retrained), line('retrained with the labels', r.withFeedback)].join('\n') + '\n');
-        }
-        if (o.json) writeFileSync(o.json, JSON.stringify({ feedback: results }, null, 1));
-        return;
-      }
-      const rows = await incidentStudy({
-        clusters: o.cluster, configs: o.config.map(parseConfig), policies: o.alarms.map(parsePolicy), epochs,
-        slo: o.slo.length ? parseSlo(o.slo) : undefined, eventGraceMs: o.eventGrace, retrainAfterEventMs: o.retrainAfter, dir: join(tmpdir(), `flinkscope-incidents-${process.pid}`),
-        onRow: (r) => process.stderr.write(`${r.cluster} | ${r.config} | ${r.policy}: ${r.incidents} incidents, precision ${r.incident_precision.toFixed(2)}, recall ${r.recall.toFixed(2)}, false pages/machine-day ${r.false_pages_per_machine_day.toFixed(2)}\n`),
-      });
-      const md = incidentStudyMarkdown(rows);
-      console.log(`${md}\n(${rows.length} replays in ${((Date.now() - t0) / 60_000).toFixed(1)} min)`);
-      for (const [file, text] of [[o.json, JSON.stringify({ rows }, null, 1)], [o.out, md]] as const) {
-        if (!file) continue;
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, text);
+      // each replay writes a whole store (on flink-lab over a gigabyte): a temporary root, removed however the run ends
+      const keepStores = o.keepStores !== undefined;
+      const root = keepStores ? resolve(o.keepStores as string) : mkdtempSync(join(tmpdir(), 'flinkscope-incidents-'));
+      if (keepStores && existsSync(root) && readdirSync(root).length > 0) throw new Error(`--keep-stores ${o.keepStores}: the directory is not empty (a replay would reopen an earlier run's store)`);
+      try {
+        await study(o, epochs, root, keepStores);
+      } finally {
+        if (!keepStores) rmSync(root, { recursive: true, force: true });
       }
     });
+}
+
+async function study(o: { cluster: string[]; config: string[]; alarms: string[]; slo: string[]; eventGrace?: number; retrainAfter?: number; feedback?: boolean; json?: string; out?: string }, epochs: number, root: string, keepStores: boolean): Promise<void> {
+  const t0 = Date.now();
+  if (o.feedback) {
+    const results = [];
+    for (const spec of o.cluster) {
+      const r = await feedbackStudy(spec, parseConfig(o.config[0]), { epochs, dir: join(root, `feedback-${results.length}`), keepStores, alarms: parsePolicy(o.alarms[0]).alarms });
+      results.push(r);
+      const line = (name: string, p: PeriodResult) => `| ${name} | ${p.incidents} | ${f2(p.incident_precision)} | ${p.pages} | ${f2(p.page_precision)} | ${f2(p.recall)} | ${f2(p.recall_new)} | ${p.updates} (${p.false_updates}) | ${f2(p.false_pages_per_machine_day)} | ${f2(p.alarm_share)} |`;
+      console.log(`**${spec}** — first half labelled: ${r.labelled.hotspot} hotspot, ${r.labelled.falseAlarm} false alarm, ${r.labelled.expected} expected; thresholds: first model ${r.thresholds.first.toFixed(2)}, retrained ${r.thresholds.retrained.toFixed(2)} (${r.historyRows.retrained} history rows), with the labels ${r.thresholds.withFeedback.toFixed(2)} (${r.historyRows.withFeedback} rows)\n`);
+      console.log('| second half watched by | incidents | incident precision | pages | page precision | hotspot recall | by new alarms | updates (false) | false pages / machine-day | time in alarm |\n|---|---|---|---|---|---|---|---|---|---|');
+      console.log([line('the first model', r.noRetrain), line('retrained, no labels', r.retrained), line('retrained with the labels', r.withFeedback)].join('\n') + '\n');
+    }
+    if (o.json) writeFileSync(o.json, JSON.stringify({ feedback: results }, null, 1));
+    return;
+  }
+  const rows = await incidentStudy({
+    clusters: o.cluster, configs: o.config.map(parseConfig), policies: o.alarms.map(parsePolicy), epochs,
+    slo: o.slo.length ? parseSlo(o.slo) : undefined, eventGraceMs: o.eventGrace, retrainAfterEventMs: o.retrainAfter, dir: root, keepStores,
+    onRow: (r) => process.stderr.write(`${r.cluster} | ${r.config} | ${r.policy}: ${r.incidents} incidents, precision ${r.incident_precision.toFixed(2)}, recall ${r.recall.toFixed(2)}, false pages/machine-day ${r.false_pages_per_machine_day.toFixed(2)}\n`),
+  });
+  const md = incidentStudyMarkdown(rows);
+  console.log(`${md}\n(${rows.length} replays in ${((Date.now() - t0) / 60_000).toFixed(1)} min)`);
+  for (const [file, text] of [[o.json, JSON.stringify({ rows }, null, 1)], [o.out, md]] as const) {
+    if (!file) continue;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
 }

@@ -55,13 +55,16 @@ describe('the product incidents seam', () => {
 });
 
 describe('the study\'s event grace (--event-grace)', () => {
-  it('reaches the watcher: 0 lets a restart page, the default holds it, a day holds everything after it', async () => {
+  it('reaches the watcher: 0 lets a restart page, the default holds it, a day holds everything after it', async (t) => {
     const { incidentStudy } = await import('../../../src/app/incident-study.js');
-    const { mkdtempSync } = await import('node:fs');
+    const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const run = async (eventGraceMs?: number) => (await incidentStudy({ clusters: ['synthetic:flink?machines=3&days=2&seed=4'], configs: [parseConfig('zscore')], policies: [parsePolicy('mad:8')], epochs: 1, eventGraceMs, dir: mkdtempSync(join(tmpdir(), 'grace-')) }))[0];
+    const dir = mkdtempSync(join(tmpdir(), 'grace-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const run = async (eventGraceMs?: number) => (await incidentStudy({ clusters: ['synthetic:flink?machines=3&days=2&seed=4'], configs: [parseConfig('zscore')], policies: [parsePolicy('mad:8')], epochs: 1, eventGraceMs, dir }))[0];
     const [never, dflt, day] = [await run(0), await run(), await run(86_400_000)];
+    assert.deepEqual(readdirSync(dir), [], 'each replay\'s store is deleted once its row is made');
     assert.deepEqual([never.events, never.events_paged, never.after_effects], [1, 1, 0], 'grace 0: the restart pages');
     assert.deepEqual([dflt.events_paged, dflt.after_effects], [0, 1], 'the default 10 min: held, recorded as its after-effect');
     assert.ok(day.after_effects > dflt.after_effects && day.pages < dflt.pages, `a day's grace holds the later incidents too (${day.after_effects} after-effects, ${day.pages} pages)`);

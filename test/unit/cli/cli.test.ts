@@ -1,10 +1,10 @@
 // The real CLI (dist/src/cli/main.js in a child process): every bad option value is a usage error — exit 2 and one
 // line naming the option — before anything runs; `collect --file` keeps float64 values and reports what it dropped;
 // `collect` exits 1 when nothing could be collected; `--param` is typed against the detector's parameter table.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SqliteStore } from '../../../src/store/sqlite.js';
@@ -13,6 +13,7 @@ import { loadDetector } from '../../../src/detectors/index.js';
 const ROOT = process.env.FLINKSCOPE_ROOT ?? '.';
 const CLI = resolve(ROOT, 'dist', 'src', 'cli', 'main.js'); // absolute: the CLI runs in a scratch directory
 const dir = mkdtempSync(join(tmpdir(), 'flinkscope-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, content: string): string => {
   const p = join(dir, name);
   writeFileSync(p, content);
@@ -164,5 +165,30 @@ describe('the CLI validates every option at the edge', () => {
     const report = { params: loadDetector(out).params as { patchSizes: number[]; epochs: number } };
     assert.deepEqual(report.params.patchSizes, [8]);
     assert.equal(report.params.epochs, 1);
+  });
+});
+
+describe('flinkscope incidents cleans up after itself', () => {
+  const study = ['incidents', '--cluster', 'synthetic:flink?machines=3&days=2&seed=4', '--config', 'zscore', '--alarms', 'mad:8', 'p99'];
+  it('each replay writes a whole store: none is left in the temporary directory, also when the run fails', async () => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const ok = await cli(study, { TMPDIR: tmp });
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /\(2 replays in/);
+    assert.deepEqual(readdirSync(tmp), [], 'the replays\' stores are deleted');
+    const bad = await cli(['incidents', '--cluster', 'flink-lab:/nonexistent/recording', '--config', 'zscore'], { TMPDIR: tmp });
+    assert.equal(bad.code, 1, bad.err);
+    assert.deepEqual(readdirSync(tmp), [], 'a failed run deletes its temporary directory too');
+  });
+
+  it('--keep-stores <dir> keeps one store per row, and refuses a directory that is not empty', async () => {
+    const keep = join(dir, 'kept');
+    const r = await cli([...study, '--keep-stores', keep]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(readdirSync(keep).sort(), ['0', '1']);
+    for (const row of ['0', '1']) assert.ok(readdirSync(join(keep, row)).length > 0, `row ${row}'s store is kept`);
+    const again = await cli([...study, '--keep-stores', keep]);
+    assert.equal(again.code, 1);
+    assert.match(again.err, /--keep-stores .*kept: the directory is not empty/);
   });
 });
