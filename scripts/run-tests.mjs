@@ -46,7 +46,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 const fs = statfsSync(runTmp);
 const freeGiB = (fs.bavail * fs.bsize) / 2 ** 30;
-if (freeGiB < 4) console.warn(`warning: only ${freeGiB.toFixed(1)} GiB free under ${tmpdir()}; the integration tests write about 1 GiB at their peak (PostgreSQL then fails with "No space left on device")`);
+if (freeGiB < 2) console.warn(`warning: only ${freeGiB.toFixed(1)} GiB free under ${tmpdir()}; a full run writes some 350 MB there at its peak, and PostgreSQL fails with "No space left on device" when it runs out`);
 // Unit files two at a time; integration files one at a time: each starts real JVMs, Prometheus or Chromium, and two
 // Flink clusters at once on a 2-core machine starve each other's metrics.
 let status = 0;
