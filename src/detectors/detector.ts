@@ -114,6 +114,8 @@ export abstract class Detector<P extends object = object> {
   readonly paramSpec: ParamSpec<P>;
   /** Set by fit() / load(); null before. */
   protected fitted_: FittedBase | null = null;
+  /** scoreTrailing's peer means, reused from one call to the next (attachPeers). */
+  private peerScratch: Float32Array = new Float32Array(0);
   /** Scores the last fit() took its threshold from (not saved: a loaded model has none). */
   private calibrationScores_: Float32Array | null = null;
 
@@ -166,10 +168,14 @@ export abstract class Detector<P extends object = object> {
     return this.fitPrepared(poolPrepared(xs), opts);
   }
 
-  /** Sets each input's peer context (rows aligned by timestamp) from the groups; `need` as in peerMeans. */
-  private attachPeers(series: Series[], xs: PreparedInput[], groups: PeerGroups, need?: PeerNeed): void {
+  /** Sets each input's peer context (rows aligned by timestamp) from the groups; `need` as in peerMeans. With
+   *  `scratch`, the means are written into the detector's scratch array (scoreTrailing: they live only as long as the
+   *  call — 10 000 machines' windows are ~100 MB a scrape, fresh each time they cost the loop its GC). */
+  private attachPeers(series: Series[], xs: PreparedInput[], groups: PeerGroups, need?: PeerNeed, scratch = false): void {
     for (const g of groups) for (const i of g) if (!(i >= 0 && i < xs.length)) throw new RangeError(`peer group names machine ${i} of ${xs.length}`);
-    const means = peerMeans(xs.map((x, i) => ({ timestamps: series[i].timestamps, values: x.values })), xs[0]?.C ?? 0, groups, need);
+    const means = peerMeans(xs.map((x, i) => ({ timestamps: series[i].timestamps, values: x.values })), xs[0]?.C ?? 0, groups, need, scratch ? this.peerScratch : undefined);
+    const used = means.find((m) => m !== null)?.values.buffer;
+    if (scratch && used && used !== this.peerScratch.buffer) this.peerScratch = new Float32Array(used); // the whole array: the next call's scratch
     means.forEach((m, i) => {
       xs[i].peer = m?.values;
       xs[i].peerFrom = m?.from;
@@ -316,8 +322,8 @@ export abstract class Detector<P extends object = object> {
     last.forEach((k, i) => {
       if (!(Number.isInteger(k) && k >= 0 && k <= inputs[i].T)) throw new RangeError(`scoreTrailing: ${k} rows asked of '${xs[i].name}', which has ${inputs[i].T}`);
     });
-    if (groups && this.peerAware) this.attachPeers(xs, inputs, groups, this.trailingNeed(xs, last));
-    const out = this.scoreTrailingCore(inputs.slice(0, n), last);
+    if (groups && this.peerAware) this.attachPeers(xs, inputs, groups, this.trailingNeed(xs, last), true);
+    const out = this.scoreTrailingCore(inputs.slice(0, n), last); // the inputs' peer rows are not used after it
     for (const s of out) for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) s[i] = Number.MAX_VALUE;
     return out;
   }

@@ -26,8 +26,10 @@ export interface PeerRows {
   values: Float32Array; // (T − from, C): NaN where no peer has the timestamp, and in channels outside the need
 }
 
-/** For each machine: its peer means at its timestamps (PeerRows); null when the machine is in no group. */
-export function peerMeans(xs: readonly TimedRows[], C: number, groups: PeerGroups, need: PeerNeed = {}): (PeerRows | null)[] {
+/** For each machine: its peer means at its timestamps (PeerRows); null when the machine is in no group. The rows are
+ *  views of one array: `into` when it is long enough (a caller's scratch, reused from one call to the next), else a
+ *  new one. */
+export function peerMeans(xs: readonly TimedRows[], C: number, groups: PeerGroups, need: PeerNeed = {}, into?: Float32Array): (PeerRows | null)[] {
   const ch = Int32Array.from(need.channels ?? Array.from({ length: C }, (_, c) => c));
   const K = ch.length;
   const since = need.since ?? -Infinity;
@@ -36,7 +38,14 @@ export function peerMeans(xs: readonly TimedRows[], C: number, groups: PeerGroup
   const at = new Int32Array(xs.length + 1); // machine i's rows start at row at[i] of the buffers
   xs.forEach((x, i) => (at[i + 1] = at[i] + x.timestamps.length - from[i]));
   const R = at[xs.length];
-  const acc = new Float64Array(R * K);
+  // a machine in one group (the usual case) gets its mean written straight out; only a machine in several averages its
+  // groups' means, in float64 (the same floats either way: a sum of one is that one). acc rows: at2[i] … (its rows)
+  const memberOf = new Uint16Array(xs.length);
+  for (const g of groups) for (const i of g) memberOf[i]++;
+  const at2 = new Int32Array(xs.length + 1);
+  xs.forEach((_, i) => (at2[i + 1] = at2[i] + (memberOf[i] > 1 ? at[i + 1] - at[i] : 0)));
+  const acc = new Float64Array(at2[xs.length] * K);
+  const out = (into && into.length >= R * C ? into.subarray(0, R * C) : new Float32Array(R * C)).fill(NaN);
   const hits = new Uint16Array(R);
   const grouped = new Uint8Array(xs.length);
   for (const g of groups) {
@@ -73,26 +82,34 @@ export function peerMeans(xs: readonly TimedRows[], C: number, groups: PeerGroup
       const T = ts.length;
       if (from[i] >= T) continue;
       let s = lowerBound(stamps, ts[from[i]]);
+      const direct = memberOf[i] === 1;
       for (let t = from[i], r = at[i]; t < T; t++, r++) {
         while (stamps[s] < ts[t]) s++;
         const n = counts[s] - 1; // the others at this timestamp
         if (n < 1) continue;
         const o = s * K;
         const row = t * C;
-        const a = r * K;
-        for (let k = 0; k < K; k++) acc[a + k] += (sums[o + k] - v[row + ch[k]]) / n;
         hits[r]++;
+        if (direct) {
+          const w = r * C;
+          for (let k = 0; k < K; k++) out[w + ch[k]] = (sums[o + k] - v[row + ch[k]]) / n;
+          continue;
+        }
+        const a = (at2[i] + r - at[i]) * K;
+        for (let k = 0; k < K; k++) acc[a + k] += (sums[o + k] - v[row + ch[k]]) / n;
       }
     }
   }
-  const out = new Float32Array(R * C).fill(NaN);
-  for (let r = 0; r < R; r++) {
-    if (!hits[r]) continue;
-    const a = r * K;
-    const row = r * C;
-    const h = hits[r];
-    for (let k = 0; k < K; k++) out[row + ch[k]] = acc[a + k] / h;
-  }
+  xs.forEach((_, i) => {
+    if (memberOf[i] < 2) return;
+    for (let r = at[i]; r < at[i + 1]; r++) {
+      if (!hits[r]) continue;
+      const a = (at2[i] + r - at[i]) * K;
+      const row = r * C;
+      const h = hits[r];
+      for (let k = 0; k < K; k++) out[row + ch[k]] = acc[a + k] / h;
+    }
+  });
   return xs.map((_, i) => (grouped[i] ? { from: from[i], values: out.subarray(at[i] * C, at[i + 1] * C) } : null));
 }
 

@@ -9,7 +9,7 @@
 // training data so the two are commensurate. Every part can be switched off for ablations.
 // Peer view (`peers`, docs/ccl.md): the network also reads, per timestamp, the machine's deviation from its peers at
 // that timestamp (x_t − mean of the peers' x_t); the residual of that view is contrasted with the machine's own.
-import { Rng, Tensor, matmul, mul, add, mean, noGrad, zeros, slice } from '../../tensor/index.js';
+import { Rng, Tensor, alloc, matmul, mul, add, mean, noGrad, zeros, slice } from '../../tensor/index.js';
 import { Module } from '../../nn/index.js';
 import type { FitOptions, DetectorState } from '../detector.js';
 import type { PreparedInput } from '../input.js';
@@ -159,13 +159,13 @@ export class CCLDetector extends DeepDetector<CCLParams> {
 
   /** Peer view: (T, C) own values → (T, 2C) [x, x − peers] ('both') or (T, C) [x − peers] ('only'); the deviation is 0
    *  where the peers are unknown (what a fit without peers learns, and scoring then uses the own residual alone). */
-  protected override modelInput(x: PreparedInput): { values: Float32Array; C: number } {
+  protected override modelInput(x: PreparedInput, into?: Float32Array): { values: Float32Array; C: number } {
     const mode = this.peerMode;
     if (mode === 'none') return { values: x.values, C: x.C };
     const C = x.C;
     const W = mode === 'both' ? 2 * C : C;
     const off = mode === 'both' ? C : 0;
-    const out = new Float32Array(x.T * W);
+    const out = into && into.length >= x.T * W ? into.subarray(0, x.T * W).fill(0) : new Float32Array(x.T * W);
     const p0 = x.peerFrom ?? 0; // x.peer holds rows p0…
     for (let t = 0; t < x.T; t++) {
       if (mode === 'both') out.set(x.values.subarray(t * C, t * C + C), t * W);
@@ -421,8 +421,10 @@ export class CCLDetector extends DeepDetector<CCLParams> {
 function splitChannels(batch: Tensor, C0: number): [Tensor, Tensor] {
   const [B, L] = batch.shape;
   const v = batch.values();
-  const a = new Float32Array(B * L * C0);
-  const b = new Float32Array(B * L * C0);
+  // from the arena's free lists inside one (a scoring batch, a training step: the next batch of the same shape reuses
+  // them), fresh outside; every value is written below
+  const a = alloc(B * L * C0, false);
+  const b = alloc(B * L * C0, false);
   for (let r = 0; r < B * L; r++) {
     a.set(v.subarray(r * 2 * C0, r * 2 * C0 + C0), r * C0);
     b.set(v.subarray(r * 2 * C0 + C0, (r + 1) * 2 * C0), r * C0);

@@ -43,6 +43,14 @@ describe('peer means', () => {
     assert.ok(Number.isNaN(m[3]!.values[0]), 'no peer at 40');
     assert.ok(m.every((r) => r === null || r.from === 0), 'every row without a need');
     assert.equal(peerMeans(xs, 1, [[0, 1]])[2], null, 'in no group');
+    // into a caller's scratch (long enough; whatever it held): the same floats, as views of it
+    const scratch = new Float32Array(64).fill(42);
+    const again = peerMeans(xs, 1, [[0, 1, 2], [1, 3]], {}, scratch);
+    again.forEach((r, i) => assert.deepEqual(Array.from(r!.values), Array.from(m[i]!.values), `machine ${i}`));
+    assert.equal(again[0]!.values.buffer, scratch.buffer);
+    const short = new Float32Array(3);
+    assert.notEqual(peerMeans(xs, 1, [[0, 1, 2]], {}, short)[0]!.values.buffer, short.buffer, 'a short scratch is not used');
+    assert.deepEqual(Array.from(short), [0, 0, 0]);
   });
 
   it('a need (some channels, from a timestamp on) gives exactly those means of the full computation, NaN elsewhere', () => {
@@ -109,6 +117,13 @@ describe('CCL peer view', () => {
     // scored without peers, the peer-aware model falls back to the machine's own residual
     const alone = peer.scoreTrailing([test[0]], [400])[0];
     assert.ok(max(alone, 150, 175) > 3 * max(s[0], 150, 175), 'no peers: the own view speaks');
+    // the peer means and the network's input live in scratch arrays from one call to the next (the online loop's):
+    // a smaller call in between and a longer one after leave the scores as they were
+    const windows = test.map((x) => ({ ...x, timestamps: x.timestamps.slice(300, 364), values: x.values.slice(300 * 2, 364 * 2) }));
+    const first = peer.scoreTrailing(windows, [64, 1, 64, 3], groups);
+    peer.scoreTrailing(windows.slice(0, 2), [5, 5], [[0, 1]]);
+    assert.deepEqual(peer.scoreTrailing(test, test.map(() => 400), groups), s, 'the whole test again');
+    assert.deepEqual(peer.scoreTrailing(windows, [64, 1, 64, 3], groups), first, 'the windows again');
   });
 });
 
