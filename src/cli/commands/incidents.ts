@@ -47,7 +47,8 @@ export function registerIncidents(program: Command): void {
     .action(async (o: { cluster: string[]; config: string[]; alarms: string[]; epochs: string; slo: string[]; eventGrace?: number; retrainAfter?: number; feedback?: boolean; keepStores?: string; json?: string; out?: string }) => {
       const epochs = Number(o.epochs);
       if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs must be a positive integer, got '${o.epochs}'`);
-      // each replay writes a whole store (on flink-lab over a gigabyte): a temporary root, removed however the run ends
+      // each replay writes a whole store (~20 MB a flink-lab row; the study scripts' runs made over a gigabyte): a temporary
+      // root, removed however the run ends
       const keepStores = o.keepStores !== undefined;
       const root = keepStores ? resolve(o.keepStores as string) : mkdtempSync(join(tmpdir(), 'flinkscope-incidents-'));
       if (keepStores && existsSync(root) && readdirSync(root).length > 0) throw new Error(`--keep-stores ${o.keepStores}: the directory is not empty (a replay would reopen an earlier run's store)`);
