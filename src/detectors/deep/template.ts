@@ -247,7 +247,7 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
     });
     // a whole window is scaled straight into the batch; only rows padded at the front read a scaled copy. A
     // machine's input (T, C) is built once for its jobs (they are consecutive) in one scratch reused for every machine:
-    // 10 000 machines' peer-view inputs are ~200 MB a scrape, which as fresh arrays cost a third of the loop in GC
+    // 10 000 machines' peer-view inputs are ~200 MB a scrape, which as fresh arrays kept the garbage collector busy
     const scaled = new Map<number, Float32Array>();
     let cur = -1;
     let input: Float32Array = new Float32Array(0);
