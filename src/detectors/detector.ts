@@ -8,6 +8,7 @@ import { type PreparedInput, prepareInput, poolPrepared, type InputReport, Detec
 import type { Series } from '../core/series.js';
 import type { PeerGroups } from '../core/peers.js';
 import { peerMeans, type PeerNeed } from './peers.js';
+import { Scratch } from './scratch.js';
 import { quantile } from '../core/stats.js';
 
 export interface TrainProgress {
@@ -115,7 +116,7 @@ export abstract class Detector<P extends object = object> {
   /** Set by fit() / load(); null before. */
   protected fitted_: FittedBase | null = null;
   /** scoreTrailing's peer means, reused from one call to the next (attachPeers). */
-  private peerScratch: Float32Array = new Float32Array(0);
+  private readonly peerScratch = new Scratch();
   /** Scores the last fit() took its threshold from (not saved: a loaded model has none). */
   private calibrationScores_: Float32Array | null = null;
 
@@ -174,8 +175,6 @@ export abstract class Detector<P extends object = object> {
   private attachPeers(series: Series[], xs: PreparedInput[], groups: PeerGroups, need?: PeerNeed, scratch = false): void {
     for (const g of groups) for (const i of g) if (!(i >= 0 && i < xs.length)) throw new RangeError(`peer group names machine ${i} of ${xs.length}`);
     const means = peerMeans(xs.map((x, i) => ({ timestamps: series[i].timestamps, values: x.values })), xs[0]?.C ?? 0, groups, need, scratch ? this.peerScratch : undefined);
-    const used = means.find((m) => m !== null)?.values.buffer;
-    if (scratch && used && used !== this.peerScratch.buffer) this.peerScratch = new Float32Array(used); // the whole array: the next call's scratch
     means.forEach((m, i) => {
       xs[i].peer = m?.values;
       xs[i].peerFrom = m?.from;

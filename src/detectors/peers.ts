@@ -5,6 +5,7 @@
 // asks for just those (PeerNeed): the online loop then computes and holds 8 rows per machine, not the window's 65,
 // over 1 channel, not 38.
 import type { PeerGroups } from '../core/peers.js';
+import type { Scratch } from './scratch.js';
 
 export interface TimedRows {
   timestamps: ArrayLike<number>; // (T,) strictly increasing
@@ -27,9 +28,8 @@ export interface PeerRows {
 }
 
 /** For each machine: its peer means at its timestamps (PeerRows); null when the machine is in no group. The rows are
- *  views of one array: `into` when it is long enough (a caller's scratch, reused from one call to the next), else a
- *  new one. */
-export function peerMeans(xs: readonly TimedRows[], C: number, groups: PeerGroups, need: PeerNeed = {}, into?: Float32Array): (PeerRows | null)[] {
+ *  views of one array: taken from `into` (a caller's scratch, reused from one call to the next) when given, else new. */
+export function peerMeans(xs: readonly TimedRows[], C: number, groups: PeerGroups, need: PeerNeed = {}, into?: Scratch): (PeerRows | null)[] {
   const ch = Int32Array.from(need.channels ?? Array.from({ length: C }, (_, c) => c));
   const K = ch.length;
   const dense = K === C && ch.every((c, k) => c === k); // every channel, in order: no index to look up
@@ -46,7 +46,7 @@ export function peerMeans(xs: readonly TimedRows[], C: number, groups: PeerGroup
   const at2 = new Int32Array(xs.length + 1);
   xs.forEach((_, i) => (at2[i + 1] = at2[i] + (memberOf[i] > 1 ? at[i + 1] - at[i] : 0)));
   const acc = new Float64Array(at2[xs.length] * K);
-  const out = (into && into.length >= R * C ? into.subarray(0, R * C) : new Float32Array(R * C)).fill(NaN);
+  const out = (into ? into.take(R * C) : new Float32Array(R * C)).fill(NaN);
   const hits = new Uint16Array(R);
   const grouped = new Uint8Array(xs.length);
   for (const g of groups) {

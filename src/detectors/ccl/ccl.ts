@@ -13,6 +13,7 @@ import { Rng, Tensor, alloc, matmul, mul, add, mean, noGrad, zeros, slice } from
 import { Module } from '../../nn/index.js';
 import type { FitOptions, DetectorState } from '../detector.js';
 import type { PreparedInput } from '../input.js';
+import type { Scratch } from '../scratch.js';
 import type { ParamSpec } from '../params.js';
 import { registerDetector } from '../registry.js';
 import { applyRobustScale } from '../robust.js';
@@ -159,13 +160,13 @@ export class CCLDetector extends DeepDetector<CCLParams> {
 
   /** Peer view: (T, C) own values → (T, 2C) [x, x − peers] ('both') or (T, C) [x − peers] ('only'); the deviation is 0
    *  where the peers are unknown (what a fit without peers learns, and scoring then uses the own residual alone). */
-  protected override modelInput(x: PreparedInput, into?: Float32Array): { values: Float32Array; C: number } {
+  protected override modelInput(x: PreparedInput, into?: Scratch): { values: Float32Array; C: number } {
     const mode = this.peerMode;
     if (mode === 'none') return { values: x.values, C: x.C };
     const C = x.C;
     const W = mode === 'both' ? 2 * C : C;
     const off = mode === 'both' ? C : 0;
-    const out = into && into.length >= x.T * W ? into.subarray(0, x.T * W).fill(0) : new Float32Array(x.T * W);
+    const out = into ? into.take(x.T * W).fill(0) : new Float32Array(x.T * W);
     const p0 = x.peerFrom ?? 0; // x.peer holds rows p0…
     for (let t = 0; t < x.T; t++) {
       if (mode === 'both') out.set(x.values.subarray(t * C, t * C + C), t * W);

@@ -9,6 +9,7 @@ import { Detector, FitCancelledError, type DetectorState, type EpochRecord, type
 export type { EpochRecord };
 import type { PreparedInput } from '../input.js';
 import { DetectorInputError } from '../input.js';
+import { Scratch } from '../scratch.js';
 import type { ParamSpec } from '../params.js';
 import { applyRobustScale, applyRobustScaleInto, fitRobustScale, type RobustScale } from '../robust.js';
 import { ScoreFolder, gatherWindows, padFront, windowStarts } from './windows.js';
@@ -74,9 +75,9 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
     return Float32Array.from({ length: B }, (_, b) => s[b * L + L - 1]);
   }
   /** The (T, C') matrix the network reads (before scaling). Default: the machine's own values; a detector with a peer
-   *  view adds channels from x.peer — written into `into` when it is long enough (the online loop's scratch, reused
-   *  for every machine of a scrape), else into a new array. */
-  protected modelInput(x: PreparedInput, _into?: Float32Array): { values: Float32Array; C: number } {
+   *  view adds channels from x.peer — taken from `into` when given (the online loop's scratch, reused for every
+   *  machine of a scrape), else a new array. */
+  protected modelInput(x: PreparedInput, _into?: Scratch): { values: Float32Array; C: number } {
     return { values: x.values, C: x.C };
   }
 
@@ -220,12 +221,11 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
 
   /** The scoring batch buffer, reused across batches and calls — a view of its first n values. 10 000 machines'
    *  windows are ~100 MB a scrape: a fresh array per batch cost its allocation, zeroing and page faults each time. */
-  private scratch = new Float32Array(0);
+  private readonly batch = new Scratch();
   /** The online loop's modelInput scratch (scoreTrailingCore): one machine's (T, C') at a time. */
-  private inputScratch: Float32Array = new Float32Array(0);
+  private readonly inputScratch = new Scratch();
   private batchOf(n: number): Float32Array {
-    if (this.scratch.length < n) this.scratch = new Float32Array(n);
-    return this.scratch.subarray(0, n);
+    return this.batch.take(n);
   }
 
   protected override get trailingContext(): number {
@@ -255,8 +255,6 @@ export abstract class DeepDetector<P extends DeepParams> extends Detector<P> {
       if (i !== cur) {
         cur = i;
         input = this.modelInput(xs[i], this.inputScratch).values;
-        // an array of its own (the scratch was too short): it is the scratch from the next machine on
-        if (input !== xs[i].values && input.buffer !== this.inputScratch.buffer) this.inputScratch = input;
       }
       return input;
     };

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { peerGroups, peersOf } from '../../../src/core/peers.js';
 import { peerMeans } from '../../../src/detectors/peers.js';
+import { Scratch } from '../../../src/detectors/scratch.js';
 import { createDetector, loadDetector } from '../../../src/detectors/index.js';
 import { Rng } from '../../../src/tensor/index.js';
 import type { Series } from '../../../src/core/series.js';
@@ -43,14 +44,18 @@ describe('peer means', () => {
     assert.ok(Number.isNaN(m[3]!.values[0]), 'no peer at 40');
     assert.ok(m.every((r) => r === null || r.from === 0), 'every row without a need');
     assert.equal(peerMeans(xs, 1, [[0, 1]])[2], null, 'in no group');
-    // into a caller's scratch (long enough; whatever it held): the same floats, as views of it
-    const scratch = new Float32Array(64).fill(42);
+    // into a caller's scratch (whatever it held): the same floats, as views of its array
+    const scratch = new Scratch();
+    scratch.take(64).fill(42);
     const again = peerMeans(xs, 1, [[0, 1, 2], [1, 3]], {}, scratch);
     again.forEach((r, i) => assert.deepEqual(Array.from(r!.values), Array.from(m[i]!.values), `machine ${i}`));
-    assert.equal(again[0]!.values.buffer, scratch.buffer);
-    const short = new Float32Array(3);
-    assert.notEqual(peerMeans(xs, 1, [[0, 1, 2]], {}, short)[0]!.values.buffer, short.buffer, 'a short scratch is not used');
-    assert.deepEqual(Array.from(short), [0, 0, 0]);
+    assert.equal(again[0]!.values.buffer, scratch.take(0).buffer);
+    // a scratch shorter than the call needs (9 rows) grows to it; what it held does not leak into the means
+    const short = new Scratch();
+    short.take(3).fill(42);
+    const grown = peerMeans(xs, 1, [[0, 1, 2], [1, 3]], {}, short);
+    grown.forEach((r, i) => assert.deepEqual(Array.from(r!.values), Array.from(m[i]!.values), `machine ${i}, grown scratch`));
+    assert.equal(short.take(9).buffer, grown[0]!.values.buffer);
   });
 
   it('a need (some channels, from a timestamp on) gives exactly those means of the full computation, NaN elsewhere', () => {
