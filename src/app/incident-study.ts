@@ -85,6 +85,11 @@ export interface IncidentStudyOptions {
   onRow?: (r: StudyRow) => void;
 }
 
+/** A replay's store directory, deleted once its figures are read — unless the caller keeps the stores. */
+function dropStore(dir: string, keep: boolean | undefined): void {
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+}
+
 const DEEP_BUDGET = (epochs: number): Record<string, unknown> => ({ epochs, maxTrainWindows: 512, patience: epochs });
 
 export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]> {
@@ -110,7 +115,7 @@ export async function incidentStudy(o: IncidentStudyOptions): Promise<StudyRow[]
           train_ms: Math.round(r.trained.trainMs),
         };
         await r.store.close();
-        if (!o.keepStores) rmSync(dir, { recursive: true, force: true });
+        dropStore(dir, o.keepStores);
         rows.push(row);
         o.onRow?.(row);
       }
@@ -198,9 +203,6 @@ export interface FeedbackResult {
  * retraining without the labels (where only the events' after-effects stay in), and no retraining, are the references.
  */
 export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs: number; dir: string; keepStores?: boolean; alarms?: AlarmPolicy }): Promise<FeedbackResult> {
-  const done = (dir: string): void => {
-    if (!o.keepStores) rmSync(join(o.dir, dir), { recursive: true, force: true });
-  };
   const full = studyCluster(spec);
   const T = full.machines[0].test.timestamps.length;
   const half = Math.floor(T / 2);
@@ -235,7 +237,7 @@ export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs:
   const retrainedModel = await train(false); // before the labels are written
   const feedbackModel = await train(true);
   await first.store.close();
-  done('first');
+  dropStore(join(o.dir, 'first'), o.keepStores);
   // the second half, with the history up to the cut as its training part
   const second = (): ReplayCluster => {
     const p = part(half, T);
@@ -244,7 +246,7 @@ export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs:
   const judge = async (trained: Trained | undefined, dir: string): Promise<PeriodResult> => {
     const r = await replay(second(), { dir: join(o.dir, dir), kind: cfg.kind, params, alarms: o.alarms, trained });
     await r.store.close();
-    done(dir);
+    dropStore(join(o.dir, dir), o.keepStores);
     return periodResult(r.metrics);
   };
   return {
