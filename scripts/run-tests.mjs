@@ -1,19 +1,24 @@
 // Runs the compiled test files (dist/test/**/*.test.js) with node's test runner.
 //   --unit         only test/unit
-//   --integration  only test/integration (starts real Flink / Prometheus / Chromium; see docs/testing.md)
+//   --integration  only test/integration (starts real Flink / Prometheus / Chromium; README, "Tests")
+//   --dist DIR     where the compiled tests are (default: dist; the runner's own test points it elsewhere)
 // Before integration tests it makes sure the system packages they need are installed (scripts/ensure-system-deps.sh).
 // The tests' temporary files (stores, recordings, Flink / Kafka / PostgreSQL data directories) go to one directory made
 // for this run (TMPDIR for every test process), removed when the run ends however it ends: a test that forgets to
-// clean up cannot fill the machine's disk over many runs.
-import { spawnSync } from 'node:child_process';
+// clean up cannot fill the machine's disk over many runs. SIGINT, SIGTERM or SIGHUP stop the test processes (the
+// signal is passed on to node's test runner, which stops the files it runs, so each test's own clean-up runs), then the directory goes.
+// FLINKSCOPE_MIN_FREE_GIB (default 2): warn when less is free under the temporary directory.
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statfsSync, statSync, existsSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const only = args.includes('--unit') ? 'unit' : args.includes('--integration') ? 'integration' : null;
+const distAt = args.indexOf('--dist');
+const dist = distAt >= 0 ? resolve(args[distAt + 1] ?? '') : join(root, 'dist');
 
 function walk(dir) {
   if (!existsSync(dir)) return [];
@@ -23,12 +28,12 @@ function walk(dir) {
   });
 }
 const groups = only ? [only] : ['unit', 'integration'];
-const files = groups.flatMap((g) => walk(join(root, 'dist', 'test', g)).sort());
+const files = groups.flatMap((g) => walk(join(dist, 'test', g)).sort());
 if (files.length === 0) {
-  console.error('no test files found under dist/test: run `npm run build` first');
+  console.error(`no test files found under ${join(dist, 'test')}: run \`npm run build\` first`);
   process.exit(1);
 }
-if (groups.includes('integration') && walk(join(root, 'dist', 'test', 'integration')).length > 0) {
+if (groups.includes('integration') && walk(join(dist, 'test', 'integration')).length > 0) {
   const dep = spawnSync('bash', [join(root, 'scripts', 'ensure-system-deps.sh')], { stdio: 'inherit' });
   if (dep.status !== 0) {
     console.error('could not install the system packages the integration tests need (see above)');
@@ -38,27 +43,53 @@ if (groups.includes('integration') && walk(join(root, 'dist', 'test', 'integrati
 const runTmp = mkdtempSync(join(tmpdir(), 'flinkscope-test-'));
 chmodSync(runTmp, 0o755); // PostgreSQL's initdb runs as an unprivileged user when we are root: it must reach its directory
 const cleanUp = () => rmSync(runTmp, { recursive: true, force: true });
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    cleanUp();
-    process.exit(128 + constants.signals[sig]);
-  });
-}
+
+const minFree = Number(process.env.FLINKSCOPE_MIN_FREE_GIB ?? 2);
 const fs = statfsSync(runTmp);
 const freeGiB = (fs.bavail * fs.bsize) / 2 ** 30;
-if (freeGiB < 2) console.warn(`warning: only ${freeGiB.toFixed(1)} GiB free under ${tmpdir()}; a full run writes some 350 MB there at its peak, and PostgreSQL fails with "No space left on device" when it runs out`);
+if (freeGiB < minFree) console.warn(`warning: only ${freeGiB.toFixed(1)} GiB free under ${tmpdir()}; a full run writes some 350 MB there at its peak, and PostgreSQL fails with "No space left on device" when it runs out`);
+
+// The test runner of the group running now (in our process group: a signal to the group reaches it directly).
+let child = null;
+let stopping = null;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (stopping) return; // a second signal while stopping: the first one's clean-up is under way
+    stopping = sig;
+    if (!child) {
+      cleanUp();
+      process.exit(128 + constants.signals[sig]);
+    }
+    child.kill(sig);
+    // a test that ignores the signal does not keep the run (or its directory) alive
+    setTimeout(() => child?.kill('SIGKILL'), 20_000).unref();
+  });
+}
+
+/** Runs one group's files; resolves with the exit status. */
+function runGroup(g, gf) {
+  return new Promise((done) => {
+    child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${g === 'integration' ? 1 : 2}`, ...gf], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, FLINKSCOPE_ROOT: root, TMPDIR: runTmp },
+    });
+    child.on('error', (e) => {
+      console.error(`could not start the test runner: ${e.message}`);
+      done(1);
+    });
+    child.on('exit', (code, signal) => done(code ?? 128 + (constants.signals[signal] ?? 0)));
+  });
+}
+
 // Unit files two at a time; integration files one at a time: each starts real JVMs, Prometheus or Chromium, and two
 // Flink clusters at once on a 2-core machine starve each other's metrics.
 let status = 0;
 for (const g of groups) {
-  const gf = files.filter((f) => f.startsWith(join(root, 'dist', 'test', g)));
-  if (gf.length === 0) continue;
-  const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${g === 'integration' ? 1 : 2}`, ...gf], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, FLINKSCOPE_ROOT: root, TMPDIR: runTmp },
-  });
-  status = status || (res.status ?? 1);
+  const gf = files.filter((f) => f.startsWith(join(dist, 'test', g)));
+  if (gf.length === 0 || stopping) continue;
+  status = status || (await runGroup(g, gf));
 }
+child = null;
 cleanUp();
-process.exit(status);
+process.exit(stopping ? 128 + constants.signals[stopping] : status);
