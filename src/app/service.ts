@@ -1,7 +1,7 @@
 // What the API answers, computed from the store on each request (no in-memory copy to reload): cluster health and
 // ranking from the watcher's cluster view, heat map and ranges downsampled in SQL, incidents page by page, the model
 // in use from its artifact, operator acts written to the operator's columns only.
-import type { Store, Evidence, IncidentQuery, Page, Downsampled, HeatMap, MachineStatus, ModelRecord } from '../store/store.js';
+import type { Store, Evidence, EventQuery, IncidentQuery, Page, Downsampled, HeatMap, MachineStatus, ModelRecord } from '../store/store.js';
 import { StoreError } from '../store/store.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import type { FlinkEvent } from '../core/event.js';
@@ -151,7 +151,7 @@ export class InspectionService {
     return { incident: id, items: await this.store.evidence(id) };
   }
 
-  async events(q: { from?: number; to?: number; machine?: string; limit?: number }): Promise<FlinkEvent[]> {
+  async events(q: EventQuery): Promise<FlinkEvent[]> {
     return this.store.events(q);
   }
 

@@ -14,7 +14,7 @@ import { PG_MIGRATIONS } from './pg-schema.js';
 import { eachEntry, eachSum, entryCount, mergeRows, packRow } from './rows.js';
 import { RollupCells } from './pg-rollups.js';
 import {
-  FencedError, StoreError, type Downsampled, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
+  FencedError, StoreError, type Downsampled, type EventQuery, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
 import { alignDown, bucketed, decodeCursor, encodeCursor, incidentDetailJson, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
@@ -351,10 +351,10 @@ export class PostgresStore implements Store {
         events.map((e) => JSON.stringify(e.machines)), events.map((e) => e.detail), events.map((e) => (e.attrs ? JSON.stringify(e.attrs) : null))])).rowCount ?? 0;
   }
 
-  async events(q: { from?: number; to?: number; machine?: string; limit?: number } = {}): Promise<FlinkEvent[]> {
+  async events(q: EventQuery = {}): Promise<FlinkEvent[]> {
     const rows = await this.rows<{ id: string; ts: number; kind: FlinkEvent['kind']; job: string | null; machines: string[]; detail: string; attrs: FlinkEvent['attrs'] | null }>(
-      `SELECT * FROM events WHERE ts >= $1 AND ts <= $2 AND ($3::text IS NULL OR machines = '[]'::jsonb OR machines ? $3) ORDER BY ts LIMIT $4`,
-      [clampT(q.from, -MAX), clampT(q.to, MAX), q.machine ?? null, Math.min(q.limit ?? 10_000, 100_000)]);
+      `SELECT * FROM events WHERE ts >= $1 AND ts <= $2 AND ($3::text IS NULL OR machines = '[]'::jsonb OR machines ? $3) AND ($4::text[] IS NULL OR kind = ANY($4)) ORDER BY ts LIMIT $5`,
+      [clampT(q.from, -MAX), clampT(q.to, MAX), q.machine ?? null, q.kinds ? [...q.kinds] : null, Math.min(q.limit ?? 10_000, 100_000)]);
     return rows.map((r) => ({ id: r.id, ts: r.ts, kind: r.kind, ...(r.job !== null ? { job: r.job } : {}), machines: r.machines, detail: r.detail, ...(r.attrs ? { attrs: r.attrs } : {}) }));
   }
 

@@ -13,7 +13,7 @@ import { MIGRATIONS } from './schema.js';
 import { eachEntry, eachSum, entryCount, mergeRows, packRow, packSums, unpackRow } from './rows.js';
 import { SAMPLES, SCORES, TwoTables } from './recent.js';
 import {
-  FencedError, StoreError, type Downsampled, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
+  FencedError, StoreError, type Downsampled, type EventQuery, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
 import { alignDown, bucketed, decodeCursor, encodeCursor, incidentDetailJson, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
@@ -444,9 +444,10 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async events(q: { from?: number; to?: number; machine?: string; limit?: number } = {}): Promise<FlinkEvent[]> {
+  async events(q: EventQuery = {}): Promise<FlinkEvent[]> {
+    const kinds = q.kinds ? JSON.stringify(q.kinds) : null;
     const rows = this.q(`SELECT * FROM events WHERE ts >= ? AND ts <= ? AND (? IS NULL OR machines = '[]' OR EXISTS (SELECT 1 FROM json_each(events.machines) WHERE value = ?))
-      ORDER BY ts LIMIT ?`).all(clampT(q.from, -MAX), clampT(q.to, MAX), q.machine ?? null, q.machine ?? null, Math.min(q.limit ?? 10_000, 100_000)) as
+      AND (? IS NULL OR kind IN (SELECT value FROM json_each(?))) ORDER BY ts LIMIT ?`).all(clampT(q.from, -MAX), clampT(q.to, MAX), q.machine ?? null, q.machine ?? null, kinds, kinds, Math.min(q.limit ?? 10_000, 100_000)) as
       { id: string; ts: number; kind: FlinkEvent['kind']; job: string | null; machines: string; detail: string; attrs: string | null }[];
     return rows.map((r) => ({ id: r.id, ts: r.ts, kind: r.kind, ...(r.job !== null ? { job: r.job } : {}), machines: JSON.parse(r.machines) as string[], detail: r.detail, ...(r.attrs ? { attrs: JSON.parse(r.attrs) as FlinkEvent['attrs'] } : {}) }));
   }

@@ -5,7 +5,10 @@
 // method (commitStep), so an engine needs no open transaction across awaits.
 import type { Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
-import type { FlinkEvent } from '../core/event.js';
+import type { EventKind, FlinkEvent } from '../core/event.js';
+
+/** Which events (Store.events): [from, to] (ms), on a machine or cluster-wide, of some kinds, at most `limit`. */
+export interface EventQuery { from?: number; to?: number; machine?: string; kinds?: readonly EventKind[]; limit?: number }
 import type { JobGraphSnapshot } from '../core/jobgraph.js';
 import type { AlertKind, Incident, IncidentDetail, IncidentLabel, IncidentRecord } from '../core/incident.js';
 
@@ -224,7 +227,8 @@ export interface Store {
 
   // events
   insertEvents(events: FlinkEvent[]): Promise<number>;
-  events(q: { from?: number; to?: number; machine?: string; limit?: number }): Promise<FlinkEvent[]>;
+  /** Events in [from, to] by time: on `machine` or cluster-wide when it is given, of `kinds` when they are given. */
+  events(q: EventQuery): Promise<FlinkEvent[]>;
 
   // job graphs (src/core/jobgraph.ts)
   /** Stores snapshots (one per job and poll); a (job id, ts) already stored is ignored. Returns how many were new. */

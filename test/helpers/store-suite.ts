@@ -207,6 +207,9 @@ describe(`store (${engine})`, () => {
     assert.equal(await s.insertEvents(ev), 0);
     assert.deepEqual((await s.events({ machine: 'tm-1' })).map((e) => e.id), ['e1', 'e2']);
     assert.deepEqual((await s.events({ from: 15, to: 25 }))[0], ev[1]);
+    assert.deepEqual((await s.events({ kinds: ['failover', 'deploy'] })).map((e) => e.id), ['e1', 'e2'], 'of some kinds');
+    assert.deepEqual((await s.events({ kinds: ['failover', 'restart'], machine: 'tm-2', limit: 1 })).map((e) => e.id), ['e3']);
+    assert.deepEqual(await s.events({ kinds: [] }), [], 'of no kind: none');
     await s.close();
   });
 
