@@ -6,6 +6,7 @@
 import { FlinkEventSource, FlinkRestSource, PrometheusSource, type HttpOptions, type PollResult } from '../collect/index.js';
 import type { FlinkEvent } from '../core/event.js';
 import { StaleEvents } from '../core/stale.js';
+import { CollectOutage } from '../core/outage.js';
 import type { PromOptions } from '../collect/prometheus.js';
 import type { Store } from '../store/store.js';
 import type { Sample } from '../core/sample.js';
@@ -43,6 +44,8 @@ export interface PollOutcome extends PollResult {
 }
 
 export class StoreCollector {
+  /** The collector's own outages, as events (src/core/outage.ts). */
+  private readonly outage: CollectOutage;
   private readonly flink: FlinkRestSource | null;
   private readonly prom: PrometheusSource | null;
   private readonly events: FlinkEventSource | null;
@@ -52,7 +55,8 @@ export class StoreCollector {
   private readonly stepMs: number;
   private readonly retryMs: number;
 
-  constructor(private readonly sink: CollectSink, spec: SourceSpec, now = Date.now()) {
+  /** `lastDataAt`: when the sink's newest data came (Store.newestSample): a gap since then is told when data comes. */
+  constructor(private readonly sink: CollectSink, spec: SourceSpec, now = Date.now(), lastDataAt?: number) {
     if (!!spec.flink === !!spec.prometheus) throw new Error('give exactly one source: a Flink REST URL or a Prometheus URL');
     this.flink = spec.flink ? new FlinkRestSource(spec.flink, spec.http ?? {}) : null;
     this.events = spec.flink && sink.insertEvents ? new FlinkEventSource(spec.flink, spec.http ?? {}) : null;
@@ -60,10 +64,35 @@ export class StoreCollector {
     this.prom = spec.prometheus ? new PrometheusSource(spec.prometheus, { ...(spec.http ?? {}), ...(spec.prom ?? {}), stepMs: this.stepMs }) : null;
     this.from = now - (spec.sinceMs ?? 10 * 60_000);
     this.retryMs = spec.retryMs ?? 3_600_000;
+    this.outage = new CollectOutage(lastDataAt);
   }
 
-  /** One poll into the sink. Throws only when the source could not be read at all. */
+  /** One poll into the sink. Throws only when the source could not be read at all. A poll that threw, or that brought
+   *  nothing but errors, is a failed one: the first after data came is stored as a collect-failed event, and the first
+   *  that brings data again as a collect-resumed one (with the gap it ends; Prometheus reads the missed stretch again,
+   *  so its gap is backfilled when the read reaches back to it). */
   async poll(now = Date.now()): Promise<PollOutcome> {
+    const readFrom = this.from;
+    let out: PollOutcome;
+    try {
+      out = await this.pollSource(now);
+    } catch (e) {
+      await this.record(this.outage.failed(now, (e as Error).message));
+      throw e;
+    }
+    if (out.samples.length === 0 && out.errors.length > 0) out.events.push(...(await this.record(this.outage.failed(now, out.errors[0]))));
+    else if (out.samples.length > 0) out.events.push(...(await this.record(this.outage.ok(now, (since) => this.prom !== null && readFrom <= since + this.stepMs))));
+    return out;
+  }
+
+  /** Stores `events` (when the sink takes events); those new to it returned. */
+  private async record(events: FlinkEvent[]): Promise<FlinkEvent[]> {
+    const fresh: FlinkEvent[] = [];
+    if (this.sink.insertEvents) for (const e of events) if (await this.sink.insertEvents([e])) fresh.push(e);
+    return fresh;
+  }
+
+  private async pollSource(now: number): Promise<PollOutcome> {
     if (this.flink) {
       const r = await this.flink.poll(now);
       await this.sink.recordPlacement(r.jobsOn, now); // before the samples: a Kafka sink sends it with them
@@ -71,7 +100,7 @@ export class StoreCollector {
       const ev = this.events ? await this.pollEvents(this.events, r.jobsOn, now) : { events: [], errors: [] };
       // a TaskManager whose values went stale: its samples are left out (FlinkRestSource), and the store says why
       const went = this.staleEvents.next(now, r.stale, (m) => this.flink!.servedSince(m));
-      if (this.sink.insertEvents) for (const e of went) if (await this.sink.insertEvents([e])) ev.events.push(e);
+      ev.events.push(...(await this.record(went)));
       const staleErrors = r.stale.map((s) => `taskmanager ${s.machine}: stale metrics (unchanged since ${new Date(s.servedSince).toISOString()}), left out`);
       return { samples: r.samples, gaps: r.gaps, lag: lagOf(r.samples), stored, events: ev.events, errors: [...r.errors, ...ev.errors, ...staleErrors] };
     }

@@ -8,7 +8,8 @@ import type { Store } from '../store/store.js';
 import { jobMovers } from '../inspect/explain.js';
 import { backpressureCause, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../inspect/propagation.js';
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
-import { PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
+import { effectFrom, GAP_END_EVENTS, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
+import { dataGapOf } from '../core/outage.js';
 
 export interface EnrichOptions {
   /** Baseline before the onset against which per-job metrics are compared. Default 1 h. */
@@ -29,15 +30,16 @@ export interface EnrichOptions {
 }
 
 /** Events that matter for an incident: those on its machine or cluster-wide, from onset − grace to its end — and,
- *  when the machine's metrics came back from a stale stretch in that time, the placement events on it that the
- *  stretch began in the grace period of (their hold runs from the end of the stretch: holdEnd). */
+ *  when the machine's data came back in that time from a gap (its metrics were stale, or the collector had no data),
+ *  the placement events whose hold that gap moved (holdEnd: it began in their grace period). */
 export async function overlappingEvents(store: Store, i: Incident, graceMs: number): Promise<FlinkEvent[]> {
   const events = await store.events({ from: i.onset - graceMs, to: i.resolvedAt ?? i.lastSeen, machine: i.machine, limit: 200 });
   const seen = new Set(events.map((e) => e.id));
-  for (const f of events.filter((e) => freshOn(e, i.machine))) {
-    const since = f.attrs!.servedSince as number;
-    for (const e of await store.events({ from: since - graceMs, to: since, machine: i.machine, limit: 200 })) {
-      if (!PLACEMENT_EVENTS.has(e.kind) || !e.machines.includes(i.machine) || seen.has(e.id)) continue;
+  for (const end of events.filter((e) => GAP_END_EVENTS.has(e.kind))) {
+    const since = dataGapOf(end)?.since;
+    if (since === undefined) continue;
+    for (const e of await store.events({ from: since - graceMs, to: since + graceMs, machine: i.machine, limit: 200 })) {
+      if (seen.has(e.id) || holdEnd(e, i.machine, [end], graceMs) === e.ts + graceMs) continue; // not moved by this gap
       events.push(e);
       seen.add(e.id);
     }
@@ -45,28 +47,21 @@ export async function overlappingEvents(store: Store, i: Incident, graceMs: numb
   return events.sort((a, b) => a.ts - b.ts);
 }
 
-/** A metrics-fresh event of `machine` that says since when its values were frozen. */
-const freshOn = (e: FlinkEvent, machine: string): boolean => e.kind === 'metrics-fresh' && e.machines.includes(machine) && typeof e.attrs?.servedSince === 'number';
-
-/** Until when event `e` holds `machine`'s incidents: its grace period — unless it is a placement event on the machine
- *  (a failover, deploy or rescale that names it) whose grace period the machine's metrics spent stale (their values
- *  froze in it: `events` holds the metrics-fresh event that ended the stretch). Its effect on the machine shows only
- *  once they move again, so the grace period runs from there — as retraining counts rows, not time, to call it
- *  settled (src/app/lifecycle.ts). */
+/** Until when event `e` holds `machine`'s incidents: its grace period — from where its effect on the machine shows in
+ *  the data when it is a placement event (a failover, deploy or rescale) on the machine or cluster-wide: after a stale
+ *  stretch of the machine's metrics or an outage of the collector that began in its grace period, from where the data
+ *  came back (effectFrom, the same rule by which retraining calls it settled: src/inspect/lifecycle.ts). */
 export function holdEnd(e: FlinkEvent, machine: string, events: readonly FlinkEvent[], graceMs: number): number {
-  if (!(PLACEMENT_EVENTS.has(e.kind) && e.machines.includes(machine))) return e.ts + graceMs;
-  const froze = (f: FlinkEvent): boolean => {
-    const since = f.attrs!.servedSince as number;
-    return f.ts > e.ts && since >= e.ts - graceMs && since <= e.ts + graceMs;
-  };
-  const f = events.find((x) => freshOn(x, machine) && froze(x));
-  return (f ? f.ts : e.ts) + graceMs;
+  const placedHere = PLACEMENT_EVENTS.has(e.kind) && (e.machines.length === 0 || e.machines.includes(machine));
+  return (placedHere ? effectFrom(e, machine, events, graceMs) : e.ts) + graceMs;
 }
 
 /** Events that explain a disturbance (the job was restarted, moved, redeployed, a task failed, the metrics froze):
  *  they hold pages. The job-state checks' symptoms — checkpoints stalled, lag growing — often come from the very
- *  hotspot, and never do; nor does the end of a stale stretch (the values measure again: no disturbance). */
-const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing', 'metrics-fresh']);
+ *  hotspot, and never do; nor does the end of a stale stretch (the values measure again: no disturbance), nor the
+ *  collector's outage (flinkscope lost the cluster, the cluster lost nothing: a gap only moves the holds of the events
+ *  in it — holdEnd). */
+const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing', 'metrics-fresh', 'collect-failed', 'collect-resumed']);
 
 /** The event that holds the incident's page (the one whose hold lasts longest, when several do; null when none does):
  *  an event whose hold (holdEnd: its grace period) covers the onset, up to the point that opened the incident (the

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import type { Detector, TrainProgress } from '../detectors/index.js';
 import { loadDetector } from '../detectors/index.js';
 import { driftCheck, type DriftReport } from '../inspect/drift.js';
-import { PLACEMENT_EVENTS, retrainDecision, settledEvent, type RetrainDecision, type RetrainPolicy } from '../inspect/lifecycle.js';
+import { GAP_END_EVENTS, PLACEMENT_EVENTS, retrainDecision, settledEvent, type RetrainDecision, type RetrainPolicy } from '../inspect/lifecycle.js';
 import type { FlinkEvent } from '../core/event.js';
 import type { ThresholdRule } from '../eval/index.js';
 import type { Store } from '../store/store.js';
@@ -85,33 +85,11 @@ export class ModelLifecycle {
     return typeof rec.report.to === 'number' ? rec.report.to : rec.createdAt;
   }
 
-  /** The first stored placement event after `end` (up to `to`), read page by page: other events (checkpoints,
-   *  restarts) may outnumber one page, and a placement event after them must not be cut off. Later placement events
-   *  settle later, so the first is the one settledEvent would pick. */
-  private async placementEventsAfter(end: number, to: number): Promise<FlinkEvent[]> {
-    const LIMIT = 10_000;
-    const seen = new Set<string>();
-    for (let from = end + 1; ;) {
-      const read = await this.store.events({ from, to, limit: LIMIT });
-      const page = read.filter((e) => !seen.has(e.id));
-      const first = page.find((e) => PLACEMENT_EVENTS.has(e.kind));
-      if (first) return [first];
-      if (read.length < LIMIT || page.length === 0) return [];
-      for (const e of page) seen.add(e.id);
-      from = page[page.length - 1].ts; // inclusive: events sharing the last page's time are read again, then skipped
-    }
-  }
-
-  /** Whether the stored rows after `from` (up to `to`) cover `span`: rows × their median spacing, on some machine. A
-   *  few machines are asked (the first that has them answers), not the whole fleet on every tick. */
-  private async rowsCover(from: number, to: number, channels: string[], span: number): Promise<boolean> {
-    for (const m of (await this.store.machines()).slice(0, 16)) {
-      const ts = (await this.store.series(m, channels.slice(0, 1), from + 1, to)).timestamps;
-      if (ts.length < 2) continue;
-      const gaps = Array.from({ length: ts.length - 1 }, (_, i) => ts[i + 1] - ts[i]).sort((a, b) => a - b);
-      if (ts.length * gaps[gaps.length >> 1] >= span) return true;
-    }
-    return false;
+  /** The first stored placement event after `end` (up to `to`) — later ones settle later, so it is the one
+ *  settledEvent would pick — with the events after it that end a gap in the data (its effect shows from there). */
+  private async placementEventAfter(end: number, to: number): Promise<FlinkEvent[]> {
+    const [first] = await this.store.events({ from: end + 1, to, kinds: [...PLACEMENT_EVENTS], limit: 1 });
+    return first ? [first, ...(await this.store.events({ from: first.ts + 1, to, kinds: [...GAP_END_EVENTS], limit: 100_000 }))] : [];
   }
 
   /** Checks drift, asks the policy, and retrains on recent history over `channels` when due. */
@@ -126,10 +104,9 @@ export class ModelLifecycle {
     let event: FlinkEvent | null = null;
     if (rec && afterEventMs && Number.isFinite(to)) {
       const end = ModelLifecycle.historyEnd(rec);
-      event = settledEvent(await this.placementEventsAfter(end, to), end, to, afterEventMs);
-      // settled means data: after a stretch with no fresh samples (stale metrics, a collector that could not reach
-      // the cluster) wait until afterEventMs of rows have arrived since the event
-      if (event && !(await this.rowsCover(event.ts, to, channels, afterEventMs))) event = null;
+      // settled means data: after a gap that began around the event (its machines' metrics were stale, the collector
+      // could not reach the cluster) afterEventMs is counted from where the data came back (effectFrom)
+      event = settledEvent(await this.placementEventAfter(end, to), end, to, afterEventMs);
     }
     const decision = retrainDecision(now, rec?.createdAt ?? null, drift, this.o.policy, event);
     if (!decision.due) return { decision, drift };

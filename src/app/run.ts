@@ -104,7 +104,7 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
   // alerts are queued for the configured sinks (the webhook's rows when none is, as before)
   const alertSinks = dispatchers.length ? dispatchers.map((d) => d.sink.name) : ['webhook'];
   const watcher = await Watcher.open(r.store, m.detector, m.levels, m.modelId, { ...r.watch, alertSinks });
-  const collector = r.source ? new StoreCollector(r.store, r.source) : null;
+  const collector = r.source ? new StoreCollector(r.store, r.source, Date.now(), await r.store.newestSample()) : null; // a gap since the last run is told
   const flink = r.source?.flink;
   const jobState = collector ? new JobStateWatcher(r.store, flink ? new FlinkGraphSource(flink, r.source?.http ?? {}) : null, r.checks) : null;
   const evidence = flink && r.evidence !== false ? new EvidenceCollector(r.store, new FlinkEvidenceSource(flink, r.source?.http ?? {}), r.evidence || {}) : null;

@@ -13,7 +13,9 @@ export type EventKind =
   | 'task-failed' // a task FAILED / RESTARTING while the job runs
   | 'lag-growing' // Kafka consumer lag grew for N minutes
   | 'metrics-stale' // the REST API kept serving a machine's last values: its metric cache stopped refreshing (src/core/stale.ts)
-  | 'metrics-fresh'; // …and serves that machine's values fresh again: the end of the stale stretch
+  | 'metrics-fresh' // …and serves that machine's values fresh again: the end of the stale stretch
+  | 'collect-failed' // flinkscope could not poll the cluster (src/core/outage.ts)…
+  | 'collect-resumed'; // …and collects again: the end of a gap in every machine's data (or flinkscope was not running)
 
 export interface FlinkEvent {
   /** Stable id (source-specific), so re-delivered events are stored once. */

@@ -3,12 +3,35 @@
 // decision; the CLI runs the training and records the version.
 
 import type { EventKind, FlinkEvent } from '../core/event.js';
+import { dataGapOf } from '../core/outage.js';
 import type { DriftReport } from './drift.js';
 
 /** Events after which subtasks certainly run elsewhere, so the picture a model has of each machine may be gone: a
  *  TaskManager was lost (its subtasks were placed on the others), a job was deployed, a vertex rescaled. A restart
  *  alone is not one: Flink may give a restarted job its slots back. */
 export const PLACEMENT_EVENTS: ReadonlySet<EventKind> = new Set<EventKind>(['failover', 'deploy', 'rescale']);
+
+/** Events that end a gap in the data (src/core/outage.ts dataGapOf): what `effectFrom` reads besides the event. */
+export const GAP_END_EVENTS: ReadonlySet<EventKind> = new Set<EventKind>(['metrics-fresh', 'collect-resumed']);
+
+/**
+ * When placement event `e`'s effect on `machine` starts to show in the data (on every machine `e` names when
+ * `machine` is undefined): when it happened — unless the data stopped within `windowMs` of it and came back after
+ * it, which `events` tells: a stale stretch of that machine, when `e` names it (its metrics froze: they show nothing
+ * until they move again), or the collector's outage (no machine's data came). Then from where the data came back.
+ * The one rule for "since when does the data show what the event did": an event's hold on pages runs `grace` from
+ * here (src/app/enrich.ts holdEnd) and retraining waits `afterEventMs` from here (settledEvent).
+ */
+export function effectFrom(e: FlinkEvent, machine: string | undefined, events: readonly FlinkEvent[], windowMs: number): number {
+  const machines = machine === undefined ? e.machines : e.machines.includes(machine) ? [machine] : [];
+  let from = e.ts;
+  for (const x of events) {
+    const gap = x.ts > e.ts ? dataGapOf(x) : null;
+    if (!gap || gap.since < e.ts - windowMs || gap.since > e.ts + windowMs) continue;
+    if (gap.machines.length === 0 || gap.machines.some((m) => machines.includes(m))) from = Math.max(from, x.ts);
+  }
+  return from;
+}
 
 export interface RetrainPolicy {
   /** Retrain at least this often, ms. Default 24 h. */
@@ -32,10 +55,12 @@ export interface RetrainDecision {
 }
 
 /** The placement event that makes retraining due: the first one after `historyEnd` (the data time the model's history
- *  ended) whose settling time `afterEventMs` has passed by `dataNow` (the newest data). Null: none, or the policy is off. */
+ *  ended) whose settling time `afterEventMs` has passed by `dataNow` (the newest data), counted from where its effect
+ *  shows in the data (effectFrom: after a gap, from where the data came back; `events` holds the events that end gaps).
+ *  Null: none, or the policy is off. */
 export function settledEvent(events: readonly FlinkEvent[], historyEnd: number, dataNow: number, afterEventMs: number | undefined): FlinkEvent | null {
   if (!afterEventMs || afterEventMs <= 0) return null;
-  const due = events.filter((e) => PLACEMENT_EVENTS.has(e.kind) && e.ts > historyEnd && e.ts + afterEventMs <= dataNow);
+  const due = events.filter((e) => PLACEMENT_EVENTS.has(e.kind) && e.ts > historyEnd && effectFrom(e, undefined, events, afterEventMs) + afterEventMs <= dataNow);
   return due.length ? due.reduce((a, b) => (b.ts < a.ts ? b : a)) : null;
 }
 

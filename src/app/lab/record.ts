@@ -12,6 +12,7 @@ import { PrometheusSource } from '../../collect/prometheus.js';
 import { getJson } from '../../collect/http.js';
 import type { FlinkEvent } from '../../core/event.js';
 import { STALE_REFRESHES, StaleEvents } from '../../core/stale.js';
+import { CollectOutage } from '../../core/outage.js';
 import type { Sample } from '../../core/sample.js';
 import { FLINK_LAB_FORMAT, LAB_METRICS_FETCHER_MS, type LabFault, type LabManifest, type LabPlacement } from '../../data/readers/flinklab.js';
 import { writeControl, type ActiveFault } from './control.js';
@@ -137,6 +138,7 @@ async function run(lab: Lab, o: RecordOptions, out: string, spanMs: number, trai
   const faults: Running[] = plan.map((p) => ({ plan: p, state: 'pending' }));
   const rest = new FlinkRestSource(cluster.restUrl, { timeoutMs: 5000, retries: 1 }, STALE_REFRESHES * LAB_METRICS_FETCHER_MS);
   const staleEvents = new StaleEvents(); // stale values are left out of the rows; the events say where
+  const outage = new CollectOutage(); // a poll of the REST API that failed leaves no row: the events say where
   const eventSource = new FlinkEventSource(cluster.restUrl, { timeoutMs: 5000, retries: 1 });
   const events: FlinkEvent[] = [];
   const seenEvents = new Set<string>();
@@ -273,9 +275,11 @@ async function run(lab: Lab, o: RecordOptions, out: string, spanMs: number, trai
     await sleep(ts - Date.now(), o.signal);
     if (o.signal?.aborted) break;
     await step(ts);
+    let polled = false;
     try {
       const r = await rest.poll(ts);
-      for (const e of staleEvents.next(ts, r.stale, (m) => rest.servedSince(m))) {
+      polled = true;
+      for (const e of [...outage.ok(ts), ...staleEvents.next(ts, r.stale, (m) => rest.servedSince(m))]) {
         events.push(e);
         say(`${soFar()} event: ${e.detail}`);
       }
@@ -302,6 +306,7 @@ async function run(lab: Lab, o: RecordOptions, out: string, spanMs: number, trai
     } catch (e) {
       errors++;
       lastError = (e as Error).message;
+      if (!polled) for (const ev of outage.failed(ts, lastError)) events.push(ev);
     }
     if (lab.prometheus && !lab.prometheus.running) {
       promRestarts++;

@@ -53,7 +53,8 @@ export function registerCollect(program: Command): void {
     const given = [o.flink, o.prometheus, o.file].filter(Boolean).length;
     if (given !== 1) throw new UsageError('give exactly one of --flink, --prometheus, --file');
     const http = httpOptions(o);
-    const store: Sink = o.to ? kafkaSink(o.to) : await openStore(o.db);
+    const db = o.to ? null : await openStore(o.db);
+    const store: Sink = db ?? kafkaSink(o.to!);
     const dest = o.to ?? o.db;
     try {
       if (o.file) {
@@ -75,7 +76,8 @@ export function registerCollect(program: Command): void {
         return;
       }
       // a failed Prometheus window is read again, but never further back than --since
-      const collector = new StoreCollector(store, { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(o.interval, 60_000), sinceMs: o.since, retryMs: o.since });
+      const lastDataAt = db ? await db.newestSample() : undefined; // a gap since the last run is told
+      const collector = new StoreCollector(store, { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(o.interval, 60_000), sinceMs: o.since, retryMs: o.since }, Date.now(), lastDataAt);
       if (o.flink && o.to) process.stderr.write(`note: Flink events (deploys, job states, restarts, failovers) are not published to ${o.to}: the wire format carries samples and placement\n`);
       let events = 0;
       const poll = async () => {

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { holdUntil, overlappingEvents, pagesNow, updatesOf } from '../../../src/app/enrich.js';
 import { freshEvent, staleEvent } from '../../../src/core/stale.js';
+import { collectResumedEvent } from '../../../src/core/outage.js';
 import { SqliteStore } from '../../../src/store/index.js';
 import type { Incident, Renewal } from '../../../src/core/incident.js';
 import type { FlinkEvent } from '../../../src/core/event.js';
@@ -82,6 +83,34 @@ describe('a failover whose grace period the metrics spent stale (src/app/enrich.
       const ids = (await overlappingEvents(store, after, 10 * MIN)).map((e) => e.id);
       assert.deepEqual(ids, ['failover-100', fresh.id], 'the failover and the end of the stretch (the stale start and older events are not read)');
       assert.equal(holdUntil(after, await overlappingEvents(store, after, 10 * MIN), 10 * MIN), 140 * MIN);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('a failover during an outage of the collector (holdEnd reads the same gaps as retraining: effectFrom)', () => {
+  // the collector had no data from 99 to 125; tm-2 is lost at 100: what that did shows only from 125
+  const failover = (machines = ['tm-1']): FlinkEvent => ({ id: `failover-${machines.join()}`, ts: 100 * MIN, kind: 'failover', machines, detail: 'TaskManager lost' });
+  const resumed = collectResumedEvent(125 * MIN, 99 * MIN, 'failed', false);
+  const after = inc({ onset: 126 * MIN, openedAt: 126 * MIN, lastSeen: 130 * MIN });
+  it('holds from where the data came back, on any machine the event names, and for a cluster-wide one', () => {
+    assert.equal(holdUntil(after, [failover(), resumed], 10 * MIN), 135 * MIN);
+    assert.equal(holdUntil(after, [failover([]), resumed], 10 * MIN), 135 * MIN, 'a cluster-wide deploy is held too');
+    assert.equal(holdUntil(after, [failover(['tm-2']), resumed], 10 * MIN), -Infinity, 'an event on another machine is not');
+    assert.equal(holdUntil(after, [failover(), collectResumedEvent(125 * MIN, 99 * MIN, 'failed', true)], 10 * MIN), -Infinity, 'a stretch read after all: the clock');
+  });
+  it('the outage itself holds nothing', () => {
+    const failed = { ...resumed, id: 'collect-failed', kind: 'collect-failed' as const, ts: 99.5 * MIN };
+    assert.equal(holdUntil(inc({ onset: 100 * MIN, openedAt: 100 * MIN }), [failed, resumed], 10 * MIN), -Infinity);
+  });
+  it('the store gives the failover to an incident that opens when the data comes back', async () => {
+    const store = new SqliteStore(':memory:');
+    try {
+      await store.insertEvents([failover(), resumed, restart(60 * MIN)]);
+      const ids = (await overlappingEvents(store, after, 10 * MIN)).map((e) => e.id);
+      assert.deepEqual(ids, ['failover-tm-1', resumed.id]);
+      assert.equal(holdUntil(after, await overlappingEvents(store, after, 10 * MIN), 10 * MIN), 135 * MIN);
     } finally {
       await store.close();
     }

@@ -12,6 +12,9 @@ import { ModelLifecycle, defaultRetrainAfterMs, type LifecycleResult } from '../
 import { withoutRanges } from '../../../src/app/train.js';
 import { scoreSample, loadDetector } from '../../../src/detectors/index.js';
 import type { Sample } from '../../../src/core/sample.js';
+import type { FlinkEvent } from '../../../src/core/event.js';
+import { collectResumedEvent } from '../../../src/core/outage.js';
+import { freshEvent } from '../../../src/core/stale.js';
 
 const H = 3_600_000;
 /** Minute i of the data time. */
@@ -116,18 +119,35 @@ describe('retraining after a failover', () => {
   });
 });
 
-describe('retraining after a failover, when no rows came for a while', () => {
-  it('waits until the grace period\'s worth of rows has arrived since the failover, not just that much time', async () => {
-    const { store, life } = await afterEventLife('flinkscope-life-gap-');
+describe('retraining after a failover, when no data came for a while', () => {
+  // rows up to 324, then none until 340: the settling time counts from where the data came back (effectFrom), as the
+  // event that ends the gap says — the collector's outage, or the failed-over machine's stale stretch
+  const gaps: [string, FlinkEvent][] = [
+    ['the collector could not reach the cluster', collectResumedEvent(t(340), t(324), 'failed', false)],
+    ['the failed-over TaskManager\'s metrics were stale', freshEvent('tm-1', t(340), t(321), t(322))],
+  ];
+  for (const [why, end] of gaps) {
+    it(`waits the settling time from where the data came back: ${why}`, async () => {
+      const { store, life } = await afterEventLife('flinkscope-life-gap-');
+      try {
+        await store.insertEvents([{ id: 'f1', ts: t(320), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-3 lost' }, end]);
+        await store.insertSamples([...samples('tm-1', 300, 325, 0), ...samples('tm-2', 300, 325, 0), ...samples('tm-1', 340, 350, 1), ...samples('tm-2', 340, 350, 0)]);
+        assert.equal((await life.step(CHANNELS)).decision.reason, 'not-due', '29 min after the failover, 9 after the data came back');
+        await store.insertSamples([...samples('tm-1', 350, 351, 1), ...samples('tm-2', 350, 351, 0)]);
+        const after = await life.step(CHANNELS);
+        assert.equal(after.decision.reason, 'event', '10 min after the data came back');
+        assert.equal(after.event?.id, 'f1');
+      } finally {
+        await store.close();
+      }
+    });
+  }
+  it('a gap on a machine the failover does not name, or one that began long after it, does not move it', async () => {
+    const { store, life } = await afterEventLife('flinkscope-life-gap-other-');
     try {
-      await store.insertEvents([{ id: 'f1', ts: t(320), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-3 lost' }]);
-      // rows up to 324, then none (the metrics froze) until 340: by 342 the clock is 22 min past the failover, the rows 7
-      await store.insertSamples([...samples('tm-1', 300, 325, 0), ...samples('tm-2', 300, 325, 0), ...samples('tm-1', 340, 343, 1), ...samples('tm-2', 340, 343, 0)]);
-      assert.equal((await life.step(CHANNELS)).decision.reason, 'not-due');
-      await store.insertSamples([...samples('tm-1', 343, 346, 1), ...samples('tm-2', 343, 346, 0)]);
-      const after = await life.step(CHANNELS);
-      assert.equal(after.decision.reason, 'event', '10 rows since the failover');
-      assert.equal(after.event?.id, 'f1');
+      await store.insertEvents([{ id: 'f1', ts: t(320), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-3 lost' }, freshEvent('tm-2', t(340), t(321), t(322)), freshEvent('tm-1', t(345), t(335), t(336))]);
+      await store.insertSamples([...samples('tm-1', 300, 331, 1), ...samples('tm-2', 300, 321, 0)]);
+      assert.equal((await life.step(CHANNELS)).decision.reason, 'event', 'settled at 330 by the clock');
     } finally {
       await store.close();
     }

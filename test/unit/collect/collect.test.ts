@@ -79,6 +79,12 @@ for (const pre of ['/stale', '/stale2']) {
   routes[`${pre}/jobs/j1/vertices/v1`] = () => ({ subtasks: [{ subtask: 0, 'taskmanager-id': 'tm-s' }] });
   routes[`${pre}/jobs/j1/vertices/v1/metrics`] = () => [{ id: '0.busyTimeMsPerSecond', value: '900' }, { id: '0.currentInputWatermark', value: '1000' }];
 }
+// a cluster that is unreachable (503 on every path) while `down` is set; its values move at every poll
+let down = false;
+let downPolls = 0;
+routes['/down/taskmanagers'] = () => ({ taskmanagers: [{ id: 'tm-d' }] });
+routes['/down/taskmanagers/tm-d/metrics'] = () => [{ id: 'Status.JVM.CPU.Load', value: String((downPolls++ % 9) / 10) }];
+routes['/down/jobs/overview'] = () => ({ jobs: [] });
 routes['/stale2/jobmanager/config'] = () => [{ key: 'metrics.fetcher.update-interval', value: '500' }, { key: 'web.timeout', value: '600000' }];
 const asked: [number, number][] = [];
 let recFail = false;
@@ -94,6 +100,7 @@ before(async () => {
     if (u.pathname === '/slow') return void setTimeout(() => res.writeHead(200).end('{}'), 1000);
     if (u.pathname === '/secret') return void res.writeHead(req.headers.authorization === 'Bearer ok' ? 200 : 401).end('{}');
     if (u.pathname === '/odd/jobs/overview') return void res.writeHead(500).end('down');
+    if (u.pathname.startsWith('/down/') && down) return void res.writeHead(503).end('unavailable');
     const r = routes[u.pathname];
     if (!r) return void res.writeHead(404).end('not found');
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(r(u)));
@@ -203,6 +210,30 @@ describe('collectors', () => {
     await store.close();
   });
 
+  it('collecting into a store: an unreachable cluster is one collect-failed event, and data again one collect-resumed event with the gap', async () => {
+    const store = new SqliteStore(':memory:');
+    try {
+      // the store's newest data is 10 min old: flinkscope was not collecting
+      const c = new StoreCollector(store, { flink: `${base}/down`, http: { retries: 0 } }, 0, -600_000);
+      const first = await c.poll(0);
+      assert.deepEqual(first.events.map((e) => [e.kind, e.attrs?.since, e.attrs?.cause]), [['collect-resumed', -600_000, 'not-running']]);
+      assert.deepEqual((await c.poll(10_000)).events, []);
+      down = true;
+      await assert.rejects(c.poll(20_000), /503/);
+      await assert.rejects(c.poll(30_000), /503/);
+      down = false;
+      const back = await c.poll(40_000);
+      assert.deepEqual(back.events.map((e) => [e.kind, e.attrs?.since, e.attrs?.cause, e.attrs?.backfilled]), [['collect-resumed', 10_000, 'failed', false]], 'the gap since the last poll that brought data');
+      const stored = (await store.events({ kinds: ['collect-failed', 'collect-resumed'] })).map((e) => [e.ts, e.kind, e.machines]);
+      assert.deepEqual(stored, [[0, 'collect-resumed', []], [20_000, 'collect-failed', []], [40_000, 'collect-resumed', []]], 'stored, cluster-wide, once per outage');
+      assert.match((await store.events({ kinds: ['collect-failed'] }))[0].detail, /no data since 1970-01-01T00:00:10\.000Z\): .*503/);
+      assert.deepEqual(Array.from((await store.series('tm-d', ['cpu_load'], 0, 50_000)).timestamps), [0, 10_000, 40_000], 'no rows in the gap');
+    } finally {
+      down = false;
+      await store.close();
+    }
+  });
+
   it('Prometheus: each query isolated; a series without tm_id is an error, not a machine called "cluster"', async () => {
     const r = await new PrometheusSource(`${base}/odd`, { stepMs: 10_000, retries: 0 }).range(0, 20_000);
     assert.deepEqual(r.samples, [{ ts: 0, machine: 'tm-b', metric: 'gc_per_min', value: 7 }], 'the other queries still deliver');
@@ -219,8 +250,11 @@ describe('collectors', () => {
     recFail = true;
     assert.deepEqual((await c.poll(80_000)).errors.length, 1);
     recFail = false;
-    assert.equal((await c.poll(90_000)).stored, 2);
+    const back = await c.poll(90_000);
+    assert.equal(back.stored, 2);
     assert.deepEqual(asked.slice(-1), [[80, 90]], 'the failed window is asked again');
+    assert.deepEqual((await store.events({})).map((e) => [e.kind, e.ts, e.attrs?.since]), [['collect-failed', 80_000, 75_000], ['collect-resumed', 90_000, 75_000]], 'a poll that brought nothing but errors failed');
+    assert.equal(back.events[0]?.attrs?.backfilled, true, 'the missed stretch was read again: no gap in the data');
     assert.deepEqual(Array.from((await store.series('tm-a', ['x'])).values), [30, 40, 50, 60, 70, 80, 90]);
     await store.close();
   });

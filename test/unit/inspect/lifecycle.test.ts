@@ -1,6 +1,8 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { retrainDecision, settledEvent, PLACEMENT_EVENTS } from '../../../src/inspect/lifecycle.js';
+import { effectFrom, retrainDecision, settledEvent, PLACEMENT_EVENTS } from '../../../src/inspect/lifecycle.js';
+import { freshEvent } from '../../../src/core/stale.js';
+import { CollectOutage } from '../../../src/core/outage.js';
 import type { FlinkEvent } from '../../../src/core/event.js';
 import { driftCheck } from '../../../src/inspect/drift.js';
 
@@ -35,4 +37,40 @@ test('retrain after a placement event: only a failover, deploy or rescale after 
   assert.deepEqual([d.due, d.reason], [true, 'event'], 'the minimum gap guards drift flapping, not a new placement');
   assert.equal(retrainDecision(100 * H, 70 * H, null, {}, f).reason, 'schedule', 'a due schedule is named first');
   assert.equal(retrainDecision(100 * H, 99.9 * H, null, {}, null).reason, 'not-due');
+});
+
+describe('when an event\'s effect shows in the data (effectFrom): after a gap that began around it, from where the data came back', () => {
+  const M = 60_000;
+  const failover = (machines: string[] = ['tm-1'], kind: FlinkEvent['kind'] = 'failover'): FlinkEvent => ({ id: kind, ts: 100 * M, kind, machines, detail: kind });
+  // tm-1's metrics froze from 101 to 130; the collector had no data from 99 to 120
+  const fresh = freshEvent('tm-1', 130 * M, 101 * M, 102 * M);
+  const outage = new CollectOutage(undefined, M);
+  outage.ok(99 * M);
+  outage.failed(99.5 * M, 'connection refused');
+  const [resumed] = outage.ok(120 * M);
+
+  it('a stale stretch of a machine the event names', () => {
+    assert.equal(effectFrom(failover(), 'tm-1', [fresh], 10 * M), 130 * M);
+    assert.equal(effectFrom(failover(), undefined, [fresh], 10 * M), 130 * M, 'on every machine it names');
+    assert.equal(effectFrom(failover(['tm-2']), 'tm-1', [fresh], 10 * M), 100 * M, 'not one it does not name');
+    assert.equal(effectFrom(failover([]), 'tm-1', [fresh], 10 * M), 100 * M, 'nor a cluster-wide event');
+    assert.equal(effectFrom(failover(), 'tm-1', [freshEvent('tm-1', 130 * M, 115 * M, 116 * M)], 10 * M), 100 * M, 'values that froze after the window');
+    assert.equal(effectFrom(failover(), 'tm-1', [freshEvent('tm-1', 95 * M, 92 * M, 93 * M)], 10 * M), 100 * M, 'a stretch that ended before the event');
+  });
+  it('the collector\'s outage, on every machine, cluster-wide events too — unless the missed stretch was read after all', () => {
+    assert.equal(resumed.kind, 'collect-resumed');
+    assert.equal(effectFrom(failover(['tm-2']), 'tm-2', [resumed], 10 * M), 120 * M);
+    assert.equal(effectFrom(failover([]), undefined, [resumed], 10 * M), 120 * M);
+    assert.equal(effectFrom(failover(), 'tm-1', [resumed, fresh], 10 * M), 130 * M, 'the later of two gaps');
+    const read = new CollectOutage(undefined, M);
+    read.ok(99 * M);
+    read.failed(99.5 * M, 'down');
+    assert.equal(effectFrom(failover(), 'tm-1', read.ok(120 * M, () => true), 10 * M), 100 * M, 'backfilled: no gap');
+  });
+  it('retraining counts its settling time from there', () => {
+    const events = [failover(), resumed];
+    assert.equal(settledEvent(events, 90 * M, 129 * M, 10 * M), null, '10 min of data since 120 only at 130');
+    assert.equal(settledEvent(events, 90 * M, 130 * M, 10 * M)?.id, 'failover');
+    assert.equal(settledEvent([failover()], 90 * M, 110 * M, 10 * M)?.id, 'failover', 'without a gap: by the clock');
+  });
 });
