@@ -358,7 +358,9 @@ async function route() {
   document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('on', a.dataset.nav === ({ '': 'cluster', machine: 'cluster', incident: 'incidents' }[page] ?? page)));
   try {
     const h = await api('/api/health');
-    document.getElementById('health').innerHTML = `${h.machines} machines · <b class="${h.atRisk ? 'risk' : ''}">${h.atRisk} at risk</b> · <a href="#/incidents?state=active">${h.openIncidents} open incidents</a>${h.newest ? ` · scored to ${iso(h.newest)}` : ''}`;
+    const cf = h.collectFailing;
+    const failing = cf ? ` · <b class="risk" id="collect-failing" title="${esc(cf.error)}">collector failing since ${iso(cf.at)}${cf.since !== null ? ` (no data since ${iso(cf.since)})` : ''}: scores are not current</b>` : '';
+    document.getElementById('health').innerHTML = `${h.machines} machines · <b class="${h.atRisk ? 'risk' : ''}">${h.atRisk} at risk</b> · <a href="#/incidents?state=active">${h.openIncidents} open incidents</a>${h.newest ? ` · scored to ${iso(h.newest)}` : ''}${failing}`;
     const rest = decodeURIComponent(path.split('/').slice(2).join('/'));
     if (page === 'machine') await machinePage(rest, params);
     else if (page === 'incidents') await incidentsPage(params);

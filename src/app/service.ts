@@ -6,6 +6,7 @@ import { StoreError } from '../store/store.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import type { FlinkEvent } from '../core/event.js';
 import { quantileSorted } from '../core/stats.js';
+import { collectorFailing } from '../core/outage.js';
 import { loadDetector, type EpochRecord } from '../detectors/index.js';
 
 /** A request the service refuses: status 400 (bad input), 404 (unknown), 409 (conflict). */
@@ -40,6 +41,9 @@ export interface Health {
   /** Newest scored timestamp (null before the first step). */
   newest: number | null;
   openIncidents: number;
+  /** Set while the collector's polls fail (its latest outage event is collect-failed: src/core/outage.ts): the scores
+   *  are not current, whatever they say. */
+  collectFailing: { at: number; since: number | null; error: string } | null;
 }
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -83,8 +87,14 @@ export class InspectionService {
       machines: s.machines, atRisk: s.atRisk,
       p50: finiteOrNull(quantileSorted(last, 0.5)), p90: finiteOrNull(quantileSorted(last, 0.9)), max: last.length ? last[last.length - 1] : null,
       threshold: m && Number.isFinite(m.threshold) ? m.threshold : null,
-      newest: finiteOrNull(s.newest), openIncidents: s.openIncidents,
+      newest: finiteOrNull(s.newest), openIncidents: s.openIncidents, collectFailing: await this.collectFailing(),
     };
+  }
+
+  /** Whether the collector is failing now: its outage events since the newest data (collectorFailing). */
+  async collectFailing(): Promise<Health['collectFailing']> {
+    const newest = await this.store.newestSample();
+    return collectorFailing(await this.store.events({ from: Number.isFinite(newest) ? newest : undefined, kinds: ['collect-failed', 'collect-resumed'], limit: 10_000 }));
   }
 
   /** Machines ranked by risk now (the watcher's cluster view): the riskiest `limit` (default 200), or one machine. */

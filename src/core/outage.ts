@@ -71,3 +71,14 @@ export class CollectOutage {
     return [collectResumedEvent(ts, gap.since, gap.cause, backfilled(gap.since))];
   }
 }
+
+/** Whether the collector is failing now, from its outage events in time order (those since the newest data suffice):
+ *  the latest one decides — a collect-failed event not followed by collect-resumed. `at`: its first failed poll;
+ *  `since`: the last data before it (null: none came). */
+export function collectorFailing(events: readonly FlinkEvent[]): { at: number; since: number | null; error: string } | null {
+  let last: FlinkEvent | undefined;
+  for (const e of events) if ((e.kind === 'collect-failed' || e.kind === 'collect-resumed') && (!last || e.ts >= last.ts)) last = e;
+  if (last?.kind !== 'collect-failed') return null;
+  const since = last.attrs?.since;
+  return { at: last.ts, since: typeof since === 'number' ? since : null, error: String(last.attrs?.error ?? '') };
+}

@@ -30,6 +30,8 @@ export const METRICS = {
   flinkscope_model_drift_critical: 'Critical KS distance of the last drift check',
   flinkscope_model_drifted: '1 when the last drift check found the score distribution shifted',
   flinkscope_alerts_undelivered: 'Alerts waiting in the outbox (not delivered yet)',
+  flinkscope_collect_failing: '1 while the collector cannot collect from the cluster (its polls fail: the scores are not current), else 0',
+  flinkscope_collect_failing_since_timestamp_seconds: 'Wall-clock time of the first failed poll of the ongoing collector outage (absent when collecting)',
 } as const;
 type Name = keyof typeof METRICS;
 
@@ -43,9 +45,9 @@ export async function exposition(svc: InspectionService, now = Date.now()): Prom
     return x;
   };
   const store = svc.store;
-  const [status, active, model, placements, lastStep, lastStepMs, undelivered] = await Promise.all([
+  const [status, active, model, placements, lastStep, lastStepMs, undelivered, failing] = await Promise.all([
     store.machineStatus(), store.activeIncidents(), svc.model(), store.placements(), store.meta('lastStepAt'), store.meta('lastStepMs'),
-    store.dueAlerts(Number.MAX_SAFE_INTEGER, 100_000),
+    store.dueAlerts(Number.MAX_SAFE_INTEGER, 100_000), svc.collectFailing(),
   ]);
   const th = model && Number.isFinite(model.threshold) ? model.threshold : null;
 
@@ -98,6 +100,8 @@ export async function exposition(svc: InspectionService, now = Date.now()): Prom
   if (Number.isFinite(newest)) g('flinkscope_scoring_lag_seconds').set(Math.max(0, (now - newest) / 1000));
   if (lastStep !== null) g('flinkscope_last_step_timestamp_seconds').set(Number(lastStep) / 1000);
   if (lastStepMs !== null) g('flinkscope_last_step_duration_seconds').set(Number(lastStepMs) / 1000);
+  g('flinkscope_collect_failing').set(failing ? 1 : 0);
+  if (failing) g('flinkscope_collect_failing_since_timestamp_seconds').set(failing.at / 1000);
   if (model) {
     g('flinkscope_model_info', ['version', 'kind', 'rule']).set({ version: model.version, kind: model.kind, rule: model.thresholdRule }, 1);
     if (th !== null) g('flinkscope_model_threshold').set(th);

@@ -68,6 +68,11 @@ const Num = NullableNumber();
 export const Health = Type.Object({
   machines: Type.Integer(), atRisk: Type.Integer(), p50: Num, p90: Num, max: Num, threshold: Num,
   newest: Type.Unsafe<number | null>({ type: 'integer', nullable: true }), openIncidents: Type.Integer(),
+  collectFailing: Type.Unsafe<{ at: number; since: number | null; error: string } | null>({
+    type: 'object', nullable: true, required: ['at', 'since', 'error'],
+    properties: { at: { type: 'integer' }, since: { type: 'integer', nullable: true }, error: { type: 'string' } },
+    description: 'Set while the collector cannot collect (its first failed poll, the last data before it, the error): the scores are not current',
+  }),
 });
 
 export const MachineRow = Type.Object({

@@ -11,6 +11,7 @@ import { chromium, type Page } from 'playwright-core';
 import { serveApi } from '../../../src/server/api.js';
 import { InspectionService } from '../../../src/app/service.js';
 import { inspectedStore, at } from '../../helpers/inspected.js';
+import { collectFailedEvent, collectResumedEvent } from '../../../src/core/outage.js';
 
 const TOKEN = 'dashboard-token-42';
 
@@ -172,6 +173,18 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
     assert.match(await page.textContent('main') ?? '', /zscore #1 \(trained: drift\)/);
     assert.match(await page.textContent('#drift') ?? '', /score distribution shifted/);
     await page.screenshot({ path: join(shots, 'model.png'), fullPage: true });
+
+    // the collector fails: every page's health line says so, until data comes again
+    assert.equal(await page.$('#collect-failing'), null);
+    const newest = await store.newestSample();
+    await store.insertEvents([collectFailedEvent(newest + 30_000, newest, 'connect ECONNREFUSED 10.0.0.1:8081')]);
+    await open(page, '#/');
+    assert.match(await page.textContent('#collect-failing') ?? '', /collector failing since .* \(no data since .*\): scores are not current/);
+    assert.equal(await page.getAttribute('#collect-failing', 'title'), 'connect ECONNREFUSED 10.0.0.1:8081');
+    await page.screenshot({ path: join(shots, 'collector-failing.png') });
+    await store.insertEvents([collectResumedEvent(newest + 90_000, newest, 'failed', false)]);
+    await open(page, '#/model');
+    assert.equal(await page.$('#collect-failing'), null, 'collecting again');
 
     // without the token the dashboard gets nothing (and says why)
     const stranger = await browser.newPage();

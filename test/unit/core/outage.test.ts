@@ -2,7 +2,7 @@
 // and the data gap the second one ends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CollectOutage, dataGapOf } from '../../../src/core/outage.js';
+import { CollectOutage, collectorFailing, dataGapOf } from '../../../src/core/outage.js';
 import { freshEvent, staleEvent } from '../../../src/core/stale.js';
 
 const S = 1000;
@@ -47,4 +47,16 @@ test('dataGapOf: the end of a stale stretch is a gap on its machine; other event
   assert.equal(dataGapOf(staleEvent('tm-1', 102 * S, 101 * S)), null, 'its start is not the end of a gap');
   assert.equal(dataGapOf({ id: 'f', ts: 0, kind: 'failover', machines: ['tm-1'], detail: '' }), null);
   assert.equal(dataGapOf({ id: 'r', ts: 0, kind: 'collect-resumed', machines: [], detail: '' }), null, 'without its facts: none');
+});
+
+test('collectorFailing: the latest outage event decides', () => {
+  const o = new CollectOutage();
+  o.ok(10 * S);
+  const failed = o.failed(20 * S, 'down');
+  assert.deepEqual(collectorFailing(failed), { at: 20 * S, since: 10 * S, error: 'down' });
+  const back = o.ok(30 * S);
+  assert.equal(collectorFailing([...failed, ...back]), null);
+  assert.equal(collectorFailing([...back, ...failed]), null, 'by time, not by the order given');
+  assert.deepEqual(collectorFailing(new CollectOutage().failed(5 * S, 'never reached')), { at: 5 * S, since: null, error: 'never reached' });
+  assert.equal(collectorFailing([]), null);
 });

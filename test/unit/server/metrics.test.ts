@@ -9,6 +9,7 @@ import { exposition, serveMetrics, METRICS } from '../../../src/server/metrics.j
 import { InspectionService } from '../../../src/app/service.js';
 import type { SqliteStore } from '../../../src/store/index.js';
 import { inspectedStore, T0 } from '../../helpers/inspected.js';
+import { CollectOutage } from '../../../src/core/outage.js';
 
 let store: SqliteStore;
 before(async () => ({ store } = await inspectedStore()));
@@ -71,6 +72,30 @@ describe('Prometheus metrics', () => {
       assert.equal((await fetch(`${w.address}/api/health`, { headers: { authorization: 'Bearer metrics-token' } })).status, 404, 'the watcher serves /metrics only');
     } finally {
       await w.app.close();
+    }
+  });
+
+  test('a failing collector: /api/health says since when and why, /metrics says 1, until data comes again', async () => {
+    const { store: own } = await inspectedStore();
+    try {
+      const svc = new InspectionService(own);
+      const app = buildApi(svc);
+      const health = async () => JSON.parse((await app.inject({ url: '/api/health' })).body) as { collectFailing: unknown };
+      const failing = async () => parse((await exposition(svc)).text).filter((r) => r.name.startsWith('flinkscope_collect_failing'));
+      assert.equal((await health()).collectFailing, null);
+      assert.deepEqual((await failing()).map((r) => [r.name, r.value]), [['flinkscope_collect_failing', 0]]);
+      const newest = await own.newestSample();
+      const outage = new CollectOutage(undefined);
+      outage.ok(newest);
+      await own.insertEvents(outage.failed(newest + 10_000, 'connect ECONNREFUSED 10.0.0.1:8081'));
+      assert.deepEqual((await health()).collectFailing, { at: newest + 10_000, since: newest, error: 'connect ECONNREFUSED 10.0.0.1:8081' });
+      assert.deepEqual((await failing()).map((r) => [r.name, r.value]), [['flinkscope_collect_failing', 1], ['flinkscope_collect_failing_since_timestamp_seconds', (newest + 10_000) / 1000]]);
+      await own.insertEvents(outage.ok(newest + 60_000));
+      assert.equal((await health()).collectFailing, null, 'collecting again');
+      assert.deepEqual((await failing()).map((r) => [r.name, r.value]), [['flinkscope_collect_failing', 0]]);
+      await app.close();
+    } finally {
+      await own.close();
     }
   });
 
