@@ -53,8 +53,7 @@ export function registerCollect(program: Command): void {
     const given = [o.flink, o.prometheus, o.file].filter(Boolean).length;
     if (given !== 1) throw new UsageError('give exactly one of --flink, --prometheus, --file');
     const http = httpOptions(o);
-    const db = o.to ? null : await openStore(o.db);
-    const store: Sink = db ?? kafkaSink(o.to!);
+    const store: Sink = o.to ? kafkaSink(o.to) : await openStore(o.db);
     const dest = o.to ?? o.db;
     try {
       if (o.file) {
@@ -76,8 +75,8 @@ export function registerCollect(program: Command): void {
         return;
       }
       // a failed Prometheus window is read again, but never further back than --since
-      const lastDataAt = db ? await db.newestSample() : undefined; // a gap since the last run is told
-      const collector = new StoreCollector(store, { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(o.interval, 60_000), sinceMs: o.since, retryMs: o.since }, Date.now(), lastDataAt);
+      // a gap since an earlier run is not told here (`watch` tells it): `collect --polls 1` from cron leaves one by design
+      const collector = new StoreCollector(store, { flink: o.flink, prometheus: o.prometheus, http, stepMs: Math.min(o.interval, 60_000), sinceMs: o.since, retryMs: o.since });
       if (o.flink && o.to) process.stderr.write(`note: Flink events (deploys, job states, restarts, failovers) are not published to ${o.to}: the wire format carries samples and placement\n`);
       let events = 0;
       const poll = async () => {
