@@ -49,6 +49,8 @@ export class StoreCollector {
   private readonly flink: FlinkRestSource | null;
   private readonly prom: PrometheusSource | null;
   private readonly events: FlinkEventSource | null;
+  /** TaskManagers whose values the last poll found stale. */
+  private staleNow = 0;
   /** Stale stretches of the Flink source's TaskManagers, as events (one when a stretch begins). */
   private readonly staleEvents = new StaleEvents();
   private from: number;
@@ -70,7 +72,8 @@ export class StoreCollector {
   /** One poll into the sink. Throws only when the source could not be read at all. A poll that threw, or that brought
    *  nothing but errors, is a failed one: the first after data came is stored as a collect-failed event, and the first
    *  that brings data again as a collect-resumed one (with the gap it ends; Prometheus reads the missed stretch again,
-   *  so its gap is backfilled when the read reaches back to it). */
+   *  so its gap is backfilled when the read reaches back to it). A poll whose TaskManagers were all stale is neither:
+   *  the REST API answered, and the metrics-stale events say why no row came. */
   async poll(now = Date.now()): Promise<PollOutcome> {
     const readFrom = this.from;
     let out: PollOutcome;
@@ -80,7 +83,7 @@ export class StoreCollector {
       await this.record(this.outage.failed(now, (e as Error).message));
       throw e;
     }
-    if (out.samples.length === 0 && out.errors.length > 0) out.events.push(...(await this.record(this.outage.failed(now, out.errors[0]))));
+    if (out.samples.length === 0 && out.errors.length > 0 && this.staleNow === 0) out.events.push(...(await this.record(this.outage.failed(now, out.errors[0]))));
     else if (out.samples.length > 0) out.events.push(...(await this.record(this.outage.ok(now, (since) => this.prom !== null && readFrom <= since + this.stepMs))));
     return out;
   }
@@ -99,6 +102,7 @@ export class StoreCollector {
       const stored = await this.sink.insertSamples(r.samples);
       const ev = this.events ? await this.pollEvents(this.events, r.jobsOn, now) : { events: [], errors: [] };
       // a TaskManager whose values went stale: its samples are left out (FlinkRestSource), and the store says why
+      this.staleNow = r.stale.length;
       const went = this.staleEvents.next(now, r.stale, (m) => this.flink!.servedSince(m));
       ev.events.push(...(await this.record(went)));
       const staleErrors = r.stale.map((s) => `taskmanager ${s.machine}: stale metrics (unchanged since ${new Date(s.servedSince).toISOString()}), left out`);

@@ -207,6 +207,7 @@ describe('collectors', () => {
     const fresh = (await store.events({})).filter((e) => e.kind === 'metrics-fresh');
     assert.deepEqual(fresh.map((e) => [e.ts, e.machines, e.attrs?.servedSince, e.attrs?.staleAt]), [[4000, ['tm-s'], 0, 2000]], 'one event when the values move again');
     assert.deepEqual(Array.from((await store.series('tm-s', ['heap_used'], 0, 10_000)).timestamps), [0, 1000, 4000], 'and its rows come back');
+    assert.deepEqual(await store.events({ kinds: ['collect-failed', 'collect-resumed'] }), [], 'a poll with every TaskManager stale is no outage of the collector');
     await store.close();
   });
 
