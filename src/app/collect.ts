@@ -43,6 +43,15 @@ export interface PollOutcome extends PollResult {
   events: FlinkEvent[];
 }
 
+/** A poll that could not read the source (the message is the source's error); `events`: what the poll stored all
+ *  the same — the collect-failed event of the first failure after data came. */
+export class CollectPollError extends Error {
+  constructor(override readonly cause: Error, readonly events: FlinkEvent[]) {
+    super(cause.message);
+    this.name = 'CollectPollError';
+  }
+}
+
 export class StoreCollector {
   /** The collector's own outages, as events (src/core/outage.ts). */
   private readonly outage: CollectOutage;
@@ -69,7 +78,7 @@ export class StoreCollector {
     this.outage = new CollectOutage(lastDataAt);
   }
 
-  /** One poll into the sink. Throws only when the source could not be read at all. A poll that threw, or that brought
+  /** One poll into the sink. Throws (CollectPollError) only when the source could not be read at all. A poll that threw, or that brought
    *  nothing but errors, is a failed one: the first after data came is stored as a collect-failed event, and the first
    *  that brings data again as a collect-resumed one (with the gap it ends; Prometheus reads the missed stretch again,
    *  so its gap is backfilled when the read reaches back to it). A poll whose TaskManagers were all stale is neither:
@@ -80,8 +89,7 @@ export class StoreCollector {
     try {
       out = await this.pollSource(now);
     } catch (e) {
-      await this.record(this.outage.failed(now, (e as Error).message));
-      throw e;
+      throw new CollectPollError(e as Error, await this.record(this.outage.failed(now, (e as Error).message)));
     }
     if (out.samples.length === 0 && out.errors.length > 0 && this.staleNow === 0) out.events.push(...(await this.record(this.outage.failed(now, out.errors[0]))));
     else if (out.samples.length > 0) out.events.push(...(await this.record(this.outage.ok(now, (since) => this.prom !== null && readFrom <= since + this.stepMs))));

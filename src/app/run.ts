@@ -13,7 +13,7 @@ import { WebhookAlerter, type AlertConfig } from '../inspect/alerts.js';
 import { AlertmanagerAlerter, type AlertmanagerConfig } from '../inspect/alertmanager.js';
 import type { CheckOptions } from '../inspect/checks.js';
 import { FlinkEvidenceSource, FlinkGraphSource } from '../collect/index.js';
-import { StoreCollector, type PollOutcome, type SourceSpec } from './collect.js';
+import { CollectPollError, StoreCollector, type PollOutcome, type SourceSpec } from './collect.js';
 import { AlertDispatcher } from './alerts.js';
 import { EvidenceCollector, type EvidenceOptions } from './evidence.js';
 import { JobStateWatcher } from './jobstate.js';
@@ -134,6 +134,8 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
       } catch (e) {
         sum.failedPolls++;
         status(`collect failed (will retry): ${(e as Error).message}`);
+        for (const ev of e instanceof CollectPollError ? e.events : []) log(`EVENT    ${ev.kind} ${ev.detail}`);
+        if (e instanceof CollectPollError) sum.events += e.events.length;
       }
     }
     if (jobState) {

@@ -4,7 +4,7 @@
 // poll failed, or a file could not be read), after saying why.
 import type { Command } from 'commander';
 import { readFileSamples, pollLoop } from '../../collect/index.js';
-import { StoreCollector, type CollectSink } from '../../app/collect.js';
+import { CollectPollError, StoreCollector, type CollectSink } from '../../app/collect.js';
 import { describeReport } from '../../data/index.js';
 import { openStore, DEFAULT_DB } from '../../store/index.js';
 import { KafkaSink, parseKafkaUrl } from '../../collect/kafka.js';
@@ -80,9 +80,14 @@ export function registerCollect(program: Command): void {
       if (o.flink && o.to) process.stderr.write(`note: Flink events (deploys, job states, restarts, failovers) are not published to ${o.to}: the wire format carries samples and placement\n`);
       let events = 0;
       const poll = async () => {
-        const r = await collector.poll();
-        events += r.events.length;
-        return r;
+        try {
+          const r = await collector.poll();
+          events += r.events.length;
+          return r;
+        } catch (e) {
+          if (e instanceof CollectPollError) events += e.events.length; // the collector's collect-failed event
+          throw e;
+        }
       };
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());

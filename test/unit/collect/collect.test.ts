@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { getEventListeners } from 'node:events';
 import { FlinkRestSource, PrometheusSource, getJson, SourceError, pollLoop, CATALOGUE, combine } from '../../../src/collect/index.js';
 import { parseMetricValue } from '../../../src/core/value.js';
-import { StoreCollector } from '../../../src/app/collect.js';
+import { CollectPollError, StoreCollector } from '../../../src/app/collect.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
 
 let server: Server;
@@ -220,8 +220,9 @@ describe('collectors', () => {
       assert.deepEqual(first.events.map((e) => [e.kind, e.attrs?.since, e.attrs?.cause]), [['collect-resumed', -600_000, 'not-running']]);
       assert.deepEqual((await c.poll(10_000)).events, []);
       down = true;
-      await assert.rejects(c.poll(20_000), /503/);
-      await assert.rejects(c.poll(30_000), /503/);
+      // the failed poll says what it stored all the same, so a caller can count and log it
+      await assert.rejects(c.poll(20_000), (e: unknown) => e instanceof CollectPollError && /503/.test(e.message) && e.events.map((x) => x.kind).join() === 'collect-failed');
+      await assert.rejects(c.poll(30_000), (e: unknown) => e instanceof CollectPollError && e.events.length === 0);
       down = false;
       const back = await c.poll(40_000);
       assert.deepEqual(back.events.map((e) => [e.kind, e.attrs?.since, e.attrs?.cause, e.attrs?.backfilled]), [['collect-resumed', 10_000, 'failed', false]], 'the gap since the last poll that brought data');
