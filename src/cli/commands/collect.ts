@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { readFileSamples, pollLoop } from '../../collect/index.js';
 import { CollectPollError, StoreCollector, type CollectSink } from '../../app/collect.js';
+import { InspectionService } from '../../app/service.js';
 import { describeReport } from '../../data/index.js';
 import { openStore, DEFAULT_DB } from '../../store/index.js';
 import { KafkaSink, parseKafkaUrl } from '../../collect/kafka.js';
@@ -116,6 +117,8 @@ export function registerCollect(program: Command): void {
       const s = await store.status();
       const iso = (t: number | null): string => (t === null ? '–' : new Date(t).toISOString());
       console.log(`store ${s.location} (${s.engine}, schema v${s.schemaVersion}${s.bytes !== null ? `, ${(s.bytes / 1e6).toFixed(1)} MB` : ''})\n  samples   ${s.samples} from ${s.machines} machines, ${iso(s.from)} → ${iso(s.to)}\n  metrics   ${s.metrics.join(', ') || '–'}\n  models    ${s.models}\n  incidents ${s.incidents.open} open / ${s.incidents.total} total\n  events    ${s.events}`);
+      const failing = await new InspectionService(store).collectFailing();
+      if (failing) console.log(`  collector failing since ${iso(failing.at)} (${failing.since !== null ? `no data since ${iso(failing.since)}` : 'no data yet'}): ${failing.error}`);
       const placement = await store.placements();
       for (const m of await store.machines()) console.log(`  ${m}: jobs ${(placement.get(m) ?? []).join(', ') || '–'}`);
       await store.close();

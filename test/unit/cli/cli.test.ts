@@ -156,6 +156,9 @@ describe('the CLI validates every option at the edge', () => {
     const r = await cli(['collect', '--flink', 'http://127.0.0.1:1', '--polls', '2', '--interval', '50ms', '--timeout', '500ms', '--db', join(dir, 'none.db')]);
     assert.equal(r.code, 1, r.err);
     assert.match(r.err, /flinkscope: nothing could be collected from http:\/\/127\.0\.0\.1:1 \(last error: cannot connect: .*\(http:\/\/127\.0\.0\.1:1\/taskmanagers\)\)/);
+    assert.match(r.out, /; 1 new Flink events → /, 'the collect-failed event, once');
+    const st = await cli(['status', '--db', join(dir, 'none.db')]);
+    assert.match(st.out, /\n {2}collector failing since \d{4}-\S+ \(no data yet\): cannot connect: /, 'status says the collector is failing');
   });
 
   it('--param is typed by the detector: patchSizes=8 is the list [8]', async () => {
