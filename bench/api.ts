@@ -2,7 +2,7 @@
 // its own, then while five week-long /api/machines/:id/metrics requests are always in flight — the load that used to
 // stall the server. One JSON line per (route, phase): p50 / p99 / max latency in ms and requests/s; the reference
 // is the same route on its own in the same run (ratio_vs_alone). Target: p99 < 100 ms for every route under load.
-// Default store: the demo's (.flinkscope/demo/demo.db: `CI=true node dist/src/cli/main.js demo`); a large one:
+// Default store: the demo's (.flinkscope/demo/replay.db: `CI=true node dist/src/cli/main.js demo`); a large one:
 // `node dist/bench/make-store.js .flinkscope/bench/api.db 200 7` then `--db .flinkscope/bench/api.db`.
 import autocannon from 'autocannon';
 import { existsSync } from 'node:fs';
@@ -16,7 +16,7 @@ const arg = (name: string, d: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : d;
 };
-const db = arg('db', '.flinkscope/demo/demo.db');
+const db = arg('db', '.flinkscope/demo/replay.db');
 const seconds = Number(arg('seconds', '4'));
 if (!existsSync(db)) {
   console.error(`bench:api: no store at ${db} (make one: CI=true node dist/src/cli/main.js demo)`);
