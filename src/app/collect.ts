@@ -78,11 +78,12 @@ export class StoreCollector {
     this.outage = new CollectOutage(lastDataAt);
   }
 
-  /** One poll into the sink. Throws (CollectPollError) only when the source could not be read at all. A poll that threw, or that brought
-   *  nothing but errors, is a failed one: the first after data came is stored as a collect-failed event, and the first
-   *  that brings data again as a collect-resumed one (with the gap it ends; Prometheus reads the missed stretch again,
-   *  so its gap is backfilled when the read reaches back to it). A poll whose TaskManagers were all stale is neither:
-   *  the REST API answered, and the metrics-stale events say why no row came. */
+  /** One poll into the sink. Throws (CollectPollError) only when the source could not be read at all. A poll that
+   *  threw, or that brought nothing but errors, is a failed one: the first after data came is stored as a
+   *  collect-failed event, and the first that brings data again as a collect-resumed one (with the gap it ends;
+   *  Prometheus reads the missed stretch again, so its gap is backfilled when the read reaches back to it). A poll
+   *  whose TaskManagers were all stale is neither: the REST API answered, and the metrics-stale events say why no row
+   *  came. */
   async poll(now = Date.now()): Promise<PollOutcome> {
     const readFrom = this.from;
     let out: PollOutcome;
