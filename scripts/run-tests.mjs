@@ -6,7 +6,8 @@
 // The tests' temporary files (stores, recordings, Flink / Kafka / PostgreSQL data directories) go to one directory made
 // for this run (TMPDIR for every test process), removed when the run ends however it ends: a test that forgets to
 // clean up cannot fill the machine's disk over many runs. SIGINT, SIGTERM or SIGHUP stop the test processes (the
-// signal is passed on to node's test runner, which stops the files it runs, so each test's own clean-up runs), then the directory goes.
+// signal is passed on to node's test runner, which stops the files it runs, so each test's own clean-up runs), then
+// the directory goes.
 // FLINKSCOPE_MIN_FREE_GIB (default 2): warn when less is free under the temporary directory.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statfsSync, statSync, existsSync } from 'node:fs';

@@ -58,8 +58,6 @@ export class StoreCollector {
   private readonly flink: FlinkRestSource | null;
   private readonly prom: PrometheusSource | null;
   private readonly events: FlinkEventSource | null;
-  /** TaskManagers whose values the last poll found stale. */
-  private staleNow = 0;
   /** Stale stretches of the Flink source's TaskManagers, as events (one when a stretch begins). */
   private readonly staleEvents = new StaleEvents();
   private from: number;
@@ -87,12 +85,13 @@ export class StoreCollector {
   async poll(now = Date.now()): Promise<PollOutcome> {
     const readFrom = this.from;
     let out: PollOutcome;
+    let stale: number;
     try {
-      out = await this.pollSource(now);
+      ({ out, stale } = await this.pollSource(now));
     } catch (e) {
       throw new CollectPollError(e as Error, await this.record(this.outage.failed(now, (e as Error).message)));
     }
-    if (out.samples.length === 0 && out.errors.length > 0 && this.staleNow === 0) out.events.push(...(await this.record(this.outage.failed(now, out.errors[0]))));
+    if (out.samples.length === 0 && out.errors.length > 0 && stale === 0) out.events.push(...(await this.record(this.outage.failed(now, out.errors[0]))));
     else if (out.samples.length > 0) out.events.push(...(await this.record(this.outage.ok(now, (since) => this.prom !== null && readFrom <= since + this.stepMs))));
     return out;
   }
@@ -104,18 +103,18 @@ export class StoreCollector {
     return fresh;
   }
 
-  private async pollSource(now: number): Promise<PollOutcome> {
+  /** The source's poll into the sink, and how many TaskManagers it found stale. */
+  private async pollSource(now: number): Promise<{ out: PollOutcome; stale: number }> {
     if (this.flink) {
       const r = await this.flink.poll(now);
       await this.sink.recordPlacement(r.jobsOn, now); // before the samples: a Kafka sink sends it with them
       const stored = await this.sink.insertSamples(r.samples);
       const ev = this.events ? await this.pollEvents(this.events, r.jobsOn, now) : { events: [], errors: [] };
       // a TaskManager whose values went stale: its samples are left out (FlinkRestSource), and the store says why
-      this.staleNow = r.stale.length;
       const went = this.staleEvents.next(now, r.stale, (m) => this.flink!.servedSince(m));
       ev.events.push(...(await this.record(went)));
       const staleErrors = r.stale.map((s) => `taskmanager ${s.machine}: stale metrics (unchanged since ${new Date(s.servedSince).toISOString()}), left out`);
-      return { samples: r.samples, gaps: r.gaps, lag: lagOf(r.samples), stored, events: ev.events, errors: [...r.errors, ...ev.errors, ...staleErrors] };
+      return { out: { samples: r.samples, gaps: r.gaps, lag: lagOf(r.samples), stored, events: ev.events, errors: [...r.errors, ...ev.errors, ...staleErrors] }, stale: r.stale.length };
     }
     const r = await this.prom!.range(this.from, now);
     // a window with failed queries is asked again next time (up to retryMs back); the sink ignores what it has.
@@ -123,7 +122,7 @@ export class StoreCollector {
     // series twice and stored nothing (a stored value is never replaced)
     if (r.errors.length === 0 || now - this.from > this.retryMs) this.from = Math.floor(now / this.stepMs) * this.stepMs + 1;
     const stored = await this.sink.insertSamples(r.samples);
-    return { ...r, lag: lagOf(r.samples), stored, events: [] };
+    return { out: { ...r, lag: lagOf(r.samples), stored, events: [] }, stale: 0 };
   }
 
   /** Flink's events since the last poll (the first poll is the baseline), stored; those new to the store returned. */

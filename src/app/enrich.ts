@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js';
 import { jobMovers } from '../inspect/explain.js';
 import { backpressureCause, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../inspect/propagation.js';
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
-import { effectFrom, GAP_END_EVENTS, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
+import { effectFrom, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
 import { dataGapOf } from '../core/outage.js';
 
 export interface EnrichOptions {
@@ -35,7 +35,7 @@ export interface EnrichOptions {
 export async function overlappingEvents(store: Store, i: Incident, graceMs: number): Promise<FlinkEvent[]> {
   const events = await store.events({ from: i.onset - graceMs, to: i.resolvedAt ?? i.lastSeen, machine: i.machine, limit: 200 });
   const seen = new Set(events.map((e) => e.id));
-  for (const end of events.filter((e) => GAP_END_EVENTS.has(e.kind))) {
+  for (const end of [...events]) { // those read: the events added below end no gap
     const since = dataGapOf(end)?.since;
     if (since === undefined) continue;
     for (const e of await store.events({ from: since - graceMs, to: since + graceMs, machine: i.machine, limit: 200 })) {

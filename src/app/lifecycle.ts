@@ -10,8 +10,9 @@ import { mkdirSync } from 'node:fs';
 import type { Detector, TrainProgress } from '../detectors/index.js';
 import { loadDetector } from '../detectors/index.js';
 import { driftCheck, type DriftReport } from '../inspect/drift.js';
-import { GAP_END_EVENTS, PLACEMENT_EVENTS, retrainDecision, settledEvent, type RetrainDecision, type RetrainPolicy } from '../inspect/lifecycle.js';
+import { PLACEMENT_EVENTS, retrainDecision, settledEvent, type RetrainDecision, type RetrainPolicy } from '../inspect/lifecycle.js';
 import type { FlinkEvent } from '../core/event.js';
+import { GAP_END_EVENTS } from '../core/outage.js';
 import type { ThresholdRule } from '../eval/index.js';
 import type { Store } from '../store/store.js';
 import { historyFromStore, trainModel } from './train.js';
@@ -86,10 +87,10 @@ export class ModelLifecycle {
   }
 
   /** The first stored placement event after `end` (up to `to`) — later ones settle later, so it is the one
- *  settledEvent would pick — with the events after it that end a gap in the data (its effect shows from there). */
+   *  settledEvent would pick — with the events after it that end a gap in the data (its effect shows from there). */
   private async placementEventAfter(end: number, to: number): Promise<FlinkEvent[]> {
     const [first] = await this.store.events({ from: end + 1, to, kinds: [...PLACEMENT_EVENTS], limit: 1 });
-    return first ? [first, ...(await this.store.events({ from: first.ts + 1, to, kinds: [...GAP_END_EVENTS], limit: 100_000 }))] : [];
+    return first ? [first, ...(await this.store.events({ from: first.ts + 1, to, kinds: GAP_END_EVENTS, limit: 100_000 }))] : [];
   }
 
   /** Checks drift, asks the policy, and retrains on recent history over `channels` when due. */

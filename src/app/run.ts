@@ -134,8 +134,10 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
       } catch (e) {
         sum.failedPolls++;
         status(`collect failed (will retry): ${(e as Error).message}`);
-        for (const ev of e instanceof CollectPollError ? e.events : []) log(`EVENT    ${ev.kind} ${ev.detail}`);
-        if (e instanceof CollectPollError) sum.events += e.events.length;
+        if (e instanceof CollectPollError) {
+          for (const ev of e.events) log(`EVENT    ${ev.kind} ${ev.detail}`);
+          sum.events += e.events.length;
+        }
       }
     }
     if (jobState) {

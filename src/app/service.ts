@@ -6,7 +6,7 @@ import { StoreError } from '../store/store.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import type { FlinkEvent } from '../core/event.js';
 import { quantileSorted } from '../core/stats.js';
-import { collectorFailing } from '../core/outage.js';
+import { COLLECT_EVENTS, collectorFailing } from '../core/outage.js';
 import { loadDetector, type EpochRecord } from '../detectors/index.js';
 
 /** A request the service refuses: status 400 (bad input), 404 (unknown), 409 (conflict). */
@@ -94,7 +94,7 @@ export class InspectionService {
   /** Whether the collector is failing now: its outage events since the newest data (collectorFailing). */
   async collectFailing(): Promise<Health['collectFailing']> {
     const newest = await this.store.newestSample();
-    return collectorFailing(await this.store.events({ from: Number.isFinite(newest) ? newest : undefined, kinds: ['collect-failed', 'collect-resumed'], limit: 10_000 }));
+    return collectorFailing(await this.store.events({ from: Number.isFinite(newest) ? newest : undefined, kinds: COLLECT_EVENTS, limit: 10_000 }));
   }
 
   /** Machines ranked by risk now (the watcher's cluster view): the riskiest `limit` (default 200), or one machine. */

@@ -2,7 +2,10 @@
 // again. They are cluster-wide (machines []): nothing was collected from any machine in between — a gap in every
 // series that is not the cluster's doing. With a machine's stale stretch (src/core/stale.ts) they are the data gaps
 // that src/inspect/lifecycle.ts `effectFrom` reads: an event's effect on the data shows only once the data comes back.
-import type { FlinkEvent } from './event.js';
+import type { EventKind, FlinkEvent } from './event.js';
+
+/** The collector's outage events: collectorFailing reads the latest of them. */
+export const COLLECT_EVENTS: readonly EventKind[] = ['collect-failed', 'collect-resumed'];
 
 /** The event raised at the first failed poll after data came (`since`: the last time data came; undefined when none
  *  has come yet). */
@@ -26,6 +29,10 @@ export function collectResumedEvent(ts: number, since: number, cause: 'failed' |
     attrs: { since, cause, backfilled },
   };
 }
+
+/** The kinds of event that may end a gap in the data (dataGapOf): what src/inspect/lifecycle.ts `effectFrom` reads
+ *  besides the event itself. */
+export const GAP_END_EVENTS: readonly EventKind[] = ['metrics-fresh', 'collect-resumed'];
 
 /** A gap in the data that event `e` ends: from `since` until `e.ts`, on `machines` ([]: every machine). A machine's
  *  stale stretch (metrics-fresh: its values were frozen from servedSince) or the collector's outage (collect-resumed,
@@ -77,7 +84,7 @@ export class CollectOutage {
  *  `since`: the last data before it (null: none came). */
 export function collectorFailing(events: readonly FlinkEvent[]): { at: number; since: number | null; error: string } | null {
   let last: FlinkEvent | undefined;
-  for (const e of events) if ((e.kind === 'collect-failed' || e.kind === 'collect-resumed') && (!last || e.ts >= last.ts)) last = e;
+  for (const e of events) if (COLLECT_EVENTS.includes(e.kind) && (!last || e.ts >= last.ts)) last = e;
   if (last?.kind !== 'collect-failed') return null;
   const since = last.attrs?.since;
   return { at: last.ts, since: typeof since === 'number' ? since : null, error: String(last.attrs?.error ?? '') };

@@ -11,9 +11,6 @@ import type { DriftReport } from './drift.js';
  *  alone is not one: Flink may give a restarted job its slots back. */
 export const PLACEMENT_EVENTS: ReadonlySet<EventKind> = new Set<EventKind>(['failover', 'deploy', 'rescale']);
 
-/** Events that end a gap in the data (src/core/outage.ts dataGapOf): what `effectFrom` reads besides the event. */
-export const GAP_END_EVENTS: ReadonlySet<EventKind> = new Set<EventKind>(['metrics-fresh', 'collect-resumed']);
-
 /**
  * When placement event `e`'s effect on `machine` starts to show in the data (on every machine `e` names when
  * `machine` is undefined): when it happened — unless the data stopped within `windowMs` of it and came back after
