@@ -9,6 +9,8 @@
 // signal is passed on to node's test runner, which stops the files it runs, so each test's own clean-up runs), then
 // the directory goes.
 // FLINKSCOPE_MIN_FREE_GIB (default 2): warn when less is free under the temporary directory.
+// FLINKSCOPE_STOP_GRACE_MS (default 20000): how long the test processes get after the signal before SIGKILL (the test
+// files too: node's test runner may exit on the signal before a file that ignores it).
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statfsSync, statSync, existsSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
@@ -46,13 +48,38 @@ chmodSync(runTmp, 0o755); // PostgreSQL's initdb runs as an unprivileged user wh
 const cleanUp = () => rmSync(runTmp, { recursive: true, force: true });
 
 const minFree = Number(process.env.FLINKSCOPE_MIN_FREE_GIB ?? 2);
+const stopGraceMs = Number(process.env.FLINKSCOPE_STOP_GRACE_MS ?? 20_000);
+if (!(stopGraceMs >= 0)) {
+  console.error(`FLINKSCOPE_STOP_GRACE_MS must be a number of milliseconds ≥ 0 (got ${process.env.FLINKSCOPE_STOP_GRACE_MS})`);
+  process.exit(1);
+}
 const fs = statfsSync(runTmp);
 const freeGiB = (fs.bavail * fs.bsize) / 2 ** 30;
 if (freeGiB < minFree) console.warn(`warning: only ${freeGiB.toFixed(1)} GiB free under ${tmpdir()}; a full run writes some 350 MB there at its peak, and PostgreSQL fails with "No space left on device" when it runs out`);
 
-// The test runner of the group running now (in our process group: a signal to the group reaches it directly).
+// The test runner of the group running now. It leads a process group of its own, with the test files it starts: the
+// signal goes to it alone (it stops its files), and SIGKILL after the grace period goes to the whole group, so a test
+// that ignores the signal is not left running once its runner is gone. (A Ctrl-C at a terminal reaches this process,
+// which passes it on.)
 let child = null;
 let stopping = null;
+let stopDeadline = Infinity;
+
+const groupAlive = (pid) => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const killGroup = (pid) => {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
+};
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     if (stopping) return; // a second signal while stopping: the first one's clean-up is under way
@@ -63,23 +90,34 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     }
     child.kill(sig);
     // a test that ignores the signal does not keep the run (or its directory) alive
-    setTimeout(() => child?.kill('SIGKILL'), 20_000).unref();
+    stopDeadline = Date.now() + stopGraceMs;
+    const running = child;
+    setTimeout(() => killGroup(running.pid), stopGraceMs).unref();
   });
 }
 
 /** Runs one group's files; resolves with the exit status. */
 function runGroup(g, gf) {
   return new Promise((done) => {
-    child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${g === 'integration' ? 1 : 2}`, ...gf], {
+    const proc = (child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${g === 'integration' ? 1 : 2}`, ...gf], {
       cwd: root,
       stdio: 'inherit',
+      detached: true,
       env: { ...process.env, FLINKSCOPE_ROOT: root, TMPDIR: runTmp },
-    });
-    child.on('error', (e) => {
+    }));
+    proc.on('error', (e) => {
       console.error(`could not start the test runner: ${e.message}`);
       done(1);
     });
-    child.on('exit', (code, signal) => done(code ?? 128 + (constants.signals[signal] ?? 0)));
+    proc.on('exit', async (code, signal) => {
+      // node's test runner may exit on the signal before a file that ignores it: that file gets the rest of the grace
+      // period, then SIGKILL with the rest of the group
+      if (stopping) {
+        while (groupAlive(proc.pid) && Date.now() < stopDeadline) await new Promise((r) => setTimeout(r, 100));
+        killGroup(proc.pid);
+      }
+      done(code ?? 128 + (constants.signals[signal] ?? 0));
+    });
   });
 }
 

@@ -105,6 +105,28 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+// a test that ignores SIGTERM (a stuck clean-up) gets SIGKILL after the grace period (FLINKSCOPE_STOP_GRACE_MS, 20 s
+// by default): the runner must not leave it running, orphaned, once node's test runner is killed
+test('a test that ignores SIGTERM is killed after the grace period, with node\'s test runner', { timeout: 90_000 }, async () => {
+  const f = fixture((mark) => `process.on('SIGTERM', () => {});\ntest('ignores SIGTERM', async () => { ${mark} await new Promise(() => setInterval(() => {}, 1000)); });`);
+  const r = run(f, { FLINKSCOPE_STOP_GRACE_MS: '1500' });
+  let pid = 0;
+  try {
+    await waitFor(() => existsSync(f.mark), 'the stand-in test to start');
+    pid = (JSON.parse(readFileSync(f.mark, 'utf8')) as { pid: number }).pid;
+    r.child.kill('SIGTERM');
+    const res = await Promise.race([r.exit, new Promise<null>((ok) => setTimeout(() => ok(null), 45_000))]);
+    assert.ok(res, 'the runner is still running 45 s after SIGTERM');
+    assert.equal(res.code, 143, res.out);
+    await waitFor(() => !alive(pid), 'the test that ignored SIGTERM to be killed');
+    assert.deepEqual(readdirSync(f.tmp), [], 'the run directory is gone');
+  } finally {
+    r.child.kill('SIGKILL');
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    f.done();
+  }
+});
+
 test('it warns when less than FLINKSCOPE_MIN_FREE_GIB is free, and runs anyway', async () => {
   const f = fixture(() => `test('passes', () => {});`);
   try {
