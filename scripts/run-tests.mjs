@@ -12,7 +12,7 @@
 // FLINKSCOPE_STOP_GRACE_MS (default 20000): how long the test processes get after the signal before SIGKILL (the test
 // files too: node's test runner may exit on the signal before a file that ignores it).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statfsSync, statSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, existsSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,27 +57,57 @@ const fs = statfsSync(runTmp);
 const freeGiB = (fs.bavail * fs.bsize) / 2 ** 30;
 if (freeGiB < minFree) console.warn(`warning: only ${freeGiB.toFixed(1)} GiB free under ${tmpdir()}; a full run writes some 350 MB there at its peak, and PostgreSQL fails with "No space left on device" when it runs out`);
 
-// The test runner of the group running now. It leads a process group of its own, with the test files it starts: the
-// signal goes to it alone (it stops its files), and SIGKILL after the grace period goes to the whole group, so a test
-// that ignores the signal is not left running once its runner is gone. (A Ctrl-C at a terminal reaches this process,
-// which passes it on.)
+// The test runner of the group running now (in our process group, so that a signal or a kill of the whole group
+// reaches the tests directly). On a signal to this process alone, the signal is passed on to it (it stops its files),
+// and the test processes still running at the end of the grace period get SIGKILL. node's test runner may exit on the
+// signal before a file that ignores it, leaving the file without a parent: so the processes under it are listed when
+// the signal comes, and killed by that list.
 let child = null;
 let stopping = null;
 let stopDeadline = Infinity;
+let stopList = [];
 
-const groupAlive = (pid) => {
+/** The processes under `pid` (children, their children, …), read from /proc; [] where there is none. */
+function descendants(pid) {
+  const parent = new Map();
+  let entries = [];
   try {
-    process.kill(-pid, 0);
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]); // after "(comm) state"
+      parent.set(Number(e), ppid);
+    } catch {
+      // gone since the listing
+    }
+  }
+  const out = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift();
+    for (const [c, pp] of parent) if (pp === p) (out.push(c), queue.push(c));
+  }
+  return out;
+}
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
     return true;
   } catch {
     return false;
   }
 };
-const killGroup = (pid) => {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // the group is gone already
+const kill9 = (pids) => {
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone already
+    }
   }
 };
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -88,11 +118,11 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
       cleanUp();
       process.exit(128 + constants.signals[sig]);
     }
+    stopList = [child.pid, ...descendants(child.pid)];
     child.kill(sig);
     // a test that ignores the signal does not keep the run (or its directory) alive
     stopDeadline = Date.now() + stopGraceMs;
-    const running = child;
-    setTimeout(() => killGroup(running.pid), stopGraceMs).unref();
+    setTimeout(() => kill9(stopList), stopGraceMs).unref();
   });
 }
 
@@ -102,7 +132,6 @@ function runGroup(g, gf) {
     const proc = (child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${g === 'integration' ? 1 : 2}`, ...gf], {
       cwd: root,
       stdio: 'inherit',
-      detached: true,
       env: { ...process.env, FLINKSCOPE_ROOT: root, TMPDIR: runTmp },
     }));
     proc.on('error', (e) => {
@@ -111,10 +140,10 @@ function runGroup(g, gf) {
     });
     proc.on('exit', async (code, signal) => {
       // node's test runner may exit on the signal before a file that ignores it: that file gets the rest of the grace
-      // period, then SIGKILL with the rest of the group
+      // period, then SIGKILL
       if (stopping) {
-        while (groupAlive(proc.pid) && Date.now() < stopDeadline) await new Promise((r) => setTimeout(r, 100));
-        killGroup(proc.pid);
+        while (stopList.some(alive) && Date.now() < stopDeadline) await new Promise((r) => setTimeout(r, 100));
+        kill9(stopList);
       }
       done(code ?? 128 + (constants.signals[signal] ?? 0));
     });

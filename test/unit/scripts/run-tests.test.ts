@@ -27,10 +27,11 @@ function fixture(body: (mark: string) => string): { dist: string; tmp: string; m
   return { dist, tmp, mark: markFile, done: () => rmSync(base, { recursive: true, force: true }) };
 }
 
-function run(f: { dist: string; tmp: string }, env: Record<string, string> = {}) {
+/** Starts the runner on `f`; `group`: in a process group of its own (as a CI job or a shell's job is). */
+function run(f: { dist: string; tmp: string }, env: Record<string, string> = {}, group = false) {
   // without the variable node's test runner sets for the files it runs: a `node --test` under it would not run its own
   const { NODE_TEST_CONTEXT: _ctx, ...outer } = process.env;
-  const child = spawn(process.execPath, [RUNNER, '--unit', '--dist', f.dist], { env: { ...outer, TMPDIR: f.tmp, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [RUNNER, '--unit', '--dist', f.dist], { env: { ...outer, TMPDIR: f.tmp, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -122,6 +123,23 @@ test('a test that ignores SIGTERM is killed after the grace period, with node\'s
     assert.deepEqual(readdirSync(f.tmp), [], 'the run directory is gone');
   } finally {
     r.child.kill('SIGKILL');
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    f.done();
+  }
+});
+
+// a job killed as a whole (a CI timeout, `kill -- -PGID`) takes its tests with it: the runner keeps them in its group
+test('SIGKILL to the runner\'s process group reaches the test processes', { timeout: 90_000 }, async () => {
+  const f = fixture((mark) => `test('hangs', async () => { ${mark} await new Promise(() => setInterval(() => {}, 1000)); });`);
+  const r = run(f, {}, true);
+  let pid = 0;
+  try {
+    await waitFor(() => existsSync(f.mark), 'the stand-in test to start');
+    pid = (JSON.parse(readFileSync(f.mark, 'utf8')) as { pid: number }).pid;
+    process.kill(-r.child.pid!, 'SIGKILL');
+    await r.exit;
+    await waitFor(() => !alive(pid), 'the test process to die with its group');
+  } finally {
     if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
     f.done();
   }
