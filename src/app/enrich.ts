@@ -9,7 +9,7 @@ import { jobMovers } from '../inspect/explain.js';
 import { backpressureCause, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../inspect/propagation.js';
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
 import { effectFrom, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
-import { dataGapOf } from '../core/outage.js';
+import { COLLECT_EVENTS, dataGapOf } from '../core/outage.js';
 
 export interface EnrichOptions {
   /** Baseline before the onset against which per-job metrics are compared. Default 1 h. */
@@ -61,7 +61,7 @@ export function holdEnd(e: FlinkEvent, machine: string, events: readonly FlinkEv
  *  hotspot, and never do; nor does the end of a stale stretch (the values measure again: no disturbance), nor the
  *  collector's outage (flinkscope lost the cluster, the cluster lost nothing: a gap only moves the holds of the events
  *  in it — holdEnd). */
-const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing', 'metrics-fresh', 'collect-failed', 'collect-resumed']);
+const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing', 'metrics-fresh', ...COLLECT_EVENTS]);
 
 /** The event that holds the incident's page (the one whose hold lasts longest, when several do; null when none does):
  *  an event whose hold (holdEnd: its grace period) covers the onset, up to the point that opened the incident (the
