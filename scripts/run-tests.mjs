@@ -36,6 +36,12 @@ if (files.length === 0) {
   console.error(`no test files found under ${join(dist, 'test')}: run \`npm run build\` first`);
   process.exit(1);
 }
+// checked before anything is installed or made
+const stopGraceMs = Number(process.env.FLINKSCOPE_STOP_GRACE_MS ?? 20_000);
+if (!(stopGraceMs >= 0)) {
+  console.error(`FLINKSCOPE_STOP_GRACE_MS must be a number of milliseconds ≥ 0 (got ${process.env.FLINKSCOPE_STOP_GRACE_MS})`);
+  process.exit(1);
+}
 if (groups.includes('integration') && walk(join(dist, 'test', 'integration')).length > 0) {
   const dep = spawnSync('bash', [join(root, 'scripts', 'ensure-system-deps.sh')], { stdio: 'inherit' });
   if (dep.status !== 0) {
@@ -48,11 +54,6 @@ chmodSync(runTmp, 0o755); // PostgreSQL's initdb runs as an unprivileged user wh
 const cleanUp = () => rmSync(runTmp, { recursive: true, force: true });
 
 const minFree = Number(process.env.FLINKSCOPE_MIN_FREE_GIB ?? 2);
-const stopGraceMs = Number(process.env.FLINKSCOPE_STOP_GRACE_MS ?? 20_000);
-if (!(stopGraceMs >= 0)) {
-  console.error(`FLINKSCOPE_STOP_GRACE_MS must be a number of milliseconds ≥ 0 (got ${process.env.FLINKSCOPE_STOP_GRACE_MS})`);
-  process.exit(1);
-}
 const fs = statfsSync(runTmp);
 const freeGiB = (fs.bavail * fs.bsize) / 2 ** 30;
 if (freeGiB < minFree) console.warn(`warning: only ${freeGiB.toFixed(1)} GiB free under ${tmpdir()}; a full run writes some 350 MB there at its peak, and PostgreSQL fails with "No space left on device" when it runs out`);

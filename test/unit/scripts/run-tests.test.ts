@@ -157,6 +157,19 @@ test('it warns when less than FLINKSCOPE_MIN_FREE_GIB is free, and runs anyway',
   }
 });
 
+test('a FLINKSCOPE_STOP_GRACE_MS that is not a number of milliseconds: a clear error, no run', async () => {
+  const f = fixture((mark) => `test('marks', () => { ${mark} });`);
+  try {
+    const r = await run(f, { FLINKSCOPE_STOP_GRACE_MS: 'soon' }).exit;
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /FLINKSCOPE_STOP_GRACE_MS must be a number of milliseconds ≥ 0 \(got soon\)/);
+    assert.ok(!existsSync(f.mark), 'no test ran');
+    assert.deepEqual(readdirSync(f.tmp), [], 'no run directory left behind');
+  } finally {
+    f.done();
+  }
+});
+
 test('no test files: a clear error', async () => {
   const f = fixture(() => '');
   try {
