@@ -6,6 +6,9 @@
 //   hotspot: what a hotspot looks like on it
 //   lag:   the value is an epoch-ms timestamp; sources report now − value (NaN while there is none)
 //   steady: the value is a configured size that stays constant (says nothing about whether a reading is fresh)
+//   jobWide: the value is the job's, not the machine's: every TaskManager running the job sees it move at once (a
+//          checkpoint completes for the whole job; event time advances as the slowest input's watermark). A
+//          hotspot on one machine moves it on all of them (src/inspect/propagation.ts jobWideSymptomOf)
 //   counter: the REST id is a cumulative count; sources report its rate per minute over the last minute
 //          (src/core/counter.ts: a level that only grows is no baseline to compare against)
 
@@ -20,6 +23,7 @@ export interface MetricRow {
   lag?: true;
   counter?: true;
   steady?: true;
+  jobWide?: true;
 }
 
 export const CATALOGUE: readonly MetricRow[] = [
@@ -37,10 +41,10 @@ export const CATALOGUE: readonly MetricRow[] = [
   { name: 'idle_ms_per_s', unit: 'ms/s', rest: { scope: 'task', id: 'idleTimeMsPerSecond' }, prom: 'min by (tm_id) (flink_taskmanager_job_task_idleTimeMsPerSecond)', agg: 'mean', hotspot: 'drops to 0' },
   { name: 'records_in_per_s', unit: '1/s', rest: { scope: 'task', id: 'numRecordsInPerSecond' }, prom: 'sum by (tm_id) (flink_taskmanager_job_task_numRecordsInPerSecond)', agg: 'sum', hotspot: 'skew across machines, drops' },
   { name: 'records_out_per_s', unit: '1/s', rest: { scope: 'task', id: 'numRecordsOutPerSecond' }, prom: 'sum by (tm_id) (flink_taskmanager_job_task_numRecordsOutPerSecond)', agg: 'sum', hotspot: 'falls behind records in' },
-  { name: 'watermark_lag_ms', unit: 'ms', rest: { scope: 'task', id: 'currentInputWatermark' }, prom: 'max by (tm_id) (time() * 1000 - (flink_taskmanager_job_task_currentInputWatermark > 0))', agg: 'max', hotspot: 'event time falls behind', lag: true },
+  { name: 'watermark_lag_ms', unit: 'ms', rest: { scope: 'task', id: 'currentInputWatermark' }, prom: 'max by (tm_id) (time() * 1000 - (flink_taskmanager_job_task_currentInputWatermark > 0))', agg: 'max', hotspot: 'event time falls behind', lag: true, jobWide: true },
   // a job-level metric (the JobManager's last checkpoint duration of each job), mapped to machines: each TaskManager
   // gets the slowest last checkpoint among the jobs with a subtask on it (joined on job_id through a task metric)
-  { name: 'checkpoint_ms', unit: 'ms', rest: null, prom: 'max by (tm_id) (count by (tm_id, job_id) (flink_taskmanager_job_task_busyTimeMsPerSecond) * 0 + on (job_id) group_left max by (job_id) (flink_jobmanager_job_lastCheckpointDuration))', agg: 'max', hotspot: 'grows with state' },
+  { name: 'checkpoint_ms', unit: 'ms', rest: null, prom: 'max by (tm_id) (count by (tm_id, job_id) (flink_taskmanager_job_task_busyTimeMsPerSecond) * 0 + on (job_id) group_left max by (job_id) (flink_jobmanager_job_lastCheckpointDuration))', agg: 'max', hotspot: 'grows with state', jobWide: true },
   { name: 'kafka_lag', unit: 'records', rest: { scope: 'task', id: 'KafkaSourceReader.KafkaConsumer.records-lag-max' }, prom: 'max by (tm_id) (flink_taskmanager_job_task_operator_KafkaSourceReader_KafkaConsumer_records_lag_max)', agg: 'max', hotspot: 'rises: consumers fall behind' },
 ];
 
@@ -50,6 +54,9 @@ const cachedRows = CATALOGUE.filter((m) => m.rest !== null && !m.lag && !m.count
 export const SERVED_AS_CACHED: readonly string[] = cachedRows.map((m) => m.name);
 /** Of those, the subtasks' (served only while the TaskManager runs some). */
 export const SERVED_AS_CACHED_TASK: readonly string[] = cachedRows.filter((m) => m.rest!.scope === 'task').map((m) => m.name);
+
+/** The job's metrics, seen alike on every machine that runs the job (MetricRow.jobWide). */
+export const JOB_WIDE: readonly string[] = CATALOGUE.filter((m) => m.jobWide).map((m) => m.name);
 
 export function metricRow(name: string): MetricRow {
   const r = CATALOGUE.find((m) => m.name === name);

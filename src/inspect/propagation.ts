@@ -2,7 +2,8 @@
 // downstream in one of its jobs is too slow to take the records. For each back-pressure incident this names the
 // likely cause: among the machines that share a job with it, the busiest one that is not back-pressured itself,
 // when it is busy (≥ half of its time) or anomalous over the same period.
-import type { BackpressureCause, Incident } from '../core/incident.js';
+import type { BackpressureCause, Contribution, Incident } from '../core/incident.js';
+import { JOB_WIDE } from '../core/catalogue.js';
 
 export type { BackpressureCause };
 import type { Series } from '../core/series.js';
@@ -129,5 +130,29 @@ export function symptomOf(inc: Incident, cause: BackpressureCause | null, incide
   const end = inc.resolvedAt ?? inc.lastSeen;
   const host = incidents.filter((o) => o.id !== inc.id && o.machine === cause.machine && o.onset <= end && (o.resolvedAt ?? o.lastSeen) >= inc.onset && !isSymptom(o.id))
     .sort((a, b) => a.onset - b.onset)[0];
+  return host?.id ?? null;
+}
+
+/** Share of an incident's deviation that its job-wide metrics (src/core/catalogue.ts JOB_WIDE) carry, in [0, 1]. */
+export function jobWideShare(explanation: readonly Contribution[]): number {
+  return explanation.reduce((a, c) => a + (JOB_WIDE.includes(c.name) ? c.share : 0), 0);
+}
+
+/**
+ * The incident an incident led by its job's metrics is a symptom of: a slow checkpoint or a watermark held back is
+ * the job's, and every TaskManager running the job reports it; the machine whose own hotspot moved it opened first.
+ * When at least `minShare` (default 0.5) of the incident's deviation is in job-wide metrics and its cause (the
+ * bottleneck read for it, when one was) is not on its own machine, the host is the earliest
+ * incident on another machine that shares a job with it (`jobsOn`: the placement), opened no later than it, still
+ * open at its onset (not resolved before it), and not itself a symptom. Null when the incident is led by its
+ * machine's own metrics, or no such incident is open: a job that slows down with no hotspot anywhere pages.
+ */
+export function jobWideSymptomOf(inc: Incident, explanation: readonly Contribution[], cause: BackpressureCause | null, incidents: readonly Incident[], jobsOn: (machine: string) => readonly string[], isSymptom: (id: string) => boolean, minShare = 0.5): string | null {
+  if (jobWideShare(explanation) < minShare || cause?.machine === inc.machine) return null; // a bottleneck here: its own
+  const mine = new Set(jobsOn(inc.machine));
+  if (mine.size === 0) return null;
+  const host = incidents.filter((o) => o.id !== inc.id && o.machine !== inc.machine && o.onset <= inc.onset && (o.resolvedAt ?? o.lastSeen) >= inc.onset
+    && !isSymptom(o.id) && jobsOn(o.machine).some((j) => mine.has(j)))
+    .sort((a, b) => a.onset - b.onset || a.id.localeCompare(b.id))[0];
   return host?.id ?? null;
 }

@@ -325,6 +325,47 @@ describe('watcher (product path)', () => {
       await store.close();
     }
   });
+  it('an incident led by the job\'s own metrics is a symptom of the hotspot on another machine of that job', async () => {
+    // tm-hot: its CPU climbs from minute 320 (the hotspot) and the orders job's checkpoints slow from 325 — on every
+    // machine that runs the job (a job-wide metric): tm-peer sees only the checkpoints move. tm-alone reports the same
+    // slowdown of a job it runs alone. The detector watches both channels on every machine.
+    const rows = (m: string, cpuHot: boolean, ckptHot: boolean): Sample[] => {
+      const out: Sample[] = [];
+      for (let i = 0; i < 400; i++) {
+        const cpu = Math.sin(i / 9) + ((i * 7) % 5) * 0.05 + (cpuHot && i >= 320 && i < 370 ? 8 : 0);
+        const ckpt = 800 + 40 * Math.cos(i / 7) + ((i * 3) % 4) * 10 + (ckptHot && i >= 325 && i < 370 ? 4000 : 0);
+        out.push({ ts: at(i), machine: m, metric: 'cpu_load', value: cpu }, { ts: at(i), machine: m, metric: 'checkpoint_ms', value: ckpt });
+      }
+      return out;
+    };
+    const store = new SqliteStore(':memory:');
+    try {
+      await store.insertSamples([...rows('tm-hot', true, true), ...rows('tm-peer', false, true), ...rows('tm-alone', false, true)]);
+      await store.recordPlacement({ 'tm-hot': ['orders'], 'tm-peer': ['orders'], 'tm-alone': ['audit'] }, at(0));
+      const det = createDetector('zscore');
+      await det.fit(await store.series('tm-peer', ['cpu_load', 'checkpoint_ms'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+      await drain(await Watcher.open(store, det, 6, null, { window: 32 }));
+      const one = async (m: string) => {
+        const items = (await store.incidents({ machine: m })).items;
+        assert.equal(items.length, 1, `one incident on ${m}`);
+        return items[0];
+      };
+      const hot = await one('tm-hot');
+      const peer = await one('tm-peer');
+      const alone = await one('tm-alone');
+      assert.equal(hot.paged, true, 'the hotspot pages');
+      assert.ok(hot.onset < peer.onset);
+      assert.equal(peer.explanation[0]?.name, 'checkpoint_ms');
+      assert.equal(peer.symptomOf, hot.id, "led by the job's checkpoints: the symptom of the hotspot in its job");
+      assert.equal(peer.paged, false);
+      assert.equal(alone.symptomOf, undefined, 'no incident open in its job: it pages');
+      assert.equal(alone.paged, true);
+      const paged = new Set((await store.alerts({ limit: 100 })).filter((a) => a.kind === 'open').map((a) => a.incidentId));
+      assert.deepEqual([...paged].sort(), [alone.id, hot.id].sort());
+    } finally {
+      await store.close();
+    }
+  });
   it('an incident held by a failover that a hotspot elsewhere back-pressures later is its symptom, not a page', async () => {
     // tm-up: lost and back at minute 300 (a failover; its incident is held for 10 min) and disturbed until 309, then
     // calm but inside the quiet period; from 332 the slow sink on tm-down (330–350) holds up its source. That run

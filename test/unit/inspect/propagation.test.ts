@@ -2,7 +2,7 @@
 // as a pure rule (end to end through the watcher: test/unit/app/watch.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backpressureCause, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../../../src/inspect/propagation.js';
+import { backpressureCause, jobWideShare, jobWideSymptomOf, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../../../src/inspect/propagation.js';
 import type { Incident } from '../../../src/core/incident.js';
 
 const inc = (machine: string, onset: number, lastSeen: number, type: Incident['type'] = 'backpressure'): Incident => ({ id: `i-${machine}`, machine, state: 'open', type, onset, lastSeen, peak: 5, segments: 1 });
@@ -78,5 +78,46 @@ describe('symptom of another incident', () => {
     const a = inc('tm-1', 300, 350);
     assert.equal(symptomOf(a, cause('tm-2'), [{ ...host, state: 'resolved', resolvedAt: 250 }, a], () => false), null);
     assert.equal(symptomOf(inc('tm-1', 100, 150), cause('tm-2'), [host], (id) => id === 'host'), null);
+  });
+});
+
+describe('symptom of a hotspot elsewhere in the same job (job-wide metrics)', () => {
+  // held-out-turned-development recording s206: a slow sink on tm-1 (incident led by its back-pressure and the job's
+  // checkpoint duration) slowed the orders job's checkpoints and watermarks; tm-2, with no back-pressure, opened an
+  // incident 52 s later led by checkpoint_ms (74 %) and watermark_lag_ms (21 %)
+  const placement = new Map([['tm-1', ['orders', 'clicks']], ['tm-2', ['orders']], ['tm-3', ['clicks']], ['tm-4', ['audit']]]);
+  const jobsOn = (m: string) => placement.get(m) ?? [];
+  const jobLed = [{ name: 'checkpoint_ms', share: 0.74, meanZ: 482 }, { name: 'watermark_lag_ms', share: 0.21, meanZ: 139 }, { name: 'state_bytes', share: 0.05, meanZ: -11 }];
+  const ownLed = [{ name: 'records_in_per_s', share: 0.6, meanZ: 9 }, { name: 'checkpoint_ms', share: 0.4, meanZ: 30 }];
+  const host = { ...inc('tm-1', 100, 400), id: 'host' };
+  const none = () => false;
+  it('the share of the deviation in job-wide metrics', () => {
+    assert.ok(Math.abs(jobWideShare(jobLed) - 0.95) < 1e-12);
+    assert.equal(jobWideShare(ownLed), 0.4);
+    assert.equal(jobWideShare([]), 0);
+  });
+  it('an incident led by job-wide metrics is a symptom of the earlier incident on a machine of the same job', () => {
+    const a = inc('tm-2', 152, 200, 'sustained-high');
+    assert.equal(jobWideSymptomOf(a, jobLed, null, [host, a], jobsOn, none), 'host');
+    const earlier = { ...inc('tm-3', 50, 300), id: 'earlier' };
+    assert.equal(jobWideSymptomOf(a, jobLed, null, [host, earlier, a], jobsOn, none), 'host', 'tm-3 runs no job of tm-2\'s');
+    const first = { ...inc('tm-1', 20, 400), id: 'first' };
+    assert.equal(jobWideSymptomOf(a, jobLed, null, [host, first, a], jobsOn, none), 'first', 'the earliest of them');
+  });
+  it('pages when led by its own metrics, or when its bottleneck is on its own machine', () => {
+    const a = inc('tm-2', 152, 200, 'sustained-high');
+    assert.equal(jobWideSymptomOf(a, ownLed, null, [host, a], jobsOn, none), null);
+    assert.equal(jobWideSymptomOf(a, ownLed, null, [host, a], jobsOn, none, 0.4), 'host', 'the share is a parameter');
+    assert.equal(jobWideSymptomOf(a, jobLed, { machine: 'tm-2', busy: 900, jobs: ['orders'], anomalous: false }, [host, a], jobsOn, none), null);
+    assert.equal(jobWideSymptomOf(a, jobLed, { machine: 'tm-1', busy: 900, jobs: ['orders'], anomalous: true }, [host, a], jobsOn, none), 'host', 'a cause elsewhere agrees');
+  });
+  it('not of an incident that opened after it, was resolved before it, is itself a symptom, or shares no job', () => {
+    const a = inc('tm-2', 152, 200, 'sustained-high');
+    assert.equal(jobWideSymptomOf(a, jobLed, null, [{ ...host, onset: 160 }, a], jobsOn, none), null, 'opened later: this one came first');
+    assert.equal(jobWideSymptomOf(a, jobLed, null, [{ ...host, state: 'resolved', lastSeen: 140, resolvedAt: 150 }, a], jobsOn, none), null);
+    assert.equal(jobWideSymptomOf(a, jobLed, null, [host, a], jobsOn, (id) => id === 'host'), null);
+    assert.equal(jobWideSymptomOf(inc('tm-4', 152, 200), jobLed, null, [host], jobsOn, none), null, 'tm-4 runs only audit');
+    assert.equal(jobWideSymptomOf(inc('tm-5', 152, 200), jobLed, null, [host], jobsOn, none), null, 'no placement known');
+    assert.equal(jobWideSymptomOf({ ...inc('tm-1', 152, 200), id: 'again' }, jobLed, null, [host], jobsOn, none), null, 'not of its own machine');
   });
 });
