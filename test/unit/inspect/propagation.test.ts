@@ -58,6 +58,16 @@ describe('bottleneck from per-operator samples (no job graph stored)', () => {
     assert.equal(operatorBottleneck('tm-3', samples), undefined, 'no samples of the machine');
     assert.equal(operatorBottleneck('tm-1', samples.filter((s) => !(s.machine === 'tm-2' && s.operator === 'Sink: out'))), null, 'waiting, but no operator is busy');
   });
+  it('a wait that began late in the incident counts once one reading reaches 10 % (diluted below 2 % in the mean)', () => {
+    // tm-1's source waits only in the last 3 of 24 readings since the onset (s207: 0 … 0, 21, 104, 188 ms/s)
+    const late = (last: number): OperatorSample[] => [
+      ...samples.filter((s) => !(s.machine === 'tm-1' && s.operator.startsWith('Source'))),
+      ...op('tm-1', 'Source: clicks', 'backpressured_ms_per_s', ...new Array<number>(21).fill(0), 21, 54, last),
+    ];
+    assert.equal(operatorBottleneck('tm-1', late(188))?.machine, 'tm-2', 'mean 11.0 ms/s, one reading at 188');
+    assert.equal(operatorBottleneck('tm-1', late(99)), undefined, 'no reading at 10 %, mean 7.3 ms/s: not waiting');
+    assert.equal(operatorBottleneck('tm-1', late(188), { pressedPeak: 0.2 }), undefined, 'the level is a parameter');
+  });
   it('fractions (0–1) as well as ms/s', () => {
     const frac = samples.map((s) => ({ ...s, value: s.value / 1000 }));
     assert.equal(operatorBottleneck('tm-1', frac)?.operator, 'Sink: out');
