@@ -181,10 +181,12 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  * (once paged, always) unless an event holds it; a held incident pages when it is still anomalous after the grace
  * period (its last anomalous point at or past the hold's end, seen at data time `now`). A back-pressure incident whose
  * cause lies on another machine with an incident open there is that incident's symptom (`symptomOf`): shown with it,
- * never paged on its own — unless it paged before the cause's incident opened (once paged, always). A held incident
- * that has not paged is the holding event's after-effect (`afterEffectOf`): shown with the event as its expected
- * consequence; if it pages after the hold it is a standalone incident and the mark goes. An incident that has not
- * paged — held, or a symptom until now — is also judged on the run that would page it (runSymptomOf): back-pressure
+ * never paged on its own — unless it paged before the cause's incident opened (once paged, always); so is an incident
+ * led by its job's own metrics (checkpoints, event time) while an earlier incident elsewhere in the job is open,
+ * unless an event holds it (`jobWideSymptomOf`). A held incident that has not paged is the holding event's
+ * after-effect (`afterEffectOf`): shown with the event as its expected consequence; if it pages after the hold it is a
+ * standalone incident and the mark goes. An incident that has not paged — held, or a symptom until now — is also
+ * judged on the run that would page it (runSymptomOf): back-pressure
  * from a hotspot elsewhere that comes while a failover's incident is open, or that a symptom lingers after, is that
  * hotspot's symptom. In the step that pages it, `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time
  * for one that paged in an earlier step. Its renewals after the page notify again (`updates`: `sent`, those sent in
