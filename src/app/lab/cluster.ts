@@ -60,6 +60,12 @@ export class FlinkCluster {
     return join(this.dir, 'checkpoints');
   }
 
+  /** Flink's temporary files (io.tmp.dirs, java.io.tmpdir: I/O spill and shuffle directories, the unpacked RPC jar):
+   *  in the run directory, so a TaskManager killed for a failover leaves nothing in the machine's /tmp. */
+  get tmpDir(): string {
+    return join(this.dir, 'tmp');
+  }
+
   static async start(o: ClusterOptions): Promise<FlinkCluster> {
     const n = o.taskManagers ?? 3;
     const { classpath, jar } = buildHarness();
@@ -72,6 +78,7 @@ export class FlinkCluster {
     c.jar = jar;
     mkdirSync(c.logDir, { recursive: true });
     mkdirSync(c.checkpointDir, { recursive: true });
+    mkdirSync(c.tmpDir, { recursive: true });
     c.writeConfig(await freePort());
     c.jm = c.java('jobmanager', 256, 'org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint', []);
     for (let i = 1; i <= n; i++) c.startTaskManager(i);
@@ -97,7 +104,7 @@ export class FlinkCluster {
       'taskmanager.memory.jvm-overhead.min': '64m', 'taskmanager.memory.jvm-overhead.max': '64m',
       'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
       'metrics.reporter.prom.port': this.promPorts[0], 'metrics.fetcher.update-interval': LAB_METRICS_FETCHER_MS, 'taskmanager.load-balance.mode': 'SLOTS',
-      'heartbeat.timeout': 30000, 'web.submit.enable': 'false',
+      'heartbeat.timeout': 30000, 'web.submit.enable': 'false', 'io.tmp.dirs': this.tmpDir,
       // flame graphs for flinkscope's incident evidence (src/collect/evidence.ts): Flink samples a vertex's threads only
       // when a flame graph is requested (FLIP-165), so a recording that asks for none pays nothing for it
       'rest.flamegraph.enabled': 'true',
@@ -114,7 +121,7 @@ export class FlinkCluster {
 
   private java(name: string, heapMb: number, main: string, extra: string[]): Proc {
     const conf = join(this.dir, 'conf');
-    return new Proc(name, 'java', [`-Xmx${heapMb}m`, `-Xms${heapMb}m`, '-XX:MaxDirectMemorySize=160m', '-XX:MaxMetaspaceSize=160m', ...JVM_FLAGS,
+    return new Proc(name, 'java', [`-Xmx${heapMb}m`, `-Xms${heapMb}m`, '-XX:MaxDirectMemorySize=160m', '-XX:MaxMetaspaceSize=160m', ...JVM_FLAGS, `-Djava.io.tmpdir=${this.tmpDir}`,
       `-Dlog.file=${join(this.logDir, `${name}.log`)}`, `-Dlog4j.configurationFile=${join(conf, 'log4j.properties')}`, '-cp', this.classpath, main, '--configDir', conf, ...extra],
     join(this.logDir, `${name}.out`));
   }

@@ -8,7 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLab, type Lab } from '../../../src/app/lab/lab.js';
@@ -60,6 +60,13 @@ describe('collect from a real Flink cluster and Prometheus', { timeout: 420_000 
   });
   after(async () => {
     await lab?.close();
+  });
+
+  it("Flink keeps its temporary files in the run directory, not the machine's /tmp", () => {
+    // its I/O and shuffle directories and the RPC jar it unpacks: a TaskManager killed for a failover left them behind
+    const kept = readdirSync(lab.cluster.tmpDir);
+    assert.ok(kept.some((f) => f.startsWith('flink-io-')), `io.tmp.dirs in the run directory: ${kept.join(', ')}`);
+    assert.ok(kept.some((f) => f.startsWith('flink-rpc')), `java.io.tmpdir in the run directory: ${kept.join(', ')}`);
   });
 
   it('collects every exposed catalogue metric and maps subtasks to their TaskManager', async () => {
