@@ -6,7 +6,7 @@ import type { Contribution, Incident, IncidentDetail } from '../core/incident.js
 import type { FlinkEvent } from '../core/event.js';
 import type { Store } from '../store/store.js';
 import { jobMovers } from '../inspect/explain.js';
-import { backpressureCause, jobWideSymptomOf, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../inspect/propagation.js';
+import { backpressureCause, jobWideSymptomOf, ledByJob, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../inspect/propagation.js';
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
 import { effectFrom, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
 import { COLLECT_EVENTS, dataGapOf } from '../core/outage.js';
@@ -202,10 +202,14 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   const cause = fromGraph !== undefined ? fromGraph : await causeOf(store, i, incidents);
   const holder = holdingEvent(i, events, grace);
   const until = holder ? holdEnd(holder, i.machine, events, grace) : -Infinity;
+  let host = symptomOf(i, cause, incidents, isSymptom);
   // a job's checkpoints or event time that moved on every machine of the job come from the hotspot that opened first
-  // in it — unless an event explains the disturbance (a restart or a failed checkpoint moves them job-wide too)
-  const placement = await store.placements();
-  let host = symptomOf(i, cause, incidents, isSymptom) ?? (holder ? null : jobWideSymptomOf(i, explanation, cause, incidents, (m) => placement.get(m) ?? [], isSymptom));
+  // in it — unless an event explains the disturbance (a restart or a failed checkpoint moves them job-wide too). The
+  // placement is read only for an incident led by those metrics (most are not, and enrich runs every step)
+  if (host === null && !holder && ledByJob(explanation)) {
+    const placement = await store.placements();
+    host = jobWideSymptomOf(i, explanation, cause, incidents, (m) => placement.get(m) ?? [], isSymptom);
+  }
   // an incident that has not paged — held by an event, or a symptom until now — pages on its latest run, and that run
   // is what it would page for: its cause is read there (the latest stretch that met the sustained rule, never past
   // the data seen), not over the whole incident, which may hold other causes before it

@@ -144,17 +144,22 @@ export function jobWideShare(explanation: readonly Contribution[]): number {
   return explanation.reduce((a, c) => a + (JOB_WIDE.includes(c.name) ? c.share : 0), 0);
 }
 
+/** Whether an incident is led by its job's metrics: at least `minShare` (default 0.5) of its deviation is job-wide. */
+export function ledByJob(explanation: readonly Contribution[], minShare = 0.5): boolean {
+  return jobWideShare(explanation) >= minShare;
+}
+
 /**
  * The incident an incident led by its job's metrics is a symptom of: a slow checkpoint or a watermark held back is
  * the job's, and every TaskManager running the job reports it; the machine whose own hotspot moved it opened first.
- * When at least `minShare` (default 0.5) of the incident's deviation is in job-wide metrics and its cause (the
+ * When it is led by its job's metrics (ledByJob: at least `minShare` of its deviation) and its cause (the
  * bottleneck read for it, when one was) is not on its own machine, the host is the earliest
  * incident on another machine that shares a job with it (`jobsOn`: the placement), opened no later than it, still
  * open at its onset (not resolved before it), and not itself a symptom. Null when the incident is led by its
  * machine's own metrics, or no such incident is open: a job that slows down with no hotspot anywhere pages.
  */
-export function jobWideSymptomOf(inc: Incident, explanation: readonly Contribution[], cause: BackpressureCause | null, incidents: readonly Incident[], jobsOn: (machine: string) => readonly string[], isSymptom: (id: string) => boolean, minShare = 0.5): string | null {
-  if (jobWideShare(explanation) < minShare || cause?.machine === inc.machine) return null; // a bottleneck here: its own
+export function jobWideSymptomOf(inc: Incident, explanation: readonly Contribution[], cause: BackpressureCause | null, incidents: readonly Incident[], jobsOn: (machine: string) => readonly string[], isSymptom: (id: string) => boolean, minShare?: number): string | null {
+  if (!ledByJob(explanation, minShare) || cause?.machine === inc.machine) return null; // a bottleneck here: its own
   const mine = new Set(jobsOn(inc.machine));
   if (mine.size === 0) return null;
   const host = incidents.filter((o) => o.id !== inc.id && o.machine !== inc.machine && o.onset <= inc.onset && (o.resolvedAt ?? o.lastSeen) >= inc.onset

@@ -2,7 +2,7 @@
 // as a pure rule (end to end through the watcher: test/unit/app/watch.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backpressureCause, jobWideShare, jobWideSymptomOf, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../../../src/inspect/propagation.js';
+import { backpressureCause, jobWideShare, jobWideSymptomOf, ledByJob, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../../../src/inspect/propagation.js';
 import type { Incident } from '../../../src/core/incident.js';
 
 const inc = (machine: string, onset: number, lastSeen: number, type: Incident['type'] = 'backpressure'): Incident => ({ id: `i-${machine}`, machine, state: 'open', type, onset, lastSeen, peak: 5, segments: 1 });
@@ -105,6 +105,7 @@ describe('symptom of a hotspot elsewhere in the same job (job-wide metrics)', ()
     assert.ok(Math.abs(jobWideShare(jobLed) - 0.95) < 1e-12);
     assert.equal(jobWideShare(ownLed), 0.4);
     assert.equal(jobWideShare([]), 0);
+    assert.deepEqual([ledByJob(jobLed), ledByJob(ownLed), ledByJob(ownLed, 0.4), ledByJob([])], [true, false, true, false]);
   });
   it('an incident led by job-wide metrics is a symptom of the earlier incident on a machine of the same job', () => {
     const a = inc('tm-2', 152, 200, 'sustained-high');
