@@ -36,7 +36,10 @@
 //                         went out at or after the event's start / events: a page sent before the event began was
 //                         not the event's (it is still a false page unless it matches a hotspot); an incident that
 //                         also matches a page-worthy fault which began no later than the event was paged for that
-//                         fault (still open when the event came), not for the event
+//                         fault (still open when the event came), not for the event; and a page that went out during
+//                         a page-worthy fault of its machine ([start − slack, end)) is that fault's, as recall by new
+//                         alarms counts it, even when the incident began with the event (held by its grace period,
+//                         then paged once a hotspot came): one page, one reason
 import { median } from '../core/stats.js';
 
 export interface IncidentSpan {
@@ -210,7 +213,10 @@ export function incidentMetrics(incidents: IncidentSpan[], faults: Fault[], obse
   const falseUpdates = updates.filter((u) => !real.some((f) => f.machines.includes(u.machine) && during(u.t, f))).length;
   const watchedMs = observed.reduce((s, o) => s + (o.to - o.from), 0);
   const machineDays = watchedMs / DAY;
-  const pagedFor = (i: IncidentSpan, e: Fault): boolean => matches(i, e, slack) && (i.pagedAt ?? i.onset) >= e.start && !real.some((f) => f.start <= e.start && matches(i, f, slack));
+  // a page is the event's unless a page-worthy fault explains it: one it matches that began no later than the event
+  // (open when the event came), or one it went out during (the page recall by new alarms credits to that fault)
+  const pagedFor = (i: IncidentSpan, e: Fault): boolean => matches(i, e, slack) && (i.pagedAt ?? i.onset) >= e.start &&
+    !real.some((f) => matches(i, f, slack) && (f.start <= e.start || pagedIn(i, f)));
   const eventsPaged = events.filter((e) => pages.some((i) => pagedFor(i, e))).length;
   return {
     slack,

@@ -150,6 +150,22 @@ describe('events that paged', () => {
     assert.equal(incidentMetrics([{ machine: 'a', onset: 252, end: 350, paged: true }], [later, fo], observed, 0).events_paged, 1);
   });
 
+  it('a held incident that began with the event and paged during a later hotspot paged for the hotspot, as recall by new alarms counts it', () => {
+    const observed: ObservedSpan[] = [{ machine: 'a', from: 0, to: 1000 }];
+    const fo: Fault = { id: 'fo', kind: 'failover', machines: ['a'], start: 250, end: 260, page: false };
+    const later: Fault = { id: 'h2', kind: 'state-growth', machines: ['a'], start: 280, end: 400, page: true };
+    const held: IncidentSpan = { machine: 'a', onset: 252, end: 390, paged: true, pagedAt: 300 };
+    const m = incidentMetrics([held], [later, fo], observed, 10);
+    assert.deepEqual([m.events_paged, m.false_pages, m.fault_recall_new, m.median_delay], [0, 0, 1, 20]);
+    // paged before the hotspot's slack began: the event's page, and the hotspot is found only by an incident open from before
+    const before = incidentMetrics([{ ...held, pagedAt: 265 }], [later, fo], observed, 10);
+    assert.deepEqual([before.events_paged, before.fault_recall, before.fault_recall_new], [1, 1, 0]);
+    // a hotspot on another machine explains nothing here
+    const both: ObservedSpan[] = [...observed, { machine: 'b', from: 0, to: 1000 }];
+    const elsewhere = incidentMetrics([held], [{ ...later, machines: ['b'] }, fo], both, 10);
+    assert.deepEqual([elsewhere.events_paged, elsewhere.false_pages], [1, 1]);
+  });
+
   it('a page sent before the event began was not the event\'s, even inside the slack; one sent after it (a held incident paging after its hold) was', () => {
     const observed: ObservedSpan[] = [{ machine: 'a', from: 0, to: 1000 }];
     const fo: Fault = { id: 'fo', kind: 'failover', machines: ['a'], start: 250, end: 260, page: false };
