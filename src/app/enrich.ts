@@ -10,6 +10,8 @@ import { backpressureCause, jobWideSymptomOf, ledByJob, operatorBottleneck, seri
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
 import { effectFrom, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
 import { COLLECT_EVENTS, dataGapOf } from '../core/outage.js';
+import { outgrownFrom } from '../inspect/outgrow.js';
+import { PERSIST_POINTS } from '../inspect/levels.js';
 
 export interface EnrichOptions {
   /** Baseline before the onset against which per-job metrics are compared. Default 1 h. */
@@ -24,6 +26,13 @@ export interface EnrichOptions {
    *  pages on its latest run that met the rule; whether that run is another incident's symptom is read from its start
    *  (`sustainedFrom`) over this long, up to the step's data time at most. Default 10 min; 0 = up to the data time. */
   sustainMs?: number;
+  /** Consecutive points at or above the opening level needed to open an incident (persistence). Default
+   *  PERSIST_POINTS; the model's per-machine tails are calibrated for the same rule (src/app/train.ts). A held
+   *  incident's run that outgrew its holds pages at the same persistence (src/inspect/outgrow.ts). */
+  minPoints?: number;
+  /** Scores of the watch step under way, per machine, not in the store yet (the watcher's): read with the stored
+   *  ones where an incident's scores are judged. */
+  stepScores?: ReadonlyMap<string, readonly { t: number; score: number }[]>;
   /** Root cause on the job graph: thresholds, and the snapshots read — from `lookbackMs` (default 30 s) before the
    *  onset to `spanMs` (default 15 min) after it: the cause as the incident established itself, which then stays. */
   rootCause?: RootCauseOptions & { lookbackMs?: number; spanMs?: number };
@@ -95,10 +104,23 @@ export function holdUntil(i: Incident, events: FlinkEvent[], graceMs: number): n
  *  wholly after it — a run at the keep-open level as long as the sustained rule asks (`sustainedFrom`; the
  *  persistence run where the scorer has none) starting at or after the hold's end. An event's after-effects — bursts
  *  that cross the opening level for a few points, for as long as the incident stays open after a restart — do not
- *  page; a change that stays does. (An incident stored before `sustainedFrom` existed gets it from its next sustained
- *  run once the watcher has restored it.) */
+ *  page; a change that stays does — and so does a run that rises above everything the events did to the incident
+ *  (enrich: outgrown). (An incident stored before `sustainedFrom` existed gets it from its next sustained run once the
+ *  watcher has restored it.) */
 export function pagesNow(i: Incident, until: number, now: number): boolean {
   return until === -Infinity || (now >= until && (i.sustainedFrom ?? -Infinity) >= until);
+}
+
+/** The start of a held incident's latest run that outgrew what the events did to it (src/inspect/outgrow.ts), after
+ *  the hold that ends at `until`: read from its stored scores and the step's own, up to the data time `now`; the
+ *  later events' holds (holdEnd) are the other stretches that neither count nor page. */
+async function outgrown(store: Store, i: Incident, until: number, events: FlinkEvent[], graceMs: number, now: number, o: EnrichOptions): Promise<number | undefined> {
+  const to = Math.min(now, i.lastSeen);
+  const stored = await store.scores(i.machine, i.onset, to);
+  const last = stored.t.length ? stored.t[stored.t.length - 1] : -Infinity;
+  const fresh = (o.stepScores?.get(i.machine) ?? []).filter((p) => p.t > last && p.t >= i.onset && p.t <= to);
+  const holds = events.filter((e) => !NOT_HOLDING.has(e.kind)).map((e) => ({ from: e.ts, to: holdEnd(e, i.machine, events, graceMs) })).filter((h) => h.to > until);
+  return outgrownFrom([...stored.t, ...fresh.map((p) => p.t)], [...stored.score, ...fresh.map((p) => p.score)], until, o.minPoints ?? PERSIST_POINTS, holds);
 }
 
 /** The updates of a paged incident: the data times at which it notifies the operator again, oldest first — `sent`
@@ -185,7 +207,8 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  * led by its job's own metrics (checkpoints, event time) while an earlier incident elsewhere in the job is open,
  * unless an event holds it (`jobWideSymptomOf`). A held incident that has not paged is the holding event's
  * after-effect (`afterEffectOf`): shown with the event as its expected consequence; if it pages after the hold it is a
- * standalone incident and the mark goes. An incident that has not paged — held, or a symptom until now — is also
+ * standalone incident and the mark goes. After the hold it pages on a run that met the sustained rule, or on a run
+ * that rose above everything the events did to it (outgrown: a hotspot that began on the disturbed machine). An incident that has not paged — held, or a symptom until now — is also
  * judged on the run that would page it (runSymptomOf): back-pressure
  * from a hotspot elsewhere that comes while a failover's incident is open, or that a symptom lingers after, is that
  * hotspot's symptom. In the step that pages it, `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time
@@ -212,12 +235,16 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   }
   // an incident that has not paged — held by an event, or a symptom until now — pages on its latest run, and that run
   // is what it would page for: its cause is read there (the latest stretch that met the sustained rule, never past
-  // the data seen), not over the whole incident, which may hold other causes before it
-  if (!wasPaged && host === null && (holder || isSymptom(i.id)) && i.sustainedFrom !== undefined && pagesNow(i, until, now)) {
+  // the data seen; or, held, the latest run that outgrew what the events did to it), not over the whole incident,
+  // which may hold other causes before it
+  let run: number | undefined;
+  if (!wasPaged && host === null && (holder || isSymptom(i.id))) {
+    if (i.sustainedFrom !== undefined && pagesNow(i, until, now)) run = i.sustainedFrom;
+    else if (holder && now >= until) run = await outgrown(store, i, until, events, grace, now, o);
     const sustain = o.sustainMs ?? 600_000;
-    host = await runSymptomOf(store, i, i.sustainedFrom, sustain > 0 ? Math.min(now, i.sustainedFrom + sustain) : now, incidents, isSymptom, o.rootCause);
+    if (run !== undefined) host = await runSymptomOf(store, i, run, sustain > 0 ? Math.min(now, run + sustain) : now, incidents, isSymptom, o.rootCause);
   }
-  const paged = wasPaged || (host === null && pagesNow(i, until, now));
+  const paged = wasPaged || (host === null && (pagesNow(i, until, now) || run !== undefined));
   // when it pages here: at the point that opened it, unless a hold or being a symptom kept it from paging then — then
   // now (the step's data time: an upper bound when a step covers many points). Once paged, the caller keeps the time.
   const pagedAt = paged && !wasPaged ? (holder === null && !isSymptom(i.id) ? i.openedAt ?? now : now) : undefined;

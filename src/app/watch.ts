@@ -34,9 +34,6 @@ export interface WatchOptions extends EnrichOptions {
   startAt?: number;
   /** Limits per metric: open incidents rising towards one carry a time to breach (`watch --slo metric=limit`). */
   slo?: Record<string, number>;
-  /** Consecutive points at or above the opening level needed to open an incident (persistence). Default
-   *  PERSIST_POINTS; the model's per-machine tails are calibrated for the same rule (src/app/train.ts). */
-  minPoints?: number;
   /** A score at or above the low (keep-open) level for this long opens an incident as well, even if it never reaches
    *  the opening level (src/inspect/online.ts sustainPoints; counted in the model's sampling interval). Default: the
    *  quiet period (resolveAfterMs); 0 = off. */
@@ -175,6 +172,7 @@ export class Watcher {
       scored += pts.length;
     }
     this.tracker.tick(newest);
+    const stepScores = new Map(write.scores.map((x) => [x.machine, x.points]));
     const now = newest; // data time: what the step has seen
     const result: StepResult = { scored, opened: [], resolved: [], held: [], created: [], updated: [], progressed: true, more };
     for (const i of this.tracker.incidents) {
@@ -186,7 +184,7 @@ export class Watcher {
       const wasPaged = held?.paged ?? false;
       const pagedBefore = wasPaged && typeof held?.pagedAt === 'number' ? held.pagedAt : undefined;
       const sent = held?.updates ?? [];
-      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs, sustainMs: sustainMsOf(this.o) }, (id) => Boolean(this.details.get(id)?.symptomOf), pagedBefore, sent);
+      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs, sustainMs: sustainMsOf(this.o), stepScores }, (id) => Boolean(this.details.get(id)?.symptomOf), pagedBefore, sent);
       // once paged, the time it paged stays (enrich sets it in the step that pages it); an update sent stays sent
       const fresh = (e.updates ?? []).slice(sent.length);
       const d = { ...e, ...(pagedBefore !== undefined ? { pagedAt: pagedBefore } : {}), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };

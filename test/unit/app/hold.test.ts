@@ -1,10 +1,11 @@
 // An event's hold on an incident's page (src/app/enrich.ts holdUntil, pagesNow; issue #14): an event that came
 // before the incident opened holds it, even when the incident's first run began a moment before the event; after the
 // hold the incident pages only when it meets the sustained rule wholly after the hold's end (a burst that crosses the
-// opening level does not page it); an incident still open when a later event comes is held by that event too.
+// opening level does not page it) or when a run rises above everything the event did to it; an incident still open
+// when a later event comes is held by that event too.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { holdUntil, overlappingEvents, pagesNow, updatesOf } from '../../../src/app/enrich.js';
+import { enrich, holdUntil, overlappingEvents, pagesNow, updatesOf } from '../../../src/app/enrich.js';
 import { freshEvent, staleEvent } from '../../../src/core/stale.js';
 import { collectResumedEvent } from '../../../src/core/outage.js';
 import { SqliteStore } from '../../../src/store/index.js';
@@ -144,5 +145,45 @@ describe('updates of a paged incident (src/app/enrich.ts updatesOf)', () => {
     assert.deepEqual(u([restart(135 * MIN)], 0), [121 * MIN, 141 * MIN], 'grace 0: events hold nothing');
     const lag: FlinkEvent = { id: 'lag', ts: 135 * MIN, kind: 'lag-growing', machines: ['tm-1'], detail: 'lag' };
     assert.deepEqual(u([lag]), [121 * MIN, 141 * MIN], 'a symptom event holds no update');
+  });
+});
+
+describe('a held incident that outgrows what the event did pages (src/app/enrich.ts, src/inspect/outgrow.ts)', () => {
+  // a restart at 100 holds tm-1's incident (open from 100) until 110; the restart's own disturbance peaks at 40
+  const held = (lastSeen: number): Incident => inc({ type: 'sustained-high', openedAt: 100 * MIN, lastSeen: lastSeen * MIN, sustainedFrom: 100 * MIN });
+  const run = async (after: number[], o: { stored?: boolean; events?: FlinkEvent[] } = {}) => {
+    const store = new SqliteStore(':memory:');
+    try {
+      await store.insertEvents(o.events ?? [restart(100 * MIN)]);
+      const during = [20, 40, 35, 30, 25, 20, 15, 12, 10, 10, 10].map((score, k) => ({ t: (100 + k) * MIN, score }));
+      const later = after.map((score, k) => ({ t: (111 + k) * MIN, score }));
+      const points = o.stored === false ? during : [...during, ...later];
+      await store.commitStep({ scores: [{ machine: 'tm-1', points }], modelId: null, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
+      const last = 110 + after.length;
+      const i = held(last);
+      const stepScores = new Map([['tm-1', o.stored === false ? later : []]]);
+      return await enrich(store, i, [], [i], last * MIN, false, { eventGraceMs: 10 * MIN, sustainMs: 30 * MIN, stepScores });
+    } finally {
+      await store.close();
+    }
+  };
+  it('bursts at the opening level below the restart\'s peak stay its after-effect', async () => {
+    const d = await run([12, 38, 39, 40, 12, 30, 35]);
+    assert.equal(d.paged, false);
+    assert.equal(d.afterEffectOf, 'r-6000000');
+  });
+  it('a run above it for the persistence pages at once, with the step\'s data time', async () => {
+    const d = await run([12, 50, 60, 70]);
+    assert.equal(d.paged, true);
+    assert.equal(d.pagedAt, 114 * MIN);
+    assert.equal(d.afterEffectOf, undefined);
+    assert.equal((await run([12, 50, 60])).paged, false, 'two points above it are not yet the persistence (3)');
+  });
+  it('reads the step\'s own scores, not yet stored', async () => {
+    assert.equal((await run([12, 50, 60, 70], { stored: false })).paged, true);
+  });
+  it('a run in a later event\'s grace period is that event\'s', async () => {
+    const d = await run([12, 50, 60, 70], { events: [restart(100 * MIN), restart(111 * MIN)] });
+    assert.equal(d.paged, false);
   });
 });

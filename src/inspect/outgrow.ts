@@ -1,0 +1,39 @@
+// When an incident held by an event outgrows what the events did to it. An event (a failover, a restart) holds the
+// incidents it disturbs; after the hold an incident that stays open pages only on a run that lasts the sustained
+// length, so the bursts that follow a restart stay quiet. The events' own disturbance is also a yardstick: a run
+// that rises above the highest score any event's hold saw on the incident is more than an after-effect — a hotspot
+// that began on the disturbed machine — and pages like a new incident, at the opening rule's persistence.
+
+/** A stretch of time in which an event holds the machine's incidents: [from, to]. */
+export interface HoldWindow {
+  from: number;
+  to: number;
+}
+
+/**
+ * The start of the incident's latest run that outgrew its holds (undefined: none): at least `minPoints` consecutive
+ * points after `until` (the end of the hold that kept it from paging), none inside a hold, each scoring above every
+ * point of the incident that lay inside one — up to `until`, or in a later event's hold before the run. A run that met
+ * the rule (its first `minPoints` points) inside a later event's hold is that event's, as a new incident would be.
+ * t (n,), score (n,): the incident's scores oldest first, from its onset; holds: the later events' holds on it.
+ */
+export function outgrownFrom(t: ArrayLike<number>, score: ArrayLike<number>, until: number, minPoints: number, holds: readonly HoldWindow[] = []): number | undefined {
+  if (t.length !== score.length) throw new RangeError(`times (${t.length}) and scores (${score.length}) differ in length`);
+  if (!(Number.isInteger(minPoints) && minPoints >= 1)) throw new RangeError(`minPoints must be a positive integer (got ${minPoints})`);
+  const inHold = (x: number): boolean => x <= until || holds.some((h) => h.from <= x && x <= h.to);
+  let yardstick = -Infinity; // the highest score inside a hold so far
+  let start = NaN;
+  let length = 0;
+  let latest: number | undefined;
+  for (let k = 0; k < t.length; k++) {
+    const s = score[k];
+    if (inHold(t[k])) {
+      if (Number.isFinite(s)) yardstick = Math.max(yardstick, s);
+      length = 0; // a run that had not met the rule when a hold began is the hold's
+    } else if (yardstick > -Infinity && Number.isFinite(s) && s > yardstick) {
+      if (length++ === 0) start = t[k];
+      if (length === minPoints) latest = start;
+    } else length = 0;
+  }
+  return latest;
+}

@@ -1,0 +1,53 @@
+// A held incident's run that outgrew what the events did to it (src/inspect/outgrow.ts outgrownFrom; issue #14):
+// after the hold, minPoints consecutive points above every score the holds saw on the incident, outside any hold.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { outgrownFrom } from '../../../src/inspect/outgrow.js';
+
+// one point a minute from minute 0; the hold ends at minute 4
+const t = (n: number): number[] => Array.from({ length: n }, (_, k) => k);
+const UNTIL = 4;
+
+describe('outgrownFrom', () => {
+  it('a run above the hold\'s highest score, after the hold, pages from its start', () => {
+    //            hold: 0..4 (peak 30)     after
+    const s = [12, 30, 25, 9, 8, 2, 31, 40, 45, 50];
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 3), 6);
+  });
+  it('bursts at the opening level that stay below what the event did do not', () => {
+    const s = [12, 30, 25, 9, 8, 2, 20, 29, 30, 12, 28, 29];
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 3), undefined, 'equal to the peak is not above it');
+  });
+  it('needs the persistence: fewer than minPoints points above do not page', () => {
+    const s = [12, 30, 25, 9, 8, 2, 40, 45, 3, 50, 60, 1];
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 3), undefined);
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 2), 9, 'the latest run that met it');
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 1), 9);
+  });
+  it('nothing before the hold ends counts, however high', () => {
+    const s = [100, 200, 300, 400, 500, 2, 3];
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 1), undefined);
+    assert.equal(outgrownFrom(t(s.length), s, 10, 1), undefined, 'still in the hold');
+  });
+  it('a later event\'s hold: its run does not page, and what it did raises the yardstick', () => {
+    //        hold to 4 (peak 30) | 6..8 held by a later restart (peak 90) | after
+    const s = [12, 30, 25, 9, 8, 2, 60, 90, 70, 50, 55, 60, 95, 96, 97];
+    const holds = [{ from: 6, to: 8 }];
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 3, holds), 12, 'only the run above 90 after the second hold');
+    assert.equal(outgrownFrom(t(12), s.slice(0, 12), UNTIL, 3, holds), undefined, 'the run at 50–60 stays below it');
+    assert.equal(outgrownFrom(t(12), s.slice(0, 12), UNTIL, 3), 6, 'without the later hold, 60 at minute 6 outgrew the first');
+  });
+  it('a run that had not met the rule when a later hold began is that hold\'s', () => {
+    const s = [12, 30, 25, 9, 8, 40, 45, 50, 55, 2];
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 3, [{ from: 7, to: 8 }]), undefined);
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 2, [{ from: 7, to: 8 }]), 5, 'one that had met it stays');
+  });
+  it('missing scores break a run; bad input is refused', () => {
+    const s = [12, 30, 25, 9, 8, 40, NaN, 45, 50, 2];
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 3), undefined);
+    assert.equal(outgrownFrom(t(s.length), s, UNTIL, 2), 7);
+    assert.throws(() => outgrownFrom([0, 1], [1], UNTIL, 3), /differ in length/);
+    assert.throws(() => outgrownFrom([0], [1], UNTIL, 0), /positive integer/);
+    assert.equal(outgrownFrom([], [], UNTIL, 3), undefined);
+  });
+});
