@@ -208,8 +208,9 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  * unless an event holds it (`jobWideSymptomOf`). A held incident that has not paged is the holding event's
  * after-effect (`afterEffectOf`): shown with the event as its expected consequence; if it pages after the hold it is a
  * standalone incident and the mark goes. After the hold it pages on a run that met the sustained rule, or on a run
- * that rose above everything the events did to it (outgrown: a hotspot that began on the disturbed machine). An incident that has not paged — held, or a symptom until now — is also
- * judged on the run that would page it (runSymptomOf): back-pressure
+ * that rose above everything the events did to it (outgrown: a hotspot that began on the disturbed machine). An
+ * incident that has not paged — held, or a symptom until now — is also judged on the run that would page it
+ * (runSymptomOf): back-pressure
  * from a hotspot elsewhere that comes while a failover's incident is open, or that a symptom lingers after, is that
  * hotspot's symptom. In the step that pages it, `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time
  * for one that paged in an earlier step. Its renewals after the page notify again (`updates`: `sent`, those sent in
