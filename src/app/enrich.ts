@@ -10,7 +10,7 @@ import { backpressureCause, jobWideSymptomOf, ledByJob, operatorBottleneck, seri
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
 import { effectFrom, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
 import { COLLECT_EVENTS, dataGapOf } from '../core/outage.js';
-import { outgrownFrom } from '../inspect/outgrow.js';
+import { outgrownFrom, type HoldWindow } from '../inspect/outgrow.js';
 import { PERSIST_POINTS } from '../inspect/levels.js';
 
 export interface EnrichOptions {
@@ -72,6 +72,13 @@ export function holdEnd(e: FlinkEvent, machine: string, events: readonly FlinkEv
  *  in it — holdEnd). */
 const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalled', 'lag-growing', 'metrics-fresh', ...COLLECT_EVENTS]);
 
+/** The stretches in which the events hold `machine`'s incidents: each holding event from its start to its hold's end
+ *  (holdEnd); none when events hold nothing (grace 0). */
+function holdWindows(events: readonly FlinkEvent[], machine: string, graceMs: number): HoldWindow[] {
+  if (graceMs <= 0) return [];
+  return events.filter((e) => !NOT_HOLDING.has(e.kind)).map((e) => ({ from: e.ts, to: holdEnd(e, machine, events, graceMs) }));
+}
+
 /** The event that holds the incident's page (the one whose hold lasts longest, when several do; null when none does):
  *  an event whose hold (holdEnd: its grace period) covers the onset, up to the point that opened the incident (the
  *  earliest it could page: a run that began a moment before a restart and met the opening rule after it is the
@@ -119,7 +126,7 @@ async function outgrown(store: Store, i: Incident, until: number, events: FlinkE
   const stored = await store.scores(i.machine, i.onset, to);
   const last = stored.t.length ? stored.t[stored.t.length - 1] : -Infinity;
   const fresh = (o.stepScores?.get(i.machine) ?? []).filter((p) => p.t > last && p.t >= i.onset && p.t <= to);
-  const holds = events.filter((e) => !NOT_HOLDING.has(e.kind)).map((e) => ({ from: e.ts, to: holdEnd(e, i.machine, events, graceMs) })).filter((h) => h.to > until);
+  const holds = holdWindows(events, i.machine, graceMs).filter((h) => h.to > until);
   return outgrownFrom([...stored.t, ...fresh.map((p) => p.t)], [...stored.score, ...fresh.map((p) => p.score)], until, o.minPoints ?? PERSIST_POINTS, holds);
 }
 
@@ -134,8 +141,8 @@ async function outgrown(store: Store, i: Incident, until: number, events: FlinkE
 export function updatesOf(i: Incident, events: FlinkEvent[], graceMs: number, pagedAt: number | undefined, afterMs: number, sent: readonly number[] = []): number[] {
   if (pagedAt === undefined) return [...sent];
   // an event holds a renewal's run that began in its hold (holdEnd), as holdingEvent judges an open incident's later run
-  const holds = graceMs > 0 ? events.filter((e) => !NOT_HOLDING.has(e.kind)).map((e) => [e.ts, holdEnd(e, i.machine, events, graceMs)]) : [];
-  const held = (from: number): boolean => holds.some(([ts, end]) => ts <= from && from <= end);
+  const holds = holdWindows(events, i.machine, graceMs);
+  const held = (from: number): boolean => holds.some((h) => h.from <= from && from <= h.to);
   const out = [...sent];
   let last = Math.max(pagedAt, ...sent);
   for (const r of i.renewals ?? []) {
