@@ -2,7 +2,7 @@
 // operators that moved most, the likely cause (on the job graph where it is known: the operator and subtasks on their
 // TaskManagers; else for back-pressure the placement heuristic), the Flink events that overlap it, and whether it
 // pages or is held by an event's grace period. Reads the store; the logic is src/inspect's.
-import type { Contribution, Incident, IncidentDetail } from '../core/incident.js';
+import type { Contribution, Incident, IncidentDetail, Renewal } from '../core/incident.js';
 import type { FlinkEvent } from '../core/event.js';
 import type { Store } from '../store/store.js';
 import { jobMovers } from '../inspect/explain.js';
@@ -131,26 +131,29 @@ async function outgrown(store: Store, i: Incident, until: number, events: FlinkE
 }
 
 /** The updates of a paged incident: the data times at which it notifies the operator again, oldest first — `sent`
- *  (those already sent, kept as they are) and the renewals after the last of them that qualify. A renewal qualifies
- *  when it met the opening rule after the page (`pagedAt`; the renewal that paged a held incident is that page, not an
- *  update), when no event's grace period holds its run (an event from the grace period before the run's start up to
- *  it, as holdingEvent judges a later run), and when enough time has passed since the last notification: `afterMs`
- *  after the page, doubling with each update sent. An incident still open when a second hotspot starts on its machine
- *  tells the operator; one that flaps (an unsettled machine after a failover renews every minute) soon falls silent;
- *  the after-effects of a restart inside it do not notify. */
+ *  (those already sent, kept as they are) and the renewals after the last of them that qualify (nextUpdate). */
 export function updatesOf(i: Incident, events: FlinkEvent[], graceMs: number, pagedAt: number | undefined, afterMs: number, sent: readonly number[] = []): number[] {
-  if (pagedAt === undefined) return [...sent];
+  const out = [...sent];
+  for (let r; (r = nextUpdate(i, events, graceMs, pagedAt, afterMs, out)); ) out.push(r.at);
+  return out;
+}
+
+/** The next renewal of a paged incident that notifies the operator, after the notifications `sent` (undefined: none;
+ *  none before it pages). A renewal qualifies when it met the opening rule after the page (`pagedAt`; the renewal that
+ *  paged a held incident is that page, not an update), when no event's grace period holds its run (an event from the
+ *  grace period before the run's start up to it, as holdingEvent judges a later run), when it is not in `skip` (the
+ *  starts of renewals judged another incident's symptom: enrich), and when enough time has passed since the last
+ *  notification: `afterMs` after the page, doubling with each update sent. An incident still open when a second
+ *  hotspot starts on its machine tells the operator; one that flaps (an unsettled machine after a failover renews
+ *  every minute) soon falls silent; the after-effects of a restart inside it do not notify. */
+export function nextUpdate(i: Incident, events: FlinkEvent[], graceMs: number, pagedAt: number | undefined, afterMs: number, sent: readonly number[], skip: ReadonlySet<number> = new Set()): Renewal | undefined {
+  if (pagedAt === undefined) return undefined;
   // an event holds a renewal's run that began in its hold (holdEnd), as holdingEvent judges an open incident's later run
   const holds = holdWindows(events, i.machine, graceMs);
   const held = (from: number): boolean => holds.some((h) => h.from <= from && from <= h.to);
-  const out = [...sent];
-  let last = Math.max(pagedAt, ...sent);
-  for (const r of i.renewals ?? []) {
-    if (r.at <= last || held(r.from) || r.at - last < afterMs * 2 ** out.length) continue;
-    out.push(r.at);
-    last = r.at;
-  }
-  return out;
+  const last = Math.max(pagedAt, ...sent);
+  const wait = afterMs * 2 ** sent.length;
+  return (i.renewals ?? []).find((r) => r.at > last && !held(r.from) && !skip.has(r.from) && r.at - last >= wait);
 }
 
 /** The cause from the stored job graphs (src/inspect/rootcause.ts); undefined when no graph of the machine's jobs
@@ -219,14 +222,19 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  * incident that has not paged — held, or a symptom until now — is also judged on the run that would page it
  * (runSymptomOf): back-pressure
  * from a hotspot elsewhere that comes while a failover's incident is open, or that a symptom lingers after, is that
- * hotspot's symptom. In the step that pages it, `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time
- * for one that paged in an earlier step. Its renewals after the page notify again (`updates`: `sent`, those sent in
- * earlier steps, and the new ones; updatesOf).
+ * hotspot's symptom; without such a run it does not page, and a symptom stays the symptom of the incident it was
+ * (`symptomHostOf`, from the previous step): one that lingers after its cause ended is not a hotspot of its own. In the
+ * step that pages it, `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time for one that paged in an
+ * earlier step. Its renewals after the page notify again (`updates`: `sent`, those sent in earlier steps, and the new
+ * ones; nextUpdate), unless over its run a renewal is another incident's symptom.
  */
-export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, isSymptom: (id: string) => boolean = () => false, pagedBefore?: number, sent: readonly number[] = []): Promise<IncidentDetail> {
+export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, symptomHostOf: (id: string) => string | undefined = () => undefined, pagedBefore?: number, sent: readonly number[] = []): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
   const grace = o.eventGraceMs ?? 600_000;
+  const sustain = o.sustainMs ?? 600_000;
   const end = i.resolvedAt ?? i.lastSeen;
+  const isSymptom = (id: string): boolean => symptomHostOf(id) !== undefined;
+  const wasSymptom = isSymptom(i.id);
   const events = await overlappingEvents(store, i, grace);
   // where the job graph is known it decides (for every type); else back-pressure falls back to the placement heuristic
   const fromGraph = await graphCauseOf(store, i, incidents, o.rootCause);
@@ -241,22 +249,32 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
     const placement = await store.placements();
     host = jobWideSymptomOf(i, explanation, cause, incidents, (m) => placement.get(m) ?? [], isSymptom);
   }
-  // an incident that has not paged — held by an event, or a symptom until now — pages on its latest run, and that run
-  // is what it would page for: its cause is read there (the latest stretch that met the sustained rule, never past
+  // an incident that has not paged — held by an event, or a symptom until now — pages only on its latest run, and that
+  // run is what it would page for: its cause is read there (the latest stretch that met the sustained rule, never past
   // the data seen; or, held, the latest run that outgrew what the events did to it), not over the whole incident,
-  // which may hold other causes before it
+  // which may hold other causes before it. Without such a run it does not page: a symptom that lingers after its cause
+  // ended (its score stays near the keep-open level) stays that cause's symptom
+  const judged = !wasPaged && host === null && (holder !== null || wasSymptom);
   let run: number | undefined;
-  if (!wasPaged && host === null && (holder || isSymptom(i.id))) {
+  if (judged) {
     if (i.sustainedFrom !== undefined && pagesNow(i, until, now)) run = i.sustainedFrom;
     else if (holder && now >= until) run = await outgrown(store, i, until, events, grace, now, o);
-    const sustain = o.sustainMs ?? 600_000;
     if (run !== undefined) host = await runSymptomOf(store, i, run, sustain > 0 ? Math.min(now, run + sustain) : now, incidents, isSymptom, o.rootCause);
   }
-  const paged = wasPaged || (host === null && (pagesNow(i, until, now) || run !== undefined));
+  const paged = wasPaged || (host === null && (judged ? run !== undefined : pagesNow(i, until, now)));
+  if (!paged && host === null && !holder && wasSymptom) host = symptomHostOf(i.id)!;
   // when it pages here: at the point that opened it, unless a hold or being a symptom kept it from paging then — then
   // now (the step's data time: an upper bound when a step covers many points). Once paged, the caller keeps the time.
-  const pagedAt = paged && !wasPaged ? (holder === null && !isSymptom(i.id) ? i.openedAt ?? now : now) : undefined;
-  const updates = updatesOf(i, events, grace, pagedAt ?? (wasPaged ? pagedBefore : undefined), o.updateAfterMs ?? 600_000, sent);
+  const pagedAt = paged && !wasPaged ? (holder === null && !wasSymptom ? i.openedAt ?? now : now) : undefined;
+  // a renewal that is another incident's symptom over its run (back-pressure from a hotspot elsewhere) does not notify:
+  // it is that hotspot's, which pages on its own
+  const notified = pagedAt ?? (wasPaged ? pagedBefore : undefined);
+  const updates = [...sent];
+  const skip = new Set<number>();
+  for (let r; (r = nextUpdate(i, events, grace, notified, o.updateAfterMs ?? 600_000, updates, skip)); ) {
+    if ((await runSymptomOf(store, i, r.from, sustain > 0 ? Math.min(now, r.from + sustain) : now, incidents, isSymptom, o.rootCause)) !== null) skip.add(r.from);
+    else updates.push(r.at);
+  }
   return {
     explanation,
     jobs: await store.jobsOn(i.machine),

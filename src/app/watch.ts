@@ -184,7 +184,7 @@ export class Watcher {
       const wasPaged = held?.paged ?? false;
       const pagedBefore = wasPaged && typeof held?.pagedAt === 'number' ? held.pagedAt : undefined;
       const sent = held?.updates ?? [];
-      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs, sustainMs: sustainMsOf(this.o), stepScores }, (id) => Boolean(this.details.get(id)?.symptomOf), pagedBefore, sent);
+      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs, sustainMs: sustainMsOf(this.o), stepScores }, (id) => this.details.get(id)?.symptomOf ?? undefined, pagedBefore, sent);
       // once paged, the time it paged stays (enrich sets it in the step that pages it); an update sent stays sent
       const fresh = (e.updates ?? []).slice(sent.length);
       const d = { ...e, ...(pagedBefore !== undefined ? { pagedAt: pagedBefore } : {}), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };

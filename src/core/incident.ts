@@ -139,8 +139,8 @@ export interface IncidentDetail {
    *  not the event's (src/eval/incidents.ts). */
   pagedAt?: number | null;
   /** Data times at which it notified the operator again after its page (an 'update' alert): its renewals
-   *  (Incident.renewals) after the page that no event's grace period held (src/app/enrich.ts updatesOf). Once sent,
-   *  kept. */
+   *  (Incident.renewals) after the page that no event's grace period held and that are no other incident's symptom
+   *  (src/app/enrich.ts nextUpdate). Once sent, kept. */
   updates?: number[];
   /** Time to breach of its leading metric's limit, when a limit is set and the metric is rising. */
   breach?: Breach | null;

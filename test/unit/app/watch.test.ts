@@ -407,6 +407,89 @@ describe('watcher (product path)', () => {
     }
   });
 
+  it('a paged incident that renews on back-pressure from a hotspot elsewhere sends no update: the renewal is its symptom', async () => {
+    // tm-up's own hotspot (310–319) pages; it goes quiet for 4 min (the segment closes, the incident stays open); from
+    // 324 the sink on tm-down is slow and holds up tm-up's source: tm-up renews, as tm-down's symptom. With tm-up hot
+    // on its own again instead, the renewal is an update
+    const run = async (sinkSlow: boolean): Promise<{ up: Awaited<ReturnType<Store['incidents']>>['items']; down: Awaited<ReturnType<Store['incidents']>>['items']; alerts: string[] }> => {
+      const store = new SqliteStore(':memory:');
+      try {
+        const row = (i: number): Sample[] => ['tm-up', 'tm-down'].flatMap((m) => {
+          const own = m === 'tm-up' && ((i >= 310 && i < 320) || (!sinkSlow && i >= 324 && i < 334));
+          const sink = sinkSlow && m === 'tm-down' && i >= 324 && i < 334;
+          const waits = sink || (sinkSlow && m === 'tm-up' && i >= 324 && i < 334);
+          return orderRow(i, m, { busy: own || sink ? 960 : 300 + (i % 7) * 5, bp: waits ? 700 : 20 + (i % 5), sourceBp: waits ? 700 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) });
+        });
+        await store.insertSamples(Array.from({ length: 300 }, (_, k) => row(k)).flat());
+        await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
+        const det = createDetector('zscore');
+        await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+        const w = await Watcher.open(store, det, 6, null, { window: 32, resolveAfterMs: 5 * 60_000, maxRowsPerStep: 100 });
+        await drain(w);
+        await store.insertSamples(Array.from({ length: 60 }, (_, k) => row(300 + k)).flat());
+        await drain(w);
+        return { up: (await store.incidents({ machine: 'tm-up' })).items, down: (await store.incidents({ machine: 'tm-down' })).items, alerts: (await store.alerts({ limit: 100 })).map((a) => `${a.incidentId}:${a.kind}`) };
+      } finally {
+        await store.close();
+      }
+    };
+    const slow = await run(true);
+    assert.equal(slow.up.length, 1);
+    assert.equal(slow.up[0].paged, true, 'its own hotspot paged');
+    assert.equal(slow.up[0].renewals?.length, 1, 'the back-pressure renewed it');
+    assert.equal(slow.up[0].renewals![0].from, at(324));
+    assert.equal(slow.down.length, 1, "the sink's incident");
+    assert.equal(slow.down[0].paged, true);
+    assert.equal(slow.up[0].updates, undefined, "the renewal is tm-down's symptom: no update");
+    assert.ok(!slow.alerts.some((a) => a.startsWith(`${slow.up[0].id}:update`)), `${slow.alerts}`);
+    const own = await run(false);
+    assert.equal(own.up[0].renewals?.length, 1);
+    assert.deepEqual(own.up[0].updates, [own.up[0].renewals![0].at], 'hot again on its own: an update');
+  });
+
+  it('a symptom without a run of its own stays a symptom after its cause ends: it does not page', async () => {
+    // the slow sink on tm-down (330–337) holds up tm-up's source for 4 minutes (332–335), shorter than the sustained
+    // rule (5): no sustained run. Then tm-up flickers every third minute, which keeps its incident open without a run
+    // of its own. Over the whole incident the sink soon looks idle most of the time (no cause); nothing after the
+    // back-pressure met a rule that pages, so it stays the sink's symptom (before: it paged once the cause diluted)
+    const store = new SqliteStore(':memory:');
+    try {
+      const row = (i: number): Sample[] => ['tm-up', 'tm-down'].flatMap((m) => {
+        const sink = m === 'tm-down' && i >= 330 && i < 337;
+        const waits = sink || (m === 'tm-up' && i >= 332 && i < 336);
+        const flicker = m === 'tm-up' && i >= 338 && i % 3 === 0;
+        return orderRow(i, m, { busy: sink || flicker ? 960 : 300 + (i % 7) * 5, bp: waits ? 700 : 20 + (i % 5), sourceBp: waits ? 700 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) });
+      });
+      const rows = (a: number, b: number): Sample[] => Array.from({ length: b - a }, (_, k) => row(a + k)).flat();
+      await store.insertSamples(rows(0, 300));
+      await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
+      const det = createDetector('zscore');
+      await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+      det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
+      const w = await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, maxRowsPerStep: 2 });
+      await drain(w);
+      await store.insertSamples(rows(300, 337));
+      await drain(w);
+      const down = (await store.incidents({ machine: 'tm-down' })).items;
+      assert.equal(down.length, 1);
+      const during = (await store.incidents({ machine: 'tm-up' })).items;
+      assert.equal(during.length, 1);
+      assert.equal(during[0].symptomOf, down[0].id, 'while the sink is slow: its symptom');
+      await store.insertSamples(rows(337, 372));
+      await drain(w);
+      const up = (await store.incidents({ machine: 'tm-up' })).items;
+      assert.equal(up.length, 1, 'the same incident, kept open by the flicker');
+      assert.ok(up[0].lastSeen >= at(366), `open until ${(up[0].lastSeen - T0) / 60_000} min`);
+      assert.equal(up[0].sustainedFrom, undefined, 'no run met the sustained rule');
+      assert.equal(up[0].cause, null, 'over the whole incident no operator is the bottleneck any more');
+      assert.equal(up[0].symptomOf, down[0].id, 'still the sink\'s symptom');
+      assert.equal(up[0].paged, false);
+      assert.deepEqual([...new Set((await store.alerts({ limit: 100 })).map((a) => a.incidentId))], [down[0].id]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a symptom that lingers after the back-pressure ends stays a symptom: it is judged on its latest run', async () => {
     // the slow sink on tm-down (330–340) holds up tm-up's source (332–340); then tm-up flickers on its own every third
     // minute, which keeps its incident open but never makes a run. Over the whole incident the sink soon looks idle
