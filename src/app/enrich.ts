@@ -10,7 +10,7 @@ import { backpressureCause, jobWideSymptomOf, ledByJob, operatorBottleneck, seri
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
 import { effectFrom, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
 import { COLLECT_EVENTS, dataGapOf } from '../core/outage.js';
-import { outgrownFrom, type HoldWindow } from '../inspect/outgrow.js';
+import { newHighFrom, outgrownFrom, type HoldWindow } from '../inspect/outgrow.js';
 import { PERSIST_POINTS } from '../inspect/levels.js';
 
 export interface EnrichOptions {
@@ -118,16 +118,23 @@ export function pagesNow(i: Incident, until: number, now: number): boolean {
   return until === -Infinity || (now >= until && (i.sustainedFrom ?? -Infinity) >= until);
 }
 
-/** The start of a held incident's latest run that outgrew what the events did to it (src/inspect/outgrow.ts), after
- *  the hold that ends at `until`: read from its stored scores and the step's own, up to the data time `now`; the
- *  later events' holds (holdEnd) are the other stretches that neither count nor page. */
-async function outgrown(store: Store, i: Incident, until: number, events: FlinkEvent[], graceMs: number, now: number, o: EnrichOptions): Promise<number | undefined> {
+/** The incident's scores from its onset up to the data time `now` (at most its last point): the stored ones and the
+ *  step's own (EnrichOptions.stepScores), oldest first. */
+async function scoresOf(store: Store, i: Incident, now: number, o: EnrichOptions): Promise<{ t: number[]; score: number[] }> {
   const to = Math.min(now, i.lastSeen);
   const stored = await store.scores(i.machine, i.onset, to);
   const last = stored.t.length ? stored.t[stored.t.length - 1] : -Infinity;
   const fresh = (o.stepScores?.get(i.machine) ?? []).filter((p) => p.t > last && p.t >= i.onset && p.t <= to);
+  return { t: [...stored.t, ...fresh.map((p) => p.t)], score: [...stored.score, ...fresh.map((p) => p.score)] };
+}
+
+/** The start of a held incident's latest run that outgrew what the events did to it (src/inspect/outgrow.ts), after
+ *  the hold that ends at `until`: read from its scores up to the data time `now`; the later events' holds (holdEnd) are
+ *  the other stretches that neither count nor page. */
+async function outgrown(store: Store, i: Incident, until: number, events: FlinkEvent[], graceMs: number, now: number, o: EnrichOptions): Promise<number | undefined> {
+  const { t, score } = await scoresOf(store, i, now, o);
   const holds = holdWindows(events, i.machine, graceMs).filter((h) => h.to > until);
-  return outgrownFrom([...stored.t, ...fresh.map((p) => p.t)], [...stored.score, ...fresh.map((p) => p.score)], until, o.minPoints ?? PERSIST_POINTS, holds);
+  return outgrownFrom(t, score, until, o.minPoints ?? PERSIST_POINTS, holds);
 }
 
 /** The updates of a paged incident: the data times at which it notifies the operator again, oldest first — `sent`
@@ -218,12 +225,12 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  * unless an event holds it (`jobWideSymptomOf`). A held incident that has not paged is the holding event's
  * after-effect (`afterEffectOf`): shown with the event as its expected consequence; if it pages after the hold it is a
  * standalone incident and the mark goes. After the hold it pages on a run that met the sustained rule, or on a run
- * that rose above everything the events did to it (outgrown: a hotspot that began on the disturbed machine). An
- * incident that has not paged — held, or a symptom until now — is also judged on the run that would page it
- * (runSymptomOf): back-pressure
- * from a hotspot elsewhere that comes while a failover's incident is open, or that a symptom lingers after, is that
- * hotspot's symptom; without such a run it does not page, and a symptom stays the symptom of the incident it was
- * (`symptomHostOf`, from the previous step): one that lingers after its cause ended is not a hotspot of its own. In the
+ * that rose above everything the events did to it (outgrown: a hotspot that began on the disturbed machine); a
+ * symptom, on a run that met the sustained rule or rose above everything it scored before (a hotspot that began on
+ * the back-pressured machine). Each run is judged over itself (runSymptomOf): back-pressure from a hotspot elsewhere
+ * that comes while a failover's incident is open, or that a symptom lingers after, is that hotspot's symptom. Without
+ * a run of its own it does not page, and a symptom stays the symptom of the incident it was (`symptomHostOf`, from the
+ * previous step): one that lingers after its cause ended is not a hotspot of its own. In the
  * step that pages it, `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time for one that paged in an
  * earlier step. Its renewals after the page notify again (`updates`: `sent`, those sent in earlier steps, and the new
  * ones; nextUpdate), unless over its run a renewal is another incident's symptom.
@@ -249,30 +256,47 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
     const placement = await store.placements();
     host = jobWideSymptomOf(i, explanation, cause, incidents, (m) => placement.get(m) ?? [], isSymptom);
   }
-  // an incident that has not paged — held by an event, or a symptom until now — pages only on its latest run, and that
-  // run is what it would page for: its cause is read there (the latest stretch that met the sustained rule, never past
-  // the data seen; or, held, the latest run that outgrew what the events did to it), not over the whole incident,
-  // which may hold other causes before it. Without such a run it does not page: a symptom that lingers after its cause
-  // ended (its score stays near the keep-open level) stays that cause's symptom
+  // an incident that has not paged — held by an event, or a symptom until now — pages only on a run of its own, and
+  // that run is what it would page for: its cause is read there (the latest stretch that met the sustained rule, never
+  // past the data seen; held, the latest run that outgrew what the events did to it; a symptom, the latest run that
+  // rose above everything it scored before), not over the whole incident, which may hold other causes before it.
+  // Without such a run it does not page: a symptom that lingers after its cause ended (its score stays near the
+  // keep-open level) stays that cause's symptom
   const judged = !wasPaged && host === null && (holder !== null || wasSymptom);
   let run: number | undefined;
   if (judged) {
-    if (i.sustainedFrom !== undefined && pagesNow(i, until, now)) run = i.sustainedFrom;
-    else if (holder && now >= until) run = await outgrown(store, i, until, events, grace, now, o);
-    if (run !== undefined) host = await runSymptomOf(store, i, run, sustain > 0 ? Math.min(now, run + sustain) : now, incidents, isSymptom, o.rootCause);
+    // the runs that could page it, each judged over itself: the sustained run; then, held, the run that outgrew the
+    // holds, or, a symptom, the run that rose above everything it scored as one (src/inspect/outgrow.ts)
+    const runs: (() => Promise<{ from: number; to?: number } | undefined>)[] = [async () => (i.sustainedFrom !== undefined && pagesNow(i, until, now) ? { from: i.sustainedFrom } : undefined)];
+    if (holder) runs.push(async () => { const from = now >= until ? await outgrown(store, i, until, events, grace, now, o) : undefined; return from !== undefined ? { from } : undefined; });
+    else runs.push(async () => { const { t, score } = await scoresOf(store, i, now, o); return newHighFrom(t, score, o.minPoints ?? PERSIST_POINTS); });
+    let read: string | null = null; // what the last run judged read as
+    for (const next of runs) {
+      const r = await next();
+      if (r === undefined) continue;
+      // over the run: the sustained length from its start (never past the data seen), or the run that rose above
+      read = await runSymptomOf(store, i, r.from, r.to ?? (sustain > 0 ? Math.min(now, r.from + sustain) : now), incidents, isSymptom, o.rootCause);
+      if (read === null) {
+        run = r.from;
+        break;
+      }
+    }
+    // no run of its own: a symptom of what its run reads, else (not held) of what it was
+    host = run !== undefined ? null : read ?? (holder ? null : symptomHostOf(i.id) ?? null);
   }
   const paged = wasPaged || (host === null && (judged ? run !== undefined : pagesNow(i, until, now)));
-  if (!paged && host === null && !holder && wasSymptom) host = symptomHostOf(i.id)!;
   // when it pages here: at the point that opened it, unless a hold or being a symptom kept it from paging then — then
   // now (the step's data time: an upper bound when a step covers many points). Once paged, the caller keeps the time.
   const pagedAt = paged && !wasPaged ? (holder === null && !wasSymptom ? i.openedAt ?? now : now) : undefined;
   // a renewal that is another incident's symptom over its run (back-pressure from a hotspot elsewhere) does not notify:
-  // it is that hotspot's, which pages on its own
+  // it is that hotspot's, which pages on its own. Read over the run that met the opening rule (from its start to the
+  // point that renewed it), as a new incident is when it opens: a reading that can no longer change as the data goes
+  // on — over a longer stretch the cause would dilute once the back-pressure ends, and the update go out late
   const notified = pagedAt ?? (wasPaged ? pagedBefore : undefined);
   const updates = [...sent];
   const skip = new Set<number>();
   for (let r; (r = nextUpdate(i, events, grace, notified, o.updateAfterMs ?? 600_000, updates, skip)); ) {
-    if ((await runSymptomOf(store, i, r.from, sustain > 0 ? Math.min(now, r.from + sustain) : now, incidents, isSymptom, o.rootCause)) !== null) skip.add(r.from);
+    if ((await runSymptomOf(store, i, r.from, r.at, incidents, isSymptom, o.rootCause)) !== null) skip.add(r.from);
     else updates.push(r.at);
   }
   return {

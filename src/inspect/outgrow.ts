@@ -2,7 +2,9 @@
 // incidents it disturbs; after the hold an incident that stays open pages only on a run that lasts the sustained
 // length, so the bursts that follow a restart stay quiet. The events' own disturbance is also a yardstick: a run
 // that rises above the highest score any event's hold saw on the incident is more than an after-effect — a hotspot
-// that began on the disturbed machine — and pages like a new incident, at the opening rule's persistence.
+// that began on the disturbed machine — and pages like a new incident, at the opening rule's persistence. A symptom
+// (back-pressure from a hotspot elsewhere) has the same yardstick in everything it scored before: a run above it is
+// more than the symptom, and pages unless its own cause says otherwise.
 
 /** A stretch of time in which an event holds the machine's incidents: [from, to]. */
 export interface HoldWindow {
@@ -34,6 +36,30 @@ export function outgrownFrom(t: ArrayLike<number>, score: ArrayLike<number>, unt
       if (length++ === 0) start = t[k];
       if (length === minPoints) latest = start;
     } else length = 0;
+  }
+  return latest;
+}
+
+/**
+ * The incident's latest run that rose above everything before it (undefined: none): at least `minPoints` consecutive
+ * points, each scoring above every earlier point of the incident (from its onset), from its first point to the last
+ * that stays above them ([from, to]). A symptom's own disturbance is everything it scored so far; a hotspot that begins
+ * on its machine rises above it. The incident's first run is not one: nothing came before it to rise above.
+ * t (n,), score (n,): the incident's scores oldest first, from its onset.
+ */
+export function newHighFrom(t: ArrayLike<number>, score: ArrayLike<number>, minPoints: number): { from: number; to: number } | undefined {
+  if (t.length !== score.length) throw new RangeError(`times (${t.length}) and scores (${score.length}) differ in length`);
+  if (!(Number.isInteger(minPoints) && minPoints >= 1)) throw new RangeError(`minPoints must be a positive integer (got ${minPoints})`);
+  const above = (j: number, level: number): boolean => Number.isFinite(score[j]) && score[j] > level;
+  let latest: { from: number; to: number } | undefined;
+  let before = -Infinity; // the highest score before point k
+  for (let k = 0; k + minPoints <= t.length; k++) {
+    if (before > -Infinity) {
+      let end = k;
+      while (end < t.length && above(end, before)) end++;
+      if (end - k >= minPoints) latest = { from: t[k], to: t[end - 1] };
+    }
+    if (Number.isFinite(score[k])) before = Math.max(before, score[k]);
   }
   return latest;
 }

@@ -490,6 +490,46 @@ describe('watcher (product path)', () => {
     }
   });
 
+  it('a symptom on whose machine a hotspot begins pages when it rises above everything the symptom scored', async () => {
+    // the slow sink on tm-down (330–332) holds up tm-up's source a little (machine back-pressure 40 ms/s: a z of about
+    // 13); from 334 tm-up's own operators run hot (busy 960: a z of about 60), while tm-down's incident is still open.
+    // Over the whole incident the sink is no longer the bottleneck at 336; the sustained rule (5 min) would page it at
+    // 338, three points above the symptom's peak page it at 336
+    const store = new SqliteStore(':memory:');
+    try {
+      const row = (i: number): Sample[] => ['tm-up', 'tm-down'].flatMap((m) => {
+        const sink = m === 'tm-down' && i >= 330 && i < 333;
+        const waits = m === 'tm-up' && i >= 330 && i < 333;
+        const own = m === 'tm-up' && i >= 334 && i < 350;
+        return orderRow(i, m, { busy: sink || own ? 960 : 300 + (i % 7) * 5, bp: waits ? 40 : 20 + (i % 5), sourceBp: waits ? 150 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) });
+      });
+      const rows = (a: number, b: number): Sample[] => Array.from({ length: b - a }, (_, k) => row(a + k)).flat();
+      await store.insertSamples(rows(0, 300));
+      await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
+      const det = createDetector('zscore');
+      await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+      det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
+      const w = await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, maxRowsPerStep: 1 });
+      await drain(w);
+      await store.insertSamples(rows(300, 333));
+      await drain(w);
+      const down = (await store.incidents({ machine: 'tm-down' })).items;
+      assert.equal(down.length, 1);
+      const during = (await store.incidents({ machine: 'tm-up' })).items;
+      assert.equal(during.length, 1);
+      assert.equal(during[0].symptomOf, down[0].id, 'while the sink is slow: its symptom');
+      await store.insertSamples(rows(333, 337));
+      await drain(w);
+      const up = (await store.incidents({ machine: 'tm-up' })).items;
+      assert.equal(up.length, 1, 'the same incident');
+      assert.equal(up[0].paged, true, 'its own hotspot pages before the sustained rule is met');
+      assert.equal(up[0].pagedAt, at(336), 'at the third point above the symptom\'s peak');
+      assert.equal(up[0].symptomOf, undefined);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a symptom that lingers after the back-pressure ends stays a symptom: it is judged on its latest run', async () => {
     // the slow sink on tm-down (330–340) holds up tm-up's source (332–340); then tm-up flickers on its own every third
     // minute, which keeps its incident open but never makes a run. Over the whole incident the sink soon looks idle

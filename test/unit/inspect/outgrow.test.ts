@@ -2,7 +2,7 @@
 // after the hold, minPoints consecutive points above every score the holds saw on the incident, outside any hold.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { outgrownFrom } from '../../../src/inspect/outgrow.js';
+import { newHighFrom, outgrownFrom } from '../../../src/inspect/outgrow.js';
 
 // one point a minute from minute 0; the hold ends at minute 4
 const t = (n: number): number[] => Array.from({ length: n }, (_, k) => k);
@@ -49,5 +49,30 @@ describe('outgrownFrom', () => {
     assert.throws(() => outgrownFrom([0, 1], [1], UNTIL, 3), /differ in length/);
     assert.throws(() => outgrownFrom([0], [1], UNTIL, 0), /positive integer/);
     assert.equal(outgrownFrom([], [], UNTIL, 3), undefined);
+  });
+});
+
+describe('newHighFrom', () => {
+  it('a run above everything the incident scored before it: from its start to its last point above', () => {
+    //          symptom (peak 30)    own hotspot
+    const s = [20, 30, 28, 10, 5, 31, 40, 35, 12];
+    assert.deepEqual(newHighFrom(t(s.length), s, 3), { from: 5, to: 7 });
+  });
+  it('bursts below the symptom\'s peak do not count; equal is not above; the first run is none', () => {
+    const s = [20, 30, 28, 10, 5, 29, 30, 29, 12, 25, 26, 27];
+    assert.equal(newHighFrom(t(s.length), s, 3), undefined);
+    assert.equal(newHighFrom(t(4), [5, 6, 7, 8], 4), undefined, 'nothing came before the first point');
+  });
+  it('needs the persistence, and gives the latest run that met it', () => {
+    const s = [20, 30, 5, 31, 32, 4, 40, 41, 42, 50, 51, 52];
+    assert.deepEqual(newHighFrom(t(s.length), s, 3), { from: 9, to: 11 }, 'each of 50, 51, 52 is above 42');
+    assert.equal(newHighFrom(t(5), [20, 30, 5, 31, 32], 3), undefined, '31, 32: two points');
+    assert.deepEqual(newHighFrom(t(5), [20, 30, 5, 31, 32], 2), { from: 3, to: 4 });
+  });
+  it('a gap (NaN) is no point above anything; fewer points than the persistence: none', () => {
+    assert.equal(newHighFrom(t(6), [20, 30, 5, 31, NaN, 33], 2), undefined);
+    assert.equal(newHighFrom(t(2), [1, 2], 3), undefined);
+    assert.throws(() => newHighFrom(t(2), [1], 1), RangeError);
+    assert.throws(() => newHighFrom(t(2), [1, 2], 0), RangeError);
   });
 });
