@@ -269,7 +269,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
     // holds, or, a symptom, the run that rose above everything it scored as one (src/inspect/outgrow.ts)
     const runs: (() => Promise<{ from: number; to?: number } | undefined>)[] = [async () => (i.sustainedFrom !== undefined && pagesNow(i, until, now) ? { from: i.sustainedFrom } : undefined)];
     if (holder) runs.push(async () => { const from = now >= until ? await outgrown(store, i, until, events, grace, now, o) : undefined; return from !== undefined ? { from } : undefined; });
-    else runs.push(async () => { const { t, score } = await scoresOf(store, i, now, o); return newHighFrom(t, score, o.minPoints ?? PERSIST_POINTS); });
+    else runs.push(async () => { const { t, score } = await scoresOf(store, i, now, o); return newHighFrom(t, score, o.minPoints ?? PERSIST_POINTS, holdWindows(events, i.machine, grace)); });
     let read: string | null = null; // what the last run judged read as
     for (const next of runs) {
       const r = await next();

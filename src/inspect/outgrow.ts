@@ -42,15 +42,18 @@ export function outgrownFrom(t: ArrayLike<number>, score: ArrayLike<number>, unt
 
 /**
  * The incident's latest run that rose above everything before it (undefined: none): at least `minPoints` consecutive
- * points, each scoring above every earlier point of the incident (from its onset), from its first point to the last
- * that stays above them ([from, to]). A symptom's own disturbance is everything it scored so far; a hotspot that begins
- * on its machine rises above it. The incident's first run is not one: nothing came before it to rise above.
- * t (n,), score (n,): the incident's scores oldest first, from its onset.
+ * points outside the events' holds, each scoring above every earlier point of the incident (from its onset, those
+ * inside a hold included), from its first point to the last that stays above them ([from, to]). A symptom's own
+ * disturbance is everything it scored so far; a hotspot that begins on its machine rises above it — what a failover or
+ * restart does inside its hold is the event's, as for a held incident (outgrownFrom). The incident's first run is not
+ * one: nothing came before it to rise above.
+ * t (n,), score (n,): the incident's scores oldest first, from its onset; holds: the events' holds on it.
  */
-export function newHighFrom(t: ArrayLike<number>, score: ArrayLike<number>, minPoints: number): { from: number; to: number } | undefined {
+export function newHighFrom(t: ArrayLike<number>, score: ArrayLike<number>, minPoints: number, holds: readonly HoldWindow[] = []): { from: number; to: number } | undefined {
   if (t.length !== score.length) throw new RangeError(`times (${t.length}) and scores (${score.length}) differ in length`);
   if (!(Number.isInteger(minPoints) && minPoints >= 1)) throw new RangeError(`minPoints must be a positive integer (got ${minPoints})`);
-  const above = (j: number, level: number): boolean => Number.isFinite(score[j]) && score[j] > level;
+  const inHold = (x: number): boolean => holds.some((h) => h.from <= x && x <= h.to);
+  const above = (j: number, level: number): boolean => Number.isFinite(score[j]) && score[j] > level && !inHold(t[j]);
   let latest: { from: number; to: number } | undefined;
   let before = -Infinity; // the highest score before point k
   for (let k = 0; k + minPoints <= t.length; k++) {

@@ -69,6 +69,15 @@ describe('newHighFrom', () => {
     assert.equal(newHighFrom(t(5), [20, 30, 5, 31, 32], 3), undefined, '31, 32: two points');
     assert.deepEqual(newHighFrom(t(5), [20, 30, 5, 31, 32], 2), { from: 3, to: 4 });
   });
+  it('what an event does inside its hold is the event\'s: it raises the yardstick and is no run', () => {
+    //          symptom      restart's hold 4..6   after
+    const s = [20, 30, 28, 10, 40, 45, 44, 12, 20, 25];
+    assert.deepEqual(newHighFrom(t(s.length), s, 3), { from: 4, to: 6 }, 'without the hold: the restart\'s burst');
+    assert.equal(newHighFrom(t(s.length), s, 3, [{ from: 4, to: 6 }]), undefined, 'with it: nothing after it rises above 45');
+    const later = [...s, 46, 47, 50];
+    assert.deepEqual(newHighFrom(t(later.length), later, 3, [{ from: 4, to: 6 }]), { from: 10, to: 12 }, 'above the restart\'s peak');
+    assert.equal(newHighFrom(t(later.length), later, 3, [{ from: 4, to: 6 }, { from: 11, to: 20 }]), undefined, 'a run cut by a later hold');
+  });
   it('a gap (NaN) is no point above anything; fewer points than the persistence: none', () => {
     assert.equal(newHighFrom(t(6), [20, 30, 5, 31, NaN, 33], 2), undefined);
     assert.equal(newHighFrom(t(2), [1, 2], 3), undefined);
