@@ -73,6 +73,20 @@ function orderRow(i: number, m: string, o: { busy: number; bp: number; sourceBp:
   ];
 }
 
+/** tm-up and tm-down running `orders` (one point a minute): `row`'s first 300 minutes stored as history, a z-score
+ *  fitted on tm-up's (opening level 6, keep-open 3), and a watcher with a 30-min quiet period and a 5-min sustained
+ *  rule; `rows(a, b)` gives minutes a..b-1 to insert later. */
+async function symptomWatch(store: Store, row: (i: number) => Sample[], maxRowsPerStep: number): Promise<{ rows: (a: number, b: number) => Sample[]; w: Watcher }> {
+  const rows = (a: number, b: number): Sample[] => Array.from({ length: b - a }, (_, k) => row(a + k)).flat();
+  await store.insertSamples(rows(0, 300));
+  await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
+  const det = createDetector('zscore');
+  await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+  det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
+  const w = await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, maxRowsPerStep });
+  return { rows, w };
+}
+
 async function drain(w: Watcher): Promise<number> {
   let n = 0;
   for (let r = await w.step(); r.progressed; r = await w.step()) n += r.scored;
@@ -460,13 +474,7 @@ describe('watcher (product path)', () => {
         const flicker = m === 'tm-up' && i >= 338 && i % 3 === 0;
         return orderRow(i, m, { busy: sink || flicker ? 960 : 300 + (i % 7) * 5, bp: waits ? 700 : 20 + (i % 5), sourceBp: waits ? 700 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) });
       });
-      const rows = (a: number, b: number): Sample[] => Array.from({ length: b - a }, (_, k) => row(a + k)).flat();
-      await store.insertSamples(rows(0, 300));
-      await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
-      const det = createDetector('zscore');
-      await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
-      det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
-      const w = await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, maxRowsPerStep: 2 });
+      const { rows, w } = await symptomWatch(store, row, 2);
       await drain(w);
       await store.insertSamples(rows(300, 337));
       await drain(w);
@@ -503,13 +511,7 @@ describe('watcher (product path)', () => {
         const own = m === 'tm-up' && i >= 334 && i < 350;
         return orderRow(i, m, { busy: sink || own ? 960 : 300 + (i % 7) * 5, bp: waits ? 40 : 20 + (i % 5), sourceBp: waits ? 150 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) });
       });
-      const rows = (a: number, b: number): Sample[] => Array.from({ length: b - a }, (_, k) => row(a + k)).flat();
-      await store.insertSamples(rows(0, 300));
-      await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
-      const det = createDetector('zscore');
-      await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
-      det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
-      const w = await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, maxRowsPerStep: 1 });
+      const { rows, w } = await symptomWatch(store, row, 1);
       await drain(w);
       await store.insertSamples(rows(300, 333));
       await drain(w);
@@ -542,13 +544,7 @@ describe('watcher (product path)', () => {
         const flicker = m === 'tm-up' && i >= 342 && i % 3 === 0;
         return orderRow(i, m, { busy: sink || flicker ? 960 : 300 + (i % 7) * 5, bp: waits ? 700 : 20 + (i % 5), sourceBp: waits ? 700 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) });
       });
-      const rows = (a: number, b: number): Sample[] => Array.from({ length: b - a }, (_, k) => row(a + k)).flat();
-      await store.insertSamples(rows(0, 300));
-      await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
-      const det = createDetector('zscore');
-      await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
-      det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
-      const w = await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, maxRowsPerStep: 2 });
+      const { rows, w } = await symptomWatch(store, row, 2);
       await drain(w);
       await store.insertSamples(rows(300, 342));
       await drain(w);
