@@ -74,7 +74,7 @@ const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalle
 
 /** The stretches in which the events hold `machine`'s incidents: each holding event from its start to its hold's end
  *  (holdEnd); none when events hold nothing (grace 0). */
-function holdWindows(events: readonly FlinkEvent[], machine: string, graceMs: number): HoldWindow[] {
+export function holdWindows(events: readonly FlinkEvent[], machine: string, graceMs: number): HoldWindow[] {
   if (graceMs <= 0) return [];
   return events.filter((e) => !NOT_HOLDING.has(e.kind)).map((e) => ({ from: e.ts, to: holdEnd(e, machine, events, graceMs) }));
 }
@@ -129,34 +129,32 @@ async function scoresOf(store: Store, i: Incident, now: number, o: EnrichOptions
 }
 
 /** The start of a held incident's latest run that outgrew what the events did to it (src/inspect/outgrow.ts), after
- *  the hold that ends at `until`: read from its scores up to the data time `now`; the later events' holds (holdEnd) are
- *  the other stretches that neither count nor page. */
-async function outgrown(store: Store, i: Incident, until: number, events: FlinkEvent[], graceMs: number, now: number, o: EnrichOptions): Promise<number | undefined> {
+ *  the hold that ends at `until`: read from its scores up to the data time `now`; the later events' holds (`holds`,
+ *  holdWindows) are the other stretches that neither count nor page. */
+async function outgrown(store: Store, i: Incident, until: number, holds: readonly HoldWindow[], now: number, o: EnrichOptions): Promise<number | undefined> {
   const { t, score } = await scoresOf(store, i, now, o);
-  const holds = holdWindows(events, i.machine, graceMs).filter((h) => h.to > until);
-  return outgrownFrom(t, score, until, o.minPoints ?? PERSIST_POINTS, holds);
+  return outgrownFrom(t, score, until, o.minPoints ?? PERSIST_POINTS, holds.filter((h) => h.to > until));
 }
 
 /** The updates of a paged incident: the data times at which it notifies the operator again, oldest first — `sent`
  *  (those already sent, kept as they are) and the renewals after the last of them that qualify (nextUpdate). */
 export function updatesOf(i: Incident, events: FlinkEvent[], graceMs: number, pagedAt: number | undefined, afterMs: number, sent: readonly number[] = []): number[] {
+  const holds = holdWindows(events, i.machine, graceMs);
   const out = [...sent];
-  for (let r; (r = nextUpdate(i, events, graceMs, pagedAt, afterMs, out)); ) out.push(r.at);
+  for (let r; (r = nextUpdate(i, holds, pagedAt, afterMs, out)); ) out.push(r.at);
   return out;
 }
 
 /** The next renewal of a paged incident that notifies the operator, after the notifications `sent` (undefined: none;
  *  none before it pages). A renewal qualifies when it met the opening rule after the page (`pagedAt`; the renewal that
- *  paged a held incident is that page, not an update), when no event's grace period holds its run (an event from the
- *  grace period before the run's start up to it, as holdingEvent judges a later run), when it is not in `skip` (the
+ *  paged a held incident is that page, not an update), when no event's hold covers its run's start (`holds`:
+ *  holdWindows — an event from its grace period before the start up to it, as holdingEvent judges a later run), when it is not in `skip` (the
  *  starts of renewals judged another incident's symptom: enrich), and when enough time has passed since the last
  *  notification: `afterMs` after the page, doubling with each update sent. An incident still open when a second
  *  hotspot starts on its machine tells the operator; one that flaps (an unsettled machine after a failover renews
  *  every minute) soon falls silent; the after-effects of a restart inside it do not notify. */
-export function nextUpdate(i: Incident, events: FlinkEvent[], graceMs: number, pagedAt: number | undefined, afterMs: number, sent: readonly number[], skip: ReadonlySet<number> = new Set()): Renewal | undefined {
+export function nextUpdate(i: Incident, holds: readonly HoldWindow[], pagedAt: number | undefined, afterMs: number, sent: readonly number[], skip: ReadonlySet<number> = new Set()): Renewal | undefined {
   if (pagedAt === undefined) return undefined;
-  // an event holds a renewal's run that began in its hold (holdEnd), as holdingEvent judges an open incident's later run
-  const holds = holdWindows(events, i.machine, graceMs);
   const held = (from: number): boolean => holds.some((h) => h.from <= from && from <= h.to);
   const last = Math.max(pagedAt, ...sent);
   const wait = afterMs * 2 ** sent.length;
@@ -248,6 +246,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   const cause = fromGraph !== undefined ? fromGraph : await causeOf(store, i, incidents);
   const holder = holdingEvent(i, events, grace);
   const until = holder ? holdEnd(holder, i.machine, events, grace) : -Infinity;
+  const holds = holdWindows(events, i.machine, grace);
   let host = symptomOf(i, cause, incidents, isSymptom);
   // a job's checkpoints or event time that moved on every machine of the job come from the hotspot that opened first
   // in it — unless an event explains the disturbance (a restart or a failed checkpoint moves them job-wide too). The
@@ -265,20 +264,25 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   const judged = !wasPaged && host === null && (holder !== null || wasSymptom);
   let run: number | undefined;
   if (judged) {
-    // the runs that could page it, each judged over itself: the sustained run; then, held, the run that outgrew the
-    // holds, or, a symptom, the run that rose above everything it scored as one (src/inspect/outgrow.ts)
-    const runs: (() => Promise<{ from: number; to?: number } | undefined>)[] = [async () => (i.sustainedFrom !== undefined && pagesNow(i, until, now) ? { from: i.sustainedFrom } : undefined)];
-    if (holder) runs.push(async () => { const from = now >= until ? await outgrown(store, i, until, events, grace, now, o) : undefined; return from !== undefined ? { from } : undefined; });
-    else runs.push(async () => { const { t, score } = await scoresOf(store, i, now, o); return newHighFrom(t, score, o.minPoints ?? PERSIST_POINTS, holdWindows(events, i.machine, grace)); });
-    let read: string | null = null; // what the last run judged read as
-    for (const next of runs) {
-      const r = await next();
-      if (r === undefined) continue;
-      // over the run: the sustained length from its start (never past the data seen), or the run that rose above
-      read = await runSymptomOf(store, i, r.from, r.to ?? (sustain > 0 ? Math.min(now, r.from + sustain) : now), incidents, isSymptom, o.rootCause);
-      if (read === null) {
-        run = r.from;
-        break;
+    // over a run: from its start the sustained length (never past the data seen), or up to where it stopped rising
+    const readRun = (r: { from: number; to?: number }): Promise<string | null> => runSymptomOf(store, i, r.from, r.to ?? (sustain > 0 ? Math.min(now, r.from + sustain) : now), incidents, isSymptom, o.rootCause);
+    // the sustained run first; when it does not page, held, the run that outgrew the holds, or, a symptom, the run
+    // that rose above everything it scored as one (src/inspect/outgrow.ts). `read`: what the last run judged read as
+    const sustained = i.sustainedFrom !== undefined && pagesNow(i, until, now) ? { from: i.sustainedFrom } : undefined;
+    let read = sustained ? await readRun(sustained) : null;
+    if (sustained && read === null) run = sustained.from;
+    else {
+      let other: { from: number; to?: number } | undefined;
+      if (!holder) {
+        const { t, score } = await scoresOf(store, i, now, o);
+        other = newHighFrom(t, score, o.minPoints ?? PERSIST_POINTS, holds);
+      } else if (now >= until) {
+        const from = await outgrown(store, i, until, holds, now, o);
+        other = from !== undefined ? { from } : undefined;
+      }
+      if (other) {
+        read = await readRun(other);
+        if (read === null) run = other.from;
       }
     }
     // no run of its own: a symptom of what its run reads, else (not held) of what it was
@@ -295,7 +299,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   const notified = pagedAt ?? (wasPaged ? pagedBefore : undefined);
   const updates = [...sent];
   const skip = new Set<number>();
-  for (let r; (r = nextUpdate(i, events, grace, notified, o.updateAfterMs ?? 600_000, updates, skip)); ) {
+  for (let r; (r = nextUpdate(i, holds, notified, o.updateAfterMs ?? 600_000, updates, skip)); ) {
     if ((await runSymptomOf(store, i, r.from, r.at, incidents, isSymptom, o.rootCause)) !== null) skip.add(r.from);
     else updates.push(r.at);
   }

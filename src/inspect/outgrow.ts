@@ -54,15 +54,18 @@ export function newHighFrom(t: ArrayLike<number>, score: ArrayLike<number>, minP
   if (!(Number.isInteger(minPoints) && minPoints >= 1)) throw new RangeError(`minPoints must be a positive integer (got ${minPoints})`);
   const inHold = (x: number): boolean => holds.some((h) => h.from <= x && x <= h.to);
   const above = (j: number, level: number): boolean => Number.isFinite(score[j]) && score[j] > level && !inHold(t[j]);
-  let latest: { from: number; to: number } | undefined;
-  let before = -Infinity; // the highest score before point k
-  for (let k = 0; k + minPoints <= t.length; k++) {
-    if (before > -Infinity) {
-      let end = k;
-      while (end < t.length && above(end, before)) end++;
-      if (end - k >= minPoints) latest = { from: t[k], to: t[end - 1] };
-    }
-    if (Number.isFinite(score[k])) before = Math.max(before, score[k]);
+  // before[k]: the highest score before point k (-Infinity: nothing came before it)
+  const before = new Float64Array(t.length);
+  for (let k = 0, m = -Infinity; k < t.length; k++) {
+    before[k] = m;
+    if (Number.isFinite(score[k])) m = Math.max(m, score[k]);
   }
-  return latest;
+  // the latest start whose first minPoints points rise above what came before it; one pass back, minPoints per start
+  for (let k = t.length - minPoints; k >= 0; k--) {
+    if (before[k] === -Infinity) break; // nor anything earlier
+    let end = k;
+    while (end < t.length && above(end, before[k])) end++;
+    if (end - k >= minPoints) return { from: t[k], to: t[end - 1] };
+  }
+  return undefined;
 }

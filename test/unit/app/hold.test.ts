@@ -138,10 +138,10 @@ describe('updates of a paged incident (src/app/enrich.ts updatesOf)', () => {
     assert.deepEqual(updatesOf(flaps, [], 10 * MIN, 100 * MIN, 10 * MIN, [105 * MIN]), [105 * MIN, 132 * MIN, 173 * MIN]);
   });
   it('a renewal judged another incident\'s symptom (skip) is passed over; the next one is timed from the last sent', () => {
-    assert.equal(nextUpdate(renewed, [], 10 * MIN, 100 * MIN, 10 * MIN, [])?.from, 120 * MIN);
-    assert.equal(nextUpdate(renewed, [], 10 * MIN, 100 * MIN, 10 * MIN, [], new Set([120 * MIN]))?.from, 140 * MIN, '41 min after the page');
-    assert.equal(nextUpdate(renewed, [], 10 * MIN, 100 * MIN, 10 * MIN, [121 * MIN], new Set([140 * MIN])), undefined);
-    assert.equal(nextUpdate(renewed, [], 10 * MIN, undefined, 10 * MIN, []), undefined, 'not paged: none');
+    assert.equal(nextUpdate(renewed, [], 100 * MIN, 10 * MIN, [])?.from, 120 * MIN);
+    assert.equal(nextUpdate(renewed, [], 100 * MIN, 10 * MIN, [], new Set([120 * MIN]))?.from, 140 * MIN, '41 min after the page');
+    assert.equal(nextUpdate(renewed, [], 100 * MIN, 10 * MIN, [121 * MIN], new Set([140 * MIN])), undefined);
+    assert.equal(nextUpdate(renewed, [], undefined, 10 * MIN, []), undefined, 'not paged: none');
   });
   it('a renewal whose run began in an event\'s grace period is that event\'s after-effect: no update', () => {
     const u = (events: FlinkEvent[], grace = 10 * MIN): number[] => updatesOf(renewed, events, grace, 100 * MIN, 10 * MIN);

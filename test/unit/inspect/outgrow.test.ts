@@ -84,4 +84,33 @@ describe('newHighFrom', () => {
     assert.throws(() => newHighFrom(t(2), [1], 1), RangeError);
     assert.throws(() => newHighFrom(t(2), [1, 2], 0), RangeError);
   });
+  it('a long steady rise: the latest start, up to where the rise stops', () => {
+    const rise = Array.from({ length: 5000 }, (_, k) => k);
+    assert.deepEqual(newHighFrom(t(rise.length), rise, 3), { from: 4997, to: 4999 }, 'each point is above all before it');
+    assert.deepEqual(newHighFrom(t(rise.length + 2), [...rise, 0, 0], 3), { from: 4997, to: 4999 });
+  });
+  it('agrees with the rule read literally: every start, each run scanned to its end, the latest kept', () => {
+    // the definition, quadratic: from each start k, the points above the highest score before k, outside the holds
+    const literal = (s: number[], m: number, holds: { from: number; to: number }[]): { from: number; to: number } | undefined => {
+      let latest: { from: number; to: number } | undefined;
+      for (let k = 1; k < s.length; k++) {
+        const before = Math.max(...s.slice(0, k).filter(Number.isFinite));
+        if (before === -Infinity) continue;
+        let end = k;
+        while (end < s.length && Number.isFinite(s[end]) && s[end] > before && !holds.some((h) => h.from <= end && end <= h.to)) end++;
+        if (end - k >= m) latest = { from: k, to: end - 1 };
+      }
+      return latest;
+    };
+    let seed = 7;
+    const rand = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 1 + Math.floor(rand() * 40);
+      // a noisy drift up or down, in whole numbers (ties), with gaps; sometimes a hold
+      const s = Array.from({ length: n }, (_, k) => (rand() < 0.05 ? NaN : Math.round(k * (rand() - 0.3) + 10 * rand())));
+      const holds = rand() < 0.5 ? [{ from: Math.floor(rand() * n), to: Math.floor(rand() * n) + 3 }] : [];
+      const m = 1 + Math.floor(rand() * 4);
+      assert.deepEqual(newHighFrom(t(n), s, m, holds), literal(s, m, holds), `trial ${trial}: ${JSON.stringify({ s, m, holds })}`);
+    }
+  });
 });
