@@ -5,16 +5,17 @@
 import type { Contribution, Incident, IncidentDetail, Renewal } from '../core/incident.js';
 import type { FlinkEvent } from '../core/event.js';
 import type { Store } from '../store/store.js';
-import { jobMovers } from '../inspect/explain.js';
+import { contributions, jobMovers } from '../inspect/explain.js';
 import { backpressureCause, jobWideSymptomOf, ledByJob, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../inspect/propagation.js';
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
 import { effectFrom, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
 import { COLLECT_EVENTS, dataGapOf } from '../core/outage.js';
-import { newHighFrom, outgrownFrom, type HoldWindow } from '../inspect/outgrow.js';
+import { newHighFrom, outgrownFrom, runAboveHolds, type HoldWindow } from '../inspect/outgrow.js';
 import { PERSIST_POINTS } from '../inspect/levels.js';
 
 export interface EnrichOptions {
-  /** Baseline before the onset against which per-job metrics are compared. Default 1 h. */
+  /** Baseline before the onset against which per-job metrics (the movers) and a renewal's metrics (what led it) are
+   *  compared. Default 1 h. */
   jobBaselineMs?: number;
   /** An event on the machine (or cluster-wide) within this long before the onset holds the incident's page until
    *  the grace period ends; it pages then only if it is still active. Default 10 min; 0 = events never hold. */
@@ -201,16 +202,34 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
   return backpressureCause(i, { jobsOn: (m) => placement.get(m) ?? [], machines: [i.machine, ...peers], activity: (m) => activity.get(m) ?? null, incidents });
 }
 
+/** What led a run of incident `i` from `from` to `to`: each metric's share of its deviation (src/inspect/explain.ts)
+ *  from the machine's baseline before the incident's onset (`baselineMs` long), over the metrics `names` the scorer
+ *  explained the incident with; [] when either stretch has no data. */
+async function runExplanation(store: Store, i: Incident, names: readonly string[], from: number, to: number, baselineMs: number): Promise<Contribution[]> {
+  if (names.length === 0) return [];
+  const before = await store.series(i.machine, [...names], i.onset - baselineMs, i.onset - 1);
+  const run = await store.series(i.machine, [...names], from, to);
+  return before.timestamps.length && run.timestamps.length ? contributions(run.channels, before.values, run.values) : [];
+}
+
 /** The incident that a run of incident `i` from `from` to `to` is a symptom of (null: none): the cause read over that
  *  run alone, as for a new incident. Over a long incident the cause is diluted: an incident held by a failover can
  *  stay open until a hotspot elsewhere back-pressures its machine, and a symptom can linger at the keep-open level
  *  after the back-pressure ended — over the whole incident the bottleneck is then busy only part of the time and
- *  names nothing, which would page it; over the run that would page it, it is the cause. */
-async function runSymptomOf(store: Store, i: Incident, from: number, to: number, incidents: readonly Incident[], isSymptom: (id: string) => boolean, o: EnrichOptions['rootCause']): Promise<string | null> {
+ *  names nothing, which would page it; over the run that would page it, it is the cause. With `jobWide` (a renewal:
+ *  no event holds it), a run led by its job's own metrics — what led it read over the run (runExplanation) — while an
+ *  earlier incident elsewhere in the job is open is that incident's too (jobWideSymptomOf), as a new incident is. */
+async function runSymptomOf(store: Store, i: Incident, from: number, to: number, incidents: readonly Incident[], isSymptom: (id: string) => boolean, o: EnrichOptions['rootCause'], jobWide?: { names: readonly string[]; baselineMs: number }): Promise<string | null> {
   const { resolvedAt: _r, ...open } = i;
   const run: Incident = { ...open, onset: from, lastSeen: Math.max(from, to) };
   const fromGraph = await graphCauseOf(store, run, incidents, o);
-  return symptomOf(run, fromGraph !== undefined ? fromGraph : await causeOf(store, run, incidents), incidents, isSymptom);
+  const cause = fromGraph !== undefined ? fromGraph : await causeOf(store, run, incidents);
+  const host = symptomOf(run, cause, incidents, isSymptom);
+  if (host !== null || !jobWide) return host;
+  const led = await runExplanation(store, i, jobWide.names, from, to, jobWide.baselineMs);
+  if (!ledByJob(led)) return null;
+  const placement = await store.placements();
+  return jobWideSymptomOf(run, led, cause, incidents, (m) => placement.get(m) ?? [], isSymptom);
 }
 
 /**
@@ -292,15 +311,22 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   // when it pages here: at the point that opened it, unless a hold or being a symptom kept it from paging then — then
   // now (the step's data time: an upper bound when a step covers many points). Once paged, the caller keeps the time.
   const pagedAt = paged && !wasPaged ? (holder === null && !wasSymptom ? i.openedAt ?? now : now) : undefined;
-  // a renewal that is another incident's symptom over its run (back-pressure from a hotspot elsewhere) does not notify:
-  // it is that hotspot's, which pages on its own. Read over the run that met the opening rule (from its start to the
-  // point that renewed it), as a new incident is when it opens: a reading that can no longer change as the data goes
-  // on — over a longer stretch the cause would dilute once the back-pressure ends, and the update go out late
+  // a renewal that is another incident's symptom over its run (back-pressure from a hotspot elsewhere; or led by its
+  // job's checkpoints or event time while a hotspot elsewhere in the job is open) does not notify: it is that
+  // hotspot's, which pages on its own. Read over the run that met the opening rule (from its start to the point that
+  // renewed it), as a new incident is when it opens: a reading that can no longer change as the data goes on — over a
+  // longer stretch the cause would dilute once the back-pressure ends, and the update go out late
   const notified = pagedAt ?? (wasPaged ? pagedBefore : undefined);
+  // A renewal after an event's hold is the event's after-effect (the catch-up once a failover's hold is over) unless
+  // its run rose above everything the holds saw on the incident (runAboveHolds): read once, when one could be
   const updates = [...sent];
   const skip = new Set<number>();
+  let scores: { t: number[]; score: number[] } | undefined;
   for (let r; (r = nextUpdate(i, holds, notified, o.updateAfterMs ?? 600_000, updates, skip)); ) {
-    if ((await runSymptomOf(store, i, r.from, r.at, incidents, isSymptom, o.rootCause)) !== null) skip.add(r.from);
+    const from = r.from;
+    if (holds.some((h) => h.to < from)) scores ??= await scoresOf(store, i, now, o);
+    const afterEffect = scores !== undefined && !runAboveHolds(scores.t, scores.score, r.from, r.at, holds);
+    if (afterEffect || (await runSymptomOf(store, i, r.from, r.at, incidents, isSymptom, o.rootCause, { names: explanation.map((c) => c.name), baselineMs: base })) !== null) skip.add(r.from);
     else updates.push(r.at);
   }
   return {

@@ -69,3 +69,26 @@ export function newHighFrom(t: ArrayLike<number>, score: ArrayLike<number>, minP
   }
   return undefined;
 }
+
+/**
+ * Whether a renewal's run [from, to] of a paged incident rose above what the events did to it: every point of the run
+ * scores above every point of the incident that lay inside an event's hold before the run (true when none did: no
+ * event disturbed it). After a failover or restart an open incident renews on the event's after-effects — the
+ * catch-up once the hold is over — which tell the operator nothing new; a second hotspot rises above them.
+ * t (n,), score (n,): the incident's scores oldest first; holds: the events' holds on it.
+ */
+export function runAboveHolds(t: ArrayLike<number>, score: ArrayLike<number>, from: number, to: number, holds: readonly HoldWindow[]): boolean {
+  if (t.length !== score.length) throw new RangeError(`times (${t.length}) and scores (${score.length}) differ in length`);
+  let yardstick = -Infinity; // the highest score inside a hold before the run
+  for (let k = 0; k < t.length && t[k] < from; k++) {
+    if (Number.isFinite(score[k]) && holds.some((h) => h.from <= t[k] && t[k] <= h.to)) yardstick = Math.max(yardstick, score[k]);
+  }
+  if (yardstick === -Infinity) return true;
+  let seen = 0;
+  for (let k = 0; k < t.length; k++) {
+    if (t[k] < from || t[k] > to) continue;
+    if (!(Number.isFinite(score[k]) && score[k] > yardstick)) return false;
+    seen++;
+  }
+  return seen > 0;
+}

@@ -193,3 +193,31 @@ describe('a held incident that outgrows what the event did pages (src/app/enrich
     assert.equal(d.paged, false);
   });
 });
+
+describe('a renewal after an event\'s hold notifies only above what the event did (src/app/enrich.ts, runAboveHolds)', () => {
+  // tm-1's hotspot paged at 100; a restart at 120 disturbs it (scores up to 40 in its hold, 120–130); the incident
+  // stays open and renews at 140 (the run 140–142): an after-effect when the run stays below 40, an update above it
+  const paged = async (run: number[], o: { events?: FlinkEvent[] } = {}) => {
+    const store = new SqliteStore(':memory:');
+    try {
+      await store.insertEvents(o.events ?? [restart(120 * MIN)]);
+      const before = [20, 25, 22, 18, 9, 8].map((score, k) => ({ t: (100 + k) * MIN, score }));
+      const hold = [35, 40, 30, 20, 15, 12, 10, 9, 9, 9, 9].map((score, k) => ({ t: (120 + k) * MIN, score }));
+      const renewed = run.map((score, k) => ({ t: (140 + k) * MIN, score }));
+      await store.commitStep({ scores: [{ machine: 'tm-1', points: [...before, ...hold, ...renewed] }], modelId: null, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
+      const i = inc({ type: 'sustained-high', openedAt: 100 * MIN, lastSeen: 142 * MIN, renewals: [{ from: 140 * MIN, at: 142 * MIN }] });
+      return await enrich(store, i, [], [i], 142 * MIN, true, { eventGraceMs: 10 * MIN, updateAfterMs: 10 * MIN }, () => undefined, 100 * MIN);
+    } finally {
+      await store.close();
+    }
+  };
+  it('a run below the restart\'s peak is its after-effect: no update', async () => {
+    assert.equal((await paged([30, 35, 38])).updates, undefined);
+  });
+  it('a run above it is a second hotspot: an update', async () => {
+    assert.deepEqual((await paged([45, 50, 55])).updates, [142 * MIN]);
+  });
+  it('without an event the same run is an update', async () => {
+    assert.deepEqual((await paged([30, 35, 38], { events: [] })).updates, [142 * MIN]);
+  });
+});

@@ -461,6 +461,51 @@ describe('watcher (product path)', () => {
     assert.deepEqual(own.up[0].updates, [own.up[0].renewals![0].at], 'hot again on its own: an update');
   });
 
+  it('a paged incident that renews on its job\'s checkpoints while a hotspot elsewhere in the job is open sends no update', async () => {
+    // tm-up's own CPU hotspot (310–319) pages; it goes quiet for 4 min (the segment closes, the incident stays open).
+    // tm-hot's CPU climbs from 322; from 324 the orders job's checkpoints slow on every machine that runs it (a
+    // job-wide metric): tm-up renews on the checkpoints alone — tm-hot's. Without a hotspot elsewhere the same
+    // renewal is an update (a job that slows with no hotspot anywhere tells), and so is tm-up hot on its own again
+    const run = async (o: { hot: boolean; ckpt: boolean; upAgain: boolean }): Promise<Awaited<ReturnType<Store['incidents']>>['items']> => {
+      const store = new SqliteStore(':memory:');
+      try {
+        const row = (i: number): Sample[] => ['tm-up', 'tm-hot'].flatMap((m) => {
+          const hot = (m === 'tm-up' && ((i >= 310 && i < 320) || (o.upAgain && i >= 324 && i < 334))) || (o.hot && m === 'tm-hot' && i >= 322 && i < 345);
+          const cpu = Math.sin(i / 9) + ((i * 7) % 5) * 0.05 + (hot ? 20 : 0);
+          const ckpt = 800 + 40 * Math.cos(i / 7) + ((i * 3) % 4) * 10 + (o.ckpt && i >= 324 && i < 334 ? 300 : 0);
+          return [{ ts: at(i), machine: m, metric: 'cpu_load', value: cpu }, { ts: at(i), machine: m, metric: 'checkpoint_ms', value: ckpt }];
+        });
+        await store.insertSamples(Array.from({ length: 300 }, (_, k) => row(k)).flat());
+        await store.recordPlacement({ 'tm-up': ['orders'], 'tm-hot': ['orders'] }, at(0));
+        const det = createDetector('zscore');
+        await det.fit(await store.series('tm-up', ['cpu_load', 'checkpoint_ms'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+        const w = await Watcher.open(store, det, 6, null, { window: 32, resolveAfterMs: 5 * 60_000, maxRowsPerStep: 100 });
+        await drain(w);
+        await store.insertSamples(Array.from({ length: 60 }, (_, k) => row(300 + k)).flat());
+        await drain(w);
+        const up = (await store.incidents({ machine: 'tm-up' })).items;
+        assert.equal(up.length, 1);
+        assert.equal(up[0].paged, true, 'its own hotspot paged');
+        assert.equal(up[0].renewals?.length, 1, `renewed once (${JSON.stringify(up[0].renewals)})`);
+        assert.equal(up[0].renewals![0].from, at(324));
+        if (o.hot) {
+          const hot = (await store.incidents({ machine: 'tm-hot' })).items;
+          assert.equal(hot.length, 1);
+          assert.equal(hot[0].symptomOf, undefined, "tm-hot's incident is led by its own CPU");
+        }
+        return up;
+      } finally {
+        await store.close();
+      }
+    };
+    const [jobWide] = await run({ hot: true, ckpt: true, upAgain: false });
+    assert.equal(jobWide.updates, undefined, "led by the job's checkpoints while tm-hot's incident is open: no update");
+    const [alone] = await run({ hot: false, ckpt: true, upAgain: false });
+    assert.deepEqual(alone.updates, [alone.renewals![0].at], 'no hotspot elsewhere in the job: an update');
+    const [own] = await run({ hot: true, ckpt: false, upAgain: true });
+    assert.deepEqual(own.updates, [own.renewals![0].at], 'hot on its own CPU again: an update');
+  });
+
   it('a symptom without a run of its own stays a symptom after its cause ends: it does not page', async () => {
     // the slow sink on tm-down (330–337) holds up tm-up's source for 4 minutes (332–335), shorter than the sustained
     // rule (5): no sustained run. Then tm-up flickers every third minute, which keeps its incident open without a run

@@ -2,7 +2,7 @@
 // after the hold, minPoints consecutive points above every score the holds saw on the incident, outside any hold.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { newHighFrom, outgrownFrom } from '../../../src/inspect/outgrow.js';
+import { newHighFrom, outgrownFrom, runAboveHolds } from '../../../src/inspect/outgrow.js';
 
 // one point a minute from minute 0; the hold ends at minute 4
 const t = (n: number): number[] => Array.from({ length: n }, (_, k) => k);
@@ -112,5 +112,24 @@ describe('newHighFrom', () => {
       const m = 1 + Math.floor(rand() * 4);
       assert.deepEqual(newHighFrom(t(n), s, m, holds), literal(s, m, holds), `trial ${trial}: ${JSON.stringify({ s, m, holds })}`);
     }
+  });
+});
+
+describe('runAboveHolds', () => {
+  // a hold from minute 4 to 6 saw 30, 45, 20; the run 10–12 is judged against 45
+  const s = [5, 6, 7, 8, 30, 45, 20, 9, 8, 7, 50, 60, 44, 8];
+  it('every point of the run above the hold\'s highest score', () => {
+    assert.equal(runAboveHolds(t(s.length), s, 10, 11, [{ from: 4, to: 6 }]), true);
+    assert.equal(runAboveHolds(t(s.length), s, 10, 12, [{ from: 4, to: 6 }]), false, '44 is below 45');
+    assert.equal(runAboveHolds(t(s.length), [...s.slice(0, 11), NaN, 60, 8], 10, 12, [{ from: 4, to: 6 }]), false, 'a gap is not above it');
+  });
+  it('no hold before the run, or none that saw a point: nothing to rise above', () => {
+    assert.equal(runAboveHolds(t(s.length), s, 10, 12, []), true);
+    assert.equal(runAboveHolds(t(s.length), s, 10, 12, [{ from: 11, to: 13 }]), true, 'a hold after the run began is not before it');
+    assert.equal(runAboveHolds(t(s.length), s, 10, 12, [{ from: 4.2, to: 4.8 }]), true);
+  });
+  it('a run with no point is none; lengths must agree', () => {
+    assert.equal(runAboveHolds(t(s.length), s, 20, 22, [{ from: 4, to: 6 }]), false);
+    assert.throws(() => runAboveHolds([0, 1], [1], 0, 1, []), RangeError);
   });
 });
