@@ -250,7 +250,9 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  * previous step): one that lingers after its cause ended is not a hotspot of its own. In the
  * step that pages it, `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time for one that paged in an
  * earlier step. Its renewals after the page notify again (`updates`: `sent`, those sent in earlier steps, and the new
- * ones; nextUpdate), unless over its run a renewal is another incident's symptom.
+ * ones; nextUpdate), unless over its run a renewal is another incident's symptom (back-pressure from a hotspot
+ * elsewhere; or led by its job's checkpoints or event time while an earlier incident elsewhere in the job is open), or
+ * an event's after-effect (after the event's hold, its run no higher than what the hold saw: runAboveHolds).
  */
 export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, symptomHostOf: (id: string) => string | undefined = () => undefined, pagedBefore?: number, sent: readonly number[] = []): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
