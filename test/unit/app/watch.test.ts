@@ -93,6 +93,19 @@ async function drain(w: Watcher): Promise<number> {
   return n;
 }
 
+/** Two machines running the orders job, one sample a minute: 300 minutes of history (the z-score fitted on tm-up's
+ *  `channels`, threshold 6), then minutes 300–359 watched in one go (resolve after 5 quiet minutes). */
+async function renewWatch(store: Store, machines: [string, string], channels: string[], row: (i: number) => Sample[]): Promise<void> {
+  await store.insertSamples(Array.from({ length: 300 }, (_, k) => row(k)).flat());
+  await store.recordPlacement({ [machines[0]]: ['orders'], [machines[1]]: ['orders'] }, at(0));
+  const det = createDetector('zscore');
+  await det.fit(await store.series(machines[0], channels, 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+  const w = await Watcher.open(store, det, 6, null, { window: 32, resolveAfterMs: 5 * 60_000, maxRowsPerStep: 100 });
+  await drain(w);
+  await store.insertSamples(Array.from({ length: 60 }, (_, k) => row(300 + k)).flat());
+  await drain(w);
+}
+
 describe('watcher (product path)', () => {
   it('scores new samples once, persists and alerts incidents, and a new watcher continues after a restart', async () => {
     const hook = await receiver();
@@ -434,14 +447,7 @@ describe('watcher (product path)', () => {
           const waits = sink || (sinkSlow && m === 'tm-up' && i >= 324 && i < 334);
           return orderRow(i, m, { busy: own || sink ? 960 : 300 + (i % 7) * 5, bp: waits ? 700 : 20 + (i % 5), sourceBp: waits ? 700 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) });
         });
-        await store.insertSamples(Array.from({ length: 300 }, (_, k) => row(k)).flat());
-        await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
-        const det = createDetector('zscore');
-        await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
-        const w = await Watcher.open(store, det, 6, null, { window: 32, resolveAfterMs: 5 * 60_000, maxRowsPerStep: 100 });
-        await drain(w);
-        await store.insertSamples(Array.from({ length: 60 }, (_, k) => row(300 + k)).flat());
-        await drain(w);
+        await renewWatch(store, ['tm-up', 'tm-down'], ['busy_ms_per_s', 'backpressured_ms_per_s'], row);
         return { up: (await store.incidents({ machine: 'tm-up' })).items, down: (await store.incidents({ machine: 'tm-down' })).items, alerts: (await store.alerts({ limit: 100 })).map((a) => `${a.incidentId}:${a.kind}`) };
       } finally {
         await store.close();
@@ -475,14 +481,7 @@ describe('watcher (product path)', () => {
           const ckpt = 800 + 40 * Math.cos(i / 7) + ((i * 3) % 4) * 10 + (o.ckpt && i >= 324 && i < 334 ? 300 : 0);
           return [{ ts: at(i), machine: m, metric: 'cpu_load', value: cpu }, { ts: at(i), machine: m, metric: 'checkpoint_ms', value: ckpt }];
         });
-        await store.insertSamples(Array.from({ length: 300 }, (_, k) => row(k)).flat());
-        await store.recordPlacement({ 'tm-up': ['orders'], 'tm-hot': ['orders'] }, at(0));
-        const det = createDetector('zscore');
-        await det.fit(await store.series('tm-up', ['cpu_load', 'checkpoint_ms'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
-        const w = await Watcher.open(store, det, 6, null, { window: 32, resolveAfterMs: 5 * 60_000, maxRowsPerStep: 100 });
-        await drain(w);
-        await store.insertSamples(Array.from({ length: 60 }, (_, k) => row(300 + k)).flat());
-        await drain(w);
+        await renewWatch(store, ['tm-up', 'tm-hot'], ['cpu_load', 'checkpoint_ms'], row);
         const up = (await store.incidents({ machine: 'tm-up' })).items;
         assert.equal(up.length, 1);
         assert.equal(up[0].paged, true, 'its own hotspot paged');
