@@ -250,11 +250,12 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  * previous step): one that lingers after its cause ended is not a hotspot of its own. In the
  * step that pages it, `pagedAt` says when (src/core/incident.ts); `pagedBefore` is that time for one that paged in an
  * earlier step. Its renewals after the page notify again (`updates`: `sent`, those sent in earlier steps, and the new
- * ones; nextUpdate), unless over its run a renewal is another incident's symptom (back-pressure from a hotspot
- * elsewhere; or led by its job's checkpoints or event time while an earlier incident elsewhere in the job is open), or
- * an event's after-effect (after the event's hold, its run no higher than what the hold saw: runAboveHolds).
+ * ones; nextUpdate; `muted`, those judged to send none in earlier steps, are not read again), unless over its run a
+ * renewal is another incident's symptom (back-pressure from a hotspot elsewhere; or led by its job's checkpoints or
+ * event time while an earlier incident elsewhere in the job is open), or an event's after-effect (after the event's
+ * hold, its run no higher than what the hold saw: runAboveHolds).
  */
-export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, symptomHostOf: (id: string) => string | undefined = () => undefined, pagedBefore?: number, sent: readonly number[] = []): Promise<IncidentDetail> {
+export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, symptomHostOf: (id: string) => string | undefined = () => undefined, pagedBefore?: number, sent: readonly number[] = [], muted: readonly number[] = []): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
   const grace = o.eventGraceMs ?? 600_000;
   const sustain = o.sustainMs ?? 600_000;
@@ -322,7 +323,8 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   // A renewal after an event's hold is the event's after-effect (the catch-up once a failover's hold is over) unless
   // its run rose above everything the holds saw on the incident (runAboveHolds): read once, when one could be
   const updates = [...sent];
-  const skip = new Set<number>();
+  const kept = new Set((i.renewals ?? []).map((r) => r.from));
+  const skip = new Set(muted.filter((from) => kept.has(from))); // judged in an earlier step: not read again
   let scores: { t: number[]; score: number[] } | undefined;
   for (let r; (r = nextUpdate(i, holds, notified, o.updateAfterMs ?? 600_000, updates, skip)); ) {
     const from = r.from;
@@ -340,6 +342,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
     paged,
     ...(pagedAt !== undefined ? { pagedAt } : {}),
     ...(updates.length ? { updates } : {}),
+    ...(skip.size ? { muted: [...skip].sort((a, b) => a - b) } : {}),
     ...(host !== null ? { symptomOf: host } : {}),
     ...(host === null && !paged && holder ? { afterEffectOf: holder.id } : {}),
   };

@@ -107,7 +107,7 @@ export class Watcher {
     const active = (await store.activeIncidents()).filter((r) => owns(r.machine)).sort((a, b) => num(a.id) - num(b.id));
     w.tracker.restore(active.map((r) => ({ id: r.id, machine: r.machine, state: 'open', type: r.type, onset: r.onset, lastSeen: r.lastSeen, ...(r.lastHigh !== undefined ? { lastHigh: r.lastHigh } : {}), ...(r.sustainedFrom !== undefined ? { sustainedFrom: r.sustainedFrom } : {}), ...(r.openedAt !== undefined ? { openedAt: r.openedAt } : {}), ...(r.renewals?.length ? { renewals: r.renewals.map((x) => ({ ...x })) } : {}), peak: r.peak, segments: r.segments })), Number(await store.meta(`${o.metaPrefix ?? ''}nextIncident`) ?? 1));
     for (const r of active) {
-      w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged, ...(typeof r.pagedAt === 'number' ? { pagedAt: r.pagedAt } : {}), ...(r.updates?.length ? { updates: r.updates } : {}), ...(r.symptomOf ? { symptomOf: r.symptomOf } : {}), ...(r.afterEffectOf ? { afterEffectOf: r.afterEffectOf } : {}) });
+      w.details.set(r.id, { explanation: r.explanation, jobs: r.jobs, movers: r.movers, cause: r.cause, events: r.events, paged: r.paged, ...(typeof r.pagedAt === 'number' ? { pagedAt: r.pagedAt } : {}), ...(r.updates?.length ? { updates: r.updates } : {}), ...(r.muted?.length ? { muted: r.muted } : {}), ...(r.symptomOf ? { symptomOf: r.symptomOf } : {}), ...(r.afterEffectOf ? { afterEffectOf: r.afterEffectOf } : {}) });
       w.scorer.explanations.set(r.id, r.explanation);
     }
     const mine = (await store.machineStatus()).filter((st) => owns(st.machine));
@@ -184,7 +184,7 @@ export class Watcher {
       const wasPaged = held?.paged ?? false;
       const pagedBefore = wasPaged && typeof held?.pagedAt === 'number' ? held.pagedAt : undefined;
       const sent = held?.updates ?? [];
-      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs, sustainMs: sustainMsOf(this.o), stepScores }, (id) => this.details.get(id)?.symptomOf ?? undefined, pagedBefore, sent);
+      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs, sustainMs: sustainMsOf(this.o), stepScores }, (id) => this.details.get(id)?.symptomOf ?? undefined, pagedBefore, sent, held?.muted ?? []);
       // once paged, the time it paged stays (enrich sets it in the step that pages it); an update sent stays sent
       const fresh = (e.updates ?? []).slice(sent.length);
       const d = { ...e, ...(pagedBefore !== undefined ? { pagedAt: pagedBefore } : {}), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };

@@ -142,6 +142,10 @@ export interface IncidentDetail {
    *  (Incident.renewals) after the page that no event's grace period held and that are no other incident's symptom
    *  (src/app/enrich.ts nextUpdate). Once sent, kept. */
   updates?: number[];
+  /** Starts (Renewal.from) of its renewals judged to send no update — another incident's symptom over their run, or
+   *  an event's after-effect (src/app/enrich.ts): judged once, when each first was the next to notify, then kept (for
+   *  the renewals still kept), so a muted renewal is not read again at every step. */
+  muted?: number[];
   /** Time to breach of its leading metric's limit, when a limit is set and the metric is rising. */
   breach?: Breach | null;
   /** Set when this is back-pressure from a hotspot on another machine whose incident was open (this id): a symptom,

@@ -119,6 +119,7 @@ const incidentFields = {
   pagedAt: Type.Optional(Nullable(Type.Integer({ description: 'Data time (epoch ms) at which it paged: the point that opened it, or the end of an event\'s hold; absent while it has not paged' }))),
   renewals: Type.Optional(Type.Array(Type.Object({ from: Type.Integer(), at: Type.Integer(), quietMs: Type.Optional(Type.Integer()) }), { description: 'Later segments that met the opening rule again while it was open (the score went quiet, then rose again): where each run began, when it met the rule, how long it had been quiet before' })),
   updates: Type.Optional(Type.Array(Type.Integer(), { description: "Data times (epoch ms) at which it notified again after its page: its renewals after the page that no event's grace period held" })),
+  muted: Type.Optional(Type.Array(Type.Integer(), { description: "Starts (epoch ms) of its renewals judged to send no update: another incident's symptom over their run, or an event's after-effect" })),
   symptomOf: Type.Optional(Nullable(Type.String({ description: "The incident whose hotspot back-pressures this machine: a symptom, never paged on its own" }))),
   afterEffectOf: Type.Optional(Nullable(Type.String({ description: "The Flink event (restart, failover, deploy …) whose grace period holds this incident: its expected after-effect, never paged unless it meets the opening rule again after the hold" }))),
   ack: Nullable(Type.Object({ at: Type.Integer(), by: Type.String() })),

@@ -197,7 +197,7 @@ describe('a held incident that outgrows what the event did pages (src/app/enrich
 describe('a renewal after an event\'s hold notifies only above what the event did (src/app/enrich.ts, runAboveHolds)', () => {
   // tm-1's hotspot paged at 100; a restart at 120 disturbs it (scores up to 40 in its hold, 120–130); the incident
   // stays open and renews at 140 (the run 140–142): an after-effect when the run stays below 40, an update above it
-  const paged = async (run: number[], o: { events?: FlinkEvent[] } = {}) => {
+  const paged = async (run: number[], o: { events?: FlinkEvent[]; muted?: number[]; reread?: boolean } = {}) => {
     const store = new SqliteStore(':memory:');
     try {
       await store.insertEvents(o.events ?? [restart(120 * MIN)]);
@@ -206,7 +206,15 @@ describe('a renewal after an event\'s hold notifies only above what the event di
       const renewed = run.map((score, k) => ({ t: (140 + k) * MIN, score }));
       await store.commitStep({ scores: [{ machine: 'tm-1', points: [...before, ...hold, ...renewed] }], modelId: null, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
       const i = inc({ type: 'sustained-high', openedAt: 100 * MIN, lastSeen: 142 * MIN, renewals: [{ from: 140 * MIN, at: 142 * MIN }] });
-      return await enrich(store, i, [], [i], 142 * MIN, true, { eventGraceMs: 10 * MIN, updateAfterMs: 10 * MIN }, () => undefined, 100 * MIN);
+      const d = await enrich(store, i, [], [i], 142 * MIN, true, { eventGraceMs: 10 * MIN, updateAfterMs: 10 * MIN }, () => undefined, 100 * MIN, [], o.muted);
+      if (o.reread) {
+        // the judgment goes through the store with the incident and is taken from it, not made again
+        await store.commitStep({ scores: [], modelId: null, scorerStates: [], incidents: [{ ...i, ...d }], alerts: [], status: [], meta: {} });
+        const [back] = (await store.incidents()).items;
+        assert.deepEqual(back.muted, d.muted);
+        return await enrich(store, i, [], [i], 142 * MIN, true, { eventGraceMs: 0, updateAfterMs: 10 * MIN }, () => undefined, 100 * MIN, [], back.muted);
+      }
+      return d;
     } finally {
       await store.close();
     }
@@ -219,5 +227,14 @@ describe('a renewal after an event\'s hold notifies only above what the event di
   });
   it('without an event the same run is an update', async () => {
     assert.deepEqual((await paged([30, 35, 38], { events: [] })).updates, [142 * MIN]);
+  });
+  it('a renewal judged to send no update is kept as muted, and not judged again', async () => {
+    const d = await paged([30, 35, 38]);
+    assert.deepEqual(d.muted, [140 * MIN]);
+    assert.equal((await paged([45, 50, 55])).muted, undefined, 'an update is no muted renewal');
+    // read again without the hold (grace 0) it would be an update; muted, it is not judged again
+    assert.equal((await paged([30, 35, 38], { reread: true })).updates, undefined);
+    assert.deepEqual((await paged([30, 35, 38], { events: [], muted: [140 * MIN] })).updates, undefined);
+    assert.deepEqual((await paged([30, 35, 38], { events: [], muted: [130 * MIN] })).updates, [142 * MIN], 'a start no renewal has is dropped');
   });
 });
