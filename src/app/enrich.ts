@@ -6,10 +6,12 @@ import type { Contribution, Incident, IncidentDetail, Renewal } from '../core/in
 import type { FlinkEvent } from '../core/event.js';
 import type { Store } from '../store/store.js';
 import { contributions, jobMovers } from '../inspect/explain.js';
-import { backpressureCause, jobWideSymptomOf, ledByJob, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../inspect/propagation.js';
+import { backpressureCause, jobMetricOwn, jobWideSymptomOf, ledByJob, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../inspect/propagation.js';
 import { causeFromGraph, causeOverTime, type RootCauseOptions } from '../inspect/rootcause.js';
 import { effectFrom, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
 import { COLLECT_EVENTS, dataGapOf } from '../core/outage.js';
+import { JOB_WIDE } from '../core/catalogue.js';
+import { median } from '../core/stats.js';
 import { newHighFrom, outgrownFrom, runAboveHolds, type HoldWindow } from '../inspect/outgrow.js';
 import { PERSIST_POINTS } from '../inspect/levels.js';
 
@@ -229,7 +231,16 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
   const led = await runExplanation(store, i, jobWide.names, from, to, jobWide.baselineMs);
   if (!ledByJob(led)) return null;
   const placement = await store.placements();
-  return jobWideSymptomOf(run, led, cause, incidents, (m) => placement.get(m) ?? [], isSymptom);
+  const jobsOn = (m: string): readonly string[] => placement.get(m) ?? [];
+  // the job-wide metric that leads it, far higher here than on every other machine of the job, is this machine's own
+  const lead = led.find((c) => JOB_WIDE.includes(c.name));
+  if (lead) {
+    const mine = new Set(jobsOn(i.machine));
+    const peers = [...placement.keys()].filter((m) => m !== i.machine && jobsOn(m).some((j) => mine.has(j)));
+    const level = async (m: string): Promise<number> => median((await store.series(m, [lead.name], from, to)).values.filter(Number.isFinite));
+    if (jobMetricOwn(await level(i.machine), await Promise.all(peers.map(level)))) return null;
+  }
+  return jobWideSymptomOf(run, led, cause, incidents, jobsOn, isSymptom);
 }
 
 /**
@@ -252,8 +263,8 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  * earlier step. Its renewals after the page notify again (`updates`: `sent`, those sent in earlier steps, and the new
  * ones; nextUpdate; `muted`, those judged to send none in earlier steps, are not read again), unless over its run a
  * renewal is another incident's symptom (back-pressure from a hotspot elsewhere; or led by its job's checkpoints or
- * event time while an earlier incident elsewhere in the job is open), or an event's after-effect (after the event's
- * hold, its run no higher than what the hold saw: runAboveHolds).
+ * event time while an earlier incident elsewhere in the job is open), or an event's after-effect (in the grace period
+ * after the event's hold, its run no higher than what the hold saw: runAboveHolds).
  */
 export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, symptomHostOf: (id: string) => string | undefined = () => undefined, pagedBefore?: number, sent: readonly number[] = [], muted: readonly number[] = []): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
@@ -320,16 +331,18 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   // renewed it), as a new incident is when it opens: a reading that can no longer change as the data goes on — over a
   // longer stretch the cause would dilute once the back-pressure ends, and the update go out late
   const notified = pagedAt ?? (wasPaged ? pagedBefore : undefined);
-  // A renewal after an event's hold is the event's after-effect (the catch-up once a failover's hold is over) unless
-  // its run rose above everything the holds saw on the incident (runAboveHolds): read once, when one could be
+  // A renewal in the grace period after an event's hold is the event's after-effect (the catch-up once a failover's
+  // hold is over) unless its run rose above everything that hold saw on the incident (runAboveHolds); later renewals
+  // are judged as any other. The scores are read once, when one could be
   const updates = [...sent];
   const kept = new Set((i.renewals ?? []).map((r) => r.from));
   const skip = new Set(muted.filter((from) => kept.has(from))); // judged in an earlier step: not read again
   let scores: { t: number[]; score: number[] } | undefined;
   for (let r; (r = nextUpdate(i, holds, notified, o.updateAfterMs ?? 600_000, updates, skip)); ) {
     const from = r.from;
-    if (holds.some((h) => h.to < from)) scores ??= await scoresOf(store, i, now, o);
-    const afterEffect = scores !== undefined && !runAboveHolds(scores.t, scores.score, r.from, r.at, holds);
+    const just = holds.filter((h) => h.to < from && from - h.to <= grace);
+    if (just.length) scores ??= await scoresOf(store, i, now, o);
+    const afterEffect = scores !== undefined && just.length > 0 && !runAboveHolds(scores.t, scores.score, r.from, r.at, just);
     if (afterEffect || (await runSymptomOf(store, i, r.from, r.at, incidents, isSymptom, o.rootCause, { names: explanation.map((c) => c.name), baselineMs: base })) !== null) skip.add(r.from);
     else updates.push(r.at);
   }

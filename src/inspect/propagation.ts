@@ -144,6 +144,21 @@ export function jobWideShare(explanation: readonly Contribution[]): number {
   return explanation.reduce((a, c) => a + (JOB_WIDE.includes(c.name) ? c.share : 0), 0);
 }
 
+/** How many times every other machine of the job a job-wide metric must read on a machine to be that machine's own
+ *  (jobMetricOwn). On flink-lab a slow sink's TaskManager reports checkpoints 17–20 times as long as the others', while
+ *  checkpoints slowed by a hotspot elsewhere read within a few percent on every TaskManager (stop 44, docs/ccl.md). */
+export const JOB_METRIC_OWN_FACTOR = 2;
+
+/** Whether a job-wide metric is the machine's own rather than the job's: its level on the machine (`mine`: over the
+ *  run judged) is at least `factor` times its level on every other machine of the job (`others`, the same stretch) —
+ *  a slow sink delays its own subtasks' checkpoint acknowledgements most. False when no other machine reports it. */
+export function jobMetricOwn(mine: number, others: readonly number[], factor = JOB_METRIC_OWN_FACTOR): boolean {
+  const seen = others.filter(Number.isFinite);
+  if (!Number.isFinite(mine) || seen.length === 0) return false;
+  const most = Math.max(...seen);
+  return mine > most && mine >= factor * most;
+}
+
 /** Whether an incident is led by its job's metrics: at least `minShare` (default 0.5) of its deviation is job-wide. */
 export function ledByJob(explanation: readonly Contribution[], minShare = 0.5): boolean {
   return jobWideShare(explanation) >= minShare;

@@ -194,7 +194,7 @@ describe('a held incident that outgrows what the event did pages (src/app/enrich
   });
 });
 
-describe('a renewal after an event\'s hold notifies only above what the event did (src/app/enrich.ts, runAboveHolds)', () => {
+describe('a renewal in the grace period after an event\'s hold notifies only above what the event did (src/app/enrich.ts, runAboveHolds)', () => {
   // tm-1's hotspot paged at 100; a restart at 120 disturbs it (scores up to 40 in its hold, 120–130); the incident
   // stays open and renews at 140 (the run 140–142): an after-effect when the run stays below 40, an update above it
   const paged = async (run: number[], o: { events?: FlinkEvent[]; muted?: number[]; reread?: boolean } = {}) => {
@@ -224,6 +224,10 @@ describe('a renewal after an event\'s hold notifies only above what the event di
   });
   it('a run above it is a second hotspot: an update', async () => {
     assert.deepEqual((await paged([45, 50, 55])).updates, [142 * MIN]);
+  });
+  it('a renewal more than a grace period after the hold is judged as any other: an update', async () => {
+    // a restart at 110 holds until 120 (it saw 35 at 120); the run at 140 comes 20 min after, past one grace period
+    assert.deepEqual((await paged([30, 35, 38], { events: [restart(110 * MIN)] })).updates, [142 * MIN]);
   });
   it('without an event the same run is an update', async () => {
     assert.deepEqual((await paged([30, 35, 38], { events: [] })).updates, [142 * MIN]);

@@ -472,13 +472,15 @@ describe('watcher (product path)', () => {
     // tm-hot's CPU climbs from 322; from 324 the orders job's checkpoints slow on every machine that runs it (a
     // job-wide metric): tm-up renews on the checkpoints alone — tm-hot's. Without a hotspot elsewhere the same
     // renewal is an update (a job that slows with no hotspot anywhere tells), and so is tm-up hot on its own again
-    const run = async (o: { hot: boolean; ckpt: boolean; upAgain: boolean }): Promise<Awaited<ReturnType<Store['incidents']>>['items']> => {
+    const run = async (o: { hot: boolean; ckpt: boolean | 'up'; upAgain: boolean }): Promise<Awaited<ReturnType<Store['incidents']>>['items']> => {
       const store = new SqliteStore(':memory:');
       try {
         const row = (i: number): Sample[] => ['tm-up', 'tm-hot'].flatMap((m) => {
           const hot = (m === 'tm-up' && ((i >= 310 && i < 320) || (o.upAgain && i >= 324 && i < 334))) || (o.hot && m === 'tm-hot' && i >= 322 && i < 345);
           const cpu = Math.sin(i / 9) + ((i * 7) % 5) * 0.05 + (hot ? 20 : 0);
-          const ckpt = 800 + 40 * Math.cos(i / 7) + ((i * 3) % 4) * 10 + (o.ckpt && i >= 324 && i < 334 ? 300 : 0);
+          // 'up': tm-up's own checkpoints ten times as long (a slow sink there), the others' as before
+          const slow = o.ckpt === 'up' ? (m === 'tm-up' ? 7200 : 0) : o.ckpt ? 300 : 0;
+          const ckpt = 800 + 40 * Math.cos(i / 7) + ((i * 3) % 4) * 10 + (i >= 324 && i < 334 ? slow : 0);
           return [{ ts: at(i), machine: m, metric: 'cpu_load', value: cpu }, { ts: at(i), machine: m, metric: 'checkpoint_ms', value: ckpt }];
         });
         await renewWatch(store, ['tm-up', 'tm-hot'], ['cpu_load', 'checkpoint_ms'], row);
@@ -501,6 +503,8 @@ describe('watcher (product path)', () => {
     assert.equal(jobWide.updates, undefined, "led by the job's checkpoints while tm-hot's incident is open: no update");
     const [alone] = await run({ hot: false, ckpt: true, upAgain: false });
     assert.deepEqual(alone.updates, [alone.renewals![0].at], 'no hotspot elsewhere in the job: an update');
+    const [mine] = await run({ hot: true, ckpt: 'up', upAgain: false });
+    assert.deepEqual(mine.updates, [mine.renewals![0].at], "its own checkpoints, ten times the others': an update");
     const [own] = await run({ hot: true, ckpt: false, upAgain: true });
     assert.deepEqual(own.updates, [own.renewals![0].at], 'hot on its own CPU again: an update');
   });

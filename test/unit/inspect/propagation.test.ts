@@ -2,7 +2,7 @@
 // as a pure rule (end to end through the watcher: test/unit/app/watch.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backpressureCause, jobWideShare, jobWideSymptomOf, ledByJob, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../../../src/inspect/propagation.js';
+import { backpressureCause, jobMetricOwn, jobWideShare, jobWideSymptomOf, ledByJob, operatorBottleneck, seriesActivity, symptomOf, type Activity, type OperatorSample } from '../../../src/inspect/propagation.js';
 import type { Incident } from '../../../src/core/incident.js';
 
 const inc = (machine: string, onset: number, lastSeen: number, type: Incident['type'] = 'backpressure'): Incident => ({ id: `i-${machine}`, machine, state: 'open', type, onset, lastSeen, peak: 5, segments: 1 });
@@ -130,5 +130,22 @@ describe('symptom of a hotspot elsewhere in the same job (job-wide metrics)', ()
     assert.equal(jobWideSymptomOf(inc('tm-4', 152, 200), jobLed, null, [host], jobsOn, none), null, 'tm-4 runs only audit');
     assert.equal(jobWideSymptomOf(inc('tm-5', 152, 200), jobLed, null, [host], jobsOn, none), null, 'no placement known');
     assert.equal(jobWideSymptomOf({ ...inc('tm-1', 152, 200), id: 'again' }, jobLed, null, [host], jobsOn, none), null, 'not of its own machine');
+  });
+});
+
+describe('a job-wide metric that is the machine\'s own (jobMetricOwn)', () => {
+  it('at least twice every other machine of the job: its own', () => {
+    assert.equal(jobMetricOwn(383, [22, 22]), true, "a slow sink's checkpoints (flink-lab s213)");
+    assert.equal(jobMetricOwn(205, [205, 204]), false, 'the same everywhere: the job\'s');
+    assert.equal(jobMetricOwn(2260, [2398, 21475]), false, 'higher elsewhere');
+    assert.equal(jobMetricOwn(40, [25]), false, '1.6 times: not enough');
+    assert.equal(jobMetricOwn(50, [25], 2), true);
+  });
+  it('nothing to compare with: not its own; zero elsewhere needs more than zero here', () => {
+    assert.equal(jobMetricOwn(100, []), false);
+    assert.equal(jobMetricOwn(100, [NaN]), false);
+    assert.equal(jobMetricOwn(NaN, [1]), false);
+    assert.equal(jobMetricOwn(0, [0]), false);
+    assert.equal(jobMetricOwn(1, [0]), true);
   });
 });
