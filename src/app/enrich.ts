@@ -12,7 +12,7 @@ import { effectFrom, PLACEMENT_EVENTS } from '../inspect/lifecycle.js';
 import { COLLECT_EVENTS, dataGapOf } from '../core/outage.js';
 import { JOB_WIDE } from '../core/catalogue.js';
 import { median } from '../core/stats.js';
-import { newHighFrom, outgrownFrom, runAboveHolds, type HoldWindow } from '../inspect/outgrow.js';
+import { inHold, newHighFrom, outgrownFrom, runAboveHolds, type HoldWindow } from '../inspect/outgrow.js';
 import { PERSIST_POINTS } from '../inspect/levels.js';
 
 export interface EnrichOptions {
@@ -77,7 +77,7 @@ const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalle
 
 /** The stretches in which the events hold `machine`'s incidents: each holding event from its start to its hold's end
  *  (holdEnd); none when events hold nothing (grace 0). */
-export function holdWindows(events: readonly FlinkEvent[], machine: string, graceMs: number): HoldWindow[] {
+function holdWindows(events: readonly FlinkEvent[], machine: string, graceMs: number): HoldWindow[] {
   if (graceMs <= 0) return [];
   return events.filter((e) => !NOT_HOLDING.has(e.kind)).map((e) => ({ from: e.ts, to: holdEnd(e, machine, events, graceMs) }));
 }
@@ -158,10 +158,9 @@ export function updatesOf(i: Incident, events: FlinkEvent[], graceMs: number, pa
  *  every minute) soon falls silent; the after-effects of a restart inside it do not notify. */
 export function nextUpdate(i: Incident, holds: readonly HoldWindow[], pagedAt: number | undefined, afterMs: number, sent: readonly number[], skip: ReadonlySet<number> = new Set()): Renewal | undefined {
   if (pagedAt === undefined) return undefined;
-  const held = (from: number): boolean => holds.some((h) => h.from <= from && from <= h.to);
   const last = Math.max(pagedAt, ...sent);
   const wait = afterMs * 2 ** sent.length;
-  return (i.renewals ?? []).find((r) => r.at > last && !held(r.from) && !skip.has(r.from) && r.at - last >= wait);
+  return (i.renewals ?? []).find((r) => r.at > last && !inHold(holds, r.from) && !skip.has(r.from) && r.at - last >= wait);
 }
 
 /** The cause from the stored job graphs (src/inspect/rootcause.ts); undefined when no graph of the machine's jobs
@@ -175,6 +174,12 @@ async function graphCauseOf(store: Store, i: Incident, incidents: readonly Incid
   return g ? causeFromGraph(i, g, incidents) : null;
 }
 
+/** The other machines that share a job with `machine`, from the stored placement. */
+function jobPeers(placement: ReadonlyMap<string, readonly string[]>, machine: string): string[] {
+  const mine = new Set(placement.get(machine) ?? []);
+  return [...placement.keys()].filter((m) => m !== machine && (placement.get(m) ?? []).some((j) => mine.has(j)));
+}
+
 /** The likely cause where no job graph was stored: from the per-operator busy / back-pressured time when the
  *  machine's operators report back-pressure (any incident type: a young incident's type still moves, and a machine
  *  whose operators wait on another machine is that machine's symptom whatever its scores look like first), else for
@@ -184,7 +189,7 @@ async function causeOf(store: Store, i: Incident, incidents: readonly Incident[]
   const mine = new Set(placement.get(i.machine) ?? []);
   const from = i.onset;
   const to = i.resolvedAt ?? i.lastSeen;
-  const peers = [...placement.keys()].filter((m) => m !== i.machine && (placement.get(m) ?? []).some((j) => mine.has(j)));
+  const peers = jobPeers(placement, i.machine);
   // over the anomalous span only: after it (until the quiet period resolves the incident) the bottleneck has gone
   const ops: OperatorSample[] = [];
   for (const s of await store.jobSamples(i.machine, from, i.lastSeen + 1)) if (mine.has(s.job)) ops.push({ ...s, machine: i.machine });
@@ -235,10 +240,8 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
   // the job-wide metric that leads it, far higher here than on every other machine of the job, is this machine's own
   const lead = led.find((c) => JOB_WIDE.includes(c.name));
   if (lead) {
-    const mine = new Set(jobsOn(i.machine));
-    const peers = [...placement.keys()].filter((m) => m !== i.machine && jobsOn(m).some((j) => mine.has(j)));
     const level = async (m: string): Promise<number> => median((await store.series(m, [lead.name], from, to)).values.filter(Number.isFinite));
-    if (jobMetricOwn(await level(i.machine), await Promise.all(peers.map(level)))) return null;
+    if (jobMetricOwn(await level(i.machine), await Promise.all(jobPeers(placement, i.machine).map(level)))) return null;
   }
   return jobWideSymptomOf(run, led, cause, incidents, jobsOn, isSymptom);
 }
@@ -339,10 +342,13 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   const skip = new Set(muted.filter((from) => kept.has(from))); // judged in an earlier step: not read again
   let scores: { t: number[]; score: number[] } | undefined;
   for (let r; (r = nextUpdate(i, holds, notified, o.updateAfterMs ?? 600_000, updates, skip)); ) {
-    const from = r.from;
+    const { from, at } = r;
     const just = holds.filter((h) => h.to < from && from - h.to <= grace);
-    if (just.length) scores ??= await scoresOf(store, i, now, o);
-    const afterEffect = scores !== undefined && just.length > 0 && !runAboveHolds(scores.t, scores.score, r.from, r.at, just);
+    let afterEffect = false;
+    if (just.length) {
+      scores ??= await scoresOf(store, i, now, o);
+      afterEffect = !runAboveHolds(scores.t, scores.score, from, at, just);
+    }
     if (afterEffect || (await runSymptomOf(store, i, r.from, r.at, incidents, isSymptom, o.rootCause, { names: explanation.map((c) => c.name), baselineMs: base })) !== null) skip.add(r.from);
     else updates.push(r.at);
   }

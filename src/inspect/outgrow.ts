@@ -12,6 +12,11 @@ export interface HoldWindow {
   to: number;
 }
 
+/** Whether time `x` lies inside one of the holds. */
+export function inHold(holds: readonly HoldWindow[], x: number): boolean {
+  return holds.some((h) => h.from <= x && x <= h.to);
+}
+
 /**
  * The start of the incident's latest run that outgrew its holds (undefined: none): at least `minPoints` consecutive
  * points after `until` (the end of the hold that kept it from paging), none inside a hold, each scoring above every
@@ -22,14 +27,14 @@ export interface HoldWindow {
 export function outgrownFrom(t: ArrayLike<number>, score: ArrayLike<number>, until: number, minPoints: number, holds: readonly HoldWindow[] = []): number | undefined {
   if (t.length !== score.length) throw new RangeError(`times (${t.length}) and scores (${score.length}) differ in length`);
   if (!(Number.isInteger(minPoints) && minPoints >= 1)) throw new RangeError(`minPoints must be a positive integer (got ${minPoints})`);
-  const inHold = (x: number): boolean => x <= until || holds.some((h) => h.from <= x && x <= h.to);
+  const held = (x: number): boolean => x <= until || inHold(holds, x);
   let yardstick = -Infinity; // the highest score inside a hold so far
   let start = NaN;
   let length = 0;
   let latest: number | undefined;
   for (let k = 0; k < t.length; k++) {
     const s = score[k];
-    if (inHold(t[k])) {
+    if (held(t[k])) {
       if (Number.isFinite(s)) yardstick = Math.max(yardstick, s);
       length = 0; // a run that had not met the rule when a hold began is the hold's
     } else if (yardstick > -Infinity && Number.isFinite(s) && s > yardstick) {
@@ -52,8 +57,7 @@ export function outgrownFrom(t: ArrayLike<number>, score: ArrayLike<number>, unt
 export function newHighFrom(t: ArrayLike<number>, score: ArrayLike<number>, minPoints: number, holds: readonly HoldWindow[] = []): { from: number; to: number } | undefined {
   if (t.length !== score.length) throw new RangeError(`times (${t.length}) and scores (${score.length}) differ in length`);
   if (!(Number.isInteger(minPoints) && minPoints >= 1)) throw new RangeError(`minPoints must be a positive integer (got ${minPoints})`);
-  const inHold = (x: number): boolean => holds.some((h) => h.from <= x && x <= h.to);
-  const above = (j: number, level: number): boolean => Number.isFinite(score[j]) && score[j] > level && !inHold(t[j]);
+  const above = (j: number, level: number): boolean => Number.isFinite(score[j]) && score[j] > level && !inHold(holds, t[j]);
   // before[k]: the highest score before point k (-Infinity: nothing came before it)
   const before = new Float64Array(t.length);
   for (let k = 0, m = -Infinity; k < t.length; k++) {
@@ -81,7 +85,7 @@ export function runAboveHolds(t: ArrayLike<number>, score: ArrayLike<number>, fr
   if (t.length !== score.length) throw new RangeError(`times (${t.length}) and scores (${score.length}) differ in length`);
   let yardstick = -Infinity; // the highest score inside a hold before the run
   for (let k = 0; k < t.length && t[k] < from; k++) {
-    if (Number.isFinite(score[k]) && holds.some((h) => h.from <= t[k] && t[k] <= h.to)) yardstick = Math.max(yardstick, score[k]);
+    if (Number.isFinite(score[k]) && inHold(holds, t[k])) yardstick = Math.max(yardstick, score[k]);
   }
   if (yardstick === -Infinity) return true;
   let seen = 0;
