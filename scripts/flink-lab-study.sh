@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/results-flink-lab.md: every detector on the flink-lab recordings in datasets/flink-lab (point and
 # incident level, thresholds from training data only), the product path replayed on each recording per configuration
-# and alarm policy, and one round of operator feedback. Run after `npm run build`; ~37 min on 2 cores (ten recordings: 2 200 s alone).
+# and alarm policy, and one round of operator feedback. Run after `npm run build`; ~45 min on 2 cores (eleven recordings: 3 042 s beside another study and a CI run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLI="${FLINKSCOPE_CLI:-node dist/src/cli/main.js}" # FLINKSCOPE_CLI: another build (a copy of dist that a rebuild will not touch)
