@@ -132,11 +132,11 @@ async function scoresOf(store: Store, i: Incident, now: number, o: EnrichOptions
 }
 
 /** The start of a held incident's latest run that outgrew what the events did to it (src/inspect/outgrow.ts), after
- *  the hold that ends at `until`: read from its scores up to the data time `now`; the later events' holds (`holds`,
- *  holdWindows) are the other stretches that neither count nor page. */
-async function outgrown(store: Store, i: Incident, until: number, holds: readonly HoldWindow[], now: number, o: EnrichOptions): Promise<number | undefined> {
+ *  the hold that ends at `until`: read from its scores up to the data time `now`, against the latest of the events'
+ *  holds on it (`holds`, holdWindows) before the run; holds less than a grace period apart are one. */
+async function outgrown(store: Store, i: Incident, until: number, holds: readonly HoldWindow[], graceMs: number, now: number, o: EnrichOptions): Promise<number | undefined> {
   const { t, score } = await scoresOf(store, i, now, o);
-  return outgrownFrom(t, score, until, o.minPoints ?? PERSIST_POINTS, holds.filter((h) => h.to > until));
+  return outgrownFrom(t, score, until, o.minPoints ?? PERSIST_POINTS, holds, graceMs);
 }
 
 /** The updates of a paged incident: the data times at which it notifies the operator again, oldest first — `sent`
@@ -317,7 +317,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
         const { t, score } = await scoresOf(store, i, now, o);
         other = newHighFrom(t, score, o.minPoints ?? PERSIST_POINTS, holds);
       } else if (now >= until) {
-        const from = await outgrown(store, i, until, holds, now, o);
+        const from = await outgrown(store, i, until, holds, grace, now, o);
         other = from !== undefined ? { from } : undefined;
       }
       if (other) {

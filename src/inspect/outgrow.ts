@@ -20,25 +20,41 @@ export function inHold(holds: readonly HoldWindow[], x: number): boolean {
 /**
  * The start of the incident's latest run that outgrew its holds (undefined: none): at least `minPoints` consecutive
  * points after `until` (the end of the hold that kept it from paging), none inside a hold, each scoring above every
- * point of the incident that lay inside one — up to `until`, or in a later event's hold before the run. A run that met
- * the rule (its first `minPoints` points) inside a later event's hold is that event's, as a new incident would be.
- * t (n,), score (n,): the incident's scores oldest first, from its onset; holds: the later events' holds on it.
+ * point of the latest held stretch before it — the points inside the events' holds (`holds`: every hold on the
+ * incident, the holding event's and those before and after it), and those from the incident's onset up to the first
+ * hold or up to `until`, whichever comes first (a disturbance that began a moment before its event is the event's), one
+ * stretch while they follow one another or come less than `apart` after one another (the enrichment passes the grace
+ * period: a checkpoint that fails in a failover's aftermath is part of the failover's stretch).
+ * What an incident does after an event is measured against what that event did, not against an earlier one: an
+ * incident that opened at a failover and stayed open until a second failover compares a run after the second with the
+ * second's disturbance (scores of one machine, which a retraining between them may have rescaled). A run that met the
+ * rule (its first `minPoints` points) inside a later event's hold is that event's, as a new incident would be.
+ * t (n,), score (n,): the incident's scores oldest first, from its onset.
  */
-export function outgrownFrom(t: ArrayLike<number>, score: ArrayLike<number>, until: number, minPoints: number, holds: readonly HoldWindow[] = []): number | undefined {
+export function outgrownFrom(t: ArrayLike<number>, score: ArrayLike<number>, until: number, minPoints: number, holds: readonly HoldWindow[] = [], apart = 0): number | undefined {
   if (t.length !== score.length) throw new RangeError(`times (${t.length}) and scores (${score.length}) differ in length`);
   if (!(Number.isInteger(minPoints) && minPoints >= 1)) throw new RangeError(`minPoints must be a positive integer (got ${minPoints})`);
-  const held = (x: number): boolean => x <= until || inHold(holds, x);
-  let yardstick = -Infinity; // the highest score inside a hold so far
+  const lead = holds.reduce((a, h) => Math.min(a, h.from), until); // up to it: the lead-in, part of the first stretch
+  let yardstick = -Infinity; // the highest score of the latest held stretch so far
+  let stretch = false; // whether the previous point lay in a held stretch
+  let heldAt = -Infinity; // the latest held point
   let start = NaN;
   let length = 0;
   let latest: number | undefined;
   for (let k = 0; k < t.length; k++) {
     const s = score[k];
-    if (held(t[k])) {
+    const x = t[k];
+    if (x <= lead || inHold(holds, x)) {
+      if (!stretch && x - heldAt > apart) yardstick = -Infinity; // a new stretch: what the latest event did
+      stretch = true;
+      heldAt = x;
       if (Number.isFinite(s)) yardstick = Math.max(yardstick, s);
       length = 0; // a run that had not met the rule when a hold began is the hold's
-    } else if (yardstick > -Infinity && Number.isFinite(s) && s > yardstick) {
-      if (length++ === 0) start = t[k];
+      continue;
+    }
+    stretch = false;
+    if (x > until && yardstick > -Infinity && Number.isFinite(s) && s > yardstick) {
+      if (length++ === 0) start = x;
       if (length === minPoints) latest = start;
     } else length = 0;
   }

@@ -192,6 +192,34 @@ describe('a held incident that outgrows what the event did pages (src/app/enrich
     const d = await run([12, 50, 60, 70], { events: [restart(100 * MIN), restart(111 * MIN)] });
     assert.equal(d.paged, false);
   });
+  // open since the restart at 100 (peak 40, calm at 3 after it); a second restart at `second` disturbs it less (peak
+  // 15) and holds it for 10 min; then a run at 20–25 (a hotspot that begins on the machine)
+  const twice = async (second: number) => {
+    const store = new SqliteStore(':memory:');
+    try {
+      await store.insertEvents([restart(100 * MIN), restart(second * MIN)]);
+      const first = [20, 40, 35, 30, 25, 20, 15, 12, 10, 10, 10];
+      const score = (m: number): number => m <= 110 ? first[m - 100] : m < second ? 3 : m <= second + 3 ? [8, 15, 12, 10][m - second] : m <= second + 11 ? 5 : 20 + m - second - 12;
+      const end = second + 14;
+      const points = Array.from({ length: end - 100 + 1 }, (_, k) => ({ t: (100 + k) * MIN, score: score(100 + k) }));
+      await store.commitStep({ scores: [{ machine: 'tm-1', points }], modelId: null, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
+      const i = inc({ type: 'sustained-high', openedAt: 100 * MIN, lastSeen: end * MIN, sustainedFrom: second * MIN });
+      return await enrich(store, i, [], [i], end * MIN, false, { eventGraceMs: 10 * MIN, sustainMs: 30 * MIN, stepScores: new Map() });
+    } finally {
+      await store.close();
+    }
+  };
+  it('after a second event, a run is measured against what the second did, not the first', async () => {
+    const d = await twice(130);
+    assert.equal(d.paged, true, 'above the second restart\'s 15, below the first\'s 40: a hotspot after the second');
+    assert.equal(d.pagedAt, 144 * MIN);
+    assert.equal(d.afterEffectOf, undefined);
+  });
+  it('events less than a grace period apart are one disturbance: the first one\'s peak still counts', async () => {
+    const d = await twice(114);
+    assert.equal(d.paged, false, 'the second restart 4 min after the first\'s hold: the run stays below 40');
+    assert.equal(d.afterEffectOf, 'r-6840000');
+  });
 });
 
 describe('a renewal in the grace period after an event\'s hold notifies only above what the event did (src/app/enrich.ts, runAboveHolds)', () => {

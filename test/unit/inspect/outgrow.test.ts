@@ -37,6 +37,20 @@ describe('outgrownFrom', () => {
     assert.equal(outgrownFrom(t(12), s.slice(0, 12), UNTIL, 3, holds), undefined, 'the run at 50–60 stays below it');
     assert.equal(outgrownFrom(t(12), s.slice(0, 12), UNTIL, 3), 6, 'without the later hold, 60 at minute 6 outgrew the first');
   });
+  it('after a later hold, a run is measured against what that hold saw, not the first (each its own stretch)', () => {
+    //        hold to 4 (peak 30) | 6..8 a later restart (peak 12) | after: 20–22 above the later, below the first
+    const s = [12, 30, 25, 9, 8, 2, 10, 12, 11, 5, 20, 21, 22];
+    const holds = [{ from: 0, to: 4 }, { from: 6, to: 8 }];
+    assert.equal(outgrownFrom(t(s.length), s, 8, 3, holds), 10, 'held by the later restart (until 8): outgrown from 10');
+    assert.equal(outgrownFrom(t(s.length), s, 8, 3, holds, 2), undefined, 'holds 2 apart, at most `apart`: one stretch, peak 30');
+    assert.equal(outgrownFrom(t(s.length), s, 8, 3, holds, 1), 10, 'more than `apart` between them: two stretches');
+  });
+  it('the lead-in before the first hold is part of it', () => {
+    //        lead-in 0..1 (40) | hold 2..4 (peak 20) | after
+    const s = [35, 40, 20, 15, 10, 2, 25, 30, 33];
+    assert.equal(outgrownFrom(t(s.length), s, 4, 3, [{ from: 2, to: 4 }]), undefined, 'below the lead-in\'s 40');
+    assert.equal(outgrownFrom(t(s.length), s.map((x, k) => (k < 2 ? x / 4 : x)), 4, 3, [{ from: 2, to: 4 }]), 6);
+  });
   it('a run that had not met the rule when a later hold began is that hold\'s', () => {
     const s = [12, 30, 25, 9, 8, 40, 45, 50, 55, 2];
     assert.equal(outgrownFrom(t(s.length), s, UNTIL, 3, [{ from: 7, to: 8 }]), undefined);
