@@ -234,17 +234,19 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
   const host = symptomOf(run, cause, incidents, isSymptom);
   if (host !== null || !jobWide) return host;
   const led = await runExplanation(store, i, jobWide.names, from, to, jobWide.baselineMs);
-  return jobWideHost(store, run, led, cause, incidents, isSymptom);
+  return jobWideHost(store, run, led, cause, incidents, isSymptom, true);
 }
 
 /** The incident that incident (or run) `i`, led by `led`, is a symptom of as its job's: jobWideSymptomOf over the
- *  placement — unless the job-wide metric that leads it reads, over `i` (onset to `openedAt`, else `lastSeen`: the
- *  run that opened it), far higher here than on every other machine of the job (jobMetricOwn): then it is this
- *  machine's own (a slow sink delays its own subtasks' checkpoints most) and no other incident's. */
-async function jobWideHost(store: Store, i: Incident, led: readonly Contribution[], cause: IncidentDetail['cause'], incidents: readonly Incident[], isSymptom: (id: string) => boolean): Promise<string | null> {
+ *  placement. With `own` (a renewal's run), not when the job-wide metric that leads it reads, over `i` (onset to
+ *  `openedAt`, else `lastSeen`), far higher here than on every other machine of the job (jobMetricOwn): then it is
+ *  this machine's own (a slow sink delays its own subtasks' checkpoints most) and no other incident's. New incidents
+ *  are judged without that check: applied to them too (stop 45) it changed no row of the default and cost the
+ *  z-score and the peer-only ablation on s206, s211 and s213 (docs/ccl.md stop 45). */
+async function jobWideHost(store: Store, i: Incident, led: readonly Contribution[], cause: IncidentDetail['cause'], incidents: readonly Incident[], isSymptom: (id: string) => boolean, own: boolean): Promise<string | null> {
   if (!ledByJob(led)) return null;
   const placement = await store.placements();
-  const lead = led.find((c) => JOB_WIDE.includes(c.name));
+  const lead = own ? led.find((c) => JOB_WIDE.includes(c.name)) : undefined;
   if (lead) {
     const [from, to] = [i.onset, i.openedAt ?? i.lastSeen];
     const level = async (m: string): Promise<number> => median((await store.series(m, [lead.name], from, to)).values.filter(Number.isFinite));
@@ -260,7 +262,7 @@ async function jobWideHost(store: Store, i: Incident, led: readonly Contribution
  * cause lies on another machine with an incident open there is that incident's symptom (`symptomOf`): shown with it,
  * never paged on its own — unless it paged before the cause's incident opened (once paged, always); so is an incident
  * led by its job's own metrics (checkpoints, event time) while an earlier incident elsewhere in the job is open,
- * unless an event holds it or the leading metric stands out on its machine (`jobWideHost`). A held incident that has not paged is the holding event's
+ * unless an event holds it (`jobWideHost`). A held incident that has not paged is the holding event's
  * after-effect (`afterEffectOf`): shown with the event as its expected consequence; if it pages after the hold it is a
  * standalone incident and the mark goes. After the hold it pages on a run that met the sustained rule, or on a run
  * that rose above everything the events did to it (outgrown: a hotspot that began on the disturbed machine); a
@@ -294,7 +296,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   // a job's checkpoints or event time that moved on every machine of the job come from the hotspot that opened first
   // in it — unless an event explains the disturbance (a restart or a failed checkpoint moves them job-wide too). The
   // placement is read only for an incident led by those metrics (most are not, and enrich runs every step)
-  if (host === null && !holder) host = await jobWideHost(store, i, explanation, cause, incidents, isSymptom);
+  if (host === null && !holder) host = await jobWideHost(store, i, explanation, cause, incidents, isSymptom, false);
   // an incident that has not paged — held by an event, or a symptom until now — pages only on a run of its own, and
   // that run is what it would page for: its cause is read there (the latest stretch that met the sustained rule, never
   // past the data seen; held, the latest run that outgrew what the events did to it; a symptom, the latest run that

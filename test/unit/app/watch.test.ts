@@ -352,24 +352,23 @@ describe('watcher (product path)', () => {
       await store.close();
     }
   });
-  it('an incident led by the job\'s own metrics is a symptom of the hotspot on another machine of that job, unless they stand out on its machine', async () => {
+  it('an incident led by the job\'s own metrics is a symptom of the hotspot on another machine of that job', async () => {
     // tm-hot: its CPU climbs from minute 320 (the hotspot) and the orders job's checkpoints slow from 325 — on every
     // machine that runs the job (a job-wide metric): tm-peer sees only the checkpoints move. tm-alone reports the same
-    // slowdown of a job it runs alone. tm-sink, in the orders job too, reports checkpoints ten times as long as the
-    // others' from 325 (a slow sink there: its own). The detector watches both channels on every machine.
-    const rows = (m: string, cpuHot: boolean, ckptHot: boolean, ckptBy = 4000): Sample[] => {
+    // slowdown of a job it runs alone. The detector watches both channels on every machine.
+    const rows = (m: string, cpuHot: boolean, ckptHot: boolean): Sample[] => {
       const out: Sample[] = [];
       for (let i = 0; i < 400; i++) {
         const cpu = Math.sin(i / 9) + ((i * 7) % 5) * 0.05 + (cpuHot && i >= 320 && i < 370 ? 8 : 0);
-        const ckpt = 800 + 40 * Math.cos(i / 7) + ((i * 3) % 4) * 10 + (ckptHot && i >= 325 && i < 370 ? ckptBy : 0);
+        const ckpt = 800 + 40 * Math.cos(i / 7) + ((i * 3) % 4) * 10 + (ckptHot && i >= 325 && i < 370 ? 4000 : 0);
         out.push({ ts: at(i), machine: m, metric: 'cpu_load', value: cpu }, { ts: at(i), machine: m, metric: 'checkpoint_ms', value: ckpt });
       }
       return out;
     };
     const store = new SqliteStore(':memory:');
     try {
-      await store.insertSamples([...rows('tm-hot', true, true), ...rows('tm-peer', false, true), ...rows('tm-alone', false, true), ...rows('tm-sink', false, true, 48_000)]);
-      await store.recordPlacement({ 'tm-hot': ['orders'], 'tm-peer': ['orders'], 'tm-alone': ['audit'], 'tm-sink': ['orders'] }, at(0));
+      await store.insertSamples([...rows('tm-hot', true, true), ...rows('tm-peer', false, true), ...rows('tm-alone', false, true)]);
+      await store.recordPlacement({ 'tm-hot': ['orders'], 'tm-peer': ['orders'], 'tm-alone': ['audit'] }, at(0));
       const det = createDetector('zscore');
       await det.fit(await store.series('tm-peer', ['cpu_load', 'checkpoint_ms'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
       await drain(await Watcher.open(store, det, 6, null, { window: 32 }));
@@ -381,7 +380,6 @@ describe('watcher (product path)', () => {
       const hot = await one('tm-hot');
       const peer = await one('tm-peer');
       const alone = await one('tm-alone');
-      const sink = await one('tm-sink');
       assert.equal(hot.paged, true, 'the hotspot pages');
       assert.ok(hot.onset < peer.onset);
       assert.equal(peer.explanation[0]?.name, 'checkpoint_ms');
@@ -389,12 +387,8 @@ describe('watcher (product path)', () => {
       assert.equal(peer.paged, false);
       assert.equal(alone.symptomOf, undefined, 'no incident open in its job: it pages');
       assert.equal(alone.paged, true);
-      assert.equal(sink.explanation[0]?.name, 'checkpoint_ms');
-      assert.ok(hot.onset < sink.onset);
-      assert.equal(sink.symptomOf, undefined, "its checkpoints ten times the job's other machines': its own, it pages");
-      assert.equal(sink.paged, true);
       const paged = new Set((await store.alerts({ limit: 100 })).filter((a) => a.kind === 'open').map((a) => a.incidentId));
-      assert.deepEqual([...paged].sort(), [alone.id, hot.id, sink.id].sort());
+      assert.deepEqual([...paged].sort(), [alone.id, hot.id].sort());
     } finally {
       await store.close();
     }
