@@ -227,7 +227,7 @@ async function runExplanation(store: Store, i: Incident, names: readonly string[
  *  no event holds it), a run led by its job's own metrics — what led it read over the run (runExplanation) — while an
  *  earlier incident elsewhere in the job is open is that incident's too (jobWideSymptomOf), as a new incident is. */
 async function runSymptomOf(store: Store, i: Incident, from: number, to: number, incidents: readonly Incident[], isSymptom: (id: string) => boolean, o: EnrichOptions['rootCause'], jobWide?: { names: readonly string[]; baselineMs: number }): Promise<string | null> {
-  const { resolvedAt: _r, openedAt: _o, ...open } = i;
+  const { resolvedAt: _r, ...open } = i;
   const run: Incident = { ...open, onset: from, lastSeen: Math.max(from, to) };
   const fromGraph = await graphCauseOf(store, run, incidents, o);
   const cause = fromGraph !== undefined ? fromGraph : await causeOf(store, run, incidents);
@@ -239,17 +239,16 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
 
 /** The incident that incident (or run) `i`, led by `led`, is a symptom of as its job's: jobWideSymptomOf over the
  *  placement. With `own` (a renewal's run), not when the job-wide metric that leads it reads, over `i` (onset to
- *  `openedAt`, else `lastSeen`), far higher here than on every other machine of the job (jobMetricOwn): then it is
- *  this machine's own (a slow sink delays its own subtasks' checkpoints most) and no other incident's. New incidents
- *  are judged without that check: applied to them too (stop 45) it changed no row of the default and cost the
- *  z-score and the peer-only ablation on s206, s211 and s213 (docs/ccl.md stop 45). */
+ *  lastSeen), far higher here than on every other machine of the job (jobMetricOwn): then it is this machine's own
+ *  (a slow sink delays its own subtasks' checkpoints most) and no other incident's. New incidents are judged without
+ *  that check: applied to them too (over their opening run) it changed no row of the default and cost the z-score and
+ *  the peer-only ablation on s206, s211 and s213 (docs/ccl.md stop 45). */
 async function jobWideHost(store: Store, i: Incident, led: readonly Contribution[], cause: IncidentDetail['cause'], incidents: readonly Incident[], isSymptom: (id: string) => boolean, own: boolean): Promise<string | null> {
   if (!ledByJob(led)) return null;
   const placement = await store.placements();
   const lead = own ? led.find((c) => JOB_WIDE.includes(c.name)) : undefined;
   if (lead) {
-    const [from, to] = [i.onset, i.openedAt ?? i.lastSeen];
-    const level = async (m: string): Promise<number> => median((await store.series(m, [lead.name], from, to)).values.filter(Number.isFinite));
+    const level = async (m: string): Promise<number> => median((await store.series(m, [lead.name], i.onset, i.lastSeen)).values.filter(Number.isFinite));
     if (jobMetricOwn(await level(i.machine), await Promise.all(jobPeers(placement, i.machine).map(level)))) return null;
   }
   return jobWideSymptomOf(i, led, cause, incidents, (m) => placement.get(m) ?? [], isSymptom);
