@@ -234,24 +234,16 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
   const host = symptomOf(run, cause, incidents, isSymptom);
   if (host !== null || !jobWide) return host;
   const led = await runExplanation(store, i, jobWide.names, from, to, jobWide.baselineMs);
-  return jobWideHost(store, run, led, cause, incidents, isSymptom, true);
-}
-
-/** The incident that incident (or run) `i`, led by `led`, is a symptom of as its job's: jobWideSymptomOf over the
- *  placement. With `own` (a renewal's run), not when the job-wide metric that leads it reads, over `i` (onset to
- *  lastSeen), far higher here than on every other machine of the job (jobMetricOwn): then it is this machine's own
- *  (a slow sink delays its own subtasks' checkpoints most) and no other incident's. New incidents are judged without
- *  that check: applied to them too (over their opening run) it changed no row of the default and cost the z-score and
- *  the peer-only ablation on s206, s211 and s213 (docs/ccl.md stop 45). */
-async function jobWideHost(store: Store, i: Incident, led: readonly Contribution[], cause: IncidentDetail['cause'], incidents: readonly Incident[], isSymptom: (id: string) => boolean, own: boolean): Promise<string | null> {
   if (!ledByJob(led)) return null;
   const placement = await store.placements();
-  const lead = own ? led.find((c) => JOB_WIDE.includes(c.name)) : undefined;
+  const jobsOn = (m: string): readonly string[] => placement.get(m) ?? [];
+  // the job-wide metric that leads it, far higher here than on every other machine of the job, is this machine's own
+  const lead = led.find((c) => JOB_WIDE.includes(c.name));
   if (lead) {
-    const level = async (m: string): Promise<number> => median((await store.series(m, [lead.name], i.onset, i.lastSeen)).values.filter(Number.isFinite));
+    const level = async (m: string): Promise<number> => median((await store.series(m, [lead.name], from, to)).values.filter(Number.isFinite));
     if (jobMetricOwn(await level(i.machine), await Promise.all(jobPeers(placement, i.machine).map(level)))) return null;
   }
-  return jobWideSymptomOf(i, led, cause, incidents, (m) => placement.get(m) ?? [], isSymptom);
+  return jobWideSymptomOf(run, led, cause, incidents, jobsOn, isSymptom);
 }
 
 /**
@@ -261,7 +253,7 @@ async function jobWideHost(store: Store, i: Incident, led: readonly Contribution
  * cause lies on another machine with an incident open there is that incident's symptom (`symptomOf`): shown with it,
  * never paged on its own — unless it paged before the cause's incident opened (once paged, always); so is an incident
  * led by its job's own metrics (checkpoints, event time) while an earlier incident elsewhere in the job is open,
- * unless an event holds it (`jobWideHost`). A held incident that has not paged is the holding event's
+ * unless an event holds it (`jobWideSymptomOf`). A held incident that has not paged is the holding event's
  * after-effect (`afterEffectOf`): shown with the event as its expected consequence; if it pages after the hold it is a
  * standalone incident and the mark goes. After the hold it pages on a run that met the sustained rule, or on a run
  * that rose above everything the events did to it (outgrown: a hotspot that began on the disturbed machine); a
@@ -294,8 +286,13 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
   let host = symptomOf(i, cause, incidents, isSymptom);
   // a job's checkpoints or event time that moved on every machine of the job come from the hotspot that opened first
   // in it — unless an event explains the disturbance (a restart or a failed checkpoint moves them job-wide too). The
-  // placement is read only for an incident led by those metrics (most are not, and enrich runs every step)
-  if (host === null && !holder) host = await jobWideHost(store, i, explanation, cause, incidents, isSymptom, false);
+  // placement is read only for an incident led by those metrics (most are not, and enrich runs every step). Renewals
+  // also ask whether the leading metric is the machine's own (runSymptomOf); new incidents do not: over their opening
+  // run that cost the baselines and moved no row of the default (docs/ccl.md stop 45)
+  if (host === null && !holder && ledByJob(explanation)) {
+    const placement = await store.placements();
+    host = jobWideSymptomOf(i, explanation, cause, incidents, (m) => placement.get(m) ?? [], isSymptom);
+  }
   // an incident that has not paged — held by an event, or a symptom until now — pages only on a run of its own, and
   // that run is what it would page for: its cause is read there (the latest stretch that met the sustained rule, never
   // past the data seen; held, the latest run that outgrew what the events did to it; a symptom, the latest run that
@@ -354,8 +351,8 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
       scores ??= await scoresOf(store, i, now, o);
       afterEffect = !runAboveHolds(scores.t, scores.score, from, at, just);
     }
-    if (afterEffect || (await runSymptomOf(store, i, r.from, r.at, incidents, isSymptom, o.rootCause, { names: explanation.map((c) => c.name), baselineMs: base })) !== null) skip.add(r.from);
-    else updates.push(r.at);
+    if (afterEffect || (await runSymptomOf(store, i, from, at, incidents, isSymptom, o.rootCause, { names: explanation.map((c) => c.name), baselineMs: base })) !== null) skip.add(from);
+    else updates.push(at);
   }
   return {
     explanation,
