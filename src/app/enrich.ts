@@ -306,8 +306,12 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
     const readRun = (r: { from: number; to?: number }): Promise<string | null> => runSymptomOf(store, i, r.from, r.to ?? (sustain > 0 ? Math.min(now, r.from + sustain) : now), incidents, isSymptom, o.rootCause);
     // the sustained run first; when it does not page, held, the run that outgrew the holds, or, a symptom, the run
     // that rose above everything it scored as one (src/inspect/outgrow.ts). `read`: what the last run judged read as
-    const sustained = i.sustainedFrom !== undefined && pagesNow(i, until, now) ? { from: i.sustainedFrom } : undefined;
-    let read = sustained ? await readRun(sustained) : null;
+    // The sustained run is read from where it began (after the hold: from the hold's end), not from the rule's latest
+    // window, which slides along it; and a later run that begins inside it goes on from it: it is the same run, and
+    // reads as it did. A symptom's run goes on after its cause ended — the back-log drains — and read over its tail
+    // alone it names no cause: it would page (held-out s214, stop 46: docs/ccl.md)
+    const sustained = i.sustainedFrom !== undefined && pagesNow(i, until, now) ? { from: Math.max(i.sustainedSince ?? i.sustainedFrom, until), to: i.sustainedFrom + sustain } : undefined;
+    let read = sustained ? await readRun({ from: sustained.from }) : null;
     if (sustained && read === null) run = sustained.from;
     else {
       let other: { from: number; to?: number } | undefined;
@@ -318,7 +322,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
         const from = await outgrown(store, i, until, holds, grace, now, o);
         other = from !== undefined ? { from } : undefined;
       }
-      if (other) {
+      if (other && !(sustained && other.from >= (i.sustainedSince ?? sustained.from) && other.from <= sustained.to)) {
         read = await readRun(other);
         if (read === null) run = other.from;
       }

@@ -23,6 +23,11 @@ export interface Incident {
    *  after it, and such a run in a later event's grace period is held by that event (src/app/enrich.ts holdingEvent,
    *  pagesNow). */
   sustainedFrom?: number;
+  /** Where the consecutive run that `sustainedFrom`'s run belongs to began (≤ sustainedFrom): the sustained rule's
+   *  window slides along a long run, its start does not. A held incident or a symptom is judged on the run read from
+   *  here (src/app/enrich.ts), so that the reading does not change as the data goes on. Absent in incidents stored
+   *  before it (then sustainedFrom stands in). */
+  sustainedSince?: number;
   /** Data time of the point that opened the incident (its onset can be earlier: where its first run began). */
   openedAt?: number;
   /** Its renewals, oldest first: a later segment (the score went below the keep-open level long enough to close the

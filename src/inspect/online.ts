@@ -86,10 +86,13 @@ export interface MachineState {
   runs?: Runs | null;
 }
 
-/** The last points of the current consecutive runs at the opening and at the keep-open level (their timestamps). */
+/** The last points of the current consecutive runs at the opening and at the keep-open level (their timestamps), and
+ *  where each run began (its first point; absent in states saved before them, and while the run is empty). */
 interface Runs {
   high: number[];
   low: number[];
+  highSince?: number;
+  lowSince?: number;
 }
 
 /** Anomalous points seen but not yet enough to open an incident. */
@@ -186,7 +189,7 @@ export class OnlineScorer {
     this.rings.set(machine, r);
     if (st.levels !== undefined) this.alarm.restore(machine, st.levels);
     if (st.candidate) this.candidates.set(machine, { ...st.candidate });
-    if (st.runs) this.runs.set(machine, { high: [...st.runs.high], low: [...st.runs.low] });
+    if (st.runs) this.runs.set(machine, { high: [...st.runs.high], low: [...st.runs.low], ...(st.runs.highSince !== undefined ? { highSince: st.runs.highSince } : {}), ...(st.runs.lowSince !== undefined ? { lowSince: st.runs.lowSince } : {}) });
     if (st.closed) this.closed.set(machine, { ...st.closed, baseline: Float32Array.from(st.closed.baseline) });
     if (st.open) {
       const incident = this.tracker.incidents.find((i) => i.id === st.open!.incidentId);
@@ -405,12 +408,19 @@ export class OnlineScorer {
       if (p.score < low) return;
       this.runs.set(machine, (r = { high: [], low: [] }));
     }
-    const extend = (run: number[], at: boolean, keep: number): void => {
-      if (!at) run.length = 0;
-      else if (run.push(p.t) > keep) run.shift();
+    // each run keeps its last `keep` points, and where it began (its first point; a state saved before `since` was
+    // kept has its oldest kept point instead)
+    const extend = (run: number[], at: boolean, keep: number, since: number | undefined): number | undefined => {
+      if (!at) return void (run.length = 0);
+      if (run.length === 0) since = p.t;
+      if (run.push(p.t) > keep) run.shift();
+      return since ?? run[0];
     };
-    extend(r.high, p.score >= high, this.minPoints);
-    extend(r.low, sustain > 0 && low < high && p.score >= low, sustain);
+    const since = { highSince: extend(r.high, p.score >= high, this.minPoints, r.highSince), lowSince: extend(r.low, sustain > 0 && low < high && p.score >= low, sustain, r.lowSince) };
+    for (const k of ['highSince', 'lowSince'] as const) {
+      if (since[k] === undefined) delete r[k];
+      else r[k] = since[k];
+    }
     if (r.high.length === 0 && r.low.length === 0) {
       this.runs.delete(machine);
       this.dirty.add(machine);
@@ -418,13 +428,17 @@ export class OnlineScorer {
   }
 
   /** Records on the incident the start of its latest sustained run (`sustainedFrom`): sustainPoints consecutive points
-   *  at the keep-open level, or — where the scorer has no sustained rule — minPoints at the opening level. */
+   *  at the keep-open level, or — where the scorer has no sustained rule — minPoints at the opening level; and where
+   *  the consecutive run it is the latest window of began (`sustainedSince`). */
   private qualify(machine: string, incident: Incident, high: number, low: number): void {
     const r = this.runs.get(machine);
     if (!r) return;
     const sustain = this.cfg.sustainPoints ?? 0;
-    const run = sustain > 0 && low < high ? (r.low.length >= sustain ? r.low : null) : r.high.length >= this.minPoints ? r.high : null;
-    if (run) incident.sustainedFrom = Math.max(incident.sustainedFrom ?? -Infinity, run[0]);
+    const keepOpen = sustain > 0 && low < high;
+    const run = keepOpen ? (r.low.length >= sustain ? r.low : null) : r.high.length >= this.minPoints ? r.high : null;
+    if (!run || run[0] < (incident.sustainedFrom ?? -Infinity)) return;
+    incident.sustainedFrom = run[0];
+    incident.sustainedSince = Math.min(run[0], (keepOpen ? r.lowSince : r.highSince) ?? run[0]);
   }
 
   /** A later segment of an incident that meets the opening rule again — the persistence run at the opening level or

@@ -68,7 +68,7 @@ export interface IncidentRowBase {
 /** An incident's detail column as the watcher writes it (both engines): what is not a column of its own. The
  *  operator's acknowledgement and label are never in it. incidentRecord reads it back. */
 export function incidentDetailJson(i: Incident & IncidentDetail): string {
-  return JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh, sustainedFrom: i.sustainedFrom, openedAt: i.openedAt, renewals: i.renewals?.length ? i.renewals : undefined, pagedAt: i.pagedAt ?? undefined, updates: i.updates?.length ? i.updates : undefined, muted: i.muted?.length ? i.muted : undefined, symptomOf: i.symptomOf ?? undefined, afterEffectOf: i.afterEffectOf ?? undefined });
+  return JSON.stringify({ explanation: i.explanation, jobs: i.jobs, movers: i.movers, cause: i.cause, events: i.events, breach: i.breach ?? null, lastHigh: i.lastHigh, sustainedFrom: i.sustainedFrom, sustainedSince: i.sustainedSince, openedAt: i.openedAt, renewals: i.renewals?.length ? i.renewals : undefined, pagedAt: i.pagedAt ?? undefined, updates: i.updates?.length ? i.updates : undefined, muted: i.muted?.length ? i.muted : undefined, symptomOf: i.symptomOf ?? undefined, afterEffectOf: i.afterEffectOf ?? undefined });
 }
 
 /** A stored incident row and its parsed detail → the record the API shows. */
@@ -76,7 +76,7 @@ export function incidentRecord(r: IncidentRowBase & { paged: boolean }, d: Parti
   return {
     id: r.id, machine: r.machine, type: r.type as IncidentRecord['type'],
     state: r.state === 'resolved' ? 'resolved' : r.ack_at !== null ? 'acknowledged' : 'open',
-    onset: r.onset, lastSeen: r.last_seen, ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), ...(typeof d.lastHigh === 'number' ? { lastHigh: d.lastHigh } : {}), ...(typeof d.sustainedFrom === 'number' ? { sustainedFrom: d.sustainedFrom } : {}), ...(typeof d.openedAt === 'number' ? { openedAt: d.openedAt } : {}), ...(Array.isArray(d.renewals) && d.renewals.length ? { renewals: d.renewals } : {}), peak: r.peak, segments: r.segments,
+    onset: r.onset, lastSeen: r.last_seen, ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}), ...(typeof d.lastHigh === 'number' ? { lastHigh: d.lastHigh } : {}), ...(typeof d.sustainedFrom === 'number' ? { sustainedFrom: d.sustainedFrom } : {}), ...(typeof d.sustainedSince === 'number' ? { sustainedSince: d.sustainedSince } : {}), ...(typeof d.openedAt === 'number' ? { openedAt: d.openedAt } : {}), ...(Array.isArray(d.renewals) && d.renewals.length ? { renewals: d.renewals } : {}), peak: r.peak, segments: r.segments,
     explanation: d.explanation ?? [], jobs: d.jobs ?? [], movers: d.movers ?? [], cause: d.cause ?? null, events: d.events ?? [], paged: r.paged, ...(typeof d.pagedAt === 'number' ? { pagedAt: d.pagedAt } : {}), ...(Array.isArray(d.updates) && d.updates.length ? { updates: d.updates } : {}), ...(Array.isArray(d.muted) && d.muted.length ? { muted: d.muted } : {}), breach: d.breach ?? null, ...(d.symptomOf ? { symptomOf: d.symptomOf } : {}), ...(d.afterEffectOf ? { afterEffectOf: d.afterEffectOf } : {}),
     ack: r.ack_at !== null ? { at: r.ack_at, by: r.ack_by ?? '' } : null,
     label: r.label !== null ? { value: r.label as IncidentLabel, at: r.label_at ?? 0, by: r.label_by ?? '', note: r.label_note ?? '' } : null,

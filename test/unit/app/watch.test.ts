@@ -434,6 +434,57 @@ describe('watcher (product path)', () => {
     }
   });
 
+  it('a held symptom whose run goes on after its cause ended stays a symptom; a later run of its own pages', async () => {
+    // tm-up: lost and back at minute 300 (a failover: held for 10 min), disturbed a little until 308 (a z of about
+    // 18). From 332 the slow sink on tm-down (330–340) holds up tm-up's source (a z of about 480); once it is fast
+    // again the back-log drains on tm-up (340–347: its source still waits, less, with a dip at 340–341; no operator
+    // busy). The whole stretch 332–347 stays above the keep-open level: one run, read from where it began (the sink
+    // is the cause), and the drain's rise at 342 above what the failover did lies inside it. Read over the drain
+    // alone, or over the sustained rule's latest window, it names no cause: before stop 46 it paged (held-out s214).
+    // With `own`, tm-up then calms (348–352) and runs hot on its own (353–365): a run of its own, which pages
+    const run = async (own: boolean) => {
+      const store = new SqliteStore(':memory:');
+      try {
+        const s: Sample[] = [];
+        for (let i = 0; i < 370; i++) {
+          const slow = i >= 330 && i < 340;
+          const upBp = i >= 332 && i < 340 ? 700 : i === 340 || i === 341 ? 40 : i >= 342 && i < 348 ? 100 : 0;
+          const hot = own && i >= 353 && i < 366;
+          for (const m of ['tm-up', 'tm-down']) {
+            const sink = m === 'tm-down' && slow;
+            const waits = m === 'tm-down' ? (slow ? 700 : 0) : upBp;
+            const moved = m === 'tm-up' && i >= 300 && i < 309;
+            s.push(...orderRow(i, m, { busy: sink || hot ? 960 : moved ? 500 : 300 + (i % 7) * 5, bp: waits || 20 + (i % 5), sourceBp: waits, sinkBusy: sink ? 960 : 30 + (i % 4) }));
+          }
+        }
+        await store.insertSamples(s);
+        await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
+        await store.insertEvents([{ id: 'ev-f', ts: at(300), kind: 'failover', machines: ['tm-up'], detail: 'TaskManager tm-up lost' }]);
+        const det = createDetector('zscore');
+        await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+        det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
+        await drain(await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, eventGraceMs: 10 * 60_000, maxRowsPerStep: 2 }));
+        const down = (await store.incidents({ machine: 'tm-down' })).items;
+        const up = (await store.incidents({ machine: 'tm-up' })).items;
+        assert.equal(down.length, 1);
+        assert.equal(up.length, 1, "one incident on tm-up: the failover's, still open");
+        return { down: down[0], up: up[0] };
+      } finally {
+        await store.close();
+      }
+    };
+    const { down, up } = await run(false);
+    assert.equal(down.paged, true, 'the hotspot pages');
+    assert.equal(up.sustainedSince, at(332), 'the run began when the sink held tm-up up');
+    assert.ok((up.sustainedFrom ?? 0) > at(340), 'the sustained rule\'s latest window lies in the drain');
+    assert.equal(up.symptomOf, down.id, 'read from where it began, the run is the sink\'s symptom');
+    assert.equal(up.paged, false);
+    const later = await run(true);
+    assert.equal(later.up.paged, true, 'its own hotspot after the drain pages');
+    assert.ok((later.up.pagedAt ?? 0) >= at(355) && (later.up.pagedAt ?? 0) <= at(366), `paged at ${((later.up.pagedAt ?? 0) - T0) / 60_000} min`);
+    assert.equal(later.up.symptomOf, undefined);
+  });
+
   it('a paged incident that renews on back-pressure from a hotspot elsewhere sends no update: the renewal is its symptom', async () => {
     // tm-up's own hotspot (310–319) pages; it goes quiet for 4 min (the segment closes, the incident stays open); from
     // 324 the sink on tm-down is slow and holds up tm-up's source: tm-up renews, as tm-down's symptom. With tm-up hot

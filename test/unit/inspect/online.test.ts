@@ -178,11 +178,17 @@ describe('alarm levels in the scorer', () => {
     const plateau = [...Array(10).fill(0), 10, 10, 10, ...Array(14).fill(6), ...Array(30).fill(0)];
     const [p] = run(plateau, { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0, sustainPoints: 12 });
     assert.equal(p.sustainedFrom, t(26 - 11), 'the start of the last 12 points at or above the low level');
+    assert.equal(p.sustainedSince, t(10), 'the window slid along the run; where the run began stays');
+    const dipped = [...plateau.slice(0, 20), 0, ...Array(13).fill(6), ...Array(30).fill(0)];
+    const [d] = run(dipped, { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0, sustainPoints: 12, maxGap: 2 });
+    assert.equal(d.sustainedSince, t(21), 'a point below the low level begins a new run');
+    assert.equal(d.sustainedFrom, t(33 - 11));
     // and a later burst of three at the opening level, which joins the incident, does not move it
     const burst = [...plateau.slice(0, 27), 0, 10, 10, 10, ...Array(30).fill(0)];
     const [b] = run(burst, { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0, sustainPoints: 12 });
     assert.equal(b.lastHigh, t(30), 'the burst joined the incident');
     assert.equal(b.sustainedFrom, t(26 - 11));
+    assert.equal(b.sustainedSince, t(10));
   });
   test('persistence: minPoints consecutive points (candidateGap 0) open an incident, interrupted runs do not', () => {
     const broken = [...Array(10).fill(0), 10, 10, 0, 10, 10, 0, 10, ...Array(20).fill(0)];
