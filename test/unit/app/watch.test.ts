@@ -87,6 +87,19 @@ async function symptomWatch(store: Store, row: (i: number) => Sample[], maxRowsP
   return { rows, w };
 }
 
+/** tm-up and tm-down running `orders` (one point a minute): `samples` stored, tm-up lost and back at minute 300 (a
+ *  failover), a z-score fitted on tm-up's first 300 minutes (opening level 6, keep-open 3), and a watcher with a
+ *  30-min quiet period, a 5-min sustained rule and a 10-min grace period run over all of it. */
+async function failoverWatch(store: Store, samples: Sample[], maxRowsPerStep?: number): Promise<void> {
+  await store.insertSamples(samples);
+  await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
+  await store.insertEvents([{ id: 'ev-f', ts: at(300), kind: 'failover', machines: ['tm-up'], detail: 'TaskManager tm-up lost' }]);
+  const det = createDetector('zscore');
+  await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
+  det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
+  await drain(await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, eventGraceMs: 10 * 60_000, ...(maxRowsPerStep !== undefined ? { maxRowsPerStep } : {}) }));
+}
+
 async function drain(w: Watcher): Promise<number> {
   let n = 0;
   for (let r = await w.step(); r.progressed; r = await w.step()) n += r.scored;
@@ -410,14 +423,7 @@ describe('watcher (product path)', () => {
           s.push(...orderRow(i, m, { busy: sink || moved ? 960 : 300 + (i % 7) * 5, bp: waits(m) ? 700 : 20 + (i % 5), sourceBp: waits(m) ? 700 : 0, sinkBusy: sink ? 960 : 30 + (i % 4) }));
         }
       }
-      await store.insertSamples(s);
-      await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
-      await store.insertEvents([{ id: 'ev-f', ts: at(300), kind: 'failover', machines: ['tm-up'], detail: 'TaskManager tm-up lost' }]);
-      const det = createDetector('zscore');
-      await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
-      det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
-      const levels = new FixedLevels(6, 'fixed', 0);
-      await drain(await Watcher.open(store, det, levels, null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, eventGraceMs: 10 * 60_000 }));
+      await failoverWatch(store, s);
       const down = (await store.incidents({ machine: 'tm-down' })).items;
       const up = (await store.incidents({ machine: 'tm-up' })).items;
       assert.equal(down.length, 1);
@@ -457,13 +463,7 @@ describe('watcher (product path)', () => {
             s.push(...orderRow(i, m, { busy: sink || hot ? 960 : moved ? 500 : 300 + (i % 7) * 5, bp: waits || 20 + (i % 5), sourceBp: waits, sinkBusy: sink ? 960 : 30 + (i % 4) }));
           }
         }
-        await store.insertSamples(s);
-        await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
-        await store.insertEvents([{ id: 'ev-f', ts: at(300), kind: 'failover', machines: ['tm-up'], detail: 'TaskManager tm-up lost' }]);
-        const det = createDetector('zscore');
-        await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
-        det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
-        await drain(await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, eventGraceMs: 10 * 60_000, maxRowsPerStep: 2 }));
+        await failoverWatch(store, s, 2);
         const down = (await store.incidents({ machine: 'tm-down' })).items;
         const up = (await store.incidents({ machine: 'tm-up' })).items;
         assert.equal(down.length, 1);
