@@ -310,8 +310,8 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
     // window, which slides along it; and a later run that begins inside it goes on from it: it is the same run, and
     // reads as it did. A symptom's run goes on after its cause ended — the back-log drains — and read over its tail
     // alone it names no cause: it would page (held-out s214, stop 46: docs/ccl.md)
-    const sustained = i.sustainedFrom !== undefined && pagesNow(i, until, now) ? { from: Math.max(i.sustainedSince ?? i.sustainedFrom, until), to: i.sustainedFrom + sustain } : undefined;
-    let read = sustained ? await readRun({ from: sustained.from }) : null;
+    const sustained = i.sustainedFrom !== undefined && pagesNow(i, until, now) ? { from: Math.max(i.sustainedSince ?? i.sustainedFrom, until), end: i.sustainedFrom + sustain } : undefined;
+    let read = sustained ? await readRun(sustained) : null;
     if (sustained && read === null) run = sustained.from;
     else {
       let other: { from: number; to?: number } | undefined;
@@ -322,7 +322,7 @@ export async function enrich(store: Store, i: Incident, explanation: Contributio
         const from = await outgrown(store, i, until, holds, grace, now, o);
         other = from !== undefined ? { from } : undefined;
       }
-      if (other && !(sustained && other.from >= (i.sustainedSince ?? sustained.from) && other.from <= sustained.to)) {
+      if (other && !(sustained && other.from >= sustained.from && other.from <= sustained.end)) { // after the hold: from > until
         read = await readRun(other);
         if (read === null) run = other.from;
       }

@@ -189,7 +189,7 @@ export class OnlineScorer {
     this.rings.set(machine, r);
     if (st.levels !== undefined) this.alarm.restore(machine, st.levels);
     if (st.candidate) this.candidates.set(machine, { ...st.candidate });
-    if (st.runs) this.runs.set(machine, { high: [...st.runs.high], low: [...st.runs.low], ...(st.runs.highSince !== undefined ? { highSince: st.runs.highSince } : {}), ...(st.runs.lowSince !== undefined ? { lowSince: st.runs.lowSince } : {}) });
+    if (st.runs) this.runs.set(machine, { ...st.runs, high: [...st.runs.high], low: [...st.runs.low] });
     if (st.closed) this.closed.set(machine, { ...st.closed, baseline: Float32Array.from(st.closed.baseline) });
     if (st.open) {
       const incident = this.tracker.incidents.find((i) => i.id === st.open!.incidentId);
@@ -438,7 +438,7 @@ export class OnlineScorer {
     const run = keepOpen ? (r.low.length >= sustain ? r.low : null) : r.high.length >= this.minPoints ? r.high : null;
     if (!run || run[0] < (incident.sustainedFrom ?? -Infinity)) return;
     incident.sustainedFrom = run[0];
-    incident.sustainedSince = Math.min(run[0], (keepOpen ? r.lowSince : r.highSince) ?? run[0]);
+    incident.sustainedSince = (keepOpen ? r.lowSince : r.highSince) ?? run[0]; // ≤ run[0]: the run's first point
   }
 
   /** A later segment of an incident that meets the opening rule again — the persistence run at the opening level or
