@@ -14,6 +14,7 @@ import { JOB_WIDE } from '../core/catalogue.js';
 import { median } from '../core/stats.js';
 import { inHold, newHighFrom, outgrownFrom, runAboveHolds, type HoldWindow } from '../inspect/outgrow.js';
 import { PERSIST_POINTS } from '../inspect/levels.js';
+import { inUnits, unitOf, type Unit } from '../inspect/units.js';
 
 export interface EnrichOptions {
   /** Baseline before the onset against which per-job metrics (the movers) and a renewal's metrics (what led it) are
@@ -36,6 +37,11 @@ export interface EnrichOptions {
   /** Scores of the watch step under way, per machine, not in the store yet (the watcher's): read with the stored
    *  ones where an incident's scores are judged. */
   stepScores?: ReadonlyMap<string, readonly { t: number; score: number }[]>;
+  /** The model version that scored `stepScores` (the watcher's). */
+  stepModel?: number | null;
+  /** A machine's unit under a model version (src/inspect/units.ts): the judged scores are compared in units of the
+   *  levels of the model that scored each, so a retraining does not rescale a yardstick. Default: the model's report. */
+  unitOf?: (model: number, machine: string) => Promise<Unit | undefined>;
   /** Root cause on the job graph: thresholds, and the snapshots read — from `lookbackMs` (default 30 s) before the
    *  onset to `spanMs` (default 15 min) after it: the cause as the incident established itself, which then stays. */
   rootCause?: RootCauseOptions & { lookbackMs?: number; spanMs?: number };
@@ -122,13 +128,19 @@ export function pagesNow(i: Incident, until: number, now: number): boolean {
 }
 
 /** The incident's scores from its onset up to the data time `now` (at most its last point): the stored ones and the
- *  step's own (EnrichOptions.stepScores), oldest first. */
+ *  step's own (EnrichOptions.stepScores), oldest first, each in units of the levels of the model that scored it
+ *  (src/inspect/units.ts; as stored where that model's unit is not known). */
 async function scoresOf(store: Store, i: Incident, now: number, o: EnrichOptions): Promise<{ t: number[]; score: number[] }> {
   const to = Math.min(now, i.lastSeen);
   const stored = await store.scores(i.machine, i.onset, to);
   const last = stored.t.length ? stored.t[stored.t.length - 1] : -Infinity;
   const fresh = (o.stepScores?.get(i.machine) ?? []).filter((p) => p.t > last && p.t >= i.onset && p.t <= to);
-  return { t: [...stored.t, ...fresh.map((p) => p.t)], score: [...stored.score, ...fresh.map((p) => p.score)] };
+  const model = [...stored.model, ...fresh.map(() => o.stepModel ?? null)];
+  const read = o.unitOf ?? (async (id: number, m: string) => unitOf((await store.model(id))?.report, m));
+  const units = new Map<number, Unit | undefined>();
+  for (const id of new Set(model)) if (id !== null) units.set(id, await read(id, i.machine));
+  const score = [...stored.score, ...fresh.map((p) => p.score)].map((s, k) => inUnits(s, model[k] === null ? undefined : units.get(model[k]!)));
+  return { t: [...stored.t, ...fresh.map((p) => p.t)], score };
 }
 
 /** The start of a held incident's latest run that outgrew what the events did to it (src/inspect/outgrow.ts), after

@@ -13,6 +13,7 @@ import { IncidentTracker } from '../inspect/incidents.js';
 import { OnlineScorer, type MachineState, type TrailingScorer } from '../inspect/online.js';
 import { rankMachines } from '../inspect/ranking.js';
 import { FixedLevels, PERSIST_POINTS, type AlarmLevels } from '../inspect/levels.js';
+import { unitKey, unitOf, type Unit } from '../inspect/units.js';
 import { peerGroups } from '../core/peers.js';
 import { median } from '../core/stats.js';
 import { enrich, type EnrichOptions } from './enrich.js';
@@ -82,6 +83,9 @@ export class Watcher {
   private readonly details = new Map<string, IncidentDetail>();
   /** Jobs on each machine as last read from the store (peers share a job). */
   private placement = new Map<string, string[]>();
+  /** Each machine's unit under each model version (`${model} ${machine}`; src/inspect/units.ts): read from the model's
+   *  report, else taken from the levels as the model begins scoring the machine and written to the report. */
+  private readonly units = new Map<string, Unit | undefined>();
 
   private constructor(private readonly store: Store, detector: Detector, private levels: AlarmLevels, private modelId: number | null, private readonly o: WatchOptions) {
     this.channels = detector.channels;
@@ -131,6 +135,30 @@ export class Watcher {
     this.modelId = modelId;
   }
 
+  /** A machine's unit under a model version: as kept in memory, else from the model's report. */
+  private async unit(model: number, machine: string): Promise<Unit | undefined> {
+    const k = `${model} ${machine}`;
+    if (!this.units.has(k)) this.units.set(k, unitOf((await this.store.model(model))?.report, machine));
+    return this.units.get(k);
+  }
+
+  /** The current model's unit on each of `machines` that it has none for yet: its levels now, before it scores the
+   *  machine's first point (an online budget moves them later), kept in memory and in the model's report (one key per
+   *  machine), so a restart and the enrichment of a later model read the same unit. */
+  private async keepUnits(machines: readonly string[]): Promise<void> {
+    const id = this.modelId;
+    if (id === null) return;
+    const patch: Record<string, Unit> = {};
+    for (const m of machines) {
+      if ((await this.unit(id, m)) !== undefined) continue;
+      const u: Unit = [this.levels.low(m), this.levels.high(m)];
+      if (!(Number.isFinite(u[0]) && Number.isFinite(u[1]))) continue; // no level yet: its scores read as stored
+      this.units.set(`${id} ${m}`, u);
+      patch[unitKey(m)] = u;
+    }
+    if (Object.keys(patch).length && (await this.store.model(id))) await this.store.updateModelReport(id, patch);
+  }
+
   /** Scores the next chunk of what is new in the store (of the machines `only`, when the caller knows which have
    *  new rows) and commits it; returns what changed. */
   async step(only?: Iterable<string>, extraMeta: Record<string, string> = {}): Promise<StepResult> {
@@ -158,6 +186,7 @@ export class Watcher {
       newest = Math.max(newest, s.timestamps[s.timestamps.length - 1]);
     }
     if (batch.length === 0) return { scored: 0, opened: [], resolved: [], held: [], created: [], updated: [], progressed: false, more: false };
+    await this.keepUnits(batch.map((b) => b.machine));
     const before = new Map(this.tracker.incidents.map((i) => [i.id, JSON.stringify(i)]));
     const write: StepWrite = { scores: [], modelId: this.modelId, scorerStates: [], incidents: [], alerts: [], status: [], meta: { ...extraMeta }, ...(this.o.fence ? { fence: this.o.fence } : {}) };
     let scored = 0;
@@ -184,7 +213,7 @@ export class Watcher {
       const wasPaged = held?.paged ?? false;
       const pagedBefore = wasPaged && typeof held?.pagedAt === 'number' ? held.pagedAt : undefined;
       const sent = held?.updates ?? [];
-      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs, sustainMs: sustainMsOf(this.o), stepScores }, (id) => this.details.get(id)?.symptomOf ?? undefined, pagedBefore, sent, held?.muted ?? []);
+      const e = await enrich(this.store, i, this.scorer.explanations.get(i.id) ?? [], this.tracker.incidents, now, wasPaged, { ...this.o, updateAfterMs: this.o.updateAfterMs ?? this.o.resolveAfterMs, sustainMs: sustainMsOf(this.o), stepScores, stepModel: this.modelId, unitOf: (id, m) => this.unit(id, m) }, (id) => this.details.get(id)?.symptomOf ?? undefined, pagedBefore, sent, held?.muted ?? []);
       // once paged, the time it paged stays (enrich sets it in the step that pages it); an update sent stays sent
       const fresh = (e.updates ?? []).slice(sent.length);
       const d = { ...e, ...(pagedBefore !== undefined ? { pagedAt: pagedBefore } : {}), breach: i.state === 'resolved' ? null : this.scorer.breaches.get(i.id) ?? null };

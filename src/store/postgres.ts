@@ -14,7 +14,7 @@ import { PG_MIGRATIONS } from './pg-schema.js';
 import { eachEntry, eachSum, entryCount, mergeRows, packRow } from './rows.js';
 import { RollupCells } from './pg-rollups.js';
 import {
-  FencedError, StoreError, type Downsampled, type EventQuery, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
+  FencedError, StoreError, type Downsampled, type EventQuery, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord, type ScoreRows,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
 import { alignDown, bucketed, decodeCursor, encodeCursor, incidentDetailJson, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
@@ -499,11 +499,12 @@ export class PostgresStore implements Store {
     return (await this.rows<{ value: string }>('SELECT value FROM watch_meta WHERE key = $1', [key]))[0]?.value ?? null;
   }
 
-  async scores(machine: string, from: number, to: number, last?: number): Promise<{ t: number[]; score: number[] }> {
+  async scores(machine: string, from: number, to: number, last?: number): Promise<ScoreRows> {
+    type Row = { ts: number; score: number; model_id: number | null };
     const rows = last === undefined
-      ? await this.rows<{ ts: number; score: number }>('SELECT ts, score FROM scores WHERE machine = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts', [machine, clampT(from, -MAX), clampT(to, MAX)])
-      : (await this.rows<{ ts: number; score: number }>('SELECT ts, score FROM scores WHERE machine = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts DESC LIMIT $4', [machine, clampT(from, -MAX), clampT(to, MAX), last])).reverse();
-    return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score) };
+      ? await this.rows<Row>('SELECT ts, score, model_id FROM scores WHERE machine = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts', [machine, clampT(from, -MAX), clampT(to, MAX)])
+      : (await this.rows<Row>('SELECT ts, score, model_id FROM scores WHERE machine = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts DESC LIMIT $4', [machine, clampT(from, -MAX), clampT(to, MAX), last])).reverse();
+    return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score), model: rows.map((r) => (r.model_id === null ? null : Number(r.model_id))) };
   }
 
   async scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {

@@ -13,7 +13,7 @@ import { MIGRATIONS } from './schema.js';
 import { eachEntry, eachSum, entryCount, mergeRows, packRow, packSums, unpackRow } from './rows.js';
 import { SAMPLES, SCORES, TwoTables } from './recent.js';
 import {
-  FencedError, StoreError, type Downsampled, type EventQuery, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord,
+  FencedError, StoreError, type Downsampled, type EventQuery, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord, type ScoreRows,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
 import { alignDown, bucketed, decodeCursor, encodeCursor, incidentDetailJson, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
@@ -70,7 +70,7 @@ export class SqliteStore implements Store {
   /** Samples and scores, each in two tables: settled rows in machine order, recent ones in time order
    *  (src/store/recent.ts). */
   private readonly samples = new TwoTables<{ ts: number; v: Buffer }>((sql) => this.q(sql), SAMPLES);
-  private readonly scoreRows = new TwoTables<{ ts: number; score: number }>((sql) => this.q(sql), SCORES);
+  private readonly scoreRows = new TwoTables<{ ts: number; score: number; model_id: number | null }>((sql) => this.q(sql), SCORES);
   /** The newest score roll-up cell this connection wrote per (level, machine): a step whose scores do not raise it
    *  skips the write (the table's max is at least this). */
   private readonly rolled = new Map<string, { bucket: number; max: number }>();
@@ -599,11 +599,11 @@ export class SqliteStore implements Store {
     return (this.q('SELECT value FROM watch_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
   }
 
-  async scores(machine: string, from: number, to: number, last?: number): Promise<{ t: number[]; score: number[] }> {
+  async scores(machine: string, from: number, to: number, last?: number): Promise<ScoreRows> {
     const a = clampT(from, -MAX);
     const b = clampT(to, MAX);
     const rows = this.reading(() => (last === undefined ? this.scoreRows.machineRows(machine, a, b, -1) : this.scoreRows.lastRows(machine, a, b, last).reverse()));
-    return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score) };
+    return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score), model: rows.map((r) => r.model_id ?? null) };
   }
 
   async scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {

@@ -45,6 +45,13 @@ export interface JobSampleRow {
   value: number;
 }
 
+/** A machine's stored scores, oldest first: (n,) each. */
+export interface ScoreRows {
+  t: number[];
+  score: number[];
+  model: (number | null)[];
+}
+
 export interface ModelRecord {
   id: number;
   kind: string;
@@ -257,8 +264,9 @@ export interface Store {
    *  fenced with an older epoch of the key fail. */
   claim(key: string): Promise<number>;
   meta(key: string): Promise<string | null>;
-  /** A machine's scores in [from, to], oldest first; with `last`, only the newest `last` of them. */
-  scores(machine: string, from: number, to: number, last?: number): Promise<{ t: number[]; score: number[] }>;
+  /** A machine's scores in [from, to], oldest first; with `last`, only the newest `last` of them. `model`: the model
+   *  version that scored each (null: not recorded). */
+  scores(machine: string, from: number, to: number, last?: number): Promise<ScoreRows>;
   /** Scores of a machine in [from, to], max per bucket, at most maxPoints. */
   scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled>;
   /** Max score per bucket over [from, to] (in SQL), relative to `threshold`, for the given machines or else the

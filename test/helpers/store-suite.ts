@@ -92,8 +92,8 @@ describe(`store (${engine})`, () => {
       incidents: [inc('inc-1', 'm', 2)], alerts: [{ key: 'inc-1:open', incidentId: 'inc-1', kind: 'open', createdAt: 10 }],
       status: [{ machine: 'm', lastTs: 2, lastScore: 7, risk: 1.2, openIncidents: 1 }], meta: { nextIncident: '2' },
     }));
-    assert.deepEqual(await s.scores('m', 0, 10), { t: [1, 2], score: [0.5, 7] });
-    assert.deepEqual(await s.scores('m', 0, 10, 1), { t: [2], score: [7] }, 'the newest `last` scores');
+    assert.deepEqual(await s.scores('m', 0, 10), { t: [1, 2], score: [0.5, 7], model: [null, null] });
+    assert.deepEqual(await s.scores('m', 0, 10, 1), { t: [2], score: [7], model: [null] }, 'the newest `last` scores');
     assert.deepEqual([...(await s.scorerStates())], [['m', { cursor: 2 }]]);
     assert.equal(await s.meta('nextIncident'), '2');
     assert.equal((await s.acknowledge('inc-1', 'ann', 100)).state, 'acknowledged');
@@ -236,6 +236,13 @@ describe(`store (${engine})`, () => {
     await s.updateModelReport(id, { drift: { ks: 0.1 } });
     assert.deepEqual((await s.model(id))!.report, { reason: 'manual', drift: { ks: 0.1 } });
     await assert.rejects(s.updateModelReport(99, {}), /no model version/);
+    await s.updateModelReport(id, { 'unit:a': [1, 2] });
+    await s.updateModelReport(id, { 'unit:b': [3, 4] });
+    assert.deepEqual((await s.model(id))!.report, { reason: 'manual', drift: { ks: 0.1 }, 'unit:a': [1, 2], 'unit:b': [3, 4] }, 'reports merge key by key');
+    await s.commitStep(step({ scores: [{ machine: 'm', points: [{ t: 1, score: 0.5 }] }] }));
+    await s.commitStep(step({ scores: [{ machine: 'm', points: [{ t: 2, score: 7 }] }], modelId: id }));
+    assert.deepEqual(await s.scores('m', 0, 10), { t: [1, 2], score: [0.5, 7], model: [null, id] }, 'each score with the model version that scored it');
+    assert.deepEqual((await s.scores('m', 0, 10, 1)).model, [id]);
     await s.close();
   });
   it('fences a step: after another claim of its key, an older epoch commits nothing', async () => {

@@ -91,13 +91,19 @@ async function symptomWatch(store: Store, row: (i: number) => Sample[], maxRowsP
  *  failover), a z-score fitted on tm-up's first 300 minutes (opening level 6, keep-open 3), and a watcher with a
  *  30-min quiet period, a 5-min sustained rule and a 10-min grace period run over all of it. */
 async function failoverWatch(store: Store, samples: Sample[], maxRowsPerStep?: number): Promise<void> {
+  const { det, o } = await failoverSetup(store, samples);
+  await drain(await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { ...o, ...(maxRowsPerStep !== undefined ? { maxRowsPerStep } : {}) }));
+}
+
+/** failoverWatch's store, detector and watch options, for a test that runs the watcher itself. */
+async function failoverSetup(store: Store, samples: Sample[]): Promise<{ det: Detector; o: WatchOptions }> {
   await store.insertSamples(samples);
   await store.recordPlacement({ 'tm-up': ['orders'], 'tm-down': ['orders'] }, at(0));
   await store.insertEvents([{ id: 'ev-f', ts: at(300), kind: 'failover', machines: ['tm-up'], detail: 'TaskManager tm-up lost' }]);
   const det = createDetector('zscore');
   await det.fit(await store.series('tm-up', ['busy_ms_per_s', 'backpressured_ms_per_s'], 0, at(299)), { threshold: { rule: 'fixed:6', of: () => 6 } });
   det.setMachineFacts({ 'tm-up': { intervalMs: 60_000 }, 'tm-down': { intervalMs: 60_000 } });
-  await drain(await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), null, { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, eventGraceMs: 10 * 60_000, ...(maxRowsPerStep !== undefined ? { maxRowsPerStep } : {}) }));
+  return { det, o: { window: 32, resolveAfterMs: 30 * 60_000, mergeGapMs: 30 * 60_000, sustainMs: 5 * 60_000, eventGraceMs: 10 * 60_000 } };
 }
 
 async function drain(w: Watcher): Promise<number> {
@@ -483,6 +489,50 @@ describe('watcher (product path)', () => {
     assert.equal(later.up.paged, true, 'its own hotspot after the drain pages');
     assert.ok((later.up.pagedAt ?? 0) >= at(355) && (later.up.pagedAt ?? 0) <= at(366), `paged at ${((later.up.pagedAt ?? 0) - T0) / 60_000} min`);
     assert.equal(later.up.symptomOf, undefined);
+  });
+
+  it('a held incident is judged in units of the levels of the model that scored each point: a retraining does not rescale its yardstick', async () => {
+    // tm-up: lost and back at minute 300 (a failover: held until 310), disturbed until 309 (busy 500: a score of 12.5
+    // under model A, opening level 6, keep-open 3). After the hold a retrained model B takes over that scores ten times
+    // as high (opening level 60), and tm-up is busy again for 4 min (311–314), shorter than the sustained rule: at 400
+    // (5.7 under A: below what the failover did, its after-effect) or at 960 (43.5: above it, a hotspot that began on
+    // the disturbed machine). Raw, B's 57 at 400 outgrows A's 12.5 and paged; in units (0 at keep-open, 1 at the
+    // opening level) it is 0.9 against 3.2, as A would have read it
+    const run = async (busy: number) => {
+      const store = new SqliteStore(':memory:');
+      try {
+        const s: Sample[] = [];
+        for (let i = 0; i < 340; i++) {
+          for (const m of ['tm-up', 'tm-down']) {
+            const up = m === 'tm-up';
+            const b = up && i >= 300 && i < 310 ? 500 : up && i >= 311 && i < 315 ? busy : 300 + (i % 7) * 5;
+            s.push(...orderRow(i, m, { busy: b, bp: 20 + (i % 5), sourceBp: 0, sinkBusy: 30 + (i % 4) }));
+          }
+        }
+        const { det, o } = await failoverSetup(store, s);
+        // B: A's scores times ten (a retraining on another scale)
+        const b = Object.assign(Object.create(det) as Detector, { scoreTrailing: (...a: Parameters<Detector['scoreTrailing']>) => det.scoreTrailing(...a).map((x) => x.map((v) => v * 10)) });
+        const idA = await store.addModel('zscore', 'a.model', { reason: 'manual' });
+        const idB = await store.addModel('zscore', 'b.model', { reason: 'event' });
+        const w = await Watcher.open(store, det, new FixedLevels(6, 'fixed', 0), idA, { ...o, maxRowsPerStep: 1, startAt: at(299) });
+        while (w.scorer.lastTimestamp('tm-up') < at(310)) await w.step();
+        w.swapModel(b, new FixedLevels(60, 'fixed', 0), idB);
+        await drain(w);
+        const up = (await store.incidents({ machine: 'tm-up' })).items;
+        assert.equal(up.length, 1, "one incident on tm-up: the failover's");
+        const scored = await store.scores('tm-up', at(300), at(314));
+        assert.deepEqual([...new Set(scored.model)], [idA, idB], 'both models scored it');
+        assert.deepEqual([(await store.model(idA))!.report['unit:tm-up'], (await store.model(idB))!.report['unit:tm-up']], [[3, 6], [30, 60]], 'each model\'s unit kept in its report');
+        return up[0];
+      } finally {
+        await store.close();
+      }
+    };
+    const after = await run(400);
+    assert.equal(after.paged, false, 'below what the failover did, in units of each model: the after-effect');
+    assert.equal(after.afterEffectOf, 'ev-f');
+    const hot = await run(960);
+    assert.equal(hot.paged, true, 'above what the failover did: a hotspot that began on the disturbed machine');
   });
 
   it('a paged incident that renews on back-pressure from a hotspot elsewhere sends no update: the renewal is its symptom', async () => {

@@ -79,7 +79,7 @@ describe('store migrations', () => {
         assert.equal((await s.status()).samples, 3);
         assert.deepEqual(Array.from((await s.series('tm-1', ['heap_used', 'cpu_load'])).values), [123456789.25, 0.5], 'packed rows read back exactly');
         assert.deepEqual(await s.jobsOn('tm-1'), ['orders']);
-        assert.deepEqual(await s.scores('tm-1', 0, 5000), { t: [1000], score: [0.7] });
+        assert.deepEqual(await s.scores('tm-1', 0, 5000), { t: [1000], score: [0.7], model: [1] }, 'with the model version that scored it');
         const m = (await s.latestModel())!;
         assert.equal(m.path, '/m.model');
         assert.equal(m.report.legacyThreshold, 4.5, 'the old threshold column is kept in the report, not as a second source of truth');

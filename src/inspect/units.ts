@@ -1,0 +1,26 @@
+// Scores in units of the levels of the model that scored them. A retrained model scores on a scale of its own (on
+// flink-lab a failover's retraining moved the opening level from 0.27 to 2.2, and the next one to 6.4), so raw scores of
+// two models do not compare: a yardstick taken before a retraining (what a failover's hold scored) and a run scored
+// after it (src/inspect/outgrow.ts) would compare scales, not behaviour. In units of its model's levels as the model
+// began scoring the machine, a score reads the same for every model: 0 at the keep-open level, 1 at the opening level.
+
+/** A machine's levels as a model began scoring it: [keep-open (low), opening (high)]. */
+export type Unit = readonly [low: number, high: number];
+
+/** The model-report key that keeps a machine's unit (one key per machine: reports merge key by key, so watchers
+ *  that share a model and own different machines do not overwrite one another's). */
+export const unitKey = (machine: string): string => `unit:${machine}`;
+
+/** A machine's unit from a model's report (undefined: none recorded, as for models scored before units were kept). */
+export function unitOf(report: Record<string, unknown> | undefined, machine: string): Unit | undefined {
+  const u = report?.[unitKey(machine)];
+  return Array.isArray(u) && u.length === 2 && u.every((x) => typeof x === 'number' && Number.isFinite(x)) ? [u[0], u[1]] : undefined;
+}
+
+/** A score in units of `u`: (score − low) / (high − low); with no hysteresis (high ≤ low) shifted by the opening level
+ *  only; unchanged without a unit. Monotone in the score, so comparisons between one model's scores keep their order. */
+export function inUnits(score: number, u: Unit | undefined): number {
+  if (!u) return score;
+  const [low, high] = u;
+  return high > low ? (score - low) / (high - low) : score - high;
+}

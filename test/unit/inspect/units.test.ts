@@ -1,0 +1,30 @@
+// Scores in units of their model's levels (src/inspect/units.ts): 0 at the keep-open level, 1 at the opening level,
+// read from a model's report key by key; as stored where no unit is known.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { inUnits, unitKey, unitOf } from '../../../src/inspect/units.js';
+
+describe('score units', () => {
+  it('puts the keep-open level at 0 and the opening level at 1, for every model alike', () => {
+    assert.equal(inUnits(3, [3, 6]), 0);
+    assert.equal(inUnits(6, [3, 6]), 1);
+    assert.equal(inUnits(60, [30, 60]), 1, 'a model that scores ten times as high reads the same');
+    assert.equal(inUnits(12.5, [3, 6]), inUnits(125, [30, 60]));
+    assert.equal(inUnits(-0.5, [-1, 1]), 0.25, 'negative scores (CCL) too');
+  });
+  it('keeps the order of one model\'s scores; without hysteresis it shifts by the opening level; without a unit, as stored', () => {
+    const xs = [-2, 0, 1.5, 4, 9];
+    const u = [1, 4] as const;
+    assert.deepEqual(xs.map((x) => inUnits(x, u)).map((_, k, a) => k === 0 || a[k] > a[k - 1]), xs.map(() => true));
+    assert.equal(inUnits(7, [5, 5]), 2);
+    assert.equal(inUnits(7, undefined), 7);
+  });
+  it('reads a machine\'s unit from a model report, and nothing malformed', () => {
+    const report = { reason: 'event', [unitKey('tm-1')]: [0.1, 0.3], [unitKey('tm-2')]: [1, 'x'], [unitKey('tm-3')]: [1] };
+    assert.deepEqual(unitOf(report, 'tm-1'), [0.1, 0.3]);
+    assert.equal(unitOf(report, 'tm-2'), undefined);
+    assert.equal(unitOf(report, 'tm-3'), undefined);
+    assert.equal(unitOf(report, 'tm-4'), undefined);
+    assert.equal(unitOf(undefined, 'tm-1'), undefined);
+  });
+});
