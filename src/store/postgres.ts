@@ -504,7 +504,7 @@ export class PostgresStore implements Store {
     const rows = last === undefined
       ? await this.rows<Row>('SELECT ts, score, model_id FROM scores WHERE machine = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts', [machine, clampT(from, -MAX), clampT(to, MAX)])
       : (await this.rows<Row>('SELECT ts, score, model_id FROM scores WHERE machine = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts DESC LIMIT $4', [machine, clampT(from, -MAX), clampT(to, MAX), last])).reverse();
-    return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score), model: rows.map((r) => (r.model_id === null ? null : Number(r.model_id))) };
+    return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score), model: rows.map((r) => r.model_id) };
   }
 
   async scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
