@@ -36,7 +36,13 @@ export interface Incident {
    *  incident that paged notifies the operator once more (src/app/enrich.ts updatesOf): an open incident may hide a
    *  second hotspot on the same machine. At most RENEWALS_KEPT are kept (the newest). */
   renewals?: Renewal[];
+  /** Its highest score, as the model that scored it gave it. Scores of two models do not compare (a retraining
+   *  scores on a scale of its own): see peakUnits. */
   peak: number;
+  /** Its highest score in units of the alarm levels each point was judged against (src/inspect/units.ts: 0 at the
+   *  keep-open level, 1 at the opening level): comparable across machines and across retrainings, as `peak` is not.
+   *  Absent in incidents stored before it. */
+  peakUnits?: number;
   segments: number;
 }
 

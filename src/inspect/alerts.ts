@@ -136,7 +136,7 @@ export class WebhookAlerter implements AlertSink {
       }
       const when = new Date(kind === 'open' ? inc.onset : (inc.resolvedAt ?? inc.lastSeen)).toISOString();
       const text = kind === 'open'
-        ? `:rotating_light: flinkscope: ${inc.type} hotspot on ${inc.machine} since ${when} (peak score ${inc.peak.toFixed(2)}, incident ${inc.id})${breach}`
+        ? `:rotating_light: flinkscope: ${inc.type} hotspot on ${inc.machine} since ${when} (${peakText(inc)}, incident ${inc.id})${breach}`
         : `:white_check_mark: flinkscope: ${inc.machine} resolved at ${when} (incident ${inc.id})`;
       return { text };
     }
@@ -182,4 +182,10 @@ export class WebhookAlerter implements AlertSink {
 function breachText(b: Breach | null | undefined): string {
   if (!b) return '';
   return b.inMs <= 0 ? ` — ${b.metric} is past its limit ${b.limit}` : ` — ${b.metric} will cross ${b.limit} in ~${Math.max(1, Math.round(b.inMs / 60_000))} min`;
+}
+
+/** 'peak 3.20 on the alarm scale (1 = the opening level)' for a Slack line: the scale reads the same for every machine
+ *  and every model (src/inspect/units.ts). An incident stored before it was kept shows its raw score. */
+export function peakText(inc: Pick<Incident, 'peak' | 'peakUnits'>): string {
+  return inc.peakUnits !== undefined && Number.isFinite(inc.peakUnits) ? `peak ${inc.peakUnits.toFixed(2)} on the alarm scale (1 = the opening level)` : `peak score ${inc.peak.toFixed(2)}`;
 }

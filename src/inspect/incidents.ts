@@ -26,6 +26,8 @@ export interface SegmentEvent {
   onset: number;
   end: number;
   peak: number;
+  /** The peak in units of the levels its points were judged against (Incident.peakUnits). */
+  peakUnits?: number;
 }
 
 /** Keeps the incidents of a cluster; feed it typed segments and clock ticks. */
@@ -89,11 +91,12 @@ export class IncidentTracker {
         cur.peak = ev.peak;
         cur.type = ev.type;
       }
+      if (ev.peakUnits !== undefined) cur.peakUnits = Math.max(cur.peakUnits ?? -Infinity, ev.peakUnits);
       cur.segments++;
       return cur;
     }
     if (cur) this.resolve(cur.id, cur.lastSeen);
-    const inc: Incident = { id: `${this.idPrefix}${this.nextId++}`, machine: ev.machine, state: 'open', type: ev.type, onset: ev.onset, lastSeen: ev.end, peak: ev.peak, segments: 1 };
+    const inc: Incident = { id: `${this.idPrefix}${this.nextId++}`, machine: ev.machine, state: 'open', type: ev.type, onset: ev.onset, lastSeen: ev.end, peak: ev.peak, ...(ev.peakUnits !== undefined ? { peakUnits: ev.peakUnits } : {}), segments: 1 };
     this.incidents.push(inc);
     return inc;
   }

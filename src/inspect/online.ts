@@ -15,6 +15,7 @@ import type { IncidentTracker } from './incidents.js';
 import type { PeerGroups } from '../core/peers.js';
 import { FixedLevels, type AlarmLevels } from './levels.js';
 import { leadingMetric, timeToBreach } from './breach.js';
+import { inUnits } from './units.js';
 
 /** Scores the last `last[i]` rows of each series at the end of their windows (Detector.scoreTrailing); groups over
  *  the list, whose last `context` series are peers given as context only. */
@@ -104,6 +105,8 @@ interface Candidate extends KeptRows {
   run?: number;
   gap: number;
   peak: number;
+  /** The peak in units of the levels its points were judged against (absent in states saved before it). */
+  peakUnits?: number;
   rows: number[];
   baseline: number[];
 }
@@ -347,6 +350,7 @@ export class OnlineScorer {
         seg.incident.lastSeen = Math.max(seg.incident.lastSeen, p.t);
         if (p.score >= high) seg.incident.lastHigh = Math.max(seg.incident.lastHigh ?? -Infinity, p.t);
         seg.incident.peak = Math.max(seg.incident.peak, p.score);
+        seg.incident.peakUnits = Math.max(seg.incident.peakUnits ?? -Infinity, inUnits(p.score, [low, high]));
         this.qualify(machine, seg.incident, high, low);
         this.renew(machine, seg, p.t);
         this.classify(machine);
@@ -371,6 +375,7 @@ export class OnlineScorer {
       if (sustain > 0) cand.run = (cand.run ?? 0) + 1;
       cand.gap = 0;
       cand.peak = Math.max(cand.peak, p.score);
+      cand.peakUnits = Math.max(cand.peakUnits ?? -Infinity, inUnits(p.score, [low, high]));
       keepRow(cand, row, this.cfg.channels.length);
       if (cand.hits < this.minPoints && !resumes && !(sustain > 0 && (cand.run ?? 0) >= sustain)) {
         this.candidates.set(machine, cand);
@@ -379,7 +384,7 @@ export class OnlineScorer {
       this.candidates.delete(machine);
       const known = this.tracker.incidents.length;
       const quietSince = this.tracker.active(machine)?.lastSeen;
-      const incident = this.tracker.addSegment({ machine, type: 'spike', onset: cand.onset, end: p.t, peak: cand.peak });
+      const incident = this.tracker.addSegment({ machine, type: 'spike', onset: cand.onset, end: p.t, peak: cand.peak, ...(cand.peakUnits !== undefined ? { peakUnits: cand.peakUnits } : {}) });
       if (p.score >= high) incident.lastHigh = Math.max(incident.lastHigh ?? -Infinity, p.t);
       if (this.tracker.incidents.length > known) incident.openedAt = p.t; // a new incident, not a segment joining one
       this.qualify(machine, incident, high, low);

@@ -113,7 +113,7 @@ export const FlinkEvent = Type.Object({
 
 const incidentFields = {
   id: Type.String(), machine: Type.String(), type: HotspotType, state: Type.Enum(['open', 'acknowledged', 'resolved'], { type: 'string' }),
-  onset: Type.Integer(), lastSeen: Type.Integer(), resolvedAt: Type.Optional(Type.Integer()), peak: Type.Number(), segments: Type.Integer(),
+  onset: Type.Integer(), lastSeen: Type.Integer(), resolvedAt: Type.Optional(Type.Integer()), peak: Type.Number(), peakUnits: Type.Optional(Type.Number({ description: 'Highest score in units of the alarm levels its points were judged against: 0 at the keep-open level, 1 at the opening level. Comparable across machines and across retrainings, unlike peak (a retrained model scores on a scale of its own); absent in incidents stored before it' })), segments: Type.Integer(),
   explanation: Type.Array(Contribution), jobs: Type.Array(Type.String()), movers: Type.Array(Mover), cause: Nullable(Cause),
   events: Type.Array(Type.String(), { description: 'Ids of overlapping Flink events' }), paged: Type.Boolean(),
   pagedAt: Type.Optional(Nullable(Type.Integer({ description: 'Data time (epoch ms) at which it paged: the point that opened it, or the end of an event\'s hold; absent while it has not paged' }))),

@@ -108,10 +108,10 @@ describe(`store (${engine})`, () => {
     assert.deepEqual(got.explanation, detail.explanation);
     // the alarm's fields (hysteresis, time to breach) come back as written
     const breach = { metric: 'latency_ms', limit: 500, level: 420, slopePerMin: 8, at: 12_000, inMs: 10_000, firstWarnedAt: 2 };
-    await s.commitStep(step({ incidents: [{ ...inc('inc-1', 'm', 2), lastSeen: 999_999, segments: 2, lastHigh: 999_000, sustainedFrom: 990_000, openedAt: 2, breach }] }));
+    await s.commitStep(step({ incidents: [{ ...inc('inc-1', 'm', 2), lastSeen: 999_999, segments: 2, lastHigh: 999_000, sustainedFrom: 990_000, openedAt: 2, peakUnits: 2.5, breach }] }));
     const back = (await s.incident('inc-1'))!;
     // the watcher's run bookkeeping survives a restart: a held incident pages afterwards only on its sustained run
-    assert.deepEqual([back.lastHigh, back.sustainedFrom, back.openedAt, back.breach], [999_000, 990_000, 2, breach]);
+    assert.deepEqual([back.lastHigh, back.sustainedFrom, back.openedAt, back.peakUnits, back.breach], [999_000, 990_000, 2, 2.5, breach]);
     assert.deepEqual((await s.activeIncidents())[0].breach, breach);
     // its renewals and the updates it sent, too (a restarted watcher neither forgets nor repeats them)
     const renewals = [{ from: 500_000, at: 520_000, quietMs: 60_000 }];

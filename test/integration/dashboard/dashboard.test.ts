@@ -131,9 +131,12 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
     assert.match(await page.textContent('#incidents') ?? '', new RegExp(`symptom of ${hostId}`));
     await open(page, '#/incident/inc-0');
     assert.match(await page.textContent('#paged') ?? '', new RegExp(`^no — a symptom of ${hostId}$`));
+    assert.match(await page.textContent('#peak') ?? '', /^score 4\.00 \(threshold [\d.]+\)$/, 'an incident stored before the alarm scale: its raw score');
     await open(page, `#/incident/${hostId}`);
     assert.match(await page.textContent('#paged') ?? '', new RegExp(`^yes.*; rose again while open — updates sent at ${new Date(at(126)).toISOString().slice(0, 16).replace('T', ' ')}$`));
     assert.equal(await page.evaluate(() => (document.querySelector('#score .uplot') as HTMLElement | null)?.dataset.updates), '1', 'and marked on its score chart');
+    // the watcher's incident: its peak on the alarm scale (comparable across machines and retrainings), the raw score beside it
+    assert.match(await page.textContent('#peak') ?? '', /^\d+\.\d\d on the alarm scale \(0 = keep-open level, 1 = opening level; raw score [\d.]+\)$/);
     // an after-effect names its event in the list and on its page, and the event lists it
     await open(page, '#/incidents?state=all&machine=tm-5');
     assert.match(await page.textContent('#incidents') ?? '', /after-effect of ev-failover/);

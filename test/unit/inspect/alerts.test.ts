@@ -30,7 +30,10 @@ describe('webhook alerts (local HTTP receiver)', () => {
       assert.deepEqual((got[2] as { kind: string }).kind, 'resolved');
       const s = new WebhookAlerter({ url, format: 'slack' });
       await s.send(inc('9'), 'open', 0);
-      assert.match((got[4] as { text: string }).text, /spike hotspot on tm-1/);
+      assert.match((got[4] as { text: string }).text, /spike hotspot on tm-1 .*\(peak score 2\.00, incident 9\)/, 'an incident stored before the alarm scale: its raw score');
+      await s.send({ ...inc('10'), peak: 60, peakUnits: 3 }, 'open', 0);
+      assert.match((got[5] as { text: string }).text, /\(peak 3\.00 on the alarm scale \(1 = the opening level\), incident 10\)/);
+      got.splice(5, 1);
       // updates: one per renewal, each with its own key (the outbox's), past the de-dup of the open alert
       const j = new WebhookAlerter({ url });
       assert.equal(await j.send(inc('5'), 'open', 0), 'sent');

@@ -196,6 +196,25 @@ describe('alarm levels in the scorer', () => {
     assert.equal(run(broken, { threshold: 8, minPoints: 3, candidateGap: 2 }).length, 1, 'a gap tolerance joins them');
     assert.equal(run([...Array(10).fill(0), 10, 10, 10, ...Array(20).fill(0)], { threshold: 8, minPoints: 3, candidateGap: 0 }).length, 1);
   });
+  test('the peak on the alarm scale: in units of the levels each point was judged against, across a change of scale', async () => {
+    const { FixedLevels } = await import('../../../src/inspect/levels.js');
+    const [a] = run([...Array(10).fill(0), 10, 10, 16, 6, ...Array(30).fill(0)], { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0 });
+    assert.equal(a.peak, 16);
+    assert.equal(a.peakUnits, 3, '(16 − low 4) / (high 8 − low 4)');
+    // a retrained model scores ten times as high, and its levels are ten times as high: the raw peak moves, the scale does not
+    let scale = 1;
+    const levels = { rule: 'test', high: () => 8 * scale, low: () => 4 * scale, observe: () => false, save: () => null, restore: () => undefined };
+    const tracker = new IncidentTracker({ mergeGapMs: 60_000, resolveAfterMs: 60_000 });
+    const sc = new OnlineScorer({ channels: ['x'], window: 8, score: (s: Series) => Float32Array.from(s.values), levels, minPoints: 3, candidateGap: 0 }, tracker);
+    const t = ts(40);
+    sc.ingest('tm', t.subarray(0, 14), Float32Array.from([...Array(10).fill(0), 10, 10, 16, 10]));
+    scale = 10;
+    sc.ingest('tm', t.subarray(14, 20), Float32Array.from(Array(6).fill(60))); // 0.5 on the scale: keeps it open
+    const [b] = tracker.incidents;
+    assert.equal(b.lastSeen, t[19], 'still open under the new levels');
+    assert.equal(b.peak, 60, 'the raw peak compares two scales');
+    assert.equal(b.peakUnits, 3, 'the peak on the alarm scale does not');
+  });
   test('renewal: a later segment that meets an opening rule again is recorded once, where its run began', async () => {
     const { FixedLevels } = await import('../../../src/inspect/levels.js');
     const t = (i: number) => 1.7e12 + i * 10_000;
