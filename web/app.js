@@ -1,7 +1,8 @@
 // flinkscope dashboard (plain JS + uPlot, no build step). Pages: cluster (heat map of score / threshold per machine
-// and time, ranking), machine (score vs threshold, one small chart per metric with a shared cursor, incidents shaded by
-// type, Flink events as markers), incidents (filters, cursor paging), incident (explanation, jobs, movers, cause,
-// events, acknowledge and label), model. Talks only to /api; the token (?token=… once) is kept for the tab's session.
+// and time, ranking), machine (score vs the opening level of the model that scored it, one small chart per metric
+// with a shared cursor, incidents shaded by type, Flink events as markers), incidents (filters, cursor paging),
+// incident (explanation, jobs, movers, cause, events, acknowledge and label), model. Talks only to /api; the token
+// (?token=… once) is kept for the tab's session.
 'use strict';
 const main = document.getElementById('main');
 
@@ -31,6 +32,14 @@ const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 const iso = (t) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 /** Axis labels: 1.2k, 3.4M, 5G (a heap in bytes fits the axis). */
 const si = (v) => { const a = Math.abs(v); return a >= 1e9 ? `${+(v / 1e9).toFixed(1)}G` : a >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : a >= 1e4 ? `${+(v / 1e3).toFixed(1)}k` : `${+v.toFixed(2)}`; };
+// the opening level under each point: each model's own from the first point it scored (a retrained model scores on a
+// scale of its own), the newest model's threshold where none is known
+const levelLine = (s) => s.t.map((t) => {
+  const ls = s.levels ?? [];
+  let l = ls.length ? ls[0].level : null; // a bucket that begins before the range's first point: the first model's
+  for (const x of ls) if (x.from <= t) l = x.level; else break;
+  return l ?? s.threshold;
+});
 const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(d));
 const dur = (ms) => (ms < 3_600_000 ? `${Math.round(ms / 60_000)} min` : ms < 172_800_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${(ms / 86_400_000).toFixed(1)} d`);
 const machineLink = (m) => `<a href="#/machine/${encodeURIComponent(m)}">${esc(m)}</a>`;
@@ -110,6 +119,14 @@ function chart(el, { title, width, height, series, data, incs = [], events = [],
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'), // the same clock as every time printed here
     series: [{}, ...series],
   }, data, el);
+  return u;
+}
+
+// a machine's score against the opening level under each point (levelLine); the levels drawn are in data-levels
+function scoreChart(el, s, o) {
+  const line = levelLine(s);
+  const u = chart(el, { ...o, series: [{ label: 'score', stroke: '#2a6fdb', width: 1.5 }, { label: 'opening level', stroke: '#d33', dash: [6, 4] }], data: [s.t.map((t) => t / 1000), s.score, line] });
+  u.root.dataset.levels = [...new Set(line.filter((v) => v !== null))].join(',');
   return u;
 }
 
@@ -201,11 +218,7 @@ async function machinePage(id, params) {
     <h3>Incidents</h3><table id="segments"><tr><th>incident</th><th>type</th><th>onset</th><th>until</th><th>state</th><th>label</th><th>why</th></tr>${mine.map((i) =>
     `<tr><td>${incidentLink(i.id)}</td><td>${typeTag(i.type)}${afterEffect(i)}</td><td>${iso(i.onset)}</td><td>${iso(i.resolvedAt ?? i.lastSeen)}</td><td>${esc(i.state)}</td><td>${i.label ? esc(i.label.value) : ''}</td><td>${why(i)}</td></tr>`).join('') || '<tr><td colspan="7" class="muted">none in this range</td></tr>'}</table>
     <h3>Flink events</h3>${eventsTable(events, mine)}`;
-  chart(document.getElementById('score'), {
-    title: 'Anomaly score (max per bucket) and threshold', width, height: 230, incs: mine, events, labels: true,
-    series: [{ label: 'score', stroke: '#2a6fdb', width: 1.5 }, { label: 'threshold', stroke: '#d33', dash: [6, 4] }],
-    data: [s.t.map((t) => t / 1000), s.score, s.t.map(() => s.threshold)],
-  });
+  scoreChart(document.getElementById('score'), s, { title: 'Anomaly score (max per bucket) and the opening level', width, height: 230, incs: mine, events, labels: true });
   const grid = document.getElementById('metrics');
   if (m.t.length === 0) grid.textContent = 'no stored metrics for this machine in this range';
   m.channels.forEach((c, k) => {
@@ -293,11 +306,7 @@ async function incidentPage(id) {
     <h3>Flink events around it</h3>${eventsTable(events, [i])}
     <h3>Evidence from Flink</h3><div id="evidence" class="muted">loading…</div>`;
   api(`/api/incidents/${encodeURIComponent(i.id)}/evidence`).then((e) => { document.getElementById('evidence').outerHTML = evidenceHtml(e.items); }, () => {});
-  chart(document.getElementById('score'), {
-    title: `Score of ${i.machine} around the incident`, width, height: 220, incs: [i], events, labels: true,
-    series: [{ label: 'score', stroke: '#2a6fdb', width: 1.5 }, { label: 'threshold', stroke: '#d33', dash: [6, 4] }],
-    data: [s.t.map((t) => t / 1000), s.score, s.t.map(() => s.threshold)],
-  });
+  scoreChart(document.getElementById('score'), s, { title: `Score of ${i.machine} around the incident`, width, height: 220, incs: [i], events, labels: true });
   document.getElementById('ack')?.addEventListener('click', async () => {
     await api(`/api/incidents/${encodeURIComponent(i.id)}/ack`, {});
     await route();

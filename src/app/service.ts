@@ -8,6 +8,7 @@ import type { FlinkEvent } from '../core/event.js';
 import { quantileSorted } from '../core/stats.js';
 import { COLLECT_EVENTS, collectorFailing } from '../core/outage.js';
 import { loadDetector, type EpochRecord } from '../detectors/index.js';
+import { unitOf } from '../inspect/units.js';
 
 /** A request the service refuses: status 400 (bad input), 404 (unknown), 409 (conflict). */
 export class ServiceError extends Error {
@@ -46,10 +47,19 @@ export interface Health {
   collectFailing: { at: number; since: number | null; error: string } | null;
 }
 
+/** The opening level a model held on a machine, from the first point it scored in the range (`level` null: unknown). */
+export interface ScoreLevel {
+  from: number;
+  model: number | null;
+  level: number | null;
+}
+
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 export class InspectionService {
   private modelCache: { id: number; info: ModelInfo } | null = null;
+  /** Thresholds of older model versions, read from their artifacts (at most 64 kept). */
+  private readonly thresholds = new Map<number, number | null>();
 
   constructor(readonly store: Store) {}
 
@@ -128,10 +138,37 @@ export class InspectionService {
     return { from: start, to: end };
   }
 
-  async scores(machine: string, q: { from?: number; to?: number; points?: number }): Promise<Downsampled & { machine: string; threshold: number | null }> {
+  /** A machine's scores, max per bucket, with the newest model's threshold and `levels`: the opening level each model
+   *  that scored the range held on this machine, from the first point it scored there (a retrained model scores on a
+   *  scale of its own, so one threshold line across a retraining misreads the older stretch). */
+  async scores(machine: string, q: { from?: number; to?: number; points?: number }): Promise<Downsampled & { machine: string; threshold: number | null; levels: ScoreLevel[] }> {
     const { from, to } = await this.machineRange(machine, q.from, q.to);
-    const th = (await this.model())?.threshold ?? NaN;
-    return { machine, threshold: Number.isFinite(th) ? th : null, ...(await this.store.scoresRange(machine, from, to, q.points ?? 1500)) };
+    const latest = await this.model();
+    const th = latest?.threshold ?? NaN;
+    const [range, models] = await Promise.all([this.store.scoresRange(machine, from, to, q.points ?? 1500), this.store.scoreModels(machine, from, to)]);
+    const levels = await Promise.all(models.map(async ({ model, from: f }): Promise<ScoreLevel> => ({ from: f, model, level: model === null ? null : await this.openingLevel(model, machine, latest) })));
+    return { machine, threshold: Number.isFinite(th) ? th : null, levels, ...range };
+  }
+
+  /** The opening level a model held on a machine: the unit the watcher kept as the model began scoring it
+   *  (src/inspect/units.ts), else the model's threshold (from its artifact, read once per version); null when neither
+   *  can be read. */
+  private async openingLevel(id: number, machine: string, latest: ModelInfo | null): Promise<number | null> {
+    const rec = await this.store.model(id);
+    const unit = unitOf(rec?.report, machine);
+    if (unit) return unit[1];
+    if (latest?.id === id) return Number.isFinite(latest.threshold) ? latest.threshold : null;
+    if (!this.thresholds.has(id)) {
+      let th: number | null = null;
+      try {
+        if (rec) th = loadDetector(rec.path).threshold;
+      } catch {
+        th = Number(rec?.report.legacyThreshold ?? NaN); // a deleted artifact, or one recorded by another host
+      }
+      if (this.thresholds.size >= 64) this.thresholds.delete(this.thresholds.keys().next().value!);
+      this.thresholds.set(id, th !== null && Number.isFinite(th) ? th : null);
+    }
+    return this.thresholds.get(id)!;
   }
 
   async metrics(machine: string, q: { from?: number; to?: number; points?: number }): Promise<Downsampled & { machine: string }> {

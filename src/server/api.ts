@@ -96,7 +96,7 @@ function apiRoutes(api: Api, svc: InspectionService, reads: RangeReads, cfg: Api
   api.get('/machines/:id/scores', { schema: { summary: 'Anomaly scores of one machine, max per bucket', params: S.MachineParams, querystring: S.RangeQuery, response: ok({ 200: S.Scores }) } },
     async (req) => {
       const s = await reads.scores(req.params.id, req.query);
-      return { machine: s.machine, threshold: s.threshold, bucketMs: s.bucketMs, t: s.t, score: s.values[0] ?? [] };
+      return { machine: s.machine, threshold: s.threshold, levels: s.levels, bucketMs: s.bucketMs, t: s.t, score: s.values[0] ?? [] };
     });
   api.get('/machines/:id/metrics', { schema: { summary: 'Metrics of one machine, mean per bucket (null = gap)', params: S.MachineParams, querystring: S.RangeQuery, response: ok({ 200: S.Metrics }) } },
     async (req) => reads.metrics(req.params.id, req.query));

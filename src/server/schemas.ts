@@ -88,8 +88,11 @@ export const Cluster = Type.Object({
 });
 
 export const Scores = Type.Object({
-  machine: Type.String(), threshold: Num, bucketMs: Type.Integer(),
+  machine: Type.String(), threshold: NullableNumber({ description: "The newest model's threshold (each stretch's own level: levels)" }), bucketMs: Type.Integer(),
   t: Type.Array(Type.Integer()), score: Type.Array(Num, { description: 'Max score per bucket' }),
+  levels: Type.Array(Type.Object({ from: Type.Integer(), model: Nullable(Type.Integer()), level: Num }), {
+    description: 'The opening level each model that scored the range held on this machine, from the first point it scored there, oldest first: a retrained model scores on a scale of its own, so each stretch reads against its own model\'s level (model null: scores stored without their version; level null: unknown)',
+  }),
 });
 
 export const Metrics = Type.Object({

@@ -507,6 +507,12 @@ export class PostgresStore implements Store {
     return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score), model: rows.map((r) => r.model_id) };
   }
 
+  async scoreModels(machine: string, from: number, to: number): Promise<{ model: number | null; from: number }[]> {
+    const rows = await this.rows<{ model: number | null; first: number }>('SELECT model_id AS model, MIN(ts) AS first FROM scores WHERE machine = $1 AND ts >= $2 AND ts <= $3 GROUP BY model_id ORDER BY first',
+      [machine, clampT(from, -MAX), clampT(to, MAX)]);
+    return rows.map((r) => ({ model: r.model, from: r.first }));
+  }
+
   async scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
     const p = planBuckets(from, to, maxPoints);
     const rows = await this.scoreBuckets(p, [machine], from, to);

@@ -83,6 +83,18 @@ export class TwoTables<R extends { ts: number }> {
     return newer.concat(this.q(`SELECT ts, ${cols} FROM ${settled} WHERE machine = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?`).all(machine, from, to, n - newer.length) as R[]);
   }
 
+  /** Each value of column `col` among a machine's rows in [from, to], with the first timestamp it has there, oldest
+   *  first (both tables). */
+  firstOf(col: string, machine: string, from: number, to: number): { value: unknown; first: number }[] {
+    const { settled, recent, stamps } = this.l;
+    const a = this.q(`SELECT ${col} AS value, MIN(ts) AS first FROM ${settled} WHERE machine = ? AND ts >= ? AND ts <= ? GROUP BY ${col}`).all(machine, from, to) as { value: unknown; first: number }[];
+    const b = this.q(`SELECT r.${col} AS value, MIN(r.ts) AS first FROM ${stamps} t CROSS JOIN ${recent} r ON r.ts = t.ts AND r.machine = ? WHERE t.ts >= ? AND t.ts <= ? GROUP BY r.${col}`)
+      .all(machine, from, to) as { value: unknown; first: number }[];
+    const first = new Map<unknown, number>();
+    for (const r of [...a, ...b]) first.set(r.value, Math.min(first.get(r.value) ?? Infinity, r.first));
+    return [...first].map(([value, f]) => ({ value, first: f })).sort((x, y) => x.first - y.first);
+  }
+
   /** Every machine's rows after `after` in time order, at most limit: [machine, ts, …cols]. */
   rowsAfter(after: number, limit: number): unknown[][] {
     const { settled, recent, cols } = this.l;

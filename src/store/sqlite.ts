@@ -606,6 +606,10 @@ export class SqliteStore implements Store {
     return { t: rows.map((r) => r.ts), score: rows.map((r) => r.score), model: rows.map((r) => r.model_id ?? null) };
   }
 
+  async scoreModels(machine: string, from: number, to: number): Promise<{ model: number | null; from: number }[]> {
+    return this.reading(() => this.scoreRows.firstOf('model_id', machine, clampT(from, -MAX), clampT(to, MAX))).map((r) => ({ model: r.value as number | null, from: r.first }));
+  }
+
   async scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled> {
     const p = planBuckets(from, to, maxPoints);
     const rows = this.scoreBuckets(p, machine, from, to);

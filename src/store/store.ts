@@ -267,6 +267,10 @@ export interface Store {
   /** A machine's scores in [from, to], oldest first; with `last`, only the newest `last` of them. `model`: the model
    *  version that scored each (null: not recorded). */
   scores(machine: string, from: number, to: number, last?: number): Promise<ScoreRows>;
+  /** The model versions that scored a machine's points in [from, to], each with the first timestamp it scored there,
+   *  oldest first (model null: scores stored without their version). A chart draws each stretch against its own
+   *  model's level: a retrained model scores on a scale of its own. */
+  scoreModels(machine: string, from: number, to: number): Promise<{ model: number | null; from: number }[]>;
   /** Scores of a machine in [from, to], max per bucket, at most maxPoints. */
   scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled>;
   /** Max score per bucket over [from, to] (in SQL), relative to `threshold`, for the given machines or else the

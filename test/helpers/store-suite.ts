@@ -243,6 +243,14 @@ describe(`store (${engine})`, () => {
     await s.commitStep(step({ scores: [{ machine: 'm', points: [{ t: 2, score: 7 }] }], modelId: id }));
     assert.deepEqual(await s.scores('m', 0, 10), { t: [1, 2], score: [0.5, 7], model: [null, id] }, 'each score with the model version that scored it');
     assert.deepEqual((await s.scores('m', 0, 10, 1)).model, [id]);
+    // a retrained version takes over: each version's first point, oldest first (past SQLite's settling of old rows)
+    const id2 = await s.addModel('ccl', '/m/ccl-2.model', { reason: 'failover' }, 124);
+    for (let t = 3; t <= 60; t++) await s.commitStep(step({ scores: [{ machine: 'm', points: [{ t, score: 1 }] }, { machine: 'o', points: [{ t: t - 2, score: 1 }] }], modelId: id2 }));
+    assert.deepEqual(await s.scoreModels('m', 0, 100), [{ model: null, from: 1 }, { model: id, from: 2 }, { model: id2, from: 3 }]);
+    assert.deepEqual(await s.scoreModels('m', 3, 100), [{ model: id2, from: 3 }], 'only what scored inside the range');
+    assert.deepEqual(await s.scoreModels('m', 55, 58), [{ model: id2, from: 55 }]);
+    assert.deepEqual(await s.scoreModels('o', 0, 100), [{ model: id2, from: 1 }], "another machine's own");
+    assert.deepEqual(await s.scoreModels('none', 0, 100), []);
     await s.close();
   });
   it('fences a step: after another claim of its key, an older epoch commits nothing', async () => {

@@ -93,8 +93,10 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
       shaded: Number((u as HTMLElement).dataset.shaded),
       events: Number((u as HTMLElement).dataset.events),
       updates: Number((u as HTMLElement).dataset.updates),
+      levels: (u as HTMLElement).dataset.levels,
     })));
-    assert.deepEqual(charts.map((c) => c.title), ['Anomaly score (max per bucket) and threshold', 'cpu', 'latency_ms'], 'a score chart, then one chart per metric');
+    assert.deepEqual(charts.map((c) => c.title), ['Anomaly score (max per bucket) and the opening level', 'cpu', 'latency_ms'], 'a score chart, then one chart per metric');
+    assert.equal(charts[0].levels, '3', "the score is drawn against the opening level the watcher's model held on the machine");
     assert.ok(charts.every((c) => c.shaded >= 1), `the incident is shaded on every chart: ${JSON.stringify(charts)}`);
     assert.ok(charts.every((c) => c.events === 2), `both Flink events are marked on every chart: ${JSON.stringify(charts)}`);
     assert.ok(charts.every((c) => c.updates === 1), `the incident's update is marked on every chart: ${JSON.stringify(charts)}`);

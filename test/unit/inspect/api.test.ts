@@ -5,6 +5,7 @@ import { buildApi } from '../../../src/server/api.js';
 import { InspectionService } from '../../../src/app/service.js';
 import type { SqliteStore } from '../../../src/store/index.js';
 import { inspectedStore, at } from '../../helpers/inspected.js';
+import { join } from 'node:path';
 
 let store: SqliteStore;
 before(async () => ({ store } = await inspectedStore()));
@@ -91,5 +92,36 @@ describe('HTTP API', () => {
     assert.match(page.body, /uPlot\.iife\.min\.js/);
     assert.match((await app.inject({ url: '/vendor/uPlot.iife.min.js' })).body, /uPlot/);
     assert.match((await app.inject({ url: '/app.js' })).body, /api\/incidents/);
+  });
+});
+
+describe('score charts across a retraining', () => {
+  test("each stretch of a machine's scores comes with the opening level of the model that scored it", async () => {
+    const { store: s, modelPath } = await inspectedStore();
+    try {
+      const app = buildApi(new InspectionService(s));
+      const first = (await s.latestModel())!.id;
+      const q = `/api/machines/tm-2/scores?from=${at(0)}&to=${at(260)}&points=300`;
+      const one = (await app.inject({ url: q })).json();
+      assert.deepEqual(one.levels.map((l: { model: number; level: number }) => [l.model, l.level]), [[first, 3]], "the watcher's model: its level on tm-2 (the unit it kept)");
+      // a retrained version scoring on a scale ten times as high, its unit kept by the watcher as it began
+      const second = await s.addModel('zscore', modelPath, { reason: 'failover' });
+      await s.updateModelReport(second, { 'unit:tm-2': [15, 30] });
+      await s.commitStep({ scores: [{ machine: 'tm-2', points: [{ t: at(200), score: 20 }, { t: at(201), score: 25 }] }], modelId: second, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
+      // and a version with no unit recorded: its artifact's threshold
+      const third = await s.addModel('zscore', modelPath, { reason: 'drift' });
+      await s.commitStep({ scores: [{ machine: 'tm-2', points: [{ t: at(250), score: 1 }] }], modelId: third, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
+      const three = (await app.inject({ url: q })).json();
+      assert.deepEqual(three.levels.slice(1), [{ from: at(200), model: second, level: 30 }, { from: at(250), model: third, level: 3 }], 'the newest version: its threshold');
+      const fourth = await s.addModel('zscore', join(modelPath, 'gone.model'), { reason: 'drift', 'unit:tm-2': [1, 2] });
+      await s.commitStep({ scores: [{ machine: 'tm-2', points: [{ t: at(255), score: 1 }] }], modelId: fourth, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
+      const four = (await app.inject({ url: q })).json();
+      assert.deepEqual(four.levels.slice(2), [{ from: at(250), model: third, level: 3 }, { from: at(255), model: fourth, level: 2 }], 'an older version without a unit: read from its artifact');
+      assert.equal(three.threshold, 3, "the newest model's threshold, as before");
+      const later = (await app.inject({ url: `/api/machines/tm-2/scores?from=${at(201)}&to=${at(260)}` })).json();
+      assert.deepEqual(later.levels.map((l: { model: number }) => l.model), [second, third, fourth], 'only the versions that scored inside the range');
+    } finally {
+      await s.close();
+    }
   });
 });
