@@ -159,14 +159,9 @@ export class InspectionService {
     if (unit) return unit[1];
     if (latest?.id === id) return Number.isFinite(latest.threshold) ? latest.threshold : null;
     if (!this.thresholds.has(id)) {
-      let th: number | null = null;
-      try {
-        if (rec) th = loadDetector(rec.path).threshold;
-      } catch {
-        th = Number(rec?.report.legacyThreshold ?? NaN); // a deleted artifact, or one recorded by another host
-      }
+      const th = rec ? this.modelInfo(rec).threshold : NaN; // its artifact's, or the legacy one modelInfo falls back to
       if (this.thresholds.size >= 64) this.thresholds.delete(this.thresholds.keys().next().value!);
-      this.thresholds.set(id, th !== null && Number.isFinite(th) ? th : null);
+      this.thresholds.set(id, Number.isFinite(th) ? th : null);
     }
     return this.thresholds.get(id)!;
   }
