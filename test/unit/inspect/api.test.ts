@@ -117,9 +117,16 @@ describe('score charts across a retraining', () => {
       await s.commitStep({ scores: [{ machine: 'tm-2', points: [{ t: at(255), score: 1 }] }], modelId: fourth, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
       const four = (await app.inject({ url: q })).json();
       assert.deepEqual(four.levels.slice(2), [{ from: at(250), model: third, level: 3 }, { from: at(255), model: fourth, level: 2 }], 'an older version without a unit: read from its artifact');
+      // a version whose artifact is gone and that recorded no unit: its level is unknown, not another version's
+      const gone = await s.addModel('zscore', join(modelPath, 'gone.model'), { reason: 'drift' });
+      await s.commitStep({ scores: [{ machine: 'tm-2', points: [{ t: at(256), score: 1 }] }], modelId: gone, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
+      const newer = await s.addModel('zscore', modelPath, { reason: 'drift', 'unit:tm-2': [1, 2] });
+      await s.commitStep({ scores: [{ machine: 'tm-2', points: [{ t: at(257), score: 1 }] }], modelId: newer, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
+      const six = (await app.inject({ url: q })).json();
+      assert.deepEqual(six.levels.slice(4), [{ from: at(256), model: gone, level: null }, { from: at(257), model: newer, level: 2 }]);
       assert.equal(three.threshold, 3, "the newest model's threshold, as before");
       const later = (await app.inject({ url: `/api/machines/tm-2/scores?from=${at(201)}&to=${at(260)}` })).json();
-      assert.deepEqual(later.levels.map((l: { model: number }) => l.model), [second, third, fourth], 'only the versions that scored inside the range');
+      assert.deepEqual(later.levels.map((l: { model: number }) => l.model), [second, third, fourth, gone, newer], 'only the versions that scored inside the range');
     } finally {
       await s.close();
     }
