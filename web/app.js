@@ -1,4 +1,4 @@
-// flinkscope dashboard (plain JS + uPlot, no build step). Pages: cluster (heat map of score / threshold per machine
+// flinkscope dashboard (plain JS + uPlot, no build step). Pages: cluster (heat map of the score on the alarm scale per machine
 // and time, ranking), machine (score vs the opening level of the model that scored it, one small chart per metric
 // with a shared cursor, incidents shaded by type, Flink events as markers), incidents (filters, cursor paging),
 // incident (explanation, jobs, movers, cause, events, acknowledge and label), model. Talks only to /api; the token
@@ -133,7 +133,8 @@ function scoreChart(el, s, o) {
 // ---- cluster page
 function heatColour(v) {
   if (v === null) return '#eceff3';
-  const x = Math.max(0, Math.min(1, v / 2)); // 0 … 2× the threshold; 1 = at the threshold
+  // the alarm scale: -1 ≈ the median training score, 0 the keep-open level, 1 the opening level; -1 … 2 → 0 … 1
+  const x = Math.max(0, Math.min(1, (v + 1) / 3));
   if (x < 0.5) return `rgb(${Math.round(70 + 330 * x)},${Math.round(170 + 40 * x)},${Math.round(90 - 60 * x)})`;
   return `rgb(${Math.round(235 + 20 * (x - 0.5))},${Math.round(190 - 320 * (x - 0.5))},${Math.round(60 - 60 * (x - 0.5))})`;
 }
@@ -183,10 +184,10 @@ async function clusterPage(params) {
   const keep = (m) => (!filter || m.includes(filter)) && (!atRisk || ms.find((x) => x.machine === m)?.atRisk);
   const rows = heat.machines.map((_, r) => r).filter((r) => keep(heat.machines[r]));
   const href = (o) => `#/?${qs({ range, q: filter, risk: atRisk ? '1' : '', ...o })}`;
-  main.innerHTML = `<h2>Cluster <small>${heat.machines.length} riskiest machines · score / threshold per ${dur(heat.bucketMs)} · ${rangePicker(range, (k) => href({ range: k }))}</small></h2>
+  main.innerHTML = `<h2>Cluster <small>${heat.machines.length} riskiest machines · highest score on the alarm scale per ${dur(heat.bucketMs)} · ${rangePicker(range, (k) => href({ range: k }))}</small></h2>
     <form id="filters" class="filters"><input name="q" placeholder="machine contains…" value="${esc(filter)}"> <label><input type="checkbox" name="risk" ${atRisk ? 'checked' : ''}> at risk only</label> <button>filter</button></form>
     <div class="heatwrap"><canvas class="heat" id="heat"></canvas></div>
-    <p class="scale"><span style="background:${heatColour(0)}"></span>0 <span style="background:${heatColour(0.8)}"></span>0.8 <span style="background:${heatColour(1)}"></span>1 = threshold <span style="background:${heatColour(1.5)}"></span>1.5 <span style="background:${heatColour(2)}"></span>≥ 2 <span style="background:${heatColour(null)}"></span>not scored · click a row for the machine</p>
+    <p class="scale"><span style="background:${heatColour(-1)}"></span>≤ −1 ≈ typical <span style="background:${heatColour(0)}"></span>0 = keep-open level <span style="background:${heatColour(1)}"></span>1 = opening level <span style="background:${heatColour(1.5)}"></span>1.5 <span style="background:${heatColour(2)}"></span>≥ 2 <span style="background:${heatColour(null)}"></span>not scored · click a row for the machine</p>
     <h3>Ranking: risk now</h3>
     <table id="rank"><tr><th>machine</th><th>risk</th><th>last score</th><th>open incidents</th><th>last scored</th></tr>${ms.filter((m) => keep(m.machine)).map((m) =>
     `<tr><td>${machineLink(m.machine)}</td><td class="${m.atRisk ? 'risk' : ''}">${fmt(m.risk)}</td><td>${fmt(m.lastScore)}</td><td>${m.openIncidents ? `<a href="#/incidents?${qs({ machine: m.machine, state: 'active' })}">${m.openIncidents}</a>` : 0}</td><td>${iso(m.lastTs)}</td></tr>`).join('')}</table>`;

@@ -14,7 +14,7 @@ import { JOB_WIDE } from '../core/catalogue.js';
 import { median } from '../core/stats.js';
 import { inHold, newHighFrom, outgrownFrom, runAboveHolds, type HoldWindow } from '../inspect/outgrow.js';
 import { PERSIST_POINTS } from '../inspect/levels.js';
-import { inUnits, unitOf, type Unit } from '../inspect/units.js';
+import { inUnits, unitOf, type Unit } from '../core/units.js';
 
 export interface EnrichOptions {
   /** Baseline before the onset against which per-job metrics (the movers) and a renewal's metrics (what led it) are
@@ -39,7 +39,7 @@ export interface EnrichOptions {
   stepScores?: ReadonlyMap<string, readonly { t: number; score: number }[]>;
   /** The model version that scored `stepScores` (the watcher's). */
   stepModel?: number | null;
-  /** A machine's unit under a model version (src/inspect/units.ts): the judged scores are compared in units of the
+  /** A machine's unit under a model version (src/core/units.ts): the judged scores are compared in units of the
    *  levels of the model that scored each, so a retraining does not rescale a yardstick. Default: the model's report. */
   unitOf?: (model: number, machine: string) => Promise<Unit | undefined>;
   /** Root cause on the job graph: thresholds, and the snapshots read — from `lookbackMs` (default 30 s) before the
@@ -129,7 +129,7 @@ export function pagesNow(i: Incident, until: number, now: number): boolean {
 
 /** The incident's scores from its onset up to the data time `now` (at most its last point): the stored ones and the
  *  step's own (EnrichOptions.stepScores), oldest first, each in units of the levels of the model that scored it
- *  (src/inspect/units.ts; as stored where that model's unit is not known). */
+ *  (src/core/units.ts; as stored where that model's unit is not known). */
 async function scoresOf(store: Store, i: Incident, now: number, o: EnrichOptions): Promise<{ t: number[]; score: number[] }> {
   const to = Math.min(now, i.lastSeen);
   const stored = await store.scores(i.machine, i.onset, to);

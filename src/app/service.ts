@@ -8,7 +8,7 @@ import type { FlinkEvent } from '../core/event.js';
 import { quantileSorted } from '../core/stats.js';
 import { COLLECT_EVENTS, collectorFailing } from '../core/outage.js';
 import { loadDetector, type EpochRecord } from '../detectors/index.js';
-import { unitOf } from '../inspect/units.js';
+import { unitOf } from '../core/units.js';
 
 /** A request the service refuses: status 400 (bad input), 404 (unknown), 409 (conflict). */
 export class ServiceError extends Error {
@@ -151,7 +151,7 @@ export class InspectionService {
   }
 
   /** The opening level a model held on a machine: the unit the watcher kept as the model began scoring it
-   *  (src/inspect/units.ts), else the model's threshold (from its artifact, read once per version); null when neither
+   *  (src/core/units.ts), else the model's threshold (from its artifact, read once per version); null when neither
    *  can be read. */
   private async openingLevel(id: number, machine: string, latest: ModelInfo | null): Promise<number | null> {
     const rec = await this.store.model(id);

@@ -13,7 +13,7 @@ import { IncidentTracker } from '../inspect/incidents.js';
 import { OnlineScorer, type MachineState, type TrailingScorer } from '../inspect/online.js';
 import { rankMachines } from '../inspect/ranking.js';
 import { FixedLevels, PERSIST_POINTS, type AlarmLevels } from '../inspect/levels.js';
-import { unitKey, unitOf, type Unit } from '../inspect/units.js';
+import { inUnits, unitKey, unitOf, type Unit } from '../core/units.js';
 import { peerGroups } from '../core/peers.js';
 import { median } from '../core/stats.js';
 import { enrich, type EnrichOptions } from './enrich.js';
@@ -83,7 +83,7 @@ export class Watcher {
   private readonly details = new Map<string, IncidentDetail>();
   /** Jobs on each machine as last read from the store (peers share a job). */
   private placement = new Map<string, string[]>();
-  /** Each machine's unit under each model version (`${model} ${machine}`; src/inspect/units.ts): read from the model's
+  /** Each machine's unit under each model version (`${model} ${machine}`; src/core/units.ts): read from the model's
    *  report, else taken from the levels as the model begins scoring the machine and written to the report. */
   private readonly units = new Map<string, Unit | undefined>();
 
@@ -191,7 +191,9 @@ export class Watcher {
     const write: StepWrite = { scores: [], modelId: this.modelId, scorerStates: [], incidents: [], alerts: [], status: [], meta: { ...extraMeta }, ...(this.o.fence ? { fence: this.o.fence } : {}) };
     let scored = 0;
     for (const [m, pts] of this.scorer.ingestMany(batch)) { // every machine's window in one batched forward
-      write.scores.push({ machine: m, points: pts });
+      // each point on the alarm scale too (the cluster heat map reads it): in the unit kept for this model and machine
+      const u = this.modelId === null ? undefined : this.units.get(`${this.modelId} ${m}`);
+      write.scores.push({ machine: m, points: u ? pts.map((p) => ({ ...p, units: inUnits(p.score, u) })) : pts });
       const recent = (this.recent.get(m) ?? []).concat(pts.map((p) => p.score)).slice(-RECENT);
       this.recent.set(m, recent);
       if (this.scorer.changed.has(m)) {

@@ -39,7 +39,7 @@ export interface Incident {
   /** Its highest score, as the model that scored it gave it. Scores of two models do not compare (a retraining
    *  scores on a scale of its own): see peakUnits. */
   peak: number;
-  /** Its highest score in units of the alarm levels each point was judged against (src/inspect/units.ts: 0 at the
+  /** Its highest score in units of the alarm levels each point was judged against (src/core/units.ts: 0 at the
    *  keep-open level, 1 at the opening level): comparable across machines and across retrainings, as `peak` is not.
    *  Absent in incidents stored before it. */
   peakUnits?: number;

@@ -185,7 +185,7 @@ function breachText(b: Breach | null | undefined): string {
 }
 
 /** 'peak 3.20 on the alarm scale (1 = the opening level)' for a Slack line: the scale reads the same for every machine
- *  and every model (src/inspect/units.ts). An incident stored before it was kept shows its raw score. */
+ *  and every model (src/core/units.ts). An incident stored before it was kept shows its raw score. */
 export function peakText(inc: Pick<Incident, 'peak' | 'peakUnits'>): string {
   return inc.peakUnits !== undefined && Number.isFinite(inc.peakUnits) ? `peak ${inc.peakUnits.toFixed(2)} on the alarm scale (1 = the opening level)` : `peak score ${inc.peak.toFixed(2)}`;
 }

@@ -15,7 +15,7 @@ import type { IncidentTracker } from './incidents.js';
 import type { PeerGroups } from '../core/peers.js';
 import { FixedLevels, type AlarmLevels } from './levels.js';
 import { leadingMetric, timeToBreach } from './breach.js';
-import { inUnits } from './units.js';
+import { inUnits } from '../core/units.js';
 
 /** Scores the last `last[i]` rows of each series at the end of their windows (Detector.scoreTrailing); groups over
  *  the list, whose last `context` series are peers given as context only. */

@@ -91,7 +91,7 @@ function apiRoutes(api: Api, svc: InspectionService, reads: RangeReads, cfg: Api
     async () => svc.health());
   api.get('/machines', { schema: { summary: 'Machines ranked by risk now (the riskiest `limit`, or one `machine`)', querystring: S.MachinesQuery, response: ok({ 200: { type: 'array', items: S.MachineRow } }) } },
     async (req) => svc.machines(req.query));
-  api.get('/cluster', { schema: { summary: 'Heat map: max score / threshold per time bucket of the riskiest machines', querystring: S.ClusterQuery, response: ok({ 200: S.Cluster }) } },
+  api.get('/cluster', { schema: { summary: 'Heat map: the highest score on the alarm scale (1 = the opening level) per time bucket of the riskiest machines', querystring: S.ClusterQuery, response: ok({ 200: S.Cluster }) } },
     async (req) => reads.cluster(req.query));
   api.get('/machines/:id/scores', { schema: { summary: 'Anomaly scores of one machine, max per bucket', params: S.MachineParams, querystring: S.RangeQuery, response: ok({ 200: S.Scores }) } },
     async (req) => {

@@ -83,8 +83,10 @@ export const Cluster = Type.Object({
   machines: Type.Array(Type.String()),
   t: Type.Array(Type.Integer(), { description: 'Bucket start times' }),
   bucketMs: Type.Integer(),
-  cells: Type.Array(Type.Array(Num), { description: '(machines, buckets): max score / threshold; null = not scored' }),
-  threshold: Num,
+  cells: Type.Array(Type.Array(Num), {
+    description: '(machines, buckets): the highest score on the alarm scale — in units of the levels the scoring model held on the machine: 1 = its opening level, 0 = its keep-open level, about -1 = its median training score — so machines and retrainings read alike; scores stored without their units: max score / threshold; null = not scored',
+  }),
+  threshold: NullableNumber({ description: "The newest model's threshold (what buckets stored without units are divided by)" }),
 });
 
 export const Scores = Type.Object({

@@ -113,31 +113,46 @@ export function planBuckets(from: number, to: number, maxPoints: number): Bucket
   return { level, bucketMs, start: alignDown(from, bucketMs) };
 }
 
-/** One step's score roll-up cells (samples are rolled up in bulk instead): per machine, per level bucket, the max.
- *  Cells are keyed bucket + level index (buckets are multiples of 60 000, so the levels' keys stay apart). */
+/** One step's score roll-up cells (samples are rolled up in bulk instead): per machine, per level bucket, the max
+ *  score and the max on the alarm scale (null: no score in the cell came with its units). Cells are keyed bucket +
+ *  level index (buckets are multiples of 60 000, so the levels' keys stay apart). */
 export class ScoreRollup {
-  private readonly machines = new Map<string, Map<number, number>>();
+  private readonly machines = new Map<string, Map<number, [max: number, umax: number | null]>>();
 
-  add(machine: string, ts: number, score: number): void {
+  add(machine: string, ts: number, score: number, units?: number): void {
     let cells = this.machines.get(machine);
     if (!cells) this.machines.set(machine, (cells = new Map()));
+    const u = units !== undefined && Number.isFinite(units) ? units : null;
     for (let i = 0; i < ROLLUP_LEVELS.length; i++) {
       const k = alignDown(ts, ROLLUP_LEVELS[i]) + i;
       const c = cells.get(k);
-      if (c === undefined || score > c) cells.set(k, score);
+      if (c === undefined) cells.set(k, [score, u]);
+      else {
+        if (score > c[0]) c[0] = score;
+        c[1] = maxOrNull(c[1], u);
+      }
     }
   }
 
-  /** (level, machine, bucket, max) of every cell. */
-  *rows(): Generator<[number, string, number, number]> {
+  /** (level, machine, bucket, max, umax) of every cell. */
+  *rows(): Generator<[number, string, number, number, number | null]> {
     for (const [machine, cells] of this.machines) {
-      for (const [k, v] of cells) {
+      for (const [k, [v, u]] of cells) {
         const i = ((k % 60_000) + 60_000) % 60_000;
-        yield [ROLLUP_LEVELS[i], machine, k - i, v];
+        yield [ROLLUP_LEVELS[i], machine, k - i, v, u];
       }
     }
   }
 }
+
+/** The larger of two maxima, either of which may be unknown (null). */
+export function maxOrNull(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+/** A heat-map cell: the bucket's max on the alarm scale, else (scores stored without units) its max score over
+ *  `threshold`. */
+export const heatCell = (max: number, umax: number | null, threshold: number): number => (umax !== null ? umax : max / threshold);
 
 /** A job graph's topology: what stays the same from poll to poll (stored once per change, by hash). */
 export type Topology = Pick<JobGraphSnapshot, 'vertices' | 'edges'>;

@@ -6,6 +6,7 @@ import type { PoolClient } from 'pg';
 import { eachEntry, packRow } from './rows.js';
 import { ROLLUP_LEVELS } from './common.js';
 import { RollupCells } from './pg-rollups.js';
+import { inUnits, keptUnits } from '../core/units.js';
 
 export type PgMigration = string | ((c: PoolClient) => Promise<void>);
 
@@ -64,6 +65,27 @@ async function rollups(c: PoolClient): Promise<void> {
     }
     const rows = cells.rows();
     if (rows.length) await c.query('INSERT INTO sample_rollups SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::bytea[])', [rows.map((x) => x.level), rows.map((x) => x.machine), rows.map((x) => x.bucket), rows.map((x) => x.v)]);
+  }
+}
+
+/** 9: scores on the alarm scale (see schema.ts): the columns, and the units of scores already stored where their
+ *  model's report kept the machine's unit (in SQL, one UPDATE per model and machine), then their roll-ups' maxima. */
+async function alarmScale(c: PoolClient): Promise<void> {
+  await c.query(`ALTER TABLE scores ADD COLUMN units DOUBLE PRECISION;
+    ALTER TABLE score_rollups ADD COLUMN umax DOUBLE PRECISION;`);
+  const machines = new Set<string>();
+  for (const { id, report } of (await c.query<{ id: string; report: Record<string, unknown> }>('SELECT id, report FROM models')).rows) {
+    for (const [machine, u] of keptUnits(report)) {
+      const rows = (await c.query<{ ts: string; score: number }>('SELECT ts, score FROM scores WHERE machine = $1 AND model_id = $2', [machine, id])).rows;
+      if (!rows.length) continue;
+      await c.query('UPDATE scores s SET units = x.u FROM unnest($2::bigint[], $3::float8[]) x(t, u) WHERE s.machine = $1 AND s.ts = x.t',
+        [machine, rows.map((r) => r.ts), rows.map((r) => inUnits(r.score, u))]);
+      machines.add(machine);
+    }
+  }
+  if (machines.size) {
+    await c.query(`UPDATE score_rollups r SET umax = (SELECT MAX(units) FROM scores s WHERE s.machine = r.machine AND s.ts >= r.bucket AND s.ts < r.bucket + r.level)
+      WHERE r.machine = ANY($1::text[])`, [[...machines]]);
   }
 }
 
@@ -144,4 +166,5 @@ export const PG_MIGRATIONS: PgMigration[] = [
   // 8: 'update' alerts (see schema.ts)
   `ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
    ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN ('open', 'resolved', 'update'));`,
+  alarmScale,
 ];

@@ -17,7 +17,7 @@ import {
   FencedError, StoreError, type Downsampled, type EventQuery, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord, type ScoreRows,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { alignDown, bucketed, decodeCursor, encodeCursor, incidentDetailJson, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
+import { alignDown, bucketed, decodeCursor, encodeCursor, heatCell, incidentDetailJson, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const clampT = (t: number | undefined, d: number): number => (t === undefined || !Number.isFinite(t) ? d : Math.max(-MAX, Math.min(MAX, Math.round(t))));
@@ -442,16 +442,19 @@ export class PostgresStore implements Store {
         const held = Number((await c.query<{ value: string }>('SELECT value FROM watch_meta WHERE key = $1 FOR UPDATE', [w.fence.key])).rows[0]?.value ?? 0);
         if (held !== w.fence.epoch) throw new FencedError(w.fence.key, w.fence.epoch, held);
       }
-      const sc = w.scores.flatMap((s) => s.points.map((p) => [s.machine, p.t, fin(p.score)] as const));
+      const sc = w.scores.flatMap((s) => s.points.map((p) => [s.machine, p.t, fin(p.score), p.units !== undefined && Number.isFinite(p.units) ? p.units : null] as const));
       if (sc.length) {
-        await c.query(`INSERT INTO scores SELECT m, t, s, $4 FROM unnest($1::text[], $2::bigint[], $3::float8[]) x(m, t, s)
-          ON CONFLICT (machine, ts) DO UPDATE SET score = excluded.score, model_id = excluded.model_id`, [sc.map((x) => x[0]), sc.map((x) => x[1]), sc.map((x) => x[2]), w.modelId]);
+        await c.query(`INSERT INTO scores SELECT m, t, s, $4, u FROM unnest($1::text[], $2::bigint[], $3::float8[], $5::float8[]) x(m, t, s, u)
+          ON CONFLICT (machine, ts) DO UPDATE SET score = excluded.score, model_id = excluded.model_id, units = excluded.units`,
+        [sc.map((x) => x[0]), sc.map((x) => x[1]), sc.map((x) => x[2]), w.modelId, sc.map((x) => x[3])]);
         // a roll-up bucket's max is the max of every score written into it (a re-scored point can only raise it)
         const roll = new ScoreRollup();
-        for (const [m, t, v] of sc) roll.add(m, t, v);
+        for (const [m, t, v, u] of sc) roll.add(m, t, v, u ?? undefined);
         const r = [...roll.rows()].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[2] - b[2]));
-        await c.query(`INSERT INTO score_rollups SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::float8[])
-          ON CONFLICT (level, machine, bucket) DO UPDATE SET max = GREATEST(score_rollups.max, excluded.max)`, [r.map((x) => x[0]), r.map((x) => x[1]), r.map((x) => x[2]), r.map((x) => x[3])]);
+        // GREATEST ignores NULLs: an unknown umax keeps the other
+        await c.query(`INSERT INTO score_rollups (level, machine, bucket, max, umax) SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::float8[], $5::float8[])
+          ON CONFLICT (level, machine, bucket) DO UPDATE SET max = GREATEST(score_rollups.max, excluded.max), umax = GREATEST(score_rollups.umax, excluded.umax)`,
+        [r.map((x) => x[0]), r.map((x) => x[1]), r.map((x) => x[2]), r.map((x) => x[3]), r.map((x) => x[4])]);
       }
       if (w.scorerStates.length) {
         await c.query(`INSERT INTO scorer_state SELECT m, s, $3 FROM unnest($1::text[], $2::text[]) x(m, s)
@@ -519,12 +522,13 @@ export class PostgresStore implements Store {
     return bucketed(rows.map((r) => ({ key: 'score', b: r.b, v: r.v })), ['score'], p.start, p.bucketMs);
   }
 
-  /** Max score per (machine, bucket) of the plan: from the raw scores or the roll-up it names. */
-  private async scoreBuckets(p: BucketPlan, machines: string[], from: number, to: number): Promise<{ machine: string; b: number; v: number }[]> {
+  /** Max score (v) and max on the alarm scale (u; null: none stored) per (machine, bucket) of the plan: from the raw
+   *  scores or the roll-up it names. */
+  private async scoreBuckets(p: BucketPlan, machines: string[], from: number, to: number): Promise<{ machine: string; b: number; v: number; u: number | null }[]> {
     return p.level === null
-      ? this.rows('SELECT machine, (ts - $1::bigint) / $2::bigint AS b, MAX(score) AS v FROM scores WHERE machine = ANY($3::text[]) AND ts >= $4 AND ts <= $5 GROUP BY machine, b ORDER BY b',
+      ? this.rows('SELECT machine, (ts - $1::bigint) / $2::bigint AS b, MAX(score) AS v, MAX(units) AS u FROM scores WHERE machine = ANY($3::text[]) AND ts >= $4 AND ts <= $5 GROUP BY machine, b ORDER BY b',
         [clampT(p.start, -MAX), p.bucketMs, machines, clampT(from, -MAX), clampT(to, MAX)])
-      : this.rows('SELECT machine, (bucket - $1::bigint) / $2::bigint AS b, MAX(max) AS v FROM score_rollups WHERE level = $3 AND machine = ANY($4::text[]) AND bucket >= $5 AND bucket <= $6 GROUP BY machine, b ORDER BY b',
+      : this.rows('SELECT machine, (bucket - $1::bigint) / $2::bigint AS b, MAX(max) AS v, MAX(umax) AS u FROM score_rollups WHERE level = $3 AND machine = ANY($4::text[]) AND bucket >= $5 AND bucket <= $6 GROUP BY machine, b ORDER BY b',
         [clampT(p.start, -MAX), p.bucketMs, p.level, machines, clampT(p.start, -MAX), clampT(to, MAX)]);
   }
 
@@ -535,7 +539,7 @@ export class PostgresStore implements Store {
     const th = q.threshold > 0 ? q.threshold : 1;
     const at = new Map(machines.map((m, i) => [m, i]));
     const cells = machines.map(() => new Array<number | null>(n).fill(null));
-    for (const r of await this.scoreBuckets(p, machines, q.from, q.to)) if (r.b >= 0 && r.b < n) cells[at.get(r.machine)!][r.b] = r.v / th;
+    for (const r of await this.scoreBuckets(p, machines, q.from, q.to)) if (r.b >= 0 && r.b < n) cells[at.get(r.machine)!][r.b] = heatCell(r.v, r.u, th);
     return { machines, t: Array.from({ length: n }, (_, i) => p.start + i * p.bucketMs), bucketMs: p.bucketMs, cells };
   }
 

@@ -18,7 +18,7 @@ export const KEEP = 6;
  *  table's timestamps, and its row in settle_state. */
 export interface Layout { settled: string; recent: string; stamps: string; name: string; cols: string }
 export const SAMPLES: Layout = { settled: 'sample_rows', recent: 'sample_recent', stamps: 'recent_ts', name: 'samples', cols: 'v' };
-export const SCORES: Layout = { settled: 'scores', recent: 'score_recent', stamps: 'score_recent_ts', name: 'scores', cols: 'score, model_id' };
+export const SCORES: Layout = { settled: 'scores', recent: 'score_recent', stamps: 'score_recent_ts', name: 'scores', cols: 'score, model_id, units' };
 
 type Q = (sql: string) => Database.Statement;
 

@@ -3,6 +3,7 @@
 // SQL, or a function for what SQL cannot do (packing rows).
 import type Database from 'better-sqlite3';
 import { packRow } from './rows.js';
+import { inUnits, keptUnits } from '../core/units.js';
 
 export type Migration = string | ((db: Database.Database) => void);
 
@@ -29,6 +30,33 @@ function packSamples(db: Database.Database): void {
     if (cur) ins.run(machine, cur.ts, packRow(cur.ids, cur.values));
   }
   db.exec('DROP TABLE samples; CREATE INDEX sample_rows_ts ON sample_rows (ts);');
+}
+
+/** 9: scores on the alarm scale (src/core/units.ts) — each point's score in units of the levels the model that scored
+ *  it held on the machine, and the roll-ups' max of them, so the cluster heat map compares machines and retrainings on
+ *  one scale. Scores already stored get theirs where their model's report kept the machine's unit (the watcher has
+ *  kept one per model and machine since units began); the rest stay NULL (those buckets read max score / threshold). */
+function alarmScale(db: Database.Database): void {
+  db.exec(`ALTER TABLE scores ADD COLUMN units REAL;
+    ALTER TABLE score_recent ADD COLUMN units REAL;
+    ALTER TABLE score_rollups ADD COLUMN umax REAL;`);
+  const machines = new Set<string>();
+  for (const { id, report } of db.prepare('SELECT id, report FROM models').all() as { id: number; report: string }[]) {
+    for (const [machine, u] of keptUnits(report)) {
+      for (const table of ['scores', 'score_recent']) {
+        const set = db.prepare(`UPDATE ${table} SET units = ? WHERE machine = ? AND ts = ?`);
+        for (const r of db.prepare(`SELECT ts, score FROM ${table} WHERE machine = ? AND model_id = ?`).all(machine, id) as { ts: number; score: number }[]) {
+          set.run(inUnits(r.score, u), machine, r.ts);
+        }
+      }
+      machines.add(machine);
+    }
+  }
+  const roll = db.prepare(`UPDATE score_rollups SET umax = (SELECT MAX(u) FROM (
+      SELECT units AS u FROM scores WHERE machine = score_rollups.machine AND ts >= bucket AND ts < bucket + level
+      UNION ALL SELECT units FROM score_recent WHERE machine = score_rollups.machine AND ts >= bucket AND ts < bucket + level))
+    WHERE machine = ?`);
+  for (const m of machines) roll.run(m);
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -156,4 +184,5 @@ export const MIGRATIONS: Migration[] = [
    DROP TABLE outbox;
    ALTER TABLE outbox_v8 RENAME TO outbox;
    CREATE INDEX outbox_due ON outbox (next_at) WHERE delivered_at IS NULL;`,
+  alarmScale,
 ];

@@ -16,7 +16,7 @@ import {
   FencedError, StoreError, type Downsampled, type EventQuery, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord, type ScoreRows,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { alignDown, bucketed, decodeCursor, encodeCursor, incidentDetailJson, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
+import { alignDown, bucketed, decodeCursor, encodeCursor, heatCell, incidentDetailJson, incidentRecord, joinGraph, maxOrNull, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
 
 export { StoreError };
 
@@ -26,13 +26,15 @@ const rowsOf = (n: number, w: number): string => new Array(n).fill(`(${new Array
 const clampT = (t: number | undefined, d: number): number => (t === undefined || !Number.isFinite(t) ? d : Math.max(-MAX, Math.min(MAX, Math.round(t))));
 
 /** Roll-up cells → the plan's buckets (a plan bucket may span several cells): the max per bucket. */
-function maxPerBucket(cells: { bucket: number; max: number }[], p: BucketPlan): { b: number; v: number }[] {
-  const out: { b: number; v: number }[] = [];
+function maxPerBucket(cells: { bucket: number; max: number; umax?: number | null }[], p: BucketPlan): { b: number; v: number; u: number | null }[] {
+  const out: { b: number; v: number; u: number | null }[] = [];
   for (const c of cells) {
     const b = Math.floor((c.bucket - p.start) / p.bucketMs);
     const last = out[out.length - 1];
-    if (last?.b === b) last.v = Math.max(last.v, c.max);
-    else out.push({ b, v: c.max });
+    if (last?.b === b) {
+      last.v = Math.max(last.v, c.max);
+      last.u = maxOrNull(last.u, c.umax ?? null);
+    } else out.push({ b, v: c.max, u: c.umax ?? null });
   }
   return out;
 }
@@ -70,10 +72,10 @@ export class SqliteStore implements Store {
   /** Samples and scores, each in two tables: settled rows in machine order, recent ones in time order
    *  (src/store/recent.ts). */
   private readonly samples = new TwoTables<{ ts: number; v: Buffer }>((sql) => this.q(sql), SAMPLES);
-  private readonly scoreRows = new TwoTables<{ ts: number; score: number; model_id: number | null }>((sql) => this.q(sql), SCORES);
+  private readonly scoreRows = new TwoTables<{ ts: number; score: number; model_id: number | null; units: number | null }>((sql) => this.q(sql), SCORES);
   /** The newest score roll-up cell this connection wrote per (level, machine): a step whose scores do not raise it
    *  skips the write (the table's max is at least this). */
-  private readonly rolled = new Map<string, { bucket: number; max: number }>();
+  private readonly rolled = new Map<string, { bucket: number; max: number; umax: number | null }>();
 
   /** `readonly`: a reading connection beside the store's owner (e.g. the API's range reader in a worker thread):
    *  no migration, no roll-up work — the schema must already be this version's. */
@@ -536,31 +538,34 @@ export class SqliteStore implements Store {
     const alert = this.q('INSERT OR IGNORE INTO outbox (sink, key, incident_id, kind, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)');
     const meta = this.q('INSERT OR REPLACE INTO watch_meta VALUES (?, ?)');
     const now = Date.now();
-    let wrote: [number, string, number, number][] = [];
+    let wrote: [number, string, number, number, number | null][] = [];
     this.db.transaction(() => {
       if (w.fence) {
         const held = Number((this.q('SELECT value FROM watch_meta WHERE key = ?').get(w.fence.key) as { value: string } | undefined)?.value ?? 0);
         if (held !== w.fence.epoch) throw new FencedError(w.fence.key, w.fence.epoch, held);
       }
-      const scores: [string, number, number, number | null][] = [];
-      for (const s of w.scores) for (const p of s.points) scores.push([s.machine, Math.round(p.t), Number.isFinite(p.score) ? p.score : 1e30, w.modelId]);
+      const scores: [string, number, number, number | null, number | null][] = [];
+      for (const s of w.scores) {
+        for (const p of s.points) scores.push([s.machine, Math.round(p.t), Number.isFinite(p.score) ? p.score : 1e30, w.modelId, p.units !== undefined && Number.isFinite(p.units) ? p.units : null]);
+      }
       // like samples: a settle due first, then older scores to the settled table, newer ones to the recent one
       const stamps = new Set(scores.map((r) => r[1]));
       const until = this.scoreRows.splitFor(stamps);
       this.scoreRows.settle(until);
-      this.insertMany('INSERT OR REPLACE INTO scores (machine, ts, score, model_id)', 4, scores.filter((r) => r[1] < until));
+      this.insertMany('INSERT OR REPLACE INTO scores (machine, ts, score, model_id, units)', 5, scores.filter((r) => r[1] < until));
       const fresh = scores.filter((r) => r[1] >= until).sort((a, b) => a[1] - b[1]);
-      this.insertMany('INSERT OR REPLACE INTO score_recent (machine, ts, score, model_id)', 4, fresh);
+      this.insertMany('INSERT OR REPLACE INTO score_recent (machine, ts, score, model_id, units)', 5, fresh);
       this.scoreRows.noteTimestamps(new Set(fresh.map((r) => r[1])));
       // a roll-up bucket's max is the max of every score written into it (a re-scored point can only raise it)
       const roll = new ScoreRollup();
-      for (const r of scores) roll.add(r[0] as string, r[1] as number, r[2] as number);
-      // cells this connection wrote with a max at least as high are left alone (most steps raise no bucket's max)
-      const raised = [...roll.rows()].filter(([l, m, b, mx]) => {
+      for (const r of scores) roll.add(r[0], r[1], r[2], r[4] ?? undefined);
+      // cells this connection wrote with maxima at least as high are left alone (most steps raise no bucket's max)
+      const raised = [...roll.rows()].filter(([l, m, b, mx, ux]) => {
         const c = this.rolled.get(`${l}\u0000${m}`);
-        return !(c && c.bucket === b && c.max >= mx);
+        return !(c && c.bucket === b && c.max >= mx && (ux === null || (c.umax !== null && c.umax >= ux)));
       });
-      this.insertMany('INSERT INTO score_rollups (level, machine, bucket, max)', 4, raised, 'ON CONFLICT DO UPDATE SET max = MAX(max, excluded.max)');
+      this.insertMany('INSERT INTO score_rollups (level, machine, bucket, max, umax)', 5, raised,
+        'ON CONFLICT DO UPDATE SET max = MAX(max, excluded.max), umax = COALESCE(MAX(umax, excluded.umax), umax, excluded.umax)');
       wrote = raised;
       for (const s of w.scorerStates) state.run(s.machine, JSON.stringify(s.state), now);
       for (const i of w.incidents) {
@@ -572,11 +577,14 @@ export class SqliteStore implements Store {
       for (const [k, v] of Object.entries(w.meta)) meta.run(k, v);
     })();
     // only once committed: a rolled-back step must not hide a later, lower score from its bucket
-    for (const [l, m, b, mx] of wrote) {
+    for (const [l, m, b, mx, ux] of wrote) {
       const k = `${l}\u0000${m}`;
       const c = this.rolled.get(k);
-      if (!c || c.bucket < b) this.rolled.set(k, { bucket: b, max: mx });
-      else if (c.bucket === b && mx > c.max) c.max = mx;
+      if (!c || c.bucket < b) this.rolled.set(k, { bucket: b, max: mx, umax: ux });
+      else if (c.bucket === b) {
+        c.max = Math.max(c.max, mx);
+        c.umax = maxOrNull(c.umax, ux);
+      }
     }
   }
 
@@ -616,11 +624,12 @@ export class SqliteStore implements Store {
     return bucketed(rows.map((r) => ({ key: 'score', b: r.b, v: r.v })), ['score'], p.start, p.bucketMs);
   }
 
-  /** Max score per bucket of the plan: from the raw scores or the roll-up it names. */
-  private scoreBuckets(p: BucketPlan, machine: string, from: number, to: number): { b: number; v: number }[] {
-    return (p.level === null
-      ? maxPerBucket(this.reading(() => this.scoreRows.machineRows(machine, clampT(from, -MAX), clampT(to, MAX), -1)).map((r) => ({ bucket: r.ts, max: r.score })), p)
-      : maxPerBucket(this.machineCells<{ bucket: number; max: number }>('score_rollups', 'r.max AS max', p.level, machine, p.start, to), p)) as { b: number; v: number }[];
+  /** Max score (v) and max on the alarm scale (u; null: none stored) per bucket of the plan: from the raw scores or
+   *  the roll-up it names. */
+  private scoreBuckets(p: BucketPlan, machine: string, from: number, to: number): { b: number; v: number; u: number | null }[] {
+    return p.level === null
+      ? maxPerBucket(this.reading(() => this.scoreRows.machineRows(machine, clampT(from, -MAX), clampT(to, MAX), -1)).map((r) => ({ bucket: r.ts, max: r.score, umax: r.units })), p)
+      : maxPerBucket(this.machineCells<{ bucket: number; max: number; umax: number | null }>('score_rollups', 'r.max AS max, r.umax AS umax', p.level, machine, p.start, to), p);
   }
 
   async heatMap(q: { from: number; to: number; buckets: number; threshold: number; machines?: string[]; limit?: number }): Promise<HeatMap> {
@@ -630,7 +639,7 @@ export class SqliteStore implements Store {
     const th = q.threshold > 0 ? q.threshold : 1;
     const cells = machines.map((m) => {
       const row: (number | null)[] = new Array(n).fill(null);
-      for (const r of this.scoreBuckets(p, m, q.from, q.to)) if (r.b >= 0 && r.b < n) row[r.b] = r.v / th;
+      for (const r of this.scoreBuckets(p, m, q.from, q.to)) if (r.b >= 0 && r.b < n) row[r.b] = heatCell(r.v, r.u, th);
       return row;
     });
     return { machines, t: Array.from({ length: n }, (_, i) => p.start + i * p.bucketMs), bucketMs: p.bucketMs, cells };

@@ -94,7 +94,9 @@ export interface OutboxAlert {
 
 /** Everything one watch step changes, committed atomically (all or nothing). */
 export interface StepWrite {
-  scores: { machine: string; points: { t: number; score: number }[] }[];
+  /** `units`: the score on the alarm scale (src/core/units.ts) — in units of the levels the scoring model held on
+   *  the machine as it began scoring it; omitted when no unit is known (no levels yet, no model version). */
+  scores: { machine: string; points: { t: number; score: number; units?: number }[] }[];
   modelId: number | null;
   /** Scorer state of the machines whose state changed (JSON-able). */
   scorerStates: { machine: string; state: unknown }[];
@@ -147,7 +149,7 @@ export interface HeatMap {
   /** Bucket start times. */
   t: number[];
   bucketMs: number;
-  /** (machines, buckets) max score / threshold per bucket; null = not scored. */
+  /** (machines, buckets) the highest score on the alarm scale per bucket (max score / threshold where scores were stored without units); null = not scored. */
   cells: (number | null)[][];
 }
 
@@ -273,8 +275,9 @@ export interface Store {
   scoreModels(machine: string, from: number, to: number): Promise<{ model: number | null; from: number }[]>;
   /** Scores of a machine in [from, to], max per bucket, at most maxPoints. */
   scoresRange(machine: string, from: number, to: number, maxPoints: number): Promise<Downsampled>;
-  /** Max score per bucket over [from, to] (in SQL), relative to `threshold`, for the given machines or else the
-   *  `limit` (default 50) riskiest ones. */
+  /** Per bucket over [from, to] (in SQL) the highest score on the alarm scale (1 = the opening level of the model
+   *  that scored it, 0 = its keep-open level), for the given machines or else the `limit` (default 50) riskiest ones.
+   *  A bucket whose scores were stored without their units reads max score / `threshold`. */
   heatMap(q: { from: number; to: number; buckets: number; threshold: number; machines?: string[]; limit?: number }): Promise<HeatMap>;
   /** The cluster view: each scored machine's latest status, highest risk first (the first `limit`, or one machine). */
   machineStatus(q?: { limit?: number; machine?: string }): Promise<MachineStatus[]>;

@@ -12,6 +12,9 @@ const STEP = 10_000;
 const N = 3 * 8640; // three days of 10 s samples
 const value = (m: number, k: number, i: number): number => Math.sin(i / 97 + m) * 10 + k * 3 + (i % 13);
 const score = (m: number, i: number): number => Math.abs(Math.sin(i / 53 + m * 2)) * 4 + (i % 7 === 0 ? 1 : 0);
+/** tm-1's scores on the alarm scale: a retraining halfway moves its unit from [1, 3] to [0, 10] (not monotone across
+ *  it, so a bucket's max on the scale is not its max score's). */
+const units = (i: number): number => (i < N / 2 ? (score(1, i) - 1) / 2 : score(1, i) / 10);
 
 async function filledStore(s: Store): Promise<Store> {
   for (let a = 0; a < N; a += 2000) {
@@ -20,7 +23,7 @@ async function filledStore(s: Store): Promise<Store> {
     await s.insertSamples(batch);
     await s.insertSamples(batch.slice(0, 500)); // re-delivered: ignored, roll-ups included
     await s.commitStep({
-      scores: [0, 1].map((m) => ({ machine: `tm-${m}`, points: Array.from({ length: Math.min(N, a + 2000) - a }, (_, j) => ({ t: T0 + (a + j) * STEP, score: score(m, a + j) })) })),
+      scores: [0, 1].map((m) => ({ machine: `tm-${m}`, points: Array.from({ length: Math.min(N, a + 2000) - a }, (_, j) => ({ t: T0 + (a + j) * STEP, score: score(m, a + j), ...(m === 1 ? { units: units(a + j) } : {}) })) })),
       modelId: null, scorerStates: [], incidents: [], alerts: [], status: [], meta: {},
     });
   }
@@ -86,6 +89,10 @@ describe(`range roll-ups (${engine})`, { timeout: 300_000 }, () => {
         sc.t.forEach((t, j) => assert.ok(Math.abs(sc.values[0][j]! - want.get(t)!) < 1e-6, `score at ${t}`));
         const heat = await s.heatMap({ from, to, buckets: n, threshold: 2, machines: ['tm-0'] });
         heat.t.forEach((t, j) => { if (want.has(t)) assert.ok(Math.abs(heat.cells[0][j]! - want.get(t)! / 2) < 1e-6, `heat at ${t}`); else assert.equal(heat.cells[0][j], null); });
+        // tm-1's scores came with their units: its cells are their maxima on the alarm scale, whatever the threshold
+        const onScale = expected(p, from, to, units, 'max');
+        const heat1 = await s.heatMap({ from, to, buckets: n, threshold: 2, machines: ['tm-1'] });
+        heat1.t.forEach((t, j) => { if (onScale.has(t)) assert.ok(Math.abs(heat1.cells[0][j]! - onScale.get(t)!) < 1e-6, `alarm scale at ${t}: ${heat1.cells[0][j]} vs ${onScale.get(t)} (${JSON.stringify(p)})`); else assert.equal(heat1.cells[0][j], null); });
       }
       assert.deepEqual([...levels].sort(), [...ROLLUP_LEVELS, null].sort(), 'the cases cover raw rows and every level');
     } finally {

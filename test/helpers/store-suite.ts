@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { FencedError, StoreError, type StepWrite, type Store } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
 import type { Incident, IncidentDetail } from '../../src/core/incident.js';
+import { planBuckets } from '../../src/store/common.js';
 
 const detail: IncidentDetail = { explanation: [{ name: 'cpu', share: 1, meanZ: 5 }], jobs: ['orders'], movers: [], cause: null, events: [], paged: true };
 const inc = (id: string, machine: string, onset: number, state: Incident['state'] = 'open'): Incident & IncidentDetail =>
@@ -193,6 +194,27 @@ describe(`store (${engine})`, () => {
     assert.deepEqual(await s.statusSummary(), { machines: 2, atRisk: 1, openIncidents: 1, newest: 5, scores: [4, 9] }, 'the cluster view in numbers');
     await s.commitStep(step({ status: [{ machine: 'c', lastTs: 7, lastScore: 2, risk: 0, openIncidents: 2 }] }));
     assert.deepEqual(await s.statusSummary(), { machines: 3, atRisk: 1, openIncidents: 3, newest: 7, scores: [2, 4, 9] }, 'scores ascending');
+    await s.close();
+  });
+
+  it('draws the heat map on the alarm scale where scores came with their units, in raw rows and roll-ups', async () => {
+    const s = await fresh();
+    // a retraining between two points: the raw scores do not compare (5 then 1), their units do (0.5 then 2)
+    await s.commitStep(step({ scores: [{ machine: 'u', points: [{ t: 0, score: 5, units: 0.5 }, { t: 5, score: 1, units: 2 }] }] }));
+    assert.deepEqual((await s.heatMap({ from: 0, to: 9, buckets: 2, threshold: 2, machines: ['u'] })).cells, [[0.5, 2]], 'raw rows: the max on the alarm scale, not score / threshold');
+    // one roll-up bucket written by three steps: a score without units, then two with (the units' max wins, though a
+    // later step's score is lower than the first: each maximum is kept on its own)
+    const H = 3_600_000;
+    await s.commitStep(step({ scores: [{ machine: 'v', points: [{ t: 1000, score: 4 }] }] }));
+    const first = async (): Promise<(number | null)[]> => (await s.heatMap({ from: 0, to: 3 * H - 1, buckets: 3, threshold: 2, machines: ['v'] })).cells[0];
+    assert.equal((await first())[0], 2, 'no units yet: max score / threshold');
+    await s.commitStep(step({ scores: [{ machine: 'v', points: [{ t: 2000, score: 1, units: 0.3 }] }] }));
+    await s.commitStep(step({ scores: [{ machine: 'v', points: [{ t: 3000, score: 0.5, units: 0.9 }] }] }));
+    assert.ok(planBuckets(0, 3 * H - 1, 3).level !== null, 'read from the roll-ups');
+    const cells = await first();
+    assert.equal(cells[0], 0.9);
+    assert.ok(cells.length > 1 && cells.slice(1).every((c) => c === null));
+    assert.equal((await s.scoresRange('v', 0, 3 * H - 1, 3)).values[0][0], 4, 'the chart keeps the raw max');
     await s.close();
   });
 

@@ -73,13 +73,23 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
       let coloured = 0;
       const d = g.getImageData(110 * r, 0, c.width - 110 * r, (c.height - 24 * r)).data;
       for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] === d[i + 1] && d[i + 1] === d[i + 2])) coloured++;
-      return { rows, labels: dark(0, 0, 108, rows * 16), axis: dark(110, rows * 16 + 2, c.width / r - 110, 20), coloured };
+      // hot cells (orange to red: at or above the opening level on the alarm scale) per row
+      const hot = Array.from({ length: rows }, (_, k) => {
+        const e = g.getImageData(110 * r, (k * 16 + 4) * r, c.width - 110 * r, 8 * r).data;
+        let n = 0;
+        for (let i = 0; i < e.length; i += 4) if (e[i + 3] > 0 && e[i] > 230 && e[i + 1] < 140) n++;
+        return n;
+      });
+      return { rows, labels: dark(0, 0, 108, rows * 16), axis: dark(110, rows * 16 + 2, c.width / r - 110, 20), coloured, hot };
     });
     assert.equal(paint.rows, 6, 'one heat-map row per machine');
     assert.ok(paint.labels > 200, `machine labels drawn (${paint.labels} dark pixels)`);
     assert.ok(paint.axis > 200, `time axis drawn (${paint.axis} dark pixels)`);
     assert.ok(paint.coloured > 5000, `cells painted (${paint.coloured} pixels)`);
     assert.match(await page.textContent('#rank') ?? '', /tm-2/);
+    assert.ok(paint.hot[0] > 50, `the riskiest machine's hotspot is painted hot (${paint.hot})`);
+    assert.deepEqual(paint.hot.slice(1).filter((n) => n > 0), [], `no other row is (${paint.hot})`);
+    assert.match(await page.textContent('.scale') ?? '', /1 = opening level/, 'the legend names the alarm scale');
     await page.screenshot({ path: join(shots, 'cluster.png'), fullPage: true });
     // a click on the top row (the riskiest machine) opens its page
     const top = await page.textContent('#rank tr:nth-child(2) td:first-child');

@@ -61,7 +61,7 @@ describe('store (postgres only)', { timeout: 120_000 }, () => {
         await q('INSERT INTO incidents VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', ['inc-1', 'tm-1', 'trend', 'acknowledged', 1000, 5000, null, 9,
           JSON.stringify({ segments: 2, explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], movers: [], cause: null })]);
       } else {
-        await q('INSERT INTO models (kind, path, created_at, report) VALUES ($1, $2, $3, $4)', ['ccl', '/m.model', 7, '{"reason":"manual","legacyThreshold":4.5}']);
+        await q('INSERT INTO models (kind, path, created_at, report) VALUES ($1, $2, $3, $4)', ['ccl', '/m.model', 7, '{"reason":"manual","legacyThreshold":4.5,"unit:tm-1":[0.2,0.6]}']);
         await q(`INSERT INTO incidents (id, machine, type, state, onset, last_seen, resolved_at, peak, segments, paged, detail, ack_at, ack_by)
           VALUES ('inc-1', 'tm-1', 'trend', 'open', 1000, 5000, NULL, 9, 2, TRUE, $1, 4000, 'ann')`, [JSON.stringify({ explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], jobs: [], movers: [], cause: null, events: [] })]);
         if (v === 3) await q("INSERT INTO metric_names VALUES ('cpu_load'), ('heap_used')");
@@ -83,6 +83,12 @@ describe('store (postgres only)', { timeout: 120_000 }, () => {
       const wide = await s.metricsRange('tm-1', 0, 30 * 86_400_000, 10);
       assert.deepEqual([wide.bucketMs % 7_200_000, wide.channels, wide.values.map((c) => c[0])], [0, ['cpu_load', 'heap_used'], [0.5, 123456789.25]], `v${v}: the existing rows are rolled up`);
       assert.equal((await s.scoresRange('tm-1', 0, 30 * 86_400_000, 10)).values[0][0], 0.7, `v${v}: and the scores`);
+      // v9: scores whose model's report kept the machine's unit are put on the alarm scale, raw rows and roll-ups
+      const want = v >= 3 ? (0.7 - 0.2) / (0.6 - 0.2) : 0.7 / 2;
+      for (const to of [5000, 30 * 86_400_000]) {
+        const got = (await s.heatMap({ from: 0, to, buckets: 10, threshold: 2, machines: ['tm-1'] })).cells[0].find((c) => c !== null)!;
+        assert.ok(Math.abs(got - want) < 1e-9, `v${v}, to ${to}: ${got} vs ${want}`);
+      }
       if (v >= 3) {
         // v6: the outbox rows are the webhook's, with their ids and delivery state; a second sink gets its own row
         const had = await s.alerts();

@@ -6,6 +6,7 @@ import { InspectionService } from '../../../src/app/service.js';
 import type { SqliteStore } from '../../../src/store/index.js';
 import { inspectedStore, at } from '../../helpers/inspected.js';
 import { join } from 'node:path';
+import { inUnits, unitOf } from '../../../src/core/units.js';
 
 let store: SqliteStore;
 before(async () => ({ store } = await inspectedStore()));
@@ -96,6 +97,33 @@ describe('HTTP API', () => {
 });
 
 describe('score charts across a retraining', () => {
+  test('the cluster heat map reads every version on the alarm scale', async () => {
+    const { store: s, modelPath } = await inspectedStore();
+    try {
+      const app = buildApi(new InspectionService(s));
+      const first = (await s.latestModel())!;
+      const unit = unitOf(first.report, 'tm-2')!;
+      assert.ok(unit, "the watcher kept tm-2's unit");
+      const raw = await s.scores('tm-2', at(0), at(260));
+      const want = Math.max(...raw.score.map((x) => inUnits(x, unit)));
+      assert.ok(want > inUnits(unit[1], unit), 'the hotspot is above the opening level');
+      const q = `/api/cluster?from=${at(0)}&to=${at(260)}&buckets=1&limit=6`;
+      const cell = async (): Promise<number> => {
+        const h = (await app.inject({ url: q })).json();
+        assert.equal(h.t.length, 1);
+        return h.cells[h.machines.indexOf('tm-2')][0];
+      };
+      assert.ok(Math.abs((await cell()) - want) < 1e-9, "the watcher's points were stored on the alarm scale");
+      // a retrained version scoring ten times as high: raw, its 25 would be 8 times the newest threshold; on the scale
+      // it is below the opening level, and the hotspot stays the hottest cell
+      const second = await s.addModel('zscore', modelPath, { reason: 'failover', 'unit:tm-2': [15, 30] });
+      await s.commitStep({ scores: [{ machine: 'tm-2', points: [{ t: at(201), score: 25, units: inUnits(25, [15, 30]) }] }], modelId: second, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} });
+      assert.ok(Math.abs((await cell()) - want) < 1e-9);
+    } finally {
+      await s.close();
+    }
+  });
+
   test("each stretch of a machine's scores comes with the opening level of the model that scored it", async () => {
     const { store: s, modelPath } = await inspectedStore();
     try {

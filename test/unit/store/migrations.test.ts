@@ -40,7 +40,8 @@ function storeAt(v: number): string {
       JSON.stringify({ segments: 2, explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], movers: [], cause: null }));
     ins('INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', 'inc-2', 'tm-2', 'spike', 'resolved', 1500, 1600, 2000, 3, null);
   } else {
-    ins('INSERT INTO models (kind, path, created_at, report) VALUES (?, ?, ?, ?)', 'ccl', '/m.model', 7, '{"reason":"manual","legacyThreshold":4.5}');
+    // the unit the watcher kept for tm-1 (since version 8's code): its scores get their place on the alarm scale in 9
+    ins('INSERT INTO models (kind, path, created_at, report) VALUES (?, ?, ?, ?)', 'ccl', '/m.model', 7, '{"reason":"manual","legacyThreshold":4.5,"unit:tm-1":[0.2,0.6]}');
     const d = (e: unknown[]): string => JSON.stringify({ explanation: e, jobs: [], movers: [], cause: null, events: [] });
     ins('INSERT INTO incidents (id, machine, type, state, onset, last_seen, resolved_at, peak, segments, paged, detail, ack_at, ack_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       'inc-1', 'tm-1', 'trend', 'open', 1000, 5000, null, 9, 2, 1, d([{ name: 'cpu_load', share: 1, meanZ: 4 }]), 4000, 'ann');
@@ -110,6 +111,11 @@ describe('store migrations', () => {
         assert.deepEqual(week.channels, ['cpu_load', 'heap_used']);
         assert.deepEqual(week.values, [[0.5], [123456789.25]]);
         assert.deepEqual((await s.scoresRange('tm-1', 0, 7 * 86_400_000, 100)).values, [[0.7]]);
+        // v9: scores stored with a unit kept in their model's report are put on the alarm scale, raw rows and roll-ups
+        const heat = async (to: number): Promise<number | undefined> => (await s.heatMap({ from: 0, to, buckets: 100, threshold: 2, machines: ['tm-1'] })).cells[0].find((c) => c !== null) ?? undefined;
+        const want = v >= 3 ? (0.7 - 0.2) / (0.6 - 0.2) : 0.7 / 2;
+        assert.ok(Math.abs((await heat(5000))! - want) < 1e-9, `raw rows: ${await heat(5000)} vs ${want}`);
+        assert.ok(Math.abs((await heat(7 * 86_400_000))! - want) < 1e-9, `roll-ups: ${await heat(7 * 86_400_000)} vs ${want}`);
         // v8: the outbox takes updates
         await s.commitStep({ scores: [], modelId: null, scorerStates: [], incidents: [], alerts: [{ key: 'inc-1:update:4500', incidentId: 'inc-1', kind: 'update', createdAt: 4600 }], status: [], meta: {} });
         assert.equal((await s.alerts({ incidentId: 'inc-1' })).at(-1)?.kind, 'update');

@@ -1,8 +1,8 @@
-// Scores in units of their model's levels (src/inspect/units.ts): 0 at the keep-open level, 1 at the opening level,
+// Scores in units of their model's levels (src/core/units.ts): 0 at the keep-open level, 1 at the opening level,
 // read from a model's report key by key; as stored where no unit is known.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { inUnits, unitKey, unitOf } from '../../../src/inspect/units.js';
+import { inUnits, keptUnits, unitKey, unitOf } from '../../../src/core/units.js';
 
 describe('score units', () => {
   it('puts the keep-open level at 0 and the opening level at 1, for every model alike', () => {
@@ -26,5 +26,12 @@ describe('score units', () => {
     assert.equal(unitOf(report, 'tm-3'), undefined);
     assert.equal(unitOf(report, 'tm-4'), undefined);
     assert.equal(unitOf(undefined, 'tm-1'), undefined);
+  });
+  it('lists every machine\'s unit a report kept (as JSON or parsed), skipping malformed ones', () => {
+    const report = { reason: 'event', [unitKey('tm-1')]: [0.1, 0.3], [unitKey('tm-2')]: [1, 'x'], [unitKey('a:b')]: [2, 4] };
+    assert.deepEqual(keptUnits(report), [['tm-1', [0.1, 0.3]], ['a:b', [2, 4]]]);
+    assert.deepEqual(keptUnits(JSON.stringify(report)), [['tm-1', [0.1, 0.3]], ['a:b', [2, 4]]]);
+    assert.deepEqual(keptUnits('not json'), []);
+    assert.deepEqual(keptUnits('null'), []);
   });
 });

@@ -9,7 +9,8 @@ export type Unit = readonly [low: number, high: number];
 
 /** The model-report key that keeps a machine's unit (one key per machine: reports merge key by key, so watchers
  *  that share a model and own different machines do not overwrite one another's). */
-export const unitKey = (machine: string): string => `unit:${machine}`;
+const UNIT_PREFIX = 'unit:';
+export const unitKey = (machine: string): string => `${UNIT_PREFIX}${machine}`;
 
 /** A machine's unit from a model's report (undefined: none recorded, as for models scored before units were kept). */
 export function unitOf(report: Record<string, unknown> | undefined, machine: string): Unit | undefined {
@@ -23,4 +24,23 @@ export function inUnits(score: number, u: Unit | undefined): number {
   if (!u) return score;
   const [low, high] = u;
   return high > low ? (score - low) / (high - low) : score - high;
+}
+
+/** Every machine's unit a model report (JSON) kept, as [machine, unit]. */
+export function keptUnits(report: string | Record<string, unknown>): [string, Unit][] {
+  let r: unknown;
+  try {
+    r = typeof report === 'string' ? JSON.parse(report) : report;
+  } catch {
+    return [];
+  }
+  if (!r || typeof r !== 'object') return [];
+  const out: [string, Unit][] = [];
+  for (const k of Object.keys(r)) {
+    if (!k.startsWith(UNIT_PREFIX)) continue;
+    const machine = k.slice(UNIT_PREFIX.length);
+    const u = unitOf(r as Record<string, unknown>, machine);
+    if (u) out.push([machine, u]);
+  }
+  return out;
 }
