@@ -52,11 +52,14 @@ function alarmScale(db: Database.Database): void {
       machines.add(machine);
     }
   }
-  const roll = db.prepare(`UPDATE score_rollups SET umax = (SELECT MAX(u) FROM (
-      SELECT units AS u FROM scores WHERE machine = score_rollups.machine AND ts >= bucket AND ts < bucket + level
-      UNION ALL SELECT units FROM score_recent WHERE machine = score_rollups.machine AND ts >= bucket AND ts < bucket + level))
-    WHERE machine = ?`);
-  for (const m of machines) roll.run(m);
+  // one pass over the roll-ups (the table is keyed by level and bucket: a pass per machine would read it once each);
+  // recent rows by a point lookup per recent timestamp, as the store reads them (src/store/recent.ts)
+  if (machines.size) {
+    db.exec(`UPDATE score_rollups SET umax = (SELECT MAX(u) FROM (
+        SELECT units AS u FROM scores WHERE machine = score_rollups.machine AND ts >= bucket AND ts < bucket + level
+        UNION ALL SELECT r.units FROM score_recent_ts t CROSS JOIN score_recent r ON r.ts = t.ts AND r.machine = score_rollups.machine
+          WHERE t.ts >= bucket AND t.ts < bucket + level))`);
+  }
 }
 
 export const MIGRATIONS: Migration[] = [

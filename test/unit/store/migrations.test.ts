@@ -64,7 +64,13 @@ function storeAt(v: number): string {
     ins('INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'inc-2:open', 'inc-2', 'open', 1500, 1, 1500, 1600, null);
   }
   // version 7 moves rows older than settle_state.until to the machine-ordered tables (the rows above are settled)
-  if (v >= 7) ins('UPDATE settle_state SET until = ?', 3000);
+  if (v >= 7) {
+    ins('UPDATE settle_state SET until = ?', 3000);
+    // and a newer score in the time-ordered recent table, in the same roll-up buckets
+    ins('INSERT INTO score_recent VALUES (?, ?, ?, ?)', 4000, 'tm-1', 0.9, 1);
+    ins('INSERT INTO score_recent_ts VALUES (?)', 4000);
+    ins('UPDATE score_rollups SET max = ?', 0.9);
+  }
   db.close();
   return p;
 }
@@ -80,7 +86,7 @@ describe('store migrations', () => {
         assert.equal((await s.status()).samples, 3);
         assert.deepEqual(Array.from((await s.series('tm-1', ['heap_used', 'cpu_load'])).values), [123456789.25, 0.5], 'packed rows read back exactly');
         assert.deepEqual(await s.jobsOn('tm-1'), ['orders']);
-        assert.deepEqual(await s.scores('tm-1', 0, 5000), { t: [1000], score: [0.7], model: [1] }, 'with the model version that scored it');
+        assert.deepEqual(await s.scores('tm-1', 0, 3000), { t: [1000], score: [0.7], model: [1] }, 'with the model version that scored it');
         const m = (await s.latestModel())!;
         assert.equal(m.path, '/m.model');
         assert.equal(m.report.legacyThreshold, 4.5, 'the old threshold column is kept in the report, not as a second source of truth');
@@ -110,10 +116,11 @@ describe('store migrations', () => {
         assert.ok(week.bucketMs >= 7_200_000, 'a week is read from the 2 h roll-up');
         assert.deepEqual(week.channels, ['cpu_load', 'heap_used']);
         assert.deepEqual(week.values, [[0.5], [123456789.25]]);
-        assert.deepEqual((await s.scoresRange('tm-1', 0, 7 * 86_400_000, 100)).values, [[0.7]]);
+        assert.deepEqual((await s.scoresRange('tm-1', 0, 7 * 86_400_000, 100)).values, [[v >= 7 ? 0.9 : 0.7]]);
         // v9: scores stored with a unit kept in their model's report are put on the alarm scale, raw rows and roll-ups
-        const heat = async (to: number): Promise<number | undefined> => (await s.heatMap({ from: 0, to, buckets: 100, threshold: 2, machines: ['tm-1'] })).cells[0].find((c) => c !== null) ?? undefined;
-        const want = v >= 3 ? (0.7 - 0.2) / (0.6 - 0.2) : 0.7 / 2;
+        const heat = async (to: number): Promise<number> => Math.max(...(await s.heatMap({ from: 0, to, buckets: 100, threshold: 2, machines: ['tm-1'] })).cells[0].filter((c) => c !== null));
+        const top = v >= 7 ? 0.9 : 0.7; // the recent row's too (version 7 on)
+        const want = v >= 3 ? (top - 0.2) / (0.6 - 0.2) : top / 2;
         assert.ok(Math.abs((await heat(5000))! - want) < 1e-9, `raw rows: ${await heat(5000)} vs ${want}`);
         assert.ok(Math.abs((await heat(7 * 86_400_000))! - want) < 1e-9, `roll-ups: ${await heat(7 * 86_400_000)} vs ${want}`);
         // v8: the outbox takes updates
