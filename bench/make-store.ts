@@ -1,13 +1,14 @@
 // `node dist/bench/make-store.js OUT.db [machines=200] [days=7] [metrics=10] [stepS=60]`: a large store for bench:api —
-// machines × days of samples at one interval, a score per sample, machine status, a few incidents per machine and a
-// z-score model — written through the Store interface (insertSamples, commitStep), as the collector and the watcher
-// would. Values are cheap deterministic waves; the point is the store's size, not its realism.
+// machines × days of samples at one interval, a score per sample (with its units), machine status, a few incidents
+// per machine and a z-score model — written through the Store interface (insertSamples, commitStep), as the
+// collector and the watcher would. Values are cheap deterministic waves; the point is the store's size, not its realism.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { createDetector } from '../src/detectors/index.js';
 import type { Sample } from '../src/core/sample.js';
 import type { StepWrite } from '../src/store/store.js';
+import { inUnits, unitKey } from '../src/core/units.js';
 import type { Incident, IncidentDetail } from '../src/core/incident.js';
 
 const [out = '.flinkscope/bench/api.db', machines = 200, days = 7, nMetrics = 10, stepS = 60] = process.argv.slice(2).map((a, i) => (i === 0 ? a : Number(a))) as [string, number, number, number, number];
@@ -23,7 +24,9 @@ const det = createDetector('zscore');
 await det.fit({ name: 'fit', timestamps: Float64Array.from({ length: 64 }, (_, i) => T0 + i * step), channels: ['x'], values: Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), meta: {} }, { threshold: { rule: 'fixed:3', of: () => 3 } });
 const modelPath = join(dirname(out), 'bench-zscore.model');
 det.save(modelPath);
-const modelId = await store.addModel('zscore', modelPath, { reason: 'bench store' });
+// each machine's unit as a watcher keeps it (src/core/units.ts): its scores are stored on the alarm scale too
+const unit = [2, 3] as const;
+const modelId = await store.addModel('zscore', modelPath, { reason: 'bench store', ...Object.fromEntries(Array.from({ length: machines }, (_, m) => [unitKey(`tm-${String(m).padStart(3, '0')}`), unit])) });
 const chunk = 240; // rows per delivery
 let incidents = 0;
 for (let a = 0; a < rows; a += chunk) {
@@ -32,11 +35,12 @@ for (let a = 0; a < rows; a += chunk) {
   const end = Math.min(rows, a + chunk);
   for (let m = 0; m < machines; m++) {
     const machine = `tm-${String(m).padStart(3, '0')}`;
-    const pts: { t: number; score: number }[] = [];
+    const pts: { t: number; score: number; units: number }[] = [];
     for (let i = a; i < end; i++) {
       const ts = T0 + i * step;
       for (let k = 0; k < nMetrics; k++) batch.push({ ts, machine, metric: metrics[k], value: 50 + 20 * Math.sin(i / 60 + k + m) + (hot(m, i) ? 40 : 0) });
-      pts.push({ t: ts, score: 1 + Math.abs(Math.sin(i / 30 + m)) + (hot(m, i) ? 4 : 0) });
+      const score = 1 + Math.abs(Math.sin(i / 30 + m)) + (hot(m, i) ? 4 : 0);
+      pts.push({ t: ts, score, units: inUnits(score, unit) });
     }
     w.scores.push({ machine, points: pts });
     w.status.push({ machine, lastTs: T0 + (end - 1) * step, lastScore: pts[pts.length - 1].score, risk: pts[pts.length - 1].score / 3, openIncidents: 0 });
