@@ -192,7 +192,7 @@ export class Watcher {
     let scored = 0;
     for (const [m, pts] of this.scorer.ingestMany(batch)) { // every machine's window in one batched forward
       // each point on the alarm scale too (the cluster heat map reads it): in the unit kept for this model and machine
-      const u = this.modelId === null ? undefined : this.units.get(`${this.modelId} ${m}`);
+      const u = this.modelId === null ? undefined : await this.unit(this.modelId, m); // kept in memory by keepUnits
       write.scores.push({ machine: m, points: u ? pts.map((p) => ({ ...p, units: inUnits(p.score, u) })) : pts });
       const recent = (this.recent.get(m) ?? []).concat(pts.map((p) => p.score)).slice(-RECENT);
       this.recent.set(m, recent);

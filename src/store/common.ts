@@ -119,10 +119,10 @@ export function planBuckets(from: number, to: number, maxPoints: number): Bucket
 export class ScoreRollup {
   private readonly machines = new Map<string, Map<number, [max: number, umax: number | null]>>();
 
-  add(machine: string, ts: number, score: number, units?: number): void {
+  /** `u`: the score's units as stored (storedUnits). */
+  add(machine: string, ts: number, score: number, u: number | null = null): void {
     let cells = this.machines.get(machine);
     if (!cells) this.machines.set(machine, (cells = new Map()));
-    const u = units !== undefined && Number.isFinite(units) ? units : null;
     for (let i = 0; i < ROLLUP_LEVELS.length; i++) {
       const k = alignDown(ts, ROLLUP_LEVELS[i]) + i;
       const c = cells.get(k);
@@ -144,6 +144,9 @@ export class ScoreRollup {
     }
   }
 }
+
+/** A score point's units as both engines store them: null when the watcher gave none (or a non-finite one). */
+export const storedUnits = (u: number | undefined): number | null => (u !== undefined && Number.isFinite(u) ? u : null);
 
 /** The larger of two maxima, either of which may be unknown (null). */
 export function maxOrNull(a: number | null, b: number | null): number | null {

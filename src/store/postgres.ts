@@ -17,7 +17,7 @@ import {
   FencedError, StoreError, type Downsampled, type EventQuery, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord, type ScoreRows,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { alignDown, bucketed, decodeCursor, encodeCursor, heatCell, incidentDetailJson, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
+import { alignDown, bucketed, decodeCursor, encodeCursor, heatCell, incidentDetailJson, incidentRecord, joinGraph, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, storedUnits, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const clampT = (t: number | undefined, d: number): number => (t === undefined || !Number.isFinite(t) ? d : Math.max(-MAX, Math.min(MAX, Math.round(t))));
@@ -442,14 +442,14 @@ export class PostgresStore implements Store {
         const held = Number((await c.query<{ value: string }>('SELECT value FROM watch_meta WHERE key = $1 FOR UPDATE', [w.fence.key])).rows[0]?.value ?? 0);
         if (held !== w.fence.epoch) throw new FencedError(w.fence.key, w.fence.epoch, held);
       }
-      const sc = w.scores.flatMap((s) => s.points.map((p) => [s.machine, p.t, fin(p.score), p.units !== undefined && Number.isFinite(p.units) ? p.units : null] as const));
+      const sc = w.scores.flatMap((s) => s.points.map((p) => [s.machine, p.t, fin(p.score), storedUnits(p.units)] as const));
       if (sc.length) {
         await c.query(`INSERT INTO scores SELECT m, t, s, $4, u FROM unnest($1::text[], $2::bigint[], $3::float8[], $5::float8[]) x(m, t, s, u)
           ON CONFLICT (machine, ts) DO UPDATE SET score = excluded.score, model_id = excluded.model_id, units = excluded.units`,
         [sc.map((x) => x[0]), sc.map((x) => x[1]), sc.map((x) => x[2]), w.modelId, sc.map((x) => x[3])]);
         // a roll-up bucket's max is the max of every score written into it (a re-scored point can only raise it)
         const roll = new ScoreRollup();
-        for (const [m, t, v, u] of sc) roll.add(m, t, v, u ?? undefined);
+        for (const [m, t, v, u] of sc) roll.add(m, t, v, u);
         const r = [...roll.rows()].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[2] - b[2]));
         // GREATEST ignores NULLs: an unknown umax keeps the other
         await c.query(`INSERT INTO score_rollups (level, machine, bucket, max, umax) SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::float8[], $5::float8[])

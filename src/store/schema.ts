@@ -41,13 +41,14 @@ function alarmScale(db: Database.Database): void {
     ALTER TABLE score_recent ADD COLUMN units REAL;
     ALTER TABLE score_rollups ADD COLUMN umax REAL;`);
   const machines = new Set<string>();
+  const tables = ['scores', 'score_recent'].map((t) => ({
+    rows: db.prepare(`SELECT ts, score FROM ${t} WHERE machine = ? AND model_id = ?`),
+    set: db.prepare(`UPDATE ${t} SET units = ? WHERE machine = ? AND ts = ?`),
+  }));
   for (const { id, report } of db.prepare('SELECT id, report FROM models').all() as { id: number; report: string }[]) {
     for (const [machine, u] of keptUnits(report)) {
-      for (const table of ['scores', 'score_recent']) {
-        const set = db.prepare(`UPDATE ${table} SET units = ? WHERE machine = ? AND ts = ?`);
-        for (const r of db.prepare(`SELECT ts, score FROM ${table} WHERE machine = ? AND model_id = ?`).all(machine, id) as { ts: number; score: number }[]) {
-          set.run(inUnits(r.score, u), machine, r.ts);
-        }
+      for (const { rows, set } of tables) {
+        for (const r of rows.all(machine, id) as { ts: number; score: number }[]) set.run(inUnits(r.score, u), machine, r.ts);
       }
       machines.add(machine);
     }

@@ -16,7 +16,7 @@ import {
   FencedError, StoreError, type Downsampled, type EventQuery, type Evidence, type HeatMap, type IncidentQuery, type JobSampleRow, type MachineStatus, type ModelRecord, type ScoreRows,
   type OutboxAlert, type Page, type RetentionPolicy, type RetentionResult, type StatusSummary, type StepWrite, type Store, type StoreStatus,
 } from './store.js';
-import { alignDown, bucketed, decodeCursor, encodeCursor, heatCell, incidentDetailJson, incidentRecord, joinGraph, maxOrNull, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
+import { alignDown, bucketed, decodeCursor, encodeCursor, heatCell, incidentDetailJson, incidentRecord, joinGraph, maxOrNull, pageLimit, planBuckets, ROLLUP_LEVELS, ScoreRollup, splitGraph, storedUnits, type BucketPlan, type IncidentRowBase, type Topology } from './common.js';
 
 export { StoreError };
 
@@ -546,7 +546,7 @@ export class SqliteStore implements Store {
       }
       const scores: [string, number, number, number | null, number | null][] = [];
       for (const s of w.scores) {
-        for (const p of s.points) scores.push([s.machine, Math.round(p.t), Number.isFinite(p.score) ? p.score : 1e30, w.modelId, p.units !== undefined && Number.isFinite(p.units) ? p.units : null]);
+        for (const p of s.points) scores.push([s.machine, Math.round(p.t), Number.isFinite(p.score) ? p.score : 1e30, w.modelId, storedUnits(p.units)]);
       }
       // like samples: a settle due first, then older scores to the settled table, newer ones to the recent one
       const stamps = new Set(scores.map((r) => r[1]));
@@ -558,7 +558,7 @@ export class SqliteStore implements Store {
       this.scoreRows.noteTimestamps(new Set(fresh.map((r) => r[1])));
       // a roll-up bucket's max is the max of every score written into it (a re-scored point can only raise it)
       const roll = new ScoreRollup();
-      for (const r of scores) roll.add(r[0], r[1], r[2], r[4] ?? undefined);
+      for (const r of scores) roll.add(r[0], r[1], r[2], r[4]);
       // cells this connection wrote with maxima at least as high are left alone (most steps raise no bucket's max)
       const raised = [...roll.rows()].filter(([l, m, b, mx, ux]) => {
         const c = this.rolled.get(`${l}\u0000${m}`);
