@@ -62,3 +62,16 @@ export function concatF32(parts: readonly Float32Array[]): Float32Array {
   }
   return out;
 }
+
+/** The level each point held: the lowest of its last k values (fewer at the start), so one high sample among lower
+ *  ones does not count and a run of k high samples does. NaN in the window gives NaN. k = 1 copies. */
+export function heldLevel(a: ArrayLike<number>, k: number): Float32Array {
+  if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`hold must be an integer ≥ 1 (got ${k})`);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    let m = a[i];
+    for (let j = Math.max(0, i - k + 1); j < i; j++) m = Math.min(m, a[j]);
+    out[i] = m;
+  }
+  return out;
+}

@@ -72,6 +72,7 @@ export function provenanceMarkdown(p: RunProvenance, opts: { detectorParams?: bo
     `- Protocol: **${p.protocol}**${p.protocol === 'LEAKY' ? ' — at least one threshold rule read the test scores; its rows are a reproduction, not a result' : ' — thresholds from calibration scores only, never from test data or labels'}.`,
     `- Threshold rules: ${p.rules.map((r) => `\`${r.rule}\` (${r.meaning})`).join('; ')}.`,
     `- Calibration \`${p.calibration.rule}\`: ${p.calibration.meaning}.`,
+    ...(p.hold > 1 ? [`- Scores held for ${p.hold} points: each test and calibration score read as the lowest of its last ${p.hold}, every detector alike.`] : []),
     `- Seeds: ${p.seeds.join(', ')}${p.max_series !== null ? `; first ${p.max_series} usable series per dataset` : ''}.`,
     ...p.datasets.map((d) => `- Data \`${d.spec}\` → ${d.name}: ${d.items.length} series run (${d.items.map((i) => i.series).join(', ')}), sha256 ${short(d.digest)}…` +
       (d.skipped.length ? `; skipped: ${d.skipped.map((s) => `${s.series} (${s.reason})`).join(', ')}` : '')),

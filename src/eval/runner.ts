@@ -13,7 +13,7 @@
 import { createDetector, type Detector } from '../detectors/index.js';
 import { loadDataset, parseSpec, type DatasetItem } from '../data/index.js';
 import { sliceSeries, type Series } from '../core/series.js';
-import { median } from '../core/stats.js';
+import { heldLevel, median } from '../core/stats.js';
 import { evaluateAt, evaluateRanking, type Metrics } from './evaluate.js';
 import { toEvents } from './events.js';
 import { incidentMetrics, type Fault, type IncidentMetrics, type IncidentSpan, type ObservedSpan } from './incidents.js';
@@ -86,6 +86,9 @@ export interface EvalOptions {
   /** Threshold rules; one row per rule and run (default: mad:8). */
   rules?: ThresholdRule[];
   calibration?: Calibration;
+  /** Read each detector's test and calibration scores as held for this many points (`heldLevel`: the lowest of each
+   *  point's last `hold` scores), every detector alike; default 1: the points as scored. */
+  hold?: number;
   /** Only the first n series of each dataset (quick runs). */
   maxSeries?: number;
   /** With it, incident-level metrics per dataset × detector × seed × rule (EvalRun.incidents). */
@@ -115,6 +118,8 @@ export interface RunProvenance {
   protocol: 'honest' | 'LEAKY';
   rules: { rule: string; protocol: 'honest' | 'LEAKY'; meaning: string }[];
   calibration: { rule: string; meaning: string };
+  /** Each score read as the lowest of its last `hold` points (1: as scored). */
+  hold: number;
   detectors: Record<string, Record<string, unknown>>;
   /** Per detector, where the fit overrode parameters (Detector.fittedAs): each distinct override and how many of
    *  its runs had it (absent: none did). */
@@ -187,6 +192,8 @@ export function seedParam(kind: string, seed: number): Record<string, unknown> {
 export interface RunOneOptions {
   rules?: ThresholdRule[];
   calibration?: Calibration;
+  /** EvalOptions.hold. */
+  hold?: number;
 }
 
 /** One detector on one series with one seed: fit, calibrate, score, and one row per rule. */
@@ -198,9 +205,10 @@ export async function runOne(item: DatasetItem, kind: string, seed: number, para
   const t0 = performance.now();
   await det.fit(split.fit, split.calibration ? { calibration: split.calibration } : {});
   const fit_ms = performance.now() - t0;
-  const cal = det.calibrationScores;
+  const hold = o.hold ?? 1;
+  const cal = heldLevel(det.calibrationScores, hold);
   const t1 = performance.now();
-  const scores = det.score(item.test);
+  const scores = heldLevel(det.score(item.test), hold);
   const score_ms = performance.now() - t1;
   const labels = item.test.labels ?? new Uint8Array(scores.length);
   const ranking = evaluateRanking(scores, labels);
@@ -239,6 +247,8 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
   const started = Date.now();
   const rules = o.rules ?? [DEFAULT_THRESHOLD];
   const calibration = o.calibration ?? DEFAULT_CALIBRATION;
+  const hold = o.hold ?? 1;
+  heldLevel([], hold); // a bad hold fails before any fit
   const items: DatasetItem[] = [];
   const datasets: DatasetRecord[] = [];
   for (const spec of o.datasets) {
@@ -263,7 +273,7 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
   for (const item of items) {
     for (const kind of o.detectors) {
       for (const seed of seeds) {
-        const { rows: rs, scores, detector } = await runOne(item, kind, seed, o.params?.[kind] ?? {}, { rules, calibration });
+        const { rows: rs, scores, detector } = await runOne(item, kind, seed, o.params?.[kind] ?? {}, { rules, calibration, hold });
         if (!(kind in detectors)) {
           // resolved parameters; the seed is each row's own unless the caller fixed one
           const { seed: _seed, ...rest } = detector.params as Record<string, unknown>;
@@ -302,6 +312,7 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
       protocol: leaky ? 'LEAKY' : 'honest',
       rules: rules.map((r) => ({ rule: formatThresholdRule(r), protocol: protocolOf(r), meaning: describeRule(r) })),
       calibration: { rule: formatCalibration(calibration), meaning: describeCalibration(calibration) },
+      hold,
       detectors,
       ...(fittedAs.size ? { fitted_as: Object.fromEntries([...fittedAs].map(([k, m]) => [k, [...m].map(([as, runs]) => ({ as: JSON.parse(as) as Record<string, unknown>, runs, of: items.length * seeds.length }))])) } : {}),
       seeds,

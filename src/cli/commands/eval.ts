@@ -8,6 +8,7 @@ import { progressBar, fmtMs } from '../progress.js';
 import { opt, check, each, datasetSpec, listOf, positiveInt, nonEmpty, fromThrowing, detectorParams, duration } from '../options.js';
 import { productIncidentsOf } from '../../app/product-incidents.js';
 import { column } from '../../core/series.js';
+import { PERSIST_POINTS } from '../../inspect/levels.js';
 
 /** One threshold rule, as the product's options take it (watch, train): 'mad:8', 'p99', 'pot:0.001'. */
 export function parseThreshold(s: string): ThresholdRule {
@@ -31,12 +32,13 @@ export function registerEval(program: Command): void {
     .option('--param <kv...>', 'detector parameter overrides, e.g. ccl.epochs=3', [])
     .addOption(opt('--threshold <rules>', 'comma-separated threshold rules, one row each: mad[:k] (median + k·MAD, robust to contamination), pNN (percentile), pot[:risk]; paper[:ratio%] reproduces the published CCL protocol (percentile of calibration + test scores: LEAKY, labelled)', check(fromThrowing(parseThresholdRules)), 'mad:8'))
     .addOption(opt('--calibration <c>', 'where thresholds come from: tail[:share] (fit on the rest of training, rules on the held-out end) or none (the training data\'s own scores)', check(fromThrowing(parseCalibration)), 'tail:0.2'))
+    .addOption(opt('--hold <k>', `read every detector's test and calibration scores as held for k points (each the lowest of its last k): the reading of the product's persistence (${PERSIST_POINTS} points); 1 = the points as scored`, positiveInt, '1'))
     .addOption(opt('--max-series <n>', 'only the first n usable series of each dataset', positiveInt))
     .option('--incidents', 'also judge the incidents the product would raise from each run\'s scores (its persistence and quiet period; src/app/product-incidents.ts): incident precision, fault recall, median delay, false pages per machine-day')
     .addOption(opt('--quiet <d>', 'with --incidents: the quiet period after which an incident resolves, also the match slack (default 10m; 2m for flink-lab recordings, which scrape every 2 s and compress a day into 20 min — their incidents are always judged)', duration, '10m'))
     .addOption(opt('--json <file>', 'write {"provenance": …, "results": […]} here', nonEmpty))
     .addOption(opt('--report <file>', 'write an HTML report with plots of the best and worst runs', nonEmpty))
-    .action(async (o: { dataset: string[]; detectors: string[]; seeds: number; param: string[]; threshold: string; calibration: string; maxSeries?: number; incidents?: boolean; quiet: number; json?: string; report?: string }, cmd: Command) => {
+    .action(async (o: { dataset: string[]; detectors: string[]; seeds: number; param: string[]; threshold: string; calibration: string; hold: number; maxSeries?: number; incidents?: boolean; quiet: number; json?: string; report?: string }, cmd: Command) => {
       // recorded clusters come with their faults: their incidents are judged without being asked, on their time
       // scale (2-s scrapes, a day compressed into 20 min: the product's 10-min quiet period is 60 scrapes = 2 min)
       if (o.dataset.some((d) => d.startsWith('flink-lab:'))) {
@@ -57,6 +59,7 @@ export function registerEval(program: Command): void {
         params: detectorParams(o.param),
         rules,
         calibration,
+        hold: o.hold,
         maxSeries: o.maxSeries,
         onSkip: (s) => console.error(`skipped ${s.spec} ${s.series}: ${s.reason}`),
         onStart: (n) => bar.start(n, 'eval'),

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../../../src/data/index.js';
+import { heldLevel } from '../../../src/core/stats.js';
 import {
-  runEval, runOne, referenceRows, boardsMarkdown, affiliation, FLAG_ALL, itemDigest, combinedDigest, toolInfo, parseCalibration, splitTraining, percentileThreshold, parseThresholdRule, provenanceMarkdown, type IncidentsOf,
+  runEval, runOne, referenceRows, boardsMarkdown, affiliation, FLAG_ALL, itemDigest, combinedDigest, toolInfo, parseCalibration, splitTraining, percentileThreshold, parseThresholdRule, provenanceMarkdown, madThreshold, type IncidentsOf,
 } from '../../../src/eval/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../../test/fixtures/csvdir', import.meta.url));
@@ -30,6 +31,23 @@ describe('runner', () => {
     assert.equal(none.calibrationScores.length, 80);
     assert.equal(none.rows[0].calibration, 'none');
     assert.throws(() => parseCalibration('tail:1.5'), /share must be a number in \(0, 1\)/);
+  });
+
+  it('--hold reads every score as held for k points: test and calibration alike, the threshold from the held calibration, recorded', async () => {
+    const [item] = await loadDataset(SPEC);
+    const rules = [parseThresholdRule('mad:8')];
+    const raw = await runOne(item, 'zscore', 1, {}, { rules });
+    const held = await runOne(item, 'zscore', 1, {}, { rules, hold: 3 });
+    assert.deepEqual(Array.from(held.scores), Array.from(heldLevel(raw.scores, 3)));
+    assert.deepEqual(Array.from(held.calibrationScores), Array.from(heldLevel(raw.calibrationScores, 3)));
+    assert.equal(held.rows[0].threshold, madThreshold(held.calibrationScores, 8));
+    assert.ok(held.scores.some((v, i) => v < raw.scores[i]), 'a lone high point was lowered');
+    const run = await runEval({ datasets: [SPEC], detectors: ['zscore'], seeds: 1, rules, hold: 3, maxSeries: 1 });
+    assert.equal(run.provenance.hold, 3);
+    assert.equal(run.rows[0].f1, held.rows[0].f1);
+    assert.match(provenanceMarkdown(run.provenance), /Scores held for 3 points/);
+    assert.equal((await runEval({ datasets: [SPEC], detectors: ['zscore'], seeds: 1, maxSeries: 1 })).provenance.hold, 1);
+    await assert.rejects(runEval({ datasets: [SPEC], detectors: ['zscore'], seeds: 1, hold: 0 }), /hold must be an integer ≥ 1/);
   });
 
   it('one row per rule with rule, protocol and timings; skipped series stated; provenance traces code, machine and data', async () => {
