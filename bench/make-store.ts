@@ -1,5 +1,5 @@
 // `node dist/bench/make-store.js OUT.db [machines=200] [days=7] [metrics=10] [stepS=60]`: a large store for bench:api —
-// machines × days of samples at one interval, a score per sample (with its units), machine status, a few incidents
+// machines × days of samples at one interval, a score per sample (with the level held on the alarm scale), machine status, a few incidents
 // per machine and a z-score model — written through the Store interface (insertSamples, commitStep), as the
 // collector and the watcher would. Values are cheap deterministic waves; the point is the store's size, not its realism.
 import { mkdirSync } from 'node:fs';
@@ -8,7 +8,8 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import { createDetector } from '../src/detectors/index.js';
 import type { Sample } from '../src/core/sample.js';
 import type { StepWrite } from '../src/store/store.js';
-import { inUnits, unitKey } from '../src/core/units.js';
+import { PERSIST_POINTS, inUnits, unitKey } from '../src/core/units.js';
+import { heldLevel } from '../src/core/stats.js';
 import type { Incident, IncidentDetail } from '../src/core/incident.js';
 
 const [out = '.flinkscope/bench/api.db', machines = 200, days = 7, nMetrics = 10, stepS = 60] = process.argv.slice(2).map((a, i) => (i === 0 ? a : Number(a))) as [string, number, number, number, number];
@@ -29,6 +30,7 @@ const unit = [2, 3] as const;
 const modelId = await store.addModel('zscore', modelPath, { reason: 'bench store', ...Object.fromEntries(Array.from({ length: machines }, (_, m) => [unitKey(`tm-${String(m).padStart(3, '0')}`), unit])) });
 const chunk = 240; // rows per delivery
 let incidents = 0;
+const lastUnits = new Map<string, number[]>();
 for (let a = 0; a < rows; a += chunk) {
   const batch: Sample[] = [];
   const w: StepWrite = { scores: [], modelId, scorerStates: [], incidents: [], alerts: [], status: [], meta: {} };
@@ -42,6 +44,11 @@ for (let a = 0; a < rows; a += chunk) {
       const score = 1 + Math.abs(Math.sin(i / 30 + m)) + (hot(m, i) ? 4 : 0);
       pts.push({ t: ts, score, units: inUnits(score, unit) });
     }
+    // each point at the level the machine held, as the watcher stores it (the lowest of it and the points before it)
+    const before = lastUnits.get(machine) ?? [];
+    const held = heldLevel([...before, ...pts.map((p) => p.units)], PERSIST_POINTS).subarray(before.length);
+    lastUnits.set(machine, [...before, ...pts.map((p) => p.units)].slice(-(PERSIST_POINTS - 1)));
+    pts.forEach((p, k) => (p.units = held[k]));
     w.scores.push({ machine, points: pts });
     w.status.push({ machine, lastTs: T0 + (end - 1) * step, lastScore: pts[pts.length - 1].score, risk: pts[pts.length - 1].score / 3, openIncidents: 0 });
     for (let i = a; i < end; i++) {

@@ -184,7 +184,7 @@ async function clusterPage(params) {
   const keep = (m) => (!filter || m.includes(filter)) && (!atRisk || ms.find((x) => x.machine === m)?.atRisk);
   const rows = heat.machines.map((_, r) => r).filter((r) => keep(heat.machines[r]));
   const href = (o) => `#/?${qs({ range, q: filter, risk: atRisk ? '1' : '', ...o })}`;
-  main.innerHTML = `<h2>Cluster <small>${heat.machines.length} riskiest machines · highest score on the alarm scale per ${dur(heat.bucketMs)} · ${rangePicker(range, (k) => href({ range: k }))}</small></h2>
+  main.innerHTML = `<h2>Cluster <small>${heat.machines.length} riskiest machines · highest level held on the alarm scale per ${dur(heat.bucketMs)} · ${rangePicker(range, (k) => href({ range: k }))}</small></h2>
     <form id="filters" class="filters"><input name="q" placeholder="machine contains…" value="${esc(filter)}"> <label><input type="checkbox" name="risk" ${atRisk ? 'checked' : ''}> at risk only</label> <button>filter</button></form>
     <div class="heatwrap"><canvas class="heat" id="heat"></canvas></div>
     <p class="scale"><span style="background:${heatColour(-1)}"></span>≤ −1 ≈ typical <span style="background:${heatColour(0)}"></span>0 = keep-open level <span style="background:${heatColour(1)}"></span>1 = opening level <span style="background:${heatColour(1.5)}"></span>1.5 <span style="background:${heatColour(2)}"></span>≥ 2 <span style="background:${heatColour(null)}"></span>not scored · click a row for the machine</p>

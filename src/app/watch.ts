@@ -86,6 +86,9 @@ export class Watcher {
   /** Each machine's unit under each model version (`${model} ${machine}`; src/core/units.ts): read from the model's
    *  report, else taken from the levels as the model begins scoring the machine and written to the report. */
   private readonly units = new Map<string, Unit | undefined>();
+  /** Each machine's last minPoints points on the alarm scale, oldest first (restored from the store on open): a new
+   *  point holds the lowest of its own and those before it (holdUnits; what the heat map shows). */
+  private readonly lastUnits = new Map<string, number[]>();
 
   private constructor(private readonly store: Store, detector: Detector, private levels: AlarmLevels, private modelId: number | null, private readonly o: WatchOptions) {
     this.channels = detector.channels;
@@ -120,7 +123,10 @@ export class Watcher {
       const saved = (segments.get(st.machine) ?? {}) as Partial<SavedSegments>;
       const win = await store.lastRows(st.machine, w.channels, st.lastTs, o.window ?? 64);
       w.scorer.restore(st.machine, { candidate: null, open: null, closed: null, ...saved, cursor: st.lastTs }, win);
-      w.recent.set(st.machine, (await store.scores(st.machine, -Infinity, st.lastTs, RECENT)).score);
+      const last = await store.scores(st.machine, -Infinity, st.lastTs, RECENT);
+      w.recent.set(st.machine, last.score);
+      const u = await Promise.all(last.model.map((id) => (id === null ? undefined : w.unit(id, st.machine))));
+      w.holdUnits(st.machine, last.score.flatMap((x, k) => (u[k] ? [inUnits(x, u[k])] : [])));
     }
     return w;
   }
@@ -133,6 +139,20 @@ export class Watcher {
     this.scorer.setModel(trailing(detector), levels);
     this.levels = levels;
     this.modelId = modelId;
+  }
+
+  /** Machine m's next points on the alarm scale → the level each held: the lowest of it and the minPoints − 1
+   *  points before it that had units (NaN for a point without). */
+  private holdUnits(m: string, units: readonly number[]): number[] {
+    const k = this.o.minPoints ?? PERSIST_POINTS;
+    let kept = this.lastUnits.get(m) ?? [];
+    const held = units.map((x) => {
+      if (!Number.isFinite(x)) return NaN;
+      kept = kept.concat(x).slice(-k);
+      return Math.min(...kept);
+    });
+    this.lastUnits.set(m, kept);
+    return held;
   }
 
   /** A machine's unit under a model version: as kept in memory, else from the model's report. */
@@ -191,9 +211,11 @@ export class Watcher {
     const write: StepWrite = { scores: [], modelId: this.modelId, scorerStates: [], incidents: [], alerts: [], status: [], meta: { ...extraMeta }, ...(this.o.fence ? { fence: this.o.fence } : {}) };
     let scored = 0;
     for (const [m, pts] of this.scorer.ingestMany(batch)) { // every machine's window in one batched forward
-      // each point on the alarm scale too (the cluster heat map reads it): in the unit kept for this model and machine
+      // each point on the alarm scale too (the cluster heat map reads it): in the unit kept for this model and machine,
+      // the level the machine held there — the lowest of it and the points before it that persistence reads
       const u = this.modelId === null ? undefined : await this.unit(this.modelId, m); // kept in memory by keepUnits
-      write.scores.push({ machine: m, points: u ? pts.map((p) => ({ ...p, units: inUnits(p.score, u) })) : pts });
+      const held = u ? this.holdUnits(m, pts.map((p) => inUnits(p.score, u))) : [];
+      write.scores.push({ machine: m, points: u ? pts.map((p, k) => ({ ...p, units: held[k] })) : pts });
       const recent = (this.recent.get(m) ?? []).concat(pts.map((p) => p.score)).slice(-RECENT);
       this.recent.set(m, recent);
       if (this.scorer.changed.has(m)) {

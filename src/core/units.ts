@@ -4,6 +4,11 @@
 // after it (src/inspect/outgrow.ts) would compare scales, not behaviour. In units of its model's levels as the model
 // began scoring the machine, a score reads the same for every model: 0 at the keep-open level, 1 at the opening level.
 
+/** The product's persistence: an incident opens after this many consecutive points at or above the opening level —
+ *  one noisy sample or a GC pause does not page (chosen on the development instances; docs/ccl.md "alarms"). The
+ *  scores the store keeps for the heat map hold the same: each point the lowest units of its last PERSIST_POINTS. */
+export const PERSIST_POINTS = 3;
+
 /** A machine's levels as a model began scoring it: [keep-open (low), opening (high)]. */
 export type Unit = readonly [low: number, high: number];
 

@@ -24,9 +24,7 @@ export interface AlarmLevels {
   restore(machine: string, state: unknown): void;
 }
 
-/** The product's persistence: an incident opens after this many consecutive points at or above the opening level —
- *  one noisy sample or a GC pause does not page (chosen on the development instances; docs/ccl.md "alarms"). */
-export const PERSIST_POINTS = 3;
+export { PERSIST_POINTS } from '../core/units.js';
 
 /** Where `low` sits between the median training score and `high`. */
 export const LOW_FRACTION = 0.5;

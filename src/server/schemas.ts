@@ -2,6 +2,7 @@
 // serialises answers through them (fast-json-stringify); /api/openapi.json is generated from the same objects, so
 // the document cannot drift from what the routes do. Unknown query parameters and body fields are refused (400).
 import { Type, type TSchema } from 'typebox';
+import { PERSIST_POINTS } from '../core/units.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 /** A nullable scalar as OpenAPI 3.0 writes it; serialised without the per-value branch test an anyOf costs
@@ -84,7 +85,7 @@ export const Cluster = Type.Object({
   t: Type.Array(Type.Integer(), { description: 'Bucket start times' }),
   bucketMs: Type.Integer(),
   cells: Type.Array(Type.Array(Num), {
-    description: '(machines, buckets): the highest score on the alarm scale — in units of the levels the scoring model held on the machine: 1 = its opening level, 0 = its keep-open level, about -1 = its median training score — so machines and retrainings read alike; scores stored without their units: max score / threshold; null = not scored',
+    description: `(machines, buckets): the highest level a machine held on the alarm scale (each point the lowest of its score and the ${PERSIST_POINTS - 1} before it, as the opening rule reads them) — in units of the levels the scoring model held on the machine: 1 = its opening level, 0 = its keep-open level, about -1 = its median training score — so machines and retrainings read alike; scores stored without their units: max score / threshold; null = not scored`,
   }),
   threshold: NullableNumber({ description: "The newest model's threshold (what buckets stored without units are divided by)" }),
 });

@@ -6,7 +6,7 @@ import type { PoolClient } from 'pg';
 import { eachEntry, packRow } from './rows.js';
 import { ROLLUP_LEVELS } from './common.js';
 import { RollupCells } from './pg-rollups.js';
-import { inUnits, keptUnits } from '../core/units.js';
+import { PERSIST_POINTS, inUnits, keptUnits } from '../core/units.js';
 
 export type PgMigration = string | ((c: PoolClient) => Promise<void>);
 
@@ -89,6 +89,19 @@ async function alarmScale(c: PoolClient): Promise<void> {
   }
 }
 
+/** 10: a score's units are the level its machine held on the alarm scale (see schema.ts): units stored one per point
+ *  are replaced by the lowest of the point's and the PERSIST_POINTS − 1 before it, then the roll-ups' maxima follow. */
+async function heldScale(c: PoolClient): Promise<void> {
+  const n = (await c.query(`UPDATE scores s SET units = x.h FROM (
+      SELECT machine, ts, MIN(units) OVER (PARTITION BY machine ORDER BY ts ROWS BETWEEN ${PERSIST_POINTS - 1} PRECEDING AND CURRENT ROW) AS h
+      FROM scores WHERE units IS NOT NULL) x
+    WHERE s.machine = x.machine AND s.ts = x.ts AND s.units <> x.h`)).rowCount ?? 0;
+  if (n > 0) {
+    await c.query(`UPDATE score_rollups r SET umax = (SELECT MAX(units) FROM scores s WHERE s.machine = r.machine AND s.ts >= r.bucket AND s.ts < r.bucket + r.level)
+      WHERE r.umax IS NOT NULL`);
+  }
+}
+
 export const PG_MIGRATIONS: PgMigration[] = [
   `CREATE TABLE samples (machine TEXT NOT NULL, metric TEXT NOT NULL, ts BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL,
      PRIMARY KEY (machine, metric, ts));
@@ -167,4 +180,5 @@ export const PG_MIGRATIONS: PgMigration[] = [
   `ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
    ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN ('open', 'resolved', 'update'));`,
   alarmScale,
+  heldScale,
 ];

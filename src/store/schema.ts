@@ -3,7 +3,7 @@
 // SQL, or a function for what SQL cannot do (packing rows).
 import type Database from 'better-sqlite3';
 import { packRow } from './rows.js';
-import { inUnits, keptUnits } from '../core/units.js';
+import { PERSIST_POINTS, inUnits, keptUnits } from '../core/units.js';
 
 export type Migration = string | ((db: Database.Database) => void);
 
@@ -53,14 +53,33 @@ function alarmScale(db: Database.Database): void {
       machines.add(machine);
     }
   }
-  // one pass over the roll-ups (the table is keyed by level and bucket: a pass per machine would read it once each);
-  // recent rows by a point lookup per recent timestamp, as the store reads them (src/store/recent.ts)
-  if (machines.size) {
-    db.exec(`UPDATE score_rollups SET umax = (SELECT MAX(u) FROM (
-        SELECT units AS u FROM scores WHERE machine = score_rollups.machine AND ts >= bucket AND ts < bucket + level
-        UNION ALL SELECT r.units FROM score_recent_ts t CROSS JOIN score_recent r ON r.ts = t.ts AND r.machine = score_rollups.machine
-          WHERE t.ts >= bucket AND t.ts < bucket + level))`);
-  }
+  if (machines.size) rebuildUmax(db);
+}
+
+/** Every roll-up's max on the alarm scale again from the scores' units: one pass over the roll-ups (the table is keyed
+ *  by level and bucket: a pass per machine would read it once each); recent rows by a point lookup per recent
+ *  timestamp, as the store reads them (src/store/recent.ts). */
+function rebuildUmax(db: Database.Database): void {
+  db.exec(`UPDATE score_rollups SET umax = (SELECT MAX(u) FROM (
+      SELECT units AS u FROM scores WHERE machine = score_rollups.machine AND ts >= bucket AND ts < bucket + level
+      UNION ALL SELECT r.units FROM score_recent_ts t CROSS JOIN score_recent r ON r.ts = t.ts AND r.machine = score_rollups.machine
+        WHERE t.ts >= bucket AND t.ts < bucket + level))`);
+}
+
+/** 10: a score's units are the level its machine held on the alarm scale — the lowest units of the point and the
+ *  PERSIST_POINTS − 1 points with units before it, what the persistence rule reads — so a heat-map cell is hot where
+ *  the machine stayed at a level, not where one sample touched it (the watcher writes them so since). Units already
+ *  stored, one per point, are replaced by the level held there (a row lives in one of the two tables: they are read
+ *  as one series), then the roll-ups' maxima follow. */
+function heldScale(db: Database.Database): void {
+  db.exec(`CREATE TEMP TABLE held (machine TEXT NOT NULL, ts INTEGER NOT NULL, h REAL NOT NULL, PRIMARY KEY (machine, ts)) WITHOUT ROWID;
+    INSERT INTO held SELECT machine, ts, MIN(units) OVER (PARTITION BY machine ORDER BY ts ROWS BETWEEN ${PERSIST_POINTS - 1} PRECEDING AND CURRENT ROW)
+      FROM (SELECT machine, ts, units FROM scores WHERE units IS NOT NULL UNION ALL SELECT machine, ts, units FROM score_recent WHERE units IS NOT NULL);
+    UPDATE scores SET units = (SELECT h FROM held WHERE held.machine = scores.machine AND held.ts = scores.ts) WHERE units IS NOT NULL;
+    UPDATE score_recent SET units = (SELECT h FROM held WHERE held.machine = score_recent.machine AND held.ts = score_recent.ts) WHERE units IS NOT NULL;`);
+  const any = (db.prepare('SELECT COUNT(*) AS n FROM held').get() as { n: number }).n > 0;
+  db.exec('DROP TABLE temp.held');
+  if (any) rebuildUmax(db);
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -189,4 +208,5 @@ export const MIGRATIONS: Migration[] = [
    ALTER TABLE outbox_v8 RENAME TO outbox;
    CREATE INDEX outbox_due ON outbox (next_at) WHERE delivered_at IS NULL;`,
   alarmScale,
+  heldScale,
 ];

@@ -94,8 +94,10 @@ export interface OutboxAlert {
 
 /** Everything one watch step changes, committed atomically (all or nothing). */
 export interface StepWrite {
-  /** `units`: the score on the alarm scale (src/core/units.ts) — in units of the levels the scoring model held on
-   *  the machine as it began scoring it; omitted when no unit is known (no levels yet, no model version). */
+  /** `units`: the level the machine held at the point on the alarm scale (src/core/units.ts) — the lowest of the
+   *  point's score and the PERSIST_POINTS − 1 scores before it, each in units of the levels its scoring model held on
+   *  the machine as it began scoring it (what persistence reads: one high sample is not a level); omitted when no unit
+   *  is known (no levels yet, no model version). The heat map shows their maximum per bucket. */
   scores: { machine: string; points: { t: number; score: number; units?: number }[] }[];
   modelId: number | null;
   /** Scorer state of the machines whose state changed (JSON-able). */

@@ -34,7 +34,7 @@ toolboxSuite('postgres', async () => openStore(await freshDb()), async (s: Store
 describe('store (postgres only)', { timeout: 120_000 }, () => {
   it('has the SQLite engine\'s migrations: same numbers, each earlier version upgraded in place with its data', async () => {
     assert.equal(PG_MIGRATIONS.length, MIGRATIONS.length);
-    for (const v of [1, 2, 3, 4, 5]) {
+    for (const v of [1, 2, 3, 4, 5, 9]) {
       const url = await freshDb();
       const pool = new pg.Pool({ connectionString: url, max: 1 });
       await migratePg(pool, v, url);
@@ -56,6 +56,13 @@ describe('store (postgres only)', { timeout: 120_000 }, () => {
       await q('INSERT INTO scores VALUES ($1, $2, $3, $4)', ['tm-1', 1000, 0.7, 1]);
       // version 5 keeps score roll-ups beside the scores (its commitStep writes both)
       if (v >= 5) for (const level of [60_000, 300_000, 1_800_000, 7_200_000]) await q('INSERT INTO score_rollups VALUES ($1, $2, $3, $4)', [level, 'tm-1', 0, 0.7]);
+      if (v >= 9) {
+        // version 9 stores each score's units, its own (1.25, and 1.75 for a later 0.9 in the unit [0.2, 0.6]);
+        // 10 replaces them by the level held: the 1.75 holds the 1.25 before it
+        await q('UPDATE scores SET units = 1.25');
+        await q('INSERT INTO scores VALUES ($1, $2, $3, $4, $5)', ['tm-1', 4000, 0.9, 1, 1.75]);
+        await q('UPDATE score_rollups SET max = 0.9, umax = 1.75');
+      }
       if (v < 3) {
         await q('INSERT INTO models (kind, path, threshold, created_at, report) VALUES ($1, $2, $3, $4, $5)', ['ccl', '/m.model', 4.5, 7, '{"reason":"manual"}']);
         await q('INSERT INTO incidents VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', ['inc-1', 'tm-1', 'trend', 'acknowledged', 1000, 5000, null, 9,
@@ -66,8 +73,9 @@ describe('store (postgres only)', { timeout: 120_000 }, () => {
           VALUES ('inc-1', 'tm-1', 'trend', 'open', 1000, 5000, NULL, 9, 2, TRUE, $1, 4000, 'ann')`, [JSON.stringify({ explanation: [{ name: 'cpu_load', share: 1, meanZ: 4 }], jobs: [], movers: [], cause: null, events: [] })]);
         if (v === 3) await q("INSERT INTO metric_names VALUES ('cpu_load'), ('heap_used')");
         await q("INSERT INTO machines VALUES ('tm-1', 1000, 1000), ('tm-2', 2000, 2000)");
-        await q(`INSERT INTO outbox (key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES
-          ('inc-1:open', 'inc-1', 'open', 1000, 2, 9000, NULL, 'HTTP 503'), ('inc-2:open', 'inc-2', 'open', 1500, 1, 1500, 1600, NULL)`);
+        // version 6 keeps one outbox row per sink
+        await q(`INSERT INTO outbox (${v >= 6 ? 'sink, ' : ''}key, incident_id, kind, created_at, attempts, next_at, delivered_at, last_error) VALUES
+          (${v >= 6 ? "'webhook', " : ''}'inc-1:open', 'inc-1', 'open', 1000, 2, 9000, NULL, 'HTTP 503'), (${v >= 6 ? "'webhook', " : ''}'inc-2:open', 'inc-2', 'open', 1500, 1, 1500, 1600, NULL)`);
       }
       await pool.end();
       const s = await PostgresStore.open(url);
@@ -79,11 +87,12 @@ describe('store (postgres only)', { timeout: 120_000 }, () => {
       const i = (await s.incident('inc-1'))!;
       assert.equal(i.state, 'acknowledged', `v${v}: the acknowledgement survives`);
       assert.deepEqual(i.explanation, [{ name: 'cpu_load', share: 1, meanZ: 4 }]);
-      assert.deepEqual((await s.scores('tm-1', 0, 5000)).score, [0.7]);
+      assert.deepEqual((await s.scores('tm-1', 0, 5000)).score, v >= 9 ? [0.7, 0.9] : [0.7]);
       const wide = await s.metricsRange('tm-1', 0, 30 * 86_400_000, 10);
       assert.deepEqual([wide.bucketMs % 7_200_000, wide.channels, wide.values.map((c) => c[0])], [0, ['cpu_load', 'heap_used'], [0.5, 123456789.25]], `v${v}: the existing rows are rolled up`);
-      assert.equal((await s.scoresRange('tm-1', 0, 30 * 86_400_000, 10)).values[0][0], 0.7, `v${v}: and the scores`);
-      // v9: scores whose model's report kept the machine's unit are put on the alarm scale, raw rows and roll-ups
+      assert.equal((await s.scoresRange('tm-1', 0, 30 * 86_400_000, 10)).values[0][0], v >= 9 ? 0.9 : 0.7, `v${v}: and the scores`);
+      // v9: scores whose model's report kept the machine's unit are put on the alarm scale, raw rows and roll-ups; v10:
+      // at the level held
       const want = v >= 3 ? (0.7 - 0.2) / (0.6 - 0.2) : 0.7 / 2;
       for (const to of [5000, 30 * 86_400_000]) {
         const got = (await s.heatMap({ from: 0, to, buckets: 10, threshold: 2, machines: ['tm-1'] })).cells[0].find((c) => c !== null)!;

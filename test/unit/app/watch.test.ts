@@ -535,6 +535,34 @@ describe('watcher (product path)', () => {
     assert.equal(hot.paged, true, 'above what the failover did: a hotspot that began on the disturbed machine');
   });
 
+  it('stores the level each point held on the alarm scale: a lone high sample does not heat the map, a run does, across a restart too', async () => {
+    const store = new SqliteStore(':memory:');
+    try {
+      await store.insertSamples(samples('a', 0, 200));
+      const det = await zscore(store, 'a', 200);
+      const id = await store.addModel('zscore', 'a.model', { reason: 'manual' });
+      const levels = new FixedLevels(6, 'fixed', 1); // unit [3.5, 6]: 1 = the opening level
+      const o: WatchOptions = { window: 16, startAt: at(199) };
+      let w = await Watcher.open(store, det, levels, id, o);
+      const cell = async (a: number, b: number): Promise<number> => (await store.heatMap({ from: at(a), to: at(b), buckets: 1, threshold: 6, machines: ['a'] })).cells[0][0]!;
+      const raw = async (i: number): Promise<number> => (await store.scores('a', at(i), at(i))).score[0];
+      // a lone hot sample at 210; a run of five from 220
+      await store.insertSamples(samples('a', 200, 240, [[210, 211], [220, 225]]));
+      await drain(w);
+      assert.ok((await raw(210)) > 6, 'the lone sample scored above the opening level');
+      assert.ok((await cell(205, 215)) < 1, 'but the machine did not stay there: the cell is below the opening level');
+      assert.ok((await cell(215, 230)) >= 1, 'five points at the level: the cell is hot');
+      // a restart, then a lone hot sample at once: it holds the two points stored before it, as without the restart
+      w = await Watcher.open(store, det, levels, id, o);
+      await store.insertSamples(samples('a', 240, 250, [[240, 241]]));
+      await drain(w);
+      assert.ok((await raw(240)) > 6);
+      assert.ok((await cell(238, 248)) < 1, 'the restarted watcher read the points before the restart');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a paged incident that renews on back-pressure from a hotspot elsewhere sends no update: the renewal is its symptom', async () => {
     // tm-up's own hotspot (310–319) pages; it goes quiet for 4 min (the segment closes, the incident stays open); from
     // 324 the sink on tm-down is slow and holds up tm-up's source: tm-up renews, as tm-down's symptom. With tm-up hot

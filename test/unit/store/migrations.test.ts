@@ -31,7 +31,9 @@ function storeAt(v: number): string {
     ins('INSERT INTO sample_rows VALUES (?, ?, ?)', 'tm-2', 2000, packRow([0], [0.25]));
   }
   ins('INSERT INTO placements VALUES (?, ?, ?)', 'tm-1', 'orders', 1000);
-  ins('INSERT INTO scores VALUES (?, ?, ?, ?)', 'tm-1', 1000, 0.7, 1);
+  // version 9 stores each score's units (its own, as the watcher wrote them until 10 wrote the level held)
+  if (v >= 9) ins('INSERT INTO scores VALUES (?, ?, ?, ?, ?)', 'tm-1', 1000, 0.7, 1, 1.25);
+  else ins('INSERT INTO scores VALUES (?, ?, ?, ?)', 'tm-1', 1000, 0.7, 1);
   // version 5 keeps score roll-ups beside the scores (its commitStep writes both)
   if (v >= 5) for (const level of [60_000, 300_000, 1_800_000, 7_200_000]) ins('INSERT INTO score_rollups (level, machine, bucket, max) VALUES (?, ?, ?, ?)', level, 'tm-1', 0, 0.7);
   if (v < 3) {
@@ -67,9 +69,11 @@ function storeAt(v: number): string {
   if (v >= 7) {
     ins('UPDATE settle_state SET until = ?', 3000);
     // and a newer score in the time-ordered recent table, in the same roll-up buckets
-    ins('INSERT INTO score_recent VALUES (?, ?, ?, ?)', 4000, 'tm-1', 0.9, 1);
+    if (v >= 9) ins('INSERT INTO score_recent VALUES (?, ?, ?, ?, ?)', 4000, 'tm-1', 0.9, 1, 1.75);
+    else ins('INSERT INTO score_recent VALUES (?, ?, ?, ?)', 4000, 'tm-1', 0.9, 1);
     ins('INSERT INTO score_recent_ts VALUES (?)', 4000);
     ins('UPDATE score_rollups SET max = ?', 0.9);
+    if (v >= 9) ins('UPDATE score_rollups SET umax = ?', 1.75);
   }
   db.close();
   return p;
@@ -117,10 +121,11 @@ describe('store migrations', () => {
         assert.deepEqual(week.channels, ['cpu_load', 'heap_used']);
         assert.deepEqual(week.values, [[0.5], [123456789.25]]);
         assert.deepEqual((await s.scoresRange('tm-1', 0, 7 * 86_400_000, 100)).values, [[v >= 7 ? 0.9 : 0.7]]);
-        // v9: scores stored with a unit kept in their model's report are put on the alarm scale, raw rows and roll-ups
+        // v9: scores stored with a unit kept in their model's report are put on the alarm scale, raw rows and roll-ups;
+        // v10: each at the level held — the recent row's 1.75 (0.9 in the unit [0.2, 0.6]) holds the 1.25 before it
         const heat = async (to: number): Promise<number> => Math.max(...(await s.heatMap({ from: 0, to, buckets: 100, threshold: 2, machines: ['tm-1'] })).cells[0].filter((c) => c !== null));
         const top = v >= 7 ? 0.9 : 0.7; // the recent row's too (version 7 on)
-        const want = v >= 3 ? (top - 0.2) / (0.6 - 0.2) : top / 2;
+        const want = v >= 3 ? (0.7 - 0.2) / (0.6 - 0.2) : top / 2;
         assert.ok(Math.abs((await heat(5000))! - want) < 1e-9, `raw rows: ${await heat(5000)} vs ${want}`);
         assert.ok(Math.abs((await heat(7 * 86_400_000))! - want) < 1e-9, `roll-ups: ${await heat(7 * 86_400_000)} vs ${want}`);
         // v8: the outbox takes updates
