@@ -245,6 +245,7 @@ export async function referenceRows(o: Pick<EvalOptions, 'datasets' | 'maxSeries
 
 export async function runEval(o: EvalOptions): Promise<EvalRun> {
   const started = Date.now();
+  const tool = toolInfo(); // the code as the run begins (a checkout can move on while a long run goes)
   const rules = o.rules ?? [DEFAULT_THRESHOLD];
   const calibration = o.calibration ?? DEFAULT_CALIBRATION;
   const hold = o.hold ?? 1;
@@ -319,7 +320,7 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
       datasets,
       max_series: o.maxSeries ?? null,
       incident_slack_ms: o.incidentsOf ? slack : null,
-      tool: toolInfo(),
+      tool,
       machine: machineInfo(),
       started_at: new Date(started).toISOString(),
       elapsed_ms: Date.now() - started,
