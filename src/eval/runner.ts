@@ -87,7 +87,8 @@ export interface EvalOptions {
   rules?: ThresholdRule[];
   calibration?: Calibration;
   /** Read each detector's test and calibration scores as held for this many points (`heldLevel`: the lowest of each
-   *  point's last `hold` scores), every detector alike; default 1: the points as scored. */
+   *  point's last `hold` scores), every detector alike; default 1: the points as scored. The point metrics only:
+   *  `incidentsOf` gets the points as scored and their thresholds (the product's persistence holds them itself). */
   hold?: number;
   /** Only the first n series of each dataset (quick runs). */
   maxSeries?: number;
@@ -197,7 +198,7 @@ export interface RunOneOptions {
 }
 
 /** One detector on one series with one seed: fit, calibrate, score, and one row per rule. */
-export async function runOne(item: DatasetItem, kind: string, seed: number, params: Record<string, unknown>, o: RunOneOptions = {}): Promise<{ rows: ResultRow[]; scores: Float32Array; calibrationScores: Float32Array; detector: Detector }> {
+export async function runOne(item: DatasetItem, kind: string, seed: number, params: Record<string, unknown>, o: RunOneOptions = {}): Promise<{ rows: ResultRow[]; scores: Float32Array; calibrationScores: Float32Array; detector: Detector; asScored: { scores: Float32Array; thresholds: number[] } }> {
   const rules = o.rules ?? [DEFAULT_THRESHOLD];
   const calibration = o.calibration ?? DEFAULT_CALIBRATION;
   const det = createDetector(kind, { ...params, ...('seed' in params ? {} : seedParam(kind, seed)) });
@@ -208,8 +209,9 @@ export async function runOne(item: DatasetItem, kind: string, seed: number, para
   const hold = o.hold ?? 1;
   const cal = heldLevel(det.calibrationScores, hold);
   const t1 = performance.now();
-  const scores = heldLevel(det.score(item.test), hold);
+  const raw = det.score(item.test);
   const score_ms = performance.now() - t1;
+  const scores = hold > 1 ? heldLevel(raw, hold) : raw;
   const labels = item.test.labels ?? new Uint8Array(scores.length);
   const ranking = evaluateRanking(scores, labels);
   const rows = rules.map((rule): ResultRow => {
@@ -219,7 +221,9 @@ export async function runOne(item: DatasetItem, kind: string, seed: number, para
       calibration: formatCalibration(calibration), threshold: th, fit_ms, score_ms, ...evaluateAt(scores, labels, th), ...ranking,
     };
   });
-  return { rows, scores, calibrationScores: cal, detector: det };
+  // the product reads the points as scored (its persistence holds them itself): its incidents get those
+  const asScored = hold > 1 ? { scores: raw, thresholds: rules.map((rule) => thresholdFrom(det.calibrationScores, rule, raw)) } : { scores, thresholds: rows.map((r) => r.threshold) };
+  return { rows, scores, calibrationScores: cal, detector: det, asScored };
 }
 
 /** A dataset's series that can be judged (a labelled anomaly in the test part), the first `maxSeries` of them. */
@@ -274,7 +278,7 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
   for (const item of items) {
     for (const kind of o.detectors) {
       for (const seed of seeds) {
-        const { rows: rs, scores, detector } = await runOne(item, kind, seed, o.params?.[kind] ?? {}, { rules, calibration, hold });
+        const { rows: rs, scores, detector, asScored } = await runOne(item, kind, seed, o.params?.[kind] ?? {}, { rules, calibration, hold });
         if (!(kind in detectors)) {
           // resolved parameters; the seed is each row's own unless the caller fixed one
           const { seed: _seed, ...rest } = detector.params as Record<string, unknown>;
@@ -292,7 +296,7 @@ export async function runEval(o: EvalOptions): Promise<EvalRun> {
             const key = JSON.stringify([item.dataset, kind, seed, k]);
             if (!pools.has(key)) pools.set(key, { row: { dataset: item.dataset, detector: kind, seed, rule: rs[k].rule, protocol: protocolOf(rule) }, incidents: [], faults: [], observed: [] });
             const p = pools.get(key)!;
-            p.incidents.push(...o.incidentsOf!(item, scores, rs[k].threshold));
+            p.incidents.push(...o.incidentsOf!(item, asScored.scores, asScored.thresholds[k]));
             p.faults.push(...(o.faultsOf ?? faultsFromLabels)(item));
             p.observed.push(observedOf(item));
           });

@@ -48,6 +48,12 @@ describe('runner', () => {
     assert.match(provenanceMarkdown(run.provenance), /Scores held for 3 points/);
     assert.equal((await runEval({ datasets: [SPEC], detectors: ['zscore'], seeds: 1, maxSeries: 1 })).provenance.hold, 1);
     await assert.rejects(runEval({ datasets: [SPEC], detectors: ['zscore'], seeds: 1, hold: 0 }), /hold must be an integer ≥ 1/);
+    // the incidents are the product's reading (its persistence holds the points itself): they get the points as scored
+    const seen: [number[], number][] = [];
+    const incidentsOf: IncidentsOf = (_item, scores, th) => (seen.push([Array.from(scores), th]), []);
+    await runEval({ datasets: [SPEC], detectors: ['zscore'], seeds: 1, rules, hold: 3, maxSeries: 1, incidentsOf });
+    assert.deepEqual(seen, [[Array.from(raw.scores), raw.rows[0].threshold]]);
+    assert.notEqual(held.rows[0].threshold, raw.rows[0].threshold, 'the held reading has a threshold of its own');
   });
 
   it('one row per rule with rule, protocol and timings; skipped series stated; provenance traces code, machine and data', async () => {
