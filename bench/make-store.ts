@@ -8,8 +8,7 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import { createDetector } from '../src/detectors/index.js';
 import type { Sample } from '../src/core/sample.js';
 import type { StepWrite } from '../src/store/store.js';
-import { PERSIST_POINTS, inUnits, unitKey } from '../src/core/units.js';
-import { heldLevel } from '../src/core/stats.js';
+import { holdNext, inUnits, unitKey } from '../src/core/units.js';
 import type { Incident, IncidentDetail } from '../src/core/incident.js';
 
 const [out = '.flinkscope/bench/api.db', machines = 200, days = 7, nMetrics = 10, stepS = 60] = process.argv.slice(2).map((a, i) => (i === 0 ? a : Number(a))) as [string, number, number, number, number];
@@ -45,9 +44,8 @@ for (let a = 0; a < rows; a += chunk) {
       pts.push({ t: ts, score, units: inUnits(score, unit) });
     }
     // each point at the level the machine held, as the watcher stores it (the lowest of it and the points before it)
-    const before = lastUnits.get(machine) ?? [];
-    const held = heldLevel([...before, ...pts.map((p) => p.units)], PERSIST_POINTS).subarray(before.length);
-    lastUnits.set(machine, [...before, ...pts.map((p) => p.units)].slice(-(PERSIST_POINTS - 1)));
+    const { held, kept } = holdNext(lastUnits.get(machine) ?? [], pts.map((p) => p.units));
+    lastUnits.set(machine, kept);
     pts.forEach((p, k) => (p.units = held[k]));
     w.scores.push({ machine, points: pts });
     w.status.push({ machine, lastTs: T0 + (end - 1) * step, lastScore: pts[pts.length - 1].score, risk: pts[pts.length - 1].score / 3, openIncidents: 0 });

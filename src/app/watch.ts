@@ -13,7 +13,7 @@ import { IncidentTracker } from '../inspect/incidents.js';
 import { OnlineScorer, type MachineState, type TrailingScorer } from '../inspect/online.js';
 import { rankMachines } from '../inspect/ranking.js';
 import { FixedLevels, PERSIST_POINTS, type AlarmLevels } from '../inspect/levels.js';
-import { inUnits, unitKey, unitOf, type Unit } from '../core/units.js';
+import { holdNext, inUnits, unitKey, unitOf, type Unit } from '../core/units.js';
 import { peerGroups } from '../core/peers.js';
 import { median } from '../core/stats.js';
 import { enrich, type EnrichOptions } from './enrich.js';
@@ -141,16 +141,9 @@ export class Watcher {
     this.modelId = modelId;
   }
 
-  /** Machine m's next points on the alarm scale → the level each held: the lowest of it and the minPoints − 1
-   *  points before it that had units (NaN for a point without). */
+  /** Machine m's next points on the alarm scale → the level each held (holdNext over the points kept before them). */
   private holdUnits(m: string, units: readonly number[]): number[] {
-    const k = this.o.minPoints ?? PERSIST_POINTS;
-    let kept = this.lastUnits.get(m) ?? [];
-    const held = units.map((x) => {
-      if (!Number.isFinite(x)) return NaN;
-      kept = kept.concat(x).slice(-k);
-      return Math.min(...kept);
-    });
+    const { held, kept } = holdNext(this.lastUnits.get(m) ?? [], units, this.o.minPoints ?? PERSIST_POINTS);
     this.lastUnits.set(m, kept);
     return held;
   }

@@ -64,10 +64,12 @@ export function concatF32(parts: readonly Float32Array[]): Float32Array {
 }
 
 /** The level each point held: the lowest of its last k values (fewer at the start), so one high sample among lower
- *  ones does not count and a run of k high samples does. NaN in the window gives NaN. k = 1 copies. */
-export function heldLevel(a: ArrayLike<number>, k: number): Float32Array {
+ *  ones does not count and a run of k high samples does. NaN in the window gives NaN. k = 1 copies. Written into
+ *  `out` (default: a Float32Array, as scores are; a Float64Array keeps float64 values exact). */
+export function heldLevel<T extends Float32Array | Float64Array = Float32Array>(a: ArrayLike<number>, k: number, out?: T): T {
   if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`hold must be an integer ≥ 1 (got ${k})`);
-  const out = new Float32Array(a.length);
+  out ??= new Float32Array(a.length) as T;
+  if (out.length !== a.length) throw new RangeError(`heldLevel: out holds ${out.length} values, not ${a.length}`);
   for (let i = 0; i < a.length; i++) {
     let m = a[i];
     for (let j = Math.max(0, i - k + 1); j < i; j++) m = Math.min(m, a[j]);

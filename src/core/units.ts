@@ -4,10 +4,22 @@
 // after it (src/inspect/outgrow.ts) would compare scales, not behaviour. In units of its model's levels as the model
 // began scoring the machine, a score reads the same for every model: 0 at the keep-open level, 1 at the opening level.
 
+import { heldLevel } from './stats.js';
+
 /** The product's persistence: an incident opens after this many consecutive points at or above the opening level —
  *  one noisy sample or a GC pause does not page (chosen on the development instances; docs/ccl.md "alarms"). The
  *  scores the store keeps for the heat map hold the same: each point the lowest units of its last PERSIST_POINTS. */
 export const PERSIST_POINTS = 3;
+
+/** The level each of a machine's next points held (`heldLevel` over them and the points kept before them), NaN for a
+ *  point without units (it is left out of the window); `kept`: the last k points with units, for the next call. The
+ *  watcher's running form of what the heat map stores. */
+export function holdNext(before: readonly number[], units: readonly number[], k = PERSIST_POINTS): { held: number[]; kept: number[] } {
+  const all = before.concat(units.filter(Number.isFinite));
+  const h = heldLevel(all, k, new Float64Array(all.length));
+  let at = before.length;
+  return { held: units.map((x) => (Number.isFinite(x) ? h[at++] : NaN)), kept: all.slice(-k) };
+}
 
 /** A machine's levels as a model began scoring it: [keep-open (low), opening (high)]. */
 export type Unit = readonly [low: number, high: number];

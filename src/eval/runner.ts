@@ -207,7 +207,7 @@ export async function runOne(item: DatasetItem, kind: string, seed: number, para
   await det.fit(split.fit, split.calibration ? { calibration: split.calibration } : {});
   const fit_ms = performance.now() - t0;
   const hold = o.hold ?? 1;
-  const cal = heldLevel(det.calibrationScores, hold);
+  const cal = hold > 1 ? heldLevel(det.calibrationScores, hold) : det.calibrationScores;
   const t1 = performance.now();
   const raw = det.score(item.test);
   const score_ms = performance.now() - t1;

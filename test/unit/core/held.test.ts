@@ -15,7 +15,11 @@ describe('heldLevel', () => {
     assert.deepEqual(Array.from(heldLevel([4, 3, 8], 5)), [4, 3, 3]);
     assert.deepEqual(Array.from(heldLevel([1, NaN, 2, 3], 2)).map(String), ['1', 'NaN', 'NaN', '2']);
   });
-  it('refuses a hold that is not a whole number of points', () => {
+  it('refuses a hold that is not a whole number of points, and an output of another length', () => {
     for (const k of [0, -1, 1.5, NaN]) assert.throws(() => heldLevel([1, 2], k), /hold must be an integer ≥ 1/);
+    assert.throws(() => heldLevel([1, 2], 2, new Float64Array(3)), /out holds 3 values, not 2/);
+  });
+  it('writes into a Float64Array exactly', () => {
+    assert.deepEqual(Array.from(heldLevel([0.1, 0.3, 0.2], 2, new Float64Array(3))), [0.1, 0.1, 0.2]);
   });
 });

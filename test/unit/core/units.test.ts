@@ -2,7 +2,7 @@
 // read from a model's report key by key; as stored where no unit is known.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { inUnits, keptUnits, unitKey, unitOf } from '../../../src/core/units.js';
+import { holdNext, inUnits, keptUnits, unitKey, unitOf } from '../../../src/core/units.js';
 
 describe('score units', () => {
   it('puts the keep-open level at 0 and the opening level at 1, for every model alike', () => {
@@ -33,5 +33,12 @@ describe('score units', () => {
     assert.deepEqual(keptUnits(JSON.stringify(report)), [['tm-1', [0.1, 0.3]], ['a:b', [2, 4]]]);
     assert.deepEqual(keptUnits('not json'), []);
     assert.deepEqual(keptUnits('null'), []);
+  });
+  it('holds the level across calls, leaving out points without units, float64 exact', () => {
+    const a = holdNext([], [0.3, 1.7, 1.1], 3);
+    assert.deepEqual(a.held, [0.3, 0.3, 0.3]);
+    const b = holdNext(a.kept, [NaN, 1.4, 0.2], 3);
+    assert.deepEqual(b.held.map(String), ['NaN', '1.1', '0.2'], 'the NaN point is not in the window: 1.4 holds 1.7 and 1.1');
+    assert.deepEqual(b.kept, [1.1, 1.4, 0.2]);
   });
 });
