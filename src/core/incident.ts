@@ -32,7 +32,9 @@ export interface Incident {
   openedAt?: number;
   /** Its renewals, oldest first: a later segment (the score went below the keep-open level long enough to close the
    *  previous one, then rose again within the quiet period) that met an opening rule again (the persistence run at
-   *  the opening level, or the sustained run: what would have opened a new incident). `from` is where that run began, `at` the point at which it met the rule. A renewal of an
+   *  the opening level, or the sustained run: what would have opened a new incident) — or, inside a segment, a
+   *  persistence run at the opening level after the score stayed below it for at least as many points (a dip that
+   *  did not close the segment). `from` is where that run began, `at` the point at which it met the rule. A renewal of an
    *  incident that paged notifies the operator once more (src/app/enrich.ts updatesOf): an open incident may hide a
    *  second hotspot on the same machine. At most RENEWALS_KEPT are kept (the newest). */
   renewals?: Renewal[];
@@ -53,6 +55,9 @@ export interface Renewal {
   /** How long the incident had been quiet (no point at the keep-open level) before the renewing segment began
    *  (absent when a restart lost it). */
   quietMs?: number;
+  /** For a renewal inside a segment (the score dipped below the opening level without closing the segment, then met
+   *  the persistence rule again): how long it stayed below the opening level before it rose again. */
+  dipMs?: number;
 }
 
 /** Renewals an incident keeps (the newest): an incident that flaps for days must not grow without bound. */

@@ -64,6 +64,14 @@ interface OpenSegment extends KeptRows {
   since?: number;
   /** For a segment that joined an incident: how long the incident had been quiet before it (ms). */
   quietMs?: number;
+  /** Consecutive points below the opening level since the segment's last point at it (a dip that did not close the
+   *  segment), and when the latest such dip of at least the persistence began; absent in states saved before them. */
+  below?: number;
+  dipSince?: number;
+  /** The first point at the opening level after such a dip (a renewal's run has to begin there or later), and the
+   *  dip's length in ms. */
+  riseSince?: number;
+  dipMs?: number;
   lastHit: number;
   gap: number;
   peak: number;
@@ -78,7 +86,7 @@ export interface MachineState {
   cursor: number;
   /** Rows and baseline of the machine's last closed segment, for typing a later segment of the same incident. */
   closed?: ({ incidentId: string; baseline: number[] } & KeptRows) | null;
-  open: ({ onset: number; since?: number; quietMs?: number; lastHit: number; gap: number; peak: number; baseline: number[]; incidentId: string; incident?: undefined } & KeptRows) | null;
+  open: ({ onset: number; since?: number; quietMs?: number; below?: number; dipSince?: number; riseSince?: number; dipMs?: number; lastHit: number; gap: number; peak: number; baseline: number[]; incidentId: string; incident?: undefined } & KeptRows) | null;
   candidate?: Candidate | null;
   /** The machine's alarm-level state (e.g. its SPOT tail), when the levels keep one. */
   levels?: unknown;
@@ -351,10 +359,13 @@ export class OnlineScorer {
         if (p.score >= high) seg.incident.lastHigh = Math.max(seg.incident.lastHigh ?? -Infinity, p.t);
         seg.incident.peak = Math.max(seg.incident.peak, p.score);
         seg.incident.peakUnits = Math.max(seg.incident.peakUnits ?? -Infinity, inUnits(p.score, [low, high]));
+        this.dip(seg, p, high);
         this.qualify(machine, seg.incident, high, low);
         this.renew(machine, seg, p.t);
         this.classify(machine);
-      } else if (++seg.gap > this.maxGap) {
+      } else if (++seg.gap <= this.maxGap) {
+        this.dip(seg, p, high);
+      } else {
         this.classify(machine, Array.from(row));
         this.open.delete(machine);
         this.closed.set(machine, { incidentId: seg.incident.id, rows: seg.rows, stride: seg.stride, seen: seg.seen, baseline: seg.baseline });
@@ -446,20 +457,40 @@ export class OnlineScorer {
     incident.sustainedSince = (keepOpen ? r.lowSince : r.highSince) ?? run[0]; // ≤ run[0]: the run's first point
   }
 
+  /** Counts a point of an open segment below the opening level into the current dip, or — at the opening level — ends
+   *  the dip: one of at least the persistence (PERSIST_POINTS points below the opening level that did not close the
+   *  segment) makes this point the start of a rise that can renew the incident (`renew`). */
+  private dip(seg: OpenSegment, p: ScoredPoint, high: number): void {
+    if (p.score < high) {
+      if ((seg.below = (seg.below ?? 0) + 1) === 1) seg.dipSince = p.t;
+      return;
+    }
+    if ((seg.below ?? 0) >= this.minPoints && seg.dipSince !== undefined) {
+      seg.riseSince = p.t;
+      seg.dipMs = p.t - seg.dipSince;
+    }
+    seg.below = 0;
+  }
+
   /** A later segment of an incident that meets the opening rule again — the persistence run at the opening level or
    *  the sustained run at the keep-open level, whichever a new incident would have opened on — renews the incident,
-   *  once per segment, at point `t` (Incident.renewals). */
+   *  once per segment, at point `t` (Incident.renewals). So does, once per dip, a persistence run at the opening level
+   *  that begins after the score stayed below it for at least the persistence without closing the segment (`dip`): a
+   *  second hotspot that comes before the first one's scores have settled below the keep-open level. */
   private renew(machine: string, seg: OpenSegment, t: number): void {
     const i = seg.incident;
-    if (seg.since === undefined || seg.since <= i.onset) return;
-    if ((i.renewals?.at(-1)?.from ?? -Infinity) >= seg.since) return;
+    const later = seg.since !== undefined && seg.since > i.onset ? seg.since : undefined;
+    const since = Math.max(later ?? -Infinity, seg.riseSince ?? -Infinity);
+    if (since === -Infinity) return;
+    if ((i.renewals?.at(-1)?.from ?? -Infinity) >= since) return;
     const r = this.runs.get(machine);
-    const persisted = r && r.high.length >= this.minPoints && r.high[0] >= seg.since ? r.high[0] : undefined;
-    const sustained = i.sustainedFrom !== undefined && i.sustainedFrom >= seg.since ? i.sustainedFrom : undefined;
+    const persisted = r && r.high.length >= this.minPoints && r.high[0] >= since ? r.high[0] : undefined;
+    const sustained = i.sustainedFrom !== undefined && i.sustainedFrom >= since ? i.sustainedFrom : undefined;
     const from = persisted ?? sustained;
     if (from === undefined) return;
+    const rose = seg.riseSince === since && seg.dipMs !== undefined;
     const list = i.renewals ?? (i.renewals = []);
-    list.push({ from, at: t, ...(seg.quietMs !== undefined ? { quietMs: seg.quietMs } : {}) });
+    list.push({ from, at: t, ...(rose ? { dipMs: seg.dipMs } : seg.quietMs !== undefined ? { quietMs: seg.quietMs } : {}) });
     if (list.length > RENEWALS_KEPT) list.splice(0, list.length - RENEWALS_KEPT);
   }
 
