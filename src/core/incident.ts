@@ -34,7 +34,7 @@ export interface Incident {
    *  previous one, then rose again within the quiet period) that met an opening rule again (the persistence run at
    *  the opening level, or the sustained run: what would have opened a new incident) — or, inside a segment, a
    *  persistence run at the opening level after the score stayed below it for at least as many points (a dip that
-   *  did not close the segment). `from` is where that run began, `at` the point at which it met the rule. A renewal of an
+   *  did not close the segment), led by another metric than the points before the dip. `from` is where that run began, `at` the point at which it met the rule. A renewal of an
    *  incident that paged notifies the operator once more (src/app/enrich.ts updatesOf): an open incident may hide a
    *  second hotspot on the same machine. At most RENEWALS_KEPT are kept (the newest). */
   renewals?: Renewal[];
@@ -56,8 +56,13 @@ export interface Renewal {
    *  (absent when a restart lost it). */
   quietMs?: number;
   /** For a renewal inside a segment (the score dipped below the opening level without closing the segment, then met
-   *  the persistence rule again): how long it stayed below the opening level before it rose again. */
+   *  the persistence rule again, led by another metric): how long it stayed below the opening level before it rose. */
   dipMs?: number;
+  /** For a renewal inside a segment: the metric that led the renewing run's first points and the one that led the
+   *  points before the dip (against the incident's baseline: src/inspect/explain.ts). They differ: the same metric
+   *  rising again is the same episode and renews nothing. */
+  lead?: string;
+  leadBefore?: string;
 }
 
 /** Renewals an incident keeps (the newest): an incident that flaps for days must not grow without bound. */

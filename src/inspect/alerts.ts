@@ -132,7 +132,9 @@ export class WebhookAlerter implements AlertSink {
       const breach = breachText((inc as { breach?: Breach | null }).breach);
       if (kind === 'update') {
         const at = Number(key.slice(key.lastIndexOf(':') + 1));
-        return { text: `:repeat: flinkscope: ${inc.type} hotspot on ${inc.machine} rose again at ${Number.isFinite(at) ? new Date(at).toISOString() : 'an unknown time'} while its incident was still open (open since ${new Date(inc.onset).toISOString()}, incident ${inc.id})${breach}` };
+        const r = inc.renewals?.find((x) => x.at === at);
+        const led = r?.lead ? `, now led by ${r.lead}${r.leadBefore ? ` (before: ${r.leadBefore})` : ''}` : '';
+        return { text: `:repeat: flinkscope: ${inc.type} hotspot on ${inc.machine} rose again at ${Number.isFinite(at) ? new Date(at).toISOString() : 'an unknown time'}${led} while its incident was still open (open since ${new Date(inc.onset).toISOString()}, incident ${inc.id})${breach}` };
       }
       const when = new Date(kind === 'open' ? inc.onset : (inc.resolvedAt ?? inc.lastSeen)).toISOString();
       const text = kind === 'open'

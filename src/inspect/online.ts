@@ -8,7 +8,7 @@
 import type { Series } from '../core/series.js';
 import { RingBuffer } from './ring.js';
 import { typeSegment, TypingError } from './typing.js';
-import { RENEWALS_KEPT, type Breach, type HotspotType, type Incident } from '../core/incident.js';
+import { RENEWALS_KEPT, type Breach, type HotspotType, type Incident, type Renewal } from '../core/incident.js';
 import { joinRows, keepRow, type KeptRows } from './kept-rows.js';
 import { contributionsFrom, baselineLevels, type BaselineLevels, type Contribution } from './explain.js';
 import type { IncidentTracker } from './incidents.js';
@@ -65,13 +65,14 @@ interface OpenSegment extends KeptRows {
   /** For a segment that joined an incident: how long the incident had been quiet before it (ms). */
   quietMs?: number;
   /** Consecutive points below the opening level since the segment's last point at it (a dip that did not close the
-   *  segment), and when the latest such dip of at least the persistence began; absent in states saved before them. */
+   *  segment), when the dip began, and the metric that led the points at the opening level just before it (explain.ts,
+   *  against the segment's baseline); absent in states saved before them. */
   below?: number;
   dipSince?: number;
-  /** The first point at the opening level after such a dip (a renewal's run has to begin there or later), and the
-   *  dip's length in ms. */
-  riseSince?: number;
-  dipMs?: number;
+  dipLead?: string;
+  /** A rise after a dip of at least the persistence: its first point at the opening level, the dip's length, and what
+   *  led before the dip. Judged once, when a run from there meets the persistence rule (`renew`), then dropped. */
+  rise?: { since: number; dipMs: number; leadBefore?: string };
   lastHit: number;
   gap: number;
   peak: number;
@@ -86,7 +87,7 @@ export interface MachineState {
   cursor: number;
   /** Rows and baseline of the machine's last closed segment, for typing a later segment of the same incident. */
   closed?: ({ incidentId: string; baseline: number[] } & KeptRows) | null;
-  open: ({ onset: number; since?: number; quietMs?: number; below?: number; dipSince?: number; riseSince?: number; dipMs?: number; lastHit: number; gap: number; peak: number; baseline: number[]; incidentId: string; incident?: undefined } & KeptRows) | null;
+  open: ({ onset: number; since?: number; quietMs?: number; below?: number; dipSince?: number; dipLead?: string; rise?: { since: number; dipMs: number; leadBefore?: string }; lastHit: number; gap: number; peak: number; baseline: number[]; incidentId: string; incident?: undefined } & KeptRows) | null;
   candidate?: Candidate | null;
   /** The machine's alarm-level state (e.g. its SPOT tail), when the levels keep one. */
   levels?: unknown;
@@ -359,12 +360,12 @@ export class OnlineScorer {
         if (p.score >= high) seg.incident.lastHigh = Math.max(seg.incident.lastHigh ?? -Infinity, p.t);
         seg.incident.peak = Math.max(seg.incident.peak, p.score);
         seg.incident.peakUnits = Math.max(seg.incident.peakUnits ?? -Infinity, inUnits(p.score, [low, high]));
-        this.dip(seg, p, high);
+        this.dip(seg, p, high, before);
         this.qualify(machine, seg.incident, high, low);
-        this.renew(machine, seg, p.t);
+        this.renew(machine, seg, p.t, row, before);
         this.classify(machine);
       } else if (++seg.gap <= this.maxGap) {
-        this.dip(seg, p, high);
+        this.dip(seg, p, high, before);
       } else {
         this.classify(machine, Array.from(row));
         this.open.delete(machine);
@@ -407,7 +408,7 @@ export class OnlineScorer {
         ...(joined ? joinRows(prev, cand, this.cfg.channels.length) : { rows: cand.rows, stride: cand.stride, seen: cand.seen }), baseline: joined ? prev.baseline : Float32Array.from(cand.baseline), incident,
       };
       this.open.set(machine, seg);
-      this.renew(machine, seg, p.t);
+      this.renew(machine, seg, p.t, row, before);
       this.classify(machine);
       return;
     }
@@ -458,40 +459,66 @@ export class OnlineScorer {
   }
 
   /** Counts a point of an open segment below the opening level into the current dip, or — at the opening level — ends
-   *  the dip: one of at least the persistence (PERSIST_POINTS points below the opening level that did not close the
-   *  segment) makes this point the start of a rise that can renew the incident (`renew`). */
-  private dip(seg: OpenSegment, p: ScoredPoint, high: number): void {
+   *  the dip: after one of at least the persistence (that many points below the opening level, which did not close the
+   *  segment) this point begins a rise that may renew the incident (`renew`). */
+  private dip(seg: OpenSegment, p: ScoredPoint, high: number, before: Float32Array): void {
     if (p.score < high) {
-      if ((seg.below = (seg.below ?? 0) + 1) === 1) seg.dipSince = p.t;
+      if ((seg.below = (seg.below ?? 0) + 1) > 1) return;
+      seg.dipSince = p.t;
+      const lead = this.leadOf(seg, before.subarray(Math.max(0, before.length - this.minPoints * this.cfg.channels.length)));
+      if (lead === undefined) delete seg.dipLead;
+      else seg.dipLead = lead;
       return;
     }
-    if ((seg.below ?? 0) >= this.minPoints && seg.dipSince !== undefined) {
-      seg.riseSince = p.t;
-      seg.dipMs = p.t - seg.dipSince;
-    }
+    if ((seg.below ?? 0) >= this.minPoints && seg.dipSince !== undefined) seg.rise = { since: p.t, dipMs: p.t - seg.dipSince, ...(seg.dipLead ? { leadBefore: seg.dipLead } : {}) };
     seg.below = 0;
   }
 
   /** A later segment of an incident that meets the opening rule again — the persistence run at the opening level or
    *  the sustained run at the keep-open level, whichever a new incident would have opened on — renews the incident,
-   *  once per segment, at point `t` (Incident.renewals). So does, once per dip, a persistence run at the opening level
-   *  that begins after the score stayed below it for at least the persistence without closing the segment (`dip`): a
-   *  second hotspot that comes before the first one's scores have settled below the keep-open level. */
-  private renew(machine: string, seg: OpenSegment, t: number): void {
+   *  once per segment, at point `t` (Incident.renewals). So does a rise inside a segment (`dip`) whose run meets the
+   *  persistence rule, when another metric leads it than led the points before the dip: a second hotspot that began
+   *  before the first one's scores settled below the keep-open level. The same metric rising again is the same
+   *  episode wavering (on the synthetic clusters' hour-long plateaus 25 of 35 such renewals were); the rise is judged
+   *  once, on the run's first `minPoints` points (`row`, with the points `before` it). */
+  private renew(machine: string, seg: OpenSegment, t: number, row: ArrayLike<number>, before: Float32Array): void {
     const i = seg.incident;
-    const later = seg.since !== undefined && seg.since > i.onset ? seg.since : undefined;
-    const since = Math.max(later ?? -Infinity, seg.riseSince ?? -Infinity);
-    if (since === -Infinity) return;
-    if ((i.renewals?.at(-1)?.from ?? -Infinity) >= since) return;
     const r = this.runs.get(machine);
-    const persisted = r && r.high.length >= this.minPoints && r.high[0] >= since ? r.high[0] : undefined;
-    const sustained = i.sustainedFrom !== undefined && i.sustainedFrom >= since ? i.sustainedFrom : undefined;
-    const from = persisted ?? sustained;
-    if (from === undefined) return;
-    const rose = seg.riseSince === since && seg.dipMs !== undefined;
+    const run = (since: number): number | undefined => (r && r.high.length >= this.minPoints && r.high[0] >= since ? r.high[0] : undefined);
+    const last = i.renewals?.at(-1)?.from ?? -Infinity;
+    if (seg.since !== undefined && seg.since > i.onset && last < seg.since) {
+      const from = run(seg.since) ?? (i.sustainedFrom !== undefined && i.sustainedFrom >= seg.since ? i.sustainedFrom : undefined);
+      if (from !== undefined) {
+        this.addRenewal(i, { from, at: t, ...(seg.quietMs !== undefined ? { quietMs: seg.quietMs } : {}) });
+        if (seg.rise && seg.rise.since <= from) delete seg.rise; // the same run
+        return;
+      }
+    }
+    const rise = seg.rise;
+    const from = rise && rise.since > last ? run(rise.since) : undefined;
+    if (!rise || from === undefined) return;
+    delete seg.rise;
+    const C = this.cfg.channels.length;
+    const rows = new Float32Array(this.minPoints * C);
+    rows.set(before.subarray(Math.max(0, before.length - (this.minPoints - 1) * C)), 0);
+    rows.set(Array.from(row), rows.length - C);
+    const lead = this.leadOf(seg, rows);
+    if (lead !== undefined && rise.leadBefore !== undefined && lead !== rise.leadBefore) this.addRenewal(i, { from, at: t, dipMs: rise.dipMs, lead, leadBefore: rise.leadBefore });
+  }
+
+  private addRenewal(i: Incident, r: Renewal): void {
     const list = i.renewals ?? (i.renewals = []);
-    list.push({ from, at: t, ...(rose ? { dipMs: seg.dipMs } : seg.quietMs !== undefined ? { quietMs: seg.quietMs } : {}) });
+    list.push(r);
     if (list.length > RENEWALS_KEPT) list.splice(0, list.length - RENEWALS_KEPT);
+  }
+
+  /** The metric that leads `rows` (n, C) against the segment's baseline; undefined without enough baseline. */
+  private leadOf(seg: OpenSegment, rows: ArrayLike<number>): string | undefined {
+    const C = this.cfg.channels.length;
+    if (seg.baseline.length < 3 * C || rows.length < C) return undefined;
+    let levels = this.levels.get(seg.baseline);
+    if (!levels) this.levels.set(seg.baseline, (levels = baselineLevels(C, seg.baseline)));
+    return contributionsFrom(this.cfg.channels, levels, rows)[0].name;
   }
 
   /** (Re)types the machine's open segment on its top-contributing metric; `after` (C,) closes it. */

@@ -34,9 +34,10 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
     { id: 'inc-ae', machine: 'tm-5', state: 'resolved', type: 'level-shift', onset: at(41), lastSeen: at(44), resolvedAt: at(50), peak: 6, segments: 1,
       explanation: [{ name: 'records_in_per_s', share: 1, meanZ: -6 }], jobs: [], movers: [], cause: null, events: ['ev-failover'], paged: false, afterEffectOf: 'ev-failover' }],
   });
-  // the hot machine's incident rose again while it was open: an update was sent
+  // the hot machine's incident rose again while it was open — after a dip, led by another metric: an update was sent
   const host = (await store.incident(hostId))!;
-  await store.commitStep({ scores: [], modelId: null, scorerStates: [], alerts: [], status: [], meta: {}, incidents: [{ ...host, paged: true, updates: [at(126)] }] });
+  const renewals = [{ from: at(124), at: at(126), dipMs: 30_000, lead: 'records_lag', leadBefore: 'cpu_load' }];
+  await store.commitStep({ scores: [], modelId: null, scorerStates: [], alerts: [], status: [], meta: {}, incidents: [{ ...host, paged: true, updates: [at(126)], renewals }] });
   const { app, address: base } = await serveApi(new InspectionService(store), { port: 0, token: TOKEN });
   const shots = join('artifacts', 'screenshots');
   mkdirSync(shots, { recursive: true });
@@ -145,7 +146,7 @@ test('dashboard pages in headless Chromium', { timeout: 180_000 }, async () => {
     assert.match(await page.textContent('#paged') ?? '', new RegExp(`^no — a symptom of ${hostId}$`));
     assert.match(await page.textContent('#peak') ?? '', /^score 4\.00 \(threshold [\d.]+\)$/, 'an incident stored before the alarm scale: its raw score');
     await open(page, `#/incident/${hostId}`);
-    assert.match(await page.textContent('#paged') ?? '', new RegExp(`^yes.*; rose again while open — updates sent at ${new Date(at(126)).toISOString().slice(0, 16).replace('T', ' ')}$`));
+    assert.match(await page.textContent('#paged') ?? '', new RegExp(`^yes.*; rose again while open — updates sent at ${new Date(at(126)).toISOString().slice(0, 16).replace('T', ' ')} \\(now led by records_lag, before: cpu_load\\)$`));
     assert.equal(await page.evaluate(() => (document.querySelector('#score .uplot') as HTMLElement | null)?.dataset.updates), '1', 'and marked on its score chart');
     // the watcher's incident: its peak on the alarm scale (comparable across machines and retrainings), the raw score beside it
     assert.match(await page.textContent('#peak') ?? '', /^\d+\.\d\d on the alarm scale \(0 = keep-open level, 1 = opening level; raw score [\d.]+\)$/);

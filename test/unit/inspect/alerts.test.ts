@@ -43,6 +43,9 @@ describe('webhook alerts (local HTTP receiver)', () => {
       assert.deepEqual(got.slice(5).map((g) => [(g as { id: string }).id, (g as { kind: string }).kind]), [['5:open', 'open'], ['5:update:600000', 'update'], ['5:update:900000', 'update']]);
       await s.send(inc('9'), 'update', 4, '9:update:600000');
       assert.match((got[8] as { text: string }).text, /spike hotspot on tm-1 rose again at 1970-01-01T00:10:00.000Z while its incident was still open/);
+      // a rise inside a segment names the metric that leads it now, and the one that led before the dip
+      await s.send({ ...inc('11'), renewals: [{ from: 580_000, at: 600_000, dipMs: 30_000, lead: 'state_bytes', leadBefore: 'backpressured_ms_per_s' }] }, 'update', 5, '11:update:600000');
+      assert.match((got[9] as { text: string }).text, /rose again at 1970-01-01T00:10:00.000Z, now led by state_bytes \(before: backpressured_ms_per_s\) while its incident was still open/);
     } finally {
       await new Promise((r) => srv.close(r));
     }

@@ -245,39 +245,54 @@ describe('alarm levels in the scorer', () => {
     assert.equal(split.length, 2);
     assert.ok(split.every((i) => i.renewals === undefined));
   });
-  test('renewal inside a segment: a run at the opening level after a dip below it of at least the persistence', async () => {
+  test('renewal inside a segment: after a dip below the opening level of at least the persistence, a run led by another metric', async () => {
     const { FixedLevels } = await import('../../../src/inspect/levels.js');
     const t = (i: number) => 1.7e12 + i * 10_000;
     const cfg = { levels: new FixedLevels(8, 'test', 0), minPoints: 3, candidateGap: 0, maxGap: 2 }; // low = 4
-    // an episode (10-14), three points at the keep-open level (15-17: the segment stays open), back at the opening
-    // level (18-22): one segment, renewed where the run began, at its third point
-    const rise = [...Array(10).fill(0), ...Array(5).fill(10), 5, 5, 5, ...Array(5).fill(10), ...Array(30).fill(0)];
-    const [a, extra] = run(rise, cfg);
+    // two metrics; the score is the larger; a quiet baseline (0 / 1) for the explanation
+    const make = (tracker: IncidentTracker) => new OnlineScorer({ channels: ['cpu', 'lag'], window: 8, ...cfg, score: (s: Series) => Float32Array.from(s.timestamps, (_, i) => Math.max(s.values[2 * i], s.values[2 * i + 1])) }, tracker);
+    const two = (rows: [number, number][]) => {
+      const tracker = new IncidentTracker({ mergeGapMs: 60_000, resolveAfterMs: 60_000 });
+      const sc = make(tracker);
+      const all: [number, number][] = [...Array.from({ length: 10 }, (_, i): [number, number] => [i % 2, (i + 1) % 2]), ...rows, ...Array(30).fill([0, 0])];
+      const ts = Float64Array.from(all, (_, i) => t(i));
+      for (let i = 0; i < all.length; i += 4) sc.ingest('tm', ts.subarray(i, i + 4), Float32Array.from(all.slice(i, i + 4).flat()));
+      tracker.tick(ts[ts.length - 1]);
+      return tracker.incidents;
+    };
+    const cpu = (n: number, v = 10): [number, number][] => Array(n).fill([v, 0]);
+    const lag = (n: number, v = 10): [number, number][] => Array(n).fill([0, v]);
+    // cpu hot (10-14), three points at the keep-open level (15-17: the segment stays open), then lag hot (18-22): one
+    // segment, renewed where the lag run began, at its third point
+    const [a, extra] = two([...cpu(5), ...cpu(3, 5), ...lag(5)]);
     assert.equal(extra, undefined, 'one incident');
     assert.equal(a.segments, 1);
-    assert.deepEqual(a.renewals, [{ from: t(18), at: t(20), dipMs: 30_000 }], 'below the opening level from 15 to 17');
-    // a dip shorter than the persistence does not renew; a dip whose points lie below the keep-open level (≤ maxGap
-    // of them, so the segment stays open) counts like one above it
-    assert.equal(run([...Array(10).fill(0), ...Array(5).fill(10), 5, 5, ...Array(5).fill(10), ...Array(30).fill(0)], cfg)[0].renewals, undefined);
-    const [m] = run([...Array(10).fill(0), ...Array(5).fill(10), 0, 5, 0, ...Array(5).fill(10), ...Array(30).fill(0)], cfg);
+    assert.deepEqual(a.renewals, [{ from: t(18), at: t(20), dipMs: 30_000, lead: 'lag', leadBefore: 'cpu' }]);
+    // the same metric rising again is the same episode: no renewal
+    assert.equal(two([...cpu(5), ...cpu(3, 5), ...cpu(5)])[0].renewals, undefined);
+    // a dip shorter than the persistence does not renew; one whose points lie below the keep-open level (≤ maxGap of
+    // them: the segment stays open) counts like one above it; a run of two is no rise
+    assert.equal(two([...cpu(5), ...cpu(2, 5), ...lag(5)])[0].renewals, undefined);
+    const [m] = two([...cpu(5), [0, 0], [5, 0], [0, 0], ...lag(5)]);
     assert.equal(m.segments, 1);
-    assert.deepEqual(m.renewals, [{ from: t(18), at: t(20), dipMs: 30_000 }]);
-    // a run of two at the opening level is no rise; a long run renews once; two dips, two renewals
-    assert.equal(run([...Array(10).fill(0), ...Array(5).fill(10), 5, 5, 5, 10, 10, ...Array(30).fill(0)], cfg)[0].renewals, undefined);
-    const [w] = run([...rise.slice(0, 23), 5, 5, 5, 5, 10, 10, 10, 10, 12, 12, ...Array(30).fill(0)], cfg);
-    assert.deepEqual(w.renewals?.map((r) => [r.from, r.dipMs]), [[t(18), 30_000], [t(27), 40_000]]);
-    // a restart inside the dip keeps it (the segment's state is saved with the dip)
+    assert.deepEqual(m.renewals?.map((r) => [r.from, r.dipMs]), [[t(18), 30_000]]);
+    assert.equal(two([...cpu(5), ...cpu(3, 5), ...lag(2), ...cpu(3, 5)])[0].renewals, undefined);
+    // a long run renews once; two dips, each followed by another metric, two renewals
+    const [w] = two([...cpu(5), ...cpu(3, 5), ...lag(5), ...lag(4, 5), ...cpu(6)]);
+    assert.deepEqual(w.renewals?.map((r) => [r.from, r.dipMs, r.lead]), [[t(18), 30_000, 'lag'], [t(27), 40_000, 'cpu']]);
+    // a restart inside the dip keeps it (the segment's state is saved with the dip and what led before it)
+    const rows: [number, number][] = [...Array.from({ length: 10 }, (_, i): [number, number] => [i % 2, (i + 1) % 2]), ...cpu(5), ...cpu(3, 5), ...lag(5), ...Array(30).fill([0, 0])];
+    const ts = Float64Array.from(rows, (_, i) => t(i));
+    const vals = Float32Array.from(rows.flat());
     const tracker = new IncidentTracker({ mergeGapMs: 60_000, resolveAfterMs: 60_000 });
-    const make = () => new OnlineScorer({ channels: ['x'], window: 8, score: (s: Series) => Float32Array.from(s.values), ...cfg }, tracker);
-    const ts16 = ts(rise.length);
-    const first = make();
-    first.ingest('tm', ts16.subarray(0, 17), Float32Array.from(rise.slice(0, 17)));
+    const first = make(tracker);
+    first.ingest('tm', ts.subarray(0, 17), vals.subarray(0, 34));
     const saved = JSON.parse(JSON.stringify(first.saveState('tm')));
-    const second = make();
-    second.restore('tm', saved, { timestamps: ts16.subarray(0, 17), values: Float32Array.from(rise.slice(0, 17)) });
-    second.ingest('tm', ts16.subarray(17), Float32Array.from(rise.slice(17)));
-    tracker.tick(ts16[ts16.length - 1]);
-    assert.deepEqual(tracker.incidents[0].renewals, [{ from: t(18), at: t(20), dipMs: 30_000 }]);
+    const second = make(tracker);
+    second.restore('tm', saved, { timestamps: ts.subarray(0, 17), values: vals.subarray(0, 34) });
+    second.ingest('tm', ts.subarray(17), vals.subarray(34));
+    tracker.tick(ts[ts.length - 1]);
+    assert.deepEqual(tracker.incidents[0].renewals, [{ from: t(18), at: t(20), dipMs: 30_000, lead: 'lag', leadBefore: 'cpu' }]);
   });
   test('back above the low level within the quiet period continues the incident; the levels learn only from normal points', async () => {
     const { FixedLevels } = await import('../../../src/inspect/levels.js');
