@@ -512,24 +512,29 @@ export class OnlineScorer {
     if (list.length > RENEWALS_KEPT) list.splice(0, list.length - RENEWALS_KEPT);
   }
 
-  /** The metric that leads `rows` (n, C) against the segment's baseline; undefined without enough baseline. */
-  private leadOf(seg: OpenSegment, rows: ArrayLike<number>): string | undefined {
+  /** The levels of the segment's baseline, or undefined when it is too short to explain or type against. The baseline
+   *  is fixed while the segment is open (and shared by the segments of one incident): its levels are computed once,
+   *  not at every scored point (medians of 10 000 machines' baselines were a fifth of a scrape round). */
+  private baselineOf(seg: OpenSegment): BaselineLevels | undefined {
     const C = this.cfg.channels.length;
-    if (seg.baseline.length < 3 * C || rows.length < C) return undefined;
+    if (seg.baseline.length < 3 * C) return undefined;
     let levels = this.levels.get(seg.baseline);
     if (!levels) this.levels.set(seg.baseline, (levels = baselineLevels(C, seg.baseline)));
-    return contributionsFrom(this.cfg.channels, levels, rows)[0].name;
+    return levels;
+  }
+
+  /** The metric that leads `rows` (n, C) against the segment's baseline; undefined without enough baseline. */
+  private leadOf(seg: OpenSegment, rows: ArrayLike<number>): string | undefined {
+    const levels = this.baselineOf(seg);
+    return levels && rows.length >= this.cfg.channels.length ? contributionsFrom(this.cfg.channels, levels, rows)[0].name : undefined;
   }
 
   /** (Re)types the machine's open segment on its top-contributing metric; `after` (C,) closes it. */
   private classify(machine: string, after?: number[]): void {
     const seg = this.open.get(machine)!;
     const C = this.cfg.channels.length;
-    if (seg.baseline.length < 3 * C) return; // not enough history yet to type against
-    // the baseline is fixed while the segment is open (and shared by the segments of one incident): its levels are
-    // computed once, not at every scored point (medians of 10 000 machines' baselines were a fifth of a scrape round)
-    let levels = this.levels.get(seg.baseline);
-    if (!levels) this.levels.set(seg.baseline, (levels = baselineLevels(C, seg.baseline)));
+    const levels = this.baselineOf(seg);
+    if (!levels) return; // not enough history yet to type against
     const contrib = contributionsFrom(this.cfg.channels, levels, seg.rows);
     this.explanations.set(seg.incident.id, contrib);
     const c = this.cfg.channels.indexOf(contrib[0].name);
