@@ -87,7 +87,8 @@ export interface MachineState {
   cursor: number;
   /** Rows and baseline of the machine's last closed segment, for typing a later segment of the same incident. */
   closed?: ({ incidentId: string; baseline: number[] } & KeptRows) | null;
-  open: ({ onset: number; since?: number; quietMs?: number; below?: number; dipSince?: number; dipLead?: string; rise?: { since: number; dipMs: number; leadBefore?: string }; lastHit: number; gap: number; peak: number; baseline: number[]; incidentId: string; incident?: undefined } & KeptRows) | null;
+  /** The open segment as saved: its fields, with the baseline as a plain array and the incident by id. */
+  open: (Omit<OpenSegment, 'baseline' | 'incident'> & { baseline: number[]; incidentId: string; incident?: undefined }) | null;
   candidate?: Candidate | null;
   /** The machine's alarm-level state (e.g. its SPOT tail), when the levels keep one. */
   levels?: unknown;
