@@ -26,7 +26,8 @@ import { applyInjection, drawInjection } from './inject.js';
 import { anomalyBoundary, boundaryPrior } from './boundary.js';
 import { buildMemory, knnDistance } from './memory.js';
 import { boundaryLoss, crossContrastiveLoss, residual, viewDisagreement } from './losses.js';
-import { fitSkew, skewScores, SKEW_ROWS, type SkewKind, type SkewNorm } from './skew.js';
+import { fitSkew, skewScores, type SkewKind, type SkewNorm } from './skew.js';
+import { RATIO_ROWS } from './ratio.js';
 import { applyCoMove, deviations, fitCoMoveModel, rowRms, type CoMove } from './comove.js';
 
 export interface CCLParams extends DeepParams {
@@ -138,7 +139,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
    *  record-rate channels, over its smoothing rows. */
   protected override get trailingPeerNeed(): { channels?: number[]; rowsBefore?: number } {
     const netReads = this.peerMode !== 'none';
-    return netReads || !this.skewNorm ? {} : { channels: this.skewNorm.channels, rowsBefore: SKEW_ROWS - 1 };
+    return netReads || !this.skewNorm ? {} : { channels: this.skewNorm.channels, rowsBefore: RATIO_ROWS - 1 };
   }
 
   /** The network's scores with the skew part of each scored row (skew.ts): max of the two. */

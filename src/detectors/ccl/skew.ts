@@ -18,23 +18,12 @@
 // of reconstructing that deviation) does not keep either. The TaskManagers it slows down are less busy than their
 // peers, so the one-sided rule leaves them out here as well.
 import type { PreparedInput } from '../input.js';
-import { median, quantileSorted, sortedFinite } from '../../core/stats.js';
+import { channelEps, fitRatioStats, gatedMax, smoothLogRatios, type RatioStats } from './ratio.js';
 
-/** Rows the deviation is smoothed over (a trailing median). */
-export const SKEW_ROWS = 8;
-/** ε_c as a share of the channel's median training level. */
-export const SKEW_EPS_SHARE = 0.1;
-/** The gate's k (the product's default rule is mad:8). */
-export const SKEW_MAD_K = 8;
-
-export interface SkewNorm {
-  /** Indices of the record-rate channels. */
+export interface SkewNorm extends RatioStats {
+  /** Indices of the channels it reads (record rates, with 'busy' busy time). */
   channels: number[];
   eps: number[];
-  med: number[];
-  iqr: number[];
-  /** Per channel: the z from which the skew part speaks. */
-  gate: number[];
 }
 
 /** What the skew part reads: the record rates ('records'), or those and busy time ('busy'). */
@@ -47,28 +36,17 @@ export function skewChannels(names: readonly string[], kind: SkewKind): number[]
   return names.map((n, i) => (reads(n) ? i : -1)).filter((i) => i >= 0);
 }
 
-/** Median of the finite values (NaN when none is). */
-const medianOf = (a: number[]): number => median(sortedFinite(a));
-
-/** (T,) per channel k of `channels`: the smoothed log ratio r̃ of rows `from` on (NaN before them and where the
- *  peers are unknown; the online loop asks for the last rows of a window only). */
+/** (T,) per channel k of `channels`: the smoothed log ratio r̃ to the peers of rows `from` on (NaN before them and
+ *  where the peers are unknown; the online loop asks for the last rows of a window only). */
 function smoothedRatios(x: PreparedInput, channels: number[], eps: number[], from = 0): Float32Array[] {
-  const C = x.C;
+  const { C, peer } = x;
   const p0 = x.peerFrom ?? 0; // x.peer holds rows p0… (NaN ratios before them)
-  const first = Math.max(0, from - SKEW_ROWS + 1, p0);
-  return channels.map((c, k) => {
-    const r = new Float32Array(x.T).fill(NaN);
-    if (x.peer) for (let t = first; t < x.T; t++) r[t] = Math.log((Math.max(0, x.values[t * C + c]) + eps[k]) / (Math.max(0, x.peer[(t - p0) * C + c]) + eps[k]));
-    const out = new Float32Array(x.T).fill(NaN);
-    const win: number[] = [];
-    for (let t = from; t < x.T; t++) {
-      win.length = 0;
-      for (let j = Math.max(0, t - SKEW_ROWS + 1); j <= t; j++) win.push(r[j]);
-      // the peers must be known at the row itself (a row without peers has no skew part)
-      out[t] = Number.isNaN(r[t]) ? NaN : medianOf(win);
-    }
-    return out;
-  });
+  if (!peer) return channels.map(() => new Float32Array(x.T).fill(NaN));
+  const ratio = (t: number, k: number): number => {
+    const c = channels[k];
+    return Math.log((Math.max(0, x.values[t * C + c]) + eps[k]) / (Math.max(0, peer[(t - p0) * C + c]) + eps[k]));
+  };
+  return smoothLogRatios(x.T, channels.length, ratio, from, p0);
 }
 
 /** The skew part's normalisation from training input with its peers; null when there is nothing to learn it from
@@ -76,40 +54,14 @@ function smoothedRatios(x: PreparedInput, channels: number[], eps: number[], fro
 export function fitSkew(x: PreparedInput, kind: SkewKind): SkewNorm | null {
   const channels = skewChannels(x.channels, kind);
   if (channels.length === 0 || !x.peer) return null;
-  const eps = channels.map((c) => {
-    const levels: number[] = [];
-    for (let t = 0; t < x.T; t++) levels.push(Math.abs(x.values[t * x.C + c]));
-    return Math.max(SKEW_EPS_SHARE * (medianOf(levels) || 0), 1e-6);
-  });
-  const ratios = smoothedRatios(x, channels, eps);
-  const med: number[] = [];
-  const iqr: number[] = [];
-  const gate: number[] = [];
-  for (const r of ratios) {
-    const s = sortedFinite(r);
-    if (s.length < 10) return null;
-    const q = (f: number): number => quantileSorted(s, f);
-    const m = q(0.5);
-    const spread = Math.max(q(0.75) - q(0.25), 1e-3);
-    const mad = median(s.map((v) => Math.abs(v - m)));
-    med.push(m);
-    iqr.push(spread);
-    gate.push((SKEW_MAD_K * 1.4826 * Math.max(mad, 1e-3)) / spread);
-  }
-  return { channels, eps, med, iqr, gate };
+  const eps = channels.map((c) => channelEps(x, c));
+  const st = fitRatioStats(smoothedRatios(x, channels, eps));
+  return st && { channels, eps, ...st };
 }
 
 /** (T,) skew part of each row from `from` on; −Infinity where it says nothing (below its gate, peers unknown, before
  *  `from`). */
 export function skewScores(x: PreparedInput, n: SkewNorm, from = 0): Float32Array {
-  const out = new Float32Array(x.T).fill(-Infinity);
-  if (!x.peer) return out;
-  const ratios = smoothedRatios(x, n.channels, n.eps, from);
-  ratios.forEach((r, k) => {
-    for (let t = from; t < x.T; t++) {
-      const z = (r[t] - n.med[k]) / n.iqr[k];
-      if (z >= n.gate[k] && z > out[t]) out[t] = z;
-    }
-  });
-  return out;
+  if (!x.peer) return new Float32Array(x.T).fill(-Infinity);
+  return gatedMax(smoothedRatios(x, n.channels, n.eps, from), n, x.T, from);
 }
