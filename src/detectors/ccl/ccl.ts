@@ -27,6 +27,7 @@ import { anomalyBoundary, boundaryPrior } from './boundary.js';
 import { buildMemory, knnDistance } from './memory.js';
 import { boundaryLoss, crossContrastiveLoss, residual, viewDisagreement } from './losses.js';
 import { fitSkew, skewScores, type SkewKind, type SkewNorm } from './skew.js';
+import { costScores, fitCost, type CostKind, type CostNorm } from './cost.js';
 import { RATIO_ROWS } from './ratio.js';
 import { applyCoMove, deviations, fitCoMoveModel, rowRms, type CoMove } from './comove.js';
 
@@ -58,6 +59,7 @@ export interface CCLParams extends DeepParams {
   peerScore: 'min' | 'mean' | 'max';
   peerSmooth: number;
   skew: 'none' | SkewKind;
+  cost: 'none' | CostKind;
   coMove: 'off' | 'mean' | 'spread';
 }
 
@@ -91,6 +93,7 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   peerSmooth: { default: 1, min: 1, integer: true, doc: "variant, peers 'both': the peer part is the larger of the standardised peer residual at t and of its mean over the last peerSmooth positions (causal, inside the window; standardised on its own training spread) — a divergence from the peers that lasts accumulates, a step is still seen at once (1: off; docs/ccl.md)" },
   coMove: { default: 'off', choices: ['off', 'mean', 'spread'], doc: "variant (not the default: it lowers F1 and the real data sets' affiliation F1, docs/ccl.md): the residual part of the score leaves out what the other channels' steps at the same timestamp explain — 'mean': the deviation they predict (a GC pause with the heap's drop); 'spread': that, and what is left is measured against the spread those steps allow (a GC pause's size varies); 'off': neither (comove.ts, docs/ccl.md)" },
   skew: { default: 'busy', choices: ['none', 'records', 'busy'], doc: "variant: the skew part — the score is the larger of the network's part and a machine's load above its peers' (log ratio, standardised on training; src/detectors/ccl/skew.ts, docs/ccl.md): 'busy' (the default since stop 36: two more hot UDFs found at the recorder's split of flink-lab, nothing else changed, docs/ccl.md \"The skew part reads busy time\"): its record rates or its busy time; 'records': its record rates only; 'none': the network's part alone" },
+  cost: { default: 'none', choices: ['none', 'busy', 'cpu'], doc: "variant: the cost part — the score is also at least a machine's busy time ('busy'), or busy time and CPU load ('cpu'), per record read above its training level (log ratio to records_in, standardised and gated on training; src/detectors/ccl/cost.ts, docs/ccl.md \"The cost part\"); it reads the machine's own metrics, so a series scored alone has it too; 'none': no cost part" },
 };
 
 export class CCLDetector extends DeepDetector<CCLParams> {
@@ -102,6 +105,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   private memory: Float32Array = new Float32Array(0);
   /** The skew part's normalisation (null: no skew part — off, no record-rate channel, or fitted without peers). */
   private skewNorm: SkewNorm | null = null;
+  /** The cost part's normalisation (null: no cost part — off, or no records_in or cost channel). */
+  private costNorm: CostNorm | null = null;
   /** The co-movement correction of the residual (null: off or not fitted). */
   private coMove: CoMove | null = null;
   /** Fitted without any peer context (one series, or machines that share no job): the peer view had nothing to learn,
@@ -127,6 +132,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     return {
       ...(this.alone ? { peers: 'none' } : {}),
       ...(this.params.skew !== 'none' && this.skewNorm === null ? { skew: 'none' } : {}),
+      ...(this.params.cost !== 'none' && this.costNorm === null ? { cost: 'none' } : {}),
     };
   }
 
@@ -142,21 +148,25 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     return netReads || !this.skewNorm ? {} : { channels: this.skewNorm.channels, rowsBefore: RATIO_ROWS - 1 };
   }
 
-  /** The network's scores with the skew part of each scored row (skew.ts): max of the two. */
-  private withSkew(x: PreparedInput, s: Float32Array, last = s.length): Float32Array {
-    if (!this.skewNorm || !x.peer) return s;
-    const k = skewScores(x, this.skewNorm, x.T - last);
-    for (let j = 0; j < last; j++) s[j] = Math.max(s[j], k[x.T - last + j]);
+  /** The network's scores with the skew part (skew.ts) and the cost part (cost.ts) of each of the last `last` rows:
+   *  the largest of the three. */
+  private withParts(x: PreparedInput, s: Float32Array, last = s.length): Float32Array {
+    const from = x.T - last;
+    const parts = [
+      ...(this.skewNorm && x.peer ? [skewScores(x, this.skewNorm, from)] : []),
+      ...(this.costNorm ? [costScores(x, this.costNorm, from)] : []),
+    ];
+    for (const k of parts) for (let j = 0; j < last; j++) s[j] = Math.max(s[j], k[from + j]);
     return s;
   }
   protected override scoreCore(x: PreparedInput): Float32Array {
-    return this.withSkew(x, super.scoreCore(x));
+    return this.withParts(x, super.scoreCore(x));
   }
   protected override scoreManyCore(xs: PreparedInput[]): Float32Array[] {
-    return super.scoreManyCore(xs).map((s, i) => this.withSkew(xs[i], s));
+    return super.scoreManyCore(xs).map((s, i) => this.withParts(xs[i], s));
   }
   protected override scoreTrailingCore(xs: PreparedInput[], last: number[]): Float32Array[] {
-    return super.scoreTrailingCore(xs, last).map((s, i) => this.withSkew(xs[i], s, last[i]));
+    return super.scoreTrailingCore(xs, last).map((s, i) => this.withParts(xs[i], s, last[i]));
   }
 
   /** Peer view: (T, C) own values → (T, 2C) [x, x − peers] ('both') or (T, C) [x − peers] ('only'); the deviation is 0
@@ -324,8 +334,10 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     this.smooth = this.params.peerSmooth;
     await super.fitCore(x, opts);
     this.skewNorm = null;
+    this.costNorm = null;
     if (this.params.formulation === 'published') return;
     if (this.params.skew !== 'none') this.skewNorm = fitSkew(x, this.params.skew);
+    if (this.params.cost !== 'none') this.costNorm = fitCost(x, this.params.cost);
     // standardisation of the two score parts, on (a sample of) training windows only
     const L = this.params.window;
     const C = this.C;
@@ -397,6 +409,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     s.json.norm = this.norm;
     if (this.alone) s.json.alone = true;
     if (this.skewNorm) s.json.skew = this.skewNorm;
+    if (this.costNorm) s.json.cost = this.costNorm;
     if (this.coMove) {
       const { C, w, v, a } = this.coMove;
       s.arrays.coMoveW = { data: w, shape: [C, C + 1] };
@@ -414,6 +427,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     this.smooth = saved.peerSmIqr === undefined ? 1 : this.params.peerSmooth;
     this.memory = (s.arrays.memory?.data as Float32Array | undefined) ?? new Float32Array(0);
     this.skewNorm = (s.json.skew as SkewNorm | undefined) ?? null;
+    this.costNorm = (s.json.cost as CostNorm | undefined) ?? null;
     const [w, v, a] = [s.arrays.coMoveW, s.arrays.coMoveV, s.arrays.coMoveA];
     this.coMove = w && v && a ? { C: w.shape[0], w: w.data as Float32Array, v: v.data as Float32Array, a: a.data as Float32Array, spread: this.params.coMove === 'spread' } : null;
   }
