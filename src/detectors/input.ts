@@ -37,6 +37,10 @@ export interface PreparedInput {
   /** The row peer's first row is (0 when absent: every row; the online loop computes only the last rows a scorer
    *  reads). */
   peerFrom?: number;
+  /** The series' name (a machine): what a part with per-machine levels reads (CCL's cost part). */
+  name?: string;
+  /** Pooled input of two or more series: each one's name and rows [from, to). */
+  rows?: { name: string; from: number; to: number }[];
 }
 
 /** Where each expected channel sits in the series' channels (−1: absent). The online loop asks the same pair of
@@ -81,7 +85,7 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
         if (!(Math.abs(v[i]) <= FLOAT32_MAX)) { clean = false; break; } // false for NaN and ±Infinity
       }
     }
-    if (clean) return { T, C, values: v instanceof Float32Array ? v : new Float32Array(v), channels: [...channels], report: { interpolated: 0, emptyChannels: [], droppedChannels: [] } };
+    if (clean) return { T, C, values: v instanceof Float32Array ? v : new Float32Array(v), channels: [...channels], report: { interpolated: 0, emptyChannels: [], droppedChannels: [] }, name: s.name };
   }
   const dropped = s.channels.filter((ch) => !channels.includes(ch));
   const Cin = s.channels.length;
@@ -117,7 +121,7 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
       report.interpolated++;
     }
   }
-  return { T, C, values, channels: [...channels], report };
+  return { T, C, values, channels: [...channels], report, name: s.name };
 }
 
 /** Machines' prepared inputs end to end as one (windows straddling two machines are few and harmless); the peer
@@ -132,9 +136,11 @@ export function poolPrepared(list: PreparedInput[]): PreparedInput {
   const withPeers = list.some((x) => x.peer);
   const peer = withPeers ? new Float32Array(T * C).fill(NaN) : undefined;
   let at = 0;
-  for (const x of list) {
+  const rows: { name: string; from: number; to: number }[] = [];
+  for (const [i, x] of list.entries()) {
     values.set(x.values, at * C);
     if (peer && x.peer) peer.set(x.peer, (at + (x.peerFrom ?? 0)) * C);
+    rows.push({ name: x.name ?? `#${i}`, from: at, to: at + x.T });
     at += x.T;
   }
   const report: InputReport = {
@@ -142,5 +148,5 @@ export function poolPrepared(list: PreparedInput[]): PreparedInput {
     emptyChannels: [...new Set(list.flatMap((x) => x.report.emptyChannels))],
     droppedChannels: [...new Set(list.flatMap((x) => x.report.droppedChannels))],
   };
-  return { T, C, values, channels: list[0].channels, report, peer };
+  return { T, C, values, channels: list[0].channels, report, peer, rows };
 }

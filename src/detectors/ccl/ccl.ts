@@ -27,7 +27,7 @@ import { anomalyBoundary, boundaryPrior } from './boundary.js';
 import { buildMemory, knnDistance } from './memory.js';
 import { boundaryLoss, crossContrastiveLoss, residual, viewDisagreement } from './losses.js';
 import { fitSkew, skewScores, type SkewKind, type SkewNorm } from './skew.js';
-import { costScores, fitCost, type CostKind, type CostNorm } from './cost.js';
+import { costScores, fitCost, type CostKind, type CostLevel, type CostNorm } from './cost.js';
 import { RATIO_ROWS } from './ratio.js';
 import { applyCoMove, deviations, fitCoMoveModel, rowRms, type CoMove } from './comove.js';
 
@@ -60,6 +60,7 @@ export interface CCLParams extends DeepParams {
   peerSmooth: number;
   skew: 'none' | SkewKind;
   cost: 'none' | CostKind;
+  costLevel: CostLevel;
   coMove: 'off' | 'mean' | 'spread';
 }
 
@@ -94,6 +95,7 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   coMove: { default: 'off', choices: ['off', 'mean', 'spread'], doc: "variant (not the default: it lowers F1 and the real data sets' affiliation F1, docs/ccl.md): the residual part of the score leaves out what the other channels' steps at the same timestamp explain — 'mean': the deviation they predict (a GC pause with the heap's drop); 'spread': that, and what is left is measured against the spread those steps allow (a GC pause's size varies); 'off': neither (comove.ts, docs/ccl.md)" },
   skew: { default: 'busy', choices: ['none', 'records', 'busy'], doc: "variant: the skew part — the score is the larger of the network's part and a machine's load above its peers' (log ratio, standardised on training; src/detectors/ccl/skew.ts, docs/ccl.md): 'busy' (the default since stop 36: two more hot UDFs found at the recorder's split of flink-lab, nothing else changed, docs/ccl.md \"The skew part reads busy time\"): its record rates or its busy time; 'records': its record rates only; 'none': the network's part alone" },
   cost: { default: 'none', choices: ['none', 'busy', 'cpu'], doc: "variant: the cost part — the score is also at least a machine's busy time ('busy'), or busy time and CPU load ('cpu'), per record read above its training level (log ratio to records_in, standardised and gated on training; src/detectors/ccl/cost.ts, docs/ccl.md \"The cost part\"); it reads the machine's own metrics, so a series scored alone has it too; 'none': no cost part" },
+  costLevel: { default: 'pool', choices: ['pool', 'machine'], doc: "variant, with a cost part: where a machine's cost per record is measured from — 'pool': one level for every machine of the training pool; 'machine': each machine's own training level (fitted on a cluster; a machine without one has no cost part; docs/ccl.md \"A cost per record\")" },
 };
 
 export class CCLDetector extends DeepDetector<CCLParams> {
@@ -337,7 +339,7 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     this.costNorm = null;
     if (this.params.formulation === 'published') return;
     if (this.params.skew !== 'none') this.skewNorm = fitSkew(x, this.params.skew);
-    if (this.params.cost !== 'none') this.costNorm = fitCost(x, this.params.cost);
+    if (this.params.cost !== 'none') this.costNorm = fitCost(x, this.params.cost, this.params.costLevel);
     // standardisation of the two score parts, on (a sample of) training windows only
     const L = this.params.window;
     const C = this.C;

@@ -7,11 +7,16 @@
 //   cost_t = the largest gated z, −∞ where none reaches its gate.
 // A cost per record needs records: a row reading fewer than COST_RECORDS_FLOOR × the training median of records_in (a
 // restart, a job that stopped reading) has no cost part — its busy time outlasts its records for a while.
+// Levels ('pool', the default, or 'machine'): one level of the ratio for the pooled training rows, or — each machine
+// spending its own busy time per record (its CPUs, its share of the jobs' operators) — fitted on a cluster's machines,
+// each machine's ratio measured from its own training level (the median of its smoothed ratio), the IQR and gate
+// those of these deviations, pooled. Then a machine the model has no level for has no cost part. A series fitted
+// alone is its own level either way.
 // The score is max(network part, skew part, cost part). Only a machine spending MORE per record counts: a back-pressured
 // one reads the same records with less busy time. Unlike the skew part it reads the machine's own metrics only, so it
 // exists for a series scored alone too (`eval`).
 import type { PreparedInput } from '../input.js';
-import { channelEps, channelLevel, fitRatioStats, gatedMax, smoothLogRatios, type RatioStats } from './ratio.js';
+import { channelEps, channelLevel, fitRatioStats, medianOf, gatedMax, smoothLogRatios, type RatioStats } from './ratio.js';
 
 /** Rows reading fewer records than this share of their training median have no cost part. */
 export const COST_RECORDS_FLOOR = 0.2;
@@ -28,7 +33,13 @@ export interface CostNorm extends RatioStats {
   recordsEps: number;
   /** Fewer records_in than this: no cost part (COST_RECORDS_FLOOR × the training median). */
   recordsFloor: number;
+  /** Fitted on a cluster: each machine's training level of r̃ per cost channel (med, iqr and gate are then those of
+   *  r̃ − level); absent: one level for every series (med). */
+  levels?: Record<string, number[]>;
 }
+
+/** A machine's rows in pooled training input: [from, to). */
+export type MachineRows = NonNullable<PreparedInput['rows']>[number];
 
 /** The cost channels and the records_in channel among a detector's channels; null without a records_in channel or
  *  without a cost channel. */
@@ -49,8 +60,16 @@ function smoothedCosts(x: PreparedInput, n: Pick<CostNorm, 'channels' | 'eps' | 
   return smoothLogRatios(x.T, n.channels.length, ratio, from);
 }
 
-/** The cost part's normalisation from training input; null when its channels are not there. */
-export function fitCost(x: PreparedInput, kind: CostKind): CostNorm | null {
+/** The rows [from, to) of x as input of their own. */
+const rowsOf = (x: PreparedInput, r: MachineRows): PreparedInput => ({ ...x, T: r.to - r.from, values: x.values.subarray(r.from * x.C, r.to * x.C), peer: undefined, peerFrom: undefined, rows: undefined, name: r.name });
+
+/** Where the cost part measures a machine's ratio from: one level for the pool, or each machine's own. */
+export type CostLevel = 'pool' | 'machine';
+
+/** The cost part's normalisation from training input; null when its channels are not there. With 'machine', pooled
+ *  input of two or more machines (x.rows) gives each machine a level of its own. */
+export function fitCost(x: PreparedInput, kind: CostKind, level: CostLevel = 'pool'): CostNorm | null {
+  const machines = level === 'machine' ? x.rows : undefined;
   const found = costChannels(x.channels, kind);
   if (!found) return null;
   const { channels, records } = found;
@@ -58,11 +77,33 @@ export function fitCost(x: PreparedInput, kind: CostKind): CostNorm | null {
   const recordsEps = channelEps(x, records);
   const recordsFloor = COST_RECORDS_FLOOR * channelLevel(x, records);
   const part = { channels, eps, records, recordsEps, recordsFloor };
-  const st = fitRatioStats(smoothedCosts(x, part));
-  return st && { ...part, ...st };
+  if (!machines || machines.length < 2) {
+    const st = fitRatioStats(smoothedCosts(x, part));
+    return st && { ...part, ...st };
+  }
+  // per machine: its smoothed ratios less their median; the statistics of those deviations, pooled
+  const levels: [string, number[]][] = [];
+  const deviations: Float32Array[] = channels.map(() => new Float32Array(x.T).fill(NaN));
+  for (const m of machines) {
+    const r = smoothedCosts(rowsOf(x, m), part);
+    const level = r.map((v) => medianOf(v));
+    if (level.some((v) => Number.isNaN(v))) continue; // no row with records: no level, no part for it
+    levels.push([m.name, level]);
+    r.forEach((v, k) => { for (let t = 0; t < v.length; t++) deviations[k][m.from + t] = v[t] - level[k]; });
+  }
+  const st = fitRatioStats(deviations);
+  return st && { ...part, ...st, levels: Object.fromEntries(levels) }; // fromEntries: any name is an own key
 }
 
-/** (T,) cost part of each row from `from` on; −Infinity where it says nothing (below its gate, before `from`). */
+/** (T,) cost part of each row from `from` on; −Infinity where it says nothing (below its gate, before `from`, a
+ *  machine without a level: a model fitted on a cluster reads the level of the machine x names). */
 export function costScores(x: PreparedInput, n: CostNorm, from = 0): Float32Array {
-  return gatedMax(smoothedCosts(x, n, from), n, x.T, from);
+  const r = smoothedCosts(x, n, from);
+  if (n.levels) {
+    const machine = x.name;
+    const level = machine !== undefined && Object.hasOwn(n.levels, machine) ? n.levels[machine] : undefined;
+    if (!level) return new Float32Array(x.T).fill(-Infinity);
+    r.forEach((v, k) => { for (let t = from; t < x.T; t++) v[t] -= level[k]; });
+  }
+  return gatedMax(r, n, x.T, from);
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { costChannels, costScores, fitCost } from '../../../src/detectors/ccl/cost.js';
-import type { PreparedInput } from '../../../src/detectors/input.js';
+import { poolPrepared, type PreparedInput } from '../../../src/detectors/input.js';
 import { Rng } from '../../../src/tensor/index.js';
 import { CCLDetector } from '../../../src/detectors/ccl/ccl.js';
 import type { Series } from '../../../src/core/series.js';
@@ -27,8 +27,9 @@ interface Episodes {
   stall?: [number, number];
 }
 
-/** One machine under a daily load with 3 % noise; busy time and CPU follow the records. */
-function machine(T: number, seed: number, e: Episodes = {}): PreparedInput {
+/** One machine under a daily load with 3 % noise; busy time and CPU follow the records (`perRecord` × a base cost:
+ *  machines differ in what a record costs them). */
+function machine(T: number, seed: number, e: Episodes = {}, perRecord = 1): PreparedInput {
   const rng = new Rng(seed);
   const values = new Float32Array(T * 4);
   const on = (w: [number, number] | undefined, t: number): boolean => w !== undefined && t >= w[0] && t < w[1];
@@ -41,7 +42,7 @@ function machine(T: number, seed: number, e: Episodes = {}): PreparedInput {
     if (on(e.throttled, t)) cost = 0.6;
     if (on(e.stall, t)) cost = 25;
     const r = load * (on(e.stall, t) ? 0.02 : 1) * (1 + 0.03 * rng.normal());
-    const busy = 0.8 * load * cost * (1 + 0.03 * rng.normal());
+    const busy = 0.8 * perRecord * load * cost * (1 + 0.03 * rng.normal());
     values.set([0.0005 * load * cost * (1 + 0.03 * rng.normal()), r, busy, 50 + 0.05 * load + 2 * rng.normal()], t * 4);
   }
   return { T, C: 4, values, channels: CHANNELS, report: { interpolated: 0, emptyChannels: [], droppedChannels: [] } };
@@ -81,6 +82,28 @@ describe('CCL cost part', () => {
   });
 });
 
+describe("CCL cost part, fitted on a cluster with costLevel 'machine'", () => {
+  const named = (x: PreparedInput, name: string): PreparedInput => ({ ...x, name });
+  it("measures each machine from its own level: a creep of +30 % on the cheaper machine is seen, the dearer machine's normal level is not, an unknown machine has none", () => {
+    // four machines whose records cost them 1, 1.3, 1.7 and 2.2 × as much: pooled, their levels spread the gate
+    const costs = [1, 1.3, 1.7, 2.2];
+    const pooled = poolPrepared(costs.map((c, m) => named(machine(1500, 10 + m, {}, c), `tm-${m}`)));
+    const norm = fitCost(pooled, 'busy', 'machine')!;
+    assert.deepEqual(Object.keys(norm.levels!), ['tm-0', 'tm-1', 'tm-2', 'tm-3']);
+    const creep = named(machine(900, 20, { creep: [400, 700], rise: 1.3 }, 1), 'tm-0');
+    const s = costScores(creep, norm);
+    assert.equal(max(s, 0, 400), -Infinity, 'before the creep');
+    assert.ok(max(s, 650, 700) >= Math.max(...norm.gate), `end of the creep ${max(s, 650, 700)} vs gate ${norm.gate[0].toFixed(2)}`);
+    assert.equal(max(costScores(named(machine(900, 21, {}, 2.2), 'tm-3'), norm), 0, 900), -Infinity, 'the dearest machine at its own level');
+    assert.equal(max(costScores(named(machine(900, 22, {}, 1), 'tm-9'), norm), 0, 900), -Infinity, 'no level, no part');
+    assert.equal(max(costScores(named(machine(900, 22, {}, 1), '__proto__'), norm), 0, 900), -Infinity, 'a name is only a key');
+    // one level for the pool: the same creep stays under the gate the machines' spread sets
+    const one = fitCost(pooled, 'busy')!;
+    assert.equal(one.levels, undefined);
+    assert.equal(max(costScores(creep, one), 400, 700), -Infinity, 'the pooled level misses it');
+  });
+});
+
 describe('CCL with the cost part', () => {
   const series = (x: PreparedInput, t0: number): Series => ({ name: 'tm-0', timestamps: Float64Array.from({ length: x.T }, (_, i) => t0 + i), channels: CHANNELS, values: x.values });
   const params = { window: 16, stride: 4, epochs: 1, maxTrainWindows: 64, batchSize: 16, d: 8, heads: 2, ffn: 16, patchSizes: [4], negatives: 2 };
@@ -108,5 +131,20 @@ describe('CCL with the cost part', () => {
     const bare = new CCLDetector({ ...params, cost: 'busy' });
     await bare.fit({ ...train, channels: ['a', 'b', 'c', 'd'] });
     assert.equal(bare.fittedAs.cost, 'none');
+  });
+
+  it("costLevel 'machine': fitted on a cluster, scores each machine against its own level, by the name of its series", async () => {
+    const costs = [1, 1.5, 2.2];
+    const train = costs.map((c, m) => ({ ...series(machine(800, 30 + m, {}, c), 0), name: `tm-${m}` }));
+    const cost = new CCLDetector({ ...params, cost: 'busy', costLevel: 'machine', peers: 'none', skew: 'none' });
+    await cost.fitCluster(train);
+    const creep = { ...series(machine(700, 40, { creep: [300, 700], rise: 1.4 }, 1), 10_000), name: 'tm-0' };
+    const [own] = cost.scoreTrailing([creep], [50]);
+    const [stranger] = cost.scoreTrailing([{ ...creep, name: 'tm-7' }], [50]);
+    assert.ok(Math.max(...own) > Math.max(...stranger), `tm-0 at its own level ${Math.max(...own)} vs a machine without one ${Math.max(...stranger)}`);
+    const path = join(mkdtempSync(join(tmpdir(), 'ccl-cost-')), 'm.model');
+    cost.save(path);
+    const loaded = new CCLDetector({ ...params, cost: 'busy', costLevel: 'machine', peers: 'none', skew: 'none' }).loadFrom(path);
+    assert.deepEqual(Array.from(loaded.scoreTrailing([creep], [50])[0]), Array.from(own));
   });
 });
