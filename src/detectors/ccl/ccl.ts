@@ -94,7 +94,7 @@ export const cclParamSpec: ParamSpec<CCLParams> = {
   peerSmooth: { default: 1, min: 1, integer: true, doc: "variant, peers 'both': the peer part is the larger of the standardised peer residual at t and of its mean over the last peerSmooth positions (causal, inside the window; standardised on its own training spread) — a divergence from the peers that lasts accumulates, a step is still seen at once (1: off; docs/ccl.md)" },
   coMove: { default: 'off', choices: ['off', 'mean', 'spread'], doc: "variant (not the default: it lowers F1 and the real data sets' affiliation F1, docs/ccl.md): the residual part of the score leaves out what the other channels' steps at the same timestamp explain — 'mean': the deviation they predict (a GC pause with the heap's drop); 'spread': that, and what is left is measured against the spread those steps allow (a GC pause's size varies); 'off': neither (comove.ts, docs/ccl.md)" },
   skew: { default: 'busy', choices: ['none', 'records', 'busy'], doc: "variant: the skew part — the score is the larger of the network's part and a machine's load above its peers' (log ratio, standardised on training; src/detectors/ccl/skew.ts, docs/ccl.md): 'busy' (the default since stop 36: two more hot UDFs found at the recorder's split of flink-lab, nothing else changed, docs/ccl.md \"The skew part reads busy time\"): its record rates or its busy time; 'records': its record rates only; 'none': the network's part alone" },
-  cost: { default: 'none', choices: ['none', 'busy', 'cpu'], doc: "variant: the cost part — the score is also at least a machine's busy time ('busy'), or busy time and CPU load ('cpu'), per record read above its training level (log ratio to records_in, standardised and gated on training; src/detectors/ccl/cost.ts, docs/ccl.md \"The cost part\"); it reads the machine's own metrics, so a series scored alone has it too; 'none': no cost part" },
+  cost: { default: 'none', choices: ['none', 'busy', 'cpu'], doc: "variant: the cost part — the score is also at least a machine's busy time ('busy'), or busy time and CPU load ('cpu'), per record read above its training level (log ratio to records_in, standardised and gated on training; src/detectors/ccl/cost.ts, docs/ccl.md \"Our extension: a cost part\"); it reads the machine's own metrics, so a series scored alone has it too; 'none': no cost part" },
   costLevel: { default: 'pool', choices: ['pool', 'machine'], doc: "variant, with a cost part: where a machine's cost per record is measured from — 'pool': one level for every machine of the training pool; 'machine': each machine's own training level (fitted on a cluster; a machine without one has no cost part; docs/ccl.md \"A cost per record\")" },
 };
 
@@ -135,6 +135,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
       ...(this.alone ? { peers: 'none' } : {}),
       ...(this.params.skew !== 'none' && this.skewNorm === null ? { skew: 'none' } : {}),
       ...(this.params.cost !== 'none' && this.costNorm === null ? { cost: 'none' } : {}),
+      // one series (or one machine) has one level: a per-machine fit needs a cluster
+      ...(this.params.costLevel === 'machine' && this.costNorm !== null && !this.costNorm.levels ? { costLevel: 'pool' } : {}),
     };
   }
 

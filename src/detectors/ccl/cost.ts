@@ -1,4 +1,4 @@
-// The cost part of CCL's score (issue #14, docs/ccl.md "The cost part"): a hotspot that creeps up — a leak, state
+// The cost part of CCL's score (issue #14, docs/ccl.md "Our extension: a cost part"): a hotspot that creeps up — a leak, state
 // that grows, a UDF getting slower — makes a machine spend more busy time (and CPU) on each record it reads. The
 // daily load moves both together, so the network, which keeps a window's shape and reads the load's rise as normal,
 // sees the first hours of such a rise as the load; their ratio does not move with the load.

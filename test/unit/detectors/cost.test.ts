@@ -116,6 +116,9 @@ describe('CCL with the cost part', () => {
     await plain.fit(train);
     await cost.fit(train);
     assert.equal(cost.fittedAs.cost, undefined, 'the cost part was learnt (alone: no peer view, no skew part)');
+    const single = new CCLDetector({ ...params, cost: 'cpu', costLevel: 'machine' });
+    await single.fit(train);
+    assert.equal(single.fittedAs.costLevel, 'pool', 'one series has one level, and the provenance says so');
     const a = plain.score(test);
     const b = cost.score(test);
     for (let t = 0; t < a.length; t++) assert.ok(b[t] >= a[t] - 1e-6, `row ${t}: ${b[t]} < ${a[t]}`);
