@@ -1,7 +1,7 @@
-// The cost part of CCL's score (issue #14, docs/ccl.md "Our extension: a cost part"): a hotspot that creeps up — a leak, state
-// that grows, a UDF getting slower — makes a machine spend more busy time (and CPU) on each record it reads. The
-// daily load moves both together, so the network, which keeps a window's shape and reads the load's rise as normal,
-// sees the first hours of such a rise as the load; their ratio does not move with the load.
+// The cost part of CCL's score (issue #14, docs/ccl.md "Our extension: a cost part"): a hotspot that creeps up — a
+// leak, state that grows, a UDF getting slower — makes a machine spend more busy time (and CPU) on each record it
+// reads. The daily load moves both together, so the network, which keeps a window's shape and reads the load's rise as
+// normal, sees the first hours of such a rise as the load; their ratio does not move with the load.
 // For each cost channel c (busy… with 'busy'; busy… and cpu_load with 'cpu') of a machine with a records_in channel:
 //   r_t,c = ln((x_t,c + ε_c) / (records_in_t + ε_in)), smoothed, standardised on training and gated as in ratio.ts;
 //   cost_t = the largest gated z, −∞ where none reaches its gate.
