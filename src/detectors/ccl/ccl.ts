@@ -123,9 +123,11 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   }
 
   override get peerAware(): boolean {
-    // the skew part reads peers where it exists: before a fit (it learns from them) and once fitted with one
+    // the skew part reads peers where it exists: before a fit (it learns from them) and once fitted with one;
     const skew = this.params.skew !== 'none' && (!this.isFitted || this.skewNorm !== null);
-    return this.params.formulation === 'variant' && (this.peerMode !== 'none' || skew);
+    // so does the cost part, for the machine's share of its peers' records (its starved rows)
+    const cost = this.params.cost !== 'none' && (!this.isFitted || this.costNorm?.shares !== undefined);
+    return this.params.formulation === 'variant' && (this.peerMode !== 'none' || skew || cost);
   }
 
   /** Fitted without peers: no peer view and no skew part, whatever the parameters say. */
@@ -146,10 +148,13 @@ export class CCLDetector extends DeepDetector<CCLParams> {
   }
 
   /** Without the peer view the network reads no peers: a trailing score reads them only in the skew part — its
-   *  record-rate channels, over its smoothing rows. */
+   *  record-rate channels, over its smoothing rows — and in the cost part's starved rows: its share channels, over its
+   *  smoothing rows and those of the shares they read. */
   protected override get trailingPeerNeed(): { channels?: number[]; rowsBefore?: number } {
-    const netReads = this.peerMode !== 'none';
-    return netReads || !this.skewNorm ? {} : { channels: this.skewNorm.channels, rowsBefore: RATIO_ROWS - 1 };
+    const cost = this.costNorm?.shares ? this.costNorm : null;
+    if (this.peerMode !== 'none' || (!this.skewNorm && !cost)) return {};
+    const channels = [...new Set([...(this.skewNorm?.channels ?? []), ...(cost?.shares?.channels ?? [])])];
+    return { channels, rowsBefore: cost ? 2 * (RATIO_ROWS - 1) : RATIO_ROWS - 1 };
   }
 
   /** The network's scores with the skew part (skew.ts) and the cost part (cost.ts) of each of the last `last` rows:

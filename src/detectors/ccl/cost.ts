@@ -6,20 +6,28 @@
 //   r_t,c = ln((x_t,c + ε_c) / (records_in_t + ε_in)), smoothed, standardised on training and gated as in ratio.ts;
 //   cost_t = the largest gated z, −∞ where none reaches its gate.
 // A cost per record needs records: a row reading fewer than COST_RECORDS_FLOOR × the training median of records_in (a
-// restart, a job that stopped reading) has no cost part — its busy time outlasts its records for a while.
+// restart, a job that stopped reading) has no cost part — its busy time outlasts its records for a while. Nor has a
+// row where the machine reads less than COST_SHARE_FLOOR × its usual share of its peers' records (its training median
+// of the smoothed records_in ratio to the peers, src/detectors/peers.ts): a skew elsewhere starves it, and the part of
+// its busy time that does not shrink with the records (timers, checkpoints, GC) is then spread over fewer of them. A
+// daily trough or a failover moves every machine's records together and leaves the share; a machine without peers, or
+// without a training share, keeps the part.
 // Levels ('pool', the default, or 'machine'): one level of the ratio for the pooled training rows, or — each machine
 // spending its own busy time per record (its CPUs, its share of the jobs' operators) — fitted on a cluster's machines,
 // each machine's ratio measured from its own training level (the median of its smoothed ratio), the IQR and gate
 // those of these deviations, pooled. Then a machine the model has no level for has no cost part. A series fitted
 // alone is its own level either way.
 // The score is max(network part, skew part, cost part). Only a machine spending MORE per record counts: a back-pressured
-// one reads the same records with less busy time. Unlike the skew part it reads the machine's own metrics only, so it
-// exists for a series scored alone too (`eval`).
+// one reads the same records with less busy time. Unlike the skew part its evidence is the machine's own metrics (its
+// peers only say when it is starved), so it exists for a series scored alone too (`eval`).
 import type { PreparedInput } from '../input.js';
-import { channelEps, channelLevel, fitRatioStats, medianOf, gatedMax, smoothLogRatios, type RatioStats } from './ratio.js';
+import { RATIO_ROWS, channelEps, channelLevel, fitRatioStats, medianOf, gatedMax, smoothLogRatios, type RatioStats } from './ratio.js';
 
 /** Rows reading fewer records than this share of their training median have no cost part. */
 export const COST_RECORDS_FLOOR = 0.2;
+
+/** Rows reading less than this share of the machine's usual share of its peers' records have no cost part. */
+export const COST_SHARE_FLOOR = 0.8;
 
 /** What the cost part reads per record: busy time ('busy'), or busy time and CPU load ('cpu'). */
 export type CostKind = 'busy' | 'cpu';
@@ -36,6 +44,18 @@ export interface CostNorm extends RatioStats {
   /** Fitted on a cluster: each machine's training level of r̃ per cost channel (med, iqr and gate are then those of
    *  r̃ − level); absent: one level for every series (med). */
   levels?: Record<string, number[]>;
+  /** Where the machine is starved (absent: fitted without peers, or saved before it existed — no starved rows). */
+  shares?: Shares;
+}
+
+/** What starves a machine: the channels whose share of its peers' mean it keeps (records_in), their ε, and the training
+ *  level of each smoothed log share — one per machine of a cluster fit, by name, or `pool` for a series fitted alone
+ *  with peers. */
+export interface Shares {
+  channels: number[];
+  eps: number[];
+  pool?: number[];
+  machines?: Record<string, number[]>;
 }
 
 /** A machine's rows in pooled training input: [from, to). */
@@ -50,26 +70,76 @@ export function costChannels(names: readonly string[], kind: CostKind): { channe
   return records >= 0 && channels.length > 0 ? { channels, records } : null;
 }
 
-/** (T,) per cost channel: its smoothed log cost per record of rows `from` on (NaN before them). */
-function smoothedCosts(x: PreparedInput, n: Pick<CostNorm, 'channels' | 'eps' | 'records' | 'recordsEps' | 'recordsFloor'>, from = 0): Float32Array[] {
+/** (T,) per share channel k: the smoothed ln((x_t,k + ε_k) / (peers' mean_t,k + ε_k)) of rows `from` on; NaN where
+ *  the peers are unknown (or x has none). */
+function peerShares(x: PreparedInput, sh: Pick<Shares, 'channels' | 'eps'>, from = 0): Float32Array[] {
+  const { C, peer } = x;
+  const p0 = x.peerFrom ?? 0; // x.peer holds rows p0… (NaN before them)
+  if (!peer) return sh.channels.map(() => new Float32Array(x.T).fill(NaN));
+  const ratio = (t: number, k: number): number => {
+    const c = sh.channels[k];
+    return Math.log((Math.max(0, x.values[t * C + c]) + sh.eps[k]) / (Math.max(0, peer[(t - p0) * C + c]) + sh.eps[k]));
+  };
+  return smoothLogRatios(x.T, sh.channels.length, ratio, from, p0);
+}
+
+type Reading = Pick<CostNorm, 'channels' | 'eps' | 'records' | 'recordsEps' | 'recordsFloor'>;
+
+/** (T,) per cost channel: its smoothed log cost per record of rows `from` on (NaN before them, below the records
+ *  floor, and where the machine is starved: a share below its level `share` + ln COST_SHARE_FLOOR). */
+function smoothedCosts(x: PreparedInput, n: Reading, from = 0, sh?: Shares, share?: number[]): Float32Array[] {
   const { C, values } = x;
+  const starved = sh && share ? peerShares(x, sh, Math.max(0, from - RATIO_ROWS + 1)) : null;
+  const low = share?.map((v) => v + Math.log(COST_SHARE_FLOOR)) ?? [];
   const ratio = (t: number, k: number): number => {
     const r = values[t * C + n.records];
-    return r < n.recordsFloor ? NaN : Math.log((Math.max(0, values[t * C + n.channels[k]]) + n.eps[k]) / (r + n.recordsEps));
+    if (r < n.recordsFloor || starved?.some((v, j) => v[t] < low[j])) return NaN;
+    return Math.log((Math.max(0, values[t * C + n.channels[k]]) + n.eps[k]) / (r + n.recordsEps));
   };
   return smoothLogRatios(x.T, n.channels.length, ratio, from);
 }
 
-/** The rows [from, to) of x as input of their own. */
-const rowsOf = (x: PreparedInput, r: MachineRows): PreparedInput => ({ ...x, T: r.to - r.from, values: x.values.subarray(r.from * x.C, r.to * x.C), peer: undefined, peerFrom: undefined, rows: undefined, name: r.name });
+/** The rows [from, to) of x as input of their own (with their peers' rows when x has them from its first row). */
+function rowsOf(x: PreparedInput, r: MachineRows): PreparedInput {
+  const peer = x.peer && (x.peerFrom ?? 0) === 0 ? x.peer.subarray(r.from * x.C, r.to * x.C) : undefined;
+  return { ...x, T: r.to - r.from, values: x.values.subarray(r.from * x.C, r.to * x.C), peer, peerFrom: undefined, rows: undefined, name: r.name };
+}
+
+/** The training levels of the shares: each machine's of a pooled fit (x.rows), else the series'; undefined without
+ *  peers. */
+function fitShares(x: PreparedInput, channels: number[]): Shares | undefined {
+  if (!x.peer) return undefined;
+  const sh = { channels, eps: channels.map((c) => channelEps(x, c)) };
+  const levelOf = (y: PreparedInput): number[] | null => {
+    const l = peerShares(y, sh).map((v) => medianOf(v));
+    return l.some((v) => Number.isNaN(v)) ? null : l;
+  };
+  if (!x.rows || x.rows.length < 2) {
+    const pool = levelOf(x);
+    return pool ? { ...sh, pool } : undefined;
+  }
+  const machines: [string, number[]][] = [];
+  for (const m of x.rows) {
+    const level = levelOf(rowsOf(x, m));
+    if (level) machines.push([m.name, level]);
+  }
+  return { ...sh, machines: Object.fromEntries(machines) };
+}
+
+/** The training share levels of the machine `name` (or of the series fitted alone); undefined: no starved rows. */
+function shareOf(shares: Shares | undefined, name: string | undefined): number[] | undefined {
+  const m = shares?.machines;
+  if (m) return name !== undefined && Object.hasOwn(m, name) ? m[name] : undefined;
+  return shares?.pool;
+}
 
 /** Where the cost part measures a machine's ratio from: one level for the pool, or each machine's own. */
 export type CostLevel = 'pool' | 'machine';
 
-/** The cost part's normalisation from training input; null when its channels are not there. With 'machine', pooled
- *  input of two or more machines (x.rows) gives each machine a level of its own. */
+/** The cost part's normalisation from training input; null when its channels are not there. Pooled input of two or
+ *  more machines (x.rows) is read machine by machine (their own smoothing, their own share of the peers' records);
+ *  with 'machine' each of them gets a level of its own. */
 export function fitCost(x: PreparedInput, kind: CostKind, level: CostLevel = 'pool'): CostNorm | null {
-  const machines = level === 'machine' ? x.rows : undefined;
   const found = costChannels(x.channels, kind);
   if (!found) return null;
   const { channels, records } = found;
@@ -77,28 +147,30 @@ export function fitCost(x: PreparedInput, kind: CostKind, level: CostLevel = 'po
   const recordsEps = channelEps(x, records);
   const recordsFloor = COST_RECORDS_FLOOR * channelLevel(x, records);
   const part = { channels, eps, records, recordsEps, recordsFloor };
-  if (!machines || machines.length < 2) {
-    const st = fitRatioStats(smoothedCosts(x, part));
-    return st && { ...part, ...st };
+  const shares = fitShares(x, [records]);
+  const fitted = { ...part, ...(shares ? { shares } : {}) };
+  if (!x.rows || x.rows.length < 2) {
+    const st = fitRatioStats(smoothedCosts(x, part, 0, shares, shares?.pool));
+    return st && { ...fitted, ...st };
   }
-  // per machine: its smoothed ratios less their median; the statistics of those deviations, pooled
+  // per machine: its smoothed ratios ('machine': less their median, its level); the statistics of those, pooled
   const levels: [string, number[]][] = [];
-  const deviations: Float32Array[] = channels.map(() => new Float32Array(x.T).fill(NaN));
-  for (const m of machines) {
-    const r = smoothedCosts(rowsOf(x, m), part);
-    const level = r.map((v) => medianOf(v));
-    if (level.some((v) => Number.isNaN(v))) continue; // no row with records: no level, no part for it
-    levels.push([m.name, level]);
-    r.forEach((v, k) => { for (let t = 0; t < v.length; t++) deviations[k][m.from + t] = v[t] - level[k]; });
+  const pooled: Float32Array[] = channels.map(() => new Float32Array(x.T).fill(NaN));
+  for (const m of x.rows) {
+    const r = smoothedCosts(rowsOf(x, m), part, 0, shares, shareOf(shares, m.name));
+    const own = level === 'machine' ? r.map((v) => medianOf(v)) : channels.map(() => 0);
+    if (own.some((v) => Number.isNaN(v))) continue; // no row with records: no level, no part for it
+    if (level === 'machine') levels.push([m.name, own]);
+    r.forEach((v, k) => { for (let t = 0; t < v.length; t++) pooled[k][m.from + t] = v[t] - own[k]; });
   }
-  const st = fitRatioStats(deviations);
-  return st && { ...part, ...st, levels: Object.fromEntries(levels) }; // fromEntries: any name is an own key
+  const st = fitRatioStats(pooled);
+  return st && { ...fitted, ...st, ...(level === 'machine' ? { levels: Object.fromEntries(levels) } : {}) }; // fromEntries: any name is an own key
 }
 
 /** (T,) cost part of each row from `from` on; −Infinity where it says nothing (below its gate, before `from`, a
  *  machine without a level: a model fitted on a cluster reads the level of the machine x names). */
 export function costScores(x: PreparedInput, n: CostNorm, from = 0): Float32Array {
-  const r = smoothedCosts(x, n, from);
+  const r = smoothedCosts(x, n, from, n.shares, shareOf(n.shares, x.name));
   if (n.levels) {
     const machine = x.name;
     const level = machine !== undefined && Object.hasOwn(n.levels, machine) ? n.levels[machine] : undefined;

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { costChannels, costScores, fitCost } from '../../../src/detectors/ccl/cost.js';
+import { COST_SHARE_FLOOR, costChannels, costScores, fitCost } from '../../../src/detectors/ccl/cost.js';
 import { poolPrepared, type PreparedInput } from '../../../src/detectors/input.js';
 import { Rng } from '../../../src/tensor/index.js';
 import { CCLDetector } from '../../../src/detectors/ccl/ccl.js';
@@ -102,6 +102,59 @@ describe("CCL cost part, fitted on a cluster with costLevel 'machine'", () => {
     assert.equal(one.levels, undefined);
     assert.equal(max(costScores(creep, one), 400, 700), -Infinity, 'the pooled level misses it');
   });
+});
+
+/** Three machines of one job, each with its peers' mean (what a cluster's collectors give): half of the busy time is
+ *  fixed (timers, checkpoints, GC), half is spent per record. `skew` [from, to): tm-2 reads 2.2 × its records and tm-0
+ *  and tm-1 0.4 ×, starved; `creep` on tm-1: its busy time creeps up to 1.8 ×, its share unchanged. */
+function job(T: number, seed: number, e: { skew?: [number, number]; creep?: [number, number] } = {}): PreparedInput[] {
+  const rng = new Rng(seed);
+  const C = CHANNELS.length;
+  const on = (w: [number, number] | undefined, t: number): boolean => w !== undefined && t >= w[0] && t < w[1];
+  const values = [0, 1, 2].map(() => new Float32Array(T * C));
+  for (let t = 0; t < T; t++) {
+    const load = 300 + 30 * Math.sin(t / 60);
+    for (let m = 0; m < 3; m++) {
+      const share = on(e.skew, t) ? (m === 2 ? 2.2 : 0.4) : 1;
+      const slower = m === 1 && on(e.creep, t) ? 1 + 0.8 * ((t - e.creep![0] + 1) / (e.creep![1] - e.creep![0])) : 1;
+      const r = load * share * (1 + 0.03 * rng.normal());
+      const busy = (0.5 * 300 + 0.5 * load * share) * slower * (1 + 0.03 * rng.normal());
+      values[m].set([0.0005 * busy, r, busy, 50 + 0.05 * load + 2 * rng.normal()], t * C);
+    }
+  }
+  return values.map((v, m) => {
+    const peer = new Float32Array(T * C);
+    for (let i = 0; i < T * C; i++) peer[i] = (values[(m + 1) % 3][i] + values[(m + 2) % 3][i]) / 2;
+    return { T, C, values: v, channels: CHANNELS, peer, name: `tm-${m}`, report: { interpolated: 0, emptyChannels: [], droppedChannels: [] } };
+  });
+}
+
+describe('CCL cost part: a machine starved of its share of the records', () => {
+  for (const level of ['pool', 'machine'] as const) {
+    it(`(${level}) says nothing while a skew elsewhere starves it; a creep that keeps its share is seen`, () => {
+      const norm = fitCost(poolPrepared(job(1500, 50)), 'busy', level)!;
+      assert.deepEqual(Object.keys(norm.shares!.machines!), ['tm-0', 'tm-1', 'tm-2']);
+      const skewed = job(900, 51, { skew: [400, 600] });
+      // the starved machines' cost per record rises (their fixed busy time over fewer records) …
+      const bare = { ...norm, shares: undefined };
+      assert.ok(max(costScores(skewed[0], bare), 400, 600) > -Infinity, 'without the share floor a starved peer speaks');
+      // … but they read less than COST_SHARE_FLOOR of their share: no cost part; the rest of the time neither
+      for (const m of [0, 1]) assert.equal(max(costScores(skewed[m], norm), 0, 900), -Infinity, `tm-${m}`);
+      const creep = job(900, 52, { creep: [300, 700] });
+      const s = costScores(creep[1], norm);
+      assert.equal(max(s, 0, 300), -Infinity, 'before the creep');
+      assert.ok(max(s, 650, 700) >= Math.max(...norm.gate), `end of the creep ${max(s, 650, 700)}`);
+      // the online loop's last rows (peers from a later row on, as it computes them) score as the whole series
+      const from = 680;
+      const p0 = from - 14; // the cost part reads the peers 2 × 7 rows before its first row
+      const tail = costScores({ ...creep[1], peer: creep[1].peer!.subarray(p0 * creep[1].C), peerFrom: p0 }, norm, from);
+      assert.deepEqual(Array.from(tail.subarray(from)), Array.from(s.subarray(from)));
+      // a machine the fit has no share for keeps the part (as it has no starved rows to tell)
+      const stranger = costScores({ ...skewed[0], name: 'tm-9' }, norm);
+      if (level === 'pool') assert.ok(max(stranger, 400, 600) > -Infinity, 'no share level: no starved rows');
+      assert.ok(COST_SHARE_FLOOR > 0 && COST_SHARE_FLOOR < 1);
+    });
+  }
 });
 
 describe('CCL with the cost part', () => {
