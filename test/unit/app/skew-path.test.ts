@@ -2,7 +2,7 @@
 // placement), its alarm levels (alarmLevels, mad:8 of the training scores), and the online scorer wired as the
 // Watcher wires it (peer groups when the detector reads peers, persistence 3). A TaskManager that takes twice its
 // share of the records while the load rises pages with the skew part and not with `skew: 'none'` (both without the peer
-// view, so that the skew part alone is judged), and with the default (peer view and skew part).
+// view and the cost part, so that the skew part alone is judged), and with the default (peer view, skew and cost part).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { trainModel } from '../../../src/app/train.js';
@@ -35,11 +35,13 @@ function cluster(from: number, to: number, seed: number, skew?: [number, number,
   });
 }
 
-async function incidentsWith(skew: 'records' | 'none', peers: 'none' | 'both'): Promise<{ machine: string; onset: number }[]> {
+/** `cost: 'none'` judges the skew part and the peer view without the cost part (which reads the peers for its starved
+ *  rows); absent, the default's cost part. */
+async function incidentsWith(skew: 'records' | 'none', peers: 'none' | 'both', cost?: 'none'): Promise<{ machine: string; onset: number }[]> {
   const placement = new Map(['tm-1', 'tm-2', 'tm-3'].map((m) => [m, ['orders']]));
-  const params = { window: 32, stride: 2, scoreStride: 8, epochs: 2, maxTrainWindows: 256, batchSize: 32, d: 16, heads: 2, ffn: 32, patchSizes: [4, 8], negatives: 4, skew, peers };
+  const params = { window: 32, stride: 2, scoreStride: 8, epochs: 2, maxTrainWindows: 256, batchSize: 32, d: 16, heads: 2, ffn: 32, patchSizes: [4, 8], negatives: 4, skew, peers, ...(cost ? { cost } : {}) };
   const { detector } = await trainModel({ history: cluster(0, 900, 1), kind: 'ccl', params, placement, quietMs: 60 * STEP });
-  assert.equal(detector.peerAware, skew === 'records' || peers === 'both', 'the model reads peers for its skew part or its peer view');
+  assert.equal(detector.peerAware, skew === 'records' || peers === 'both' || cost === undefined, 'the model reads peers for its skew part, its peer view or its cost part');
   const tracker = new IncidentTracker({ resolveAfterMs: 60 * STEP });
   const scorer = new OnlineScorer({
     channels: detector.channels, window: 32, levels: alarmLevels(detector), minPoints: PERSIST_POINTS, candidateGap: 0,
@@ -65,12 +67,12 @@ describe('the skew part in the product path', () => {
   };
 
   it('pages the TaskManager taking twice its share (and only it); without the skew part nothing pages', async () => {
-    pagesOnlyTm2(await incidentsWith('records', 'none'));
-    const off = await incidentsWith('none', 'none');
+    pagesOnlyTm2(await incidentsWith('records', 'none', 'none'));
+    const off = await incidentsWith('none', 'none', 'none');
     assert.deepEqual(off.filter(duringSkew), [], `the network alone misses it: ${JSON.stringify(off)}`);
   });
 
-  it('the default (peer view and skew part) pages it too, and only it', async () => {
+  it('the default (peer view, skew part and cost part) pages it too, and only it', async () => {
     pagesOnlyTm2(await incidentsWith('records', 'both'));
   });
 });

@@ -121,8 +121,9 @@ describe('runner', () => {
     const tiny = { epochs: 1, window: 8, patchSizes: [4, 8], d: 8, heads: 2, ffn: 8, batchSize: 8 };
     const run = await runEval({ datasets: [SPEC], detectors: ['ccl'], seeds: 1, params: { ccl: tiny } });
     assert.equal(run.provenance.detectors.ccl.peers, 'both', 'the parameter as given');
-    assert.deepEqual(run.provenance.fitted_as, { ccl: [{ as: { peers: 'none', skew: 'none' }, runs: 2, of: 2 }] });
-    assert.match(provenanceMarkdown(run.provenance), /ccl as `\{"peers":"none","skew":"none"\}` in 2 of 2 runs/);
+    // and the data set has no records_in or busy time: no cost part either
+    assert.deepEqual(run.provenance.fitted_as, { ccl: [{ as: { peers: 'none', skew: 'none', cost: 'none' }, runs: 2, of: 2 }] });
+    assert.match(provenanceMarkdown(run.provenance), /ccl as `\{"peers":"none","skew":"none","cost":"none"\}` in 2 of 2 runs/);
   });
 
   it('outside a git checkout the tool record says so instead of inventing a commit', () => {
