@@ -12,8 +12,8 @@ for d in datasets/flink-lab-holdout/*/; do native+=("flink-lab:${d%/}"); share+=
 t0=$(date +%s)
 eval_md=$($CLI eval --dataset "flink-lab:datasets/flink-lab-holdout" --detectors ccl,usad,zscore,iforest,knn \
   --threshold mad:8 --incidents --quiet 2m --json docs/results-flink-lab-holdout.json 2>/dev/null)
-inc_md=$($CLI incidents --cluster "${native[@]}" --config ccl ccl:peers=none ccl:cost=busy zscore iforest knn --alarms mad:8 budget:1/day 2>/dev/null)
-share_md=$($CLI incidents --cluster "${share[@]}" --config ccl ccl:peers=none ccl:cost=busy zscore --alarms mad:8 2>/dev/null)
+inc_md=$($CLI incidents --cluster "${native[@]}" --config ccl ccl:peers=none ccl:cost=none zscore iforest knn --alarms mad:8 budget:1/day 2>/dev/null)
+share_md=$($CLI incidents --cluster "${share[@]}" --config ccl ccl:peers=none ccl:cost=none zscore --alarms mad:8 2>/dev/null)
 {
   echo "# flinkscope on held-out flink-lab recordings"
   echo

@@ -13,7 +13,7 @@ for d in datasets/flink-lab-quiet/*/; do [ -f "$d/manifest.json" ] && clusters+=
 t0=$(date +%s)
 scrape_s=$(node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1] + "/manifest.json", "utf8")); console.log(Math.round(m.scrapeMs / 1000))' "${clusters[0]#flink-lab:}")
 # the recorder's own split: for a recording of 60 minutes or more it is one compressed day of load + 5 % or more
-inc_md=$($CLI incidents --cluster "${clusters[@]}" --config ccl ccl:peers=none ccl:cost=busy zscore knn --alarms mad:8 budget:1/day 2>/dev/null)
+inc_md=$($CLI incidents --cluster "${clusters[@]}" --config ccl ccl:peers=none ccl:cost=none zscore knn --alarms mad:8 budget:1/day 2>/dev/null)
 # one round of operator feedback: the first half's incidents labelled (false alarm, or expected where they overlap a
 # failover), the model retrained with and without the labels, the second half watched by each
 fb_md=$($CLI incidents --feedback --cluster "${clusters[@]}" --config ccl --alarms mad:8 2>/dev/null)

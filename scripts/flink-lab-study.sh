@@ -16,9 +16,9 @@ for d in datasets/flink-lab/*/; do clusters+=("flink-lab:${d%/}?train=$SHARE"); 
 t0=$(date +%s)
 eval_md=$($CLI eval --dataset "flink-lab:datasets/flink-lab?train=$SHARE" --detectors ccl,usad,transformer-ae,zscore,iforest,knn,matrix-profile \
   --threshold mad:8,p99 --incidents --quiet 2m --json docs/results-flink-lab.json 2>/dev/null)
-inc_md=$($CLI incidents --cluster "${clusters[@]}" --config ccl ccl:peers=none ccl:skew=records ccl:skew=none ccl:peers=only ccl:cost=busy zscore iforest knn --alarms mad:8 budget:1/day 2>/dev/null)
+inc_md=$($CLI incidents --cluster "${clusters[@]}" --config ccl ccl:peers=none ccl:skew=records ccl:skew=none ccl:peers=only ccl:cost=none zscore iforest knn --alarms mad:8 budget:1/day 2>/dev/null)
 fb_md=$($CLI incidents --feedback --cluster "${clusters[@]}" --config ccl --alarms mad:8 2>/dev/null)
-short_md=$($CLI incidents --cluster "${native[@]}" --config ccl ccl:skew=records ccl:peers=none ccl:cost=busy zscore --alarms mad:8 2>/dev/null)
+short_md=$($CLI incidents --cluster "${native[@]}" --config ccl ccl:skew=records ccl:peers=none ccl:cost=none zscore --alarms mad:8 2>/dev/null)
 {
   echo "# flinkscope on flink-lab: real Flink hotspots"
   echo
