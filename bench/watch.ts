@@ -59,7 +59,11 @@ const history: Series[] = Array.from({ length: 20 }, (_, m) => {
   for (let i = 0; i < T; i++) for (let k = 0; k < metrics; k++) values[i * metrics + k] = benchValue(m + 1, k, ts[i]);
   return { name: `h-${m}`, timestamps: ts, channels: names, values };
 });
-const trained = await trainModel({ history, kind: 'ccl', params: { epochs: 2, maxTrainWindows: 256 } });
+// FLINKSCOPE_BENCH_CCL: CCL parameters as JSON over these, e.g. '{"cost":"none"}' (the cost part off) or
+// '{"costLevel":"pool"}' (with =busy above, every machine has the cost part: the history's machines are not the watched
+// ones, so with the default's per-machine levels none of them has a level and the part computes nothing)
+const cclParams = process.env.FLINKSCOPE_BENCH_CCL ? (JSON.parse(process.env.FLINKSCOPE_BENCH_CCL) as Record<string, unknown>) : {};
+const trained = await trainModel({ history, kind: 'ccl', params: { epochs: 2, maxTrainWindows: 256, ...cclParams } });
 const modelPath = join(dir, 'ccl.model');
 trained.detector.save(modelPath);
 
@@ -159,7 +163,7 @@ const med = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]
 // the share of a core is what all rounds cost together
 const cpu = measured.reduce((a, m) => a + m.cpuMs, 0) / measured.length;
 console.log(JSON.stringify({
-  case: 'watch-loop', impl: `flinkscope-sqlite-${t.backend().name}`, records_channel: records, busy_channel: recordsEnv === 'busy', machines, metrics, interval_s: STEP / 1000, rounds,
+  case: 'watch-loop', impl: `flinkscope-sqlite-${t.backend().name}`, records_channel: records, busy_channel: recordsEnv === 'busy', ccl_params: cclParams, fitted_as: trained.detector.fittedAs, machines, metrics, interval_s: STEP / 1000, rounds,
   cpu_ms_per_round: Math.round(cpu), cpu_ms_p50: Math.round(med(measured.map((m) => m.cpuMs))), cpu_ms_max: Math.round(Math.max(...measured.map((m) => m.cpuMs))),
   cpu_share_of_one_core: Number((cpu / STEP).toFixed(3)), target_share: 0.25,
   round_wall_ms_p50: Math.round(med(measured.map((m) => m.wallMs))), collect_ms_p50: Math.round(med(measured.map((m) => m.collectMs))), watch_ms_p50: Math.round(med(measured.map((m) => m.stepMs))),

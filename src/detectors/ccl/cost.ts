@@ -170,12 +170,10 @@ export function fitCost(x: PreparedInput, kind: CostKind, level: CostLevel = 'po
 /** (T,) cost part of each row from `from` on; −Infinity where it says nothing (below its gate, before `from`, a
  *  machine without a level: a model fitted on a cluster reads the level of the machine x names). */
 export function costScores(x: PreparedInput, n: CostNorm, from = 0): Float32Array {
-  const r = smoothedCosts(x, n, from, n.shares, shareOf(n.shares, x.name));
-  if (n.levels) {
-    const machine = x.name;
-    const level = machine !== undefined && Object.hasOwn(n.levels, machine) ? n.levels[machine] : undefined;
-    if (!level) return new Float32Array(x.T).fill(-Infinity);
-    r.forEach((v, k) => { for (let t = from; t < x.T; t++) v[t] -= level[k]; });
-  }
+  const machine = x.name;
+  const level = n.levels && machine !== undefined && Object.hasOwn(n.levels, machine) ? n.levels[machine] : undefined;
+  if (n.levels && !level) return new Float32Array(x.T).fill(-Infinity); // no level: no part, nothing to compute
+  const r = smoothedCosts(x, n, from, n.shares, shareOf(n.shares, machine));
+  if (level) r.forEach((v, k) => { for (let t = from; t < x.T; t++) v[t] -= level[k]; });
   return gatedMax(r, n, x.T, from);
 }
