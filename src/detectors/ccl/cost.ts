@@ -12,10 +12,10 @@
 // its busy time that does not shrink with the records (timers, checkpoints, GC) is then spread over fewer of them. A
 // daily trough or a failover moves every machine's records together and leaves the share; a machine without peers, or
 // without a training share, keeps the part.
-// Levels ('pool', the default, or 'machine'): one level of the ratio for the pooled training rows, or — each machine
-// spending its own busy time per record (its CPUs, its share of the jobs' operators) — fitted on a cluster's machines,
-// each machine's ratio measured from its own training level (the median of its smoothed ratio), the IQR and gate
-// those of these deviations, pooled. Then a machine the model has no level for has no cost part. A series fitted
+// Levels ('machine', the default since stop 53, or 'pool'): each machine spending its own busy time per record (its
+// CPUs, its share of the jobs' operators), a model fitted on a cluster's machines measures each machine's ratio from
+// its own training level (the median of its smoothed ratio), the IQR and gate those of these deviations, pooled; or
+// one level of the ratio for the pooled training rows. Then a machine the model has no level for has no cost part. A series fitted
 // alone is its own level either way.
 // The score is max(network part, skew part, cost part). Only a machine spending MORE per record counts: a back-pressured
 // one reads the same records with less busy time. Unlike the skew part its evidence is the machine's own metrics (its
