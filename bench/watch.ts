@@ -25,6 +25,22 @@ const machines = Number(process.argv[2] ?? 10_000);
 const rounds = Number(process.argv[3] ?? 6);
 const metrics = Number(process.argv[4] ?? 38);
 const here = dirname(fileURLToPath(import.meta.url));
+// FLINKSCOPE_BENCH_CCL: CCL parameters as JSON over the training's below (read before the temporary directory and any
+// child starts), e.g. '{"cost":"none"}' (the cost part off) or '{"costLevel":"pool"}' (with FLINKSCOPE_BENCH_RECORDS=busy
+// every machine has the cost part: the history's machines are not the watched ones, so with the default's per-machine
+// levels none of them has a level and the part computes nothing)
+function cclParamsOf(text: string | undefined): Record<string, unknown> {
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`FLINKSCOPE_BENCH_CCL is not JSON (${(e as Error).message}): ${text}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`FLINKSCOPE_BENCH_CCL must be a JSON object of CCL parameters: ${text}`);
+  return v as Record<string, unknown>;
+}
+const cclParams = cclParamsOf(process.env.FLINKSCOPE_BENCH_CCL);
 const dir = mkdtempSync(join(tmpdir(), 'flinkscope-bench-watch-'));
 const STEP = 10_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -59,10 +75,6 @@ const history: Series[] = Array.from({ length: 20 }, (_, m) => {
   for (let i = 0; i < T; i++) for (let k = 0; k < metrics; k++) values[i * metrics + k] = benchValue(m + 1, k, ts[i]);
   return { name: `h-${m}`, timestamps: ts, channels: names, values };
 });
-// FLINKSCOPE_BENCH_CCL: CCL parameters as JSON over these, e.g. '{"cost":"none"}' (the cost part off) or
-// '{"costLevel":"pool"}' (with =busy above, every machine has the cost part: the history's machines are not the watched
-// ones, so with the default's per-machine levels none of them has a level and the part computes nothing)
-const cclParams = process.env.FLINKSCOPE_BENCH_CCL ? (JSON.parse(process.env.FLINKSCOPE_BENCH_CCL) as Record<string, unknown>) : {};
 const trained = await trainModel({ history, kind: 'ccl', params: { epochs: 2, maxTrainWindows: 256, ...cclParams } });
 const modelPath = join(dir, 'ccl.model');
 trained.detector.save(modelPath);

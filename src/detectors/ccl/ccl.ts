@@ -130,7 +130,8 @@ export class CCLDetector extends DeepDetector<CCLParams> {
     return this.params.formulation === 'variant' && (this.peerMode !== 'none' || skew || cost);
   }
 
-  /** Fitted without peers: no peer view and no skew part, whatever the parameters say. */
+  /** What the fit had, whatever the parameters say: without peers no peer view and no skew part; without records_in or
+   *  busy time no cost part; one series one cost level. */
   override get fittedAs(): Record<string, unknown> {
     if (!this.isFitted || this.params.formulation !== 'variant') return {};
     return {
@@ -151,10 +152,10 @@ export class CCLDetector extends DeepDetector<CCLParams> {
    *  record-rate channels, over its smoothing rows — and in the cost part's starved rows: its share channels, over its
    *  smoothing rows and those of the shares they read. */
   protected override get trailingPeerNeed(): { channels?: number[]; rowsBefore?: number } {
-    const cost = this.costNorm?.shares ? this.costNorm : null;
-    if (this.peerMode !== 'none' || (!this.skewNorm && !cost)) return {};
-    const channels = [...new Set([...(this.skewNorm?.channels ?? []), ...(cost?.shares?.channels ?? [])])];
-    return { channels, rowsBefore: cost ? 2 * (RATIO_ROWS - 1) : RATIO_ROWS - 1 };
+    const shares = this.costNorm?.shares;
+    if (this.peerMode !== 'none' || (!this.skewNorm && !shares)) return {};
+    const channels = [...new Set([...(this.skewNorm?.channels ?? []), ...(shares?.channels ?? [])])];
+    return { channels, rowsBefore: shares ? 2 * (RATIO_ROWS - 1) : RATIO_ROWS - 1 };
   }
 
   /** The network's scores with the skew part (skew.ts) and the cost part (cost.ts) of each of the last `last` rows:

@@ -15,13 +15,13 @@
 // Levels ('machine', the default since stop 53, or 'pool'): each machine spending its own busy time per record (its
 // CPUs, its share of the jobs' operators), a model fitted on a cluster's machines measures each machine's ratio from
 // its own training level (the median of its smoothed ratio), the IQR and gate those of these deviations, pooled; or
-// one level of the ratio for the pooled training rows. Then a machine the model has no level for has no cost part. A series fitted
-// alone is its own level either way.
+// one level of the ratio for the pooled training rows. Then a machine the model has no level for has no cost part. A
+// series fitted alone is its own level either way.
 // The score is max(network part, skew part, cost part). Only a machine spending MORE per record counts: a back-pressured
 // one reads the same records with less busy time. Unlike the skew part its evidence is the machine's own metrics (its
 // peers only say when it is starved), so it exists for a series scored alone too (`eval`).
 import type { PreparedInput } from '../input.js';
-import { RATIO_ROWS, channelEps, channelLevel, fitRatioStats, medianOf, gatedMax, smoothLogRatios, type RatioStats } from './ratio.js';
+import { RATIO_ROWS, channelEps, channelLevel, fitRatioStats, medianOf, gatedMax, peerLogRatios, smoothLogRatios, type RatioStats } from './ratio.js';
 
 /** Rows reading fewer records than this share of their training median have no cost part. */
 export const COST_RECORDS_FLOOR = 0.2;
@@ -70,26 +70,14 @@ export function costChannels(names: readonly string[], kind: CostKind): { channe
   return records >= 0 && channels.length > 0 ? { channels, records } : null;
 }
 
-/** (T,) per share channel k: the smoothed ln((x_t,k + ε_k) / (peers' mean_t,k + ε_k)) of rows `from` on; NaN where
- *  the peers are unknown (or x has none). */
-function peerShares(x: PreparedInput, sh: Pick<Shares, 'channels' | 'eps'>, from = 0): Float32Array[] {
-  const { C, peer } = x;
-  const p0 = x.peerFrom ?? 0; // x.peer holds rows p0… (NaN before them)
-  if (!peer) return sh.channels.map(() => new Float32Array(x.T).fill(NaN));
-  const ratio = (t: number, k: number): number => {
-    const c = sh.channels[k];
-    return Math.log((Math.max(0, x.values[t * C + c]) + sh.eps[k]) / (Math.max(0, peer[(t - p0) * C + c]) + sh.eps[k]));
-  };
-  return smoothLogRatios(x.T, sh.channels.length, ratio, from, p0);
-}
-
 type Reading = Pick<CostNorm, 'channels' | 'eps' | 'records' | 'recordsEps' | 'recordsFloor'>;
 
 /** (T,) per cost channel: its smoothed log cost per record of rows `from` on (NaN before them, below the records
- *  floor, and where the machine is starved: a share below its level `share` + ln COST_SHARE_FLOOR). */
-function smoothedCosts(x: PreparedInput, n: Reading, from = 0, sh?: Shares, share?: number[]): Float32Array[] {
+ *  floor, and where the machine x names is starved: a share below its training level + ln COST_SHARE_FLOOR). */
+function smoothedCosts(x: PreparedInput, n: Reading, from = 0, shares?: Shares): Float32Array[] {
   const { C, values } = x;
-  const starved = sh && share ? peerShares(x, sh, Math.max(0, from - RATIO_ROWS + 1)) : null;
+  const share = shareOf(shares, x.name);
+  const starved = shares && share ? peerLogRatios(x, shares.channels, shares.eps, Math.max(0, from - RATIO_ROWS + 1)) : null;
   const low = share?.map((v) => v + Math.log(COST_SHARE_FLOOR)) ?? [];
   const ratio = (t: number, k: number): number => {
     const r = values[t * C + n.records];
@@ -111,7 +99,7 @@ function fitShares(x: PreparedInput, channels: number[]): Shares | undefined {
   if (!x.peer) return undefined;
   const sh = { channels, eps: channels.map((c) => channelEps(x, c)) };
   const levelOf = (y: PreparedInput): number[] | null => {
-    const l = peerShares(y, sh).map((v) => medianOf(v));
+    const l = peerLogRatios(y, sh.channels, sh.eps).map((v) => medianOf(v));
     return l.some((v) => Number.isNaN(v)) ? null : l;
   };
   if (!x.rows || x.rows.length < 2) {
@@ -150,14 +138,14 @@ export function fitCost(x: PreparedInput, kind: CostKind, level: CostLevel = 'po
   const shares = fitShares(x, [records]);
   const fitted = { ...part, ...(shares ? { shares } : {}) };
   if (!x.rows || x.rows.length < 2) {
-    const st = fitRatioStats(smoothedCosts(x, part, 0, shares, shares?.pool));
+    const st = fitRatioStats(smoothedCosts(x, part, 0, shares));
     return st && { ...fitted, ...st };
   }
   // per machine: its smoothed ratios ('machine': less their median, its level); the statistics of those, pooled
   const levels: [string, number[]][] = [];
   const pooled: Float32Array[] = channels.map(() => new Float32Array(x.T).fill(NaN));
   for (const m of x.rows) {
-    const r = smoothedCosts(rowsOf(x, m), part, 0, shares, shareOf(shares, m.name));
+    const r = smoothedCosts(rowsOf(x, m), part, 0, shares);
     const own = level === 'machine' ? r.map((v) => medianOf(v)) : channels.map(() => 0);
     if (own.some((v) => Number.isNaN(v))) continue; // no row with records: no level, no part for it
     if (level === 'machine') levels.push([m.name, own]);
@@ -173,7 +161,7 @@ export function costScores(x: PreparedInput, n: CostNorm, from = 0): Float32Arra
   const machine = x.name;
   const level = n.levels && machine !== undefined && Object.hasOwn(n.levels, machine) ? n.levels[machine] : undefined;
   if (n.levels && !level) return new Float32Array(x.T).fill(-Infinity); // no level: no part, nothing to compute
-  const r = smoothedCosts(x, n, from, n.shares, shareOf(n.shares, machine));
+  const r = smoothedCosts(x, n, from, n.shares);
   if (level) r.forEach((v, k) => { for (let t = from; t < x.T; t++) v[t] -= level[k]; });
   return gatedMax(r, n, x.T, from);
 }

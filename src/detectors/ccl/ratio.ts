@@ -57,6 +57,20 @@ export function smoothLogRatios(T: number, K: number, logRatio: (t: number, k: n
   return out;
 }
 
+/** (T,) per channel k of `channels`: the smoothed ln((x_t,c + ε_k) / (peers' mean_t,c + ε_k)) of rows `from` on; NaN
+ *  before them and where the peers are unknown (or x has none; x.peer holds rows x.peerFrom… — the online loop
+ *  computes only the last rows a scorer reads). What the skew part scores and what the cost part's starved rows read. */
+export function peerLogRatios(x: PreparedInput, channels: readonly number[], eps: readonly number[], from = 0): Float32Array[] {
+  const { C, peer } = x;
+  const p0 = x.peerFrom ?? 0;
+  if (!peer) return channels.map(() => new Float32Array(x.T).fill(NaN));
+  const ratio = (t: number, k: number): number => {
+    const c = channels[k];
+    return Math.log((Math.max(0, x.values[t * C + c]) + eps[k]) / (Math.max(0, peer[(t - p0) * C + c]) + eps[k]));
+  };
+  return smoothLogRatios(x.T, channels.length, ratio, from, p0);
+}
+
 /** The training statistics of smoothed ratios; null when one of them has fewer than 10 finite rows. */
 export function fitRatioStats(ratios: Float32Array[]): RatioStats | null {
   const st: RatioStats = { med: [], iqr: [], gate: [] };

@@ -18,7 +18,7 @@
 // of reconstructing that deviation) does not keep either. The TaskManagers it slows down are less busy than their
 // peers, so the one-sided rule leaves them out here as well.
 import type { PreparedInput } from '../input.js';
-import { channelEps, fitRatioStats, gatedMax, smoothLogRatios, type RatioStats } from './ratio.js';
+import { channelEps, fitRatioStats, gatedMax, peerLogRatios, type RatioStats } from './ratio.js';
 
 export interface SkewNorm extends RatioStats {
   /** Indices of the channels it reads (record rates, with 'busy' busy time). */
@@ -36,26 +36,13 @@ export function skewChannels(names: readonly string[], kind: SkewKind): number[]
   return names.map((n, i) => (reads(n) ? i : -1)).filter((i) => i >= 0);
 }
 
-/** (T,) per channel k of `channels`: the smoothed log ratio r̃ to the peers of rows `from` on (NaN before them and
- *  where the peers are unknown; the online loop asks for the last rows of a window only). */
-function smoothedRatios(x: PreparedInput, channels: number[], eps: number[], from = 0): Float32Array[] {
-  const { C, peer } = x;
-  const p0 = x.peerFrom ?? 0; // x.peer holds rows p0… (NaN ratios before them)
-  if (!peer) return channels.map(() => new Float32Array(x.T).fill(NaN));
-  const ratio = (t: number, k: number): number => {
-    const c = channels[k];
-    return Math.log((Math.max(0, x.values[t * C + c]) + eps[k]) / (Math.max(0, peer[(t - p0) * C + c]) + eps[k]));
-  };
-  return smoothLogRatios(x.T, channels.length, ratio, from, p0);
-}
-
 /** The skew part's normalisation from training input with its peers; null when there is nothing to learn it from
  *  (none of the channels it reads, or no peers). */
 export function fitSkew(x: PreparedInput, kind: SkewKind): SkewNorm | null {
   const channels = skewChannels(x.channels, kind);
   if (channels.length === 0 || !x.peer) return null;
   const eps = channels.map((c) => channelEps(x, c));
-  const st = fitRatioStats(smoothedRatios(x, channels, eps));
+  const st = fitRatioStats(peerLogRatios(x, channels, eps));
   return st && { channels, eps, ...st };
 }
 
@@ -63,5 +50,5 @@ export function fitSkew(x: PreparedInput, kind: SkewKind): SkewNorm | null {
  *  `from`). */
 export function skewScores(x: PreparedInput, n: SkewNorm, from = 0): Float32Array {
   if (!x.peer) return new Float32Array(x.T).fill(-Infinity);
-  return gatedMax(smoothedRatios(x, n.channels, n.eps, from), n, x.T, from);
+  return gatedMax(peerLogRatios(x, n.channels, n.eps, from), n, x.T, from);
 }
