@@ -47,9 +47,6 @@ export interface EnrichOptions {
   rootCause?: RootCauseOptions & { lookbackMs?: number; spanMs?: number };
 }
 
-/** How long an event holds the affected machines' pages unless told (`watch --event-grace`). */
-export const DEFAULT_EVENT_GRACE_MS = 600_000;
-
 /** Events that matter for an incident: those on its machine or cluster-wide, from onset − grace to its end — and,
  *  when the machine's data came back in that time from a gap (its metrics were stale, or the collector had no data),
  *  the placement events whose hold that gap moved (holdEnd: it began in their grace period). */
@@ -86,7 +83,7 @@ const NOT_HOLDING: ReadonlySet<FlinkEvent['kind']> = new Set(['checkpoint-stalle
 
 /** The stretches in which the events hold `machine`'s incidents: each holding event from its start to its hold's end
  *  (holdEnd); none when events hold nothing (grace 0). */
-export function holdWindows(events: readonly FlinkEvent[], machine: string, graceMs: number): HoldWindow[] {
+function holdWindows(events: readonly FlinkEvent[], machine: string, graceMs: number): HoldWindow[] {
   if (graceMs <= 0) return [];
   return events.filter((e) => !NOT_HOLDING.has(e.kind)).map((e) => ({ from: e.ts, to: holdEnd(e, machine, events, graceMs) }));
 }
@@ -286,7 +283,7 @@ async function runSymptomOf(store: Store, i: Incident, from: number, to: number,
  */
 export async function enrich(store: Store, i: Incident, explanation: Contribution[], incidents: readonly Incident[], now: number, wasPaged: boolean, o: EnrichOptions = {}, symptomHostOf: (id: string) => string | undefined = () => undefined, pagedBefore?: number, sent: readonly number[] = [], muted: readonly number[] = []): Promise<IncidentDetail> {
   const base = o.jobBaselineMs ?? 3_600_000;
-  const grace = o.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS;
+  const grace = o.eventGraceMs ?? 600_000;
   const sustain = o.sustainMs ?? 600_000;
   const end = i.resolvedAt ?? i.lastSeen;
   const isSymptom = (id: string): boolean => symptomHostOf(id) !== undefined;

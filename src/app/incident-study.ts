@@ -12,7 +12,7 @@ import type { AlarmPolicy } from './alarms.js';
 import { syntheticReplay } from './demo.js';
 import { replay, type ReplayCluster } from './replay.js';
 import { labReplayOf } from './lab-replay.js';
-import { historyFromStore, storedHolds, trainModel, type Trained } from './train.js';
+import { historyFromStore, trainModel, type Trained } from './train.js';
 import { sliceSeries, type Series } from '../core/series.js';
 import type { IncidentLabel, IncidentRecord } from '../core/incident.js';
 import type { IncidentMetrics } from '../eval/incidents.js';
@@ -232,7 +232,7 @@ export async function feedbackStudy(spec: string, cfg: StudyConfig, o: { epochs:
     // incidentPeriods); with it, false alarms and expected incidents are normal, hotspots left out
     if (withLabels) for (const i of first.incidents) await first.store.label(i.id, verdict(i), 'study', 'feedback round', cut);
     const history = await historyFromStore(first.store, { to: upTo, channels });
-    return trainModel({ history, kind: cfg.kind, params, placement, holds: await storedHolds(first.store, undefined, upTo, full.watchDefaults?.eventGraceMs) });
+    return trainModel({ history, kind: cfg.kind, params, placement });
   };
   const retrainedModel = await train(false); // before the labels are written
   const feedbackModel = await train(true);

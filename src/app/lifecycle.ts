@@ -15,7 +15,7 @@ import type { FlinkEvent } from '../core/event.js';
 import { GAP_END_EVENTS } from '../core/outage.js';
 import type { ThresholdRule } from '../eval/index.js';
 import type { Store } from '../store/store.js';
-import { historyFromStore, storedHolds, trainModel } from './train.js';
+import { historyFromStore, trainModel } from './train.js';
 
 export interface LifecycleOptions {
   policy?: RetrainPolicy;
@@ -30,9 +30,6 @@ export interface LifecycleOptions {
   /** The incident grouping retrained models' alarm tails are calibrated for (trainModel's quietMs and minPoints). */
   quietMs?: number;
   minPoints?: number;
-  /** How long events hold pages (watch's event grace): the rows they held are left out of retrained models' alarm
-   *  tails (trainModel's holds). Default 10 min. */
-  eventGraceMs?: number;
   /** Wall clock (tests pass their own). */
   now?: () => number;
   onProgress?: (p: TrainProgress) => void;
@@ -120,7 +117,7 @@ export class ModelLifecycle {
     if (history.length === 0) return { decision: { ...decision, due: false, reason: 'not-due' }, drift };
     const model = await trainModel({
       history, kind: this.o.kind, params: this.o.params, threshold: this.o.threshold, placement: await this.store.placements(), onProgress: this.o.onProgress,
-      quietMs: this.o.quietMs, minPoints: this.o.minPoints, holds: await storedHolds(this.store, from, to, this.o.eventGraceMs), provenance: { source: this.store.location, from, to, reason: decision.reason },
+      quietMs: this.o.quietMs, minPoints: this.o.minPoints, provenance: { source: this.store.location, from, to, reason: decision.reason },
     });
     mkdirSync(this.o.modelDir, { recursive: true });
     const path = join(this.o.modelDir, `${this.o.kind}-${new Date(now).toISOString().replace(/[:.]/g, '-')}-${Math.round(to)}.model`);

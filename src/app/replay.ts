@@ -16,7 +16,7 @@ import { incidentMetrics, type Fault, type IncidentMetrics } from '../eval/incid
 import type { ThresholdRule } from '../eval/index.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/store.js';
-import { historyFromStore, storedHolds, trainModel, type Trained } from './train.js';
+import { historyFromStore, trainModel, type Trained } from './train.js';
 import { alarmLevels, type AlarmPolicy } from './alarms.js';
 import { Watcher, type WatchOptions } from './watch.js';
 import { ModelLifecycle, defaultRetrainAfterMs } from './lifecycle.js';
@@ -140,7 +140,7 @@ export async function replay(c: ReplayCluster, opts: ReplayOptions): Promise<Rep
     const history = await historyFromStore(store, { to: trainEnd, channels });
     trained = await trainModel({
       history, kind: o.kind ?? 'ccl', params: o.params, threshold: o.threshold, placement: await store.placements(), onProgress: o.onTrain,
-      quietMs: o.watch?.resolveAfterMs, minPoints: o.watch?.minPoints, holds: await storedHolds(store, undefined, trainEnd, o.watch?.eventGraceMs), provenance: o.provenance,
+      quietMs: o.watch?.resolveAfterMs, minPoints: o.watch?.minPoints, provenance: o.provenance,
     });
   }
   const modelPath = join(o.dir, `${trained.detector.kind}.model`);
@@ -157,7 +157,7 @@ export async function replay(c: ReplayCluster, opts: ReplayOptions): Promise<Rep
   const life = afterEventMs > 0
     ? new ModelLifecycle(store, {
       kind: trained.detector.kind, params: trained.detector.params as Record<string, unknown>, threshold: o.threshold, modelDir: o.dir,
-      quietMs: o.watch?.resolveAfterMs, minPoints: o.watch?.minPoints, eventGraceMs: o.watch?.eventGraceMs, policy: { intervalMs: Infinity, historyMs: Infinity, onDrift: false, afterEventMs },
+      quietMs: o.watch?.resolveAfterMs, minPoints: o.watch?.minPoints, policy: { intervalMs: Infinity, historyMs: Infinity, onDrift: false, afterEventMs },
     })
     : null;
   const retrains: { at: number; event: string }[] = [];

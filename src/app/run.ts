@@ -113,7 +113,7 @@ export async function runWatch(r: WatchRun): Promise<WatchSummary> {
   const life = rt && (rt.everyMs || rt.afterEventMs)
     ? new ModelLifecycle(r.store, {
       kind: m.detector.kind, params: m.detector.params as Record<string, unknown>, threshold: r.threshold, modelDir: rt.modelDir,
-      quietMs: r.watch?.resolveAfterMs, minPoints: r.watch?.minPoints, eventGraceMs: r.watch?.eventGraceMs,
+      quietMs: r.watch?.resolveAfterMs, minPoints: r.watch?.minPoints,
       policy: { intervalMs: rt.everyMs || Infinity, historyMs: rt.historyMs, onDrift: Boolean(rt.everyMs), afterEventMs: rt.afterEventMs },
     })
     : null;

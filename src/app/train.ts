@@ -13,9 +13,6 @@ import { madThreshold, thresholdFrom, formatThresholdRule, splitTraining, DEFAUL
 import { peerGroups, type PeerGroups } from '../core/peers.js';
 import { concatF32, median } from '../core/stats.js';
 import { PERSIST_POINTS, tailSummary } from '../inspect/levels.js';
-import type { FlinkEvent } from '../core/event.js';
-import { inHold } from '../inspect/outgrow.js';
-import { DEFAULT_EVENT_GRACE_MS, holdWindows } from './enrich.js';
 
 /** The product's default rule: median + 8·MAD of the calibration scores (robust to unlabelled hotspots in them). */
 export const DEFAULT_RULE: ThresholdRule = { kind: 'mad', k: 8 };
@@ -34,10 +31,6 @@ export interface TrainRequest {
   /** The incident grouping the tails are calibrated for: quiet period (default 10 min) and minimum points (2). */
   quietMs?: number;
   minPoints?: number;
-  /** The history's events and the grace for which they hold pages (src/app/enrich.ts holdWindows): rows an event
-   *  held could never page, so a false-alarm budget's tails leave them out (a failover's transient in the held-out
-   *  rows set one machine's tail — and, pooled, every machine's level — far above any hotspot). */
-  holds?: { events: readonly FlinkEvent[]; graceMs: number };
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
 }
@@ -91,8 +84,7 @@ export async function trainModel(r: TrainRequest): Promise<Trained> {
   // minimum of the last `persist` scores; its tail is what a false-alarm budget is fitted to
   const persist = r.minPoints ?? PERSIST_POINTS;
   const tailOpts = { quietPoints, minPoints: 1, longPoints: Math.max(2, Math.round(CONTAMINATION_RUN_MS / step)), contaminationLevel: madThreshold(trainScores, 8) };
-  const skip = (i: number): Uint8Array | undefined => (r.holds ? rowsHeld(r.history[i], machineScores[i].length, holdWindows(r.holds.events, names[i], r.holds.graceMs)) : undefined);
-  detector.setMachineFacts(Object.fromEntries(names.flatMap((m, i) => (machineScores[i].length ? [[m, { intervalMs: step, persist, ...tailSummary(trailingMin(machineScores[i], persist), { ...tailOpts, skip: skip(i) }) }]] : []))));
+  detector.setMachineFacts(Object.fromEntries(names.flatMap((m, i) => (machineScores[i].length ? [[m, { intervalMs: step, persist, ...tailSummary(trailingMin(machineScores[i], persist), tailOpts) }]] : []))));
   detector.setProvenance({
     machines: names, rows: parts.reduce((n, p) => n + p.fit.timestamps.length, 0), calibrationRows: heldRows.reduce((a, b) => a + b, 0),
     calibration: cal.kind === 'none' ? 'none' : `tail:${cal.share}`, scoredAs: 'trailing', peerGroups: groups.length, tool: toolInfo(), machine: machineInfo(), ...(r.provenance ?? {}),
@@ -112,29 +104,6 @@ export function calibrationGuard(tail: Float32Array, fit: Float32Array, threshol
   if (fit.length < 10 || tail.length === 0) return { scores: tail, contaminated: false };
   const contaminated = median(tail) > thresholdOf(fit);
   return { scores: contaminated ? fit : tail, contaminated };
-}
-
-/** The events a store holds that can hold pages in the history [from, to] (those from a grace period before it, whose
- *  hold reaches into it), for TrainRequest.holds; `graceMs` as `watch --event-grace` (default 10 min; 0: none hold). */
-export async function storedHolds(store: Store, from: number | undefined, to: number | undefined, graceMs = DEFAULT_EVENT_GRACE_MS): Promise<TrainRequest['holds']> {
-  if (!(graceMs > 0)) return undefined;
-  const events = await store.events({ from: from === undefined ? undefined : from - graceMs, to, limit: 100_000 });
-  return { events, graceMs };
-}
-
-/** Which of the series' last `n` rows lie in one of the holds (1) — undefined when none does. */
-export function rowsHeld(s: Series, n: number, holds: readonly { from: number; to: number }[]): Uint8Array | undefined {
-  if (holds.length === 0) return undefined;
-  const ts = s.timestamps;
-  const off = ts.length - n;
-  const out = new Uint8Array(n);
-  let any = false;
-  for (let k = 0; k < n; k++) {
-    if (!inHold(holds, ts[off + k])) continue;
-    out[k] = 1;
-    any = true;
-  }
-  return any ? out : undefined;
 }
 
 /** (T,) minimum of each point's score and the k − 1 before it. */

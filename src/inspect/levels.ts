@@ -75,19 +75,12 @@ export interface TailOptions {
    *  is not normal behaviour). */
   longPoints: number;
   contaminationLevel: number;
-  /** Rows (non-zero) that could never page — an event held them (src/app/enrich.ts holdWindows): left out of the tail,
-   *  since the budget counts pages. */
-  skip?: ArrayLike<number>;
 }
 
 /** The machine's tail summary from its (trailing) training scores, in time order. */
 export function tailSummary(scores: ArrayLike<number>, o: TailOptions): TailSummary {
   const T = scores.length;
   const keep = new Uint8Array(T).fill(1);
-  // held rows out — unless every row was held (the tail would be empty; they are then all the machine has)
-  let held = 0;
-  if (o.skip) for (let i = 0; i < T; i++) if (o.skip[i]) held++;
-  if (held < T && o.skip) for (let i = 0; i < T; i++) if (o.skip[i]) keep[i] = 0;
   // suspected contamination: long runs above the robust level
   for (let i = 0; i < T;) {
     if (!(scores[i] >= o.contaminationLevel)) {

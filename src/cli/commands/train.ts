@@ -9,7 +9,7 @@ import { loadDataset } from '../../data/index.js';
 import { detectorKinds } from '../../detectors/index.js';
 import type { Series } from '../../core/series.js';
 import { openStore } from '../../store/index.js';
-import { historyFromStore, storedHolds, trainModel } from '../../app/train.js';
+import { historyFromStore, trainModel } from '../../app/train.js';
 import { progressBar, fmtMs } from '../progress.js';
 import { opt, datasetSpec, nonEmpty, oneOf, time, paramsFor, check, fromThrowing, UsageError } from '../options.js';
 import { parseThreshold } from './eval.js';
@@ -37,12 +37,10 @@ export function registerTrain(program: Command): void {
       try {
         let history: Series[];
         let placement: Map<string, string[]>;
-        let holds: Awaited<ReturnType<typeof storedHolds>>;
         if (store) {
           history = await historyFromStore(store, { from: o.from, to: o.to });
           if (history.length === 0) throw new Error(`no samples in ${o.db}${o.from || o.to ? ' in that time range' : ''}; run \`flinkscope collect\` first`);
           placement = await store.placements();
-          holds = await storedHolds(store, o.from, o.to); // what the events held stays out of the budget's tails
         } else {
           history = (await loadDataset(o.dataset!)).map((i) => i.train);
           placement = new Map(history.flatMap((h) => (Array.isArray(h.meta?.jobs) ? [[h.name, h.meta.jobs]] : [])));
@@ -50,7 +48,7 @@ export function registerTrain(program: Command): void {
         const bar = progressBar('train [{bar}] epoch {value}/{total} {info}');
         let started = false;
         const model = await trainModel({
-          history, kind: o.detector, params, threshold: rule, placement, holds,
+          history, kind: o.detector, params, threshold: rule, placement,
           provenance: { source: o.dataset ?? o.db, from: o.from ?? null, to: o.to ?? null, command: 'train' },
           onProgress: (p) => {
             if (!started) {

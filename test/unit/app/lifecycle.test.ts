@@ -119,30 +119,6 @@ describe('retraining after a failover', () => {
   });
 });
 
-describe('retraining after a failover: the budget\'s tails', () => {
-  // the failover's transient on tm-1 (rows 321–323) lies in the retrained model's held-out tail
-  const retrained = async (eventGraceMs: number): Promise<number> => {
-    const store = new SqliteStore(':memory:');
-    try {
-      await store.insertSamples([...samples('tm-1', 0, 300, 0), ...samples('tm-2', 0, 300, 0)]);
-      const life = new ModelLifecycle(store, { kind: 'zscore', modelDir: mkdtempSync(join(tmpdir(), 'flinkscope-life-tail-')), eventGraceMs, policy: { intervalMs: Infinity, onDrift: false, afterEventMs: 10 * 60_000 } });
-      await life.step(CHANNELS);
-      await store.insertSamples([...samples('tm-1', 300, 321, 0), ...samples('tm-1', 321, 324, 30), ...samples('tm-1', 324, 331, 0), ...samples('tm-2', 300, 331, 0)]);
-      await store.insertEvents([{ id: 'f1', ts: t(320), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager tm-3 lost' }]);
-      const after = await life.step(CHANNELS);
-      assert.equal(after.decision.reason, 'event');
-      return (after.retrained!.detector.machineFacts as Record<string, { top: number[] }>)['tm-1'].top[0];
-    } finally {
-      await store.close();
-    }
-  };
-  it('leaves the rows the failover held out of the retrained model\'s tail of that machine', async () => {
-    const held = await retrained(10 * 60_000);
-    const kept = await retrained(0); // events hold nothing: the transient stays
-    assert.ok(kept > 5 * held, `the transient tops the tail only when nothing holds it: ${held.toFixed(2)} vs ${kept.toFixed(2)}`);
-  });
-});
-
 describe('retraining after a failover, when no data came for a while', () => {
   // rows up to 324, then none until 340: the settling time counts from where the data came back (effectFrom), as the
   // event that ends the gap says — the collector's outage, or the failed-over machine's stale stretch

@@ -2,8 +2,7 @@
 // part's in-sample scores do (flink-lab s201: a slow sink back-pressured every TaskManager through the whole tail).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrationGuard, incidentPeriods, storedHolds, trainModel } from '../../../src/app/train.js';
-import type { FlinkEvent } from '../../../src/core/event.js';
+import { calibrationGuard, incidentPeriods, trainModel } from '../../../src/app/train.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
 import type { Incident, IncidentDetail } from '../../../src/core/incident.js';
 import { sustainPoints } from '../../../src/app/watch.js';
@@ -55,52 +54,6 @@ describe('trainModel threshold', () => {
     assert.match(dirty.detector.thresholdRule, /fit part/);
     const faultScore = Math.min(...dirty.machineScores[0].subarray(20));
     assert.ok(dirty.detector.threshold < faultScore, `threshold ${dirty.detector.threshold} below the fault's scores (${faultScore})`);
-  });
-});
-
-describe('trainModel budget tails and events', () => {
-  // two machines of one history; a failover on tm-1 inside the held-out tail (the last 100 of 500 rows) spikes it
-  const T = 500;
-  const t0 = 1.7e12;
-  const at = (t: number): number => t0 + t * 10_000;
-  const machine = (name: string, spike: boolean): Series => {
-    const values = new Float32Array(T * 2);
-    for (let t = 0; t < T; t++) {
-      const f = spike && t >= 440 && t < 446 ? 60 : 0;
-      values[2 * t] = 10 + Math.sin(t / 5) + ((t * 31) % 7) * 0.1 + f;
-      values[2 * t + 1] = 50 + Math.cos(t / 3) + ((t * 17) % 5) * 0.2 + f;
-    }
-    return { name, timestamps: Float64Array.from({ length: T }, (_, t) => at(t)), channels: ['busy', 'lat'], values };
-  };
-  const history = [machine('tm-1', true), machine('tm-2', false)];
-  const failover: FlinkEvent = { id: 'f', ts: at(439), kind: 'failover', machines: ['tm-1'], detail: 'TaskManager lost' };
-  const topOf = (m: Awaited<ReturnType<typeof trainModel>>, name: string): number => (m.detector.machineFacts as Record<string, { top: number[] }>)[name].top[0];
-
-  it('rows an event held stay out of the machine\'s tail; the threshold of record does not change', async () => {
-    const plain = await trainModel({ history, kind: 'zscore', quietMs: 60_000 });
-    const held = await trainModel({ history, kind: 'zscore', quietMs: 60_000, holds: { events: [failover], graceMs: 120_000 } });
-    const spike = Math.min(...plain.machineScores[0].subarray(40, 46));
-    assert.ok(topOf(plain, 'tm-1') >= spike, 'without the holds the failover\'s transient tops tm-1\'s tail');
-    assert.ok(topOf(held, 'tm-1') < spike / 2, `with them it is out: ${topOf(held, 'tm-1')} vs ${spike}`);
-    assert.equal(topOf(held, 'tm-2'), topOf(plain, 'tm-2'), 'a machine the event did not hold keeps its tail');
-    assert.equal(held.detector.threshold, plain.detector.threshold);
-    const none = await trainModel({ history, kind: 'zscore', quietMs: 60_000, holds: { events: [failover], graceMs: 0 } });
-    assert.equal(topOf(none, 'tm-1'), topOf(plain, 'tm-1'), 'a grace of 0 holds nothing');
-  });
-
-  it('storedHolds reads the events that can hold the history from the store', async () => {
-    const store = new SqliteStore(':memory:');
-    try {
-      const early: FlinkEvent = { ...failover, id: 'early', ts: at(0) - 60_000 };
-      const late: FlinkEvent = { ...failover, id: 'late', ts: at(T) + 60_000 };
-      await store.insertEvents([early, failover, late]);
-      const h = await storedHolds(store, at(0), at(T - 1), 120_000);
-      assert.deepEqual(h?.events.map((e) => e.id).sort(), ['early', 'f'], 'from a grace before the history to its end');
-      assert.equal(h?.graceMs, 120_000);
-      assert.equal(await storedHolds(store, at(0), at(T - 1), 0), undefined);
-    } finally {
-      await store.close();
-    }
   });
 });
 

@@ -57,20 +57,6 @@ describe('false-alarm budget', () => {
     assert.equal(kept.top[0], 50, 'a run shorter than longPoints is kept');
   });
 
-  it('leaves rows an event held out of the tail (they could never page), unless every row was held', () => {
-    const s = expScores(3000, 8);
-    for (let t = 1500; t < 1510; t++) s[t] = 60; // a failover's transient: short, so not contamination
-    const skip = new Uint8Array(3000).fill(0, 0, 3000);
-    skip.fill(1, 1490, 1530);
-    const o = { quietPoints: 10, longPoints: 300, contaminationLevel: 20 };
-    assert.equal(tailSummary(s, o).top[0], 60, 'without the holds the transient is the tail');
-    const held = tailSummary(s, { ...o, skip });
-    assert.equal(held.n, 3000 - 40);
-    assert.ok(held.top[0] < 20, `the tail without the transient: ${held.top[0]}`);
-    const all = tailSummary(s, { ...o, skip: new Uint8Array(3000).fill(1) });
-    assert.equal(all.n, 3000, 'a machine whose every row was held keeps them');
-  });
-
   it('learns online from normal points only, starts unseen machines from the cluster tail, and restores its state', () => {
     const tails = { m1: tailSummary(expScores(5000, 6), opts) };
     const b = new AlarmBudget(tails, { perDay: 1, intervalMs: 60_000, start: 'machine' });
