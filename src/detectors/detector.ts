@@ -340,7 +340,7 @@ export abstract class Detector<P extends object = object> {
       for (let k = 0; k < last[i]; k++) {
         const r = x.T - last[i] + k;
         const a = Math.max(0, r - W + 1);
-        const part: PreparedInput = { ...x, T: r + 1 - a, values: x.values.subarray(a * x.C, (r + 1) * x.C), ...peerRows(x, a, r + 1) };
+        const part: PreparedInput = { ...x, T: r + 1 - a, values: x.values.subarray(a * x.C, (r + 1) * x.C), missing: x.missing?.subarray(a * x.C, (r + 1) * x.C), ...peerRows(x, a, r + 1) };
         const s = this.scoreCore(part);
         out[k] = s[s.length - 1];
       }

@@ -41,6 +41,24 @@ export interface PreparedInput {
   name?: string;
   /** Pooled input of two or more series: each one's name and rows [from, to). */
   rows?: { name: string; from: number; to: number }[];
+  /** The series' scrape interval (ms; the median step between its timestamps), when it has two rows or more. */
+  intervalMs?: number;
+  /** (T, C) 1 where a value was missing and filled in (interpolated or carried); absent when none was. What a part
+   *  that must read measurements only (CCL's cost part) leaves out. */
+  missing?: Uint8Array;
+}
+
+/** The median step of (at most 16 evenly spaced) consecutive timestamps; undefined with fewer than two. */
+function intervalOf(ts: ArrayLike<number>): number | undefined {
+  const T = ts.length;
+  if (T < 2) return undefined;
+  const n = Math.min(16, T - 1);
+  const d = Array.from({ length: n }, (_, k) => {
+    const i = Math.floor((k * (T - 1)) / n);
+    return ts[i + 1] - ts[i];
+  }).sort((a, b) => a - b);
+  const m = n % 2 ? d[(n - 1) / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
+  return m > 0 ? m : undefined;
 }
 
 /** Where each expected channel sits in the series' channels (−1: absent). The online loop asks the same pair of
@@ -66,9 +84,9 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
   if (T === 0) throw new DetectorInputError(`series '${s.name}' is empty`);
   const channels = expectedChannels ?? s.channels;
   const index = channelIndex(channels, s.channels);
-  const missing = channels.filter((_, i) => index[i] < 0);
-  if (missing.length) {
-    throw new DetectorInputError(`series '${s.name}' lacks channel(s) the detector was fitted on: ${missing.join(', ')}`);
+  const lacking = channels.filter((_, i) => index[i] < 0);
+  if (lacking.length) {
+    throw new DetectorInputError(`series '${s.name}' lacks channel(s) the detector was fitted on: ${lacking.join(', ')}`);
   }
   const C = channels.length;
   // the common case — the online loop's windows: the fitted channels in their order, every value a finite float32 —
@@ -85,12 +103,13 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
         if (!(Math.abs(v[i]) <= FLOAT32_MAX)) { clean = false; break; } // false for NaN and ±Infinity
       }
     }
-    if (clean) return { T, C, values: v instanceof Float32Array ? v : new Float32Array(v), channels: [...channels], report: { interpolated: 0, emptyChannels: [], droppedChannels: [] }, name: s.name };
+    if (clean) return { T, C, values: v instanceof Float32Array ? v : new Float32Array(v), channels: [...channels], report: { interpolated: 0, emptyChannels: [], droppedChannels: [] }, name: s.name, intervalMs: intervalOf(s.timestamps) };
   }
   const dropped = s.channels.filter((ch) => !channels.includes(ch));
   const Cin = s.channels.length;
   const values = new Float32Array(T * C);
   const report: InputReport = { interpolated: 0, emptyChannels: [], droppedChannels: dropped };
+  const missing = new Uint8Array(T * C);
   for (let c = 0; c < C; c++) {
     const src = index[c];
     let last = -1; // index of the last finite value
@@ -108,20 +127,24 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
       // fill the gap (last, t) by linear interpolation, or with v before the first finite value
       for (let g = last + 1; g < t; g++) {
         values[g * C + c] = last < 0 ? v : values[last * C + c] + ((v - values[last * C + c]) * (g - last)) / (t - last);
+        missing[g * C + c] = 1;
         report.interpolated++;
       }
       last = t;
     }
     if (last < 0) {
       report.emptyChannels.push(channels[c]);
+      for (let t = 0; t < T; t++) missing[t * C + c] = 1;
       continue; // all zeros
     }
     for (let g = last + 1; g < T; g++) {
       values[g * C + c] = values[last * C + c];
+      missing[g * C + c] = 1;
       report.interpolated++;
     }
   }
-  return { T, C, values, channels: [...channels], report, name: s.name };
+  const filled = report.interpolated > 0 || report.emptyChannels.length > 0;
+  return { T, C, values, channels: [...channels], report, name: s.name, intervalMs: intervalOf(s.timestamps), ...(filled ? { missing } : {}) };
 }
 
 /** Machines' prepared inputs end to end as one (windows straddling two machines are few and harmless); the peer
@@ -137,8 +160,10 @@ export function poolPrepared(list: PreparedInput[]): PreparedInput {
   const peer = withPeers ? new Float32Array(T * C).fill(NaN) : undefined;
   let at = 0;
   const rows: { name: string; from: number; to: number }[] = [];
+  const missing = list.some((x) => x.missing) ? new Uint8Array(T * C) : undefined;
   for (const [i, x] of list.entries()) {
     values.set(x.values, at * C);
+    if (missing && x.missing) missing.set(x.missing, at * C);
     if (peer && x.peer) peer.set(x.peer, (at + (x.peerFrom ?? 0)) * C);
     rows.push({ name: x.name ?? `#${i}`, from: at, to: at + x.T });
     at += x.T;
@@ -148,5 +173,6 @@ export function poolPrepared(list: PreparedInput[]): PreparedInput {
     emptyChannels: [...new Set(list.flatMap((x) => x.report.emptyChannels))],
     droppedChannels: [...new Set(list.flatMap((x) => x.report.droppedChannels))],
   };
-  return { T, C, values, channels: list[0].channels, report, peer, rows };
+  const steps = list.map((x) => x.intervalMs).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  return { T, C, values, channels: list[0].channels, report, peer, rows, intervalMs: steps.length ? steps[steps.length >> 1] : undefined, ...(missing ? { missing } : {}) };
 }

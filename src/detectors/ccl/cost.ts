@@ -6,7 +6,10 @@
 //   r_t,c = ln((x_t,c + ε_c) / (records_in_t + ε_in)), smoothed, standardised on training and gated as in ratio.ts;
 //   cost_t = the largest gated z, −∞ where none reaches its gate.
 // A cost per record needs records: a row reading fewer than COST_RECORDS_FLOOR × the training median of records_in (a
-// restart, a job that stopped reading) has no cost part — its busy time outlasts its records for a while. Nor has a
+// restart, a job that stopped reading) has no cost part — its busy time outlasts its records for a while — nor have the
+// rows after it while Flink's records meter fills again (RECORDS_METER_MS: the rate averages a minute, busy time is back
+// at once), nor rows whose records or cost were filled in over a gap (no measurement: a lost TaskManager's busy time
+// drawn towards its first readings after the restart). Nor has a
 // row where the machine reads less than COST_SHARE_FLOOR × its usual share of its peers' records (its training median
 // of the smoothed records_in ratio to the peers, src/detectors/peers.ts): a skew elsewhere starves it, and the part of
 // its busy time that does not shrink with the records (timers, checkpoints, GC) is then spread over fewer of them. A
@@ -26,6 +29,11 @@ import { RATIO_ROWS, channelEps, channelLevel, fitRatioStats, medianOf, gatedMax
 /** Rows reading fewer records than this share of their training median have no cost part. */
 export const COST_RECORDS_FLOOR = 0.2;
 
+/** What Flink's records rate (numRecordsInPerSecond, a MeterView) averages over: after the records stop — a restart,
+ *  a failover — it reads low for this long while busy time is back at once, so the rows within it after a row below
+ *  the records floor have no cost part (CostNorm.warmRows). */
+export const RECORDS_METER_MS = 60_000;
+
 /** Rows reading less than this share of the machine's usual share of its peers' records have no cost part. */
 export const COST_SHARE_FLOOR = 0.8;
 
@@ -41,6 +49,9 @@ export interface CostNorm extends RatioStats {
   recordsEps: number;
   /** Fewer records_in than this: no cost part (COST_RECORDS_FLOOR × the training median). */
   recordsFloor: number;
+  /** Rows the records meter takes to fill again (RECORDS_METER_MS at the training's scrape interval, at least 1): a
+   *  row with a row below the floor among its last warmRows has no cost part. Absent (saved before it existed): 1. */
+  warmRows?: number;
   /** Fitted on a cluster: each machine's training level of r̃ per cost channel (med, iqr and gate are then those of
    *  r̃ − level); absent: one level for every series (med). */
   levels?: Record<string, number[]>;
@@ -70,7 +81,7 @@ export function costChannels(names: readonly string[], kind: CostKind): { channe
   return records >= 0 && channels.length > 0 ? { channels, records } : null;
 }
 
-type Reading = Pick<CostNorm, 'channels' | 'eps' | 'records' | 'recordsEps' | 'recordsFloor'>;
+type Reading = Pick<CostNorm, 'channels' | 'eps' | 'records' | 'recordsEps' | 'recordsFloor' | 'warmRows'>;
 
 /** (T,) per cost channel: its smoothed log cost per record of rows `from` on (NaN before them, below the records
  *  floor, and where the machine x names is starved: a share below its training level + ln COST_SHARE_FLOOR). */
@@ -79,9 +90,18 @@ function smoothedCosts(x: PreparedInput, n: Reading, from = 0, shares?: Shares):
   const share = shareOf(shares, x.name);
   const starved = shares && share ? peerLogRatios(x, shares.channels, shares.eps, Math.max(0, from - RATIO_ROWS + 1)) : null;
   const low = share?.map((v) => v + Math.log(COST_SHARE_FLOOR)) ?? [];
+  // the last row below the records floor at or before each row (from the earliest a smoothed row reads, less the
+  // meter's rows): within warmRows of it the meter still fills
+  const warm = n.warmRows ?? 1;
+  const start = Math.max(0, from - RATIO_ROWS + 1 - warm + 1);
+  const lastLow = new Int32Array(x.T).fill(-1);
+  for (let t = start, at = -1; t < x.T; t++) lastLow[t] = at = values[t * C + n.records] < n.recordsFloor ? t : at;
+  const filled = x.missing;
   const ratio = (t: number, k: number): number => {
     const r = values[t * C + n.records];
-    if (r < n.recordsFloor || starved?.some((v, j) => v[t] < low[j])) return NaN;
+    if ((lastLow[t] >= 0 && t - lastLow[t] < warm) || starved?.some((v, j) => v[t] < low[j])) return NaN;
+    // a value filled in over a gap is no measurement (a TaskManager lost: its busy time drawn towards the restart's)
+    if (filled && (filled[t * C + n.records] || filled[t * C + n.channels[k]])) return NaN;
     return Math.log((Math.max(0, values[t * C + n.channels[k]]) + n.eps[k]) / (r + n.recordsEps));
   };
   return smoothLogRatios(x.T, n.channels.length, ratio, from);
@@ -90,7 +110,7 @@ function smoothedCosts(x: PreparedInput, n: Reading, from = 0, shares?: Shares):
 /** The rows [from, to) of x as input of their own (with their peers' rows when x has them from its first row). */
 function rowsOf(x: PreparedInput, r: MachineRows): PreparedInput {
   const peer = x.peer && (x.peerFrom ?? 0) === 0 ? x.peer.subarray(r.from * x.C, r.to * x.C) : undefined;
-  return { ...x, T: r.to - r.from, values: x.values.subarray(r.from * x.C, r.to * x.C), peer, peerFrom: undefined, rows: undefined, name: r.name };
+  return { ...x, T: r.to - r.from, values: x.values.subarray(r.from * x.C, r.to * x.C), missing: x.missing?.subarray(r.from * x.C, r.to * x.C), peer, peerFrom: undefined, rows: undefined, name: r.name };
 }
 
 /** The training levels of the shares: each machine's of a pooled fit (x.rows), else the series'; undefined without
@@ -134,7 +154,8 @@ export function fitCost(x: PreparedInput, kind: CostKind, level: CostLevel = 'po
   const eps = channels.map((c) => channelEps(x, c));
   const recordsEps = channelEps(x, records);
   const recordsFloor = COST_RECORDS_FLOOR * channelLevel(x, records);
-  const part = { channels, eps, records, recordsEps, recordsFloor };
+  const warmRows = x.intervalMs ? Math.max(1, Math.round(RECORDS_METER_MS / x.intervalMs)) : 1;
+  const part = { channels, eps, records, recordsEps, recordsFloor, warmRows };
   const shares = fitShares(x, [records]);
   const fitted = { ...part, ...(shares ? { shares } : {}) };
   if (!x.rows || x.rows.length < 2) {

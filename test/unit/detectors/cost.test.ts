@@ -5,8 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { COST_SHARE_FLOOR, costChannels, costScores, fitCost } from '../../../src/detectors/ccl/cost.js';
-import { poolPrepared, type PreparedInput } from '../../../src/detectors/input.js';
+import { COST_SHARE_FLOOR, RECORDS_METER_MS, costChannels, costScores, fitCost } from '../../../src/detectors/ccl/cost.js';
+import { poolPrepared, prepareInput, type PreparedInput } from '../../../src/detectors/input.js';
 import { Rng } from '../../../src/tensor/index.js';
 import { CCLDetector } from '../../../src/detectors/ccl/ccl.js';
 import type { Series } from '../../../src/core/series.js';
@@ -79,6 +79,51 @@ describe('CCL cost part', () => {
     assert.equal(max(tail, 0, 880), -Infinity, 'rows before `from` are not scored');
     // without the floor the stall would speak
     assert.ok(max(costScores(test, { ...norm, recordsFloor: 0 }), 500, 540) > -Infinity, 'the stall is a cost per record above the gate');
+  });
+});
+
+describe('CCL cost part: what the records meter and a gap in the data do', () => {
+  // Flink's records rate is a meter over RECORDS_METER_MS: after a restart it fills for that long while busy time is
+  // back at once. A gap (a TaskManager lost) is filled in by prepareInput, towards the first readings after it.
+  const step = 2000; // flink-lab's scrape interval: the meter fills over 30 rows
+  const asSeries = (x: PreparedInput, name: string): Series => ({
+    name, channels: [...x.channels], values: Float64Array.from(x.values), timestamps: Float64Array.from({ length: x.T }, (_, t) => 1.7e12 + t * step),
+  });
+  const rec = 1; // records_in
+  const busy = 2;
+  it('a restart: the rows while the meter fills again have no cost part', () => {
+    const norm = fitCost(prepareInput(asSeries(machine(2000, 1), 'tm-1'), null), 'busy')!;
+    assert.equal(norm.warmRows, RECORDS_METER_MS / step);
+    const x = machine(1200, 2);
+    const level = (t: number): number => x.values[t * 4 + rec];
+    for (let t = 400; t < 403; t++) x.values[t * 4 + rec] = 0; // the job restarts
+    for (let t = 403; t < 433; t++) x.values[t * 4 + rec] = (level(t) * (t - 402)) / 30; // the meter fills; busy time is back
+    const s = costScores(x, norm);
+    assert.equal(max(s, 0, 1200), -Infinity, `the part says nothing: ${max(s, 0, 1200)}`);
+    assert.ok(max(costScores(x, { ...norm, warmRows: 1 }), 403, 433) > -Infinity, 'without the warm-up the filling meter is a cost per record above the gate');
+    // a model saved before warmRows existed reads 1 row
+    const { warmRows: _, ...old } = norm;
+    assert.ok(max(costScores(x, old), 403, 433) > -Infinity);
+  });
+  it('a gap: values filled in over it are no measurement and have no cost part', () => {
+    const norm = fitCost(prepareInput(asSeries(machine(2000, 1), 'tm-1'), null), 'busy')!;
+    const raw = asSeries(machine(1200, 2), 'tm-1');
+    const v = raw.values as Float64Array;
+    for (let t = 700; t < 718; t++) v.fill(NaN, t * 4, t * 4 + 4); // the TaskManager is lost
+    v[718 * 4 + rec] = 0; // its first reading after the restart: no records yet, busy time ×7 (state restored)
+    v[718 * 4 + busy] *= 7;
+    const x = prepareInput(raw, null);
+    assert.ok(x.missing && x.missing[705 * 4 + busy] === 1 && x.missing[719 * 4 + busy] === 0, 'the filled rows are known');
+    assert.equal(max(costScores(x, norm), 0, 1200), -Infinity);
+    assert.ok(max(costScores({ ...x, missing: undefined }, norm), 700, 718) > -Infinity, 'read as measurements, the filled rows would speak');
+    // pooled with a machine that missed nothing, the filled rows stay where they were; the scrape interval is kept
+    const pool = poolPrepared([machine(100, 3), x]);
+    assert.equal(pool.missing?.[(100 + 705) * 4 + busy], 1);
+    assert.equal(pool.missing?.[50 * 4 + busy], 0);
+    assert.equal(pool.intervalMs, step);
+    // the last rows alone, as the online loop asks for them, are the same
+    const all = costScores(x, norm);
+    assert.deepEqual(Array.from(costScores(x, norm, 720).subarray(720)), Array.from(all.subarray(720)));
   });
 });
 
