@@ -1,6 +1,8 @@
 // The one series type everything exchanges: a multivariate time series (T, C) with channel names and optional labels.
 // It lives here (the detector layer) because detectors consume it; src/data readers and src/collect produce it.
 
+import { median } from './stats.js';
+
 export interface Series {
   /** What the series is: a machine / TaskManager id, a dataset file, … */
   name: string;
@@ -16,6 +18,17 @@ export interface Series {
   labels?: Uint8Array;
   /** Free-form facts (source, host, jobs on the machine, …). */
   meta?: Record<string, string | number | string[]>;
+}
+
+/** The median step between consecutive timestamps — over all of them, or over `maxSteps` evenly spaced ones (a cheap
+ *  reading of a long series' scrape interval); NaN with fewer than two timestamps. */
+export function medianStep(ts: ArrayLike<number>, maxSteps = Infinity): number {
+  const n = Math.min(maxSteps, ts.length - 1);
+  if (!(n >= 1)) return NaN;
+  return median(Array.from({ length: n }, (_, k) => {
+    const i = Math.floor((k * (ts.length - 1)) / n);
+    return ts[i + 1] - ts[i];
+  }));
 }
 
 export class SeriesError extends Error {

@@ -4,7 +4,7 @@
 // arrays + JSON so save/load works the same for all.
 import { readModelFile, writeModelFile, type StoredTensor, ModelFileError } from '../tensor/modelfile.js';
 import { type ParamSpec, resolveParams } from './params.js';
-import { type PreparedInput, prepareInput, poolPrepared, type InputReport, DetectorInputError } from './input.js';
+import { type PreparedInput, prepareInput, prepareTraining, poolPrepared, sliceRows, type InputReport, DetectorInputError } from './input.js';
 import type { Series } from '../core/series.js';
 import type { PeerGroups } from '../core/peers.js';
 import { peerMeans, type PeerNeed } from './peers.js';
@@ -153,7 +153,7 @@ export abstract class Detector<P extends object = object> {
 
   /** Learns from `train` (unlabelled; labels, if present, are ignored). Fitting again starts from scratch. */
   async fit(train: Series, opts: FitOptions = {}): Promise<this> {
-    return this.fitPrepared(prepareInput(train, null), opts);
+    return this.fitPrepared(prepareTraining(train, null), opts);
   }
 
   /**
@@ -163,8 +163,8 @@ export abstract class Detector<P extends object = object> {
    */
   async fitCluster(machines: Series[], groups?: PeerGroups, opts: FitOptions = {}): Promise<this> {
     if (machines.length === 0) throw new DetectorInputError(`${this.kind}: no training series`);
-    const first = prepareInput(machines[0], null);
-    const xs = [first, ...machines.slice(1).map((m) => prepareInput(m, first.channels))];
+    const first = prepareTraining(machines[0], null);
+    const xs = [first, ...machines.slice(1).map((m) => prepareTraining(m, first.channels))];
     if (groups && this.peerAware) this.attachPeers(machines, xs, groups);
     return this.fitPrepared(poolPrepared(xs), opts);
   }
@@ -340,7 +340,7 @@ export abstract class Detector<P extends object = object> {
       for (let k = 0; k < last[i]; k++) {
         const r = x.T - last[i] + k;
         const a = Math.max(0, r - W + 1);
-        const part: PreparedInput = { ...x, T: r + 1 - a, values: x.values.subarray(a * x.C, (r + 1) * x.C), missing: x.missing?.subarray(a * x.C, (r + 1) * x.C), ...peerRows(x, a, r + 1) };
+        const part: PreparedInput = { ...sliceRows(x, a, r + 1), ...peerRows(x, a, r + 1) };
         const s = this.scoreCore(part);
         out[k] = s[s.length - 1];
       }

@@ -3,7 +3,7 @@
 // - ±Infinity: an error (it is not a measurement); so is a float64 value beyond the float32 range (|v| > 3.4e38).
 // - Channels: scoring input must carry every channel seen at fit; they are matched by name (order may differ,
 //   extra channels are dropped and reported).
-import { type Series, SeriesError, validateSeries } from '../core/series.js';
+import { medianStep, type Series, SeriesError, validateSeries } from '../core/series.js';
 import { backend } from '../tensor/index.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -41,24 +41,25 @@ export interface PreparedInput {
   name?: string;
   /** Pooled input of two or more series: each one's name and rows [from, to). */
   rows?: { name: string; from: number; to: number }[];
-  /** The series' scrape interval (ms; the median step between its timestamps), when it has two rows or more. */
+  /** Training input (prepareTraining): the series' scrape interval (ms; the median step between its timestamps), when
+   *  it has two rows or more. */
   intervalMs?: number;
   /** (T, C) 1 where a value was missing and filled in (interpolated or carried); absent when none was. What a part
    *  that must read measurements only (CCL's cost part) leaves out. */
   missing?: Uint8Array;
 }
 
-/** The median step of (at most 16 evenly spaced) consecutive timestamps; undefined with fewer than two. */
-function intervalOf(ts: ArrayLike<number>): number | undefined {
-  const T = ts.length;
-  if (T < 2) return undefined;
-  const n = Math.min(16, T - 1);
-  const d = Array.from({ length: n }, (_, k) => {
-    const i = Math.floor((k * (T - 1)) / n);
-    return ts[i + 1] - ts[i];
-  }).sort((a, b) => a - b);
-  const m = n % 2 ? d[(n - 1) / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
-  return m > 0 ? m : undefined;
+/** Training input: prepareInput's, with the series' scrape interval (what a part that counts time in rows reads at
+ *  its fit — CCL's cost part; the scoring path, every machine every scrape, does not compute it). */
+export function prepareTraining(s: Series, expectedChannels: string[] | null): PreparedInput {
+  const step = medianStep(s.timestamps, 16);
+  return { ...prepareInput(s, expectedChannels), intervalMs: step > 0 ? step : undefined };
+}
+
+/** Rows [from, to) of x as input of their own: its values and what was filled in among them (the caller sees to the
+ *  peers and the rest). */
+export function sliceRows(x: PreparedInput, from: number, to: number): PreparedInput {
+  return { ...x, T: to - from, values: x.values.subarray(from * x.C, to * x.C), missing: x.missing?.subarray(from * x.C, to * x.C) };
 }
 
 /** Where each expected channel sits in the series' channels (−1: absent). The online loop asks the same pair of
@@ -103,7 +104,7 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
         if (!(Math.abs(v[i]) <= FLOAT32_MAX)) { clean = false; break; } // false for NaN and ±Infinity
       }
     }
-    if (clean) return { T, C, values: v instanceof Float32Array ? v : new Float32Array(v), channels: [...channels], report: { interpolated: 0, emptyChannels: [], droppedChannels: [] }, name: s.name, intervalMs: intervalOf(s.timestamps) };
+    if (clean) return { T, C, values: v instanceof Float32Array ? v : new Float32Array(v), channels: [...channels], report: { interpolated: 0, emptyChannels: [], droppedChannels: [] }, name: s.name };
   }
   const dropped = s.channels.filter((ch) => !channels.includes(ch));
   const Cin = s.channels.length;
@@ -144,7 +145,7 @@ export function prepareInput(s: Series, expectedChannels: string[] | null): Prep
     }
   }
   const filled = report.interpolated > 0 || report.emptyChannels.length > 0;
-  return { T, C, values, channels: [...channels], report, name: s.name, intervalMs: intervalOf(s.timestamps), ...(filled ? { missing } : {}) };
+  return { T, C, values, channels: [...channels], report, name: s.name, ...(filled ? { missing } : {}) };
 }
 
 /** Machines' prepared inputs end to end as one (windows straddling two machines are few and harmless); the peer

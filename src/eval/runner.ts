@@ -12,8 +12,8 @@
 //    forest: out-of-bag trees). Deep detectors and the z-score are then scored in-sample.
 import { createDetector, type Detector } from '../detectors/index.js';
 import { loadDataset, parseSpec, type DatasetItem } from '../data/index.js';
-import { sliceSeries, type Series } from '../core/series.js';
-import { heldLevel, median } from '../core/stats.js';
+import { medianStep, sliceSeries, type Series } from '../core/series.js';
+import { heldLevel } from '../core/stats.js';
 import { evaluateAt, evaluateRanking, type Metrics } from './evaluate.js';
 import { toEvents } from './events.js';
 import { incidentMetrics, type Fault, type IncidentMetrics, type IncidentSpan, type ObservedSpan } from './incidents.js';
@@ -153,8 +153,7 @@ export function splitTraining(train: Series, c: Calibration): { fit: Series; cal
 }
 
 function step(ts: Float64Array): number {
-  if (ts.length < 2) return 1;
-  return median(Array.from({ length: ts.length - 1 }, (_, i) => ts[i + 1] - ts[i]));
+  return ts.length < 2 ? 1 : medianStep(ts);
 }
 
 /** The item's recorded faults (flink-lab: hotspots that page, failovers that must not) within its test part, on the

@@ -23,7 +23,7 @@
 // The score is max(network part, skew part, cost part). Only a machine spending MORE per record counts: a back-pressured
 // one reads the same records with less busy time. Unlike the skew part its evidence is the machine's own metrics (its
 // peers only say when it is starved), so it exists for a series scored alone too (`eval`).
-import type { PreparedInput } from '../input.js';
+import { sliceRows, type PreparedInput } from '../input.js';
 import { RATIO_ROWS, channelEps, channelLevel, fitRatioStats, medianOf, gatedMax, peerLogRatios, smoothLogRatios, type RatioStats } from './ratio.js';
 
 /** Rows reading fewer records than this share of their training median have no cost part. */
@@ -110,7 +110,7 @@ function smoothedCosts(x: PreparedInput, n: Reading, from = 0, shares?: Shares):
 /** The rows [from, to) of x as input of their own (with their peers' rows when x has them from its first row). */
 function rowsOf(x: PreparedInput, r: MachineRows): PreparedInput {
   const peer = x.peer && (x.peerFrom ?? 0) === 0 ? x.peer.subarray(r.from * x.C, r.to * x.C) : undefined;
-  return { ...x, T: r.to - r.from, values: x.values.subarray(r.from * x.C, r.to * x.C), missing: x.missing?.subarray(r.from * x.C, r.to * x.C), peer, peerFrom: undefined, rows: undefined, name: r.name };
+  return { ...sliceRows(x, r.from, r.to), peer, peerFrom: undefined, rows: undefined, name: r.name };
 }
 
 /** The training levels of the shares: each machine's of a pooled fit (x.rows), else the series'; undefined without

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { COST_SHARE_FLOOR, RECORDS_METER_MS, costChannels, costScores, fitCost } from '../../../src/detectors/ccl/cost.js';
-import { poolPrepared, prepareInput, type PreparedInput } from '../../../src/detectors/input.js';
+import { poolPrepared, prepareInput, prepareTraining, type PreparedInput } from '../../../src/detectors/input.js';
 import { Rng } from '../../../src/tensor/index.js';
 import { CCLDetector } from '../../../src/detectors/ccl/ccl.js';
 import type { Series } from '../../../src/core/series.js';
@@ -92,7 +92,7 @@ describe('CCL cost part: what the records meter and a gap in the data do', () =>
   const rec = 1; // records_in
   const busy = 2;
   it('a restart: the rows while the meter fills again have no cost part', () => {
-    const norm = fitCost(prepareInput(asSeries(machine(2000, 1), 'tm-1'), null), 'busy')!;
+    const norm = fitCost(prepareTraining(asSeries(machine(2000, 1), 'tm-1'), null), 'busy')!;
     assert.equal(norm.warmRows, RECORDS_METER_MS / step);
     const x = machine(1200, 2);
     const level = (t: number): number => x.values[t * 4 + rec];
@@ -106,7 +106,7 @@ describe('CCL cost part: what the records meter and a gap in the data do', () =>
     assert.ok(max(costScores(x, old), 403, 433) > -Infinity);
   });
   it('a gap: values filled in over it are no measurement and have no cost part', () => {
-    const norm = fitCost(prepareInput(asSeries(machine(2000, 1), 'tm-1'), null), 'busy')!;
+    const norm = fitCost(prepareTraining(asSeries(machine(2000, 1), 'tm-1'), null), 'busy')!;
     const raw = asSeries(machine(1200, 2), 'tm-1');
     const v = raw.values as Float64Array;
     for (let t = 700; t < 718; t++) v.fill(NaN, t * 4, t * 4 + 4); // the TaskManager is lost
@@ -117,7 +117,7 @@ describe('CCL cost part: what the records meter and a gap in the data do', () =>
     assert.equal(max(costScores(x, norm), 0, 1200), -Infinity);
     assert.ok(max(costScores({ ...x, missing: undefined }, norm), 700, 718) > -Infinity, 'read as measurements, the filled rows would speak');
     // pooled with a machine that missed nothing, the filled rows stay where they were; the scrape interval is kept
-    const pool = poolPrepared([machine(100, 3), x]);
+    const pool = poolPrepared([machine(100, 3), prepareTraining(raw, null)]);
     assert.equal(pool.missing?.[(100 + 705) * 4 + busy], 1);
     assert.equal(pool.missing?.[50 * 4 + busy], 0);
     assert.equal(pool.intervalMs, step);
