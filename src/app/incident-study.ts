@@ -27,8 +27,8 @@ export interface StudyConfig {
 export interface StudyPolicy {
   name: string;
   alarms: AlarmPolicy;
-  /** Watcher options of the policy (e.g. sustainMs: 0 turns the sustained rule off). */
-  watch?: Pick<WatchOptions, 'sustainMs'>;
+  /** Watcher options of the policy (e.g. sustainMs: 0 turns the sustained rule off; minPoints: the persistence). */
+  watch?: Pick<WatchOptions, 'sustainMs' | 'minPoints'>;
 }
 
 export interface StudyRow extends PeriodResult {

@@ -20,13 +20,20 @@ export function parseConfig(s: string): StudyConfig {
   return { name: s, kind, params: parseParamsFor(kind, pairs) };
 }
 
-/** 'mad:8' | 'p99' | 'budget:1/day', optionally followed by ',nohyst' and/or ',nosustain' → an alarm policy. */
+/** 'mad:8' | 'p99' | 'budget:1/day', optionally followed by ',nohyst', ',nosustain' and/or ',persist=N' → an alarm
+ *  policy. */
 export function parsePolicy(s: string): StudyPolicy {
   const [rule, ...flags] = s.split(',');
-  for (const f of flags) if (f !== 'nohyst' && f !== 'nosustain') throw new Error(`--alarms '${s}': unknown flag '${f}' (known: nohyst, nosustain)`);
+  const watch: NonNullable<StudyPolicy['watch']> = {};
+  for (const f of flags) {
+    const p = /^persist=(\d+)$/.exec(f);
+    if (p && Number(p[1]) >= 1) watch.minPoints = Number(p[1]);
+    else if (f === 'nosustain') watch.sustainMs = 0;
+    else if (f !== 'nohyst') throw new Error(`--alarms '${s}': unknown flag '${f}' (known: nohyst, nosustain, persist=N with N ≥ 1 points)`);
+  }
   const hysteresis = !flags.includes('nohyst');
   const b = /^budget:(.+)$/.exec(rule);
-  return { name: s, alarms: b ? { perDay: parseBudget(b[1]), hysteresis } : { rule: parseThreshold(rule), hysteresis }, ...(flags.includes('nosustain') ? { watch: { sustainMs: 0 } } : {}) };
+  return { name: s, alarms: b ? { perDay: parseBudget(b[1]), hysteresis } : { rule: parseThreshold(rule), hysteresis }, ...(Object.keys(watch).length > 0 ? { watch } : {}) };
 }
 
 export function registerIncidents(program: Command): void {
@@ -35,7 +42,7 @@ export function registerIncidents(program: Command): void {
     .description('Incident-level study: replay clusters through the product path per detector configuration and alarm policy (incident and page precision, hotspot recall, false pages per machine-day, events that paged, detection delay, breach lead)')
     .option('--cluster <spec...>', `clusters: synthetic:flink?machines=12&days=4&seed=7 or ${LAB_SPEC_SYNTAX}`, ['synthetic:flink?machines=12&days=4&seed=7'])
     .option('--config <c...>', 'detector configurations: kind[:key=value;…], e.g. ccl, ccl:peers=none, zscore', ['ccl'])
-    .option('--alarms <p...>', 'alarm policies: mad:8 | pNN | budget:N/day, optionally ",nohyst" (no keep-open level) and/or ",nosustain" (only the opening level opens)', ['mad:8'])
+    .option('--alarms <p...>', 'alarm policies: mad:8 | pNN | budget:N/day, optionally ",nohyst" (no keep-open level), ",nosustain" (only the opening level opens) and/or ",persist=N" (an incident opens after N points at the opening level, instead of 3)', ['mad:8'])
     .option('--epochs <n>', 'training epochs of deep detectors', '4')
     .option('--slo <metric=limit...>', 'limits for the time-to-breach lead', [])
     .addOption(opt('--event-grace <d>', "an event holds its machines' incidents this long (default: the cluster's own scale — the product's 10 min, on flink-lab 60 scrapes; 0 = never)", durationOrOff))

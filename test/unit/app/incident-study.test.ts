@@ -18,6 +18,9 @@ describe('incident study inputs', () => {
     assert.throws(() => parsePolicy('mad:8,loud'), /unknown flag/);
     assert.deepEqual(parsePolicy('mad:8,nosustain,nohyst'), { name: 'mad:8,nosustain,nohyst', alarms: { rule: { kind: 'mad', k: 8 }, hysteresis: false }, watch: { sustainMs: 0 } });
     assert.equal(parsePolicy('mad:8').watch, undefined, 'the sustained rule at its default');
+    assert.deepEqual(parsePolicy('budget:1/day,persist=6').watch, { minPoints: 6 });
+    assert.deepEqual(parsePolicy('mad:8,persist=4,nosustain').watch, { minPoints: 4, sustainMs: 0 });
+    for (const bad of ['mad:8,persist=0', 'mad:8,persist=x', 'mad:8,persist=']) assert.throws(() => parsePolicy(bad), /unknown flag .*persist=N/);
   });
 });
 
