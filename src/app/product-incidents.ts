@@ -1,6 +1,7 @@
 // The product's incident logic as the eval runner's seam (src/eval/runner.ts IncidentsOf): a series' test scores
 // fed through the online scorer's segment logic and the incident tracker as the watcher runs them — an incident opens
-// after PERSIST_POINTS consecutive points at or above the threshold, joins and resolves after the quiet period, and
+// after the persistence's consecutive points at or above the threshold (persistPoints of the series' scrape interval:
+// 3 at 10 s or slower), joins and resolves after the quiet period, and
 // notifies again when it renews (every renewal after its page: there are no events here). The
 // seam passes only the threshold, so no keep-open level (hysteresis needs the calibration scores' median); the replay
 // (src/app/replay.ts) judges the full product path.
@@ -8,7 +9,8 @@ import type { DatasetItem } from '../data/index.js';
 import type { IncidentSpan } from '../eval/index.js';
 import { IncidentTracker } from '../inspect/incidents.js';
 import { OnlineScorer } from '../inspect/online.js';
-import { PERSIST_POINTS } from '../inspect/levels.js';
+import { persistPoints } from '../inspect/levels.js';
+import { medianStep } from '../core/series.js';
 import { updatesOf } from './enrich.js';
 
 export function productIncidentsOf(o: { quietMs?: number; minPoints?: number } = {}): (item: DatasetItem, scores: Float32Array, threshold: number) => IncidentSpan[] {
@@ -21,7 +23,7 @@ export function productIncidentsOf(o: { quietMs?: number; minPoints?: number } =
     const C = item.test.channels.length;
     // the precomputed scores stand in for the detector (looked up by timestamp)
     const sc = new OnlineScorer({
-      channels: item.test.channels, window: 16, threshold: Number.isFinite(threshold) ? threshold : Number.MAX_VALUE, minPoints: o.minPoints ?? PERSIST_POINTS, candidateGap: 0,
+      channels: item.test.channels, window: 16, threshold: Number.isFinite(threshold) ? threshold : Number.MAX_VALUE, minPoints: o.minPoints ?? persistPoints(medianStep(ts, 10_000)), candidateGap: 0,
       score: (s) => Float32Array.from(s.timestamps, (t) => at.get(t) ?? 0),
     }, tracker);
     const values = Float32Array.from(item.test.values, (v) => (Number.isFinite(v) ? v : 0));

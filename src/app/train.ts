@@ -12,7 +12,7 @@ import type { Store } from '../store/store.js';
 import { madThreshold, thresholdFrom, formatThresholdRule, splitTraining, DEFAULT_CALIBRATION, toolInfo, machineInfo, type ThresholdRule, type Calibration } from '../eval/index.js';
 import { peerGroups, type PeerGroups } from '../core/peers.js';
 import { concatF32, median } from '../core/stats.js';
-import { PERSIST_POINTS, tailSummary } from '../inspect/levels.js';
+import { persistPoints, tailSummary } from '../inspect/levels.js';
 
 /** The product's default rule: median + 8·MAD of the calibration scores (robust to unlabelled hotspots in them). */
 export const DEFAULT_RULE: ThresholdRule = { kind: 'mad', k: 8 };
@@ -28,7 +28,8 @@ export interface TrainRequest {
   provenance?: Record<string, unknown>;
   /** Jobs on each machine (the stored placement): a machine's peers share a job with it; unknown → the cluster. */
   placement?: ReadonlyMap<string, readonly string[]>;
-  /** The incident grouping the tails are calibrated for: quiet period (default 10 min) and minimum points (2). */
+  /** The incident grouping the tails are calibrated for: quiet period (default 10 min) and persistence (default
+   *  persistPoints of the history's scrape interval: 3 at 10 s). */
   quietMs?: number;
   minPoints?: number;
   onProgress?: (p: TrainProgress) => void;
@@ -81,8 +82,9 @@ export async function trainModel(r: TrainRequest): Promise<Trained> {
   const step = intervalOf(r.history);
   const quietPoints = Math.max(1, Math.round((r.quietMs ?? 600_000) / step));
   // the alarm statistic the watcher opens incidents on: `persist` consecutive points at or above the level, i.e. the
-  // minimum of the last `persist` scores; its tail is what a false-alarm budget is fitted to
-  const persist = r.minPoints ?? PERSIST_POINTS;
+  // minimum of the last `persist` scores (by default the persistence at the history's scrape interval); its tail is
+  // what a false-alarm budget is fitted to, and the watcher reads it back (src/app/watch.ts persistOf)
+  const persist = r.minPoints ?? persistPoints(step);
   const tailOpts = { quietPoints, minPoints: 1, longPoints: Math.max(2, Math.round(CONTAMINATION_RUN_MS / step)), contaminationLevel: madThreshold(trainScores, 8) };
   detector.setMachineFacts(Object.fromEntries(names.flatMap((m, i) => (machineScores[i].length ? [[m, { intervalMs: step, persist, ...tailSummary(trailingMin(machineScores[i], persist), tailOpts) }]] : []))));
   detector.setProvenance({

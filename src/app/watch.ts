@@ -94,7 +94,7 @@ export class Watcher {
     this.channels = detector.channels;
     this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs, mergeGapMs: o.mergeGapMs, idPrefix: o.idPrefix });
     this.scorer = new OnlineScorer({
-      channels: this.channels, window: o.window ?? 64, levels, minPoints: o.minPoints ?? PERSIST_POINTS, sustainPoints: sustainPoints(detector, o), candidateGap: 0, scoreTrailing: trailing(detector), slo: o.slo,
+      channels: this.channels, window: o.window ?? 64, levels, minPoints: o.minPoints ?? persistOf(detector), sustainPoints: sustainPoints(detector, o), candidateGap: 0, scoreTrailing: trailing(detector), slo: o.slo,
       peers: detector.peerAware ? (names) => peerGroups(names, (m) => this.placement.get(m)) : undefined,
     }, this.tracker);
   }
@@ -106,7 +106,7 @@ export class Watcher {
 
   /** A watcher that continues from what the store holds (active incidents, scorer states, windows). */
   static async open(store: Store, detector: Detector, levels: AlarmLevels | number, modelId: number | null, o: WatchOptions = {}): Promise<Watcher> {
-    const w = new Watcher(store, detector, asLevels(levels), modelId, o);
+    const w = new Watcher(store, detector, asLevels(levels), modelId, { ...o, minPoints: o.minPoints ?? persistOf(detector) });
     // creation order (ids are numbered in it), as an uninterrupted watcher holds them: it decides the order of a
     // step's writes and alerts
     const num = (id: string): number => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
@@ -143,7 +143,7 @@ export class Watcher {
 
   /** Machine m's next points on the alarm scale → the level each held (holdNext over the points kept before them). */
   private holdUnits(m: string, units: readonly number[]): number[] {
-    const { held, kept } = holdNext(this.lastUnits.get(m) ?? [], units, this.o.minPoints ?? PERSIST_POINTS);
+    const { held, kept } = holdNext(this.lastUnits.get(m) ?? [], units, this.o.minPoints ?? PERSIST_POINTS); // set by open (persistOf)
     this.lastUnits.set(m, kept);
     return held;
   }
@@ -291,9 +291,21 @@ export function sustainPoints(detector: Detector, o: Pick<WatchOptions, 'sustain
   const ms = sustainMsOf(o);
   if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`sustainMs must be a non-negative number of ms (got ${ms})`);
   if (ms === 0) return 0;
-  const intervals = Object.values(detector.machineFacts as Record<string, { intervalMs?: number }>).map((f) => f.intervalMs ?? NaN).filter((x) => Number.isFinite(x) && x > 0);
-  const step = intervals.length ? median(intervals) : 10_000;
-  return Math.max(1, Math.round(ms / step));
+  return Math.max(1, Math.round(ms / (factOf(detector, 'intervalMs') ?? 10_000)));
+}
+
+/** The median over the model's machines of a positive number its training recorded per machine (src/app/train.ts
+ *  setMachineFacts); undefined when none did. */
+function factOf(detector: Detector, key: 'intervalMs' | 'persist'): number | undefined {
+  const xs = Object.values(detector.machineFacts as Record<string, Record<string, unknown>>).map((f) => Number(f[key])).filter((x) => Number.isFinite(x) && x > 0);
+  return xs.length ? median(xs) : undefined;
+}
+
+/** The persistence a watcher uses unless told (`minPoints`): the one the model's alarm tails were calibrated for at
+ *  training (persistPoints of its history's scrape interval), so the budget's levels and the opening rule read the
+ *  same statistic; a model that recorded none: PERSIST_POINTS. */
+export function persistOf(detector: Detector): number {
+  return Math.round(factOf(detector, 'persist') ?? PERSIST_POINTS);
 }
 
 const trailing = (d: Detector): TrailingScorer => (xs, last, groups, context) => d.scoreTrailing(xs, last, groups, context);

@@ -11,6 +11,21 @@ import { heldLevel } from './stats.js';
  *  scores the store keeps for the heat map hold the same: each point the lowest units of its last PERSIST_POINTS. */
 export const PERSIST_POINTS = 3;
 
+/** How often Flink updates its rates — records in/out per second, busy, idle and back-pressured time per second
+ *  (`View.UPDATE_INTERVAL_SECONDS` of flink-metrics-core: meters and timer gauges are views updated every 5 s). A
+ *  scrape faster than that reads one update two or three times. */
+export const FLINK_UPDATE_MS = 5_000;
+
+/** The persistence at a scrape interval: PERSIST_POINTS points that hold PERSIST_POINTS different Flink readings —
+ *  consecutive points spanning PERSIST_POINTS − 1 of Flink's updates, so one update read three times by a 2-s scrape
+ *  (one noisy sample, or a GC pause's) does not open an incident alone. At the product's 10-s scrape (and any of
+ *  5 s or more) that is PERSIST_POINTS; at flink-lab's 2 s it is 6 points; a non-positive or unknown interval keeps
+ *  PERSIST_POINTS. */
+export function persistPoints(intervalMs: number): number {
+  if (!(Number.isFinite(intervalMs) && intervalMs > 0)) return PERSIST_POINTS;
+  return Math.max(PERSIST_POINTS, Math.ceil(((PERSIST_POINTS - 1) * FLINK_UPDATE_MS) / intervalMs - 1e-6) + 1);
+}
+
 /** The level each of a machine's next points held (`heldLevel` over them and the points kept before them), NaN for a
  *  point without units (it is left out of the window); `kept`: the last k points with units, for the next call. The
  *  watcher's running form of what the heat map stores. */

@@ -24,7 +24,7 @@ export interface AlarmLevels {
   restore(machine: string, state: unknown): void;
 }
 
-export { PERSIST_POINTS } from '../core/units.js';
+export { PERSIST_POINTS, persistPoints } from '../core/units.js';
 
 /** Where `low` sits between the median training score and `high`. */
 export const LOW_FRACTION = 0.5;

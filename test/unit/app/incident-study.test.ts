@@ -55,6 +55,19 @@ describe('the product incidents seam', () => {
     const inc = productIncidentsOf()(item, s, 5);
     assert.deepEqual(inc.map((i) => [Math.round((i.onset - 1.7e12) / 60_000), Math.round((i.end - 1.7e12) / 60_000)]), [[50, 59], [150, 152]]);
   });
+  it('at a 2-s scrape it needs 6 points (three Flink readings): 3 or 5 do not open, 6 do', async () => {
+    const { productIncidentsOf } = await import('../../../src/app/product-incidents.js');
+    const T = 400;
+    const ts = Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 2_000);
+    const item = { dataset: 'd', series: 'm', train: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) }, test: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) } };
+    const s = new Float32Array(T);
+    s.fill(9, 20, 23); // one 5-s update read three times
+    s.fill(9, 100, 105);
+    s.fill(9, 300, 306);
+    const inc = productIncidentsOf({ quietMs: 60_000 })(item, s, 5);
+    assert.deepEqual(inc.map((i) => [(i.onset - 1.7e12) / 2_000, (i.end - 1.7e12) / 2_000]), [[300, 305]]);
+    assert.equal(productIncidentsOf({ quietMs: 60_000, minPoints: 3 })(item, s, 5).length, 3, 'told 3 points, each run opens');
+  });
 });
 
 describe('the study\'s event grace (--event-grace)', () => {

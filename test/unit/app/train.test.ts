@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { calibrationGuard, incidentPeriods, trainModel } from '../../../src/app/train.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
 import type { Incident, IncidentDetail } from '../../../src/core/incident.js';
-import { sustainPoints } from '../../../src/app/watch.js';
+import { persistOf, sustainPoints } from '../../../src/app/watch.js';
 import { madThreshold } from '../../../src/eval/index.js';
 import type { Series } from '../../../src/core/series.js';
 
@@ -65,6 +65,27 @@ describe('the sustained rule in the model\'s points', () => {
     assert.equal(sustainPoints(detector, { resolveAfterMs: 120_000 }), 12);
     assert.equal(sustainPoints(detector, { sustainMs: 0 }), 0);
     assert.throws(() => sustainPoints(detector, { sustainMs: -1 }), /sustainMs/);
+  });
+});
+
+describe('the persistence a model is trained and watched for', () => {
+  const series = (stepMs: number): Series => ({ name: 'tm-1', timestamps: Float64Array.from({ length: 300 }, (_, t) => 1.7e12 + t * stepMs), channels: ['x'], values: Float32Array.from({ length: 300 }, (_, t) => Math.sin(t / 4) + ((t * 7919) % 13) / 26) });
+  it('is the history\'s scrape interval\'s (3 points at 10 s, 6 at 2 s) unless told, and the watcher reads it back', async () => {
+    const at10 = await trainModel({ history: [series(10_000)], kind: 'zscore' });
+    const at2 = await trainModel({ history: [series(2_000)], kind: 'zscore' });
+    const told = await trainModel({ history: [series(2_000)], kind: 'zscore', minPoints: 4 });
+    const facts = (d: typeof at2.detector) => (d.machineFacts as Record<string, { persist: number }>)['tm-1'].persist;
+    assert.deepEqual([facts(at10.detector), facts(at2.detector), facts(told.detector)], [3, 6, 4]);
+    assert.deepEqual([persistOf(at10.detector), persistOf(at2.detector), persistOf(told.detector)], [3, 6, 4]);
+    // the budget's tail is the statistic of that persistence: the lowest of the last 6 points is lower than of the last 3
+    const tail = (d: typeof at2.detector) => (d.machineFacts as Record<string, { top: number[] }>)['tm-1'].top[0];
+    const at2as3 = await trainModel({ history: [series(2_000)], kind: 'zscore', minPoints: 3 });
+    assert.ok(tail(at2.detector) < tail(at2as3.detector), `${tail(at2.detector)} < ${tail(at2as3.detector)}`);
+  });
+  it('a model that recorded none is watched with PERSIST_POINTS', async () => {
+    const { detector } = await trainModel({ history: [series(2_000)], kind: 'zscore' });
+    detector.setMachineFacts({});
+    assert.equal(persistOf(detector), 3);
   });
 });
 

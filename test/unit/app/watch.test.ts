@@ -126,6 +126,26 @@ async function renewWatch(store: Store, machines: [string, string], channels: st
 }
 
 describe('watcher (product path)', () => {
+  it('opens after the persistence its model was trained for (machineFacts.persist), 3 points when it recorded none', async () => {
+    const opened = async (persist: number | undefined, minPoints?: number): Promise<[number, number][]> => {
+      const store = new SqliteStore(':memory:');
+      try {
+        await store.insertSamples(samples('tm-1', 0, 300));
+        const det = await zscore(store, 'tm-1', 299);
+        if (persist !== undefined) det.setMachineFacts({ 'tm-1': { intervalMs: 2_000, persist } });
+        const w = await Watcher.open(store, det, 6, null, { window: 32, resolveAfterMs: 5 * 60_000, maxRowsPerStep: 100, ...(minPoints ? { minPoints } : {}) });
+        await drain(w);
+        await store.insertSamples(samples('tm-1', 300, 400, [[310, 313], [330, 335], [360, 366]])); // 3, 5 and 6 hot points
+        await drain(w);
+        return (await store.incidents()).items.map((i) => [(i.onset - T0) / 60_000, (i.lastSeen - T0) / 60_000] as [number, number]).sort((a, b) => a[0] - b[0]);
+      } finally {
+        await store.close();
+      }
+    };
+    assert.deepEqual(await opened(6), [[360, 365]], 'a model trained on 2-s scrapes: only the 6-point run opens');
+    assert.deepEqual(await opened(undefined), [[310, 312], [330, 334], [360, 365]], 'none recorded: 3 points, as before');
+    assert.deepEqual(await opened(6, 3), [[310, 312], [330, 334], [360, 365]], 'minPoints given: it, not the model\'s');
+  });
   it('scores new samples once, persists and alerts incidents, and a new watcher continues after a restart', async () => {
     const hook = await receiver();
     const store = new SqliteStore(':memory:');

@@ -2,7 +2,7 @@
 // read from a model's report key by key; as stored where no unit is known.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { holdNext, inUnits, keptUnits, unitKey, unitOf } from '../../../src/core/units.js';
+import { FLINK_UPDATE_MS, PERSIST_POINTS, holdNext, inUnits, keptUnits, persistPoints, unitKey, unitOf } from '../../../src/core/units.js';
 
 describe('score units', () => {
   it('puts the keep-open level at 0 and the opening level at 1, for every model alike', () => {
@@ -40,5 +40,19 @@ describe('score units', () => {
     const b = holdNext(a.kept, [NaN, 1.4, 0.2], 3);
     assert.deepEqual(b.held.map(String), ['NaN', '1.1', '0.2'], 'the NaN point is not in the window: 1.4 holds 1.7 and 1.1');
     assert.deepEqual(b.kept, [1.1, 1.4, 0.2]);
+  });
+  it('persists over PERSIST_POINTS different Flink readings: 3 points at 5 s or slower, 6 at a 2-s scrape', () => {
+    assert.equal(FLINK_UPDATE_MS, 5_000);
+    assert.deepEqual([60_000, 10_000, 5_000].map(persistPoints), [PERSIST_POINTS, PERSIST_POINTS, PERSIST_POINTS]);
+    assert.equal(persistPoints(2_000), 6, 'flink-lab: 6 points span 10 s, two of Flink\'s updates, so they hold 3 readings');
+    assert.equal(persistPoints(1_000), 11);
+    assert.equal(persistPoints(2_500), 5);
+    assert.equal(persistPoints(1_999.9999), 6, 'a median step a hair under 2 s');
+    for (const bad of [NaN, 0, -2_000, Infinity]) assert.equal(persistPoints(bad), PERSIST_POINTS, `${bad}`);
+    // the rule it states: the points span (PERSIST_POINTS − 1) updates, with no point fewer
+    for (const ms of [500, 1_000, 2_000, 3_000, 4_000]) {
+      const k = persistPoints(ms);
+      assert.ok((k - 1) * ms >= (PERSIST_POINTS - 1) * FLINK_UPDATE_MS && (k - 2) * ms < (PERSIST_POINTS - 1) * FLINK_UPDATE_MS, `${ms} ms: ${k}`);
+    }
   });
 });
