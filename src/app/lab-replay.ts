@@ -5,6 +5,8 @@
 // (page: false) must not. The recorder compresses a day's load into minutes and scrapes every 2 s instead of 10 s, so
 // the watcher's durations are scaled the same way: the product's 10 min quiet period, merge gap and event grace are
 // 60 of its 10-s points, here 60 of the recording's scrapes (and so is the slack with which an early incident counts).
+// The persistence is not scaled here: it counts Flink's readings, and the watcher takes it from the model, which
+// training sets from the scrape interval (persistPoints: 6 of the lab's 2-s points hold 3 readings, as 3 points at 10 s).
 import { sliceSeries, type Series } from '../core/series.js';
 import type { Sample } from '../core/sample.js';
 import { LAB_SPEC_SYNTAX, labTrainEnd, parseLabSpec, readFlinkLab, type FlinkLabRecording } from '../data/index.js';

@@ -85,7 +85,7 @@ export const Cluster = Type.Object({
   t: Type.Array(Type.Integer(), { description: 'Bucket start times' }),
   bucketMs: Type.Integer(),
   cells: Type.Array(Type.Array(Num), {
-    description: `(machines, buckets): the highest level a machine held on the alarm scale (each point the lowest of its score and the ${PERSIST_POINTS - 1} before it, as the opening rule reads them) — in units of the levels the scoring model held on the machine: 1 = its opening level, 0 = its keep-open level, about -1 = its median training score — so machines and retrainings read alike; scores stored without their units: max score / threshold; null = not scored`,
+    description: `(machines, buckets): the highest level a machine held on the alarm scale (each point the lowest of its score and the points before it that the opening rule reads: ${PERSIST_POINTS - 1} at a scrape of 5 s or slower, more at a faster one, where Flink repeats its readings) — in units of the levels the scoring model held on the machine: 1 = its opening level, 0 = its keep-open level, about -1 = its median training score — so machines and retrainings read alike; scores stored without their units: max score / threshold; null = not scored`,
   }),
   threshold: NullableNumber({ description: "The newest model's threshold (what buckets stored without units are divided by)" }),
 });

@@ -95,7 +95,8 @@ export interface OutboxAlert {
 /** Everything one watch step changes, committed atomically (all or nothing). */
 export interface StepWrite {
   /** `units`: the level the machine held at the point on the alarm scale (src/core/units.ts) — the lowest of the
-   *  point's score and the PERSIST_POINTS − 1 scores before it, each in units of the levels its scoring model held on
+   *  point's score and the scores before it that the watcher's persistence reads (PERSIST_POINTS − 1 at a 10-s scrape;
+   *  persistPoints), each in units of the levels its scoring model held on
    *  the machine as it began scoring it (what persistence reads: one high sample is not a level); omitted when no unit
    *  is known (no levels yet, no model version). The heat map shows their maximum per bucket. */
   scores: { machine: string; points: { t: number; score: number; units?: number }[] }[];
