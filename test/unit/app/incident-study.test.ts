@@ -42,11 +42,15 @@ describe('incident study tables', () => {
 });
 
 describe('the product incidents seam', () => {
+  /** A one-channel series of T points every stepMs, as train and test alike (the seam reads only the test's times). */
+  const seamItem = (T: number, stepMs: number) => {
+    const ts = Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * stepMs);
+    return { dataset: 'd', series: 'm', train: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) }, test: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) } };
+  };
   it('opens after 3 consecutive points at the threshold, one incident per episode', async () => {
     const { productIncidentsOf } = await import('../../../src/app/product-incidents.js');
     const T = 200;
-    const ts = Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 60_000);
-    const item = { dataset: 'd', series: 'm', train: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) }, test: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) } };
+    const item = seamItem(T, 60_000);
     const s = new Float32Array(T);
     s[20] = s[21] = 9; // two points: no page
     for (let i = 50; i < 60; i++) s[i] = 9; // an episode with a dip
@@ -58,8 +62,7 @@ describe('the product incidents seam', () => {
   it('at a 2-s scrape it needs 6 points (three Flink readings): 3 or 5 do not open, 6 do', async () => {
     const { productIncidentsOf } = await import('../../../src/app/product-incidents.js');
     const T = 400;
-    const ts = Float64Array.from({ length: T }, (_, i) => 1.7e12 + i * 2_000);
-    const item = { dataset: 'd', series: 'm', train: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) }, test: { name: 'm', timestamps: ts, channels: ['x'], values: new Float32Array(T) } };
+    const item = seamItem(T, 2_000);
     const s = new Float32Array(T);
     s.fill(9, 20, 23); // one 5-s update read three times
     s.fill(9, 100, 105);
