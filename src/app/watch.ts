@@ -90,11 +90,12 @@ export class Watcher {
    *  point holds the lowest of its own and those before it (holdUnits; what the heat map shows). */
   private readonly lastUnits = new Map<string, number[]>();
 
-  private constructor(private readonly store: Store, detector: Detector, private levels: AlarmLevels, private modelId: number | null, private readonly o: WatchOptions) {
+  /** `o.minPoints` resolved by open (persistOf): the opening rule, the held levels and enrich read this one number. */
+  private constructor(private readonly store: Store, detector: Detector, private levels: AlarmLevels, private modelId: number | null, private readonly o: WatchOptions & { minPoints: number }) {
     this.channels = detector.channels;
     this.tracker = new IncidentTracker({ resolveAfterMs: o.resolveAfterMs, mergeGapMs: o.mergeGapMs, idPrefix: o.idPrefix });
     this.scorer = new OnlineScorer({
-      channels: this.channels, window: o.window ?? 64, levels, minPoints: o.minPoints ?? persistOf(detector), sustainPoints: sustainPoints(detector, o), candidateGap: 0, scoreTrailing: trailing(detector), slo: o.slo,
+      channels: this.channels, window: o.window ?? 64, levels, minPoints: o.minPoints, sustainPoints: sustainPoints(detector, o), candidateGap: 0, scoreTrailing: trailing(detector), slo: o.slo,
       peers: detector.peerAware ? (names) => peerGroups(names, (m) => this.placement.get(m)) : undefined,
     }, this.tracker);
   }
@@ -143,7 +144,7 @@ export class Watcher {
 
   /** Machine m's next points on the alarm scale → the level each held (holdNext over the points kept before them). */
   private holdUnits(m: string, units: readonly number[]): number[] {
-    const { held, kept } = holdNext(this.lastUnits.get(m) ?? [], units, this.o.minPoints ?? PERSIST_POINTS); // set by open (persistOf)
+    const { held, kept } = holdNext(this.lastUnits.get(m) ?? [], units, this.o.minPoints);
     this.lastUnits.set(m, kept);
     return held;
   }
